@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `swaptorture` command: the compiled CLI (built by `npm ci` through the
+// `prepare` script, or `npm run build`).
+import { main } from '../dist/src/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    process.stderr.write(`swaptorture: internal error: ${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 3;
+  },
+);
