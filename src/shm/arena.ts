@@ -1,0 +1,100 @@
+/*
+ * The shared-memory arena: one SharedArrayBuffer holding every structure
+ * of the model, laid out by src/shm/layout.ts.
+ *
+ * Each thread (the main thread, and every worker playing a CPU) attaches
+ * the same buffer once; `A` then holds this thread's views over it.  The
+ * views are the only per-thread state: whatever one CPU writes, every other
+ * CPU reads through its own view of the same memory.
+ *
+ * Context: attach() before any other model call in a thread.
+ */
+import { computeLayout, DEFAULT_ARENA_CONFIG, G, type ArenaConfig, type Layout } from './layout.js';
+
+export const ARENA_MAGIC = 0x53575054; /* "SWPT" */
+
+export interface ArenaViews {
+  sab: SharedArrayBuffer;
+  i32: Int32Array;
+  i64: BigInt64Array;
+  u8: Uint8Array;
+  L: Layout;
+}
+
+/** This thread's views over the attached arena. */
+export const A: ArenaViews = {
+  sab: undefined as unknown as SharedArrayBuffer,
+  i32: new Int32Array(0),
+  i64: new BigInt64Array(0),
+  u8: new Uint8Array(0),
+  L: undefined as unknown as Layout,
+};
+
+/** What a worker needs to attach the same arena: the buffer and its config. */
+export interface ArenaHandle {
+  sab: SharedArrayBuffer;
+  config: ArenaConfig;
+}
+
+/** Allocate a fresh, zeroed arena for @config. */
+export function createArena(config: Partial<ArenaConfig> = {}): ArenaHandle {
+  const full: ArenaConfig = { ...DEFAULT_ARENA_CONFIG, ...config };
+  const layout = computeLayout(full);
+  const sab = new SharedArrayBuffer(layout.totalWords * 4);
+  const i32 = new Int32Array(sab);
+  i32[layout.global + G.magic] = ARENA_MAGIC;
+  return { sab, config: full };
+}
+
+/** Bind this thread's views to @h.  Idempotent for the same buffer. */
+export function attach(h: ArenaHandle): void {
+  const layout = computeLayout(h.config);
+  if (h.sab.byteLength !== layout.totalWords * 4) {
+    throw new Error(`arena: buffer is ${h.sab.byteLength} bytes, layout needs ${layout.totalWords * 4}`);
+  }
+  A.sab = h.sab;
+  A.i32 = new Int32Array(h.sab);
+  A.i64 = new BigInt64Array(h.sab);
+  A.u8 = new Uint8Array(h.sab);
+  A.L = layout;
+  if (A.i32[layout.global + G.magic] !== ARENA_MAGIC) throw new Error('arena: bad magic, not a swaptorture arena');
+}
+
+/** Word index of global field @f. */
+export function gword(f: number): number {
+  return A.L.global + f;
+}
+
+/** Atomic read of a 64-bit word at (even) word index @w. */
+export function load64(w: number): bigint {
+  return Atomics.load(A.i64, w >> 1);
+}
+
+/** Atomic write of a 64-bit word at (even) word index @w. */
+export function store64(w: number, v: bigint): void {
+  Atomics.store(A.i64, w >> 1, v);
+}
+
+/** Atomic exchange of a 64-bit word; returns the old value. */
+export function xchg64(w: number, v: bigint): bigint {
+  return Atomics.exchange(A.i64, w >> 1, v);
+}
+
+/** Atomic compare-and-exchange of a 64-bit word; returns the old value. */
+export function cmpxchg64(w: number, old: bigint, v: bigint): bigint {
+  return Atomics.compareExchange(A.i64, w >> 1, old, v);
+}
+
+/** Write @s as UTF-8 at byte offset @byteOff, at most @max bytes; returns bytes written. */
+export function writeString(byteOff: number, s: string, max: number): number {
+  const enc = new TextEncoder().encode(s);
+  const n = Math.min(enc.length, max);
+  A.u8.set(enc.subarray(0, n), byteOff);
+  return n;
+}
+
+/** Read @len bytes of UTF-8 at byte offset @byteOff. */
+export function readString(byteOff: number, len: number): string {
+  /* TextDecoder refuses views of shared memory: copy out first. */
+  return new TextDecoder().decode(A.u8.slice(byteOff, byteOff + len));
+}

@@ -1,0 +1,68 @@
+/*
+ * Bug switches: each catalogued race has a named switch that restores the
+ * pre-fix code path at the exact place the fix went in (DESIGN.md,
+ * principle 4).  The active set is a bitmask in the arena, so every CPU
+ * sees the same switches.
+ */
+import { A, gword } from './arena.js';
+import { G } from './layout.js';
+
+export interface BugSwitch {
+  name: string;
+  seed: string;
+  summary: string;
+}
+
+/** The catalogue.  Index = bit in G.bug_flags. */
+export const BUG_SWITCHES: readonly BugSwitch[] = [
+  { name: 'swapoff-vs-swapin', seed: '001, 003', summary: 'swap-in without get_swap_device() pinning si->users' },
+  { name: 'percpu-cluster-migration', seed: '002', summary: 'after the sleeping table allocation, abandon the isolated cluster for the new CPU\'s percpu cluster (seed 002 as posted)' },
+  { name: 'rcu-lazy-table-free', seed: '002', summary: 'hand a freed swap table page back to general use without waiting for a grace period' },
+  { name: 'rcu-table-free-unfilled', seed: '002', summary: 'free a cluster\'s swap table without NULL-filling it first' },
+  { name: 'scan-border', seed: '000', summary: 'phase III patch 10 without updating the debug check (offset >= si->max)' },
+  { name: 'ghost-cluster-relookup', seed: '001 p15', summary: 'keep using a ghost cluster pointer after the lock was dropped' },
+  { name: 'swapcache-large-folio', seed: '001 p4', summary: '__swap_cache_alloc without the second __swap_cache_check_batch' },
+  { name: 'memcg-dead-reparent', seed: '001 p6-7', summary: 'swap-in charged to a dead memcg, swap charge not moved' },
+  { name: 'batch-free-memcg', seed: '001 p9', summary: 'batch free uncharged to one memcg id across slots of several' },
+  { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock' },
+  { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path' },
+  { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL' },
+];
+
+export function bugIndex(name: string): number {
+  return BUG_SWITCHES.findIndex((b) => b.name === name);
+}
+
+export const BUG_SWAPOFF_VS_SWAPIN = 1 << bugIndex('swapoff-vs-swapin');
+export const BUG_PERCPU_CLUSTER_MIGRATION = 1 << bugIndex('percpu-cluster-migration');
+export const BUG_RCU_LAZY_TABLE_FREE = 1 << bugIndex('rcu-lazy-table-free');
+export const BUG_RCU_TABLE_FREE_UNFILLED = 1 << bugIndex('rcu-table-free-unfilled');
+export const BUG_SCAN_BORDER = 1 << bugIndex('scan-border');
+export const BUG_GHOST_CLUSTER_RELOOKUP = 1 << bugIndex('ghost-cluster-relookup');
+export const BUG_SWAPCACHE_LARGE_FOLIO = 1 << bugIndex('swapcache-large-folio');
+export const BUG_MEMCG_DEAD_REPARENT = 1 << bugIndex('memcg-dead-reparent');
+export const BUG_BATCH_FREE_MEMCG = 1 << bugIndex('batch-free-memcg');
+export const BUG_ZERO_FLAG_UNLOCKED = 1 << bugIndex('zero-flag-unlocked');
+export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
+export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
+
+/** Is bug switch @mask on?  One atomic load: cheap enough for hot paths. */
+export function bug_on(mask: number): boolean {
+  return (Atomics.load(A.i32, gword(G.bug_flags)) & mask) !== 0;
+}
+
+/** Turn on the switches named in @names (unknown names throw). */
+export function set_bugs(names: readonly string[]): void {
+  let mask = 0;
+  for (const n of names) {
+    const i = bugIndex(n);
+    if (i < 0) throw new Error(`unknown bug switch '${n}' (see --list-bugs)`);
+    mask |= 1 << i;
+  }
+  Atomics.store(A.i32, gword(G.bug_flags), mask);
+}
+
+export function active_bugs(): string[] {
+  const mask = Atomics.load(A.i32, gword(G.bug_flags));
+  return BUG_SWITCHES.filter((_, i) => (mask & (1 << i)) !== 0).map((b) => b.name);
+}

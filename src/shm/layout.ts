@@ -1,0 +1,377 @@
+/*
+ * The arena layout: every structure another CPU must see, declared in one
+ * place.  Nothing shared lives outside these regions; per-thread JS state is
+ * limited to views over the arena and immutable configuration.
+ *
+ * Units: every offset and size here is in 32-bit words (an index into the
+ * arena's Int32Array).  64-bit fields sit at even word offsets so that
+ * `word >> 1` indexes the BigInt64Array view; each region starts on a
+ * 64-byte line (16 words) so hot per-CPU words never share a line (false
+ * sharing costs ~4.6x on these machines, see DESIGN.md).
+ *
+ * Kernel mapping: struct swap_info_struct -> SI, struct swap_cluster_info ->
+ * CI, struct folio/page -> FOLIO, struct mm_struct -> MM, struct mem_cgroup
+ * -> MEMCG, percpu_swap_cluster + per-CPU bits -> CPU, task_struct -> TASK.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/** HPAGE_PMD_NR with CONFIG_THP_SWAP on x86_64. */
+export const SWAPFILE_CLUSTER = 512;
+export const PMD_ORDER = 9;
+/** SWAP_NR_ORDERS = PMD_ORDER + 1 with CONFIG_THP_SWAP. */
+export const SWAP_NR_ORDERS = PMD_ORDER + 1;
+/** Largest folio order the model allocates (mTHP 64K). */
+export const MAX_FOLIO_ORDER = 4;
+
+/*
+ * MAX_SWAPFILES, derived the way include/linux/swap.h derives it for an
+ * x86_64 kernel with CONFIG_DEVICE_PRIVATE, CONFIG_MIGRATION and
+ * CONFIG_MEMORY_FAILURE: (1 << MAX_SWAPFILES_SHIFT) minus the swap types
+ * borrowed for special entries.
+ */
+export const MAX_SWAPFILES_SHIFT = 5;
+export const SWP_DEVICE_NUM = 3; /* DEVICE_WRITE, DEVICE_READ, DEVICE_EXCLUSIVE */
+export const SWP_MIGRATION_NUM = 3; /* READ, READ_EXCLUSIVE, WRITE */
+export const SWP_HWPOISON_NUM = 1;
+export const SWP_PTE_MARKER_NUM = 1;
+export const MAX_SWAPFILES =
+  (1 << MAX_SWAPFILES_SHIFT) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM - SWP_HWPOISON_NUM - SWP_PTE_MARKER_NUM;
+
+/** Lock-class slots for lockdep-lite's dependency matrix. */
+export const MAX_LOCK_CLASSES = 32;
+/** Held-lock stack depth per task (MAX_LOCK_DEPTH is 48 in the kernel). */
+export const MAX_LOCK_DEPTH = 16;
+
+const LINE = 16; /* words per 64-byte cache line */
+
+function lineUp(words: number): number {
+  return Math.ceil(words / LINE) * LINE;
+}
+
+/* ---- structure layouts (word offsets) ---- */
+
+/** Global words: counters and global locks (mm/swapfile.c statics). */
+export const G = {
+  magic: 0,
+  nr_swap_pages: 1, /* atomic_long_t nr_swap_pages */
+  total_swap_pages: 2,
+  nr_rotate_swap: 3,
+  swap_lock: 4, /* DEFINE_SPINLOCK(swap_lock) */
+  swap_avail_lock: 5,
+  swapon_mutex: 6, /* DEFINE_MUTEX(swapon_mutex) */
+  nr_swapfiles: 7,
+  rcu_gp_seq: 8, /* grace-period counter, advances by 2 */
+  rcu_cb_lock: 9,
+  rcu_cb_head: 10,
+  rcu_cb_tail: 11,
+  rcu_gp_completed: 12,
+  report_seq: 13, /* violation ring producer index */
+  report_count: 14,
+  zone_lock: 15, /* folio (frame) allocator lock */
+  nr_free_frames: 16,
+  page_pool_lock: 17, /* kernel object page allocator */
+  page_pool_free: 18, /* head of free page list, -1 = empty */
+  page_pool_nr_free: 19,
+  swap_table_slab_lock: 20, /* kmem_cache "swap_table" */
+  swap_table_slab_free: 21,
+  swap_table_slab_nr_free: 22,
+  swap_table_slab_nr_inuse: 23,
+  mm_lock: 24,
+  memcg_lock: 25,
+  fs_lock: 26,
+  token_seq: 27, /* content token generator */
+  bug_flags: 28, /* active bug switches, bit per switch */
+  panic_on_warn: 29,
+  folio_slab_dummy: 30,
+  nr_real_swapfiles: 31,
+  proc_swaps_seq: 32,
+  /* frame free lists: one head per order, see mm/page_alloc.ts */
+  free_area: 48, /* [MAX_FOLIO_ORDER + 1] */
+  free_area_nr: 64, /* [MAX_FOLIO_ORDER + 1] */
+  lockdep_deps: 80, /* [MAX_LOCK_CLASSES] bitmask rows: deps[a] has bit b if b was taken under a */
+  failslab_atomic: 112, /* percent of atomic (non-sleeping) allocations failed on purpose */
+  failslab_sleep: 113, /* percent of sleeping allocations failed on purpose */
+  kmem_caches: 128, /* [MAX_KMEM_CACHES] x KMEM_CACHE.SIZE */
+  SIZE: 128 + 4 * 8,
+} as const;
+
+/** struct kmem_cache (the model's): a free list of objects carved from pool pages. */
+export const KMEM_CACHE = {
+  lock: 0,
+  free: 1, /* first free object id, -1 = empty */
+  nr_free: 2,
+  nr_inuse: 3,
+  nr_pages: 4,
+  nr_rcu_pending: 5,
+  SIZE: 8,
+} as const;
+export const MAX_KMEM_CACHES = 4;
+
+/** Per-CPU area: percpu_swap_cluster and what the kernel keeps per CPU. */
+export const CPU = {
+  local_lock: 0, /* percpu_swap_cluster.lock (local_lock_t) */
+  pcp_offset: 1, /* .offset[SWAP_NR_ORDERS] */
+  pcp_si: 1 + SWAP_NR_ORDERS, /* .si[SWAP_NR_ORDERS], type + 1, 0 = NULL */
+  curr: 1 + 2 * SWAP_NR_ORDERS, /* task currently on this CPU, -1 none */
+  nr_running: 2 + 2 * SWAP_NR_ORDERS,
+  SIZE: 32,
+} as const;
+
+/** Per-task area: task_struct bits (rcu nesting, lockdep held_locks, ...). */
+export const TASK = {
+  cpu: 0, /* task_cpu(current) */
+  rcu_read_lock_nesting: 1,
+  rcu_reader_gp: 2, /* gp snapshot | 1 while in a read-side section, 0 outside */
+  lockdep_depth: 3,
+  migrate_to: 4, /* set by the shuffler, -1 none: taken at the next sleep point */
+  last_point: 5, /* id of the last interleaving point passed */
+  op: 6, /* current operation id (harness) */
+  progress: 7, /* bumped at every point: the watchdog's heartbeat */
+  state: 8, /* TASK_RUNNING / parked / dead */
+  pid: 9,
+  nr_migrations: 10,
+  spin_depth: 11, /* spinlocks (and local locks) held: preempt_count */
+  rand: 12, /* xorshift32 state: this task's deterministic random stream */
+  held_lock: 16, /* [MAX_LOCK_DEPTH] lock word index */
+  held_class: 16 + MAX_LOCK_DEPTH, /* [MAX_LOCK_DEPTH] lock class */
+  SIZE: 64,
+} as const;
+
+/** struct swap_info_struct. */
+export const SI = {
+  flags: 0,
+  prio: 1,
+  type: 2,
+  max: 3,
+  pages: 4,
+  inuse_pages: 5, /* atomic_long_t */
+  users: 6, /* percpu_ref: count */
+  users_flags: 7, /* percpu_ref: __PERCPU_REF_DEAD */
+  comp: 8, /* completion: users reached zero */
+  lock: 9, /* si->lock */
+  global_cluster_lock: 10,
+  swap_file: 11, /* file id + 1; 0 = NULL (the mount indicator, seed 003) */
+  cluster_base: 12, /* word index of cluster_info[0]; 0 = NULL */
+  nr_clusters: 13,
+  backing_base: 14, /* word index of the slot contents (i64 each) */
+  generation: 15, /* bumped at every swapon of this type */
+  free_clusters: 16, /* list heads: [head, tail, nr] each */
+  full_clusters: 19,
+  discard_clusters: 22,
+  nonfull_clusters: 25, /* [SWAP_NR_ORDERS] x 3 */
+  frag_clusters: 25 + 3 * SWAP_NR_ORDERS, /* [SWAP_NR_ORDERS] x 3 */
+  global_cluster_next: 25 + 6 * SWAP_NR_ORDERS, /* [SWAP_NR_ORDERS] */
+  nr_bad: 26 + 7 * SWAP_NR_ORDERS,
+  avail: 27 + 7 * SWAP_NR_ORDERS, /* on swap_avail_head */
+  discard_pending: 28 + 7 * SWAP_NR_ORDERS,
+  bdev_kind: 29 + 7 * SWAP_NR_ORDERS,
+  xa_root: 30 + 7 * SWAP_NR_ORDERS, /* dynamic clusters: xarray root page + 1 (ghost/vswap) */
+  xa_lock: 31 + 7 * SWAP_NR_ORDERS,
+  SIZE: 128,
+} as const;
+
+/** List head inside SI: first, last cluster index (-1 = empty) and length. */
+export const LIST = { head: 0, tail: 1, nr: 2 } as const;
+
+/** struct swap_cluster_info (plus the list linkage as indices). */
+export const CI = {
+  lock: 0,
+  count: 1, /* u16 count */
+  flags: 2, /* u8 flags, enum swap_cluster_flags */
+  order: 3,
+  table: 4, /* RCU-published: swap table page + 1, 0 = NULL */
+  prev: 5, /* list linkage: cluster index, -1 */
+  next: 6,
+  extend_table: 7, /* page + 1 holding overflowed counts, 0 = NULL */
+  SIZE: 8,
+} as const;
+
+/** Object pages (4 KiB): swap tables and other kernel allocations. */
+export const PAGEDESC = {
+  type: 0, /* PAGE_TYPE_* tag */
+  gen: 1, /* generation, bumped at every free */
+  next: 2, /* free list link */
+  owner: 3, /* who holds it (cluster id for swap tables), debug only */
+  SIZE: 4,
+} as const;
+export const PAGE_WORDS = PAGE_SIZE / 4;
+
+/** struct folio / struct page, one per frame; PFN = frame index. */
+export const FOLIO = {
+  flags: 0, /* PG_* bits, atomically or'ed/and'ed */
+  refcount: 1,
+  mapcount: 2,
+  order: 3,
+  head: 4, /* compound head pfn (self for a head page) */
+  swap_type: 5, /* folio->swap: type + 1, 0 = none */
+  swap_offset: 6,
+  memcg: 7, /* folio_memcg(): memcg id, 0 = none */
+  mapping_mm: 8, /* rmap: the one mm mapping this folio, -1 */
+  mapping_index: 9, /* rmap: its virtual page index */
+  next: 10, /* buddy free list link */
+  gen: 11, /* bumped at every free (for lockless readers' re-check) */
+  SIZE: 16,
+} as const;
+
+/** struct mm_struct of a simulated process. */
+export const MM = {
+  state: 0, /* MM_FREE / MM_LIVE / MM_EXITING */
+  memcg: 1,
+  nr_pages: 2,
+  rss_anon: 3,
+  nr_swap_ents: 4, /* MM_SWAPENTS */
+  mm_lock: 5, /* mmap_lock stand-in (exit vs unuse walk) */
+  users: 6,
+  parent: 7,
+  gen: 8,
+  SIZE: 16,
+} as const;
+
+/** struct mem_cgroup. */
+export const MEMCG = {
+  state: 0, /* 0 unused, 1 online, 2 offline (dead, not yet freed) */
+  parent: 1,
+  swap_charge: 2, /* page_counter memcg->swap: slots charged */
+  memory_charge: 3,
+  refcnt: 4, /* css refs held by swap entries (mem_cgroup_id_get_many) */
+  SIZE: 8,
+} as const;
+
+/** A model file (for swapon paths) with its first page (swap header). */
+export const FILE = {
+  state: 0, /* 0 unused, 1 exists */
+  kind: 1, /* S_IFREG / S_IFBLK */
+  rotational: 2,
+  size_pages: 3,
+  swapfile: 4, /* S_SWAPFILE: swap type + 1 while active */
+  name_len: 5,
+  name: 8, /* 64 bytes = 16 words */
+  header: 32, /* the first page of the file: PAGE_WORDS words */
+  SIZE: 32 + PAGE_WORDS,
+} as const;
+export const FILE_NAME_MAX = 64;
+
+/** One reported violation (VM_WARN_ON, BUG, lockdep splat, invariant). */
+export const REPORT = {
+  seq: 0,
+  invariant: 1, /* invariant id, see src/shm/report.ts */
+  task: 2,
+  cpu: 3,
+  op: 4,
+  point: 5,
+  a0: 6, /* decoded context: slot / cluster / folio ... */
+  a1: 7,
+  a2: 8,
+  a3: 9,
+  msg_len: 10,
+  msg: 16, /* MSG_BYTES of UTF-8 */
+  SIZE: 16 + 64,
+} as const;
+export const REPORT_MSG_BYTES = 256;
+
+/** call_rcu queue element. */
+export const RCU_CB = { kind: 0, arg: 1, gp: 2, pad: 3, SIZE: 4 } as const;
+
+/* ---- arena configuration and the region map ---- */
+
+export interface ArenaConfig {
+  nrCpus: number;
+  nrTasks: number;
+  /** Physical memory frames (struct page / folio slab). */
+  nrFrames: number;
+  /** 4 KiB kernel object pages (swap tables, extend tables, ...). */
+  nrPages: number;
+  /** Largest device the arena can hold, in slots. */
+  maxSwapPages: number;
+  nrMms: number;
+  /** Virtual pages per process (PTEs). */
+  mmPages: number;
+  nrMemcgs: number;
+  nrFiles: number;
+  reportSlots: number;
+  rcuCallbacks: number;
+}
+
+export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
+  nrCpus: 4,
+  nrTasks: 5,
+  nrFrames: 4096,
+  nrPages: 1024,
+  maxSwapPages: 16384,
+  nrMms: 32,
+  mmPages: 1024,
+  nrMemcgs: 16,
+  nrFiles: 32,
+  reportSlots: 64,
+  rcuCallbacks: 1024,
+};
+
+export interface Layout {
+  config: ArenaConfig;
+  totalWords: number;
+  maxClustersPerDevice: number;
+  ptlPerMm: number;
+  global: number;
+  cpu: number;
+  task: number;
+  si: number;
+  clusters: number;
+  pageDesc: number;
+  pageData: number;
+  folio: number;
+  frameData: number; /* i64 content token per frame */
+  mm: number;
+  pte: number; /* i32 per PTE */
+  ptl: number; /* one spinlock per 512 PTEs (split PTL) */
+  expected: number; /* i64 last-written token per virtual page */
+  memcg: number;
+  file: number;
+  backing: number; /* i64 per slot per device */
+  report: number;
+  rcuCb: number;
+  stats: number; /* per-task counters for the harness */
+}
+
+/** Per-task stats: [0, 3*MAX_LOCK_CLASSES) lock stats, [STATS_OPS, ...) operation counters. */
+export const STATS_WORDS_PER_TASK = 256;
+export const STATS_OPS = 128;
+
+/** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
+export function computeLayout(config: ArenaConfig): Layout {
+  let next = 0;
+  const region = (words: number): number => {
+    const at = next;
+    next = lineUp(next + words);
+    return at;
+  };
+  const maxClustersPerDevice = Math.ceil(config.maxSwapPages / SWAPFILE_CLUSTER);
+  const ptlPerMm = Math.ceil(config.mmPages / SWAPFILE_CLUSTER);
+  const l: Layout = {
+    config,
+    totalWords: 0,
+    maxClustersPerDevice,
+    ptlPerMm,
+    global: region(G.SIZE),
+    cpu: region(config.nrCpus * CPU.SIZE),
+    task: region(config.nrTasks * TASK.SIZE),
+    si: region(MAX_SWAPFILES * SI.SIZE),
+    clusters: region(MAX_SWAPFILES * maxClustersPerDevice * CI.SIZE),
+    pageDesc: region(config.nrPages * PAGEDESC.SIZE),
+    pageData: region(config.nrPages * PAGE_WORDS),
+    folio: region(config.nrFrames * FOLIO.SIZE),
+    frameData: region(config.nrFrames * 2),
+    mm: region(config.nrMms * MM.SIZE),
+    pte: region(config.nrMms * config.mmPages),
+    ptl: region(config.nrMms * ptlPerMm),
+    expected: region(config.nrMms * config.mmPages * 2),
+    memcg: region(config.nrMemcgs * MEMCG.SIZE),
+    file: region(config.nrFiles * FILE.SIZE),
+    backing: region(MAX_SWAPFILES * config.maxSwapPages * 2),
+    report: region(config.reportSlots * REPORT.SIZE),
+    rcuCb: region(config.rcuCallbacks * RCU_CB.SIZE),
+    stats: region(config.nrTasks * STATS_WORDS_PER_TASK),
+  };
+  l.totalWords = next;
+  return l;
+}

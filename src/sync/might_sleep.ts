@@ -1,0 +1,43 @@
+/*
+ * might_sleep(): the model's sleep points.
+ *
+ * Where the kernel may sleep (mutex_lock, a GFP_KERNEL allocation,
+ * synchronize_rcu, wait_for_completion, cond_resched), the model calls
+ * might_sleep(), which
+ *  - reports "BUG: sleeping function called from invalid context" when the
+ *    task holds a spinlock or local lock (preempt count), or
+ *    "Voluntary context switch within RCU read-side critical section" in a
+ *    read-side section (lock-discipline);
+ *  - is an interleaving point;
+ *  - is where a task may be migrated to another CPU (the shuffle), exactly
+ *    because nothing pins it there.
+ *
+ * Kernel mapping: might_sleep() / cond_resched() in kernel/sched/core.c.
+ */
+import { A } from '../shm/arena.js';
+import { TASK } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { point, pointId } from '../sched/point.js';
+import { current, migrate_if_requested, taskWord } from './task.js';
+import { lockdep_enabled } from './lockdep.js';
+
+const P_MIGHT_SLEEP = pointId('might_sleep');
+
+/**
+ * Context: process context.  Reported (never ignored) if called atomic.
+ */
+export function might_sleep(where = 'might_sleep'): void {
+  const i32 = A.i32;
+  const t = current();
+  const spin = i32[taskWord(t, TASK.spin_depth)];
+  const rcu = i32[taskWord(t, TASK.rcu_read_lock_nesting)];
+  if (lockdep_enabled()) {
+    if (spin > 0) {
+      report('lock-discipline', `BUG: sleeping function called from invalid context at ${where}: in_atomic(): 1, preempt_count ${spin}, task ${t}`, [spin]);
+    } else if (rcu > 0) {
+      report('lock-discipline', `WARNING: Voluntary context switch within RCU read-side critical section at ${where}, task ${t}`, [rcu]);
+    }
+  }
+  point(P_MIGHT_SLEEP);
+  if (spin === 0 && rcu === 0) migrate_if_requested();
+}

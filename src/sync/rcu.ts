@@ -1,0 +1,200 @@
+/*
+ * RCU, epoch based, over the arena.
+ *
+ * Readers: rcu_read_lock() on the outermost nesting level publishes the
+ * grace-period counter it saw (TASK.rcu_reader_gp = gp | 1);
+ * rcu_read_unlock() clears it.  Nesting is per task, as PREEMPT_RCU keeps
+ * it in current->rcu_read_lock_nesting.
+ *
+ * Updaters: a grace period is a cookie = the counter after advancing it by
+ * 2.  It has elapsed once no task is inside a read-side section that
+ * started before the advance (published gp < cookie).  The argument is the
+ * usual one for sequentially consistent atomics: an updater unpublishes
+ * (rcu_assign_pointer(p, NULL)) before advancing the counter and scanning;
+ * a reader publishes its snapshot before dereferencing.  Either the scan
+ * sees the reader, or the reader sees the unpublished pointer.
+ *
+ * call_rcu()/kfree_rcu(): callbacks are data (a kind and an argument) in a
+ * ring in the arena, since closures cannot cross threads; every thread
+ * registers the same handler per kind at module load.  Whichever task
+ * reaches a sleep point, synchronize_rcu() or rcu_barrier() runs the ready
+ * ones (the model's RCU softirq).
+ *
+ * Counters wrap: every comparison is done modulo 2^32 (ULONG_CMP_LT).
+ *
+ * Kernel mapping: rcu_read_lock/rcu_read_unlock, synchronize_rcu,
+ * get_state_synchronize_rcu/start_poll_synchronize_rcu/
+ * poll_state_synchronize_rcu, call_rcu, rcu_barrier,
+ * rcu_assign_pointer/rcu_dereference (on i32 words), rcu_read_lock_held.
+ */
+import { A, gword } from '../shm/arena.js';
+import { G, RCU_CB, TASK } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { point, pointId, sched_wait } from '../sched/point.js';
+import { LC_RCU_CB } from './lockdep.js';
+import { might_sleep } from './might_sleep.js';
+import { spin_lock, spin_unlock } from './spinlock.js';
+import { current, nr_tasks, taskWord } from './task.js';
+
+const P_RCU_LOCK = pointId('rcu_read_lock');
+const P_RCU_UNLOCK = pointId('rcu_read_unlock');
+const P_RCU_GP_WAIT = pointId('synchronize_rcu_wait');
+
+/** rcu_read_lock().  Context: any; nests. */
+export function rcu_read_lock(): void {
+  const i32 = A.i32;
+  const t = current();
+  const nw = taskWord(t, TASK.rcu_read_lock_nesting);
+  const n = i32[nw];
+  i32[nw] = n + 1;
+  if (n === 0) {
+    const gp = Atomics.load(i32, gword(G.rcu_gp_seq));
+    Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), gp | 1);
+  }
+  point(P_RCU_LOCK);
+}
+
+/** rcu_read_unlock().  Unbalanced unlocks are reported. */
+export function rcu_read_unlock(): void {
+  const i32 = A.i32;
+  const t = current();
+  const nw = taskWord(t, TASK.rcu_read_lock_nesting);
+  const n = i32[nw];
+  if (n <= 0) {
+    report('rcu', `rcu_read_unlock() without rcu_read_lock(), task ${t}`, [n]);
+    return;
+  }
+  point(P_RCU_UNLOCK);
+  i32[nw] = n - 1;
+  if (n === 1) Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), 0);
+}
+
+/** rcu_read_lock_held(). */
+export function rcu_read_lock_held(): boolean {
+  return A.i32[taskWord(current(), TASK.rcu_read_lock_nesting)] > 0;
+}
+
+/** rcu_dereference(): an acquire load of an RCU-published word. */
+export function rcu_dereference(w: number): number {
+  return Atomics.load(A.i32, w);
+}
+
+/** rcu_assign_pointer(): a release store of an RCU-published word. */
+export function rcu_assign_pointer(w: number, v: number): void {
+  Atomics.store(A.i32, w, v);
+}
+
+/** start_poll_synchronize_rcu(): start a grace period, return its cookie. */
+export function start_poll_synchronize_rcu(): number {
+  return (Atomics.add(A.i32, gword(G.rcu_gp_seq), 2) + 2) | 0;
+}
+
+/** poll_state_synchronize_rcu(): has the grace period of @cookie elapsed? */
+export function poll_state_synchronize_rcu(cookie: number): boolean {
+  const i32 = A.i32;
+  const n = nr_tasks();
+  for (let t = 0; t < n; t++) {
+    const snap = Atomics.load(i32, taskWord(t, TASK.rcu_reader_gp));
+    if (snap === 0) continue;
+    if ((((snap & ~1) - cookie) | 0) < 0) return false;
+  }
+  return true;
+}
+
+/** synchronize_rcu().  Context: process context, sleeps, not in a read section. */
+export function synchronize_rcu(): void {
+  might_sleep('synchronize_rcu');
+  const cookie = start_poll_synchronize_rcu();
+  const i32 = A.i32;
+  while (!poll_state_synchronize_rcu(cookie)) {
+    point(P_RCU_GP_WAIT);
+    sched_wait(i32, gword(G.rcu_gp_completed), Atomics.load(i32, gword(G.rcu_gp_completed)));
+  }
+  Atomics.add(i32, gword(G.rcu_gp_completed), 1);
+  rcu_do_batch();
+}
+
+/* ---- callbacks ---- */
+
+export type RcuCallback = (arg: number) => void;
+const handlers: Array<RcuCallback | undefined> = [];
+
+/** Register the handler of callback @kind in this thread (at module load). */
+export function register_rcu_callback(kind: number, fn: RcuCallback): void {
+  handlers[kind] = fn;
+}
+
+function cbWord(i: number, f: number): number {
+  return A.L.rcuCb + (i % A.L.config.rcuCallbacks) * RCU_CB.SIZE + f;
+}
+
+/**
+ * call_rcu(): run handler @kind(@arg) after a grace period.
+ * Context: any (takes rcu_cb_lock, a leaf spinlock).
+ */
+export function call_rcu(kind: number, arg: number): void {
+  const i32 = A.i32;
+  const cookie = start_poll_synchronize_rcu();
+  spin_lock(gword(G.rcu_cb_lock), LC_RCU_CB);
+  const head = i32[gword(G.rcu_cb_head)];
+  const tail = i32[gword(G.rcu_cb_tail)];
+  if (tail - head >= A.L.config.rcuCallbacks) {
+    spin_unlock(gword(G.rcu_cb_lock));
+    /* The queue is full: behave like an rcu_barrier() first (never drop a callback). */
+    rcu_barrier();
+    call_rcu(kind, arg);
+    return;
+  }
+  i32[cbWord(tail, RCU_CB.kind)] = kind;
+  i32[cbWord(tail, RCU_CB.arg)] = arg;
+  i32[cbWord(tail, RCU_CB.gp)] = cookie;
+  Atomics.store(i32, gword(G.rcu_cb_tail), tail + 1);
+  spin_unlock(gword(G.rcu_cb_lock));
+}
+
+/** Callbacks queued and not yet run. */
+export function rcu_pending(): number {
+  const i32 = A.i32;
+  return Atomics.load(i32, gword(G.rcu_cb_tail)) - Atomics.load(i32, gword(G.rcu_cb_head));
+}
+
+/**
+ * rcu_do_batch(): run every queued callback whose grace period elapsed, in
+ * queue order.  Handlers run with no lock held.
+ * Context: process context, no spinlock, not in a read section.
+ */
+export function rcu_do_batch(): number {
+  const i32 = A.i32;
+  let ran = 0;
+  for (;;) {
+    if (rcu_pending() === 0) return ran;
+    spin_lock(gword(G.rcu_cb_lock), LC_RCU_CB);
+    const head = i32[gword(G.rcu_cb_head)];
+    if (head === i32[gword(G.rcu_cb_tail)] || !poll_state_synchronize_rcu(i32[cbWord(head, RCU_CB.gp)])) {
+      spin_unlock(gword(G.rcu_cb_lock));
+      return ran;
+    }
+    const kind = i32[cbWord(head, RCU_CB.kind)];
+    const arg = i32[cbWord(head, RCU_CB.arg)];
+    Atomics.store(i32, gword(G.rcu_cb_head), head + 1);
+    spin_unlock(gword(G.rcu_cb_lock));
+    const fn = handlers[kind];
+    if (fn === undefined) report('rcu', `RCU callback kind ${kind} has no handler in this thread`, [kind, arg]);
+    else fn(arg);
+    ran++;
+  }
+}
+
+/** rcu_barrier(): wait until every callback queued so far has run. */
+export function rcu_barrier(): void {
+  might_sleep('rcu_barrier');
+  const i32 = A.i32;
+  const target = Atomics.load(i32, gword(G.rcu_cb_tail));
+  while (((Atomics.load(i32, gword(G.rcu_cb_head)) - target) | 0) < 0) {
+    rcu_do_batch();
+    point(P_RCU_GP_WAIT);
+    if (((Atomics.load(i32, gword(G.rcu_cb_head)) - target) | 0) < 0) {
+      sched_wait(i32, gword(G.rcu_gp_completed), Atomics.load(i32, gword(G.rcu_gp_completed)));
+    }
+  }
+}

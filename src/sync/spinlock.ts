@@ -1,0 +1,99 @@
+/*
+ * spinlock_t on one arena word: test-and-test-and-set with bounded
+ * exponential backoff.
+ *
+ * Word value: 0 when unlocked, holder task + 1 when locked, so "unlock by
+ * the holder" is checked even with lockdep off.  Every spin iteration is an
+ * interleaving point (a controlled scheduler switches CPUs there; a
+ * spinning CPU yields at each spin).  Holding a spinlock counts in the
+ * task's preempt count (TASK.spin_depth): might_sleep() and migration check it.
+ *
+ * Kernel mapping: spin_lock/spin_unlock/spin_trylock/spin_lock_nested,
+ * assert_spin_locked.
+ */
+import { A } from '../shm/arena.js';
+import { TASK } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { point, pointId } from '../sched/point.js';
+import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
+import { lockstat_acquired } from './lockstat.js';
+import { current, taskWord } from './task.js';
+
+const P_SPIN_LOCK = pointId('spin_lock');
+const P_SPIN = pointId('spin');
+const P_SPIN_UNLOCK = pointId('spin_unlock');
+
+const SPIN_BEFORE_WAIT = 256;
+
+/**
+ * spin_lock(): acquire lock word @lock of lockdep class @cls.
+ *
+ * Context: any task context; disables "preemption" (spin_depth++).
+ */
+export function spin_lock(lock: number, cls: number, nested = false): void {
+  const i32 = A.i32;
+  const me = current() + 1;
+  point(P_SPIN_LOCK);
+  let spins = 0;
+  for (;;) {
+    if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, me) === 0) break;
+    if (Atomics.load(i32, lock) === me) {
+      report('lock-discipline', `BUG: spinlock recursion on ${LOCK_CLASSES[cls]} (word ${lock}), task ${me - 1}`, [lock, cls]);
+    }
+    spins++;
+    point(P_SPIN);
+    if (spins % SPIN_BEFORE_WAIT === 0) {
+      /* The holder may be a descheduled OS thread: give the core back briefly. */
+      const v = Atomics.load(i32, lock);
+      if (v !== 0) Atomics.wait(i32, lock, v, 0.05);
+    }
+  }
+  i32[taskWord(me - 1, TASK.spin_depth)]++;
+  lock_acquire(lock, cls, false, nested);
+  lockstat_acquired(cls, spins);
+}
+
+/** spin_trylock(): true if acquired.  Records no lock-order dependency. */
+export function spin_trylock(lock: number, cls: number): boolean {
+  const i32 = A.i32;
+  const me = current() + 1;
+  point(P_SPIN_LOCK);
+  if (Atomics.load(i32, lock) !== 0 || Atomics.compareExchange(i32, lock, 0, me) !== 0) return false;
+  i32[taskWord(me - 1, TASK.spin_depth)]++;
+  lock_acquire(lock, cls, true);
+  lockstat_acquired(cls, 0);
+  return true;
+}
+
+/**
+ * spin_unlock(): release @lock.  Unlocking a lock held by another task, or
+ * not held at all, is reported and leaves the word alone.
+ */
+export function spin_unlock(lock: number): void {
+  const i32 = A.i32;
+  const me = current() + 1;
+  const v = Atomics.load(i32, lock);
+  if (v !== me) {
+    report('lock-discipline', `BUG: spinlock wrong owner on unlock: word ${lock} held by ${v === 0 ? 'nobody' : `task ${v - 1}`}, unlocked by task ${me - 1}`, [lock, v]);
+    return;
+  }
+  lock_release(lock);
+  i32[taskWord(me - 1, TASK.spin_depth)]--;
+  Atomics.store(i32, lock, 0);
+  point(P_SPIN_UNLOCK);
+}
+
+/** spin_is_locked(). */
+export function spin_is_locked(lock: number): boolean {
+  return Atomics.load(A.i32, lock) !== 0;
+}
+
+/** Holder task of @lock, or -1. */
+export function spin_owner(lock: number): number {
+  return Atomics.load(A.i32, lock) - 1;
+}
+
+/** spin_lock_init(). */
+export function spin_lock_init(lock: number): void {
+  Atomics.store(A.i32, lock, 0);
+}
