@@ -1,0 +1,101 @@
+/*
+ * The `swaptorture` command (bin/swaptorture.js calls main() and sets
+ * process.exitCode from what it returns).
+ *
+ * Exit status (DESIGN.md, Interfaces): 0 clean, 1 an invariant broke,
+ * 2 bad usage or config, 3 the harness itself failed (bin/ maps a thrown
+ * error to 3).
+ *
+ * Adding a subcommand: one file per command, src/cli/<name>.ts exporting
+ * register<Name>(program: Command), called below.  Inside it:
+ *   - `program.command('<name>')...action((args..., opts, cmd) => ...)`;
+ *     the action (sync or async) returns its exit status (a number;
+ *     returning nothing means 0);
+ *   - a usage/config error: `cmd.error('<what was wrong>', { exitCode: 2,
+ *     code: 'swaptorture.usage' })` - printed as one line
+ *     `swaptorture <name>: <what was wrong>` on stderr (it throws);
+ *   - output: `cmd.configureOutput().writeOut!(text)` (stdout) and
+ *     `.writeErr!(text)` (stderr), so tests can capture both.
+ * Commander's own usage errors (unknown option, missing argument, ...)
+ * become exit 2 with the same one-line format; --help exits 0.
+ */
+
+import { Command, CommanderError } from 'commander';
+import { registerDecode } from './decode.js';
+
+/*
+ * Actions may return their exit status.  Commander's typing says
+ * `void | Promise<void>`; SwaptortureCommand.action() below collects the
+ * number, so widen the type for every command of this program.
+ */
+declare module 'commander' {
+  interface Command {
+    action(fn: (this: this, ...args: any[]) => number | void | Promise<number | void>): this;
+  }
+}
+
+/**
+ * Command whose subcommands (created through .command()) record the exit
+ * status their action returns on the root command, and print errors as
+ * one line prefixed with the command path.
+ */
+class SwaptortureCommand extends Command {
+  actionExitCode = 0;
+
+  override createCommand(name?: string): Command {
+    return new SwaptortureCommand(name);
+  }
+
+  override action(fn: (this: this, ...args: any[]) => number | void | Promise<number | void>): this {
+    const userFn = fn as (this: Command, ...args: unknown[]) => unknown;
+    return super.action(async function (this: Command, ...args: unknown[]) {
+      const ret: unknown = await userFn.apply(this, args);
+      let root: Command = this;
+      while (root.parent) root = root.parent;
+      if (root instanceof SwaptortureCommand)
+        root.actionExitCode = typeof ret === 'number' ? ret : 0;
+    });
+  }
+
+  override copyInheritedSettings(source: Command): this {
+    super.copyInheritedSettings(source);
+    this.configureOutput({ outputError: (str, write) => write(oneLine(this, str)) });
+    return this;
+  }
+}
+
+/** `swaptorture decode: <message>`: commander's "error: " dropped, newlines folded. */
+function oneLine(cmd: Command, str: string): string {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  const msg = str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  return `${path.join(' ')}: ${msg}\n`;
+}
+
+export function createProgram(): Command {
+  const program = new SwaptortureCommand('swaptorture');
+  program
+    .description('multi-threaded torture testbed for the Linux swap table')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (str, write) => write(oneLine(program, str)),
+    })
+    .addHelpText('after', '\nExit status: 0 clean, 1 an invariant broke, 2 bad usage or config, 3 harness failure.');
+  registerDecode(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram() as SwaptortureCommand;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    /* --help, --version: 0; commander's usage errors use 1: make them 2 */
+    if (err.exitCode === 0) return 0;
+    return err.code.startsWith('commander.') ? 2 : err.exitCode;
+  }
+  return program.actionExitCode;
+}
