@@ -17,6 +17,8 @@ export interface ArenaViews {
   sab: SharedArrayBuffer;
   i32: Int32Array;
   i64: BigInt64Array;
+  /** Unsigned view of the same words: swap table entries are unsigned longs. */
+  u64: BigUint64Array;
   u8: Uint8Array;
   L: Layout;
 }
@@ -26,6 +28,7 @@ export const A: ArenaViews = {
   sab: undefined as unknown as SharedArrayBuffer,
   i32: new Int32Array(0),
   i64: new BigInt64Array(0),
+  u64: new BigUint64Array(0),
   u8: new Uint8Array(0),
   L: undefined as unknown as Layout,
 };
@@ -55,6 +58,7 @@ export function attach(h: ArenaHandle): void {
   A.sab = h.sab;
   A.i32 = new Int32Array(h.sab);
   A.i64 = new BigInt64Array(h.sab);
+  A.u64 = new BigUint64Array(h.sab);
   A.u8 = new Uint8Array(h.sab);
   A.L = layout;
   if (A.i32[layout.global + G.magic] !== ARENA_MAGIC) throw new Error('arena: bad magic, not a swaptorture arena');

@@ -86,6 +86,8 @@ export const G = {
   folio_slab_dummy: 30,
   nr_real_swapfiles: 31,
   proc_swaps_seq: 32,
+  design: 33, /* index into DESIGNS (src/designs/design.ts) */
+  nr_folios_inuse: 34,
   /* frame free lists: one head per order, see mm/page_alloc.ts */
   free_area: 48, /* [MAX_FOLIO_ORDER + 1] */
   free_area_nr: 64, /* [MAX_FOLIO_ORDER + 1] */

@@ -1,0 +1,93 @@
+/*
+ * Shared shape of the benchmark suites (bench/*.bench.ts) and their rows.
+ *
+ * A suite is a module exporting a BenchSuite: it builds its own tinybench
+ * Bench, adds its tasks, runs them and returns rows.  bench/run.ts lists
+ * the suites (one line each), filters them with --suite and prints a table
+ * or, with --json, one JSON document.
+ *
+ * Figures are medians: tinybench's latency.p50 of one call, divided by the
+ * operations the call performs (each task runs an inner loop, so the timer
+ * cost is amortised over @opsPerCall operations).
+ */
+import type { Bench } from 'tinybench';
+
+export interface BenchOptions {
+  /** Time budget per task, ms (tinybench `time`). */
+  time: number;
+  /** Warm-up budget per task, ms. */
+  warmupTime: number;
+}
+
+export interface BenchRow {
+  suite: string;
+  name: string;
+  /** Median operations per second. */
+  opsPerSec: number;
+  /** Median nanoseconds per operation. */
+  nsPerOp: number;
+  /** Cost relative to the suite's baseline row (nsPerOp / baseline nsPerOp); 1 for the baseline. */
+  vsBaseline: number | null;
+  baseline: string | null;
+  /** tinybench samples (calls) measured. */
+  samples: number;
+  /** Relative margin of error of the latency mean, percent. */
+  rme: number;
+}
+
+export interface BenchSuite {
+  name: string;
+  description: string;
+  run(opts: BenchOptions): Promise<BenchRow[]>;
+}
+
+/**
+ * Rows from a finished Bench whose every task does @opsPerCall operations
+ * per call; ratios against the task named @baseline.
+ */
+export function rowsFromBench(suite: string, bench: Bench, opsPerCall: number, baseline: string | null): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') {
+      throw new Error(`bench ${suite}/${task.name}: ${r.state}${r.state === 'errored' ? `: ${r.error.message}` : ''}`);
+    }
+    const nsPerOp = (r.latency.p50 * 1e6) / opsPerCall;
+    rows.push({
+      suite,
+      name: task.name,
+      opsPerSec: 1e9 / nsPerOp,
+      nsPerOp,
+      vsBaseline: null,
+      baseline,
+      samples: r.latency.samplesCount,
+      rme: r.latency.rme,
+    });
+  }
+  const base = rows.find((x) => x.name === baseline);
+  for (const row of rows) row.vsBaseline = base !== undefined ? row.nsPerOp / base.nsPerOp : null;
+  return rows;
+}
+
+function fmtOps(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(0);
+}
+
+/** A plain-text table of @rows. */
+export function formatRows(rows: BenchRow[]): string {
+  const head = ['suite', 'task', 'ops/s (median)', 'ns/op', 'x baseline', 'rme %', 'samples'];
+  const body = rows.map((r) => [
+    r.suite,
+    r.name,
+    fmtOps(r.opsPerSec),
+    r.nsPerOp.toFixed(2),
+    r.vsBaseline === null ? '-' : r.vsBaseline.toFixed(2),
+    r.rme.toFixed(1),
+    String(r.samples),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

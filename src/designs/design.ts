@@ -1,0 +1,32 @@
+/*
+ * Designs: how slot metadata is kept.  Everything else (allocator, swap
+ * cache, faults, reclaim, swapoff) is shared; a design only answers the
+ * questions the paths ask about one slot.  Phase IV keeps all of it in the
+ * swap table word; phase II/III keep counts, zero bits or memcg ids in
+ * side arrays (issue 5 adds them behind this same interface).
+ *
+ * Context for every method: caller holds the slot's ci->lock, unless the
+ * method says otherwise.
+ */
+import type { SwpTbLayout } from '../mm/swap_table.js';
+
+export const DESIGN_NAMES = ['p4', 'p3', 'p2', 'ghost', 'vswap'] as const;
+export type DesignName = (typeof DESIGN_NAMES)[number];
+
+export interface SlotMeta {
+  readonly name: DesignName;
+  /** Bit layout of the design's swap table entries. */
+  readonly tb: SwpTbLayout;
+  /** The slot's inline swap count (saturated at SWP_TB_COUNT_MAX). */
+  count(ci: number, off: number): number;
+  /** Set the inline count, keeping the entry's kind and other flags. */
+  setCount(ci: number, off: number, count: number): void;
+  /** The zero-page flag of the slot. */
+  testZero(ci: number, off: number): boolean;
+  /** Set or clear the zero-page flag (a read-modify-write: needs ci->lock). */
+  setZero(ci: number, off: number, zero: boolean): void;
+  /** Lockless read of the zero flag (swap_zeromap_batch). Context: RCU or folio lock. */
+  testZeroLockless(ci: number, off: number): boolean;
+  /** The memcg id the slot is charged to (0 = none), given the folio's memcg for cached slots. */
+  memcgId(ci: number, off: number, folioMemcg: (pfn: number) => number): number;
+}

@@ -1,0 +1,6 @@
+/*
+ * Every module that registers CPU programs (registerProgram), imported for
+ * its side effect by workers/cpu.ts so that every worker knows every
+ * program.  Add one line per module.
+ */
+import '../sync/torture.js';

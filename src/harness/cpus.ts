@@ -1,0 +1,304 @@
+/*
+ * Simulated CPUs: worker threads from a piscina pool, one long task each.
+ *
+ *   const pool = new CpuPool(arena, 4);          // start 4 workers once (~33-72 ms)
+ *   const res = await pool.run([                 // many runs on the same workers
+ *     { task: 0, cpu: 0, program: 'rcu-updater', args: {...} },
+ *     { task: 1, cpu: 1, program: 'rcu-reader', args: {...} },
+ *   ]);
+ *   await pool.destroy();                        // always: no worker left behind
+ *
+ *   await runOnCpus(arena, specs);               // one-shot: pool of specs.length, destroyed after
+ *
+ * Every spec of a run is dispatched at once, each to its own worker (the
+ * pool has at least as many threads as the run has specs, and piscina puts
+ * one task per worker), so programs may wait for each other (barriers,
+ * locks, grace periods) without deadlocking on a queue.
+ *
+ * Failure handling: every CPU's outcome is awaited (allSettled), so one
+ * CPU dying never loses the others' results.  A CPU that throws becomes a
+ * CpuError naming its task, CPU and program (and the KernelBug violation,
+ * if that is what killed it).  Because a dead CPU may have died holding a
+ * lock the others spin on, the survivors get @graceMs to finish after the
+ * first failure; then, and also when @timeoutMs passes with CPUs still
+ * running (a stall), the stuck workers are terminated (piscina aborts the
+ * task and replaces the worker) and reported with their last interleaving
+ * point and held locks, read from the arena - the model's "progress"
+ * invariant dump.
+ *
+ * The worker file is the compiled dist/workers/cpu.js: from the compiled
+ * module (dist/src/harness/cpus.js) it is ../../workers/cpu.js; when this
+ * module runs from source (vitest, tsx) it is ../../dist/workers/cpu.js, so
+ * `tsc` must have run first (`npm test` does).
+ *
+ * Context: main thread (or any thread that owns workers); async.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ArenaHandle } from '../shm/arena.js';
+import { computeLayout, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
+import type { Violation } from '../shm/report.js';
+import { LOCK_CLASSES } from '../sync/lockdep.js';
+import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
+
+export type { CpuSpec } from './programs.js';
+
+/** Absolute path of the compiled worker entry point. */
+export function cpuWorkerFile(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const rel = fromSource ? '../../dist/workers/cpu.js' : '../../workers/cpu.js';
+  return fileURLToPath(new URL(rel, import.meta.url));
+}
+
+export interface RunOptions {
+  /** Terminate CPUs still running after this long (a stall).  Default 120 s. */
+  timeoutMs?: number;
+  /** After the first CPU fails, how long the others get to finish.  Default 5 s. */
+  graceMs?: number;
+}
+
+export interface CpuPoolOptions {
+  /** piscina idleTimeout (ms); minThreads = maxThreads, so it only matters for replaced workers. */
+  idleTimeout?: number;
+  /** Extra execArgv for the workers (e.g. --cpu-prof). */
+  execArgv?: string[];
+  /** Another worker entry point with the same task contract (default: cpuWorkerFile()). */
+  filename?: string;
+}
+
+/** One CPU died: which task, CPU and program, and why. */
+export class CpuError extends Error {
+  readonly task: number;
+  readonly cpu: number;
+  readonly program: string;
+  /** The KernelBug violation, when a BUG()/panic_on_warn report killed the CPU. */
+  readonly violation?: Violation;
+  /** The error's name in the worker (KernelBug, TypeError, AbortError ...). */
+  readonly remoteName: string;
+  /** Stack as seen in the worker. */
+  readonly remoteStack?: string;
+
+  constructor(spec: CpuSpec, remoteName: string, message: string, remoteStack?: string, violation?: Violation) {
+    super(`cpu ${spec.cpu} task ${spec.task} program ${spec.program}: ${remoteName}: ${message}`);
+    this.name = 'CpuError';
+    this.task = spec.task;
+    this.cpu = spec.cpu;
+    this.program = spec.program;
+    this.remoteName = remoteName;
+    this.remoteStack = remoteStack;
+    this.violation = violation;
+  }
+}
+
+/** At least one CPU of a run failed; every CPU's outcome is attached. */
+export class CpuRunError extends Error {
+  constructor(
+    readonly failures: CpuError[],
+    readonly outcomes: CpuSettled[],
+  ) {
+    super(
+      failures.length === 1
+        ? failures[0].message
+        : `${failures.length} CPUs failed:\n  ${failures.map((f) => f.message).join('\n  ')}`,
+    );
+    this.name = 'CpuRunError';
+  }
+}
+
+export type CpuSettled =
+  | { status: 'fulfilled'; spec: CpuSpec; value: unknown; ms: number }
+  | { status: 'rejected'; spec: CpuSpec; error: CpuError; ms: number };
+
+/* Describe where a stuck task is, from the arena (no attach needed). */
+function stallDump(arena: ArenaHandle, t: number): string {
+  try {
+    const L = computeLayout(arena.config);
+    const i32 = new Int32Array(arena.sab);
+    const base = L.task + t * TASK.SIZE;
+    const depth = Math.min(Atomics.load(i32, base + TASK.lockdep_depth), MAX_LOCK_DEPTH);
+    const locks: string[] = [];
+    for (let i = 0; i < depth; i++) {
+      locks.push(`${LOCK_CLASSES[i32[base + TASK.held_class + i]] ?? '?'}@${i32[base + TASK.held_lock + i]}`);
+    }
+    return (
+      `on cpu ${Atomics.load(i32, base + TASK.cpu)}, last point #${Atomics.load(i32, base + TASK.last_point)}, ` +
+      `progress ${Atomics.load(i32, base + TASK.progress)}, rcu nesting ${Atomics.load(i32, base + TASK.rcu_read_lock_nesting)}, ` +
+      `preempt count ${Atomics.load(i32, base + TASK.spin_depth)}, held locks [${locks.join(', ')}]`
+    );
+  } catch {
+    return 'state unreadable';
+  }
+}
+
+function validateSpecs(arena: ArenaHandle, specs: CpuSpec[], threads: number): void {
+  if (specs.length === 0) throw new Error('runOnCpus: no CPUs to run');
+  if (specs.length > threads) {
+    throw new Error(`runOnCpus: ${specs.length} CPUs requested but the pool has ${threads} threads (a queued CPU could deadlock the others)`);
+  }
+  const seen = new Set<number>();
+  for (const s of specs) {
+    if (!Number.isInteger(s.task) || s.task < 0 || s.task >= arena.config.nrTasks) {
+      throw new Error(`runOnCpus: task ${s.task} out of range (arena has ${arena.config.nrTasks} tasks)`);
+    }
+    if (!Number.isInteger(s.cpu) || s.cpu < 0 || s.cpu >= arena.config.nrCpus) {
+      throw new Error(`runOnCpus: cpu ${s.cpu} out of range (arena has ${arena.config.nrCpus} CPUs)`);
+    }
+    if (seen.has(s.task)) throw new Error(`runOnCpus: task ${s.task} appears twice`);
+    seen.add(s.task);
+  }
+}
+
+/**
+ * A reusable set of worker threads playing CPUs.  Create once, run many
+ * times, destroy() at the end (also on failure: use try/finally).
+ */
+export class CpuPool {
+  readonly threads: number;
+  #arena: ArenaHandle;
+  #pool: Piscina;
+  #destroyed = false;
+  /* Runs in flight, so a pool-level error (a worker failing to load) can abort them. */
+  #inflight = new Set<AbortController>();
+  #poolErrors: Error[] = [];
+  /* A worker that fails to load makes piscina stop starting workers: the pool is unusable. */
+  #broken: Error | null = null;
+
+  constructor(arena: ArenaHandle, threads: number, opts: CpuPoolOptions = {}) {
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`CpuPool: bad thread count ${threads}`);
+    const filename = opts.filename ?? cpuWorkerFile();
+    if (!existsSync(filename)) {
+      throw new Error(`CpuPool: worker ${filename} not found: build first (npx tsc -p tsconfig.json)`);
+    }
+    this.threads = threads;
+    this.#arena = arena;
+    this.#pool = new Piscina({
+      filename,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: opts.idleTimeout ?? 200,
+      concurrentTasksPerWorker: 1,
+      execArgv: opts.execArgv,
+    });
+    /* Without a listener, a worker that fails to load kills the process. */
+    this.#pool.on('error', (err: Error) => {
+      this.#poolErrors.push(err);
+      this.#broken ??= err;
+      for (const ac of this.#inflight) ac.abort(new Error(`worker failed outside any task: ${err.message}`));
+    });
+  }
+
+  /** The arena the next run() attaches. */
+  get arena(): ArenaHandle {
+    return this.#arena;
+  }
+
+  /** Point the pool's CPUs at another arena (workers re-attach on their next task). */
+  setArena(arena: ArenaHandle): void {
+    this.#arena = arena;
+  }
+
+  /** Errors the pool itself reported (workers failing outside any task). */
+  get poolErrors(): readonly Error[] {
+    return this.#poolErrors;
+  }
+
+  /**
+   * Run @specs, one per worker, all at once; resolve with every CPU's
+   * outcome (never rejects for a CPU's failure; rejects only on bad specs
+   * or a destroyed pool).
+   */
+  async runSettled(specs: CpuSpec[], opts: RunOptions = {}): Promise<CpuSettled[]> {
+    if (this.#destroyed) throw new Error('CpuPool: run after destroy()');
+    if (this.#broken !== null) throw new Error(`CpuPool: unusable, a worker failed outside any task: ${this.#broken.message}`);
+    const arena = this.#arena;
+    validateSpecs(arena, specs, this.threads);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const graceMs = opts.graceMs ?? 5_000;
+    const ac = new AbortController();
+    this.#inflight.add(ac);
+    let abortWhy = '';
+    const abort = (why: string): void => {
+      if (ac.signal.aborted) return;
+      abortWhy = why;
+      ac.abort(new Error(why));
+    };
+    const timer = setTimeout(() => abort(`stall: CPUs still running after ${timeoutMs} ms`), timeoutMs);
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const startGrace = (spec: CpuSpec): void => {
+      if (grace !== undefined || ac.signal.aborted) return;
+      grace = setTimeout(
+        () => abort(`terminated ${graceMs} ms after cpu ${spec.cpu} task ${spec.task} failed (it may have died holding a lock)`),
+        graceMs,
+      );
+    };
+    const t0 = performance.now();
+
+    const one = async (spec: CpuSpec): Promise<CpuSettled> => {
+      const msg: CpuTaskMessage = { ...spec, arena };
+      try {
+        const out = (await this.#pool.run(msg, { signal: ac.signal })) as CpuOutcome;
+        if (out.ok) return { status: 'fulfilled', spec, value: out.value, ms: out.ms };
+        startGrace(spec);
+        const e = out.error;
+        return { status: 'rejected', spec, ms: out.ms, error: new CpuError(spec, e.name, e.message, e.stack, e.violation) };
+      } catch (err) {
+        /* Aborted (stall, grace expired, pool error) or the worker itself died (then the others get the grace period). */
+        startGrace(spec);
+        const ms = performance.now() - t0;
+        const why = ac.signal.aborted ? abortWhy || String((ac.signal.reason as Error)?.message ?? ac.signal.reason) : '';
+        const base = err instanceof Error ? err : new Error(String(err));
+        const message = ac.signal.aborted ? `${why}; task ${stallDump(arena, spec.task)}` : base.message;
+        return { status: 'rejected', spec, ms, error: new CpuError(spec, base.name, message, base.stack) };
+      }
+    };
+
+    try {
+      /* one() never rejects: allSettled semantics with typed outcomes. */
+      return await Promise.all(specs.map(one));
+    } finally {
+      clearTimeout(timer);
+      if (grace !== undefined) clearTimeout(grace);
+      this.#inflight.delete(ac);
+    }
+  }
+
+  /**
+   * Run @specs and resolve with their results, in spec order; if any CPU
+   * failed, reject with a CpuRunError carrying every failure and outcome.
+   */
+  async run(specs: CpuSpec[], opts: RunOptions = {}): Promise<unknown[]> {
+    const outcomes = await this.runSettled(specs, opts);
+    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.error] : []));
+    if (failures.length > 0) throw new CpuRunError(failures, outcomes);
+    return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  }
+
+  /** Terminate every worker.  Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const ac of this.#inflight) ac.abort(new Error('CpuPool destroyed'));
+    await this.#pool.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
+
+/**
+ * One-shot: run @specs on a fresh pool of specs.length workers and destroy
+ * it (always).  Resolves with the results in spec order; rejects with a
+ * CpuRunError if any CPU failed, after every CPU finished or was stopped.
+ * Tests and fuzz loops should keep a CpuPool instead (worker start-up is
+ * ~33-72 ms).
+ */
+export async function runOnCpus(arena: ArenaHandle, specs: CpuSpec[], opts: RunOptions & CpuPoolOptions = {}): Promise<unknown[]> {
+  const pool = new CpuPool(arena, Math.max(1, specs.length), opts);
+  try {
+    return await pool.run(specs, opts);
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,154 @@
+/*
+ * The quiescent invariant checker: DESIGN.md's catalogue, checked over the
+ * whole arena while every CPU is parked (like a stop-the-world).  Each
+ * finding is report()ed with its invariant id and returned.
+ *
+ * Context: quiescent (no task runs the model), after rcu_barrier().
+ */
+import { A, gword } from '../shm/arena.js';
+import { CI, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { report, type Invariant, type Violation } from '../shm/report.js';
+import { taskWord } from '../sync/task.js';
+import { D } from '../designs/active.js';
+import { __swp_tb_get_count, swp_tb_check, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow } from '../mm/swap_table.js';
+import { shadow_to_memcgid } from '../mm/workingset.js';
+import { CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
+import { __swap_table_get } from '../mm/swap_table_arena.js';
+import { __swap_count_exact } from '../mm/swapfile.js';
+import { list_entries, list_for_flags } from '../mm/cluster_list.js';
+import { folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
+import { FOLIO } from '../shm/layout.js';
+import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
+import { mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, MEMCG_ONLINE, nr_memcg_ids } from '../mm/memcontrol.js';
+
+export function check_invariants(): Violation[] {
+  const out: Violation[] = [];
+  const fail = (inv: Invariant, msg: string, args: number[] = []): void => {
+    if (out.length < 64) out.push(report(inv, msg, args));
+  };
+  const i32 = A.i32;
+
+  /* lock-discipline: nothing held at quiescence */
+  for (let t = 0; t < A.L.config.nrTasks; t++) {
+    const depth = Atomics.load(i32, taskWord(t, TASK.lockdep_depth));
+    if (depth !== 0) fail('lock-discipline', `task ${t} holds ${depth} locks at quiescence`, [t, depth]);
+    if (Atomics.load(i32, taskWord(t, TASK.rcu_read_lock_nesting)) !== 0) fail('rcu', `task ${t} inside an RCU read-side section at quiescence`, [t]);
+  }
+
+  /* PTE references per swap entry, and data of swap PTEs */
+  const refs = new Map<number, number>();
+  for (let mm = 0; mm < A.L.config.nrMms; mm++) {
+    if (!mm_live(mm)) continue;
+    for (let index = 0; index < mm_pages(); index++) {
+      const pte = ptep_get(mm, index);
+      if (pte_present(pte)) {
+        const pfn = pte_pfn(pte);
+        const got = page_token(pfn);
+        const want = expected_token(mm, index);
+        if (got !== want) fail('data', `data mismatch: mm ${mm} page ${index} holds 0x${got.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, pfn]);
+      } else if (is_swap_pte(pte)) {
+        const e = pte_to_swp_entry(pte);
+        refs.set(e, (refs.get(e) ?? 0) + 1);
+        const type = swp_type(e);
+        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || i32[siWord(type, SI.cluster_base)] === 0) {
+          fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)} on a device that is not active`, [mm, index, e]);
+          continue;
+        }
+        const ci = clusterWord(type, Math.floor(swp_offset(e) / SWAPFILE_CLUSTER));
+        const tb = __swap_table_get(ci, swp_offset(e) % SWAPFILE_CLUSTER);
+        let data: bigint;
+        if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
+        else if (D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb)) data = 0n;
+        else data = Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
+        const want = expected_token(mm, index);
+        if (data !== want) fail('data', `data mismatch: mm ${mm} page ${index} swapped out at ${type}:${swp_offset(e)} holds 0x${data.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, e]);
+      }
+    }
+  }
+
+  let totalFree = 0;
+  const memcgSlots = new Map<number, number>();
+  for (let type = 0; type < MAX_SWAPFILES; type++) {
+    const flags = Atomics.load(i32, siWord(type, SI.flags));
+    if (!(flags & SWP_WRITEOK)) continue;
+    const max = i32[siWord(type, SI.max)];
+    const nrClusters = i32[siWord(type, SI.nr_clusters)];
+    const onList = new Map<number, number>();
+    for (const f of [1, 4, 5]) for (const idx of list_entries(type, list_for_flags(type, f, 0))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f);
+    for (let o = 0; o < SWAP_NR_ORDERS; o++) {
+      for (const f of [2, 3]) for (const idx of list_entries(type, list_for_flags(type, f, o))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f + o * 10);
+    }
+    let used = 0;
+    for (let idx = 0; idx < nrClusters; idx++) {
+      const ci = clusterWord(type, idx);
+      const cflags = i32[ci + CI.flags];
+      const count = i32[ci + CI.count];
+      const tbl = i32[ci + CI.table];
+      /* cluster-lists */
+      const l = onList.get(idx);
+      const wantList = cflags === 2 || cflags === 3 ? cflags + i32[ci + CI.order] * 10 : cflags;
+      if (cflags === CLUSTER_FLAG_NONE) fail('cluster-lists', `device ${type} cluster ${idx} isolated (flags NONE) at quiescence: off every list`, [type, idx]);
+      else if (l !== wantList) fail('cluster-lists', `device ${type} cluster ${idx} flags ${CLUSTER_FLAG_NAMES[cflags]} order ${i32[ci + CI.order]} but list code ${l ?? 'none'}`, [type, idx, cflags]);
+      /* table-lifetime */
+      if (count > 0 && tbl === 0) fail('table-lifetime', `device ${type} cluster ${idx} count ${count} but no swap table`, [type, idx]);
+      if (count === 0 && cflags === 1 && tbl !== 0) fail('table-lifetime', `device ${type} cluster ${idx} is free and empty but still has a table`, [type, idx]);
+      if (tbl === 0) continue;
+      let nonNull = 0;
+      for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
+        const tb = __swap_table_get(ci, off);
+        const why = swp_tb_check(D.tb, tb);
+        if (why) fail('slot-format', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: ${why}`, [type, idx, off]);
+        if (swp_tb_is_null(tb)) continue;
+        nonNull++;
+        if (swp_tb_is_bad(tb)) continue;
+        used++;
+        const e = swp_entry(type, idx * SWAPFILE_CLUSTER + off);
+        const count = __swap_count_exact(ci, off);
+        const r = refs.get(e) ?? 0;
+        if (count !== r) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} count ${count} but ${r} swap PTEs reference it`, [type, e, count, r]);
+        refs.delete(e);
+        let memcg = 0;
+        if (swp_tb_is_folio(tb)) {
+          const folio = swp_tb_to_pfn(D.tb, tb);
+          const fe = folio_swap(folio);
+          const nr = folio_nr_pages(folio);
+          if (!folio_test_swapcache(folio) || fe < 0 || e < fe || e >= fe + nr) {
+            fail('swap-cache', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} names folio ${folio}, whose swap is ${fe} (x${nr}, swapcache=${folio_test_swapcache(folio)})`, [type, e, folio]);
+          }
+          if (i32[fw(folio, FOLIO.refcount)] < nr) fail('swap-cache', `folio ${folio} in the swap cache with refcount ${i32[fw(folio, FOLIO.refcount)]} < ${nr}`, [folio]);
+          memcg = folio_memcg(folio);
+          if (memcg > 0 && mem_cgroup_state(memcg) !== MEMCG_ONLINE && mem_cgroup_nearest_online(memcg) !== memcg) {
+            fail('memcg', `folio ${folio} in the swap cache is charged to dead memcg ${memcg}, not to its nearest online ancestor ${mem_cgroup_nearest_online(memcg)}`, [folio, memcg]);
+          }
+        } else if (swp_tb_is_shadow(tb)) {
+          memcg = shadow_to_memcgid(swp_tb_to_shadow(D.tb, tb));
+          if (__swp_tb_get_count(D.tb, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
+        }
+        if (memcg > 0) memcgSlots.set(memcg, (memcgSlots.get(memcg) ?? 0) + 1);
+      }
+      /* cluster-count */
+      if (nonNull !== count) fail('cluster-count', `device ${type} cluster ${idx}: count ${count} but ${nonNull} used slots`, [type, idx, count, nonNull]);
+    }
+    /* accounting */
+    const inuse = i32[siWord(type, SI.inuse_pages)];
+    if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
+    totalFree += i32[siWord(type, SI.pages)] - inuse;
+    void max;
+  }
+  for (const [e, r] of refs) {
+    const type = swp_type(e);
+    if (type < MAX_SWAPFILES && Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) {
+      fail('swap-count', `${r} swap PTEs reference free slot ${type}:${swp_offset(e)}`, [e, r]);
+    }
+  }
+  const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
+  if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
+  /* memcg: each memcg's swap charge equals the slots recorded to it */
+  for (let m = 1; m < nr_memcg_ids(); m++) {
+    if (mem_cgroup_state(m) === 0) continue;
+    const charged = mem_cgroup_swap_usage(m);
+    const slots = memcgSlots.get(m) ?? 0;
+    if (charged !== slots) fail('memcg', `memcg ${m}: swap charge ${charged} but ${slots} slots recorded to it`, [m, charged, slots]);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/*
+ * mm/page_io.c: writing a swap cache folio out and reading it back, against
+ * a per-device backing store of 64-bit content tokens (one per slot), with
+ * zero-page detection into the swap table's zero flag (seed 001 patch 12).
+ *
+ * I/O is synchronous: the model has no bio completion; PG_writeback is not
+ * used.  Kernel mapping: swap_writeout, swap_zeromap_folio_set/_clear,
+ * swap_read_folio, swap_zeromap_batch, swap_read_folio_zeromap.
+ */
+import { A } from '../shm/arena.js';
+import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
+import { point, pointId } from '../sched/point.js';
+import { D } from '../designs/active.js';
+import {
+  folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, PG_dirty, PG_uptodate, set_page_token,
+} from './page_alloc.js';
+import { folio_free_swap } from './swapfile.js';
+import { __swap_offset_to_cluster, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
+import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
+
+const P_ZERO_RMW = pointId('swap_zeromap:rmw');
+
+function backingIndex(type: number, offset: number): number {
+  return (Atomics.load(A.i32, siWord(type, SI.backing_base)) >> 1) + offset;
+}
+
+/* swap_zeromap_folio_set/_clear(): set or clear the zero flag of every slot of @folio. */
+function swap_zeromap_folio_update(folio: number, zero: boolean): void {
+  const entry = folio_swap(folio);
+  const type = swp_type(entry);
+  const nr = folio_nr_pages(folio);
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  if (bug_on(BUG_ZERO_FLAG_UNLOCKED) && D.tb.hasZeroFlag) {
+    /* Pre-fix: a read-modify-write of the table word with no ci->lock. */
+    const ci = __swap_offset_to_cluster(type, swp_offset(entry));
+    for (let off = start; off < start + nr; off++) {
+      __swap_table_rmw_unlocked(ci, off, (old) => {
+        if (!swp_tb_is_countable(old) || old === 0n) return old;
+        return zero ? swp_tb_set_zero(D.tb, old) : swp_tb_clear_zero(D.tb, old);
+      }, () => point(P_ZERO_RMW));
+    }
+    return;
+  }
+  const ci = swap_cluster_lock(type, swp_offset(entry));
+  for (let off = start; off < start + nr; off++) D.setZero(ci, off, zero);
+  swap_cluster_unlock(ci);
+}
+
+/**
+ * swap_writeout(): write @folio's pages to its slots.  A folio nobody
+ * references any more is just dropped from the cache; a zero-filled folio
+ * only sets the zero flags (no I/O).  Clears PG_dirty.
+ * Context: folio locked, in the swap cache.  Returns true if the folio was
+ * freed from the swap cache instead.
+ */
+export function swap_writeout(folio: number): boolean {
+  if (folio_free_swap(folio)) return true;
+  const entry = folio_swap(folio);
+  const type = swp_type(entry);
+  const nr = folio_nr_pages(folio);
+  let zero = true;
+  for (let k = 0; k < nr; k++) if (page_token(folio + k) !== 0n) zero = false;
+  swap_zeromap_folio_update(folio, zero);
+  if (!zero) {
+    for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), page_token(folio + k));
+  }
+  folio_clear(folio, PG_dirty);
+  return false;
+}
+
+/**
+ * swap_zeromap_batch(): how many slots from @entry share its zero state.
+ * Context: the folio lock stabilises the range; reads are lockless.
+ */
+export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; zero: boolean } {
+  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  const zero = D.testZeroLockless(ci, start);
+  let n = 1;
+  while (n < max_nr && D.testZeroLockless(ci, start + n) === zero) n++;
+  return { n, zero };
+}
+
+/**
+ * swap_read_folio(): fill a new swap cache folio from its slots and mark it
+ * uptodate.  A batch of mixed zero state is a WARN and leaves the folio
+ * !uptodate (the fault then fails with SIGBUS, as in the kernel).
+ * Context: folio locked, in the swap cache, not uptodate.
+ */
+export function swap_read_folio(folio: number): void {
+  const entry = folio_swap(folio);
+  const type = swp_type(entry);
+  const nr = folio_nr_pages(folio);
+  const zb = swap_zeromap_batch(entry, nr);
+  if (zb.n !== nr) {
+    report('zero', `swap_read_folio: folio of ${nr} pages at ${entry} spans mixed zero flags (${zb.n} alike)`, [entry, nr]);
+    return;
+  }
+  for (let k = 0; k < nr; k++) {
+    set_page_token(folio + k, zb.zero ? 0n : Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
+  }
+  folio_set(folio, PG_uptodate);
+}

@@ -1,0 +1,259 @@
+/*
+ * mm/swap_state.c: the swap cache, living in the swap table (a slot holding
+ * a PFN entry is cached), as phase IV's RFC has it (seed 001 patches 2-8).
+ *
+ * Kernel mapping: swap_cache_get_folio, swap_cache_has_folio,
+ * swap_cache_get_shadow, __swap_cache_check_batch, __swap_cache_add_folio,
+ * __swap_cache_alloc, swap_cache_alloc_folio, __swap_cache_del_folio,
+ * swap_cache_del_folio, swapin_entry.
+ */
+import { A } from '../shm/arena.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { bug_on, BUG_SWAPCACHE_LARGE_FOLIO } from '../shm/bugs.js';
+import { point, pointId } from '../sched/point.js';
+import { might_sleep } from '../sync/might_sleep.js';
+import { D } from '../designs/active.js';
+import {
+  folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add,
+  folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, folio_unlock, fw, PG_swapbacked,
+  PG_swapcache, PG_workingset, __folio_set_locked,
+} from './page_alloc.js';
+import { mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio } from './memcontrol.js';
+import { __swap_cluster_free_entries } from './swapfile.js';
+import { swap_read_folio } from './page_io.js';
+import {
+  __swap_offset_to_cluster, cluster_table_is_alloced, swap_cluster_lock, swap_cluster_unlock,
+  swp_offset, swp_type,
+} from './swap.js';
+import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
+import {
+  __swp_tb_get_count, __swp_tb_get_flags, pfn_to_swp_tb, shadow_to_swp_tb, swp_tb_is_folio, swp_tb_is_shadow,
+  swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow,
+} from './swap_table.js';
+import { memcgid_to_shadow, pack_shadow, shadow_to_memcgid } from './workingset.js';
+import { FOLIO } from '../shm/layout.js';
+
+const EEXIST = 17;
+const ENOENT = 2;
+const EBUSY = 16;
+const ENOMEM = 12;
+const EAGAIN = 11;
+
+const P_SWAPCACHE_ALLOC_UNLOCKED = pointId('__swap_cache_alloc:unlocked');
+
+/**
+ * swap_cache_get_folio(): the folio caching @entry, with a reference, not
+ * locked; -1 if none.  The caller must lock it and re-check
+ * folio_matches_swap_entry(): the slot may have been freed or reused since.
+ * Context: device pinned; RCU taken inside.
+ */
+export function swap_cache_get_folio(entry: number): number {
+  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
+  const off = swp_offset(entry) % SWAPFILE_CLUSTER;
+  for (;;) {
+    const tb = swap_table_get(ci, off);
+    if (!swp_tb_is_folio(tb)) return -1;
+    const folio = swp_tb_to_pfn(D.tb, tb);
+    if (folio_try_get(folio)) return folio;
+  }
+}
+
+/** folio_matches_swap_entry().  Context: folio locked. */
+export function folio_matches_swap_entry(folio: number, entry: number): boolean {
+  if ((Atomics.load(A.i32, fw(folio, FOLIO.flags)) & PG_swapcache) === 0) return false;
+  const nr = folio_nr_pages(folio);
+  return folio_swap(folio) === entry - (entry % nr);
+}
+
+/** swap_cache_get_shadow(): the shadow of @entry, or -1n. */
+export function swap_cache_get_shadow(entry: number): bigint {
+  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
+  const tb = swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER);
+  return swp_tb_is_shadow(tb) ? swp_tb_to_shadow(D.tb, tb) : -1n;
+}
+
+/**
+ * __swap_cache_check_batch(): may a folio of @nr pages be added for target
+ * slot @targ_off?  The target slot decides -EEXIST (cached) and -ENOENT
+ * (freed); the rest of the aligned batch must be uncached, in use, of one
+ * memcg (patch 8) and of one zero state (patch 12), else -EBUSY (fall back
+ * to a smaller order).  The target's shadow is returned through @out.
+ * Context: ci->lock held.
+ */
+export function __swap_cache_check_batch(ci: number, targ_off: number, nr: number, out: { shadow: bigint }): number {
+  if (!cluster_table_is_alloced(ci)) return -ENOENT;
+  const tb = __swap_table_get(ci, targ_off);
+  if (swp_tb_is_folio(tb)) return -EEXIST;
+  if (!__swp_tb_get_count(D.tb, tb)) return -ENOENT;
+  if (!swp_tb_is_shadow(tb)) return -ENOENT;
+  out.shadow = swp_tb_to_shadow(D.tb, tb);
+  if (nr === 1) return 0;
+  const memcgid = shadow_to_memcgid(out.shadow);
+  const zero = D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb);
+  const start = targ_off - (targ_off % nr);
+  for (let off = start; off < start + nr; off++) {
+    const o = __swap_table_get(ci, off);
+    if (swp_tb_is_folio(o) || !__swp_tb_get_count(D.tb, o) || !swp_tb_is_shadow(o)) return -EBUSY;
+    if (shadow_to_memcgid(swp_tb_to_shadow(D.tb, o)) !== memcgid) return -EBUSY;
+    if (D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, o) !== zero) return -EBUSY;
+  }
+  return 0;
+}
+
+/**
+ * __swap_cache_add_folio(): the folio's slots now name it; count and zero
+ * flag are kept.  Context: ci->lock held, folio locked.
+ */
+export function __swap_cache_add_folio(ci: number, folio: number, entry: number): void {
+  const nr = folio_nr_pages(folio);
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  for (let off = start; off < start + nr; off++) {
+    const old = __swap_table_get(ci, off);
+    if (swp_tb_is_folio(old)) {
+      report('swap-cache', `__swap_cache_add_folio: slot ${off} already caches folio ${swp_tb_to_pfn(D.tb, old)}, adding folio ${folio}`, [ci, off, folio]);
+    }
+    __swap_table_set(ci, off, pfn_to_swp_tb(D.tb, folio, __swp_tb_get_flags(D.tb, old)));
+  }
+  folio_ref_add(folio, nr);
+  folio_set_swap(folio, entry);
+  folio_set(folio, PG_swapcache);
+}
+
+let evictionClock = 0;
+
+/**
+ * __swap_cache_del_folio(): remove @folio from the swap cache, leaving a
+ * shadow in each slot that still has a count and freeing those that have
+ * none.  A charged folio's swap charge goes to its nearest online memcg,
+ * whose id the shadow records (patches 7-8).  The caller drops the nr
+ * swap cache references.
+ * Context: ci->lock held; folio locked, in the swap cache.
+ */
+export function __swap_cache_del_folio(ci: number, folio: number, charged: boolean, reclaim: boolean): void {
+  const entry = folio_swap(folio);
+  const type = swp_type(entry);
+  const nr = folio_nr_pages(folio);
+  let shadow = 0n;
+  if (charged) {
+    const memcg = mem_cgroup_swap_free_folio(folio_memcg(folio), nr);
+    const ws = (Atomics.load(A.i32, fw(folio, FOLIO.flags)) & PG_workingset) !== 0;
+    shadow = reclaim ? pack_shadow(D.tb, memcg, 0, ++evictionClock, ws) : memcgid_to_shadow(memcg);
+  }
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  let swapped = false;
+  let needFree = false;
+  for (let off = start; off < start + nr; off++) {
+    const old = __swap_table_get(ci, off);
+    if (!swp_tb_is_folio(old) || swp_tb_to_pfn(D.tb, old) !== folio) {
+      report('swap-cache', `__swap_cache_del_folio: slot ${off} does not name folio ${folio} (0x${old.toString(16)})`, [ci, off, folio]);
+    }
+    if (__swp_tb_get_count(D.tb, old) > 0) swapped = true;
+    else needFree = true;
+    __swap_table_set(ci, off, shadow_to_swp_tb(D.tb, shadow, __swp_tb_get_flags(D.tb, old)));
+  }
+  folio_set_swap(folio, -1);
+  folio_clear(folio, PG_swapcache);
+  if (!swapped) {
+    __swap_cluster_free_entries(type, ci, start, nr);
+  } else if (needFree) {
+    for (let off = start; off < start + nr; off++) {
+      if (!__swp_tb_get_count(D.tb, __swap_table_get(ci, off))) __swap_cluster_free_entries(type, ci, off, 1);
+    }
+  }
+}
+
+/**
+ * swap_cache_del_folio(): as above, taking the cluster lock and dropping
+ * the cache references.  Only for a clean folio or one with no count.
+ * Context: folio locked, in the swap cache.
+ */
+export function swap_cache_del_folio(folio: number): void {
+  const entry = folio_swap(folio);
+  const nr = folio_nr_pages(folio);
+  const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
+  __swap_cache_del_folio(ci, folio, true, false);
+  swap_cluster_unlock(ci);
+  folio_put_refs(folio, nr);
+}
+
+/**
+ * __swap_cache_alloc(): allocate a folio of @order for the aligned batch
+ * around @targ and add it to the swap cache.  The batch is checked, the
+ * lock dropped for the (sleeping) allocation, and checked again: another
+ * CPU may have cached part of the range, freed it, or changed its shadow
+ * (patch 4).  Bug switch swapcache-large-folio skips the second check.
+ * Returns the folio (locked, in the swap cache, charged, not uptodate) or
+ * -errno.  Context: device pinned; process context, may sleep.
+ */
+function __swap_cache_alloc(targ: number, order: number, memcgFallback: number): number {
+  const nr = 1 << order;
+  const type = swp_type(targ);
+  const entry = targ - (targ % nr);
+  const targOff = swp_offset(targ) % SWAPFILE_CLUSTER;
+  const first = { shadow: 0n };
+  let ci = swap_cluster_lock(type, swp_offset(targ));
+  let err = __swap_cache_check_batch(ci, targOff, nr, first);
+  swap_cluster_unlock(ci);
+  if (err) return err;
+
+  might_sleep('__swap_cache_alloc');
+  point(P_SWAPCACHE_ALLOC_UNLOCKED);
+  const folio = folio_alloc(order, 0);
+  if (folio < 0) return -ENOMEM;
+
+  ci = swap_cluster_lock(type, swp_offset(targ));
+  const second = { shadow: first.shadow };
+  if (!bug_on(BUG_SWAPCACHE_LARGE_FOLIO)) {
+    err = __swap_cache_check_batch(ci, targOff, nr, second);
+    if (!err && second.shadow !== first.shadow) err = -EAGAIN;
+    if (err) {
+      swap_cluster_unlock(ci);
+      folio_put(folio);
+      return err;
+    }
+  }
+  __folio_set_locked(folio);
+  folio_set(folio, PG_swapbacked);
+  __swap_cache_add_folio(ci, folio, entry);
+  swap_cluster_unlock(ci);
+  const memcg = mem_cgroup_swapin_charge_folio(shadow_to_memcgid(second.shadow), memcgFallback, nr);
+  folio_set_memcg(folio, memcg);
+  return folio;
+}
+
+/**
+ * swap_cache_alloc_folio(): the largest allowed order first (@orders is a
+ * bitmask; order 0 is always allowed), falling back on -EBUSY/-ENOMEM,
+ * retrying the same order on -EAGAIN.  -EEXIST and -ENOENT are final.
+ */
+export function swap_cache_alloc_folio(targ: number, orders: number, memcgFallback: number): number {
+  orders |= 1;
+  let order = 31 - Math.clz32(orders);
+  for (;;) {
+    const r = __swap_cache_alloc(targ, order, memcgFallback);
+    if (r >= 0) return r;
+    if (r === -EAGAIN) continue;
+    if (order === 0 || (r !== -EBUSY && r !== -ENOMEM)) return r;
+    orders &= (1 << order) - 1;
+    order = 31 - Math.clz32(orders);
+  }
+}
+
+/**
+ * swapin_entry(): the folio for @entry, from the swap cache or read in.
+ * Returns the folio with a reference (unlocked), or -errno.
+ * Context: device pinned; may sleep.
+ */
+export function swapin_entry(entry: number, orders: number, memcgFallback: number): number {
+  for (;;) {
+    const cached = swap_cache_get_folio(entry);
+    if (cached >= 0) return cached;
+    const folio = swap_cache_alloc_folio(entry, orders, memcgFallback);
+    if (folio === -EEXIST) continue;
+    if (folio < 0) return folio;
+    swap_read_folio(folio);
+    folio_unlock(folio);
+    return folio;
+  }
+}

@@ -1,0 +1,113 @@
+/*
+ * The arena half of mm/swap_table.h: reading and writing a cluster's swap
+ * table.  (The entry encoding is in swap_table.ts.)
+ *
+ * A cluster's table pointer is RCU-published (CI.table = pool page + 1,
+ * 0 = NULL, seed 002); entries are 64-bit words read and written with
+ * single-copy-atomic Atomics on an unsigned view.
+ *
+ * Lockless readers (swap_table_get) also play KASAN: after reading an
+ * entry they check that the table page is still a swap table (or one
+ * waiting out its grace period).  A page that went back to the pool, and
+ * may already be something else, is the use-after-free SLAB_TYPESAFE_BY_RCU
+ * exists to prevent: reported as 'rcu'.
+ *
+ * Kernel mapping: __swap_table_set / __swap_table_get / __swap_table_xchg
+ * (Context: caller holds ci->lock), swap_table_get (takes RCU itself),
+ * swap_table_lookup-style helpers.
+ */
+import { A } from '../shm/arena.js';
+import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../shm/page_pool.js';
+import { report, WARN_ON } from '../shm/report.js';
+import { lockdep_assert_held } from '../sync/lockdep.js';
+import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { null_to_swp_tb } from './swap_table.js';
+
+/** u64 index of entry @off of the table page published as @tbl (page + 1). */
+function entryIndex(tbl: number, off: number): number {
+  return (pageDataWord(tbl - 1) >> 1) + off;
+}
+
+/** __swap_table_set().  Context: caller holds ci->lock; the table exists. */
+export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
+  WARN_ON(off >= SWAPFILE_CLUSTER, 'warn', `__swap_table_set: off ${off} >= SWAPFILE_CLUSTER`);
+  const tbl = Atomics.load(A.i32, ci + CI.table);
+  if (tbl === 0) {
+    report('table-lifetime', `__swap_table_set on cluster word ${ci} with no swap table`, [ci, off]);
+    return;
+  }
+  Atomics.store(A.u64, entryIndex(tbl, off), swp_tb);
+}
+
+/** __swap_table_xchg().  Context: caller holds ci->lock. */
+export function __swap_table_xchg(ci: number, off: number, swp_tb: bigint): bigint {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
+  const tbl = Atomics.load(A.i32, ci + CI.table);
+  if (tbl === 0) {
+    report('table-lifetime', `__swap_table_xchg on cluster word ${ci} with no swap table`, [ci, off]);
+    return null_to_swp_tb();
+  }
+  return Atomics.exchange(A.u64, entryIndex(tbl, off), swp_tb);
+}
+
+/**
+ * __swap_table_get().  Context: caller holds ci->lock (or knows the table
+ * is stable); a NULL table reads as a NULL entry.
+ */
+export function __swap_table_get(ci: number, off: number): bigint {
+  const tbl = Atomics.load(A.i32, ci + CI.table);
+  if (tbl === 0) return null_to_swp_tb();
+  return Atomics.load(A.u64, entryIndex(tbl, off));
+}
+
+/**
+ * swap_table_get(): read an entry locklessly under RCU.  The value is a
+ * hint: callers re-validate it (folio_try_get + folio_matches_swap_entry,
+ * or a re-read under ci->lock).
+ * Context: any; takes rcu_read_lock() itself.
+ */
+export function swap_table_get(ci: number, off: number): bigint {
+  rcu_read_lock();
+  const tbl = rcu_dereference(ci + CI.table);
+  let swp_tb = null_to_swp_tb();
+  if (tbl !== 0) {
+    swp_tb = Atomics.load(A.u64, entryIndex(tbl, off));
+    rcu_table_check(tbl - 1, ci, off);
+  }
+  rcu_read_unlock();
+  return swp_tb;
+}
+
+/*
+ * KASAN for lockless table readers: inside the read-side section, the page
+ * we just read from must still be a swap table (any cluster's, thanks to
+ * SLAB_TYPESAFE_BY_RCU) or one waiting for its grace period.
+ */
+function rcu_table_check(page: number, ci: number, off: number): void {
+  const t = page_type(page);
+  if (t !== PG_SWAP_TABLE && t !== PG_RCU_PENDING) {
+    report('rcu', `BUG: KASAN: use-after-free in swap_table_get: cluster word ${ci} slot ${off} read table page ${page}, which is now '${PAGE_TYPE_NAMES[t] ?? t}' (freed to general use inside an RCU read-side section)`, [ci, off, page, t]);
+  }
+}
+
+/** The table page of @ci, or -1.  Context: ci->lock held, or quiescent. */
+export function cluster_table_page(ci: number): number {
+  return Atomics.load(A.i32, ci + CI.table) - 1;
+}
+
+/**
+ * The pre-fix zero-flag path (bug switch zero-flag-unlocked): a plain
+ * read-modify-write of the entry with no cluster lock, as if the zeromap's
+ * atomic bitops had been merged into the table word without taking
+ * ci->lock.  A concurrent count update between the read and the write is
+ * lost.  Nothing else may call this.
+ */
+export function __swap_table_rmw_unlocked(ci: number, off: number, fn: (old: bigint) => bigint, window: () => void): void {
+  const tbl = Atomics.load(A.i32, ci + CI.table);
+  if (tbl === 0) return;
+  const old = Atomics.load(A.u64, entryIndex(tbl, off));
+  window();
+  Atomics.store(A.u64, entryIndex(tbl, off), fn(old));
+}

@@ -1,0 +1,421 @@
+/*
+ * mm/swapfile.c, device lifetime: sys_swapon, sys_swapoff, try_to_unuse
+ * (unuse_mm / unuse_pte), setup of clusters and bad slots.
+ *
+ * si->swap_file is the mount indicator (seed 003): set under swapon_mutex
+ * only once the device is fully enabled, cleared under it in swapoff.
+ * swapoff order: clear SWP_WRITEOK, wait_for_allocation, try_to_unuse,
+ * percpu_ref_kill(&si->users) + synchronize_rcu + wait for users to drain,
+ * flush percpu clusters, then free cluster_info and tables (seed 002 moved
+ * that free after si->lock is dropped).
+ *
+ * Errno behaviour (LTP swapon02/03, swapoff02): ENOENT for a missing path,
+ * EINVAL for a file that is not a swap area or bad flags, EBUSY for an area
+ * already active, EPERM without CAP_SYS_ADMIN and once MAX_SWAPFILES areas
+ * are in use; swapoff: ENOENT missing path, EINVAL not an active area.
+ */
+import { A, gword } from '../shm/arena.js';
+import { CI, CPU, FOLIO, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { report } from '../shm/report.js';
+import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
+import { might_sleep } from '../sync/might_sleep.js';
+import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
+import { percpu_ref_init, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
+import { synchronize_rcu } from '../sync/rcu.js';
+import { wait_for_completion } from '../sync/completion.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { cpuWord, nr_cpu_ids } from '../sync/task.js';
+import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
+import { rcu_assign_pointer } from '../sync/rcu.js';
+import { file_kind, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, vfs_lookup } from '../fs/vfs.js';
+import { read_swap_header } from './swap_header.js';
+import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
+import {
+  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
+  SWP_WRITEOK, si_flags, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+} from './swap.js';
+import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
+import { null_to_swp_tb, SWP_TB_BAD, swp_tb_get_count, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
+import { folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard, __swap_count_exact } from './swapfile.js';
+import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
+import {
+  folio_alloc, folio_lock, folio_put, folio_set, folio_set_memcg, folio_swap, folio_unlock, page_token, PG_uptodate,
+  set_page_token, fw,
+} from './page_alloc.js';
+import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, pte_unlock, ptep_get, pteWord, mk_pte } from './memory.js';
+import { D } from '../designs/active.js';
+
+export const SWAP_FLAG_PREFER = 0x8000;
+export const SWAP_FLAG_PRIO_MASK = 0x7fff;
+export const SWAP_FLAG_DISCARD = 0x10000;
+export const SWAP_FLAG_DISCARD_ONCE = 0x20000;
+export const SWAP_FLAG_DISCARD_PAGES = 0x40000;
+export const SWAP_FLAGS_VALID = SWAP_FLAG_PRIO_MASK | SWAP_FLAG_PREFER | SWAP_FLAG_DISCARD | SWAP_FLAG_DISCARD_ONCE | SWAP_FLAG_DISCARD_PAGES;
+
+const EPERM = 1;
+const ENOENT = 2;
+const ENOMEM = 12;
+const EINVAL = 22;
+const EINTR = 4;
+
+/* alloc_swap_info(): claim a free swap_info slot, or -EPERM past MAX_SWAPFILES. */
+function alloc_swap_info(): number {
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  let type = -EPERM;
+  for (let t = 0; t < MAX_SWAPFILES; t++) {
+    if (si_flags(t) & SWP_USED) continue;
+    A.i32.fill(0, siWord(t, 0), siWord(t, SI.SIZE));
+    Atomics.store(A.i32, siWord(t, SI.flags), SWP_USED);
+    A.i32[siWord(t, SI.type)] = t;
+    type = t;
+    break;
+  }
+  spin_unlock(gword(G.swap_lock));
+  return type;
+}
+
+function release_swap_info(type: number): void {
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  Atomics.store(A.i32, siWord(type, SI.flags), 0);
+  spin_unlock(gword(G.swap_lock));
+}
+
+/*
+ * setup_clusters(): cluster_info for @maxpages slots; the header slot, the
+ * bad pages and the tail of the last cluster past maxpages are marked bad
+ * in the table (phase III: no truncated scan border needed).  Clusters
+ * with bad slots start on nonfull[0], others free with no table.
+ * Returns the number of bad slots below maxpages, or -ENOMEM.
+ */
+function setup_clusters(type: number, maxpages: number, badPages: number[]): number {
+  const i32 = A.i32;
+  const nrClusters = Math.ceil(maxpages / SWAPFILE_CLUSTER);
+  const base = A.L.clusters + type * A.L.maxClustersPerDevice * CI.SIZE;
+  i32.fill(0, base, base + nrClusters * CI.SIZE);
+  i32[siWord(type, SI.cluster_base)] = base;
+  i32[siWord(type, SI.nr_clusters)] = nrClusters;
+  for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
+  for (let o = 0; o < SWAP_NR_ORDERS; o++) {
+    list_init(siWord(type, SI.nonfull_clusters + 3 * o));
+    list_init(siWord(type, SI.frag_clusters + 3 * o));
+  }
+  const bad = new Set<number>([0, ...badPages.filter((p) => p < maxpages)]);
+  for (let p = maxpages; p < nrClusters * SWAPFILE_CLUSTER; p++) bad.add(p);
+  for (const p of bad) {
+    const ci = base + Math.floor(p / SWAPFILE_CLUSTER) * CI.SIZE;
+    if (i32[ci + CI.table] === 0) {
+      const t = kmem_cache_zalloc(swap_table_cachep, GFP_KERNEL);
+      if (t < 0) return -ENOMEM;
+      rcu_assign_pointer(ci + CI.table, t + 1);
+    }
+    spin_lock(ci + CI.lock, LC_CI);
+    __swap_table_set(ci, p % SWAPFILE_CLUSTER, SWP_TB_BAD);
+    spin_unlock(ci + CI.lock);
+    i32[ci + CI.count]++;
+  }
+  for (let idx = 0; idx < nrClusters; idx++) {
+    const ci = base + idx * CI.SIZE;
+    i32[ci + CI.prev] = -1;
+    i32[ci + CI.next] = -1;
+    const count = i32[ci + CI.count];
+    const flags = count === 0 ? CLUSTER_FLAG_FREE : count === SWAPFILE_CLUSTER ? CLUSTER_FLAG_FULL : CLUSTER_FLAG_NONFULL;
+    list_add_tail(type, list_for_flags(type, flags, 0), idx);
+    i32[ci + CI.flags] = flags;
+  }
+  let belowMax = 0;
+  for (const p of bad) if (p < maxpages) belowMax++;
+  return belowMax;
+}
+
+/* free_swap_cluster_info(): tables of a device being swapped off; only bad slots remain. */
+function free_swap_cluster_info(base: number, maxpages: number): void {
+  const nrClusters = Math.ceil(maxpages / SWAPFILE_CLUSTER);
+  for (let idx = 0; idx < nrClusters; idx++) {
+    const ci = base + idx * CI.SIZE;
+    spin_lock(ci + CI.lock, LC_CI);
+    if (A.i32[ci + CI.table] !== 0) {
+      let bad = 0;
+      for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
+        const tb = __swap_table_get(ci, off);
+        if (swp_tb_is_bad(tb)) {
+          bad++;
+          __swap_table_set(ci, off, null_to_swp_tb());
+        } else if (!swp_tb_is_null(tb)) {
+          report('device-lifetime', `swapoff: unclean swap space: cluster ${idx} slot ${off} = 0x${tb.toString(16)}`, [idx, off]);
+        }
+      }
+      if (bad !== A.i32[ci + CI.count]) report('cluster-count', `swapoff: cluster ${idx} count ${A.i32[ci + CI.count]} != ${bad} bad slots`, [idx]);
+      A.i32[ci + CI.count] = 0;
+      swap_cluster_free_table(ci);
+    }
+    A.i32[ci + CI.flags] = 0;
+    spin_unlock(ci + CI.lock);
+  }
+}
+
+export interface SwaponOptions {
+  flags?: number;
+  /** capable(CAP_SYS_ADMIN) of the caller. */
+  capable?: boolean;
+}
+
+/**
+ * sys_swapon(): 0 or -errno.  Context: process context, sleeps.
+ */
+export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
+  const flags = opts.flags ?? 0;
+  if (flags & ~SWAP_FLAGS_VALID) return -EINVAL;
+  if (opts.capable === false) return -EPERM;
+  might_sleep('sys_swapon');
+  const type = alloc_swap_info();
+  if (type < 0) return type;
+  const id = vfs_lookup(path);
+  if (id < 0) {
+    release_swap_info(type);
+    return id;
+  }
+  const claimed = inode_set_swapfile(id, type);
+  if (claimed < 0) {
+    release_swap_info(type);
+    return claimed;
+  }
+  const hdr = read_swap_header(id);
+  if (hdr.maxpages === 0 || !('badPages' in hdr)) {
+    inode_clear_swapfile(id);
+    release_swap_info(type);
+    return -EINVAL;
+  }
+  const maxpages = hdr.maxpages;
+  const i32 = A.i32;
+  i32[siWord(type, SI.max)] = maxpages;
+  i32[siWord(type, SI.backing_base)] = A.L.backing + type * A.L.config.maxSwapPages * 2;
+  const nrBad = setup_clusters(type, maxpages, hdr.badPages);
+  if (nrBad < 0) {
+    free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
+    i32[siWord(type, SI.cluster_base)] = 0;
+    inode_clear_swapfile(id);
+    release_swap_info(type);
+    return nrBad;
+  }
+  const pages = maxpages - nrBad;
+  i32[siWord(type, SI.pages)] = pages;
+  i32[siWord(type, SI.nr_bad)] = nrBad;
+  let f = SWP_USED;
+  if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV;
+  if (!file_rotational(id)) f |= SWP_SOLIDSTATE;
+  else Atomics.add(i32, gword(G.nr_rotate_swap), 1);
+  if ((flags & SWAP_FLAG_DISCARD) && (f & SWP_SOLIDSTATE)) f |= SWP_PAGE_DISCARD;
+  Atomics.store(i32, siWord(type, SI.flags), f);
+  for (let o = 0; o < SWAP_NR_ORDERS; o++) i32[siWord(type, SI.global_cluster_next + o)] = SWAP_ENTRY_INVALID;
+
+  mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
+  i32[siWord(type, SI.prio)] = flags & SWAP_FLAG_PREFER ? flags & SWAP_FLAG_PRIO_MASK : -(type + 1);
+  i32[siWord(type, SI.swap_file)] = id + 1;
+  /* enable_swap_info(): users live again, then WRITEOK and the counters. */
+  percpu_ref_init(siWord(type, SI.users));
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  spin_lock(siWord(type, SI.lock), LC_SI);
+  Atomics.add(i32, gword(G.nr_swap_pages), pages);
+  Atomics.add(i32, gword(G.total_swap_pages), pages);
+  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+  Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
+  Atomics.store(i32, siWord(type, SI.avail), 1);
+  spin_unlock(gword(G.swap_avail_lock));
+  spin_unlock(siWord(type, SI.lock));
+  spin_unlock(gword(G.swap_lock));
+  Atomics.add(i32, siWord(type, SI.generation), 1);
+  mutex_unlock(gword(G.swapon_mutex));
+  return 0;
+}
+
+/*
+ * unuse_pte(): replace the swap PTE at @index with the swapped-in page.
+ * A folio already mapped elsewhere, or a large one, is copied (the model's
+ * one-mapping rmap).  Returns 1 done, 0 skipped (PTE changed).
+ * Context: folio locked.
+ */
+function unuse_pte(mm: number, index: number, entry: number, folio: number): number {
+  if (!folio_matches_swap_entry(folio, entry)) return 0;
+  pte_lock(mm, index);
+  const pte = ptep_get(mm, index);
+  if (pte !== ((entry * 2) | 0)) {
+    pte_unlock(mm, index);
+    return 0;
+  }
+  const idx = entry - folio_swap(folio);
+  const copy = folio_alloc(0, mm_memcg(mm));
+  if (copy < 0) {
+    pte_unlock(mm, index);
+    return -ENOMEM;
+  }
+  set_page_token(copy, page_token(folio + idx));
+  folio_set(copy, PG_uptodate);
+  folio_set_memcg(copy, mm_memcg(mm));
+  Atomics.store(A.i32, pteWord(mm, index), mk_pte(copy));
+  A.i32[fw(copy, FOLIO.mapcount)] = 1;
+  A.i32[fw(copy, FOLIO.mapping_mm)] = mm;
+  A.i32[fw(copy, FOLIO.mapping_index)] = index;
+  folio_put_swap(folio, idx);
+  pte_unlock(mm, index);
+  return 1;
+}
+
+/* unuse_mm(): swap in every PTE of @mm that points into @type. */
+function unuse_mm(mm: number, type: number): number {
+  for (let index = 0; index < mm_pages(); index++) {
+    const pte = ptep_get(mm, index);
+    if (!is_swap_pte(pte) || swp_type(pte_to_swp_entry(pte)) !== type) continue;
+    const entry = pte_to_swp_entry(pte);
+    let folio = swap_cache_get_folio(entry);
+    if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
+    if (folio < 0) {
+      if (ptep_get(mm, index) !== pte) continue;
+      const ci = A.i32[siWord(type, SI.cluster_base)] + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
+      if (swp_tb_get_count(D.tb, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) continue;
+      return -ENOMEM;
+    }
+    folio_lock(folio);
+    const r = unuse_pte(mm, index, entry, folio);
+    if (r < 0) {
+      folio_unlock(folio);
+      folio_put(folio);
+      return r;
+    }
+    folio_free_swap(folio);
+    folio_unlock(folio);
+    folio_put(folio);
+  }
+  return 0;
+}
+
+/**
+ * try_to_unuse(): bring every entry of @type back into memory and empty
+ * its swap cache.  Loops until the device is unused (reclaim racing with
+ * us can re-insert entries), with a bound so a leak shows as -EINTR
+ * rather than a hang.
+ */
+export function try_to_unuse(type: number): number {
+  for (let pass = 0; pass < 1000; pass++) {
+    if (si_inuse(type) === 0) return 0;
+    for (let mm = 0; mm < A.L.config.nrMms; mm++) {
+      if (!mm_live(mm)) continue;
+      const err = unuse_mm(mm, type);
+      if (err) return err;
+    }
+    const max = A.i32[siWord(type, SI.max)];
+    const base = A.i32[siWord(type, SI.cluster_base)];
+    for (let i = 1; i < max && si_inuse(type) > 0; i++) {
+      const ci = base + Math.floor(i / SWAPFILE_CLUSTER) * CI.SIZE;
+      if (!swp_tb_is_folio(swap_table_get(ci, i % SWAPFILE_CLUSTER))) continue;
+      const folio = swap_cache_get_folio(swp_entry(type, i));
+      if (folio < 0) continue;
+      folio_lock(folio);
+      folio_free_swap(folio);
+      folio_unlock(folio);
+      folio_put(folio);
+    }
+    might_sleep('try_to_unuse');
+  }
+  return si_inuse(type) === 0 ? 0 : -EINTR;
+}
+
+/* reinsert_swap_info(): swapoff failed, the device goes back to service. */
+function reinsert_swap_info(type: number): void {
+  const i32 = A.i32;
+  const pages = i32[siWord(type, SI.pages)];
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  spin_lock(siWord(type, SI.lock), LC_SI);
+  Atomics.add(i32, gword(G.nr_swap_pages), pages);
+  Atomics.add(i32, gword(G.total_swap_pages), pages);
+  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+  Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
+  Atomics.store(i32, siWord(type, SI.avail), si_inuse(type) < pages ? 1 : 0);
+  spin_unlock(gword(G.swap_avail_lock));
+  spin_unlock(siWord(type, SI.lock));
+  spin_unlock(gword(G.swap_lock));
+}
+
+/**
+ * sys_swapoff(): 0 or -errno.  Context: process context, sleeps.
+ */
+export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): number {
+  if (opts.capable === false) return -EPERM;
+  might_sleep('sys_swapoff');
+  const id = vfs_lookup(path);
+  if (id < 0) return id === -ENOENT ? -ENOENT : id;
+  const i32 = A.i32;
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  let type = -1;
+  for (let t = 0; t < MAX_SWAPFILES; t++) {
+    if ((si_flags(t) & SWP_WRITEOK) && i32[siWord(t, SI.swap_file)] === id + 1) type = t;
+  }
+  if (type < 0) {
+    spin_unlock(gword(G.swap_lock));
+    return -EINVAL;
+  }
+  const pages = i32[siWord(type, SI.pages)];
+  spin_lock(siWord(type, SI.lock), LC_SI);
+  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+  Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
+  Atomics.store(i32, siWord(type, SI.avail), 0);
+  spin_unlock(gword(G.swap_avail_lock));
+  /* The kernel subtracts all of p->pages: freeing the in-use slots adds them back. */
+  Atomics.sub(i32, gword(G.nr_swap_pages), pages);
+  Atomics.sub(i32, gword(G.total_swap_pages), pages);
+  spin_unlock(siWord(type, SI.lock));
+  spin_unlock(gword(G.swap_lock));
+
+  /* wait_for_allocation(): any allocator that saw WRITEOK under a cluster lock is done. */
+  const base = i32[siWord(type, SI.cluster_base)];
+  for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
+    spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
+    spin_unlock(base + idx * CI.SIZE + CI.lock);
+  }
+
+  const err = try_to_unuse(type);
+  if (err) {
+    reinsert_swap_info(type);
+    return err;
+  }
+  /* Wait for swap operations protected by get/put_swap_device() to complete. */
+  percpu_ref_kill(siWord(type, SI.users));
+  synchronize_rcu();
+  wait_for_completion(siWord(type, SI.users) + REF_COMP);
+  swap_do_scheduled_discard(type);
+  /* flush_percpu_swap_cluster() */
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
+    for (let o = 0; o < SWAP_NR_ORDERS; o++) Atomics.compareExchange(i32, cpuWord(cpu, CPU.pcp_si + o), type + 1, 0);
+  }
+  if (!(si_flags(type) & SWP_SOLIDSTATE)) Atomics.sub(i32, gword(G.nr_rotate_swap), 1);
+
+  mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  spin_lock(siWord(type, SI.lock), LC_SI);
+  i32[siWord(type, SI.swap_file)] = 0;
+  const maxpages = i32[siWord(type, SI.max)];
+  i32[siWord(type, SI.max)] = 0;
+  i32[siWord(type, SI.cluster_base)] = 0;
+  spin_unlock(siWord(type, SI.lock));
+  spin_unlock(gword(G.swap_lock));
+  mutex_unlock(gword(G.swapon_mutex));
+  free_swap_cluster_info(base, maxpages);
+
+  inode_clear_swapfile(id);
+  release_swap_info(type);
+  return 0;
+}
+
+/** /proc/swaps: the devices whose swap_file is set (seed 003's mount indicator). */
+export function proc_swaps(): Array<{ type: number; file: number; size: number; used: number; prio: number }> {
+  mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
+  const out = [];
+  for (let t = 0; t < MAX_SWAPFILES; t++) {
+    const f = A.i32[siWord(t, SI.swap_file)];
+    if (f === 0) continue;
+    out.push({ type: t, file: f - 1, size: A.i32[siWord(t, SI.pages)], used: si_inuse(t), prio: A.i32[siWord(t, SI.prio)] });
+  }
+  mutex_unlock(gword(G.swapon_mutex));
+  return out;
+}
+
+export { __swap_count_exact };

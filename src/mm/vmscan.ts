@@ -1,0 +1,127 @@
+/*
+ * mm/vmscan.c (anon path of shrink_folio_list, __remove_mapping) and the
+ * rmap side of try_to_unmap, for the model's one-mapping folios.
+ *
+ * Kernel mapping: reclaim_pages (MADV_PAGEOUT), shrink_folio_list,
+ * try_to_unmap_one (install swap PTEs with folio_dup_swap), pageout ->
+ * swap_writeout, __remove_mapping (folio_ref_freeze, __swap_cache_del_folio
+ * with the shadow).
+ */
+import { A } from '../shm/arena.js';
+import { FOLIO } from '../shm/layout.js';
+import {
+  folio_nr_pages, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_swap, folio_test_dirty, folio_test_swapcache,
+  folio_trylock, folio_try_get, folio_unlock, free_folio, fw, page_folio, folio_set, PG_dirty,
+} from './page_alloc.js';
+import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
+import { __swap_cache_del_folio } from './swap_state.js';
+import { swap_writeout } from './page_io.js';
+import { pte_lock, pte_present, pte_pfn, pte_unlock, ptep_get, pteWord, swp_entry_to_pte } from './memory.js';
+import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+
+/*
+ * try_to_unmap(): replace the folio's PTEs with swap PTEs, raising each
+ * slot's count.  Context: folio locked, in the swap cache.  Returns false
+ * if a PTE could not be unmapped.
+ */
+function try_to_unmap(folio: number): boolean {
+  const mm = A.i32[fw(folio, FOLIO.mapping_mm)];
+  if (mm < 0) return true;
+  const base = A.i32[fw(folio, FOLIO.mapping_index)];
+  const nr = folio_nr_pages(folio);
+  const entry = folio_swap(folio);
+  pte_lock(mm, base);
+  for (let k = 0; k < nr; k++) {
+    const pte = ptep_get(mm, base + k);
+    if (!pte_present(pte) || pte_pfn(pte) !== folio + k) continue;
+    if (folio_dup_swap(folio, k) < 0) {
+      pte_unlock(mm, base);
+      return false;
+    }
+    Atomics.store(A.i32, pteWord(mm, base + k), swp_entry_to_pte(entry + k));
+    const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
+    folio_put(folio);
+    if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
+  }
+  pte_unlock(mm, base);
+  return A.i32[fw(folio, FOLIO.mapcount)] === 0;
+}
+
+/*
+ * __remove_mapping(): free a clean, unmapped swap cache folio, leaving
+ * shadows.  The refcount must be exactly ours + the swap cache's:
+ * folio_ref_freeze() makes lockless swap cache readers' folio_try_get()
+ * fail from here on.  Context: folio locked, isolated (we hold one ref).
+ */
+function __remove_mapping(folio: number): boolean {
+  const entry = folio_swap(folio);
+  const nr = folio_nr_pages(folio);
+  const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
+  if (!folio_ref_freeze(folio, 1 + nr)) {
+    swap_cluster_unlock(ci);
+    return false;
+  }
+  if (folio_test_dirty(folio)) {
+    folio_ref_unfreeze(folio, 1 + nr);
+    swap_cluster_unlock(ci);
+    return false;
+  }
+  __swap_cache_del_folio(ci, folio, true, true);
+  swap_cluster_unlock(ci);
+  folio_unlock(folio);
+  free_folio(folio);
+  return true;
+}
+
+/**
+ * shrink_folio(): reclaim one isolated, locked folio (the anon path of
+ * shrink_folio_list).  Returns true if it was freed.  Unlocks the folio
+ * and drops the isolation reference in every case.
+ * Context: process context, may sleep.
+ */
+export function shrink_folio(folio: number): boolean {
+  if (!folio_test_swapcache(folio)) {
+    if (folio_alloc_swap(folio) !== 0) {
+      folio_unlock(folio);
+      folio_put(folio);
+      return false; /* activate: large folios are not split in the model */
+    }
+    folio_set(folio, PG_dirty);
+  }
+  if (!try_to_unmap(folio)) {
+    folio_unlock(folio);
+    folio_put(folio);
+    return false;
+  }
+  if (folio_test_dirty(folio) && swap_writeout(folio)) {
+    /* swap_writeout freed a stale swap cache: the folio is just anon memory again. */
+    folio_unlock(folio);
+    folio_put(folio);
+    return false;
+  }
+  if (__remove_mapping(folio)) return true;
+  folio_unlock(folio);
+  folio_put(folio);
+  return false;
+}
+
+/**
+ * reclaim_pages(): MADV_PAGEOUT-like reclaim of [index, index + nr) of @mm.
+ * Returns the number of pages freed.  Context: process context.
+ */
+export function reclaim_pages(mm: number, index: number, nr: number): number {
+  let freed = 0;
+  for (let i = index; i < index + nr; i++) {
+    const pte = ptep_get(mm, i);
+    if (!pte_present(pte)) continue;
+    const folio = page_folio(pte_pfn(pte));
+    if (!folio_try_get(folio)) continue;
+    if (page_folio(pte_pfn(pte)) !== folio || !folio_trylock(folio)) {
+      folio_put(folio);
+      continue;
+    }
+    const n = folio_nr_pages(folio);
+    if (shrink_folio(folio)) freed += n;
+  }
+  return freed;
+}

@@ -1,0 +1,127 @@
+/*
+ * Single-threaded model tests: swapon/swapoff errno cases, swap out/in,
+ * fork/exit, large folios, zero pages, memcg death, and the quiescent
+ * invariants after each scenario.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../src/system.js';
+import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/errno.js';
+import { MAX_SWAPFILES } from '../src/shm/layout.js';
+import { nr_swap_pages } from '../src/mm/swapfile.js';
+import { ptep_get, is_swap_pte, pte_present } from '../src/mm/memory.js';
+import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
+
+function boot(extra: Parameters<typeof System.create>[0] = {}): System {
+  const sys = System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 512, ...extra });
+  return sys;
+}
+
+function clean(sys: System): void {
+  const v = sys.check();
+  expect(v.map((x) => `${x.invariant}: ${x.message}`)).toEqual([]);
+  expect(sys.reports().map((x) => `${x.invariant}: ${x.message}`)).toEqual([]);
+}
+
+describe('swapon/swapoff errno (LTP swapon02/03, swapoff02)', () => {
+  it('returns the kernel errno for each bad input', () => {
+    const sys = boot();
+    expect(sys.swapon('/dev/missing')).toBe(-ENOENT);
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb', { capable: false })).toBe(-EPERM);
+    expect(sys.swapon('/dev/vdb', { flags: 1 << 20 })).toBe(-EINVAL);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(-EBUSY);
+    expect(nr_swap_pages()).toBe(1023);
+    expect(sys.swapoff('/dev/missing')).toBe(-ENOENT);
+    expect(sys.swapoff('/dev/vdb', { capable: false })).toBe(-EPERM);
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    expect(sys.swapoff('/dev/vdb')).toBe(-EINVAL);
+    expect(nr_swap_pages()).toBe(0);
+    clean(sys);
+  });
+
+  it('refuses a file that is not a swap area with EINVAL', async () => {
+    const sys = boot();
+    const { vfs_create } = await import('../src/fs/vfs.js');
+    expect(vfs_create('/swapfile', { kind: 'reg', sizePages: 64 })).toBeGreaterThanOrEqual(0);
+    expect(sys.swapon('/swapfile')).toBe(-EINVAL);
+    expect(sys.swapoff('/swapfile')).toBe(-EINVAL);
+  });
+
+  it('returns EPERM once MAX_SWAPFILES areas are active', () => {
+    const sys = boot({ nrPages: 256 });
+    for (let i = 0; i < MAX_SWAPFILES; i++) {
+      expect(sys.createSwapDevice(`/dev/s${i}`, { sizePages: 16 })).toBe(0);
+      expect(sys.swapon(`/dev/s${i}`)).toBe(0);
+    }
+    expect(sys.createSwapDevice('/dev/one-too-many', { sizePages: 16 })).toBe(0);
+    expect(sys.swapon('/dev/one-too-many')).toBe(-EPERM);
+    expect(MAX_SWAPFILES).toBe(24);
+    clean(sys);
+  });
+});
+
+describe('swap out and in', () => {
+  it('keeps every page\'s content through reclaim, fault, fork, exit and swapoff', () => {
+    const sys = boot({ seed: 7 });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 4096, badPages: [5, 700] });
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 256; i++) expect(sys.write(mm, i, { zero: i % 7 === 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 256)).toBeGreaterThan(0);
+    let swapped = 0;
+    for (let i = 0; i < 256; i++) if (is_swap_pte(ptep_get(mm, i))) swapped++;
+    expect(swapped).toBeGreaterThan(0);
+    clean(sys);
+    const child = sys.fork(mm);
+    expect(child).toBeGreaterThanOrEqual(0);
+    clean(sys);
+    for (let i = 0; i < 256; i += 3) expect(sys.touch(mm, i)).toBe(0);
+    for (let i = 1; i < 256; i += 5) expect(sys.write(child, i)).toBe(0);
+    clean(sys);
+    sys.reclaim(child, 0, 256);
+    sys.reclaim(mm, 0, 256);
+    clean(sys);
+    sys.exit(mm);
+    clean(sys);
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    for (let i = 0; i < 256; i++) expect(pte_present(ptep_get(child, i)) || ptep_get(child, i) === 0).toBe(true);
+    for (let i = 0; i < 256; i++) expect(sys.touch(child, i)).toBe(0);
+    clean(sys);
+  });
+
+  it('counts past SWP_TB_COUNT_MAX through the extend table', () => {
+    const sys = boot({ nrMms: 24, mmPages: 64 });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
+    sys.swapon('/dev/vdb');
+    const mm = sys.mmCreate();
+    sys.write(mm, 0, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    const kids: number[] = [];
+    for (let i = 0; i < 20; i++) kids.push(sys.fork(mm));
+    expect(kids.every((k) => k >= 0)).toBe(true);
+    clean(sys);
+    for (const k of kids.slice(0, 12)) sys.exit(k);
+    clean(sys);
+    for (const k of kids.slice(12)) expect(sys.touch(k, 0)).toBe(0);
+    clean(sys);
+  });
+
+  it('moves the swap charge of a dead memcg to its parent on swap-in', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
+    sys.swapon('/dev/vdb');
+    const parent = sys.memcgCreate();
+    const child = sys.memcgCreate(parent);
+    const mm = sys.mmCreate(child);
+    for (let i = 0; i < 32; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 32)).toBe(32);
+    expect(mem_cgroup_swap_usage(child)).toBe(32);
+    sys.mmMove(mm, parent);
+    expect(sys.memcgOffline(child)).toBe(0);
+    clean(sys);
+    for (let i = 0; i < 32; i++) sys.touch(mm, i);
+    clean(sys);
+    expect(mem_cgroup_swap_usage(child)).toBe(0);
+  });
+});
