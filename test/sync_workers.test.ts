@@ -226,7 +226,7 @@ describe('harness: CPUs that fail', () => {
     await expect(pool.run([{ task: 0, cpu: 9, program: 'selftest-echo' }])).rejects.toThrow(/cpu 9 out of range/);
   });
 
-  it('a worker that fails to load fails the run (instead of hanging it) and the pool refuses further runs', async () => {
+  it('a worker that fails to load fails the run instead of hanging it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-'));
     const filename = join(dir, 'broken_cpu.mjs');
     writeFileSync(filename, "throw new Error('boom while loading the worker');\n");
@@ -234,8 +234,13 @@ describe('harness: CPUs that fail', () => {
     try {
       const outcomes = await broken.runSettled([{ task: 0, cpu: 0, program: 'selftest-echo' }], { timeoutMs: 20_000 });
       expect(outcomes[0].status).toBe('rejected');
-      expect(outcomes[0].status === 'rejected' && outcomes[0].error.message).toMatch(/worker failed outside any task: boom while loading the worker/);
-      await expect(broken.run([{ task: 0, cpu: 0, program: 'selftest-echo' }])).rejects.toThrow(/unusable/);
+      expect(outcomes[0].status === 'rejected' && outcomes[0].error.message).toMatch(/boom while loading the worker/);
+      /* Whether piscina reports the failure to the queued task or as a pool 'error', nothing waits for the stall timeout. */
+      for (let i = 0; i < 2; i++) {
+        await expect(broken.run([{ task: 0, cpu: 0, program: 'selftest-echo' }], { timeoutMs: 5_000 })).rejects.toThrow(
+          /boom while loading the worker/,
+        );
+      }
     } finally {
       await broken.destroy();
       rmSync(dir, { recursive: true, force: true });
