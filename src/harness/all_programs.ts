@@ -4,3 +4,4 @@
  * program.  Add one line per module.
  */
 import '../sync/torture.js';
+import './swap_mix.js';

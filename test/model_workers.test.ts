@@ -1,0 +1,32 @@
+/*
+ * Multi-worker model test: 2 and 4 CPUs (worker threads) run the seeded
+ * swap-mix on one arena, bounded by operation counts; afterwards every
+ * quiescent invariant must hold and no CPU may have reported anything.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../src/system.js';
+import { runOnCpus } from '../src/harness/cpus.js';
+
+for (const cpus of [2, 4]) {
+  describe(`${cpus} CPUs`, () => {
+    it('allocate/free/swap out/swap in/fork across workers keeps every invariant', async () => {
+      const seed = 0x5eed + cpus;
+      console.log(`swap-mix seed ${seed}`);
+      const sys = System.create({ nrCpus: cpus, nrTasks: cpus + 1, nrFrames: 8192, nrPages: 1024, nrMms: 4 * cpus, mmPages: 256, seed });
+      sys.createSwapDevice('/dev/ssd', { sizePages: 3000 });
+      sys.createSwapDevice('/dev/hdd', { sizePages: 1100, rotational: true });
+      expect(sys.swapon('/dev/ssd', { prio: 10 })).toBe(0);
+      expect(sys.swapon('/dev/hdd', { prio: 5 })).toBe(0);
+      const mms = Array.from({ length: cpus }, () => sys.mmCreate());
+      const specs = mms.map((mm, i) => ({ task: i + 1, cpu: i, program: 'swap-mix', args: { mm, ops: 3000 } }));
+      const results = await runOnCpus(sys.handle, specs);
+      expect(results.length).toBe(cpus);
+      const v = sys.check();
+      expect(v.map((x) => `${x.invariant}: ${x.message}`)).toEqual([]);
+      expect(sys.reports().map((x) => `${x.invariant}: ${x.message}`)).toEqual([]);
+      expect(sys.swapoff('/dev/hdd')).toBe(0);
+      expect(sys.swapoff('/dev/ssd')).toBe(0);
+      expect(sys.check().map((x) => x.message)).toEqual([]);
+    });
+  });
+}
