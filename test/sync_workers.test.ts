@@ -15,7 +15,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports, nr_reports, read_reports, set_panic_on_warn } from '../src/shm/report.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
-import { task_init } from '../src/sync/task.js';
+import { task_init, taskWord, TASK_DEAD } from '../src/sync/task.js';
+import { TASK } from '../src/shm/layout.js';
 import { CpuError, CpuPool, CpuRunError, runOnCpus, type CpuSpec } from '../src/harness/cpus.js';
 import {
   lock_torture_counter,
@@ -211,6 +212,9 @@ describe('harness: CPUs that fail', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     const spin = outcomes[1];
     expect(spin.status === 'rejected' && spin.error.message).toMatch(/stall: CPUs still running after 400 ms; task on cpu 1/);
+    /* The bug CPU returned (its task is only as dead as its program left it); the terminated one is TASK_DEAD. */
+    expect(new Int32Array(h.sab)[taskWord(1, TASK.state)]).toBe(TASK_DEAD);
+    expect(new Int32Array(h.sab)[taskWord(1, TASK.rcu_reader_gp)]).toBe(0);
   });
 
   it('an unknown program is an error naming the task, CPU and program', async () => {

@@ -1,8 +1,8 @@
 /*
  * The one worker entry point: a simulated CPU.
  *
- * piscina calls the default export with a CpuTaskMessage: attach the arena
- * (once per buffer), become task @task on CPU @cpu, run the registered
+ * piscina calls the default export with a CpuTaskMessage: attach the arena,
+ * become task @task on CPU @cpu (task_init unless told not to), run the registered
  * program with @args and hand back its result.  One task occupies the
  * worker from start to finish (programs are long, synchronous loops over
  * shared memory); the pool keeps the worker for the next run.
@@ -14,7 +14,7 @@
  *
  * Context: a worker thread; never the main thread.
  */
-import { A, attach } from '../src/shm/arena.js';
+import { attach } from '../src/shm/arena.js';
 import { KernelBug } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/sync/task.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
@@ -31,7 +31,8 @@ export default async function cpu(msg: CpuTaskMessage): Promise<CpuOutcome> {
   const { task, cpu, program } = msg;
   const t0 = performance.now();
   try {
-    if (A.sab !== msg.arena.sab) attach(msg.arena);
+    /* Every postMessage clones a new SharedArrayBuffer object over the same memory: re-bind the views (cheap). */
+    attach(msg.arena);
     const fn = getProgram(program);
     if (fn === undefined) {
       throw new Error(`no program "${program}" registered in the worker (known: ${programNames().join(', ')}); add its module to src/harness/all_programs.ts`);

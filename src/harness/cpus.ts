@@ -24,7 +24,9 @@
  * running (a stall), the stuck workers are terminated (piscina aborts the
  * task and replaces the worker) and reported with their last interleaving
  * point and held locks, read from the arena - the model's "progress"
- * invariant dump.
+ * invariant dump.  A terminated CPU's task is left dead and out of any RCU
+ * read-side section (mark_task_dead()), so later runs' grace periods do
+ * not wait for it.
  *
  * The worker file is the compiled dist/workers/cpu.js: from the compiled
  * module (dist/src/harness/cpus.js) it is ../../workers/cpu.js; when this
@@ -40,6 +42,7 @@ import type { ArenaHandle } from '../shm/arena.js';
 import { computeLayout, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
 import type { Violation } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
+import { TASK_DEAD } from '../sync/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 
 export type { CpuSpec } from './programs.js';
@@ -109,6 +112,22 @@ export class CpuRunError extends Error {
 export type CpuSettled =
   | { status: 'fulfilled'; spec: CpuSpec; value: unknown; ms: number }
   | { status: 'rejected'; spec: CpuSpec; error: CpuError; ms: number };
+
+/*
+ * A CPU whose worker was terminated leaves its task dead, as exit does in
+ * the kernel: not in an RCU read-side section (else every later grace
+ * period would wait for it forever; the kernel's exit_rcu() does the
+ * same), state TASK_DEAD.  Locks it held stay held - that is a real leak,
+ * already named in the stall report - until the next *_init() of the test.
+ */
+function mark_task_dead(arena: ArenaHandle, t: number): void {
+  const L = computeLayout(arena.config);
+  const i32 = new Int32Array(arena.sab);
+  const base = L.task + t * TASK.SIZE;
+  Atomics.store(i32, base + TASK.rcu_read_lock_nesting, 0);
+  Atomics.store(i32, base + TASK.rcu_reader_gp, 0);
+  Atomics.store(i32, base + TASK.state, TASK_DEAD);
+}
 
 /* Describe where a stuck task is, from the arena (no attach needed). */
 function stallDump(arena: ArenaHandle, t: number): string {
@@ -233,6 +252,7 @@ export class CpuPool {
       );
     };
     const t0 = performance.now();
+    const terminated: number[] = [];
 
     const one = async (spec: CpuSpec): Promise<CpuSettled> => {
       const msg: CpuTaskMessage = { ...spec, arena };
@@ -249,13 +269,16 @@ export class CpuPool {
         const why = ac.signal.aborted ? abortWhy || String((ac.signal.reason as Error)?.message ?? ac.signal.reason) : '';
         const base = err instanceof Error ? err : new Error(String(err));
         const message = ac.signal.aborted ? `${why}; task ${stallDump(arena, spec.task)}` : base.message;
+        terminated.push(spec.task);
         return { status: 'rejected', spec, ms, error: new CpuError(spec, base.name, message, base.stack) };
       }
     };
 
     try {
       /* one() never rejects: allSettled semantics with typed outcomes. */
-      return await Promise.all(specs.map(one));
+      const outcomes = await Promise.all(specs.map(one));
+      for (const t of terminated) mark_task_dead(arena, t);
+      return outcomes;
     } finally {
       clearTimeout(timer);
       if (grace !== undefined) clearTimeout(grace);
