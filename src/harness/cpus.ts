@@ -224,8 +224,8 @@ export class CpuPool {
 
   /**
    * Run @specs, one per worker, all at once; resolve with every CPU's
-   * outcome (never rejects for a CPU's failure; rejects only on bad specs
-   * or a destroyed pool).
+   * outcome (never rejects for a CPU's failure; rejects only on bad specs,
+   * a destroyed pool, or a pool whose workers failed to load).
    */
   async runSettled(specs: CpuSpec[], opts: RunOptions = {}): Promise<CpuSettled[]> {
     if (this.#destroyed) throw new Error('CpuPool: run after destroy()');
