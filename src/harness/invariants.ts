@@ -71,7 +71,6 @@ export function check_invariants(): Violation[] {
   for (let type = 0; type < MAX_SWAPFILES; type++) {
     const flags = Atomics.load(i32, siWord(type, SI.flags));
     if (!(flags & SWP_WRITEOK)) continue;
-    const max = i32[siWord(type, SI.max)];
     const nrClusters = i32[siWord(type, SI.nr_clusters)];
     const onList = new Map<number, number>();
     for (const f of [1, 4, 5]) for (const idx of list_entries(type, list_for_flags(type, f, 0))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f);
@@ -133,7 +132,6 @@ export function check_invariants(): Violation[] {
     const inuse = i32[siWord(type, SI.inuse_pages)];
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
     totalFree += i32[siWord(type, SI.pages)] - inuse;
-    void max;
   }
   for (const [e, r] of refs) {
     const type = swp_type(e);

@@ -111,5 +111,3 @@ export function __isolate_cluster(type: number, ci: number): number {
   Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_NONE);
   return old;
 }
-
-export { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL };

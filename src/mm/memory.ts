@@ -29,9 +29,8 @@ import { point, pointId } from '../sched/point.js';
 import { LC_MM, LC_PTL } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { prandom_u32 } from '../sync/task.js';
-import { D } from '../designs/active.js';
 import {
-  folio_alloc, folio_get, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_set, folio_swap,
+  folio_alloc, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_set, folio_swap,
   folio_test_uptodate, folio_unlock, fw, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
   set_page_token, folio_set_memcg,
 } from './page_alloc.js';
@@ -41,7 +40,7 @@ import {
   folio_free_swap, folio_put_swap, get_swap_device, put_swap_device, swap_dup_entry_direct, swap_put_entries_direct,
   swap_retry_table_alloc, vm_swap_full, __swap_count_exact,
 } from './swapfile.js';
-import { __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 
 export const MM_FREE = 0;
 export const MM_LIVE = 1;
@@ -292,7 +291,6 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
   for (let k = 0; whole && k < nr; k++) {
     if (__swap_count_exact(ci, start + k) !== 1 || ptep_get(mm, base + k) !== swp_entry_to_pte(fentry + k)) whole = false;
   }
-  const exclusive = __swap_count_exact(ci, start + idx) === 1;
   swap_cluster_unlock(ci);
   if (whole && A.i32[fw(folio, FOLIO.mapping_mm)] === -1) {
     map_pages(mm, base, folio, 0, nr);
@@ -312,7 +310,6 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
       folio_put_swap(folio, idx);
       check_data(mm, index, copy);
     }
-    void exclusive;
   }
   if (ret === 0 && write) {
     const p = pte_present(ptep_get(mm, index)) ? pte_pfn(ptep_get(mm, index)) : -1;
@@ -437,4 +434,3 @@ export function exit_mmap(mm: number): void {
   Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
 }
 
-export { folio_get, folio_lock, folio_unlock, __swap_offset_to_cluster, swap_cache_get_folio, D };

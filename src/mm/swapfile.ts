@@ -964,5 +964,3 @@ export function swp_swapcount(entry: number): number {
   swap_cluster_unlock(ci);
   return c;
 }
-
-export { CLUSTER_FLAG_FULL, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONFULL };

@@ -36,7 +36,7 @@ import {
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_get_count, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
-import { folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard, __swap_count_exact } from './swapfile.js';
+import { folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard } from './swapfile.js';
 import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
 import {
   folio_alloc, folio_lock, folio_put, folio_set, folio_set_memcg, folio_swap, folio_unlock, page_token, PG_uptodate,
@@ -213,16 +213,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   i32[siWord(type, SI.swap_file)] = id + 1;
   /* enable_swap_info(): users live again, then WRITEOK and the counters. */
   percpu_ref_init(siWord(type, SI.users));
-  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
-  spin_lock(siWord(type, SI.lock), LC_SI);
-  Atomics.add(i32, gword(G.nr_swap_pages), pages);
-  Atomics.add(i32, gword(G.total_swap_pages), pages);
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
-  Atomics.store(i32, siWord(type, SI.avail), 1);
-  spin_unlock(gword(G.swap_avail_lock));
-  spin_unlock(siWord(type, SI.lock));
-  spin_unlock(gword(G.swap_lock));
+  _enable_swap_info(type);
   Atomics.add(i32, siWord(type, SI.generation), 1);
   mutex_unlock(gword(G.swapon_mutex));
   return 0;
@@ -319,8 +310,14 @@ export function try_to_unuse(type: number): number {
   return si_inuse(type) === 0 ? 0 : -EINTR;
 }
 
-/* reinsert_swap_info(): swapoff failed, the device goes back to service. */
-function reinsert_swap_info(type: number): void {
+/*
+ * _enable_swap_info(): put the device (back) in service: its pages count
+ * again, SWP_WRITEOK, and on swap_avail_head unless it is full.  Used by
+ * swapon (after the users ref is live) and by a failed swapoff
+ * (reinsert_swap_info, where the ref never died).
+ * Context: takes swap_lock, si->lock, swap_avail_lock.
+ */
+function _enable_swap_info(type: number): void {
   const i32 = A.i32;
   const pages = i32[siWord(type, SI.pages)];
   spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
@@ -374,7 +371,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
 
   const err = try_to_unuse(type);
   if (err) {
-    reinsert_swap_info(type);
+    _enable_swap_info(type); /* reinsert_swap_info() */
     return err;
   }
   /* Wait for swap operations protected by get/put_swap_device() to complete. */
@@ -418,4 +415,3 @@ export function proc_swaps(): Array<{ type: number; file: number; size: number; 
   return out;
 }
 
-export { __swap_count_exact };
