@@ -163,6 +163,33 @@ describe.each([2, 4])('percpu_ref torture on %i CPUs', (n) => {
   });
 });
 
+describe('barrier_wait as a start line', () => {
+  it('a waiter released promptly spins instead of sleeping, so the two tasks start side by side', async () => {
+    const ROUNDS = 100;
+    lock_torture_init();
+    const [sleeps, other] = (await pool.run([0, 1].map((i) => ({ task: i, cpu: i, program: 'selftest-start-line', args: { rounds: ROUNDS, waiter: 0 } })))) as number[];
+    console.log(`start line x2: the waiter slept in ${sleeps} of ${ROUNDS} prompt releases`);
+    expect(other).toBe(0);
+    /* A barrier whose waiters sleep at once sleeps in every round (ROUNDS); a stray sleep under load is fine. */
+    expect(sleeps).toBeLessThan(ROUNDS / 2);
+    expect(reportLines()).toEqual([]);
+  });
+});
+
+describe('spinlock recursion on a CPU', () => {
+  it('is reported once and the CPU dies of BUG() instead of spinning on itself forever', async () => {
+    lock_torture_init();
+    const outcomes = await pool.runSettled([{ task: 2, cpu: 2, program: 'selftest-spin-recursion' }], { timeoutMs: 5_000 });
+    const o = outcomes[0];
+    expect(o.status).toBe('rejected');
+    const err = o.status === 'rejected' ? o.error : undefined;
+    expect(err?.remoteName).toBe('KernelBug');
+    expect(err?.violation?.invariant).toBe('lock-discipline');
+    expect(err?.message).toMatch(/BUG: spinlock recursion on test_lock_c .*task 2/);
+    expect(nr_reports()).toBe(1);
+  });
+});
+
 describe('harness: CPUs that fail', () => {
   it('results come back in spec order from each CPU', async () => {
     const res = (await pool.run(cpus(4, 'selftest-echo', (i) => ({ i })))) as Array<{ task: number; cpu: number; args: { i: number } }>;
@@ -211,7 +238,7 @@ describe('harness: CPUs that fail', () => {
     const outcomes = await pool.runSettled(specs, { graceMs: 60_000, timeoutMs: 400 });
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     const spin = outcomes[1];
-    expect(spin.status === 'rejected' && spin.error.message).toMatch(/stall: CPUs still running after 400 ms; task on cpu 1/);
+    expect(spin.status === 'rejected' && spin.error.message).toMatch(/stall: CPUs still running after 400 ms; task 1 on cpu 1/);
     /* The bug CPU returned (its task is only as dead as its program left it); the terminated one is TASK_DEAD. */
     expect(new Int32Array(h.sab)[taskWord(1, TASK.state)]).toBe(TASK_DEAD);
     expect(new Int32Array(h.sab)[taskWord(1, TASK.rcu_reader_gp)]).toBe(0);

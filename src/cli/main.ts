@@ -22,6 +22,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './decode.js';
+import { registerStress } from './stress.js';
 
 /*
  * Actions may return their exit status.  Commander's typing says
@@ -82,8 +83,9 @@ export function createProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (str, write) => write(oneLine(program, str)),
     })
-    .addHelpText('after', '\nExit status: 0 clean, 1 an invariant broke, 2 bad usage or config, 3 harness failure.');
+    .addHelpText('after', '\nExit status: 0 clean, 1 an invariant broke, 2 bad usage or config, 3 harness failure, 130 interrupted.');
   registerDecode(program);
+  registerStress(program);
   return program;
 }
 

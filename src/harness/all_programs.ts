@@ -5,3 +5,4 @@
  */
 import '../sync/torture.js';
 import './swap_mix.js';
+import './stress_cpu.js';

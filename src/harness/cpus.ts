@@ -39,11 +39,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ArenaHandle } from '../shm/arena.js';
-import { computeLayout, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
+import { computeLayout, TASK } from '../shm/layout.js';
 import type { Violation } from '../shm/report.js';
-import { LOCK_CLASSES } from '../sync/lockdep.js';
 import { TASK_DEAD } from '../sync/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
+import { task_dump } from './watchdog.js';
 
 export type { CpuSpec } from './programs.js';
 
@@ -59,6 +59,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** After the first CPU fails, how long the others get to finish.  Default 5 s. */
   graceMs?: number;
+  /**
+   * Called as soon as a CPU fails (before the others finish), e.g. to tell
+   * long-running programs to stop.  Must not throw.
+   */
+  onCpuError?: (err: CpuError) => void;
 }
 
 export interface CpuPoolOptions {
@@ -127,27 +132,6 @@ function mark_task_dead(arena: ArenaHandle, t: number): void {
   Atomics.store(i32, base + TASK.rcu_read_lock_nesting, 0);
   Atomics.store(i32, base + TASK.rcu_reader_gp, 0);
   Atomics.store(i32, base + TASK.state, TASK_DEAD);
-}
-
-/* Describe where a stuck task is, from the arena (no attach needed). */
-function stallDump(arena: ArenaHandle, t: number): string {
-  try {
-    const L = computeLayout(arena.config);
-    const i32 = new Int32Array(arena.sab);
-    const base = L.task + t * TASK.SIZE;
-    const depth = Math.min(Atomics.load(i32, base + TASK.lockdep_depth), MAX_LOCK_DEPTH);
-    const locks: string[] = [];
-    for (let i = 0; i < depth; i++) {
-      locks.push(`${LOCK_CLASSES[i32[base + TASK.held_class + i]] ?? '?'}@${i32[base + TASK.held_lock + i]}`);
-    }
-    return (
-      `on cpu ${Atomics.load(i32, base + TASK.cpu)}, last point #${Atomics.load(i32, base + TASK.last_point)}, ` +
-      `progress ${Atomics.load(i32, base + TASK.progress)}, rcu nesting ${Atomics.load(i32, base + TASK.rcu_read_lock_nesting)}, ` +
-      `preempt count ${Atomics.load(i32, base + TASK.spin_depth)}, held locks [${locks.join(', ')}]`
-    );
-  } catch {
-    return 'state unreadable';
-  }
 }
 
 function validateSpecs(arena: ArenaHandle, specs: CpuSpec[], threads: number): void {
@@ -261,16 +245,20 @@ export class CpuPool {
         if (out.ok) return { status: 'fulfilled', spec, value: out.value, ms: out.ms };
         startGrace(spec);
         const e = out.error;
-        return { status: 'rejected', spec, ms: out.ms, error: new CpuError(spec, e.name, e.message, e.stack, e.violation) };
+        const error = new CpuError(spec, e.name, e.message, e.stack, e.violation);
+        opts.onCpuError?.(error);
+        return { status: 'rejected', spec, ms: out.ms, error };
       } catch (err) {
         /* Aborted (stall, grace expired, pool error) or the worker itself died (then the others get the grace period). */
         startGrace(spec);
         const ms = performance.now() - t0;
         const why = ac.signal.aborted ? abortWhy || String((ac.signal.reason as Error)?.message ?? ac.signal.reason) : '';
         const base = err instanceof Error ? err : new Error(String(err));
-        const message = ac.signal.aborted ? `${why}; task ${stallDump(arena, spec.task)}` : base.message;
+        const message = ac.signal.aborted ? `${why}; ${task_dump(arena, spec.task)}` : base.message;
         terminated.push(spec.task);
-        return { status: 'rejected', spec, ms, error: new CpuError(spec, base.name, message, base.stack) };
+        const error = new CpuError(spec, base.name, message, base.stack);
+        opts.onCpuError?.(error);
+        return { status: 'rejected', spec, ms, error };
       }
     };
 

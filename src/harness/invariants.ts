@@ -16,10 +16,10 @@ import { CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, siWord
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { __swap_count_exact } from '../mm/swapfile.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
-import { folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
+import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
-import { mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, MEMCG_ONLINE, nr_memcg_ids } from '../mm/memcontrol.js';
+import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 export function check_invariants(): Violation[] {
   const out: Violation[] = [];
@@ -116,8 +116,8 @@ export function check_invariants(): Violation[] {
           }
           if (i32[fw(folio, FOLIO.refcount)] < nr) fail('swap-cache', `folio ${folio} in the swap cache with refcount ${i32[fw(folio, FOLIO.refcount)]} < ${nr}`, [folio]);
           memcg = folio_memcg(folio);
-          if (memcg > 0 && mem_cgroup_state(memcg) !== MEMCG_ONLINE && mem_cgroup_nearest_online(memcg) !== memcg) {
-            fail('memcg', `folio ${folio} in the swap cache is charged to dead memcg ${memcg}, not to its nearest online ancestor ${mem_cgroup_nearest_online(memcg)}`, [folio, memcg]);
+          if (memcg > 0 && mem_cgroup_dead_at(memcg, folio_charge_seq(folio))) {
+            fail('memcg', `folio ${folio} in the swap cache was charged to memcg ${memcg} after it died, not to its nearest online ancestor ${mem_cgroup_nearest_online(memcg)}`, [folio, memcg]);
           }
         } else if (swp_tb_is_shadow(tb)) {
           memcg = shadow_to_memcgid(swp_tb_to_shadow(D.tb, tb));

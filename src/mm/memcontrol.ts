@@ -83,9 +83,27 @@ export function mem_cgroup_create(parent: number): number {
 export function mem_cgroup_offline(id: number): number {
   if (id === ROOT_MEM_CGROUP || !mem_cgroup_online(id)) return -22;
   spin_lock(gword(G.memcg_lock), LC_MEMCG);
+  Atomics.store(A.i32, mw(id, MEMCG.offline_seq), Atomics.add(A.i32, gword(G.memcg_offline_seq), 1) + 1);
   Atomics.store(A.i32, mw(id, MEMCG.state), MEMCG_OFFLINE);
   spin_unlock(gword(G.memcg_lock));
   return 0;
+}
+
+/**
+ * The death sequence now.  A charge records it (FOLIO.charge_seq) *before*
+ * choosing its memcg, so the checker can tell a folio charged to a memcg
+ * that died later (legal: the folio belongs to a zombie) from one charged
+ * to a memcg already dead when it was chosen (what patch 6 forbids).
+ */
+export function mem_cgroup_offline_seq(): number {
+  return Atomics.load(A.i32, gword(G.memcg_offline_seq));
+}
+
+/** Was @id already dead when a charge that recorded @seq chose it? */
+export function mem_cgroup_dead_at(id: number, seq: number): boolean {
+  if (mem_cgroup_online(id)) return false;
+  const died = Atomics.load(A.i32, mw(id, MEMCG.offline_seq));
+  return died !== 0 && ((seq - died) | 0) >= 0;
 }
 
 /** The nearest online memcg at or above @id (the root at worst). */

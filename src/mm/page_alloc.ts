@@ -23,6 +23,7 @@ import { point, pointId, sched_wait } from '../sched/point.js';
 import { LC_FOLIO, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { mem_cgroup_offline_seq } from './memcontrol.js';
 
 export const PG_locked = 1 << 0;
 export const PG_uptodate = 1 << 1;
@@ -80,8 +81,16 @@ export function folio_nr_pages(pfn: number): number {
 export function folio_memcg(pfn: number): number {
   return Atomics.load(A.i32, fw(pfn, FOLIO.memcg));
 }
-export function folio_set_memcg(pfn: number, memcg: number): void {
+/**
+ * Charge @pfn to @memcg, chosen when the death sequence was @seq (read
+ * before the choice: mem_cgroup_offline_seq()).
+ */
+export function folio_set_memcg(pfn: number, memcg: number, seq = mem_cgroup_offline_seq()): void {
+  Atomics.store(A.i32, fw(pfn, FOLIO.charge_seq), seq);
   Atomics.store(A.i32, fw(pfn, FOLIO.memcg), memcg);
+}
+export function folio_charge_seq(pfn: number): number {
+  return Atomics.load(A.i32, fw(pfn, FOLIO.charge_seq));
 }
 /** page_folio(): the head of the folio frame @pfn belongs to. */
 export function page_folio(pfn: number): number {
@@ -283,6 +292,7 @@ export function folio_alloc(order: number, memcg: number): number {
     Atomics.store(i32, w + FOLIO.flags, k === 0 ? PG_head | PG_swapbacked : PG_tail);
   }
   i32[fw(pfn, FOLIO.memcg)] = memcg;
+  i32[fw(pfn, FOLIO.charge_seq)] = mem_cgroup_offline_seq();
   Atomics.store(i32, fw(pfn, FOLIO.refcount), 1);
   Atomics.add(i32, gword(G.nr_folios_inuse), 1);
   return pfn;

@@ -20,6 +20,7 @@ import { folio_free_swap } from './swapfile.js';
 import { __swap_offset_to_cluster, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
+import { count_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT } from './vmstat.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
@@ -67,6 +68,8 @@ export function swap_writeout(folio: number): boolean {
   if (!zero) {
     for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), page_token(folio + k));
   }
+  count_vm_events(zero ? SWPOUT_ZERO : PSWPOUT, nr);
+  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
   folio_clear(folio, PG_dirty);
   return false;
 }
@@ -102,5 +105,7 @@ export function swap_read_folio(folio: number): void {
   for (let k = 0; k < nr; k++) {
     set_page_token(folio + k, zb.zero ? 0n : Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
   }
+  count_vm_events(zb.zero ? SWPIN_ZERO : PSWPIN, nr);
+  if (nr > 1) count_vm_events(THP_SWPIN, 1);
   folio_set(folio, PG_uptodate);
 }

@@ -19,7 +19,7 @@ import {
   folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, folio_unlock, fw, PG_swapbacked,
   PG_swapcache, PG_workingset, __folio_set_locked,
 } from './page_alloc.js';
-import { mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio } from './memcontrol.js';
+import { mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio } from './memcontrol.js';
 import { __swap_cluster_free_entries } from './swapfile.js';
 import { swap_read_folio } from './page_io.js';
 import {
@@ -217,8 +217,9 @@ function __swap_cache_alloc(targ: number, order: number, memcgFallback: number):
   folio_set(folio, PG_swapbacked);
   __swap_cache_add_folio(ci, folio, entry);
   swap_cluster_unlock(ci);
+  const seq = mem_cgroup_offline_seq();
   const memcg = mem_cgroup_swapin_charge_folio(shadow_to_memcgid(second.shadow), memcgFallback, nr);
-  folio_set_memcg(folio, memcg);
+  folio_set_memcg(folio, memcg, seq);
   return folio;
 }
 

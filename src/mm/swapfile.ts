@@ -562,15 +562,23 @@ function swap_alloc_fast(folio: number): boolean {
   return folio_test_swapcache(folio);
 }
 
-/** The devices on swap_avail_head, highest priority first. */
+/*
+ * The devices on swap_avail_head, highest priority first.  Devices of
+ * equal priority take turns: swap_alloc_slow() requeues the one it used
+ * behind its peers (plist_requeue), modelled as a rotor that shifts the
+ * order within a priority.
+ */
 function swap_avail_list(): number[] {
   const out: number[] = [];
   spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
   for (let t = 0; t < MAX_SWAPFILES; t++) if (Atomics.load(A.i32, siWord(t, SI.avail))) out.push(t);
+  const rotor = Atomics.add(A.i32, gword(G.swap_avail_rotor), 1) >>> 0;
   spin_unlock(gword(G.swap_avail_lock));
-  out.sort((a, b) => Atomics.load(A.i32, siWord(b, SI.prio)) - Atomics.load(A.i32, siWord(a, SI.prio)) || a - b);
+  const turn = (t: number): number => (t - rotor) & (MAX_SWAPFILES_POW2 - 1);
+  out.sort((a, b) => Atomics.load(A.i32, siWord(b, SI.prio)) - Atomics.load(A.i32, siWord(a, SI.prio)) || turn(a) - turn(b));
   return out;
 }
+const MAX_SWAPFILES_POW2 = 32;
 
 /** swap_alloc_slow(): try every available device.  Context: local lock held. */
 function swap_alloc_slow(folio: number): void {

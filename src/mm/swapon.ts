@@ -44,6 +44,8 @@ import {
 } from './page_alloc.js';
 import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, pte_unlock, ptep_get, pteWord, mk_pte } from './memory.js';
 import { D } from '../designs/active.js';
+import { mem_cgroup_offline_seq } from './memcontrol.js';
+import { try_to_free_pages } from './vmscan.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
 export const SWAP_FLAG_PRIO_MASK = 0x7fff;
@@ -234,14 +236,17 @@ function unuse_pte(mm: number, index: number, entry: number, folio: number): num
     return 0;
   }
   const idx = entry - folio_swap(folio);
-  const copy = folio_alloc(0, mm_memcg(mm));
+  /* The owner may move @mm and kill its old cgroup meanwhile: note the death sequence first. */
+  const seq = mem_cgroup_offline_seq();
+  const memcg = mm_memcg(mm);
+  const copy = folio_alloc(0, memcg);
   if (copy < 0) {
     pte_unlock(mm, index);
     return -ENOMEM;
   }
   set_page_token(copy, page_token(folio + idx));
   folio_set(copy, PG_uptodate);
-  folio_set_memcg(copy, mm_memcg(mm));
+  folio_set_memcg(copy, memcg, seq);
   Atomics.store(A.i32, pteWord(mm, index), mk_pte(copy));
   A.i32[fw(copy, FOLIO.mapcount)] = 1;
   A.i32[fw(copy, FOLIO.mapping_mm)] = mm;
@@ -251,30 +256,45 @@ function unuse_pte(mm: number, index: number, entry: number, folio: number): num
   return 1;
 }
 
-/* unuse_mm(): swap in every PTE of @mm that points into @type. */
+/* unuse_one(): swap in the PTE at @index if it still points into @type: 0, or -ENOMEM. */
+function unuse_one(mm: number, index: number, type: number): number {
+  const pte = ptep_get(mm, index);
+  if (!is_swap_pte(pte) || swp_type(pte_to_swp_entry(pte)) !== type) return 0;
+  const entry = pte_to_swp_entry(pte);
+  let folio = swap_cache_get_folio(entry);
+  if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
+  if (folio < 0) {
+    if (ptep_get(mm, index) !== pte) return 0;
+    const ci = A.i32[siWord(type, SI.cluster_base)] + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
+    if (swp_tb_get_count(D.tb, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) return 0;
+    return -ENOMEM;
+  }
+  folio_lock(folio);
+  const r = unuse_pte(mm, index, entry, folio);
+  if (r >= 0) folio_free_swap(folio);
+  folio_unlock(folio);
+  folio_put(folio);
+  return r < 0 ? r : 0;
+}
+
+/* Direct reclaim rounds unuse_mm() tries before it gives up with -ENOMEM. */
+const UNUSE_RECLAIM_RETRIES = 8;
+const UNUSE_RECLAIM_PAGES = 64;
+
+/*
+ * unuse_mm(): swap in every PTE of @mm that points into @type.  A failed
+ * allocation enters direct reclaim (which swaps other pages out to the
+ * devices still in service) and retries, as the swap-in's GFP_HIGHUSER
+ * allocation would; only when that frees nothing is it -ENOMEM.
+ */
 function unuse_mm(mm: number, type: number): number {
   for (let index = 0; index < mm_pages(); index++) {
-    const pte = ptep_get(mm, index);
-    if (!is_swap_pte(pte) || swp_type(pte_to_swp_entry(pte)) !== type) continue;
-    const entry = pte_to_swp_entry(pte);
-    let folio = swap_cache_get_folio(entry);
-    if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
-    if (folio < 0) {
-      if (ptep_get(mm, index) !== pte) continue;
-      const ci = A.i32[siWord(type, SI.cluster_base)] + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
-      if (swp_tb_get_count(D.tb, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) continue;
-      return -ENOMEM;
+    let err = unuse_one(mm, index, type);
+    for (let retry = 0; err === -ENOMEM && retry < UNUSE_RECLAIM_RETRIES; retry++) {
+      if (try_to_free_pages(UNUSE_RECLAIM_PAGES) === 0) break;
+      err = unuse_one(mm, index, type);
     }
-    folio_lock(folio);
-    const r = unuse_pte(mm, index, entry, folio);
-    if (r < 0) {
-      folio_unlock(folio);
-      folio_put(folio);
-      return r;
-    }
-    folio_free_swap(folio);
-    folio_unlock(folio);
-    folio_put(folio);
+    if (err) return err;
   }
   return 0;
 }

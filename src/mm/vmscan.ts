@@ -12,7 +12,9 @@ import { FOLIO } from '../shm/layout.js';
 import {
   folio_nr_pages, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_swap, folio_test_dirty, folio_test_swapcache,
   folio_trylock, folio_try_get, folio_unlock, free_folio, fw, page_folio, folio_set, PG_dirty,
+  nr_frames, PG_head, PG_swapcache,
 } from './page_alloc.js';
+import { prandom_u32 } from '../sync/task.js';
 import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
 import { __swap_cache_del_folio } from './swap_state.js';
 import { swap_writeout } from './page_io.js';
@@ -122,6 +124,47 @@ export function reclaim_pages(mm: number, index: number, nr: number): number {
     }
     const n = folio_nr_pages(folio);
     if (shrink_folio(folio)) freed += n;
+  }
+  return freed;
+}
+
+/*
+ * folio_on_lru(): the model's LRU membership.  A folio joins the LRU once
+ * it is mapped (folio_add_lru_vma after set_pte) and stays while it is
+ * mapped or in the swap cache.  Context: caller holds a reference.
+ */
+function folio_on_lru(folio: number): boolean {
+  const flags = Atomics.load(A.i32, fw(folio, FOLIO.flags));
+  if (!(flags & PG_head)) return false;
+  return A.i32[fw(folio, FOLIO.mapping_mm)] >= 0 || (flags & PG_swapcache) !== 0;
+}
+
+/**
+ * try_to_free_pages(): direct reclaim after an allocation failed.  Scans
+ * up to @scan frames from a random start - the model's stand-in for the
+ * inactive anon list - and shrinks what it can isolate, whatever process
+ * maps it (reclaim crosses process and CPU boundaries, as in the kernel).
+ * Returns the pages freed.
+ * Context: process context, no locks held; may sleep.
+ */
+export function try_to_free_pages(nr_to_reclaim: number, scan = 4 * nr_to_reclaim): number {
+  const n = nr_frames();
+  let pfn = prandom_u32() % n;
+  let freed = 0;
+  for (let k = 0; k < scan && freed < nr_to_reclaim; k++, pfn = (pfn + 1) % n) {
+    if (!(Atomics.load(A.i32, fw(pfn, FOLIO.flags)) & PG_head) || !folio_try_get(pfn)) continue;
+    /* Pinned: it cannot be freed now; is it (still) an LRU folio? */
+    if (!folio_on_lru(pfn) || !folio_trylock(pfn)) {
+      folio_put(pfn);
+      continue;
+    }
+    if (!folio_on_lru(pfn)) {
+      folio_unlock(pfn);
+      folio_put(pfn);
+      continue;
+    }
+    const nr = folio_nr_pages(pfn);
+    if (shrink_folio(pfn)) freed += nr;
   }
   return freed;
 }

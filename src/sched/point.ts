@@ -8,32 +8,49 @@
  * the hook hands control to the strategy, which picks the CPU that runs to
  * its next point.
  *
- * Labels are interned to small integers so a point can be recorded in the
+ * Labels are interned to stable integers so a point can be recorded in the
  * arena (TASK.last_point) and in schedules without strings.
  *
  * Context: any; never blocks in free-running mode.
  */
 
+import { A } from '../shm/arena.js';
+import { TASK } from '../shm/layout.js';
+
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
 export type WaitHook = (w: number, expected: number) => void;
 
-const labels: string[] = ['<none>'];
-const ids = new Map<string, number>();
+/*
+ * A point's id is a hash of its label (FNV-1a, 31 bits, never 0), so every
+ * thread - whatever order it loaded the model's modules in - and every run
+ * agrees on it: a worker's TASK.last_point decodes in the main thread, and
+ * a recorded schedule replays in another process.  Two labels hashing to
+ * one id is caught when the second is interned (at module load).
+ */
+const labels = new Map<number, string>([[0, '<none>']]);
 
-/** Intern @label; the id is stable within a process for the same label order. */
-export function pointId(label: string): number {
-  let id = ids.get(label);
-  if (id === undefined) {
-    id = labels.length;
-    labels.push(label);
-    ids.set(label, id);
+function fnv1a31(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
   }
+  return (h & 0x7fffffff) || 1;
+}
+
+/** Intern @label: its stable id. */
+export function pointId(label: string): number {
+  const id = fnv1a31(label);
+  const had = labels.get(id);
+  if (had !== undefined && had !== label) throw new Error(`pointId: labels "${had}" and "${label}" hash to the same id ${id}: rename one`);
+  labels.set(id, label);
   return id;
 }
 
+/** The label of point @id, if this thread interned it. */
 export function pointLabel(id: number): string {
-  return labels[id] ?? `#${id}`;
+  return labels.get(id) ?? `#${id}`;
 }
 
 /** Per-thread hook: null in plain free-running mode (the one-branch case). */
@@ -69,10 +86,22 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
   Atomics.wait(i32, w, expected, 1);
 }
 
+/* This thread's current task (set by setCurrent()): whose TASK.last_point to write. */
+let pointTask = 0;
+
+/** Record points as task @t's from now on.  Context: setCurrent() only. */
+export function point_set_task(t: number): void {
+  pointTask = t;
+}
+
 /**
  * An interleaving point.  @id comes from pointId() at module load, so the
- * hot path does no string work.
+ * hot path does no string work.  The id is stored in the task's
+ * TASK.last_point (a plain store: only the watchdog and reports read it),
+ * so a stall dump and every violation name the last point passed.
  */
 export function point(id: number): void {
+  const L = A.L;
+  if (L !== undefined) A.i32[L.task + pointTask * TASK.SIZE + TASK.last_point] = id;
   if (hook !== null) hook(id);
 }

@@ -88,6 +88,12 @@ export const G = {
   proc_swaps_seq: 32,
   design: 33, /* index into DESIGNS (src/designs/design.ts) */
   nr_folios_inuse: 34,
+  torture_ctl: 35, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts) */
+  torture_parked: 36, /* tasks parked at the stop-the-world barrier */
+  torture_gen: 37, /* bumped on every release from the barrier */
+  torture_finished: 38, /* workload tasks that ran out of work and returned */
+  swap_avail_rotor: 39, /* plist_requeue() of swap_avail_head: rotates devices of equal priority */
+  memcg_offline_seq: 40, /* bumped by every memcg death (charge-before-death ordering for the checker) */
   /* frame free lists: one head per order, see mm/page_alloc.ts */
   free_area: 48, /* [MAX_FOLIO_ORDER + 1] */
   free_area_nr: 64, /* [MAX_FOLIO_ORDER + 1] */
@@ -135,6 +141,7 @@ export const TASK = {
   nr_migrations: 10,
   spin_depth: 11, /* spinlocks (and local locks) held: preempt_count */
   rand: 12, /* xorshift32 state: this task's deterministic random stream */
+  memcg: 13, /* stress harness: the cgroup this task's workload lives in (its own subtree) */
   held_lock: 16, /* [MAX_LOCK_DEPTH] lock word index */
   held_class: 16 + MAX_LOCK_DEPTH, /* [MAX_LOCK_DEPTH] lock class */
   SIZE: 64,
@@ -213,6 +220,7 @@ export const FOLIO = {
   mapping_index: 9, /* rmap: its virtual page index */
   next: 10, /* buddy free list link */
   gen: 11, /* bumped at every free (for lockless readers' re-check) */
+  charge_seq: 12, /* G.memcg_offline_seq when the memcg was chosen: was it alive then? */
   SIZE: 16,
 } as const;
 
@@ -227,6 +235,7 @@ export const MM = {
   users: 6,
   parent: 7,
   gen: 8,
+  owner: 9, /* stress harness: task + 1 that may operate on / exit this mm, 0 none */
   SIZE: 16,
 } as const;
 
@@ -237,6 +246,7 @@ export const MEMCG = {
   swap_charge: 2, /* page_counter memcg->swap: slots charged */
   memory_charge: 3,
   refcnt: 4, /* css refs held by swap entries (mem_cgroup_id_get_many) */
+  offline_seq: 5, /* G.memcg_offline_seq after this memcg's death, 0 while online */
   SIZE: 8,
 } as const;
 
@@ -335,9 +345,19 @@ export interface Layout {
   stats: number; /* per-task counters for the harness */
 }
 
-/** Per-task stats: [0, 3*MAX_LOCK_CLASSES) lock stats, [STATS_OPS, ...) operation counters. */
+/**
+ * Per-task stats: [0, 3*MAX_LOCK_CLASSES) lock stats (src/sync/lockstat.ts),
+ * [STATS_OPS, +STATS_OPS_MAX) harness operation counters
+ * (src/harness/workload.ts), [STATS_VM, +STATS_VM_MAX) vm events
+ * (src/mm/vmstat.ts), [STATS_HOLD, +MAX_LOCK_CLASSES) longest sampled
+ * hold per lock class in microseconds.
+ */
 export const STATS_WORDS_PER_TASK = 256;
-export const STATS_OPS = 128;
+export const STATS_OPS = 96;
+export const STATS_OPS_MAX = 32;
+export const STATS_VM = 128;
+export const STATS_VM_MAX = 32;
+export const STATS_HOLD = 160;
 
 /** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
 export function computeLayout(config: ArenaConfig): Layout {

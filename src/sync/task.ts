@@ -20,6 +20,7 @@
  */
 import { A } from '../shm/arena.js';
 import { CPU, TASK } from '../shm/layout.js';
+import { point_set_task } from '../sched/point.js';
 
 export const TASK_RUNNING = 0;
 export const TASK_PARKED = 1;
@@ -35,6 +36,7 @@ export function current(): number {
 /** Make this thread play task @t (tests, and each worker once at start). */
 export function setCurrent(t: number): void {
   cur = t;
+  point_set_task(t);
 }
 
 /** Word index of field @f of task @t. */

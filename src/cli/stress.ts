@@ -1,0 +1,160 @@
+/*
+ * `swaptorture stress`: the torture run (src/harness/stress.ts), its flags
+ * and output.  Humans get the live statistics on stderr and the summary
+ * plus the "End of test" line on stdout; with --json, stdout carries one
+ * JSON document (src/harness/stress_report.ts StressResultSchema) and the
+ * rest goes to stderr.
+ *
+ * Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 the harness
+ * failed (worker crash, stall), 130 interrupted (SIGINT; a second Ctrl-C
+ * exits at once).
+ */
+import { randomInt } from 'node:crypto';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BUG_SWITCHES } from '../shm/bugs.js';
+import { DESIGN_NAMES } from '../designs/design.js';
+import {
+  DEFAULT_DEVICES, defaultStressOptions, formatMix, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
+} from '../harness/stress_options.js';
+import { print_result, runStress } from '../harness/stress.js';
+import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
+
+function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function num(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+interface StressFlags {
+  design: string;
+  cpus?: number;
+  seconds: number;
+  ops: number;
+  mix?: string;
+  devices: string;
+  swapoffInterval: number;
+  shuffleInterval: number;
+  checkInterval: number;
+  statInterval: number;
+  stallMs: number;
+  keepGoing?: boolean;
+  json?: boolean;
+  seed?: number;
+  bug: string[];
+  listBugs?: boolean;
+  lockdep: boolean;
+  injectCrash: number;
+  progress: boolean;
+}
+
+function list_bugs(): string {
+  const w = Math.max(...BUG_SWITCHES.map((b) => b.name.length));
+  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(8)} ${b.summary}`).join('\n') + '\n';
+}
+
+export function registerStress(program: Command): Command {
+  const d = defaultStressOptions();
+  return program
+    .command('stress')
+    .description('torture the swap model: simulated CPUs as worker threads, a weighted workload, invariant checks')
+    .addOption(new Option('--design <name>', 'slot metadata design').choices([...DESIGN_NAMES]).default(d.design))
+    .option('--cpus <n>', 'simulated CPUs (worker threads; more than cores raises contention) [default: cores, at least 2]', int(1, 64))
+    .option('--seconds <s>', 'run time', num(0.001, 86400), d.seconds)
+    .option('--ops <n>', 'instead of --seconds: operations per CPU (a bounded, reproducible amount of work)', int(0), 0)
+    .option('--mix <list>', `operation weights, name=weight,... (unnamed keep their default; start with "only," to zero the rest); operations: ${WORKLOAD_OPS.join(', ')}`)
+    .option('--devices <list>', 'swap devices kind:size,...: kind ssd (solid state, discard) or hdd (rotational); size in K/M/G bytes or p pages', DEFAULT_DEVICES)
+    .option('--swapoff-interval <ms>', 'swapoff then swapon of a random device every ms (0: never)', num(0), d.swapoffIntervalMs)
+    .option('--shuffle-interval <ms>', 'migrate every task to a random CPU every ms, at its next sleep point (0: never)', num(0), d.shuffleIntervalMs)
+    .option('--check-interval <ms>', 'stop the world and check every invariant every ms (0: only at the end)', num(0), d.checkIntervalMs)
+    .option('--stat-interval <s>', 'print locktorture-style statistics every s (0: only at the end)', num(0), d.statIntervalS)
+    .option('--stall-ms <ms>', 'a CPU with no progress for this long is a stall (exit 3)', num(1), d.stallMs)
+    .option('--keep-going', 'do not stop at the first violation')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--seed <n>', 'seed of every random choice of the workload [default: random, printed]', int(0, 0xffffffff))
+    .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
+    .option('--list-bugs', 'list the bug switches and exit')
+    .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
+    .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
+    .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations').argParser(int(1)).default(0))
+    .addHelpText('after', `
+Default mix: ${formatMix(DEFAULT_MIX)}
+Default devices: ${DEFAULT_DEVICES}
+
+Output: live statistics on stderr (every --stat-interval), then a summary
+table and a line "swaptorture: End of test: SUCCESS" (or FAILURE) on
+stdout; every violation is printed with the command that replays the run.
+With --json, stdout is one JSON document: design, cpus, seed, seconds, ops
+(by kind and total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
+migrations, gracePeriods, checks, locks, violations [{invariant, message,
+cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
+exitStatus, replay.
+
+Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
+(worker crash, stall), 130 interrupted (Ctrl-C).`)
+    .action(async (f: StressFlags, cmd: Command): Promise<number> => {
+      const out = cmd.configureOutput().writeOut!;
+      const err = cmd.configureOutput().writeErr!;
+      if (f.listBugs) {
+        out(list_bugs());
+        return 0;
+      }
+      let o: StressOptions;
+      try {
+        o = validateStressOptions({
+          ...d,
+          design: f.design,
+          cpus: f.cpus ?? d.cpus,
+          seconds: f.seconds,
+          ops: f.ops,
+          mix: f.mix === undefined ? d.mix : parseMix(f.mix),
+          devices: parseDevices(f.devices),
+          swapoffIntervalMs: f.swapoffInterval,
+          shuffleIntervalMs: f.shuffleInterval,
+          checkIntervalMs: f.checkInterval,
+          statIntervalS: f.statInterval,
+          stallMs: f.stallMs,
+          keepGoing: f.keepGoing ?? false,
+          seed: f.seed ?? randomInt(0, 2 ** 31),
+          bugs: f.bug,
+          lockdep: f.lockdep,
+          injectCrash: f.injectCrash,
+          progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
+        });
+      } catch (e) {
+        if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });
+        throw e;
+      }
+      const ac = new AbortController();
+      let sigints = 0;
+      const onSigint = (): void => {
+        if (++sigints > 1) process.exit(130);
+        err('\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const io = f.json ? { out: err, err } : { out, err };
+        const r = await runStress(o, io, ac.signal);
+        print_result(r, io);
+        if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+        return r.exitStatus;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,109 @@
+/*
+ * The stress programs a worker runs for a whole run:
+ *
+ *  - "stress-cpu": the workload loop of one simulated CPU (locktorture's
+ *    lock_torture_writer): pick an operation by weight, run it, count it,
+ *    until stopped or out of budget; park at the stop-the-world barrier
+ *    when the harness asks, between operations.
+ *  - "stress-onoff": swapoff then swapon of a random device every
+ *    interval while the CPUs work (torture's onoff kthread, with devices
+ *    instead of CPUs).
+ *
+ * The heartbeat the watchdog reads is TASK.progress, bumped once per
+ * finished operation; TASK.op names the operation under way (0 between
+ * operations and while parked or sleeping, when a task cannot stall).
+ *
+ * Context: worker thread, the task's own; no locks held between operations.
+ */
+import { A } from '../shm/arena.js';
+import { TASK } from '../shm/layout.js';
+import { bind_design } from '../designs/active.js';
+import { current, prandom_u32, taskWord } from '../sync/task.js';
+import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
+import { registerProgram } from './programs.js';
+import { torture_must_stop, torture_park_if_requested, torture_sleep, torture_task_finished } from './torture_ctl.js';
+import { count_op, cumulative, direct_reclaim, pick_op, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
+
+const ENOMEM = 12;
+
+export interface StressCpuArgs {
+  shape: WorkloadShape;
+  /** Weights in WORKLOAD_OPS order. */
+  weights: number[];
+  /** Stop after this many operations (0: until stopped). */
+  maxOps: number;
+  /** Harness self-test: throw after this many operations (0: never). */
+  crashAfter?: number;
+}
+
+export interface StressOnoffArgs {
+  /** Paths to cycle, with the swapon flags each was activated with. */
+  devices: { path: string; flags: number }[];
+  intervalMs: number;
+  /** Stop after this many cycles (0: until stopped). */
+  maxCycles: number;
+}
+
+function set_op(op: number): void {
+  Atomics.store(A.i32, taskWord(current(), TASK.op), op);
+}
+
+function heartbeat(): void {
+  Atomics.add(A.i32, taskWord(current(), TASK.progress), 1);
+}
+
+registerProgram('stress-cpu', (args: StressCpuArgs) => {
+  bind_design();
+  const cum = cumulative(args.weights);
+  let done = 0;
+  try {
+    while (args.maxOps === 0 || done < args.maxOps) {
+      if (!torture_park_if_requested()) break;
+      const i = pick_op(cum);
+      set_op(i + 1);
+      if (WORKLOAD_FNS[i](args.shape) === -ENOMEM) {
+        count_op('enomem');
+        direct_reclaim();
+      }
+      count_op(WORKLOAD_OPS[i]);
+      set_op(0);
+      heartbeat();
+      done++;
+      if (args.crashAfter && done >= args.crashAfter) {
+        set_op(i + 1);
+        throw new Error(`injected crash after ${done} operations (--inject-crash)`);
+      }
+    }
+  } finally {
+    torture_task_finished();
+  }
+  return { ops: done };
+});
+
+registerProgram('stress-onoff', (args: StressOnoffArgs) => {
+  bind_design();
+  let cycles = 0;
+  try {
+    while (!torture_must_stop() && (args.maxCycles === 0 || cycles < args.maxCycles)) {
+      if (!torture_sleep(args.intervalMs)) break;
+      const dev = args.devices[prandom_u32() % args.devices.length];
+      set_op(OP_SWAPOFF);
+      const off = sys_swapoff(dev.path);
+      count_op(off === 0 ? 'swapoff' : 'swapoff-failed');
+      set_op(0);
+      heartbeat();
+      if (off !== 0) continue; /* -ENOMEM: try_to_unuse gave up, the device is back on */
+      /* The device stays off for a while as the CPUs go on, then comes back. */
+      torture_sleep(Math.max(1, args.intervalMs / 4));
+      set_op(OP_SWAPON);
+      const on = sys_swapon(dev.path, { flags: dev.flags });
+      count_op(on === 0 ? 'swapon' : 'swapon-failed');
+      set_op(0);
+      heartbeat();
+      cycles++;
+    }
+  } finally {
+    torture_task_finished();
+  }
+  return { cycles };
+});

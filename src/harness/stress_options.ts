@@ -1,0 +1,213 @@
+/*
+ * The stress run's configuration: parsers for the flags whose values have
+ * a syntax of their own (--devices, --mix), the zod schema every
+ * configuration passes through (from the CLI or from a script), and the
+ * arena sizing derived from it.
+ *
+ * A bad value is an OptionError naming the flag, the value and what was
+ * expected: the CLI prints it as one line and exits 2.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { DESIGN_NAMES } from '../designs/design.js';
+import { implemented_designs } from '../designs/active.js';
+import { BUG_SWITCHES } from '../shm/bugs.js';
+import { SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
+import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
+
+export class OptionError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
+
+export interface DeviceSpec {
+  kind: 'ssd' | 'hdd';
+  pages: number;
+  /** As given, for reports and replay commands. */
+  text: string;
+}
+
+/** Smallest device: mkswap refuses fewer than 10 pages. */
+export const MIN_DEVICE_PAGES = 10;
+/** Largest device the arena is sized for (1 GiB: 262144 slots, 24 MiB of backing tokens per device slot array). */
+export const MAX_DEVICE_PAGES = 1 << 18;
+
+const SIZE_RE = /^(\d+)([kKmMgG]|p)?$/;
+
+/** "64M", "1000p", "16384K" -> pages. */
+export function parseSize(flag: string, text: string): number {
+  const m = SIZE_RE.exec(text);
+  if (!m) throw new OptionError(flag, `bad size "${text}" (expected a number with K, M or G for bytes, or p for pages: 64M, 1000p)`);
+  const n = Number(m[1]);
+  const unit = m[2]?.toLowerCase();
+  if (unit === 'p') return n;
+  const bytes = n * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+  if (bytes % 4096 !== 0) throw new OptionError(flag, `size "${text}" is not a whole number of 4 KiB pages`);
+  return bytes / 4096;
+}
+
+/** --devices ssd:64M,hdd:16M */
+export function parseDevices(text: string): DeviceSpec[] {
+  const flag = '--devices';
+  const items = text.split(',').map((s) => s.trim());
+  if (items.length === 0 || items.some((s) => s === '')) throw new OptionError(flag, `empty device in "${text}" (expected ssd:SIZE,hdd:SIZE,...)`);
+  const out = items.map((item) => {
+    const [kind, size, ...rest] = item.split(':');
+    if (kind !== 'ssd' && kind !== 'hdd') throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ssd or hdd)`);
+    if (size === undefined || rest.length > 0) throw new OptionError(flag, `bad device "${item}" (expected ${kind}:SIZE, e.g. ${kind}:64M)`);
+    const pages = parseSize(flag, size);
+    if (pages < MIN_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; a swap area needs at least ${MIN_DEVICE_PAGES}`);
+    if (pages > MAX_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; the model holds at most ${MAX_DEVICE_PAGES} (1G) per device`);
+    return { kind, pages, text: item } as DeviceSpec;
+  });
+  if (out.length > 8) throw new OptionError(flag, `${out.length} devices; at most 8`);
+  return out;
+}
+
+/**
+ * --mix touch=30,pageout=20,...: named weights.  Operations not named keep
+ * their default weight; "only" as the first item (only,touch=1,pageout=1)
+ * zeroes every other one.
+ */
+export function parseMix(text: string): Record<WorkloadOp, number> {
+  const flag = '--mix';
+  const mix: Record<WorkloadOp, number> = { ...DEFAULT_MIX };
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items[0] === 'only') {
+    items.shift();
+    for (const k of WORKLOAD_OPS) mix[k] = 0;
+  }
+  for (const item of items) {
+    const [name, w] = item.split('=');
+    if (!(WORKLOAD_OPS as readonly string[]).includes(name)) {
+      throw new OptionError(flag, `unknown operation "${name}" (known: ${WORKLOAD_OPS.join(', ')})`);
+    }
+    if (w === undefined || !/^\d+$/.test(w)) throw new OptionError(flag, `bad weight in "${item}" (expected ${name}=N, N a whole number >= 0)`);
+    mix[name as WorkloadOp] = Number(w);
+  }
+  if (WORKLOAD_OPS.every((k) => mix[k] === 0)) throw new OptionError(flag, 'every weight is 0: nothing to run');
+  return mix;
+}
+
+export function formatMix(mix: Record<WorkloadOp, number>): string {
+  return WORKLOAD_OPS.map((k) => `${k}=${mix[k]}`).join(',');
+}
+
+/** Default CPU count: the machine's cores, at least 2. */
+export function defaultCpus(): number {
+  return Math.max(2, availableParallelism());
+}
+
+export const StressOptionsSchema = z
+  .object({
+    design: z.enum(DESIGN_NAMES),
+    cpus: z.number().int().min(1).max(64),
+    seconds: z.number().positive().max(24 * 3600),
+    /** Per-CPU operation budget; 0 = run for @seconds. */
+    ops: z.number().int().min(0),
+    mix: z.record(z.enum(WORKLOAD_OPS), z.number().int().min(0)),
+    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd']), pages: z.number().int().min(MIN_DEVICE_PAGES).max(MAX_DEVICE_PAGES), text: z.string() })).min(1).max(8),
+    swapoffIntervalMs: z.number().min(0),
+    shuffleIntervalMs: z.number().min(0),
+    checkIntervalMs: z.number().min(0),
+    statIntervalS: z.number().min(0),
+    stallMs: z.number().positive(),
+    keepGoing: z.boolean(),
+    seed: z.number().int().min(0).max(0xffffffff),
+    bugs: z.array(z.string()),
+    lockdep: z.boolean(),
+    /** Harness self-test: CPU 0 throws after this many operations. */
+    injectCrash: z.number().int().min(0),
+    /** Progress bar on stderr. */
+    progress: z.boolean(),
+  })
+  .superRefine((o, ctx) => {
+    if (!implemented_designs().includes(o.design)) {
+      ctx.addIssue({ code: 'custom', path: ['design'], message: `design "${o.design}" is not built yet (built: ${implemented_designs().join(', ')})` });
+    }
+    for (const b of o.bugs) {
+      if (!BUG_SWITCHES.some((s) => s.name === b)) {
+        ctx.addIssue({ code: 'custom', path: ['bug'], message: `unknown bug switch "${b}" (see --list-bugs)` });
+      }
+    }
+  });
+export type StressOptions = z.infer<typeof StressOptionsSchema>;
+
+export const DEFAULT_DEVICES = 'ssd:64M,hdd:16M';
+
+/** Every default, for scripts that override a few fields. */
+export function defaultStressOptions(): StressOptions {
+  return {
+    design: 'p4',
+    cpus: defaultCpus(),
+    seconds: 15,
+    ops: 0,
+    mix: { ...DEFAULT_MIX },
+    devices: parseDevices(DEFAULT_DEVICES),
+    swapoffIntervalMs: 1000,
+    shuffleIntervalMs: 250,
+    checkIntervalMs: 1000,
+    statIntervalS: 5,
+    stallMs: 5000,
+    keepGoing: false,
+    seed: 0,
+    bugs: [],
+    lockdep: true,
+    injectCrash: 0,
+    progress: false,
+  };
+}
+
+/** Validate a whole configuration; the first problem becomes an OptionError naming its field. */
+export function validateStressOptions(o: unknown): StressOptions {
+  const r = StressOptionsSchema.safeParse(o);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.map(String).join('.');
+  throw new OptionError(`--${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, issue.message);
+}
+
+/**
+ * Arena size for a run: the tasks (0 = the harness, 1..cpus the CPUs, then
+ * the onoff task), four processes per CPU of 512 pages, RAM for half of
+ * them (so faults meet -ENOMEM now and then), the largest device, one
+ * swap-table page per cluster of every device plus room for extend tables.
+ */
+export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
+  const maxPages = Math.max(...o.devices.map((d) => d.pages));
+  const clusters = o.devices.reduce((s, d) => s + Math.ceil(d.pages / SWAPFILE_CLUSTER), 0);
+  const nrMms = Math.min(256, 4 * o.cpus);
+  const mmPages = 512;
+  return {
+    nrCpus: o.cpus,
+    nrTasks: o.cpus + 2,
+    nrMms,
+    mmPages,
+    nrFrames: Math.max(2048, (nrMms * mmPages) / 2),
+    nrPages: clusters + 256,
+    maxSwapPages: maxPages,
+    nrMemcgs: Math.max(16, 4 * o.cpus + 8),
+    nrFiles: 16,
+    reportSlots: 64,
+    rcuCallbacks: 2048,
+  };
+}
+
+/** The command that runs @o again (same inputs, same seed): printed with every failure. */
+export function stress_command_line(o: StressOptions): string {
+  const d = defaultStressOptions();
+  const a = ['npx swaptorture stress', `--design ${o.design}`, `--cpus ${o.cpus}`, `--seed ${o.seed}`];
+  a.push(o.ops > 0 ? `--ops ${o.ops}` : `--seconds ${o.seconds}`);
+  const devs = o.devices.map((x) => x.text).join(',');
+  if (devs !== DEFAULT_DEVICES) a.push(`--devices ${devs}`);
+  if (formatMix(o.mix) !== formatMix(d.mix)) a.push(`--mix ${formatMix(o.mix)}`);
+  if (o.swapoffIntervalMs !== d.swapoffIntervalMs) a.push(`--swapoff-interval ${o.swapoffIntervalMs}`);
+  if (o.shuffleIntervalMs !== d.shuffleIntervalMs) a.push(`--shuffle-interval ${o.shuffleIntervalMs}`);
+  if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
+  if (!o.lockdep) a.push('--no-lockdep');
+  for (const b of o.bugs) a.push(`--bug ${b}`);
+  if (o.injectCrash) a.push(`--inject-crash ${o.injectCrash}`);
+  return a.join(' ');
+}

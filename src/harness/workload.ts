@@ -1,0 +1,267 @@
+/*
+ * The stress workload: the operations a simulated CPU performs, each one
+ * a short sequence of the model's kernel paths, picked by weight from the
+ * task's own random stream (prandom_u32), so a seed fixes every choice.
+ *
+ * Ownership (what keeps the workload itself race-free, so that every race
+ * found is the model's): a process (mm) is operated on and exited only by
+ * its owner task (MM.owner = task + 1).  fork() hands the child to a
+ * random task - the parent's and the child's swap entries are then shared
+ * across CPUs, so their swap-ins race in the swap cache - after moving it
+ * into that task's own cgroup.  Each task's cgroups form its own subtree
+ * under TASK.memcg (which never dies): moves and deaths stay inside it,
+ * as a cgroup cannot be removed while tasks are in it.  swapoff/swapon
+ * (the onoff task) and the shuffler cut across everything.
+ *
+ * Kernel mapping: touch/write -> handle_mm_fault; reclaim/pageout ->
+ * reclaim_pages (MADV_PAGEOUT); fork -> copy_mm; exit -> exit_mmap;
+ * memcg-move -> cgroup migration (mm->memcg changes, old charges stay);
+ * memcg-death -> rmdir (css_offline: charges stay with the zombie until
+ * reparented).
+ */
+import { A } from '../shm/arena.js';
+import { MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
+import { current, nr_tasks, prandom_u32, taskWord } from '../sync/task.js';
+import { copy_mm, exit_mmap, handle_mm_fault, mm_live, mm_memcg, mm_pages, mm_set_memcg, mmw } from '../mm/memory.js';
+import { reclaim_pages, try_to_free_pages } from '../mm/vmscan.js';
+import { mem_cgroup_create, mem_cgroup_offline, mem_cgroup_online, mw, nr_memcg_ids } from '../mm/memcontrol.js';
+
+const ENOMEM = 12;
+
+/** The operations, in counter order (op id = index + 1 in TASK.op and reports). */
+export const WORKLOAD_OPS = [
+  'touch', 'write', 'zero', 'reclaim', 'pageout', 'thp', 'fork', 'exit', 'memcg-move', 'memcg-death',
+] as const;
+export type WorkloadOp = (typeof WORKLOAD_OPS)[number];
+
+/** Counters kept beside the operations (same stats area, after them). */
+export const EXTRA_COUNTERS = ['enomem', 'swapoff', 'swapon', 'swapoff-failed', 'swapon-failed'] as const;
+export type ExtraCounter = (typeof EXTRA_COUNTERS)[number];
+export const ALL_COUNTERS = [...WORKLOAD_OPS, ...EXTRA_COUNTERS] as const;
+/** Operation ids of the onoff task (TASK.op while it works). */
+export const OP_SWAPOFF = ALL_COUNTERS.indexOf('swapoff') + 1;
+export const OP_SWAPON = ALL_COUNTERS.indexOf('swapon') + 1;
+
+if (ALL_COUNTERS.length > STATS_OPS_MAX) throw new Error('workload: too many counters for the stats area');
+
+/** The documented default mix (README): weights, not percentages. */
+export const DEFAULT_MIX: Record<WorkloadOp, number> = {
+  touch: 26,
+  write: 20,
+  zero: 3,
+  reclaim: 8,
+  pageout: 20,
+  thp: 8,
+  fork: 2,
+  exit: 2,
+  'memcg-move': 2,
+  'memcg-death': 1,
+};
+
+/** Pages direct reclaim tries to free after an operation met -ENOMEM. */
+export const DIRECT_RECLAIM_PAGES = 64;
+
+/** Pages one pageout (MADV_PAGEOUT) covers. */
+export const PAGEOUT_PAGES = 32;
+/** Child cgroups a task keeps at most under its own. */
+const MAX_CHILD_MEMCGS = 3;
+
+/** Name of counter/operation id @op (1-based, 0 = idle). */
+export function opName(op: number): string {
+  return op === 0 ? 'idle' : (ALL_COUNTERS[op - 1] ?? `op#${op}`);
+}
+
+function counterWord(t: number, i: number): number {
+  return A.L.stats + t * STATS_WORDS_PER_TASK + STATS_OPS + i;
+}
+
+/** Bump the current task's counter @name.  Context: any. */
+export function count_op(name: (typeof ALL_COUNTERS)[number]): void {
+  A.i32[counterWord(current(), ALL_COUNTERS.indexOf(name))]++;
+}
+
+/** Counter @i of task @t. */
+export function read_counter(t: number, i: number): number {
+  return Atomics.load(A.i32, counterWord(t, i));
+}
+
+/* ---- ownership ---- */
+
+export function mm_owner(mm: number): number {
+  return Atomics.load(A.i32, mmw(mm, MM.owner)) - 1;
+}
+
+export function mm_set_owner(mm: number, t: number): void {
+  Atomics.store(A.i32, mmw(mm, MM.owner), t + 1);
+}
+
+/** A random live mm owned by the current task, or -1. */
+function pick_my_mm(): number {
+  const n = A.L.config.nrMms;
+  const me = current();
+  const start = prandom_u32() % n;
+  for (let k = 0; k < n; k++) {
+    const mm = (start + k) % n;
+    if (mm_live(mm) && mm_owner(mm) === me) return mm;
+  }
+  return -1;
+}
+
+function nr_my_mms(): number {
+  let c = 0;
+  const me = current();
+  for (let mm = 0; mm < A.L.config.nrMms; mm++) if (mm_live(mm) && mm_owner(mm) === me) c++;
+  return c;
+}
+
+/** Workload tasks: 1..nrWorkers (task 0 is the harness, the last the onoff task). */
+export interface WorkloadShape {
+  firstTask: number;
+  nrWorkers: number;
+  maxMmsPerTask: number;
+}
+
+/* ---- cgroups of the current task ---- */
+
+function my_memcg(): number {
+  return A.i32[taskWord(current(), TASK.memcg)];
+}
+
+/** Online children of the current task's cgroup. */
+function my_child_memcgs(): number[] {
+  const base = my_memcg();
+  const out: number[] = [];
+  for (let m = 2; m < nr_memcg_ids(); m++) {
+    if (mem_cgroup_online(m) && Atomics.load(A.i32, mw(m, MEMCG.parent)) === base) out.push(m);
+  }
+  return out;
+}
+
+/* ---- the operations ---- */
+
+type OpFn = (shape: WorkloadShape) => number;
+
+function random_index(): number {
+  return prandom_u32() % mm_pages();
+}
+
+function op_fault(write: boolean, zero: boolean): number {
+  const mm = pick_my_mm();
+  if (mm < 0) return 0;
+  return handle_mm_fault(mm, random_index(), write, zero, MAX_FOLIO_ORDER);
+}
+
+function op_pageout(nr: number): number {
+  const mm = pick_my_mm();
+  if (mm < 0) return 0;
+  const i = random_index();
+  reclaim_pages(mm, i - (i % nr), Math.min(nr, mm_pages() - (i - (i % nr))));
+  return 0;
+}
+
+/* A large folio (mTHP, orders 1..MAX_FOLIO_ORDER) written, swapped out and faulted back. */
+function op_thp(): number {
+  const mm = pick_my_mm();
+  if (mm < 0) return 0;
+  const order = 1 + (prandom_u32() % MAX_FOLIO_ORDER);
+  const nr = 1 << order;
+  const i = random_index();
+  const base = i - (i % nr);
+  if (base + nr > mm_pages()) return 0;
+  for (let k = 0; k < nr; k++) if (handle_mm_fault(mm, base + k, true, false, order) === -ENOMEM) return -ENOMEM;
+  reclaim_pages(mm, base, nr);
+  for (let k = 0; k < nr; k++) if (handle_mm_fault(mm, base + k, false, false, order) === -ENOMEM) return -ENOMEM;
+  return 0;
+}
+
+function op_fork(shape: WorkloadShape): number {
+  if (nr_my_mms() >= shape.maxMmsPerTask) return 0;
+  const parent = pick_my_mm();
+  if (parent < 0) return 0;
+  const child = copy_mm(parent);
+  if (child < 0) return child;
+  /* Hand the child to a random workload task, inside that task's own cgroup. */
+  const to = shape.firstTask + (prandom_u32() % shape.nrWorkers);
+  mm_set_memcg(child, A.i32[taskWord(to, TASK.memcg)]);
+  mm_set_owner(child, to);
+  return 0;
+}
+
+function op_exit(): number {
+  if (nr_my_mms() <= 1) return 0;
+  const mm = pick_my_mm();
+  if (mm < 0) return 0;
+  mm_set_owner(mm, -1);
+  exit_mmap(mm);
+  return 0;
+}
+
+function op_memcg_move(): number {
+  const mm = pick_my_mm();
+  if (mm < 0) return 0;
+  const kids = my_child_memcgs();
+  let to = my_memcg();
+  const r = prandom_u32() % (kids.length + 2);
+  if (r < kids.length) to = kids[r];
+  else if (r === kids.length && kids.length < MAX_CHILD_MEMCGS) {
+    const m = mem_cgroup_create(my_memcg());
+    if (m > 0) to = m;
+  }
+  if (to !== mm_memcg(mm)) mm_set_memcg(mm, to);
+  return 0;
+}
+
+function op_memcg_death(): number {
+  const kids = my_child_memcgs();
+  if (kids.length === 0) return 0;
+  const victim = kids[prandom_u32() % kids.length];
+  /* cgroup.procs must be empty before rmdir: move our processes out first. */
+  const me = current();
+  for (let mm = 0; mm < A.L.config.nrMms; mm++) {
+    if (mm_live(mm) && mm_owner(mm) === me && mm_memcg(mm) === victim) mm_set_memcg(mm, my_memcg());
+  }
+  return mem_cgroup_offline(victim);
+}
+
+/** The operations' bodies, in WORKLOAD_OPS order. */
+export const WORKLOAD_FNS: readonly OpFn[] = [
+  () => op_fault(false, false),
+  () => op_fault(true, false),
+  () => op_fault(true, true),
+  () => op_pageout(1),
+  () => op_pageout(PAGEOUT_PAGES),
+  op_thp,
+  op_fork,
+  op_exit,
+  op_memcg_move,
+  op_memcg_death,
+];
+
+/**
+ * An operation met -ENOMEM (no free frame): reclaim, as the page
+ * allocator's slow path would before the fault is retried.
+ */
+export function direct_reclaim(): number {
+  return try_to_free_pages(DIRECT_RECLAIM_PAGES);
+}
+
+/** Cumulative weight table for @weights (WORKLOAD_OPS order). */
+export function cumulative(weights: readonly number[]): Int32Array {
+  const cum = new Int32Array(weights.length);
+  let s = 0;
+  weights.forEach((w, i) => (cum[i] = s += w));
+  return cum;
+}
+
+/** Pick an operation index by weight from the task's random stream. */
+export function pick_op(cum: Int32Array): number {
+  const r = prandom_u32() % cum[cum.length - 1];
+  let i = 0;
+  while (cum[i] <= r) i++;
+  return i;
+}
+
+/** Tasks of a stress run, for callers that iterate over them. */
+export function workload_tasks(shape: WorkloadShape): number[] {
+  return Array.from({ length: shape.nrWorkers }, (_, k) => shape.firstTask + k).filter((t) => t < nr_tasks());
+}

@@ -1,0 +1,50 @@
+/*
+ * include/linux/vm_event_item.h + mm/vmstat.c, the swap events only:
+ * per-task event counters in the arena's stats region (each task writes
+ * only its own words; readers sum over tasks, as all_vm_events() sums the
+ * per-CPU vm_event_states).  The stress harness's "swap operations" are
+ * these events.
+ *
+ * Kernel mapping: count_vm_event(PSWPOUT) in swap_writeout_finish /
+ * __swap_writepage, SWPOUT_ZERO/SWPIN_ZERO in swap_zeromap handling,
+ * PSWPIN in swap_read_folio, THP_SWPOUT/THP_SWPIN (here: any large folio).
+ */
+import { A } from '../shm/arena.js';
+import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
+import { current } from '../sync/task.js';
+
+export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra'] as const;
+export type VmEvent = (typeof VM_EVENT_NAMES)[number];
+
+export const PSWPIN = 0;
+export const PSWPOUT = 1;
+export const SWPIN_ZERO = 2;
+export const SWPOUT_ZERO = 3;
+export const THP_SWPIN = 4;
+export const THP_SWPOUT = 5;
+export const SWAP_RA = 6;
+
+if (VM_EVENT_NAMES.length > STATS_VM_MAX) throw new Error('vmstat: stats region too small');
+
+function eventWord(t: number, item: number): number {
+  return A.L.stats + t * STATS_WORDS_PER_TASK + STATS_VM + item;
+}
+
+/** count_vm_events(): Context: any; the current task's own counter. */
+export function count_vm_events(item: number, delta: number): void {
+  A.i32[eventWord(current(), item)] += delta;
+}
+
+/** all_vm_events() for @item over every task. */
+export function sum_vm_events(item: number): number {
+  let s = 0;
+  for (let t = 0; t < A.L.config.nrTasks; t++) s += Atomics.load(A.i32, eventWord(t, item));
+  return s;
+}
+
+/** Every event, summed over tasks, by name. */
+export function all_vm_events(): Record<VmEvent, number> {
+  const out = {} as Record<VmEvent, number>;
+  VM_EVENT_NAMES.forEach((name, i) => (out[name] = sum_vm_events(i)));
+  return out;
+}
