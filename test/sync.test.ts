@@ -141,13 +141,22 @@ describe('spinlock', () => {
     expect(reports()).toEqual([expect.stringMatching(/spinlock wrong owner on unlock: .* held by nobody/)]);
   });
 
-  it('re-taking a held spinlock is "spinlock recursion" (panic_on_warn stops the spin)', () => {
+  it('re-taking a held spinlock is "spinlock recursion": reported once, then BUG() stops the CPU', () => {
     spin_lock(LOCK_A(), LA);
-    set_panic_on_warn(true);
-    expect(() => spin_lock(LOCK_A(), LA)).toThrow(KernelBug);
-    set_panic_on_warn(false);
-    expect(reports()).toEqual([expect.stringMatching(/BUG: spinlock recursion on test_lock_a/)]);
+    let bug: unknown;
+    try {
+      spin_lock(LOCK_A(), LA);
+    } catch (e) {
+      bug = e;
+    }
+    expect(bug).toBeInstanceOf(KernelBug);
+    expect((bug as KernelBug).violation.invariant).toBe('lock-discipline');
+    expect(reports()).toEqual([expect.stringMatching(/^lock-discipline: BUG: spinlock recursion on test_lock_a .*task 0$/)]);
+    /* The first acquisition stands: the lock is still ours, once. */
+    expect(spin_owner(LOCK_A())).toBe(0);
+    expect(held_locks(0)).toEqual([{ lock: LOCK_A(), cls: 'test_lock_a' }]);
     spin_unlock(LOCK_A());
+    expect(nr_reports()).toBe(1);
   });
 
   it('panic_on_warn turns a report into a KernelBug carrying the violation', () => {
@@ -484,6 +493,66 @@ describe('rcu', () => {
     expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(rcu_pending()).toBe(0);
     expect(nr_reports()).toBe(0);
+  });
+
+  describe('a full callback ring (rcuCallbacks 4)', () => {
+    /* Its own small arena; the suite's arena is attached again afterwards. */
+    function withSmallRing(fn: () => void): void {
+      const small = createArena({ nrCpus: 2, nrTasks: 2, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512, rcuCallbacks: 4 });
+      attach(small);
+      try {
+        for (let t = 0; t < 2; t++) task_init(t, t);
+        setCurrent(0);
+        fn();
+      } finally {
+        attach(h);
+      }
+    }
+    const lock = (): number => selftest_scratch(256);
+
+    it('in process context: call_rcu() makes room with rcu_barrier(), nothing reported', () => {
+      withSmallRing(() => {
+        const ran: number[] = [];
+        register_rcu_callback(253, (arg) => ran.push(arg));
+        for (let i = 0; i < 6; i++) call_rcu(253, i);
+        expect(ran).toEqual([0, 1, 2, 3]);
+        rcu_barrier();
+        expect(ran).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(reports()).toEqual([]);
+      });
+    });
+
+    it('under a spinlock: call_rcu() never sleeps; one "rcu" report, it busy-waits for the grace period', () => {
+      withSmallRing(() => {
+        const ran: number[] = [];
+        register_rcu_callback(253, (arg) => ran.push(arg));
+        for (let i = 0; i < 4; i++) call_rcu(253, i);
+        spin_lock(lock(), LA);
+        call_rcu(253, 4);
+        call_rcu(253, 5);
+        spin_unlock(lock());
+        /* No "sleeping function called from invalid context": the WARN, once. */
+        expect(reports()).toEqual([expect.stringMatching(/^rcu: call_rcu: callback ring full \(4\) in atomic context, task 0/)]);
+        /* Room was made by running every callback whose grace period ended. */
+        expect(ran).toEqual([0, 1, 2, 3]);
+        rcu_barrier();
+        expect(ran).toEqual([0, 1, 2, 3, 4, 5]);
+      });
+    });
+
+    it('inside the read-side section its oldest callback waits for: BUG(), not a hang', () => {
+      withSmallRing(() => {
+        register_rcu_callback(253, () => {});
+        rcu_read_lock();
+        for (let i = 0; i < 4; i++) call_rcu(253, i);
+        expect(() => call_rcu(253, 4)).toThrow(KernelBug);
+        rcu_read_unlock();
+        expect(reports().at(-1)).toMatch(/^rcu: call_rcu: callback ring full and its oldest grace period waits for the read-side section of the caller, task 0/);
+        expect(reports().some((r) => /Voluntary context switch|sleeping function/.test(r))).toBe(false);
+        rcu_barrier();
+        expect(rcu_pending()).toBe(0);
+      });
+    });
   });
 
   it('a callback kind with no handler in this thread is reported, never dropped silently', () => {

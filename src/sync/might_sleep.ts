@@ -10,7 +10,9 @@
  *    read-side section (lock-discipline);
  *  - is an interleaving point;
  *  - is where a task may be migrated to another CPU (the shuffle), exactly
- *    because nothing pins it there.
+ *    because nothing pins it there;
+ *  - runs the RCU callbacks whose grace period ended (rcu_core(), the
+ *    model's RCU softirq), when nothing pins the task.
  *
  * Kernel mapping: might_sleep() / cond_resched() in kernel/sched/core.c.
  */
@@ -20,6 +22,7 @@ import { report } from '../shm/report.js';
 import { point, pointId } from '../sched/point.js';
 import { current, migrate_if_requested, taskWord } from './task.js';
 import { lockdep_enabled } from './lockdep.js';
+import { rcu_core } from './rcu.js';
 
 const P_MIGHT_SLEEP = pointId('might_sleep');
 
@@ -39,5 +42,8 @@ export function might_sleep(where = 'might_sleep'): void {
     }
   }
   point(P_MIGHT_SLEEP);
-  if (spin === 0 && rcu === 0) migrate_if_requested();
+  if (spin === 0 && rcu === 0) {
+    rcu_core();
+    migrate_if_requested();
+  }
 }

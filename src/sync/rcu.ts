@@ -17,8 +17,8 @@
  * call_rcu()/kfree_rcu(): callbacks are data (a kind and an argument) in a
  * ring in the arena, since closures cannot cross threads; every thread
  * registers the same handler per kind at module load.  Whichever task
- * reaches a sleep point, synchronize_rcu() or rcu_barrier() runs the ready
- * ones (the model's RCU softirq).
+ * reaches a sleep point (might_sleep() -> rcu_core()), synchronize_rcu() or
+ * rcu_barrier() runs the ready ones (the model's RCU softirq).
  *
  * Counters wrap: every comparison is done modulo 2^32 (ULONG_CMP_LT).
  *
@@ -29,7 +29,7 @@
  */
 import { A, gword } from '../shm/arena.js';
 import { G, RCU_CB, TASK } from '../shm/layout.js';
-import { report } from '../shm/report.js';
+import { BUG, report } from '../shm/report.js';
 import { point, pointId, sched_wait } from '../sched/point.js';
 import { LC_RCU_CB } from './lockdep.js';
 import { might_sleep } from './might_sleep.js';
@@ -130,7 +130,8 @@ function cbWord(i: number, f: number): number {
 
 /**
  * call_rcu(): run handler @kind(@arg) after a grace period.
- * Context: any (takes rcu_cb_lock, a leaf spinlock).
+ * Context: any (takes rcu_cb_lock, a leaf spinlock); never sleeps when
+ * called atomic (see rcu_cb_ring_full()).
  */
 export function call_rcu(kind: number, arg: number): void {
   const i32 = A.i32;
@@ -140,8 +141,7 @@ export function call_rcu(kind: number, arg: number): void {
   const tail = i32[gword(G.rcu_cb_tail)];
   if (tail - head >= A.L.config.rcuCallbacks) {
     spin_unlock(gword(G.rcu_cb_lock));
-    /* The queue is full: behave like an rcu_barrier() first (never drop a callback). */
-    rcu_barrier();
+    rcu_cb_ring_full();
     call_rcu(kind, arg);
     return;
   }
@@ -150,6 +150,47 @@ export function call_rcu(kind: number, arg: number): void {
   i32[cbWord(tail, RCU_CB.gp)] = cookie;
   Atomics.store(i32, gword(G.rcu_cb_tail), tail + 1);
   spin_unlock(gword(G.rcu_cb_lock));
+}
+
+let warnedRingFull = false;
+
+/*
+ * The callback ring is full.  The kernel's call_rcu() never waits: it
+ * queues on an unbounded per-CPU list.  The model's ring is finite, and a
+ * callback is never dropped, so room has to be made first:
+ *  - in process context (no spinlock or local lock held, not in a read
+ *    section) by rcu_barrier(), which may sleep;
+ *  - called atomic (the usual case: kmem_cache_free() of a swap table
+ *    under ci->lock), sleeping is not allowed, and neither is making the
+ *    ring bigger, which only hides the backlog.  The model's limit is hit,
+ *    not a kernel bug, but it is never silent: 'rcu' is reported once (a
+ *    WARN_ON_ONCE per thread), then the task busy-waits, without
+ *    might_sleep(), running callbacks whose grace period ended until one
+ *    slot is free.  If the oldest callback waits for this task's own
+ *    read-side section, that wait could never end: BUG() instead of a
+ *    hang.
+ */
+function rcu_cb_ring_full(): void {
+  const i32 = A.i32;
+  const t = current();
+  const atomic = i32[taskWord(t, TASK.spin_depth)] > 0 || i32[taskWord(t, TASK.rcu_read_lock_nesting)] > 0;
+  if (!atomic) {
+    rcu_barrier();
+    return;
+  }
+  if (!warnedRingFull) {
+    warnedRingFull = true;
+    report('rcu', `call_rcu: callback ring full (${A.L.config.rcuCallbacks}) in atomic context, task ${t}: busy-waiting for a grace period`, [t]);
+  }
+  while (rcu_pending() >= A.L.config.rcuCallbacks) {
+    if (rcu_do_batch() > 0) return;
+    const mine = Atomics.load(i32, taskWord(t, TASK.rcu_reader_gp));
+    const oldest = i32[cbWord(Atomics.load(i32, gword(G.rcu_cb_head)), RCU_CB.gp)];
+    if (mine !== 0 && (((mine & ~1) - oldest) | 0) < 0) {
+      BUG('rcu', `call_rcu: callback ring full and its oldest grace period waits for the read-side section of the caller, task ${t}`, [t]);
+    }
+    point(P_RCU_GP_WAIT);
+  }
 }
 
 /** Callbacks queued and not yet run. */
@@ -183,6 +224,17 @@ export function rcu_do_batch(): number {
     else fn(arg);
     ran++;
   }
+}
+
+/**
+ * rcu_core(): the model's RCU_SOFTIRQ, invoking the callbacks whose grace
+ * period has ended.  might_sleep() runs it, so a workload that never calls
+ * synchronize_rcu() or rcu_barrier() still frees what it queued, as the
+ * kernel's softirq and rcuo kthreads do in the background.
+ * Context: process context, no spinlock, not in a read section.
+ */
+export function rcu_core(): void {
+  if (rcu_pending() > 0) rcu_do_batch();
 }
 
 /** rcu_barrier(): wait until every callback queued so far has run. */

@@ -7,13 +7,15 @@
  * interleaving point (a controlled scheduler switches CPUs there; a
  * spinning CPU yields at each spin).  Holding a spinlock counts in the
  * task's preempt count (TASK.spin_depth): might_sleep() and migration check it.
+ * Taking a spinlock the task already holds is "spinlock recursion": a
+ * deadlock in the kernel, a BUG() here (reported once, the CPU stops).
  *
  * Kernel mapping: spin_lock/spin_unlock/spin_trylock/spin_lock_nested,
  * assert_spin_locked.
  */
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
-import { report } from '../shm/report.js';
+import { BUG, report } from '../shm/report.js';
 import { point, pointId } from '../sched/point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
 import { lockstat_acquired } from './lockstat.js';
@@ -38,7 +40,12 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
   for (;;) {
     if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, me) === 0) break;
     if (Atomics.load(i32, lock) === me) {
-      report('lock-discipline', `BUG: spinlock recursion on ${LOCK_CLASSES[cls]} (word ${lock}), task ${me - 1}`, [lock, cls]);
+      /*
+       * The holder is spinning on itself: a real kernel deadlocks here.
+       * Report once and stop this CPU (its KernelBug reaches the harness)
+       * instead of spinning, and reporting, forever.
+       */
+      BUG('lock-discipline', `BUG: spinlock recursion on ${LOCK_CLASSES[cls]} (word ${lock}), task ${me - 1}`, [lock, cls]);
     }
     spins++;
     point(P_SPIN);

@@ -35,9 +35,9 @@
 import { A } from '../shm/arena.js';
 import { MAX_SWAPFILES } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { sched_wait } from '../sched/point.js';
+import { sched_wait, setWaitHook } from '../sched/point.js';
 import { registerProgram, type ProgramContext } from '../harness/programs.js';
-import { barrier_init } from './barrier.js';
+import { barrier_init, barrier_wait } from './barrier.js';
 import { lockClass } from './lockdep.js';
 import { lockstat_read } from './lockstat.js';
 import { mutex_lock, mutex_owner, mutex_unlock } from './mutex.js';
@@ -164,32 +164,9 @@ function progressOf(task: number): number {
   return Atomics.load(A.i32, w(TORTURE.progress + 16 * (task % MAX_TORTURE_TASKS)));
 }
 
-/*
- * The start barrier: all @cpus tasks leave it together.  Unlike
- * barrier_wait() (whose waiters sleep), waiters here busy-wait first: on
- * these VMs a thread woken from a futex wait is often placed on the
- * waker's vCPU and runs *after* it instead of beside it, so a sleeping
- * start barrier lets a short run finish before the others begin (measured:
- * two 20k-iteration writers that never overlapped).  Spinning keeps every
- * CPU on its own core at the start line; after START_SPINS loads a waiter
- * sleeps in 1 ms steps instead (a worker still starting up).
- */
-const START_SPINS = 1 << 20;
-
+/* The start line: all @cpus tasks leave it together (barrier_wait() spins first). */
 function startBarrier(cpus: number): void {
-  const i32 = A.i32;
-  const b = w(TORTURE.barrier);
-  const gen = Atomics.load(i32, b + 1);
-  if (Atomics.add(i32, b, 1) + 1 >= cpus) {
-    Atomics.store(i32, b, 0);
-    Atomics.add(i32, b + 1, 1);
-    Atomics.notify(i32, b + 1);
-    return;
-  }
-  let spins = 0;
-  while (Atomics.load(i32, b + 1) === gen) {
-    if (++spins > START_SPINS) Atomics.wait(i32, b + 1, gen, 1);
-  }
+  barrier_wait(w(TORTURE.barrier), cpus);
 }
 
 /* ======================= locktorture ======================= */
@@ -857,6 +834,8 @@ registerProgram('percpu-ref-killer', (a: RefKillerArgs, ctx) => ref_torture_kill
  *                                     start barrier, then BUG()s: dies holding the lock
  *   selftest-spin  { cpus }           passes the start barrier, then spins on the torture
  *                                     lock: never returns while a dead CPU holds it
+ *   selftest-spin-recursion {}        takes the torture lock twice: spinlock recursion
+ *   selftest-start-line { rounds, waiter }  barrier_wait() as a start line (below)
  * Run lock_torture_init() first.
  */
 registerProgram('selftest-echo', (a: unknown, ctx) => ({ task: ctx.task, cpu: smp_processor_id(), args: a }));
@@ -872,4 +851,42 @@ registerProgram('selftest-spin', (a: { cpus: number }) => {
   spin_lock(w(TORTURE.lock), lockClass('test_lock_c'));
   spin_unlock(w(TORTURE.lock));
   return 'unreachable while the lock holder is dead';
+});
+
+registerProgram('selftest-spin-recursion', () => {
+  spin_lock(w(TORTURE.lock), lockClass('test_lock_c'));
+  spin_lock(w(TORTURE.lock), lockClass('test_lock_c'));
+  return 'unreachable: a task spinning on its own lock never gets it';
+});
+
+/*
+ * selftest-start-line { rounds, waiter }: barrier_wait() as a start line
+ * for two tasks, @rounds times.  Task @waiter arrives first; the other
+ * arrives as soon as it sees the waiter at the line, so every release is
+ * prompt.  The waiter counts how often it went to sleep in the barrier
+ * (sched_wait, through a wait hook): a start line whose waiters sleep
+ * hands the core to whoever wakes them and the two tasks run one after
+ * the other instead of side by side.  Returns the sleeps (0 for the other).
+ */
+registerProgram('selftest-start-line', (a: { rounds: number; waiter: number }, ctx) => {
+  const i32 = A.i32;
+  const b = w(TORTURE.barrier);
+  if (ctx.task !== a.waiter) {
+    for (let r = 0; r < a.rounds; r++) {
+      while (Atomics.load(i32, b) === 0);
+      barrier_wait(b, 2);
+    }
+    return 0;
+  }
+  let sleeps = 0;
+  setWaitHook((word, expected) => {
+    sleeps++;
+    Atomics.wait(i32, word, expected, 1);
+  });
+  try {
+    for (let r = 0; r < a.rounds; r++) barrier_wait(b, 2);
+  } finally {
+    setWaitHook(null);
+  }
+  return sleeps;
 });
