@@ -1,0 +1,665 @@
+/*
+ * Single-threaded unit tests of the allocator (mm/swapfile.c) and the
+ * swap cache (mm/swap_state.c) error paths: a full device, order-N
+ * allocation with only fragmented clusters, order 0 stealing from
+ * higher-order clusters, bad slots, failslab on the swap table allocation,
+ * -EEXIST / -ENOENT / -EBUSY fallback / -EAGAIN retry in
+ * swap_cache_alloc_folio, discard, swap_reclaim_full_clusters, and swapoff
+ * bringing every page back (or failing with -ENOMEM and putting the device
+ * back).  Each scenario ends with the quiescent invariant check.
+ *
+ * Slots are allocated the way reclaim does it (folio_alloc_swap on a
+ * locked folio) and freed the way the kernel drops an unreferenced swap
+ * cache folio (folio_free_swap).  Slots that must stay in use while the
+ * allocator looks for room belong to folios under writeback, which no
+ * reclaim path may drop; "swapped out" slots (count and shadow, for the
+ * swap cache tests) are made the way shrink_folio_list makes them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { System } from '../src/system.js';
+import { ENOENT, ENOMEM, EEXIST } from '../src/errno.js';
+import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { setPointHook, pointId } from '../src/sched/point.js';
+import { setCurrent } from '../src/sync/task.js';
+import { D } from '../src/designs/active.js';
+import {
+  folio_alloc_swap, folio_dup_swap, folio_free_swap, nr_swap_pages, si_inuse, swap_do_scheduled_discard,
+  swap_put_entries_direct, swap_reclaim_full_clusters,
+} from '../src/mm/swapfile.js';
+import { __swap_cache_del_folio, swap_cache_alloc_folio, swapin_entry } from '../src/mm/swap_state.js';
+import {
+  __folio_set_locked, folio_alloc, folio_clear, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
+  folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,
+} from '../src/mm/page_alloc.js';
+import {
+  CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
+  cluster_table_is_alloced, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type,
+} from '../src/mm/swap.js';
+import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
+import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
+import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
+import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
+import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/memory.js';
+
+const TYPE = 0;
+
+function boot(cfg: Parameters<typeof System.create>[0] = {}): System {
+  return System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, ...cfg });
+}
+
+function device(sys: System, sizePages: number, o: { badPages?: number[]; discard?: boolean } = {}): void {
+  expect(sys.createSwapDevice('/dev/vdb', { sizePages, badPages: o.badPages })).toBe(0);
+  expect(sys.swapon('/dev/vdb', { discard: o.discard })).toBe(0);
+}
+
+/** The quiescent check, and everything reported so far (the check reports its findings too). */
+function violations(sys: System): string[] {
+  sys.check();
+  return sys.reports().map((v) => `${v.invariant}: ${v.message}`);
+}
+
+/** A folio of @order given swap slots (in the swap cache, count 0, unlocked, ours), or the errno. */
+function swapAlloc(order: number, memcg = ROOT_MEM_CGROUP): { folio: number; entry: number; err: number } {
+  const folio = folio_alloc(order, memcg);
+  expect(folio).toBeGreaterThanOrEqual(0);
+  __folio_set_locked(folio);
+  const err = folio_alloc_swap(folio);
+  const entry = err === 0 ? folio_swap(folio) : -1;
+  folio_unlock(folio);
+  if (err !== 0) {
+    folio_put(folio);
+    return { folio: -1, entry, err };
+  }
+  return { folio, entry, err };
+}
+
+/** Drop a never-written folio's slots (folio_free_swap) and our reference. */
+function swapFree(folio: number): void {
+  folio_lock(folio);
+  expect(folio_free_swap(folio)).toBe(true);
+  folio_unlock(folio);
+  folio_put(folio);
+}
+
+/**
+ * Slots "swapped out" (the way shrink_folio_list leaves them): count 1 each
+ * for the PTEs that would reference them, a shadow, the folio freed.  The
+ * test then stands in for those PTEs, so it runs the quiescent check only
+ * after swap_put_entries_direct() (zap) dropped them.  Returns the entry.
+ */
+function swapOut(order: number, memcg = ROOT_MEM_CGROUP): number {
+  const { folio, entry, err } = swapAlloc(order, memcg);
+  expect(err).toBe(0);
+  folio_lock(folio);
+  expect(folio_dup_swap(folio)).toBe(0);
+  const ci = swap_cluster_lock(TYPE, swp_offset(entry));
+  __swap_cache_del_folio(ci, folio, true, true);
+  swap_cluster_unlock(ci);
+  folio_put_refs(folio, folio_nr_pages(folio));
+  folio_unlock(folio);
+  folio_put(folio);
+  return entry;
+}
+
+/*
+ * Slots in use with nothing but the swap cache referencing them, so the
+ * quiescent check holds at every step: folios under writeback (I/O in
+ * flight), which neither the allocator's cluster_reclaim_range nor
+ * swap_reclaim_full_clusters may drop.  A folio without writeback would be
+ * cache-only, and reclaimable as soon as swap is half full.
+ */
+function busyAlloc(order: number): { folio: number; entry: number; err: number } {
+  const r = swapAlloc(order);
+  if (r.err === 0) folio_set(r.folio, PG_writeback);
+  return r;
+}
+
+function busy(order: number): number {
+  const r = busyAlloc(order);
+  expect(r.err).toBe(0);
+  return r.folio;
+}
+
+/** Fill the device with busy folios of @order; returns them. */
+function busyAll(order: number): number[] {
+  const out: number[] = [];
+  for (let r = busyAlloc(order); r.err === 0; r = busyAlloc(order)) out.push(r.folio);
+  return out;
+}
+
+/** Writeback done: the slots are dropped with the folio. */
+function unbusy(folio: number): void {
+  folio_clear(folio, PG_writeback);
+  swapFree(folio);
+}
+
+const slot = (folio: number): number => swp_offset(folio_swap(folio));
+const clusterOf = (folio: number): number => Math.floor(slot(folio) / SWAPFILE_CLUSTER);
+
+function cluster(idx: number): number {
+  return clusterWord(TYPE, idx);
+}
+
+function list(flags: number, order = 0): number[] {
+  return list_entries(TYPE, list_for_flags(TYPE, flags, order));
+}
+
+afterEach(() => {
+  setPointHook(null);
+  setCurrent(0);
+});
+
+describe('allocation on a full device', () => {
+  it('fails with -ENOMEM and leaves nr_swap_pages, inuse_pages and the avail list consistent', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const pages = 1023;
+    const held = busyAll(0);
+    expect(held.length).toBe(pages);
+    expect(nr_swap_pages()).toBe(0);
+    expect(si_inuse(TYPE)).toBe(pages);
+    expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.avail)]).toBe(0); /* off swap_avail_head */
+    const frames = nr_free_frames();
+    for (const order of [0, 2, 4]) expect(swapAlloc(order).err).toBe(-ENOMEM);
+    expect(nr_free_frames()).toBe(frames); /* the failed folios went back */
+    expect(nr_swap_pages()).toBe(0);
+    expect(si_inuse(TYPE)).toBe(pages);
+    expect(violations(sys)).toEqual([]);
+    /* One slot freed: the device is available again and that slot is reused. */
+    const freed = slot(held[100]);
+    unbusy(held[100]);
+    expect(nr_swap_pages()).toBe(1);
+    expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.avail)]).toBe(1);
+    held[100] = busy(0);
+    expect(slot(held[100])).toBe(freed);
+    expect(nr_swap_pages()).toBe(0);
+    for (const f of held) unbusy(f);
+    expect(nr_swap_pages()).toBe(pages);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a page that cannot get a slot stays in memory, its data intact', () => {
+    const sys = boot({ mmPages: 512 });
+    device(sys, 256);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 300; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 300)).toBe(255);
+    expect(nr_swap_pages()).toBe(0);
+    let present = 0;
+    for (let i = 0; i < 300; i++) if (pte_present(ptep_get(mm, i))) present++;
+    expect(present).toBe(300 - 255);
+    for (let i = 0; i < 300; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('order-N allocation and fragmentation', () => {
+  it('order 4 fails while only fragmented order-0 clusters have room, and succeeds once a cluster is free', () => {
+    const sys = boot();
+    device(sys, 3 * SWAPFILE_CLUSTER);
+    let held = busyAll(0);
+    expect(held.length).toBe(3 * SWAPFILE_CLUSTER - 1);
+    const even = held.filter((f) => slot(f) % 2 === 0);
+    held = held.filter((f) => slot(f) % 2 === 1);
+    for (const f of even) unbusy(f);
+    const free = nr_swap_pages();
+    expect(free).toBe(3 * SWAPFILE_CLUSTER / 2 - 1);
+    for (let idx = 0; idx < 3; idx++) expect([ci_order(cluster(idx)), ci_count(cluster(idx)) > 0]).toEqual([0, true]);
+    for (const order of [1, 4]) expect(swapAlloc(order).err).toBe(-ENOMEM);
+    expect(nr_swap_pages()).toBe(free);
+    expect(violations(sys)).toEqual([]);
+    /* Order 0 still fits in the holes. */
+    held.push(busy(0));
+    expect(slot(held.at(-1)!) % 2).toBe(0);
+    /* Empty cluster 2: it goes back to the free list (table freed) and order 4 takes it. */
+    const inC2 = held.filter((f) => clusterOf(f) === 2);
+    held = held.filter((f) => clusterOf(f) !== 2);
+    for (const f of inC2) unbusy(f);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([2]);
+    expect(cluster_table_is_alloced(cluster(2))).toBe(false);
+    held.push(busy(4));
+    expect(slot(held.at(-1)!)).toBe(2 * SWAPFILE_CLUSTER);
+    expect(ci_order(cluster(2))).toBe(4);
+    expect(violations(sys)).toEqual([]);
+    for (const f of held) unbusy(f);
+    expect(nr_swap_pages()).toBe(3 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('order 0 steals the hole an order-4 folio left once its own clusters are full', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const big = busyAll(4);
+    /* Cluster 0 (bad header slot) is an order-0 cluster: order 4 gets cluster 1 only. */
+    expect(big.length).toBe(SWAPFILE_CLUSTER / 16);
+    for (const f of big) expect(slot(f) % 16).toBe(0);
+    const hole = slot(big[5]);
+    unbusy(big.splice(5, 1)[0]);
+    expect(list(CLUSTER_FLAG_NONFULL, 4)).toEqual([1]);
+    const small: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER - 1; i++) {
+      small.push(busy(0));
+      expect(clusterOf(small[i])).toBe(0);
+    }
+    /* Cluster 0 is full: order 0 now takes the order-4 cluster's free slots. */
+    for (let i = 0; i < 16; i++) {
+      small.push(busy(0));
+      expect(slot(small.at(-1)!) - hole).toBe(i);
+    }
+    expect(swapAlloc(0).err).toBe(-ENOMEM);
+    expect(nr_swap_pages()).toBe(0);
+    expect(violations(sys)).toEqual([]);
+    for (const f of [...big, ...small]) unbusy(f);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('bad slots', () => {
+  it('are never allocated, at any order', () => {
+    const sys = boot();
+    const bad = [1, 2, 100, 511, 512, 700, 1023];
+    device(sys, 3 * SWAPFILE_CLUSTER, { badPages: bad });
+    const pages = 3 * SWAPFILE_CLUSTER - 1 - bad.length;
+    expect(nr_swap_pages()).toBe(pages);
+    const got = new Set<number>();
+    const held: number[] = [];
+    for (const order of [4, 2, 0]) {
+      for (const f of busyAll(order)) {
+        for (let k = 0; k < 1 << order; k++) got.add(slot(f) + k);
+        held.push(f);
+      }
+    }
+    expect(got.size).toBe(pages);
+    for (const b of [0, ...bad]) expect(got.has(b)).toBe(false);
+    expect(nr_swap_pages()).toBe(0);
+    expect(violations(sys)).toEqual([]);
+    for (const f of held) unbusy(f);
+    expect(nr_swap_pages()).toBe(pages);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('failslab on the swap table allocation', () => {
+  it('atomic and sleeping allocations fail: the isolated cluster goes back to the free list, nothing leaks', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    sys.setFailslab(100, 100);
+    /* Order 4 needs a free cluster (cluster 0 is order 0), hence a new table. */
+    expect(swapAlloc(4).err).toBe(-ENOMEM);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1]);
+    expect(ci_flags(cluster(1))).toBe(CLUSTER_FLAG_FREE);
+    expect(cluster_table_is_alloced(cluster(1))).toBe(false);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+    /* Cluster 0 has its table since swapon: order 0 is not affected. */
+    const small = swapAlloc(0);
+    expect(small.err).toBe(0);
+    /* Only atomic allocations fail: the sleeping retry (locks dropped) gets the table. */
+    sys.setFailslab(100, 0);
+    const big = swapAlloc(4);
+    expect(big.err).toBe(0);
+    expect(swp_offset(big.entry)).toBe(SWAPFILE_CLUSTER);
+    sys.setFailslab(0, 0);
+    expect(violations(sys)).toEqual([]);
+    swapFree(small.folio);
+    swapFree(big.folio);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('(control) with bug switch percpu-cluster-migration the isolated cluster leaks, and check() says so', () => {
+    const sys = boot({ bugs: ['percpu-cluster-migration'] });
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    sys.setFailslab(100, 100);
+    expect(swapAlloc(4).err).toBe(-ENOMEM);
+    sys.setFailslab(0, 0);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([]);
+    expect(violations(sys)).toEqual([expect.stringMatching(/^cluster-lists: device 0 cluster 1 isolated \(flags NONE\) at quiescence/)]);
+  });
+});
+
+describe('swap_cache_alloc_folio error paths', () => {
+  const ORDERS_0_4 = 1 | (1 << 4);
+
+  it('-EEXIST for a cached slot (swapin_entry returns the cached folio), -ENOENT for a free one', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const { folio, entry } = swapAlloc(0);
+    expect(swap_cache_alloc_folio(entry, 1, ROOT_MEM_CGROUP)).toBe(-EEXIST);
+    const got = swapin_entry(entry, 1, ROOT_MEM_CGROUP);
+    expect(got).toBe(folio);
+    folio_put(got);
+    expect(swap_cache_alloc_folio(entry + 1, 1, ROOT_MEM_CGROUP)).toBe(-ENOENT);
+    swapFree(folio);
+    expect(swap_cache_alloc_folio(entry, 1, ROOT_MEM_CGROUP)).toBe(-ENOENT);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a large batch that is not uniform (-EBUSY) falls back to the largest order that is', () => {
+    const sys = boot();
+    device(sys, 3 * SWAPFILE_CLUSTER);
+    const a = sys.memcgCreate();
+    const b = sys.memcgCreate();
+    /* Two order-3 swap-outs of different memcgs side by side: one 16-slot batch, two memcgs. */
+    const e = swapOut(3, a);
+    expect(swapOut(3, b)).toBe(e + 8);
+    expect(swp_offset(e) % 16).toBe(0);
+    const f = swap_cache_alloc_folio(e + 1, 0b11111, ROOT_MEM_CGROUP);
+    expect(f).toBeGreaterThanOrEqual(0);
+    expect([folio_order(f), folio_swap(f), folio_memcg(f)]).toEqual([3, e, a]);
+    folio_unlock(f);
+    folio_put(f);
+    /* A cached slot inside the batch: order 4 is -EBUSY, order 0 is what is left. */
+    const g = swap_cache_alloc_folio(e + 12, ORDERS_0_4, ROOT_MEM_CGROUP);
+    expect(g).toBeGreaterThanOrEqual(0);
+    expect([folio_order(g), folio_swap(g), folio_memcg(g)]).toEqual([0, e + 12, b]);
+    folio_unlock(g);
+    folio_put(g);
+    /* Mixed zero flags: the zero slot splits the batch as well. */
+    const z = swapOut(4);
+    const ci = swap_cluster_lock(TYPE, swp_offset(z));
+    D.setZero(ci, (swp_offset(z) % SWAPFILE_CLUSTER) + 9, true);
+    swap_cluster_unlock(ci);
+    const h = swap_cache_alloc_folio(z + 2, 0b11111, ROOT_MEM_CGROUP);
+    expect([folio_order(h), folio_swap(h)]).toEqual([3, z]);
+    folio_unlock(h);
+    folio_put(h);
+    swap_put_entries_direct(e, 16);
+    swap_put_entries_direct(z, 16);
+    expect(nr_swap_pages()).toBe(3 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  /*
+   * The lock is dropped for the folio allocation: a point hook at
+   * '__swap_cache_alloc:unlocked' plays another CPU acting in that window.
+   */
+  function inWindow(fn: () => void): { hits: () => number } {
+    const P = pointId('__swap_cache_alloc:unlocked');
+    let hits = 0;
+    let busy = false;
+    setPointHook((id) => {
+      if (id !== P || busy) return;
+      hits++;
+      if (hits > 1) return;
+      busy = true;
+      setCurrent(1);
+      try {
+        fn();
+      } finally {
+        setCurrent(0);
+        busy = false;
+      }
+    });
+    return { hits: () => hits };
+  }
+
+  it('-EAGAIN: the target\'s shadow changed while unlocked: the same order is retried', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const e = swapOut(4);
+    const off = swp_offset(e) % SWAPFILE_CLUSTER + 3;
+    const w = inWindow(() => {
+      /* Another CPU swapped slot e+3 in and out again: a new shadow, same count. */
+      const ci = swap_cluster_lock(TYPE, swp_offset(e));
+      const old = __swap_table_get(ci, off);
+      const u = unpack_shadow(D.tb, swp_tb_to_shadow(D.tb, old));
+      const newShadow = pack_shadow(D.tb, u.memcgId, u.node, u.eviction + 1000, u.workingset);
+      __swap_table_set(ci, off, shadow_to_swp_tb(D.tb, newShadow, __swp_tb_get_flags(D.tb, old)));
+      swap_cluster_unlock(ci);
+    });
+    const f = swap_cache_alloc_folio(e + 3, ORDERS_0_4, ROOT_MEM_CGROUP);
+    setPointHook(null);
+    expect(w.hits()).toBe(2); /* first attempt, then the retry */
+    expect(f).toBeGreaterThanOrEqual(0);
+    expect([folio_order(f), folio_swap(f)]).toEqual([4, e]);
+    folio_unlock(f);
+    folio_put(f);
+    swap_put_entries_direct(e, 16);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('-EEXIST in the window: another CPU cached the target; swapin_entry uses its folio', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const e = swapOut(4);
+    let theirs = -1;
+    const w = inWindow(() => {
+      theirs = swap_cache_alloc_folio(e + 3, 1, ROOT_MEM_CGROUP);
+      folio_unlock(theirs);
+    });
+    const f = swapin_entry(e + 3, ORDERS_0_4, ROOT_MEM_CGROUP);
+    setPointHook(null);
+    expect(w.hits()).toBeGreaterThanOrEqual(1);
+    expect(theirs).toBeGreaterThanOrEqual(0);
+    expect(f).toBe(theirs);
+    folio_put(f); /* swapin_entry's reference */
+    folio_put(theirs); /* the other CPU's */
+    swap_put_entries_direct(e, 16);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('(control) with bug switch swapcache-large-folio the batch is not re-checked: a slot ends up naming two folios', () => {
+    const sys = boot({ bugs: ['swapcache-large-folio'] });
+    device(sys, 1024);
+    const e = swapOut(4);
+    inWindow(() => {
+      const theirs = swap_cache_alloc_folio(e + 5, 1, ROOT_MEM_CGROUP);
+      folio_unlock(theirs);
+    });
+    const f = swap_cache_alloc_folio(e + 3, ORDERS_0_4, ROOT_MEM_CGROUP);
+    setPointHook(null);
+    expect(folio_order(f)).toBe(4);
+    expect(sys.reports().map((r) => `${r.invariant}: ${r.message}`)).toEqual([
+      expect.stringMatching(/^swap-cache: __swap_cache_add_folio: slot \d+ already caches folio \d+, adding folio \d+/),
+    ]);
+  });
+});
+
+describe('discard', () => {
+  it('an SSD swapped on with discard parks emptied clusters on the discard list; allocation runs the discard when it needs them', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER, { discard: true });
+    /* Discard devices take free clusters first: the first slot is in cluster 1. */
+    const first = swapAlloc(0);
+    expect(Math.floor(swp_offset(first.entry) / SWAPFILE_CLUSTER)).toBe(1);
+    const held: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER - 1; i++) {
+      const r = swapAlloc(0);
+      expect(r.err).toBe(0);
+      held.push(r.folio);
+    }
+    /* Fill cluster 1's rest and cluster 0: everything but the first slot stays in use. */
+    for (;;) {
+      const r = swapAlloc(0);
+      if (r.err) break;
+      held.push(r.folio);
+    }
+    expect(nr_swap_pages()).toBe(0);
+    /* Free cluster 1 entirely: it waits for its discard, table still there. */
+    const c1: number[] = [];
+    for (const f of held) if (Math.floor(swp_offset(folio_swap(f)) / SWAPFILE_CLUSTER) === 1) c1.push(f);
+    for (const f of [first.folio, ...c1]) swapFree(f);
+    expect(list(CLUSTER_FLAG_DISCARD)).toEqual([1]);
+    expect(ci_flags(cluster(1))).toBe(CLUSTER_FLAG_DISCARD);
+    expect(cluster_table_is_alloced(cluster(1))).toBe(true);
+    expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.discard_pending)]).toBe(1);
+    expect(violations(sys)).toEqual([]);
+    /* Nothing else is free: folio_alloc_swap runs the discard and retries. */
+    const r = swapAlloc(0);
+    expect(r.err).toBe(0);
+    expect(Math.floor(swp_offset(r.entry) / SWAPFILE_CLUSTER)).toBe(1);
+    expect(list(CLUSTER_FLAG_DISCARD)).toEqual([]);
+    expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.discard_pending)]).toBe(0);
+    swapFree(r.folio);
+    expect(list(CLUSTER_FLAG_DISCARD)).toEqual([1]);
+    expect(swap_do_scheduled_discard(TYPE)).toBe(true);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1]);
+    expect(cluster_table_is_alloced(cluster(1))).toBe(false);
+    for (const f of held.filter((x) => !c1.includes(x))) swapFree(f);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('without the discard flag an emptied cluster is freed at once', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const held: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER; i++) held.push(swapAlloc(0).folio);
+    const inC1 = held.filter((f) => Math.floor(swp_offset(folio_swap(f)) / SWAPFILE_CLUSTER) === 1);
+    expect(inC1.length).toBeGreaterThan(0);
+    for (const f of inC1) swapFree(f);
+    expect(list(CLUSTER_FLAG_DISCARD)).toEqual([]);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1]);
+    expect(cluster_table_is_alloced(cluster(1))).toBe(false);
+    for (const f of held.filter((x) => !inC1.includes(x))) swapFree(f);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('swap_reclaim_full_clusters', () => {
+  function fillWithCacheOnly(): number[] {
+    const held: number[] = [];
+    for (;;) {
+      const r = swapAlloc(0);
+      if (r.err) break;
+      held.push(r.folio);
+    }
+    return held;
+  }
+
+  it('drops cache-only folios of full clusters so their slots can be reused', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const held = fillWithCacheOnly();
+    expect(nr_swap_pages()).toBe(0);
+    swap_reclaim_full_clusters(TYPE, true);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    for (const f of held) expect(folio_test_swapcache(f)).toBe(false);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1]);
+    expect(violations(sys)).toEqual([]);
+    for (const f of held) folio_put(f);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a folio still locked or still referenced by a count is left alone', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const held = fillWithCacheOnly();
+    const locked = held[10];
+    const counted = held[600];
+    folio_lock(locked);
+    folio_lock(counted);
+    expect(folio_dup_swap(counted)).toBe(0);
+    folio_unlock(counted);
+    swap_reclaim_full_clusters(TYPE, true);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 3);
+    expect(folio_test_swapcache(locked)).toBe(true);
+    expect(folio_test_swapcache(counted)).toBe(true);
+    folio_unlock(locked);
+    swap_put_entries_direct(folio_swap(counted), 1);
+    expect(folio_test_swapcache(counted)).toBe(false);
+    swapFree(locked);
+    for (const f of held) if (f !== locked) folio_put(f);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('an allocation that finds no room while swap is full reclaims the first full cluster (then steals for itself)', () => {
+    const sys = boot();
+    device(sys, 3 * SWAPFILE_CLUSTER);
+    /* Cluster 0: cache-only order-0 folios.  Cluster 1: busy order-4 folios, one hole.  Cluster 2: busy order-0 folios. */
+    const c0: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER - 1; i++) c0.push(swapAlloc(0).folio);
+    const big: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER / 16; i++) big.push(busy(4));
+    const hole = slot(big[3]);
+    unbusy(big.splice(3, 1)[0]);
+    const c2: number[] = [];
+    for (let i = 0; i < SWAPFILE_CLUSTER; i++) c2.push(busy(0));
+    expect(c2.every((f) => clusterOf(f) === 2)).toBe(true);
+    expect(list(CLUSTER_FLAG_FULL)).toEqual([0, 2]);
+    expect(nr_swap_pages()).toBe(16);
+    /*
+     * vm_swap_full(): before stealing from higher orders the allocator
+     * reclaims the first full cluster.  The slots it frees put cluster 0
+     * on nonfull[0] (partial_free_cluster) behind the scan, so this
+     * allocation still steals the order-4 hole.
+     */
+    const r = swapAlloc(0);
+    expect(r.err).toBe(0);
+    expect(slot(r.folio)).toBe(hole);
+    expect(c0.filter((f) => folio_test_swapcache(f))).toEqual([]);
+    expect(list(CLUSTER_FLAG_FULL)).toEqual([2]);
+    expect(list(CLUSTER_FLAG_NONFULL, 0)).toEqual([0]);
+    expect(nr_swap_pages()).toBe(15 + SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+    for (const f of c0) folio_put(f);
+    swapFree(r.folio);
+    for (const f of [...c2, ...big]) unbusy(f);
+    expect(nr_swap_pages()).toBe(3 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('swapoff with entries in use', () => {
+  function populate(sys: System): { mm: number; child: number } {
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 400; i++) expect(sys.write(mm, i, { zero: i % 9 === 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 400)).toBeGreaterThan(0);
+    const child = sys.fork(mm);
+    expect(child).toBeGreaterThanOrEqual(0);
+    for (let i = 0; i < 400; i += 7) expect(sys.touch(mm, i)).toBe(0); /* some swapped in, some still cached */
+    for (let i = 3; i < 400; i += 11) expect(sys.write(child, i)).toBe(0);
+    return { mm, child };
+  }
+
+  function swapPtes(mm: number): number {
+    let n = 0;
+    for (let i = 0; i < 512; i++) if (is_swap_pte(ptep_get(mm, i))) n++;
+    return n;
+  }
+
+  it('brings every page of every process back, data intact, and frees the device', () => {
+    const sys = boot({ seed: 11 });
+    device(sys, 2048);
+    const { mm, child } = populate(sys);
+    expect(swapPtes(mm) + swapPtes(child)).toBeGreaterThan(300);
+    expect(violations(sys)).toEqual([]);
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    for (const m of [mm, child]) {
+      for (let i = 0; i < 400; i++) {
+        const pte = ptep_get(m, i);
+        expect(pte_present(pte)).toBe(true);
+        expect(page_token(pte_pfn(pte))).toBe(expected_token(m, i));
+      }
+    }
+    expect(nr_swap_pages()).toBe(0);
+    expect(sys.procSwaps()).toEqual([]);
+    for (let i = 0; i < 400; i++) expect(sys.touch(child, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('out of memory: -ENOMEM, and the device is put back in service unchanged', () => {
+    const sys = boot({ seed: 12, nrFrames: 1024 });
+    device(sys, 2048);
+    const { mm, child } = populate(sys);
+    const before = { free: nr_swap_pages(), inuse: si_inuse(TYPE), ptes: swapPtes(mm) + swapPtes(child) };
+    const hog: number[] = [];
+    for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
+    expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
+    expect(sys.procSwaps()).toEqual([expect.objectContaining({ type: TYPE })]);
+    expect(si_inuse(TYPE)).toBeLessThanOrEqual(before.inuse);
+    expect(nr_swap_pages() + si_inuse(TYPE)).toBe(before.free + before.inuse);
+    expect(violations(sys)).toEqual([]);
+    for (const f of hog) folio_put(f);
+    /* The device still works, and a second swapoff succeeds. */
+    const extra = swapAlloc(0);
+    expect(extra.err).toBe(0);
+    expect(swp_type(extra.entry)).toBe(TYPE);
+    swapFree(extra.folio);
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    for (let i = 0; i < 400; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+});
