@@ -6,3 +6,4 @@
 import '../sync/torture.js';
 import './swap_mix.js';
 import './stress_cpu.js';
+import './swapcache_rcu_torture.js';

@@ -13,8 +13,9 @@
  * exists to prevent: reported as 'rcu'.
  *
  * Kernel mapping: __swap_table_set / __swap_table_get / __swap_table_xchg
- * (Context: caller holds ci->lock), swap_table_get (takes RCU itself),
- * swap_table_lookup-style helpers.
+ * (Context: caller holds ci->lock), swap_table_get (takes RCU itself), and
+ * its two halves for readers that hold RCU across more than one read:
+ * swap_table_rcu_dereference + __swap_table_get_rcu.
  */
 import { A } from '../shm/arena.js';
 import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
@@ -63,33 +64,50 @@ export function __swap_table_get(ci: number, off: number): bigint {
 }
 
 /**
- * swap_table_get(): read an entry locklessly under RCU.  The value is a
- * hint: callers re-validate it (folio_try_get + folio_matches_swap_entry,
- * or a re-read under ci->lock).
+ * swap_table_rcu_dereference(): the table published for @ci (page + 1, 0
+ * for NULL), as rcu_dereference(ci->table).  Until rcu_read_unlock() the
+ * page stays a swap table - maybe already NULL-filled, maybe already
+ * another cluster's (SLAB_TYPESAFE_BY_RCU) - never anything else.
+ * Context: rcu_read_lock() held.
+ */
+export function swap_table_rcu_dereference(ci: number): number {
+  return rcu_dereference(ci + CI.table);
+}
+
+/**
+ * __swap_table_get_rcu(): entry @off of the table @tbl that
+ * swap_table_rcu_dereference(@ci) returned in this read-side section.  The
+ * value is a hint: callers re-validate it (folio_try_get +
+ * folio_matches_swap_entry, or a re-read under ci->lock).
+ *
+ * It also plays KASAN: the page just read must still be a swap table (any
+ * cluster's) or one waiting for its grace period.  A page freed to general
+ * use inside the section is the use-after-free SLAB_TYPESAFE_BY_RCU exists
+ * to prevent: reported as 'rcu', and the garbage read is not handed on (it
+ * reads as NULL), so the model never indexes folios with a poisoned PFN.
+ * Context: rcu_read_lock() held, @tbl non-NULL.
+ */
+export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigint {
+  const swp_tb = Atomics.load(A.u64, entryIndex(tbl, off));
+  const t = page_type(tbl - 1);
+  if (t !== PG_SWAP_TABLE && t !== PG_RCU_PENDING) {
+    report('rcu', `BUG: KASAN: use-after-free in swap_table_get: cluster word ${ci} slot ${off} read table page ${tbl - 1}, which is now '${PAGE_TYPE_NAMES[t] ?? t}' (freed to general use inside an RCU read-side section)`, [ci, off, tbl - 1, t]);
+    return null_to_swp_tb();
+  }
+  return swp_tb;
+}
+
+/**
+ * swap_table_get(): read an entry locklessly under RCU (a hint, see
+ * __swap_table_get_rcu()).
  * Context: any; takes rcu_read_lock() itself.
  */
 export function swap_table_get(ci: number, off: number): bigint {
   rcu_read_lock();
-  const tbl = rcu_dereference(ci + CI.table);
-  let swp_tb = null_to_swp_tb();
-  if (tbl !== 0) {
-    swp_tb = Atomics.load(A.u64, entryIndex(tbl, off));
-    rcu_table_check(tbl - 1, ci, off);
-  }
+  const tbl = swap_table_rcu_dereference(ci);
+  const swp_tb = tbl !== 0 ? __swap_table_get_rcu(tbl, ci, off) : null_to_swp_tb();
   rcu_read_unlock();
   return swp_tb;
-}
-
-/*
- * KASAN for lockless table readers: inside the read-side section, the page
- * we just read from must still be a swap table (any cluster's, thanks to
- * SLAB_TYPESAFE_BY_RCU) or one waiting for its grace period.
- */
-function rcu_table_check(page: number, ci: number, off: number): void {
-  const t = page_type(page);
-  if (t !== PG_SWAP_TABLE && t !== PG_RCU_PENDING) {
-    report('rcu', `BUG: KASAN: use-after-free in swap_table_get: cluster word ${ci} slot ${off} read table page ${page}, which is now '${PAGE_TYPE_NAMES[t] ?? t}' (freed to general use inside an RCU read-side section)`, [ci, off, page, t]);
-  }
 }
 
 /** The table page of @ci, or -1.  Context: ci->lock held, or quiescent. */
