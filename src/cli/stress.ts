@@ -58,7 +58,9 @@ interface StressFlags {
   bug: string[];
   listBugs?: boolean;
   lockdep: boolean;
+  swapoffCycles: number;
   injectCrash: number;
+  injectStall: number;
   progress: boolean;
 }
 
@@ -90,7 +92,9 @@ export function registerStress(program: Command): Command {
     .option('--list-bugs', 'list the bug switches and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
-    .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations').argParser(int(1)).default(0))
+    .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
+    .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
+    .addOption(new Option('--inject-stall <n>', 'harness self-test: CPU 0 hangs holding swap_lock after n operations (stall, exit 3)').argParser(int(1)).default(0))
     .addHelpText('after', `
 Default mix: ${formatMix(DEFAULT_MIX)}
 Default devices: ${DEFAULT_DEVICES}
@@ -132,7 +136,9 @@ Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
           seed: f.seed ?? randomInt(0, 2 ** 31),
           bugs: f.bug,
           lockdep: f.lockdep,
+          swapoffCycles: f.swapoffCycles,
           injectCrash: f.injectCrash,
+          injectStall: f.injectStall,
           progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
         });
       } catch (e) {

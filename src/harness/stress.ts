@@ -42,6 +42,8 @@ import { mem_cgroup_reap_dead } from './memcg_reaper.js';
 import { collect_counters, format_stats, format_summary, type StressCounters, type StressResult } from './stress_report.js';
 import { formatMix, stress_command_line, stressArenaConfig, type StressOptions } from './stress_options.js';
 import { ProgressBar } from './progress.js';
+/* The CPU programs' own modules, so this thread knows their point labels for dumps. */
+import './all_programs.js';
 
 export interface StressIO {
   /** Human output (summary, stats) - stdout unless --json. */
@@ -104,7 +106,9 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
     cpu: k,
     program: 'stress-cpu',
     lockdep: o.lockdep,
-    args: { shape, weights, maxOps: o.ops, crashAfter: k === 0 ? o.injectCrash : 0 } satisfies StressCpuArgs,
+    args: {
+      shape, weights, maxOps: o.ops, crashAfter: k === 0 ? o.injectCrash : 0, stallAfter: k === 0 ? o.injectStall : 0,
+    } satisfies StressCpuArgs,
   }));
   const withOnoff = o.swapoffIntervalMs > 0;
   if (withOnoff) {
@@ -113,7 +117,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       cpu: 0,
       program: 'stress-onoff',
       lockdep: o.lockdep,
-      args: { devices, intervalMs: o.swapoffIntervalMs, maxCycles: 0 } satisfies StressOnoffArgs,
+      args: { devices, intervalMs: o.swapoffIntervalMs, maxCycles: o.swapoffCycles } satisfies StressOnoffArgs,
     });
   }
   const allTasks = specs.map((s) => s.task);
@@ -199,9 +203,14 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
     timeoutMs: (o.ops > 0 ? 24 * 3600 : o.seconds) * 1000 + 10 * o.stallMs + 60_000,
     graceMs: Math.max(2000, o.stallMs),
     onCpuError: (e: CpuError) => {
+      if (stalls.length > 0) {
+        say(`swaptorture: terminated the stalled CPUs: task ${e.task}\n`);
+        return;
+      }
       crashed ||= e.violation === undefined;
       if (e.violation === undefined) harnessErrors.push(e.message);
-      say(`swaptorture: ${e.violation ? 'CPU stopped by BUG()' : 'CPU CRASHED'}: ${e.message}\n`);
+      const op = opName(Atomics.load(A.i32, taskWord(e.task, TASK.op)));
+      say(`swaptorture: ${e.violation ? 'CPU stopped by BUG()' : 'CPU CRASHED'} in operation ${op}: ${e.message}\n`);
       stop(`cpu ${e.cpu} failed`);
     },
   });
@@ -226,7 +235,8 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       pollViolations();
       if (stopReason !== '') break;
       if (o.ops === 0 && ms >= o.seconds * 1000) break;
-      if (o.ops > 0 && torture_nr_finished() >= workers.length) break;
+      /* Bounded by operations: done when every CPU (and a bounded onoff task) has finished. */
+      if (o.ops > 0 && torture_nr_finished() >= (o.swapoffCycles > 0 ? specs.length : workers.length)) break;
       const st = watchdog.check();
       if (st.length) {
         onStall(st);
@@ -309,6 +319,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
         thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
       },
       swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),
+      countOverflows: c.vm.swap_count_extend,
       swapoffCycles: c.ops.swapoff,
       swapoffFailed: c.ops['swapoff-failed'],
       swaponFailed: c.ops['swapon-failed'],

@@ -15,8 +15,11 @@
  *
  * Context: worker thread, the task's own; no locks held between operations.
  */
-import { A } from '../shm/arena.js';
-import { TASK } from '../shm/layout.js';
+import { A, gword } from '../shm/arena.js';
+import { G, TASK } from '../shm/layout.js';
+import { point, pointId } from '../sched/point.js';
+import { LC_SWAP_LOCK } from '../sync/lockdep.js';
+import { spin_lock } from '../sync/spinlock.js';
 import { bind_design } from '../designs/active.js';
 import { current, prandom_u32, taskWord } from '../sync/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
@@ -34,6 +37,8 @@ export interface StressCpuArgs {
   maxOps: number;
   /** Harness self-test: throw after this many operations (0: never). */
   crashAfter?: number;
+  /** Harness self-test: after this many operations, hang inside one holding a spinlock (0: never). */
+  stallAfter?: number;
 }
 
 export interface StressOnoffArgs {
@@ -50,6 +55,22 @@ function set_op(op: number): void {
 
 function heartbeat(): void {
   Atomics.add(A.i32, taskWord(current(), TASK.progress), 1);
+}
+
+const P_INJECTED_STALL = pointId('inject_stall');
+
+/*
+ * --inject-stall: what a lost wake-up or a leaked lock looks like from
+ * outside - a CPU inside an operation, holding swap_lock, that never makes
+ * progress again.  Only the watchdog ends it (the worker is terminated).
+ */
+function inject_stall(op: number): never {
+  set_op(op);
+  spin_lock(gword(G.swap_lock), LC_SWAP_LOCK);
+  for (;;) {
+    point(P_INJECTED_STALL);
+    Atomics.wait(A.i32, gword(G.torture_gen), Atomics.load(A.i32, gword(G.torture_gen)), 10);
+  }
 }
 
 registerProgram('stress-cpu', (args: StressCpuArgs) => {
@@ -73,6 +94,7 @@ registerProgram('stress-cpu', (args: StressCpuArgs) => {
         set_op(i + 1);
         throw new Error(`injected crash after ${done} operations (--inject-crash)`);
       }
+      if (args.stallAfter && done >= args.stallAfter) inject_stall(i + 1);
     }
   } finally {
     torture_task_finished();

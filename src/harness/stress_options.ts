@@ -118,8 +118,12 @@ export const StressOptionsSchema = z
     seed: z.number().int().min(0).max(0xffffffff),
     bugs: z.array(z.string()),
     lockdep: z.boolean(),
+    /** With --ops: swapoff/swapon cycles to run (the run also waits for them); 0 = as time allows. */
+    swapoffCycles: z.number().int().min(0),
     /** Harness self-test: CPU 0 throws after this many operations. */
     injectCrash: z.number().int().min(0),
+    /** Harness self-test: CPU 0 hangs holding swap_lock after this many operations. */
+    injectStall: z.number().int().min(0),
     /** Progress bar on stderr. */
     progress: z.boolean(),
   })
@@ -155,7 +159,9 @@ export function defaultStressOptions(): StressOptions {
     seed: 0,
     bugs: [],
     lockdep: true,
+    swapoffCycles: 0,
     injectCrash: 0,
+    injectStall: 0,
     progress: false,
   };
 }
@@ -171,15 +177,16 @@ export function validateStressOptions(o: unknown): StressOptions {
 
 /**
  * Arena size for a run: the tasks (0 = the harness, 1..cpus the CPUs, then
- * the onoff task), four processes per CPU of 512 pages, RAM for half of
+ * the onoff task), up to sixteen processes per CPU of 128 pages (enough
+ * forks of one family share a swap entry past SWP_TB_COUNT_MAX), RAM for half of
  * them (so faults meet -ENOMEM now and then), the largest device, one
  * swap-table page per cluster of every device plus room for extend tables.
  */
 export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const maxPages = Math.max(...o.devices.map((d) => d.pages));
   const clusters = o.devices.reduce((s, d) => s + Math.ceil(d.pages / SWAPFILE_CLUSTER), 0);
-  const nrMms = Math.min(256, 4 * o.cpus);
-  const mmPages = 512;
+  const nrMms = Math.min(512, 16 * o.cpus);
+  const mmPages = 128;
   return {
     nrCpus: o.cpus,
     nrTasks: o.cpus + 2,
@@ -208,6 +215,8 @@ export function stress_command_line(o: StressOptions): string {
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
   for (const b of o.bugs) a.push(`--bug ${b}`);
+  if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);
   if (o.injectCrash) a.push(`--inject-crash ${o.injectCrash}`);
+  if (o.injectStall) a.push(`--inject-stall ${o.injectStall}`);
   return a.join(' ');
 }

@@ -135,6 +135,8 @@ export const StressResultSchema = z.object({
   ops: z.record(z.string(), z.number().int().nonnegative()).and(z.object({ total: z.number().int().nonnegative() })),
   opsPerSec: z.number().nonnegative(),
   swapOps: z.object({ pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), thp_swpin: z.number(), thp_swpout: z.number(), total: z.number() }),
+  /** Swap counts that went past SWP_TB_COUNT_MAX into the extend table. */
+  countOverflows: z.number().int().nonnegative(),
   swapOpsPerSec: z.number().nonnegative(),
   swapoffCycles: z.number().int().nonnegative(),
   swapoffFailed: z.number().int().nonnegative(),
@@ -178,6 +180,7 @@ export function format_summary(r: StressResult): string {
     ['swap in (pswpin)', r.swapOps.pswpin, Math.round(r.swapOps.pswpin / s)],
     ['swap in, zero page', r.swapOps.swpin_zero, Math.round(r.swapOps.swpin_zero / s)],
     ['large folios out / in', `${fmtInt(r.swapOps.thp_swpout)} / ${fmtInt(r.swapOps.thp_swpin)}`, ''],
+    ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
     ['swap operations', r.swapOps.total, Math.round(r.swapOpsPerSec)],
   ]);
   out += '\n' + table(['lock class', 'acquired', 'contended', 'spins', 'max hold us', 'max/min per CPU'],

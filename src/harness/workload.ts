@@ -46,16 +46,16 @@ if (ALL_COUNTERS.length > STATS_OPS_MAX) throw new Error('workload: too many cou
 
 /** The documented default mix (README): weights, not percentages. */
 export const DEFAULT_MIX: Record<WorkloadOp, number> = {
-  touch: 26,
-  write: 20,
-  zero: 3,
-  reclaim: 8,
-  pageout: 20,
-  thp: 8,
-  fork: 2,
-  exit: 2,
-  'memcg-move': 2,
-  'memcg-death': 1,
+  touch: 280,
+  write: 250,
+  zero: 20,
+  reclaim: 30,
+  pageout: 250,
+  thp: 150,
+  fork: 4,
+  exit: 12,
+  'memcg-move': 5,
+  'memcg-death': 2,
 };
 
 /** Pages direct reclaim tries to free after an operation met -ENOMEM. */
@@ -63,6 +63,8 @@ export const DIRECT_RECLAIM_PAGES = 64;
 
 /** Pages one pageout (MADV_PAGEOUT) covers. */
 export const PAGEOUT_PAGES = 32;
+/** Children one fork operation makes at most. */
+const FORK_BURST = 6;
 /** Child cgroups a task keeps at most under its own. */
 const MAX_CHILD_MEMCGS = 3;
 
@@ -107,11 +109,14 @@ function pick_my_mm(): number {
   return -1;
 }
 
-function nr_my_mms(): number {
+function nr_mms_of(t: number): number {
   let c = 0;
-  const me = current();
-  for (let mm = 0; mm < A.L.config.nrMms; mm++) if (mm_live(mm) && mm_owner(mm) === me) c++;
+  for (let mm = 0; mm < A.L.config.nrMms; mm++) if (mm_live(mm) && mm_owner(mm) === t) c++;
   return c;
+}
+
+function nr_my_mms(): number {
+  return nr_mms_of(current());
 }
 
 /** Workload tasks: 1..nrWorkers (task 0 is the harness, the last the onoff task). */
@@ -174,16 +179,27 @@ function op_thp(): number {
   return 0;
 }
 
+/*
+ * fork: like a zygote, a parent often pages itself out (MADV_PAGEOUT)
+ * and then forks a burst of children, so every child shares its swap
+ * entries: enough bursts in one family push a slot's count past
+ * SWP_TB_COUNT_MAX into the extend table.  Each child goes to a random
+ * workload task (a task's quota permitting).
+ */
 function op_fork(shape: WorkloadShape): number {
-  if (nr_my_mms() >= shape.maxMmsPerTask) return 0;
   const parent = pick_my_mm();
   if (parent < 0) return 0;
-  const child = copy_mm(parent);
-  if (child < 0) return child;
-  /* Hand the child to a random workload task, inside that task's own cgroup. */
-  const to = shape.firstTask + (prandom_u32() % shape.nrWorkers);
-  mm_set_memcg(child, A.i32[taskWord(to, TASK.memcg)]);
-  mm_set_owner(child, to);
+  if (prandom_u32() % 2 === 0) reclaim_pages(parent, 0, mm_pages());
+  const burst = 1 + (prandom_u32() % FORK_BURST);
+  for (let k = 0; k < burst; k++) {
+    const to = shape.firstTask + (prandom_u32() % shape.nrWorkers);
+    if (nr_mms_of(to) >= shape.maxMmsPerTask) continue;
+    const child = copy_mm(parent);
+    if (child < 0) return child;
+    /* Hand the child over inside the new owner's own cgroup. */
+    mm_set_memcg(child, A.i32[taskWord(to, TASK.memcg)]);
+    mm_set_owner(child, to);
+  }
   return 0;
 }
 

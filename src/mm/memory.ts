@@ -359,78 +359,98 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
   return 0;
 }
 
+/* End of the page table (PTL range) holding @index: PTEs [index, end) share one PTL. */
+function pte_table_end(index: number): number {
+  return Math.min(mm_pages(), (Math.floor(index / SWAPFILE_CLUSTER) + 1) * SWAPFILE_CLUSTER);
+}
+
 /**
- * copy_mm(): fork.  Present pages are copied into new folios; swap PTEs are
- * shared with swap_dup_entry_direct() (retrying with a sleeping extend-table
- * allocation on -ENOMEM, as copy_pte_range does after -EIO).
+ * copy_mm(): fork.  Page table by page table, as copy_pte_range() does:
+ * with the parent's PTL held and the child's nested under it, present
+ * pages are copied into new folios and swap PTEs are shared with
+ * swap_dup_entry_direct().  An -ENOMEM from the count path (the extend
+ * table needs a sleeping allocation) drops both locks, allocates with
+ * swap_retry_table_alloc() and resumes at that PTE, as copy_pte_range does
+ * after -EIO.
  * Returns the child mm or -ENOMEM.  Context: process context.
  */
 export function copy_mm(parent: number): number {
   const child = mm_alloc(mm_memcg(parent));
   if (child < 0) return child;
-  for (let index = 0; index < mm_pages(); index++) {
-    for (;;) {
-      pte_lock(parent, index);
+  let index = 0;
+  while (index < mm_pages()) {
+    const table = index;
+    const end = pte_table_end(index);
+    let retryEntry = -1;
+    let oom = false;
+    pte_lock(parent, table);
+    pte_lock_nested(child, table);
+    for (; index < end; index++) {
       const pte = ptep_get(parent, index);
-      let retryEntry = -1;
       if (pte_present(pte)) {
         const copy = folio_alloc(0, mm_memcg(parent));
         if (copy < 0) {
-          pte_unlock(parent, index);
-          exit_mmap(child);
-          return -ENOMEM;
+          oom = true;
+          break;
         }
         set_page_token(copy, page_token(pte_pfn(pte)));
         folio_set(copy, PG_uptodate | PG_dirty);
-        pte_lock_nested(child, index);
         set_expected(child, index, expected_token(parent, index));
         map_pages(child, index, copy, 0, 1);
-        pte_unlock(child, index);
         folio_put(copy);
       } else if (is_swap_pte(pte)) {
         const err = swap_dup_entry_direct(pte_to_swp_entry(pte));
         if (err === -ENOMEM) {
           retryEntry = pte_to_swp_entry(pte);
-        } else if (err) {
-          report('swap-count', `fork: swap_dup_entry_direct(${pte_to_swp_entry(pte)}) = ${err}`, [parent, index, err]);
-        } else {
-          pte_lock_nested(child, index);
-          set_expected(child, index, expected_token(parent, index));
-          set_pte(child, index, pte);
-          pte_unlock(child, index);
+          break;
         }
+        if (err) {
+          report('swap-count', `fork: swap_dup_entry_direct(${pte_to_swp_entry(pte)}) = ${err}`, [parent, index, err]);
+          continue;
+        }
+        set_expected(child, index, expected_token(parent, index));
+        set_pte(child, index, pte);
       }
-      pte_unlock(parent, index);
-      if (retryEntry < 0) break;
-      if (swap_retry_table_alloc(retryEntry) < 0) {
-        exit_mmap(child);
-        return -ENOMEM;
-      }
+    }
+    pte_unlock(child, table);
+    pte_unlock(parent, table);
+    if (oom || (retryEntry >= 0 && swap_retry_table_alloc(retryEntry) < 0)) {
+      exit_mmap(child);
+      return -ENOMEM;
     }
   }
   return child;
 }
 
 /**
- * exit_mmap(): unmap everything; swap PTEs are put with
- * swap_put_entries_direct() (zap_nonpresent_ptes).  Context: process context.
+ * exit_mmap(): unmap everything, page table by page table under its PTL
+ * (zap_pte_range); runs of swap PTEs with consecutive entries in one
+ * cluster are put in one swap_put_entries_direct() call (swap_pte_batch).
+ * Context: process context.
  */
 export function exit_mmap(mm: number): void {
-  for (let index = 0; index < mm_pages(); index++) {
-    pte_lock(mm, index);
-    const pte = ptep_get(mm, index);
-    if (pte_present(pte)) {
-      const folio = page_folio(pte_pfn(pte));
-      set_pte(mm, index, 0);
-      const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
-      if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
-      folio_put(folio);
-    } else if (is_swap_pte(pte)) {
-      set_pte(mm, index, 0);
-      swap_put_entries_direct(pte_to_swp_entry(pte), 1);
+  for (let table = 0; table < mm_pages(); table = pte_table_end(table)) {
+    const end = pte_table_end(table);
+    pte_lock(mm, table);
+    for (let index = table; index < end; index++) {
+      const pte = ptep_get(mm, index);
+      if (pte_present(pte)) {
+        const folio = page_folio(pte_pfn(pte));
+        set_pte(mm, index, 0);
+        const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
+        if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
+        folio_put(folio);
+      } else if (is_swap_pte(pte)) {
+        const entry = pte_to_swp_entry(pte);
+        let nr = 1;
+        while (index + nr < end && ptep_get(mm, index + nr) === swp_entry_to_pte(entry + nr) &&
+          (swp_offset(entry) + nr) % SWAPFILE_CLUSTER !== 0) nr++;
+        for (let k = 0; k < nr; k++) set_pte(mm, index + k, 0);
+        swap_put_entries_direct(entry, nr);
+        index += nr - 1;
+      }
     }
-    pte_unlock(mm, index);
+    pte_unlock(mm, table);
   }
   Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
 }
-

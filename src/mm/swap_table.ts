@@ -125,6 +125,10 @@ export interface SwpTbLayout {
   readonly SWP_TB_COUNT_SHIFT: bigint;
   readonly SWP_TB_FLAGS_MASK: bigint;
   readonly SWP_TB_COUNT_MASK: bigint;
+  /** ~SWP_TB_COUNT_MASK within 64 bits (precomputed: the count update is hot). */
+  readonly SWP_TB_COUNT_CLEAR: bigint;
+  /** count << SWP_TB_COUNT_SHIFT for every count 0..SWP_TB_COUNT_MAX (precomputed). */
+  readonly SWP_TB_COUNT_WORDS: readonly bigint[];
   /** BIT(64 - SWP_TB_FLAGS_BITS) in p4; 0n in p3 (no zero flag) */
   readonly SWP_TB_ZERO_FLAG: bigint;
   /** Bits the anon shadow leaves free at the top (mm/workingset.c). */
@@ -158,6 +162,8 @@ function mkLayout(phase: SwapTablePhase): SwpTbLayout {
     SWP_TB_COUNT_SHIFT: BigInt(countShift),
     SWP_TB_FLAGS_MASK: U64_MASK & ~(U64_ALL_ONES >> BigInt(flagsBits)),
     SWP_TB_COUNT_MASK: U64_MASK & ~(U64_ALL_ONES >> BigInt(countBits)),
+    SWP_TB_COUNT_CLEAR: U64_ALL_ONES >> BigInt(countBits),
+    SWP_TB_COUNT_WORDS: Array.from({ length: 1 << countBits }, (_, c) => BigInt(c) << BigInt(countShift)),
     SWP_TB_ZERO_FLAG: hasZeroFlag ? 1n << BigInt(flagsShift) : 0n,
     SWAP_COUNT_SHIFT: flagsBits,
   };
@@ -298,7 +304,8 @@ export function swp_tb_to_shadow(l: SwpTbLayout, swp_tb: bigint): bigint {
 export function __swp_tb_get_count(l: SwpTbLayout, swp_tb: bigint): number {
   if (!swp_tb_is_countable(swp_tb))
     warn('__swp_tb_get_count', '!swp_tb_is_countable(swp_tb)', `${hex64(swp_tb)}`);
-  return Number((swp_tb & l.SWP_TB_COUNT_MASK) >> l.SWP_TB_COUNT_SHIFT);
+  /* The count is the top field: a shift alone extracts it from a 64-bit value. */
+  return Number(swp_tb >> l.SWP_TB_COUNT_SHIFT);
 }
 
 export function __swp_tb_get_flags(l: SwpTbLayout, swp_tb: bigint): number {
@@ -319,7 +326,9 @@ export function swp_tb_get_count(l: SwpTbLayout, swp_tb: bigint): number {
  * build shadow_to_swp_tb(l, 0n, 0) first).
  */
 export function __swp_tb_mk_count(l: SwpTbLayout, swp_tb: bigint, count: number): bigint {
-  return (swp_tb & ~l.SWP_TB_COUNT_MASK & U64_MASK) | __count_to_swp_tb(l, count);
+  const w = l.SWP_TB_COUNT_WORDS[count];
+  if (w === undefined) return (swp_tb & l.SWP_TB_COUNT_CLEAR) | __count_to_swp_tb(l, count);
+  return (swp_tb & l.SWP_TB_COUNT_CLEAR) | w;
 }
 
 function zeroFlagOf(fn: string, l: SwpTbLayout, swp_tb: bigint): bigint {

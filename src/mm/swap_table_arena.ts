@@ -20,7 +20,7 @@
 import { A } from '../shm/arena.js';
 import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../shm/page_pool.js';
-import { report, WARN_ON } from '../shm/report.js';
+import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { null_to_swp_tb } from './swap_table.js';
@@ -33,7 +33,7 @@ function entryIndex(tbl: number, off: number): number {
 /** __swap_table_set().  Context: caller holds ci->lock; the table exists. */
 export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void {
   lockdep_assert_held(ci + CI.lock, 'ci->lock');
-  WARN_ON(off >= SWAPFILE_CLUSTER, 'warn', `__swap_table_set: off ${off} >= SWAPFILE_CLUSTER`);
+  if (off >= SWAPFILE_CLUSTER) report('warn', `__swap_table_set: off ${off} >= SWAPFILE_CLUSTER`, [ci, off]);
   const tbl = Atomics.load(A.i32, ci + CI.table);
   if (tbl === 0) {
     report('table-lifetime', `__swap_table_set on cluster word ${ci} with no swap table`, [ci, off]);

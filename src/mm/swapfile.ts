@@ -48,6 +48,7 @@ import {
   swp_tb_to_shadow,
 } from './swap_table.js';
 import { shadow_to_memcgid } from './workingset.js';
+import { count_vm_events, SWAP_COUNT_EXTEND } from './vmstat.js';
 
 const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
 const P_RECLAIM_RANGE = pointId('cluster_reclaim_range:unlocked');
@@ -714,6 +715,7 @@ function __swap_cluster_dup_entry(ci: number, off: number): number {
     if (Atomics.load(A.i32, ci + CI.extend_table) === 0) return -ENOMEM;
     A.i32[extendWord(ci, off)] = max;
     D.setCount(ci, off, max);
+    count_vm_events(SWAP_COUNT_EXTEND, 1);
   } else {
     A.i32[extendWord(ci, off)]++;
   }

@@ -1,0 +1,71 @@
+/*
+ * The stress harness, bounded by operation counts (not wall time): 2 and
+ * 4 CPUs with swapoff cycles, shuffles and stop-the-world checks on run
+ * clean; a known bug switch does not.  Seeds are printed.
+ */
+import { describe, expect, it } from 'vitest';
+import { print_result, runStress, type StressIO } from '../src/harness/stress.js';
+import { defaultStressOptions, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
+import { StressResultSchema } from '../src/harness/stress_report.js';
+
+function quiet(): StressIO & { text: () => string } {
+  let buf = '';
+  return { out: (s) => (buf += s), err: (s) => (buf += s), text: () => buf };
+}
+
+function opts(over: Partial<StressOptions>): StressOptions {
+  return validateStressOptions({
+    ...defaultStressOptions(),
+    statIntervalS: 0,
+    swapoffIntervalMs: 5,
+    swapoffCycles: 3,
+    shuffleIntervalMs: 2,
+    checkIntervalMs: 20,
+    stallMs: 20_000,
+    ...over,
+  });
+}
+
+for (const cpus of [2, 4]) {
+  describe(`stress, ${cpus} CPUs, bounded`, () => {
+    it('runs clean with swapoff cycles, shuffles and quiescent checks', async () => {
+      const seed = 0x5157 + cpus;
+      console.log(`stress seed ${seed}`);
+      const io = quiet();
+      const r = await runStress(opts({ cpus, seed, ops: 4000 }), io);
+      expect(StressResultSchema.parse(r)).toBeTruthy();
+      expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+      expect(r.harnessErrors).toEqual([]);
+      expect(r.exitStatus).toBe(0);
+      expect(r.result).toBe('SUCCESS');
+      expect(r.ops.total).toBe(4000 * cpus);
+      /* The onoff task ran its bounded cycles (a swapoff may fail with -ENOMEM and count as failed). */
+      expect(r.swapoffCycles + r.swapoffFailed).toBe(3);
+      expect(r.swapOps.total).toBeGreaterThan(0);
+      expect(r.checks).toBeGreaterThanOrEqual(1);
+      print_result(r, io);
+      expect(io.text()).toMatch(/End of test: SUCCESS/);
+    });
+  });
+}
+
+describe('stress with a bug switch', () => {
+  it('count-overflow breaks swap-count and the run says how to replay it', async () => {
+    const seed = 77;
+    console.log(`stress seed ${seed}`);
+    const io = quiet();
+    const r = await runStress(
+      opts({ cpus: 2, seed, ops: 20_000, bugs: ['count-overflow'], mix: { ...defaultStressOptions().mix, fork: 40, exit: 40 } }),
+      io,
+    );
+    expect(r.exitStatus).toBe(1);
+    expect(r.result).toBe('FAILURE');
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.violations[0].invariant).toBe('swap-count');
+    expect(r.replay).toContain('--bug count-overflow');
+    expect(r.replay).toContain(`--seed ${seed}`);
+    expect(io.text()).toMatch(/VIOLATION \[swap-count\]/);
+    print_result(r, io);
+    expect(io.text()).toMatch(/End of test: FAILURE/);
+  });
+});

@@ -1,0 +1,115 @@
+/*
+ * `swaptorture stress` as users run it (the built bin, a child process):
+ * bad flags, the --json schema, Ctrl-C, a crashed worker, a stalled CPU.
+ * Runs are bounded by --ops (or stopped by the test); seeds are fixed.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { StressResultSchema } from '../src/harness/stress_report.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+const ENV = { ...process.env, CI: '1' };
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: ENV });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('stress: bad usage exits 2 with one line naming the problem', () => {
+  const cases: [string[], RegExp][] = [
+    [['--cpus', '0'], /--cpus.*'0' is invalid/],
+    [['--devices', 'ssd:abc'], /--devices: bad size "abc"/],
+    [['--devices', 'floppy:1M'], /--devices: bad device kind "floppy"/],
+    [['--devices', 'ssd:5p'], /--devices: device "ssd:5p" has 5 pages/],
+    [['--mix', 'foo=1'], /--mix: unknown operation "foo"/],
+    [['--mix', 'touch=x'], /--mix: bad weight in "touch=x"/],
+    [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--bug', 'no-such-bug'], /--bug: unknown bug switch "no-such-bug"/],
+    [['--design', 'p2'], /--design: design "p2" is not built yet/],
+    [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
+  ];
+  for (const [args, msg] of cases) {
+    it(args.join(' '), () => {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^swaptorture stress: /);
+      expect(lines[0]).toMatch(msg);
+    });
+  }
+});
+
+describe('stress: output', () => {
+  it('--list-bugs lists every switch', () => {
+    const r = run('--list-bugs');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^count-overflow\s+seed/m);
+    expect(r.stdout).toMatch(/^swapoff-vs-swapin\s+seed/m);
+  });
+
+  it('--json prints one document matching the schema; the verdict line goes to stderr', () => {
+    const r = run('--cpus', '2', '--ops', '800', '--seed', '11', '--swapoff-interval', '5', '--swapoff-cycles', '1', '--json');
+    expect(r.code).toBe(0);
+    const doc = StressResultSchema.parse(JSON.parse(r.stdout));
+    expect(doc).toMatchObject({ design: 'p4', cpus: 2, seed: 11, result: 'SUCCESS', exitStatus: 0, violations: [], stalls: [] });
+    expect(doc.ops.total).toBe(1600);
+    expect(doc.swapoffCycles + doc.swapoffFailed).toBe(1);
+    expect(r.stderr).toMatch(/End of test: SUCCESS/);
+  });
+
+  it('without --json: the summary and "End of test: SUCCESS" on stdout', () => {
+    const r = run('--cpus', '2', '--ops', '500', '--seed', '12');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^operation\s+count\s+per s$/m);
+    expect(r.stdout).toMatch(/^lock class\s+acquired/m);
+    expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=12 /m);
+  });
+});
+
+describe('stress: faults', () => {
+  it('a worker that throws ends the run with 3, naming the CPU and operation, with the summary', () => {
+    const r = run('--cpus', '2', '--ops', '100000', '--seed', '5', '--inject-crash', '300');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/CPU CRASHED in operation [a-z-]+: cpu 0 task 1 program stress-cpu: Error: injected crash after 300 operations/);
+    expect(r.stdout).toMatch(/^operation\s+count/m);
+    expect(r.stdout).toMatch(/End of test: FAILURE/);
+  });
+
+  it('a stalled CPU ends the run with 3 after dumping every task', () => {
+    const r = run('--cpus', '2', '--ops', '1000000', '--seed', '6', '--inject-stall', '300', '--stall-ms', '500', '--json');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/STALL: task 1 on cpu \d in \S+ for \d+ ms/);
+    expect(r.stderr).toMatch(/task 1 on cpu \d: op \S+, last point inject_stall, .*held locks \[swap_lock@\d+\]/);
+    const doc = StressResultSchema.parse(JSON.parse(r.stdout));
+    expect(doc.stalls).toHaveLength(1);
+    expect(doc.stalls[0].task).toBe(1);
+    expect(doc.exitStatus).toBe(3);
+  });
+
+  it('SIGINT stops the CPUs, prints the summary so far and exits 130', async () => {
+    const child = spawn(process.execPath, [BIN, 'stress', '--cpus', '2', '--seconds', '120', '--seed', '9'], { cwd: ROOT, env: ENV });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('Start of test')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await started;
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/SIGINT: stopping every CPU/);
+    expect(stdout).toMatch(/^operation\s+count/m);
+    expect(stdout).toMatch(/End of test: FAILURE: .*\(interrupted\)/);
+  });
+});
