@@ -10,7 +10,7 @@ import { CI, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from
 import { report, type Invariant, type Violation } from '../shm/report.js';
 import { taskWord } from '../sync/task.js';
 import { D } from '../designs/active.js';
-import { __swp_tb_get_count, swp_tb_check, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow } from '../mm/swap_table.js';
+import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow } from '../mm/swap_table.js';
 import { shadow_to_memcgid } from '../mm/workingset.js';
 import { CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
@@ -56,18 +56,24 @@ export function check_invariants(): Violation[] {
         }
         const ci = clusterWord(type, Math.floor(swp_offset(e) / SWAPFILE_CLUSTER));
         const tb = __swap_table_get(ci, swp_offset(e) % SWAPFILE_CLUSTER);
+        /* An undecodable or non-countable entry is slot-format's (or swap-count's) to report. */
+        if (swp_tb_check(D.tb, tb) !== null || !swp_tb_is_countable(tb)) continue;
+        const zeroFlag = D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb);
         let data: bigint;
         if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
-        else if (D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb)) data = 0n;
+        else if (zeroFlag) data = 0n;
         else data = Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
         const want = expected_token(mm, index);
-        if (data !== want) fail('data', `data mismatch: mm ${mm} page ${index} swapped out at ${type}:${swp_offset(e)} holds 0x${data.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, e]);
+        if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
+          fail('zero', `slot ${type}:${swp_offset(e)} is zero-flagged but mm ${mm} page ${index} last wrote 0x${want.toString(16)} there: it would read back as a zero page`, [mm, index, e]);
+        } else if (data !== want) fail('data', `data mismatch: mm ${mm} page ${index} swapped out at ${type}:${swp_offset(e)} holds 0x${data.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, e]);
       }
     }
   }
 
   let totalFree = 0;
   const memcgSlots = new Map<number, number>();
+  let memcgUnknown = false;
   for (let type = 0; type < MAX_SWAPFILES; type++) {
     const flags = Atomics.load(i32, siWord(type, SI.flags));
     if (!(flags & SWP_WRITEOK)) continue;
@@ -96,7 +102,19 @@ export function check_invariants(): Violation[] {
       for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
         const tb = __swap_table_get(ci, off);
         const why = swp_tb_check(D.tb, tb);
-        if (why) fail('slot-format', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: ${why}`, [type, idx, off]);
+        if (why) {
+          /* Undecodable: report it, count it as used, check nothing else about it. */
+          if (D.tb.hasZeroFlag && (tb & ~D.tb.SWP_TB_FLAGS_MASK) === 0n && swp_tb_test_zero(D.tb, tb)) {
+            fail('zero', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: zero flag on a NULL entry (0x${tb.toString(16)})`, [type, idx, off]);
+          } else {
+            fail('slot-format', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: ${why} (0x${tb.toString(16)})`, [type, idx, off]);
+          }
+          nonNull++;
+          used++;
+          refs.delete(swp_entry(type, idx * SWAPFILE_CLUSTER + off));
+          memcgUnknown = true; /* its memcg record is lost with it: per-memcg tallies cannot be judged */
+          continue;
+        }
         if (swp_tb_is_null(tb)) continue;
         nonNull++;
         if (swp_tb_is_bad(tb)) continue;
@@ -142,7 +160,7 @@ export function check_invariants(): Violation[] {
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
   /* memcg: each memcg's swap charge equals the slots recorded to it */
-  for (let m = 1; m < nr_memcg_ids(); m++) {
+  for (let m = 1; m < nr_memcg_ids() && !memcgUnknown; m++) {
     if (mem_cgroup_state(m) === 0) continue;
     const charged = mem_cgroup_swap_usage(m);
     const slots = memcgSlots.get(m) ?? 0;

@@ -1,0 +1,191 @@
+/*
+ * Every invariant of DESIGN.md's catalogue, broken on purpose: a small
+ * system is built and quiesced clean, then one piece of state is
+ * corrupted the way the bug that invariant guards against would leave it,
+ * and the checker must report exactly that invariant (and nothing else).
+ * "progress" is the watchdog's: a task stuck inside an operation.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { System } from '../src/system.js';
+import { A, gword } from '../src/shm/arena.js';
+import { CI, FOLIO, G, MEMCG, SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
+import type { Invariant, Violation } from '../src/shm/report.js';
+import { D } from '../src/designs/active.js';
+import { CLUSTER_FLAG_FREE, CLUSTER_FLAG_NONE, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from '../src/mm/swap.js';
+import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
+import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __swp_tb_get_count } from '../src/mm/swap_table.js';
+import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/memory.js';
+import { fw, PG_swapcache } from '../src/mm/page_alloc.js';
+import { mw } from '../src/mm/memcontrol.js';
+import { page_pool_alloc, PG_KMALLOC } from '../src/shm/page_pool.js';
+import { setCurrent, taskWord } from '../src/sync/task.js';
+import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
+import { Watchdog } from '../src/harness/watchdog.js';
+
+let sys: System;
+let mm: number;
+
+/* Invariant ids of a check, de-duplicated. */
+function ids(v: Violation[]): Invariant[] {
+  return [...new Set(v.map((x) => x.invariant))];
+}
+
+interface Slot {
+  ci: number;
+  off: number;
+  entry: number;
+}
+
+/* Every used slot of device 0 whose entry satisfies @pred. */
+function slots(pred: (tb: bigint) => boolean): Slot[] {
+  const out: Slot[] = [];
+  const nr = A.i32[siWord(0, SI.nr_clusters)];
+  for (let idx = 0; idx < nr; idx++) {
+    const ci = clusterWord(0, idx);
+    if (A.i32[ci + CI.table] === 0) continue;
+    for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
+      if (pred(__swap_table_get(ci, off))) out.push({ ci, off, entry: swp_entry(0, idx * SWAPFILE_CLUSTER + off) });
+    }
+  }
+  return out;
+}
+
+/* A swapped-out, uncached slot referenced by exactly one swap PTE, and that PTE. */
+function swappedOut(): Slot & { index: number } {
+  for (const s of slots((tb) => swp_tb_is_shadow(tb) && __swp_tb_get_count(D.tb, tb) === 1)) {
+    for (let index = 0; index < 256; index++) {
+      const pte = ptep_get(mm, index);
+      if (is_swap_pte(pte) && pte_to_swp_entry(pte) === s.entry) return { ...s, index };
+    }
+  }
+  throw new Error('test setup: no swapped-out page');
+}
+
+function setEntry(s: Slot, tb: bigint): void {
+  const ci = swap_cluster_lock(0, s.entry % (1 << 26));
+  __swap_table_set(ci, s.off, tb);
+  swap_cluster_unlock(ci);
+}
+
+beforeEach(() => {
+  sys = System.create({ nrCpus: 2, nrTasks: 3, nrFrames: 2048, nrPages: 256, nrMms: 4, mmPages: 256, seed: 42 });
+  sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
+  expect(sys.swapon('/dev/vdb')).toBe(0);
+  mm = sys.mmCreate(sys.memcgCreate());
+  /* Pages 0..127 written (non-zero), swapped out, half of them read back in. */
+  for (let i = 0; i < 128; i++) sys.write(mm, i, { maxOrder: 0 });
+  sys.reclaim(mm, 0, 128);
+  for (let i = 0; i < 64; i++) sys.touch(mm, i, 0);
+  expect(sys.check().map((v) => v.message)).toEqual([]);
+  sys.clearReports();
+});
+
+describe('each invariant, broken the way its bug breaks it, is reported alone', () => {
+  it('slot-format: an entry that decodes to no kind', () => {
+    setEntry(swappedOut(), 0x10n);
+    expect(ids(sys.check())).toEqual(['slot-format']);
+  });
+
+  it('cluster-count: ci->count off by one', () => {
+    const s = swappedOut();
+    A.i32[s.ci + CI.count]++;
+    expect(ids(sys.check())).toEqual(['cluster-count']);
+  });
+
+  it('table-lifetime: a free, empty cluster still holding a table', () => {
+    const nr = A.i32[siWord(0, SI.nr_clusters)];
+    let free = -1;
+    for (let idx = 0; idx < nr && free < 0; idx++) {
+      const ci = clusterWord(0, idx);
+      if (A.i32[ci + CI.flags] === CLUSTER_FLAG_FREE && A.i32[ci + CI.table] === 0) free = ci;
+    }
+    expect(free).toBeGreaterThan(0);
+    A.i32[free + CI.table] = page_pool_alloc(PG_KMALLOC, true) + 1;
+    expect(ids(sys.check())).toEqual(['table-lifetime']);
+  });
+
+  it('cluster-lists: a cluster left isolated (flags NONE) at quiescence', () => {
+    A.i32[swappedOut().ci + CI.flags] = CLUSTER_FLAG_NONE;
+    expect(ids(sys.check())).toEqual(['cluster-lists']);
+  });
+
+  it('swap-count: a count that does not match the swap PTEs', () => {
+    const s = swappedOut();
+    const ci = swap_cluster_lock(0, s.entry % (1 << 26));
+    D.setCount(ci, s.off, 2);
+    swap_cluster_unlock(ci);
+    expect(ids(sys.check())).toEqual(['swap-count']);
+  });
+
+  it('swap-cache: a slot naming a folio that is not in the swap cache', () => {
+    const cached = slots((tb) => swp_tb_is_folio(tb));
+    expect(cached.length).toBeGreaterThan(0);
+    const folio = swp_tb_to_pfn(D.tb, __swap_table_get(cached[0].ci, cached[0].off));
+    Atomics.and(A.i32, fw(folio, FOLIO.flags), ~PG_swapcache);
+    expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('accounting: inuse_pages that disagrees with the slots in use', () => {
+    Atomics.add(A.i32, siWord(0, SI.inuse_pages), 1);
+    expect(ids(sys.check())).toEqual(['accounting']);
+  });
+
+  it('memcg: a swap charge that disagrees with the slots recorded to the memcg', () => {
+    const memcg = A.i32[A.L.mm + mm * 16 + 1];
+    Atomics.add(A.i32, mw(memcg, MEMCG.swap_charge), 1);
+    expect(ids(sys.check())).toEqual(['memcg']);
+  });
+
+  it('zero: a zero flag on a slot whose page was last written non-zero', () => {
+    const s = swappedOut();
+    expect(expected_token(mm, s.index)).not.toBe(0n);
+    setEntry(s, swp_tb_set_zero(D.tb, __swap_table_get(s.ci, s.off)));
+    expect(ids(sys.check())).toEqual(['zero']);
+  });
+
+  it('data: a swapped-out page whose slot holds other content', () => {
+    const s = swappedOut();
+    const w = (A.i32[siWord(0, SI.backing_base)] >> 1) + (s.entry % (1 << 26));
+    Atomics.store(A.u64, w, Atomics.load(A.u64, w) ^ 0xdeadn);
+    expect(ids(sys.check())).toEqual(['data']);
+  });
+
+  it('rcu: a task left inside an RCU read-side section', () => {
+    A.i32[taskWord(1, TASK.rcu_read_lock_nesting)] = 1;
+    const v = sys.check();
+    A.i32[taskWord(1, TASK.rcu_read_lock_nesting)] = 0;
+    expect(ids(v)).toEqual(['rcu']);
+  });
+
+  it('device-lifetime: a swap PTE into a device that is not active', () => {
+    Atomics.store(A.i32, pteWord(mm, 200), swp_entry_to_pte(swp_entry(5, 7)));
+    expect(ids(sys.check())).toEqual(['device-lifetime']);
+  });
+
+  it('lock-discipline: a lock still held at quiescence', () => {
+    setCurrent(1);
+    lock_acquire(gword(G.swap_lock), LC_SWAP_LOCK, false);
+    setCurrent(0);
+    const v = sys.check();
+    setCurrent(1);
+    lock_release(gword(G.swap_lock));
+    setCurrent(0);
+    expect(ids(v)).toEqual(['lock-discipline']);
+  });
+
+  it('progress: a task inside an operation whose heartbeat stops is a stall', () => {
+    const wd = new Watchdog(sys.handle, [1, 2], 1000);
+    A.i32[taskWord(1, TASK.op)] = 3;
+    A.i32[taskWord(2, TASK.op)] = 3;
+    expect(wd.check(0)).toEqual([]);
+    A.i32[taskWord(2, TASK.progress)]++; /* task 2 made progress, task 1 did not */
+    expect(wd.check(999)).toEqual([]);
+    const st = wd.check(1000);
+    expect(st.map((s) => s.task)).toEqual([1]);
+    expect(st[0].op).toBe(3);
+    /* Between operations (op 0) a task cannot stall. */
+    A.i32[taskWord(1, TASK.op)] = 0;
+    A.i32[taskWord(2, TASK.op)] = 0;
+    expect(wd.check(5000)).toEqual([]);
+  });
+});
