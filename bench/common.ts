@@ -41,31 +41,46 @@ export interface BenchSuite {
   run(opts: BenchOptions): Promise<BenchRow[]>;
 }
 
+/** Per-task overrides of rowsFromBench()'s defaults. */
+export interface TaskSpec {
+  /** Operations one call performs (default: the suite's opsPerCall). */
+  ops?: number;
+  /** The row this one is compared with (default: the suite's baseline; null for none). */
+  baseline?: string | null;
+}
+
 /**
- * Rows from a finished Bench whose every task does @opsPerCall operations
- * per call; ratios against the task named @baseline.
+ * Rows from a finished Bench whose tasks do @opsPerCall operations per
+ * call; ratios against the task named @baseline.  @perTask overrides
+ * either for single tasks (a suite with several baselines, or tasks too
+ * slow for the common inner loop).
  */
-export function rowsFromBench(suite: string, bench: Bench, opsPerCall: number, baseline: string | null): BenchRow[] {
+export function rowsFromBench(
+  suite: string, bench: Bench, opsPerCall: number, baseline: string | null, perTask: Record<string, TaskSpec> = {},
+): BenchRow[] {
   const rows: BenchRow[] = [];
   for (const task of bench.tasks) {
     const r = task.result;
     if (r.state !== 'completed') {
       throw new Error(`bench ${suite}/${task.name}: ${r.state}${r.state === 'errored' ? `: ${r.error.message}` : ''}`);
     }
-    const nsPerOp = (r.latency.p50 * 1e6) / opsPerCall;
+    const spec = perTask[task.name] ?? {};
+    const nsPerOp = (r.latency.p50 * 1e6) / (spec.ops ?? opsPerCall);
     rows.push({
       suite,
       name: task.name,
       opsPerSec: 1e9 / nsPerOp,
       nsPerOp,
       vsBaseline: null,
-      baseline,
+      baseline: spec.baseline !== undefined ? spec.baseline : baseline,
       samples: r.latency.samplesCount,
       rme: r.latency.rme,
     });
   }
-  const base = rows.find((x) => x.name === baseline);
-  for (const row of rows) row.vsBaseline = base !== undefined ? row.nsPerOp / base.nsPerOp : null;
+  for (const row of rows) {
+    const base = rows.find((x) => x.name === row.baseline);
+    row.vsBaseline = base !== undefined ? row.nsPerOp / base.nsPerOp : null;
+  }
   return rows;
 }
 
@@ -77,7 +92,7 @@ function fmtOps(n: number): string {
 
 /** A plain-text table of @rows. */
 export function formatRows(rows: BenchRow[]): string {
-  const head = ['suite', 'task', 'ops/s (median)', 'ns/op', 'x baseline', 'rme %', 'samples'];
+  const head = ['suite', 'task', 'ops/s (median)', 'ns/op', 'x baseline', 'rme %', 'samples', 'baseline'];
   const body = rows.map((r) => [
     r.suite,
     r.name,
@@ -86,8 +101,10 @@ export function formatRows(rows: BenchRow[]): string {
     r.vsBaseline === null ? '-' : r.vsBaseline.toFixed(2),
     r.rme.toFixed(1),
     String(r.samples),
+    r.vsBaseline === null || r.baseline === r.name ? '' : (r.baseline ?? ''),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const left = (i: number): boolean => i < 2 || i === head.length - 1;
+  const line = (cells: string[]): string => cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

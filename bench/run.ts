@@ -11,6 +11,7 @@ import { formatRows, type BenchOptions, type BenchRow, type BenchSuite } from '.
 
 const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   sync: () => import('./sync.bench.js'),
+  swap: () => import('./swap.bench.js'),
 };
 
 interface Args {

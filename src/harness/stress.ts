@@ -320,6 +320,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       },
       swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),
       countOverflows: c.vm.swap_count_extend,
+      clusterLockShare: (c.locks.find((l) => l.class === '&ci->lock')?.heldMs ?? 0) / 1000 / Math.max(seconds * o.cpus, 1e-3),
       swapoffCycles: c.ops.swapoff,
       swapoffFailed: c.ops['swapoff-failed'],
       swaponFailed: c.ops['swapon-failed'],

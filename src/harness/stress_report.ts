@@ -15,10 +15,10 @@
  */
 import { z } from 'zod';
 import { A, gword } from '../shm/arena.js';
-import { G, MAX_LOCK_CLASSES, STATS_HOLD, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
+import { G, MAX_LOCK_CLASSES, TASK } from '../shm/layout.js';
 import { INVARIANTS } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
-import { lockstat_read } from '../sync/lockstat.js';
+import { lockstat_hold_read, lockstat_read } from '../sync/lockstat.js';
 import { taskWord } from '../sync/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
@@ -30,6 +30,8 @@ export interface LockRow {
   spins: number;
   /** Longest sampled hold, microseconds. */
   maxHoldUs: number;
+  /** Estimated time spent holding locks of this class, all tasks, milliseconds (sampled mean x acquisitions). */
+  heldMs: number;
   /** Acquisitions by the busiest / idlest workload task. */
   maxPerCpu: number;
   minPerCpu: number;
@@ -68,12 +70,16 @@ export function collect_counters(workers: number[], all: number[]): StressCounte
     const acquired = per.reduce((s, x) => s + x.acquired, 0);
     if (acquired === 0) continue;
     const wk = workers.map((t) => lockstat_read(t, cls).acquired);
+    const holds = all.map((t) => lockstat_hold_read(t, cls));
+    const samples = holds.reduce((s, h) => s + h.samples, 0);
+    const sumUs = holds.reduce((s, h) => s + h.sumUs, 0);
     locks.push({
       class: LOCK_CLASSES[cls],
       acquired,
       contended: per.reduce((s, x) => s + x.contended, 0),
       spins: per.reduce((s, x) => s + x.spins, 0),
-      maxHoldUs: Math.max(...all.map((t) => Atomics.load(A.i32, A.L.stats + t * STATS_WORDS_PER_TASK + STATS_HOLD + cls))),
+      maxHoldUs: Math.max(...holds.map((h) => h.maxUs)),
+      heldMs: samples > 0 ? (sumUs / samples) * acquired / 1000 : 0,
       maxPerCpu: Math.max(...wk),
       minPerCpu: Math.min(...wk),
     });
@@ -146,7 +152,12 @@ export const StressResultSchema = z.object({
   migrations: z.number().int().nonnegative(),
   gracePeriods: z.number().int().nonnegative(),
   checks: z.number().int().nonnegative(),
-  locks: z.array(z.object({ class: z.string(), acquired: z.number(), contended: z.number(), spins: z.number(), maxHoldUs: z.number(), maxPerCpu: z.number(), minPerCpu: z.number() })),
+  locks: z.array(z.object({
+    class: z.string(), acquired: z.number(), contended: z.number(), spins: z.number(), maxHoldUs: z.number(), heldMs: z.number(),
+    maxPerCpu: z.number(), minPerCpu: z.number(),
+  })),
+  /** Share of the CPUs' time spent holding a cluster lock (&ci->lock), estimated from sampled holds. */
+  clusterLockShare: z.number().nonnegative(),
   violations: z.array(ViolationOutSchema),
   stalls: z.array(z.object({ task: z.number().int(), cpu: z.number().int(), op: z.string(), dump: z.string() })),
   harnessErrors: z.array(z.string()),
@@ -183,8 +194,8 @@ export function format_summary(r: StressResult): string {
     ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
     ['swap operations', r.swapOps.total, Math.round(r.swapOpsPerSec)],
   ]);
-  out += '\n' + table(['lock class', 'acquired', 'contended', 'spins', 'max hold us', 'max/min per CPU'],
-    r.locks.map((l) => [l.class, l.acquired, l.contended, l.spins, l.maxHoldUs, `${fmtInt(l.maxPerCpu)}/${fmtInt(l.minPerCpu)}`]));
+  out += '\n' + table(['lock class', 'acquired', 'contended', 'spins', 'max hold us', 'held ms (est.)', 'max/min per CPU'],
+    r.locks.map((l) => [l.class, l.acquired, l.contended, l.spins, l.maxHoldUs, l.heldMs.toFixed(1), `${fmtInt(l.maxPerCpu)}/${fmtInt(l.minPerCpu)}`]));
   out += '\n' + table(['run', 'value'], [
     ['swapoff cycles', r.swapoffCycles],
     ['swapoff failed (-ENOMEM)', r.swapoffFailed],
@@ -192,6 +203,7 @@ export function format_summary(r: StressResult): string {
     ['operations meeting -ENOMEM', r.enomem],
     ['task migrations (shuffle)', r.migrations],
     ['RCU grace periods', r.gracePeriods],
+    ['time in &ci->lock (est.)', `${(100 * r.clusterLockShare).toFixed(1)} %`],
     ['invariant checks run', r.checks],
     ['violations', r.violations.length],
     ['stalls', r.stalls.length],

@@ -31,8 +31,11 @@ export function task_dump(arena: ArenaHandle, t: number): string {
       const w = i32[base + TASK.held_lock + i];
       locks.push(`${LOCK_CLASSES[i32[base + TASK.held_class + i]] ?? '?'}@${w}`);
     }
+    const waiting = Atomics.load(i32, base + TASK.wait_lock) - 1;
+    const holder = waiting >= 0 ? Atomics.load(i32, waiting) - 1 : -1;
     return (
       `task ${t} on cpu ${Atomics.load(i32, base + TASK.cpu)}: op ${opName(Atomics.load(i32, base + TASK.op))}, ` +
+      (waiting >= 0 ? `spinning on lock word ${waiting} (held by ${holder >= 0 ? `task ${holder}` : 'nobody now'}), ` : '') +
       `last point ${pointLabel(Atomics.load(i32, base + TASK.last_point))}, progress ${Atomics.load(i32, base + TASK.progress)}, ` +
       `rcu nesting ${Atomics.load(i32, base + TASK.rcu_read_lock_nesting)}, preempt count ${Atomics.load(i32, base + TASK.spin_depth)}, ` +
       `held locks [${locks.join(', ')}]`

@@ -142,6 +142,7 @@ export const TASK = {
   spin_depth: 11, /* spinlocks (and local locks) held: preempt_count */
   rand: 12, /* xorshift32 state: this task's deterministic random stream */
   memcg: 13, /* stress harness: the cgroup this task's workload lives in (its own subtree) */
+  wait_lock: 14, /* lock word + 1 this task is spinning on, 0 none (stall and deadlock dumps) */
   held_lock: 16, /* [MAX_LOCK_DEPTH] lock word index */
   held_class: 16 + MAX_LOCK_DEPTH, /* [MAX_LOCK_DEPTH] lock class */
   SIZE: 64,
@@ -349,15 +350,19 @@ export interface Layout {
  * Per-task stats: [0, 3*MAX_LOCK_CLASSES) lock stats (src/sync/lockstat.ts),
  * [STATS_OPS, +STATS_OPS_MAX) harness operation counters
  * (src/harness/workload.ts), [STATS_VM, +STATS_VM_MAX) vm events
- * (src/mm/vmstat.ts), [STATS_HOLD, +MAX_LOCK_CLASSES) longest sampled
- * hold per lock class in microseconds.
+ * (src/mm/vmstat.ts); per lock class, sampled hold times
+ * (src/sync/lockstat.ts): [STATS_HOLD_MAX, +MAX_LOCK_CLASSES) the longest
+ * in microseconds, [STATS_HOLD_SUM, ...) their sum in 0.1 us,
+ * [STATS_HOLD_N, ...) how many were sampled.
  */
 export const STATS_WORDS_PER_TASK = 256;
 export const STATS_OPS = 96;
 export const STATS_OPS_MAX = 32;
 export const STATS_VM = 128;
 export const STATS_VM_MAX = 32;
-export const STATS_HOLD = 160;
+export const STATS_HOLD_MAX = 160;
+export const STATS_HOLD_SUM = 192;
+export const STATS_HOLD_N = 224;
 
 /** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
 export function computeLayout(config: ArenaConfig): Layout {

@@ -1,13 +1,21 @@
 /*
  * lock_stat-lite: per lock class acquisitions, contended acquisitions and
  * spin iterations, counted per task in the arena's stats region (each task
- * writes only its own counters; the harness sums them).
+ * writes only its own counters; the harness sums them), and hold times.
+ *
+ * Hold times are sampled: one acquisition in HOLD_SAMPLE_EVERY per thread
+ * is timed from acquisition to release (performance.now() costs more than
+ * the lock itself, so timing every hold would measure the timer).  The
+ * longest sampled hold, the sum and the number of samples per class let
+ * the harness estimate the time spent inside each lock class
+ * (sum / samples x acquisitions).
  *
  * Kernel mapping: CONFIG_LOCK_STAT's /proc/lock_stat columns
- * acquisitions / contentions; locktorture's per-CPU "Writes" counts.
+ * acquisitions / contentions / holdtime-max / holdtime-total; locktorture's
+ * per-CPU "Writes" counts.
  */
 import { A } from '../shm/arena.js';
-import { MAX_LOCK_CLASSES, STATS_WORDS_PER_TASK } from '../shm/layout.js';
+import { MAX_LOCK_CLASSES, STATS_HOLD_MAX, STATS_HOLD_N, STATS_HOLD_SUM, STATS_OPS, STATS_WORDS_PER_TASK } from '../shm/layout.js';
 import { current } from './task.js';
 
 export const LOCKSTAT_ACQUIRED = 0;
@@ -18,8 +26,21 @@ function statWord(t: number, cls: number, what: number): number {
   return A.L.stats + t * STATS_WORDS_PER_TASK + cls * 3 + what;
 }
 
-/** Count one acquisition of class @cls after @spins failed attempts. */
-export function lockstat_acquired(cls: number, spins: number): void {
+/** One acquisition in this many is timed until its release. */
+export const HOLD_SAMPLE_EVERY = 64;
+
+/* This thread's sampling state (instrumentation of this thread only). */
+let sampleTick = 0;
+let sampleLock = -1;
+let sampleCls = 0;
+let sampleT0 = 0;
+
+function holdWord(t: number, base: number, cls: number): number {
+  return A.L.stats + t * STATS_WORDS_PER_TASK + base + cls;
+}
+
+/** Count one acquisition of lock word @lock, class @cls, after @spins failed attempts. */
+export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
   const i32 = A.i32;
   const t = current();
   i32[statWord(t, cls, LOCKSTAT_ACQUIRED)]++;
@@ -27,6 +48,43 @@ export function lockstat_acquired(cls: number, spins: number): void {
     i32[statWord(t, cls, LOCKSTAT_CONTENDED)]++;
     i32[statWord(t, cls, LOCKSTAT_SPINS)] += spins;
   }
+  if (++sampleTick >= HOLD_SAMPLE_EVERY && sampleLock < 0 && lock >= 0) {
+    sampleTick = 0;
+    sampleLock = lock;
+    sampleCls = cls;
+    sampleT0 = performance.now();
+  }
+}
+
+/** Lock word @lock is being released: close its hold sample, if it has one. */
+export function lockstat_released(lock: number): void {
+  if (lock !== sampleLock) return;
+  const us = (performance.now() - sampleT0) * 1000;
+  sampleLock = -1;
+  const i32 = A.i32;
+  const t = current();
+  const mw = holdWord(t, STATS_HOLD_MAX, sampleCls);
+  if (us > i32[mw]) i32[mw] = Math.ceil(us);
+  i32[holdWord(t, STATS_HOLD_SUM, sampleCls)] += Math.round(us * 10);
+  i32[holdWord(t, STATS_HOLD_N, sampleCls)]++;
+}
+
+export interface HoldStat {
+  /** Longest sampled hold, microseconds. */
+  maxUs: number;
+  /** Sum of the sampled holds, microseconds. */
+  sumUs: number;
+  samples: number;
+}
+
+/** Hold-time samples of class @cls for task @t. */
+export function lockstat_hold_read(t: number, cls: number): HoldStat {
+  const i32 = A.i32;
+  return {
+    maxUs: Atomics.load(i32, holdWord(t, STATS_HOLD_MAX, cls)),
+    sumUs: Atomics.load(i32, holdWord(t, STATS_HOLD_SUM, cls)) / 10,
+    samples: Atomics.load(i32, holdWord(t, STATS_HOLD_N, cls)),
+  };
 }
 
 export interface LockStat {
@@ -45,4 +103,4 @@ export function lockstat_read(t: number, cls: number): LockStat {
   };
 }
 
-if (MAX_LOCK_CLASSES * 3 > 128) throw new Error('lockstat: stats region too small');
+if (MAX_LOCK_CLASSES * 3 > STATS_OPS) throw new Error('lockstat: stats region too small');

@@ -18,7 +18,7 @@ import { TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId } from '../sched/point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
-import { lockstat_acquired } from './lockstat.js';
+import { lockstat_acquired, lockstat_released } from './lockstat.js';
 import { current, taskWord } from './task.js';
 
 const P_SPIN_LOCK = pointId('spin_lock');
@@ -47,7 +47,7 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
        */
       BUG('lock-discipline', `BUG: spinlock recursion on ${LOCK_CLASSES[cls]} (word ${lock}), task ${me - 1}`, [lock, cls]);
     }
-    spins++;
+    if (spins++ === 0) i32[taskWord(me - 1, TASK.wait_lock)] = lock + 1;
     point(P_SPIN);
     if (spins % SPIN_BEFORE_WAIT === 0) {
       /* The holder may be a descheduled OS thread: give the core back briefly. */
@@ -55,9 +55,10 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
       if (v !== 0) Atomics.wait(i32, lock, v, 0.05);
     }
   }
+  if (spins > 0) i32[taskWord(me - 1, TASK.wait_lock)] = 0;
   i32[taskWord(me - 1, TASK.spin_depth)]++;
   lock_acquire(lock, cls, false, nested);
-  lockstat_acquired(cls, spins);
+  lockstat_acquired(cls, spins, lock);
 }
 
 /** spin_trylock(): true if acquired.  Records no lock-order dependency. */
@@ -68,7 +69,7 @@ export function spin_trylock(lock: number, cls: number): boolean {
   if (Atomics.load(i32, lock) !== 0 || Atomics.compareExchange(i32, lock, 0, me) !== 0) return false;
   i32[taskWord(me - 1, TASK.spin_depth)]++;
   lock_acquire(lock, cls, true);
-  lockstat_acquired(cls, 0);
+  lockstat_acquired(cls, 0, lock);
   return true;
 }
 
@@ -85,6 +86,7 @@ export function spin_unlock(lock: number): void {
     return;
   }
   lock_release(lock);
+  lockstat_released(lock);
   i32[taskWord(me - 1, TASK.spin_depth)]--;
   Atomics.store(i32, lock, 0);
   point(P_SPIN_UNLOCK);

@@ -68,6 +68,7 @@ export function task_init(t: number, cpu: number): void {
   i32[taskWord(t, TASK.lockdep_depth)] = 0;
   i32[taskWord(t, TASK.migrate_to)] = -1;
   i32[taskWord(t, TASK.spin_depth)] = 0;
+  i32[taskWord(t, TASK.wait_lock)] = 0;
   i32[taskWord(t, TASK.pid)] = t;
   i32[taskWord(t, TASK.state)] = TASK_RUNNING;
 }

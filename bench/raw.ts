@@ -1,0 +1,72 @@
+/*
+ * The raw Atomics rows suites compare with, and the uncontended spinlock
+ * rows measured against them, on words of the attached arena (a
+ * SharedArrayBuffer), so every suite's ratios are taken against the same
+ * machine limits in the same run.
+ *
+ * Each task runs @ops operations per call (bench/common.ts divides).
+ */
+import type { Bench } from 'tinybench';
+import { A } from '../src/shm/arena.js';
+import { lockdep_set_enabled } from '../src/sync/lockdep.js';
+import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
+
+export const RAW_CMPXCHG_STORE = 'bare cmpxchg+store (Int32)';
+export const RAW_LOAD64 = 'bare BigInt64 Atomics.load';
+export const RAW_STORE64 = 'bare BigInt64 Atomics.store';
+export const SPIN_LOCKDEP_ON = 'spin_lock+spin_unlock, lockdep on';
+export const SPIN_LOCKDEP_OFF = 'spin_lock+spin_unlock, lockdep off';
+
+/* Results are folded in here so the JIT cannot drop the loads. */
+let sink = 0n;
+
+/** Keep @x alive (a row that loads values and would otherwise discard them). */
+export function consume(x: bigint): bigint {
+  sink ^= x;
+  return sink;
+}
+
+/**
+ * Add the three raw rows: an Int32 compareExchange + store pair on word
+ * @word (the least a TTAS lock+unlock costs), and a BigInt64 load and
+ * store of @value on the 64-bit word at (even) word index @w64word.
+ */
+export function addRawAtomics(bench: Bench, ops: number, word: number, w64word: number, value: bigint): Bench {
+  const i32 = A.i32;
+  const i64 = A.i64;
+  const w64 = w64word >> 1;
+  return bench
+    .add(RAW_CMPXCHG_STORE, () => {
+      for (let i = 0; i < ops; i++) {
+        Atomics.compareExchange(i32, word, 0, 1);
+        Atomics.store(i32, word, 0);
+      }
+    })
+    .add(RAW_LOAD64, () => {
+      let x = 0n;
+      for (let i = 0; i < ops; i++) x ^= Atomics.load(i64, w64);
+      consume(x);
+    })
+    .add(RAW_STORE64, () => {
+      for (let i = 0; i < ops; i++) Atomics.store(i64, w64, value);
+    });
+}
+
+/** Add spin_lock+spin_unlock of lock word @lock (class @cls), uncontended, with lockdep on and off. */
+export function addSpinLock(bench: Bench, ops: number, lock: number, cls: number): Bench {
+  return bench
+    .add(SPIN_LOCKDEP_ON, () => {
+      for (let i = 0; i < ops; i++) {
+        spin_lock(lock, cls);
+        spin_unlock(lock);
+      }
+    })
+    .add(SPIN_LOCKDEP_OFF, () => {
+      lockdep_set_enabled(false);
+      for (let i = 0; i < ops; i++) {
+        spin_lock(lock, cls);
+        spin_unlock(lock);
+      }
+      lockdep_set_enabled(true);
+    });
+}
