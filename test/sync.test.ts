@@ -5,7 +5,7 @@
  * must show up in read_reports(); every primitive's contract is checked.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
+import { A, attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports, KernelBug, nr_reports, read_reports, set_panic_on_warn } from '../src/shm/report.js';
 import { setCurrent, smp_processor_id, task_init, request_migration, taskWord } from '../src/sync/task.js';
 import {
@@ -38,6 +38,7 @@ import {
   percpu_ref_resurrect,
   percpu_ref_tryget_live,
   REF_COMP,
+  REF_COUNT,
 } from '../src/sync/percpu_ref.js';
 import {
   call_rcu,
@@ -392,6 +393,32 @@ describe('percpu_ref', () => {
     percpu_ref_resurrect(ref);
     expect(percpu_ref_tryget_live(ref)).toBe(true);
     percpu_ref_put(ref);
+  });
+
+  it('in per-CPU mode: gets and puts on different CPUs sum up at kill; the release waits for the last put', () => {
+    const ref = WORD();
+    percpu_ref_init(ref, 5);
+    setCurrent(0);
+    task_init(0, 0);
+    expect(percpu_ref_tryget_live(ref)).toBe(true); /* on cpu 0 */
+    expect(percpu_ref_tryget_live(ref)).toBe(true);
+    task_init(0, 1); /* migrated */
+    percpu_ref_put(ref); /* on cpu 1: its counter goes negative */
+    expect(Atomics.load(A.i32, ref + REF_COUNT)).toBe(1 + (1 << 29)); /* untouched in per-CPU mode: 1 + PERCPU_COUNT_BIAS */
+    percpu_ref_kill(ref); /* folds +2 -1 into the count, drops the initial ref: 1 left */
+    expect(percpu_ref_is_dying(ref)).toBe(true);
+    expect(percpu_ref_is_zero(ref)).toBe(false);
+    expect(percpu_ref_tryget_live(ref)).toBe(false);
+    expect(try_wait_for_completion(ref + REF_COMP)).toBe(false);
+    percpu_ref_put(ref);
+    expect(percpu_ref_is_zero(ref)).toBe(true);
+    wait_for_completion(ref + REF_COMP);
+    percpu_ref_resurrect(ref); /* back in per-CPU mode */
+    expect(percpu_ref_tryget_live(ref)).toBe(true);
+    expect(Atomics.load(A.i32, ref + REF_COUNT)).toBe(1 + (1 << 29));
+    percpu_ref_put(ref);
+    task_init(0, 0);
+    expect(nr_reports()).toBe(0);
   });
 
   it('a second kill and a put past zero are reported', () => {

@@ -247,7 +247,19 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
         nextCheck = performance.now() - t0 + o.checkIntervalMs;
       }
       if (o.shuffleIntervalMs > 0 && ms >= nextShuffle) {
-        for (const t of allTasks) request_migration(t, shuffleNext() % o.cpus);
+        /*
+         * torture_shuffle_tasks(): the CPU tasks get a random permutation
+         * of the CPUs (each moves at its next sleep point; none share a
+         * CPU, so the per-CPU caches keep one user each), the onoff task
+         * a random CPU.
+         */
+        const perm = Array.from({ length: o.cpus }, (_, k) => k);
+        for (let k = perm.length - 1; k > 0; k--) {
+          const j = shuffleNext() % (k + 1);
+          [perm[k], perm[j]] = [perm[j], perm[k]];
+        }
+        workers.forEach((t, k) => request_migration(t, perm[k]));
+        if (withOnoff) request_migration(onoffTask, shuffleNext() % o.cpus);
         nextShuffle = ms + o.shuffleIntervalMs;
       }
       if (o.statIntervalS > 0 && ms >= nextStat) {

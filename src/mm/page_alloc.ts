@@ -17,12 +17,13 @@
  * folio_test_* / folio_set_* / folio_clear_*.
  */
 import { A, gword } from '../shm/arena.js';
-import { FOLIO, G, MAX_FOLIO_ORDER } from '../shm/layout.js';
+import { FOLIO, G, MAX_FOLIO_ORDER, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId, sched_wait } from '../sched/point.js';
 import { LC_FOLIO, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { current, taskWord } from '../sync/task.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 
 export const PG_locked = 1 << 0;
@@ -122,8 +123,16 @@ export function set_page_token(pfn: number, token: bigint): void {
   Atomics.store(A.u64, tokenIndex(pfn), token);
 }
 /** A fresh non-zero content token (unique across the arena). */
+/**
+ * new_token(): a fresh, never-zero content token.  Unique per (task,
+ * counter): each task counts in its own TASK.token_seq, so writers on
+ * different CPUs share no counter; the multiply by an odd constant spreads
+ * the bits (and is a bijection mod 2^64).
+ */
 export function new_token(): bigint {
-  return BigInt(Atomics.add(A.i32, gword(G.token_seq), 1) + 1) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn | 1n;
+  const t = current();
+  const n = ++A.i32[taskWord(t, TASK.token_seq)] >>> 0;
+  return (BigInt((t + 1) * 0x100000000 + n) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn | 1n;
 }
 
 /* ---- refcount ---- */

@@ -214,7 +214,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   i32[siWord(type, SI.prio)] = flags & SWAP_FLAG_PREFER ? flags & SWAP_FLAG_PRIO_MASK : -(type + 1);
   i32[siWord(type, SI.swap_file)] = id + 1;
   /* enable_swap_info(): users live again, then WRITEOK and the counters. */
-  percpu_ref_init(siWord(type, SI.users));
+  percpu_ref_init(siWord(type, SI.users), type);
   _enable_swap_info(type);
   Atomics.add(i32, siWord(type, SI.generation), 1);
   mutex_unlock(gword(G.swapon_mutex));

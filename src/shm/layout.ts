@@ -51,57 +51,72 @@ function lineUp(words: number): number {
 
 /* ---- structure layouts (word offsets) ---- */
 
-/** Global words: counters and global locks (mm/swapfile.c statics). */
+/**
+ * Global words: counters and global locks (mm/swapfile.c statics and the
+ * like).  Grouped by who writes them, one 64-byte line per group: a word
+ * every CPU writes (nr_swap_pages, the zone lock, the folio counter) on
+ * the line of a word every CPU reads (bug_flags, rcu_gp_seq, torture_ctl)
+ * would bounce that line on every access (false sharing, 4.6x here).
+ */
 export const G = {
+  /* line 0: read-mostly configuration, written at setup or by swapon/swapoff */
   magic: 0,
-  nr_swap_pages: 1, /* atomic_long_t nr_swap_pages */
-  total_swap_pages: 2,
-  nr_rotate_swap: 3,
-  swap_lock: 4, /* DEFINE_SPINLOCK(swap_lock) */
-  swap_avail_lock: 5,
-  swapon_mutex: 6, /* DEFINE_MUTEX(swapon_mutex) */
-  nr_swapfiles: 7,
-  rcu_gp_seq: 8, /* grace-period counter, advances by 2 */
-  rcu_cb_lock: 9,
-  rcu_cb_head: 10,
-  rcu_cb_tail: 11,
-  rcu_gp_completed: 12,
-  report_seq: 13, /* violation ring producer index */
-  report_count: 14,
-  zone_lock: 15, /* folio (frame) allocator lock */
-  nr_free_frames: 16,
-  page_pool_lock: 17, /* kernel object page allocator */
-  page_pool_free: 18, /* head of free page list, -1 = empty */
-  page_pool_nr_free: 19,
-  swap_table_slab_lock: 20, /* kmem_cache "swap_table" */
-  swap_table_slab_free: 21,
-  swap_table_slab_nr_free: 22,
-  swap_table_slab_nr_inuse: 23,
-  mm_lock: 24,
-  memcg_lock: 25,
-  fs_lock: 26,
-  token_seq: 27, /* content token generator */
-  bug_flags: 28, /* active bug switches, bit per switch */
-  panic_on_warn: 29,
-  folio_slab_dummy: 30,
-  nr_real_swapfiles: 31,
-  proc_swaps_seq: 32,
-  design: 33, /* index into DESIGNS (src/designs/design.ts) */
-  nr_folios_inuse: 34,
-  torture_ctl: 35, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts) */
-  torture_parked: 36, /* tasks parked at the stop-the-world barrier */
-  torture_gen: 37, /* bumped on every release from the barrier */
-  torture_finished: 38, /* workload tasks that ran out of work and returned */
-  swap_avail_rotor: 39, /* plist_requeue() of swap_avail_head: rotates devices of equal priority */
-  memcg_offline_seq: 40, /* bumped by every memcg death (charge-before-death ordering for the checker) */
-  /* frame free lists: one head per order, see mm/page_alloc.ts */
-  free_area: 48, /* [MAX_FOLIO_ORDER + 1] */
-  free_area_nr: 64, /* [MAX_FOLIO_ORDER + 1] */
-  lockdep_deps: 80, /* [MAX_LOCK_CLASSES] bitmask rows: deps[a] has bit b if b was taken under a */
-  failslab_atomic: 112, /* percent of atomic (non-sleeping) allocations failed on purpose */
-  failslab_sleep: 113, /* percent of sleeping allocations failed on purpose */
-  kmem_caches: 128, /* [MAX_KMEM_CACHES] x KMEM_CACHE.SIZE */
-  SIZE: 128 + 4 * 8,
+  design: 1, /* index into DESIGNS (src/designs/design.ts) */
+  bug_flags: 2, /* active bug switches, bit per switch */
+  panic_on_warn: 3,
+  nr_swapfiles: 4,
+  nr_real_swapfiles: 5,
+  total_swap_pages: 6,
+  nr_rotate_swap: 7,
+  proc_swaps_seq: 8,
+  failslab_atomic: 9, /* percent of atomic (non-sleeping) allocations failed on purpose */
+  failslab_sleep: 10, /* percent of sleeping allocations failed on purpose */
+  folio_slab_dummy: 11,
+  memcg_offline_seq: 12, /* bumped by every memcg death (charge-before-death ordering for the checker) */
+  fs_lock: 13,
+  swapon_mutex: 14, /* DEFINE_MUTEX(swapon_mutex) */
+  /* line 1 */
+  nr_swap_pages: 16, /* atomic_long_t nr_swap_pages: every allocation and free */
+  /* line 2 */
+  swap_avail_lock: 32,
+  swap_avail_rotor: 33, /* plist_requeue() of swap_avail_head: rotates devices of equal priority */
+  /* line 3: read by every rcu_read_lock() */
+  rcu_gp_seq: 48, /* grace-period counter, advances by 2 */
+  rcu_gp_completed: 49,
+  /* line 4 */
+  rcu_cb_lock: 64,
+  rcu_cb_head: 65,
+  rcu_cb_tail: 66,
+  /* line 5 */
+  report_seq: 80, /* violation ring producer index */
+  report_count: 81,
+  /* line 6: struct zone, all under zone->lock */
+  zone_lock: 96, /* folio (frame) allocator lock */
+  nr_free_frames: 97,
+  free_area: 98, /* [MAX_FOLIO_ORDER + 1] frame free list heads, see mm/page_alloc.ts */
+  free_area_nr: 104, /* [MAX_FOLIO_ORDER + 1] */
+  /* line 7 */
+  page_pool_lock: 112, /* kernel object page allocator */
+  page_pool_free: 113, /* head of free page list, -1 = empty */
+  page_pool_nr_free: 114,
+  /* line 8 */
+  swap_table_slab_lock: 128, /* kmem_cache "swap_table" */
+  swap_table_slab_free: 129,
+  swap_table_slab_nr_free: 130,
+  swap_table_slab_nr_inuse: 131,
+  /* lines 9-15: one lock or hot counter each */
+  mm_lock: 144,
+  memcg_lock: 160,
+  token_seq: 176, /* content tokens of tasks without their own stream (setup) */
+  nr_folios_inuse: 192, /* every folio allocation and free */
+  torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
+  torture_gen: 209, /* bumped on every release from the barrier */
+  torture_parked: 224, /* tasks parked at the stop-the-world barrier */
+  torture_finished: 225, /* workload tasks that ran out of work and returned */
+  swap_lock: 240, /* DEFINE_SPINLOCK(swap_lock) */
+  lockdep_deps: 256, /* [MAX_LOCK_CLASSES] bitmask rows: deps[a] has bit b if b was taken under a */
+  kmem_caches: 288, /* [MAX_KMEM_CACHES] x KMEM_CACHE.SIZE */
+  SIZE: 288 + 4 * 16,
 } as const;
 
 /** struct kmem_cache (the model's): a free list of objects carved from pool pages. */
@@ -112,7 +127,7 @@ export const KMEM_CACHE = {
   nr_inuse: 3,
   nr_pages: 4,
   nr_rcu_pending: 5,
-  SIZE: 8,
+  SIZE: 16, /* one line per cache: their locks are taken by every CPU */
 } as const;
 export const MAX_KMEM_CACHES = 4;
 
@@ -143,6 +158,7 @@ export const TASK = {
   rand: 12, /* xorshift32 state: this task's deterministic random stream */
   memcg: 13, /* stress harness: the cgroup this task's workload lives in (its own subtree) */
   wait_lock: 14, /* lock word + 1 this task is spinning on, 0 none (stall and deadlock dumps) */
+  token_seq: 15, /* this task's content token counter (no shared counter to bounce) */
   held_lock: 16, /* [MAX_LOCK_DEPTH] lock word index */
   held_class: 16 + MAX_LOCK_DEPTH, /* [MAX_LOCK_DEPTH] lock class */
   SIZE: 64,
@@ -150,35 +166,41 @@ export const TASK = {
 
 /** struct swap_info_struct. */
 export const SI = {
+  /* line 0: read on every lookup, written at swapon/swapoff */
   flags: 0,
   prio: 1,
   type: 2,
   max: 3,
   pages: 4,
-  inuse_pages: 5, /* atomic_long_t */
-  users: 6, /* percpu_ref: count */
-  users_flags: 7, /* percpu_ref: __PERCPU_REF_DEAD */
-  comp: 8, /* completion: users reached zero */
-  lock: 9, /* si->lock */
-  global_cluster_lock: 10,
-  swap_file: 11, /* file id + 1; 0 = NULL (the mount indicator, seed 003) */
-  cluster_base: 12, /* word index of cluster_info[0]; 0 = NULL */
-  nr_clusters: 13,
-  backing_base: 14, /* word index of the slot contents (i64 each) */
-  generation: 15, /* bumped at every swapon of this type */
-  free_clusters: 16, /* list heads: [head, tail, nr] each */
-  full_clusters: 19,
-  discard_clusters: 22,
-  nonfull_clusters: 25, /* [SWAP_NR_ORDERS] x 3 */
-  frag_clusters: 25 + 3 * SWAP_NR_ORDERS, /* [SWAP_NR_ORDERS] x 3 */
-  global_cluster_next: 25 + 6 * SWAP_NR_ORDERS, /* [SWAP_NR_ORDERS] */
-  nr_bad: 26 + 7 * SWAP_NR_ORDERS,
-  avail: 27 + 7 * SWAP_NR_ORDERS, /* on swap_avail_head */
-  discard_pending: 28 + 7 * SWAP_NR_ORDERS,
-  bdev_kind: 29 + 7 * SWAP_NR_ORDERS,
-  xa_root: 30 + 7 * SWAP_NR_ORDERS, /* dynamic clusters: xarray root page + 1 (ghost/vswap) */
-  xa_lock: 31 + 7 * SWAP_NR_ORDERS,
-  SIZE: 128,
+  swap_file: 5, /* file id + 1; 0 = NULL (the mount indicator, seed 003) */
+  cluster_base: 6, /* word index of cluster_info[0]; 0 = NULL */
+  nr_clusters: 7,
+  users: 8, /* percpu_ref (src/sync/percpu_ref.ts): count (written only once killed) */
+  users_flags: 9, /* percpu_ref: __PERCPU_REF_DEAD / _ATOMIC */
+  comp: 10, /* percpu_ref: completion, users reached zero */
+  users_pcpu: 11, /* percpu_ref: per-CPU slot + 1 */
+  backing_base: 12, /* word index of the slot contents (i64 each) */
+  generation: 13, /* bumped at every swapon of this type */
+  bdev_kind: 14,
+  nr_bad: 15,
+  /* line 1: rarely written */
+  avail: 16, /* on swap_avail_head */
+  discard_pending: 17,
+  xa_root: 18, /* dynamic clusters: xarray root page + 1 (ghost/vswap) */
+  xa_lock: 19,
+  /* line 2: every allocation and free */
+  inuse_pages: 32, /* atomic_long_t */
+  /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
+  lock: 48, /* si->lock */
+  free_clusters: 49,
+  full_clusters: 52,
+  discard_clusters: 55,
+  nonfull_clusters: 58, /* [SWAP_NR_ORDERS] x 3 */
+  frag_clusters: 58 + 3 * SWAP_NR_ORDERS, /* [SWAP_NR_ORDERS] x 3 */
+  /* line 8: the rotational device's global cluster */
+  global_cluster_lock: 128,
+  global_cluster_next: 129, /* [SWAP_NR_ORDERS] */
+  SIZE: 144,
 } as const;
 
 /** List head inside SI: first, last cluster index (-1 = empty) and length. */
@@ -344,7 +366,11 @@ export interface Layout {
   report: number;
   rcuCb: number;
   stats: number; /* per-task counters for the harness */
+  pcpuRefs: number; /* per-CPU percpu_ref counters: [nrCpus][PCPU_REF_SLOTS] */
 }
+
+/** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
+export const PCPU_REF_SLOTS = 32;
 
 /**
  * Per-task stats: [0, 3*MAX_LOCK_CLASSES) lock stats (src/sync/lockstat.ts),
@@ -398,6 +424,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     report: region(config.reportSlots * REPORT.SIZE),
     rcuCb: region(config.rcuCallbacks * RCU_CB.SIZE),
     stats: region(config.nrTasks * STATS_WORDS_PER_TASK),
+    pcpuRefs: region(config.nrCpus * PCPU_REF_SLOTS),
   };
   l.totalWords = next;
   return l;

@@ -60,6 +60,7 @@ export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
 export function lockstat_released(lock: number): void {
   if (lock !== sampleLock) return;
   const us = (performance.now() - sampleT0) * 1000;
+  if (us > 500 && process.env.HOLD_DEBUG) console.error(`hold ${us.toFixed(0)}us cls ${sampleCls}`, new Error().stack?.split("\n").slice(2, 9).join(" <- "));
   sampleLock = -1;
   const i32 = A.i32;
   const t = current();

@@ -33,7 +33,7 @@
  * field group; selftest_scratch() checks it fits.
  */
 import { A } from '../shm/arena.js';
-import { MAX_SWAPFILES } from '../shm/layout.js';
+import { PCPU_REF_SLOTS, MAX_SWAPFILES } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { sched_wait, setWaitHook } from '../sched/point.js';
 import { registerProgram, type ProgramContext } from '../harness/programs.js';
@@ -715,7 +715,7 @@ export function ref_torture_init(): void {
   const base = selftest_scratch();
   A.i32.fill(0, base, base + TORTURE.SIZE);
   barrier_init(w(TORTURE.barrier));
-  percpu_ref_init(w(TORTURE.ref));
+  percpu_ref_init(w(TORTURE.ref), PCPU_REF_SLOTS - 1); /* per-CPU mode, as si->users */
   Atomics.store(A.i32, w(TORTURE.device), 1);
   Atomics.store(A.i32, w(TORTURE.ref_state), 0);
 }
