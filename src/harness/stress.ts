@@ -33,7 +33,7 @@ import { SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER } from '../mm/swapon.js';
 import { CpuPool, type CpuError, type CpuSettled } from './cpus.js';
 import type { CpuSpec } from './programs.js';
 import { mm_set_owner, opName, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
-import type { StressCpuArgs, StressOnoffArgs } from './stress_cpu.js';
+import type { StressCpuArgs, StressKworkerArgs, StressOnoffArgs } from './stress_cpu.js';
 import {
   torture_ctl_init, torture_nr_finished, torture_nr_quiet, torture_release, torture_request_park, torture_stop,
 } from './torture_ctl.js';
@@ -53,6 +53,8 @@ export interface StressIO {
 }
 
 const TICK_MS = 20;
+/** How often the kworker runs pending work (discard). */
+const KWORKER_INTERVAL_MS = 2;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -120,6 +122,9 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       args: { devices, intervalMs: o.swapoffIntervalMs, maxCycles: o.swapoffCycles } satisfies StressOnoffArgs,
     });
   }
+  /* The kworker: runs scheduled work (discard) for the whole run. */
+  const kworkerTask = o.cpus + 2;
+  specs.push({ task: kworkerTask, cpu: 0, program: 'stress-kworker', lockdep: o.lockdep, args: { intervalMs: KWORKER_INTERVAL_MS } satisfies StressKworkerArgs });
   const allTasks = specs.map((s) => s.task);
   const runTasks = [0, ...allTasks];
 
@@ -236,7 +241,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       if (stopReason !== '') break;
       if (o.ops === 0 && ms >= o.seconds * 1000) break;
       /* Bounded by operations: done when every CPU (and a bounded onoff task) has finished. */
-      if (o.ops > 0 && torture_nr_finished() >= (o.swapoffCycles > 0 ? specs.length : workers.length)) break;
+      if (o.ops > 0 && torture_nr_finished() >= workers.length + (withOnoff && o.swapoffCycles > 0 ? 1 : 0)) break;
       const st = watchdog.check();
       if (st.length) {
         onStall(st);
@@ -260,6 +265,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
         }
         workers.forEach((t, k) => request_migration(t, perm[k]));
         if (withOnoff) request_migration(onoffTask, shuffleNext() % o.cpus);
+        request_migration(kworkerTask, shuffleNext() % o.cpus);
         nextShuffle = ms + o.shuffleIntervalMs;
       }
       if (o.statIntervalS > 0 && ms >= nextStat) {

@@ -23,9 +23,12 @@ import { spin_lock } from '../sync/spinlock.js';
 import { bind_design } from '../designs/active.js';
 import { current, prandom_u32, taskWord } from '../sync/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
+import { swap_discard_work } from '../mm/swapfile.js';
 import { registerProgram } from './programs.js';
 import { torture_must_stop, torture_park_if_requested, torture_sleep, torture_task_finished } from './torture_ctl.js';
-import { count_op, cumulative, direct_reclaim, pick_op, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
+import {
+  count_op, cumulative, direct_reclaim, pick_op, OP_DISCARD_WORK, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape,
+} from './workload.js';
 
 const ENOMEM = 12;
 
@@ -128,4 +131,34 @@ registerProgram('stress-onoff', (args: StressOnoffArgs) => {
     torture_task_finished();
   }
   return { cycles };
+});
+
+/*
+ * "stress-kworker": the system workqueue, for the work the model schedules
+ * (si->discard_work): every @intervalMs, run what is pending.  Without it,
+ * clusters queued for discard would wait for an order-0 allocation to fail
+ * (swap_sync_discard), and large folios - which the model does not split -
+ * could not be swapped out meanwhile.
+ */
+export interface StressKworkerArgs {
+  intervalMs: number;
+}
+
+registerProgram('stress-kworker', (args: StressKworkerArgs) => {
+  bind_design();
+  let works = 0;
+  try {
+    while (torture_sleep(args.intervalMs)) {
+      set_op(OP_DISCARD_WORK);
+      if (swap_discard_work() > 0) {
+        count_op('discard-work');
+        works++;
+      }
+      set_op(0);
+      heartbeat();
+    }
+  } finally {
+    torture_task_finished();
+  }
+  return { works };
 });

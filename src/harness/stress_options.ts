@@ -177,7 +177,7 @@ export function validateStressOptions(o: unknown): StressOptions {
 
 /**
  * Arena size for a run: the tasks (0 = the harness, 1..cpus the CPUs, then
- * the onoff task), up to sixteen processes per CPU of 128 pages (enough
+ * the onoff task and the kworker), up to sixteen processes per CPU of 128 pages (enough
  * forks of one family share a swap entry past SWP_TB_COUNT_MAX), RAM for half of
  * them (so faults meet -ENOMEM now and then), the largest device, one
  * swap-table page per cluster of every device plus room for extend tables.
@@ -189,7 +189,7 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const mmPages = 128;
   return {
     nrCpus: o.cpus,
-    nrTasks: o.cpus + 2,
+    nrTasks: o.cpus + 3,
     nrMms,
     mmPages,
     nrFrames: Math.max(2048, (nrMms * mmPages) / 2),

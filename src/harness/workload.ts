@@ -35,12 +35,13 @@ export const WORKLOAD_OPS = [
 export type WorkloadOp = (typeof WORKLOAD_OPS)[number];
 
 /** Counters kept beside the operations (same stats area, after them). */
-export const EXTRA_COUNTERS = ['enomem', 'swapoff', 'swapon', 'swapoff-failed', 'swapon-failed'] as const;
+export const EXTRA_COUNTERS = ['enomem', 'swapoff', 'swapon', 'swapoff-failed', 'swapon-failed', 'discard-work'] as const;
 export type ExtraCounter = (typeof EXTRA_COUNTERS)[number];
 export const ALL_COUNTERS = [...WORKLOAD_OPS, ...EXTRA_COUNTERS] as const;
 /** Operation ids of the onoff task (TASK.op while it works). */
 export const OP_SWAPOFF = ALL_COUNTERS.indexOf('swapoff') + 1;
 export const OP_SWAPON = ALL_COUNTERS.indexOf('swapon') + 1;
+export const OP_DISCARD_WORK = ALL_COUNTERS.indexOf('discard-work') + 1;
 
 if (ALL_COUNTERS.length > STATS_OPS_MAX) throw new Error('workload: too many counters for the stats area');
 
@@ -97,14 +98,28 @@ export function mm_set_owner(mm: number, t: number): void {
   Atomics.store(A.i32, mmw(mm, MM.owner), t + 1);
 }
 
-/** A random live mm owned by the current task, or -1. */
+/** Operations a task stays with one process, on average, before switching (a time slice). */
+const MM_SWITCH_EVERY = 64;
+
+/*
+ * The process the current task runs now, or -1: like a CPU running one
+ * process for a time slice, the task stays with it (so a pageout finds
+ * the pages its writes just dirtied) and switches to a random one of its
+ * own now and then.
+ */
 function pick_my_mm(): number {
-  const n = A.L.config.nrMms;
   const me = current();
+  const w = taskWord(me, TASK.cur_mm);
+  const cur = A.i32[w] - 1;
+  if (cur >= 0 && prandom_u32() % MM_SWITCH_EVERY !== 0 && mm_live(cur) && mm_owner(cur) === me) return cur;
+  const n = A.L.config.nrMms;
   const start = prandom_u32() % n;
   for (let k = 0; k < n; k++) {
     const mm = (start + k) % n;
-    if (mm_live(mm) && mm_owner(mm) === me) return mm;
+    if (mm_live(mm) && mm_owner(mm) === me) {
+      A.i32[w] = mm + 1;
+      return mm;
+    }
   }
   return -1;
 }

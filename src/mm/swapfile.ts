@@ -644,6 +644,25 @@ export function swap_do_scheduled_discard(type: number): boolean {
   return ret;
 }
 
+/**
+ * swap_discard_work(): the si->discard_work items the free path scheduled
+ * (schedule_work() when it queued a cluster for discard), for every
+ * device; run by a kworker (the stress harness's "stress-kworker" task).
+ * The device is pinned for the work, as swapoff's flush_work() after
+ * percpu_ref_kill() would wait for it.  Returns the devices worked on.
+ * Context: process context (a kworker), may sleep.
+ */
+export function swap_discard_work(): number {
+  let n = 0;
+  for (let t = 0; t < MAX_SWAPFILES; t++) {
+    if (!Atomics.load(A.i32, siWord(t, SI.discard_pending))) continue;
+    if (!get_swap_device_info(t)) continue;
+    if (swap_do_scheduled_discard(t)) n++;
+    put_swap_device(t);
+  }
+  return n;
+}
+
 /* swap_sync_discard(): run pending discards on the first device that has some. */
 function swap_sync_discard(): boolean {
   for (let t = 0; t < MAX_SWAPFILES; t++) {

@@ -161,6 +161,7 @@ export const TASK = {
   token_seq: 15, /* this task's content token counter (no shared counter to bounce) */
   held_lock: 16, /* [MAX_LOCK_DEPTH] lock word index */
   held_class: 16 + MAX_LOCK_DEPTH, /* [MAX_LOCK_DEPTH] lock class */
+  cur_mm: 16 + 2 * MAX_LOCK_DEPTH, /* stress harness: mm + 1 the task is running now (it switches now and then) */
   SIZE: 64,
 } as const;
 
