@@ -33,6 +33,8 @@ export interface BenchRow {
   samples: number;
   /** Relative margin of error of the latency mean, percent. */
   rme: number;
+  /** Further measured figures of the row (e.g. the stress suite's share of time in cluster locks). */
+  extra?: Record<string, number>;
 }
 
 export interface BenchSuite {
@@ -95,7 +97,7 @@ export function formatRows(rows: BenchRow[]): string {
   const head = ['suite', 'task', 'ops/s (median)', 'ns/op', 'x baseline', 'rme %', 'samples', 'baseline'];
   const body = rows.map((r) => [
     r.suite,
-    r.name,
+    r.extra ? `${r.name} (${Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')})` : r.name,
     fmtOps(r.opsPerSec),
     r.nsPerOp.toFixed(2),
     r.vsBaseline === null ? '-' : r.vsBaseline.toFixed(2),

@@ -12,6 +12,7 @@ import { formatRows, type BenchOptions, type BenchRow, type BenchSuite } from '.
 const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   sync: () => import('./sync.bench.js'),
   swap: () => import('./swap.bench.js'),
+  stress: () => import('./stress.bench.js'),
 };
 
 interface Args {

@@ -1,0 +1,82 @@
+/*
+ * Suite "stress": total swap operations per second of `swaptorture stress`
+ * on the default mix with 1, 2 and 4 CPUs (checks, lockdep, swapoff cycles
+ * and shuffles on: the run as users run it), the share of the CPUs' time
+ * spent holding a cluster lock, and the ratio to the raw uncontended
+ * spinlock lock+unlock rate measured in the same process.
+ *
+ *   npm run bench -- --suite stress            (3 runs of 5 s per CPU count)
+ *
+ * A swap operation is one page swapped out or in (zero pages included:
+ * vmstat's pswpout + swpout_zero + pswpin + swpin_zero); every swap-out is
+ * one slot allocation, freed again when the page comes back or dies.  Each
+ * row is the median of RUNS runs (these machines are shared and noisy);
+ * "x baseline" is the time per swap operation over the time per
+ * uncontended spin_lock+spin_unlock pair.
+ */
+import { Bench } from 'tinybench';
+import { attach, createArena } from '../src/shm/arena.js';
+import { setCurrent, task_init } from '../src/sync/task.js';
+import { lockClass, lockdep_reset } from '../src/sync/lockdep.js';
+import { selftest_scratch } from '../src/sync/torture.js';
+import { runStress } from '../src/harness/stress.js';
+import { defaultStressOptions, validateStressOptions } from '../src/harness/stress_options.js';
+import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
+import { addSpinLock, SPIN_LOCKDEP_ON } from './raw.js';
+
+const OPS = 1000;
+const RUNS = 3;
+const SECONDS = 5;
+const CPU_COUNTS = [1, 2, 4];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function run(opts: BenchOptions): Promise<BenchRow[]> {
+  /* The raw rate first, in this process. */
+  const h = createArena({ nrCpus: 2, nrTasks: 2, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512 });
+  attach(h);
+  task_init(0, 0);
+  setCurrent(0);
+  lockdep_reset();
+  const bench = new Bench({ name: 'stress', time: opts.time, warmupTime: opts.warmupTime, throws: true });
+  addSpinLock(bench, OPS, selftest_scratch(32) + 16, lockClass('test_lock_a'));
+  await bench.run();
+  const rows = rowsFromBench('stress', bench, OPS, null).filter((r) => r.name === SPIN_LOCKDEP_ON);
+  const spin = rows[0];
+
+  const quiet = { out: (): void => {}, err: (): void => {} };
+  for (const cpus of CPU_COUNTS) {
+    const rates: number[] = [];
+    const shares: number[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      const o = validateStressOptions({ ...defaultStressOptions(), cpus, seconds: SECONDS, seed: 1 + k, statIntervalS: 0 });
+      const r = await runStress(o, quiet);
+      if (r.exitStatus !== 0) throw new Error(`bench stress: ${cpus} CPUs, seed ${o.seed}: exit ${r.exitStatus} (${r.violations[0]?.message ?? r.harnessErrors[0] ?? ''})`);
+      rates.push(r.swapOpsPerSec);
+      shares.push(r.clusterLockShare);
+      process.stderr.write(`bench: stress ${cpus} CPUs run ${k + 1}/${RUNS}: ${Math.round(r.swapOpsPerSec)} swap ops/s, ${(100 * r.clusterLockShare).toFixed(1)} % in &ci->lock\n`);
+    }
+    const rate = median(rates);
+    rows.push({
+      suite: 'stress',
+      name: `default mix, ${cpus} CPU${cpus > 1 ? 's' : ''}: swap ops`,
+      opsPerSec: rate,
+      nsPerOp: 1e9 / rate,
+      vsBaseline: 1e9 / rate / spin.nsPerOp,
+      baseline: SPIN_LOCKDEP_ON,
+      samples: RUNS,
+      rme: (100 * (Math.max(...rates) - Math.min(...rates))) / 2 / rate,
+      extra: { clusterLockShare: median(shares), swapOpsPerSpinlockPair: rate / spin.opsPerSec },
+    });
+  }
+  return rows;
+}
+
+export const suite: BenchSuite = {
+  name: 'stress',
+  description: 'swaptorture stress, default mix, 1/2/4 CPUs: swap operations per second (median of 3 x 5 s), share of time in &ci->lock, vs the raw spinlock rate',
+  run,
+};
