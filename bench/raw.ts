@@ -7,7 +7,9 @@
  * Each task runs @ops operations per call (bench/common.ts divides).
  */
 import type { Bench } from 'tinybench';
-import { A } from '../src/shm/arena.js';
+import { A, attach, createArena } from '../src/shm/arena.js';
+import { setCurrent, task_init } from '../src/sync/task.js';
+import { lockdep_reset } from '../src/sync/lockdep.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
 
@@ -16,6 +18,18 @@ export const RAW_LOAD64 = 'bare BigInt64 Atomics.load';
 export const RAW_STORE64 = 'bare BigInt64 Atomics.store';
 export const SPIN_LOCKDEP_ON = 'spin_lock+spin_unlock, lockdep on';
 export const SPIN_LOCKDEP_OFF = 'spin_lock+spin_unlock, lockdep off';
+
+/**
+ * A small arena for single-thread rows, attached, played as task 0 on
+ * CPU 0 with a fresh lockdep; its selftest scratch words are free for the
+ * suite (src/sync/torture.ts selftest_scratch()).
+ */
+export function benchArena(): void {
+  attach(createArena({ nrCpus: 2, nrTasks: 2, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512 }));
+  task_init(0, 0);
+  setCurrent(0);
+  lockdep_reset();
+}
 
 /* Results are folded in here so the JIT cannot drop the loads. */
 let sink = 0n;

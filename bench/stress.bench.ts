@@ -15,14 +15,12 @@
  * uncontended spin_lock+spin_unlock pair.
  */
 import { Bench } from 'tinybench';
-import { attach, createArena } from '../src/shm/arena.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
-import { lockClass, lockdep_reset } from '../src/sync/lockdep.js';
+import { lockClass } from '../src/sync/lockdep.js';
 import { selftest_scratch } from '../src/sync/torture.js';
 import { runStress } from '../src/harness/stress.js';
 import { defaultStressOptions, validateStressOptions } from '../src/harness/stress_options.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
-import { addSpinLock, SPIN_LOCKDEP_ON } from './raw.js';
+import { addSpinLock, benchArena, SPIN_LOCKDEP_ON } from './raw.js';
 
 const OPS = 1000;
 const RUNS = 3;
@@ -36,11 +34,7 @@ function median(xs: number[]): number {
 
 async function run(opts: BenchOptions): Promise<BenchRow[]> {
   /* The raw rate first, in this process. */
-  const h = createArena({ nrCpus: 2, nrTasks: 2, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512 });
-  attach(h);
-  task_init(0, 0);
-  setCurrent(0);
-  lockdep_reset();
+  benchArena();
   const bench = new Bench({ name: 'stress', time: opts.time, warmupTime: opts.warmupTime, throws: true });
   addSpinLock(bench, OPS, selftest_scratch(32) + 16, lockClass('test_lock_a'));
   await bench.run();

@@ -9,23 +9,17 @@
  * a loop; figures are medians per operation (see bench/common.ts).
  */
 import { Bench } from 'tinybench';
-import { attach, createArena } from '../src/shm/arena.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
-import { lockClass, lockdep_reset } from '../src/sync/lockdep.js';
+import { lockClass } from '../src/sync/lockdep.js';
 import { mutex_lock, mutex_unlock } from '../src/sync/mutex.js';
 import { rcu_read_lock, rcu_read_unlock } from '../src/sync/rcu.js';
 import { selftest_scratch } from '../src/sync/torture.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
-import { addRawAtomics, addSpinLock, RAW_CMPXCHG_STORE } from './raw.js';
+import { addRawAtomics, addSpinLock, benchArena, RAW_CMPXCHG_STORE } from './raw.js';
 
 const OPS = 1000;
 
 async function run(opts: BenchOptions): Promise<BenchRow[]> {
-  const h = createArena({ nrCpus: 2, nrTasks: 2, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512 });
-  attach(h);
-  task_init(0, 0);
-  setCurrent(0);
-  lockdep_reset();
+  benchArena();
   /* Scratch words for selftests; each lock on its own 64-byte line. */
   const S = selftest_scratch(128);
   const word = S;
