@@ -86,30 +86,32 @@ function atomic_tryget(ref: number): boolean {
   }
 }
 
+/*
+ * this_cpu_add(*percpu_count, @delta) if the ref is in per-CPU mode:
+ * true if done, false if the caller must use the atomic count.
+ * Context: inside rcu_read_lock(), so the kill's switch waits for us.
+ */
+function __ref_is_percpu_add(ref: number, delta: number): boolean {
+  const i32 = A.i32;
+  if (Atomics.load(i32, ref + REF_FLAGS) & __PERCPU_REF_ATOMIC) return false;
+  Atomics.add(i32, pcpuWord(smp_processor_id(), Atomics.load(i32, ref + REF_PCPU) - 1), delta);
+  return true;
+}
+
 /** percpu_ref_tryget_live(): take a reference unless the ref was killed. */
 export function percpu_ref_tryget_live(ref: number): boolean {
-  const i32 = A.i32;
   point(P_REF_TRYGET);
   rcu_read_lock();
-  const flags = Atomics.load(i32, ref + REF_FLAGS);
-  let ok: boolean;
-  if (flags & __PERCPU_REF_DEAD) ok = false;
-  else if (!(flags & __PERCPU_REF_ATOMIC)) {
-    Atomics.add(i32, pcpuWord(smp_processor_id(), Atomics.load(i32, ref + REF_PCPU) - 1), 1);
-    ok = true;
-  } else ok = atomic_tryget(ref);
+  const ok = !(Atomics.load(A.i32, ref + REF_FLAGS) & __PERCPU_REF_DEAD) && (__ref_is_percpu_add(ref, 1) || atomic_tryget(ref));
   rcu_read_unlock();
   return ok;
 }
 
 /** percpu_ref_get(): caller already holds a reference. */
 export function percpu_ref_get(ref: number): void {
-  const i32 = A.i32;
   rcu_read_lock();
-  if (!(Atomics.load(i32, ref + REF_FLAGS) & __PERCPU_REF_ATOMIC)) {
-    Atomics.add(i32, pcpuWord(smp_processor_id(), Atomics.load(i32, ref + REF_PCPU) - 1), 1);
-  } else {
-    const c = Atomics.add(i32, ref + REF_COUNT, 1);
+  if (!__ref_is_percpu_add(ref, 1)) {
+    const c = Atomics.add(A.i32, ref + REF_COUNT, 1);
     if (c <= 0) report('device-lifetime', `percpu_ref_get on a ref with count ${c} (use after release)`, [ref, c]);
   }
   rcu_read_unlock();
@@ -124,13 +126,8 @@ function atomic_put(ref: number): void {
 
 /** percpu_ref_put(): drop a reference. */
 export function percpu_ref_put(ref: number): void {
-  const i32 = A.i32;
   rcu_read_lock();
-  if (!(Atomics.load(i32, ref + REF_FLAGS) & __PERCPU_REF_ATOMIC)) {
-    Atomics.sub(i32, pcpuWord(smp_processor_id(), Atomics.load(i32, ref + REF_PCPU) - 1), 1);
-  } else {
-    atomic_put(ref);
-  }
+  if (!__ref_is_percpu_add(ref, -1)) atomic_put(ref);
   rcu_read_unlock();
 }
 
