@@ -174,11 +174,13 @@ function write_page(mm: number, index: number, pfn: number, zero: boolean): void
 }
 
 /*
- * do_anonymous_page(): first touch of a none PTE: a new zero-filled folio,
- * of a random order up to @maxOrder when the aligned range is all none.
+ * do_anonymous_page(): first touch of a none PTE: a new zero-filled folio
+ * of the highest order up to @maxOrder whose aligned range is all none
+ * (alloc_anon_folio(): the largest enabled mTHP size that fits first,
+ * falling back order by order).
  */
 function do_anonymous_page(mm: number, index: number, maxOrder: number): number {
-  let order = maxOrder > 0 ? prandom_u32() % (maxOrder + 1) : 0;
+  let order = maxOrder;
   let base = index - (index % (1 << order));
   while (order > 0) {
     let ok = base + (1 << order) <= mm_pages();
