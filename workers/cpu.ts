@@ -18,6 +18,7 @@ import { attach } from '../src/shm/arena.js';
 import { KernelBug } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/sync/task.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
+import { sched_enter, sched_exit } from '../src/sched/controlled.js';
 import { getProgram, programNames, type CpuErrorInfo, type CpuOutcome, type CpuTaskMessage } from '../src/harness/programs.js';
 import '../src/harness/all_programs.js';
 
@@ -40,7 +41,13 @@ export default async function cpu(msg: CpuTaskMessage): Promise<CpuOutcome> {
     setCurrent(task);
     if (msg.init !== false) task_init(task, cpu);
     lockdep_set_enabled(msg.lockdep !== false);
-    const value = await fn(msg.args, { task, cpu, program });
+    if (msg.controlled) sched_enter(task);
+    let value: unknown;
+    try {
+      value = await fn(msg.args, { task, cpu, program });
+    } finally {
+      if (msg.controlled) sched_exit(task);
+    }
     return { ok: true, task, cpu, program, ms: performance.now() - t0, value };
   } catch (e) {
     return { ok: false, task, cpu, program, ms: performance.now() - t0, error: errorInfo(e) };

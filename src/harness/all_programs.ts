@@ -7,3 +7,4 @@ import '../sync/torture.js';
 import './swap_mix.js';
 import './stress_cpu.js';
 import './swapcache_rcu_torture.js';
+import './sched_selftest.js';

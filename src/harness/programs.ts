@@ -60,6 +60,8 @@ export interface CpuSpec {
   init?: boolean;
   /** lockdep-lite checks in this worker for this run (default true). */
   lockdep?: boolean;
+  /** Run under the controlled scheduler (src/sched/controlled.ts; main thread called sched_init). */
+  controlled?: boolean;
 }
 
 /** The message a worker receives: a spec plus the arena to attach. */

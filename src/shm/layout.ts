@@ -301,6 +301,7 @@ export const REPORT = {
   a2: 8,
   a3: 9,
   msg_len: 10,
+  step: 11, /* controlled mode: the scheduler step it was reported at (0 free-running) */
   msg: 16, /* MSG_BYTES of UTF-8 */
   SIZE: 16 + 64,
 } as const;
@@ -327,7 +328,43 @@ export interface ArenaConfig {
   nrFiles: number;
   reportSlots: number;
   rcuCallbacks: number;
+  /** Steps a controlled run may take (its recorded schedule: one word a step). */
+  schedSteps: number;
 }
+
+/**
+ * The controlled scheduler (src/sched/controlled.ts): run state, the
+ * strategy's state (any task runs it at its next point: no scheduler
+ * thread), and one SCHED_TASK per task.
+ */
+export const MAX_SCHED_TASKS = 16;
+export const MAX_PCT_DEPTH = 16;
+export const SCHED = {
+  mode: 0, /* 0 free-running, 1 controlled */
+  current: 1, /* task allowed to run now, -1 none */
+  step: 2, /* interleaving points passed, all tasks */
+  max_steps: 3,
+  outcome: 4, /* SCHED_OUTCOME_* */
+  strategy: 5, /* STRATEGY_* */
+  rng: 6, /* xorshift32 state of the strategy */
+  nr_tasks: 7,
+  depth: 8, /* PCT d */
+  preemptions: 9, /* switches away from a task that could have gone on */
+  replay_len: 10, /* replay: recorded steps available */
+  last_runner: 11,
+  diverged_step: 12,
+  change_points: 16, /* [MAX_PCT_DEPTH] PCT priority change steps, ascending */
+  tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
+  SIZE: 48,
+} as const;
+export const SCHED_TASK = {
+  state: 0, /* SCHED_TASK_* */
+  prio: 1, /* PCT priority: the highest runnable runs */
+  wait_word: 2, /* blocked until this word changes ... */
+  wait_value: 3, /* ... from this value */
+  blocked_at: 4, /* step at which a timed wait began */
+  SIZE: 8,
+} as const;
 
 export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   nrCpus: 4,
@@ -341,6 +378,7 @@ export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   nrFiles: 32,
   reportSlots: 64,
   rcuCallbacks: 1024,
+  schedSteps: 1 << 16,
 };
 
 export interface Layout {
@@ -368,6 +406,9 @@ export interface Layout {
   rcuCb: number;
   stats: number; /* per-task counters for the harness */
   pcpuRefs: number; /* per-CPU percpu_ref counters: [nrCpus][PCPU_REF_SLOTS] */
+  sched: number; /* SCHED */
+  schedTasks: number; /* [nrTasks] SCHED_TASK */
+  schedRecord: number; /* [schedSteps] the task chosen at each step */
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -426,6 +467,9 @@ export function computeLayout(config: ArenaConfig): Layout {
     rcuCb: region(config.rcuCallbacks * RCU_CB.SIZE),
     stats: region(config.nrTasks * STATS_WORDS_PER_TASK),
     pcpuRefs: region(config.nrCpus * PCPU_REF_SLOTS),
+    sched: region(SCHED.SIZE),
+    schedTasks: region(config.nrTasks * SCHED_TASK.SIZE),
+    schedRecord: region(config.schedSteps),
   };
   l.totalWords = next;
   return l;

@@ -8,7 +8,7 @@
  * the caller's choice of helper.
  */
 import { A, gword, readString, writeString } from './arena.js';
-import { G, REPORT, REPORT_MSG_BYTES, TASK } from './layout.js';
+import { G, REPORT, REPORT_MSG_BYTES, SCHED, TASK } from './layout.js';
 import { current, taskWord } from '../sync/task.js';
 
 /** Invariant ids, as DESIGN.md's catalogue names them. */
@@ -45,6 +45,8 @@ export interface Violation {
   point: number;
   args: [number, number, number, number];
   message: string;
+  /** Controlled mode: the scheduler step of the report (0 free-running). */
+  step?: number;
 }
 
 /** Thrown by BUG() and by report() when panic_on_warn is set. */
@@ -88,6 +90,7 @@ export function report(inv: Invariant, message: string, args: number[] = []): Vi
     i32[base + REPORT.cpu] = cpu;
     i32[base + REPORT.op] = op;
     i32[base + REPORT.point] = point;
+    i32[base + REPORT.step] = i32[A.L.sched + SCHED.mode] ? i32[A.L.sched + SCHED.step] : 0;
     for (let k = 0; k < 4; k++) i32[base + REPORT.a0 + k] = v.args[k];
     i32[base + REPORT.msg_len] = writeString((base + REPORT.msg) * 4, message, REPORT_MSG_BYTES);
     Atomics.store(i32, base + REPORT.seq, seq + 1); /* publish last */
@@ -130,6 +133,7 @@ export function read_reports(): Violation[] {
       point: i32[base + REPORT.point],
       args: [i32[base + REPORT.a0], i32[base + REPORT.a1], i32[base + REPORT.a2], i32[base + REPORT.a3]],
       message: readString((base + REPORT.msg) * 4, i32[base + REPORT.msg_len]),
+      step: i32[base + REPORT.step],
     });
   }
   return out;

@@ -1,0 +1,41 @@
+/*
+ * One controlled run on a CpuPool: set the scheduler up in the arena
+ * (src/sched/controlled.ts), run every spec under it, and collect what
+ * happened - the outcome (done, deadlock, livelock, diverged), the
+ * schedule as a string, the violations with the step each was reported
+ * at, and for a deadlock every task's held locks and wait target.
+ *
+ * Context: main thread, arena attached; no other run on the pool.
+ */
+import { read_reports, type Violation } from '../shm/report.js';
+import { sched_init, sched_reset, sched_result, SchedAbort, type ControlledConfig, type ControlledResult } from '../sched/controlled.js';
+import { encode_schedule } from '../sched/schedule.js';
+import type { CpuPool, CpuSettled } from './cpus.js';
+import type { CpuSpec } from './programs.js';
+import { task_dump } from './watchdog.js';
+
+export interface ControlledRun extends ControlledResult {
+  schedule: string;
+  violations: Violation[];
+  /** Per-task dumps when the run deadlocked or livelocked. */
+  dumps: string[];
+  /** CPUs that failed for another reason than the scheduler ending the run. */
+  errors: string[];
+  outcomes: CpuSettled[];
+}
+
+export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<ControlledConfig, 'tasks'>): Promise<ControlledRun> {
+  const tasks = specs.map((s) => s.task);
+  sched_init({ ...cfg, tasks });
+  try {
+    const outcomes = await pool.runSettled(specs.map((s) => ({ ...s, controlled: true })), { timeoutMs: 120_000, graceMs: 2_000 });
+    const r = sched_result();
+    const errors = outcomes.flatMap((o) =>
+      o.status === 'rejected' && o.error.remoteName !== new SchedAbort(0).name && o.error.violation === undefined ? [o.error.message] : [],
+    );
+    const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump(pool.arena, t)) : [];
+    return { ...r, schedule: encode_schedule(r.record), violations: read_reports(), dumps, errors, outcomes };
+  } finally {
+    sched_reset();
+  }
+}

@@ -1,0 +1,73 @@
+/*
+ * Synthetic programs for testing the controlled scheduler itself (not the
+ * swap model): bugs of a known depth, a lock-order deadlock, a livelock.
+ * Their state is in the selftest scratch words (src/sync/torture.ts).
+ *
+ *   sched-av-writer { steps }  x = 1; @steps points; x = 0
+ *   sched-av-reader { steps }  @steps times: point; if x == 1 report it
+ *       An atomicity violation of depth 2: the reader must read between
+ *       the writer's two stores.
+ *   sched-abba { first, second }  lock @first, point, lock @second
+ *   sched-spin-forever           points, forever
+ */
+import { A } from '../shm/arena.js';
+import { report } from '../shm/report.js';
+import { point, pointId } from '../sched/point.js';
+import { lockClass } from '../sync/lockdep.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { selftest_scratch } from '../sync/torture.js';
+import { registerProgram } from './programs.js';
+
+const P_AV = pointId('selftest:av');
+const P_LOOP = pointId('selftest:loop');
+const X = 0; /* scratch word offsets, each on its own line */
+const LOCK_A = 16;
+const LOCK_B = 32;
+
+/** Scratch word @off (also the AB-BA test's lock words: LOCK_A, LOCK_B). */
+export function sched_selftest_word(off: number): number {
+  return selftest_scratch(64) + off;
+}
+
+export function sched_selftest_init(): void {
+  const base = selftest_scratch(64);
+  A.i32.fill(0, base, base + 64);
+}
+
+export const SELFTEST_LOCK_A = LOCK_A;
+export const SELFTEST_LOCK_B = LOCK_B;
+
+registerProgram('sched-av-writer', (a: { steps: number }) => {
+  const x = sched_selftest_word(X);
+  Atomics.store(A.i32, x, 1);
+  for (let i = 0; i < a.steps; i++) point(P_AV);
+  Atomics.store(A.i32, x, 0);
+  return 0;
+});
+
+registerProgram('sched-av-reader', (a: { steps: number }) => {
+  const x = sched_selftest_word(X);
+  for (let i = 0; i < a.steps; i++) {
+    point(P_AV);
+    if (Atomics.load(A.i32, x) === 1) {
+      report('data', 'selftest: reader saw the writer\'s intermediate state (atomicity violation)', [i]);
+      return 1;
+    }
+  }
+  return 0;
+});
+
+registerProgram('sched-abba', (a: { first: number; second: number }) => {
+  const la = sched_selftest_word(a.first);
+  const lb = sched_selftest_word(a.second);
+  spin_lock(la, lockClass(a.first === LOCK_A ? 'test_lock_a' : 'test_lock_b'));
+  point(P_LOOP);
+  spin_lock(lb, lockClass(a.second === LOCK_A ? 'test_lock_a' : 'test_lock_b'));
+  spin_unlock(lb);
+  spin_unlock(la);
+  return 0;
+});
+
+registerProgram('sched-spin-forever', () => {
+  for (;;) point(P_LOOP);
+});

@@ -1,0 +1,294 @@
+/*
+ * Controlled mode: the same worker threads and the same model code as
+ * stress, but exactly one task runs at a time.  Every sched.point()
+ * becomes a scheduling decision: the task at the point asks the strategy
+ * (random.ts, pct.ts, replay.ts) which runnable task goes on, records the
+ * choice (SCHED record: one word a step), and if it is another task hands
+ * over - stores SCHED.current, wakes it, parks.  No scheduler thread: the
+ * hand-off is one store, one notify and one wait (DESIGN.md).
+ *
+ * Blocking: a task spinning on a lock (the spinlock's "spin" point, with
+ * TASK.wait_lock naming the word) is blocked until that word changes; a
+ * task in sched_wait(word, value) (futex waits: mutex, completion, folio
+ * lock, grace periods) is blocked until the word changes or, as a futex
+ * wait with a timeout would, until some other task has taken a step - the
+ * model's waits re-check a condition in a loop.  When no task can run,
+ * the run ends as a DEADLOCK (every task's held locks and wait target are
+ * in the arena for the report); past SCHED.max_steps it ends as a
+ * LIVELOCK, never a hang.  Either way every task unwinds with SchedAbort.
+ *
+ * Kernel mapping: none - this is the harness's scheduler, the part Loom
+ * and Shuttle call the runtime.  Context: worker threads (sched_enter /
+ * sched_exit around a program); the main thread only sets up and reads.
+ */
+import { A } from '../shm/arena.js';
+import { SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
+import { current, taskWord } from '../sync/task.js';
+import { pointId, setPointHook, setWaitHook } from './point.js';
+import { pct_init, pctStrategy } from './pct.js';
+import { randomStrategy } from './random.js';
+import { replayStrategy } from './replay.js';
+import { schedWord, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+
+export const SCHED_OUTCOME_RUNNING = 0;
+export const SCHED_OUTCOME_DONE = 1;
+export const SCHED_OUTCOME_DEADLOCK = 2;
+export const SCHED_OUTCOME_LIVELOCK = 3;
+export const SCHED_OUTCOME_DIVERGED = 4;
+export const SCHED_OUTCOME_ABORTED = 5;
+export const SCHED_OUTCOME_NAMES = ['running', 'done', 'deadlock', 'livelock', 'diverged', 'aborted'] as const;
+
+export const SCHED_TASK_IDLE = 0;
+export const SCHED_TASK_RUNNABLE = 1;
+export const SCHED_TASK_BLOCKED = 2; /* until wait_word changes */
+export const SCHED_TASK_WAITING = 3; /* until wait_word changes or another task steps */
+export const SCHED_TASK_DONE = 4;
+
+const P_SPIN = pointId('spin');
+/* Spins before a parked task sleeps in Atomics.wait (a hand-off is faster spun when CPUs <= cores). */
+const TURN_SPINS = 4096;
+
+/** Thrown in every task when a controlled run ends early (deadlock, livelock, divergence, abort). */
+export class SchedAbort extends Error {
+  constructor(readonly outcome: number) {
+    super(`controlled run ended: ${SCHED_OUTCOME_NAMES[outcome] ?? outcome}`);
+    this.name = 'SchedAbort';
+  }
+}
+
+function tw(t: number, f: number): number {
+  return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
+}
+
+function strategyOf(kind: number): Strategy {
+  if (kind === STRATEGY_PCT) return pctStrategy;
+  if (kind === STRATEGY_REPLAY) return replayStrategy;
+  return randomStrategy;
+}
+
+/** The participating tasks. */
+export function sched_tasks(): number[] {
+  const n = A.i32[schedWord(SCHED.nr_tasks)];
+  return Array.from({ length: n }, (_, i) => A.i32[schedWord(SCHED.tasks + i)]);
+}
+
+/*
+ * Wake what can run again: blocked tasks whose word changed, waiting
+ * tasks whose word changed or that another task has stepped past.
+ * Returns the runnable tasks, in task order.
+ */
+function refresh_runnable(step: number, me: number): number[] {
+  const i32 = A.i32;
+  const out: number[] = [];
+  for (const t of sched_tasks()) {
+    const st = i32[tw(t, SCHED_TASK.state)];
+    if (st === SCHED_TASK_BLOCKED || st === SCHED_TASK_WAITING) {
+      const changed = Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) !== i32[tw(t, SCHED_TASK.wait_value)];
+      const timedOut = st === SCHED_TASK_WAITING && t !== me && step > i32[tw(t, SCHED_TASK.blocked_at)];
+      if (changed || timedOut) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+    }
+    if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) out.push(t);
+  }
+  /* Only timed waiters left, none of them past its timeout: the oldest wait expires. */
+  if (out.length === 0) {
+    for (const t of sched_tasks()) {
+      if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_WAITING) {
+        i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+        out.push(t);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/* End the run with @outcome and wake every parked task so it unwinds. */
+function sched_end(outcome: number): void {
+  const i32 = A.i32;
+  Atomics.compareExchange(i32, schedWord(SCHED.outcome), SCHED_OUTCOME_RUNNING, outcome);
+  Atomics.store(i32, schedWord(SCHED.current), -1);
+  Atomics.notify(i32, schedWord(SCHED.current));
+}
+
+/* Park until it is @me's turn; throws SchedAbort when the run ended. */
+function wait_turn(me: number): void {
+  const i32 = A.i32;
+  const cw = schedWord(SCHED.current);
+  const ow = schedWord(SCHED.outcome);
+  for (let spins = 0; ; spins++) {
+    if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
+    const c = Atomics.load(i32, cw);
+    if (c === me) return;
+    if (spins >= TURN_SPINS) Atomics.wait(i32, cw, c, 20);
+  }
+}
+
+/*
+ * One scheduling decision, by task @me (whose state is already set:
+ * runnable, blocked, waiting or done).  Records the choice; hands off if
+ * another task goes on; returns when it is @me's turn again (never, for
+ * a done task: it just leaves).
+ */
+function schedule(me: number): void {
+  const i32 = A.i32;
+  if (Atomics.load(i32, schedWord(SCHED.outcome)) !== SCHED_OUTCOME_RUNNING) {
+    throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
+  }
+  const step = i32[schedWord(SCHED.step)] + 1;
+  i32[schedWord(SCHED.step)] = step;
+  const done = i32[tw(me, SCHED_TASK.state)] === SCHED_TASK_DONE;
+  if (step >= i32[schedWord(SCHED.max_steps)]) {
+    sched_end(SCHED_OUTCOME_LIVELOCK);
+    if (done) return;
+    throw new SchedAbort(SCHED_OUTCOME_LIVELOCK);
+  }
+  const runnable = refresh_runnable(step, me);
+  if (runnable.length === 0) {
+    const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE);
+    sched_end(allDone ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
+    if (done) return;
+    throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
+  }
+  const next = strategyOf(i32[schedWord(SCHED.strategy)]).pick(step, me, runnable);
+  if (next < 0) {
+    sched_end(SCHED_OUTCOME_DIVERGED);
+    if (done) return;
+    throw new SchedAbort(SCHED_OUTCOME_DIVERGED);
+  }
+  i32[A.L.schedRecord + step] = next;
+  if (next !== me && i32[tw(me, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) i32[schedWord(SCHED.preemptions)]++;
+  if (next === me) return;
+  i32[schedWord(SCHED.last_runner)] = next;
+  Atomics.store(i32, schedWord(SCHED.current), next);
+  Atomics.notify(i32, schedWord(SCHED.current));
+  if (done) return;
+  wait_turn(me);
+}
+
+/* The point hook: every interleaving point is a decision; a spin point blocks on the lock word. */
+function on_point(id: number): void {
+  const me = current();
+  if (id === P_SPIN) {
+    const lock = A.i32[taskWord(me, TASK.wait_lock)] - 1;
+    if (lock >= 0) {
+      A.i32[tw(me, SCHED_TASK.wait_word)] = lock;
+      A.i32[tw(me, SCHED_TASK.wait_value)] = Atomics.load(A.i32, lock);
+      A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_BLOCKED;
+    }
+  }
+  schedule(me);
+}
+
+/* The wait hook: sched_wait(w, expected) waits for the word to change, or another task's step. */
+function on_wait(w: number, expected: number): void {
+  const me = current();
+  A.i32[tw(me, SCHED_TASK.wait_word)] = w;
+  A.i32[tw(me, SCHED_TASK.wait_value)] = expected;
+  A.i32[tw(me, SCHED_TASK.blocked_at)] = A.i32[schedWord(SCHED.step)] + 1;
+  A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_WAITING;
+  schedule(me);
+}
+
+/* ---- worker side ---- */
+
+/** A participating task starts: install the hooks, wait for the first turn.  Context: worker, before the program. */
+export function sched_enter(me: number): void {
+  setPointHook(on_point);
+  setWaitHook(on_wait);
+  wait_turn(me);
+}
+
+/** The program returned (or threw): done; hand off; remove the hooks.  Context: worker, after the program. */
+export function sched_exit(me: number): void {
+  try {
+    A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_DONE;
+    if (Atomics.load(A.i32, schedWord(SCHED.outcome)) === SCHED_OUTCOME_RUNNING && Atomics.load(A.i32, schedWord(SCHED.current)) === me) {
+      schedule(me);
+    }
+  } finally {
+    setPointHook(null);
+    setWaitHook(null);
+  }
+}
+
+/* ---- main-thread side ---- */
+
+export interface ControlledConfig {
+  strategy: number;
+  seed: number;
+  tasks: number[];
+  maxSteps: number;
+  /** PCT: depth d and the expected run length k for the change points. */
+  depth?: number;
+  k?: number;
+  /** Replay: the task chosen at each step (from a schedule string). */
+  record?: readonly number[];
+}
+
+/**
+ * Prepare a controlled run: every participating task runnable, the
+ * strategy seeded, step 0's choice made (the first task to run).
+ * Context: main thread, before the workers start.
+ */
+export function sched_init(c: ControlledConfig): void {
+  const i32 = A.i32;
+  if (c.tasks.length === 0 || c.tasks.length > 16) throw new RangeError(`controlled run: ${c.tasks.length} tasks (1..16)`);
+  if (c.maxSteps > A.L.config.schedSteps) throw new RangeError(`controlled run: maxSteps ${c.maxSteps} > arena schedSteps ${A.L.config.schedSteps}`);
+  i32.fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
+  i32.fill(0, A.L.schedTasks, A.L.schedTasks + A.L.config.nrTasks * SCHED_TASK.SIZE);
+  i32[schedWord(SCHED.mode)] = 1;
+  i32[schedWord(SCHED.strategy)] = c.strategy;
+  i32[schedWord(SCHED.rng)] = c.seed | 0 || 1;
+  i32[schedWord(SCHED.max_steps)] = c.maxSteps;
+  i32[schedWord(SCHED.nr_tasks)] = c.tasks.length;
+  c.tasks.forEach((t, i) => {
+    i32[schedWord(SCHED.tasks + i)] = t;
+    i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+  });
+  if (c.strategy === STRATEGY_PCT) pct_init(c.tasks, c.depth ?? 2, c.k ?? c.maxSteps);
+  if (c.record) {
+    const n = Math.min(c.record.length, A.L.config.schedSteps);
+    for (let s = 0; s < n; s++) i32[A.L.schedRecord + s] = c.record[s];
+    i32[schedWord(SCHED.replay_len)] = n;
+  }
+  const first = c.strategy === STRATEGY_REPLAY && c.record && c.record.length > 0
+    ? c.record[0]
+    : strategyOf(c.strategy).pick(0, c.tasks[0], [...c.tasks].sort((a, b) => a - b));
+  i32[A.L.schedRecord] = first;
+  Atomics.store(i32, schedWord(SCHED.current), first);
+}
+
+export interface ControlledResult {
+  outcome: (typeof SCHED_OUTCOME_NAMES)[number];
+  steps: number;
+  preemptions: number;
+  /** The task chosen at each step 0..steps. */
+  record: number[];
+  divergedStep: number;
+}
+
+/** What a finished controlled run did.  Context: main thread, after the workers returned. */
+export function sched_result(): ControlledResult {
+  const i32 = A.i32;
+  let outcome = Atomics.load(i32, schedWord(SCHED.outcome));
+  if (outcome === SCHED_OUTCOME_RUNNING) outcome = SCHED_OUTCOME_DONE;
+  const steps = i32[schedWord(SCHED.step)];
+  return {
+    outcome: SCHED_OUTCOME_NAMES[outcome],
+    steps,
+    preemptions: i32[schedWord(SCHED.preemptions)],
+    record: Array.from(i32.subarray(A.L.schedRecord, A.L.schedRecord + Math.min(steps + 1, A.L.config.schedSteps))),
+    divergedStep: i32[schedWord(SCHED.diverged_step)],
+  };
+}
+
+/** Leave controlled mode (free-running again).  Context: main thread, no run in flight. */
+export function sched_reset(): void {
+  A.i32.fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
+}
+
+/** Task states, for deadlock reports. */
+export function sched_task_state(t: number): { state: number; waitWord: number; waitValue: number } {
+  const i32 = A.i32;
+  return { state: i32[tw(t, SCHED_TASK.state)], waitWord: i32[tw(t, SCHED_TASK.wait_word)], waitValue: i32[tw(t, SCHED_TASK.wait_value)] };
+}

@@ -1,0 +1,54 @@
+/*
+ * PCT: Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi,
+ * Nagarakatte, "A Randomized Scheduler with Probabilistic Guarantees of
+ * Finding Bugs", ASPLOS 2010).
+ *
+ * With n tasks, k steps and a bug of depth d (d ordering constraints
+ * between instructions of different tasks), PCT:
+ *   1. gives the tasks random distinct priorities d, d+1, ..., d+n-1;
+ *   2. picks d-1 change points k_1..k_{d-1} uniformly in [1, k];
+ *   3. always runs the highest-priority runnable task, and when the run
+ *      reaches step k_i, drops the running task's priority to i (below
+ *      every initial priority).
+ * Each run finds the bug with probability at least 1 / (n * k^(d-1))
+ * (the paper's Theorem 1), so n * k^(d-1) runs find it in expectation.
+ *
+ * pct_init() draws the priorities and change points (main thread, before
+ * the run); pick() runs in whichever task reached the point.
+ */
+import { A } from '../shm/arena.js';
+import { MAX_PCT_DEPTH, SCHED, SCHED_TASK } from '../shm/layout.js';
+import { sched_rand, schedWord, type Strategy } from './strategy.js';
+
+function prioWord(t: number): number {
+  return A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio;
+}
+
+/**
+ * Draw PCT's priorities for @tasks and @depth - 1 change points in
+ * [1, @k].  Context: main thread, before the run; the strategy's rng is seeded.
+ */
+export function pct_init(tasks: readonly number[], depth: number, k: number): void {
+  if (depth < 1 || depth > MAX_PCT_DEPTH) throw new RangeError(`pct: depth ${depth} out of 1..${MAX_PCT_DEPTH}`);
+  const prios = tasks.map((_, i) => depth + i);
+  for (let i = prios.length - 1; i > 0; i--) {
+    const j = sched_rand() % (i + 1);
+    [prios[i], prios[j]] = [prios[j], prios[i]];
+  }
+  tasks.forEach((t, i) => (A.i32[prioWord(t)] = prios[i]));
+  const points = Array.from({ length: depth - 1 }, () => 1 + (sched_rand() % Math.max(1, k))).sort((a, b) => a - b);
+  for (let i = 0; i < MAX_PCT_DEPTH; i++) A.i32[schedWord(SCHED.change_points + i)] = points[i] ?? 0;
+  A.i32[schedWord(SCHED.depth)] = depth;
+}
+
+export const pctStrategy: Strategy = {
+  pick(step, me, runnable) {
+    const depth = A.i32[schedWord(SCHED.depth)];
+    for (let i = 0; i < depth - 1; i++) {
+      if (A.i32[schedWord(SCHED.change_points + i)] === step) A.i32[prioWord(me)] = i + 1;
+    }
+    let best = runnable[0];
+    for (const t of runnable) if (A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;
+    return best;
+  },
+};

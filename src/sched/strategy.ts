@@ -1,0 +1,40 @@
+/*
+ * A scheduling strategy: which runnable task runs after interleaving point
+ * number @step.  Strategies keep their state in the arena (SCHED), so the
+ * task that reaches a point runs the strategy itself and hands off - no
+ * scheduler thread in between (DESIGN.md, "controlled hand-off").
+ *
+ * One strategy per file: random.ts, pct.ts, replay.ts.
+ */
+import { A } from '../shm/arena.js';
+import { SCHED } from '../shm/layout.js';
+
+export const STRATEGY_RANDOM = 1;
+export const STRATEGY_PCT = 2;
+export const STRATEGY_REPLAY = 3;
+export const STRATEGY_NAMES: Record<number, string> = { 1: 'random', 2: 'pct', 3: 'replay' };
+
+export interface Strategy {
+  /**
+   * The task to run from step @step on.  @me is the task at the point
+   * (possibly blocked or done), @runnable the tasks that may run (never
+   * empty, in task order).  Returns a member of @runnable, or -1 when
+   * the strategy cannot go on (a replay that diverged).
+   */
+  pick(step: number, me: number, runnable: readonly number[]): number;
+}
+
+export function schedWord(f: number): number {
+  return A.L.sched + f;
+}
+
+/** xorshift32 on SCHED.rng: the strategy's own random stream. */
+export function sched_rand(): number {
+  const w = schedWord(SCHED.rng);
+  let x = A.i32[w] | 0 || 0x2545f491;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  A.i32[w] = x;
+  return x >>> 0;
+}
