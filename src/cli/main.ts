@@ -23,6 +23,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './decode.js';
 import { registerStress } from './stress.js';
+import { registerRepro } from './repro.js';
 
 /*
  * Actions may return their exit status.  Commander's typing says
@@ -86,6 +87,7 @@ export function createProgram(): Command {
     .addHelpText('after', '\nExit status: 0 clean, 1 an invariant broke, 2 bad usage or config, 3 harness failure, 130 interrupted.');
   registerDecode(program);
   registerStress(program);
+  registerRepro(program);
   return program;
 }
 

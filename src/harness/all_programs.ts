@@ -8,3 +8,4 @@ import './swap_mix.js';
 import './stress_cpu.js';
 import './swapcache_rcu_torture.js';
 import './sched_selftest.js';
+import './scenario_cpu.js';

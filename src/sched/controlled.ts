@@ -277,7 +277,8 @@ export function sched_result(): ControlledResult {
     outcome: SCHED_OUTCOME_NAMES[outcome],
     steps,
     preemptions: i32[schedWord(SCHED.preemptions)],
-    record: Array.from(i32.subarray(A.L.schedRecord, A.L.schedRecord + Math.min(steps + 1, A.L.config.schedSteps))),
+    /* Steps 0..steps-1 made a choice; the last one (steps) found nothing left to run. */
+    record: Array.from(i32.subarray(A.L.schedRecord, A.L.schedRecord + Math.min(steps, A.L.config.schedSteps))),
     divergedStep: i32[schedWord(SCHED.diverged_step)],
   };
 }

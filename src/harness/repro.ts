@@ -1,0 +1,166 @@
+/*
+ * `swaptorture repro`: search schedules of a race scenario until its
+ * invariant breaks (with the bug switch) or the budget runs out (and with
+ * --fixed, show that the same budget finds nothing).
+ *
+ * Each schedule is a fresh system: the scenario's devices, its setup run
+ * on task 0, then its CPUs under the controlled scheduler (pct or random)
+ * or free-running (stress), then a quiescent check.  A reproduction is
+ * printed as a replay string, race@seed[+fixed]:schedule, that re-executes
+ * the run exactly (`repro --replay`).
+ *
+ * Context: main thread; owns a CpuPool for the whole search.
+ */
+import { System } from '../system.js';
+import type { Violation } from '../shm/report.js';
+import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
+import { decode_schedule } from '../sched/schedule.js';
+import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
+import type { Scenario } from '../scenario/schema.js';
+import { CpuPool } from './cpus.js';
+import { runControlled } from './controlled_run.js';
+import type { CpuSpec } from './programs.js';
+import type { ScenarioCpuArgs } from './scenario_cpu.js';
+
+export type ReproMode = 'pct' | 'random' | 'stress';
+
+export interface ReproOptions {
+  mode: ReproMode;
+  fixed: boolean;
+  seed: number;
+  maxSchedules: number;
+  /** Give up after this long (0: no limit). */
+  seconds: number;
+}
+
+export interface ReproResult {
+  race: string;
+  mode: ReproMode | 'replay';
+  fixed: boolean;
+  reproduced: boolean;
+  schedules: number;
+  ms: number;
+  seed: number;
+  invariant: string | null;
+  message: string | null;
+  /** Scheduler step of the first violation (controlled modes). */
+  step: number | null;
+  /** The replay string of the reproducing run, or null. */
+  schedule: string | null;
+  /** Shrunk schedule: not built yet (see the README). */
+  shrunk: string | null;
+  /** The run ended without finishing: deadlock/livelock/diverged, with dumps. */
+  abnormal: string | null;
+}
+
+const MAX_STEPS = 1 << 18;
+
+export function replay_string(race: string, seed: number, fixed: boolean, schedule: string): string {
+  return `${race}@${seed}${fixed ? '+fixed' : ''}:${schedule}`;
+}
+
+export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; record: number[] } {
+  const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?:(.*)$/.exec(s);
+  if (!m) throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed]:SCHEDULE)`);
+  return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, record: decode_schedule(m[4]) };
+}
+
+/* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
+function build(sc: Scenario, seed: number, fixed: boolean): { sys: System; specs: CpuSpec[] } {
+  const cpus = sc.cpus.length;
+  const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
+  const sys = System.create({
+    design: 'p4', seed, bugs: fixed ? [] : [sc.bug],
+    nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
+    maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
+    nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS,
+  });
+  const env: ScenarioEnv = { mms: {}, memcgs: {}, devices: [] };
+  sc.system.devices.forEach((d, i) => {
+    const path = `/dev/${d.kind}${i}`;
+    sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd' });
+    const err = sys.swapon(path, { prio: 0 });
+    if (err < 0) throw new Error(`scenario ${sc.race}: swapon ${path}: errno ${-err}`);
+    env.devices.push(path);
+  });
+  sys.as(0, () => {
+    for (const op of sc.setup) {
+      const r = exec_op(op, env);
+      if (r < 0 && op.op !== 'swapoff' && op.op !== 'swapon') throw new Error(`scenario ${sc.race}: setup ${op.op} failed with errno ${-r}`);
+    }
+  });
+  const specs: CpuSpec[] = sc.cpus.map((c, i) => ({
+    task: i + 1,
+    cpu: i,
+    program: 'scenario-cpu',
+    args: { ops: c.ops, env, filler: c.filler, fillerMm: Object.keys(env.mms)[i % Math.max(1, Object.keys(env.mms).length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
+  }));
+  return { sys, specs };
+}
+
+interface OneRun {
+  violations: Violation[];
+  schedule: string;
+  steps: number;
+  abnormal: string | null;
+}
+
+async function run_once(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[] } | 'free'): Promise<OneRun> {
+  const { sys, specs } = build(sc, seed, fixed);
+  pool.setArena(sys.handle);
+  let schedule = '';
+  let steps = 0;
+  let abnormal: string | null = null;
+  if (how === 'free') {
+    const outs = await pool.runSettled(specs, { timeoutMs: 60_000, graceMs: 2_000 });
+    const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
+    if (bad && bad.status === 'rejected') abnormal = bad.error.message;
+  } else {
+    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: sc.depth, k: how.k, record: how.record });
+    schedule = r.schedule;
+    steps = r.steps;
+    if (r.outcome !== 'done') abnormal = `${r.outcome}${r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : ''}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;
+    else if (r.errors.length) abnormal = r.errors.join('; ');
+  }
+  /* The quiescent check only makes sense when every CPU finished its script. */
+  const violations = abnormal === null ? (sys.check(), sys.reports()) : sys.reports();
+  return { violations, schedule, steps, abnormal };
+}
+
+function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null): ReproResult {
+  const v = run?.violations.find((x) => x.invariant === sc.invariant) ?? null;
+  return {
+    race: sc.race, mode, fixed, reproduced: v !== null, schedules: n, ms: Math.round(performance.now() - t0), seed,
+    /* A finding of the final quiescent check is "at" the run's last step. */
+    invariant: v?.invariant ?? null, message: v?.message ?? null, step: v === null ? null : v.step || run?.steps || 0,
+    schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule) : null,
+    shrunk: null, abnormal: run?.abnormal ?? null,
+  };
+}
+
+/** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */
+export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
+  const t0 = performance.now();
+  let k = 2000;
+  let last: OneRun | null = null;
+  for (let i = 0; i < o.maxSchedules; i++) {
+    if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
+    const seed = o.seed + i;
+    const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k };
+    const run = await run_once(pool, sc, seed, o.fixed, how);
+    if (run.steps > 0) k = run.steps;
+    last = run;
+    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, i + 1, t0, run);
+    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, i + 1, t0, run);
+  }
+  const r = result(sc, o.mode, o.fixed, o.seed, o.maxSchedules, t0, last);
+  return { ...r, reproduced: false };
+}
+
+/** Re-execute a replay string.  Context: main thread. */
+export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string): Promise<ReproResult> {
+  const t0 = performance.now();
+  const p = parse_replay_string(replay);
+  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record });
+  return result(sc, 'replay', p.fixed, p.seed, 1, t0, run);
+}

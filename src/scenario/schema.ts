@@ -1,0 +1,76 @@
+/*
+ * Scenario files (scenarios/*.json): one catalogued race each, or a user's
+ * own.  A scenario names where the race comes from (seed file and patch,
+ * kernel functions), the bug switch that restores the pre-fix path, the
+ * invariant expected to break and the story of the interleaving; then the
+ * system to build, the setup run on one CPU before the race, and each
+ * CPU's scripted operations (with optional random filler).
+ *
+ * Operations name processes by label: `setup` creates them ("mm": "a",
+ * "fork": "a" -> "as": "b"); the CPUs refer to the same labels.
+ */
+import { z } from 'zod';
+import { BUG_SWITCHES } from '../shm/bugs.js';
+import { INVARIANTS } from '../shm/report.js';
+
+const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
+const page = z.number().int().min(0);
+const order = z.number().int().min(0).max(4);
+
+export const OpSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('mm'), as: label, memcg: label.optional() }).strict(),
+  z.object({ op: z.literal('memcg'), as: label, parent: label.optional() }).strict(),
+  z.object({ op: z.literal('write'), mm: label, page, nr: z.number().int().min(1).default(1), order: order.default(0), zero: z.boolean().default(false) }).strict(),
+  z.object({ op: z.literal('touch'), mm: label, page, nr: z.number().int().min(1).default(1), order: order.default(0) }).strict(),
+  z.object({ op: z.literal('reclaim'), mm: label, page, nr: z.number().int().min(1).default(1) }).strict(),
+  z.object({ op: z.literal('fork'), mm: label, as: label, times: z.number().int().min(1).max(64).default(1) }).strict(),
+  z.object({ op: z.literal('exit'), mm: label }).strict(),
+  z.object({ op: z.literal('move'), mm: label, memcg: label }).strict(),
+  z.object({ op: z.literal('offline'), memcg: label }).strict(),
+  z.object({ op: z.literal('swapoff'), device: z.number().int().min(0) }).strict(),
+  z.object({ op: z.literal('swapon'), device: z.number().int().min(0) }).strict(),
+]);
+export type ScenarioOp = z.infer<typeof OpSchema>;
+
+export const ScenarioSchema = z
+  .object({
+    race: z.string().regex(/^[a-z0-9-]+$/, 'a kebab-case race name'),
+    title: z.string().min(1),
+    seed: z.string().min(1).describe('seed file and patch the race comes from'),
+    functions: z.array(z.string()).min(1),
+    bug: z.string(),
+    invariant: z.enum(INVARIANTS),
+    story: z.string().min(40),
+    system: z
+      .object({
+        devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd']), pages: z.number().int().min(10).max(65536) }).strict()).min(1).max(4),
+        frames: z.number().int().min(64).max(65536).default(1024),
+        mmPages: z.number().int().min(16).max(1024).default(64),
+        mms: z.number().int().min(2).max(64).default(8),
+      })
+      .strict(),
+    setup: z.array(OpSchema).default([]),
+    cpus: z
+      .array(
+        z
+          .object({
+            ops: z.array(OpSchema).min(1),
+            /** Random operations on the CPU's own process before its script (widens the search). */
+            filler: z.number().int().min(0).max(1000).default(0),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(8),
+    /** PCT depth to search with (the bug's depth + 1 is a good start). */
+    depth: z.number().int().min(1).max(8).default(3),
+    /** Schedules `repro` tries by default. */
+    maxSchedules: z.number().int().min(1).max(100000).default(500),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!BUG_SWITCHES.some((b) => b.name === s.bug)) {
+      ctx.addIssue({ code: 'custom', path: ['bug'], message: `unknown bug switch "${s.bug}" (known: ${BUG_SWITCHES.map((b) => b.name).join(', ')})` });
+    }
+  });
+export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -1,0 +1,103 @@
+/*
+ * The race catalogue, run as users run it (the built bin): every race
+ * reproduces with its bug switch and stays clean with --fixed under the
+ * same number of schedules; each printed replay string re-executes to the
+ * same violation at the same step, every time; bad scenario files exit 2
+ * naming the file and the field.  Searches are bounded by schedule counts
+ * and start from fixed seeds.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+
+function repro(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'repro', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Result {
+  race: string;
+  reproduced: boolean;
+  fixed: boolean;
+  schedules: number;
+  invariant: string | null;
+  message: string | null;
+  step: number | null;
+  schedule: string | null;
+}
+
+describe('repro all', () => {
+  const bug = repro('all', '--json', '--seed', '1');
+  const found = JSON.parse(bug.stdout) as Result[];
+
+  it('reproduces every race with its switch (exit 0)', () => {
+    expect(bug.code).toBe(0);
+    expect(found.length).toBeGreaterThanOrEqual(4);
+    for (const r of found) {
+      console.log(`${r.race}: ${r.schedules} schedule(s), [${r.invariant}] at step ${r.step}: ${r.schedule}`);
+      expect(r.reproduced, r.race).toBe(true);
+      expect(r.schedule, r.race).toMatch(new RegExp(`^${r.race}@\\d+:`));
+    }
+  });
+
+  it('stays clean with --fixed under the same number of schedules (exit 0)', () => {
+    const fixed = repro('all', '--json', '--fixed', '--seed', '1');
+    expect(fixed.code).toBe(0);
+    const rs = JSON.parse(fixed.stdout) as Result[];
+    expect(rs.map((r) => r.race)).toEqual(found.map((r) => r.race));
+    for (const r of rs) expect(r.reproduced, r.race).toBe(false);
+  });
+
+  it('every replay string re-executes to the same violation at the same step, every time', () => {
+    for (const r of found) {
+      for (let i = 0; i < 2; i++) {
+        const rr = repro('--replay', r.schedule!, '--json');
+        expect(rr.code, r.race).toBe(0);
+        const doc = JSON.parse(rr.stdout) as Result;
+        expect([doc.reproduced, doc.invariant, doc.message, doc.step]).toEqual([true, r.invariant, r.message, r.step]);
+      }
+    }
+  });
+});
+
+describe('bad scenario files exit 2 naming the file and the field', () => {
+  const good = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'count-overflow.json'), 'utf8')) as Record<string, unknown>;
+  const cases: [string, (s: Record<string, unknown>) => unknown, RegExp][] = [
+    ['missing field', (s) => ({ ...s, story: undefined }), /count-overflow\.json: story: /],
+    ['unknown bug switch', (s) => ({ ...s, bug: 'no-such-switch' }), /count-overflow\.json: bug: unknown bug switch "no-such-switch"/],
+    ['wrong type', (s) => ({ ...s, depth: 'deep' }), /count-overflow\.json: depth: /],
+    ['unknown operation', (s) => ({ ...s, setup: [{ op: 'teleport', mm: 'a' }] }), /count-overflow\.json: setup\[0\]\.op: /],
+    ['race not matching the file', (s) => ({ ...s, race: 'other-race' }), /count-overflow\.json: race: "other-race" does not match/],
+    ['unknown invariant', (s) => ({ ...s, invariant: 'vibes' }), /count-overflow\.json: invariant: /],
+  ];
+  for (const [what, mutate, msg] of cases) {
+    it(what, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'swt-scn-'));
+      writeFileSync(join(dir, 'count-overflow.json'), JSON.stringify(mutate(good)));
+      const r = repro('count-overflow', '--dir', dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    });
+  }
+
+  it('not JSON at all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swt-scn-'));
+    writeFileSync(join(dir, 'count-overflow.json'), '{ nope');
+    const r = repro('all', '--dir', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/count-overflow\.json: not JSON/);
+  });
+
+  it('a bad replay string', () => {
+    const r = repro('--replay', 'garbage');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--replay: bad replay string/);
+  });
+});
