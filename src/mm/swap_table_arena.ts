@@ -24,6 +24,9 @@ import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { null_to_swp_tb } from './swap_table.js';
+import { point, pointId } from '../sched/point.js';
+
+const P_SWAP_TABLE_RCU = pointId('swap_table_get:rcu');
 
 /** u64 index of entry @off of the table page published as @tbl (page + 1). */
 function entryIndex(tbl: number, off: number): number {
@@ -105,6 +108,8 @@ export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigi
 export function swap_table_get(ci: number, off: number): bigint {
   rcu_read_lock();
   const tbl = swap_table_rcu_dereference(ci);
+  /* PREEMPT_RCU: the reader may be preempted here, with the table pointer in hand. */
+  point(P_SWAP_TABLE_RCU);
   const swp_tb = tbl !== 0 ? __swap_table_get_rcu(tbl, ci, off) : null_to_swp_tb();
   rcu_read_unlock();
   return swp_tb;
