@@ -18,7 +18,7 @@ import { A, gword } from '../shm/arena.js';
 import { G, MAX_LOCK_CLASSES, TASK } from '../shm/layout.js';
 import { INVARIANTS } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
-import { lockstat_hold_read, lockstat_read } from '../sync/lockstat.js';
+import { lockstat_read } from '../sync/lockstat.js';
 import { taskWord } from '../sync/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
@@ -70,15 +70,14 @@ export function collect_counters(workers: number[], all: number[]): StressCounte
     const acquired = per.reduce((s, x) => s + x.acquired, 0);
     if (acquired === 0) continue;
     const wk = workers.map((t) => lockstat_read(t, cls).acquired);
-    const holds = all.map((t) => lockstat_hold_read(t, cls));
-    const samples = holds.reduce((s, h) => s + h.samples, 0);
-    const sumUs = holds.reduce((s, h) => s + h.sumUs, 0);
+    const samples = per.reduce((s, h) => s + h.holdSamples, 0);
+    const sumUs = per.reduce((s, h) => s + h.sumHoldUs, 0);
     locks.push({
       class: LOCK_CLASSES[cls],
       acquired,
       contended: per.reduce((s, x) => s + x.contended, 0),
       spins: per.reduce((s, x) => s + x.spins, 0),
-      maxHoldUs: Math.max(...holds.map((h) => h.maxUs)),
+      maxHoldUs: Math.max(...per.map((h) => h.maxHoldUs)),
       heldMs: samples > 0 ? (sumUs / samples) * acquired / 1000 : 0,
       maxPerCpu: Math.max(...wk),
       minPerCpu: Math.min(...wk),

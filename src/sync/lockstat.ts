@@ -60,7 +60,6 @@ export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
 export function lockstat_released(lock: number): void {
   if (lock !== sampleLock) return;
   const us = (performance.now() - sampleT0) * 1000;
-  if (us > 500 && process.env.HOLD_DEBUG) console.error(`hold ${us.toFixed(0)}us cls ${sampleCls}`, new Error().stack?.split("\n").slice(2, 9).join(" <- "));
   sampleLock = -1;
   const i32 = A.i32;
   const t = current();
@@ -70,28 +69,16 @@ export function lockstat_released(lock: number): void {
   i32[holdWord(t, STATS_HOLD_N, sampleCls)]++;
 }
 
-export interface HoldStat {
-  /** Longest sampled hold, microseconds. */
-  maxUs: number;
-  /** Sum of the sampled holds, microseconds. */
-  sumUs: number;
-  samples: number;
-}
-
-/** Hold-time samples of class @cls for task @t. */
-export function lockstat_hold_read(t: number, cls: number): HoldStat {
-  const i32 = A.i32;
-  return {
-    maxUs: Atomics.load(i32, holdWord(t, STATS_HOLD_MAX, cls)),
-    sumUs: Atomics.load(i32, holdWord(t, STATS_HOLD_SUM, cls)) / 10,
-    samples: Atomics.load(i32, holdWord(t, STATS_HOLD_N, cls)),
-  };
-}
-
 export interface LockStat {
   acquired: number;
   contended: number;
   spins: number;
+  /** Longest sampled hold, microseconds. */
+  maxHoldUs: number;
+  /** Sum of the sampled holds, microseconds. */
+  sumHoldUs: number;
+  /** Holds sampled. */
+  holdSamples: number;
 }
 
 /** Lock stats of class @cls for task @t. */
@@ -101,6 +88,9 @@ export function lockstat_read(t: number, cls: number): LockStat {
     acquired: Atomics.load(i32, statWord(t, cls, LOCKSTAT_ACQUIRED)),
     contended: Atomics.load(i32, statWord(t, cls, LOCKSTAT_CONTENDED)),
     spins: Atomics.load(i32, statWord(t, cls, LOCKSTAT_SPINS)),
+    maxHoldUs: Atomics.load(i32, holdWord(t, STATS_HOLD_MAX, cls)),
+    sumHoldUs: Atomics.load(i32, holdWord(t, STATS_HOLD_SUM, cls)) / 10,
+    holdSamples: Atomics.load(i32, holdWord(t, STATS_HOLD_N, cls)),
   };
 }
 
