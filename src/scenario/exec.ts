@@ -11,6 +11,8 @@ import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_memcg, mm_set_memcg }
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
+import { set_failslab } from '../shm/slab.js';
+import { current, request_migration } from '../sync/task.js';
 import type { ScenarioOp } from './schema.js';
 
 /** Labels to ids, and the device paths. */
@@ -87,6 +89,12 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
       return sys_swapoff(deviceOf(env, op.device));
     case 'swapon':
       return sys_swapon(deviceOf(env, op.device));
+    case 'migrate':
+      request_migration(current(), op.cpu);
+      return 0;
+    case 'failslab':
+      set_failslab(op.atomic, op.sleep);
+      return 0;
   }
 }
 

@@ -29,6 +29,10 @@ export const OpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('offline'), memcg: label }).strict(),
   z.object({ op: z.literal('swapoff'), device: z.number().int().min(0) }).strict(),
   z.object({ op: z.literal('swapon'), device: z.number().int().min(0) }).strict(),
+  /** Ask the shuffler to move this CPU's task to @cpu at its next sleep point. */
+  z.object({ op: z.literal('migrate'), cpu: z.number().int().min(0).max(7) }).strict(),
+  /** Fail this percentage of atomic / sleeping kernel allocations (failslab) from now on. */
+  z.object({ op: z.literal('failslab'), atomic: z.number().int().min(0).max(100), sleep: z.number().int().min(0).max(100) }).strict(),
 ]);
 export type ScenarioOp = z.infer<typeof OpSchema>;
 
