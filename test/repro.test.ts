@@ -101,3 +101,35 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     expect(r.stderr).toMatch(/--replay: bad replay string/);
   });
 });
+
+describe('--trace', () => {
+  it('writes the reproducing run as a Chrome Trace Event Format timeline (Perfetto loads this shape)', async () => {
+    const { TraceFileSchema } = await import('../src/harness/trace_writer.js');
+    const dir = mkdtempSync(join(tmpdir(), 'swt-trace-'));
+    const file = join(dir, 'race.json');
+    const r = repro('swapcache-large-folio', '--trace', file, '--json');
+    expect(r.code).toBe(0);
+    const doc = TraceFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    const res = JSON.parse(r.stdout) as Result;
+    /* One named track per CPU. */
+    const names = doc.traceEvents.filter((e) => e.ph === 'M').map((e) => e.args?.name);
+    expect(names).toEqual(['CPU 0 (task 1)', 'CPU 1 (task 2)']);
+    /* Spans balance on every track, and never end before they begin. */
+    for (const tid of [1, 2]) {
+      let open = 0;
+      for (const e of doc.traceEvents.filter((x) => x.tid === tid)) {
+        if (e.ph === 'B') open++;
+        if (e.ph === 'E') open--;
+        expect(open).toBeGreaterThanOrEqual(0);
+      }
+      expect(open).toBe(0);
+    }
+    expect(doc.traceEvents.some((e) => e.ph === 'B' && e.name === '&ci->lock')).toBe(true);
+    expect(doc.traceEvents.some((e) => e.ph === 'i' && e.name === '__swap_cache_alloc:unlocked')).toBe(true);
+    /* The violation is an instant at the step the replay reports. */
+    const v = doc.traceEvents.filter((e) => e.cat === 'violation');
+    expect(v).toHaveLength(1);
+    expect(v[0].name).toBe('VIOLATION [swap-cache]');
+    expect(v[0].ts).toBe(res.step);
+  });
+});

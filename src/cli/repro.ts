@@ -24,6 +24,7 @@ interface ReproFlags {
   maxSchedules?: number;
   seconds: number;
   replay?: string;
+  trace?: string;
   json?: boolean;
   dir: string;
 }
@@ -55,12 +56,15 @@ export function registerRepro(program: Command): Command {
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly')
+    .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
     .option('--json', 'one JSON document on stdout ({race, mode, fixed, reproduced, schedules, ms, seed, invariant, schedule, shrunk}; an array for "all")')
     .option('--dir <dir>', 'scenario folder', scenariosDir())
     .addHelpText('after', `
 A replay string is printed for every reproduction; --replay runs it again
-to the same violation at the same step.  Shrinking and --trace are not built
-yet (the "shrunk" field is null).
+to the same violation at the same step.  --trace FILE draws that run: one
+track per CPU, lock holds and RCU sections as spans, interleaving points and
+the violation as instants (open it in https://ui.perfetto.dev).  Shrinking
+is not built yet (the "shrunk" field is null).
 
 Exit status: 0 when every outcome is the expected one (reproduced with the
 bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad scenario
@@ -101,8 +105,14 @@ file, 3 the harness failed.`)
       try {
         for (const sc of scenarios) {
           const r = f.replay !== undefined
-            ? await repro_replay(pool, sc, f.replay)
+            ? await repro_replay(pool, sc, f.replay, f.trace)
             : await repro_search(pool, sc, { mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds });
+          /* The timeline of a search's reproducing run: replay it with recording on. */
+          if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
+            const file = scenarios.length > 1 ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
+            await repro_replay(pool, sc, r.schedule, file);
+            cmd.configureOutput().writeErr!(`swaptorture repro: timeline of ${sc.race} written to ${file}\n`);
+          }
           results.push(r);
           if (!f.json && race !== 'all') {
             out(r.reproduced

@@ -62,6 +62,7 @@ interface StressFlags {
   injectCrash: number;
   injectStall: number;
   progress: boolean;
+  trace?: string;
 }
 
 function list_bugs(): string {
@@ -91,6 +92,7 @@ export function registerStress(program: Command): Command {
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
     .option('--list-bugs', 'list the bug switches and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
+    .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
     .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
@@ -140,6 +142,7 @@ Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
           injectCrash: f.injectCrash,
           injectStall: f.injectStall,
           progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
+          trace: f.trace ?? '',
         });
       } catch (e) {
         if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });

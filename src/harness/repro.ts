@@ -21,6 +21,8 @@ import { CpuPool } from './cpus.js';
 import { runControlled } from './controlled_run.js';
 import type { CpuSpec } from './programs.js';
 import type { ScenarioCpuArgs } from './scenario_cpu.js';
+import { trace_setup } from '../sched/trace.js';
+import { write_trace } from './trace_writer.js';
 
 export type ReproMode = 'pct' | 'random' | 'stress';
 
@@ -105,9 +107,12 @@ interface OneRun {
   abnormal: string | null;
 }
 
-async function run_once(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[] } | 'free'): Promise<OneRun> {
+async function run_once(
+  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[] } | 'free', traceFile?: string,
+): Promise<OneRun> {
   const { sys, specs } = build(sc, seed, fixed);
   pool.setArena(sys.handle);
+  trace_setup(traceFile !== undefined);
   let schedule = '';
   let steps = 0;
   let abnormal: string | null = null;
@@ -124,6 +129,10 @@ async function run_once(pool: CpuPool, sc: Scenario, seed: number, fixed: boolea
   }
   /* The quiescent check only makes sense when every CPU finished its script. */
   const violations = abnormal === null ? (sys.check(), sys.reports()) : sys.reports();
+  if (traceFile !== undefined) {
+    const names = Object.fromEntries(specs.map((s) => [s.task, `CPU ${s.cpu} (task ${s.task})`]));
+    write_trace(traceFile, specs.map((s) => s.task), names, { race: sc.race, seed, fixed, schedule, timeUnit: controlledTimeUnit(how) });
+  }
   return { violations, schedule, steps, abnormal };
 }
 
@@ -157,10 +166,14 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
   return { ...r, reproduced: false };
 }
 
-/** Re-execute a replay string.  Context: main thread. */
-export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string): Promise<ReproResult> {
+/** Re-execute a replay string (writing its timeline to @traceFile if given).  Context: main thread. */
+export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, traceFile?: string): Promise<ReproResult> {
   const t0 = performance.now();
   const p = parse_replay_string(replay);
-  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record });
+  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile);
   return result(sc, 'replay', p.fixed, p.seed, 1, t0, run);
+}
+
+function controlledTimeUnit(how: { strategy: number } | 'free'): string {
+  return how === 'free' ? 'microseconds of wall time' : 'scheduler steps (1 us = 1 step)';
 }

@@ -42,6 +42,8 @@ import { mem_cgroup_reap_dead } from './memcg_reaper.js';
 import { collect_counters, format_stats, format_summary, type StressCounters, type StressResult } from './stress_report.js';
 import { formatMix, stress_command_line, stressArenaConfig, type StressOptions } from './stress_options.js';
 import { ProgressBar } from './progress.js';
+import { trace_setup } from '../sched/trace.js';
+import { write_trace } from './trace_writer.js';
 /* The CPU programs' own modules, so this thread knows their point labels for dumps. */
 import './all_programs.js';
 
@@ -101,6 +103,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
     mm_set_owner(mm, t);
   }
   torture_ctl_init();
+  trace_setup(o.trace !== '');
 
   const weights = WORKLOAD_OPS.map((k) => o.mix[k]);
   const specs: CpuSpec[] = workers.map((t, k) => ({
@@ -356,6 +359,11 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       replay,
     };
     if (stopReason !== '' && !interrupted && stopReason !== 'stall') say(`swaptorture: run stopped: ${stopReason}\n`);
+    if (o.trace !== '' && violations.length > 0) {
+      const names = Object.fromEntries(allTasks.map((t) => [t, t === onoffTask ? 'onoff (swapoff/swapon)' : t === kworkerTask ? 'kworker' : `CPU task ${t}`]));
+      const n = write_trace(o.trace, allTasks, names, { seed: o.seed, replay, timeUnit: 'microseconds of wall time' });
+      say(`swaptorture: the last ${A.L.config.traceEvents} events of each task (${n} in all) written to ${o.trace} (Chrome Trace Event Format)\n`);
+    }
     return result;
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -126,6 +126,8 @@ export const StressOptionsSchema = z
     injectStall: z.number().int().min(0),
     /** Progress bar on stderr. */
     progress: z.boolean(),
+    /** Write the recent events of every CPU here (Chrome Trace Event Format) when a violation stops the run ('' = off). */
+    trace: z.string(),
   })
   .superRefine((o, ctx) => {
     if (!implemented_designs().includes(o.design)) {
@@ -163,6 +165,7 @@ export function defaultStressOptions(): StressOptions {
     injectCrash: 0,
     injectStall: 0,
     progress: false,
+    trace: '',
   };
 }
 

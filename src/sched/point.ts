@@ -16,6 +16,7 @@
 
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
+import { EV_POINT, trace_enabled, trace_event } from './trace.js';
 
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
@@ -103,5 +104,6 @@ export function point_set_task(t: number): void {
 export function point(id: number): void {
   const L = A.L;
   if (L !== undefined) A.i32[L.task + pointTask * TASK.SIZE + TASK.last_point] = id;
+  if (trace_enabled) trace_event(EV_POINT, id, 0);
   if (hook !== null) hook(id);
 }

@@ -75,6 +75,7 @@ export const G = {
   memcg_offline_seq: 12, /* bumped by every memcg death (charge-before-death ordering for the checker) */
   fs_lock: 13,
   swapon_mutex: 14, /* DEFINE_MUTEX(swapon_mutex) */
+  trace: 15, /* 1: record events in the per-task trace rings (src/sched/trace.ts) */
   /* line 1 */
   nr_swap_pages: 16, /* atomic_long_t nr_swap_pages: every allocation and free */
   /* line 2 */
@@ -330,7 +331,13 @@ export interface ArenaConfig {
   rcuCallbacks: number;
   /** Steps a controlled run may take (its recorded schedule: one word a step). */
   schedSteps: number;
+  /** Events each task's trace ring keeps (the most recent ones). */
+  traceEvents: number;
 }
+
+/** A trace ring: header then traceEvents x TRACE_EVENT words. */
+export const TRACE_RING = { head: 0, EVENTS: 16 } as const;
+export const TRACE_EVENT = { ts: 0, type: 1, a: 2, b: 3, SIZE: 4 } as const;
 
 /**
  * The controlled scheduler (src/sched/controlled.ts): run state, the
@@ -379,6 +386,7 @@ export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   reportSlots: 64,
   rcuCallbacks: 1024,
   schedSteps: 1 << 16,
+  traceEvents: 2048,
 };
 
 export interface Layout {
@@ -409,6 +417,7 @@ export interface Layout {
   sched: number; /* SCHED */
   schedTasks: number; /* [nrTasks] SCHED_TASK */
   schedRecord: number; /* [schedSteps] the task chosen at each step */
+  trace: number; /* [nrTasks] trace rings */
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -470,6 +479,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     sched: region(SCHED.SIZE),
     schedTasks: region(config.nrTasks * SCHED_TASK.SIZE),
     schedRecord: region(config.schedSteps),
+    trace: region(config.nrTasks * (TRACE_RING.EVENTS + config.traceEvents * TRACE_EVENT.SIZE)),
   };
   l.totalWords = next;
   return l;

@@ -10,6 +10,7 @@
 import { A, gword, readString, writeString } from './arena.js';
 import { G, REPORT, REPORT_MSG_BYTES, SCHED, TASK } from './layout.js';
 import { current, taskWord } from '../sync/task.js';
+import { EV_VIOLATION, trace_enabled, trace_event } from '../sched/trace.js';
 
 /** Invariant ids, as DESIGN.md's catalogue names them. */
 export const INVARIANTS = [
@@ -95,6 +96,7 @@ export function report(inv: Invariant, message: string, args: number[] = []): Vi
     i32[base + REPORT.msg_len] = writeString((base + REPORT.msg) * 4, message, REPORT_MSG_BYTES);
     Atomics.store(i32, base + REPORT.seq, seq + 1); /* publish last */
   }
+  if (trace_enabled) trace_event(EV_VIOLATION, seq, invariantId(inv));
   if (Atomics.load(i32, gword(G.panic_on_warn)) !== 0) throw new KernelBug(v);
   return v;
 }

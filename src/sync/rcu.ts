@@ -35,6 +35,7 @@ import { LC_RCU_CB } from './lockdep.js';
 import { might_sleep } from './might_sleep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
 import { current, nr_tasks, taskWord } from './task.js';
+import { EV_RCU_LOCK, EV_RCU_UNLOCK, trace_enabled, trace_event } from '../sched/trace.js';
 
 const P_RCU_LOCK = pointId('rcu_read_lock');
 const P_RCU_UNLOCK = pointId('rcu_read_unlock');
@@ -50,6 +51,7 @@ export function rcu_read_lock(): void {
   if (n === 0) {
     const gp = Atomics.load(i32, gword(G.rcu_gp_seq));
     Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), gp | 1);
+    if (trace_enabled) trace_event(EV_RCU_LOCK, gp, 0);
   }
   point(P_RCU_LOCK);
 }
@@ -66,7 +68,10 @@ export function rcu_read_unlock(): void {
   }
   point(P_RCU_UNLOCK);
   i32[nw] = n - 1;
-  if (n === 1) Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), 0);
+  if (n === 1) {
+    Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), 0);
+    if (trace_enabled) trace_event(EV_RCU_UNLOCK, 0, 0);
+  }
 }
 
 /** rcu_read_lock_held(). */

@@ -19,6 +19,7 @@ import { BUG, report } from '../shm/report.js';
 import { point, pointId } from '../sched/point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
 import { lockstat_acquired, lockstat_released } from './lockstat.js';
+import { EV_LOCK, EV_UNLOCK, trace_enabled, trace_event } from '../sched/trace.js';
 import { current, taskWord } from './task.js';
 
 const P_SPIN_LOCK = pointId('spin_lock');
@@ -59,6 +60,7 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
   i32[taskWord(me - 1, TASK.spin_depth)]++;
   lock_acquire(lock, cls, false, nested);
   lockstat_acquired(cls, spins, lock);
+  if (trace_enabled) trace_event(EV_LOCK, lock, cls);
 }
 
 /** spin_trylock(): true if acquired.  Records no lock-order dependency. */
@@ -70,6 +72,7 @@ export function spin_trylock(lock: number, cls: number): boolean {
   i32[taskWord(me - 1, TASK.spin_depth)]++;
   lock_acquire(lock, cls, true);
   lockstat_acquired(cls, 0, lock);
+  if (trace_enabled) trace_event(EV_LOCK, lock, cls);
   return true;
 }
 
@@ -87,6 +90,7 @@ export function spin_unlock(lock: number): void {
   }
   lock_release(lock);
   lockstat_released(lock);
+  if (trace_enabled) trace_event(EV_UNLOCK, lock, 0);
   i32[taskWord(me - 1, TASK.spin_depth)]--;
   Atomics.store(i32, lock, 0);
   point(P_SPIN_UNLOCK);
