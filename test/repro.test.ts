@@ -133,3 +133,17 @@ describe('--trace', () => {
     expect(v[0].ts).toBe(res.step);
   });
 });
+
+describe('shrinking', () => {
+  it('a random-mode reproduction shrinks to fewer context switches and still breaks the same invariant', () => {
+    const r = repro('swapcache-large-folio', '--mode', 'random', '--seed', '1', '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as Result & { shrunk: string; switches: number; shrunkSwitches: number };
+    console.log(`swapcache-large-folio, random: ${res.switches} context switches shrunk to ${res.shrunkSwitches}: ${res.shrunk}`);
+    expect(res.reproduced).toBe(true);
+    expect(res.shrunkSwitches).toBeLessThan(res.switches);
+    const rr = repro('--replay', res.shrunk, '--json');
+    expect(rr.code).toBe(0);
+    expect((JSON.parse(rr.stdout) as Result).invariant).toBe('swap-cache');
+  });
+});

@@ -12,7 +12,7 @@ import { Option, InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { createArena } from '../shm/arena.js';
-import { parse_replay_string, repro_replay, repro_search, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { parse_replay_string, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { load_catalogue, load_scenario, ScenarioError, scenariosDir } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 
@@ -25,6 +25,7 @@ interface ReproFlags {
   seconds: number;
   replay?: string;
   trace?: string;
+  shrink: boolean;
   json?: boolean;
   dir: string;
 }
@@ -37,8 +38,12 @@ function int(min: number) {
 }
 
 function table(rows: ReproResult[], fixed: boolean): string {
-  const head = ['race', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'replay'];
-  const body = rows.map((r) => [r.race, fixed ? (r.reproduced ? 'NO' : 'yes') : r.reproduced ? 'yes' : 'NO', String(r.schedules), String(r.ms), r.invariant ?? '-', r.step === null ? '-' : String(r.step), r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-')]);
+  const head = ['race', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'switches', 'shrunk', 'replay (shrunk)'];
+  const body = rows.map((r) => [
+    r.race, fixed ? (r.reproduced ? 'NO' : 'yes') : r.reproduced ? 'yes' : 'NO', String(r.schedules), String(r.ms), r.invariant ?? '-',
+    r.step === null ? '-' : String(r.step), r.switches === null ? '-' : String(r.switches), r.shrunkSwitches === null ? '-' : String(r.shrunkSwitches),
+    r.shrunk ?? r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-'),
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]): string => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n') + '\n';
@@ -56,15 +61,18 @@ export function registerRepro(program: Command): Command {
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly')
+    .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
-    .option('--json', 'one JSON document on stdout ({race, mode, fixed, reproduced, schedules, ms, seed, invariant, schedule, shrunk}; an array for "all")')
+    .option('--json', 'one JSON document on stdout ({race, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
     .option('--dir <dir>', 'scenario folder', scenariosDir())
     .addHelpText('after', `
 A replay string is printed for every reproduction; --replay runs it again
 to the same violation at the same step.  --trace FILE draws that run: one
 track per CPU, lock holds and RCU sections as spans, interleaving points and
-the violation as instants (open it in https://ui.perfetto.dev).  Shrinking
-is not built yet (the "shrunk" field is null).
+the violation as instants (open it in https://ui.perfetto.dev); it draws
+the shrunk schedule when there is one.  A reproducing schedule is shrunk:
+context switches are removed while the same invariant still breaks, and
+both the original and the shrunk replay strings are printed.
 
 Exit status: 0 when every outcome is the expected one (reproduced with the
 bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad scenario
@@ -104,19 +112,22 @@ file, 3 the harness failed.`)
       const results: ReproResult[] = [];
       try {
         for (const sc of scenarios) {
-          const r = f.replay !== undefined
+          let r = f.replay !== undefined
             ? await repro_replay(pool, sc, f.replay, f.trace)
             : await repro_search(pool, sc, { mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds });
+          if (f.replay === undefined && r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
           /* The timeline of a search's reproducing run: replay it with recording on. */
           if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
             const file = scenarios.length > 1 ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
-            await repro_replay(pool, sc, r.schedule, file);
+            await repro_replay(pool, sc, r.shrunk ?? r.schedule, file);
             cmd.configureOutput().writeErr!(`swaptorture repro: timeline of ${sc.race} written to ${file}\n`);
           }
           results.push(r);
           if (!f.json && race !== 'all') {
             out(r.reproduced
-              ? `${r.race}: reproduced after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\nreplay: npx swaptorture repro --replay '${r.schedule ?? ''}'\n`
+              ? `${r.race}: reproduced after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\n` +
+                `replay: npx swaptorture repro --replay '${r.schedule ?? ''}'` + (r.switches !== null ? `  (${r.switches} context switches)\n` : '\n') +
+                (r.shrunk !== null ? `shrunk: npx swaptorture repro --replay '${r.shrunk}'  (${r.shrunkSwitches} context switches)\n` : '')
               : `${r.race}: not reproduced in ${r.schedules} schedule(s), ${r.ms} ms${r.fixed ? ' (clean, as expected with --fixed)' : ''}${r.abnormal ? `; a run ended abnormally: ${r.abnormal}` : ''}\n`);
           }
         }

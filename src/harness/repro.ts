@@ -13,8 +13,9 @@
  */
 import { System } from '../system.js';
 import type { Violation } from '../shm/report.js';
-import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
-import { decode_schedule } from '../sched/schedule.js';
+import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
+import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
+import { shrink_schedule } from '../sched/shrink.js';
 import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
 import type { Scenario } from '../scenario/schema.js';
 import { CpuPool } from './cpus.js';
@@ -49,8 +50,11 @@ export interface ReproResult {
   step: number | null;
   /** The replay string of the reproducing run, or null. */
   schedule: string | null;
-  /** Shrunk schedule: not built yet (see the README). */
+  /** The reproducing schedule shrunk to fewer context switches (a replay string), or null. */
   shrunk: string | null;
+  /** Context switches of the reproducing schedule and of the shrunk one. */
+  switches: number | null;
+  shrunkSwitches: number | null;
   /** The run ended without finishing: deadlock/livelock/diverged, with dumps. */
   abnormal: string | null;
 }
@@ -143,8 +147,23 @@ function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: n
     /* A finding of the final quiescent check is "at" the run's last step. */
     invariant: v?.invariant ?? null, message: v?.message ?? null, step: v === null ? null : v.step || run?.steps || 0,
     schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule) : null,
-    shrunk: null, abnormal: run?.abnormal ?? null,
+    shrunk: null, switches: v !== null && run !== null && run.schedule !== '' ? count_switches(decode_schedule(run.schedule)) : null,
+    shrunkSwitches: null, abnormal: run?.abnormal ?? null,
   };
+}
+
+/**
+ * Shrink @r's reproducing schedule: fewer context switches, the same
+ * invariant broken.  Context: main thread.
+ */
+export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, maxRuns = 200): Promise<ReproResult> {
+  if (r.schedule === null) return r;
+  const p = parse_replay_string(r.schedule);
+  const s = await shrink_schedule(p.record, async (record) => {
+    const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record });
+    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
+  }, maxRuns);
+  return { ...r, shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record)), switches: s.switchesBefore, shrunkSwitches: s.switchesAfter };
 }
 
 /** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */

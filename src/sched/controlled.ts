@@ -28,7 +28,8 @@ import { pointId, setPointHook, setWaitHook } from './point.js';
 import { pct_init, pctStrategy } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
-import { schedWord, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+import { schedWord, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+import { guidedStrategy } from './guided.js';
 
 export const SCHED_OUTCOME_RUNNING = 0;
 export const SCHED_OUTCOME_DONE = 1;
@@ -63,6 +64,7 @@ function tw(t: number, f: number): number {
 function strategyOf(kind: number): Strategy {
   if (kind === STRATEGY_PCT) return pctStrategy;
   if (kind === STRATEGY_REPLAY) return replayStrategy;
+  if (kind === STRATEGY_GUIDED) return guidedStrategy;
   return randomStrategy;
 }
 
@@ -251,7 +253,7 @@ export function sched_init(c: ControlledConfig): void {
     for (let s = 0; s < n; s++) i32[A.L.schedRecord + s] = c.record[s];
     i32[schedWord(SCHED.replay_len)] = n;
   }
-  const first = c.strategy === STRATEGY_REPLAY && c.record && c.record.length > 0
+  const first = (c.strategy === STRATEGY_REPLAY || c.strategy === STRATEGY_GUIDED) && c.record && c.record.length > 0 && c.tasks.includes(c.record[0])
     ? c.record[0]
     : strategyOf(c.strategy).pick(0, c.tasks[0], [...c.tasks].sort((a, b) => a - b));
   i32[A.L.schedRecord] = first;

@@ -12,7 +12,8 @@ import { SCHED } from '../shm/layout.js';
 export const STRATEGY_RANDOM = 1;
 export const STRATEGY_PCT = 2;
 export const STRATEGY_REPLAY = 3;
-export const STRATEGY_NAMES: Record<number, string> = { 1: 'random', 2: 'pct', 3: 'replay' };
+export const STRATEGY_GUIDED = 4;
+export const STRATEGY_NAMES: Record<number, string> = { 1: 'random', 2: 'pct', 3: 'replay', 4: 'guided' };
 
 export interface Strategy {
   /**
