@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   sync: () => import('./sync.bench.js'),
   swap: () => import('./swap.bench.js'),
   stress: () => import('./stress.bench.js'),
+  repro: () => import('./repro.bench.js'),
 };
 
 interface Args {

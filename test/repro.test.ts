@@ -147,3 +147,15 @@ describe('shrinking', () => {
     expect((JSON.parse(rr.stdout) as Result).invariant).toBe('swap-cache');
   });
 });
+
+describe('--mode stress', () => {
+  it('runs the scenario free-running (a sequential bug shows up at once) and prints no replay string', () => {
+    const r = repro('batch-free-memcg', '--mode', 'stress', '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as Result & { mode: string };
+    expect(res.mode).toBe('stress');
+    expect(res.reproduced).toBe(true);
+    expect(res.invariant).toBe('memcg');
+    expect(res.schedule).toBeNull();
+  });
+});

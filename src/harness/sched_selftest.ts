@@ -71,3 +71,20 @@ registerProgram('sched-abba', (a: { first: number; second: number }) => {
 registerProgram('sched-spin-forever', () => {
   for (;;) point(P_LOOP);
 });
+
+/*
+ * sched-pingpong { role, rounds }: the raw futex hand-off the controlled
+ * scheduler is measured against - two tasks take turns on one word with
+ * Atomics.wait/notify (role 0 serves odd values, role 1 even ones).
+ */
+registerProgram('sched-pingpong', (a: { role: number; rounds: number }) => {
+  const i32 = A.i32;
+  const w = sched_selftest_word(48);
+  for (let i = 0; i < a.rounds; i++) {
+    const mine = 2 * i + 1 + a.role;
+    for (let v = Atomics.load(i32, w); v !== mine - 1; v = Atomics.load(i32, w)) Atomics.wait(i32, w, v, 100);
+    Atomics.store(i32, w, mine);
+    Atomics.notify(i32, w);
+  }
+  return a.rounds;
+});
