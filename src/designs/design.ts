@@ -29,4 +29,17 @@ export interface SlotMeta {
   testZeroLockless(ci: number, off: number): boolean;
   /** The memcg id the slot is charged to (0 = none), given the folio's memcg for cached slots. */
   memcgId(ci: number, off: number, folioMemcg: (pfn: number) => number): number;
+  /**
+   * Where the swap charge's owner is recorded.  true (p4, seed 001 patches
+   * 7-8): in the shadow, written when the folio leaves the swap cache;
+   * false (p2/p3): in the static swap_cgroup array, written when the slots
+   * are allocated (swap_cgroup_record) and read back on free and swap-in.
+   */
+  readonly memcgInShadow: boolean;
+  /** swap_cgroup_record(): the @nr slots from @ci/@off are charged to @memcg (no-op when memcgInShadow).  Context: ci->lock held. */
+  recordMemcg(ci: number, off: number, nr: number, memcg: number): void;
+  /** The memcg id recorded for a slot whose entry is @tb (uncharge, swap-in).  Context: ci->lock held, or the folio lock. */
+  slotMemcg(ci: number, off: number, tb: bigint): number;
+  /** The slot is freed: forget its record and zero state (swap_cgroup_clear, zeromap bit). Context: ci->lock held. */
+  freeSlot(ci: number, off: number): void;
 }

@@ -47,6 +47,16 @@ export const P4: SlotMeta = {
     const tb = swap_table_get(ci, off);
     return swp_tb_is_countable(tb) && swp_tb_test_zero(l, tb);
   },
+  memcgInShadow: true,
+  recordMemcg() {
+    /* The shadow carries it (patch 8): nothing to record at allocation. */
+  },
+  slotMemcg(_ci, _off, tb) {
+    return swp_tb_is_shadow(tb) ? shadow_to_memcgid(swp_tb_to_shadow(l, tb)) : 0;
+  },
+  freeSlot() {
+    /* The entry itself goes NULL: count, zero flag and memcg id with it. */
+  },
   memcgId(ci, off, folioMemcg) {
     const tb = __swap_table_get(ci, off);
     if (swp_tb_is_shadow(tb)) return shadow_to_memcgid(swp_tb_to_shadow(l, tb));

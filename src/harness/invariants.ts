@@ -10,8 +10,7 @@ import { CI, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from
 import { report, type Invariant, type Violation } from '../shm/report.js';
 import { taskWord } from '../sync/task.js';
 import { D } from '../designs/active.js';
-import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow } from '../mm/swap_table.js';
-import { shadow_to_memcgid } from '../mm/workingset.js';
+import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn } from '../mm/swap_table.js';
 import { CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { __swap_count_exact } from '../mm/swapfile.js';
@@ -58,7 +57,7 @@ export function check_invariants(): Violation[] {
         const tb = __swap_table_get(ci, swp_offset(e) % SWAPFILE_CLUSTER);
         /* An undecodable or non-countable entry is slot-format's (or swap-count's) to report. */
         if (swp_tb_check(D.tb, tb) !== null || !swp_tb_is_countable(tb)) continue;
-        const zeroFlag = D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb);
+        const zeroFlag = D.testZero(ci, swp_offset(e) % SWAPFILE_CLUSTER);
         let data: bigint;
         if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
         else if (zeroFlag) data = 0n;
@@ -115,9 +114,16 @@ export function check_invariants(): Violation[] {
           memcgUnknown = true; /* its memcg record is lost with it: per-memcg tallies cannot be judged */
           continue;
         }
-        if (swp_tb_is_null(tb)) continue;
+        if (swp_tb_is_null(tb) || swp_tb_is_bad(tb)) {
+          /* A zero state in a side array (p2/p3 zeromap) must be gone with the slot. */
+          if (!D.tb.hasZeroFlag && D.testZero(ci, off)) {
+            fail('zero', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: zeromap bit set on a ${swp_tb_is_null(tb) ? 'free' : 'bad'} slot`, [type, idx, off]);
+          }
+          if (swp_tb_is_null(tb)) continue;
+          nonNull++;
+          continue;
+        }
         nonNull++;
-        if (swp_tb_is_bad(tb)) continue;
         used++;
         const e = swp_entry(type, idx * SWAPFILE_CLUSTER + off);
         const count = __swap_count_exact(ci, off);
@@ -133,12 +139,13 @@ export function check_invariants(): Violation[] {
             fail('swap-cache', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} names folio ${folio}, whose swap is ${fe} (x${nr}, swapcache=${folio_test_swapcache(folio)})`, [type, e, folio]);
           }
           if (i32[fw(folio, FOLIO.refcount)] < nr) fail('swap-cache', `folio ${folio} in the swap cache with refcount ${i32[fw(folio, FOLIO.refcount)]} < ${nr}`, [folio]);
-          memcg = folio_memcg(folio);
-          if (memcg > 0 && mem_cgroup_dead_at(memcg, folio_charge_seq(folio))) {
+          memcg = D.memcgInShadow ? folio_memcg(folio) : D.slotMemcg(ci, off, tb);
+          /* Patch 6 (p4): a folio is never charged to a memcg that was already dead. */
+          if (D.memcgInShadow && memcg > 0 && mem_cgroup_dead_at(memcg, folio_charge_seq(folio))) {
             fail('memcg', `folio ${folio} in the swap cache was charged to memcg ${memcg} after it died, not to its nearest online ancestor ${mem_cgroup_nearest_online(memcg)}`, [folio, memcg]);
           }
         } else if (swp_tb_is_shadow(tb)) {
-          memcg = shadow_to_memcgid(swp_tb_to_shadow(D.tb, tb));
+          memcg = D.slotMemcg(ci, off, tb);
           if (__swp_tb_get_count(D.tb, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
         }
         if (memcg > 0) memcgSlots.set(memcg, (memcgSlots.get(memcg) ?? 0) + 1);

@@ -173,6 +173,16 @@ export function mem_cgroup_swapin_charge_folio(id: number, fallback: number, nr:
   return id;
 }
 
+/**
+ * mem_cgroup_swapin_charge_folio() before phase IV (p2/p3): the memcg
+ * recorded in swap_cgroup if it is still online, else the faulting mm's
+ * (get_mem_cgroup_from_mm); the swap charge stays where swap_cgroup
+ * recorded it until the slots are freed.
+ */
+export function mem_cgroup_swapin_charge_folio_swap_cgroup(id: number, fallback: number): number {
+  return id > 0 && mem_cgroup_online(id) ? id : fallback;
+}
+
 /** mem_cgroup_uncharge_swap(): @nr slots recorded to @id are freed. */
 export function mem_cgroup_uncharge_swap(id: number, nr: number): void {
   swap_uncharge(id, nr);

@@ -19,7 +19,9 @@ import {
   folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, folio_unlock, fw, PG_swapbacked,
   PG_swapcache, PG_workingset, __folio_set_locked,
 } from './page_alloc.js';
-import { mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio } from './memcontrol.js';
+import {
+  mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup,
+} from './memcontrol.js';
 import { __swap_cluster_free_entries } from './swapfile.js';
 import { swap_read_folio } from './page_io.js';
 import {
@@ -29,7 +31,7 @@ import {
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import {
   __swp_tb_get_count, __swp_tb_get_flags, pfn_to_swp_tb, shadow_to_swp_tb, swp_tb_is_folio, swp_tb_is_shadow,
-  swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow,
+  swp_tb_to_pfn, swp_tb_to_shadow,
 } from './swap_table.js';
 import { memcgid_to_shadow, pack_shadow, shadow_to_memcgid } from './workingset.js';
 import { FOLIO } from '../shm/layout.js';
@@ -89,14 +91,14 @@ export function __swap_cache_check_batch(ci: number, targ_off: number, nr: numbe
   if (!swp_tb_is_shadow(tb)) return -ENOENT;
   out.shadow = swp_tb_to_shadow(D.tb, tb);
   if (nr === 1) return 0;
-  const memcgid = shadow_to_memcgid(out.shadow);
-  const zero = D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, tb);
+  const memcgid = D.slotMemcg(ci, targ_off, tb);
+  const zero = D.testZero(ci, targ_off);
   const start = targ_off - (targ_off % nr);
   for (let off = start; off < start + nr; off++) {
     const o = __swap_table_get(ci, off);
     if (swp_tb_is_folio(o) || !__swp_tb_get_count(D.tb, o) || !swp_tb_is_shadow(o)) return -EBUSY;
-    if (shadow_to_memcgid(swp_tb_to_shadow(D.tb, o)) !== memcgid) return -EBUSY;
-    if (D.tb.hasZeroFlag && swp_tb_test_zero(D.tb, o) !== zero) return -EBUSY;
+    if (D.slotMemcg(ci, off, o) !== memcgid) return -EBUSY;
+    if (D.testZero(ci, off) !== zero) return -EBUSY;
   }
   return 0;
 }
@@ -136,7 +138,8 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
   const nr = folio_nr_pages(folio);
   let shadow = 0n;
   if (charged) {
-    const memcg = mem_cgroup_swap_free_folio(folio_memcg(folio), nr);
+    /* p4: the swap charge's owner goes into the shadow (moved to an online memcg first); p2/p3: swap_cgroup keeps it. */
+    const memcg = D.memcgInShadow ? mem_cgroup_swap_free_folio(folio_memcg(folio), nr) : folio_memcg(folio);
     const ws = (Atomics.load(A.i32, fw(folio, FOLIO.flags)) & PG_workingset) !== 0;
     shadow = reclaim ? pack_shadow(D.tb, memcg, 0, ++evictionClock, ws) : memcgid_to_shadow(memcg);
   }
@@ -215,10 +218,13 @@ function __swap_cache_alloc(targ: number, order: number, memcgFallback: number):
   }
   __folio_set_locked(folio);
   folio_set(folio, PG_swapbacked);
+  const id = D.memcgInShadow ? shadow_to_memcgid(second.shadow) : D.slotMemcg(ci, targOff, 0n);
   __swap_cache_add_folio(ci, folio, entry);
   swap_cluster_unlock(ci);
   const seq = mem_cgroup_offline_seq();
-  const memcg = mem_cgroup_swapin_charge_folio(shadow_to_memcgid(second.shadow), memcgFallback, nr);
+  const memcg = D.memcgInShadow
+    ? mem_cgroup_swapin_charge_folio(id, memcgFallback, nr)
+    : mem_cgroup_swapin_charge_folio_swap_cgroup(id, memcgFallback);
   folio_set_memcg(folio, memcg, seq);
   return folio;
 }

@@ -40,14 +40,12 @@ import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL,
   CLUSTER_FLAG_USABLE, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
   ci_order, cluster_is_discard, cluster_is_empty, cluster_offset, cluster_table_is_alloced, clusterWord,
-  si_flags, si_max, si_users, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
+  si_flags, si_max, si_users, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import {
   __swp_tb_get_count, null_to_swp_tb, swp_tb_get_count, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow,
-  swp_tb_to_shadow,
 } from './swap_table.js';
-import { shadow_to_memcgid } from './workingset.js';
 import { count_vm_events, SWAP_COUNT_EXTEND } from './vmstat.js';
 
 const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
@@ -609,6 +607,11 @@ export function folio_alloc_swap(folio: number): number {
   }
   if (!folio_test_swapcache(folio)) return -ENOMEM;
   mem_cgroup_try_charge_swap(folio_memcg(folio), 1 << order);
+  /* p2/p3: swap_cgroup_record() (p4 records the owner in the shadow later). */
+  if (!D.memcgInShadow) {
+    const entry = folio_swap(folio);
+    D.recordMemcg(__swap_offset_to_cluster(swp_type(entry), swp_offset(entry)), swp_offset(entry) % SWAPFILE_CLUSTER, 1 << order, folio_memcg(folio));
+  }
   return 0;
 }
 
@@ -869,13 +872,14 @@ export function __swap_cluster_free_entries(type: number, ci: number, ci_start: 
     if (!swp_tb_is_shadow(tb) || __swp_tb_get_count(D.tb, tb) > 1) {
       report('swap-count', `__swap_cluster_free_entries: slot ${off} is 0x${tb.toString(16)} (must be an uncached shadow with count <= 1)`, [type, ci, off]);
     }
-    const id = swp_tb_is_shadow(tb) ? shadow_to_memcgid(swp_tb_to_shadow(D.tb, tb)) : 0;
+    const id = D.slotMemcg(ci, off, tb);
     if (batchId === -1 || (id !== batchId && !bug_on(BUG_BATCH_FREE_MEMCG))) {
       flush(off);
       batchId = id;
       batchOff = off;
     }
     __swap_table_set(ci, off, null_to_swp_tb());
+    D.freeSlot(ci, off);
   }
   flush(ci_start + nr);
   Atomics.sub(A.i32, ci + CI.count, nr);

@@ -46,6 +46,7 @@ import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, p
 import { D } from '../designs/active.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
+import { side_arrays_reset } from '../designs/side_arrays.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
 export const SWAP_FLAG_PRIO_MASK = 0x7fff;
@@ -96,6 +97,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[]): num
   i32.fill(0, base, base + nrClusters * CI.SIZE);
   i32[siWord(type, SI.cluster_base)] = base;
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
+  side_arrays_reset(type); /* p2/p3: si->zeromap and the swap_cgroup array (vmalloc'ed at swapon) */
   for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
   for (let o = 0; o < SWAP_NR_ORDERS; o++) {
     list_init(siWord(type, SI.nonfull_clusters + 3 * o));

@@ -418,6 +418,8 @@ export interface Layout {
   schedTasks: number; /* [nrTasks] SCHED_TASK */
   schedRecord: number; /* [schedSteps] the task chosen at each step */
   trace: number; /* [nrTasks] trace rings */
+  zeromap: number; /* phase II/III: [MAX_SWAPFILES] si->zeromap, one bit a slot */
+  swapCgroup: number; /* phase II/III: [MAX_SWAPFILES] the swap_cgroup array, one memcg id a slot */
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -480,6 +482,8 @@ export function computeLayout(config: ArenaConfig): Layout {
     schedTasks: region(config.nrTasks * SCHED_TASK.SIZE),
     schedRecord: region(config.schedSteps),
     trace: region(config.nrTasks * (TRACE_RING.EVENTS + config.traceEvents * TRACE_EVENT.SIZE)),
+    zeromap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 32)),
+    swapCgroup: region(MAX_SWAPFILES * config.maxSwapPages),
   };
   l.totalWords = next;
   return l;

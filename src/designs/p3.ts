@@ -1,0 +1,54 @@
+/*
+ * Phase III (seeds 000 and 003): the swap table word holds the count and
+ * the bad-slot marker (SWP_TB_COUNT_MAX saturating into ci->extend_table,
+ * as in p4), but no zero flag and no memcg: the zero state stays in the
+ * static si->zeromap bitmap and the swap charge's owner in the static
+ * swap_cgroup array (src/designs/side_arrays.ts), recorded when the slots
+ * are allocated.  Shadows still carry the memcg id for workingset refault
+ * detection, as mm/workingset.c packs it.
+ */
+import type { SlotMeta } from './design.js';
+import {
+  __swp_tb_get_count, __swp_tb_mk_count, SWP_TB_P3, swp_tb_is_countable, swp_tb_is_folio, swp_tb_to_pfn,
+} from '../mm/swap_table.js';
+import { __swap_table_get, __swap_table_set } from '../mm/swap_table_arena.js';
+import { report } from '../shm/report.js';
+import { swap_cgroup_get, swap_cgroup_set, zeromap_set, zeromap_test } from './side_arrays.js';
+
+const l = SWP_TB_P3;
+
+export const P3: SlotMeta = {
+  name: 'p3',
+  tb: l,
+  count(ci, off) {
+    const tb = __swap_table_get(ci, off);
+    return swp_tb_is_countable(tb) ? __swp_tb_get_count(l, tb) : 0;
+  },
+  setCount(ci, off, count) {
+    const tb = __swap_table_get(ci, off);
+    if (!swp_tb_is_countable(tb)) {
+      report('slot-format', `setCount(${count}) on a non-countable entry 0x${tb.toString(16)}`, [ci, off]);
+      return;
+    }
+    __swap_table_set(ci, off, __swp_tb_mk_count(l, tb, count));
+  },
+  testZero: zeromap_test,
+  setZero: zeromap_set,
+  testZeroLockless: zeromap_test,
+  memcgInShadow: false,
+  recordMemcg(ci, off, nr, memcg) {
+    for (let k = 0; k < nr; k++) swap_cgroup_set(ci, off + k, memcg);
+  },
+  slotMemcg(ci, off) {
+    return swap_cgroup_get(ci, off);
+  },
+  freeSlot(ci, off) {
+    swap_cgroup_set(ci, off, 0);
+    zeromap_set(ci, off, false);
+  },
+  memcgId(ci, off, folioMemcg) {
+    const tb = __swap_table_get(ci, off);
+    if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(l, tb));
+    return swap_cgroup_get(ci, off);
+  },
+};
