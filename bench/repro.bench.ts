@@ -48,7 +48,7 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
         const ms: number[] = [];
         let found = 0;
         for (let k = 0; k < RUNS; k++) {
-          const r = await repro_search(pool, sc, { mode, fixed: false, seed: 1 + 1000 * k, maxSchedules: mode === 'stress' ? STRESS_BUDGET : sc.maxSchedules, seconds: 30 });
+          const r = await repro_search(pool, sc, { design: 'p4', mode, fixed: false, seed: 1 + 1000 * k, maxSchedules: mode === 'stress' ? STRESS_BUDGET : sc.maxSchedules, seconds: 30 });
           if (r.reproduced) found++;
           schedules.push(r.reproduced ? r.schedules : Infinity);
           ms.push(r.reproduced ? r.ms : Infinity);

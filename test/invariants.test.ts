@@ -189,3 +189,34 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(wd.check(5000)).toEqual([]);
   });
 });
+
+describe('design p3: the side arrays are checked too', () => {
+  it('zero: a zeromap bit left on a freed slot', async () => {
+    const { zeromap_set } = await import('../src/designs/side_arrays.js');
+    sys = System.create({ design: 'p3', nrCpus: 2, nrTasks: 3, nrFrames: 2048, nrPages: 256, nrMms: 4, mmPages: 256, seed: 43 });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    mm = sys.mmCreate(sys.memcgCreate());
+    for (let i = 0; i < 16; i++) sys.write(mm, i, { maxOrder: 0 });
+    sys.reclaim(mm, 0, 16);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    const free = slots(() => true).find((s) => __swap_table_get(s.ci, s.off) === 0n)!;
+    zeromap_set(free.ci, free.off, true);
+    expect(ids(sys.check())).toEqual(['zero']);
+  });
+
+  it('memcg: a swap_cgroup record that disagrees with the charge', async () => {
+    const { swap_cgroup_set } = await import('../src/designs/side_arrays.js');
+    sys = System.create({ design: 'p3', nrCpus: 2, nrTasks: 3, nrFrames: 2048, nrPages: 256, nrMms: 4, mmPages: 256, seed: 44 });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const m = sys.memcgCreate();
+    mm = sys.mmCreate(m);
+    for (let i = 0; i < 16; i++) sys.write(mm, i, { maxOrder: 0 });
+    sys.reclaim(mm, 0, 16);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    const s = swappedOut();
+    swap_cgroup_set(s.ci, s.off, 1); /* recorded to the root instead */
+    expect(ids(sys.check())).toEqual(['memcg']);
+  });
+});

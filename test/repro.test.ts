@@ -159,3 +159,18 @@ describe('--mode stress', () => {
     expect(res.schedule).toBeNull();
   });
 });
+
+describe('--design p3', () => {
+  it('the races whose code p3 has reproduce; the phase IV ones do not apply (neither reproduced nor clean)', () => {
+    const r = repro('all', '--design', 'p3', '--json');
+    expect(r.code).toBe(0);
+    const rs = JSON.parse(r.stdout) as (Result & { applies: boolean; design: string })[];
+    const applies = rs.filter((x) => x.applies).map((x) => x.race);
+    expect(applies).toEqual(['count-overflow', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'scan-border', 'swapoff-vs-swapin']);
+    for (const x of rs) {
+      expect(x.design).toBe('p3');
+      expect(x.reproduced, x.race).toBe(x.applies);
+      if (x.applies) expect(x.schedule).toMatch(new RegExp(`^${x.race}@\\d+/p3:`));
+    }
+  });
+});

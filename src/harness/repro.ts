@@ -13,6 +13,7 @@
  */
 import { System } from '../system.js';
 import type { Violation } from '../shm/report.js';
+import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
@@ -28,6 +29,7 @@ import { write_trace } from './trace_writer.js';
 export type ReproMode = 'pct' | 'random' | 'stress';
 
 export interface ReproOptions {
+  design: DesignName;
   mode: ReproMode;
   fixed: boolean;
   seed: number;
@@ -38,6 +40,9 @@ export interface ReproOptions {
 
 export interface ReproResult {
   race: string;
+  design: DesignName;
+  /** Does the race apply to this design (scenario "designs")? */
+  applies: boolean;
   mode: ReproMode | 'replay';
   fixed: boolean;
   reproduced: boolean;
@@ -61,22 +66,25 @@ export interface ReproResult {
 
 const MAX_STEPS = 1 << 18;
 
-export function replay_string(race: string, seed: number, fixed: boolean, schedule: string): string {
-  return `${race}@${seed}${fixed ? '+fixed' : ''}:${schedule}`;
+/** RACE@SEED[+fixed][/DESIGN]:SCHEDULE (the design is omitted for p4). */
+export function replay_string(race: string, seed: number, fixed: boolean, schedule: string, design: DesignName = 'p4'): string {
+  return `${race}@${seed}${fixed ? '+fixed' : ''}${design === 'p4' ? '' : `/${design}`}:${schedule}`;
 }
 
-export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; record: number[] } {
-  const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?:(.*)$/.exec(s);
-  if (!m) throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed]:SCHEDULE)`);
-  return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, record: decode_schedule(m[4]) };
+export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; design: DesignName; record: number[] } {
+  const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?(?:\/([a-z0-9]+))?:(.*)$/.exec(s);
+  if (!m || (m[4] !== undefined && !(DESIGN_NAMES as readonly string[]).includes(m[4]))) {
+    throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed][/DESIGN]:SCHEDULE)`);
+  }
+  return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, record: decode_schedule(m[5]) };
 }
 
 /* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
-function build(sc: Scenario, seed: number, fixed: boolean): { sys: System; specs: CpuSpec[] } {
+function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): { sys: System; specs: CpuSpec[] } {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
-    design: 'p4', seed, bugs: fixed ? [] : [sc.bug],
+    design, seed, bugs: fixed ? [] : [sc.bug],
     nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
     nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS,
@@ -113,8 +121,9 @@ interface OneRun {
 
 async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[] } | 'free', traceFile?: string,
+  design: DesignName = 'p4',
 ): Promise<OneRun> {
-  const { sys, specs } = build(sc, seed, fixed);
+  const { sys, specs } = build(sc, seed, fixed, design);
   pool.setArena(sys.handle);
   trace_setup(traceFile !== undefined);
   let schedule = '';
@@ -140,13 +149,13 @@ async function run_once(
   return { violations, schedule, steps, abnormal };
 }
 
-function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null): ReproResult {
+function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null, design: DesignName): ReproResult {
   const v = run?.violations.find((x) => x.invariant === sc.invariant) ?? null;
   return {
-    race: sc.race, mode, fixed, reproduced: v !== null, schedules: n, ms: Math.round(performance.now() - t0), seed,
+    race: sc.race, design, applies: true, mode, fixed, reproduced: v !== null, schedules: n, ms: Math.round(performance.now() - t0), seed,
     /* A finding of the final quiescent check is "at" the run's last step. */
     invariant: v?.invariant ?? null, message: v?.message ?? null, step: v === null ? null : v.step || run?.steps || 0,
-    schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule) : null,
+    schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule, design) : null,
     shrunk: null, switches: v !== null && run !== null && run.schedule !== '' ? count_switches(decode_schedule(run.schedule)) : null,
     shrunkSwitches: null, abnormal: run?.abnormal ?? null,
   };
@@ -160,28 +169,30 @@ export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, 
   if (r.schedule === null) return r;
   const p = parse_replay_string(r.schedule);
   const s = await shrink_schedule(p.record, async (record) => {
-    const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record });
+    const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record }, undefined, p.design);
     return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
   }, maxRuns);
-  return { ...r, shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record)), switches: s.switchesBefore, shrunkSwitches: s.switchesAfter };
+  return { ...r, shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design), switches: s.switchesBefore, shrunkSwitches: s.switchesAfter };
 }
 
 /** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */
 export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
+  /* A race whose code the design does not have does not apply: neither reproduced nor "clean". */
+  if (!sc.designs.includes(o.design)) return { ...result(sc, o.mode, o.fixed, o.seed, 0, t0, null, o.design), applies: false };
   let k = 2000;
   let last: OneRun | null = null;
   for (let i = 0; i < o.maxSchedules; i++) {
     if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
     const seed = o.seed + i;
     const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k };
-    const run = await run_once(pool, sc, seed, o.fixed, how);
+    const run = await run_once(pool, sc, seed, o.fixed, how, undefined, o.design);
     if (run.steps > 0) k = run.steps;
     last = run;
-    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, i + 1, t0, run);
-    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, i + 1, t0, run);
+    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, i + 1, t0, run, o.design);
+    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, i + 1, t0, run, o.design);
   }
-  const r = result(sc, o.mode, o.fixed, o.seed, o.maxSchedules, t0, last);
+  const r = result(sc, o.mode, o.fixed, o.seed, o.maxSchedules, t0, last, o.design);
   return { ...r, reproduced: false };
 }
 
@@ -189,8 +200,8 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
 export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, traceFile?: string): Promise<ReproResult> {
   const t0 = performance.now();
   const p = parse_replay_string(replay);
-  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile);
-  return result(sc, 'replay', p.fixed, p.seed, 1, t0, run);
+  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile, p.design);
+  return result(sc, 'replay', p.fixed, p.seed, 1, t0, run, p.design);
 }
 
 function controlledTimeUnit(how: { strategy: number } | 'free'): string {

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { INVARIANTS } from '../shm/report.js';
+import { DESIGN_NAMES } from '../designs/design.js';
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const page = z.number().int().min(0);
@@ -44,6 +45,8 @@ export const ScenarioSchema = z
     functions: z.array(z.string()).min(1),
     bug: z.string(),
     invariant: z.enum(INVARIANTS),
+    /** The designs whose code has the hazard (the fix went into a phase the others do not share). */
+    designs: z.array(z.enum(DESIGN_NAMES)).min(1),
     story: z.string().min(40),
     system: z
       .object({
