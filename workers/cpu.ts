@@ -19,6 +19,7 @@ import { KernelBug } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/sync/task.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { sched_enter, sched_exit } from '../src/sched/controlled.js';
+import { trace_sync_enabled } from '../src/sched/trace.js';
 import { getProgram, programNames, type CpuErrorInfo, type CpuOutcome, type CpuTaskMessage } from '../src/harness/programs.js';
 import '../src/harness/all_programs.js';
 
@@ -39,6 +40,7 @@ export default async function cpu(msg: CpuTaskMessage): Promise<CpuOutcome> {
       throw new Error(`no program "${program}" registered in the worker (known: ${programNames().join(', ')}); add its module to src/harness/all_programs.ts`);
     }
     setCurrent(task);
+    trace_sync_enabled(task);
     if (msg.init !== false) task_init(task, cpu);
     lockdep_set_enabled(msg.lockdep !== false);
     if (msg.controlled) sched_enter(task);
