@@ -8,11 +8,9 @@
  * detection, as mm/workingset.c packs it.
  */
 import type { SlotMeta } from './design.js';
-import {
-  __swp_tb_get_count, __swp_tb_mk_count, SWP_TB_P3, swp_tb_is_countable, swp_tb_is_folio, swp_tb_to_pfn,
-} from '../mm/swap_table.js';
-import { __swap_table_get, __swap_table_set } from '../mm/swap_table_arena.js';
-import { report } from '../shm/report.js';
+import { table_count_ops } from './table_count.js';
+import { SWP_TB_P3, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
+import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swap_cgroup_get, swap_cgroup_set, zeromap_set, zeromap_test } from './side_arrays.js';
 
 const l = SWP_TB_P3;
@@ -20,18 +18,7 @@ const l = SWP_TB_P3;
 export const P3: SlotMeta = {
   name: 'p3',
   tb: l,
-  count(ci, off) {
-    const tb = __swap_table_get(ci, off);
-    return swp_tb_is_countable(tb) ? __swp_tb_get_count(l, tb) : 0;
-  },
-  setCount(ci, off, count) {
-    const tb = __swap_table_get(ci, off);
-    if (!swp_tb_is_countable(tb)) {
-      report('slot-format', `setCount(${count}) on a non-countable entry 0x${tb.toString(16)}`, [ci, off]);
-      return;
-    }
-    __swap_table_set(ci, off, __swp_tb_mk_count(l, tb, count));
-  },
+  ...table_count_ops(l),
   testZero: zeromap_test,
   setZero: zeromap_set,
   testZeroLockless: zeromap_test,

@@ -6,8 +6,9 @@
  *              table"); a cached slot is charged to its folio's memcg.
  */
 import type { SlotMeta } from './design.js';
+import { table_count_ops } from './table_count.js';
 import {
-  __swp_tb_get_count, __swp_tb_mk_count, SWP_TB_P4, swp_tb_clear_zero, swp_tb_is_countable, swp_tb_is_folio,
+  SWP_TB_P4, swp_tb_clear_zero, swp_tb_is_countable, swp_tb_is_folio,
   swp_tb_is_shadow, swp_tb_set_zero, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow,
 } from '../mm/swap_table.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from '../mm/swap_table_arena.js';
@@ -19,18 +20,7 @@ const l = SWP_TB_P4;
 export const P4: SlotMeta = {
   name: 'p4',
   tb: l,
-  count(ci, off) {
-    const tb = __swap_table_get(ci, off);
-    return swp_tb_is_countable(tb) ? __swp_tb_get_count(l, tb) : 0;
-  },
-  setCount(ci, off, count) {
-    const tb = __swap_table_get(ci, off);
-    if (!swp_tb_is_countable(tb)) {
-      report('slot-format', `setCount(${count}) on a non-countable entry 0x${tb.toString(16)}`, [ci, off]);
-      return;
-    }
-    __swap_table_set(ci, off, __swp_tb_mk_count(l, tb, count));
-  },
+  ...table_count_ops(l),
   testZero(ci, off) {
     const tb = __swap_table_get(ci, off);
     return swp_tb_is_countable(tb) && swp_tb_test_zero(l, tb);
