@@ -24,6 +24,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDecode } from './decode.js';
 import { registerStress } from './stress.js';
 import { registerRepro } from './repro.js';
+import { registerMemory } from './memory.js';
 
 /*
  * Actions may return their exit status.  Commander's typing says
@@ -88,6 +89,7 @@ export function createProgram(): Command {
   registerDecode(program);
   registerStress(program);
   registerRepro(program);
+  registerMemory(program);
   return program;
 }
 

@@ -190,6 +190,10 @@ export const SI = {
   discard_pending: 17,
   xa_root: 18, /* dynamic clusters: xarray root page + 1 (ghost/vswap) */
   xa_lock: 19,
+  /* static metadata allocated at swapon, bytes at the kernel's object sizes (src/mm/swap_meta.ts) */
+  meta_cluster_info: 20,
+  meta_swap_cgroup: 21,
+  meta_zeromap: 22,
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */

@@ -1,0 +1,81 @@
+/*
+ * `swaptorture memory`: swap metadata per design, measured on the model
+ * (src/harness/memory.ts).  One design: one line (or --json).  --compare:
+ * every built design at usage 0/25/50/75/100 % in MiB, and the static
+ * metadata of mounting a 1 TB device.
+ *
+ * Exit status: 0, or 2 for bad usage.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
+import { implemented_designs } from '../designs/active.js';
+import { measure_memory, memory_designs, parse_bytes, type MemoryResult } from '../harness/memory.js';
+
+interface MemoryFlags {
+  design: DesignName;
+  size: string;
+  usage: number;
+  backend: string;
+  json?: boolean;
+  compare?: boolean;
+}
+
+const MiB = 2 ** 20;
+
+function usageArg(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a fraction from 0 to 1');
+  return n;
+}
+
+export function registerMemory(program: Command): Command {
+  return program
+    .command('memory')
+    .description('swap metadata memory of a device per design, measured on the model at the kernel\'s object sizes')
+    .addOption(new Option('--design <name>', 'slot metadata design').choices([...DESIGN_NAMES]).default('p4'))
+    .option('--size <size>', 'device size: 32G, 1T, ... (binary units)', '32G')
+    .option('--usage <fraction>', 'fraction of the slots in use, 0..1', usageArg, 0)
+    .addOption(new Option('--backend <backend>', 'where swapped pages live').choices(['disk', 'zswap']).default('disk'))
+    .option('--compare', 'every built design at usage 0/25/50/75/100 % (MiB), and the static metadata of a 1 TB device')
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText('after', `
+Figures are MiB (2^20 bytes), as the seeds' "MB" are.  The model runs a
+device of at most 2^18 slots and scales up by a power of two: exact for
+sizes that are a multiple of 512 slots times the scale.  Object sizes are
+in src/mm/kernel_sizes.ts.`)
+    .action((f: MemoryFlags, cmd: Command): number => {
+      const out = cmd.configureOutput().writeOut!;
+      const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
+      if (f.backend === 'zswap') usage('--backend zswap: the model has no zswap yet (issue 5); only disk is measured');
+      let size: number;
+      try {
+        size = parse_bytes(f.size);
+      } catch (e) {
+        return usage(`--size: ${(e as Error).message}`);
+      }
+      if (!f.compare) {
+        if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
+        const r = measure_memory(f.design, size, f.usage);
+        if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+        else out(`${r.design}: ${f.size} (${r.slots} slots) at ${(100 * r.usage).toFixed(0)} %: static ${(r.staticBytes / MiB).toFixed(2)} MiB + dynamic ${(r.dynamicBytes / MiB).toFixed(2)} MiB = ${(r.totalBytes / MiB).toFixed(2)} MiB` +
+          `${r.bytesPerUsedSlot === null ? '' : `, ${r.bytesPerUsedSlot.toFixed(3)} bytes per used slot`} [${Object.entries(r.breakdown).map(([k, v]) => `${k} ${(v / MiB).toFixed(3)}`).join(', ')}]\n`);
+        return 0;
+      }
+      const designs = memory_designs();
+      const usages = [0, 0.25, 0.5, 0.75, 1];
+      const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u)));
+      const tb = designs.map((d) => measure_memory(d, 2 ** 40, 0));
+      if (f.json) {
+        out(JSON.stringify({ size, backend: f.backend, usages, designs: designs.map((d, i) => ({ design: d, results: rows[i], mount1T: tb[i] })) }, null, 2) + '\n');
+        return 0;
+      }
+      const head = ['usage', ...designs.map((d) => `${d} (MiB)`)];
+      const body = usages.map((u, j) => [`${(100 * u).toFixed(0)} %`, ...rows.map((r) => (r[j].totalBytes / MiB).toFixed(2))]);
+      body.push(['1 TB static', ...tb.map((r) => (r.staticBytes / MiB).toFixed(2))]);
+      const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+      const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
+      out(`swap metadata of a ${f.size} device, ${f.backend} backend, measured on the model\n`);
+      out([line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n') + '\n');
+      return 0;
+    });
+}

@@ -1,0 +1,99 @@
+/*
+ * `swaptorture memory`: swap metadata of a device of --size at --usage,
+ * measured on the model (src/mm/swap_meta.ts), for one design or all.
+ *
+ * A 1 TB device has 2^28 slots - far more than an arena holds - so the
+ * model runs a device 1/SCALE the size (SCALE a power of two, chosen so
+ * the model device has at most MODEL_SLOTS slots), fills it to the usage
+ * with order-0 swap-outs (the allocator fills clusters one after another,
+ * the seeds' "full clusters" assumption), measures, and multiplies by
+ * SCALE.  Every structure measured is per slot or per cluster, and a
+ * cluster is 512 slots in both the model and the device, so the scaling
+ * is exact for sizes that are a multiple of 512 * SCALE slots.
+ *
+ * Context: main thread; builds its own system per measurement.
+ */
+import { System } from '../system.js';
+import { setCurrent } from '../sync/task.js';
+import { implemented_designs } from '../designs/active.js';
+import type { DesignName } from '../designs/design.js';
+import { swap_meta_bytes } from '../mm/swap_meta.js';
+import { SIZEOF_SWAP_TABLE } from '../mm/kernel_sizes.js';
+
+export const MODEL_SLOTS = 1 << 18;
+const MM_PAGES = 1024;
+
+export interface MemoryResult {
+  design: DesignName;
+  size: number;
+  slots: number;
+  usage: number;
+  backend: 'disk';
+  /** Model device = 1/scale of the real one. */
+  scale: number;
+  staticBytes: number;
+  dynamicBytes: number;
+  totalBytes: number;
+  /** Metadata bytes per slot in use (static included), null at usage 0. */
+  bytesPerUsedSlot: number | null;
+  breakdown: Record<string, number>;
+}
+
+/** "32G", "1T", "512M", "4096K" or bytes -> bytes (binary units, as the seeds' MB are MiB). */
+export function parse_bytes(text: string): number {
+  const m = /^(\d+)([KMGT]?)$/i.exec(text);
+  if (!m) throw new RangeError(`bad size "${text}" (expected a number with K, M, G or T: 32G, 1T)`);
+  const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  const bytes = Number(m[1]) * unit;
+  if (bytes < 4096 * 1024) throw new RangeError(`size "${text}" is below 4M (1024 slots)`);
+  if (bytes % (4096 * 512) !== 0) throw new RangeError(`size "${text}" is not a whole number of 2M clusters`);
+  return bytes;
+}
+
+export function measure_memory(design: DesignName, sizeBytes: number, usage: number): MemoryResult {
+  const slots = sizeBytes / 4096;
+  let scale = 1;
+  while (slots / scale > MODEL_SLOTS) scale *= 2;
+  const modelSlots = slots / scale;
+  /* Slot 0 (the header) is in use from the start: usage counts it, so u * slots fill whole clusters. */
+  const used = Math.max(0, Math.round(usage * modelSlots) - 1);
+  const nrMms = Math.max(2, Math.ceil(used / MM_PAGES) + 1);
+  const sys = System.create({
+    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64, nrPages: Math.ceil(modelSlots / 512) + 64,
+    maxSwapPages: modelSlots, nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
+  });
+  setCurrent(0);
+  if (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots }) !== 0 || sys.swapon('/dev/mem') !== 0) {
+    throw new Error(`memory: swapon of a ${modelSlots}-slot model device failed`);
+  }
+  for (let left = used; left > 0; ) {
+    const mm = sys.mmCreate();
+    const n = Math.min(left, MM_PAGES);
+    for (let i = 0; i < n; i++) sys.write(mm, i, { maxOrder: 0 });
+    sys.reclaim(mm, 0, n);
+    left -= n;
+  }
+  const m = swap_meta_bytes(0);
+  /*
+   * An empty device still holds one table: the header's cluster (its bad
+   * slot) - one in the real device too, not @scale of them.  Once slots are
+   * used, the allocator fills cluster 0 first, and every model cluster
+   * stands for @scale real ones.
+   */
+  m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : m.dynamic.swap_table * scale;
+  const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
+  m.dynamic.extend_table *= scale;
+  const breakdown: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m.static)) if (v > 0) breakdown[k] = v * scale;
+  for (const [k, v] of Object.entries(m.dynamic)) if (v > 0) breakdown[k] = v;
+  const staticBytes = m.staticBytes * scale;
+  const dynamicBytes = m.dynamic.swap_table + m.dynamic.extend_table;
+  return {
+    design, size: sizeBytes, slots, usage, backend: 'disk', scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
+    bytesPerUsedSlot: realUsed > 0 ? (staticBytes + dynamicBytes) / realUsed : null, breakdown,
+  };
+}
+
+export function memory_designs(): DesignName[] {
+  return implemented_designs();
+}

@@ -1,0 +1,22 @@
+/*
+ * The kernel's object sizes for swap metadata (x86_64, 4 KiB pages,
+ * SWAPFILE_CLUSTER = 512, spinlock_t = 4 bytes, no lock debugging): stated
+ * once, here.  The model's allocation sites charge these sizes
+ * (src/mm/swap_meta.ts); nothing else multiplies slots by a constant.
+ *
+ * Sources: struct swap_cluster_info in mm/swap.h of each phase (seed 002
+ * for phase II: lock, count, flags, order, table pointer, list = 32 bytes;
+ * phases III and IV add the extend_table pointer = 40 bytes); struct
+ * swap_table (seed 002: SWAPFILE_CLUSTER atomic_long_t = 4096 bytes); the
+ * extend table (SWAPFILE_CLUSTER unsigned int = 2048 bytes); the static
+ * swap_cgroup array (mm/swap_cgroup.c: two 16-bit ids per atomic_t, 2 bytes
+ * a slot); si->zeromap (one bit a slot); si->swap_map (one byte a slot).
+ */
+import type { DesignName } from '../designs/design.js';
+
+export const SIZEOF_SWAP_CLUSTER_INFO: Record<DesignName, number> = { p2: 32, p3: 40, p4: 40, ghost: 64, vswap: 40 };
+export const SIZEOF_SWAP_TABLE = 4096;
+export const SIZEOF_EXTEND_TABLE = 2048;
+export const SWAP_MAP_BYTES_PER_SLOT = 1;
+export const SWAP_CGROUP_BYTES_PER_SLOT = 2;
+export const ZEROMAP_BITS_PER_SLOT = 1;

@@ -1,0 +1,54 @@
+/*
+ * Swap metadata memory, measured from the model's own allocations at the
+ * kernel's object sizes (src/mm/kernel_sizes.ts):
+ *  - static: what swapon allocates for the whole device - the
+ *    cluster_info array (setup_clusters) and, in phases II/III, the
+ *    swap_cgroup array and the zeromap (side_arrays_reset) - recorded in
+ *    the device's SI words by those allocation sites;
+ *  - dynamic: the swap tables and extend tables the device's clusters hold
+ *    right now (a walk of cluster_info: a published table is one struct
+ *    swap_table, an extend table one extend table).
+ *
+ * Context: quiescent, or any time for an estimate (plain reads).
+ */
+import { A } from '../shm/arena.js';
+import { CI, SI } from '../shm/layout.js';
+import { clusterWord, siWord } from './swap.js';
+import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_TABLE } from './kernel_sizes.js';
+
+export interface SwapMetaBytes {
+  static: { cluster_info: number; swap_cgroup: number; zeromap: number };
+  dynamic: { swap_table: number; extend_table: number };
+  staticBytes: number;
+  dynamicBytes: number;
+}
+
+/** Record static metadata device @type allocated at swapon (bytes).  Context: swapon. */
+export function swap_meta_static(type: number, field: number, bytes: number): void {
+  Atomics.store(A.i32, siWord(type, field), bytes);
+}
+
+/** The metadata of device @type now. */
+export function swap_meta_bytes(type: number): SwapMetaBytes {
+  const i32 = A.i32;
+  const st = {
+    cluster_info: i32[siWord(type, SI.meta_cluster_info)],
+    swap_cgroup: i32[siWord(type, SI.meta_swap_cgroup)],
+    zeromap: i32[siWord(type, SI.meta_zeromap)],
+  };
+  let tables = 0;
+  let extend = 0;
+  const nr = i32[siWord(type, SI.nr_clusters)];
+  for (let idx = 0; idx < nr; idx++) {
+    const ci = clusterWord(type, idx);
+    if (Atomics.load(i32, ci + CI.table) !== 0) tables++;
+    if (Atomics.load(i32, ci + CI.extend_table) !== 0) extend++;
+  }
+  const dyn = { swap_table: tables * SIZEOF_SWAP_TABLE, extend_table: extend * SIZEOF_EXTEND_TABLE };
+  return {
+    static: st,
+    dynamic: dyn,
+    staticBytes: st.cluster_info + st.swap_cgroup + st.zeromap,
+    dynamicBytes: dyn.swap_table + dyn.extend_table,
+  };
+}

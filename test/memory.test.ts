@@ -1,0 +1,65 @@
+/*
+ * `swaptorture memory`: figures measured on the model, checked exactly
+ * against the kernel's object sizes and the seeds' own numbers.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { measure_memory, parse_bytes } from '../src/harness/memory.js';
+
+const MiB = 2 ** 20;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+
+describe('memory, measured on the model', () => {
+  it('p4: the cluster_info array (40 B a cluster) and one swap table when empty; 8 B a slot more when full', () => {
+    const empty = measure_memory('p4', 32 * 2 ** 30, 0); /* a 1/32 model device, scaled */
+    expect(empty.breakdown).toEqual({ cluster_info: 16384 * 40, swap_table: 4096 });
+    const full = measure_memory('p4', 128 * MiB, 1); /* 32768 slots, 64 clusters */
+    expect(full.breakdown).toEqual({ cluster_info: 64 * 40, swap_table: 64 * 4096 });
+    expect(full.bytesPerUsedSlot).toBeCloseTo(((64 * 40 + 64 * 4096) / 32767), 6);
+  });
+
+  it('p3: adds the static swap_cgroup (2 B a slot) and zeromap (1 bit a slot)', () => {
+    const r = measure_memory('p3', 128 * MiB, 0.5);
+    expect(r.breakdown).toEqual({ cluster_info: 64 * 40, swap_cgroup: 64 * 1024, zeromap: 4096, swap_table: 32 * 4096 });
+    const big = measure_memory('p3', 32 * 2 ** 30, 0);
+    expect(big.breakdown).toEqual({ cluster_info: 16384 * 40, swap_cgroup: 16 * MiB, zeromap: 1 * MiB, swap_table: 4096 });
+  });
+
+  it('mounting 1 TB: phase IV drops 512 MiB of swap_cgroup (seed 001: "saves about 512MB") and 32 MiB of zeromap', () => {
+    const p3 = measure_memory('p3', 2 ** 40, 0);
+    const p4 = measure_memory('p4', 2 ** 40, 0);
+    expect(p3.breakdown.swap_cgroup).toBe(512 * MiB);
+    expect(p3.breakdown.zeromap).toBe(32 * MiB);
+    expect(p3.staticBytes - p4.staticBytes).toBe(544 * MiB);
+    expect(p4.staticBytes).toBe(20 * MiB); /* 2^19 clusters x 40 B */
+  });
+
+  it('sizes parse in binary units and must be whole clusters', () => {
+    expect(parse_bytes('32G')).toBe(32 * 2 ** 30);
+    expect(parse_bytes('1T')).toBe(2 ** 40);
+    expect(() => parse_bytes('6000K')).toThrow(/not a whole number of 2M clusters/);
+    expect(() => parse_bytes('big')).toThrow(/bad size/);
+  });
+});
+
+describe('swaptorture memory (CLI)', () => {
+  const run = (...a: string[]) => spawnSync(process.execPath, [BIN, 'memory', ...a], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+  it('--json prints the documented fields', () => {
+    const r = run('--design', 'p3', '--size', '1T', '--json');
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    for (const k of ['design', 'size', 'slots', 'usage', 'backend', 'staticBytes', 'dynamicBytes', 'totalBytes', 'bytesPerUsedSlot', 'breakdown']) expect(doc).toHaveProperty(k);
+    expect(doc.slots).toBe(2 ** 28);
+  });
+
+  it('bad input exits 2 with one line', () => {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'zswap'], ['--design', 'vswap']]) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});
