@@ -63,3 +63,27 @@ describe('swaptorture memory (CLI)', () => {
     }
   });
 });
+
+describe('memory --compare --plot', () => {
+  it('writes a valid SVG with one series per design', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'swt-plot-')), 'm.svg');
+    const r = spawnSync(process.execPath, [BIN, 'memory', '--compare', '--size', '64M', '--plot', file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const svg = readFileSync(file, 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    /* Well-formed: every element either self-closes or is closed, in order. */
+    const stack: string[] = [];
+    for (const m of svg.matchAll(/<(\/?)([a-z]+)[^>]*?(\/?)>/g)) {
+      if (m[1]) expect(stack.pop()).toBe(m[2]);
+      else if (!m[3]) stack.push(m[2]);
+    }
+    expect(stack).toEqual([]);
+    const series = [...svg.matchAll(/<polyline class="series" data-name="([a-z0-9]+)"[^>]*points="([^"]+)"/g)];
+    expect(series.map((s) => s[1])).toEqual(['p4', 'p3']);
+    for (const s of series) expect(s[2].trim().split(' ')).toHaveLength(5);
+  });
+});

@@ -10,6 +10,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { measure_memory, memory_designs, parse_bytes, type MemoryResult } from '../harness/memory.js';
+import { line_chart_svg } from '../harness/plot.js';
+import { renameSync, writeFileSync } from 'node:fs';
 
 interface MemoryFlags {
   design: DesignName;
@@ -18,6 +20,7 @@ interface MemoryFlags {
   backend: string;
   json?: boolean;
   compare?: boolean;
+  plot?: string;
 }
 
 const MiB = 2 ** 20;
@@ -37,6 +40,7 @@ export function registerMemory(program: Command): Command {
     .option('--usage <fraction>', 'fraction of the slots in use, 0..1', usageArg, 0)
     .addOption(new Option('--backend <backend>', 'where swapped pages live').choices(['disk', 'zswap']).default('disk'))
     .option('--compare', 'every built design at usage 0/25/50/75/100 % (MiB), and the static metadata of a 1 TB device')
+    .option('--plot <file.svg>', 'with --compare: also draw metadata MiB against usage, one line per design, as SVG')
     .option('--json', 'one JSON document on stdout')
     .addHelpText('after', `
 Figures are MiB (2^20 bytes), as the seeds' "MB" are.  The model runs a
@@ -53,6 +57,7 @@ in src/mm/kernel_sizes.ts.`)
       } catch (e) {
         return usage(`--size: ${(e as Error).message}`);
       }
+      if (f.plot !== undefined && !f.compare) usage('--plot draws the --compare table: add --compare');
       if (!f.compare) {
         if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
         const r = measure_memory(f.design, size, f.usage);
@@ -65,6 +70,13 @@ in src/mm/kernel_sizes.ts.`)
       const usages = [0, 0.25, 0.5, 0.75, 1];
       const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u)));
       const tb = designs.map((d) => measure_memory(d, 2 ** 40, 0));
+      if (f.plot !== undefined) {
+        const svg = line_chart_svg(`swap metadata, ${f.size} device, ${f.backend}`, 'usage (fraction of slots)', 'MiB',
+          designs.map((d, i) => ({ name: d, points: rows[i].map((r) => [r.usage, r.totalBytes / MiB] as [number, number]) })));
+        writeFileSync(`${f.plot}.tmp`, svg);
+        renameSync(`${f.plot}.tmp`, f.plot);
+        cmd.configureOutput().writeErr!(`swaptorture memory: plot written to ${f.plot}\n`);
+      }
       if (f.json) {
         out(JSON.stringify({ size, backend: f.backend, usages, designs: designs.map((d, i) => ({ design: d, results: rows[i], mount1T: tb[i] })) }, null, 2) + '\n');
         return 0;

@@ -1,0 +1,67 @@
+/*
+ * A small line chart as standalone SVG (no dependencies): one polyline and
+ * legend entry per series, axes with ticks, a title.  Used by
+ * `memory --compare --plot FILE.svg` (metadata MiB against usage, one
+ * line per design).
+ */
+export interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+/** An SVG document plotting @series (x and y in data units). */
+export function line_chart_svg(title: string, xLabel: string, yLabel: string, series: Series[]): string {
+  const W = 640;
+  const H = 400;
+  const L = 70;
+  const R = 150;
+  const T = 40;
+  const B = 50;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const y1 = niceMax(Math.max(...ys));
+  const px = (x: number): number => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
+  const py = (y: number): number => H - B - (y / y1) * (H - T - B);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
+  ];
+  for (let k = 0; k <= 5; k++) {
+    const y = (y1 * k) / 5;
+    out.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(2)}</text>`);
+  }
+  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
+    out.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle">${+x.toFixed(2)}</text>`);
+  }
+  series.forEach((s, i) => {
+    const c = COLOURS[i % COLOURS.length];
+    const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
+    out.push(`<polyline class="series" data-name="${esc(s.name)}" fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>`);
+    out.push(`<rect x="${W - R + 14}" y="${T + 18 * i}" width="12" height="12" fill="${c}"/>`);
+    out.push(`<text x="${W - R + 32}" y="${T + 18 * i + 10}">${esc(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
