@@ -21,6 +21,14 @@ export interface SlotMeta {
   count(ci: number, off: number): number;
   /** Set the inline count, keeping the entry's kind and other flags. */
   setCount(ci: number, off: number, count: number): void;
+  /**
+   * The count of slot @off whose table entry @tb the caller just read
+   * (locked or not): 0 for a free slot, -EINVAL for a bad one.  p3/p4 take
+   * it from @tb; p2 from its swap_map byte.
+   */
+  countOf(ci: number, off: number, tb: bigint): number;
+  /** The largest count kept inline; past it the count lives in ci->extend_table. */
+  readonly countMax: number;
   /** The zero-page flag of the slot. */
   testZero(ci: number, off: number): boolean;
   /** Set or clear the zero-page flag (a read-modify-write: needs ci->lock). */

@@ -5,13 +5,17 @@
  * layouts differ only below the count (p4 has the zero flag).
  */
 import type { SlotMeta } from './design.js';
-import { __swp_tb_get_count, __swp_tb_mk_count, swp_tb_is_countable, type SwpTbLayout } from '../mm/swap_table.js';
+import { __swp_tb_get_count, __swp_tb_mk_count, swp_tb_get_count, swp_tb_is_countable, type SwpTbLayout } from '../mm/swap_table.js';
 import { __swap_table_get, __swap_table_set } from '../mm/swap_table_arena.js';
 import { report } from '../shm/report.js';
 
 /** count()/setCount() for table layout @l.  Context: caller holds ci->lock. */
-export function table_count_ops(l: SwpTbLayout): Pick<SlotMeta, 'count' | 'setCount'> {
+export function table_count_ops(l: SwpTbLayout): Pick<SlotMeta, 'count' | 'setCount' | 'countOf' | 'countMax'> {
   return {
+    countMax: l.SWP_TB_COUNT_MAX,
+    countOf(_ci, _off, tb) {
+      return swp_tb_get_count(l, tb);
+    },
     count(ci, off) {
       const tb = __swap_table_get(ci, off);
       return swp_tb_is_countable(tb) ? __swp_tb_get_count(l, tb) : 0;

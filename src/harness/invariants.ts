@@ -146,7 +146,7 @@ export function check_invariants(): Violation[] {
           }
         } else if (swp_tb_is_shadow(tb)) {
           memcg = D.slotMemcg(ci, off, tb);
-          if (__swp_tb_get_count(D.tb, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
+          if (D.countOf(ci, off, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
         }
         if (memcg > 0) memcgSlots.set(memcg, (memcgSlots.get(memcg) ?? 0) + 1);
       }

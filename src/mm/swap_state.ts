@@ -87,7 +87,7 @@ export function __swap_cache_check_batch(ci: number, targ_off: number, nr: numbe
   if (!cluster_table_is_alloced(ci)) return -ENOENT;
   const tb = __swap_table_get(ci, targ_off);
   if (swp_tb_is_folio(tb)) return -EEXIST;
-  if (!__swp_tb_get_count(D.tb, tb)) return -ENOENT;
+  if (D.countOf(ci, targ_off, tb) <= 0) return -ENOENT;
   if (!swp_tb_is_shadow(tb)) return -ENOENT;
   out.shadow = swp_tb_to_shadow(D.tb, tb);
   if (nr === 1) return 0;
@@ -96,7 +96,7 @@ export function __swap_cache_check_batch(ci: number, targ_off: number, nr: numbe
   const start = targ_off - (targ_off % nr);
   for (let off = start; off < start + nr; off++) {
     const o = __swap_table_get(ci, off);
-    if (swp_tb_is_folio(o) || !__swp_tb_get_count(D.tb, o) || !swp_tb_is_shadow(o)) return -EBUSY;
+    if (swp_tb_is_folio(o) || D.countOf(ci, off, o) <= 0 || !swp_tb_is_shadow(o)) return -EBUSY;
     if (D.slotMemcg(ci, off, o) !== memcgid) return -EBUSY;
     if (D.testZero(ci, off) !== zero) return -EBUSY;
   }
@@ -151,7 +151,7 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
     if (!swp_tb_is_folio(old) || swp_tb_to_pfn(D.tb, old) !== folio) {
       report('swap-cache', `__swap_cache_del_folio: slot ${off} does not name folio ${folio} (0x${old.toString(16)})`, [ci, off, folio]);
     }
-    if (__swp_tb_get_count(D.tb, old) > 0) swapped = true;
+    if (D.countOf(ci, off, old) > 0) swapped = true;
     else needFree = true;
     __swap_table_set(ci, off, shadow_to_swp_tb(D.tb, shadow, __swp_tb_get_flags(D.tb, old)));
   }
@@ -161,7 +161,7 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
     __swap_cluster_free_entries(type, ci, start, nr);
   } else if (needFree) {
     for (let off = start; off < start + nr; off++) {
-      if (!__swp_tb_get_count(D.tb, __swap_table_get(ci, off))) __swap_cluster_free_entries(type, ci, off, 1);
+      if (!D.countOf(ci, off, __swap_table_get(ci, off))) __swap_cluster_free_entries(type, ci, off, 1);
     }
   }
 }

@@ -44,7 +44,7 @@ import {
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import {
-  __swp_tb_get_count, null_to_swp_tb, swp_tb_get_count, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow,
+  __swp_tb_get_count, null_to_swp_tb, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow,
 } from './swap_table.js';
 import { count_vm_events, SWAP_COUNT_EXTEND } from './vmstat.js';
 
@@ -319,9 +319,10 @@ export function cluster_is_usable(ci: number, order: number): boolean {
 /* cluster_scan_range(): can [offset, offset+nr) be allocated?  Context: ci->lock held. */
 function cluster_scan_range(ci: number, offset: number, nr: number, needReclaim: { v: boolean }): boolean {
   for (let k = 0; k < nr; k++) {
-    const tb = __swap_table_get(ci, (offset + k) % SWAPFILE_CLUSTER);
-    if (swp_tb_is_null(tb)) continue;
-    if (swp_tb_is_folio(tb) && __swp_tb_get_count(D.tb, tb) === 0) {
+    const off = (offset + k) % SWAPFILE_CLUSTER;
+    const tb = __swap_table_get(ci, off);
+    if (swp_tb_is_null(tb) && D.countOf(ci, off, tb) === 0) continue;
+    if (swp_tb_is_folio(tb) && D.countOf(ci, off, tb) === 0) {
       if (!vm_swap_full()) return false;
       needReclaim.v = true;
       continue;
@@ -342,7 +343,7 @@ function cluster_reclaim_range(type: number, ci: number, start: number, order: n
   point(P_RECLAIM_RANGE);
   for (let offset = start; offset < start + nr; offset++) {
     const tb = swap_table_get(ci, offset % SWAPFILE_CLUSTER);
-    if (swp_tb_get_count(D.tb, tb) !== 0) break;
+    if (D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) !== 0) break;
     if (swp_tb_is_folio(tb) && __try_to_reclaim_swap(type, offset) < 0) break;
   }
   ci_lock(ci);
@@ -485,7 +486,7 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
     to_scan--;
     while (offset < end) {
       const tb = __swap_table_get(ci, offset % SWAPFILE_CLUSTER);
-      if (swp_tb_is_folio(tb) && __swp_tb_get_count(D.tb, tb) === 0) {
+      if (swp_tb_is_folio(tb) && D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) === 0) {
         swap_cluster_unlock(ci);
         const n = __try_to_reclaim_swap(type, offset);
         ci_lock(ci);
@@ -680,7 +681,7 @@ function swap_sync_discard(): boolean {
 
 /* ---- swap counts ---- */
 
-const COUNT_MAX = (): number => D.tb.SWP_TB_COUNT_MAX;
+const COUNT_MAX = (): number => D.countMax;
 
 function extendWord(ci: number, off: number): number {
   return pageDataWord(Atomics.load(A.i32, ci + CI.extend_table) - 1) + off;
@@ -869,7 +870,7 @@ export function __swap_cluster_free_entries(type: number, ci: number, ci_start: 
   };
   for (let off = ci_start; off < ci_start + nr; off++) {
     const tb = __swap_table_get(ci, off);
-    if (!swp_tb_is_shadow(tb) || __swp_tb_get_count(D.tb, tb) > 1) {
+    if (!swp_tb_is_shadow(tb) || D.countOf(ci, off, tb) > 1) {
       report('swap-count', `__swap_cluster_free_entries: slot ${off} is 0x${tb.toString(16)} (must be an uncached shadow with count <= 1)`, [type, ci, off]);
     }
     const id = D.slotMemcg(ci, off, tb);
@@ -971,7 +972,7 @@ export function folio_maybe_swapped(folio: number): boolean {
   rcu_read_lock();
   let swapped = false;
   for (let off = start; off < start + nr && !swapped; off++) {
-    if (swp_tb_get_count(D.tb, swap_table_get(ci, off)) > 0) swapped = true;
+    if (D.countOf(ci, off, swap_table_get(ci, off)) > 0) swapped = true;
   }
   rcu_read_unlock();
   return swapped;

@@ -35,7 +35,7 @@ import {
   SWP_WRITEOK, si_flags, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
-import { null_to_swp_tb, SWP_TB_BAD, swp_tb_get_count, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
+import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
 import { folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard } from './swapfile.js';
 import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
 import {
@@ -273,7 +273,7 @@ function unuse_one(mm: number, index: number, type: number): number {
   if (folio < 0) {
     if (ptep_get(mm, index) !== pte) return 0;
     const ci = A.i32[siWord(type, SI.cluster_base)] + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
-    if (swp_tb_get_count(D.tb, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) return 0;
+    if (D.countOf(ci, swp_offset(entry) % SWAPFILE_CLUSTER, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) return 0;
     return -ENOMEM;
   }
   folio_lock(folio);
