@@ -36,6 +36,19 @@ describe('memory, measured on the model', () => {
     expect(p4.staticBytes).toBe(20 * MiB); /* 2^19 clusters x 40 B */
   });
 
+  it('p2, 32 GB: seed 004\'s "old, disk" column (25 MiB static + 8 B a used slot) plus the 0.5 MiB cluster_info array it leaves out', () => {
+    const empty = measure_memory('p2', 32 * 2 ** 30, 0);
+    expect(empty.breakdown).toEqual({ cluster_info: 16384 * 32, swap_map: 8 * MiB, swap_cgroup: 16 * MiB, zeromap: 1 * MiB, swap_table: 4096 });
+    expect(empty.staticBytes - 16384 * 32).toBe(25 * MiB);
+  });
+
+  it('mounting 1 TB: phase III drops the 256 MiB swap_map (seed 000: "saves 256MB") and grows cluster_info by 8 B a cluster', () => {
+    const p2 = measure_memory('p2', 2 ** 40, 0);
+    const p3 = measure_memory('p3', 2 ** 40, 0);
+    expect(p2.breakdown.swap_map).toBe(256 * MiB);
+    expect(p2.staticBytes - p3.staticBytes).toBe(256 * MiB - 2 ** 19 * 8);
+  });
+
   it('sizes parse in binary units and must be whole clusters', () => {
     expect(parse_bytes('32G')).toBe(32 * 2 ** 30);
     expect(parse_bytes('1T')).toBe(2 ** 40);
@@ -56,7 +69,7 @@ describe('swaptorture memory (CLI)', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'zswap'], ['--design', 'vswap']]) {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'zswap'], ['--design', 'vswap'], ['--design', 'ghost']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -83,7 +96,7 @@ describe('memory --compare --plot', () => {
     }
     expect(stack).toEqual([]);
     const series = [...svg.matchAll(/<polyline class="series" data-name="([a-z0-9]+)"[^>]*points="([^"]+)"/g)];
-    expect(series.map((s) => s[1])).toEqual(['p4', 'p3']);
+    expect(series.map((s) => s[1])).toEqual(['p4', 'p3', 'p2']);
     for (const s of series) expect(s[2].trim().split(' ')).toHaveLength(5);
   });
 });

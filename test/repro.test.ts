@@ -160,6 +160,16 @@ describe('--mode stress', () => {
   });
 });
 
+describe('--design p2', () => {
+  it('the phase II races reproduce; the phase III/IV ones do not apply', () => {
+    const r = repro('all', '--design', 'p2', '--json');
+    expect(r.code).toBe(0);
+    const rs = JSON.parse(r.stdout) as (Result & { applies: boolean })[];
+    expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'swapoff-vs-swapin']);
+    for (const x of rs) expect(x.reproduced, x.race).toBe(x.applies);
+  });
+});
+
 describe('--design p3', () => {
   it('the races whose code p3 has reproduce; the phase IV ones do not apply (neither reproduced nor clean)', () => {
     const r = repro('all', '--design', 'p3', '--json');

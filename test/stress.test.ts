@@ -49,17 +49,19 @@ for (const cpus of [2, 4]) {
   });
 }
 
-describe('stress on design p3 (phase III: zeromap and swap_cgroup side arrays)', () => {
-  it('runs clean on 2 CPUs, bounded', async () => {
-    const seed = 0x9303;
-    console.log(`stress p3 seed ${seed}`);
-    const r = await runStress(opts({ design: 'p3', cpus: 2, seed, ops: 4000 }), quiet());
-    expect(r.design).toBe('p3');
-    expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
-    expect(r.exitStatus).toBe(0);
-    expect(r.swapOps.total).toBeGreaterThan(0);
+for (const design of ['p3', 'p2'] as const) {
+  describe(`stress on design ${design} (side arrays: ${design === 'p2' ? 'swap_map, ' : ''}zeromap, swap_cgroup)`, () => {
+    it('runs clean on 2 CPUs, bounded', async () => {
+      const seed = design === 'p3' ? 0x9303 : 0x9202;
+      console.log(`stress ${design} seed ${seed}`);
+      const r = await runStress(opts({ design, cpus: 2, seed, ops: 4000 }), quiet());
+      expect(r.design).toBe(design);
+      expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+      expect(r.exitStatus).toBe(0);
+      expect(r.swapOps.total).toBeGreaterThan(0);
+    });
   });
-});
+}
 
 describe('stress with a bug switch', () => {
   it('count-overflow breaks swap-count and the run says how to replay it', async () => {

@@ -5,10 +5,11 @@
 import { A, gword } from '../shm/arena.js';
 import { G } from '../shm/layout.js';
 import { DESIGN_NAMES, type DesignName, type SlotMeta } from './design.js';
+import { P2 } from './p2.js';
 import { P3 } from './p3.js';
 import { P4 } from './p4.js';
 
-const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3 };
+const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3, p2: P2 };
 
 /** The active design's slot metadata (bound by bind_design()). */
 export let D: SlotMeta = P4;

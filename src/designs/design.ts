@@ -29,6 +29,8 @@ export interface SlotMeta {
   countOf(ci: number, off: number, tb: bigint): number;
   /** The largest count kept inline; past it the count lives in ci->extend_table. */
   readonly countMax: number;
+  /** Is the count in the table word (p3, p4), or in the static swap_map (p2)? */
+  readonly countInTable: boolean;
   /** The zero-page flag of the slot. */
   testZero(ci: number, off: number): boolean;
   /** Set or clear the zero-page flag (a read-modify-write: needs ci->lock). */

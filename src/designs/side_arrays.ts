@@ -1,5 +1,6 @@
 /*
- * The static per-slot side arrays of phases II and III: si->zeromap (one
+ * The static per-slot side arrays of phases II and III: si->swap_map
+ * (phase II: one byte a slot holding the count), si->zeromap (one
  * bit a slot, set_bit/clear_bit/test_bit, no lock needed) and the
  * swap_cgroup array (mm/swap_cgroup.c: one memcg id a slot, recorded at
  * allocation, cleared on free).  Allocated for a whole device at swapon in
@@ -50,8 +51,25 @@ export function swap_cgroup_get(ci: number, off: number): number {
   return Atomics.load(A.i32, cgroupWord(ci, off));
 }
 
+/* Byte index of si->swap_map[slot] of @ci/@off in the u8 view. */
+function swapMapByte(ci: number, off: number): number {
+  const [type, slot] = slot_of(ci, off);
+  return A.L.swapMap * 4 + type * Math.ceil(A.L.config.maxSwapPages / 4) * 4 + slot;
+}
+
+/** si->swap_map[slot]. */
+export function swap_map_get(ci: number, off: number): number {
+  return Atomics.load(A.u8, swapMapByte(ci, off));
+}
+
+export function swap_map_set(ci: number, off: number, v: number): void {
+  Atomics.store(A.u8, swapMapByte(ci, off), v);
+}
+
 /** Clear device @type's side arrays (swapon). */
 export function side_arrays_reset(type: number): void {
+  const mw = Math.ceil(A.L.config.maxSwapPages / 4);
+  A.i32.fill(0, A.L.swapMap + type * mw, A.L.swapMap + (type + 1) * mw);
   const zw = Math.ceil(A.L.config.maxSwapPages / 32);
   A.i32.fill(0, A.L.zeromap + type * zw, A.L.zeromap + (type + 1) * zw);
   A.i32.fill(0, A.L.swapCgroup + type * A.L.config.maxSwapPages, A.L.swapCgroup + (type + 1) * A.L.config.maxSwapPages);

@@ -10,9 +10,10 @@ import { __swap_table_get, __swap_table_set } from '../mm/swap_table_arena.js';
 import { report } from '../shm/report.js';
 
 /** count()/setCount() for table layout @l.  Context: caller holds ci->lock. */
-export function table_count_ops(l: SwpTbLayout): Pick<SlotMeta, 'count' | 'setCount' | 'countOf' | 'countMax'> {
+export function table_count_ops(l: SwpTbLayout): Pick<SlotMeta, 'count' | 'setCount' | 'countOf' | 'countMax' | 'countInTable'> {
   return {
     countMax: l.SWP_TB_COUNT_MAX,
+    countInTable: true,
     countOf(_ci, _off, tb) {
       return swp_tb_get_count(l, tb);
     },

@@ -119,6 +119,9 @@ export function check_invariants(): Violation[] {
           if (!D.tb.hasZeroFlag && D.testZero(ci, off)) {
             fail('zero', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: zeromap bit set on a ${swp_tb_is_null(tb) ? 'free' : 'bad'} slot`, [type, idx, off]);
           }
+          if (!D.countInTable && swp_tb_is_null(tb) && D.count(ci, off) !== 0) {
+            fail('swap-count', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: free slot with swap_map count ${D.count(ci, off)}`, [type, idx, off]);
+          }
           if (swp_tb_is_null(tb)) continue;
           nonNull++;
           continue;

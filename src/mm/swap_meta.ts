@@ -17,7 +17,7 @@ import { clusterWord, siWord } from './swap.js';
 import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_TABLE } from './kernel_sizes.js';
 
 export interface SwapMetaBytes {
-  static: { cluster_info: number; swap_cgroup: number; zeromap: number };
+  static: { cluster_info: number; swap_map: number; swap_cgroup: number; zeromap: number };
   dynamic: { swap_table: number; extend_table: number };
   staticBytes: number;
   dynamicBytes: number;
@@ -33,6 +33,7 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
   const i32 = A.i32;
   const st = {
     cluster_info: i32[siWord(type, SI.meta_cluster_info)],
+    swap_map: i32[siWord(type, SI.meta_swap_map)],
     swap_cgroup: i32[siWord(type, SI.meta_swap_cgroup)],
     zeromap: i32[siWord(type, SI.meta_zeromap)],
   };
@@ -48,7 +49,7 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
   return {
     static: st,
     dynamic: dyn,
-    staticBytes: st.cluster_info + st.swap_cgroup + st.zeromap,
+    staticBytes: st.cluster_info + st.swap_map + st.swap_cgroup + st.zeromap,
     dynamicBytes: dyn.swap_table + dyn.extend_table,
   };
 }

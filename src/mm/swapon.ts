@@ -48,7 +48,7 @@ import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
 import { side_arrays_reset } from '../designs/side_arrays.js';
 import { swap_meta_static } from './swap_meta.js';
-import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
+import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
 export const SWAP_FLAG_PRIO_MASK = 0x7fff;
@@ -103,6 +103,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[]): num
   swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[D.name]);
   swap_meta_static(type, SI.meta_swap_cgroup, D.memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);
   swap_meta_static(type, SI.meta_zeromap, D.tb.hasZeroFlag ? 0 : Math.ceil((maxpages * ZEROMAP_BITS_PER_SLOT) / 8));
+  swap_meta_static(type, SI.meta_swap_map, D.countInTable ? 0 : maxpages * SWAP_MAP_BYTES_PER_SLOT);
   for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
   for (let o = 0; o < SWAP_NR_ORDERS; o++) {
     list_init(siWord(type, SI.nonfull_clusters + 3 * o));
@@ -419,7 +420,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   const maxpages = i32[siWord(type, SI.max)];
   i32[siWord(type, SI.max)] = 0;
   i32[siWord(type, SI.cluster_base)] = 0;
-  for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap]) swap_meta_static(type, f, 0); /* freed with them */
+  for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0); /* freed with them */
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
   mutex_unlock(gword(G.swapon_mutex));

@@ -194,6 +194,7 @@ export const SI = {
   meta_cluster_info: 20,
   meta_swap_cgroup: 21,
   meta_zeromap: 22,
+  meta_swap_map: 23,
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
@@ -424,6 +425,7 @@ export interface Layout {
   trace: number; /* [nrTasks] trace rings */
   zeromap: number; /* phase II/III: [MAX_SWAPFILES] si->zeromap, one bit a slot */
   swapCgroup: number; /* phase II/III: [MAX_SWAPFILES] the swap_cgroup array, one memcg id a slot */
+  swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -488,6 +490,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     trace: region(config.nrTasks * (TRACE_RING.EVENTS + config.traceEvents * TRACE_EVENT.SIZE)),
     zeromap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 32)),
     swapCgroup: region(MAX_SWAPFILES * config.maxSwapPages),
+    swapMap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 4)),
   };
   l.totalWords = next;
   return l;
