@@ -28,7 +28,7 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
     [['--bogus'], /unknown option '--bogus'/],
     [['--bug', 'no-such-bug'], /--bug: unknown bug switch "no-such-bug"/],
-    [['--design', 'p2'], /--design: design "p2" is not built yet/],
+    [['--design', 'vswap'], /--design: design "vswap" is not built yet/],
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
   ];
   for (const [args, msg] of cases) {
