@@ -25,6 +25,7 @@ import { registerDecode } from './decode.js';
 import { registerStress } from './stress.js';
 import { registerRepro } from './repro.js';
 import { registerMemory } from './memory.js';
+import { registerBench } from './bench.js';
 
 /*
  * Actions may return their exit status.  Commander's typing says
@@ -90,6 +91,7 @@ export function createProgram(): Command {
   registerStress(program);
   registerRepro(program);
   registerMemory(program);
+  registerBench(program);
   return program;
 }
 

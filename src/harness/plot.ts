@@ -65,3 +65,39 @@ export function line_chart_svg(title: string, xLabel: string, yLabel: string, se
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+/** An SVG bar chart: one bar (class "series", data-name) per @bars entry. */
+export function bar_chart_svg(title: string, yLabel: string, bars: { name: string; value: number }[]): string {
+  const W = 640;
+  const H = 400;
+  const L = 80;
+  const R = 30;
+  const T = 40;
+  const B = 50;
+  const y1 = niceMax(Math.max(...bars.map((b) => b.value)));
+  const py = (y: number): number => H - B - (y / y1) * (H - T - B);
+  const slot = (W - L - R) / Math.max(1, bars.length);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+    `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
+  ];
+  for (let k = 0; k <= 5; k++) {
+    const y = (y1 * k) / 5;
+    out.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(0)}</text>`);
+  }
+  bars.forEach((b, i) => {
+    const x = L + slot * i + slot * 0.2;
+    const w = slot * 0.6;
+    out.push(`<rect class="series" data-name="${esc(b.name)}" x="${x.toFixed(1)}" y="${py(b.value).toFixed(1)}" width="${w.toFixed(1)}" height="${(H - B - py(b.value)).toFixed(1)}" fill="${COLOURS[i % COLOURS.length]}"/>`);
+    out.push(`<text x="${(x + w / 2).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${esc(b.name)}</text>`);
+    out.push(`<text x="${(x + w / 2).toFixed(1)}" y="${(py(b.value) - 4).toFixed(1)}" text-anchor="middle">${Math.round(b.value)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,40 @@
+/*
+ * `swaptorture bench --designs`: the same bounded, seeded workload on each
+ * design; JSON fields and the SVG (one bar per design).  Bounded by
+ * operation counts; the figures themselves are not asserted (a test is
+ * not a benchmark).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+
+describe('swaptorture bench --designs', () => {
+  it('runs every built design, reports the ratio to p4 and contention, and draws one bar per design', () => {
+    const svgFile = join(mkdtempSync(join(tmpdir(), 'swt-bench-')), 'b.svg');
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--designs', 'all', '--ops', '400', '--json', '--plot', svgFile], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: '1' } });
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { designs: { design: string; vsP4: number; ciAcquired: number; exitStatus: number }[] };
+    expect(doc.designs.map((d) => d.design)).toEqual(['p4', 'p3', 'p2']);
+    expect(doc.designs[0].vsP4).toBe(1);
+    for (const d of doc.designs) {
+      expect(d.exitStatus).toBe(0);
+      expect(d.ciAcquired).toBeGreaterThan(0);
+    }
+    const svg = readFileSync(svgFile, 'utf8');
+    expect([...svg.matchAll(/class="series" data-name="([a-z0-9]+)"/g)].map((m) => m[1])).toEqual(['p4', 'p3', 'p2']);
+  });
+
+  it('an unknown or unbuilt design exits 2', () => {
+    for (const d of ['p9', 'vswap']) {
+      const r = spawnSync(process.execPath, [BIN, 'bench', '--designs', d], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--designs: /);
+    }
+  });
+});
