@@ -32,12 +32,15 @@ import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from './m
 import { reclaim_pages } from './mm/vmscan.js';
 import { check_invariants } from './harness/invariants.js';
 import { errname } from './errno.js';
+import { zswap_set_enabled } from './mm/zswap.js';
 
 export interface SystemConfig extends Partial<ArenaConfig> {
   design?: DesignName;
   /** Seeds every task's random stream. */
   seed?: number;
   bugs?: string[];
+  /** zswap in front of every device (src/mm/zswap.ts). */
+  zswap?: boolean;
 }
 
 export interface SwapDeviceOptions {
@@ -52,7 +55,7 @@ export class System {
 
   /** Allocate and boot a new system; this thread plays task 0 on CPU 0. */
   static create(cfg: SystemConfig = {}): System {
-    const { design = 'p4', seed = 1, bugs = [], ...arena } = cfg;
+    const { design = 'p4', seed = 1, bugs = [], zswap = false, ...arena } = cfg;
     const handle = createArena(arena);
     attach(handle);
     set_design(design);
@@ -69,6 +72,7 @@ export class System {
     mem_cgroup_init();
     vfs_init();
     set_bugs(bugs);
+    zswap_set_enabled(zswap);
     return new System(handle);
   }
 

@@ -220,3 +220,21 @@ describe('design p3: the side arrays are checked too', () => {
     expect(ids(sys.check())).toEqual(['memcg']);
   });
 });
+
+describe('zswap: the data invariant reads the compressed copy', () => {
+  it('data: a zswap copy that differs from the last write', async () => {
+    const { zswap_offsets } = await import('../src/mm/zswap.js');
+    sys = System.create({ nrCpus: 2, nrTasks: 3, nrFrames: 2048, nrPages: 256, nrMms: 4, mmPages: 256, seed: 45, zswap: true });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    mm = sys.mmCreate();
+    for (let i = 0; i < 16; i++) sys.write(mm, i, { maxOrder: 0 });
+    sys.reclaim(mm, 0, 16);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    const offs = zswap_offsets(0);
+    expect(offs.length).toBe(16);
+    const w = (A.L.zswapPool >> 1) + offs[3];
+    Atomics.store(A.u64, w, Atomics.load(A.u64, w) ^ 0xbeefn);
+    expect(ids(sys.check())).toEqual(['data']);
+  });
+});

@@ -49,6 +49,12 @@ describe('memory, measured on the model', () => {
     expect(p2.staticBytes - p3.staticBytes).toBe(256 * MiB - 2 ** 19 * 8);
   });
 
+  it('zswap backend: the zswap tree in 576-byte xa_nodes of 64 slots (about 9 B an entry; seed 004 counts 8)', () => {
+    const r = measure_memory('p4', 128 * MiB, 1, 'zswap'); /* 32768 slots: 512 leaves + 8 + 1 nodes */
+    expect(r.breakdown.zswap_tree).toBe((512 + 8 + 1) * 576);
+    expect(r.breakdown.swap_table).toBe(64 * 4096);
+  });
+
   it('sizes parse in binary units and must be whole clusters', () => {
     expect(parse_bytes('32G')).toBe(32 * 2 ** 30);
     expect(parse_bytes('1T')).toBe(2 ** 40);
@@ -69,7 +75,7 @@ describe('swaptorture memory (CLI)', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'zswap'], ['--design', 'vswap'], ['--design', 'ghost']]) {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'vswap'], ['--design', 'ghost']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

@@ -63,6 +63,19 @@ for (const design of ['p3', 'p2'] as const) {
   });
 }
 
+describe('stress with zswap in front of the devices', () => {
+  it('runs clean, every non-zero page going to zswap and coming back from it', async () => {
+    const seed = 0x2a5;
+    console.log(`stress zswap seed ${seed}`);
+    const r = await runStress(opts({ cpus: 2, seed, ops: 3000, zswap: true }), quiet());
+    expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+    expect(r.exitStatus).toBe(0);
+    expect(r.swapOps.zswpout).toBeGreaterThan(0);
+    expect(r.swapOps.zswpin).toBeGreaterThan(0);
+    expect(r.swapOps.pswpout).toBe(0);
+  });
+});
+
 describe('stress with a bug switch', () => {
   it('count-overflow breaks swap-count and the run says how to replay it', async () => {
     const seed = 77;

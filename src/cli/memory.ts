@@ -50,7 +50,6 @@ in src/mm/kernel_sizes.ts.`)
     .action((f: MemoryFlags, cmd: Command): number => {
       const out = cmd.configureOutput().writeOut!;
       const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
-      if (f.backend === 'zswap') usage('--backend zswap: the model has no zswap yet (issue 5); only disk is measured');
       let size: number;
       try {
         size = parse_bytes(f.size);
@@ -60,7 +59,7 @@ in src/mm/kernel_sizes.ts.`)
       if (f.plot !== undefined && !f.compare) usage('--plot draws the --compare table: add --compare');
       if (!f.compare) {
         if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
-        const r = measure_memory(f.design, size, f.usage);
+        const r = measure_memory(f.design, size, f.usage, f.backend as 'disk' | 'zswap');
         if (f.json) out(JSON.stringify(r, null, 2) + '\n');
         else out(`${r.design}: ${f.size} (${r.slots} slots) at ${(100 * r.usage).toFixed(0)} %: static ${(r.staticBytes / MiB).toFixed(2)} MiB + dynamic ${(r.dynamicBytes / MiB).toFixed(2)} MiB = ${(r.totalBytes / MiB).toFixed(2)} MiB` +
           `${r.bytesPerUsedSlot === null ? '' : `, ${r.bytesPerUsedSlot.toFixed(3)} bytes per used slot`} [${Object.entries(r.breakdown).map(([k, v]) => `${k} ${(v / MiB).toFixed(3)}`).join(', ')}]\n`);
@@ -68,8 +67,9 @@ in src/mm/kernel_sizes.ts.`)
       }
       const designs = memory_designs();
       const usages = [0, 0.25, 0.5, 0.75, 1];
-      const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u)));
-      const tb = designs.map((d) => measure_memory(d, 2 ** 40, 0));
+      const backend = f.backend as 'disk' | 'zswap';
+      const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u, backend)));
+      const tb = designs.map((d) => measure_memory(d, 2 ** 40, 0, backend));
       if (f.plot !== undefined) {
         const svg = line_chart_svg(`swap metadata, ${f.size} device, ${f.backend}`, 'usage (fraction of slots)', 'MiB',
           designs.map((d, i) => ({ name: d, points: rows[i].map((r) => [r.usage, r.totalBytes / MiB] as [number, number]) })));

@@ -63,6 +63,7 @@ interface StressFlags {
   injectStall: number;
   progress: boolean;
   trace?: string;
+  zswap?: boolean;
 }
 
 function list_bugs(): string {
@@ -93,6 +94,7 @@ export function registerStress(program: Command): Command {
     .option('--list-bugs', 'list the bug switches and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
+    .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
     .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
@@ -143,6 +145,7 @@ Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
           injectStall: f.injectStall,
           progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
           trace: f.trace ?? '',
+          zswap: f.zswap ?? false,
         });
       } catch (e) {
         if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });

@@ -18,6 +18,7 @@ import { list_entries, list_for_flags } from '../mm/cluster_list.js';
 import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
+import { zswap_load } from '../mm/zswap.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 export function check_invariants(): Violation[] {
@@ -61,7 +62,7 @@ export function check_invariants(): Violation[] {
         let data: bigint;
         if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
         else if (zeroFlag) data = 0n;
-        else data = Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
+        else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
         const want = expected_token(mm, index);
         if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
           fail('zero', `slot ${type}:${swp_offset(e)} is zero-flagged but mm ${mm} page ${index} last wrote 0x${want.toString(16)} there: it would read back as a zero page`, [mm, index, e]);

@@ -18,7 +18,7 @@ import { setCurrent } from '../sync/task.js';
 import { implemented_designs } from '../designs/active.js';
 import type { DesignName } from '../designs/design.js';
 import { swap_meta_bytes } from '../mm/swap_meta.js';
-import { SIZEOF_SWAP_TABLE } from '../mm/kernel_sizes.js';
+import { SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 
 export const MODEL_SLOTS = 1 << 18;
 const MM_PAGES = 1024;
@@ -28,7 +28,7 @@ export interface MemoryResult {
   size: number;
   slots: number;
   usage: number;
-  backend: 'disk';
+  backend: 'disk' | 'zswap';
   /** Model device = 1/scale of the real one. */
   scale: number;
   staticBytes: number;
@@ -50,7 +50,7 @@ export function parse_bytes(text: string): number {
   return bytes;
 }
 
-export function measure_memory(design: DesignName, sizeBytes: number, usage: number): MemoryResult {
+export function measure_memory(design: DesignName, sizeBytes: number, usage: number, backend: 'disk' | 'zswap' = 'disk'): MemoryResult {
   const slots = sizeBytes / 4096;
   let scale = 1;
   while (slots / scale > MODEL_SLOTS) scale *= 2;
@@ -59,8 +59,9 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   const used = Math.max(0, Math.round(usage * modelSlots) - 1);
   const nrMms = Math.max(2, Math.ceil(used / MM_PAGES) + 1);
   const sys = System.create({
-    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64, nrPages: Math.ceil(modelSlots / 512) + 64,
+    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64, nrPages: Math.ceil(modelSlots / 512) + Math.ceil(modelSlots / 1024) + 64,
     maxSwapPages: modelSlots, nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
+    zswap: backend === 'zswap',
   });
   setCurrent(0);
   if (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots }) !== 0 || sys.swapon('/dev/mem') !== 0) {
@@ -83,13 +84,14 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : m.dynamic.swap_table * scale;
   const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
   m.dynamic.extend_table *= scale;
+  m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
   const breakdown: Record<string, number> = {};
   for (const [k, v] of Object.entries(m.static)) if (v > 0) breakdown[k] = v * scale;
   for (const [k, v] of Object.entries(m.dynamic)) if (v > 0) breakdown[k] = v;
   const staticBytes = m.staticBytes * scale;
-  const dynamicBytes = m.dynamic.swap_table + m.dynamic.extend_table;
+  const dynamicBytes = m.dynamic.swap_table + m.dynamic.extend_table + m.dynamic.zswap_tree;
   return {
-    design, size: sizeBytes, slots, usage, backend: 'disk', scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
+    design, size: sizeBytes, slots, usage, backend, scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
     bytesPerUsedSlot: realUsed > 0 ? (staticBytes + dynamicBytes) / realUsed : null, breakdown,
   };
 }

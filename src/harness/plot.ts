@@ -22,29 +22,20 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-/** An SVG document plotting @series (x and y in data units). */
-export function line_chart_svg(title: string, xLabel: string, yLabel: string, series: Series[]): string {
-  const W = 640;
-  const H = 400;
-  const L = 70;
-  const R = 150;
-  const T = 40;
-  const B = 50;
-  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs);
-  const y1 = niceMax(Math.max(...ys));
-  const px = (x: number): number => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
-  const py = (y: number): number => H - B - (y / y1) * (H - T - B);
-  const out: string[] = [
+const W = 640;
+const H = 400;
+const T = 40;
+const B = 50;
+
+/* The chart frame both charts share: background, title, axes, y label and ticks.  @py maps data y to pixels. */
+function frame(title: string, yLabel: string, L: number, R: number, y1: number, py: (y: number) => number): string[] {
+  const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<title>${esc(title)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
     `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
-    `<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
   ];
   for (let k = 0; k <= 5; k++) {
@@ -52,6 +43,22 @@ export function line_chart_svg(title: string, xLabel: string, yLabel: string, se
     out.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#ddd"/>`);
     out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(2)}</text>`);
   }
+  return out;
+}
+
+/** An SVG document plotting @series (x and y in data units). */
+export function line_chart_svg(title: string, xLabel: string, yLabel: string, series: Series[]): string {
+  const L = 70;
+  const R = 150;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const y1 = niceMax(Math.max(...ys));
+  const px = (x: number): number => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
+  const py = (y: number): number => H - B - (y / y1) * (H - T - B);
+  const out = frame(title, yLabel, L, R, y1, py);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)}</text>`);
   for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
     out.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle">${+x.toFixed(2)}</text>`);
   }
@@ -68,29 +75,12 @@ export function line_chart_svg(title: string, xLabel: string, yLabel: string, se
 
 /** An SVG bar chart: one bar (class "series", data-name) per @bars entry. */
 export function bar_chart_svg(title: string, yLabel: string, bars: { name: string; value: number }[]): string {
-  const W = 640;
-  const H = 400;
   const L = 80;
   const R = 30;
-  const T = 40;
-  const B = 50;
   const y1 = niceMax(Math.max(...bars.map((b) => b.value)));
   const py = (y: number): number => H - B - (y / y1) * (H - T - B);
   const slot = (W - L - R) / Math.max(1, bars.length);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
-    `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
-  ];
-  for (let k = 0; k <= 5; k++) {
-    const y = (y1 * k) / 5;
-    out.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#ddd"/>`);
-    out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(0)}</text>`);
-  }
+  const out = frame(title, yLabel, L, R, y1, py);
   bars.forEach((b, i) => {
     const x = L + slot * i + slot * 0.2;
     const w = slot * 0.6;

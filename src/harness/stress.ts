@@ -75,7 +75,7 @@ const PRINT_VIOLATIONS = 10;
 
 export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSignal): Promise<StressResult> {
   const replay = stress_command_line(o);
-  const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, ...stressArenaConfig(o) });
+  const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, zswap: o.zswap, ...stressArenaConfig(o) });
   setCurrent(0);
 
   /* Devices: ssd ones with discard; all at one priority so they take turns. */
@@ -337,7 +337,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       opsPerSec: c.opsTotal / Math.max(seconds, 1e-3),
       swapOps: {
         pswpin: c.vm.pswpin, pswpout: c.vm.pswpout, swpin_zero: c.vm.swpin_zero, swpout_zero: c.vm.swpout_zero,
-        thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
+        zswpin: c.vm.zswpin, zswpout: c.vm.zswpout, thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
       },
       swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),
       countOverflows: c.vm.swap_count_extend,

@@ -126,6 +126,8 @@ export const StressOptionsSchema = z
     injectStall: z.number().int().min(0),
     /** Progress bar on stderr. */
     progress: z.boolean(),
+    /** zswap in front of the devices. */
+    zswap: z.boolean(),
     /** Write the recent events of every CPU here (Chrome Trace Event Format) when a violation stops the run ('' = off). */
     trace: z.string(),
   })
@@ -166,6 +168,7 @@ export function defaultStressOptions(): StressOptions {
     injectStall: 0,
     progress: false,
     trace: '',
+    zswap: false,
   };
 }
 
@@ -217,6 +220,7 @@ export function stress_command_line(o: StressOptions): string {
   if (o.shuffleIntervalMs !== d.shuffleIntervalMs) a.push(`--shuffle-interval ${o.shuffleIntervalMs}`);
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
+  if (o.zswap) a.push('--zswap');
   for (const b of o.bugs) a.push(`--bug ${b}`);
   if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);
   if (o.injectCrash) a.push(`--inject-crash ${o.injectCrash}`);

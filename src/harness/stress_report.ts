@@ -51,7 +51,7 @@ export interface StressCounters {
 
 /** The swap operations of the issue's definition, from the vm events. */
 export function swap_ops(vm: Record<VmEvent, number>): number {
-  return vm.pswpin + vm.pswpout + vm.swpin_zero + vm.swpout_zero;
+  return vm.pswpin + vm.pswpout + vm.swpin_zero + vm.swpout_zero + vm.zswpin + vm.zswpout;
 }
 
 /**
@@ -139,7 +139,10 @@ export const StressResultSchema = z.object({
   bugs: z.array(z.string()),
   ops: z.record(z.string(), z.number().int().nonnegative()).and(z.object({ total: z.number().int().nonnegative() })),
   opsPerSec: z.number().nonnegative(),
-  swapOps: z.object({ pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), thp_swpin: z.number(), thp_swpout: z.number(), total: z.number() }),
+  swapOps: z.object({
+    pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), zswpin: z.number(), zswpout: z.number(),
+    thp_swpin: z.number(), thp_swpout: z.number(), total: z.number(),
+  }),
   /** Swap counts that went past SWP_TB_COUNT_MAX into the extend table. */
   countOverflows: z.number().int().nonnegative(),
   swapOpsPerSec: z.number().nonnegative(),
@@ -189,6 +192,7 @@ export function format_summary(r: StressResult): string {
     ['swap out, zero page', r.swapOps.swpout_zero, Math.round(r.swapOps.swpout_zero / s)],
     ['swap in (pswpin)', r.swapOps.pswpin, Math.round(r.swapOps.pswpin / s)],
     ['swap in, zero page', r.swapOps.swpin_zero, Math.round(r.swapOps.swpin_zero / s)],
+    ['zswap store / load', `${fmtInt(r.swapOps.zswpout)} / ${fmtInt(r.swapOps.zswpin)}`, ''],
     ['large folios out / in', `${fmtInt(r.swapOps.thp_swpout)} / ${fmtInt(r.swapOps.thp_swpin)}`, ''],
     ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
     ['swap operations', r.swapOps.total, Math.round(r.swapOpsPerSec)],

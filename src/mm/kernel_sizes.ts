@@ -20,3 +20,13 @@ export const SIZEOF_EXTEND_TABLE = 2048;
 export const SWAP_MAP_BYTES_PER_SLOT = 1;
 export const SWAP_CGROUP_BYTES_PER_SLOT = 2;
 export const ZEROMAP_BITS_PER_SLOT = 1;
+/** struct xa_node (64 slots) - the zswap tree's nodes. */
+export const SIZEOF_XA_NODE = 576;
+export const XA_CHUNK_SHIFT = 6;
+
+/** xa_nodes a radix tree needs above @leaves leaf nodes (XA_CHUNK_SIZE = 64), the leaves included. */
+export function xa_nodes_for_leaves(leaves: number): number {
+  let total = 0;
+  for (let n = leaves; n > 0; n = n > 1 ? Math.ceil(n / (1 << XA_CHUNK_SHIFT)) : 0) total += n;
+  return total;
+}

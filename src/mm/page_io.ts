@@ -20,7 +20,8 @@ import { folio_free_swap } from './swapfile.js';
 import { __swap_offset_to_cluster, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
-import { count_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT } from './vmstat.js';
+import { count_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
+import { zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
@@ -65,10 +66,13 @@ export function swap_writeout(folio: number): boolean {
   let zero = true;
   for (let k = 0; k < nr; k++) if (page_token(folio + k) !== 0n) zero = false;
   swap_zeromap_folio_update(folio, zero);
+  let stored = false;
   if (!zero) {
-    for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), page_token(folio + k));
+    const tokens = Array.from({ length: nr }, (_, k) => page_token(folio + k));
+    stored = zswap_store(type, swp_offset(entry), tokens);
+    if (!stored) for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), tokens[k]);
   }
-  count_vm_events(zero ? SWPOUT_ZERO : PSWPOUT, nr);
+  count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
   folio_clear(folio, PG_dirty);
   return false;
@@ -102,10 +106,13 @@ export function swap_read_folio(folio: number): void {
     report('zero', `swap_read_folio: folio of ${nr} pages at ${entry} spans mixed zero flags (${zb.n} alike)`, [entry, nr]);
     return;
   }
+  let fromZswap = false;
   for (let k = 0; k < nr; k++) {
-    set_page_token(folio + k, zb.zero ? 0n : Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
+    const z = zb.zero ? null : zswap_load(type, swp_offset(entry) + k);
+    if (z !== null) fromZswap = true;
+    set_page_token(folio + k, zb.zero ? 0n : z ?? Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
   }
-  count_vm_events(zb.zero ? SWPIN_ZERO : PSWPIN, nr);
+  count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);
   if (nr > 1) count_vm_events(THP_SWPIN, 1);
   folio_set(folio, PG_uptodate);
 }

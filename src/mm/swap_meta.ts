@@ -14,11 +14,14 @@
 import { A } from '../shm/arena.js';
 import { CI, SI } from '../shm/layout.js';
 import { clusterWord, siWord } from './swap.js';
-import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_TABLE } from './kernel_sizes.js';
+import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from './kernel_sizes.js';
+import { zswap_offsets } from './zswap.js';
 
 export interface SwapMetaBytes {
   static: { cluster_info: number; swap_map: number; swap_cgroup: number; zeromap: number };
-  dynamic: { swap_table: number; extend_table: number };
+  dynamic: { swap_table: number; extend_table: number; zswap_tree: number };
+  /** Leaf xa_nodes the zswap tree needs (entries grouped by 64 offsets), for scaling. */
+  zswapLeaves: number;
   staticBytes: number;
   dynamicBytes: number;
 }
@@ -45,11 +48,17 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
     if (Atomics.load(i32, ci + CI.table) !== 0) tables++;
     if (Atomics.load(i32, ci + CI.extend_table) !== 0) extend++;
   }
-  const dyn = { swap_table: tables * SIZEOF_SWAP_TABLE, extend_table: extend * SIZEOF_EXTEND_TABLE };
+  const leaves = new Set(zswap_offsets(type).map((o) => o >>> XA_CHUNK_SHIFT)).size;
+  const dyn = {
+    swap_table: tables * SIZEOF_SWAP_TABLE,
+    extend_table: extend * SIZEOF_EXTEND_TABLE,
+    zswap_tree: xa_nodes_for_leaves(leaves) * SIZEOF_XA_NODE,
+  };
   return {
     static: st,
     dynamic: dyn,
     staticBytes: st.cluster_info + st.swap_map + st.swap_cgroup + st.zeromap,
-    dynamicBytes: dyn.swap_table + dyn.extend_table,
+    dynamicBytes: dyn.swap_table + dyn.extend_table + dyn.zswap_tree,
+    zswapLeaves: leaves,
   };
 }

@@ -47,6 +47,7 @@ import {
   __swp_tb_get_count, null_to_swp_tb, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow,
 } from './swap_table.js';
 import { count_vm_events, SWAP_COUNT_EXTEND } from './vmstat.js';
+import { zswap_invalidate } from './zswap.js';
 
 const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
 const P_RECLAIM_RANGE = pointId('cluster_reclaim_range:unlocked');
@@ -124,7 +125,10 @@ function swap_range_alloc(type: number, nr: number): void {
 function swap_range_free(type: number, offset: number, nr: number): void {
   const i32 = A.i32;
   const backing = i32[siWord(type, SI.backing_base)];
-  for (let k = 0; k < nr; k++) Atomics.store(A.u64, (backing >> 1) + offset + k, 0x6b6b6b6b6b6b6b6bn);
+  for (let k = 0; k < nr; k++) {
+    Atomics.store(A.u64, (backing >> 1) + offset + k, 0x6b6b6b6b6b6b6b6bn);
+    zswap_invalidate(type, offset + k);
+  }
   const was = Atomics.sub(i32, siWord(type, SI.inuse_pages), nr);
   Atomics.add(i32, gword(G.nr_swap_pages), nr);
   if (was === i32[siWord(type, SI.pages)] && (si_flags(type) & SWP_WRITEOK)) {

@@ -49,6 +49,7 @@ import { try_to_free_pages } from './vmscan.js';
 import { side_arrays_reset } from '../designs/side_arrays.js';
 import { swap_meta_static } from './swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
+import { zswap_swapoff, zswap_swapon } from './zswap.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
 export const SWAP_FLAG_PRIO_MASK = 0x7fff;
@@ -100,6 +101,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[]): num
   i32[siWord(type, SI.cluster_base)] = base;
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
   side_arrays_reset(type); /* p2/p3: si->zeromap and the swap_cgroup array (vmalloc'ed at swapon) */
+  if (!zswap_swapon(type)) return -ENOMEM;
   swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[D.name]);
   swap_meta_static(type, SI.meta_swap_cgroup, D.memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);
   swap_meta_static(type, SI.meta_zeromap, D.tb.hasZeroFlag ? 0 : Math.ceil((maxpages * ZEROMAP_BITS_PER_SLOT) / 8));
@@ -425,6 +427,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   spin_unlock(gword(G.swap_lock));
   mutex_unlock(gword(G.swapon_mutex));
   free_swap_cluster_info(base, maxpages);
+  zswap_swapoff(type);
 
   inode_clear_swapfile(id);
   release_swap_info(type);

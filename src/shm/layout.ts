@@ -112,6 +112,7 @@ export const G = {
   nr_folios_inuse: 192, /* every folio allocation and free */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
+  zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
   torture_parked: 224, /* tasks parked at the stop-the-world barrier */
   torture_finished: 225, /* workload tasks that ran out of work and returned */
   swap_lock: 240, /* DEFINE_SPINLOCK(swap_lock) */
@@ -195,6 +196,8 @@ export const SI = {
   meta_swap_cgroup: 21,
   meta_zeromap: 22,
   meta_swap_map: 23,
+  zswap_root: 24, /* the device's zswap tree (an xarray: [root, lock]) */
+  zswap_lock: 25,
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
@@ -426,6 +429,7 @@ export interface Layout {
   zeromap: number; /* phase II/III: [MAX_SWAPFILES] si->zeromap, one bit a slot */
   swapCgroup: number; /* phase II/III: [MAX_SWAPFILES] the swap_cgroup array, one memcg id a slot */
   swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
+  zswapPool: number; /* [MAX_SWAPFILES][maxSwapPages] the compressed copy zswap keeps of a slot (a 64-bit token) */
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -491,6 +495,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     zeromap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 32)),
     swapCgroup: region(MAX_SWAPFILES * config.maxSwapPages),
     swapMap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 4)),
+    zswapPool: region(MAX_SWAPFILES * config.maxSwapPages * 2),
   };
   l.totalWords = next;
   return l;

@@ -1,0 +1,90 @@
+/*
+ * mm/zswap.c, the parts swap needs: a compressed cache in front of the
+ * swap device.  swap_writeout() offers each folio to zswap_store() first;
+ * a stored page costs no device write.  swap_read_folio() asks
+ * zswap_load() first.  Freeing a slot invalidates its zswap copy.
+ *
+ * Each device has a zswap tree - an xarray from slot offset to entry, as
+ * the kernel keeps one per swapfile - and the "compressed" copy of a page
+ * is its 64-bit content token in the device's zswap pool (a region of the
+ * arena: the model does not compress).  Enabled per system
+ * (G.zswap_enabled: stress --zswap, memory --backend zswap).
+ *
+ * Kernel mapping: zswap_store, zswap_load, zswap_invalidate,
+ * zswap_swapon, zswap_swapoff.
+ * Context: store/load with the folio locked (no spinlock held); invalidate
+ * under ci->lock (the tree's xa_lock nests inside it).
+ */
+import { A, gword } from '../shm/arena.js';
+import { G, SI } from '../shm/layout.js';
+import { xa_destroy, xa_erase, xa_for_each, xa_init, xa_load, xa_store, type XArray } from '../shm/xarray.js';
+import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { siWord } from './swap.js';
+
+function tree(type: number): XArray {
+  return { root: siWord(type, SI.zswap_root), lock: siWord(type, SI.zswap_lock) };
+}
+
+function poolIndex(type: number, offset: number): number {
+  return (A.L.zswapPool >> 1) + type * A.L.config.maxSwapPages + offset;
+}
+
+export function zswap_enabled(): boolean {
+  return Atomics.load(A.i32, gword(G.zswap_enabled)) !== 0;
+}
+
+export function zswap_set_enabled(on: boolean): void {
+  Atomics.store(A.i32, gword(G.zswap_enabled), on ? 1 : 0);
+}
+
+/** zswap_swapon(): the device's tree.  Context: swapon. */
+export function zswap_swapon(type: number): boolean {
+  Atomics.store(A.i32, siWord(type, SI.zswap_root), 0);
+  return !zswap_enabled() || xa_init(tree(type));
+}
+
+/** zswap_swapoff(): every slot was freed (and invalidated) by now; free the tree.  Context: swapoff, sleeps. */
+export function zswap_swapoff(type: number): void {
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_destroy(tree(type));
+}
+
+/**
+ * zswap_store(): keep the @nr pages' @tokens for slots [offset, offset+nr).
+ * All or nothing: a failure (no memory for the tree) undoes what was
+ * stored and the caller writes to the device.
+ */
+export function zswap_store(type: number, offset: number, tokens: readonly bigint[]): boolean {
+  if (!zswap_enabled() || Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return false;
+  for (let k = 0; k < tokens.length; k++) {
+    Atomics.store(A.u64, poolIndex(type, offset + k), tokens[k]);
+    if (!xa_store(tree(type), offset + k, 1)) {
+      for (let j = 0; j < k; j++) xa_erase(tree(type), offset + j);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** zswap_load(): the stored token of slot @offset, or null if zswap has no copy. */
+export function zswap_load(type: number, offset: number): bigint | null {
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return null;
+  rcu_read_lock();
+  const present = xa_load(tree(type), offset) >= 0;
+  rcu_read_unlock();
+  return present ? Atomics.load(A.u64, poolIndex(type, offset)) : null;
+}
+
+/** zswap_invalidate(): slot @offset was freed.  Context: ci->lock held. */
+export function zswap_invalidate(type: number, offset: number): void {
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return;
+  if (xa_load(tree(type), offset) < 0) return;
+  xa_erase(tree(type), offset);
+  Atomics.store(A.u64, poolIndex(type, offset), 0x6b6b6b6b6b6b6b6bn);
+}
+
+/** The offsets zswap holds for device @type.  Context: quiescent. */
+export function zswap_offsets(type: number): number[] {
+  const out: number[] = [];
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_for_each(tree(type), (i) => out.push(i));
+  return out;
+}
