@@ -184,3 +184,17 @@ describe('--design p3', () => {
     }
   });
 });
+
+describe('workload shrinking', () => {
+  it('drops the operations a race does not need, and the shortened replay string still breaks the invariant', () => {
+    const r = repro('batch-free-memcg', '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as Result & { shrunk: string; ops: number; shrunkOps: number };
+    console.log(`batch-free-memcg: ${res.ops} operations shrunk to ${res.shrunkOps}: ${res.shrunk}`);
+    expect(res.shrunkOps).toBeLessThan(res.ops);
+    expect(res.shrunk).toMatch(/^batch-free-memcg@\d+~[0-9a-z.,]+:/);
+    const rr = repro('--replay', res.shrunk, '--json');
+    expect(rr.code).toBe(0);
+    expect((JSON.parse(rr.stdout) as Result).invariant).toBe('memcg');
+  });
+});

@@ -25,6 +25,7 @@ interface ReproFlags {
   fixed?: boolean;
   seed: number;
   maxSchedules?: number;
+  depth?: number;
   seconds: number;
   replay?: string;
   trace?: string;
@@ -41,10 +42,11 @@ function int(min: number) {
 }
 
 function table(rows: ReproResult[], fixed: boolean): string {
-  const head = ['race', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'switches', 'shrunk', 'replay (shrunk)'];
+  const head = ['race', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'switches', 'shrunk', 'ops', 'shrunk', 'replay (shrunk)'];
   const body = rows.map((r) => [
     r.race, !r.applies ? 'does not apply' : fixed ? (r.reproduced ? 'NO' : 'yes') : r.reproduced ? 'yes' : 'NO', String(r.schedules), String(r.ms), r.invariant ?? '-',
     r.step === null ? '-' : String(r.step), r.switches === null ? '-' : String(r.switches), r.shrunkSwitches === null ? '-' : String(r.shrunkSwitches),
+    String(r.ops), r.shrunkOps === null ? '-' : String(r.shrunkOps),
     r.shrunk ?? r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-'),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -63,6 +65,7 @@ export function registerRepro(program: Command): Command {
     .option('--fixed', 'run without the bug switch: the search must stay clean')
     .option('--seed <n>', 'first seed of the search (schedule i uses seed + i)', int(0), 1)
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
+    .option('--depth <d>', 'PCT depth: d - 1 priority change points [default: the scenario\'s]', int(1))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
@@ -119,7 +122,9 @@ file, 3 the harness failed.`)
         for (const sc of scenarios) {
           let r = f.replay !== undefined
             ? await repro_replay(pool, sc, f.replay, f.trace)
-            : await repro_search(pool, sc, { design: f.design, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds });
+            : await repro_search(pool, sc, {
+              design: f.design, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
+            });
           if (f.replay === undefined && r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
           /* The timeline of a search's reproducing run: replay it with recording on. */
           if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
@@ -133,8 +138,8 @@ file, 3 the harness failed.`)
               ? `${r.race}: does not apply to design ${r.design} (the race is in: ${sc.designs.join(', ')})\n`
               : r.reproduced
               ? `${r.race}: reproduced after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\n` +
-                `replay: npx swaptorture repro --replay '${r.schedule ?? ''}'` + (r.switches !== null ? `  (${r.switches} context switches)\n` : '\n') +
-                (r.shrunk !== null ? `shrunk: npx swaptorture repro --replay '${r.shrunk}'  (${r.shrunkSwitches} context switches)\n` : '')
+                `replay: npx swaptorture repro --replay '${r.schedule ?? ''}'` + (r.switches !== null ? `  (${r.switches} context switches, ${r.ops} operations)\n` : '\n') +
+                (r.shrunk !== null ? `shrunk: npx swaptorture repro --replay '${r.shrunk}'  (${r.shrunkSwitches} context switches, ${r.shrunkOps} operations)\n` : '')
               : `${r.race}: not reproduced in ${r.schedules} schedule(s), ${r.ms} ms${r.fixed ? ' (clean, as expected with --fixed)' : ''}${r.abnormal ? `; a run ended abnormally: ${r.abnormal}` : ''}\n`);
           }
         }

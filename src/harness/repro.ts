@@ -36,6 +36,8 @@ export interface ReproOptions {
   maxSchedules: number;
   /** Give up after this long (0: no limit). */
   seconds: number;
+  /** PCT depth (default: the scenario's). */
+  depth?: number;
 }
 
 export interface ReproResult {
@@ -60,23 +62,56 @@ export interface ReproResult {
   /** Context switches of the reproducing schedule and of the shrunk one. */
   switches: number | null;
   shrunkSwitches: number | null;
+  /** Scripted operations plus filler of the workload, before and after shrinking. */
+  ops: number;
+  shrunkOps: number | null;
   /** The run ended without finishing: deadlock/livelock/diverged, with dumps. */
   abnormal: string | null;
 }
 
 const MAX_STEPS = 1 << 18;
 
-/** RACE@SEED[+fixed][/DESIGN]:SCHEDULE (the design is omitted for p4). */
-export function replay_string(race: string, seed: number, fixed: boolean, schedule: string, design: DesignName = 'p4'): string {
-  return `${race}@${seed}${fixed ? '+fixed' : ''}${design === 'p4' ? '' : `/${design}`}:${schedule}`;
+/**
+ * A shortened workload: per CPU, the filler count and a bitmask of the
+ * scripted operations kept.  null = the scenario as written.
+ */
+export interface Workload {
+  filler: number[];
+  keep: number[];
 }
 
-export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; design: DesignName; record: number[] } {
-  const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?(?:\/([a-z0-9]+))?:(.*)$/.exec(s);
+function full_workload(sc: Scenario): Workload {
+  return { filler: sc.cpus.map((c) => c.filler), keep: sc.cpus.map((c) => (1 << c.ops.length) - 1) };
+}
+
+/** @sc with only @w's operations. */
+export function apply_workload(sc: Scenario, w: Workload | null): Scenario {
+  if (w === null) return sc;
+  return { ...sc, cpus: sc.cpus.map((c, i) => ({ ...c, filler: w.filler[i] ?? c.filler, ops: c.ops.filter((_, j) => ((w.keep[i] ?? -1) >> j) & 1) })) };
+}
+
+function workload_size(sc: Scenario): number {
+  return sc.cpus.reduce((s, c) => s + c.filler + c.ops.length, 0);
+}
+
+/** RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE (the design is omitted for p4, the workload when it is the scenario's). */
+export function replay_string(race: string, seed: number, fixed: boolean, schedule: string, design: DesignName = 'p4', w: Workload | null = null): string {
+  const ws = w === null ? '' : `~${w.filler.map((f, i) => `${f.toString(36)}.${w.keep[i].toString(36)}`).join(',')}`;
+  return `${race}@${seed}${fixed ? '+fixed' : ''}${design === 'p4' ? '' : `/${design}`}${ws}:${schedule}`;
+}
+
+export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; design: DesignName; workload: Workload | null; record: number[] } {
+  const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?(?:\/([a-z0-9]+))?(?:~([0-9a-z.,]+))?:(.*)$/.exec(s);
   if (!m || (m[4] !== undefined && !(DESIGN_NAMES as readonly string[]).includes(m[4]))) {
-    throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed][/DESIGN]:SCHEDULE)`);
+    throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE)`);
   }
-  return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, record: decode_schedule(m[5]) };
+  let workload: Workload | null = null;
+  if (m[5] !== undefined) {
+    const parts = m[5].split(',').map((p) => p.split('.'));
+    if (parts.some((p) => p.length !== 2)) throw new RangeError(`bad workload "${m[5]}" in replay string (expected FILLER.KEEP per CPU)`);
+    workload = { filler: parts.map((p) => parseInt(p[0], 36)), keep: parts.map((p) => parseInt(p[1], 36)) };
+  }
+  return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, workload, record: decode_schedule(m[6]) };
 }
 
 /* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
@@ -120,7 +155,7 @@ interface OneRun {
 }
 
 async function run_once(
-  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[] } | 'free', traceFile?: string,
+  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number } | 'free', traceFile?: string,
   design: DesignName = 'p4',
 ): Promise<OneRun> {
   const { sys, specs } = build(sc, seed, fixed, design);
@@ -134,7 +169,7 @@ async function run_once(
     const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
     if (bad && bad.status === 'rejected') abnormal = bad.error.message;
   } else {
-    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: sc.depth, k: how.k, record: how.record });
+    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record });
     schedule = r.schedule;
     steps = r.steps;
     if (r.outcome !== 'done') abnormal = `${r.outcome}${r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : ''}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;
@@ -157,7 +192,7 @@ function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: n
     invariant: v?.invariant ?? null, message: v?.message ?? null, step: v === null ? null : v.step || run?.steps || 0,
     schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule, design) : null,
     shrunk: null, switches: v !== null && run !== null && run.schedule !== '' ? count_switches(decode_schedule(run.schedule)) : null,
-    shrunkSwitches: null, abnormal: run?.abnormal ?? null,
+    shrunkSwitches: null, ops: workload_size(sc), shrunkOps: null, abnormal: run?.abnormal ?? null,
   };
 }
 
@@ -167,13 +202,48 @@ function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: n
  */
 export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, maxRuns = 200): Promise<ReproResult> {
   if (r.schedule === null) return r;
-  const p = parse_replay_string(r.schedule);
+  let p = parse_replay_string(r.schedule);
+  /*
+   * First the workload: halve each CPU's filler, then drop scripted
+   * operations one at a time, keeping each change only if a fresh pct
+   * search of the shortened scenario still breaks the same invariant.
+   */
+  let w = p.workload ?? full_workload(sc);
+  const base = p;
+  const tryWorkload = async (cand: Workload): Promise<boolean> => {
+    const found = await repro_search(pool, apply_workload(sc, cand), {
+      design: base.design, mode: 'pct', fixed: base.fixed, seed: base.seed, maxSchedules: Math.min(sc.maxSchedules, WORKLOAD_SHRINK_SCHEDULES), seconds: 0,
+    });
+    if (!found.reproduced || found.schedule === null) return false;
+    p = { ...parse_replay_string(found.schedule), workload: cand };
+    w = cand;
+    return true;
+  };
+  for (let i = 0; i < sc.cpus.length; i++) {
+    while (w.filler[i] > 0 && (await tryWorkload({ ...w, filler: w.filler.map((f, k) => (k === i ? Math.floor(f / 2) : f)) })));
+  }
+  for (let i = 0; i < sc.cpus.length; i++) {
+    for (let j = sc.cpus[i].ops.length - 1; j >= 0; j--) {
+      if ((w.keep[i] >> j) & 1) await tryWorkload({ ...w, keep: w.keep.map((m, k) => (k === i ? m & ~(1 << j) : m)) });
+    }
+  }
+  const shortened = apply_workload(sc, w);
+  const changed = workload_size(shortened) < workload_size(sc);
+  /* Then the schedule, on the shortened workload. */
   const s = await shrink_schedule(p.record, async (record) => {
-    const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record }, undefined, p.design);
+    const run = await run_once(pool, shortened, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record }, undefined, p.design);
     return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
   }, maxRuns);
-  return { ...r, shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design), switches: s.switchesBefore, shrunkSwitches: s.switchesAfter };
+  return {
+    ...r,
+    shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design, changed ? w : null),
+    switches: count_switches(parse_replay_string(r.schedule).record), shrunkSwitches: s.switchesAfter,
+    shrunkOps: workload_size(shortened),
+  };
 }
+
+/* Schedules each candidate workload gets when shrinking. */
+const WORKLOAD_SHRINK_SCHEDULES = 100;
 
 /** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */
 export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
@@ -185,7 +255,7 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
   for (let i = 0; i < o.maxSchedules; i++) {
     if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
     const seed = o.seed + i;
-    const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k };
+    const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k, depth: o.depth };
     const run = await run_once(pool, sc, seed, o.fixed, how, undefined, o.design);
     if (run.steps > 0) k = run.steps;
     last = run;
@@ -200,8 +270,10 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
 export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, traceFile?: string): Promise<ReproResult> {
   const t0 = performance.now();
   const p = parse_replay_string(replay);
-  const run = await run_once(pool, sc, p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile, p.design);
-  return result(sc, 'replay', p.fixed, p.seed, 1, t0, run, p.design);
+  const run = await run_once(pool, apply_workload(sc, p.workload), p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile, p.design);
+  const r = result(apply_workload(sc, p.workload), 'replay', p.fixed, p.seed, 1, t0, run, p.design);
+  /* The replay string of a shortened workload names it again. */
+  return r.schedule === null ? r : { ...r, schedule: replay_string(sc.race, p.seed, p.fixed, run.schedule, p.design, p.workload) };
 }
 
 function controlledTimeUnit(how: { strategy: number } | 'free'): string {
