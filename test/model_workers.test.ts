@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';
 
-for (const cpus of [2, 4]) {
-  describe(`${cpus} CPUs`, () => {
+for (const [design, cpus] of [['p4', 2], ['p4', 4], ['p3', 2], ['p2', 2]] as const) {
+  describe(`design ${design}, ${cpus} CPUs`, () => {
     it('allocate/free/swap out/swap in/fork across workers keeps every invariant', async () => {
-      const seed = 0x5eed + cpus;
+      const seed = 0x5eed + cpus + (design === 'p4' ? 0 : design === 'p3' ? 100 : 200);
       console.log(`swap-mix seed ${seed}`);
-      const sys = System.create({ nrCpus: cpus, nrTasks: cpus + 1, nrFrames: 8192, nrPages: 1024, nrMms: 4 * cpus, mmPages: 256, seed });
+      const sys = System.create({ design, nrCpus: cpus, nrTasks: cpus + 1, nrFrames: 8192, nrPages: 1024, nrMms: 4 * cpus, mmPages: 256, seed });
       sys.createSwapDevice('/dev/ssd', { sizePages: 3000 });
       sys.createSwapDevice('/dev/hdd', { sizePages: 1100, rotational: true });
       expect(sys.swapon('/dev/ssd', { prio: 10 })).toBe(0);
