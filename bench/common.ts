@@ -11,6 +11,7 @@
  * cost is amortised over @opsPerCall operations).
  */
 import type { Bench } from 'tinybench';
+import { text_table } from '../src/harness/text_table.js';
 
 export interface BenchOptions {
   /** Time budget per task, ms (tinybench `time`). */
@@ -105,8 +106,5 @@ export function formatRows(rows: BenchRow[]): string {
     String(r.samples),
     r.vsBaseline === null || r.baseline === r.name ? '' : (r.baseline ?? ''),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const left = (i: number): boolean => i < 2 || i === head.length - 1;
-  const line = (cells: string[]): string => cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return text_table(head, body, (i) => i < 2 || i === head.length - 1, true);
 }

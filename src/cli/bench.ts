@@ -16,6 +16,7 @@ import { runStress } from '../harness/stress.js';
 import { defaultStressOptions, validateStressOptions } from '../harness/stress_options.js';
 import type { StressResult } from '../harness/stress_report.js';
 import { bar_chart_svg } from '../harness/plot.js';
+import { text_table } from '../harness/text_table.js';
 
 interface BenchFlags {
   designs: string;
@@ -94,10 +95,8 @@ export function registerBench(program: Command): Command {
       else {
         const head = ['design', 'swap ops/s', 'x p4', 'ops/s', 'ci->lock acquired', 'contended %'];
         const body = full.map((r) => [r.design, String(Math.round(r.swapOpsPerSec)), r.vsP4 === null ? '-' : r.vsP4.toFixed(2), String(Math.round(r.opsPerSec)), String(r.ciAcquired), r.ciContendedPct.toFixed(2)]);
-        const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-        const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
         out(`same workload on every design: ${f.cpus} CPUs x ${f.ops} operations, seed ${f.seed}, checks and swapoff cycles on\n`);
-        out([line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n') + '\n');
+        out(text_table(head, body) + '\n');
       }
       if (full.some((r) => r.exitStatus === 3)) return 3;
       return full.some((r) => r.exitStatus !== 0) ? 1 : 0;

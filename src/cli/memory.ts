@@ -9,9 +9,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
-import { measure_memory, memory_designs, parse_bytes, type MemoryResult } from '../harness/memory.js';
+import { measure_memory, parse_bytes, type MemoryResult } from '../harness/memory.js';
 import { line_chart_svg } from '../harness/plot.js';
 import { renameSync, writeFileSync } from 'node:fs';
+import { text_table } from '../harness/text_table.js';
 
 interface MemoryFlags {
   design: DesignName;
@@ -65,7 +66,7 @@ in src/mm/kernel_sizes.ts.`)
           `${r.bytesPerUsedSlot === null ? '' : `, ${r.bytesPerUsedSlot.toFixed(3)} bytes per used slot`} [${Object.entries(r.breakdown).map(([k, v]) => `${k} ${(v / MiB).toFixed(3)}`).join(', ')}]\n`);
         return 0;
       }
-      const designs = memory_designs();
+      const designs = implemented_designs();
       const usages = [0, 0.25, 0.5, 0.75, 1];
       const backend = f.backend as 'disk' | 'zswap';
       const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u, backend)));
@@ -84,10 +85,8 @@ in src/mm/kernel_sizes.ts.`)
       const head = ['usage', ...designs.map((d) => `${d} (MiB)`)];
       const body = usages.map((u, j) => [`${(100 * u).toFixed(0)} %`, ...rows.map((r) => (r[j].totalBytes / MiB).toFixed(2))]);
       body.push(['1 TB static', ...tb.map((r) => (r.staticBytes / MiB).toFixed(2))]);
-      const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-      const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
       out(`swap metadata of a ${f.size} device, ${f.backend} backend, measured on the model\n`);
-      out([line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n') + '\n');
+      out(text_table(head, body) + '\n');
       return 0;
     });
 }

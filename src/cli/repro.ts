@@ -17,6 +17,7 @@ import { load_catalogue, load_scenario, ScenarioError, scenariosDir } from '../s
 import type { Scenario } from '../scenario/schema.js';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
+import { text_table } from '../harness/text_table.js';
 
 interface ReproFlags {
   list?: boolean;
@@ -49,9 +50,7 @@ function table(rows: ReproResult[], fixed: boolean): string {
     String(r.ops), r.shrunkOps === null ? '-' : String(r.shrunkOps),
     r.shrunk ?? r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-'),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (c: string[]): string => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n') + '\n';
+  return text_table(head, body, () => true, true) + '\n';
 }
 
 export function registerRepro(program: Command): Command {

@@ -15,7 +15,6 @@
  */
 import { System } from '../system.js';
 import { setCurrent } from '../sync/task.js';
-import { implemented_designs } from '../designs/active.js';
 import type { DesignName } from '../designs/design.js';
 import { swap_meta_bytes } from '../mm/swap_meta.js';
 import { SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
@@ -96,6 +95,3 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   };
 }
 
-export function memory_designs(): DesignName[] {
-  return implemented_designs();
-}

@@ -237,7 +237,7 @@ export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, 
   return {
     ...r,
     shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design, changed ? w : null),
-    switches: count_switches(parse_replay_string(r.schedule).record), shrunkSwitches: s.switchesAfter,
+    shrunkSwitches: s.switchesAfter,
     shrunkOps: workload_size(shortened),
   };
 }

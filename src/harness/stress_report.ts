@@ -22,6 +22,7 @@ import { lockstat_read } from '../sync/lockstat.js';
 import { taskWord } from '../sync/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
+import { text_table } from './text_table.js';
 
 export interface LockRow {
   class: string;
@@ -175,10 +176,7 @@ function fmtInt(n: number): string {
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((x) => (typeof x === 'number' ? fmtInt(x) : x)))];
-  const w = head.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
-  const line = (r: (string | number)[]): string => r.map((x, i) => (i === 0 ? String(x).padEnd(w[i]) : String(x).padStart(w[i]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...cells.slice(1).map(line)].join('\n') + '\n';
+  return text_table(head, rows.map((r) => r.map((x) => (typeof x === 'number' ? fmtInt(x) : x)))) + '\n';
 }
 
 /** The final human summary (stdout). */

@@ -7,7 +7,7 @@
  *
  * Context: process context of the current task; no locks held.
  */
-import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_memcg, mm_set_memcg } from '../mm/memory.js';
+import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from '../mm/memory.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
@@ -96,9 +96,4 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
       set_failslab(op.atomic, op.sleep);
       return 0;
   }
-}
-
-/** The memcg a labelled process is in (for scripts that check). */
-export function mm_memcg_of(env: ScenarioEnv, label: string): number {
-  return mm_memcg(mmOf(env, label));
 }

@@ -289,9 +289,3 @@ export function sched_result(): ControlledResult {
 export function sched_reset(): void {
   A.i32.fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
 }
-
-/** Task states, for deadlock reports. */
-export function sched_task_state(t: number): { state: number; waitWord: number; waitValue: number } {
-  const i32 = A.i32;
-  return { state: i32[tw(t, SCHED_TASK.state)], waitWord: i32[tw(t, SCHED_TASK.wait_word)], waitValue: i32[tw(t, SCHED_TASK.wait_value)] };
-}

@@ -8,12 +8,12 @@
  */
 import { A } from '../shm/arena.js';
 import { SCHED } from '../shm/layout.js';
+import { xorshift32 } from '../sync/task.js';
 
 export const STRATEGY_RANDOM = 1;
 export const STRATEGY_PCT = 2;
 export const STRATEGY_REPLAY = 3;
 export const STRATEGY_GUIDED = 4;
-export const STRATEGY_NAMES: Record<number, string> = { 1: 'random', 2: 'pct', 3: 'replay', 4: 'guided' };
 
 export interface Strategy {
   /**
@@ -32,10 +32,7 @@ export function schedWord(f: number): number {
 /** xorshift32 on SCHED.rng: the strategy's own random stream. */
 export function sched_rand(): number {
   const w = schedWord(SCHED.rng);
-  let x = A.i32[w] | 0 || 0x2545f491;
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
+  const x = xorshift32(A.i32[w] | 0 || 0x2545f491);
   A.i32[w] = x;
   return x >>> 0;
 }

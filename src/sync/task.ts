@@ -110,13 +110,17 @@ export function migrate_if_requested(): void {
  */
 export function prandom_u32(): number {
   const w = taskWord(cur, TASK.rand);
-  let x = A.i32[w] | 0;
-  if (x === 0) x = 0x9e3779b9 | 0;
+  const x = xorshift32(A.i32[w] | 0 || 0x9e3779b9 | 0);
+  A.i32[w] = x;
+  return x >>> 0;
+}
+
+/** One xorshift32 step (Marsaglia 2003): the next int32 state after @x (non-zero stays non-zero). */
+export function xorshift32(x: number): number {
   x ^= x << 13;
   x ^= x >>> 17;
   x ^= x << 5;
-  A.i32[w] = x;
-  return x >>> 0;
+  return x;
 }
 
 /** Seed task @t's random stream. */
