@@ -45,7 +45,13 @@ export interface SystemConfig extends Partial<ArenaConfig> {
 
 export interface SwapDeviceOptions {
   sizePages: number;
-  kind?: 'blk' | 'reg';
+  /**
+   * 'chr' is /dev/ghostswap (seed 001 patch 14: eight times the RAM, no
+   * header, sizePages ignored); 'ghost' a ghost swapfile (patch 13): a
+   * one-page file whose header says @sizePages slots.  Both need the ghost
+   * design.
+   */
+  kind?: 'blk' | 'reg' | 'chr' | 'ghost';
   rotational?: boolean;
   badPages?: number[];
 }
@@ -91,7 +97,16 @@ export class System {
   }
 
   createSwapDevice(path: string, o: SwapDeviceOptions): number {
-    const id = vfs_create(path, { kind: o.kind ?? 'blk', rotational: o.rotational ?? false, sizePages: o.sizePages });
+    const kind = o.kind ?? 'blk';
+    if (kind === 'chr') {
+      const id = vfs_create(path, { kind: 'chr', sizePages: 1 });
+      return id < 0 ? id : 0;
+    }
+    if (kind === 'ghost') {
+      const id = vfs_create(path, { kind: 'reg', sizePages: 1 });
+      return id < 0 ? id : mkswap(id, { lastPage: o.sizePages - 1 });
+    }
+    const id = vfs_create(path, { kind, rotational: o.rotational ?? false, sizePages: o.sizePages });
     if (id < 0) return id;
     return mkswap(id, { badPages: o.badPages ?? [] });
   }

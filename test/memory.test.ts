@@ -75,7 +75,7 @@ describe('swaptorture memory (CLI)', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'vswap'], ['--design', 'ghost']]) {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'vswap'], ['--design', 'ghost', '--backend', 'disk']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

@@ -60,13 +60,15 @@ in src/mm/kernel_sizes.ts.`)
       if (f.plot !== undefined && !f.compare) usage('--plot draws the --compare table: add --compare');
       if (!f.compare) {
         if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
+        if (f.design === 'ghost' && f.backend !== 'zswap') usage('--design ghost: a ghost device has no disk behind it (seed 001 patch 13): only --backend zswap');
         const r = measure_memory(f.design, size, f.usage, f.backend as 'disk' | 'zswap');
         if (f.json) out(JSON.stringify(r, null, 2) + '\n');
         else out(`${r.design}: ${f.size} (${r.slots} slots) at ${(100 * r.usage).toFixed(0)} %: static ${(r.staticBytes / MiB).toFixed(2)} MiB + dynamic ${(r.dynamicBytes / MiB).toFixed(2)} MiB = ${(r.totalBytes / MiB).toFixed(2)} MiB` +
           `${r.bytesPerUsedSlot === null ? '' : `, ${r.bytesPerUsedSlot.toFixed(3)} bytes per used slot`} [${Object.entries(r.breakdown).map(([k, v]) => `${k} ${(v / MiB).toFixed(3)}`).join(', ')}]\n`);
         return 0;
       }
-      const designs = implemented_designs();
+      /* A ghost has no disk: it only appears in the zswap comparison. */
+      const designs = implemented_designs().filter((d) => d !== 'ghost' || f.backend === 'zswap');
       const usages = [0, 0.25, 0.5, 0.75, 1];
       const backend = f.backend as 'disk' | 'zswap';
       const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u, backend)));

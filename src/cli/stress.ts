@@ -14,7 +14,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { DESIGN_NAMES } from '../designs/design.js';
 import {
-  DEFAULT_DEVICES, defaultStressOptions, formatMix, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
+  DEFAULT_DEVICES, DEFAULT_GHOST_DEVICES, default_devices, defaultStressOptions, formatMix, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
 } from '../harness/stress_options.js';
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
@@ -46,7 +46,7 @@ interface StressFlags {
   seconds: number;
   ops: number;
   mix?: string;
-  devices: string;
+  devices?: string;
   swapoffInterval: number;
   shuffleInterval: number;
   checkInterval: number;
@@ -81,7 +81,7 @@ export function registerStress(program: Command): Command {
     .option('--seconds <s>', 'run time', num(0.001, 86400), d.seconds)
     .option('--ops <n>', 'instead of --seconds: operations per CPU (a bounded, reproducible amount of work)', int(0), 0)
     .option('--mix <list>', `operation weights, name=weight,... (unnamed keep their default; start with "only," to zero the rest); operations: ${WORKLOAD_OPS.join(', ')}`)
-    .option('--devices <list>', 'swap devices kind:size,...: kind ssd (solid state, discard) or hdd (rotational); size in K/M/G bytes or p pages', DEFAULT_DEVICES)
+    .option('--devices <list>', `swap devices kind:size,...: kind ssd (solid state, discard) or hdd (rotational); size in K/M/G bytes or p pages; "ghost" is /dev/ghostswap (design ghost only, 8x RAM) (default: ${DEFAULT_DEVICES}; ghost design: ${DEFAULT_GHOST_DEVICES})`)
     .option('--swapoff-interval <ms>', 'swapoff then swapon of a random device every ms (0: never)', num(0), d.swapoffIntervalMs)
     .option('--shuffle-interval <ms>', 'migrate every task to a random CPU every ms, at its next sleep point (0: never)', num(0), d.shuffleIntervalMs)
     .option('--check-interval <ms>', 'stop the world and check every invariant every ms (0: only at the end)', num(0), d.checkIntervalMs)
@@ -101,7 +101,7 @@ export function registerStress(program: Command): Command {
     .addOption(new Option('--inject-stall <n>', 'harness self-test: CPU 0 hangs holding swap_lock after n operations (stall, exit 3)').argParser(int(1)).default(0))
     .addHelpText('after', `
 Default mix: ${formatMix(DEFAULT_MIX)}
-Default devices: ${DEFAULT_DEVICES}
+Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
 
 Output: live statistics on stderr (every --stat-interval), then a summary
 table and a line "swaptorture: End of test: SUCCESS" (or FAILURE) on
@@ -130,7 +130,7 @@ Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
           seconds: f.seconds,
           ops: f.ops,
           mix: f.mix === undefined ? d.mix : parseMix(f.mix),
-          devices: parseDevices(f.devices),
+          devices: parseDevices(f.devices ?? default_devices(f.design)),
           swapoffIntervalMs: f.swapoffInterval,
           shuffleIntervalMs: f.shuffleInterval,
           checkIntervalMs: f.checkInterval,

@@ -8,8 +8,9 @@ import { DESIGN_NAMES, type DesignName, type SlotMeta } from './design.js';
 import { P2 } from './p2.js';
 import { P3 } from './p3.js';
 import { P4 } from './p4.js';
+import { GHOST } from './ghost.js';
 
-const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3, p2: P2 };
+const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3, p2: P2, ghost: GHOST };
 
 /** The active design's slot metadata (bound by bind_design()). */
 export let D: SlotMeta = P4;

@@ -49,6 +49,7 @@ import { LC_FS } from '../sync/lockdep.js';
 export const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000;
+export const S_IFCHR = 0o020000;
 
 export function S_ISREG(mode: number): boolean {
   return (mode & S_IFMT) === S_IFREG;
@@ -56,6 +57,14 @@ export function S_ISREG(mode: number): boolean {
 
 export function S_ISBLK(mode: number): boolean {
   return (mode & S_IFMT) === S_IFBLK;
+}
+
+/**
+ * A character device.  The model has one: /dev/ghostswap (seed 001 patch
+ * 14, drivers/char/mem.c minor DEVGHOST_MINOR), so every S_IFCHR file is it.
+ */
+export function S_ISCHR(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFCHR;
 }
 
 /** FILE.state values. */
@@ -69,7 +78,7 @@ const POISON_FREE = 0x6b;
 const MAX_SIZE_PAGES = 0x7fffffff;
 
 export interface VfsCreateOpts {
-  kind: 'reg' | 'blk';
+  kind: 'reg' | 'blk' | 'chr';
   /** bdev_rot(): true for a spinning disk.  Default false (an SSD: SWP_SOLIDSTATE). */
   rotational?: boolean;
   /** Size in pages (PAGE_SIZE each), header page included; >= 1. */
@@ -159,7 +168,7 @@ export function vfs_create(name: string, opts: VfsCreateOpts): number {
   const enc = encodeName(name);
   if (enc === null) return -EINVAL;
   if (opts === null || typeof opts !== 'object') return -EINVAL;
-  if (opts.kind !== 'reg' && opts.kind !== 'blk') return -EINVAL;
+  if (opts.kind !== 'reg' && opts.kind !== 'blk' && opts.kind !== 'chr') return -EINVAL;
   const size = opts.sizePages;
   if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE_PAGES) return -EINVAL;
 
@@ -181,7 +190,7 @@ export function vfs_create(name: string, opts: VfsCreateOpts): number {
     i32.fill(0, base + FILE.header, base + FILE.header + PAGE_WORDS);
     const n = writeString((base + FILE.name) * 4, name, FILE_NAME_MAX);
     Atomics.store(i32, base + FILE.name_len, n);
-    Atomics.store(i32, base + FILE.kind, opts.kind === 'blk' ? S_IFBLK : S_IFREG);
+    Atomics.store(i32, base + FILE.kind, opts.kind === 'blk' ? S_IFBLK : opts.kind === 'chr' ? S_IFCHR : S_IFREG);
     Atomics.store(i32, base + FILE.rotational, opts.rotational ? 1 : 0);
     Atomics.store(i32, base + FILE.size_pages, size);
     Atomics.store(i32, base + FILE.swapfile, 0);

@@ -6,12 +6,15 @@
  * Context: quiescent (no task runs the model), after rcu_barrier().
  */
 import { A, gword } from '../shm/arena.js';
-import { CI, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { CI, CI_DYN, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report, type Invariant, type Violation } from '../shm/report.js';
 import { taskWord } from '../sync/task.js';
 import { D } from '../designs/active.js';
 import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn } from '../mm/swap_table.js';
-import { CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
+import {
+  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, si_is_ghost, siWord, swp_entry,
+  swp_offset, swp_type,
+} from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { __swap_count_exact } from '../mm/swapfile.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
@@ -50,11 +53,16 @@ export function check_invariants(): Violation[] {
         const e = pte_to_swp_entry(pte);
         refs.set(e, (refs.get(e) ?? 0) + 1);
         const type = swp_type(e);
-        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || i32[siWord(type, SI.cluster_base)] === 0) {
+        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || (!si_is_ghost(type) && i32[siWord(type, SI.cluster_base)] === 0)) {
           fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)} on a device that is not active`, [mm, index, e]);
           continue;
         }
         const ci = clusterWord(type, Math.floor(swp_offset(e) / SWAPFILE_CLUSTER));
+        if (ci === 0) {
+          fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)}, but ghost device ${type} has no cluster ${Math.floor(swp_offset(e) / SWAPFILE_CLUSTER)} (freed while in use)`, [mm, index, e]);
+          refs.delete(e);
+          continue;
+        }
         const tb = __swap_table_get(ci, swp_offset(e) % SWAPFILE_CLUSTER);
         /* An undecodable or non-countable entry is slot-format's (or swap-count's) to report. */
         if (swp_tb_check(D.tb, tb) !== null || !swp_tb_is_countable(tb)) continue;
@@ -62,7 +70,15 @@ export function check_invariants(): Violation[] {
         let data: bigint;
         if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
         else if (zeroFlag) data = 0n;
-        else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
+        else if (si_is_ghost(type)) {
+          /* Ghost: zswap is the only place the data can be (seed 001 patch 13). */
+          const z = zswap_load(type, swp_offset(e));
+          if (z === null) {
+            fail('data', `mm ${mm} page ${index} swapped out at ghost slot ${type}:${swp_offset(e)}, which zswap does not hold: nothing backs a ghost device, the data is lost`, [mm, index, e]);
+            continue;
+          }
+          data = z;
+        } else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
         const want = expected_token(mm, index);
         if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
           fail('zero', `slot ${type}:${swp_offset(e)} is zero-flagged but mm ${mm} page ${index} last wrote 0x${want.toString(16)} there: it would read back as a zero page`, [mm, index, e]);
@@ -84,15 +100,27 @@ export function check_invariants(): Violation[] {
       for (const f of [2, 3]) for (const idx of list_entries(type, list_for_flags(type, f, o))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f + o * 10);
     }
     let used = 0;
+    const ghost = si_is_ghost(type);
     for (let idx = 0; idx < nrClusters; idx++) {
       const ci = clusterWord(type, idx);
+      if (ci === 0) continue; /* a ghost device has no cluster there */
       const cflags = i32[ci + CI.flags];
       const count = i32[ci + CI.count];
       const tbl = i32[ci + CI.table];
       /* cluster-lists */
       const l = onList.get(idx);
       const wantList = cflags === 2 || cflags === 3 ? cflags + i32[ci + CI.order] * 10 : cflags;
-      if (cflags === CLUSTER_FLAG_NONE) fail('cluster-lists', `device ${type} cluster ${idx} isolated (flags NONE) at quiescence: off every list`, [type, idx]);
+      if (ghost) {
+        /* A ghost cluster is freed the moment it empties: never FREE, DISCARD or (still in the xarray) DEAD. */
+        if (cflags === CLUSTER_FLAG_FREE || cflags === CLUSTER_FLAG_DISCARD || cflags === CLUSTER_FLAG_DEAD) {
+          fail('cluster-lists', `ghost device ${type} cluster ${idx} has flags ${CLUSTER_FLAG_NAMES[cflags]}: an empty ghost cluster must be gone from the xarray`, [type, idx, cflags]);
+        }
+        if (count === 0) fail('cluster-count', `ghost device ${type} cluster ${idx} is empty but still in the xarray (not freed)`, [type, idx]);
+        if (A.i32[ci + CI_DYN.index] !== idx) fail('cluster-lists', `ghost device ${type}: xarray index ${idx} holds a cluster whose index says ${A.i32[ci + CI_DYN.index]}`, [type, idx]);
+      }
+      if (ghost && idx === 0 && cflags === CLUSTER_FLAG_NONE) {
+        /* Cluster 0 holds the header slot and is never listed (setup_swap_clusters_info for SWP_GHOST). */
+      } else if (cflags === CLUSTER_FLAG_NONE) fail('cluster-lists', `device ${type} cluster ${idx} isolated (flags NONE) at quiescence: off every list`, [type, idx]);
       else if (l !== wantList) fail('cluster-lists', `device ${type} cluster ${idx} flags ${CLUSTER_FLAG_NAMES[cflags]} order ${i32[ci + CI.order]} but list code ${l ?? 'none'}`, [type, idx, cflags]);
       /* table-lifetime */
       if (count > 0 && tbl === 0) fail('table-lifetime', `device ${type} cluster ${idx} count ${count} but no swap table`, [type, idx]);

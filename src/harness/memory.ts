@@ -17,7 +17,7 @@ import { System } from '../system.js';
 import { setCurrent } from '../sync/task.js';
 import type { DesignName } from '../designs/design.js';
 import { swap_meta_bytes } from '../mm/swap_meta.js';
-import { SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
+import { SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 
 export const MODEL_SLOTS = 1 << 18;
 const MM_PAGES = 1024;
@@ -63,7 +63,9 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
     zswap: backend === 'zswap',
   });
   setCurrent(0);
-  if (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots }) !== 0 || sys.swapon('/dev/mem') !== 0) {
+  /* A ghost design measures a ghost swapfile of the size (seed 001 patch 13): no static metadata at all. */
+  const kind = design === 'ghost' ? 'ghost' : 'blk';
+  if (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots, kind }) !== 0 || sys.swapon('/dev/mem') !== 0) {
     throw new Error(`memory: swapon of a ${modelSlots}-slot model device failed`);
   }
   for (let left = used; left > 0; ) {
@@ -84,11 +86,16 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
   m.dynamic.extend_table *= scale;
   m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
+  /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
+  const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
+  const realClusters = used === 0 ? Math.min(clusters, 1) : clusters * scale;
+  m.dynamic.cluster_info = realClusters * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
+  m.dynamic.cluster_pool = xa_nodes_for_leaves(Math.ceil(realClusters / (1 << XA_CHUNK_SHIFT))) * SIZEOF_XA_NODE;
   const breakdown: Record<string, number> = {};
   for (const [k, v] of Object.entries(m.static)) if (v > 0) breakdown[k] = v * scale;
   for (const [k, v] of Object.entries(m.dynamic)) if (v > 0) breakdown[k] = v;
   const staticBytes = m.staticBytes * scale;
-  const dynamicBytes = m.dynamic.swap_table + m.dynamic.extend_table + m.dynamic.zswap_tree;
+  const dynamicBytes = Object.values(m.dynamic).reduce((a, b) => a + b, 0);
   return {
     design, size: sizeBytes, slots, usage, backend, scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
     bytesPerUsedSlot: realUsed > 0 ? (staticBytes + dynamicBytes) / realUsed : null, breakdown,

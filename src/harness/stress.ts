@@ -75,14 +75,15 @@ const PRINT_VIOLATIONS = 10;
 
 export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSignal): Promise<StressResult> {
   const replay = stress_command_line(o);
-  const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, zswap: o.zswap, ...stressArenaConfig(o) });
+  /* The ghost design always has zswap: a ghost device has nothing else to keep pages in. */
+  const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, zswap: o.zswap || o.design === 'ghost', ...stressArenaConfig(o) });
   setCurrent(0);
 
   /* Devices: ssd ones with discard; all at one priority so they take turns. */
   const devices: StressOnoffArgs['devices'] = [];
   o.devices.forEach((d, i) => {
-    const path = `/dev/${d.kind}${i}`;
-    const err = sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd' });
+    const path = d.kind === 'ghost' ? '/dev/ghostswap' : `/dev/${d.kind}${i}`;
+    const err = sys.createSwapDevice(path, d.kind === 'ghost' ? { kind: 'chr', sizePages: 1 } : { sizePages: d.pages, rotational: d.kind === 'hdd' });
     if (err < 0) throw new Error(`mkswap ${path} (${d.text}): errno ${-err}`);
     const flags = (d.kind === 'ssd' ? SWAP_FLAG_DISCARD : 0);
     const on = sys.swapon(path, { flags, prio: 0 });

@@ -23,7 +23,8 @@ export class OptionError extends Error {
 }
 
 export interface DeviceSpec {
-  kind: 'ssd' | 'hdd';
+  /** ghost: /dev/ghostswap (seed 001 patch 14), eight times the RAM; its pages are set by the arena sizing. */
+  kind: 'ssd' | 'hdd' | 'ghost';
   pages: number;
   /** As given, for reports and replay commands. */
   text: string;
@@ -48,14 +49,17 @@ export function parseSize(flag: string, text: string): number {
   return bytes / 4096;
 }
 
-/** --devices ssd:64M,hdd:16M */
+/** --devices ssd:64M,hdd:16M,ghost */
 export function parseDevices(text: string): DeviceSpec[] {
   const flag = '--devices';
   const items = text.split(',').map((s) => s.trim());
-  if (items.length === 0 || items.some((s) => s === '')) throw new OptionError(flag, `empty device in "${text}" (expected ssd:SIZE,hdd:SIZE,...)`);
+  if (items.length === 0 || items.some((s) => s === '')) throw new OptionError(flag, `empty device in "${text}" (expected ssd:SIZE,hdd:SIZE,ghost,...)`);
+  if (items.filter((s) => s === 'ghost').length > 1) throw new OptionError(flag, `"${text}" names ghost twice: there is one /dev/ghostswap`);
   const out = items.map((item) => {
+    if (item === 'ghost') return { kind: 'ghost', pages: 0, text: item } as DeviceSpec;
     const [kind, size, ...rest] = item.split(':');
-    if (kind !== 'ssd' && kind !== 'hdd') throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ssd or hdd)`);
+    if (kind === 'ghost') throw new OptionError(flag, `"${item}": a ghost device takes no size (it is eight times the RAM, seed 001 patch 15): write "ghost"`);
+    if (kind !== 'ssd' && kind !== 'hdd') throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ssd, hdd or ghost)`);
     if (size === undefined || rest.length > 0) throw new OptionError(flag, `bad device "${item}" (expected ${kind}:SIZE, e.g. ${kind}:64M)`);
     const pages = parseSize(flag, size);
     if (pages < MIN_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; a swap area needs at least ${MIN_DEVICE_PAGES}`);
@@ -108,7 +112,7 @@ export const StressOptionsSchema = z
     /** Per-CPU operation budget; 0 = run for @seconds. */
     ops: z.number().int().min(0),
     mix: z.record(z.enum(WORKLOAD_OPS), z.number().int().min(0)),
-    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd']), pages: z.number().int().min(MIN_DEVICE_PAGES).max(MAX_DEVICE_PAGES), text: z.string() })).min(1).max(8),
+    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd', 'ghost']), pages: z.number().int().min(0).max(MAX_DEVICE_PAGES), text: z.string() })).min(1).max(8),
     swapoffIntervalMs: z.number().min(0),
     shuffleIntervalMs: z.number().min(0),
     checkIntervalMs: z.number().min(0),
@@ -135,6 +139,14 @@ export const StressOptionsSchema = z
     if (!implemented_designs().includes(o.design)) {
       ctx.addIssue({ code: 'custom', path: ['design'], message: `design "${o.design}" is not built yet (built: ${implemented_designs().join(', ')})` });
     }
+    for (const d of o.devices) {
+      if (d.kind !== 'ghost' && d.pages < MIN_DEVICE_PAGES) {
+        ctx.addIssue({ code: 'custom', path: ['devices'], message: `device "${d.text}" has ${d.pages} pages; a swap area needs at least ${MIN_DEVICE_PAGES}` });
+      }
+      if (d.kind === 'ghost' && o.design !== 'ghost') {
+        ctx.addIssue({ code: 'custom', path: ['devices'], message: `a ghost device needs --design ghost (SWP_GHOST is seed 001 patches 13-15; design ${o.design} has no such device)` });
+      }
+    }
     for (const b of o.bugs) {
       if (!BUG_SWITCHES.some((s) => s.name === b)) {
         ctx.addIssue({ code: 'custom', path: ['bug'], message: `unknown bug switch "${b}" (see --list-bugs)` });
@@ -144,6 +156,18 @@ export const StressOptionsSchema = z
 export type StressOptions = z.infer<typeof StressOptionsSchema>;
 
 export const DEFAULT_DEVICES = 'ssd:64M,hdd:16M';
+/** The ghost design's default: /dev/ghostswap alone (zswap holds everything). */
+export const DEFAULT_GHOST_DEVICES = 'ghost';
+
+/** --devices when not given: the design's default. */
+export function default_devices(design: string): string {
+  return design === 'ghost' ? DEFAULT_GHOST_DEVICES : DEFAULT_DEVICES;
+}
+
+/** /dev/ghostswap's size for a RAM of @nrFrames (seed 001 patch 15: round_up(totalram, SWAPFILE_CLUSTER) * 8). */
+export function ghost_device_pages(nrFrames: number): number {
+  return Math.ceil(nrFrames / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER * 8;
+}
 
 /** Every default, for scripts that override a few fields. */
 export function defaultStressOptions(): StressOptions {
@@ -189,16 +213,18 @@ export function validateStressOptions(o: unknown): StressOptions {
  * swap-table page per cluster of every device plus room for extend tables.
  */
 export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
-  const maxPages = Math.max(...o.devices.map((d) => d.pages));
-  const clusters = o.devices.reduce((s, d) => s + Math.ceil(d.pages / SWAPFILE_CLUSTER), 0);
   const nrMms = Math.min(512, 16 * o.cpus);
   const mmPages = 128;
+  const nrFrames = Math.max(2048, (nrMms * mmPages) / 2);
+  const pages = o.devices.map((d) => (d.kind === 'ghost' ? ghost_device_pages(nrFrames) : d.pages));
+  const maxPages = Math.max(...pages);
+  const clusters = pages.reduce((s, p) => s + Math.ceil(p / SWAPFILE_CLUSTER), 0);
   return {
     nrCpus: o.cpus,
     nrTasks: o.cpus + 3,
     nrMms,
     mmPages,
-    nrFrames: Math.max(2048, (nrMms * mmPages) / 2),
+    nrFrames,
     nrPages: clusters + 256,
     maxSwapPages: maxPages,
     nrMemcgs: Math.max(16, 4 * o.cpus + 8),
@@ -214,13 +240,13 @@ export function stress_command_line(o: StressOptions): string {
   const a = ['npx swaptorture stress', `--design ${o.design}`, `--cpus ${o.cpus}`, `--seed ${o.seed}`];
   a.push(o.ops > 0 ? `--ops ${o.ops}` : `--seconds ${o.seconds}`);
   const devs = o.devices.map((x) => x.text).join(',');
-  if (devs !== DEFAULT_DEVICES) a.push(`--devices ${devs}`);
+  if (devs !== default_devices(o.design)) a.push(`--devices ${devs}`);
   if (formatMix(o.mix) !== formatMix(d.mix)) a.push(`--mix ${formatMix(o.mix)}`);
   if (o.swapoffIntervalMs !== d.swapoffIntervalMs) a.push(`--swapoff-interval ${o.swapoffIntervalMs}`);
   if (o.shuffleIntervalMs !== d.shuffleIntervalMs) a.push(`--shuffle-interval ${o.shuffleIntervalMs}`);
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
-  if (o.zswap) a.push('--zswap');
+  if (o.zswap && o.design !== 'ghost') a.push('--zswap');
   for (const b of o.bugs) a.push(`--bug ${b}`);
   if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);
   if (o.injectCrash) a.push(`--inject-crash ${o.injectCrash}`);

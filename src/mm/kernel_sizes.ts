@@ -14,13 +14,19 @@
  */
 import type { DesignName } from '../designs/design.js';
 
-export const SIZEOF_SWAP_CLUSTER_INFO: Record<DesignName, number> = { p2: 32, p3: 40, p4: 40, ghost: 64, vswap: 40 };
+export const SIZEOF_SWAP_CLUSTER_INFO: Record<DesignName, number> = { p2: 32, p3: 40, p4: 40, ghost: 40, vswap: 40 };
+/**
+ * struct swap_cluster_info_dynamic (seed 001 patch 15): the 40-byte
+ * cluster, its unsigned int index (padded to 8) and a 16-byte rcu_head =
+ * 64 bytes, a kmalloc-64 object each.
+ */
+export const SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC = 64;
 export const SIZEOF_SWAP_TABLE = 4096;
 export const SIZEOF_EXTEND_TABLE = 2048;
 export const SWAP_MAP_BYTES_PER_SLOT = 1;
 export const SWAP_CGROUP_BYTES_PER_SLOT = 2;
 export const ZEROMAP_BITS_PER_SLOT = 1;
-/** struct xa_node (64 slots) - the zswap tree's nodes. */
+/** struct xa_node (64 slots) - the zswap tree's and the ghost cluster pool's nodes. */
 export const SIZEOF_XA_NODE = 576;
 export const XA_CHUNK_SHIFT = 6;
 

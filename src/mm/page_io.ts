@@ -9,7 +9,7 @@
  */
 import { A } from '../shm/arena.js';
 import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { report } from '../shm/report.js';
+import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
 import { point, pointId } from '../sched/point.js';
 import { D } from '../designs/active.js';
@@ -17,17 +17,25 @@ import {
   folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, PG_dirty, PG_uptodate, set_page_token,
 } from './page_alloc.js';
 import { folio_free_swap } from './swapfile.js';
-import { __swap_offset_to_cluster, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { __swap_offset_to_cluster, si_is_ghost, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
-import { count_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
+import { count_vm_events, GHOST_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
 import { zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
 function backingIndex(type: number, offset: number): number {
-  return (Atomics.load(A.i32, siWord(type, SI.backing_base)) >> 1) + offset;
+  const base = Atomics.load(A.i32, siWord(type, SI.backing_base));
+  /* A ghost device has no data section: reaching it is the invariant "nothing is written to (or read from) a ghost's backing store". */
+  if (base === 0) BUG('data', `I/O to the backing store of ghost device ${type} at offset 0x${offset.toString(16)}: a ghost has none (SWP_GHOST, seed 001 patch 13)`, [type, offset]);
+  return (base >> 1) + offset;
 }
+
+/** swap_writeout() results (the kernel's are 0 and AOP_WRITEPAGE_ACTIVATE; the model also says when the folio was dropped). */
+export const WRITEOUT_DONE = 0;
+export const WRITEOUT_DROPPED = 1;
+export const AOP_WRITEPAGE_ACTIVATE = 0x80000;
 
 /* swap_zeromap_folio_set/_clear(): set or clear the zero flag of every slot of @folio. */
 function swap_zeromap_folio_update(folio: number, zero: boolean): void {
@@ -53,13 +61,16 @@ function swap_zeromap_folio_update(folio: number, zero: boolean): void {
 
 /**
  * swap_writeout(): write @folio's pages to its slots.  A folio nobody
- * references any more is just dropped from the cache; a zero-filled folio
- * only sets the zero flags (no I/O).  Clears PG_dirty.
- * Context: folio locked, in the swap cache.  Returns true if the folio was
- * freed from the swap cache instead.
+ * references any more is just dropped from the cache (WRITEOUT_DROPPED);
+ * a zero-filled folio only sets the zero flags (no I/O).  zswap first;
+ * what it does not take goes to the device - except on a ghost device,
+ * which has nothing behind it: __swap_writepage() keeps the folio dirty
+ * and returns AOP_WRITEPAGE_ACTIVATE, and reclaim puts it back (seed 001
+ * patch 13).  Clears PG_dirty when the data went somewhere.
+ * Context: folio locked, in the swap cache.
  */
-export function swap_writeout(folio: number): boolean {
-  if (folio_free_swap(folio)) return true;
+export function swap_writeout(folio: number): number {
+  if (folio_free_swap(folio)) return WRITEOUT_DROPPED;
   const entry = folio_swap(folio);
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
@@ -70,12 +81,17 @@ export function swap_writeout(folio: number): boolean {
   if (!zero) {
     const tokens = Array.from({ length: nr }, (_, k) => page_token(folio + k));
     stored = zswap_store(type, swp_offset(entry), tokens);
+    if (!stored && si_is_ghost(type)) {
+      /* __swap_writepage(): "Prevent the page from getting reclaimed." */
+      count_vm_events(GHOST_WRITEOUT_ACTIVATE, nr);
+      return AOP_WRITEPAGE_ACTIVATE;
+    }
     if (!stored) for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), tokens[k]);
   }
   count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
   folio_clear(folio, PG_dirty);
-  return false;
+  return WRITEOUT_DONE;
 }
 
 /**
@@ -94,7 +110,8 @@ export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; 
 /**
  * swap_read_folio(): fill a new swap cache folio from its slots and mark it
  * uptodate.  A batch of mixed zero state is a WARN and leaves the folio
- * !uptodate (the fault then fails with SIGBUS, as in the kernel).
+ * !uptodate (the fault then fails with SIGBUS, as in the kernel); so does
+ * a ghost slot zswap does not hold (seed 001 patch 13: nothing else could).
  * Context: folio locked, in the swap cache, not uptodate.
  */
 export function swap_read_folio(folio: number): void {
@@ -107,9 +124,11 @@ export function swap_read_folio(folio: number): void {
     return;
   }
   let fromZswap = false;
+  const ghost = si_is_ghost(type);
   for (let k = 0; k < nr; k++) {
     const z = zb.zero ? null : zswap_load(type, swp_offset(entry) + k);
     if (z !== null) fromZswap = true;
+    else if (ghost && !zb.zero) return;
     set_page_token(folio + k, zb.zero ? 0n : z ?? Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
   }
   count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);

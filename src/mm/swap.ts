@@ -10,7 +10,10 @@
  *  - a device is swap_info[type]; its fields are arena words (SI.*), read
  *    with siWord(type, SI.field).
  *  - a cluster is the word index `ci` of its swap_cluster_info record;
- *    static devices keep cluster_info[] as one block of records.
+ *    static devices keep cluster_info[] as one block of records; a ghost
+ *    device (SWP_GHOST, seed 001 patch 15) keeps each cluster in a
+ *    swap_cluster_info_dynamic slab object found through the device's
+ *    xarray (si->cluster_info_pool), and 0 is NULL: no cluster there.
  *
  * Kernel mapping: swp_entry/swp_type/swp_offset, swp_cluster_offset,
  * __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_get_and_lock,
@@ -18,11 +21,14 @@
  * swap_cluster_flags, SWP_* device flags.
  */
 import { A } from '../shm/arena.js';
-import { CI, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { CI, CI_DYN, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
+import { xa_load, type XArray } from '../shm/xarray.js';
+import { obj_tag, obj_word, swap_cluster_cachep } from '../shm/slab.js';
 import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
 import { LC_CI } from '../sync/lockdep.js';
+import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 
 /* swap_info_struct->flags */
@@ -102,13 +108,50 @@ export function valid_type(type: number): boolean {
 
 /* ---- clusters ---- */
 
-/** Word index of cluster @idx of a static device. */
+/** The device's xarray of dynamic clusters (si->cluster_info_pool). */
+export function cluster_pool(type: number): XArray {
+  return { root: siWord(type, SI.xa_root), lock: siWord(type, SI.xa_lock) };
+}
+
+export function si_is_ghost(type: number): boolean {
+  return (si_flags(type) & SWP_GHOST) !== 0;
+}
+
+/**
+ * Word index of cluster @idx: cluster_info[idx] of a static device, or
+ * the ghost device's dynamic cluster at @idx (0 if there is none).
+ * Context: for a ghost device, rcu_read_lock(), si->lock (listed clusters
+ * are in the xarray) or the cluster otherwise pinned.
+ */
 export function clusterWord(type: number, idx: number): number {
+  if (si_is_ghost(type)) {
+    const id = xa_load(cluster_pool(type), idx);
+    return id < 0 ? 0 : obj_word(swap_cluster_cachep, id);
+  }
   return Atomics.load(A.i32, siWord(type, SI.cluster_base)) + idx * CI.SIZE;
 }
 
+/** cluster_index(): container_of(ci, ...)->index for a dynamic cluster. */
 export function cluster_index(type: number, ci: number): number {
+  if (si_is_ghost(type)) return A.i32[ci + CI_DYN.index];
   return (ci - Atomics.load(A.i32, siWord(type, SI.cluster_base))) / CI.SIZE;
+}
+
+/** Is @ci a dynamic (slab) cluster rather than an element of a static cluster_info[]? */
+export function ci_is_dynamic(ci: number): boolean {
+  return ci < A.L.clusters || ci >= A.L.clusters + MAX_SWAPFILES * A.L.maxClustersPerDevice * CI.SIZE;
+}
+
+/**
+ * KASAN for dynamic clusters: @ci must still be a live slab object.  A
+ * ghost cluster is freed with kfree_rcu(), so a pointer is only good
+ * inside the RCU read-side section it was looked up in, or under its lock.
+ */
+export function ci_check_live(ci: number, what: string): void {
+  if (!ci_is_dynamic(ci)) return;
+  if (obj_tag(swap_cluster_cachep, A.i32[ci + CI_DYN.id]) !== swap_cluster_cachep.liveTag || obj_word(swap_cluster_cachep, A.i32[ci + CI_DYN.id]) !== ci) {
+    BUG('rcu', `BUG: KASAN: slab-use-after-free in ${what}: dynamic swap_cluster_info ${ci} was freed by kfree_rcu() (a ghost cluster used past the RCU section it was looked up in)`, [ci]);
+  }
 }
 
 /** cluster_offset(): the first slot of cluster @ci. */
@@ -167,18 +210,41 @@ export function __swap_offset_to_cluster(type: number, offset: number): number {
   } else if (offset >= Math.ceil(max / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER) {
     report('warn', `offset >= roundup(si->max, SWAPFILE_CLUSTER): device ${type} offset 0x${offset.toString(16)} max 0x${max.toString(16)}`, [type, offset, max]);
   }
+  if (si_is_ghost(type)) {
+    rcu_read_lock();
+    const ci = clusterWord(type, Math.floor(offset / SWAPFILE_CLUSTER));
+    rcu_read_unlock();
+    return ci;
+  }
   const base = i32[siWord(type, SI.cluster_base)];
   if (base === 0) BUG('device-lifetime', `swap device ${type}: cluster_info already freed by swapoff, offset 0x${offset.toString(16)}`, [type, offset]);
   return base + Math.floor(offset / SWAPFILE_CLUSTER) * CI.SIZE;
 }
 
 /**
- * swap_cluster_lock(): lock and return the cluster of @offset.
+ * swap_cluster_lock(): lock and return the cluster of @offset.  For a
+ * ghost device the cluster may not exist (0 is returned), or be DEAD by
+ * the time its lock is taken (seed 001 patch 15: looked up and locked
+ * under rcu_read_lock(), DEAD re-checked under the lock): also 0.
  * Context: as __swap_offset_to_cluster(); takes ci->lock.
  */
 export function swap_cluster_lock(type: number, offset: number): number {
+  if (!si_is_ghost(type)) {
+    const ci = __swap_offset_to_cluster(type, offset);
+    spin_lock(ci + CI.lock, LC_CI);
+    return ci;
+  }
+  rcu_read_lock();
   const ci = __swap_offset_to_cluster(type, offset);
-  spin_lock(ci + CI.lock, LC_CI);
+  if (ci !== 0) {
+    spin_lock(ci + CI.lock, LC_CI);
+    if (ci_flags(ci) === CLUSTER_FLAG_DEAD) {
+      spin_unlock(ci + CI.lock);
+      rcu_read_unlock();
+      return 0;
+    }
+  }
+  rcu_read_unlock();
   return ci;
 }
 
@@ -189,6 +255,7 @@ export function swap_cluster_unlock(ci: number): void {
 
 /** ci_lock(): spin_lock(&ci->lock) on a cluster already resolved. */
 export function ci_lock(ci: number): void {
+  ci_check_live(ci, 'ci_lock');
   spin_lock(ci + CI.lock, LC_CI);
 }
 

@@ -39,6 +39,7 @@
  * gets a validated bad-slot list; the errno is -EINVAL either way, as in
  * sys_swapon.
  */
+import { D } from '../designs/active.js';
 import { A } from '../shm/arena.js';
 import { PAGE_SHIFT, PAGE_SIZE, MAX_SWAPFILES_SHIFT } from '../shm/layout.js';
 import { S_ISREG, vfs_read_first_page } from '../fs/vfs.js';
@@ -157,16 +158,18 @@ export interface SwapHeaderInode {
 }
 
 export type ReadSwapHeaderRaw =
-  | { maxpages: number; info: SwapHeaderInfo; warnings: string[]; error?: undefined; silent?: undefined }
+  | { maxpages: number; info: SwapHeaderInfo; warnings: string[]; ghost: boolean; error?: undefined; silent?: undefined }
   | { maxpages: 0; info: SwapHeaderInfo | null; warnings: string[]; error: string; silent: boolean };
 
 /**
  * __read_swap_header(): mm/swapfile.c read_swap_header() on a copy of the
  * header page @page (PAGE_SIZE bytes), for inode @inode, with
  * swapfile_maximum_size = @maxSwapfileSize.  Returns maxpages (0 on
- * refusal, with the reason).  Pure: no arena access.
+ * refusal, with the reason).  With @ghostPatch (seed 001 patch 13), a file
+ * of exactly one page is a ghost swapfile: the header alone gives the
+ * size, and nothing backs the slots.  Pure: no arena access.
  */
-export function __read_swap_header(page: Uint8Array, inode: SwapHeaderInode, maxSwapfileSize: number, limitNote = ''): ReadSwapHeaderRaw {
+export function __read_swap_header(page: Uint8Array, inode: SwapHeaderInode, maxSwapfileSize: number, limitNote = '', ghostPatch = false): ReadSwapHeaderRaw {
   const warnings: string[] = [];
   const bytes = new Uint8Array(PAGE_SIZE);
   bytes.set(page.subarray(0, PAGE_SIZE));
@@ -226,6 +229,8 @@ export function __read_swap_header(page: Uint8Array, inode: SwapHeaderInode, max
   }
   if (!maxpages) return fail('swapfile_maximum_size is 0', true, info);
 
+  /* Ghost swapfile: only the header page exists. */
+  if (ghostPatch && inode.sizePages === 1) return { maxpages, info, warnings, ghost: true };
   const swapfilepages = inode.sizePages;
   if (swapfilepages && maxpages > swapfilepages) return fail('Swap area shorter than signature indicates', false, info);
   if (nr_badpages && S_ISREG(inode.kind)) {
@@ -234,7 +239,7 @@ export function __read_swap_header(page: Uint8Array, inode: SwapHeaderInode, max
   if (nr_badpages > MAX_SWAP_BADPAGES) {
     return fail(`nr_badpages ${nr_badpages} > MAX_SWAP_BADPAGES ${MAX_SWAP_BADPAGES}`, true, info);
   }
-  return { maxpages, info, warnings };
+  return { maxpages, info, warnings, ghost: false };
 }
 
 export type SwapBadSlotsResult =
@@ -296,6 +301,8 @@ export type SwapHeaderResult =
       nrBadPages: number;
       /** The header was byte-swapped. */
       swapped: boolean;
+      /** A ghost swapfile (seed 001 patch 13): SWP_GHOST, no backing store. */
+      ghost: boolean;
       error?: undefined;
     }
   | {
@@ -325,11 +332,12 @@ export function read_swap_header(id: number): SwapHeaderResult {
     limit < ARCH_MAX_SWAPFILE_SIZE
       ? ` (model limit: arena maxSwapPages ${A.L.config.maxSwapPages} slots; x86_64 arch_max_swapfile_size() is 2^50)`
       : '';
-  const raw = __read_swap_header(page.bytes, { kind: page.kind, sizePages: page.sizePages }, limit, note);
+  const raw = __read_swap_header(page.bytes, { kind: page.kind, sizePages: page.sizePages }, limit, note, D.name === 'ghost');
   if (raw.error !== undefined) {
     return { maxpages: 0, error: raw.error, silent: raw.silent, stage: 'read_swap_header', warnings: raw.warnings };
   }
-  const bad = swap_header_bad_slots(raw.info, raw.maxpages);
+  /* setup_swap_clusters_info() skips the bad-page list of a ghost (it has no swap_header). */
+  const bad: SwapBadSlotsResult = raw.ghost ? { ok: true, badPages: [], pages: raw.maxpages - 1, ignored: [] } : swap_header_bad_slots(raw.info, raw.maxpages);
   if (!bad.ok) {
     return { maxpages: 0, error: bad.error, silent: false, stage: 'setup_swap_clusters_info', warnings: raw.warnings };
   }
@@ -341,5 +349,6 @@ export function read_swap_header(id: number): SwapHeaderResult {
     lastPage: raw.info.last_page,
     nrBadPages: raw.info.nr_badpages,
     swapped: raw.info.swapped,
+    ghost: raw.ghost,
   };
 }

@@ -7,19 +7,20 @@
  *    the device's SI words by those allocation sites;
  *  - dynamic: the swap tables and extend tables the device's clusters hold
  *    right now (a walk of cluster_info: a published table is one struct
- *    swap_table, an extend table one extend table).
+ *    swap_table, an extend table one extend table); for a ghost device also
+ *    its clusters themselves and the xarray that indexes them.
  *
  * Context: quiescent, or any time for an estimate (plain reads).
  */
 import { A } from '../shm/arena.js';
 import { CI, SI } from '../shm/layout.js';
-import { clusterWord, siWord } from './swap.js';
-import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from './kernel_sizes.js';
+import { clusterWord, si_is_ghost, siWord } from './swap.js';
+import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from './kernel_sizes.js';
 import { zswap_offsets } from './zswap.js';
 
 export interface SwapMetaBytes {
   static: { cluster_info: number; swap_map: number; swap_cgroup: number; zeromap: number };
-  dynamic: { swap_table: number; extend_table: number; zswap_tree: number };
+  dynamic: { swap_table: number; extend_table: number; zswap_tree: number; cluster_info: number; cluster_pool: number };
   /** Leaf xa_nodes the zswap tree needs (entries grouped by 64 offsets), for scaling. */
   zswapLeaves: number;
   staticBytes: number;
@@ -42,23 +43,30 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
   };
   let tables = 0;
   let extend = 0;
+  const dynamic: number[] = [];
   const nr = i32[siWord(type, SI.nr_clusters)];
   for (let idx = 0; idx < nr; idx++) {
     const ci = clusterWord(type, idx);
+    if (ci === 0) continue; /* a ghost device has no cluster there */
+    if (si_is_ghost(type)) dynamic.push(idx);
     if (Atomics.load(i32, ci + CI.table) !== 0) tables++;
     if (Atomics.load(i32, ci + CI.extend_table) !== 0) extend++;
   }
   const leaves = new Set(zswap_offsets(type).map((o) => o >>> XA_CHUNK_SHIFT)).size;
+  const poolLeaves = new Set(dynamic.map((idx) => idx >>> XA_CHUNK_SHIFT)).size;
   const dyn = {
     swap_table: tables * SIZEOF_SWAP_TABLE,
     extend_table: extend * SIZEOF_EXTEND_TABLE,
     zswap_tree: xa_nodes_for_leaves(leaves) * SIZEOF_XA_NODE,
+    /* A ghost's clusters: kmalloc'ed swap_cluster_info_dynamic in an xarray (si->cluster_info_pool). */
+    cluster_info: dynamic.length * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC,
+    cluster_pool: xa_nodes_for_leaves(poolLeaves) * SIZEOF_XA_NODE,
   };
   return {
     static: st,
     dynamic: dyn,
     staticBytes: st.cluster_info + st.swap_map + st.swap_cgroup + st.zeromap,
-    dynamicBytes: dyn.swap_table + dyn.extend_table + dyn.zswap_tree,
+    dynamicBytes: dyn.swap_table + dyn.extend_table + dyn.zswap_tree + dyn.cluster_info + dyn.cluster_pool,
     zswapLeaves: leaves,
   };
 }

@@ -195,9 +195,13 @@ function __swap_cache_alloc(targ: number, order: number, memcgFallback: number):
   const entry = targ - (targ % nr);
   const targOff = swp_offset(targ) % SWAPFILE_CLUSTER;
   const first = { shadow: 0n };
+  /* A ghost cluster may be gone with every slot of it (seed 001 patch 15): -ENOENT. */
   let ci = swap_cluster_lock(type, swp_offset(targ));
-  let err = __swap_cache_check_batch(ci, targOff, nr, first);
-  swap_cluster_unlock(ci);
+  let err = -ENOENT;
+  if (ci !== 0) {
+    err = __swap_cache_check_batch(ci, targOff, nr, first);
+    swap_cluster_unlock(ci);
+  }
   if (err) return err;
 
   might_sleep('__swap_cache_alloc');
@@ -206,6 +210,10 @@ function __swap_cache_alloc(targ: number, order: number, memcgFallback: number):
   if (folio < 0) return -ENOMEM;
 
   ci = swap_cluster_lock(type, swp_offset(targ));
+  if (ci === 0) {
+    folio_put(folio);
+    return -ENOENT;
+  }
   const second = { shadow: first.shadow };
   if (!bug_on(BUG_SWAPCACHE_LARGE_FOLIO)) {
     err = __swap_cache_check_batch(ci, targOff, nr, second);

@@ -25,6 +25,7 @@ import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { null_to_swp_tb } from './swap_table.js';
 import { point, pointId } from '../sched/point.js';
+import { ci_check_live } from './swap.js';
 
 const P_SWAP_TABLE_RCU = pointId('swap_table_get:rcu');
 
@@ -102,10 +103,13 @@ export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigi
 
 /**
  * swap_table_get(): read an entry locklessly under RCU (a hint, see
- * __swap_table_get_rcu()).
+ * __swap_table_get_rcu()).  @ci 0 (a ghost device has no cluster there)
+ * reads as NULL.
  * Context: any; takes rcu_read_lock() itself.
  */
 export function swap_table_get(ci: number, off: number): bigint {
+  if (ci === 0) return null_to_swp_tb(); /* no ghost cluster there (seed 001 patch 15) */
+  ci_check_live(ci, 'swap_table_get');
   rcu_read_lock();
   const tbl = swap_table_rcu_dereference(ci);
   /* PREEMPT_RCU: the reader may be preempted here, with the table pointer in hand. */

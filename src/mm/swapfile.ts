@@ -15,7 +15,7 @@
 import { A, gword } from '../shm/arena.js';
 import { CI, CPU, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER, MAX_SWAPFILES } from '../shm/layout.js';
 import { report, WARN_ON } from '../shm/report.js';
-import { bug_on, BUG_COUNT_OVERFLOW, BUG_PERCPU_CLUSTER_MIGRATION, BUG_RCU_TABLE_FREE_UNFILLED, BUG_BATCH_FREE_MEMCG } from '../shm/bugs.js';
+import { bug_on, BUG_COUNT_OVERFLOW, BUG_GHOST_CLUSTER_RELOOKUP, BUG_PERCPU_CLUSTER_MIGRATION, BUG_RCU_TABLE_FREE_UNFILLED, BUG_BATCH_FREE_MEMCG } from '../shm/bugs.js';
 import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../shm/page_pool.js';
 import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
 import { point, pointId } from '../sched/point.js';
@@ -37,10 +37,10 @@ import {
 import { mem_cgroup_try_charge_swap, mem_cgroup_uncharge_swap } from './memcontrol.js';
 import { __isolate_cluster, list_empty, list_entries, list_for_flags, move_cluster } from './cluster_list.js';
 import {
-  CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL,
-  CLUSTER_FLAG_USABLE, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
-  ci_order, cluster_is_discard, cluster_is_empty, cluster_offset, cluster_table_is_alloced, clusterWord,
-  si_flags, si_max, si_users, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
+  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL,
+  CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
+  ci_order, cluster_index, cluster_is_discard, cluster_is_empty, cluster_offset, cluster_table_is_alloced, clusterWord,
+  si_flags, si_is_ghost, si_max, si_users, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import {
@@ -48,6 +48,7 @@ import {
 } from './swap_table.js';
 import { count_vm_events, SWAP_COUNT_EXTEND } from './vmstat.js';
 import { zswap_invalidate } from './zswap.js';
+import { swap_cluster_alloc_dynamic, swap_cluster_free_dynamic } from './swap_cluster_dynamic.js';
 
 const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
 const P_RECLAIM_RANGE = pointId('cluster_reclaim_range:unlocked');
@@ -102,6 +103,22 @@ export function put_swap_device(type: number): void {
 
 /* ---- usage accounting ---- */
 
+/**
+ * add_to_avail_list() / del_from_avail_list(): the device is (no longer)
+ * on swap_avail_head; nr_real_swapfiles counts the non-ghost devices on it
+ * (seed 001 patch 13: zswap writeback is pointless with only ghosts).
+ * Context: caller holds swap_avail_lock.
+ */
+export function add_to_avail_list(type: number): void {
+  lockdep_assert_held(gword(G.swap_avail_lock), 'swap_avail_lock');
+  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 1) === 0 && !si_is_ghost(type)) Atomics.add(A.i32, gword(G.nr_real_swapfiles), 1);
+}
+
+export function del_from_avail_list(type: number): void {
+  lockdep_assert_held(gword(G.swap_avail_lock), 'swap_avail_lock');
+  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 0) === 1 && !si_is_ghost(type)) Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
+}
+
 /*
  * swap_range_alloc(): @nr slots of @type were allocated.
  * Context: caller holds the cluster lock; takes swap_avail_lock.
@@ -112,7 +129,7 @@ function swap_range_alloc(type: number, nr: number): void {
   Atomics.sub(i32, gword(G.nr_swap_pages), nr);
   if (inuse === i32[siWord(type, SI.pages)]) {
     spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-    Atomics.store(i32, siWord(type, SI.avail), 0); /* del_from_avail_list */
+    del_from_avail_list(type);
     spin_unlock(gword(G.swap_avail_lock));
   }
 }
@@ -126,14 +143,14 @@ function swap_range_free(type: number, offset: number, nr: number): void {
   const i32 = A.i32;
   const backing = i32[siWord(type, SI.backing_base)];
   for (let k = 0; k < nr; k++) {
-    Atomics.store(A.u64, (backing >> 1) + offset + k, 0x6b6b6b6b6b6b6b6bn);
+    if (backing !== 0) Atomics.store(A.u64, (backing >> 1) + offset + k, 0x6b6b6b6b6b6b6b6bn);
     zswap_invalidate(type, offset + k);
   }
   const was = Atomics.sub(i32, siWord(type, SI.inuse_pages), nr);
   Atomics.add(i32, gword(G.nr_swap_pages), nr);
   if (was === i32[siWord(type, SI.pages)] && (si_flags(type) & SWP_WRITEOK)) {
     spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-    if (si_flags(type) & SWP_WRITEOK) Atomics.store(i32, siWord(type, SI.avail), 1); /* add_to_avail_list */
+    if (si_flags(type) & SWP_WRITEOK) add_to_avail_list(type);
     spin_unlock(gword(G.swap_avail_lock));
   }
 }
@@ -250,7 +267,12 @@ function __free_cluster(type: number, ci: number): void {
 function free_cluster(type: number, ci: number): void {
   WARN_ON(ci_count(ci) !== 0, 'cluster-count', 'free_cluster with count != 0', [ci]);
   WARN_ON(ci_flags(ci) === CLUSTER_FLAG_FREE, 'cluster-lists', 'free_cluster of a free cluster', [ci]);
+  if (WARN_ON(ci_flags(ci) === CLUSTER_FLAG_DEAD, 'device-lifetime', `free_cluster of ghost cluster ${cluster_index(type, ci)}, already DEAD: a stale pointer kept across a dropped ci->lock (double kfree_rcu)`, [type, ci])) return;
   const f = si_flags(type);
+  if (f & SWP_GHOST) {
+    swap_cluster_free_dynamic(type, ci);
+    return;
+  }
   if ((f & (SWP_WRITEOK | SWP_PAGE_DISCARD)) === (SWP_WRITEOK | SWP_PAGE_DISCARD)) {
     move_cluster(type, ci, CLUSTER_FLAG_DISCARD);
     Atomics.store(A.i32, siWord(type, SI.discard_pending), 1);
@@ -339,18 +361,35 @@ function cluster_scan_range(ci: number, offset: number, nr: number, needReclaim:
 /*
  * cluster_reclaim_range(): drop ci->lock, reclaim cache-only slots of the
  * range, retake the lock.  The cluster may have been freed or taken for
- * another order meanwhile: re-check usability, then re-scan.
+ * another order meanwhile: re-check usability, then re-scan.  A ghost
+ * cluster may even be gone (seed 001 patch 15): the walk runs under
+ * rcu_read_lock() and the cluster is looked up again, *@pci set to the
+ * new pointer or to 0 when there is none.  Bug switch
+ * ghost-cluster-relookup relocks the old pointer instead, with no RCU
+ * section keeping it valid.
  */
-function cluster_reclaim_range(type: number, ci: number, start: number, order: number, usable: { v: boolean }): boolean {
+function cluster_reclaim_range(type: number, pci: { v: number }, start: number, order: number, usable: { v: boolean }): boolean {
   const nr = 1 << order;
+  let ci = pci.v;
+  const relookup = si_is_ghost(type) && !bug_on(BUG_GHOST_CLUSTER_RELOOKUP);
   swap_cluster_unlock(ci);
+  if (relookup) rcu_read_lock();
   point(P_RECLAIM_RANGE);
   for (let offset = start; offset < start + nr; offset++) {
     const tb = swap_table_get(ci, offset % SWAPFILE_CLUSTER);
     if (D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) !== 0) break;
     if (swp_tb_is_folio(tb) && __try_to_reclaim_swap(type, offset) < 0) break;
   }
-  ci_lock(ci);
+  if (relookup) {
+    rcu_read_unlock();
+    ci = pci.v = swap_cluster_lock(type, start);
+    if (ci === 0) {
+      usable.v = false;
+      return false;
+    }
+  } else {
+    ci_lock(ci);
+  }
   if (!cluster_is_usable(ci, order)) {
     usable.v = false;
     return false;
@@ -439,7 +478,9 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
       if (!cluster_scan_range(cur, offset, nr, needReclaim)) continue;
       if (needReclaim.v) {
         const usable = { v: false };
-        const ok = cluster_reclaim_range(type, cur, offset, order, usable);
+        const pci = { v: cur };
+        const ok = cluster_reclaim_range(type, pci, offset, order, usable);
+        cur = pci.v;
         if (!usable.v) break;
         if (cluster_is_empty(cur)) offset = start;
         if (!ok) continue;
@@ -451,8 +492,10 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
       break;
     }
   }
-  relocate_cluster(type, cur);
-  swap_cluster_unlock(cur);
+  if (cur !== 0) {
+    relocate_cluster(type, cur);
+    swap_cluster_unlock(cur);
+  }
   if (si_flags(type) & SWP_SOLIDSTATE) {
     Atomics.store(A.i32, thisCpuWord(CPU.pcp_offset + order), next);
     Atomics.store(A.i32, thisCpuWord(CPU.pcp_si + order), type + 1);
@@ -476,6 +519,17 @@ function alloc_swap_scan_list(type: number, list: number, folio: number, scan_al
 }
 
 /**
+ * alloc_swap_scan_dynamic(): a ghost device grows: a new cluster in its
+ * xarray, and the allocation from it (seed 001 patch 15).
+ * Context: local lock held.
+ */
+function alloc_swap_scan_dynamic(type: number, folio: number): number {
+  const ci = swap_cluster_alloc_dynamic(type);
+  if (ci === 0) return SWAP_ENTRY_INVALID;
+  return alloc_swap_scan_cluster(type, ci, folio, cluster_offset(type, ci));
+}
+
+/**
  * swap_reclaim_full_clusters(): walk full clusters and drop cache-only
  * folios so their slots can be reused.
  * Context: local lock may be held; takes si->lock and ci->lock.
@@ -493,7 +547,10 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
       if (swp_tb_is_folio(tb) && D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) === 0) {
         swap_cluster_unlock(ci);
         const n = __try_to_reclaim_swap(type, offset);
-        ci_lock(ci);
+        /* A ghost cluster may have emptied and gone meanwhile: look it up again. */
+        if (si_is_ghost(type)) ci = swap_cluster_lock(type, offset);
+        else ci_lock(ci);
+        if (ci === 0) break;
         if (n) {
           offset += Math.abs(n);
           continue;
@@ -501,8 +558,10 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
       }
       offset++;
     }
-    if (ci_flags(ci) === CLUSTER_FLAG_NONE) relocate_cluster(type, ci);
-    swap_cluster_unlock(ci);
+    if (ci !== 0) {
+      if (ci_flags(ci) === CLUSTER_FLAG_NONE) relocate_cluster(type, ci);
+      swap_cluster_unlock(ci);
+    }
     if (to_scan <= 0) break;
   }
 }
@@ -537,6 +596,7 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
   const free = siWord(type, SI.free_clusters);
   if (discard && (found = alloc_swap_scan_list(type, free, folio, false))) return done();
   if (order < PMD_ORDER && (found = alloc_swap_scan_list(type, list_for_flags(type, CLUSTER_FLAG_NONFULL, order), folio, true))) return done();
+  if ((si_flags(type) & SWP_GHOST) && (found = alloc_swap_scan_dynamic(type, folio))) return done();
   if (!discard && (found = alloc_swap_scan_list(type, free, folio, false))) return done();
   if (vm_swap_full()) swap_reclaim_full_clusters(type, false);
   if (order < PMD_ORDER && (found = alloc_swap_scan_list(type, list_for_flags(type, CLUSTER_FLAG_FRAG, order), folio, false))) return done();
@@ -556,7 +616,9 @@ function swap_alloc_fast(folio: number): boolean {
   let offset = Atomics.load(A.i32, thisCpuWord(CPU.pcp_offset + order));
   if (type < 0 || !offset || !get_swap_device_info(type)) return false;
   const ci = swap_cluster_lock(type, offset);
-  if (cluster_is_usable(ci, order)) {
+  if (ci === 0) {
+    /* A ghost cluster freed since this CPU cached it. */
+  } else if (cluster_is_usable(ci, order)) {
     if (cluster_is_empty(ci)) offset = cluster_offset(type, ci);
     alloc_swap_scan_cluster(type, ci, folio, offset);
   } else {
@@ -968,12 +1030,12 @@ export function swap_put_entries_direct(entry: number, nr: number): void {
 export function folio_maybe_swapped(folio: number): boolean {
   const entry = folio_swap(folio);
   const type = swp_type(entry);
-  const base = A.i32[siWord(type, SI.cluster_base)];
-  if (base === 0) return false;
-  const ci = base + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
+  if (!si_is_ghost(type) && A.i32[siWord(type, SI.cluster_base)] === 0) return false;
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   const nr = folio_nr_pages(folio);
   rcu_read_lock();
+  /* The folio is locked and in the swap cache: its (ghost) cluster is alive. */
+  const ci = clusterWord(type, Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER));
   let swapped = false;
   for (let off = start; off < start + nr && !swapped; off++) {
     if (D.countOf(ci, off, swap_table_get(ci, off)) > 0) swapped = true;

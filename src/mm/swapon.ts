@@ -21,22 +21,25 @@ import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../s
 import { might_sleep } from '../sync/might_sleep.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
 import { percpu_ref_init, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
-import { synchronize_rcu } from '../sync/rcu.js';
+import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
 import { wait_for_completion } from '../sync/completion.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { cpuWord, nr_cpu_ids } from '../sync/task.js';
 import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
-import { file_kind, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, vfs_lookup } from '../fs/vfs.js';
-import { read_swap_header } from './swap_header.js';
+import { file_kind, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
+import { read_swap_header, swapfile_maximum_size } from './swap_header.js';
+import { free_ghost_clusters, setup_ghost_clusters } from './swap_cluster_dynamic.js';
 import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
 import {
-  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
-  SWP_WRITEOK, si_flags, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
+  SWP_WRITEOK, clusterWord, si_flags, si_is_ghost, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
-import { folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard } from './swapfile.js';
+import {
+  add_to_avail_list, del_from_avail_list, folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard,
+} from './swapfile.js';
 import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
 import {
   folio_alloc, folio_lock, folio_put, folio_set, folio_set_memcg, folio_swap, folio_unlock, page_token, PG_uptodate,
@@ -93,9 +96,20 @@ function release_swap_info(type: number): void {
  * with bad slots start on nonfull[0], others free with no table.
  * Returns the number of bad slots below maxpages, or -ENOMEM.
  */
-function setup_clusters(type: number, maxpages: number, badPages: number[]): number {
+function setup_clusters(type: number, maxpages: number, badPages: number[], ghost: boolean): number {
   const i32 = A.i32;
   const nrClusters = Math.ceil(maxpages / SWAPFILE_CLUSTER);
+  if (ghost) {
+    /* No static metadata at all: clusters come and go in the xarray (seed 001 patch 15). */
+    for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0);
+    for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
+    for (let o = 0; o < SWAP_NR_ORDERS; o++) {
+      list_init(siWord(type, SI.nonfull_clusters + 3 * o));
+      list_init(siWord(type, SI.frag_clusters + 3 * o));
+    }
+    if (!zswap_swapon(type)) return -ENOMEM;
+    return setup_ghost_clusters(type, maxpages);
+  }
   const base = A.L.clusters + type * A.L.maxClustersPerDevice * CI.SIZE;
   i32.fill(0, base, base + nrClusters * CI.SIZE);
   i32[siWord(type, SI.cluster_base)] = base;
@@ -191,19 +205,39 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
     release_swap_info(type);
     return claimed;
   }
-  const hdr = read_swap_header(id);
-  if (hdr.maxpages === 0 || !('badPages' in hdr)) {
-    inode_clear_swapfile(id);
-    release_swap_info(type);
-    return -EINVAL;
+  /*
+   * /dev/ghostswap (seed 001 patches 14-15): a ghost device eight times
+   * the RAM, synthesised without a header; a one-page swapfile is a ghost
+   * of the size its header says (patch 13).  Only the ghost design has them.
+   */
+  let maxpages: number;
+  let badPages: number[];
+  let ghost: boolean;
+  if (S_ISCHR(file_kind(id)) && D.name === 'ghost') {
+    const ram = Math.ceil(A.L.config.nrFrames / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER;
+    maxpages = Math.min(ram * 8, swapfile_maximum_size());
+    badPages = [];
+    ghost = true;
+  } else {
+    const hdr = read_swap_header(id);
+    if (hdr.maxpages === 0 || !('badPages' in hdr)) {
+      inode_clear_swapfile(id);
+      release_swap_info(type);
+      return -EINVAL;
+    }
+    maxpages = hdr.maxpages;
+    badPages = hdr.badPages;
+    ghost = hdr.ghost;
   }
-  const maxpages = hdr.maxpages;
   const i32 = A.i32;
   i32[siWord(type, SI.max)] = maxpages;
-  i32[siWord(type, SI.backing_base)] = A.L.backing + type * A.L.config.maxSwapPages * 2;
-  const nrBad = setup_clusters(type, maxpages, hdr.badPages);
+  /* A ghost has no bdev and no data section: nothing to write to. */
+  i32[siWord(type, SI.backing_base)] = ghost ? 0 : A.L.backing + type * A.L.config.maxSwapPages * 2;
+  if (ghost) Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_GHOST);
+  const nrBad = setup_clusters(type, maxpages, badPages, ghost);
   if (nrBad < 0) {
-    free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
+    if (ghost) free_ghost_clusters(type);
+    else free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
     i32[siWord(type, SI.cluster_base)] = 0;
     inode_clear_swapfile(id);
     release_swap_info(type);
@@ -213,10 +247,13 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   i32[siWord(type, SI.pages)] = pages;
   i32[siWord(type, SI.nr_bad)] = nrBad;
   let f = SWP_USED;
-  if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV;
-  if (!file_rotational(id)) f |= SWP_SOLIDSTATE;
+  if (ghost) f |= SWP_GHOST | SWP_SOLIDSTATE;
+  else if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV;
+  if (ghost) {
+    /* SSD-like: no rotation, no discard (si->bdev is NULL). */
+  } else if (!file_rotational(id)) f |= SWP_SOLIDSTATE;
   else Atomics.add(i32, gword(G.nr_rotate_swap), 1);
-  if ((flags & SWAP_FLAG_DISCARD) && (f & SWP_SOLIDSTATE)) f |= SWP_PAGE_DISCARD;
+  if ((flags & SWAP_FLAG_DISCARD) && (f & SWP_SOLIDSTATE) && !ghost) f |= SWP_PAGE_DISCARD;
   Atomics.store(i32, siWord(type, SI.flags), f);
   for (let o = 0; o < SWAP_NR_ORDERS; o++) i32[siWord(type, SI.global_cluster_next + o)] = SWAP_ENTRY_INVALID;
 
@@ -275,7 +312,7 @@ function unuse_one(mm: number, index: number, type: number): number {
   if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
   if (folio < 0) {
     if (ptep_get(mm, index) !== pte) return 0;
-    const ci = A.i32[siWord(type, SI.cluster_base)] + Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER) * CI.SIZE;
+    const ci = swap_cluster_of(type, swp_offset(entry));
     if (D.countOf(ci, swp_offset(entry) % SWAPFILE_CLUSTER, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) return 0;
     return -ENOMEM;
   }
@@ -285,6 +322,18 @@ function unuse_one(mm: number, index: number, type: number): number {
   folio_unlock(folio);
   folio_put(folio);
   return r < 0 ? r : 0;
+}
+
+/*
+ * The cluster of slot @offset for a lockless swap_table_get(), 0 when a
+ * ghost device has none there (find_next_to_unuse's lookup).
+ * Context: swapoff: the device's users are still live.
+ */
+function swap_cluster_of(type: number, offset: number): number {
+  rcu_read_lock();
+  const ci = clusterWord(type, Math.floor(offset / SWAPFILE_CLUSTER));
+  rcu_read_unlock();
+  return ci;
 }
 
 /* Direct reclaim rounds unuse_mm() tries before it gives up with -ENOMEM. */
@@ -324,9 +373,8 @@ export function try_to_unuse(type: number): number {
       if (err) return err;
     }
     const max = A.i32[siWord(type, SI.max)];
-    const base = A.i32[siWord(type, SI.cluster_base)];
     for (let i = 1; i < max && si_inuse(type) > 0; i++) {
-      const ci = base + Math.floor(i / SWAPFILE_CLUSTER) * CI.SIZE;
+      const ci = swap_cluster_of(type, i);
       if (!swp_tb_is_folio(swap_table_get(ci, i % SWAPFILE_CLUSTER))) continue;
       const folio = swap_cache_get_folio(swp_entry(type, i));
       if (folio < 0) continue;
@@ -356,7 +404,8 @@ function _enable_swap_info(type: number): void {
   Atomics.add(i32, gword(G.total_swap_pages), pages);
   spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
   Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
-  Atomics.store(i32, siWord(type, SI.avail), si_inuse(type) < pages ? 1 : 0);
+  if (si_inuse(type) < pages) add_to_avail_list(type);
+  else del_from_avail_list(type);
   spin_unlock(gword(G.swap_avail_lock));
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
@@ -384,7 +433,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   spin_lock(siWord(type, SI.lock), LC_SI);
   spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
   Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
-  Atomics.store(i32, siWord(type, SI.avail), 0);
+  del_from_avail_list(type);
   spin_unlock(gword(G.swap_avail_lock));
   /* The kernel subtracts all of p->pages: freeing the in-use slots adds them back. */
   Atomics.sub(i32, gword(G.nr_swap_pages), pages);
@@ -392,9 +441,15 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
 
-  /* wait_for_allocation(): any allocator that saw WRITEOK under a cluster lock is done. */
+  /*
+   * wait_for_allocation(): any allocator that saw WRITEOK under a cluster
+   * lock is done.  Not for a ghost (seed 001 patch 15 returns early): its
+   * clusters come and go; __swap_cluster_alloc_entries() re-checks WRITEOK
+   * under the lock of whichever cluster it allocates from.
+   */
+  const ghost = si_is_ghost(type);
   const base = i32[siWord(type, SI.cluster_base)];
-  for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
+  for (let idx = 0; !ghost && idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
     spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
     spin_unlock(base + idx * CI.SIZE + CI.lock);
   }
@@ -426,7 +481,8 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
   mutex_unlock(gword(G.swapon_mutex));
-  free_swap_cluster_info(base, maxpages);
+  if (ghost) free_ghost_clusters(type);
+  else free_swap_cluster_info(base, maxpages);
   zswap_swapoff(type);
 
   inode_clear_swapfile(id);

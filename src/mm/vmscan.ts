@@ -17,7 +17,7 @@ import {
 import { prandom_u32 } from '../sync/task.js';
 import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
 import { __swap_cache_del_folio } from './swap_state.js';
-import { swap_writeout } from './page_io.js';
+import { swap_writeout, WRITEOUT_DONE } from './page_io.js';
 import { pte_lock, pte_present, pte_pfn, pte_unlock, ptep_get, pteWord, swp_entry_to_pte } from './memory.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 
@@ -95,8 +95,12 @@ export function shrink_folio(folio: number): boolean {
     folio_put(folio);
     return false;
   }
-  if (folio_test_dirty(folio) && swap_writeout(folio)) {
-    /* swap_writeout freed a stale swap cache: the folio is just anon memory again. */
+  if (folio_test_dirty(folio) && swap_writeout(folio) !== WRITEOUT_DONE) {
+    /*
+     * WRITEOUT_DROPPED: a stale swap cache was freed, the folio is just
+     * anon memory again; AOP_WRITEPAGE_ACTIVATE: nowhere to write it (a
+     * ghost device without zswap room), it stays dirty in the swap cache.
+     */
     folio_unlock(folio);
     folio_put(folio);
     return false;

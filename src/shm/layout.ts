@@ -229,6 +229,18 @@ export const CI = {
   SIZE: 8,
 } as const;
 
+/**
+ * struct swap_cluster_info_dynamic (seed 001 patch 15): the CI record,
+ * then its index in si->cluster_info_pool and the model's slab object id
+ * (what kfree_rcu() frees).  A swap_cluster_cachep object: 16 words, the
+ * last three the slab's own.
+ */
+export const CI_DYN = {
+  index: CI.SIZE,
+  id: CI.SIZE + 1,
+  SIZE: CI.SIZE + 2,
+} as const;
+
 /** Object pages (4 KiB): swap tables and other kernel allocations. */
 export const PAGEDESC = {
   type: 0, /* PAGE_TYPE_* tag */

@@ -10,8 +10,8 @@
  * never a torn one, and never a freed node (nodes are never freed while
  * the xarray lives; xa_destroy() frees them after a grace period).
  *
- * Kernel mapping: xa_load (RCU), xa_store/xa_erase (Context: takes
- * xa_lock), xa_destroy.  1M entries of capacity (1024 x 1024).
+ * Kernel mapping: xa_load (RCU), xa_store/xa_erase/xa_alloc (Context:
+ * takes xa_lock), xa_destroy.  1M entries of capacity (1024 x 1024).
  */
 import { A } from './arena.js';
 import { report } from './report.js';
@@ -83,6 +83,28 @@ export function xa_store(xa: XArray, index: number, value: number): boolean {
   const ok = __xa_store(xa, index, value);
   spin_unlock(xa.lock);
   return ok;
+}
+
+/**
+ * xa_alloc(): store @value at the lowest free index in [@min, @max],
+ * writing the index to word @idWord first (the kernel's u32 *id: the
+ * object knows its index before readers can find it).  Returns the index,
+ * or -1 (-EBUSY: full, or -ENOMEM).
+ * Context: process context; takes xa_lock (GFP_ATOMIC: no sleep).
+ */
+export function xa_alloc(xa: XArray, idWord: number, value: number, min: number, max: number): number {
+  spin_lock(xa.lock, LC_XA);
+  let found = -1;
+  const root = Atomics.load(A.i32, xa.root);
+  for (let i = Math.max(0, min); root !== 0 && i <= Math.min(max, XA_MAX_INDEX - 1); i++) {
+    const node = Atomics.load(A.i32, pageDataWord(root - 1) + (i >>> 10));
+    if (node !== 0 && Atomics.load(A.i32, pageDataWord(node - 1) + (i & (XA_SLOTS - 1))) !== 0) continue;
+    Atomics.store(A.i32, idWord, i);
+    if (__xa_store(xa, i, value)) found = i;
+    break;
+  }
+  spin_unlock(xa.lock);
+  return found;
 }
 
 export function xa_erase(xa: XArray, index: number): void {

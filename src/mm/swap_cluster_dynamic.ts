@@ -1,0 +1,148 @@
+/*
+ * mm/swapfile.c, seed 001 patch 15: the ghost device's dynamic clusters.
+ *
+ * A ghost device (SWP_GHOST: no backing store, zswap holds the data) has
+ * no static cluster_info[]: each cluster is a swap_cluster_info_dynamic
+ * slab object (src/shm/layout.ts CI_DYN) published in the device's
+ * xarray, si->cluster_info_pool, allocated when the allocator finds no
+ * usable cluster (alloc_swap_scan_dynamic) and freed as soon as it
+ * empties: its table freed, erased from the xarray, marked
+ * CLUSTER_FLAG_DEAD and handed to kfree_rcu().  So a pointer to a ghost
+ * cluster is only good inside the RCU read-side section that looked it up,
+ * or while its lock is held and DEAD is not set: swap_cluster_lock()
+ * re-validates (src/mm/swap.ts), and every path that drops ci->lock must
+ * look the cluster up again (cluster_reclaim_range; bug switch
+ * ghost-cluster-relookup keeps the stale pointer).
+ *
+ * Cluster 0 is set up at swapon with slot 0 (the header) bad, as the patch
+ * does: it never empties, and it stays off every list (flags NONE), so the
+ * allocator never uses it; xa_alloc() hands out indices from 1.
+ */
+import { A } from '../shm/arena.js';
+import { CI, CI_DYN, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { WARN_ON } from '../shm/report.js';
+import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, obj_word, swap_cluster_cachep, swap_table_cachep } from '../shm/slab.js';
+import { xa_alloc, xa_destroy, xa_erase, xa_for_each, xa_init, xa_store } from '../shm/xarray.js';
+import { LC_CI, LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
+import { call_rcu, rcu_assign_pointer, register_rcu_callback } from '../sync/rcu.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { list_del, list_for_flags } from './cluster_list.js';
+import { CLUSTER_FLAG_DEAD, CLUSTER_FLAG_NONE, ci_flags, ci_order, cluster_index, cluster_pool, siWord } from './swap.js';
+import { __swap_table_set } from './swap_table_arena.js';
+import { swap_cluster_free_table } from './swapfile.js';
+import { null_to_swp_tb, SWP_TB_BAD } from './swap_table.js';
+
+/* kfree_rcu(ci_dyn, rcu): the slab object goes back after a grace period. */
+const RCU_CB_DYN_CLUSTER = 3;
+register_rcu_callback(RCU_CB_DYN_CLUSTER, (id) => kmem_cache_free(swap_cluster_cachep, id));
+
+/*
+ * A fresh dynamic cluster with its swap table, not yet published: flags
+ * NONE, count 0, off every list.  Returns the cluster word, or 0.
+ */
+function ci_dyn_alloc(gfp: number): number {
+  const id = kmem_cache_zalloc(swap_cluster_cachep, gfp);
+  if (id < 0) return 0;
+  const ci = obj_word(swap_cluster_cachep, id);
+  const table = kmem_cache_zalloc(swap_table_cachep, gfp);
+  if (table < 0) {
+    kmem_cache_free(swap_cluster_cachep, id);
+    return 0;
+  }
+  const i32 = A.i32;
+  i32[ci + CI_DYN.id] = id;
+  i32[ci + CI.prev] = -1;
+  i32[ci + CI.next] = -1;
+  rcu_assign_pointer(ci + CI.table, table + 1);
+  return ci;
+}
+
+/* Undo ci_dyn_alloc() of a cluster nobody else saw. */
+function ci_dyn_free_unpublished(ci: number): void {
+  kmem_cache_free(swap_table_cachep, A.i32[ci + CI.table] - 1);
+  kmem_cache_free(swap_cluster_cachep, A.i32[ci + CI_DYN.id]);
+}
+
+/**
+ * swap_cluster_alloc_dynamic(): the first half of alloc_swap_scan_dynamic():
+ * a new empty cluster with its table, published at the lowest free index
+ * (1 .. nr_clusters - 1) of the device's xarray, and locked.  Returns the
+ * cluster word, or 0 (-ENOMEM, or every index taken).
+ * Context: local lock held: GFP_ATOMIC only; returns with ci->lock held.
+ */
+export function swap_cluster_alloc_dynamic(type: number): number {
+  const ci = ci_dyn_alloc(GFP_ATOMIC);
+  if (ci === 0) return 0;
+  const nr = A.i32[siWord(type, SI.nr_clusters)];
+  if (xa_alloc(cluster_pool(type), ci + CI_DYN.index, A.i32[ci + CI_DYN.id], 1, nr - 1) < 0) {
+    ci_dyn_free_unpublished(ci);
+    return 0;
+  }
+  spin_lock(ci + CI.lock, LC_CI);
+  return ci;
+}
+
+/**
+ * swap_cluster_free_dynamic(): free_cluster() of a ghost cluster: off its
+ * list, table freed, erased from the xarray, DEAD, kfree_rcu().  Lockless
+ * readers still holding the pointer see a NULL table; lockers see DEAD.
+ * Context: caller holds ci->lock; the cluster's count is 0.
+ */
+export function swap_cluster_free_dynamic(type: number, ci: number): void {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
+  if (ci_flags(ci) !== CLUSTER_FLAG_NONE) {
+    spin_lock(siWord(type, SI.lock), LC_SI);
+    list_del(type, list_for_flags(type, ci_flags(ci), ci_order(ci)), cluster_index(type, ci));
+    spin_unlock(siWord(type, SI.lock));
+  }
+  swap_cluster_free_table(ci);
+  xa_erase(cluster_pool(type), cluster_index(type, ci));
+  Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_DEAD);
+  call_rcu(RCU_CB_DYN_CLUSTER, A.i32[ci + CI_DYN.id]);
+}
+
+/**
+ * setup_swap_clusters_info() for SWP_GHOST: the xarray, and cluster 0
+ * with the header slot marked bad.  Returns 1 (the bad slot) or -ENOMEM.
+ * Context: swapon, process context.
+ */
+export function setup_ghost_clusters(type: number, maxpages: number): number {
+  const i32 = A.i32;
+  i32[siWord(type, SI.cluster_base)] = 0;
+  i32[siWord(type, SI.nr_clusters)] = Math.ceil(maxpages / SWAPFILE_CLUSTER);
+  if (!xa_init(cluster_pool(type))) return -12;
+  const ci = ci_dyn_alloc(GFP_KERNEL);
+  if (ci === 0 || !xa_store(cluster_pool(type), 0, i32[ci + CI_DYN.id])) {
+    if (ci !== 0) ci_dyn_free_unpublished(ci);
+    xa_destroy(cluster_pool(type));
+    return -12;
+  }
+  i32[ci + CI_DYN.index] = 0;
+  spin_lock(ci + CI.lock, LC_CI);
+  __swap_table_set(ci, 0, SWP_TB_BAD);
+  i32[ci + CI.count] = 1;
+  spin_unlock(ci + CI.lock);
+  return 1;
+}
+
+/**
+ * free_swap_cluster_info() for SWP_GHOST: only cluster 0's header slot is
+ * left; free every cluster and the xarray.
+ * Context: swapoff, after the device's users drained; sleeps.
+ */
+export function free_ghost_clusters(type: number): void {
+  const left: number[] = [];
+  xa_for_each(cluster_pool(type), (_idx, id) => left.push(id));
+  xa_destroy(cluster_pool(type));
+  for (const id of left) {
+    const ci = obj_word(swap_cluster_cachep, id);
+    spin_lock(ci + CI.lock, LC_CI);
+    const idx = A.i32[ci + CI_DYN.index];
+    WARN_ON(idx !== 0 || A.i32[ci + CI.count] !== 1, 'device-lifetime', `swapoff: ghost cluster ${idx} still holds ${A.i32[ci + CI.count]} slots`, [type, idx]);
+    __swap_table_set(ci, 0, null_to_swp_tb());
+    A.i32[ci + CI.count] = 0;
+    swap_cluster_free_table(ci);
+    spin_unlock(ci + CI.lock);
+    kmem_cache_free(swap_cluster_cachep, id);
+  }
+}
