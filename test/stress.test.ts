@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { print_result, runStress, type StressIO } from '../src/harness/stress.js';
-import { defaultStressOptions, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
+import { defaultStressOptions, parseDevices, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
 import { StressResultSchema } from '../src/harness/stress_report.js';
 
 function quiet(): StressIO & { text: () => string } {
@@ -62,6 +62,34 @@ for (const design of ['p3', 'p2'] as const) {
     });
   });
 }
+
+describe('stress on design ghost (seed 001 patches 13-15)', () => {
+  it('runs clean on /dev/ghostswap alone: everything in zswap, nothing written to a backing store, clusters come and go', async () => {
+    for (const cpus of [2, 4]) {
+      const seed = 0x6057 + cpus;
+      console.log(`stress ghost ${cpus} CPUs seed ${seed}`);
+      const r = await runStress(opts({ design: 'ghost', devices: parseDevices('ghost'), cpus, seed, ops: 3000 }), quiet());
+      expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+      expect(r.exitStatus).toBe(0);
+      expect(r.swapoffCycles).toBeGreaterThan(0);
+      expect(r.swapOps.zswpout).toBeGreaterThan(0);
+      expect(r.swapOps.pswpout).toBe(0);
+      expect(r.swapOps.pswpin).toBe(0);
+    }
+  });
+
+  it('runs clean with a ghost beside ordinary devices', async () => {
+    const seed = 0x6058;
+    console.log(`stress ghost+ssd seed ${seed}`);
+    const r = await runStress(opts({ design: 'ghost', devices: parseDevices('ghost,ssd:8M,hdd:4M'), cpus: 2, seed, ops: 3000 }), quiet());
+    expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+    expect(r.exitStatus).toBe(0);
+  });
+
+  it('a ghost device needs the ghost design', () => {
+    expect(() => opts({ design: 'p4', devices: parseDevices('ghost') })).toThrow(/--devices: a ghost device needs --design ghost/);
+  });
+});
 
 describe('stress with zswap in front of the devices', () => {
   it('runs clean, every non-zero page going to zswap and coming back from it', async () => {

@@ -82,13 +82,18 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
    * used, the allocator fills cluster 0 first, and every model cluster
    * stands for @scale real ones.
    */
-  m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : m.dynamic.swap_table * scale;
+  /*
+   * A ghost never allocates from cluster 0 (it holds the header and stays
+   * off every list), so that cluster is one real cluster, not @scale.
+   */
+  const apart = design === 'ghost' ? 1 : 0;
+  m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * scale + apart * SIZEOF_SWAP_TABLE;
   const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
   m.dynamic.extend_table *= scale;
   m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
   /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
   const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
-  const realClusters = used === 0 ? Math.min(clusters, 1) : clusters * scale;
+  const realClusters = used === 0 ? Math.min(clusters, 1) : (clusters - apart) * scale + apart;
   m.dynamic.cluster_info = realClusters * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
   m.dynamic.cluster_pool = xa_nodes_for_leaves(Math.ceil(realClusters / (1 << XA_CHUNK_SHIFT))) * SIZEOF_XA_NODE;
   const breakdown: Record<string, number> = {};

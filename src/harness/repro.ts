@@ -119,7 +119,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
-    design, seed, bugs: fixed ? [] : [sc.bug],
+    design, seed, bugs: fixed ? [] : [sc.bug], zswap: design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
     nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS,
@@ -127,7 +127,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const env: ScenarioEnv = { mms: {}, memcgs: {}, devices: [] };
   sc.system.devices.forEach((d, i) => {
     const path = `/dev/${d.kind}${i}`;
-    sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd' });
+    sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
     const err = sys.swapon(path, { prio: 0 });
     if (err < 0) throw new Error(`scenario ${sc.race}: swapon ${path}: errno ${-err}`);
     env.devices.push(path);

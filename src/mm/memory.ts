@@ -28,10 +28,9 @@ import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPOFF_VS_SWAPIN } from '../shm
 import { point, pointId } from '../sched/point.js';
 import { LC_MM, LC_PTL } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { prandom_u32 } from '../sync/task.js';
 import {
   folio_alloc, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_set, folio_swap,
-  folio_test_uptodate, folio_unlock, fw, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
+  folio_test_swapcache, folio_test_uptodate, folio_trylock, folio_unlock, fw, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
   set_page_token, folio_set_memcg,
 } from './page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
@@ -318,8 +317,14 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
     if (p >= 0) write_page(mm, index, p, false);
   }
   pte_unlock(mm, index);
-  /* should_try_to_free_swap(): after mapping, so racing faults wait on the folio lock. */
-  if (vm_swap_full() || prandom_u32() % 2 === 0) folio_free_swap(folio);
+  /*
+   * should_try_to_free_swap(): after mapping, so racing faults wait on
+   * the folio lock.  The kernel's rule: swap more than half full
+   * (mem_cgroup_swap_full), or a write fault (the page is about to differ
+   * from its swap copy); a read fault keeps the swap cache, so the slot
+   * stays cache-only until reclaim or the allocator wants it back.
+   */
+  if (vm_swap_full() || write) folio_free_swap(folio);
   folio_unlock(folio);
   folio_put(folio);
   if (!unpinned) put_swap_device(type);
@@ -431,6 +436,7 @@ export function copy_mm(parent: number): number {
  * Context: process context.
  */
 export function exit_mmap(mm: number): void {
+  const gather: number[] = [];
   for (let table = 0; table < mm_pages(); table = pte_table_end(table)) {
     const end = pte_table_end(table);
     pte_lock(mm, table);
@@ -441,7 +447,7 @@ export function exit_mmap(mm: number): void {
         set_pte(mm, index, 0);
         const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
         if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
-        folio_put(folio);
+        gather.push(folio); /* tlb_remove_page(): the reference goes after the flush */
       } else if (is_swap_pte(pte)) {
         const entry = pte_to_swp_entry(pte);
         let nr = 1;
@@ -453,6 +459,26 @@ export function exit_mmap(mm: number): void {
       }
     }
     pte_unlock(mm, table);
+    free_pages_and_swap_cache(gather);
+    gather.length = 0;
   }
   Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
+}
+
+/*
+ * free_pages_and_swap_cache(): the TLB-gather release of unmapped folios.
+ * free_swap_cache() first: a folio no longer mapped whose swap copy
+ * nobody references leaves the swap cache now (trylock: never waits),
+ * else its slot would stay cache-only until reclaim met it.
+ * Context: process context, no PTL held; each folio's mapping reference
+ * is dropped here.
+ */
+function free_pages_and_swap_cache(folios: readonly number[]): void {
+  for (const folio of folios) {
+    if (folio_test_swapcache(folio) && Atomics.load(A.i32, fw(folio, FOLIO.mapcount)) === 0 && folio_trylock(folio)) {
+      folio_free_swap(folio);
+      folio_unlock(folio);
+    }
+    folio_put(folio);
+  }
 }

@@ -25,7 +25,7 @@ import { CI, CI_DYN, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.j
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
 import { xa_load, type XArray } from '../shm/xarray.js';
-import { obj_tag, obj_word, swap_cluster_cachep } from '../shm/slab.js';
+import { obj_id_of_word, obj_tag, obj_word, swap_cluster_cachep } from '../shm/slab.js';
 import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
 import { LC_CI } from '../sync/lockdep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
@@ -149,7 +149,8 @@ export function ci_is_dynamic(ci: number): boolean {
  */
 export function ci_check_live(ci: number, what: string): void {
   if (!ci_is_dynamic(ci)) return;
-  if (obj_tag(swap_cluster_cachep, A.i32[ci + CI_DYN.id]) !== swap_cluster_cachep.liveTag || obj_word(swap_cluster_cachep, A.i32[ci + CI_DYN.id]) !== ci) {
+  const id = obj_id_of_word(swap_cluster_cachep, ci);
+  if (id < 0 || obj_tag(swap_cluster_cachep, id) !== swap_cluster_cachep.liveTag) {
     BUG('rcu', `BUG: KASAN: slab-use-after-free in ${what}: dynamic swap_cluster_info ${ci} was freed by kfree_rcu() (a ghost cluster used past the RCU section it was looked up in)`, [ci]);
   }
 }

@@ -50,7 +50,8 @@ export const ScenarioSchema = z
     story: z.string().min(40),
     system: z
       .object({
-        devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd']), pages: z.number().int().min(10).max(65536) }).strict()).min(1).max(4),
+        /** ghost: a one-page ghost swapfile (seed 001 patch 13) of @pages slots; ghost design only. */
+        devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd', 'ghost']), pages: z.number().int().min(10).max(65536) }).strict()).min(1).max(4),
         frames: z.number().int().min(64).max(65536).default(1024),
         mmPages: z.number().int().min(16).max(1024).default(64),
         mms: z.number().int().min(2).max(64).default(8),

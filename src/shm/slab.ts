@@ -71,6 +71,18 @@ export function obj_word(c: KmemCache, id: number): number {
   return pageDataWord(Math.floor(id / c.perPage)) + (id % c.perPage) * c.objWords;
 }
 
+/**
+ * virt_to_obj(): the id of the object of @c whose first word is @w, or -1
+ * if @w is no object start of this cache's shape (not even a freed one).
+ */
+export function obj_id_of_word(c: KmemCache, w: number): number {
+  const rel = w - A.L.pageData;
+  if (rel < 0 || rel % c.objWords !== 0) return -1;
+  const page = Math.floor(rel / PAGE_WORDS);
+  if (c.perPage === 1) return page;
+  return page * c.perPage + (rel % PAGE_WORDS) / c.objWords;
+}
+
 function trailer(c: KmemCache, id: number, k: 0 | 1 | 2): number {
   return obj_word(c, id) + c.objWords - 3 + k;
 }

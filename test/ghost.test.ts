@@ -1,0 +1,178 @@
+/*
+ * The ghost design (seed 001 patches 13-15), single-threaded: the two ways
+ * to get a ghost device and their sizes, dynamic clusters that appear on
+ * demand and are freed (DEAD + kfree_rcu) when empty, zswap as the only
+ * home of the data, writeout refused when zswap does not take a folio,
+ * and the KASAN-style check of a stale cluster pointer.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../src/system.js';
+import { EINVAL } from '../src/errno.js';
+import { A } from '../src/shm/arena.js';
+import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { KernelBug } from '../src/shm/report.js';
+import { kmem_cache_stats, swap_cluster_cachep } from '../src/shm/slab.js';
+import { xa_for_each } from '../src/shm/xarray.js';
+import { rcu_barrier } from '../src/sync/rcu.js';
+import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
+import { nr_swap_pages } from '../src/mm/swapfile.js';
+import { swap_meta_bytes } from '../src/mm/swap_meta.js';
+import { sum_vm_events, GHOST_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
+import { zswap_set_enabled } from '../src/mm/zswap.js';
+import { is_swap_pte, ptep_get } from '../src/mm/memory.js';
+import { folio_put, folio_test_dirty, folio_test_swapcache } from '../src/mm/page_alloc.js';
+import { swap_cache_get_folio } from '../src/mm/swap_state.js';
+import { measure_memory } from '../src/harness/memory.js';
+
+const FRAMES = 2048;
+
+function boot(design: 'ghost' | 'p4' = 'ghost', zswap = true): System {
+  return System.create({ design, zswap, nrCpus: 2, nrTasks: 2, nrFrames: FRAMES, nrMms: 8, mmPages: 1024, maxSwapPages: 8 * FRAMES });
+}
+
+function clean(sys: System): void {
+  expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+  expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+}
+
+function clusters(type = 0): number[] {
+  const out: number[] = [];
+  xa_for_each(cluster_pool(type), (idx) => out.push(idx));
+  return out;
+}
+
+describe('ghost devices', () => {
+  it('/dev/ghostswap is eight times the RAM (rounded up to a cluster), SWP_GHOST | SWP_SOLIDSTATE, with no backing store', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 })).toBe(0);
+    expect(sys.swapon('/dev/ghostswap')).toBe(0);
+    expect(A.i32[siWord(0, SI.max)]).toBe(8 * Math.ceil(FRAMES / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER);
+    expect(nr_swap_pages()).toBe(8 * FRAMES - 1);
+    expect(si_flags(0) & (SWP_GHOST | SWP_SOLIDSTATE)).toBe(SWP_GHOST | SWP_SOLIDSTATE);
+    expect(A.i32[siWord(0, SI.backing_base)]).toBe(0);
+    expect(A.i32[siWord(0, SI.cluster_base)]).toBe(0);
+    /* Only cluster 0, for the header slot, exists at swapon. */
+    expect(clusters()).toEqual([0]);
+    expect(swap_meta_bytes(0).staticBytes).toBe(0);
+    clean(sys);
+  });
+
+  it('a one-page swapfile is a ghost of the size its header says (patch 13); without the ghost design it is refused', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: 3000 })).toBe(0);
+    expect(sys.swapon('/ghostfile')).toBe(0);
+    expect(A.i32[siWord(0, SI.max)]).toBe(3000);
+    expect(si_flags(0) & SWP_GHOST).toBe(SWP_GHOST);
+    const p4 = boot('p4');
+    expect(p4.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: 3000 })).toBe(0);
+    expect(p4.swapon('/ghostfile')).toBe(-EINVAL);
+    expect(p4.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 })).toBe(0);
+    expect(p4.swapon('/dev/ghostswap')).toBe(-EINVAL);
+  });
+
+  it('clusters are allocated on demand and freed (DEAD, kfree_rcu) when they empty; the data lives in zswap only', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 });
+    sys.swapon('/dev/ghostswap');
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 1024; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 1024)).toBe(1024);
+    expect(clusters()).toEqual([0, 1, 2]);
+    expect(sum_vm_events(ZSWPOUT)).toBe(1024);
+    expect(sum_vm_events(PSWPOUT)).toBe(0);
+    const inuse = kmem_cache_stats(swap_cluster_cachep).nr_inuse;
+    expect(inuse).toBe(3);
+    for (let i = 0; i < 1024; i += 7) sys.touch(mm, i);
+    clean(sys);
+    sys.exit(mm);
+    /* Every slot freed: clusters 1 and 2 left the xarray at once; their memory after a grace period. */
+    expect(clusters()).toEqual([0]);
+    rcu_barrier();
+    expect(kmem_cache_stats(swap_cluster_cachep).nr_inuse).toBe(1);
+    expect(nr_swap_pages()).toBe(8 * FRAMES - 1);
+    clean(sys);
+    expect(sys.swapoff('/dev/ghostswap')).toBe(0);
+    rcu_barrier();
+    expect(kmem_cache_stats(swap_cluster_cachep).nr_inuse).toBe(0);
+    clean(sys);
+  });
+
+  it('writeout is refused when zswap does not take the folio (AOP_WRITEPAGE_ACTIVATE): it stays dirty in the swap cache, and readable', () => {
+    const sys = boot('ghost', false);
+    sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 });
+    sys.swapon('/dev/ghostswap');
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 16; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 16)).toBe(0);
+    expect(sum_vm_events(GHOST_WRITEOUT_ACTIVATE)).toBe(16);
+    expect(sum_vm_events(PSWPOUT)).toBe(0);
+    for (let i = 0; i < 16; i++) {
+      expect(is_swap_pte(ptep_get(mm, i))).toBe(true);
+    }
+    const folio = swap_cache_get_folio(ptep_get(mm, 0) >>> 1);
+    expect(folio).toBeGreaterThanOrEqual(0);
+    expect(folio_test_swapcache(folio)).toBe(true);
+    expect(folio_test_dirty(folio)).toBe(true);
+    folio_put(folio);
+    clean(sys);
+    /* Faulting back finds the folio in the swap cache: the content was never lost. */
+    for (let i = 0; i < 16; i++) expect(sys.touch(mm, i)).toBe(0);
+    clean(sys);
+    /* With zswap back, the same folios go out. */
+    zswap_set_enabled(true);
+    expect(sys.reclaim(mm, 0, 16)).toBe(0); /* zswap's tree for the device is made at swapon */
+    sys.swapoff('/dev/ghostswap');
+    sys.swapon('/dev/ghostswap');
+    expect(sys.reclaim(mm, 0, 16)).toBe(16);
+    expect(sum_vm_events(ZSWPOUT)).toBe(16);
+    clean(sys);
+  });
+
+  it('as in the RFC, the header cluster is never allocated from: its 511 other slots count as free but cannot be used', () => {
+    const sys = boot();
+    sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: 3 * SWAPFILE_CLUSTER });
+    sys.swapon('/ghostfile');
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 1024; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 1024)).toBe(1024);
+    expect(clusters()).toEqual([0, 1, 2]);
+    expect(nr_swap_pages()).toBe(SWAPFILE_CLUSTER - 1);
+    const other = sys.mmCreate();
+    sys.write(other, 0, { maxOrder: 0 });
+    expect(sys.reclaim(other, 0, 1)).toBe(0);
+    expect(nr_swap_pages()).toBe(SWAPFILE_CLUSTER - 1);
+    clean(sys);
+  });
+
+  it('locking a freed ghost cluster through a stale pointer is a KASAN slab-use-after-free (rcu)', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 });
+    sys.swapon('/dev/ghostswap');
+    const mm = sys.mmCreate();
+    sys.write(mm, 0, { maxOrder: 0 });
+    sys.reclaim(mm, 0, 1);
+    const stale = clusterWord(0, 1);
+    expect(stale).not.toBe(0);
+    sys.exit(mm);
+    rcu_barrier();
+    expect(clusterWord(0, 1)).toBe(0);
+    expect(() => ci_lock(stale)).toThrow(KernelBug);
+    expect(sys.reports().map((v) => v.invariant)).toEqual(['rcu']);
+  });
+});
+
+describe('ghost metadata (memory model)', () => {
+  it('no static metadata even for 1 TB; per used slot, its swap table, its zswap tree and its dynamic clusters', () => {
+    const tb = measure_memory('ghost', 2 ** 40, 0, 'zswap');
+    expect(tb.staticBytes).toBe(0);
+    const half = measure_memory('ghost', 32 * 2 ** 30, 0.5, 'zswap');
+    expect(half.staticBytes).toBe(0);
+    expect(Object.keys(half.breakdown).sort()).toEqual(['cluster_info', 'cluster_pool', 'swap_table', 'zswap_tree']);
+    /* Half the slots in whole clusters, plus the header's cluster 0 (never allocated from): a 4 KiB table and a 64-byte cluster each. */
+    const nr = half.slots / 2 / SWAPFILE_CLUSTER + 1;
+    expect(half.breakdown.swap_table).toBe(nr * 4096);
+    expect(half.breakdown.cluster_info).toBe(nr * 64);
+    expect(half.bytesPerUsedSlot!).toBeGreaterThan(17);
+    expect(half.bytesPerUsedSlot!).toBeLessThan(18);
+  });
+});
