@@ -27,7 +27,7 @@ import { page_alloc_init } from './mm/page_alloc.js';
 import { mem_cgroup_create, mem_cgroup_init, mem_cgroup_offline, ROOT_MEM_CGROUP } from './mm/memcontrol.js';
 import { vfs_create, vfs_init } from './fs/vfs.js';
 import { mkswap } from './mm/mkswap.js';
-import { sys_swapoff, sys_swapon, SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER, proc_swaps } from './mm/swapon.js';
+import { sys_swapoff, sys_swapon, SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER, proc_swaps, vswap_init } from './mm/swapon.js';
 import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from './mm/memory.js';
 import { reclaim_pages } from './mm/vmscan.js';
 import { check_invariants } from './harness/invariants.js';
@@ -79,6 +79,8 @@ export class System {
     vfs_init();
     set_bugs(bugs);
     zswap_set_enabled(zswap);
+    /* Virtual swap (seed 004): the virtual swap space exists from boot, devices only back it. */
+    if (design === 'vswap') vswap_init();
     return new System(handle);
   }
 

@@ -17,7 +17,7 @@ import { rcu_barrier } from '../src/sync/rcu.js';
 import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
 import { nr_swap_pages } from '../src/mm/swapfile.js';
 import { swap_meta_bytes } from '../src/mm/swap_meta.js';
-import { sum_vm_events, GHOST_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
+import { sum_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
 import { zswap_set_enabled } from '../src/mm/zswap.js';
 import { is_swap_pte, ptep_get } from '../src/mm/memory.js';
 import { folio_put, folio_test_dirty, folio_test_swapcache } from '../src/mm/page_alloc.js';
@@ -104,7 +104,7 @@ describe('ghost devices', () => {
     const mm = sys.mmCreate();
     for (let i = 0; i < 16; i++) sys.write(mm, i, { maxOrder: 0 });
     expect(sys.reclaim(mm, 0, 16)).toBe(0);
-    expect(sum_vm_events(GHOST_WRITEOUT_ACTIVATE)).toBe(16);
+    expect(sum_vm_events(SWAP_WRITEOUT_ACTIVATE)).toBe(16);
     expect(sum_vm_events(PSWPOUT)).toBe(0);
     for (let i = 0; i < 16; i++) {
       expect(is_swap_pte(ptep_get(mm, i))).toBe(true);

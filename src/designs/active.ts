@@ -9,8 +9,9 @@ import { P2 } from './p2.js';
 import { P3 } from './p3.js';
 import { P4 } from './p4.js';
 import { GHOST } from './ghost.js';
+import { VSWAP } from './vswap.js';
 
-const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3, p2: P2, ghost: GHOST };
+const IMPLEMENTED: Partial<Record<DesignName, SlotMeta>> = { p4: P4, p3: P3, p2: P2, ghost: GHOST, vswap: VSWAP };
 
 /** The active design's slot metadata (bound by bind_design()). */
 export let D: SlotMeta = P4;

@@ -12,7 +12,7 @@ import { taskWord } from '../sync/task.js';
 import { D } from '../designs/active.js';
 import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn } from '../mm/swap_table.js';
 import {
-  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, si_is_ghost, siWord, swp_entry,
+  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_VSWAP_PHYS, SWP_WRITEOK, clusterWord, si_dynamic, si_is_ghost, si_is_vswap, siWord, swp_entry,
   swp_offset, swp_type,
 } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
@@ -22,6 +22,8 @@ import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_s
 import { FOLIO } from '../shm/layout.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
 import { zswap_load } from '../mm/zswap.js';
+import { VSWAP_TYPE } from '../mm/vswap.js';
+import { check_vswap, vswap_slot_data } from './invariants_vswap.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 export function check_invariants(): Violation[] {
@@ -53,7 +55,7 @@ export function check_invariants(): Violation[] {
         const e = pte_to_swp_entry(pte);
         refs.set(e, (refs.get(e) ?? 0) + 1);
         const type = swp_type(e);
-        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || (!si_is_ghost(type) && i32[siWord(type, SI.cluster_base)] === 0)) {
+        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || (!si_dynamic(type) && i32[siWord(type, SI.cluster_base)] === 0)) {
           fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)} on a device that is not active`, [mm, index, e]);
           continue;
         }
@@ -78,6 +80,10 @@ export function check_invariants(): Violation[] {
             continue;
           }
           data = z;
+        } else if (si_is_vswap(type)) {
+          const d = vswap_slot_data(e);
+          if (d === null) continue; /* no backend: check_vswap() reports it */
+          data = d;
         } else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
         const want = expected_token(mm, index);
         if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
@@ -93,6 +99,7 @@ export function check_invariants(): Violation[] {
   for (let type = 0; type < MAX_SWAPFILES; type++) {
     const flags = Atomics.load(i32, siWord(type, SI.flags));
     if (!(flags & SWP_WRITEOK)) continue;
+    if (flags & SWP_VSWAP_PHYS) continue; /* a backing store of the virtual swap space: check_vswap() */
     const nrClusters = i32[siWord(type, SI.nr_clusters)];
     const onList = new Map<number, number>();
     for (const f of [1, 4, 5]) for (const idx of list_entries(type, list_for_flags(type, f, 0))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f);
@@ -100,7 +107,7 @@ export function check_invariants(): Violation[] {
       for (const f of [2, 3]) for (const idx of list_entries(type, list_for_flags(type, f, o))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f + o * 10);
     }
     let used = 0;
-    const ghost = si_is_ghost(type);
+    const ghost = si_dynamic(type); /* a ghost device or the virtual swap space: dynamic clusters */
     for (let idx = 0; idx < nrClusters; idx++) {
       const ci = clusterWord(type, idx);
       if (ci === 0) continue; /* a ghost device has no cluster there */
@@ -196,6 +203,7 @@ export function check_invariants(): Violation[] {
       fail('swap-count', `${r} swap PTEs reference free slot ${type}:${swp_offset(e)}`, [e, r]);
     }
   }
+  if (si_is_vswap(VSWAP_TYPE)) check_vswap(fail);
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
   /* memcg: each memcg's swap charge equals the slots recorded to it */

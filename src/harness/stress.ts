@@ -333,6 +333,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
         pswpin: c.vm.pswpin, pswpout: c.vm.pswpout, swpin_zero: c.vm.swpin_zero, swpout_zero: c.vm.swpout_zero,
         zswpin: c.vm.zswpin, zswpout: c.vm.zswpout, thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
       },
+      writeoutActivate: c.vm.swap_writeout_activate,
       swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),
       countOverflows: c.vm.swap_count_extend,
       clusterLockShare: (c.locks.find((l) => l.class === '&ci->lock')?.heldMs ?? 0) / 1000 / Math.max(seconds * o.cpus, 1e-3),

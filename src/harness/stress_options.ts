@@ -217,7 +217,8 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const mmPages = 128;
   const nrFrames = Math.max(2048, (nrMms * mmPages) / 2);
   const pages = o.devices.map((d) => (d.kind === 'ghost' ? ghost_device_pages(nrFrames) : d.pages));
-  const maxPages = Math.max(...pages);
+  /* vswap: the virtual swap space is swap_info 0, as large as the arena's device: at least eight times the RAM, like a ghost. */
+  const maxPages = Math.max(...pages, o.design === 'vswap' ? ghost_device_pages(nrFrames) : 0);
   const clusters = pages.reduce((s, p) => s + Math.ceil(p / SWAPFILE_CLUSTER), 0);
   return {
     nrCpus: o.cpus,

@@ -146,6 +146,8 @@ export const StressResultSchema = z.object({
   }),
   /** Swap counts that went past SWP_TB_COUNT_MAX into the extend table. */
   countOverflows: z.number().int().nonnegative(),
+  /** Pages whose writeout had nowhere to go and stayed dirty (AOP_WRITEPAGE_ACTIVATE: ghost or vswap without room). */
+  writeoutActivate: z.number().int().nonnegative(),
   swapOpsPerSec: z.number().nonnegative(),
   swapoffCycles: z.number().int().nonnegative(),
   swapoffFailed: z.number().int().nonnegative(),
@@ -193,6 +195,7 @@ export function format_summary(r: StressResult): string {
     ['zswap store / load', `${fmtInt(r.swapOps.zswpout)} / ${fmtInt(r.swapOps.zswpin)}`, ''],
     ['large folios out / in', `${fmtInt(r.swapOps.thp_swpout)} / ${fmtInt(r.swapOps.thp_swpin)}`, ''],
     ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
+    ['writeout refused (activate)', r.writeoutActivate, ''],
     ['swap operations', r.swapOps.total, Math.round(r.swapOpsPerSec)],
   ]);
   out += '\n' + table(['lock class', 'acquired', 'contended', 'spins', 'max hold us', 'held ms (est.)', 'max/min per CPU'],

@@ -21,6 +21,17 @@ export const SIZEOF_SWAP_CLUSTER_INFO: Record<DesignName, number> = { p2: 32, p3
  * 64 bytes, a kmalloc-64 object each.
  */
 export const SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC = 64;
+
+/*
+ * Virtual swap (seed 004's cover letter): struct swp_desc is 24 bytes a
+ * virtual slot, allocated per cluster of SWAPFILE_CLUSTER descriptors with
+ * a 64-byte cluster header; a physical device keeps two bitmaps (allocated,
+ * bad) and a reverse map that re-uses a swap table (8 bytes a slot,
+ * allocated per cluster).
+ */
+export const SIZEOF_SWP_DESC = 24;
+export const SIZEOF_VSWAP_CLUSTER = 64;
+export const VSWAP_PHYS_BITS_PER_SLOT = 2;
 export const SIZEOF_SWAP_TABLE = 4096;
 export const SIZEOF_EXTEND_TABLE = 2048;
 export const SWAP_MAP_BYTES_PER_SLOT = 1;

@@ -17,10 +17,12 @@ import {
   folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, PG_dirty, PG_uptodate, set_page_token,
 } from './page_alloc.js';
 import { folio_free_swap } from './swapfile.js';
-import { __swap_offset_to_cluster, si_is_ghost, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { __swap_offset_to_cluster, si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { __vswap_release_backing, __vswap_set_phys, __vswap_set_zswap, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE } from './vswap.js';
+import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
-import { count_vm_events, GHOST_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
+import { count_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
 import { zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
@@ -76,22 +78,89 @@ export function swap_writeout(folio: number): number {
   const nr = folio_nr_pages(folio);
   let zero = true;
   for (let k = 0; k < nr; k++) if (page_token(folio + k) !== 0n) zero = false;
+  const vswap = si_is_vswap(type);
+  /* vswap_prepare_writeout(): a rewritten folio's old backend goes first. */
+  if (vswap) vswap_update_backing(entry, nr, null);
   swap_zeromap_folio_update(folio, zero);
   let stored = false;
   if (!zero) {
     const tokens = Array.from({ length: nr }, (_, k) => page_token(folio + k));
     stored = zswap_store(type, swp_offset(entry), tokens);
-    if (!stored && si_is_ghost(type)) {
-      /* __swap_writepage(): "Prevent the page from getting reclaimed." */
-      count_vm_events(GHOST_WRITEOUT_ACTIVATE, nr);
+    if (stored && vswap) vswap_update_backing(entry, nr, 'zswap');
+    /*
+     * __swap_writepage() on a ghost: "Prevent the page from getting
+     * reclaimed."  vswap allocates a physical slot only now; with none
+     * free anywhere the folio has nowhere to go either.
+     */
+    if (!stored && (si_is_ghost(type) || (vswap && !vswap_writepage(entry, tokens)))) {
+      count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
       return AOP_WRITEPAGE_ACTIVATE;
     }
-    if (!stored) for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), tokens[k]);
+    if (!stored && !vswap) for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), tokens[k]);
   }
   count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
   folio_clear(folio, PG_dirty);
   return WRITEOUT_DONE;
+}
+
+/*
+ * The virtual slots [@entry, @entry + @nr) of a locked swap cache folio:
+ * release their backends (@to null), or record that zswap now has them.
+ * Context: folio locked (its virtual cluster is alive); takes ci->lock.
+ */
+function vswap_update_backing(entry: number, nr: number, to: 'zswap' | null): void {
+  const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  if (to === null) __vswap_release_backing(ci, start, nr);
+  else for (let k = 0; k < nr; k++) __vswap_set_zswap(ci, start + k);
+  swap_cluster_unlock(ci);
+}
+
+/*
+ * vswap's __swap_writepage(): a physical slot for each page (vswap_alloc_
+ * _swap_slot: allocated only now that the page really goes to a device),
+ * the data written, the descriptors pointing at them.  False if some
+ * page found no slot (what was taken is given back).
+ * Context: folio locked; takes ci->lock, then each physical device's si->lock.
+ */
+function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
+  const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  const phys: number[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const p = vswap_alloc_swap_slot(entry + k);
+    if (p === 0) {
+      phys.forEach((q, j) => swap_slot_free(q, entry + j));
+      swap_cluster_unlock(ci);
+      return false;
+    }
+    phys.push(p);
+  }
+  phys.forEach((p, k) => {
+    Atomics.store(A.u64, backingIndex(swp_type(p), swp_offset(p)), tokens[k]);
+    __vswap_set_phys(ci, start + k, p);
+  });
+  swap_cluster_unlock(ci);
+  return true;
+}
+
+/*
+ * Where slot @entry's data is, for a reader holding the swap cache folio
+ * lock: zswap, a backing store slot, or nowhere (null: a ghost slot zswap
+ * does not hold, a virtual slot with no backend).
+ */
+function swap_read_source(entry: number): { zswap: bigint } | { backing: number } | null {
+  const type = swp_type(entry);
+  const z = zswap_load(type, swp_offset(entry));
+  if (z !== null) return { zswap: z };
+  if (si_is_ghost(type)) return null;
+  if (!si_is_vswap(type)) return { backing: backingIndex(type, swp_offset(entry)) };
+  const ci = swap_cluster_lock(type, swp_offset(entry));
+  const off = swp_offset(entry) % SWAPFILE_CLUSTER;
+  const p = __vtable_tag(ci, off) === VSWAP_SWAPFILE ? __vtable_phys(ci, off) : 0;
+  swap_cluster_unlock(ci);
+  return p === 0 ? null : { backing: backingIndex(swp_type(p), swp_offset(p)) };
 }
 
 /**
@@ -111,12 +180,12 @@ export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; 
  * swap_read_folio(): fill a new swap cache folio from its slots and mark it
  * uptodate.  A batch of mixed zero state is a WARN and leaves the folio
  * !uptodate (the fault then fails with SIGBUS, as in the kernel); so does
- * a ghost slot zswap does not hold (seed 001 patch 13: nothing else could).
+ * a ghost slot zswap does not hold (seed 001 patch 13: nothing else could)
+ * and a virtual slot with no backend (seed 004).
  * Context: folio locked, in the swap cache, not uptodate.
  */
 export function swap_read_folio(folio: number): void {
   const entry = folio_swap(folio);
-  const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
   const zb = swap_zeromap_batch(entry, nr);
   if (zb.n !== nr) {
@@ -124,12 +193,15 @@ export function swap_read_folio(folio: number): void {
     return;
   }
   let fromZswap = false;
-  const ghost = si_is_ghost(type);
   for (let k = 0; k < nr; k++) {
-    const z = zb.zero ? null : zswap_load(type, swp_offset(entry) + k);
-    if (z !== null) fromZswap = true;
-    else if (ghost && !zb.zero) return;
-    set_page_token(folio + k, zb.zero ? 0n : z ?? Atomics.load(A.u64, backingIndex(type, swp_offset(entry) + k)));
+    if (zb.zero) {
+      set_page_token(folio + k, 0n);
+      continue;
+    }
+    const src = swap_read_source(entry + k);
+    if (src === null) return; /* nothing holds the data: the folio stays !uptodate */
+    if ('zswap' in src) fromZswap = true;
+    set_page_token(folio + k, 'zswap' in src ? src.zswap : Atomics.load(A.u64, src.backing));
   }
   count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);
   if (nr > 1) count_vm_events(THP_SWPIN, 1);

@@ -42,6 +42,8 @@ export const SWP_ACTIVATED = 1 << 7;
 export const SWP_PAGE_DISCARD = 1 << 10;
 export const SWP_SYNCHRONOUS_IO = 1 << 12;
 export const SWP_GHOST = 1 << 13; /* seed 001 patch 13 */
+export const SWP_VSWAP = 1 << 14; /* seed 004: the virtual swap space (vswap_si) */
+export const SWP_VSWAP_PHYS = 1 << 15; /* the model's: a physical device backing the virtual swap space (seed 004) */
 
 /* enum swap_cluster_flags: every on-list cluster has a non-zero flag */
 export const CLUSTER_FLAG_NONE = 0; /* isolated, off every list */
@@ -117,6 +119,15 @@ export function si_is_ghost(type: number): boolean {
   return (si_flags(type) & SWP_GHOST) !== 0;
 }
 
+/** Clusters in an xarray, allocated on demand (a ghost device, or the virtual swap space). */
+export function si_dynamic(type: number): boolean {
+  return (si_flags(type) & (SWP_GHOST | SWP_VSWAP)) !== 0;
+}
+
+export function si_is_vswap(type: number): boolean {
+  return (si_flags(type) & SWP_VSWAP) !== 0;
+}
+
 /**
  * Word index of cluster @idx: cluster_info[idx] of a static device, or
  * the ghost device's dynamic cluster at @idx (0 if there is none).
@@ -124,7 +135,7 @@ export function si_is_ghost(type: number): boolean {
  * are in the xarray) or the cluster otherwise pinned.
  */
 export function clusterWord(type: number, idx: number): number {
-  if (si_is_ghost(type)) {
+  if (si_dynamic(type)) {
     const id = xa_load(cluster_pool(type), idx);
     return id < 0 ? 0 : obj_word(swap_cluster_cachep, id);
   }
@@ -133,7 +144,7 @@ export function clusterWord(type: number, idx: number): number {
 
 /** cluster_index(): container_of(ci, ...)->index for a dynamic cluster. */
 export function cluster_index(type: number, ci: number): number {
-  if (si_is_ghost(type)) return A.i32[ci + CI_DYN.index];
+  if (si_dynamic(type)) return A.i32[ci + CI_DYN.index];
   return (ci - Atomics.load(A.i32, siWord(type, SI.cluster_base))) / CI.SIZE;
 }
 
@@ -211,7 +222,7 @@ export function __swap_offset_to_cluster(type: number, offset: number): number {
   } else if (offset >= Math.ceil(max / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER) {
     report('warn', `offset >= roundup(si->max, SWAPFILE_CLUSTER): device ${type} offset 0x${offset.toString(16)} max 0x${max.toString(16)}`, [type, offset, max]);
   }
-  if (si_is_ghost(type)) {
+  if (si_dynamic(type)) {
     rcu_read_lock();
     const ci = clusterWord(type, Math.floor(offset / SWAPFILE_CLUSTER));
     rcu_read_unlock();
@@ -230,7 +241,7 @@ export function __swap_offset_to_cluster(type: number, offset: number): number {
  * Context: as __swap_offset_to_cluster(); takes ci->lock.
  */
 export function swap_cluster_lock(type: number, offset: number): number {
-  if (!si_is_ghost(type)) {
+  if (!si_dynamic(type)) {
     const ci = __swap_offset_to_cluster(type, offset);
     spin_lock(ci + CI.lock, LC_CI);
     return ci;

@@ -14,12 +14,16 @@
  * look the cluster up again (cluster_reclaim_range; bug switch
  * ghost-cluster-relookup keeps the stale pointer).
  *
+ * The virtual swap space (seed 004, src/mm/vswap.ts) uses the same
+ * clusters, each with a virtual table page beside its swap table.
+ *
  * Cluster 0 is set up at swapon with slot 0 (the header) bad, as the patch
  * does: it never empties, and it stays off every list (flags NONE), so the
  * allocator never uses it; xa_alloc() hands out indices from 1.
  */
 import { A } from '../shm/arena.js';
 import { CI, CI_DYN, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { page_pool_alloc, page_pool_free, PG_KMALLOC } from '../shm/page_pool.js';
 import { WARN_ON } from '../shm/report.js';
 import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, obj_word, swap_cluster_cachep, swap_table_cachep } from '../shm/slab.js';
 import { xa_alloc, xa_destroy, xa_erase, xa_for_each, xa_init, xa_store } from '../shm/xarray.js';
@@ -27,7 +31,7 @@ import { LC_CI, LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
 import { call_rcu, rcu_assign_pointer, register_rcu_callback } from '../sync/rcu.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { list_del, list_for_flags } from './cluster_list.js';
-import { CLUSTER_FLAG_DEAD, CLUSTER_FLAG_NONE, ci_flags, ci_order, cluster_index, cluster_pool, siWord } from './swap.js';
+import { CLUSTER_FLAG_DEAD, CLUSTER_FLAG_NONE, ci_flags, ci_order, cluster_index, cluster_pool, si_is_vswap, siWord } from './swap.js';
 import { __swap_table_set } from './swap_table_arena.js';
 import { swap_cluster_free_table } from './swapfile.js';
 import { null_to_swp_tb, SWP_TB_BAD } from './swap_table.js';
@@ -37,18 +41,24 @@ const RCU_CB_DYN_CLUSTER = 3;
 register_rcu_callback(RCU_CB_DYN_CLUSTER, (id) => kmem_cache_free(swap_cluster_cachep, id));
 
 /*
- * A fresh dynamic cluster with its swap table, not yet published: flags
- * NONE, count 0, off every list.  Returns the cluster word, or 0.
+ * A fresh dynamic cluster with its swap table (and, in the virtual swap
+ * space, its virtual table: vswap_cluster_alloc_vtable), not yet
+ * published: flags NONE, count 0, off every list.  Returns the cluster
+ * word, or 0.
  */
-function ci_dyn_alloc(gfp: number): number {
+function ci_dyn_alloc(type: number, gfp: number): number {
   const id = kmem_cache_zalloc(swap_cluster_cachep, gfp);
   if (id < 0) return 0;
   const ci = obj_word(swap_cluster_cachep, id);
   const table = kmem_cache_zalloc(swap_table_cachep, gfp);
-  if (table < 0) {
+  const vtable = si_is_vswap(type) ? page_pool_alloc(PG_KMALLOC, true) : -2;
+  if (table < 0 || vtable === -1) {
+    if (table >= 0) kmem_cache_free(swap_table_cachep, table);
+    if (vtable >= 0) page_pool_free(vtable);
     kmem_cache_free(swap_cluster_cachep, id);
     return 0;
   }
+  if (vtable >= 0) A.i32[ci + CI_DYN.vtable] = vtable + 1;
   const i32 = A.i32;
   i32[ci + CI_DYN.id] = id;
   i32[ci + CI.prev] = -1;
@@ -57,9 +67,18 @@ function ci_dyn_alloc(gfp: number): number {
   return ci;
 }
 
+/* vswap_cluster_free_vtable().  Context: ci->lock held, or the cluster unreachable. */
+function ci_dyn_free_vtable(ci: number): void {
+  const vt = A.i32[ci + CI_DYN.vtable];
+  if (vt === 0) return;
+  A.i32[ci + CI_DYN.vtable] = 0;
+  page_pool_free(vt - 1);
+}
+
 /* Undo ci_dyn_alloc() of a cluster nobody else saw. */
 function ci_dyn_free_unpublished(ci: number): void {
   kmem_cache_free(swap_table_cachep, A.i32[ci + CI.table] - 1);
+  ci_dyn_free_vtable(ci);
   kmem_cache_free(swap_cluster_cachep, A.i32[ci + CI_DYN.id]);
 }
 
@@ -71,7 +90,7 @@ function ci_dyn_free_unpublished(ci: number): void {
  * Context: local lock held: GFP_ATOMIC only; returns with ci->lock held.
  */
 export function swap_cluster_alloc_dynamic(type: number): number {
-  const ci = ci_dyn_alloc(GFP_ATOMIC);
+  const ci = ci_dyn_alloc(type, GFP_ATOMIC);
   if (ci === 0) return 0;
   const nr = A.i32[siWord(type, SI.nr_clusters)];
   if (xa_alloc(cluster_pool(type), ci + CI_DYN.index, A.i32[ci + CI_DYN.id], 1, nr - 1) < 0) {
@@ -96,6 +115,7 @@ export function swap_cluster_free_dynamic(type: number, ci: number): void {
     spin_unlock(siWord(type, SI.lock));
   }
   swap_cluster_free_table(ci);
+  ci_dyn_free_vtable(ci);
   xa_erase(cluster_pool(type), cluster_index(type, ci));
   Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_DEAD);
   call_rcu(RCU_CB_DYN_CLUSTER, A.i32[ci + CI_DYN.id]);
@@ -111,7 +131,7 @@ export function setup_ghost_clusters(type: number, maxpages: number): number {
   i32[siWord(type, SI.cluster_base)] = 0;
   i32[siWord(type, SI.nr_clusters)] = Math.ceil(maxpages / SWAPFILE_CLUSTER);
   if (!xa_init(cluster_pool(type))) return -12;
-  const ci = ci_dyn_alloc(GFP_KERNEL);
+  const ci = ci_dyn_alloc(type, GFP_KERNEL);
   if (ci === 0 || !xa_store(cluster_pool(type), 0, i32[ci + CI_DYN.id])) {
     if (ci !== 0) ci_dyn_free_unpublished(ci);
     xa_destroy(cluster_pool(type));
@@ -142,6 +162,7 @@ export function free_ghost_clusters(type: number): void {
     __swap_table_set(ci, 0, null_to_swp_tb());
     A.i32[ci + CI.count] = 0;
     swap_cluster_free_table(ci);
+    ci_dyn_free_vtable(ci);
     spin_unlock(ci + CI.lock);
     kmem_cache_free(swap_cluster_cachep, id);
   }

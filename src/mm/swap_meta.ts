@@ -14,7 +14,7 @@
  */
 import { A } from '../shm/arena.js';
 import { CI, SI } from '../shm/layout.js';
-import { clusterWord, si_is_ghost, siWord } from './swap.js';
+import { clusterWord, si_dynamic, siWord } from './swap.js';
 import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from './kernel_sizes.js';
 import { zswap_offsets } from './zswap.js';
 
@@ -48,7 +48,7 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
   for (let idx = 0; idx < nr; idx++) {
     const ci = clusterWord(type, idx);
     if (ci === 0) continue; /* a ghost device has no cluster there */
-    if (si_is_ghost(type)) dynamic.push(idx);
+    if (si_dynamic(type)) dynamic.push(idx);
     if (Atomics.load(i32, ci + CI.table) !== 0) tables++;
     if (Atomics.load(i32, ci + CI.extend_table) !== 0) extend++;
   }

@@ -38,9 +38,9 @@ import { mem_cgroup_try_charge_swap, mem_cgroup_uncharge_swap } from './memcontr
 import { __isolate_cluster, list_empty, list_entries, list_for_flags, move_cluster } from './cluster_list.js';
 import {
   CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL,
-  CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
+  CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_VSWAP, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
   ci_order, cluster_index, cluster_is_discard, cluster_is_empty, cluster_offset, cluster_table_is_alloced, clusterWord,
-  si_flags, si_is_ghost, si_max, si_users, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
+  si_dynamic, si_flags, si_max, si_users, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, valid_type,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import {
@@ -111,12 +111,12 @@ export function put_swap_device(type: number): void {
  */
 export function add_to_avail_list(type: number): void {
   lockdep_assert_held(gword(G.swap_avail_lock), 'swap_avail_lock');
-  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 1) === 0 && !si_is_ghost(type)) Atomics.add(A.i32, gword(G.nr_real_swapfiles), 1);
+  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 1) === 0 && !si_dynamic(type)) Atomics.add(A.i32, gword(G.nr_real_swapfiles), 1);
 }
 
 export function del_from_avail_list(type: number): void {
   lockdep_assert_held(gword(G.swap_avail_lock), 'swap_avail_lock');
-  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 0) === 1 && !si_is_ghost(type)) Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
+  if (Atomics.exchange(A.i32, siWord(type, SI.avail), 0) === 1 && !si_dynamic(type)) Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
 }
 
 /*
@@ -269,7 +269,7 @@ function free_cluster(type: number, ci: number): void {
   WARN_ON(ci_flags(ci) === CLUSTER_FLAG_FREE, 'cluster-lists', 'free_cluster of a free cluster', [ci]);
   if (WARN_ON(ci_flags(ci) === CLUSTER_FLAG_DEAD, 'device-lifetime', `free_cluster of ghost cluster ${cluster_index(type, ci)}, already DEAD: a stale pointer kept across a dropped ci->lock (double kfree_rcu)`, [type, ci])) return;
   const f = si_flags(type);
-  if (f & SWP_GHOST) {
+  if (f & (SWP_GHOST | SWP_VSWAP)) {
     swap_cluster_free_dynamic(type, ci);
     return;
   }
@@ -371,7 +371,7 @@ function cluster_scan_range(ci: number, offset: number, nr: number, needReclaim:
 function cluster_reclaim_range(type: number, pci: { v: number }, start: number, order: number, usable: { v: boolean }): boolean {
   const nr = 1 << order;
   let ci = pci.v;
-  const relookup = si_is_ghost(type) && !bug_on(BUG_GHOST_CLUSTER_RELOOKUP);
+  const relookup = si_dynamic(type) && !bug_on(BUG_GHOST_CLUSTER_RELOOKUP);
   swap_cluster_unlock(ci);
   if (relookup) rcu_read_lock();
   point(P_RECLAIM_RANGE);
@@ -548,7 +548,7 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
         swap_cluster_unlock(ci);
         const n = __try_to_reclaim_swap(type, offset);
         /* A ghost cluster may have emptied and gone meanwhile: look it up again. */
-        if (si_is_ghost(type)) ci = swap_cluster_lock(type, offset);
+        if (si_dynamic(type)) ci = swap_cluster_lock(type, offset);
         else ci_lock(ci);
         if (ci === 0) break;
         if (n) {
@@ -596,7 +596,7 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
   const free = siWord(type, SI.free_clusters);
   if (discard && (found = alloc_swap_scan_list(type, free, folio, false))) return done();
   if (order < PMD_ORDER && (found = alloc_swap_scan_list(type, list_for_flags(type, CLUSTER_FLAG_NONFULL, order), folio, true))) return done();
-  if ((si_flags(type) & SWP_GHOST) && (found = alloc_swap_scan_dynamic(type, folio))) return done();
+  if (si_dynamic(type) && (found = alloc_swap_scan_dynamic(type, folio))) return done();
   if (!discard && (found = alloc_swap_scan_list(type, free, folio, false))) return done();
   if (vm_swap_full()) swap_reclaim_full_clusters(type, false);
   if (order < PMD_ORDER && (found = alloc_swap_scan_list(type, list_for_flags(type, CLUSTER_FLAG_FRAG, order), folio, false))) return done();
@@ -1030,7 +1030,7 @@ export function swap_put_entries_direct(entry: number, nr: number): void {
 export function folio_maybe_swapped(folio: number): boolean {
   const entry = folio_swap(folio);
   const type = swp_type(entry);
-  if (!si_is_ghost(type) && A.i32[siWord(type, SI.cluster_base)] === 0) return false;
+  if (!si_dynamic(type) && A.i32[siWord(type, SI.cluster_base)] === 0) return false;
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   const nr = folio_nr_pages(folio);
   rcu_read_lock();

@@ -30,10 +30,13 @@ import { rcu_assign_pointer } from '../sync/rcu.js';
 import { file_kind, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
 import { read_swap_header, swapfile_maximum_size } from './swap_header.js';
 import { free_ghost_clusters, setup_ghost_clusters } from './swap_cluster_dynamic.js';
+import { phys_in_service, phys_setup, si_is_vswap_phys } from './vswap_phys.js';
+import { VSWAP_TYPE } from './vswap.js';
+import { vswap_unuse_phys } from './vswap_swapoff.js';
 import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
 import {
-  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
-  SWP_WRITEOK, clusterWord, si_flags, si_is_ghost, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
+  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
@@ -51,7 +54,7 @@ import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
 import { side_arrays_reset } from '../designs/side_arrays.js';
 import { swap_meta_static } from './swap_meta.js';
-import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
+import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, VSWAP_PHYS_BITS_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
 import { zswap_swapoff, zswap_swapon } from './zswap.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
@@ -89,6 +92,15 @@ function release_swap_info(type: number): void {
   spin_unlock(gword(G.swap_lock));
 }
 
+/* INIT_LIST_HEAD() of the device's cluster lists. */
+function init_cluster_lists(type: number): void {
+  for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
+  for (let o = 0; o < SWAP_NR_ORDERS; o++) {
+    list_init(siWord(type, SI.nonfull_clusters + 3 * o));
+    list_init(siWord(type, SI.frag_clusters + 3 * o));
+  }
+}
+
 /*
  * setup_clusters(): cluster_info for @maxpages slots; the header slot, the
  * bad pages and the tail of the last cluster past maxpages are marked bad
@@ -102,11 +114,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   if (ghost) {
     /* No static metadata at all: clusters come and go in the xarray (seed 001 patch 15). */
     for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0);
-    for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
-    for (let o = 0; o < SWAP_NR_ORDERS; o++) {
-      list_init(siWord(type, SI.nonfull_clusters + 3 * o));
-      list_init(siWord(type, SI.frag_clusters + 3 * o));
-    }
+    init_cluster_lists(type);
     if (!zswap_swapon(type)) return -ENOMEM;
     return setup_ghost_clusters(type, maxpages);
   }
@@ -120,11 +128,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   swap_meta_static(type, SI.meta_swap_cgroup, D.memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);
   swap_meta_static(type, SI.meta_zeromap, D.tb.hasZeroFlag ? 0 : Math.ceil((maxpages * ZEROMAP_BITS_PER_SLOT) / 8));
   swap_meta_static(type, SI.meta_swap_map, D.countInTable ? 0 : maxpages * SWAP_MAP_BYTES_PER_SLOT);
-  for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
-  for (let o = 0; o < SWAP_NR_ORDERS; o++) {
-    list_init(siWord(type, SI.nonfull_clusters + 3 * o));
-    list_init(siWord(type, SI.frag_clusters + 3 * o));
-  }
+  init_cluster_lists(type);
   const bad = new Set<number>([0, ...badPages.filter((p) => p < maxpages)]);
   for (let p = maxpages; p < nrClusters * SWAPFILE_CLUSTER; p++) bad.add(p);
   for (const p of bad) {
@@ -230,11 +234,13 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
     ghost = hdr.ghost;
   }
   const i32 = A.i32;
+  /* Under virtual swap (seed 004) a device is only a backing store: bitmaps and a reverse map, no clusters. */
+  const phys = D.name === 'vswap' && !ghost;
   i32[siWord(type, SI.max)] = maxpages;
   /* A ghost has no bdev and no data section: nothing to write to. */
   i32[siWord(type, SI.backing_base)] = ghost ? 0 : A.L.backing + type * A.L.config.maxSwapPages * 2;
   if (ghost) Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_GHOST);
-  const nrBad = setup_clusters(type, maxpages, badPages, ghost);
+  const nrBad = phys ? setup_phys(type, maxpages, badPages) : setup_clusters(type, maxpages, badPages, ghost);
   if (nrBad < 0) {
     if (ghost) free_ghost_clusters(type);
     else free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
@@ -247,6 +253,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   i32[siWord(type, SI.pages)] = pages;
   i32[siWord(type, SI.nr_bad)] = nrBad;
   let f = SWP_USED;
+  if (phys) f |= SWP_VSWAP_PHYS;
   if (ghost) f |= SWP_GHOST | SWP_SOLIDSTATE;
   else if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV;
   if (ghost) {
@@ -262,10 +269,55 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   i32[siWord(type, SI.swap_file)] = id + 1;
   /* enable_swap_info(): users live again, then WRITEOK and the counters. */
   percpu_ref_init(siWord(type, SI.users), type);
-  _enable_swap_info(type);
+  if (phys) enable_phys(type);
+  else _enable_swap_info(type);
   Atomics.add(i32, siWord(type, SI.generation), 1);
   mutex_unlock(gword(G.swapon_mutex));
   return 0;
+}
+
+/* A physical device under vswap: its bitmaps, and their static size. */
+function setup_phys(type: number, maxpages: number, badPages: number[]): number {
+  for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0);
+  swap_meta_static(type, SI.meta_bitmaps, Math.ceil((maxpages * VSWAP_PHYS_BITS_PER_SLOT) / 8));
+  init_cluster_lists(type); /* empty: no clusters, so nothing to discard either */
+  return phys_setup(type, maxpages, badPages);
+}
+
+/*
+ * A physical device goes into (or back into) service under vswap: its
+ * slots are for vswap_alloc_swap_slot(), not the swap space's size - the
+ * virtual space is - so it is not on swap_avail_head and not in
+ * nr_swap_pages.  Context: takes si->lock.
+ */
+function enable_phys(type: number): void {
+  spin_lock(siWord(type, SI.lock), LC_SI);
+  Atomics.or(A.i32, siWord(type, SI.flags), SWP_WRITEOK);
+  phys_in_service(type, true);
+  spin_unlock(siWord(type, SI.lock));
+}
+
+/**
+ * vswap_init(): the virtual swap space, vswap_si (seed 004): swap_info 0,
+ * dynamic clusters in an xarray, as large as the arena allows, always on.
+ * Context: boot, before any swapon.
+ */
+export function vswap_init(): void {
+  const type = alloc_swap_info();
+  if (type !== VSWAP_TYPE) throw new Error(`vswap_init: the virtual swap space must be swap_info ${VSWAP_TYPE}, got ${type}`);
+  const i32 = A.i32;
+  const maxpages = A.L.config.maxSwapPages;
+  i32[siWord(type, SI.max)] = maxpages;
+  i32[siWord(type, SI.backing_base)] = 0;
+  Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_VSWAP);
+  const nrBad = setup_clusters(type, maxpages, [], true);
+  if (nrBad < 0) throw new Error('vswap_init: no memory for the virtual swap space');
+  i32[siWord(type, SI.pages)] = maxpages - nrBad;
+  i32[siWord(type, SI.nr_bad)] = nrBad;
+  Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_VSWAP | SWP_SOLIDSTATE);
+  i32[siWord(type, SI.prio)] = 0x7fff;
+  percpu_ref_init(siWord(type, SI.users), type);
+  _enable_swap_info(type);
 }
 
 /*
@@ -430,14 +482,21 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
     return -EINVAL;
   }
   const pages = i32[siWord(type, SI.pages)];
+  const phys = si_is_vswap_phys(type);
   spin_lock(siWord(type, SI.lock), LC_SI);
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
-  del_from_avail_list(type);
-  spin_unlock(gword(G.swap_avail_lock));
-  /* The kernel subtracts all of p->pages: freeing the in-use slots adds them back. */
-  Atomics.sub(i32, gword(G.nr_swap_pages), pages);
-  Atomics.sub(i32, gword(G.total_swap_pages), pages);
+  if (phys) {
+    /* vswap_alloc_swap_slot() re-checks WRITEOK under this lock: no new physical slots from here on. */
+    Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
+    phys_in_service(type, false);
+  } else {
+    spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+    Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
+    del_from_avail_list(type);
+    spin_unlock(gword(G.swap_avail_lock));
+    /* The kernel subtracts all of p->pages: freeing the in-use slots adds them back. */
+    Atomics.sub(i32, gword(G.nr_swap_pages), pages);
+    Atomics.sub(i32, gword(G.total_swap_pages), pages);
+  }
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
 
@@ -447,16 +506,18 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
    * clusters come and go; __swap_cluster_alloc_entries() re-checks WRITEOK
    * under the lock of whichever cluster it allocates from.
    */
-  const ghost = si_is_ghost(type);
+  const ghost = si_dynamic(type);
   const base = i32[siWord(type, SI.cluster_base)];
-  for (let idx = 0; !ghost && idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
+  for (let idx = 0; !ghost && !phys && idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
     spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
     spin_unlock(base + idx * CI.SIZE + CI.lock);
   }
 
-  const err = try_to_unuse(type);
+  /* Under vswap no page table is walked: each slot's data moves into its virtual slot's swap cache. */
+  const err = phys ? vswap_unuse_phys(type) : try_to_unuse(type);
   if (err) {
-    _enable_swap_info(type); /* reinsert_swap_info() */
+    if (phys) enable_phys(type);
+    else _enable_swap_info(type); /* reinsert_swap_info() */
     return err;
   }
   /* Wait for swap operations protected by get/put_swap_device() to complete. */
@@ -477,12 +538,12 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   const maxpages = i32[siWord(type, SI.max)];
   i32[siWord(type, SI.max)] = 0;
   i32[siWord(type, SI.cluster_base)] = 0;
-  for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0); /* freed with them */
+  for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map, SI.meta_bitmaps]) swap_meta_static(type, f, 0); /* freed with them */
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
   mutex_unlock(gword(G.swapon_mutex));
   if (ghost) free_ghost_clusters(type);
-  else free_swap_cluster_info(base, maxpages);
+  else if (!phys) free_swap_cluster_info(base, maxpages);
   zswap_swapoff(type);
 
   inode_clear_swapfile(id);

@@ -198,6 +198,8 @@ export const SI = {
   meta_swap_map: 23,
   zswap_root: 24, /* the device's zswap tree (an xarray: [root, lock]) */
   zswap_lock: 25,
+  phys_next: 26, /* vswap physical device: next-fit hint of the slot allocator */
+  meta_bitmaps: 27, /* vswap physical device: its allocated + bad bitmaps, bytes */
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
@@ -238,7 +240,8 @@ export const CI = {
 export const CI_DYN = {
   index: CI.SIZE,
   id: CI.SIZE + 1,
-  SIZE: CI.SIZE + 2,
+  vtable: CI.SIZE + 2, /* vswap: the cluster's virtual table page + 1 (2 words a slot: backing, memcg id) */
+  SIZE: CI.SIZE + 3,
 } as const;
 
 /** Object pages (4 KiB): swap tables and other kernel allocations. */
@@ -442,6 +445,17 @@ export interface Layout {
   swapCgroup: number; /* phase II/III: [MAX_SWAPFILES] the swap_cgroup array, one memcg id a slot */
   swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
   zswapPool: number; /* [MAX_SWAPFILES][maxSwapPages] the compressed copy zswap keeps of a slot (a 64-bit token) */
+  vswapPhys: number; /* vswap: [MAX_SWAPFILES] VSWAP_PHYS (allocated and bad bitmaps, reverse map) of a physical device */
+}
+
+/**
+ * vswap (seed 004): a physical device's slots are two bitmaps (allocated,
+ * bad) and a reverse map to the virtual slot each allocated one backs.
+ * Word offsets inside one device's block of layout.vswapPhys.
+ */
+export function vswapPhysWords(maxSwapPages: number): { alloc: number; bad: number; rmap: number; SIZE: number } {
+  const bits = Math.ceil(maxSwapPages / 32);
+  return { alloc: 0, bad: bits, rmap: 2 * bits, SIZE: 2 * bits + maxSwapPages };
 }
 
 /** Per-CPU percpu_ref counter slots (one per ref in per-CPU mode: a slot per swap device, and spares). */
@@ -508,6 +522,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     swapCgroup: region(MAX_SWAPFILES * config.maxSwapPages),
     swapMap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 4)),
     zswapPool: region(MAX_SWAPFILES * config.maxSwapPages * 2),
+    vswapPhys: region(MAX_SWAPFILES * vswapPhysWords(config.maxSwapPages).SIZE),
   };
   l.totalWords = next;
   return l;
