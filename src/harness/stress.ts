@@ -331,7 +331,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       opsPerSec: c.opsTotal / Math.max(seconds, 1e-3),
       swapOps: {
         pswpin: c.vm.pswpin, pswpout: c.vm.pswpout, swpin_zero: c.vm.swpin_zero, swpout_zero: c.vm.swpout_zero,
-        zswpin: c.vm.zswpin, zswpout: c.vm.zswpout, thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
+        zswpin: c.vm.zswpin, zswpout: c.vm.zswpout, zswpwb: c.vm.zswpwb, thp_swpin: c.vm.thp_swpin, thp_swpout: c.vm.thp_swpout, total: c.swapOps,
       },
       writeoutActivate: c.vm.swap_writeout_activate,
       swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),

@@ -15,6 +15,7 @@
  *
  * Context: worker thread, the task's own; no locks held between operations.
  */
+import { zswap_shrink_work } from '../mm/zswap_writeback.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
 import { point, pointId } from '../sched/point.js';
@@ -135,11 +136,15 @@ registerProgram('stress-onoff', (args: StressOnoffArgs) => {
 
 /*
  * "stress-kworker": the system workqueue, for the work the model schedules
- * (si->discard_work): every @intervalMs, run what is pending.  Without it,
+ * (si->discard_work, zswap's shrink work): every @intervalMs, run what is
+ * pending.  Without it,
  * clusters queued for discard would wait for an order-0 allocation to fail
  * (swap_sync_discard), and large folios - which the model does not split -
  * could not be swapped out meanwhile.
  */
+/** Pages the kworker's zswap shrink work writes back per device and run. */
+const ZSWAP_WRITEBACK_BATCH = 16;
+
 export interface StressKworkerArgs {
   intervalMs: number;
 }
@@ -154,6 +159,8 @@ registerProgram('stress-kworker', (args: StressKworkerArgs) => {
         count_op('discard-work');
         works++;
       }
+      /* zswap's shrink work: write a few stored pages back to the devices behind zswap. */
+      if (zswap_shrink_work(ZSWAP_WRITEBACK_BATCH) > 0) works++;
       set_op(0);
       heartbeat();
     }

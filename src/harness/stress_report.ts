@@ -141,7 +141,7 @@ export const StressResultSchema = z.object({
   ops: z.record(z.string(), z.number().int().nonnegative()).and(z.object({ total: z.number().int().nonnegative() })),
   opsPerSec: z.number().nonnegative(),
   swapOps: z.object({
-    pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), zswpin: z.number(), zswpout: z.number(),
+    pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), zswpin: z.number(), zswpout: z.number(), zswpwb: z.number(),
     thp_swpin: z.number(), thp_swpout: z.number(), total: z.number(),
   }),
   /** Swap counts that went past SWP_TB_COUNT_MAX into the extend table. */
@@ -192,7 +192,7 @@ export function format_summary(r: StressResult): string {
     ['swap out, zero page', r.swapOps.swpout_zero, Math.round(r.swapOps.swpout_zero / s)],
     ['swap in (pswpin)', r.swapOps.pswpin, Math.round(r.swapOps.pswpin / s)],
     ['swap in, zero page', r.swapOps.swpin_zero, Math.round(r.swapOps.swpin_zero / s)],
-    ['zswap store / load', `${fmtInt(r.swapOps.zswpout)} / ${fmtInt(r.swapOps.zswpin)}`, ''],
+    ['zswap store / load / writeback', `${fmtInt(r.swapOps.zswpout)} / ${fmtInt(r.swapOps.zswpin)} / ${fmtInt(r.swapOps.zswpwb)}`, ''],
     ['large folios out / in', `${fmtInt(r.swapOps.thp_swpout)} / ${fmtInt(r.swapOps.thp_swpin)}`, ''],
     ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
     ['writeout refused (activate)', r.writeoutActivate, ''],

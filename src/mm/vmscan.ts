@@ -55,7 +55,7 @@ function try_to_unmap(folio: number): boolean {
  * folio_ref_freeze() makes lockless swap cache readers' folio_try_get()
  * fail from here on.  Context: folio locked, isolated (we hold one ref).
  */
-function __remove_mapping(folio: number): boolean {
+export function __remove_mapping(folio: number): boolean {
   const entry = folio_swap(folio);
   const nr = folio_nr_pages(folio);
   const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));

@@ -82,6 +82,26 @@ export function zswap_invalidate(type: number, offset: number): void {
   Atomics.store(A.u64, poolIndex(type, offset), 0x6b6b6b6b6b6b6b6bn);
 }
 
+/**
+ * Up to @n offsets zswap holds for device @type, looking at @scan slots
+ * from @start on (wrapping at si->max):
+ * the writeback shrinker's candidates.  The kernel takes them from the
+ * zswap LRU, coldest first; the model has no LRU and starts anywhere.
+ * A hint: each is re-checked under the folio lock.  Context: any.
+ */
+export function zswap_sample(type: number, start: number, n: number, scan: number): number[] {
+  const out: number[] = [];
+  const max = Atomics.load(A.i32, siWord(type, SI.max));
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0 || max <= 0) return out;
+  rcu_read_lock();
+  for (let k = 0; k < Math.min(scan, max) && out.length < n; k++) {
+    const off = (start + k) % max;
+    if (xa_load(tree(type), off) >= 0) out.push(off);
+  }
+  rcu_read_unlock();
+  return out;
+}
+
 /** The offsets zswap holds for device @type.  Context: quiescent. */
 export function zswap_offsets(type: number): number[] {
   const out: number[] = [];

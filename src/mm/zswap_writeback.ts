@@ -1,0 +1,100 @@
+/*
+ * mm/zswap.c, writeback: zswap_writeback_entry() and the shrink work that
+ * calls it.  A stored page goes to the swap device behind zswap: a swap
+ * cache folio is allocated for the entry (the folio lock keeps every
+ * fault and free of the slot out meanwhile), filled from zswap, written,
+ * and dropped from the cache clean, leaving the shadow; zswap's copy is
+ * freed.
+ *  - On a phase II-IV device the slot already exists: the page is written
+ *    to it.
+ *  - Under virtual swap (seed 004) the physical slot is allocated only
+ *    now (vswap_alloc_swap_slot) and the descriptor switches from the
+ *    zswap entry to it: no page table changes.
+ *  - A ghost device has nothing to write to (-EINVAL, seed 001 patch 13),
+ *    and no writeback is started while only ghosts exist
+ *    (nr_real_swapfiles).
+ *
+ * Context: process context (the kworker), may sleep.
+ */
+import { A, gword } from '../shm/arena.js';
+import { G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { prandom_u32 } from '../sync/task.js';
+import { folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
+import { ROOT_MEM_CGROUP } from './memcontrol.js';
+import { swap_read_folio } from './page_io.js';
+import { swap_cache_alloc_folio } from './swap_state.js';
+import { get_swap_device, put_swap_device } from './swapfile.js';
+import { si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
+import { __remove_mapping } from './vmscan.js';
+import { count_vm_events, PSWPOUT, ZSWPWB } from './vmstat.js';
+import { __vswap_set_phys, __vtable_tag, VSWAP_ZSWAP } from './vswap.js';
+import { vswap_alloc_swap_slot } from './vswap_phys.js';
+import { zswap_enabled, zswap_invalidate, zswap_load, zswap_sample } from './zswap.js';
+
+/* Write @token for slot @offset of @type where it belongs; true if zswap's copy could go.  Context: ci->lock held. */
+function __zswap_writeback_slot(type: number, ci: number, offset: number, token: bigint): boolean {
+  const off = offset % SWAPFILE_CLUSTER;
+  if (!si_is_vswap(type)) {
+    Atomics.store(A.u64, (A.i32[siWord(type, SI.backing_base)] >> 1) + offset, token);
+    return true;
+  }
+  if (__vtable_tag(ci, off) !== VSWAP_ZSWAP) return false;
+  const p = vswap_alloc_swap_slot(swp_entry(type, offset));
+  if (p === 0) return false;
+  Atomics.store(A.u64, (A.i32[siWord(swp_type(p), SI.backing_base)] >> 1) + swp_offset(p), token);
+  __vswap_set_phys(ci, off, p);
+  return true;
+}
+
+/**
+ * zswap_writeback_entry(): write slot @offset of @type back.  Returns
+ * true if it went to the device.
+ */
+export function zswap_writeback_entry(type: number, offset: number): boolean {
+  if (si_is_ghost(type)) return false; /* -EINVAL: a ghost has no device behind zswap */
+  const entry = swp_entry(type, offset);
+  if (get_swap_device(entry) < 0) return false;
+  let done = false;
+  const folio = swap_cache_alloc_folio(entry, 1, ROOT_MEM_CGROUP);
+  if (folio >= 0) {
+    swap_read_folio(folio);
+    const token = zswap_load(type, offset);
+    if (folio_test_uptodate(folio) && token !== null) {
+      const ci = swap_cluster_lock(type, offset);
+      if (__zswap_writeback_slot(type, ci, offset, token)) {
+        zswap_invalidate(type, offset);
+        done = true;
+      }
+      swap_cluster_unlock(ci);
+    }
+    /* Clean and unmapped: out of the swap cache again, leaving the shadow (or kept if someone holds it). */
+    if (!folio_test_uptodate(folio) || !__remove_mapping(folio)) {
+      folio_unlock(folio);
+      folio_put(folio);
+    }
+  }
+  put_swap_device(type);
+  if (done) {
+    count_vm_events(ZSWPWB, 1);
+    count_vm_events(PSWPOUT, 1); /* the bio write of __swap_writepage() */
+  }
+  return done;
+}
+
+/**
+ * zswap_shrink_work(): write back up to @nr entries of each device with
+ * a zswap tree, if any real (non-ghost) device is in service.  Returns the
+ * pages written back.
+ */
+export function zswap_shrink_work(nr: number): number {
+  if (!zswap_enabled() || Atomics.load(A.i32, gword(G.nr_real_swapfiles)) <= 0) return 0;
+  let n = 0;
+  for (let t = 0; t < MAX_SWAPFILES; t++) {
+    if (Atomics.load(A.i32, siWord(t, SI.zswap_root)) === 0 || si_is_ghost(t)) continue;
+    const max = Atomics.load(A.i32, siWord(t, SI.max));
+    for (const off of zswap_sample(t, prandom_u32() % Math.max(1, max), nr, 4 * SWAPFILE_CLUSTER)) {
+      if (zswap_writeback_entry(t, off)) n++;
+    }
+  }
+  return n;
+}
