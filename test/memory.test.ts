@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { measure_memory, parse_bytes } from '../src/harness/memory.js';
+import { measure_memory, parse_bytes, type MemoryResult } from '../src/harness/memory.js';
 
 const MiB = 2 ** 20;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,6 +55,21 @@ describe('memory, measured on the model', () => {
     expect(r.breakdown.swap_table).toBe(64 * 4096);
   });
 
+  it('vswap, 32 GB: seed 004\'s vswap columns to the cent, measured on the model', () => {
+    /* Through the CLI: the model runs several times slower inside a vitest worker, and a 32 GB point fills 2^18 slots. */
+    const measure = (u: number, b: 'zswap' | 'disk'): MemoryResult => {
+      const r = spawnSync(process.execPath, [BIN, 'memory', '--design', 'vswap', '--size', '32G', '--usage', String(u), '--backend', b, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as MemoryResult;
+    };
+    const total = (u: number, b: 'zswap' | 'disk'): number => measure(u, b).totalBytes / MiB;
+    expect([total(0, 'zswap'), total(0.25, 'zswap'), total(1, 'zswap')]).toEqual([0, 48.25, 193]);
+    expect([total(0, 'disk'), total(0.5, 'disk'), total(1, 'disk')]).toEqual([2, 130.5, 259]);
+    const quarter = measure(0.25, 'disk');
+    /* 2 bits a physical slot; 24-byte descriptors and a 64-byte bitmap per virtual cluster; an 8-byte reverse map entry per used physical slot */
+    expect(quarter.breakdown).toEqual({ bitmaps: 2 * MiB, swp_desc: 48 * MiB, vswap_cluster: 0.25 * MiB, rmap: 16 * MiB });
+  });
+
   it('sizes parse in binary units and must be whole clusters', () => {
     expect(parse_bytes('32G')).toBe(32 * 2 ** 30);
     expect(parse_bytes('1T')).toBe(2 ** 40);
@@ -75,7 +90,7 @@ describe('swaptorture memory (CLI)', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'vswap'], ['--design', 'ghost', '--backend', 'disk']]) {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'p9'], ['--design', 'ghost', '--backend', 'disk']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -102,7 +117,7 @@ describe('memory --compare --plot', () => {
     }
     expect(stack).toEqual([]);
     const series = [...svg.matchAll(/<polyline class="series" data-name="([a-z0-9]+)"[^>]*points="([^"]+)"/g)];
-    expect(series.map((s) => s[1])).toEqual(['p4', 'p3', 'p2']);
+    expect(series.map((s) => s[1])).toEqual(['p4', 'p3', 'p2', 'vswap']);
     for (const s of series) expect(s[2].trim().split(' ')).toHaveLength(5);
   });
 });

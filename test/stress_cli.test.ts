@@ -28,7 +28,8 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
     [['--bogus'], /unknown option '--bogus'/],
     [['--bug', 'no-such-bug'], /--bug: unknown bug switch "no-such-bug"/],
-    [['--design', 'vswap'], /--design: design "vswap" is not built yet/],
+    [['--devices', 'ghost'], /--devices: a ghost device needs --design ghost/],
+    [['--devices', 'ghost:64M', '--design', 'ghost'], /--devices: "ghost:64M": a ghost device takes no size/],
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
   ];
   for (const [args, msg] of cases) {

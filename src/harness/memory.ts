@@ -16,7 +16,7 @@
 import { System } from '../system.js';
 import { setCurrent } from '../sync/task.js';
 import type { DesignName } from '../designs/design.js';
-import { swap_meta_bytes } from '../mm/swap_meta.js';
+import { swap_meta_bytes, type SwapMetaBytes } from '../mm/swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 
 export const MODEL_SLOTS = 1 << 18;
@@ -49,6 +49,15 @@ export function parse_bytes(text: string): number {
   return bytes;
 }
 
+/* The metadata of the virtual swap space and its physical device, together. */
+function sum_meta(a: SwapMetaBytes, b: SwapMetaBytes): SwapMetaBytes {
+  const add = <T extends Record<string, number>>(x: T, y: T): T => Object.fromEntries(Object.keys(x).map((k) => [k, x[k] + y[k]])) as T;
+  return {
+    static: add(a.static, b.static), dynamic: add(a.dynamic, b.dynamic), zswapLeaves: a.zswapLeaves + b.zswapLeaves,
+    staticBytes: a.staticBytes + b.staticBytes, dynamicBytes: a.dynamicBytes + b.dynamicBytes,
+  };
+}
+
 export function measure_memory(design: DesignName, sizeBytes: number, usage: number, backend: 'disk' | 'zswap' = 'disk'): MemoryResult {
   const slots = sizeBytes / 4096;
   let scale = 1;
@@ -57,15 +66,23 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   /* Slot 0 (the header) is in use from the start: usage counts it, so u * slots fill whole clusters. */
   const used = Math.max(0, Math.round(usage * modelSlots) - 1);
   const nrMms = Math.max(2, Math.ceil(used / MM_PAGES) + 1);
+  /*
+   * vswap (seed 004): the virtual swap space takes every entry (its own
+   * cluster 0 reserving entry 0); a physical device of the size backs it
+   * with the disk backend, and there is none with zswap alone.
+   */
+  const vswap = design === 'vswap';
   const sys = System.create({
-    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64, nrPages: Math.ceil(modelSlots / 512) + Math.ceil(modelSlots / 1024) + 64,
-    maxSwapPages: modelSlots, nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
+    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64,
+    nrPages: (vswap ? 3 : 1) * Math.ceil(modelSlots / 512) + Math.ceil(modelSlots / 1024) + 64,
+    maxSwapPages: modelSlots + (vswap ? 512 : 0), nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
     zswap: backend === 'zswap',
   });
   setCurrent(0);
   /* A ghost design measures a ghost swapfile of the size (seed 001 patch 13): no static metadata at all. */
   const kind = design === 'ghost' ? 'ghost' : 'blk';
-  if (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots, kind }) !== 0 || sys.swapon('/dev/mem') !== 0) {
+  const withDevice = !(vswap && backend === 'zswap');
+  if (withDevice && (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots, kind }) !== 0 || sys.swapon('/dev/mem') !== 0)) {
     throw new Error(`memory: swapon of a ${modelSlots}-slot model device failed`);
   }
   for (let left = used; left > 0; ) {
@@ -75,7 +92,7 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
     sys.reclaim(mm, 0, n);
     left -= n;
   }
-  const m = swap_meta_bytes(0);
+  const m = vswap && withDevice ? sum_meta(swap_meta_bytes(0), swap_meta_bytes(1)) : swap_meta_bytes(0);
   /*
    * An empty device still holds one table: the header's cluster (its bad
    * slot) - one in the real device too, not @scale of them.  Once slots are
@@ -90,6 +107,9 @@ export function measure_memory(design: DesignName, sizeBytes: number, usage: num
   m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * scale + apart * SIZEOF_SWAP_TABLE;
   const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
   m.dynamic.extend_table *= scale;
+  m.dynamic.swp_desc *= scale;
+  m.dynamic.vswap_cluster *= scale;
+  m.dynamic.rmap *= scale;
   m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
   /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
   const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;

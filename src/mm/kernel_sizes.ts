@@ -24,10 +24,13 @@ export const SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC = 64;
 
 /*
  * Virtual swap (seed 004's cover letter): struct swp_desc is 24 bytes a
- * virtual slot, allocated per cluster of SWAPFILE_CLUSTER descriptors with
- * a 64-byte cluster header; a physical device keeps two bitmaps (allocated,
- * bad) and a reverse map that re-uses a swap table (8 bytes a slot,
- * allocated per cluster).
+ * virtual slot (pahole in the cover letter), allocated per cluster of
+ * SWAPFILE_CLUSTER descriptors; per cluster the seed's figures also charge
+ * one bit a slot - the cluster's DECLARE_BITMAP(bitmap, 512), 64 bytes -
+ * and nothing else of struct vswap_cluster (about 112 bytes in all) or of
+ * the xarray that indexes the clusters: the model charges what the seed
+ * does.  A physical device keeps two bitmaps (allocated, bad) and a
+ * reverse map that re-uses a swap table (8 bytes a slot, per cluster).
  */
 export const SIZEOF_SWP_DESC = 24;
 export const SIZEOF_VSWAP_CLUSTER = 64;

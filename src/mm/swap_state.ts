@@ -13,6 +13,7 @@ import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPCACHE_LARGE_FOLIO } from '../shm/bugs.js';
 import { point, pointId } from '../sched/point.js';
 import { might_sleep } from '../sync/might_sleep.js';
+import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { D } from '../designs/active.js';
 import {
   folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add,
@@ -25,7 +26,7 @@ import {
 import { __swap_cluster_free_entries } from './swapfile.js';
 import { swap_read_folio } from './page_io.js';
 import {
-  __swap_offset_to_cluster, cluster_table_is_alloced, swap_cluster_lock, swap_cluster_unlock,
+  __swap_offset_to_cluster, cluster_table_is_alloced, si_dynamic, swap_cluster_lock, swap_cluster_unlock,
   swp_offset, swp_type,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
@@ -51,13 +52,19 @@ const P_SWAPCACHE_ALLOC_UNLOCKED = pointId('__swap_cache_alloc:unlocked');
  * Context: device pinned; RCU taken inside.
  */
 export function swap_cache_get_folio(entry: number): number {
-  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
+  const type = swp_type(entry);
   const off = swp_offset(entry) % SWAPFILE_CLUSTER;
+  /* A dynamic (ghost) cluster is only good inside the RCU section that looked it up (seed 001 patch 15). */
+  const dyn = si_dynamic(type);
+  const ci = dyn ? 0 : __swap_offset_to_cluster(type, swp_offset(entry));
   for (;;) {
-    const tb = swap_table_get(ci, off);
-    if (!swp_tb_is_folio(tb)) return -1;
-    const folio = swp_tb_to_pfn(D.tb, tb);
-    if (folio_try_get(folio)) return folio;
+    if (dyn) rcu_read_lock();
+    const tb = swap_table_get(dyn ? __swap_offset_to_cluster(type, swp_offset(entry)) : ci, off);
+    const folio = swp_tb_is_folio(tb) ? swp_tb_to_pfn(D.tb, tb) : -1;
+    const got = folio >= 0 && folio_try_get(folio);
+    if (dyn) rcu_read_unlock();
+    if (folio < 0) return -1;
+    if (got) return folio;
   }
 }
 
@@ -70,8 +77,11 @@ export function folio_matches_swap_entry(folio: number, entry: number): boolean 
 
 /** swap_cache_get_shadow(): the shadow of @entry, or -1n. */
 export function swap_cache_get_shadow(entry: number): bigint {
+  const dyn = si_dynamic(swp_type(entry));
+  if (dyn) rcu_read_lock();
   const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
   const tb = swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER);
+  if (dyn) rcu_read_unlock();
   return swp_tb_is_shadow(tb) ? swp_tb_to_shadow(D.tb, tb) : -1n;
 }
 

@@ -52,6 +52,7 @@ import { swap_cluster_alloc_dynamic, swap_cluster_free_dynamic } from './swap_cl
 
 const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
 const P_RECLAIM_RANGE = pointId('cluster_reclaim_range:unlocked');
+const P_ALLOC_IN_FLIGHT = pointId('__swap_cluster_alloc_entries:writeok');
 
 const ENOMEM = 12;
 const EINVAL = 22;
@@ -444,6 +445,8 @@ export function __try_to_reclaim_swap(type: number, offset: number): number {
  */
 function __swap_cluster_alloc_entries(type: number, ci: number, folio: number, ci_off: number): boolean {
   if (!(si_flags(type) & SWP_WRITEOK)) return false; /* swapoff began: see wait_for_allocation */
+  /* The allocation is in flight: swapoff may clear WRITEOK now, and must wait for us (wait_for_allocation). */
+  point(P_ALLOC_IN_FLIGHT);
   const order = folio_order(folio);
   const nr = 1 << order;
   const entry = swp_entry(type, cluster_offset(type, ci) + ci_off);

@@ -17,6 +17,7 @@
 import { A, gword } from '../shm/arena.js';
 import { CI, CPU, FOLIO, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
+import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
@@ -36,7 +37,7 @@ import { vswap_unuse_phys } from './vswap_swapoff.js';
 import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
 import {
   CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
-  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
@@ -364,8 +365,7 @@ function unuse_one(mm: number, index: number, type: number): number {
   if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
   if (folio < 0) {
     if (ptep_get(mm, index) !== pte) return 0;
-    const ci = swap_cluster_of(type, swp_offset(entry));
-    if (D.countOf(ci, swp_offset(entry) % SWAPFILE_CLUSTER, swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER)) <= 0) return 0;
+    if (swap_slot_peek(type, swp_offset(entry)).count <= 0) return 0;
     return -ENOMEM;
   }
   folio_lock(folio);
@@ -377,15 +377,20 @@ function unuse_one(mm: number, index: number, type: number): number {
 }
 
 /*
- * The cluster of slot @offset for a lockless swap_table_get(), 0 when a
- * ghost device has none there (find_next_to_unuse's lookup).
+ * find_next_to_unuse()'s lockless look at slot @offset: its table entry,
+ * read in one RCU section with the cluster lookup (a ghost cluster may
+ * be freed as soon as the section ends, seed 001 patch 15); NULL where a
+ * ghost device has no cluster.  @count also gives the swap count.
  * Context: swapoff: the device's users are still live.
  */
-function swap_cluster_of(type: number, offset: number): number {
+function swap_slot_peek(type: number, offset: number): { tb: bigint; count: number } {
   rcu_read_lock();
   const ci = clusterWord(type, Math.floor(offset / SWAPFILE_CLUSTER));
+  const off = offset % SWAPFILE_CLUSTER;
+  const tb = swap_table_get(ci, off);
+  const count = ci === 0 ? 0 : D.countOf(ci, off, tb);
   rcu_read_unlock();
-  return ci;
+  return { tb, count };
 }
 
 /* Direct reclaim rounds unuse_mm() tries before it gives up with -ENOMEM. */
@@ -426,8 +431,7 @@ export function try_to_unuse(type: number): number {
     }
     const max = A.i32[siWord(type, SI.max)];
     for (let i = 1; i < max && si_inuse(type) > 0; i++) {
-      const ci = swap_cluster_of(type, i);
-      if (!swp_tb_is_folio(swap_table_get(ci, i % SWAPFILE_CLUSTER))) continue;
+      if (!swp_tb_is_folio(swap_slot_peek(type, i).tb)) continue;
       const folio = swap_cache_get_folio(swp_entry(type, i));
       if (folio < 0) continue;
       folio_lock(folio);
@@ -461,6 +465,39 @@ function _enable_swap_info(type: number): void {
   spin_unlock(gword(G.swap_avail_lock));
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
+}
+
+/*
+ * wait_for_allocation(): WRITEOK is clear, so no allocation starts any
+ * more; one that saw WRITEOK under a cluster lock may still be in flight,
+ * and try_to_unuse() could see inuse_pages at 0 before it lands.  Taking
+ * every cluster's lock once waits for them.
+ *
+ * Seed 001 patch 15 returns early for a ghost device ("its clusters come
+ * and go").  The model found that this lets an allocation in flight on a
+ * ghost cluster land after try_to_unuse() finished: swapoff frees the
+ * clusters under slots that PTEs still name.  Every cluster that can hold
+ * such an allocation is in the xarray at that moment (the check is made
+ * under its lock, and a cluster published later sees WRITEOK clear), so
+ * the model waits on each of them; bug switch ghost-swapoff-allocation
+ * keeps the RFC's early return.
+ * Context: process context; takes each ci->lock in turn.
+ */
+function wait_for_allocation(type: number): void {
+  const i32 = A.i32;
+  if (si_dynamic(type)) {
+    if (bug_on(BUG_GHOST_SWAPOFF_ALLOCATION)) return;
+    for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
+      const ci = swap_cluster_lock(type, idx * SWAPFILE_CLUSTER);
+      if (ci !== 0) swap_cluster_unlock(ci);
+    }
+    return;
+  }
+  const base = i32[siWord(type, SI.cluster_base)];
+  for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
+    spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
+    spin_unlock(base + idx * CI.SIZE + CI.lock);
+  }
 }
 
 /**
@@ -500,18 +537,9 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
 
-  /*
-   * wait_for_allocation(): any allocator that saw WRITEOK under a cluster
-   * lock is done.  Not for a ghost (seed 001 patch 15 returns early): its
-   * clusters come and go; __swap_cluster_alloc_entries() re-checks WRITEOK
-   * under the lock of whichever cluster it allocates from.
-   */
   const ghost = si_dynamic(type);
   const base = i32[siWord(type, SI.cluster_base)];
-  for (let idx = 0; !ghost && !phys && idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
-    spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
-    spin_unlock(base + idx * CI.SIZE + CI.lock);
-  }
+  if (!phys) wait_for_allocation(type);
 
   /* Under vswap no page table is walked: each slot's data moves into its virtual slot's swap cache. */
   const err = phys ? vswap_unuse_phys(type) : try_to_unuse(type);
