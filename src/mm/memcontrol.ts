@@ -163,7 +163,13 @@ export function mem_cgroup_swap_free_folio(memcg: number, nr: number): number {
  * charge behind, as before patch 6.
  */
 export function mem_cgroup_swapin_charge_folio(id: number, fallback: number, nr: number): number {
-  if (id <= 0) return fallback;
+  /*
+   * No record: the faulting mm's memcg.  The caller read it before this
+   * charge; if it has died since (its tasks moved out, then rmdir), the
+   * charge goes where an offlined memcg's charges go, up to its nearest
+   * online ancestor, as for a recorded one (patch 6).
+   */
+  if (id <= 0) return mem_cgroup_online(fallback) ? fallback : mem_cgroup_nearest_online(fallback);
   if (!mem_cgroup_online(id) && !bug_on(BUG_MEMCG_DEAD_REPARENT)) {
     const parent = mem_cgroup_nearest_online(id);
     swap_uncharge(id, nr);
