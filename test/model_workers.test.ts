@@ -7,14 +7,21 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';
 
-for (const [design, cpus] of [['p4', 2], ['p4', 4], ['p3', 2], ['p2', 2]] as const) {
+const DESIGN_SEED = { p4: 0, p3: 100, p2: 200, ghost: 300, vswap: 400 } as const;
+
+for (const [design, cpus] of [['p4', 2], ['p4', 4], ['p3', 2], ['p2', 2], ['ghost', 2], ['vswap', 2]] as const) {
   describe(`design ${design}, ${cpus} CPUs`, () => {
     it('allocate/free/swap out/swap in/fork across workers keeps every invariant', async () => {
-      const seed = 0x5eed + cpus + (design === 'p4' ? 0 : design === 'p3' ? 100 : 200);
+      const seed = 0x5eed + cpus + DESIGN_SEED[design];
       console.log(`swap-mix seed ${seed}`);
-      const sys = System.create({ design, nrCpus: cpus, nrTasks: cpus + 1, nrFrames: 8192, nrPages: 1024, nrMms: 4 * cpus, mmPages: 256, seed });
-      sys.createSwapDevice('/dev/ssd', { sizePages: 3000 });
-      sys.createSwapDevice('/dev/hdd', { sizePages: 1100, rotational: true });
+      /* ghost: two ghost swapfiles, zswap holding the data; vswap: the two devices back the virtual swap space. */
+      const ghost = design === 'ghost';
+      const sys = System.create({
+        design, nrCpus: cpus, nrTasks: cpus + 1, nrFrames: 8192, nrPages: 1024, nrMms: 4 * cpus, mmPages: 256, seed,
+        zswap: ghost, maxSwapPages: design === 'vswap' ? 8192 : 16384,
+      });
+      sys.createSwapDevice('/dev/ssd', { sizePages: 3000, kind: ghost ? 'ghost' : 'blk' });
+      sys.createSwapDevice('/dev/hdd', { sizePages: 1100, rotational: true, kind: ghost ? 'ghost' : 'blk' });
       expect(sys.swapon('/dev/ssd', { prio: 10 })).toBe(0);
       expect(sys.swapon('/dev/hdd', { prio: 5 })).toBe(0);
       const mms = Array.from({ length: cpus }, () => sys.mmCreate());
