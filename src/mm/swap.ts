@@ -21,11 +21,12 @@
  * swap_cluster_flags, SWP_* device flags.
  */
 import { A } from '../shm/arena.js';
-import { CI, CI_DYN, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { CI, CI_DYN, CPU, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
 import { xa_load, type XArray } from '../shm/xarray.js';
-import { obj_id_of_word, obj_tag, obj_word, swap_cluster_cachep } from '../shm/slab.js';
+import { obj_gen, obj_id_of_word, obj_tag, obj_word, swap_cluster_cachep } from '../shm/slab.js';
+import { thisCpuWord } from '../sync/task.js';
 import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
 import { LC_CI } from '../sync/lockdep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
@@ -136,10 +137,38 @@ export function si_is_vswap(type: number): boolean {
  */
 export function clusterWord(type: number, idx: number): number {
   if (si_dynamic(type)) {
+    if (si_is_vswap(type)) return vswap_cluster_lookup(type, idx);
     const id = xa_load(cluster_pool(type), idx);
     return id < 0 ? 0 : obj_word(swap_cluster_cachep, id);
   }
   return Atomics.load(A.i32, siWord(type, SI.cluster_base)) + idx * CI.SIZE;
+}
+
+/*
+ * The virtual swap space's cluster lookup with seed 004's per-CPU cache
+ * (patch 22, "vswap: cache cluster lookup"): this CPU's last cluster is
+ * used again if its slab object has not been freed since (its generation
+ * is unchanged), still has the index and is not DEAD (erased, its index
+ * maybe taken by a new cluster); else the xarray, and the cache is
+ * refilled.  A freed object's memory stays a cluster object (the slab keeps
+ * its pages), so the check itself reads no foreign memory.
+ * Context: as clusterWord(): RCU or the cluster otherwise pinned.
+ */
+function vswap_cluster_lookup(type: number, idx: number): number {
+  const i32 = A.i32;
+  const w = thisCpuWord(0);
+  const ci = i32[w + CPU.vswap_cache_ci];
+  if (i32[w + CPU.vswap_cache_idx] === idx + 1) {
+    const id = obj_id_of_word(swap_cluster_cachep, ci);
+    if (obj_gen(swap_cluster_cachep, id) === i32[w + CPU.vswap_cache_gen] && obj_tag(swap_cluster_cachep, id) === swap_cluster_cachep.liveTag &&
+      Atomics.load(i32, ci + CI_DYN.index) === idx && ci_flags(ci) !== CLUSTER_FLAG_DEAD) return ci;
+  }
+  const id = xa_load(cluster_pool(type), idx);
+  if (id < 0) return 0;
+  i32[w + CPU.vswap_cache_idx] = idx + 1;
+  i32[w + CPU.vswap_cache_ci] = obj_word(swap_cluster_cachep, id);
+  i32[w + CPU.vswap_cache_gen] = obj_gen(swap_cluster_cachep, id);
+  return obj_word(swap_cluster_cachep, id);
 }
 
 /** cluster_index(): container_of(ci, ...)->index for a dynamic cluster. */

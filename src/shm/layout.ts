@@ -140,8 +140,13 @@ export const CPU = {
   pcp_si: 1 + SWAP_NR_ORDERS, /* .si[SWAP_NR_ORDERS], type + 1, 0 = NULL */
   curr: 1 + 2 * SWAP_NR_ORDERS, /* task currently on this CPU, -1 none */
   nr_running: 2 + 2 * SWAP_NR_ORDERS,
+  /* vswap (seed 004 patch 22, "vswap: cache cluster lookup"): the last virtual cluster this CPU looked up */
+  vswap_cache_idx: 3 + 2 * SWAP_NR_ORDERS, /* cluster index + 1, 0 = empty */
+  vswap_cache_ci: 4 + 2 * SWAP_NR_ORDERS,
+  vswap_cache_gen: 5 + 2 * SWAP_NR_ORDERS, /* the slab object's generation when cached */
   SIZE: 32,
 } as const;
+if (CPU.vswap_cache_gen >= CPU.SIZE) throw new Error('layout: struct CPU overflows');
 
 /** Per-task area: task_struct bits (rcu nesting, lockdep held_locks, ...). */
 export const TASK = {
