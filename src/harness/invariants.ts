@@ -59,6 +59,9 @@ export function check_invariants(): Violation[] {
           fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)} on a device that is not active`, [mm, index, e]);
           continue;
         }
+        if (swp_offset(e) >= i32[siWord(type, SI.max)]) {
+          fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)}, past si->max ${i32[siWord(type, SI.max)]}: get_swap_device() refuses it (the page cannot be swapped in)`, [mm, index, e]);
+        }
         const ci = clusterWord(type, Math.floor(swp_offset(e) / SWAPFILE_CLUSTER));
         if (ci === 0) {
           fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)}, but ghost device ${type} has no cluster ${Math.floor(swp_offset(e) / SWAPFILE_CLUSTER)} (freed while in use)`, [mm, index, e]);

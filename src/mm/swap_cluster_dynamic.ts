@@ -32,9 +32,10 @@ import { call_rcu, rcu_assign_pointer, register_rcu_callback } from '../sync/rcu
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { list_del, list_for_flags } from './cluster_list.js';
 import { CLUSTER_FLAG_DEAD, CLUSTER_FLAG_NONE, ci_flags, ci_order, cluster_index, cluster_pool, si_is_vswap, siWord } from './swap.js';
-import { __swap_table_set } from './swap_table_arena.js';
+import { __swap_table_get, __swap_table_set } from './swap_table_arena.js';
 import { swap_cluster_free_table } from './swapfile.js';
-import { null_to_swp_tb, SWP_TB_BAD } from './swap_table.js';
+import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad } from './swap_table.js';
+import { bug_on, BUG_GHOST_CLUSTER_TAIL } from '../shm/bugs.js';
 
 /* kfree_rcu(ci_dyn, rcu): the slab object goes back after a grace period. */
 const RCU_CB_DYN_CLUSTER = 3;
@@ -92,12 +93,30 @@ function ci_dyn_free_unpublished(ci: number): void {
 export function swap_cluster_alloc_dynamic(type: number): number {
   const ci = ci_dyn_alloc(type, GFP_ATOMIC);
   if (ci === 0) return 0;
-  const nr = A.i32[siWord(type, SI.nr_clusters)];
-  if (xa_alloc(cluster_pool(type), ci + CI_DYN.index, A.i32[ci + CI_DYN.id], 1, nr - 1) < 0) {
+  const i32 = A.i32;
+  const nr = i32[siWord(type, SI.nr_clusters)];
+  /* Locked before it is published: a stale percpu offset may find it at once. */
+  spin_lock(ci + CI.lock, LC_CI);
+  const idx = xa_alloc(cluster_pool(type), ci + CI_DYN.index, i32[ci + CI_DYN.id], 1, nr - 1);
+  if (idx < 0) {
+    spin_unlock(ci + CI.lock);
     ci_dyn_free_unpublished(ci);
     return 0;
   }
-  spin_lock(ci + CI.lock, LC_CI);
+  /*
+   * The last cluster of a ghost swapfile whose size is not a multiple of
+   * a cluster reaches past si->max.  A static device has that tail marked
+   * bad at swapon (phase III: the scan is not truncated at si->max); the
+   * RFC's dynamic cluster does not, and hands those slots out - entries
+   * get_swap_device() then refuses.  Bug switch ghost-cluster-tail keeps
+   * the RFC's behaviour.
+   */
+  const max = i32[siWord(type, SI.max)];
+  const start = idx * SWAPFILE_CLUSTER;
+  if (start + SWAPFILE_CLUSTER > max && !bug_on(BUG_GHOST_CLUSTER_TAIL)) {
+    for (let off = Math.max(0, max - start); off < SWAPFILE_CLUSTER; off++) __swap_table_set(ci, off, SWP_TB_BAD);
+    i32[ci + CI.count] = SWAPFILE_CLUSTER - Math.max(0, max - start);
+  }
   return ci;
 }
 
@@ -158,8 +177,14 @@ export function free_ghost_clusters(type: number): void {
     const ci = obj_word(swap_cluster_cachep, id);
     spin_lock(ci + CI.lock, LC_CI);
     const idx = A.i32[ci + CI_DYN.index];
-    WARN_ON(idx !== 0 || A.i32[ci + CI.count] !== 1, 'device-lifetime', `swapoff: ghost cluster ${idx} still holds ${A.i32[ci + CI.count]} slots`, [type, idx]);
-    __swap_table_set(ci, 0, null_to_swp_tb());
+    /* Only bad slots may be left: the header's, and a tail past si->max. */
+    let bad = 0;
+    for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
+      if (!swp_tb_is_bad(__swap_table_get(ci, off))) continue;
+      __swap_table_set(ci, off, null_to_swp_tb());
+      bad++;
+    }
+    WARN_ON(A.i32[ci + CI.count] !== bad, 'device-lifetime', `swapoff: ghost cluster ${idx} still holds ${A.i32[ci + CI.count] - bad} slots`, [type, idx]);
     A.i32[ci + CI.count] = 0;
     swap_cluster_free_table(ci);
     ci_dyn_free_vtable(ci);

@@ -27,6 +27,7 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
   { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock' },
   { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path' },
   { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL' },
+  { name: 'ghost-cluster-tail', seed: '001 p13, p15', summary: 'a dynamic ghost cluster past si->max (a ghost swapfile not a multiple of a cluster) hands out slots get_swap_device() refuses (the RFC as posted)' },
   { name: 'ghost-swapoff-allocation', seed: '001 p15', summary: 'swapoff of a ghost device skips wait_for_allocation (the RFC as posted): an allocation in flight under ci->lock outlives try_to_unuse' },
 ];
 
@@ -44,6 +45,7 @@ export const BUG_SWAPCACHE_LARGE_FOLIO = 1 << bugIndex('swapcache-large-folio');
 export const BUG_MEMCG_DEAD_REPARENT = 1 << bugIndex('memcg-dead-reparent');
 export const BUG_BATCH_FREE_MEMCG = 1 << bugIndex('batch-free-memcg');
 export const BUG_ZERO_FLAG_UNLOCKED = 1 << bugIndex('zero-flag-unlocked');
+export const BUG_GHOST_CLUSTER_TAIL = 1 << bugIndex('ghost-cluster-tail');
 export const BUG_GHOST_SWAPOFF_ALLOCATION = 1 << bugIndex('ghost-swapoff-allocation');
 export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
 export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
