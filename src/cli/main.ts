@@ -26,6 +26,7 @@ import { registerStress } from './stress.js';
 import { registerRepro } from './repro.js';
 import { registerMemory } from './memory.js';
 import { registerBench } from './bench.js';
+import { registerFuzz } from './fuzz.js';
 
 /*
  * Actions may return their exit status.  Commander's typing says
@@ -92,6 +93,7 @@ export function createProgram(): Command {
   registerRepro(program);
   registerMemory(program);
   registerBench(program);
+  registerFuzz(program);
   return program;
 }
 

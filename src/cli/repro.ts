@@ -18,6 +18,38 @@ import type { Scenario } from '../scenario/schema.js';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { text_table } from '../harness/text_table.js';
+import { readFileSync } from 'node:fs';
+import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
+import { decode_schedule } from '../sched/schedule.js';
+import type { FuzzCase } from '../harness/fuzz_case.js';
+
+/*
+ * --replay FILE.json: a fuzzing campaign's failure record
+ * (<corpus>/failures/*.json): its case re-executed under its schedule
+ * (the shrunk one if there is one).  Exit 0 when the same invariant
+ * breaks again, 1 when it does not.
+ */
+async function replay_corpus_file(file: string, out: (s: string) => void, usage: (m: string) => never, json: boolean): Promise<number> {
+  let doc: { case: FuzzCase; invariant: string; schedule: string; shrunkSchedule: string | null; site: string };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+  } catch (e) {
+    return usage(`--replay: ${file}: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || typeof doc.invariant !== 'string' || typeof doc.case !== 'object' || doc.case === null) {
+    return usage(`--replay: ${file}: not a fuzz failure record (expected the fields case, invariant, schedule)`);
+  }
+  const schedule = doc.shrunkSchedule ?? doc.schedule;
+  try {
+    const r = await fuzz_exec(doc.case, schedule ? decode_schedule(schedule) : undefined);
+    const hit = r.findings.find((x) => x.invariant === doc.invariant) ?? null;
+    if (json) out(JSON.stringify({ file, reproduced: hit !== null, invariant: hit?.invariant ?? null, message: hit?.message ?? null, step: hit?.step ?? null, schedule: r.schedule }, null, 2) + '\n');
+    else out(`${file}: ${hit !== null ? `reproduced: [${hit.invariant}] ${hit.message} (step ${hit.step})` : `not reproduced (${r.findings.length} other findings; ${r.abnormal ?? 'ran to the end'})`}\n`);
+    return hit !== null ? 0 : 1;
+  } finally {
+    await fuzz_exec_teardown();
+  }
+}
 
 interface ReproFlags {
   list?: boolean;
@@ -66,7 +98,7 @@ export function registerRepro(program: Command): Command {
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
     .option('--depth <d>', 'PCT depth: d - 1 priority change points [default: the scenario\'s]', int(1))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
-    .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly')
+    .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json)')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
     .option('--json', 'one JSON document on stdout ({race, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
@@ -93,6 +125,7 @@ file, 3 the harness failed.`)
           for (const sc of load_catalogue(f.dir)) out(`${sc.race.padEnd(26)} seed ${sc.seed.split(':')[0].slice(0, 40).padEnd(40)}  ${sc.title}\n`);
           return 0;
         }
+        if (f.replay !== undefined && f.replay.endsWith('.json')) return await replay_corpus_file(f.replay, out, usage, f.json === true);
         if (f.replay !== undefined) {
           let name: string;
           try {

@@ -69,7 +69,7 @@ export interface ReproResult {
   abnormal: string | null;
 }
 
-const MAX_STEPS = 1 << 18;
+export const MAX_STEPS = 1 << 18;
 
 /**
  * A shortened workload: per CPU, the filler count and a bitmask of the
@@ -147,14 +147,15 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   return { sys, specs };
 }
 
-interface OneRun {
+export interface OneRun {
   violations: Violation[];
   schedule: string;
   steps: number;
   abnormal: string | null;
 }
 
-async function run_once(
+/** One run of scenario @sc (the fuzzer's execution too).  Context: main thread of the pool's owner. */
+export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number } | 'free', traceFile?: string,
   design: DesignName = 'p4',
 ): Promise<OneRun> {

@@ -86,11 +86,12 @@ function ci_dyn_free_unpublished(ci: number): void {
 /**
  * swap_cluster_alloc_dynamic(): the first half of alloc_swap_scan_dynamic():
  * a new empty cluster with its table, published at the lowest free index
- * (1 .. nr_clusters - 1) of the device's xarray, and locked.  Returns the
+ * (1 .. nr_clusters - 1) of the device's xarray, and locked, for an
+ * allocation of @order.  Returns the
  * cluster word, or 0 (-ENOMEM, or every index taken).
  * Context: local lock held: GFP_ATOMIC only; returns with ci->lock held.
  */
-export function swap_cluster_alloc_dynamic(type: number): number {
+export function swap_cluster_alloc_dynamic(type: number, order: number): number {
   const ci = ci_dyn_alloc(type, GFP_ATOMIC);
   if (ci === 0) return 0;
   const i32 = A.i32;
@@ -116,6 +117,8 @@ export function swap_cluster_alloc_dynamic(type: number): number {
   if (start + SWAPFILE_CLUSTER > max && !bug_on(BUG_GHOST_CLUSTER_TAIL)) {
     for (let off = Math.max(0, max - start); off < SWAPFILE_CLUSTER; off++) __swap_table_set(ci, off, SWP_TB_BAD);
     i32[ci + CI.count] = SWAPFILE_CLUSTER - Math.max(0, max - start);
+    /* Not empty any more: it takes the order of the allocation it is made for (cluster_is_usable). */
+    i32[ci + CI.order] = order;
   }
   return ci;
 }

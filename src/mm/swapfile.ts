@@ -527,7 +527,7 @@ function alloc_swap_scan_list(type: number, list: number, folio: number, scan_al
  * Context: local lock held.
  */
 function alloc_swap_scan_dynamic(type: number, folio: number): number {
-  const ci = swap_cluster_alloc_dynamic(type);
+  const ci = swap_cluster_alloc_dynamic(type, folio_order(folio));
   if (ci === 0) return SWAP_ENTRY_INVALID;
   return alloc_swap_scan_cluster(type, ci, folio, cluster_offset(type, ci));
 }

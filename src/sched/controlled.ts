@@ -30,6 +30,7 @@ import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
 import { schedWord, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
 import { guidedStrategy } from './guided.js';
+import { cover_pair } from './coverage.js';
 
 export const SCHED_OUTCOME_RUNNING = 0;
 export const SCHED_OUTCOME_DONE = 1;
@@ -160,6 +161,7 @@ function schedule(me: number): void {
   i32[A.L.schedRecord + step] = next;
   if (next !== me && i32[tw(me, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) i32[schedWord(SCHED.preemptions)]++;
   if (next === me) return;
+  cover_pair(i32[taskWord(me, TASK.last_point)], i32[taskWord(next, TASK.last_point)]);
   i32[schedWord(SCHED.last_runner)] = next;
   Atomics.store(i32, schedWord(SCHED.current), next);
   Atomics.notify(i32, schedWord(SCHED.current));

@@ -451,7 +451,11 @@ export interface Layout {
   swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
   zswapPool: number; /* [MAX_SWAPFILES][maxSwapPages] the compressed copy zswap keeps of a slot (a 64-bit token) */
   vswapPhys: number; /* vswap: [MAX_SWAPFILES] VSWAP_PHYS (allocated and bad bitmaps, reverse map) of a physical device */
+  coverage: number; /* controlled mode: [COVERAGE_WORDS] bitmap of interleaving-point pairs seen at hand-offs (src/sched/coverage.ts) */
 }
+
+/** Bits of the controlled scheduler's coverage bitmap (pairs of points hashed into it). */
+export const COVERAGE_BITS = 1 << 16;
 
 /**
  * vswap (seed 004): a physical device's slots are two bitmaps (allocated,
@@ -528,6 +532,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     swapMap: region(MAX_SWAPFILES * Math.ceil(config.maxSwapPages / 4)),
     zswapPool: region(MAX_SWAPFILES * config.maxSwapPages * 2),
     vswapPhys: region(MAX_SWAPFILES * vswapPhysWords(config.maxSwapPages).SIZE),
+    coverage: region(COVERAGE_BITS / 32),
   };
   l.totalWords = next;
   return l;

@@ -1,0 +1,146 @@
+/*
+ * `swaptorture fuzz` and `swaptorture fuzz merge DIR...`: invariant
+ * fuzzing campaigns (src/harness/fuzz.ts).
+ *
+ * Exit status: 1 when the campaign found a failure that was not in the
+ * corpus before it, 0 when not, 2 bad usage, 3 the harness failed; 130
+ * after Ctrl-C (the finished runs are kept: --resume goes on).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { randomInt } from 'node:crypto';
+import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
+import { implemented_designs } from '../designs/active.js';
+import { BUG_SWITCHES } from '../shm/bugs.js';
+import { merge_corpora, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { ProgressBar } from '../harness/progress.js';
+import { text_table } from '../harness/text_table.js';
+
+interface FuzzFlags {
+  runs?: number;
+  seconds: number;
+  seed?: number;
+  jobs: number;
+  corpus: string;
+  resume?: boolean;
+  shard: string;
+  bug?: string;
+  design: string;
+  maxCpus: number;
+  guide: boolean;
+  json?: boolean;
+  statInterval: number;
+  progress: boolean;
+}
+
+function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return Number(v);
+  };
+}
+
+function print_summary(r: FuzzSummary, out: (s: string) => void): void {
+  out(text_table(['campaign', 'value'], [
+    ['seed / shard', `${r.seed} / ${r.shard}`],
+    ['runs (this invocation)', `${r.runs} (${r.executed})`],
+    ['seconds', r.seconds.toFixed(1)],
+    ['execs/s', r.execsPerSec.toFixed(2)],
+    ['coverage pairs', String(r.coveragePairs)],
+    ['abnormal runs (deadlock, livelock, crash)', String(r.abnormal)],
+    ['unique failures (new)', `${r.uniqueFailures} (${r.newFailures})`],
+  ]) + '\n');
+  if (r.failures.length > 0) {
+    out('\n' + text_table(['invariant', 'site', 'design', 'new', 'replay'], r.failures.map((f) => [f.invariant, f.site, f.design, f.fresh ? 'yes' : '', f.replay])) + '\n');
+  }
+}
+
+export function registerFuzz(program: Command): Command {
+  const fuzz = program
+    .command('fuzz')
+    .description('invariant fuzzing campaign: generated configurations and schedules, coverage-guided; failures saved to a corpus')
+    .option('--runs <n>', 'executions to run (default: as many as --seconds allows)', int(1))
+    .option('--seconds <s>', 'stop after this long when --runs is not given', int(1), 60)
+    .option('--seed <n>', 'campaign seed (printed when not given)', int(0, 0xffffffff))
+    .option('--jobs <n>', 'executions at once, each on its own worker threads', int(1, 16), 1)
+    .option('--corpus <dir>', 'where failures and the campaign journal go', '.swaptorture/corpus')
+    .option('--resume', 'continue the campaign journalled in --corpus (same --seed and --shard): finished runs are not repeated')
+    .option('--shard <k/n>', 'run only run indices i with i mod n = k - 1', '1/1')
+    .option('--bug <name>', 'turn a bug switch on (calibration: how fast is it found?)')
+    .option('--design <list>', 'designs to draw from: all (every built one) or a comma list', 'all')
+    .option('--max-cpus <n>', 'simulated CPUs per execution, at most (2-8)', int(2, 8), 4)
+    .option('--no-guide', 'no coverage guidance: every run a fresh draw')
+    .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures}')
+    .addHelpText('after', `
+Exit status: 1 a new failure was found, 0 none, 2 bad usage, 130 interrupted.
+Every failure is printed with the command that replays it
+(npx swaptorture repro --replay <corpus>/failures/<site>.json).
+Shards (--shard k/n) split a campaign by run index: run them as a CI
+matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
+    .action(async (f: FuzzFlags, cmd: Command): Promise<number> => {
+      const out = cmd.configureOutput().writeOut!;
+      const err = cmd.configureOutput().writeErr!;
+      const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
+      const m = /^(\d+)\/(\d+)$/.exec(f.shard);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
+      const built = implemented_designs();
+      const designs = (f.design === 'all' ? built : f.design.split(',')) as DesignName[];
+      for (const d of designs) {
+        if (!(DESIGN_NAMES as readonly string[]).includes(d)) usage(`--design: unknown design "${d}" (known: ${DESIGN_NAMES.join(', ')})`);
+        if (!built.includes(d)) usage(`--design: design "${d}" is not built yet`);
+      }
+      if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
+      const seed = f.seed ?? randomInt(0, 2 ** 31);
+      if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
+      const ac = new AbortController();
+      const onSigint = (): void => {
+        err('\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const bar = f.progress && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
+      try {
+        const r = await run_fuzz({
+          runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs, corpus: f.corpus, resume: f.resume === true,
+          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs, maxCpus: f.maxCpus, guide: f.guide, statIntervalS: f.statInterval,
+        }, {
+          out, err: (s) => { bar?.clear(); err(s); },
+          onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
+        }, ac.signal);
+        bar?.clear();
+        if (f.json) {
+          out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })) }, null, 2) + '\n');
+        } else print_summary(r, out);
+        if (r.interrupted) return 130;
+        return r.newFailures > 0 ? 1 : 0;
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('--resume')) return usage(e.message);
+        throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+  fuzz
+    .command('merge')
+    .description('merge corpora (failures de-duplicated by site) and campaign journals into --into')
+    .argument('<dirs...>', 'corpus directories')
+    .option('--into <dir>', 'where the merged corpus goes (default: the first directory)')
+    .option('--json', 'the merged summary as JSON')
+    .action((dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number => {
+      const out = cmd.configureOutput().writeOut!;
+      let r: ReturnType<typeof merge_corpora>;
+      try {
+        r = merge_corpora(dirs, f.into ?? dirs[0]);
+      } catch (e) {
+        return cmd.error((e as Error).message, { exitCode: 2, code: 'swaptorture.usage' });
+      }
+      if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+      else {
+        out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures\n`);
+        for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);
+      }
+      return 0;
+    });
+  return fuzz;
+}

@@ -1,0 +1,323 @@
+/*
+ * Fuzzing campaigns (`swaptorture fuzz`): many executions of generated
+ * configurations (src/harness/fuzz_case.ts), --jobs at a time on piscina
+ * job threads (workers/fuzz.ts), each on its own arena and CPU workers.
+ *
+ * Nothing is lost:
+ *  - every finished run is one line appended to <corpus>/campaign.jsonl
+ *    (index, seed, what it found, the pairs it covered first, and the
+ *    case itself when it reached new pairs), so --resume after any kill,
+ *    kill -9 included, rebuilds the campaign's state from the lines that
+ *    made it to the file and repeats none of those runs (a torn last line
+ *    is ignored: that run is simply done again);
+ *  - every failure goes to <corpus>/failures/<invariant>-<site>.json,
+ *    written to a temporary name and renamed (atomic on one file system):
+ *    the case, the seed, the schedule and its shrunk form, the invariant,
+ *    the message and the timeline file; failures are de-duplicated by
+ *    invariant and site (the message with numbers blanked).
+ *
+ * Coverage guidance: the union of interleaving pairs (src/sched/coverage.ts)
+ * grows as runs finish; a run that covered a pair first joins the corpus of
+ * interesting cases, and a quarter of new runs mutate one of them (another
+ * scheduler seed, depth or filler) instead of drawing a fresh case.
+ *
+ * Shards: run i of the campaign belongs to shard (i mod n) + 1, so
+ * --shard k/n over k = 1..n covers exactly the unsharded campaign's runs.
+ *
+ * Context: main thread.
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { DesignName } from '../designs/design.js';
+import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
+import type { FuzzResult } from './fuzz_exec.js';
+
+export interface FuzzOptions {
+  runs: number; /* 0 = until @seconds */
+  seconds: number;
+  seed: number;
+  jobs: number;
+  corpus: string;
+  resume: boolean;
+  shard: { k: number; n: number };
+  bug: string | null;
+  designs: DesignName[];
+  maxCpus: number;
+  guide: boolean;
+  /** Every @statIntervalS seconds a stats line; 0 = none. */
+  statIntervalS: number;
+}
+
+export interface FuzzFailure {
+  file: string;
+  invariant: string;
+  site: string;
+  design: string;
+  schedule: string;
+  replay: string;
+  /** First seen in this campaign (not in the corpus before it started). */
+  fresh: boolean;
+}
+
+export interface FuzzSummary {
+  runs: number;
+  /** Runs this invocation executed (a resumed campaign's earlier ones excluded). */
+  executed: number;
+  seconds: number;
+  execsPerSec: number;
+  coveragePairs: number;
+  failures: FuzzFailure[];
+  uniqueFailures: number;
+  newFailures: number;
+  abnormal: number;
+  seed: number;
+  shard: string;
+  interrupted: boolean;
+}
+
+interface JournalLine {
+  index: number;
+  seed: number;
+  design: string;
+  sites: string[];
+  newPairs: number[];
+  abnormal: string | null;
+  ms: number;
+  case?: FuzzCase;
+}
+
+interface JournalHeader {
+  campaign: { seed: number; bug: string | null; designs: string[]; maxCpus: number; shard: string };
+}
+
+/** The failure site: invariant and message with every number blanked (so addresses and counts do not split one bug in many). */
+export function failure_site(invariant: string, message: string): string {
+  const norm = message.replace(/0x[0-9a-f]+/gi, '#').replace(/\d+/g, '#').slice(0, 120);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < norm.length; i++) h = Math.imul(h ^ norm.charCodeAt(i), 0x01000193) >>> 0;
+  return `${invariant}-${h.toString(16).padStart(8, '0')}`;
+}
+
+/* Write @text to @file atomically: a temporary name in the same directory, fsync, rename. */
+export function write_atomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+/* One journal line, durable before the run counts as done. */
+function journal_append(file: string, line: object): void {
+  appendFileSync(file, JSON.stringify(line) + '\n');
+}
+
+/** The lines of a journal that made it to disk whole. */
+export function read_journal(file: string): { header: JournalHeader | null; lines: JournalLine[] } {
+  if (!existsSync(file)) return { header: null, lines: [] };
+  const out: JournalLine[] = [];
+  let header: JournalHeader | null = null;
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    if (raw.trim() === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      continue; /* torn by a kill: that run is done again */
+    }
+    if (typeof v === 'object' && v !== null && 'campaign' in v) header = v as JournalHeader;
+    else out.push(v as JournalLine);
+  }
+  return { header, lines: out };
+}
+
+/** The failure files of a corpus directory, by site. */
+export function read_failures(dir: string): Map<string, { file: string; doc: Record<string, unknown> }> {
+  const out = new Map<string, { file: string; doc: Record<string, unknown> }>();
+  const fdir = join(dir, 'failures');
+  if (!existsSync(fdir)) return out;
+  for (const f of readdirSync(fdir).sort()) {
+    if (!f.endsWith('.json') || f.includes('.tmp-') || f.endsWith('.trace.json')) continue;
+    try {
+      const doc = JSON.parse(readFileSync(join(fdir, f), 'utf8')) as Record<string, unknown>;
+      out.set(String(doc.site), { file: join(fdir, f), doc });
+    } catch {
+      /* an unreadable file is not a failure record */
+    }
+  }
+  return out;
+}
+
+function fuzzWorkerFile(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fileURLToPath(new URL(fromSource ? '../../dist/workers/fuzz.js' : '../../workers/fuzz.js', import.meta.url));
+}
+
+export interface FuzzIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Called after every finished run (progress bars). */
+  onRun?: (s: { runs: number; pairs: number; unique: number; elapsed: number }) => void;
+}
+
+/** Run a campaign.  @signal stops it between runs (Ctrl-C): what finished is kept. */
+export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal): Promise<FuzzSummary> {
+  const t0 = performance.now();
+  mkdirSync(join(o.corpus, 'failures'), { recursive: true });
+  const shardText = `${o.shard.k}/${o.shard.n}`;
+  const journalFile = join(o.corpus, o.shard.n > 1 ? `campaign-${o.shard.k}of${o.shard.n}.jsonl` : 'campaign.jsonl');
+  const limits: FuzzLimits = { designs: o.designs, maxCpus: o.maxCpus };
+
+  /* State: from the journal on --resume, else a fresh journal. */
+  const done = new Set<number>();
+  const covered = new Set<number>();
+  const interesting: FuzzCase[] = [];
+  if (o.resume) {
+    const j = read_journal(journalFile);
+    if (j.header !== null && (j.header.campaign.seed !== o.seed || j.header.campaign.shard !== shardText)) {
+      throw new Error(`--resume: ${journalFile} is campaign seed ${j.header.campaign.seed} shard ${j.header.campaign.shard}, not seed ${o.seed} shard ${shardText}`);
+    }
+    for (const l of j.lines) {
+      done.add(l.index);
+      for (const p of l.newPairs) covered.add(p);
+      if (l.case) interesting.push(l.case);
+    }
+    if (j.header === null) journal_append(journalFile, { campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } });
+  } else {
+    write_atomic(journalFile, JSON.stringify({ campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } }) + '\n');
+  }
+  const before = read_failures(o.corpus);
+  const known = new Set(before.keys());
+  const resumedRuns = done.size;
+
+  /* The runs of this shard, in index order, skipping finished ones. */
+  let nextIndex = 0;
+  const mine = (i: number): boolean => i % o.shard.n === o.shard.k - 1;
+  const take = (): number | null => {
+    for (;;) {
+      if (o.runs > 0 && nextIndex >= o.runs) return null;
+      const i = nextIndex++;
+      if (mine(i) && !done.has(i)) return i;
+    }
+  };
+  const case_for = (i: number): FuzzCase => {
+    const rs = run_seed(o.seed ^ 0x6a09e667, i);
+    if (o.guide && interesting.length > 0 && rs % 4 === 0) return mutate_case(interesting[rs % interesting.length], interesting[rs % interesting.length].index, o.seed, i);
+    return fresh_case(o.seed, i, limits, o.bug);
+  };
+
+  const pool = new Piscina({ filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200 });
+  const traceDir = join(o.corpus, 'failures');
+  let executed = 0;
+  let abnormal = 0;
+  let lastStat = performance.now();
+  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const timeUp = (): boolean => o.runs === 0 && elapsed() >= o.seconds;
+
+  const record = (c: FuzzCase, r: FuzzResult & { shrunk: string | null }): void => {
+    const newPairs = r.pairs.filter((p) => !covered.has(p));
+    for (const p of newPairs) covered.add(p);
+    const sites: string[] = [];
+    for (const f of r.findings) {
+      const site = failure_site(f.invariant, f.message);
+      sites.push(site);
+      if (before.has(site) || sites.indexOf(site) !== sites.length - 1) continue;
+      const file = join(o.corpus, 'failures', `${site}.json`);
+      if (existsSync(file)) continue; /* found earlier in this campaign: de-duplicated */
+      const replay = `npx swaptorture repro --replay ${file}`;
+      write_atomic(file, JSON.stringify({
+        site, invariant: f.invariant, message: f.message, step: f.step, design: c.design, seed: c.seed, index: c.index,
+        sched: c.sched, bug: c.bug, schedule: r.schedule, shrunkSchedule: r.shrunk, trace: r.shrunk !== null ? join(traceDir, `run-${c.index}.trace.json`) : null,
+        replay, campaign: { seed: o.seed, shard: shardText }, case: c,
+      }, null, 1) + '\n');
+      io.err(`swaptorture fuzz: FAILURE [${f.invariant}] run ${c.index} (${c.design}, ${c.sched.kind}): ${f.message}\n  saved: ${file}\n  replay: ${replay}\n`);
+    }
+    if (r.abnormal !== null) abnormal++;
+    const line: JournalLine = { index: c.index, seed: c.seed, design: c.design, sites, newPairs, abnormal: r.abnormal, ms: r.ms };
+    if (newPairs.length > 0 && o.guide) {
+      line.case = c;
+      interesting.push(c);
+    }
+    journal_append(journalFile, line);
+    done.add(c.index);
+    executed++;
+    io.onRun?.({ runs: done.size, pairs: covered.size, unique: read_failures(o.corpus).size, elapsed: elapsed() });
+    if (o.statIntervalS > 0 && performance.now() - lastStat >= o.statIntervalS * 1000) {
+      lastStat = performance.now();
+      io.err(`swaptorture fuzz: ${done.size} runs, ${(executed / Math.max(elapsed(), 1e-3)).toFixed(1)} execs/s, ${covered.size} coverage pairs, ${read_failures(o.corpus).size} unique failures\n`);
+    }
+  };
+
+  /* Keep @jobs executions in flight. */
+  const inflight = new Set<Promise<void>>();
+  let poolError: Error | null = null;
+  try {
+    for (;;) {
+      while (inflight.size < o.jobs && !signal?.aborted && !timeUp() && poolError === null) {
+        const i = take();
+        if (i === null) break;
+        const c = case_for(i);
+        const p: Promise<void> = (pool.run({ c, traceDir }) as Promise<FuzzResult & { shrunk: string | null }>)
+          .then((r) => record(c, r), (e: Error) => {
+            poolError ??= e;
+          })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      if (inflight.size === 0) break;
+      await Promise.race(inflight);
+    }
+  } finally {
+    await Promise.allSettled(inflight);
+    await pool.destroy();
+  }
+  if (poolError !== null) throw poolError;
+
+  const after = read_failures(o.corpus);
+  const failures: FuzzFailure[] = [...after.values()].map(({ file, doc }) => ({
+    file, invariant: String(doc.invariant), site: String(doc.site), design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''),
+    replay: String(doc.replay), fresh: !known.has(String(doc.site)),
+  }));
+  const seconds = elapsed();
+  return {
+    runs: done.size, executed, seconds, execsPerSec: executed / Math.max(seconds, 1e-3), coveragePairs: covered.size,
+    failures, uniqueFailures: failures.length, newFailures: failures.filter((f) => f.fresh).length, abnormal,
+    seed: o.seed, shard: shardText, interrupted: signal?.aborted === true, ...(resumedRuns > 0 ? {} : {}),
+  };
+}
+
+/**
+ * fuzz merge: corpora from shards or machines into @into - failures
+ * de-duplicated by site, journals concatenated.  Returns the merged summary.
+ */
+export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[] } {
+  mkdirSync(join(into, 'failures'), { recursive: true });
+  const sites = new Map<string, { file: string; doc: Record<string, unknown> }>();
+  const runs = new Set<string>();
+  const pairs = new Set<number>();
+  for (const d of dirs) {
+    if (!existsSync(d)) throw new Error(`fuzz merge: no corpus directory ${d}`);
+    for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
+    for (const j of readdirSync(d).filter((f) => /^campaign.*\.jsonl$/.test(f))) {
+      const { header, lines } = read_journal(join(d, j));
+      for (const l of lines) {
+        runs.add(`${header?.campaign.seed ?? '?'}:${l.index}`);
+        for (const p of l.newPairs) pairs.add(p);
+      }
+      if (d !== into) {
+        const target = join(into, j);
+        if (!existsSync(target)) write_atomic(target, readFileSync(join(d, j), 'utf8'));
+      }
+    }
+  }
+  const failures: FuzzFailure[] = [];
+  for (const [site, { file, doc }] of sites) {
+    const target = join(into, 'failures', `${site}.json`);
+    if (file !== target) write_atomic(target, readFileSync(file, 'utf8'));
+    failures.push({ file: target, invariant: String(doc.invariant), site, design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''), replay: `npx swaptorture repro --replay ${target}`, fresh: false });
+  }
+  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures };
+}

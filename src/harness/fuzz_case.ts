@@ -1,0 +1,178 @@
+/*
+ * Fuzzing campaigns, the inputs: one execution's configuration, drawn from
+ * fast-check arbitraries seeded by the campaign seed and the run index (so
+ * run i of a campaign is the same input on every machine and in every
+ * shard), or mutated from a corpus entry that reached new coverage.
+ *
+ * An execution is a generated race scenario (src/scenario/schema.ts): a
+ * design, devices (ssd/hdd of any size, not only whole clusters; a ghost
+ * swapfile under the ghost design), 2-8 CPUs, a memcg tree, processes with
+ * swapped-out pages, and per CPU a random filler plus a short script
+ * (faults, pageouts of ranges and large folios, fork, exit, memcg move and
+ * death, swapoff/swapon, migration), run under a scheduler: PCT with a
+ * depth, random, or free-running threads.
+ *
+ * The scripts keep to what real tasks can do concurrently: several CPUs
+ * fault and reclaim in one process (its threads), but only a process's own
+ * CPU exits it or moves it between cgroups, and a cgroup dies only after
+ * its one process moved out (cgroup.procs empty) - otherwise the model
+ * would report harness nonsense as kernel bugs.
+ */
+import fc from 'fast-check';
+import type { DesignName } from '../designs/design.js';
+import type { Scenario, ScenarioOp } from '../scenario/schema.js';
+
+export type FuzzSched = { kind: 'pct'; depth: number } | { kind: 'random' } | { kind: 'free' };
+
+export interface FuzzCase {
+  /** Run index in the campaign (the shard and resume unit). */
+  index: number;
+  /** Seeds the scheduler and every task's random stream. */
+  seed: number;
+  design: DesignName;
+  sched: FuzzSched;
+  /** A bug switch turned on for calibration, or null. */
+  bug: string | null;
+  scenario: Scenario;
+  /** Index of the corpus entry this case was mutated from, or null (fresh). */
+  parent: number | null;
+}
+
+export interface FuzzLimits {
+  designs: readonly DesignName[];
+  maxCpus: number;
+}
+
+interface Shape {
+  design: DesignName;
+  cpus: number;
+  devices: { kind: 'ssd' | 'hdd'; pages: number }[];
+  frames: number;
+  mmPages: number;
+  memcgs: number;
+  orders: number[];
+  fillers: number[];
+  scripts: { op: number; a: number; b: number; c: number }[][];
+  sched: FuzzSched;
+}
+
+function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
+  return fc.integer({ min: 2, max: l.maxCpus }).chain((cpus) =>
+    fc.record({
+      design: fc.constantFrom(...l.designs),
+      cpus: fc.constant(cpus),
+      devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
+      frames: fc.constantFrom(512, 1024, 2048),
+      mmPages: fc.constantFrom(64, 128, 256),
+      memcgs: fc.integer({ min: 0, max: 3 }),
+      orders: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: cpus, maxLength: cpus }),
+      fillers: fc.array(fc.integer({ min: 0, max: 48 }), { minLength: cpus, maxLength: cpus }),
+      scripts: fc.array(fc.array(fc.record({ op: fc.integer({ min: 0, max: 9 }), a: fc.nat(), b: fc.nat(), c: fc.nat() }), { minLength: 1, maxLength: 5 }), { minLength: cpus, maxLength: cpus }),
+      sched: fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((depth): FuzzSched => ({ kind: 'pct', depth })) },
+        { weight: 3, arbitrary: fc.constant<FuzzSched>({ kind: 'random' }) },
+        { weight: 1, arbitrary: fc.constant<FuzzSched>({ kind: 'free' }) },
+      ),
+    }),
+  );
+}
+
+/* One CPU's scripted operation from a drawn tuple.  @own is the CPU's process, @shared the others'. */
+function script_op(t: { op: number; a: number; b: number; c: number }, cpu: number, s: Shape, devices: number): ScenarioOp[] {
+  const own = `p${cpu}`;
+  const other = `p${t.a % s.cpus}`;
+  const page = t.b % s.mmPages;
+  const order = s.orders[cpu];
+  const nr = Math.min(1 << order, s.mmPages - (page - (page % (1 << order))));
+  const base = page - (page % (1 << order));
+  switch (t.op) {
+    case 0: return [{ op: 'touch', mm: other, page, nr: 1, order: 0 }];
+    case 1: return [{ op: 'write', mm: other, page: base, nr, order, zero: t.c % 5 === 0 }];
+    case 2: return [{ op: 'reclaim', mm: other, page: base, nr: Math.min(s.mmPages - base, 1 + (t.c % 32)) }];
+    case 3: return [{ op: 'fork', mm: own, as: `c${cpu}_${t.c % 1000}`, times: 1 + (t.a % 3) }];
+    case 4: return [{ op: 'touch', mm: own, page: base, nr, order }];
+    case 5: return [{ op: 'swapoff', device: t.a % devices }, { op: 'swapon', device: t.a % devices }];
+    case 6: return [{ op: 'migrate', cpu: t.a % s.cpus }];
+    case 7: return s.memcgs > 0 ? [{ op: 'move', mm: own, memcg: `m${t.a % s.memcgs}` }] : [{ op: 'touch', mm: own, page, nr: 1, order: 0 }];
+    case 8: return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
+    default: return [{ op: 'write', mm: own, page, nr: 1, order: 0, zero: false }];
+  }
+}
+
+/* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
+function scenario_of(s: Shape, tail: number[]): Scenario {
+  const ghost = s.design === 'ghost';
+  const devices = s.devices.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
+  const setup: ScenarioOp[] = [];
+  for (let m = 0; m < s.memcgs; m++) setup.push({ op: 'memcg', as: `m${m}` });
+  /* Each CPU's process lives in a cgroup of its own when there are any (so it alone can empty and kill it). */
+  for (let c = 0; c < s.cpus; c++) {
+    if (s.memcgs > 0) setup.push({ op: 'memcg', as: `own${c}`, parent: `m${c % s.memcgs}` });
+    setup.push({ op: 'mm', as: `p${c}`, memcg: s.memcgs > 0 ? `own${c}` : undefined });
+    const half = s.mmPages / 2;
+    setup.push({ op: 'write', mm: `p${c}`, page: 0, nr: half, order: s.orders[c], zero: false });
+    setup.push({ op: 'reclaim', mm: `p${c}`, page: 0, nr: half / 2 });
+  }
+  const cpus = s.scripts.map((script, c) => {
+    const ops = script.flatMap((t) => script_op(t, c, s, devices.length));
+    /* The end: cgroup death after moving the process out, or the process's exit, or nothing. */
+    if (tail[c] === 1 && s.memcgs > 0) ops.push({ op: 'move', mm: `p${c}`, memcg: `m${c % s.memcgs}` }, { op: 'offline', memcg: `own${c}` });
+    return { ops, filler: s.fillers[c] };
+  });
+  /* Exits last, each by its own CPU, once nobody else will touch the process: only processes no other script names. */
+  cpus.forEach((cpu, c) => {
+    const named = cpus.some((o, k) => k !== c && o.ops.some((op) => 'mm' in op && op.mm === `p${c}`));
+    if (tail[c] === 2 && !named) cpu.ops.push({ op: 'exit', mm: `p${c}` });
+  });
+  return {
+    race: 'fuzz',
+    title: 'a generated execution',
+    seed: 'fuzz',
+    functions: ['(generated)'],
+    bug: 'fuzz',
+    invariant: 'data',
+    designs: [s.design],
+    story: 'A configuration drawn by the fuzzing campaign; any violated invariant is a finding.',
+    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8 },
+    setup,
+    cpus,
+    depth: s.sched.kind === 'pct' ? s.sched.depth : 3,
+    maxSchedules: 1,
+  };
+}
+
+/** The run seed of run @index of a campaign seeded @seed (splitmix-like: well spread, same everywhere). */
+export function run_seed(seed: number, index: number): number {
+  let z = (seed + Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+const TAIL_ARB = (cpus: number): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 0, max: 2 }), { minLength: cpus, maxLength: cpus });
+
+/** Fresh case @index of the campaign seeded @seed. */
+export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: string | null): FuzzCase {
+  const rs = run_seed(seed, index);
+  const [shape] = fc.sample(shapeArb(l), { seed: rs | 0, numRuns: 1 });
+  const [tail] = fc.sample(TAIL_ARB(shape.cpus), { seed: (rs ^ 0x5bd1e995) | 0, numRuns: 1 });
+  return { index, seed: rs, design: shape.design, sched: shape.sched, bug, scenario: scenario_of(shape, tail), parent: null };
+}
+
+/**
+ * Mutate @parent (a corpus entry that reached new pairs) into case @index:
+ * same configuration, another scheduler seed, and now and then another
+ * depth or a longer filler - new schedules around an input known to
+ * reach rare interleavings.
+ */
+export function mutate_case(parent: FuzzCase, parentId: number, seed: number, index: number): FuzzCase {
+  const rs = run_seed(seed, index);
+  const sched: FuzzSched = parent.sched.kind === 'pct' && rs % 3 === 0 ? { kind: 'pct', depth: 1 + (rs % 4) } : parent.sched;
+  const grow = rs % 5 === 0;
+  const scenario: Scenario = {
+    ...parent.scenario,
+    depth: sched.kind === 'pct' ? sched.depth : parent.scenario.depth,
+    cpus: parent.scenario.cpus.map((c) => ({ ...c, filler: grow ? Math.min(1000, c.filler + 8) : c.filler })),
+  };
+  return { ...parent, index, seed: rs, sched, scenario, parent: parentId };
+}

@@ -1,0 +1,99 @@
+/*
+ * Fuzzing campaigns, one execution: build the case's system, run its CPUs
+ * under its scheduler on this thread's CPU pool (src/harness/repro.ts
+ * run_once: the same path a race scenario takes), and return what broke,
+ * the schedule that broke it and the interleaving pairs it covered.
+ *
+ * Context: a thread that owns an arena attachment - the main thread with
+ * --jobs 1, else one piscina worker per job (workers/fuzz.ts), each with
+ * its own CPU pool.
+ */
+import { CpuPool } from './cpus.js';
+import { createArena } from '../shm/arena.js';
+import { coverage_pairs } from '../sched/coverage.js';
+import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
+import { decode_schedule, encode_schedule } from '../sched/schedule.js';
+import { shrink_schedule } from '../sched/shrink.js';
+import { run_once } from './repro.js';
+import type { FuzzCase } from './fuzz_case.js';
+
+export interface FuzzFinding {
+  invariant: string;
+  message: string;
+  step: number;
+}
+
+export interface FuzzResult {
+  index: number;
+  seed: number;
+  design: string;
+  /** Violations reported, in order. */
+  findings: FuzzFinding[];
+  /** The controlled schedule (empty when free-running). */
+  schedule: string;
+  steps: number;
+  /** A run that did not end normally (deadlock, livelock, a crashed CPU) and why. */
+  abnormal: string | null;
+  /** Interleaving-pair bits this execution covered. */
+  pairs: number[];
+  ms: number;
+}
+
+/* This thread's CPU pool, grown to the widest case seen. */
+let pool: CpuPool | null = null;
+
+async function pool_for(cpus: number): Promise<CpuPool> {
+  if (pool !== null && pool.threads >= cpus) return pool;
+  if (pool !== null) await pool.destroy();
+  pool = new CpuPool(createArena({}), Math.max(cpus, 4));
+  return pool;
+}
+
+/** Free this thread's CPU workers.  Context: end of a campaign. */
+export async function fuzz_exec_teardown(): Promise<void> {
+  if (pool !== null) await pool.destroy();
+  pool = null;
+}
+
+/**
+ * Shrink a failing controlled run's schedule (fewer context switches, the
+ * same first invariant broken) and write its timeline to @traceFile.
+ * Returns the shrunk schedule, or null (free-running runs have none).
+ */
+export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 60): Promise<string | null> {
+  if (r.schedule === '' || r.findings.length === 0) return null;
+  const want = r.findings[0].invariant;
+  const p = await pool_for(c.scenario.cpus.length);
+  const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
+  const s = await shrink_schedule(decode_schedule(r.schedule), async (rec) => {
+    const run = await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_GUIDED, record: rec }, undefined, c.design);
+    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === want), record: decode_schedule(run.schedule) };
+  }, maxRuns);
+  const shrunk = encode_schedule(s.record);
+  if (traceFile !== null) await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_REPLAY, record: s.record }, traceFile, c.design);
+  return shrunk;
+}
+
+/** Execute @c.  @record replays a schedule instead of searching (corpus replay). */
+export async function fuzz_exec(c: FuzzCase, record?: readonly number[]): Promise<FuzzResult> {
+  const t0 = performance.now();
+  const p = await pool_for(c.scenario.cpus.length);
+  const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
+  const how = record !== undefined
+    ? { strategy: STRATEGY_REPLAY, record: [...record] }
+    : c.sched.kind === 'free' ? 'free' as const
+      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined };
+  const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design);
+  return {
+    index: c.index,
+    seed: c.seed,
+    design: c.design,
+    findings: run.violations.map((v) => ({ invariant: v.invariant, message: v.message, step: v.step || run.steps })),
+    schedule: run.schedule,
+    steps: run.steps,
+    abnormal: run.abnormal,
+    pairs: coverage_pairs(),
+    ms: Math.round(performance.now() - t0),
+  };
+}
+
