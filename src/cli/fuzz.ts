@@ -135,7 +135,8 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       } catch (e) {
         return cmd.error((e as Error).message, { exitCode: 2, code: 'swaptorture.usage' });
       }
-      if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+      /* --json after the directories may land on the parent command's option. */
+      if (f.json || cmd.parent?.opts().json) out(JSON.stringify(r, null, 2) + '\n');
       else {
         out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures\n`);
         for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);

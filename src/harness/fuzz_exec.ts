@@ -60,7 +60,7 @@ export async function fuzz_exec_teardown(): Promise<void> {
  * same first invariant broken) and write its timeline to @traceFile.
  * Returns the shrunk schedule, or null (free-running runs have none).
  */
-export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 60): Promise<string | null> {
+export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 20): Promise<string | null> {
   if (r.schedule === '' || r.findings.length === 0) return null;
   const want = r.findings[0].invariant;
   const p = await pool_for(c.scenario.cpus.length);
