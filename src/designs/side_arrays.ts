@@ -13,6 +13,16 @@
 import { A } from '../shm/arena.js';
 import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 
+/*
+ * Slots a device's side arrays hold: whole clusters, because the tail of
+ * the last cluster past si->max is checked too (bad slots must have no zero
+ * bit).  Sized by maxSwapPages alone, a device's tail overlapped the next
+ * device's array - the first thing the fuzzer found.
+ */
+function side_slots(): number {
+  return A.L.maxClustersPerDevice * SWAPFILE_CLUSTER;
+}
+
 /* [type, slot] of @off in cluster word @ci. */
 function slot_of(ci: number, off: number): [number, number] {
   const perDevice = A.L.maxClustersPerDevice * CI.SIZE;
@@ -22,7 +32,7 @@ function slot_of(ci: number, off: number): [number, number] {
 }
 
 function zeromapWord(type: number, slot: number): number {
-  return A.L.zeromap + type * Math.ceil(A.L.config.maxSwapPages / 32) + (slot >>> 5);
+  return A.L.zeromap + type * Math.ceil(side_slots() / 32) + (slot >>> 5);
 }
 
 export function zeromap_test(ci: number, off: number): boolean {
@@ -38,7 +48,7 @@ export function zeromap_set(ci: number, off: number, zero: boolean): void {
 
 function cgroupWord(ci: number, off: number): number {
   const [type, slot] = slot_of(ci, off);
-  return A.L.swapCgroup + type * A.L.config.maxSwapPages + slot;
+  return A.L.swapCgroup + type * side_slots() + slot;
 }
 
 /** swap_cgroup_record() of one slot. */
@@ -54,7 +64,7 @@ export function swap_cgroup_get(ci: number, off: number): number {
 /* Byte index of si->swap_map[slot] of @ci/@off in the u8 view. */
 function swapMapByte(ci: number, off: number): number {
   const [type, slot] = slot_of(ci, off);
-  return A.L.swapMap * 4 + type * Math.ceil(A.L.config.maxSwapPages / 4) * 4 + slot;
+  return A.L.swapMap * 4 + type * Math.ceil(side_slots() / 4) * 4 + slot;
 }
 
 /** si->swap_map[slot]. */
@@ -68,9 +78,9 @@ export function swap_map_set(ci: number, off: number, v: number): void {
 
 /** Clear device @type's side arrays (swapon). */
 export function side_arrays_reset(type: number): void {
-  const mw = Math.ceil(A.L.config.maxSwapPages / 4);
+  const mw = Math.ceil(side_slots() / 4);
   A.i32.fill(0, A.L.swapMap + type * mw, A.L.swapMap + (type + 1) * mw);
-  const zw = Math.ceil(A.L.config.maxSwapPages / 32);
+  const zw = Math.ceil(side_slots() / 32);
   A.i32.fill(0, A.L.zeromap + type * zw, A.L.zeromap + (type + 1) * zw);
-  A.i32.fill(0, A.L.swapCgroup + type * A.L.config.maxSwapPages, A.L.swapCgroup + (type + 1) * A.L.config.maxSwapPages);
+  A.i32.fill(0, A.L.swapCgroup + type * side_slots(), A.L.swapCgroup + (type + 1) * side_slots());
 }
