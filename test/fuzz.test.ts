@@ -28,6 +28,17 @@ describe('swaptorture fuzz', () => {
     }
   });
 
+  it('a short seeded campaign on the clean model finds nothing and reports its coverage', () => {
+    const dir = tmp();
+    console.log('fuzz clean seed 123');
+    const r = run('--runs', '40', '--seed', '123', '--corpus', dir, '--jobs', '2', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { runs: number; uniqueFailures: number; coveragePairs: number; execsPerSec: number };
+    expect(doc.runs).toBe(40);
+    expect(doc.uniqueFailures).toBe(0);
+    expect(doc.coveragePairs).toBeGreaterThan(50);
+  });
+
   it('the same run index draws the same case everywhere; the failure site ignores numbers', () => {
     const l = { designs: ['p4', 'p3'] as const, maxCpus: 4 };
     expect(JSON.stringify(fresh_case(42, 7, { ...l, designs: [...l.designs] }, null))).toBe(JSON.stringify(fresh_case(42, 7, { ...l, designs: [...l.designs] }, null)));
