@@ -75,6 +75,8 @@ export interface FuzzSummary {
   seed: number;
   shard: string;
   interrupted: boolean;
+  /** Seconds and runs until the first failure new to the corpus (calibration), or null. */
+  firstFind: { seconds: number; runs: number } | null;
 }
 
 interface JournalLine {
@@ -191,7 +193,6 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   }
   const before = read_failures(o.corpus);
   const known = new Set(before.keys());
-  const resumedRuns = done.size;
 
   /* The runs of this shard, in index order, skipping finished ones. */
   let nextIndex = 0;
@@ -213,6 +214,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   const traceDir = join(o.corpus, 'failures');
   let executed = 0;
   let abnormal = 0;
+  let firstFind: FuzzSummary['firstFind'] = null;
   let lastStat = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const timeUp = (): boolean => o.runs === 0 && elapsed() >= o.seconds;
@@ -233,6 +235,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
         sched: c.sched, bug: c.bug, schedule: r.schedule, shrunkSchedule: r.shrunk, trace: r.shrunk !== null ? join(traceDir, `run-${c.index}.trace.json`) : null,
         replay, campaign: { seed: o.seed, shard: shardText }, case: c,
       }, null, 1) + '\n');
+      firstFind ??= { seconds: elapsed(), runs: done.size + 1 };
       io.err(`swaptorture fuzz: FAILURE [${f.invariant}] run ${c.index} (${c.design}, ${c.sched.kind}): ${f.message}\n  saved: ${file}\n  replay: ${replay}\n`);
     }
     if (r.abnormal !== null) abnormal++;
@@ -285,7 +288,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   return {
     runs: done.size, executed, seconds, execsPerSec: executed / Math.max(seconds, 1e-3), coveragePairs: covered.size,
     failures, uniqueFailures: failures.length, newFailures: failures.filter((f) => f.fresh).length, abnormal,
-    seed: o.seed, shard: shardText, interrupted: signal?.aborted === true, ...(resumedRuns > 0 ? {} : {}),
+    seed: o.seed, shard: shardText, interrupted: signal?.aborted === true, firstFind,
   };
 }
 

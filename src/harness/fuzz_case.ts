@@ -67,7 +67,7 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
       memcgs: fc.integer({ min: 0, max: 3 }),
       orders: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: cpus, maxLength: cpus }),
       fillers: fc.array(fc.integer({ min: 0, max: 48 }), { minLength: cpus, maxLength: cpus }),
-      scripts: fc.array(fc.array(fc.record({ op: fc.integer({ min: 0, max: 9 }), a: fc.nat(), b: fc.nat(), c: fc.nat() }), { minLength: 1, maxLength: 5 }), { minLength: cpus, maxLength: cpus }),
+      scripts: fc.array(fc.array(fc.record({ op: fc.integer({ min: 0, max: OPS - 1 }), a: fc.nat(), b: fc.nat(), c: fc.nat() }), { minLength: 1, maxLength: 6 }), { minLength: cpus, maxLength: cpus }),
       sched: fc.oneof(
         { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((depth): FuzzSched => ({ kind: 'pct', depth })) },
         { weight: 3, arbitrary: fc.constant<FuzzSched>({ kind: 'random' }) },
@@ -95,9 +95,20 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     case 6: return [{ op: 'migrate', cpu: t.a % s.cpus }];
     case 7: return s.memcgs > 0 ? [{ op: 'move', mm: own, memcg: `m${t.a % s.memcgs}` }] : [{ op: 'touch', mm: own, page, nr: 1, order: 0 }];
     case 8: return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
+    /* Kernel allocations failing (failslab): the sleeping fallbacks of table and extend-table allocation. */
+    case 9: return [{ op: 'failslab', atomic: 50 + (t.a % 51), sleep: t.b % 20 }];
+    /* A fork burst after a pageout: counts past SWP_TB_COUNT_MAX. */
+    case 10: return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }, { op: 'fork', mm: own, as: `b${cpu}_${t.c % 1000}`, times: 8 + (t.a % 9) }];
+    /* Two threads on one page: a fault and a zero-page write, then a pageout of it. */
+    case 11: return [{ op: 'write', mm: other, page, nr: 1, order: 0, zero: true }, { op: 'reclaim', mm: other, page, nr: 1 }];
+    /* swapoff of a device while its pages are faulted back elsewhere. */
+    case 12: return [{ op: 'swapoff', device: t.a % devices }, { op: 'touch', mm: other, page, nr: 1, order: 0 }, { op: 'swapon', device: t.a % devices }];
     default: return [{ op: 'write', mm: own, page, nr: 1, order: 0, zero: false }];
   }
 }
+
+/* The kinds of scripted operation script_op() draws from. */
+const OPS = 14;
 
 /* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
 function scenario_of(s: Shape, tail: number[]): Scenario {
