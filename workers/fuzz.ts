@@ -8,8 +8,8 @@ import { fuzz_exec, fuzz_shrink, type FuzzResult } from '../src/harness/fuzz_exe
 import type { FuzzCase } from '../src/harness/fuzz_case.js';
 
 /** One execution; a failing one is shrunk (and its timeline written to @traceFile) on this thread too. */
-export default async function run(m: { c: FuzzCase; traceDir: string | null }): Promise<FuzzResult & { shrunk: string | null }> {
-  const r = await fuzz_exec(m.c);
+export default async function run(m: { c: FuzzCase; traceDir: string | null; turnSpins?: number }): Promise<FuzzResult & { shrunk: string | null }> {
+  const r = await fuzz_exec(m.c, undefined, m.turnSpins);
   const shrunk = r.findings.length > 0 ? await fuzz_shrink(m.c, r, m.traceDir === null ? null : `${m.traceDir}/run-${m.c.index}.trace.json`) : null;
   return { ...r, shrunk };
 }

@@ -263,7 +263,8 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
         const i = take();
         if (i === null) break;
         const c = case_for(i);
-        const p: Promise<void> = (pool.run({ c, traceDir }) as Promise<FuzzResult & { shrunk: string | null }>)
+        /* Jobs share the cores: a parked CPU of one execution must not spin against the running one of another. */
+        const p: Promise<void> = (pool.run({ c, traceDir, turnSpins: o.jobs > 1 ? 256 : undefined }) as Promise<FuzzResult & { shrunk: string | null }>)
           .then((r) => record(c, r), (e: Error) => {
             poolError ??= e;
           })

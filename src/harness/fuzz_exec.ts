@@ -74,15 +74,18 @@ export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string 
   return shrunk;
 }
 
-/** Execute @c.  @record replays a schedule instead of searching (corpus replay). */
-export async function fuzz_exec(c: FuzzCase, record?: readonly number[]): Promise<FuzzResult> {
+/**
+ * Execute @c.  @record replays a schedule instead of searching (corpus
+ * replay); @turnSpins as ControlledConfig's (low when jobs share the cores).
+ */
+export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpins?: number): Promise<FuzzResult> {
   const t0 = performance.now();
   const p = await pool_for(c.scenario.cpus.length);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
   const how = record !== undefined
     ? { strategy: STRATEGY_REPLAY, record: [...record] }
     : c.sched.kind === 'free' ? 'free' as const
-      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined };
+      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, turnSpins };
   const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design);
   return {
     index: c.index,

@@ -122,7 +122,7 @@ function wait_turn(me: number): void {
     if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
     const c = Atomics.load(i32, cw);
     if (c === me) return;
-    if (spins >= TURN_SPINS) Atomics.wait(i32, cw, c, 20);
+    if (spins >= i32[schedWord(SCHED.turn_spins)]) Atomics.wait(i32, cw, c, 20);
   }
 }
 
@@ -227,6 +227,12 @@ export interface ControlledConfig {
   k?: number;
   /** Replay: the task chosen at each step (from a schedule string). */
   record?: readonly number[];
+  /**
+   * Spins before a parked task sleeps (default TURN_SPINS).  Spinning makes
+   * hand-offs fast while the run's threads have the cores; when several
+   * runs share them (fuzz --jobs), spinners only steal from the runner.
+   */
+  turnSpins?: number;
 }
 
 /**
@@ -244,6 +250,7 @@ export function sched_init(c: ControlledConfig): void {
   i32[schedWord(SCHED.strategy)] = c.strategy;
   i32[schedWord(SCHED.rng)] = c.seed | 0 || 1;
   i32[schedWord(SCHED.max_steps)] = c.maxSteps;
+  i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? TURN_SPINS;
   i32[schedWord(SCHED.nr_tasks)] = c.tasks.length;
   c.tasks.forEach((t, i) => {
     i32[schedWord(SCHED.tasks + i)] = t;

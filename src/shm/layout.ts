@@ -388,6 +388,7 @@ export const SCHED = {
   replay_len: 10, /* replay: recorded steps available */
   last_runner: 11,
   diverged_step: 12,
+  turn_spins: 13, /* spins a parked task makes before it sleeps in Atomics.wait */
   change_points: 16, /* [MAX_PCT_DEPTH] PCT priority change steps, ascending */
   tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
   SIZE: 48,
