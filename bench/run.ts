@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   swap: () => import('./swap.bench.js'),
   stress: () => import('./stress.bench.js'),
   repro: () => import('./repro.bench.js'),
+  fuzz: () => import('./fuzz.bench.js'),
 };
 
 interface Args {

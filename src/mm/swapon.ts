@@ -21,7 +21,7 @@ import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
-import { percpu_ref_init, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
+import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
 import { wait_for_completion } from '../sync/completion.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -78,6 +78,13 @@ function alloc_swap_info(): number {
   for (let t = 0; t < MAX_SWAPFILES; t++) {
     if (si_flags(t) & SWP_USED) continue;
     A.i32.fill(0, siWord(t, 0), siWord(t, SI.SIZE));
+    /*
+     * PERCPU_REF_INIT_DEAD: until enable_swap_info() brings the users ref to
+     * life, get_swap_device() on an entry of this type must fail - a stale
+     * swap PTE of the device swapped off before may be faulted meanwhile
+     * (a zeroed ref read as live: the fuzzer found it).
+     */
+    percpu_ref_init_dead(siWord(t, SI.users));
     Atomics.store(A.i32, siWord(t, SI.flags), SWP_USED);
     A.i32[siWord(t, SI.type)] = t;
     type = t;

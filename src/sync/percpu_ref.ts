@@ -76,6 +76,19 @@ export function percpu_ref_init(ref: number, slot = -1): void {
   Atomics.store(i32, ref + REF_FLAGS, slot >= 0 ? 0 : __PERCPU_REF_ATOMIC);
 }
 
+/**
+ * percpu_ref_init(..., PERCPU_REF_INIT_DEAD): a ref no tryget succeeds on
+ * until percpu_ref_init() or percpu_ref_resurrect() brings it to life (a
+ * zeroed ref would be live: words left from a freed owner must not be).
+ */
+export function percpu_ref_init_dead(ref: number): void {
+  const i32 = A.i32;
+  init_completion(ref + REF_COMP);
+  Atomics.store(i32, ref + REF_PCPU, 0);
+  Atomics.store(i32, ref + REF_COUNT, 0);
+  Atomics.store(i32, ref + REF_FLAGS, __PERCPU_REF_DEAD | __PERCPU_REF_ATOMIC);
+}
+
 /* Take one reference in atomic mode, unless the count already dropped to zero. */
 function atomic_tryget(ref: number): boolean {
   const i32 = A.i32;

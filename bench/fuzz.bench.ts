@@ -1,0 +1,79 @@
+/*
+ * Suite "fuzz": fuzzing campaign speed (issue 6's figures):
+ *
+ *   node dist/bench/run.js --suite fuzz        (npm run bench -- --suite fuzz)
+ *
+ *  - executions per second of a seeded, unguided campaign of short runs,
+ *    with --jobs 1 and --jobs 2 (median of 3 campaigns each, one process);
+ *  - time to the first find of each bug switch, guided and unguided:
+ *    the median over 3 campaign seeds of a campaign bounded at BUDGET_S
+ *    seconds (a switch not found in the budget counts as the budget and
+ *    is flagged).
+ * Every campaign writes to a temporary corpus.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run_fuzz, type FuzzOptions } from '../src/harness/fuzz.js';
+import { implemented_designs } from '../src/designs/active.js';
+import { BUG_SWITCHES } from '../src/shm/bugs.js';
+import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
+
+const RUNS = 60;
+const REPEATS = 3;
+const BUDGET_S = 30;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function campaign(over: Partial<FuzzOptions>): Promise<Awaited<ReturnType<typeof run_fuzz>>> {
+  const corpus = mkdtempSync(join(tmpdir(), 'swt-bench-fuzz-'));
+  try {
+    return await run_fuzz({
+      runs: 0, seconds: BUDGET_S, seed: 1, jobs: 1, corpus, resume: false, shard: { k: 1, n: 1 }, bug: null,
+      designs: implemented_designs(), maxCpus: 4, guide: true, statIntervalS: 0, ...over,
+    }, { out: () => {}, err: () => {} });
+  } finally {
+    rmSync(corpus, { recursive: true, force: true });
+  }
+}
+
+async function run(_opts: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const jobs of [1, 2]) {
+    const rates: number[] = [];
+    for (let k = 0; k < REPEATS; k++) rates.push((await campaign({ runs: RUNS, seed: 3 + k, jobs, guide: false })).execsPerSec);
+    const rate = median(rates);
+    process.stderr.write(`bench: fuzz --jobs ${jobs}: ${rates.map((r) => r.toFixed(1)).join(', ')} execs/s\n`);
+    rows.push({
+      suite: 'fuzz', name: `execs/s, --jobs ${jobs}, ${RUNS} runs`, opsPerSec: rate, nsPerOp: 1e9 / rate, vsBaseline: null, baseline: null,
+      samples: REPEATS, rme: (100 * (Math.max(...rates) - Math.min(...rates))) / 2 / rate,
+    });
+  }
+  for (const b of BUG_SWITCHES) {
+    for (const guide of [true, false]) {
+      const times: number[] = [];
+      let missed = 0;
+      for (let k = 0; k < REPEATS; k++) {
+        const r = await campaign({ bug: b.name, seed: 1 + k, jobs: 2, guide });
+        if (r.firstFind === null) missed++;
+        times.push(r.firstFind?.seconds ?? BUDGET_S);
+      }
+      const t = median(times);
+      process.stderr.write(`bench: fuzz first find ${b.name} (${guide ? 'guided' : 'unguided'}): ${times.map((x) => x.toFixed(1)).join(', ')} s${missed ? `, ${missed} not found in ${BUDGET_S} s` : ''}\n`);
+      rows.push({
+        suite: 'fuzz', name: `first find, ${b.name}, ${guide ? 'guided' : 'unguided'}${missed ? ` (${missed}/${REPEATS} not found in ${BUDGET_S} s)` : ''}`,
+        opsPerSec: 1 / t, nsPerOp: t * 1e9, vsBaseline: null, baseline: null, samples: REPEATS, rme: 0, extra: { medianSeconds: t, missed },
+      });
+    }
+  }
+  return rows;
+}
+
+export const suite: BenchSuite = {
+  name: 'fuzz',
+  description: 'fuzzing campaigns: execs/s with --jobs 1 and 2; median time to the first find of each bug switch, guided and unguided (3 seeds, 30 s budget)',
+  run,
+};
