@@ -103,12 +103,23 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     case 11: return [{ op: 'write', mm: other, page, nr: 1, order: 0, zero: true }, { op: 'reclaim', mm: other, page, nr: 1 }];
     /* swapoff of a device while its pages are faulted back elsewhere. */
     case 12: return [{ op: 'swapoff', device: t.a % devices }, { op: 'touch', mm: other, page, nr: 1, order: 0 }, { op: 'swapon', device: t.a % devices }];
+    /* Swap out under one cgroup, move, swap out the next pages under another: neighbouring slots of different memcgs. */
+    case 13: {
+      if (s.memcgs === 0) return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
+      const half = Math.min(8, s.mmPages - base);
+      return [
+        { op: 'write', mm: own, page: base, nr: half, order: 0, zero: false }, { op: 'reclaim', mm: own, page: base, nr: half },
+        { op: 'move', mm: own, memcg: `m${t.a % s.memcgs}` },
+        { op: 'write', mm: own, page: (base + half) % s.mmPages, nr: 1, order: 0, zero: false }, { op: 'reclaim', mm: own, page: (base + half) % s.mmPages, nr: 1 },
+        { op: 'move', mm: own, memcg: `own${cpu}` },
+      ];
+    }
     default: return [{ op: 'write', mm: own, page, nr: 1, order: 0, zero: false }];
   }
 }
 
 /* The kinds of scripted operation script_op() draws from. */
-const OPS = 14;
+const OPS = 15;
 
 /* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
 function scenario_of(s: Shape, tail: number[]): Scenario {
