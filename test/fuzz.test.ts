@@ -74,6 +74,22 @@ describe('swaptorture fuzz', () => {
     expect(run('--runs', '4', '--seed', String(seed), '--corpus', dir, '--bug', 'count-overflow', '--jobs', '2').status).toBe(0);
   });
 
+  /* Seed 1, one job, no guidance: a fixed sequence of cases; the first find of each is a PCT run (measured: runs 16, 72, 75). */
+  for (const [bug, runs, invariant] of [['memcg-dead-reparent', 17, 'memcg'], ['ghost-cluster-tail', 73, 'device-lifetime'], ['batch-free-memcg', 76, 'memcg']] as const) {
+    it(`finds ${bug} within ${runs} runs and the saved file replays to ${invariant}`, () => {
+      const dir = tmp();
+      console.log(`fuzz ${bug} seed 1`);
+      const r = run('--runs', String(runs), '--seed', '1', '--corpus', dir, '--bug', bug, '--jobs', '1', '--no-guide', '--json');
+      expect(r.status, r.stderr).toBe(1);
+      const doc = JSON.parse(r.stdout) as { failures: { file: string; invariant: string }[] };
+      const f = doc.failures.find((x) => x.invariant === invariant)!;
+      expect(f).toBeDefined();
+      const rr = spawnSync(process.execPath, [BIN, 'repro', '--replay', f.file, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(rr.status, rr.stderr).toBe(0);
+      expect((JSON.parse(rr.stdout) as { invariant: string }).invariant).toBe(invariant);
+    });
+  }
+
   it('--shard 1/2 and --shard 2/2 run exactly the unsharded campaign\'s runs', () => {
     const all = tmp();
     const a = tmp();
