@@ -83,11 +83,20 @@ export function sched_tasks(): number[] {
 function refresh_runnable(step: number, me: number): number[] {
   const i32 = A.i32;
   const out: number[] = [];
+  /*
+   * A waiter's step is no progress: two tasks waiting for a grace period
+   * would otherwise wake each other for ever while the reader that holds
+   * it back never runs (a livelock of the model, not of the kernel, where
+   * synchronize_rcu() sleeps).  Only a step by a task that is not itself
+   * waiting times a wait out.
+   */
+  const meState = i32[tw(me, SCHED_TASK.state)];
+  const progressed = meState !== SCHED_TASK_WAITING && meState !== SCHED_TASK_BLOCKED;
   for (const t of sched_tasks()) {
     const st = i32[tw(t, SCHED_TASK.state)];
     if (st === SCHED_TASK_BLOCKED || st === SCHED_TASK_WAITING) {
       const changed = Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) !== i32[tw(t, SCHED_TASK.wait_value)];
-      const timedOut = st === SCHED_TASK_WAITING && t !== me && step > i32[tw(t, SCHED_TASK.blocked_at)];
+      const timedOut = st === SCHED_TASK_WAITING && t !== me && progressed && step > i32[tw(t, SCHED_TASK.blocked_at)];
       if (changed || timedOut) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
     }
     if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) out.push(t);
