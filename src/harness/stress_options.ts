@@ -14,6 +14,7 @@ import { implemented_designs } from '../designs/active.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
+import { ghost_swap_pages } from '../mm/swapon.js';
 
 export class OptionError extends Error {
   constructor(readonly flag: string, message: string) {
@@ -164,10 +165,6 @@ export function default_devices(design: string): string {
   return design === 'ghost' ? DEFAULT_GHOST_DEVICES : DEFAULT_DEVICES;
 }
 
-/** /dev/ghostswap's size for a RAM of @nrFrames (seed 001 patch 15: round_up(totalram, SWAPFILE_CLUSTER) * 8). */
-export function ghost_device_pages(nrFrames: number): number {
-  return Math.ceil(nrFrames / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER * 8;
-}
 
 /** Every default, for scripts that override a few fields. */
 export function defaultStressOptions(): StressOptions {
@@ -216,9 +213,9 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const nrMms = Math.min(512, 16 * o.cpus);
   const mmPages = 128;
   const nrFrames = Math.max(2048, (nrMms * mmPages) / 2);
-  const pages = o.devices.map((d) => (d.kind === 'ghost' ? ghost_device_pages(nrFrames) : d.pages));
+  const pages = o.devices.map((d) => (d.kind === 'ghost' ? ghost_swap_pages(nrFrames) : d.pages));
   /* vswap: the virtual swap space is swap_info 0, as large as the arena's device: at least eight times the RAM, like a ghost. */
-  const maxPages = Math.max(...pages, o.design === 'vswap' ? ghost_device_pages(nrFrames) : 0);
+  const maxPages = Math.max(...pages, o.design === 'vswap' ? ghost_swap_pages(nrFrames) : 0);
   const clusters = pages.reduce((s, p) => s + Math.ceil(p / SWAPFILE_CLUSTER), 0);
   return {
     nrCpus: o.cpus,

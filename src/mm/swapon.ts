@@ -226,8 +226,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   let badPages: number[];
   let ghost: boolean;
   if (S_ISCHR(file_kind(id)) && D.name === 'ghost') {
-    const ram = Math.ceil(A.L.config.nrFrames / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER;
-    maxpages = Math.min(ram * 8, swapfile_maximum_size());
+    maxpages = Math.min(ghost_swap_pages(A.L.config.nrFrames), swapfile_maximum_size());
     badPages = [];
     ghost = true;
   } else {
@@ -282,6 +281,11 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   Atomics.add(i32, siWord(type, SI.generation), 1);
   mutex_unlock(gword(G.swapon_mutex));
   return 0;
+}
+
+/** /dev/ghostswap's size for a RAM of @nrFrames (seed 001 patch 15: round_up(totalram_pages, SWAPFILE_CLUSTER) * 8). */
+export function ghost_swap_pages(nrFrames: number): number {
+  return Math.ceil(nrFrames / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER * 8;
 }
 
 /* A physical device under vswap: its bitmaps, and their static size. */
