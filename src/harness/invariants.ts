@@ -22,6 +22,7 @@ import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_s
 import { FOLIO } from '../shm/layout.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
 import { zswap_load } from '../mm/zswap.js';
+import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './invariants_vswap.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
@@ -87,7 +88,7 @@ export function check_invariants(): Violation[] {
           const d = vswap_slot_data(e);
           if (d === null) continue; /* no backend: check_vswap() reports it */
           data = d;
-        } else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, (i32[siWord(type, SI.backing_base)] >> 1) + swp_offset(e));
+        } else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, swap_backing_index(type, swp_offset(e)));
         const want = expected_token(mm, index);
         if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
           fail('zero', `slot ${type}:${swp_offset(e)} is zero-flagged but mm ${mm} page ${index} last wrote 0x${want.toString(16)} there: it would read back as a zero page`, [mm, index, e]);

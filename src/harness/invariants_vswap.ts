@@ -23,6 +23,7 @@ import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, siWord, swp_entry, sw
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null, swp_tb_is_bad } from '../mm/swap_table.js';
 import { zswap_load } from '../mm/zswap.js';
+import { swap_backing_index } from '../mm/page_io.js';
 import {
   __vswap_check_backing, __vtable_phys, __vtable_tag, vswap_memcg_get, VSWAP_FOLIO, VSWAP_NONE, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_TYPE_NAMES,
   VSWAP_ZERO, VSWAP_ZSWAP,
@@ -44,7 +45,7 @@ export function vswap_slot_data(entry: number): bigint | null {
   if (tag === VSWAP_ZSWAP) return zswap_load(VSWAP_TYPE, swp_offset(entry));
   if (tag !== VSWAP_SWAPFILE) return null;
   const p = __vtable_phys(ci, off);
-  return Atomics.load(A.u64, (A.i32[siWord(swp_type(p), SI.backing_base)] >> 1) + swp_offset(p));
+  return Atomics.load(A.u64, swap_backing_index(swp_type(p), swp_offset(p)));
 }
 
 export function check_vswap(fail: Fail): void {

@@ -27,7 +27,8 @@ import { zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
-function backingIndex(type: number, offset: number): number {
+/** Index (in the u64 view) of the token slot @offset of @type holds on its backing store. */
+export function swap_backing_index(type: number, offset: number): number {
   const base = Atomics.load(A.i32, siWord(type, SI.backing_base));
   /* A ghost device has no data section: reaching it is the invariant "nothing is written to (or read from) a ghost's backing store". */
   if (base === 0) BUG('data', `I/O to the backing store of ghost device ${type} at offset 0x${offset.toString(16)}: a ghost has none (SWP_GHOST, seed 001 patch 13)`, [type, offset]);
@@ -96,7 +97,7 @@ export function swap_writeout(folio: number): number {
       count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
       return AOP_WRITEPAGE_ACTIVATE;
     }
-    if (!stored && !vswap) for (let k = 0; k < nr; k++) Atomics.store(A.u64, backingIndex(type, swp_offset(entry) + k), tokens[k]);
+    if (!stored && !vswap) for (let k = 0; k < nr; k++) Atomics.store(A.u64, swap_backing_index(type, swp_offset(entry) + k), tokens[k]);
   }
   count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
@@ -124,7 +125,7 @@ function vswap_update_backing(entry: number, nr: number, to: 'zswap' | null): vo
  * page found no slot (what was taken is given back).
  * Context: folio locked; takes ci->lock, then each physical device's si->lock.
  */
-function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
+export function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
   const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   const phys: number[] = [];
@@ -138,7 +139,7 @@ function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
     phys.push(p);
   }
   phys.forEach((p, k) => {
-    Atomics.store(A.u64, backingIndex(swp_type(p), swp_offset(p)), tokens[k]);
+    Atomics.store(A.u64, swap_backing_index(swp_type(p), swp_offset(p)), tokens[k]);
     __vswap_set_phys(ci, start + k, p);
   });
   swap_cluster_unlock(ci);
@@ -155,12 +156,12 @@ function swap_read_source(entry: number): { zswap: bigint } | { backing: number 
   const z = zswap_load(type, swp_offset(entry));
   if (z !== null) return { zswap: z };
   if (si_is_ghost(type)) return null;
-  if (!si_is_vswap(type)) return { backing: backingIndex(type, swp_offset(entry)) };
+  if (!si_is_vswap(type)) return { backing: swap_backing_index(type, swp_offset(entry)) };
   const ci = swap_cluster_lock(type, swp_offset(entry));
   const off = swp_offset(entry) % SWAPFILE_CLUSTER;
   const p = __vtable_tag(ci, off) === VSWAP_SWAPFILE ? __vtable_phys(ci, off) : 0;
   swap_cluster_unlock(ci);
-  return p === 0 ? null : { backing: backingIndex(swp_type(p), swp_offset(p)) };
+  return p === 0 ? null : { backing: swap_backing_index(swp_type(p), swp_offset(p)) };
 }
 
 /**

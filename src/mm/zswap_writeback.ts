@@ -21,28 +21,23 @@ import { G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { prandom_u32 } from '../sync/task.js';
 import { folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
-import { swap_read_folio } from './page_io.js';
+import { swap_backing_index, swap_read_folio, vswap_writepage } from './page_io.js';
 import { swap_cache_alloc_folio } from './swap_state.js';
 import { get_swap_device, put_swap_device } from './swapfile.js';
-import { si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
+import { si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from './swap.js';
 import { __remove_mapping } from './vmscan.js';
 import { count_vm_events, PSWPOUT, ZSWPWB } from './vmstat.js';
-import { __vswap_set_phys, __vtable_tag, VSWAP_ZSWAP } from './vswap.js';
-import { vswap_alloc_swap_slot } from './vswap_phys.js';
 import { zswap_enabled, zswap_invalidate, zswap_load, zswap_sample } from './zswap.js';
 
-/* Write @token for slot @offset of @type where it belongs; true if zswap's copy could go.  Context: ci->lock held. */
-function __zswap_writeback_slot(type: number, ci: number, offset: number, token: bigint): boolean {
-  const off = offset % SWAPFILE_CLUSTER;
-  if (!si_is_vswap(type)) {
-    Atomics.store(A.u64, (A.i32[siWord(type, SI.backing_base)] >> 1) + offset, token);
-    return true;
-  }
-  if (__vtable_tag(ci, off) !== VSWAP_ZSWAP) return false;
-  const p = vswap_alloc_swap_slot(swp_entry(type, offset));
-  if (p === 0) return false;
-  Atomics.store(A.u64, (A.i32[siWord(swp_type(p), SI.backing_base)] >> 1) + swp_offset(p), token);
-  __vswap_set_phys(ci, off, p);
+/*
+ * Write @token for slot @offset of @type where it belongs: the slot's own
+ * place on the device, or under vswap a physical slot allocated now
+ * (vswap_writepage(), as writeout does).  False if there was no room.
+ * Context: the slot's swap cache folio locked (its backend cannot change).
+ */
+function zswap_writeback_slot(type: number, offset: number, token: bigint): boolean {
+  if (si_is_vswap(type)) return vswap_writepage(swp_entry(type, offset), [token]);
+  Atomics.store(A.u64, swap_backing_index(type, offset), token);
   return true;
 }
 
@@ -59,13 +54,11 @@ export function zswap_writeback_entry(type: number, offset: number): boolean {
   if (folio >= 0) {
     swap_read_folio(folio);
     const token = zswap_load(type, offset);
-    if (folio_test_uptodate(folio) && token !== null) {
+    if (folio_test_uptodate(folio) && token !== null && zswap_writeback_slot(type, offset, token)) {
       const ci = swap_cluster_lock(type, offset);
-      if (__zswap_writeback_slot(type, ci, offset, token)) {
-        zswap_invalidate(type, offset);
-        done = true;
-      }
+      zswap_invalidate(type, offset);
       swap_cluster_unlock(ci);
+      done = true;
     }
     /* Clean and unmapped: out of the swap cache again, leaving the shadow (or kept if someone holds it). */
     if (!folio_test_uptodate(folio) || !__remove_mapping(folio)) {
