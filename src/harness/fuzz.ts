@@ -193,6 +193,8 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   }
   const before = read_failures(o.corpus);
   const known = new Set(before.keys());
+  /* Every site with a failure file: the corpus's, and each one this campaign writes (de-duplication, the stats). */
+  const saved = new Set(known);
 
   /* The runs of this shard, in index order, skipping finished ones. */
   let nextIndex = 0;
@@ -226,9 +228,9 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
     for (const f of r.findings) {
       const site = failure_site(f.invariant, f.message);
       sites.push(site);
-      if (before.has(site) || sites.indexOf(site) !== sites.length - 1) continue;
+      if (saved.has(site)) continue; /* in the corpus already, or found earlier in this campaign: de-duplicated */
+      saved.add(site);
       const file = join(o.corpus, 'failures', `${site}.json`);
-      if (existsSync(file)) continue; /* found earlier in this campaign: de-duplicated */
       const replay = `npx swaptorture repro --replay ${file}`;
       write_atomic(file, JSON.stringify({
         site, invariant: f.invariant, message: f.message, step: f.step, design: c.design, seed: c.seed, index: c.index,
@@ -247,10 +249,10 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
     journal_append(journalFile, line);
     done.add(c.index);
     executed++;
-    io.onRun?.({ runs: done.size, pairs: covered.size, unique: read_failures(o.corpus).size, elapsed: elapsed() });
+    io.onRun?.({ runs: done.size, pairs: covered.size, unique: saved.size, elapsed: elapsed() });
     if (o.statIntervalS > 0 && performance.now() - lastStat >= o.statIntervalS * 1000) {
       lastStat = performance.now();
-      io.err(`swaptorture fuzz: ${done.size} runs, ${(executed / Math.max(elapsed(), 1e-3)).toFixed(1)} execs/s, ${covered.size} coverage pairs, ${read_failures(o.corpus).size} unique failures\n`);
+      io.err(`swaptorture fuzz: ${done.size} runs, ${(executed / Math.max(elapsed(), 1e-3)).toFixed(1)} execs/s, ${covered.size} coverage pairs, ${saved.size} unique failures\n`);
     }
   };
 
