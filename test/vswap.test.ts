@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/system.js';
 import { A } from '../src/shm/arena.js';
-import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
 import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/memory.js';
 import { clusterWord, si_flags, siWord, SWP_VSWAP, SWP_VSWAP_PHYS, swp_offset, swp_type } from '../src/mm/swap.js';
 import { sum_vm_events, PSWPOUT, SWAP_WRITEOUT_ACTIVATE, ZSWPOUT, ZSWPWB } from '../src/mm/vmstat.js';
@@ -28,6 +28,17 @@ function clean(sys: System): void {
 /* The swap PTEs of @mm's first @n pages. */
 function swap_ptes(mm: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => ptep_get(mm, i));
+}
+
+/* A system with /dev/vdb (1024 slots) backing the virtual swap space, and a process whose first @n pages are swapped out. */
+function swapped_out(zswap: boolean, n: number): { sys: System; mm: number } {
+  const sys = boot(zswap);
+  sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
+  sys.swapon('/dev/vdb');
+  const mm = sys.mmCreate();
+  for (let i = 0; i < n; i++) sys.write(mm, i, { maxOrder: 0 });
+  expect(sys.reclaim(mm, 0, n)).toBe(n);
+  return { sys, mm };
 }
 
 function vslot(entry: number): { ci: number; off: number } {
@@ -84,12 +95,7 @@ describe('vswap', () => {
   });
 
   it('swapoff of the physical device walks no page table: every PTE keeps its virtual entry, the data moves into the swap cache', () => {
-    const sys = boot(false);
-    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
-    sys.swapon('/dev/vdb');
-    const mm = sys.mmCreate();
-    for (let i = 0; i < 64; i++) sys.write(mm, i, { maxOrder: 0 });
-    sys.reclaim(mm, 0, 64);
+    const { sys, mm } = swapped_out(false, 64);
     const before = swap_ptes(mm, 64);
     expect(A.i32[siWord(1, SI.inuse_pages)]).toBe(64);
     expect(sys.swapoff('/dev/vdb')).toBe(0);
@@ -100,12 +106,7 @@ describe('vswap', () => {
   });
 
   it('zswap writeback allocates the physical slot only then, and the page tables do not change', () => {
-    const sys = boot(true);
-    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
-    sys.swapon('/dev/vdb');
-    const mm = sys.mmCreate();
-    for (let i = 0; i < 8; i++) sys.write(mm, i, { maxOrder: 0 });
-    sys.reclaim(mm, 0, 8);
+    const { sys, mm } = swapped_out(true, 8);
     expect(phys_allocated_slots(1)).toEqual([]);
     const before = swap_ptes(mm, 8);
     const e = pte_to_swp_entry(before[3]);
@@ -121,16 +122,11 @@ describe('vswap', () => {
   });
 
   it('a descriptor and a reverse map that disagree are reported', () => {
-    const sys = boot(false);
-    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
-    sys.swapon('/dev/vdb');
-    const mm = sys.mmCreate();
-    for (let i = 0; i < 4; i++) sys.write(mm, i, { maxOrder: 0 });
-    sys.reclaim(mm, 0, 4);
+    const { sys } = swapped_out(false, 4);
     const [first] = phys_allocated_slots(1);
-    /* The reverse map of the first physical slot now names another virtual slot. */
-    const base = A.L.vswapPhys + 1 * (2 * Math.ceil(A.L.config.maxSwapPages / 32) + A.L.config.maxSwapPages);
-    Atomics.add(A.i32, base + 2 * Math.ceil(A.L.config.maxSwapPages / 32) + first, 1);
+    /* The reverse map of the first physical slot (device 1) now names another virtual slot. */
+    const w = vswapPhysWords(A.L.config.maxSwapPages);
+    Atomics.add(A.i32, A.L.vswapPhys + 1 * w.SIZE + w.rmap + first, 1);
     const found = sys.check().map((v) => v.invariant);
     expect(found).toContain('swap-count');
     expect(sys.check().some((v) => /reverse map/.test(v.message))).toBe(true);
