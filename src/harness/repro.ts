@@ -69,7 +69,7 @@ export interface ReproResult {
   abnormal: string | null;
 }
 
-export const MAX_STEPS = 1 << 18;
+const MAX_STEPS = 1 << 18;
 
 /**
  * A shortened workload: per CPU, the filler count and a bitmask of the

@@ -31,7 +31,7 @@ import { A } from '../shm/arena.js';
 import { CI, CI_DYN } from '../shm/layout.js';
 import { pageDataWord } from '../shm/page_pool.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
-import { cluster_offset, si_is_vswap, swp_entry } from './swap.js';
+import { cluster_offset, swp_entry } from './swap.js';
 import { __swap_table_get } from './swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_test_zero, SWP_TB_P4 } from './swap_table.js';
 import { zswap_invalidate } from './zswap.js';
@@ -123,9 +123,4 @@ export function __vswap_check_backing(ci: number, off: number): number {
   if (tag === VSWAP_NONE && swp_tb_test_zero(SWP_TB_P4, tb)) return VSWAP_ZERO;
   if (tag !== VSWAP_NONE) return tag;
   return swp_tb_is_folio(tb) ? VSWAP_FOLIO : VSWAP_NONE;
-}
-
-/** Is @type the virtual swap space? */
-export function is_vswap_type(type: number): boolean {
-  return type === VSWAP_TYPE && si_is_vswap(type);
 }

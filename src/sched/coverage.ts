@@ -15,7 +15,7 @@ import { A } from '../shm/arena.js';
 import { COVERAGE_BITS } from '../shm/layout.js';
 
 /** The bit of pair (@from, @to) of point ids. */
-export function pair_bit(from: number, to: number): number {
+function pair_bit(from: number, to: number): number {
   return ((Math.imul(from, 0x9e3779b1) ^ to) >>> 0) % COVERAGE_BITS;
 }
 
