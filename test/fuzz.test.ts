@@ -106,6 +106,12 @@ describe('swaptorture fuzz', () => {
     expect({ ...seeds(a, 'campaign-1of2.jsonl'), ...seeds(b, 'campaign-2of2.jsonl') }).toEqual(seeds(all, 'campaign.jsonl'));
     const m = spawnSync(process.execPath, [BIN, 'fuzz', 'merge', a, b, '--into', tmp(), '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(m.status).toBe(0);
+    /* A missing input is bad usage, and is not created by the merge. */
+    const missing = join(tmp(), 'no-such-corpus');
+    const bad = spawnSync(process.execPath, [BIN, 'fuzz', 'merge', missing, a], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/no corpus directory/);
+    expect(existsSync(missing)).toBe(false);
     expect((JSON.parse(m.stdout) as { runs: number }).runs).toBe(10);
   });
 

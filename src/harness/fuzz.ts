@@ -300,12 +300,13 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
  * de-duplicated by site, journals concatenated.  Returns the merged summary.
  */
 export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[] } {
+  /* Every input first: --into may be one of them, and must not be created before it is checked. */
+  for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
   mkdirSync(join(into, 'failures'), { recursive: true });
   const sites = new Map<string, { file: string; doc: Record<string, unknown> }>();
   const runs = new Set<string>();
   const pairs = new Set<number>();
   for (const d of dirs) {
-    if (!existsSync(d)) throw new Error(`fuzz merge: no corpus directory ${d}`);
     for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
     for (const j of readdirSync(d).filter((f) => /^campaign.*\.jsonl$/.test(f))) {
       const { header, lines } = read_journal(join(d, j));
