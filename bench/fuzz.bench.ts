@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run_fuzz, type FuzzOptions } from '../src/harness/fuzz.js';
+import { fuzz_designs, run_fuzz, type FuzzOptions } from '../src/harness/fuzz.js';
 import { implemented_designs } from '../src/designs/active.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
@@ -33,7 +33,7 @@ async function campaign(over: Partial<FuzzOptions>): Promise<Awaited<ReturnType<
   try {
     return await run_fuzz({
       runs: 0, seconds: BUDGET_S, seed: 1, jobs: 1, corpus, resume: false, shard: { k: 1, n: 1 }, bug: null,
-      designs: implemented_designs(), maxCpus: 4, guide: true, statIntervalS: 0, ...over,
+      designs: fuzz_designs(over.bug ?? null, implemented_designs()), maxCpus: 4, guide: true, statIntervalS: 0, ...over,
     }, { out: () => {}, err: () => {} });
   } finally {
     rmSync(corpus, { recursive: true, force: true });

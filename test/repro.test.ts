@@ -166,7 +166,7 @@ describe('--design p2', () => {
     const r = repro('all', '--design', 'p2', '--json');
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean })[];
-    expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'swapoff-vs-swapin']);
+    expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'swapoff-vs-swapin']);
     for (const x of rs) expect(x.reproduced, x.race).toBe(x.applies);
   });
 });
@@ -199,7 +199,7 @@ describe('--design p3', () => {
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean; design: string })[];
     const applies = rs.filter((x) => x.applies).map((x) => x.race);
-    expect(applies).toEqual(['count-overflow', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'scan-border', 'swapoff-vs-swapin']);
+    expect(applies).toEqual(['count-overflow', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'scan-border', 'swapoff-vs-swapin']);
     for (const x of rs) {
       expect(x.design).toBe('p3');
       expect(x.reproduced, x.race).toBe(x.applies);

@@ -4,12 +4,10 @@
  * pool (nested worker threads), so J jobs run J executions at once, each
  * on its own arena.  Context: a worker thread.
  */
-import { fuzz_exec, fuzz_shrink, type FuzzResult } from '../src/harness/fuzz_exec.js';
-import type { FuzzCase } from '../src/harness/fuzz_case.js';
+import { fuzz_exec, fuzz_shrink, type FuzzJob, type FuzzResult } from '../src/harness/fuzz_exec.js';
 
-/** One execution; a failing one is shrunk (and its timeline written to @traceFile) on this thread too. */
-export default async function run(m: { c: FuzzCase; traceDir: string | null; turnSpins?: number }): Promise<FuzzResult & { shrunk: string | null }> {
-  const r = await fuzz_exec(m.c, undefined, m.turnSpins);
-  const shrunk = r.findings.length > 0 ? await fuzz_shrink(m.c, r, m.traceDir === null ? null : `${m.traceDir}/run-${m.c.index}.trace.json`) : null;
-  return { ...r, shrunk };
+/** One execution, or the shrinking of a failing one's schedule (the shrunk schedule, or null). */
+export default async function run(m: FuzzJob): Promise<FuzzResult | string | null> {
+  if (m.kind === 'exec') return fuzz_exec(m.c, undefined, m.turnSpins);
+  return fuzz_shrink(m.c, m.r, m.traceFile, 20, m.deadline);
 }

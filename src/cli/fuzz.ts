@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { merge_corpora, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { fuzz_designs, merge_corpora, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
 
@@ -91,6 +91,8 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
         if (!built.includes(d)) usage(`--design: design "${d}" is not built yet`);
       }
       if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
+      const drawn = fuzz_designs(f.bug ?? null, designs);
+      if (drawn.length === 0) usage(`--bug ${f.bug}: no design of --design ${f.design} has its code (the race applies to ${fuzz_designs(f.bug ?? null, DESIGN_NAMES).join(', ')})`);
       const seed = f.seed ?? randomInt(0, 2 ** 31);
       if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
       const ac = new AbortController();
@@ -103,7 +105,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       try {
         const r = await run_fuzz({
           runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs, corpus: f.corpus, resume: f.resume === true,
-          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs, maxCpus: f.maxCpus, guide: f.guide, statIntervalS: f.statInterval,
+          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, statIntervalS: f.statInterval,
         }, {
           out, err: (s) => { bar?.clear(); err(s); },
           onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),

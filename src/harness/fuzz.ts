@@ -10,10 +10,12 @@
  *    kill -9 included, rebuilds the campaign's state from the lines that
  *    made it to the file and repeats none of those runs (a torn last line
  *    is ignored: that run is simply done again);
- *  - every failure goes to <corpus>/failures/<invariant>-<site>.json,
- *    written to a temporary name and renamed (atomic on one file system):
- *    the case, the seed, the schedule and its shrunk form, the invariant,
- *    the message and the timeline file; failures are de-duplicated by
+ *  - every failure goes to <corpus>/failures/<invariant>-<site>.json as
+ *    soon as its run returns, written to a temporary name and renamed
+ *    (atomic on one file system): the case, the seed, the schedule, the
+ *    invariant and the message; a job then shrinks the schedule (while
+ *    the campaign's time lasts) and the file is rewritten with the shrunk
+ *    schedule and the timeline file.  Failures are de-duplicated by
  *    invariant and site (the message with numbers blanked).
  *
  * Coverage guidance: the union of interleaving pairs (src/sched/coverage.ts)
@@ -31,8 +33,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DesignName } from '../designs/design.js';
+import { load_catalogue } from '../scenario/load.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
-import type { FuzzResult } from './fuzz_exec.js';
+import type { FuzzJob, FuzzResult } from './fuzz_exec.js';
 
 export interface FuzzOptions {
   runs: number; /* 0 = until @seconds */
@@ -92,6 +95,20 @@ interface JournalLine {
 
 interface JournalHeader {
   campaign: { seed: number; bug: string | null; designs: string[]; maxCpus: number; shard: string };
+}
+
+/**
+ * The designs a calibration campaign with bug switch @bug draws from: those
+ * of @designs whose code has the switch's pre-fix path - the designs of
+ * the catalogued race scenarios that use it (every one of @designs when
+ * no scenario does).  Drawing a design without that code only wastes runs.
+ */
+export function fuzz_designs(bug: string | null, designs: readonly DesignName[]): DesignName[] {
+  if (bug === null) return [...designs];
+  const races = load_catalogue().filter((sc) => sc.bug === bug);
+  if (races.length === 0) return [...designs];
+  const has = new Set(races.flatMap((sc) => sc.designs));
+  return designs.filter((d) => has.has(d));
 }
 
 /** The failure site: invariant and message with every number blanked (so addresses and counts do not split one bug in many). */
@@ -221,10 +238,13 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const timeUp = (): boolean => o.runs === 0 && elapsed() >= o.seconds;
 
-  const record = (c: FuzzCase, r: FuzzResult & { shrunk: string | null }): void => {
+  /* Failures saved with their full schedule, waiting for a job to shrink it. */
+  const shrinks: { c: FuzzCase; r: FuzzResult; docs: { file: string; doc: Record<string, unknown> }[] }[] = [];
+  const record = (c: FuzzCase, r: FuzzResult): void => {
     const newPairs = r.pairs.filter((p) => !covered.has(p));
     for (const p of newPairs) covered.add(p);
     const sites: string[] = [];
+    const docs: { file: string; doc: Record<string, unknown> }[] = [];
     for (const f of r.findings) {
       const site = failure_site(f.invariant, f.message);
       sites.push(site);
@@ -232,14 +252,18 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
       saved.add(site);
       const file = join(o.corpus, 'failures', `${site}.json`);
       const replay = `npx swaptorture repro --replay ${file}`;
-      write_atomic(file, JSON.stringify({
+      /* Saved at once with the full schedule; the shrunk one is added when a job has shrunk it. */
+      const doc = {
         site, invariant: f.invariant, message: f.message, step: f.step, design: c.design, seed: c.seed, index: c.index,
-        sched: c.sched, bug: c.bug, schedule: r.schedule, shrunkSchedule: r.shrunk, trace: r.shrunk !== null ? join(traceDir, `run-${c.index}.trace.json`) : null,
+        sched: c.sched, bug: c.bug, schedule: r.schedule, shrunkSchedule: null as string | null, trace: null as string | null,
         replay, campaign: { seed: o.seed, shard: shardText }, case: c,
-      }, null, 1) + '\n');
+      };
+      write_atomic(file, JSON.stringify(doc, null, 1) + '\n');
+      docs.push({ file, doc });
       firstFind ??= { seconds: elapsed(), runs: done.size + 1 };
       io.err(`swaptorture fuzz: FAILURE [${f.invariant}] run ${c.index} (${c.design}, ${c.sched.kind}): ${f.message}\n  saved: ${file}\n  replay: ${replay}\n`);
     }
+    if (docs.length > 0 && r.schedule !== '') shrinks.push({ c, r, docs });
     if (r.abnormal !== null) abnormal++;
     const line: JournalLine = { index: c.index, seed: c.seed, design: c.design, sites, newPairs, abnormal: r.abnormal, ms: r.ms };
     if (newPairs.length > 0 && o.guide) {
@@ -256,21 +280,36 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
     }
   };
 
-  /* Keep @jobs executions in flight. */
+  /* The shrunk schedule of a saved failure joins its file (rewritten atomically), with its timeline. */
+  const shrunk = (job: (typeof shrinks)[number], traceFile: string, schedule: string | null): void => {
+    if (schedule === null) return;
+    for (const { file, doc } of job.docs) write_atomic(file, JSON.stringify({ ...doc, shrunkSchedule: schedule, trace: traceFile }, null, 1) + '\n');
+  };
+
+  /* Keep @jobs jobs in flight: shrinking saved failures first, then executions. */
   const inflight = new Set<Promise<void>>();
   let poolError: Error | null = null;
+  const fail = (e: Error): void => {
+    poolError ??= e;
+  };
+  const deadline = o.runs > 0 ? Infinity : Date.now() - elapsed() * 1000 + o.seconds * 1000;
   try {
     for (;;) {
       while (inflight.size < o.jobs && !signal?.aborted && !timeUp() && poolError === null) {
-        const i = take();
-        if (i === null) break;
-        const c = case_for(i);
-        /* Jobs share the cores: a parked CPU of one execution must not spin against the running one of another. */
-        const p: Promise<void> = (pool.run({ c, traceDir, turnSpins: o.jobs > 1 ? 256 : undefined }) as Promise<FuzzResult & { shrunk: string | null }>)
-          .then((r) => record(c, r), (e: Error) => {
-            poolError ??= e;
-          })
-          .finally(() => inflight.delete(p));
+        let p: Promise<void>;
+        const job = shrinks.shift();
+        if (job !== undefined) {
+          const traceFile = join(traceDir, `run-${job.c.index}.trace.json`);
+          const m: FuzzJob = { kind: 'shrink', c: job.c, r: job.r, traceFile, deadline };
+          p = (pool.run(m) as Promise<string | null>).then((sch) => shrunk(job, traceFile, sch), fail).finally(() => inflight.delete(p));
+        } else {
+          const i = take();
+          if (i === null) break;
+          const c = case_for(i);
+          /* Jobs share the cores: a parked CPU of one execution must not spin against the running one of another. */
+          const m: FuzzJob = { kind: 'exec', c, turnSpins: o.jobs > 1 ? 256 : undefined };
+          p = (pool.run(m) as Promise<FuzzResult>).then((r) => record(c, r), fail).finally(() => inflight.delete(p));
+        }
         inflight.add(p);
       }
       if (inflight.size === 0) break;

@@ -8,8 +8,8 @@
  * design, devices (ssd/hdd of any size, not only whole clusters; a ghost
  * swapfile under the ghost design), 2-8 CPUs, a memcg tree, processes with
  * swapped-out pages, and per CPU a random filler plus a short script
- * (faults, pageouts of ranges and large folios, fork, exit, memcg move and
- * death, swapoff/swapon, migration), run under a scheduler: PCT with a
+ * (faults, pageouts of ranges and large folios, MADV_DONTNEED, fork,
+ * exit, memcg move and death, swapoff/swapon, migration), run under a scheduler: PCT with a
  * depth, random, or free-running threads.
  *
  * The scripts keep to what real tasks can do concurrently: several CPUs
@@ -22,7 +22,17 @@ import fc from 'fast-check';
 import type { DesignName } from '../designs/design.js';
 import type { Scenario, ScenarioOp } from '../scenario/schema.js';
 
-export type FuzzSched = { kind: 'pct'; depth: number } | { kind: 'random' } | { kind: 'free' };
+/**
+ * A labelled PCT change point: the @nth arrival at race-window point number
+ * @window (an index into window_points(), taken modulo their number).
+ */
+export interface FuzzWindow {
+  window: number;
+  nth: number;
+}
+
+/* PCT's change points: @at[i] labels change point i (null: a uniformly drawn step). */
+export type FuzzSched = { kind: 'pct'; depth: number; at?: (FuzzWindow | null)[] } | { kind: 'random' } | { kind: 'free' };
 
 export interface FuzzCase {
   /** Run index in the campaign (the shard and resume unit). */
@@ -47,6 +57,8 @@ interface Shape {
   design: DesignName;
   cpus: number;
   devices: { kind: 'ssd' | 'hdd'; pages: number }[];
+  /* Swap space barely above what the processes swap out: vm_swap_full() reclaim, allocation failures. */
+  tight: boolean;
   frames: number;
   mmPages: number;
   memcgs: number;
@@ -56,12 +68,19 @@ interface Shape {
   sched: FuzzSched;
 }
 
+/* Half of PCT's change points preempt at a race window, mostly on one of its first arrivals. */
+const WINDOW_ARB: fc.Arbitrary<FuzzWindow | null> = fc.oneof(
+  fc.constant(null),
+  fc.record({ window: fc.nat(), nth: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 64 })) }),
+);
+
 function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
   return fc.integer({ min: 2, max: l.maxCpus }).chain((cpus) =>
     fc.record({
       design: fc.constantFrom(...l.designs),
       cpus: fc.constant(cpus),
       devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
+      tight: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
       frames: fc.constantFrom(512, 1024, 2048),
       mmPages: fc.constantFrom(64, 128, 256),
       memcgs: fc.integer({ min: 0, max: 3 }),
@@ -69,7 +88,7 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
       fillers: fc.array(fc.integer({ min: 0, max: 48 }), { minLength: cpus, maxLength: cpus }),
       scripts: fc.array(fc.array(fc.record({ op: fc.integer({ min: 0, max: OPS - 1 }), a: fc.nat(), b: fc.nat(), c: fc.nat() }), { minLength: 1, maxLength: 6 }), { minLength: cpus, maxLength: cpus }),
       sched: fc.oneof(
-        { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((depth): FuzzSched => ({ kind: 'pct', depth })) },
+        { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).chain((depth) => fc.array(WINDOW_ARB, { minLength: depth - 1, maxLength: depth - 1 }).map((at): FuzzSched => ({ kind: 'pct', depth, at }))) },
         { weight: 3, arbitrary: fc.constant<FuzzSched>({ kind: 'random' }) },
         { weight: 1, arbitrary: fc.constant<FuzzSched>({ kind: 'free' }) },
       ),
@@ -77,11 +96,18 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
   );
 }
 
-/* One CPU's scripted operation from a drawn tuple.  @own is the CPU's process, @shared the others'. */
+/*
+ * One CPU's scripted operation from a drawn tuple.  @own is the CPU's
+ * process; the others' are shared (their threads on this CPU).  Half the
+ * operations that name another process go to the hot spot - process p0,
+ * pages 0-3, swapped out at setup - so CPUs meet on one page, one slot
+ * and one cluster far more often than uniform draws would make them.
+ */
 function script_op(t: { op: number; a: number; b: number; c: number }, cpu: number, s: Shape, devices: number): ScenarioOp[] {
   const own = `p${cpu}`;
-  const other = `p${t.a % s.cpus}`;
-  const page = t.b % s.mmPages;
+  const hot = ((t.a >>> 8) & 1) === 0;
+  const other = hot ? 'p0' : `p${t.a % s.cpus}`;
+  const page = hot ? t.b % 4 : t.b % s.mmPages;
   const order = s.orders[cpu];
   const nr = Math.min(1 << order, s.mmPages - (page - (page % (1 << order))));
   const base = page - (page % (1 << order));
@@ -89,7 +115,7 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     case 0: return [{ op: 'touch', mm: other, page, nr: 1, order: 0 }];
     case 1: return [{ op: 'write', mm: other, page: base, nr, order, zero: t.c % 5 === 0 }];
     case 2: return [{ op: 'reclaim', mm: other, page: base, nr: Math.min(s.mmPages - base, 1 + (t.c % 32)) }];
-    case 3: return [{ op: 'fork', mm: own, as: `c${cpu}_${t.c % 1000}`, times: 1 + (t.a % 3) }];
+    case 3: return [{ op: 'fork', mm: other, as: `c${cpu}_${t.c % 1000}`, times: 1 + (t.a % 3) }];
     case 4: return [{ op: 'touch', mm: own, page: base, nr, order }];
     case 5: return [{ op: 'swapoff', device: t.a % devices }, { op: 'swapon', device: t.a % devices }];
     case 6: return [{ op: 'migrate', cpu: t.a % s.cpus }];
@@ -114,17 +140,20 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
         { op: 'move', mm: own, memcg: `own${cpu}` },
       ];
     }
+    /* madvise(MADV_DONTNEED) by a thread of a process others fault in: the swap entries go under their lockless lookups. */
+    case 14: return t.c % 2 === 0 ? [{ op: 'dontneed', mm: other, page: 0, nr: s.mmPages }] : [{ op: 'dontneed', mm: other, page: base, nr: Math.min(s.mmPages - base, 1 + (t.c % 32)) }];
     default: return [{ op: 'write', mm: own, page, nr: 1, order: 0, zero: false }];
   }
 }
 
 /* The kinds of scripted operation script_op() draws from. */
-const OPS = 15;
+const OPS = 16;
 
 /* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
 function scenario_of(s: Shape, tail: number[]): Scenario {
   const ghost = s.design === 'ghost';
-  const devices = s.devices.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
+  const sized = s.devices.map((d) => (s.tight ? { kind: d.kind, pages: 520 + (d.pages % 600) } : d));
+  const devices = sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
   const setup: ScenarioOp[] = [];
   for (let m = 0; m < s.memcgs; m++) setup.push({ op: 'memcg', as: `m${m}` });
   /* Each CPU's process lives in a cgroup of its own when there are any (so it alone can empty and kill it). */
@@ -184,12 +213,20 @@ export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: stri
 /**
  * Mutate @parent (a corpus entry that reached new pairs) into case @index:
  * same configuration, another scheduler seed, and now and then another
- * depth or a longer filler - new schedules around an input known to
- * reach rare interleavings.
+ * depth, another arrival at one of its race windows, or a longer filler -
+ * new schedules around an input known to reach rare interleavings.
  */
 export function mutate_case(parent: FuzzCase, parentId: number, seed: number, index: number): FuzzCase {
   const rs = run_seed(seed, index);
-  const sched: FuzzSched = parent.sched.kind === 'pct' && rs % 3 === 0 ? { kind: 'pct', depth: 1 + (rs % 4) } : parent.sched;
+  const p = parent.sched;
+  let sched = p;
+  if (p.kind === 'pct' && rs % 3 === 0) {
+    const depth = 1 + ((rs >>> 2) % 4);
+    sched = { kind: 'pct', depth, at: Array.from({ length: depth - 1 }, (_, i) => p.at?.[i] ?? null) };
+  } else if (p.kind === 'pct' && rs % 3 === 1 && p.at !== undefined && p.at.some((a) => a !== null)) {
+    const k = (rs >>> 2) % p.at.length;
+    sched = { ...p, at: p.at.map((a, i) => (a !== null && i === k ? { window: a.window, nth: 1 + ((rs >>> 8) % 16) } : a)) };
+  }
   const grow = rs % 5 === 0;
   const scenario: Scenario = {
     ...parent.scenario,

@@ -16,6 +16,7 @@ import { decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
 import { run_once } from './repro.js';
 import type { FuzzCase } from './fuzz_case.js';
+import { window_points } from '../sched/point.js';
 
 export interface FuzzFinding {
   invariant: string;
@@ -39,6 +40,12 @@ export interface FuzzResult {
   ms: number;
 }
 
+/** What the campaign hands a job thread (workers/fuzz.ts). */
+export type FuzzJob =
+  | { kind: 'exec'; c: FuzzCase; turnSpins?: number }
+  /* A failure already saved: shrink its schedule and write its timeline to @traceFile. */
+  | { kind: 'shrink'; c: FuzzCase; r: FuzzResult; traceFile: string; deadline: number };
+
 /* This thread's CPU pool, grown to the widest case seen. */
 let pool: CpuPool | null = null;
 
@@ -59,8 +66,9 @@ export async function fuzz_exec_teardown(): Promise<void> {
  * Shrink a failing controlled run's schedule (fewer context switches, the
  * same first invariant broken) and write its timeline to @traceFile.
  * Returns the shrunk schedule, or null (free-running runs have none).
+ * Bounded by @maxRuns runs and the wall-clock @deadline (ms since the epoch).
  */
-export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 20): Promise<string | null> {
+export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 20, deadline = Infinity): Promise<string | null> {
   if (r.schedule === '' || r.findings.length === 0) return null;
   const want = r.findings[0].invariant;
   const p = await pool_for(c.scenario.cpus.length);
@@ -68,10 +76,17 @@ export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string 
   const s = await shrink_schedule(decode_schedule(r.schedule), async (rec) => {
     const run = await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_GUIDED, record: rec }, undefined, c.design);
     return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === want), record: decode_schedule(run.schedule) };
-  }, maxRuns);
+  }, maxRuns, deadline);
   const shrunk = encode_schedule(s.record);
   if (traceFile !== null) await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_REPLAY, record: s.record }, traceFile, c.design);
   return shrunk;
+}
+
+/* @c's labelled PCT change points as point ids (the race windows this build interned). */
+function labelled(c: FuzzCase): ({ point: number; nth: number } | null)[] | undefined {
+  if (c.sched.kind !== 'pct' || c.sched.at === undefined) return undefined;
+  const w = window_points();
+  return c.sched.at.map((a) => (a === null || w.length === 0 ? null : { point: w[a.window % w.length], nth: a.nth }));
 }
 
 /**
@@ -85,7 +100,7 @@ export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpi
   const how = record !== undefined
     ? { strategy: STRATEGY_REPLAY, record: [...record] }
     : c.sched.kind === 'free' ? 'free' as const
-      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, turnSpins };
+      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, at: labelled(c), turnSpins };
   const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design);
   return {
     index: c.index,

@@ -21,6 +21,7 @@ import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
 import type { Scenario } from '../scenario/schema.js';
 import { CpuPool } from './cpus.js';
 import { runControlled } from './controlled_run.js';
+import type { ControlledConfig } from '../sched/controlled.js';
 import type { CpuSpec } from './programs.js';
 import type { ScenarioCpuArgs } from './scenario_cpu.js';
 import { trace_setup } from '../sched/trace.js';
@@ -156,7 +157,7 @@ export interface OneRun {
 
 /** One run of scenario @sc (the fuzzer's execution too).  Context: main thread of the pool's owner. */
 export async function run_once(
-  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number } | 'free', traceFile?: string,
+  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'] } | 'free', traceFile?: string,
   design: DesignName = 'p4',
 ): Promise<OneRun> {
   const { sys, specs } = build(sc, seed, fixed, design);
@@ -170,7 +171,7 @@ export async function run_once(
     const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
     if (bad && bad.status === 'rejected') abnormal = bad.error.message;
   } else {
-    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins });
+    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at });
     schedule = r.schedule;
     steps = r.steps;
     if (r.outcome !== 'done') abnormal = `${r.outcome}${r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : ''}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;

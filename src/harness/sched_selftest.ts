@@ -18,8 +18,8 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { selftest_scratch } from '../sync/torture.js';
 import { registerProgram } from './programs.js';
 
-const P_AV = pointId('selftest:av');
-const P_LOOP = pointId('selftest:loop');
+const P_AV = pointId('selftest_av');
+const P_LOOP = pointId('selftest_loop');
 const X = 0; /* scratch word offsets, each on its own line */
 const LOCK_A = 16;
 const LOCK_B = 32;

@@ -68,7 +68,7 @@ const CTL = {
 const RING = 64;
 if (CTL.ring + RING > PAGE_WORDS) throw new Error('swapcache_rcu_torture: control block larger than a page');
 
-const P_READER_DEREF = pointId('swapcache_rcu_reader:deref');
+const P_READER_DEREF = pointId('swapcache_rcu_reader_deref');
 
 /** The content token the writer gives page @entry (a reader that used a stale entry sees another). */
 export function swapcache_rcu_token(entry: number): bigint {

@@ -436,9 +436,23 @@ export function copy_mm(parent: number): number {
  * Context: process context.
  */
 export function exit_mmap(mm: number): void {
+  zap_page_range(mm, 0, mm_pages());
+  Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
+}
+
+/**
+ * zap_page_range(): unmap pages [@start, @start + @nr) of @mm, page table
+ * by page table under its PTL (zap_pte_range()): present pages go to the
+ * TLB gather, runs of contiguous swap PTEs are put in one batch.  What
+ * exit_mmap() and madvise(MADV_DONTNEED) do; a sibling thread's fault in
+ * the range meanwhile finds its PTE changed (or none: a fresh zero page).
+ * Context: process context, no PTL held.
+ */
+export function zap_page_range(mm: number, start: number, nr: number): void {
   const gather: number[] = [];
-  for (let table = 0; table < mm_pages(); table = pte_table_end(table)) {
-    const end = pte_table_end(table);
+  const stop = Math.min(mm_pages(), start + nr);
+  for (let table = start; table < stop; table = pte_table_end(table)) {
+    const end = Math.min(stop, pte_table_end(table));
     pte_lock(mm, table);
     for (let index = table; index < end; index++) {
       const pte = ptep_get(mm, index);
@@ -450,19 +464,18 @@ export function exit_mmap(mm: number): void {
         gather.push(folio); /* tlb_remove_page(): the reference goes after the flush */
       } else if (is_swap_pte(pte)) {
         const entry = pte_to_swp_entry(pte);
-        let nr = 1;
-        while (index + nr < end && ptep_get(mm, index + nr) === swp_entry_to_pte(entry + nr) &&
-          (swp_offset(entry) + nr) % SWAPFILE_CLUSTER !== 0) nr++;
-        for (let k = 0; k < nr; k++) set_pte(mm, index + k, 0);
-        swap_put_entries_direct(entry, nr);
-        index += nr - 1;
+        let n = 1;
+        while (index + n < end && ptep_get(mm, index + n) === swp_entry_to_pte(entry + n) &&
+          (swp_offset(entry) + n) % SWAPFILE_CLUSTER !== 0) n++;
+        for (let k = 0; k < n; k++) set_pte(mm, index + k, 0);
+        swap_put_entries_direct(entry, n);
+        index += n - 1;
       }
     }
     pte_unlock(mm, table);
     free_pages_and_swap_cache(gather);
     gather.length = 0;
   }
-  Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
 }
 
 /*

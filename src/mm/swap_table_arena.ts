@@ -23,7 +23,8 @@ import { page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES
 import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
-import { null_to_swp_tb } from './swap_table.js';
+import { null_to_swp_tb, swp_tb_is_null } from './swap_table.js';
+import { obj_page_is_free } from '../shm/slab.js';
 import { point, pointId } from '../sched/point.js';
 import { ci_check_live } from './swap.js';
 
@@ -96,6 +97,11 @@ export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigi
   const t = page_type(tbl - 1);
   if (t !== PG_SWAP_TABLE && t !== PG_RCU_PENDING) {
     report('rcu', `BUG: KASAN: use-after-free in swap_table_get: cluster word ${ci} slot ${off} read table page ${tbl - 1}, which is now '${PAGE_TYPE_NAMES[t] ?? t}' (freed to general use inside an RCU read-side section)`, [ci, off, tbl - 1, t]);
+    return null_to_swp_tb();
+  }
+  /* A freed table is NULL-filled (seed 002): a reader that still holds it must see NULL. */
+  if (obj_page_is_free(tbl - 1) && !swp_tb_is_null(swp_tb)) {
+    report('rcu', `BUG: swap_table_get read 0x${swp_tb.toString(16)} at cluster word ${ci} slot ${off} from table page ${tbl - 1}, which was freed without being NULL-filled (a lockless reader must see NULL there)`, [ci, off, tbl - 1]);
     return null_to_swp_tb();
   }
   return swp_tb;

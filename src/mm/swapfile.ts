@@ -163,8 +163,9 @@ function swap_range_free(type: number, offset: number, nr: number): void {
  * and only once it is all NULL, because lockless readers may still be
  * reading it: they must see NULL entries, and SLAB_TYPESAFE_BY_RCU keeps
  * the memory a swap table until a grace period ends (seed 002).
- * Bug switch rcu-table-free-unfilled frees without that guarantee: a
- * non-empty table is handed to the slab as it is.
+ * Bug switch rcu-table-free-unfilled frees without that check: the
+ * table its last free left shadows in (__swap_cluster_free_entries) goes
+ * to the slab as it is.
  *
  * Context: caller holds ci->lock (or owns the cluster exclusively).
  */
@@ -937,6 +938,13 @@ export function __swap_cluster_free_entries(type: number, ci: number, ci_start: 
   const flush = (off: number): void => {
     if (batchId > 0) mem_cgroup_uncharge_swap(batchId, off - batchOff);
   };
+  /*
+   * Bug switch rcu-table-free-unfilled: the batch that empties the
+   * cluster leaves its shadows in place - "the table is freed with the
+   * cluster anyway" - so the table is freed not NULL-filled, and a
+   * lockless reader still holding it reads them (seed 002 requires NULL).
+   */
+  const unfilled = bug_on(BUG_RCU_TABLE_FREE_UNFILLED) && ci_count(ci) === nr;
   for (let off = ci_start; off < ci_start + nr; off++) {
     const tb = __swap_table_get(ci, off);
     if (!swp_tb_is_shadow(tb) || D.countOf(ci, off, tb) > 1) {
@@ -948,7 +956,7 @@ export function __swap_cluster_free_entries(type: number, ci: number, ci_start: 
       batchId = id;
       batchOff = off;
     }
-    __swap_table_set(ci, off, null_to_swp_tb());
+    if (!unfilled) __swap_table_set(ci, off, null_to_swp_tb());
     D.freeSlot(ci, off);
   }
   flush(ci_start + nr);

@@ -7,7 +7,7 @@
  *
  * Context: process context of the current task; no locks held.
  */
-import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from '../mm/memory.js';
+import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg, zap_page_range } from '../mm/memory.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
@@ -80,6 +80,9 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
       delete env.mms[op.mm];
       return 0;
     }
+    case 'dontneed':
+      zap_page_range(mmOf(env, op.mm), op.page, op.nr);
+      return 0;
     case 'move':
       mm_set_memcg(mmOf(env, op.mm), memcgOf(env, op.memcg));
       return 0;

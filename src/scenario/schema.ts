@@ -26,6 +26,8 @@ export const OpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('reclaim'), mm: label, page, nr: z.number().int().min(1).default(1) }).strict(),
   z.object({ op: z.literal('fork'), mm: label, as: label, times: z.number().int().min(1).max(64).default(1) }).strict(),
   z.object({ op: z.literal('exit'), mm: label }).strict(),
+  /** madvise(MADV_DONTNEED) of pages [page, page + nr): zap_page_range(), as a sibling thread may while others fault there. */
+  z.object({ op: z.literal('dontneed'), mm: label, page, nr: z.number().int().min(1).default(1) }).strict(),
   z.object({ op: z.literal('move'), mm: label, memcg: label }).strict(),
   z.object({ op: z.literal('offline'), memcg: label }).strict(),
   z.object({ op: z.literal('swapoff'), device: z.number().int().min(0) }).strict(),

@@ -25,7 +25,7 @@ import { A } from '../shm/arena.js';
 import { SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../sync/task.js';
 import { pointId, setPointHook, setWaitHook } from './point.js';
-import { pct_init, pctStrategy } from './pct.js';
+import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
 import { schedWord, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
@@ -234,6 +234,8 @@ export interface ControlledConfig {
   /** PCT: depth d and the expected run length k for the change points. */
   depth?: number;
   k?: number;
+  /** PCT: change points given as the nth arrival at a point instead of a step (pct_init). */
+  at?: readonly (PctLabelledPoint | null)[];
   /** Replay: the task chosen at each step (from a schedule string). */
   record?: readonly number[];
   /**
@@ -265,7 +267,7 @@ export function sched_init(c: ControlledConfig): void {
     i32[schedWord(SCHED.tasks + i)] = t;
     i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
   });
-  if (c.strategy === STRATEGY_PCT) pct_init(c.tasks, c.depth ?? 2, c.k ?? c.maxSteps);
+  if (c.strategy === STRATEGY_PCT) pct_init(c.tasks, c.depth ?? 2, c.k ?? c.maxSteps, c.at);
   if (c.record) {
     const n = Math.min(c.record.length, A.L.config.schedSteps);
     for (let s = 0; s < n; s++) i32[A.L.schedRecord + s] = c.record[s];

@@ -13,22 +13,37 @@
  * Each run finds the bug with probability at least 1 / (n * k^(d-1))
  * (the paper's Theorem 1), so n * k^(d-1) runs find it in expectation.
  *
+ * A change point may also be *labelled*: "the nth time any task reaches
+ * point L" instead of "step k_i" (pct_init's @at).  Fuzzing campaigns use
+ * it to preempt at race windows - a point named "function:what" marks
+ * where the kernel dropped a lock, sleeps or reads under RCU - which a
+ * uniformly drawn step hits with probability about 1/k.  The running task
+ * at that arrival drops to priority i, exactly as at a step change point.
+ *
  * pct_init() draws the priorities and change points (main thread, before
  * the run); pick() runs in whichever task reached the point.
  */
 import { A } from '../shm/arena.js';
-import { MAX_PCT_DEPTH, SCHED, SCHED_TASK } from '../shm/layout.js';
+import { MAX_PCT_DEPTH, SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
+import { taskWord } from '../sync/task.js';
 import { sched_rand, schedWord, type Strategy } from './strategy.js';
 
 function prioWord(t: number): number {
   return A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio;
 }
 
+/** A labelled change point: the @nth arrival (from 1) of any task at point id @point. */
+export interface PctLabelledPoint {
+  point: number;
+  nth: number;
+}
+
 /**
  * Draw PCT's priorities for @tasks and @depth - 1 change points in
- * [1, @k].  Context: main thread, before the run; the strategy's rng is seeded.
+ * [1, @k]; change point i is labelled instead when @at[i] is given.
+ * Context: main thread, before the run; the strategy's rng is seeded.
  */
-export function pct_init(tasks: readonly number[], depth: number, k: number): void {
+export function pct_init(tasks: readonly number[], depth: number, k: number, at: readonly (PctLabelledPoint | null)[] = []): void {
   if (depth < 1 || depth > MAX_PCT_DEPTH) throw new RangeError(`pct: depth ${depth} out of 1..${MAX_PCT_DEPTH}`);
   const prios = tasks.map((_, i) => depth + i);
   for (let i = prios.length - 1; i > 0; i--) {
@@ -37,15 +52,26 @@ export function pct_init(tasks: readonly number[], depth: number, k: number): vo
   }
   tasks.forEach((t, i) => (A.i32[prioWord(t)] = prios[i]));
   const points = Array.from({ length: depth - 1 }, () => 1 + (sched_rand() % Math.max(1, k))).sort((a, b) => a - b);
-  for (let i = 0; i < MAX_PCT_DEPTH; i++) A.i32[schedWord(SCHED.change_points + i)] = points[i] ?? 0;
+  for (let i = 0; i < MAX_PCT_DEPTH; i++) {
+    const l = i < depth - 1 ? at[i] ?? null : null;
+    A.i32[schedWord(SCHED.change_points + i)] = l === null ? points[i] ?? 0 : 0;
+    A.i32[schedWord(SCHED.change_labels + i)] = l === null ? 0 : l.point;
+    A.i32[schedWord(SCHED.change_countdown + i)] = l === null ? 0 : Math.max(1, l.nth);
+  }
   A.i32[schedWord(SCHED.depth)] = depth;
 }
 
 export const pctStrategy: Strategy = {
   pick(step, me, runnable) {
     const depth = A.i32[schedWord(SCHED.depth)];
+    const at = A.i32[taskWord(me, TASK.last_point)];
     for (let i = 0; i < depth - 1; i++) {
-      if (A.i32[schedWord(SCHED.change_points + i)] === step) A.i32[prioWord(me)] = i + 1;
+      const label = A.i32[schedWord(SCHED.change_labels + i)];
+      if (label === 0) {
+        if (A.i32[schedWord(SCHED.change_points + i)] === step) A.i32[prioWord(me)] = i + 1;
+      } else if (label === at && step > 0 && A.i32[schedWord(SCHED.change_countdown + i)] > 0) {
+        if (--A.i32[schedWord(SCHED.change_countdown + i)] === 0) A.i32[prioWord(me)] = i + 1;
+      }
     }
     let best = runnable[0];
     for (const t of runnable) if (A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;

@@ -31,6 +31,14 @@ export type WaitHook = (w: number, expected: number) => void;
  */
 const labels = new Map<number, string>([[0, '<none>']]);
 
+/*
+ * Race windows: a point named "function:what" marks where the kernel code
+ * dropped a lock, sleeps, or reads under RCU inside an operation (the
+ * places a concurrent CPU changes what the code is about to rely on).
+ * Fuzzing campaigns preempt there on purpose (PCT labelled change points).
+ */
+const windows = new Set<number>();
+
 function fnv1a31(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -46,7 +54,13 @@ export function pointId(label: string): number {
   const had = labels.get(id);
   if (had !== undefined && had !== label) throw new Error(`pointId: labels "${had}" and "${label}" hash to the same id ${id}: rename one`);
   labels.set(id, label);
+  if (label.includes(':')) windows.add(id);
   return id;
+}
+
+/** The race-window points this thread interned, by label: a stable order for one build. */
+export function window_points(): number[] {
+  return [...windows].sort((a, b) => (labels.get(a)! < labels.get(b)! ? -1 : 1));
 }
 
 /** The label of point @id, if this thread interned it. */

@@ -5,8 +5,8 @@
  * to the task after it - removes a preemption.  Each candidate runs under
  * the guided strategy (guided.ts), and a candidate that still breaks the
  * invariant is replaced by that run's own exact recording, so the result
- * replays with plain replay.  Greedy and bounded: it stops at a fixpoint
- * or after @maxRuns runs (Shuttle and QuickCheck-style shrinkers do the
+ * replays with plain replay.  Greedy and bounded: it stops at a fixpoint,
+ * after @maxRuns runs, or once Date.now() passes @deadline (Shuttle and QuickCheck-style shrinkers do the
  * same kind of search; the result is minimal per removal, not globally).
  */
 import { count_switches } from './schedule.js';
@@ -40,16 +40,17 @@ export interface ShrinkResult {
   switchesAfter: number;
 }
 
-export async function shrink_schedule(record: number[], tryRun: TryRun, maxRuns = 200): Promise<ShrinkResult> {
+export async function shrink_schedule(record: number[], tryRun: TryRun, maxRuns = 200, deadline = Infinity): Promise<ShrinkResult> {
   let cur = record;
   let runs = 0;
   const before = count_switches(record);
-  for (let improved = true; improved && runs < maxRuns; ) {
+  const more = (): boolean => runs < maxRuns && Date.now() < deadline;
+  for (let improved = true; improved && more(); ) {
     improved = false;
     const segs = segments(cur);
-    for (let j = segs.length - 1; j >= 1 && !improved && runs < maxRuns; j--) {
+    for (let j = segs.length - 1; j >= 1 && !improved && more(); j--) {
       for (const into of [j - 1, j + 1]) {
-        if (into >= segs.length || runs >= maxRuns) continue;
+        if (into >= segs.length || !more()) continue;
         const cand = segs.map((s, i) => (i === j ? { task: segs[into].task, len: s.len } : s));
         runs++;
         const r = await tryRun(expand(cand));

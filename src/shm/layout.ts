@@ -109,6 +109,7 @@ export const G = {
   mm_lock: 144,
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
+  eviction_clock: 177, /* workingset: the lruvec's nonresident_age stand-in, bumped at every reclaim eviction (into shadows) */
   nr_folios_inuse: 192, /* every folio allocation and free */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
@@ -254,7 +255,7 @@ export const PAGEDESC = {
   type: 0, /* PAGE_TYPE_* tag */
   gen: 1, /* generation, bumped at every free */
   next: 2, /* free list link */
-  owner: 3, /* who holds it (cluster id for swap tables), debug only */
+  owner: 3, /* page-sized slab objects: the cache index while allocated, -1 while free (on the cache's free list) */
   SIZE: 4,
 } as const;
 export const PAGE_WORDS = PAGE_SIZE / 4;
@@ -391,7 +392,9 @@ export const SCHED = {
   turn_spins: 13, /* spins a parked task makes before it sleeps in Atomics.wait */
   change_points: 16, /* [MAX_PCT_DEPTH] PCT priority change steps, ascending */
   tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
-  SIZE: 48,
+  change_labels: 48, /* [MAX_PCT_DEPTH] PCT: change point i is the nth arrival at this point id (0: at step change_points[i]) */
+  change_countdown: 64, /* [MAX_PCT_DEPTH] arrivals at change_labels[i] still to come */
+  SIZE: 80,
 } as const;
 export const SCHED_TASK = {
   state: 0, /* SCHED_TASK_* */

@@ -93,6 +93,15 @@ export function obj_tag(c: KmemCache, id: number): number {
   return Atomics.load(A.i32, trailer(c, id, 0));
 }
 
+/**
+ * Is page-sized object @id free - on the cache's free list, or released
+ * and waiting for its grace period - rather than allocated?  What a
+ * lockless reader holding an old pointer may find.
+ */
+export function obj_page_is_free(id: number): boolean {
+  return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.owner)) === -1;
+}
+
 /** Generation of object @id: bumped at every free (readers' re-check). */
 export function obj_gen(c: KmemCache, id: number): number {
   if (c.perPage === 1) return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.gen));
@@ -172,6 +181,7 @@ export function kmem_cache_zalloc(c: KmemCache, gfp: number): number {
       const payload = c.perPage === 1 ? c.objWords : c.objWords - 3;
       for (let k = 0; k < payload; k++) Atomics.store(i32, base + k, 0);
       if (c.perPage > 1) Atomics.store(i32, trailer(c, id, 0), c.liveTag);
+      else Atomics.store(i32, pageDescWord(id, PAGEDESC.owner), c.idx);
       return id;
     }
     spin_unlock(cw(c, KMEM_CACHE.lock));
@@ -197,6 +207,7 @@ export function kmem_cache_free(c: KmemCache, id: number): void {
       return;
     }
     Atomics.add(i32, pageDescWord(id, PAGEDESC.gen), 1);
+    Atomics.store(i32, pageDescWord(id, PAGEDESC.owner), -1);
   } else {
     if (Atomics.load(i32, trailer(c, id, 0)) !== c.liveTag) {
       report('rcu', `kmem_cache_free(${c.name}): object ${id} is not live (double free?)`, [id]);
