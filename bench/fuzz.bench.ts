@@ -5,6 +5,9 @@
  *
  *  - executions per second of a seeded, unguided campaign of short runs,
  *    with --jobs 1 and --jobs 2 (median of 3 campaigns each, one process);
+ *  - coverage guidance on the synthetic target (a bug behind a rare pair of
+ *    points, src/harness/fuzz_synthetic.ts): runs to the first find,
+ *    guided and unguided, median over 5 seeds (--jobs 1, 3000-run budget);
  *  - time to the first find of each bug switch, guided and unguided:
  *    the median over 3 campaign seeds of a campaign bounded at BUDGET_S
  *    seconds (a switch not found in the budget counts as the budget and
@@ -22,6 +25,7 @@ import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
 const RUNS = 60;
 const REPEATS = 3;
 const BUDGET_S = 30;
+const SYNTHETIC_BUDGET = 3000;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,6 +54,16 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
     rows.push({
       suite: 'fuzz', name: `execs/s, --jobs ${jobs}, ${RUNS} runs`, opsPerSec: rate, nsPerOp: 1e9 / rate, vsBaseline: null, baseline: null,
       samples: REPEATS, rme: (100 * (Math.max(...rates) - Math.min(...rates))) / 2 / rate,
+    });
+  }
+  for (const guide of [true, false]) {
+    const runs: number[] = [];
+    for (let seed = 1; seed <= 5; seed++) runs.push((await campaign({ target: 'synthetic', runs: SYNTHETIC_BUDGET, seed, guide })).firstFind?.runs ?? SYNTHETIC_BUDGET);
+    const m = median(runs);
+    process.stderr.write(`bench: fuzz synthetic target (${guide ? 'guided' : 'unguided'}): first find after ${runs.join(', ')} runs\n`);
+    rows.push({
+      suite: 'fuzz', name: `synthetic target, runs to first find, ${guide ? 'guided' : 'unguided'}`, opsPerSec: 1 / m, nsPerOp: m, vsBaseline: null, baseline: null,
+      samples: runs.length, rme: 0, extra: { medianRuns: m },
     });
   }
   for (const b of BUG_SWITCHES) {

@@ -41,6 +41,8 @@ export interface SystemConfig extends Partial<ArenaConfig> {
   bugs?: string[];
   /** zswap in front of every device (src/mm/zswap.ts). */
   zswap?: boolean;
+  /** Empty swap tables the swap_table cache keeps before their pages go back (its min_partial; default 4). */
+  slabMinPartial?: number;
 }
 
 export interface SwapDeviceOptions {
@@ -61,7 +63,7 @@ export class System {
 
   /** Allocate and boot a new system; this thread plays task 0 on CPU 0. */
   static create(cfg: SystemConfig = {}): System {
-    const { design = 'p4', seed = 1, bugs = [], zswap = false, ...arena } = cfg;
+    const { design = 'p4', seed = 1, bugs = [], zswap = false, slabMinPartial, ...arena } = cfg;
     const handle = createArena(arena);
     attach(handle);
     set_design(design);
@@ -72,7 +74,7 @@ export class System {
     }
     setCurrent(0);
     page_pool_init();
-    kmem_cache_init(swap_table_cachep);
+    kmem_cache_init(swap_table_cachep, slabMinPartial);
     kmem_cache_init(swap_cluster_cachep);
     page_alloc_init();
     mem_cgroup_init();

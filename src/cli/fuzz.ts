@@ -27,6 +27,7 @@ interface FuzzFlags {
   design: string;
   maxCpus: number;
   guide: boolean;
+  target: string;
   json?: boolean;
   statInterval: number;
   progress: boolean;
@@ -67,6 +68,7 @@ export function registerFuzz(program: Command): Command {
     .option('--shard <k/n>', 'run only run indices i with i mod n = k - 1', '1/1')
     .option('--bug <name>', 'turn a bug switch on (calibration: how fast is it found?)')
     .option('--design <list>', 'designs to draw from: all (every built one) or a comma list', 'all')
+    .option('--target <name>', 'model (the swap model), or synthetic: the fuzzer\'s own calibration puzzle, a bug behind a rare pair of points', 'model')
     .option('--max-cpus <n>', 'simulated CPUs per execution, at most (2-8)', int(2, 8), 4)
     .option('--no-guide', 'no coverage guidance: every run a fresh draw')
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
@@ -91,6 +93,8 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
         if (!built.includes(d)) usage(`--design: design "${d}" is not built yet`);
       }
       if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
+      if (f.target !== 'model' && f.target !== 'synthetic') usage(`--target: "${f.target}" is not model or synthetic`);
+      if (f.target === 'synthetic' && f.bug !== undefined) usage('--bug: the synthetic target has no bug switches (its bug is always there)');
       const drawn = fuzz_designs(f.bug ?? null, designs);
       if (drawn.length === 0) usage(`--bug ${f.bug}: no design of --design ${f.design} has its code (the race applies to ${fuzz_designs(f.bug ?? null, DESIGN_NAMES).join(', ')})`);
       const seed = f.seed ?? randomInt(0, 2 ** 31);
@@ -105,7 +109,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       try {
         const r = await run_fuzz({
           runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs, corpus: f.corpus, resume: f.resume === true,
-          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, statIntervalS: f.statInterval,
+          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, target: f.target as 'model' | 'synthetic', statIntervalS: f.statInterval,
         }, {
           out, err: (s) => { bar?.clear(); err(s); },
           onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),

@@ -20,8 +20,9 @@
  *
  * Coverage guidance: the union of interleaving pairs (src/sched/coverage.ts)
  * grows as runs finish; a run that covered a pair first joins the corpus of
- * interesting cases, and a quarter of new runs mutate one of them (another
- * scheduler seed, depth or filler) instead of drawing a fresh case.
+ * interesting cases, and a third of new runs mutate one of them (another
+ * scheduler seed, depth, window arrival or filler; newer entries first)
+ * instead of drawing a fresh case.
  *
  * Shards: run i of the campaign belongs to shard (i mod n) + 1, so
  * --shard k/n over k = 1..n covers exactly the unsharded campaign's runs.
@@ -34,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DesignName } from '../designs/design.js';
 import { load_catalogue } from '../scenario/load.js';
+import { synthetic_fresh_case } from './fuzz_synthetic.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
 import type { FuzzJob, FuzzResult } from './fuzz_exec.js';
 
@@ -49,6 +51,8 @@ export interface FuzzOptions {
   designs: DesignName[];
   maxCpus: number;
   guide: boolean;
+  /** 'synthetic': the fuzzer's own calibration target (src/harness/fuzz_synthetic.ts) instead of the model. */
+  target?: 'model' | 'synthetic';
   /** Every @statIntervalS seconds a stats line; 0 = none. */
   statIntervalS: number;
 }
@@ -223,10 +227,19 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
       if (mine(i) && !done.has(i)) return i;
     }
   };
+  /*
+   * A third of the runs mutate a corpus entry.  Entries that reached new
+   * pairs late are the rare ones (the common pairs were taken early), so
+   * the parent is drawn with a quadratic bias towards the newest entries.
+   */
   const case_for = (i: number): FuzzCase => {
     const rs = run_seed(o.seed ^ 0x6a09e667, i);
-    if (o.guide && interesting.length > 0 && rs % 4 === 0) return mutate_case(interesting[rs % interesting.length], interesting[rs % interesting.length].index, o.seed, i);
-    return fresh_case(o.seed, i, limits, o.bug);
+    if (o.guide && interesting.length > 0 && rs % 3 === 0) {
+      const u = ((rs >>> 2) % 1024) / 1024;
+      const parent = interesting[interesting.length - 1 - Math.floor(interesting.length * u * u)];
+      return mutate_case(parent, parent.index, o.seed, i);
+    }
+    return o.target === 'synthetic' ? synthetic_fresh_case(o.seed, i) : fresh_case(o.seed, i, limits, o.bug);
   };
 
   const pool = new Piscina({ filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200 });

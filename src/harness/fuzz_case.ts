@@ -21,6 +21,7 @@
 import fc from 'fast-check';
 import type { DesignName } from '../designs/design.js';
 import type { Scenario, ScenarioOp } from '../scenario/schema.js';
+import type { SyntheticInput } from './fuzz_synthetic.js';
 
 /**
  * A labelled PCT change point: the @nth arrival at race-window point number
@@ -46,6 +47,8 @@ export interface FuzzCase {
   scenario: Scenario;
   /** Index of the corpus entry this case was mutated from, or null (fresh). */
   parent: number | null;
+  /** `--target synthetic`: the puzzle's input (src/harness/fuzz_synthetic.ts); the scenario is then unused. */
+  synthetic?: SyntheticInput;
 }
 
 export interface FuzzLimits {
@@ -59,6 +62,8 @@ interface Shape {
   devices: { kind: 'ssd' | 'hdd'; pages: number }[];
   /* Swap space barely above what the processes swap out: vm_swap_full() reclaim, allocation failures. */
   tight: boolean;
+  /* The swap_table slab's min_partial: how many empty tables it keeps before their pages go back. */
+  slabMinPartial: number;
   frames: number;
   mmPages: number;
   memcgs: number;
@@ -81,6 +86,7 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
       cpus: fc.constant(cpus),
       devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
       tight: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
+      slabMinPartial: fc.oneof(fc.constant(4), fc.integer({ min: 0, max: 2 })),
       frames: fc.constantFrom(512, 1024, 2048),
       mmPages: fc.constantFrom(64, 128, 256),
       memcgs: fc.integer({ min: 0, max: 3 }),
@@ -184,7 +190,7 @@ function scenario_of(s: Shape, tail: number[]): Scenario {
     invariant: 'data',
     designs: [s.design],
     story: 'A configuration drawn by the fuzzing campaign; any violated invariant is a finding.',
-    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8 },
+    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8, slabMinPartial: s.slabMinPartial },
     setup,
     cpus,
     depth: s.sched.kind === 'pct' ? s.sched.depth : 3,

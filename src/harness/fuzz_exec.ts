@@ -17,6 +17,7 @@ import { shrink_schedule } from '../sched/shrink.js';
 import { run_once } from './repro.js';
 import type { FuzzCase } from './fuzz_case.js';
 import { window_points } from '../sched/point.js';
+import { synthetic_exec } from './fuzz_synthetic.js';
 
 export interface FuzzFinding {
   invariant: string;
@@ -39,6 +40,13 @@ export interface FuzzResult {
   pairs: number[];
   ms: number;
 }
+
+/*
+ * A free-running execution's CPUs take milliseconds; one still running
+ * after this long is stalled (a bug switch's hang, say): it ends as an
+ * abnormal run instead of holding its job for a minute.
+ */
+const FREE_RUN_STALL_MS = 10_000;
 
 /** What the campaign hands a job thread (workers/fuzz.ts). */
 export type FuzzJob =
@@ -69,7 +77,7 @@ export async function fuzz_exec_teardown(): Promise<void> {
  * Bounded by @maxRuns runs and the wall-clock @deadline (ms since the epoch).
  */
 export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 20, deadline = Infinity): Promise<string | null> {
-  if (r.schedule === '' || r.findings.length === 0) return null;
+  if (r.schedule === '' || r.findings.length === 0 || c.synthetic !== undefined) return null;
   const want = r.findings[0].invariant;
   const p = await pool_for(c.scenario.cpus.length);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
@@ -96,12 +104,13 @@ function labelled(c: FuzzCase): ({ point: number; nth: number } | null)[] | unde
 export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpins?: number): Promise<FuzzResult> {
   const t0 = performance.now();
   const p = await pool_for(c.scenario.cpus.length);
+  if (c.synthetic !== undefined) return synthetic_exec(p, c, record);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
   const how = record !== undefined
     ? { strategy: STRATEGY_REPLAY, record: [...record] }
     : c.sched.kind === 'free' ? 'free' as const
       : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, at: labelled(c), turnSpins };
-  const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design);
+  const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
   return {
     index: c.index,
     seed: c.seed,

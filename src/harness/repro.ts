@@ -123,7 +123,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
     design, seed, bugs: fixed ? [] : [sc.bug], zswap: design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
-    nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS,
+    nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
   });
   const env: ScenarioEnv = { mms: {}, memcgs: {}, devices: [] };
   sc.system.devices.forEach((d, i) => {
@@ -158,7 +158,7 @@ export interface OneRun {
 /** One run of scenario @sc (the fuzzer's execution too).  Context: main thread of the pool's owner. */
 export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'] } | 'free', traceFile?: string,
-  design: DesignName = 'p4',
+  design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
   const { sys, specs } = build(sc, seed, fixed, design);
   pool.setArena(sys.handle);
@@ -167,7 +167,7 @@ export async function run_once(
   let steps = 0;
   let abnormal: string | null = null;
   if (how === 'free') {
-    const outs = await pool.runSettled(specs, { timeoutMs: 60_000, graceMs: 2_000 });
+    const outs = await pool.runSettled(specs, { timeoutMs: freeTimeoutMs, graceMs: 2_000 });
     const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
     if (bad && bad.status === 'rejected') abnormal = bad.error.message;
   } else {

@@ -23,15 +23,17 @@ const P_LOOP = pointId('selftest_loop');
 const X = 0; /* scratch word offsets, each on its own line */
 const LOCK_A = 16;
 const LOCK_B = 32;
+/* 48: sched-pingpong's word; 64: the puzzle's; each on a line of its own. */
+const SCRATCH_WORDS = 80;
 
 /** Scratch word @off (also the AB-BA test's lock words: LOCK_A, LOCK_B). */
 export function sched_selftest_word(off: number): number {
-  return selftest_scratch(64) + off;
+  return selftest_scratch(SCRATCH_WORDS) + off;
 }
 
 export function sched_selftest_init(): void {
-  const base = selftest_scratch(64);
-  A.i32.fill(0, base, base + 64);
+  const base = selftest_scratch(SCRATCH_WORDS);
+  A.i32.fill(0, base, base + SCRATCH_WORDS);
 }
 
 export const SELFTEST_LOCK_A = LOCK_A;
@@ -87,4 +89,52 @@ registerProgram('sched-pingpong', (a: { role: number; rounds: number }) => {
     Atomics.notify(i32, w);
   }
   return a.rounds;
+});
+
+/*
+ * The fuzzer's synthetic target (src/harness/fuzz_synthetic.ts): a bug
+ * that needs a rare pair of interleaving points and then a run of luck.
+ *
+ *   sched-puzzle-a { key, work }  @work points; if key % PUZZLE_KEYS == 0:
+ *       y = 1; point selftest_puzzle_a; y = 0; then @work points.
+ *   sched-puzzle-b { steps, need }  @steps times: point selftest_puzzle_b;
+ *       count the consecutive steps that saw y == 1; @need in a row is
+ *       the "bug" (reported as 'data').
+ *
+ * Only inputs with the right key can reach the pair (selftest_puzzle_a ->
+ * selftest_puzzle_b) at all, and the bug needs that pair plus @need - 1
+ * more turns of B before A resumes.  Coverage guidance keeps the inputs
+ * that reached the pair and tries new schedules on them; unguided draws
+ * must find the key again every time.
+ */
+export const PUZZLE_KEYS = 64;
+const P_PUZZLE_A = pointId('selftest_puzzle_a');
+const P_PUZZLE_B = pointId('selftest_puzzle_b');
+const P_PUZZLE_WORK = pointId('selftest_puzzle_work');
+const Y = 64;
+
+registerProgram('sched-puzzle-a', (a: { key: number; work: number }) => {
+  const y = sched_selftest_word(Y);
+  for (let i = 0; i < a.work; i++) point(P_PUZZLE_WORK);
+  if (a.key % PUZZLE_KEYS === 0) {
+    Atomics.store(A.i32, y, 1);
+    point(P_PUZZLE_A);
+    Atomics.store(A.i32, y, 0);
+  }
+  for (let i = 0; i < a.work; i++) point(P_PUZZLE_WORK);
+  return 0;
+});
+
+registerProgram('sched-puzzle-b', (a: { steps: number; need: number }) => {
+  const y = sched_selftest_word(Y);
+  let run = 0;
+  for (let i = 0; i < a.steps; i++) {
+    point(P_PUZZLE_B);
+    run = Atomics.load(A.i32, y) === 1 ? run + 1 : 0;
+    if (run === a.need) {
+      report('data', `selftest puzzle: B saw A inside its window ${a.need} turns in a row`, [i]);
+      return 1;
+    }
+  }
+  return 0;
 });

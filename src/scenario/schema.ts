@@ -57,6 +57,8 @@ export const ScenarioSchema = z
         frames: z.number().int().min(64).max(65536).default(1024),
         mmPages: z.number().int().min(16).max(1024).default(64),
         mms: z.number().int().min(2).max(64).default(8),
+        /** Empty swap tables the swap_table slab keeps before it frees their pages (min_partial; default 4). */
+        slabMinPartial: z.number().int().min(0).max(64).optional(),
       })
       .strict(),
     setup: z.array(OpSchema).default([]),

@@ -130,6 +130,7 @@ export const KMEM_CACHE = {
   nr_inuse: 3,
   nr_pages: 4,
   nr_rcu_pending: 5,
+  min_partial: 6, /* free page-sized objects kept before pages go back (/sys/kernel/slab/<cache>/min_partial) */
   SIZE: 16, /* one line per cache: their locks are taken by every CPU */
 } as const;
 export const MAX_KMEM_CACHES = 4;

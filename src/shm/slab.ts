@@ -55,7 +55,7 @@ export interface KmemCache {
   readonly lockClass: number;
   /** Tag stamped on live objects (small objects) */
   readonly liveTag: number;
-  /** Free objects kept cached before pages go back to the pool. */
+  /** Free page-sized objects kept cached before pages go back to the pool, by default (KMEM_CACHE.min_partial). */
   readonly maxFree: number;
 }
 
@@ -120,11 +120,16 @@ export function kmem_cache_create(
   return { idx, name, objWords, perPage, flags, pageType, lockClass, liveTag: 0x5ab000 + idx, maxFree };
 }
 
-/** Reset the cache's shared state.  Context: init. */
-export function kmem_cache_init(c: KmemCache): void {
+/**
+ * Reset the cache's shared state; keep @minPartial free page-sized objects
+ * before pages go back to the pool (the cache's default if not given).
+ * Context: init.
+ */
+export function kmem_cache_init(c: KmemCache, minPartial = c.maxFree): void {
   const i32 = A.i32;
   i32.fill(0, cw(c, 0), cw(c, KMEM_CACHE.SIZE));
   i32[cw(c, KMEM_CACHE.free)] = -1;
+  i32[cw(c, KMEM_CACHE.min_partial)] = minPartial;
 }
 
 /* Fault injection (failslab): a percentage of allocations of each kind fail. */
@@ -220,7 +225,7 @@ export function kmem_cache_free(c: KmemCache, id: number): void {
   }
   spin_lock(cw(c, KMEM_CACHE.lock), c.lockClass);
   i32[cw(c, KMEM_CACHE.nr_inuse)]--;
-  if (c.perPage === 1 && i32[cw(c, KMEM_CACHE.nr_free)] >= c.maxFree) {
+  if (c.perPage === 1 && i32[cw(c, KMEM_CACHE.nr_free)] >= i32[cw(c, KMEM_CACHE.min_partial)]) {
     i32[cw(c, KMEM_CACHE.nr_pages)]--;
     spin_unlock(cw(c, KMEM_CACHE.lock));
     release_page(c, id);
