@@ -58,7 +58,7 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
   }
   for (const guide of [true, false]) {
     const runs: number[] = [];
-    for (let seed = 1; seed <= 5; seed++) runs.push((await campaign({ target: 'synthetic', runs: SYNTHETIC_BUDGET, seed, guide })).firstFind?.runs ?? SYNTHETIC_BUDGET);
+    for (let seed = 1; seed <= 5; seed++) runs.push((await campaign({ target: 'synthetic', runs: SYNTHETIC_BUDGET, seed, guide, stopOnFind: true })).firstFind?.runs ?? SYNTHETIC_BUDGET);
     const m = median(runs);
     process.stderr.write(`bench: fuzz synthetic target (${guide ? 'guided' : 'unguided'}): first find after ${runs.join(', ')} runs\n`);
     rows.push({
@@ -71,7 +71,7 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
       const times: number[] = [];
       let missed = 0;
       for (let k = 0; k < REPEATS; k++) {
-        const r = await campaign({ bug: b.name, seed: 1 + k, jobs: 2, guide });
+        const r = await campaign({ bug: b.name, seed: 1 + k, jobs: 2, guide, stopOnFind: true });
         if (r.firstFind === null) missed++;
         times.push(r.firstFind?.seconds ?? BUDGET_S);
       }

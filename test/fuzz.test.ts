@@ -71,6 +71,10 @@ describe('swaptorture fuzz', () => {
       expect(rr.status, rr.stderr).toBe(0);
       expect((JSON.parse(rr.stdout) as { invariant: string }).invariant).toBe(f.invariant);
     }
+    /* --stop-on-find ends a fresh campaign at its first find. */
+    const stop = run('--runs', '50', '--seed', String(seed), '--corpus', tmp(), '--bug', 'count-overflow', '--jobs', '2', '--stop-on-find', '--json');
+    expect(stop.status).toBe(1);
+    expect((JSON.parse(stop.stdout) as { runs: number }).runs).toBeLessThan(10);
     /* The same campaign again finds nothing new: exit 0. */
     expect(run('--runs', '2', '--seed', String(seed), '--corpus', dir, '--bug', 'count-overflow', '--jobs', '2').status).toBe(0);
   });

@@ -28,6 +28,7 @@ interface FuzzFlags {
   maxCpus: number;
   guide: boolean;
   target: string;
+  stopOnFind?: boolean;
   json?: boolean;
   statInterval: number;
   progress: boolean;
@@ -71,6 +72,7 @@ export function registerFuzz(program: Command): Command {
     .option('--target <name>', 'model (the swap model), or synthetic: the fuzzer\'s own calibration puzzle, a bug behind a rare pair of points', 'model')
     .option('--max-cpus <n>', 'simulated CPUs per execution, at most (2-8)', int(2, 8), 4)
     .option('--no-guide', 'no coverage guidance: every run a fresh draw')
+    .option('--stop-on-find', 'end the campaign at the first failure new to the corpus (calibration)')
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures}')
@@ -109,7 +111,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       try {
         const r = await run_fuzz({
           runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs, corpus: f.corpus, resume: f.resume === true,
-          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, target: f.target as 'model' | 'synthetic', statIntervalS: f.statInterval,
+          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, target: f.target as 'model' | 'synthetic', stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
         }, {
           out, err: (s) => { bar?.clear(); err(s); },
           onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),

@@ -51,6 +51,8 @@ export interface FuzzOptions {
   designs: DesignName[];
   maxCpus: number;
   guide: boolean;
+  /** Stop at the first failure new to the corpus (calibration: time to first find). */
+  stopOnFind?: boolean;
   /** 'synthetic': the fuzzer's own calibration target (src/harness/fuzz_synthetic.ts) instead of the model. */
   target?: 'model' | 'synthetic';
   /** Every @statIntervalS seconds a stats line; 0 = none. */
@@ -249,7 +251,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   let firstFind: FuzzSummary['firstFind'] = null;
   let lastStat = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  const timeUp = (): boolean => o.runs === 0 && elapsed() >= o.seconds;
+  const timeUp = (): boolean => (o.runs === 0 && elapsed() >= o.seconds) || (o.stopOnFind === true && firstFind !== null);
 
   /* Failures saved with their full schedule, waiting for a job to shrink it. */
   const shrinks: { c: FuzzCase; r: FuzzResult; docs: { file: string; doc: Record<string, unknown> }[] }[] = [];
