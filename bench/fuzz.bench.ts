@@ -3,8 +3,9 @@
  *
  *   node dist/bench/run.js --suite fuzz        (npm run bench -- --suite fuzz)
  *
- *  - executions per second of a seeded, unguided campaign of short runs,
- *    with --jobs 1 and --jobs 2 (median of 3 campaigns each, one process);
+ *  - executions per second of a seeded, unguided campaign of EXEC_S
+ *    seconds with --jobs 1 and --jobs 2 (median of 3 campaigns each, one
+ *    process; long enough that the job threads' start-up does not count);
  *  - coverage guidance on the synthetic target (a bug behind a rare pair of
  *    points, src/harness/fuzz_synthetic.ts): runs to the first find,
  *    guided and unguided, median over 5 seeds (--jobs 1, 3000-run budget);
@@ -22,7 +23,7 @@ import { implemented_designs } from '../src/designs/active.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
 
-const RUNS = 60;
+const EXEC_S = 15;
 const REPEATS = 3;
 const BUDGET_S = 30;
 const SYNTHETIC_BUDGET = 3000;
@@ -48,11 +49,11 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const jobs of [1, 2]) {
     const rates: number[] = [];
-    for (let k = 0; k < REPEATS; k++) rates.push((await campaign({ runs: RUNS, seed: 3 + k, jobs, guide: false })).execsPerSec);
+    for (let k = 0; k < REPEATS; k++) rates.push((await campaign({ runs: 0, seconds: EXEC_S, seed: 3 + k, jobs, guide: false })).execsPerSec);
     const rate = median(rates);
     process.stderr.write(`bench: fuzz --jobs ${jobs}: ${rates.map((r) => r.toFixed(1)).join(', ')} execs/s\n`);
     rows.push({
-      suite: 'fuzz', name: `execs/s, --jobs ${jobs}, ${RUNS} runs`, opsPerSec: rate, nsPerOp: 1e9 / rate, vsBaseline: null, baseline: null,
+      suite: 'fuzz', name: `execs/s, --jobs ${jobs}, ${EXEC_S} s campaigns`, opsPerSec: rate, nsPerOp: 1e9 / rate, vsBaseline: null, baseline: null,
       samples: REPEATS, rme: (100 * (Math.max(...rates) - Math.min(...rates))) / 2 / rate,
     });
   }

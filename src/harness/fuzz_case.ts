@@ -105,15 +105,17 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
 /*
  * One CPU's scripted operation from a drawn tuple.  @own is the CPU's
  * process; the others' are shared (their threads on this CPU).  Half the
- * operations that name another process go to the hot spot - process p0,
- * pages 0-3, swapped out at setup - so CPUs meet on one page, one slot
- * and one cluster far more often than uniform draws would make them.
+ * operations that name another process or a device go to the hot spot -
+ * process p0, pages 0-3, swapped out at setup, and device 0 (the ghost,
+ * under that design) - so CPUs meet on one page, one slot, one cluster
+ * and one device far more often than uniform draws would make them.
  */
 function script_op(t: { op: number; a: number; b: number; c: number }, cpu: number, s: Shape, devices: number): ScenarioOp[] {
   const own = `p${cpu}`;
   const hot = ((t.a >>> 8) & 1) === 0;
   const other = hot ? 'p0' : `p${t.a % s.cpus}`;
   const page = hot ? t.b % 4 : t.b % s.mmPages;
+  const dev = hot ? 0 : t.a % devices;
   const order = s.orders[cpu];
   const nr = Math.min(1 << order, s.mmPages - (page - (page % (1 << order))));
   const base = page - (page % (1 << order));
@@ -123,7 +125,7 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     case 2: return [{ op: 'reclaim', mm: other, page: base, nr: Math.min(s.mmPages - base, 1 + (t.c % 32)) }];
     case 3: return [{ op: 'fork', mm: other, as: `c${cpu}_${t.c % 1000}`, times: 1 + (t.a % 3) }];
     case 4: return [{ op: 'touch', mm: own, page: base, nr, order }];
-    case 5: return [{ op: 'swapoff', device: t.a % devices }, { op: 'swapon', device: t.a % devices }];
+    case 5: return [{ op: 'swapoff', device: dev }, { op: 'swapon', device: dev }];
     case 6: return [{ op: 'migrate', cpu: t.a % s.cpus }];
     case 7: return s.memcgs > 0 ? [{ op: 'move', mm: own, memcg: `m${t.a % s.memcgs}` }] : [{ op: 'touch', mm: own, page, nr: 1, order: 0 }];
     case 8: return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
@@ -134,7 +136,7 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     /* Two threads on one page: a fault and a zero-page write, then a pageout of it. */
     case 11: return [{ op: 'write', mm: other, page, nr: 1, order: 0, zero: true }, { op: 'reclaim', mm: other, page, nr: 1 }];
     /* swapoff of a device while its pages are faulted back elsewhere. */
-    case 12: return [{ op: 'swapoff', device: t.a % devices }, { op: 'touch', mm: other, page, nr: 1, order: 0 }, { op: 'swapon', device: t.a % devices }];
+    case 12: return [{ op: 'swapoff', device: dev }, { op: 'touch', mm: other, page, nr: 1, order: 0 }, { op: 'swapon', device: dev }];
     /* Swap out under one cgroup, move, swap out the next pages under another: neighbouring slots of different memcgs. */
     case 13: {
       if (s.memcgs === 0) return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
