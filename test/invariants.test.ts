@@ -17,7 +17,8 @@ import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __sw
 import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/memory.js';
 import { fw, PG_swapcache } from '../src/mm/page_alloc.js';
 import { mw } from '../src/mm/memcontrol.js';
-import { page_pool_alloc, PG_KMALLOC } from '../src/shm/page_pool.js';
+import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/shm/page_pool.js';
+import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/shm/slab.js';
 import { setCurrent, taskWord } from '../src/sync/task.js';
 import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
 import { Watchdog } from '../src/harness/watchdog.js';
@@ -155,6 +156,15 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     const v = sys.check();
     A.i32[taskWord(1, TASK.rcu_read_lock_nesting)] = 0;
     expect(ids(v)).toEqual(['rcu']);
+  });
+
+  it('rcu: a swap table freed to the slab without being NULL-filled', () => {
+    /* What rcu-table-free-unfilled leaves: a table on the slab free list that still holds a shadow. */
+    const t = kmem_cache_zalloc(swap_table_cachep, GFP_ATOMIC);
+    expect(t).toBeGreaterThanOrEqual(0);
+    Atomics.store(A.u64, (pageDataWord(t) >> 1) + 7, __swap_table_get(swappedOut().ci, swappedOut().off));
+    kmem_cache_free(swap_table_cachep, t);
+    expect(ids(sys.check())).toEqual(['rcu']);
   });
 
   it('device-lifetime: a swap PTE into a device that is not active', () => {

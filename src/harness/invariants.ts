@@ -20,6 +20,8 @@ import { __swap_count_exact } from '../mm/swapfile.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
 import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
+import { kmem_cache_free_objects, swap_table_cachep } from '../shm/slab.js';
+import { pageDataWord } from '../shm/page_pool.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
 import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
@@ -208,6 +210,17 @@ export function check_invariants(): Violation[] {
     }
   }
   if (si_is_vswap(VSWAP_TYPE)) check_vswap(fail);
+  /* rcu: a freed swap table is NULL-filled (seed 002): what a lockless reader holding it would read */
+  for (const page of kmem_cache_free_objects(swap_table_cachep)) {
+    const base = pageDataWord(page) >> 1;
+    for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
+      const tb = Atomics.load(A.u64, base + off);
+      if (!swp_tb_is_null(tb)) {
+        fail('rcu', `swap table page ${page} is free in the slab but slot ${off} holds 0x${tb.toString(16)}: it was freed without being NULL-filled`, [page, off]);
+        break;
+      }
+    }
+  }
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
   /* memcg: each memcg's swap charge equals the slots recorded to it */

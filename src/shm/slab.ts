@@ -102,6 +102,13 @@ export function obj_page_is_free(id: number): boolean {
   return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.owner)) === -1;
 }
 
+/** The free objects on @c's free list, in list order.  Context: quiescent (no concurrent alloc/free). */
+export function kmem_cache_free_objects(c: KmemCache): number[] {
+  const out: number[] = [];
+  for (let id = A.i32[cw(c, KMEM_CACHE.free)]; id >= 0 && out.length <= A.L.config.nrPages * c.perPage; id = A.i32[linkWord(c, id)]) out.push(id);
+  return out;
+}
+
 /** Generation of object @id: bumped at every free (readers' re-check). */
 export function obj_gen(c: KmemCache, id: number): number {
   if (c.perPage === 1) return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.gen));
@@ -149,6 +156,8 @@ function grow(c: KmemCache): boolean {
   const page = page_pool_alloc(c.pageType, false);
   if (page < 0) return false;
   const i32 = A.i32;
+  /* A page-sized object waits on the free list NULL-filled, as a freed one does (a swap table). */
+  if (c.perPage === 1) i32.fill(0, pageDataWord(page), pageDataWord(page) + PAGE_WORDS);
   spin_lock(cw(c, KMEM_CACHE.lock), c.lockClass);
   for (let k = c.perPage - 1; k >= 0; k--) {
     const id = c.perPage === 1 ? page : page * c.perPage + k;
