@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failure_site, read_journal } from '../src/harness/fuzz.js';
 import { fresh_case } from '../src/harness/fuzz_case.js';
+import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { load_catalogue } from '../src/scenario/load.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -139,6 +140,19 @@ describe('swaptorture fuzz', () => {
     console.log(`synthetic target, seeds ${seeds.join(',')}: first find guided ${guided.join(', ')} runs (median ${median(guided)}), unguided ${unguided.join(', ')} (median ${median(unguided)})`);
     expect(median(guided)).toBeLessThan(median(unguided));
     expect(guided.filter((x) => x < BUDGET).length).toBe(seeds.length);
+  });
+
+  it('a generated case whose set-up fails is an abnormal run, not the end of the campaign', async () => {
+    const c = fresh_case(5, 0, { designs: ['p4'], maxCpus: 2 }, null);
+    /* More pages written at set-up than the machine has frames, with nowhere to swap them. */
+    const sc = { ...c.scenario, system: { ...c.scenario.system, devices: [{ kind: 'ssd' as const, pages: 16 }], frames: 64, mmPages: 1024 }, setup: [{ op: 'mm' as const, as: 'p0' }, { op: 'write' as const, mm: 'p0', page: 0, nr: 1024, order: 0, zero: false }] };
+    try {
+      const r = await fuzz_exec({ ...c, scenario: sc });
+      expect(r.abnormal).toMatch(/setup write failed with errno 12/);
+      expect(r.findings).toEqual([]);
+    } finally {
+      await fuzz_exec_teardown();
+    }
   });
 
   it('--shard 1/2 and --shard 2/2 run exactly the unsharded campaign\'s runs', () => {

@@ -110,7 +110,14 @@ export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpi
     ? { strategy: STRATEGY_REPLAY, record: [...record] }
     : c.sched.kind === 'free' ? 'free' as const
       : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, at: labelled(c), turnSpins };
-  const run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
+  let run: Awaited<ReturnType<typeof run_once>>;
+  try {
+    run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
+  } catch (e) {
+    /* A generated configuration the system cannot be set up with (a setup step failing) is an abnormal run, not the campaign's end. */
+    if (!(e instanceof Error) || !e.message.startsWith(`scenario ${sc.race}: `)) throw e;
+    return { index: c.index, seed: c.seed, design: c.design, findings: [], schedule: '', steps: 0, abnormal: e.message, pairs: [], ms: Math.round(performance.now() - t0) };
+  }
   return {
     index: c.index,
     seed: c.seed,
