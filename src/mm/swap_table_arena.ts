@@ -19,7 +19,7 @@
  */
 import { A } from '../shm/arena.js';
 import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../shm/page_pool.js';
+import { page_gen, page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../shm/page_pool.js';
 import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
@@ -93,6 +93,13 @@ export function swap_table_rcu_dereference(ci: number): number {
  * Context: rcu_read_lock() held, @tbl non-NULL.
  */
 export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigint {
+  /*
+   * Free before the read and still free after it, with no free in between
+   * (the generation is bumped at every free): the value came from a freed
+   * table, not from another cluster's that recycled the page meanwhile.
+   */
+  const gen = page_gen(tbl - 1);
+  const wasFree = obj_page_is_free(tbl - 1);
   const swp_tb = Atomics.load(A.u64, entryIndex(tbl, off));
   const t = page_type(tbl - 1);
   if (t !== PG_SWAP_TABLE && t !== PG_RCU_PENDING) {
@@ -100,7 +107,7 @@ export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigi
     return null_to_swp_tb();
   }
   /* A freed table is NULL-filled (seed 002): a reader that still holds it must see NULL. */
-  if (obj_page_is_free(tbl - 1) && !swp_tb_is_null(swp_tb)) {
+  if (wasFree && !swp_tb_is_null(swp_tb) && obj_page_is_free(tbl - 1) && page_gen(tbl - 1) === gen) {
     report('rcu', `BUG: swap_table_get read 0x${swp_tb.toString(16)} at cluster word ${ci} slot ${off} from table page ${tbl - 1}, which was freed without being NULL-filled (a lockless reader must see NULL there)`, [ci, off, tbl - 1]);
     return null_to_swp_tb();
   }
