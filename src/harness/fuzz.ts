@@ -196,6 +196,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   const journalFile = join(o.corpus, o.shard.n > 1 ? `campaign-${o.shard.k}of${o.shard.n}.jsonl` : 'campaign.jsonl');
   const limits: FuzzLimits = { designs: o.designs, maxCpus: o.maxCpus };
 
+  const header: JournalHeader = { campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } };
   /* State: from the journal on --resume, else a fresh journal. */
   const done = new Set<number>();
   const covered = new Set<number>();
@@ -210,9 +211,9 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
       for (const p of l.newPairs) covered.add(p);
       if (l.case) interesting.push(l.case);
     }
-    if (j.header === null) journal_append(journalFile, { campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } });
+    if (j.header === null) journal_append(journalFile, header);
   } else {
-    write_atomic(journalFile, JSON.stringify({ campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } }) + '\n');
+    write_atomic(journalFile, JSON.stringify(header) + '\n');
   }
   const before = read_failures(o.corpus);
   const known = new Set(before.keys());

@@ -14,7 +14,7 @@ import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
-import { run_once } from './repro.js';
+import { run_once, ScenarioSetupError } from './repro.js';
 import type { FuzzCase } from './fuzz_case.js';
 import { window_points } from '../sched/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
@@ -115,7 +115,7 @@ export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpi
     run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
   } catch (e) {
     /* A generated configuration the system cannot be set up with (a setup step failing) is an abnormal run, not the campaign's end. */
-    if (!(e instanceof Error) || !e.message.startsWith(`scenario ${sc.race}: `)) throw e;
+    if (!(e instanceof ScenarioSetupError)) throw e;
     return { index: c.index, seed: c.seed, design: c.design, findings: [], schedule: '', steps: 0, abnormal: e.message, pairs: [], ms: Math.round(performance.now() - t0) };
   }
   return {

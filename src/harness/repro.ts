@@ -116,6 +116,14 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
 }
 
 /* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
+/** A scenario's system could not be set up (a swapon or a setup step failed): the configuration's fault, not the model's. */
+export class ScenarioSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioSetupError';
+  }
+}
+
 function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): { sys: System; specs: CpuSpec[] } {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
@@ -130,13 +138,13 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
     const path = `/dev/${d.kind}${i}`;
     sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
     const err = sys.swapon(path, { prio: 0 });
-    if (err < 0) throw new Error(`scenario ${sc.race}: swapon ${path}: errno ${-err}`);
+    if (err < 0) throw new ScenarioSetupError(`scenario ${sc.race}: swapon ${path}: errno ${-err}`);
     env.devices.push(path);
   });
   sys.as(0, () => {
     for (const op of sc.setup) {
       const r = exec_op(op, env);
-      if (r < 0 && op.op !== 'swapoff' && op.op !== 'swapon') throw new Error(`scenario ${sc.race}: setup ${op.op} failed with errno ${-r}`);
+      if (r < 0 && op.op !== 'swapoff' && op.op !== 'swapon') throw new ScenarioSetupError(`scenario ${sc.race}: setup ${op.op} failed with errno ${-r}`);
     }
   });
   const specs: CpuSpec[] = sc.cpus.map((c, i) => ({

@@ -55,8 +55,8 @@ export interface KmemCache {
   readonly lockClass: number;
   /** Tag stamped on live objects (small objects) */
   readonly liveTag: number;
-  /** Free page-sized objects kept cached before pages go back to the pool, by default (KMEM_CACHE.min_partial). */
-  readonly maxFree: number;
+  /** Default min_partial: free page-sized objects kept cached before pages go back to the pool (KMEM_CACHE.min_partial). */
+  readonly minPartial: number;
 }
 
 const RCU_CB_SLAB_PAGE = 1;
@@ -120,11 +120,11 @@ function linkWord(c: KmemCache, id: number): number {
 }
 
 export function kmem_cache_create(
-  idx: number, name: string, objWords: number, flags: number, pageType: number, lockClass: number, maxFree: number,
+  idx: number, name: string, objWords: number, flags: number, pageType: number, lockClass: number, minPartial: number,
 ): KmemCache {
   if (PAGE_WORDS % objWords !== 0) throw new Error(`kmem_cache ${name}: object of ${objWords} words does not divide a page`);
   const perPage = PAGE_WORDS / objWords;
-  return { idx, name, objWords, perPage, flags, pageType, lockClass, liveTag: 0x5ab000 + idx, maxFree };
+  return { idx, name, objWords, perPage, flags, pageType, lockClass, liveTag: 0x5ab000 + idx, minPartial };
 }
 
 /**
@@ -132,7 +132,7 @@ export function kmem_cache_create(
  * before pages go back to the pool (the cache's default if not given).
  * Context: init.
  */
-export function kmem_cache_init(c: KmemCache, minPartial = c.maxFree): void {
+export function kmem_cache_init(c: KmemCache, minPartial = c.minPartial): void {
   const i32 = A.i32;
   i32.fill(0, cw(c, 0), cw(c, KMEM_CACHE.SIZE));
   i32[cw(c, KMEM_CACHE.free)] = -1;
@@ -207,7 +207,7 @@ export function kmem_cache_zalloc(c: KmemCache, gfp: number): number {
 /**
  * kmem_cache_free(): the object goes back to the cache's free list, its
  * data untouched for a page-sized object (a swap table stays NULL-filled
- * for lockless readers) and poisoned for a small one.  Past maxFree cached
+ * for lockless readers) and poisoned for a small one.  Past min_partial cached
  * objects, a page-sized object's page goes back to the pool: after a
  * grace period for a SLAB_TYPESAFE_BY_RCU cache.
  *
