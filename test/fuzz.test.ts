@@ -88,7 +88,7 @@ describe('swaptorture fuzz', () => {
    * (up to 500 runs, seeds 1-7, for the rcu ones): @runs is one past the first
    * run index whose find was a controlled run.  Any change to the case
    * generator (src/harness/fuzz_case.ts) redraws every case: measure again.
-   * count-overflow is the test above; ghost-cluster-relookup no seed found.
+   * count-overflow is the test above.
    */
   const SWITCHES: [bug: string, seed: number, runs: number][] = [
     ['swapoff-vs-swapin', 3, 127],
@@ -100,6 +100,7 @@ describe('swaptorture fuzz', () => {
     ['zero-flag-unlocked', 1, 95],
     ['swapin-no-pte-recheck', 1, 8],
     ['ghost-cluster-tail', 1, 2],
+    ['ghost-cluster-relookup', 3, 3],
     ['ghost-swapoff-allocation', 3, 19],
     ['rcu-lazy-table-free', 1, 250],
     ['rcu-table-free-unfilled', 1, 1],

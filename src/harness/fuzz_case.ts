@@ -60,7 +60,12 @@ interface Shape {
   design: DesignName;
   cpus: number;
   devices: { kind: 'ssd' | 'hdd'; pages: number }[];
-  /* Swap space barely above what the processes swap out: vm_swap_full() reclaim, allocation failures. */
+  /*
+   * Swap space barely above what the processes swap out: vm_swap_full()
+   * reclaim, allocation failures.  A ghost cannot be made small enough (its
+   * header cluster's 511 slots always count free): under the ghost design
+   * half the tight cases fill it instead, see ghost_fill().
+   */
   tight: boolean;
   /* The swap_table slab's min_partial: how many empty tables it keeps before their pages go back. */
   slabMinPartial: number;
@@ -157,11 +162,49 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
 /* The kinds of scripted operation script_op() draws from. */
 const OPS = 16;
 
+/* A filled ghost: four clusters, the header's and three that come and go. */
+const GHOST_FILL_PAGES = 2048;
+const GHOST_FILL_ORDER0_SLOTS = 2 * 512;
+const GHOST_FILL_CHUNK = 64;
+
+/*
+ * The tight ghost (@s.tight under the ghost design): one ghost device of
+ * GHOST_FILL_PAGES, past vm_swap_full() once set up, so allocations
+ * reclaim the cache-only slots they meet.  p0 swaps out one large folio
+ * (order 1-4: a ghost cluster of that order, its own) and reads it back,
+ * which leaves its slots cache-only; the other processes are order 0,
+ * and filler processes swap out order-0 pages until the order-0 clusters
+ * are exactly full.  An order-0 swap-out then finds no order-0 room and
+ * steals from p0's cluster, whose first slots it must reclaim - with the
+ * cluster's lock dropped, while the cluster may empty and die under it
+ * (seed 001 patch 15).  Returns the shape with the orders it used and the
+ * setup's fill operations.
+ */
+function ghost_fill(s: Shape): { shape: Shape; fill: ScenarioOp[]; mms: number } {
+  const orders = s.orders.map((o, c) => (c === 0 ? 1 + (o % 4) : 0));
+  const fill: ScenarioOp[] = [];
+  let left = GHOST_FILL_ORDER0_SLOTS - (s.cpus - 1) * (s.mmPages / 4);
+  let mms = 0;
+  /* In chunks a small machine holds besides the processes' resident halves. */
+  for (; left > 0; mms++) {
+    fill.push({ op: 'mm', as: `fill${mms}` });
+    for (let page = 0; page < s.mmPages && left > 0; page += GHOST_FILL_CHUNK) {
+      const nr = Math.min(GHOST_FILL_CHUNK, left);
+      fill.push({ op: 'write', mm: `fill${mms}`, page, nr, order: 0, zero: false }, { op: 'reclaim', mm: `fill${mms}`, page, nr });
+      left -= nr;
+    }
+  }
+  return { shape: { ...s, orders }, fill, mms };
+}
+
 /* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
-function scenario_of(s: Shape, tail: number[]): Scenario {
-  const ghost = s.design === 'ghost';
+function scenario_of(drawn: Shape, tail: number[]): Scenario {
+  const ghost = drawn.design === 'ghost';
+  /* Half the tight ghosts are filled, half small (a last cluster cut short: the scan borders). */
+  const filled = ghost && drawn.tight && drawn.devices[0].pages % 2 === 0 ? ghost_fill(drawn) : null;
+  const s = filled?.shape ?? drawn;
   const sized = s.devices.map((d) => (s.tight ? { kind: d.kind, pages: 520 + (d.pages % 600) } : d));
-  const devices = sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
+  const devices = filled ? [{ kind: 'ghost' as const, pages: GHOST_FILL_PAGES }] : sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
   const setup: ScenarioOp[] = [];
   for (let m = 0; m < s.memcgs; m++) setup.push({ op: 'memcg', as: `m${m}` });
   /* Each CPU's process lives in a cgroup of its own when there are any (so it alone can empty and kill it). */
@@ -170,8 +213,14 @@ function scenario_of(s: Shape, tail: number[]): Scenario {
     setup.push({ op: 'mm', as: `p${c}`, memcg: s.memcgs > 0 ? `own${c}` : undefined });
     const half = s.mmPages / 2;
     setup.push({ op: 'write', mm: `p${c}`, page: 0, nr: half, order: s.orders[c], zero: false });
-    setup.push({ op: 'reclaim', mm: `p${c}`, page: 0, nr: half / 2 });
+    if (filled && c === 0) {
+      /* One folio out and read back: cache-only slots, before the device is half full (a fault then would free them). */
+      setup.push({ op: 'reclaim', mm: 'p0', page: 0, nr: 1 << s.orders[0] }, { op: 'touch', mm: 'p0', page: 0, nr: 1, order: s.orders[0] });
+    } else {
+      setup.push({ op: 'reclaim', mm: `p${c}`, page: 0, nr: half / 2 });
+    }
   }
+  if (filled) setup.push(...filled.fill);
   const cpus = s.scripts.map((script, c) => {
     const ops = script.flatMap((t) => script_op(t, c, s, devices.length));
     /* The end: cgroup death after moving the process out, or the process's exit, or nothing. */
@@ -192,7 +241,7 @@ function scenario_of(s: Shape, tail: number[]): Scenario {
     invariant: 'data',
     designs: [s.design],
     story: 'A configuration drawn by the fuzzing campaign; any violated invariant is a finding.',
-    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8, slabMinPartial: s.slabMinPartial },
+    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8 + (filled?.mms ?? 0), slabMinPartial: s.slabMinPartial },
     setup,
     cpus,
     depth: s.sched.kind === 'pct' ? s.sched.depth : 3,
