@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
@@ -19,7 +20,7 @@ interface FuzzFlags {
   runs?: number;
   seconds: number;
   seed?: number;
-  jobs: number;
+  jobs?: number;
   corpus: string;
   resume?: boolean;
   shard: string;
@@ -56,6 +57,15 @@ function print_summary(r: FuzzSummary, out: (s: string) => void): void {
   }
 }
 
+/*
+ * Default --jobs: one execution per core, as a fuzzer uses the machine it
+ * is given (each job's CPU threads park while one runs, so a job is about
+ * one core's worth); at most 4, past which the jobs' threads only queue.
+ */
+function default_jobs(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
 export function registerFuzz(program: Command): Command {
   const fuzz = program
     .command('fuzz')
@@ -63,7 +73,7 @@ export function registerFuzz(program: Command): Command {
     .option('--runs <n>', 'executions to run (default: as many as --seconds allows)', int(1))
     .option('--seconds <s>', 'stop after this long when --runs is not given', int(1), 60)
     .option('--seed <n>', 'campaign seed (printed when not given)', int(0, 0xffffffff))
-    .option('--jobs <n>', 'executions at once, each on its own worker threads', int(1, 16), 1)
+    .option('--jobs <n>', 'executions at once, each on its own worker threads [default: the machine\'s cores, at most 4]', int(1, 16))
     .option('--corpus <dir>', 'where failures and the campaign journal go', '.swaptorture/corpus')
     .option('--resume', 'continue the campaign journalled in --corpus (same --seed and --shard): finished runs are not repeated')
     .option('--shard <k/n>', 'run only run indices i with i mod n = k - 1', '1/1')
@@ -110,7 +120,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       const bar = f.progress && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
       try {
         const r = await run_fuzz({
-          runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs, corpus: f.corpus, resume: f.resume === true,
+          runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
           shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, target: f.target as 'model' | 'synthetic', stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
         }, {
           out, err: (s) => { bar?.clear(); err(s); },
