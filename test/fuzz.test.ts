@@ -91,7 +91,7 @@ describe('swaptorture fuzz', () => {
    * count-overflow is the test above.
    */
   const SWITCHES: [bug: string, seed: number, runs: number][] = [
-    ['swapoff-vs-swapin', 3, 127],
+    ['swapoff-vs-swapin', 3, 33],
     ['percpu-cluster-migration', 1, 4],
     ['scan-border', 3, 1],
     ['swapcache-large-folio', 1, 8],

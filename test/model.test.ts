@@ -10,6 +10,7 @@ import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swapfile.js';
 import { ptep_get, is_swap_pte, pte_present } from '../src/mm/memory.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
+import { sum_vm_events, PSWPOUT, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
 function boot(extra: Parameters<typeof System.create>[0] = {}): System {
   const sys = System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 512, ...extra });
@@ -123,5 +124,32 @@ describe('swap out and in', () => {
     for (let i = 0; i < 32; i++) sys.touch(mm, i);
     clean(sys);
     expect(mem_cgroup_swap_usage(child)).toBe(0);
+  });
+});
+
+describe('large folio swap-out fallback (shrink_folio_list: split_folio, THP_SWPOUT_FALLBACK)', () => {
+  it('splits a large folio that gets no entries of its order and swaps its pages out one by one', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 }); /* two clusters */
+    sys.swapon('/dev/vdb');
+    const a = sys.mmCreate();
+    const b = sys.mmCreate();
+    const c = sys.mmCreate();
+    for (let i = 0; i < 8; i++) sys.write(a, i, { maxOrder: 0 });
+    expect(sys.reclaim(a, 0, 8)).toBe(8); /* the first cluster serves order 0 */
+    for (let i = 0; i < 2; i++) sys.write(b, i, { maxOrder: 1 });
+    expect(sys.reclaim(b, 0, 2)).toBe(2); /* the second, order 1 */
+    for (let i = 0; i < 8; i++) sys.write(c, i, { maxOrder: 3 });
+    /* No free cluster and none of order 3: split, then eight order-0 entries. */
+    expect(sys.reclaim(c, 0, 8)).toBe(8);
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
+    expect(sum_vm_events(THP_SWPOUT)).toBe(1);
+    expect(sum_vm_events(PSWPOUT)).toBe(18);
+    sys.as(0, () => {
+      for (let i = 0; i < 8; i++) expect(is_swap_pte(ptep_get(c, i))).toBe(true);
+    });
+    clean(sys);
+    for (let i = 0; i < 8; i++) expect(sys.touch(c, i)).toBe(0);
+    clean(sys);
   });
 });

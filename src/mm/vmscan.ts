@@ -19,6 +19,8 @@ import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
 import { __swap_cache_del_folio } from './swap_state.js';
 import { swap_writeout, WRITEOUT_DONE } from './page_io.js';
 import { pte_lock, pte_present, pte_pfn, pte_unlock, ptep_get, pteWord, swp_entry_to_pte } from './memory.js';
+import { split_folio } from './huge_memory.js';
+import { count_vm_events, THP_SWPOUT_FALLBACK } from './vmstat.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 
 /*
@@ -75,25 +77,40 @@ export function __remove_mapping(folio: number): boolean {
   return true;
 }
 
+/*
+ * A large folio got no swap entries of its order: split it and swap out
+ * its first page; the others, unlocked order-0 folios now, are reclaimed
+ * as their own pages come up (shrink_folio_list puts them on its list).
+ * True when the first page got an entry.  Context: folio locked, one
+ * reference held, not in the swap cache.
+ */
+function swap_out_fallback(folio: number): boolean {
+  const nr = folio_nr_pages(folio);
+  if (nr === 1 || split_folio(folio) !== 0) return false;
+  count_vm_events(THP_SWPOUT_FALLBACK, 1);
+  return folio_alloc_swap(folio) === 0;
+}
+
 /**
  * shrink_folio(): reclaim one isolated, locked folio (the anon path of
- * shrink_folio_list).  Returns true if it was freed.  Unlocks the folio
- * and drops the isolation reference in every case.
+ * shrink_folio_list).  Returns the number of pages freed: 0 when it was
+ * kept, 1 when a large folio was split and its first page freed.  Unlocks
+ * the folio and drops the isolation reference in every case.
  * Context: process context, may sleep.
  */
-export function shrink_folio(folio: number): boolean {
+export function shrink_folio(folio: number): number {
   if (!folio_test_swapcache(folio)) {
-    if (folio_alloc_swap(folio) !== 0) {
+    if (folio_alloc_swap(folio) !== 0 && !swap_out_fallback(folio)) {
       folio_unlock(folio);
       folio_put(folio);
-      return false; /* activate: large folios are not split in the model */
+      return 0; /* activate */
     }
     folio_set(folio, PG_dirty);
   }
   if (!try_to_unmap(folio)) {
     folio_unlock(folio);
     folio_put(folio);
-    return false;
+    return 0;
   }
   if (folio_test_dirty(folio) && swap_writeout(folio) !== WRITEOUT_DONE) {
     /*
@@ -103,12 +120,13 @@ export function shrink_folio(folio: number): boolean {
      */
     folio_unlock(folio);
     folio_put(folio);
-    return false;
+    return 0;
   }
-  if (__remove_mapping(folio)) return true;
+  const nr = folio_nr_pages(folio);
+  if (__remove_mapping(folio)) return nr;
   folio_unlock(folio);
   folio_put(folio);
-  return false;
+  return 0;
 }
 
 /**
@@ -126,8 +144,7 @@ export function reclaim_pages(mm: number, index: number, nr: number): number {
       folio_put(folio);
       continue;
     }
-    const n = folio_nr_pages(folio);
-    if (shrink_folio(folio)) freed += n;
+    freed += shrink_folio(folio);
   }
   return freed;
 }
@@ -167,8 +184,7 @@ export function try_to_free_pages(nr_to_reclaim: number, scan = 4 * nr_to_reclai
       folio_put(pfn);
       continue;
     }
-    const nr = folio_nr_pages(pfn);
-    if (shrink_folio(pfn)) freed += nr;
+    freed += shrink_folio(pfn);
   }
   return freed;
 }

@@ -13,7 +13,7 @@ import { A } from '../shm/arena.js';
 import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
 import { current } from '../sync/task.js';
 
-export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb'] as const;
+export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb', 'thp_swpout_fallback'] as const;
 export type VmEvent = (typeof VM_EVENT_NAMES)[number];
 
 export const PSWPIN = 0;
@@ -32,6 +32,8 @@ export const ZSWPOUT = 9;
 export const SWAP_WRITEOUT_ACTIVATE = 10;
 /** ZSWPWB: pages zswap wrote back to a swap device (zswap_writeback_entry). */
 export const ZSWPWB = 11;
+/** THP_SWPOUT_FALLBACK: a large folio got no entries of its order and was split to swap out (shrink_folio_list). */
+export const THP_SWPOUT_FALLBACK = 12;
 
 if (VM_EVENT_NAMES.length > STATS_VM_MAX) throw new Error('vmstat: stats region too small');
 

@@ -1,0 +1,77 @@
+/*
+ * mm/huge_memory.c, the part swap-out needs: split_folio().
+ *
+ * shrink_folio_list() falls back to order-0 swap-out when a large folio
+ * gets no swap entries of its order (a rotational device, which only
+ * allocates order 0, or no cluster of that order left): it splits the
+ * folio and swaps its pages out one by one (THP_SWPOUT_FALLBACK).
+ *
+ * The model's anon folio is mapped by one mm (its rmap is FOLIO.mapping_mm
+ * + mapping_index) and is not in the swap cache when it is split, so a
+ * split rewrites the frames' folio words under the page table lock with
+ * the refcount frozen: a lockless folio_try_get() of the old folio fails
+ * meanwhile, and page_folio() of a page names its own folio afterwards.
+ *
+ * Kernel mapping: split_folio() / split_huge_page_to_list_to_order() to
+ * order 0, can_split_folio().
+ */
+import { A, gword } from '../shm/arena.js';
+import { FOLIO, G } from '../shm/layout.js';
+import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_head, PG_locked, PG_tail } from './page_alloc.js';
+import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './memory.js';
+import { lockdep_assert_held } from '../sync/lockdep.js';
+import { report } from '../shm/report.js';
+
+const EAGAIN = 11;
+
+/**
+ * split_folio(): split the large anon folio @folio into order-0 folios.
+ * The first stays locked with the caller's reference; the others come out
+ * unlocked, each holding one reference per PTE that maps it.  Returns 0,
+ * or -EAGAIN when someone else holds a reference (can_split_folio()).
+ *
+ * Context: caller holds the folio lock and one reference; the folio is
+ * not in the swap cache.  Takes the folio's PTL.
+ */
+export function split_folio(folio: number): number {
+  const i32 = A.i32;
+  const order = folio_order(folio);
+  if (order === 0) return 0;
+  lockdep_assert_held(fw(folio, FOLIO.flags), 'folio lock');
+  if (folio_test_swapcache(folio)) {
+    report('swap-cache', `split_folio of folio ${folio} in the swap cache`, [folio]);
+    return -EAGAIN;
+  }
+  const nr = 1 << order;
+  const mm = i32[fw(folio, FOLIO.mapping_mm)];
+  const base = i32[fw(folio, FOLIO.mapping_index)];
+  if (mm >= 0) pte_lock(mm, base);
+  /* can_split_folio(): the mappings and the caller's reference, nothing else. */
+  if (!folio_ref_freeze(folio, Atomics.load(i32, fw(folio, FOLIO.mapcount)) + 1)) {
+    if (mm >= 0) pte_unlock(mm, base);
+    return -EAGAIN;
+  }
+  const flags = Atomics.load(i32, fw(folio, FOLIO.flags)) & ~PG_tail;
+  const memcg = i32[fw(folio, FOLIO.memcg)];
+  const seq = i32[fw(folio, FOLIO.charge_seq)];
+  /* Tails first, the head last: its unfreeze publishes the split. */
+  for (let j = nr - 1; j >= 0; j--) {
+    const p = folio + j;
+    const pte = mm >= 0 ? ptep_get(mm, base + j) : 0;
+    const mapped = pte_present(pte) && pte_pfn(pte) === p ? 1 : 0;
+    i32[fw(p, FOLIO.order)] = 0;
+    i32[fw(p, FOLIO.mapcount)] = mapped;
+    i32[fw(p, FOLIO.swap_type)] = 0;
+    i32[fw(p, FOLIO.swap_offset)] = 0;
+    i32[fw(p, FOLIO.memcg)] = memcg;
+    i32[fw(p, FOLIO.charge_seq)] = seq;
+    i32[fw(p, FOLIO.mapping_mm)] = mapped ? mm : -1;
+    i32[fw(p, FOLIO.mapping_index)] = base + j;
+    Atomics.store(i32, fw(p, FOLIO.flags), (j === 0 ? flags : flags & ~PG_locked) | PG_head);
+    Atomics.store(i32, fw(p, FOLIO.head), p);
+    Atomics.store(i32, fw(p, FOLIO.refcount), mapped + (j === 0 ? 1 : 0));
+  }
+  Atomics.add(i32, gword(G.nr_folios_inuse), nr - 1);
+  if (mm >= 0) pte_unlock(mm, base);
+  return 0;
+}
