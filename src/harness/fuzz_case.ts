@@ -130,7 +130,8 @@ function script_op(t: { op: number; a: number; b: number; c: number }, cpu: numb
     case 2: return [{ op: 'reclaim', mm: other, page: base, nr: Math.min(s.mmPages - base, 1 + (t.c % 32)) }];
     case 3: return [{ op: 'fork', mm: other, as: `c${cpu}_${t.c % 1000}`, times: 1 + (t.a % 3) }];
     case 4: return [{ op: 'touch', mm: own, page: base, nr, order }];
-    case 5: return [{ op: 'swapoff', device: dev }, { op: 'swapon', device: dev }];
+    /* swapoff, and half the time swapon again at once; otherwise the device stays off (a fault that slept through the swapoff then meets a dead device, not a new one). */
+    case 5: return t.c % 2 === 0 ? [{ op: 'swapoff', device: dev }, { op: 'swapon', device: dev }] : [{ op: 'swapoff', device: dev }];
     case 6: return [{ op: 'migrate', cpu: t.a % s.cpus }];
     case 7: return s.memcgs > 0 ? [{ op: 'move', mm: own, memcg: `m${t.a % s.memcgs}` }] : [{ op: 'touch', mm: own, page, nr: 1, order: 0 }];
     case 8: return [{ op: 'reclaim', mm: own, page: 0, nr: s.mmPages }];
