@@ -169,8 +169,8 @@ const GHOST_FILL_ORDER0_SLOTS = 2 * 512;
 const GHOST_FILL_CHUNK = 64;
 
 /*
- * The tight ghost (@s.tight under the ghost design): one ghost device of
- * GHOST_FILL_PAGES, past vm_swap_full() once set up, so allocations
+ * A filled ghost (half the tight cases under the ghost design): one ghost
+ * device of GHOST_FILL_PAGES, past vm_swap_full() once set up, so allocations
  * reclaim the cache-only slots they meet.  p0 swaps out one large folio
  * (order 1-4: a ghost cluster of that order, its own) and reads it back,
  * which leaves its slots cache-only; the other processes are order 0,
