@@ -265,7 +265,16 @@ export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: stri
   const rs = run_seed(seed, index);
   const [shape] = fc.sample(shapeArb(l), { seed: rs | 0, numRuns: 1 });
   const [tail] = fc.sample(TAIL_ARB(shape.cpus), { seed: (rs ^ 0x5bd1e995) | 0, numRuns: 1 });
-  return { index, seed: rs, design: shape.design, sched: shape.sched, bug, scenario: scenario_of(shape, tail), parent: null };
+  /*
+   * PCT of depth 1 (no change point) only runs the CPUs one after the
+   * other by priority, which any other draw covers too: give it one
+   * change point at an early arrival at a race window instead.
+   */
+  const sched: FuzzSched = shape.sched.kind === 'pct' && shape.sched.depth === 1
+    ? { kind: 'pct', depth: 2, at: [{ window: rs >>> 8, nth: 1 + ((rs >>> 4) % 4) }] }
+    : shape.sched;
+  const s = sched === shape.sched ? shape : { ...shape, sched };
+  return { index, seed: rs, design: shape.design, sched, bug, scenario: scenario_of(s, tail), parent: null };
 }
 
 /**
