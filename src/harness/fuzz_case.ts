@@ -273,8 +273,7 @@ export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: stri
   const sched: FuzzSched = shape.sched.kind === 'pct' && shape.sched.depth === 1
     ? { kind: 'pct', depth: 2, at: [{ window: rs >>> 8, nth: 1 + ((rs >>> 4) % 4) }] }
     : shape.sched;
-  const s = sched === shape.sched ? shape : { ...shape, sched };
-  return { index, seed: rs, design: shape.design, sched, bug, scenario: scenario_of(s, tail), parent: null };
+  return { index, seed: rs, design: shape.design, sched, bug, scenario: scenario_of({ ...shape, sched }, tail), parent: null };
 }
 
 /**

@@ -115,7 +115,6 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
   return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, workload, record: decode_schedule(m[6]) };
 }
 
-/* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
 /** A scenario's system could not be set up (a swapon or a setup step failed): the configuration's fault, not the model's. */
 export class ScenarioSetupError extends Error {
   constructor(message: string) {
@@ -124,6 +123,7 @@ export class ScenarioSetupError extends Error {
   }
 }
 
+/* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
 function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): { sys: System; specs: CpuSpec[] } {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));

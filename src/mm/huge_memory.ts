@@ -2,9 +2,9 @@
  * mm/huge_memory.c, the part swap-out needs: split_folio().
  *
  * shrink_folio_list() falls back to order-0 swap-out when a large folio
- * gets no swap entries of its order (a rotational device, which only
- * allocates order 0, or no cluster of that order left): it splits the
- * folio and swaps its pages out one by one (THP_SWPOUT_FALLBACK).
+ * gets no swap entries of its order (no free cluster and none of that
+ * order with room left): it splits the folio and swaps its pages out one
+ * by one (THP_SWPOUT_FALLBACK).
  *
  * The model's anon folio is mapped by one mm (its rmap is FOLIO.mapping_mm
  * + mapping_index) and is not in the swap cache when it is split, so a
