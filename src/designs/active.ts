@@ -25,12 +25,12 @@ export function set_design(name: DesignName): void {
   if (IMPLEMENTED[name] === undefined) {
     throw new Error(`design '${name}' is not implemented yet (implemented: ${implemented_designs().join(', ')})`);
   }
-  Atomics.store(A.i32, gword(G.design), DESIGN_NAMES.indexOf(name));
+  A.i32[gword(G.design)] = DESIGN_NAMES.indexOf(name);
   bind_design();
 }
 
 /** Bind this thread to the arena's design.  Context: after attach(). */
 export function bind_design(): void {
-  const name = DESIGN_NAMES[Atomics.load(A.i32, gword(G.design))] ?? 'p4';
+  const name = DESIGN_NAMES[A.i32[gword(G.design)]] ?? 'p4';
   D = IMPLEMENTED[name] ?? P4;
 }

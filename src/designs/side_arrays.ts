@@ -37,7 +37,7 @@ function zeromapWord(type: number, slot: number): number {
 
 export function zeromap_test(ci: number, off: number): boolean {
   const [type, slot] = slot_of(ci, off);
-  return (Atomics.load(A.i32, zeromapWord(type, slot)) & (1 << (slot & 31))) !== 0;
+  return (A.i32[zeromapWord(type, slot)] & (1 << (slot & 31))) !== 0;
 }
 
 export function zeromap_set(ci: number, off: number, zero: boolean): void {
@@ -53,12 +53,12 @@ function cgroupWord(ci: number, off: number): number {
 
 /** swap_cgroup_record() of one slot. */
 export function swap_cgroup_set(ci: number, off: number, memcg: number): void {
-  Atomics.store(A.i32, cgroupWord(ci, off), memcg);
+  A.i32[cgroupWord(ci, off)] = memcg;
 }
 
 /** lookup_swap_cgroup_id(). */
 export function swap_cgroup_get(ci: number, off: number): number {
-  return Atomics.load(A.i32, cgroupWord(ci, off));
+  return A.i32[cgroupWord(ci, off)];
 }
 
 /* Byte index of si->swap_map[slot] of @ci/@off in the u8 view. */

@@ -85,17 +85,17 @@ export function count_op(name: (typeof ALL_COUNTERS)[number]): void {
 
 /** Counter @i of task @t. */
 export function read_counter(t: number, i: number): number {
-  return Atomics.load(A.i32, counterWord(t, i));
+  return A.i32[counterWord(t, i)];
 }
 
 /* ---- ownership ---- */
 
 export function mm_owner(mm: number): number {
-  return Atomics.load(A.i32, mmw(mm, MM.owner)) - 1;
+  return A.i32[mmw(mm, MM.owner)] - 1;
 }
 
 export function mm_set_owner(mm: number, t: number): void {
-  Atomics.store(A.i32, mmw(mm, MM.owner), t + 1);
+  A.i32[mmw(mm, MM.owner)] = t + 1;
 }
 
 /** Operations a task stays with one process, on average, before switching (a time slice). */
@@ -152,7 +152,7 @@ function my_child_memcgs(): number[] {
   const base = my_memcg();
   const out: number[] = [];
   for (let m = 2; m < nr_memcg_ids(); m++) {
-    if (mem_cgroup_online(m) && Atomics.load(A.i32, mw(m, MEMCG.parent)) === base) out.push(m);
+    if (mem_cgroup_online(m) && A.i32[mw(m, MEMCG.parent)] === base) out.push(m);
   }
   return out;
 }

@@ -41,11 +41,11 @@ export function list_init(head: number): void {
 }
 
 export function list_empty(head: number): boolean {
-  return Atomics.load(A.i32, head + LIST.head) < 0;
+  return A.i32[head + LIST.head] < 0;
 }
 
 export function list_nr(head: number): number {
-  return Atomics.load(A.i32, head + LIST.nr);
+  return A.i32[head + LIST.nr];
 }
 
 /** list_add_tail().  Context: si->lock held. */
@@ -79,7 +79,7 @@ export function list_del(type: number, head: number, idx: number): void {
 /** Cluster indices on list @head, in order.  Context: si->lock held or quiescent. */
 export function list_entries(type: number, head: number): number[] {
   const out: number[] = [];
-  const limit = Atomics.load(A.i32, siWord(type, SI.nr_clusters)) + 1;
+  const limit = A.i32[siWord(type, SI.nr_clusters)] + 1;
   for (let idx = A.i32[head + LIST.head]; idx >= 0 && out.length <= limit; idx = A.i32[clusterWord(type, idx) + CI.next]) out.push(idx);
   return out;
 }
@@ -97,7 +97,7 @@ export function move_cluster(type: number, ci: number, new_flags: number): void 
   if (old !== CLUSTER_FLAG_NONE) list_del(type, list_for_flags(type, old, ci_order(ci)), idx);
   list_add_tail(type, list_for_flags(type, new_flags, ci_order(ci)), idx);
   spin_unlock(siWord(type, SI.lock));
-  Atomics.store(A.i32, ci + CI.flags, new_flags);
+  A.i32[ci + CI.flags] = new_flags;
 }
 
 /**
@@ -108,6 +108,6 @@ export function move_cluster(type: number, ci: number, new_flags: number): void 
 export function __isolate_cluster(type: number, ci: number): number {
   const old = ci_flags(ci);
   list_del(type, list_for_flags(type, old, ci_order(ci)), cluster_index(type, ci));
-  Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_NONE);
+  A.i32[ci + CI.flags] = CLUSTER_FLAG_NONE;
   return old;
 }

@@ -47,11 +47,11 @@ export function split_folio(folio: number): number {
   const base = i32[fw(folio, FOLIO.mapping_index)];
   if (mm >= 0) pte_lock(mm, base);
   /* can_split_folio(): the mappings and the caller's reference, nothing else. */
-  if (!folio_ref_freeze(folio, Atomics.load(i32, fw(folio, FOLIO.mapcount)) + 1)) {
+  if (!folio_ref_freeze(folio, i32[fw(folio, FOLIO.mapcount)] + 1)) {
     if (mm >= 0) pte_unlock(mm, base);
     return -EAGAIN;
   }
-  const flags = Atomics.load(i32, fw(folio, FOLIO.flags)) & ~PG_tail;
+  const flags = i32[fw(folio, FOLIO.flags)] & ~PG_tail;
   const memcg = i32[fw(folio, FOLIO.memcg)];
   const seq = i32[fw(folio, FOLIO.charge_seq)];
   /* Tails first, the head last: its unfreeze publishes the split. */
@@ -67,9 +67,9 @@ export function split_folio(folio: number): number {
     i32[fw(p, FOLIO.charge_seq)] = seq;
     i32[fw(p, FOLIO.mapping_mm)] = mapped ? mm : -1;
     i32[fw(p, FOLIO.mapping_index)] = base + j;
-    Atomics.store(i32, fw(p, FOLIO.flags), (j === 0 ? flags : flags & ~PG_locked) | PG_head);
-    Atomics.store(i32, fw(p, FOLIO.head), p);
-    Atomics.store(i32, fw(p, FOLIO.refcount), mapped + (j === 0 ? 1 : 0));
+    i32[fw(p, FOLIO.flags)] = (j === 0 ? flags : flags & ~PG_locked) | PG_head;
+    i32[fw(p, FOLIO.head)] = p;
+    i32[fw(p, FOLIO.refcount)] = mapped + (j === 0 ? 1 : 0);
   }
   Atomics.add(i32, gword(G.nr_folios_inuse), nr - 1);
   if (mm >= 0) pte_unlock(mm, base);

@@ -40,7 +40,7 @@ export function nr_memcg_ids(): number {
 }
 
 export function mem_cgroup_state(id: number): number {
-  return Atomics.load(A.i32, mw(id, MEMCG.state));
+  return A.i32[mw(id, MEMCG.state)];
 }
 
 export function mem_cgroup_online(id: number): boolean {
@@ -48,7 +48,7 @@ export function mem_cgroup_online(id: number): boolean {
 }
 
 export function parent_mem_cgroup(id: number): number {
-  return Atomics.load(A.i32, mw(id, MEMCG.parent));
+  return A.i32[mw(id, MEMCG.parent)];
 }
 
 /** Set up the root memcg.  Context: init. */
@@ -68,7 +68,7 @@ export function mem_cgroup_create(parent: number): number {
     if (i32[mw(m, MEMCG.state)] !== MEMCG_UNUSED) continue;
     i32.fill(0, mw(m, 0), mw(m, MEMCG.SIZE));
     i32[mw(m, MEMCG.parent)] = parent;
-    Atomics.store(i32, mw(m, MEMCG.state), MEMCG_ONLINE);
+    i32[mw(m, MEMCG.state)] = MEMCG_ONLINE;
     id = m;
     break;
   }
@@ -83,8 +83,8 @@ export function mem_cgroup_create(parent: number): number {
 export function mem_cgroup_offline(id: number): number {
   if (id === ROOT_MEM_CGROUP || !mem_cgroup_online(id)) return -22;
   spin_lock(gword(G.memcg_lock), LC_MEMCG);
-  Atomics.store(A.i32, mw(id, MEMCG.offline_seq), Atomics.add(A.i32, gword(G.memcg_offline_seq), 1) + 1);
-  Atomics.store(A.i32, mw(id, MEMCG.state), MEMCG_OFFLINE);
+  A.i32[mw(id, MEMCG.offline_seq)] = Atomics.add(A.i32, gword(G.memcg_offline_seq), 1) + 1;
+  A.i32[mw(id, MEMCG.state)] = MEMCG_OFFLINE;
   spin_unlock(gword(G.memcg_lock));
   return 0;
 }
@@ -96,13 +96,13 @@ export function mem_cgroup_offline(id: number): number {
  * to a memcg already dead when it was chosen (what patch 6 forbids).
  */
 export function mem_cgroup_offline_seq(): number {
-  return Atomics.load(A.i32, gword(G.memcg_offline_seq));
+  return A.i32[gword(G.memcg_offline_seq)];
 }
 
 /** Was @id already dead when a charge that recorded @seq chose it? */
 export function mem_cgroup_dead_at(id: number, seq: number): boolean {
   if (mem_cgroup_online(id)) return false;
-  const died = Atomics.load(A.i32, mw(id, MEMCG.offline_seq));
+  const died = A.i32[mw(id, MEMCG.offline_seq)];
   return died !== 0 && ((seq - died) | 0) >= 0;
 }
 
@@ -114,7 +114,7 @@ export function mem_cgroup_nearest_online(id: number): number {
 }
 
 export function mem_cgroup_swap_usage(id: number): number {
-  return Atomics.load(A.i32, mw(id, MEMCG.swap_charge));
+  return A.i32[mw(id, MEMCG.swap_charge)];
 }
 
 function swap_charge(id: number, nr: number): void {

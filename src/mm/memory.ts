@@ -87,25 +87,25 @@ function expectedIndex(mm: number, index: number): number {
   return (A.L.expected >> 1) + mm * A.L.config.mmPages + index;
 }
 export function ptep_get(mm: number, index: number): number {
-  return Atomics.load(A.i32, pteWord(mm, index));
+  return A.i32[pteWord(mm, index)];
 }
 function set_pte(mm: number, index: number, pte: number): void {
-  Atomics.store(A.i32, pteWord(mm, index), pte);
+  A.i32[pteWord(mm, index)] = pte;
 }
 export function expected_token(mm: number, index: number): bigint {
-  return Atomics.load(A.u64, expectedIndex(mm, index));
+  return A.u64[expectedIndex(mm, index)];
 }
 function set_expected(mm: number, index: number, token: bigint): void {
-  Atomics.store(A.u64, expectedIndex(mm, index), token);
+  A.u64[expectedIndex(mm, index)] = token;
 }
 export function mm_pages(): number {
   return A.L.config.mmPages;
 }
 export function mm_memcg(mm: number): number {
-  return Atomics.load(A.i32, mmw(mm, MM.memcg));
+  return A.i32[mmw(mm, MM.memcg)];
 }
 export function mm_live(mm: number): boolean {
-  return Atomics.load(A.i32, mmw(mm, MM.state)) === MM_LIVE;
+  return A.i32[mmw(mm, MM.state)] === MM_LIVE;
 }
 export function pte_lock(mm: number, index: number): void {
   spin_lock(ptlWord(mm, index), LC_PTL);
@@ -131,7 +131,7 @@ export function mm_alloc(memcg: number): number {
     i32[mmw(m, MM.memcg)] = memcg;
     i32.fill(0, pteWord(m, 0), pteWord(m, mm_pages()));
     A.u64.fill(0n, expectedIndex(m, 0), expectedIndex(m, mm_pages()));
-    Atomics.store(i32, mmw(m, MM.state), MM_LIVE);
+    i32[mmw(m, MM.state)] = MM_LIVE;
     mm = m;
     break;
   }
@@ -141,7 +141,7 @@ export function mm_alloc(memcg: number): number {
 
 /** Move @mm to @memcg (cgroup migration: new charges go there). */
 export function mm_set_memcg(mm: number, memcg: number): void {
-  Atomics.store(A.i32, mmw(mm, MM.memcg), memcg);
+  A.i32[mmw(mm, MM.memcg)] = memcg;
 }
 
 /* ---- mapping helpers ---- */
@@ -437,7 +437,7 @@ export function copy_mm(parent: number): number {
  */
 export function exit_mmap(mm: number): void {
   zap_page_range(mm, 0, mm_pages());
-  Atomics.store(A.i32, mmw(mm, MM.state), MM_FREE);
+  A.i32[mmw(mm, MM.state)] = MM_FREE;
 }
 
 /**
@@ -488,7 +488,7 @@ export function zap_page_range(mm: number, start: number, nr: number): void {
  */
 function free_pages_and_swap_cache(folios: readonly number[]): void {
   for (const folio of folios) {
-    if (folio_test_swapcache(folio) && Atomics.load(A.i32, fw(folio, FOLIO.mapcount)) === 0 && folio_trylock(folio)) {
+    if (folio_test_swapcache(folio) && A.i32[fw(folio, FOLIO.mapcount)] === 0 && folio_trylock(folio)) {
       folio_free_swap(folio);
       folio_unlock(folio);
     }

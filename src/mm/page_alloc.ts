@@ -56,7 +56,7 @@ export function nr_frames(): number {
 /* ---- flags ---- */
 
 export function folio_flags(pfn: number): number {
-  return Atomics.load(A.i32, fw(pfn, FOLIO.flags));
+  return A.i32[fw(pfn, FOLIO.flags)];
 }
 export function folio_test(pfn: number, flag: number): boolean {
   return (folio_flags(pfn) & flag) !== 0;
@@ -80,18 +80,18 @@ export function folio_nr_pages(pfn: number): number {
   return 1 << folio_order(pfn);
 }
 export function folio_memcg(pfn: number): number {
-  return Atomics.load(A.i32, fw(pfn, FOLIO.memcg));
+  return A.i32[fw(pfn, FOLIO.memcg)];
 }
 /**
  * Charge @pfn to @memcg, chosen when the death sequence was @seq (read
  * before the choice: mem_cgroup_offline_seq()).
  */
 export function folio_set_memcg(pfn: number, memcg: number, seq = mem_cgroup_offline_seq()): void {
-  Atomics.store(A.i32, fw(pfn, FOLIO.charge_seq), seq);
-  Atomics.store(A.i32, fw(pfn, FOLIO.memcg), memcg);
+  A.i32[fw(pfn, FOLIO.charge_seq)] = seq;
+  A.i32[fw(pfn, FOLIO.memcg)] = memcg;
 }
 export function folio_charge_seq(pfn: number): number {
-  return Atomics.load(A.i32, fw(pfn, FOLIO.charge_seq));
+  return A.i32[fw(pfn, FOLIO.charge_seq)];
 }
 /** page_folio(): the head of the folio frame @pfn belongs to. */
 export function page_folio(pfn: number): number {
@@ -100,27 +100,27 @@ export function page_folio(pfn: number): number {
 
 /** folio->swap as a swp_entry_t number, or -1 when not set. */
 export function folio_swap(pfn: number): number {
-  const t = Atomics.load(A.i32, fw(pfn, FOLIO.swap_type));
+  const t = A.i32[fw(pfn, FOLIO.swap_type)];
   if (t === 0) return -1;
-  return (t - 1) * (1 << 26) + Atomics.load(A.i32, fw(pfn, FOLIO.swap_offset));
+  return (t - 1) * (1 << 26) + A.i32[fw(pfn, FOLIO.swap_offset)];
 }
 export function folio_set_swap(pfn: number, entry: number): void {
   if (entry < 0) {
-    Atomics.store(A.i32, fw(pfn, FOLIO.swap_type), 0);
-    Atomics.store(A.i32, fw(pfn, FOLIO.swap_offset), 0);
+    A.i32[fw(pfn, FOLIO.swap_type)] = 0;
+    A.i32[fw(pfn, FOLIO.swap_offset)] = 0;
     return;
   }
-  Atomics.store(A.i32, fw(pfn, FOLIO.swap_offset), entry % (1 << 26));
-  Atomics.store(A.i32, fw(pfn, FOLIO.swap_type), Math.floor(entry / (1 << 26)) + 1);
+  A.i32[fw(pfn, FOLIO.swap_offset)] = entry % (1 << 26);
+  A.i32[fw(pfn, FOLIO.swap_type)] = Math.floor(entry / (1 << 26)) + 1;
 }
 
 /* ---- content ---- */
 
 export function page_token(pfn: number): bigint {
-  return Atomics.load(A.u64, tokenIndex(pfn));
+  return A.u64[tokenIndex(pfn)];
 }
 export function set_page_token(pfn: number, token: bigint): void {
-  Atomics.store(A.u64, tokenIndex(pfn), token);
+  A.u64[tokenIndex(pfn)] = token;
 }
 /** A fresh non-zero content token (unique across the arena). */
 /**
@@ -138,7 +138,7 @@ export function new_token(): bigint {
 /* ---- refcount ---- */
 
 export function folio_ref_count(pfn: number): number {
-  return Atomics.load(A.i32, fw(pfn, FOLIO.refcount));
+  return A.i32[fw(pfn, FOLIO.refcount)];
 }
 export function folio_get(pfn: number): void {
   const old = Atomics.add(A.i32, fw(pfn, FOLIO.refcount), 1);
@@ -151,7 +151,7 @@ export function folio_ref_add(pfn: number, nr: number): void {
 export function folio_try_get(pfn: number): boolean {
   const w = fw(pfn, FOLIO.refcount);
   for (;;) {
-    const c = Atomics.load(A.i32, w);
+    const c = A.i32[w];
     if (c <= 0) return false;
     if (Atomics.compareExchange(A.i32, w, c, c + 1) === c) return true;
   }
@@ -161,7 +161,7 @@ export function folio_ref_freeze(pfn: number, count: number): boolean {
   return Atomics.compareExchange(A.i32, fw(pfn, FOLIO.refcount), count, 0) === count;
 }
 export function folio_ref_unfreeze(pfn: number, count: number): void {
-  Atomics.store(A.i32, fw(pfn, FOLIO.refcount), count);
+  A.i32[fw(pfn, FOLIO.refcount)] = count;
 }
 /** folio_put_refs(): drop @nr references; the last frees the folio. */
 export function folio_put_refs(pfn: number, nr: number): void {
@@ -193,7 +193,7 @@ export function folio_lock(pfn: number): void {
   might_sleep('folio_lock');
   const w = fw(pfn, FOLIO.flags);
   for (;;) {
-    const v = Atomics.load(A.i32, w);
+    const v = A.i32[w];
     if ((v & PG_locked) === 0) {
       if ((Atomics.or(A.i32, w, PG_locked) & PG_locked) === 0) break;
       continue;
@@ -206,7 +206,7 @@ export function folio_lock(pfn: number): void {
 
 export function folio_unlock(pfn: number): void {
   const w = fw(pfn, FOLIO.flags);
-  if ((Atomics.load(A.i32, w) & PG_locked) === 0) {
+  if ((A.i32[w] & PG_locked) === 0) {
     report('lock-discipline', `folio_unlock of unlocked folio ${pfn}`, [pfn]);
     return;
   }
@@ -298,11 +298,11 @@ export function folio_alloc(order: number, memcg: number): number {
     i32[w + FOLIO.swap_type] = 0;
     i32[w + FOLIO.mapping_mm] = -1;
     i32[w + FOLIO.order] = order;
-    Atomics.store(i32, w + FOLIO.flags, k === 0 ? PG_head | PG_swapbacked : PG_tail);
+    i32[w + FOLIO.flags] = k === 0 ? PG_head | PG_swapbacked : PG_tail;
   }
   i32[fw(pfn, FOLIO.memcg)] = memcg;
   i32[fw(pfn, FOLIO.charge_seq)] = mem_cgroup_offline_seq();
-  Atomics.store(i32, fw(pfn, FOLIO.refcount), 1);
+  i32[fw(pfn, FOLIO.refcount)] = 1;
   Atomics.add(i32, gword(G.nr_folios_inuse), 1);
   return pfn;
 }
@@ -310,7 +310,7 @@ export function folio_alloc(order: number, memcg: number): number {
 /** The last reference is gone (or was frozen): back to the buddy lists.  Context: any. */
 export function free_folio(pfn: number): void {
   const i32 = A.i32;
-  const flags = Atomics.load(i32, fw(pfn, FOLIO.flags));
+  const flags = i32[fw(pfn, FOLIO.flags)];
   if (flags & (PG_swapcache | PG_locked | PG_writeback)) {
     BUG('swap-cache', `freeing folio ${pfn} with flags 0x${flags.toString(16)} (swapcache/locked/writeback)`, [pfn, flags]);
   }
@@ -320,7 +320,7 @@ export function free_folio(pfn: number): void {
   for (let k = 0; k < nr; k++) {
     Atomics.add(i32, fw(pfn + k, FOLIO.gen), 1);
     i32[fw(pfn + k, FOLIO.head)] = pfn + k;
-    Atomics.store(i32, fw(pfn + k, FOLIO.flags), 0);
+    i32[fw(pfn + k, FOLIO.flags)] = 0;
   }
   Atomics.sub(i32, gword(G.nr_folios_inuse), 1);
   spin_lock(gword(G.zone_lock), LC_ZONE);
@@ -339,5 +339,5 @@ export function free_folio(pfn: number): void {
 }
 
 export function nr_free_frames(): number {
-  return Atomics.load(A.i32, gword(G.nr_free_frames));
+  return A.i32[gword(G.nr_free_frames)];
 }

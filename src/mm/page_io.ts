@@ -29,7 +29,7 @@ const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
 /** Index (in the u64 view) of the token slot @offset of @type holds on its backing store. */
 export function swap_backing_index(type: number, offset: number): number {
-  const base = Atomics.load(A.i32, siWord(type, SI.backing_base));
+  const base = A.i32[siWord(type, SI.backing_base)];
   /* A ghost device has no data section: reaching it is the invariant "nothing is written to (or read from) a ghost's backing store". */
   if (base === 0) BUG('data', `I/O to the backing store of ghost device ${type} at offset 0x${offset.toString(16)}: a ghost has none (SWP_GHOST, seed 001 patch 13)`, [type, offset]);
   return (base >> 1) + offset;
@@ -97,7 +97,7 @@ export function swap_writeout(folio: number): number {
       count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
       return AOP_WRITEPAGE_ACTIVATE;
     }
-    if (!stored && !vswap) for (let k = 0; k < nr; k++) Atomics.store(A.u64, swap_backing_index(type, swp_offset(entry) + k), tokens[k]);
+    if (!stored && !vswap) for (let k = 0; k < nr; k++) A.u64[swap_backing_index(type, swp_offset(entry) + k)] = tokens[k];
   }
   count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
@@ -139,7 +139,7 @@ export function vswap_writepage(entry: number, tokens: readonly bigint[]): boole
     phys.push(p);
   }
   phys.forEach((p, k) => {
-    Atomics.store(A.u64, swap_backing_index(swp_type(p), swp_offset(p)), tokens[k]);
+    A.u64[swap_backing_index(swp_type(p), swp_offset(p))] = tokens[k];
     __vswap_set_phys(ci, start + k, p);
   });
   swap_cluster_unlock(ci);
@@ -202,7 +202,7 @@ export function swap_read_folio(folio: number): void {
     const src = swap_read_source(entry + k);
     if (src === null) return; /* nothing holds the data: the folio stays !uptodate */
     if ('zswap' in src) fromZswap = true;
-    set_page_token(folio + k, 'zswap' in src ? src.zswap : Atomics.load(A.u64, src.backing));
+    set_page_token(folio + k, 'zswap' in src ? src.zswap : A.u64[src.backing]);
   }
   count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);
   if (nr > 1) count_vm_events(THP_SWPIN, 1);

@@ -93,11 +93,11 @@ export function siWord(type: number, f: number): number {
 }
 
 export function si_flags(type: number): number {
-  return Atomics.load(A.i32, siWord(type, SI.flags));
+  return A.i32[siWord(type, SI.flags)];
 }
 
 export function si_max(type: number): number {
-  return Atomics.load(A.i32, siWord(type, SI.max));
+  return A.i32[siWord(type, SI.max)];
 }
 
 /** The users percpu_ref of swap_info[@type]. */
@@ -141,7 +141,7 @@ export function clusterWord(type: number, idx: number): number {
     const id = xa_load(cluster_pool(type), idx);
     return id < 0 ? 0 : obj_word(swap_cluster_cachep, id);
   }
-  return Atomics.load(A.i32, siWord(type, SI.cluster_base)) + idx * CI.SIZE;
+  return A.i32[siWord(type, SI.cluster_base)] + idx * CI.SIZE;
 }
 
 /*
@@ -161,7 +161,7 @@ function vswap_cluster_lookup(type: number, idx: number): number {
   if (i32[w + CPU.vswap_cache_idx] === idx + 1) {
     const id = obj_id_of_word(swap_cluster_cachep, ci);
     if (obj_gen(swap_cluster_cachep, id) === i32[w + CPU.vswap_cache_gen] && obj_tag(swap_cluster_cachep, id) === swap_cluster_cachep.liveTag &&
-      Atomics.load(i32, ci + CI_DYN.index) === idx && ci_flags(ci) !== CLUSTER_FLAG_DEAD) return ci;
+      i32[ci + CI_DYN.index] === idx && ci_flags(ci) !== CLUSTER_FLAG_DEAD) return ci;
   }
   const id = xa_load(cluster_pool(type), idx);
   if (id < 0) return 0;
@@ -174,7 +174,7 @@ function vswap_cluster_lookup(type: number, idx: number): number {
 /** cluster_index(): container_of(ci, ...)->index for a dynamic cluster. */
 export function cluster_index(type: number, ci: number): number {
   if (si_dynamic(type)) return A.i32[ci + CI_DYN.index];
-  return (ci - Atomics.load(A.i32, siWord(type, SI.cluster_base))) / CI.SIZE;
+  return (ci - A.i32[siWord(type, SI.cluster_base)]) / CI.SIZE;
 }
 
 /** Is @ci a dynamic (slab) cluster rather than an element of a static cluster_info[]? */
@@ -201,15 +201,15 @@ export function cluster_offset(type: number, ci: number): number {
 }
 
 export function ci_count(ci: number): number {
-  return Atomics.load(A.i32, ci + CI.count);
+  return A.i32[ci + CI.count];
 }
 
 export function ci_flags(ci: number): number {
-  return Atomics.load(A.i32, ci + CI.flags);
+  return A.i32[ci + CI.flags];
 }
 
 export function ci_order(ci: number): number {
-  return Atomics.load(A.i32, ci + CI.order);
+  return A.i32[ci + CI.order];
 }
 
 export function cluster_is_empty(ci: number): boolean {
@@ -222,7 +222,7 @@ export function cluster_is_discard(ci: number): boolean {
 
 /** cluster_table_is_alloced(): is a swap table published for @ci? */
 export function cluster_table_is_alloced(ci: number): boolean {
-  return Atomics.load(A.i32, ci + CI.table) !== 0;
+  return A.i32[ci + CI.table] !== 0;
 }
 
 /**

@@ -139,7 +139,7 @@ export function swap_cluster_free_dynamic(type: number, ci: number): void {
   swap_cluster_free_table(ci);
   ci_dyn_free_vtable(ci);
   xa_erase(cluster_pool(type), cluster_index(type, ci));
-  Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_DEAD);
+  A.i32[ci + CI.flags] = CLUSTER_FLAG_DEAD;
   call_rcu(RCU_CB_DYN_CLUSTER, A.i32[ci + CI_DYN.id]);
 }
 

@@ -34,7 +34,7 @@ export interface SwapMetaBytes {
 
 /** Record static metadata device @type allocated at swapon (bytes).  Context: swapon. */
 export function swap_meta_static(type: number, field: number, bytes: number): void {
-  Atomics.store(A.i32, siWord(type, field), bytes);
+  A.i32[siWord(type, field)] = bytes;
 }
 
 /** The metadata of device @type now. */
@@ -82,8 +82,8 @@ export function swap_meta_bytes(type: number): SwapMetaBytes {
     const ci = clusterWord(type, idx);
     if (ci === 0) continue; /* a ghost device has no cluster there */
     if (si_dynamic(type)) dynamic.push(idx);
-    if (Atomics.load(i32, ci + CI.table) !== 0) tables++;
-    if (Atomics.load(i32, ci + CI.extend_table) !== 0) extend++;
+    if (i32[ci + CI.table] !== 0) tables++;
+    if (i32[ci + CI.extend_table] !== 0) extend++;
   }
   const leaves = new Set(zswap_offsets(type).map((o) => o >>> XA_CHUNK_SHIFT)).size;
   const poolLeaves = new Set(dynamic.map((idx) => idx >>> XA_CHUNK_SHIFT)).size;

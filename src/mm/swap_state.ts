@@ -70,7 +70,7 @@ export function swap_cache_get_folio(entry: number): number {
 
 /** folio_matches_swap_entry().  Context: folio locked. */
 export function folio_matches_swap_entry(folio: number, entry: number): boolean {
-  if ((Atomics.load(A.i32, fw(folio, FOLIO.flags)) & PG_swapcache) === 0) return false;
+  if ((A.i32[fw(folio, FOLIO.flags)] & PG_swapcache) === 0) return false;
   const nr = folio_nr_pages(folio);
   return folio_swap(folio) === entry - (entry % nr);
 }
@@ -149,7 +149,7 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
   if (charged) {
     /* p4: the swap charge's owner goes into the shadow (moved to an online memcg first); p2/p3: swap_cgroup keeps it. */
     const memcg = D.memcgInShadow ? mem_cgroup_swap_free_folio(folio_memcg(folio), nr) : folio_memcg(folio);
-    const ws = (Atomics.load(A.i32, fw(folio, FOLIO.flags)) & PG_workingset) !== 0;
+    const ws = (A.i32[fw(folio, FOLIO.flags)] & PG_workingset) !== 0;
     shadow = reclaim ? pack_shadow(D.tb, memcg, 0, Atomics.add(A.i32, gword(G.eviction_clock), 1) + 1, ws) : memcgid_to_shadow(memcg);
   }
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;

@@ -39,7 +39,7 @@ function entryIndex(tbl: number, off: number): number {
 export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void {
   lockdep_assert_held(ci + CI.lock, 'ci->lock');
   if (off >= SWAPFILE_CLUSTER) report('warn', `__swap_table_set: off ${off} >= SWAPFILE_CLUSTER`, [ci, off]);
-  const tbl = Atomics.load(A.i32, ci + CI.table);
+  const tbl = A.i32[ci + CI.table];
   if (tbl === 0) {
     report('table-lifetime', `__swap_table_set on cluster word ${ci} with no swap table`, [ci, off]);
     return;
@@ -50,7 +50,7 @@ export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void 
 /** __swap_table_xchg().  Context: caller holds ci->lock. */
 export function __swap_table_xchg(ci: number, off: number, swp_tb: bigint): bigint {
   lockdep_assert_held(ci + CI.lock, 'ci->lock');
-  const tbl = Atomics.load(A.i32, ci + CI.table);
+  const tbl = A.i32[ci + CI.table];
   if (tbl === 0) {
     report('table-lifetime', `__swap_table_xchg on cluster word ${ci} with no swap table`, [ci, off]);
     return null_to_swp_tb();
@@ -63,9 +63,9 @@ export function __swap_table_xchg(ci: number, off: number, swp_tb: bigint): bigi
  * is stable); a NULL table reads as a NULL entry.
  */
 export function __swap_table_get(ci: number, off: number): bigint {
-  const tbl = Atomics.load(A.i32, ci + CI.table);
+  const tbl = A.i32[ci + CI.table];
   if (tbl === 0) return null_to_swp_tb();
-  return Atomics.load(A.u64, entryIndex(tbl, off));
+  return A.u64[entryIndex(tbl, off)];
 }
 
 /**
@@ -134,7 +134,7 @@ export function swap_table_get(ci: number, off: number): bigint {
 
 /** The table page of @ci, or -1.  Context: ci->lock held, or quiescent. */
 export function cluster_table_page(ci: number): number {
-  return Atomics.load(A.i32, ci + CI.table) - 1;
+  return A.i32[ci + CI.table] - 1;
 }
 
 /**

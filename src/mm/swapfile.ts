@@ -61,17 +61,17 @@ const ENOENT = 2;
 /* ---- global counters ---- */
 
 export function nr_swap_pages(): number {
-  return Atomics.load(A.i32, gword(G.nr_swap_pages));
+  return A.i32[gword(G.nr_swap_pages)];
 }
 export function total_swap_pages(): number {
-  return Atomics.load(A.i32, gword(G.total_swap_pages));
+  return A.i32[gword(G.total_swap_pages)];
 }
 /** vm_swap_full(): swap more than half used. */
 export function vm_swap_full(): boolean {
   return nr_swap_pages() * 2 < total_swap_pages();
 }
 export function si_inuse(type: number): number {
-  return Atomics.load(A.i32, siWord(type, SI.inuse_pages));
+  return A.i32[siWord(type, SI.inuse_pages)];
 }
 
 /* ---- device pinning ---- */
@@ -144,7 +144,7 @@ function swap_range_free(type: number, offset: number, nr: number): void {
   const i32 = A.i32;
   const backing = i32[siWord(type, SI.backing_base)];
   for (let k = 0; k < nr; k++) {
-    if (backing !== 0) Atomics.store(A.u64, (backing >> 1) + offset + k, 0x6b6b6b6b6b6b6b6bn);
+    if (backing !== 0) A.u64[(backing >> 1) + offset + k] = 0x6b6b6b6b6b6b6b6bn;
     zswap_invalidate(type, offset + k);
   }
   const was = Atomics.sub(i32, siWord(type, SI.inuse_pages), nr);
@@ -170,7 +170,7 @@ function swap_range_free(type: number, offset: number, nr: number): void {
  * Context: caller holds ci->lock (or owns the cluster exclusively).
  */
 export function swap_cluster_free_table(ci: number): void {
-  const tbl = Atomics.load(A.i32, ci + CI.table);
+  const tbl = A.i32[ci + CI.table];
   if (tbl === 0) return;
   if (!bug_on(BUG_RCU_TABLE_FREE_UNFILLED)) {
     for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
@@ -226,8 +226,8 @@ function swap_cluster_populate(type: number, ci: number, order: number): number 
   if (rotational) spin_lock(siWord(type, SI.global_cluster_lock), LC_GLOBAL_CLUSTER);
 
   if (bug_on(BUG_PERCPU_CLUSTER_MIGRATION)) {
-    const offset = Atomics.load(A.i32, thisCpuWord(CPU.pcp_offset + order));
-    const pcpType = Atomics.load(A.i32, thisCpuWord(CPU.pcp_si + order)) - 1;
+    const offset = A.i32[thisCpuWord(CPU.pcp_offset + order)];
+    const pcpType = A.i32[thisCpuWord(CPU.pcp_si + order)] - 1;
     if (!rotational && offset && pcpType === type) {
       const pcp_ci = swap_cluster_lock(type, offset);
       if (cluster_is_usable(pcp_ci, order) && ci_count(pcp_ci) < SWAPFILE_CLUSTER) {
@@ -259,7 +259,7 @@ function swap_cluster_populate(type: number, ci: number, order: number): number 
 function __free_cluster(type: number, ci: number): void {
   swap_cluster_free_table(ci);
   move_cluster(type, ci, CLUSTER_FLAG_FREE);
-  Atomics.store(A.i32, ci + CI.order, 0);
+  A.i32[ci + CI.order] = 0;
 }
 
 /**
@@ -277,7 +277,7 @@ function free_cluster(type: number, ci: number): void {
   }
   if ((f & (SWP_WRITEOK | SWP_PAGE_DISCARD)) === (SWP_WRITEOK | SWP_PAGE_DISCARD)) {
     move_cluster(type, ci, CLUSTER_FLAG_DISCARD);
-    Atomics.store(A.i32, siWord(type, SI.discard_pending), 1);
+    A.i32[siWord(type, SI.discard_pending)] = 1;
     return;
   }
   __free_cluster(type, ci);
@@ -452,7 +452,7 @@ function __swap_cluster_alloc_entries(type: number, ci: number, folio: number, c
   const nr = 1 << order;
   const entry = swp_entry(type, cluster_offset(type, ci) + ci_off);
   __swap_cache_add_folio(ci, folio, entry);
-  if (cluster_is_empty(ci)) Atomics.store(A.i32, ci + CI.order, order);
+  if (cluster_is_empty(ci)) A.i32[ci + CI.order] = order;
   Atomics.add(A.i32, ci + CI.count, nr);
   swap_range_alloc(type, nr);
   return true;
@@ -501,10 +501,10 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
     swap_cluster_unlock(cur);
   }
   if (si_flags(type) & SWP_SOLIDSTATE) {
-    Atomics.store(A.i32, thisCpuWord(CPU.pcp_offset + order), next);
-    Atomics.store(A.i32, thisCpuWord(CPU.pcp_si + order), type + 1);
+    A.i32[thisCpuWord(CPU.pcp_offset + order)] = next;
+    A.i32[thisCpuWord(CPU.pcp_si + order)] = type + 1;
   } else {
-    Atomics.store(A.i32, siWord(type, SI.global_cluster_next + order), next);
+    A.i32[siWord(type, SI.global_cluster_next + order)] = next;
   }
   return found;
 }
@@ -584,7 +584,7 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
   };
   if (rotational) {
     spin_lock(siWord(type, SI.global_cluster_lock), LC_GLOBAL_CLUSTER);
-    let offset = Atomics.load(A.i32, siWord(type, SI.global_cluster_next + order));
+    let offset = A.i32[siWord(type, SI.global_cluster_next + order)];
     if (offset) {
       const ci = swap_cluster_lock(type, offset);
       if (cluster_is_usable(ci, order)) {
@@ -616,8 +616,8 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
 /** swap_alloc_fast(): this CPU's cached cluster.  Context: local lock held. */
 function swap_alloc_fast(folio: number): boolean {
   const order = folio_order(folio);
-  const type = Atomics.load(A.i32, thisCpuWord(CPU.pcp_si + order)) - 1;
-  let offset = Atomics.load(A.i32, thisCpuWord(CPU.pcp_offset + order));
+  const type = A.i32[thisCpuWord(CPU.pcp_si + order)] - 1;
+  let offset = A.i32[thisCpuWord(CPU.pcp_offset + order)];
   if (type < 0 || !offset || !get_swap_device_info(type)) return false;
   const ci = swap_cluster_lock(type, offset);
   if (ci === 0) {
@@ -641,11 +641,11 @@ function swap_alloc_fast(folio: number): boolean {
 function swap_avail_list(): number[] {
   const out: number[] = [];
   spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  for (let t = 0; t < MAX_SWAPFILES; t++) if (Atomics.load(A.i32, siWord(t, SI.avail))) out.push(t);
+  for (let t = 0; t < MAX_SWAPFILES; t++) if (A.i32[siWord(t, SI.avail)]) out.push(t);
   const rotor = Atomics.add(A.i32, gword(G.swap_avail_rotor), 1) >>> 0;
   spin_unlock(gword(G.swap_avail_lock));
   const turn = (t: number): number => (t - rotor) & (MAX_SWAPFILES_POW2 - 1);
-  out.sort((a, b) => Atomics.load(A.i32, siWord(b, SI.prio)) - Atomics.load(A.i32, siWord(a, SI.prio)) || turn(a) - turn(b));
+  out.sort((a, b) => A.i32[siWord(b, SI.prio)] - A.i32[siWord(a, SI.prio)] || turn(a) - turn(b));
   return out;
 }
 const MAX_SWAPFILES_POW2 = 32;
@@ -703,17 +703,17 @@ export function swap_do_scheduled_discard(type: number): boolean {
     /* Off the list but still DISCARD: relocate_cluster leaves it alone. */
     const saved = ci_flags(ci);
     __isolate_cluster(type, ci);
-    Atomics.store(A.i32, ci + CI.flags, saved);
+    A.i32[ci + CI.flags] = saved;
     spin_unlock(siWord(type, SI.lock));
     might_sleep('discard_swap_cluster');
     ci_lock(ci);
-    Atomics.store(A.i32, ci + CI.flags, CLUSTER_FLAG_NONE);
+    A.i32[ci + CI.flags] = CLUSTER_FLAG_NONE;
     __free_cluster(type, ci);
     swap_cluster_unlock(ci);
     ret = true;
     spin_lock(siWord(type, SI.lock), LC_SI);
   }
-  Atomics.store(A.i32, siWord(type, SI.discard_pending), 0);
+  A.i32[siWord(type, SI.discard_pending)] = 0;
   spin_unlock(siWord(type, SI.lock));
   return ret;
 }
@@ -729,7 +729,7 @@ export function swap_do_scheduled_discard(type: number): boolean {
 export function swap_discard_work(): number {
   let n = 0;
   for (let t = 0; t < MAX_SWAPFILES; t++) {
-    if (!Atomics.load(A.i32, siWord(t, SI.discard_pending))) continue;
+    if (!A.i32[siWord(t, SI.discard_pending)]) continue;
     if (!get_swap_device_info(t)) continue;
     if (swap_do_scheduled_discard(t)) n++;
     put_swap_device(t);
@@ -740,7 +740,7 @@ export function swap_discard_work(): number {
 /* swap_sync_discard(): run pending discards on the first device that has some. */
 function swap_sync_discard(): boolean {
   for (let t = 0; t < MAX_SWAPFILES; t++) {
-    if (!Atomics.load(A.i32, siWord(t, SI.discard_pending))) continue;
+    if (!A.i32[siWord(t, SI.discard_pending)]) continue;
     if (!get_swap_device_info(t)) continue;
     const did = swap_do_scheduled_discard(t);
     put_swap_device(t);
@@ -754,19 +754,19 @@ function swap_sync_discard(): boolean {
 const COUNT_MAX = (): number => D.countMax;
 
 function extendWord(ci: number, off: number): number {
-  return pageDataWord(Atomics.load(A.i32, ci + CI.extend_table) - 1) + off;
+  return pageDataWord(A.i32[ci + CI.extend_table] - 1) + off;
 }
 
 function swap_extend_table_free(ci: number): void {
-  const e = Atomics.load(A.i32, ci + CI.extend_table);
+  const e = A.i32[ci + CI.extend_table];
   if (e === 0) return;
-  Atomics.store(A.i32, ci + CI.extend_table, 0);
+  A.i32[ci + CI.extend_table] = 0;
   page_pool_free(e - 1);
 }
 
 /* swap_extend_table_try_free(): free the extend table once every count is inline again. */
 function swap_extend_table_try_free(ci: number): void {
-  const e = Atomics.load(A.i32, ci + CI.extend_table);
+  const e = A.i32[ci + CI.extend_table];
   if (e === 0) return;
   const base = pageDataWord(e - 1);
   for (let off = 0; off < SWAPFILE_CLUSTER; off++) if (A.i32[base + off] !== 0) return;
@@ -779,7 +779,7 @@ function swap_extend_table_try_free(ci: number): void {
  */
 export function __swap_count_exact(ci: number, off: number): number {
   const c = D.count(ci, off);
-  if (c === COUNT_MAX() && Atomics.load(A.i32, ci + CI.extend_table) !== 0) return A.i32[extendWord(ci, off)];
+  if (c === COUNT_MAX() && A.i32[ci + CI.extend_table] !== 0) return A.i32[extendWord(ci, off)];
   return c;
 }
 
@@ -805,7 +805,7 @@ function __swap_cluster_dup_entry(ci: number, off: number): number {
   if (c < max - 1) {
     D.setCount(ci, off, c + 1);
   } else if (c === max - 1) {
-    if (Atomics.load(A.i32, ci + CI.extend_table) === 0) return -ENOMEM;
+    if (A.i32[ci + CI.extend_table] === 0) return -ENOMEM;
     A.i32[extendWord(ci, off)] = max;
     D.setCount(ci, off, max);
     count_vm_events(SWAP_COUNT_EXTEND, 1);
@@ -826,7 +826,7 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
     report('swap-count', `__swap_cluster_put_entry: count ${c} out of range on slot ${off}`, [ci, off, c]);
     return c;
   }
-  if (c === max && !bug_on(BUG_COUNT_OVERFLOW) && Atomics.load(A.i32, ci + CI.extend_table) !== 0) {
+  if (c === max && !bug_on(BUG_COUNT_OVERFLOW) && A.i32[ci + CI.extend_table] !== 0) {
     const e = A.i32[extendWord(ci, off)] - 1;
     if (e === max - 1) {
       A.i32[extendWord(ci, off)] = 0;
@@ -854,12 +854,12 @@ function swap_extend_table_alloc(type: number, offset: number, gfp: number): num
   if (p < 0) return -ENOMEM;
   const ci = swap_cluster_lock(type, offset);
   const off = offset % SWAPFILE_CLUSTER;
-  if (!cluster_table_is_alloced(ci) || D.count(ci, off) < COUNT_MAX() - 1 || Atomics.load(A.i32, ci + CI.extend_table) !== 0) {
+  if (!cluster_table_is_alloced(ci) || D.count(ci, off) < COUNT_MAX() - 1 || A.i32[ci + CI.extend_table] !== 0) {
     swap_cluster_unlock(ci);
     page_pool_free(p);
     return 0;
   }
-  Atomics.store(A.i32, ci + CI.extend_table, p + 1);
+  A.i32[ci + CI.extend_table] = p + 1;
   swap_cluster_unlock(ci);
   return 0;
 }

@@ -42,7 +42,7 @@ function try_to_unmap(folio: number): boolean {
       pte_unlock(mm, base);
       return false;
     }
-    Atomics.store(A.i32, pteWord(mm, base + k), swp_entry_to_pte(entry + k));
+    A.i32[pteWord(mm, base + k)] = swp_entry_to_pte(entry + k);
     const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
     folio_put(folio);
     if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
@@ -155,7 +155,7 @@ export function reclaim_pages(mm: number, index: number, nr: number): number {
  * mapped or in the swap cache.  Context: caller holds a reference.
  */
 function folio_on_lru(folio: number): boolean {
-  const flags = Atomics.load(A.i32, fw(folio, FOLIO.flags));
+  const flags = A.i32[fw(folio, FOLIO.flags)];
   if (!(flags & PG_head)) return false;
   return A.i32[fw(folio, FOLIO.mapping_mm)] >= 0 || (flags & PG_swapcache) !== 0;
 }
@@ -173,7 +173,7 @@ export function try_to_free_pages(nr_to_reclaim: number, scan = 4 * nr_to_reclai
   let pfn = prandom_u32() % n;
   let freed = 0;
   for (let k = 0; k < scan && freed < nr_to_reclaim; k++, pfn = (pfn + 1) % n) {
-    if (!(Atomics.load(A.i32, fw(pfn, FOLIO.flags)) & PG_head) || !folio_try_get(pfn)) continue;
+    if (!(A.i32[fw(pfn, FOLIO.flags)] & PG_head) || !folio_try_get(pfn)) continue;
     /* Pinned: it cannot be freed now; is it (still) an LRU folio? */
     if (!folio_on_lru(pfn) || !folio_trylock(pfn)) {
       folio_put(pfn);

@@ -49,7 +49,7 @@ export function count_vm_events(item: number, delta: number): void {
 /** all_vm_events() for @item over every task. */
 export function sum_vm_events(item: number): number {
   let s = 0;
-  for (let t = 0; t < A.L.config.nrTasks; t++) s += Atomics.load(A.i32, eventWord(t, item));
+  for (let t = 0; t < A.L.config.nrTasks; t++) s += A.i32[eventWord(t, item)];
   return s;
 }
 

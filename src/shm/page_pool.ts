@@ -37,11 +37,11 @@ export function pageDataWord(page: number): number {
 }
 
 export function page_type(page: number): number {
-  return Atomics.load(A.i32, pageDescWord(page, PAGEDESC.type));
+  return A.i32[pageDescWord(page, PAGEDESC.type)];
 }
 
 export function page_gen(page: number): number {
-  return Atomics.load(A.i32, pageDescWord(page, PAGEDESC.gen));
+  return A.i32[pageDescWord(page, PAGEDESC.gen)];
 }
 
 /** Set up the free list: every page free and poisoned.  Context: init, single-threaded. */
@@ -75,7 +75,7 @@ export function page_pool_alloc(type: number, zero: boolean): number {
   if (i32[pageDescWord(p, PAGEDESC.type)] !== PG_FREE) {
     report('rcu', `page pool: page ${p} on the free list has type ${PAGE_TYPE_NAMES[i32[pageDescWord(p, PAGEDESC.type)]]}`, [p]);
   }
-  Atomics.store(i32, pageDescWord(p, PAGEDESC.type), type);
+  i32[pageDescWord(p, PAGEDESC.type)] = type;
   spin_unlock(gword(G.page_pool_lock));
   if (zero) i32.fill(0, pageDataWord(p), pageDataWord(p) + PAGE_WORDS);
   return p;
@@ -84,7 +84,7 @@ export function page_pool_alloc(type: number, zero: boolean): number {
 /** Free @page: poison it, bump its generation, put it on the free list. */
 export function page_pool_free(page: number): void {
   const i32 = A.i32;
-  const t = Atomics.load(i32, pageDescWord(page, PAGEDESC.type));
+  const t = i32[pageDescWord(page, PAGEDESC.type)];
   if (t === PG_FREE) {
     report('rcu', `page pool: double free of page ${page}`, [page]);
     return;
@@ -92,7 +92,7 @@ export function page_pool_free(page: number): void {
   i32.fill(POISON_FREE_WORD, pageDataWord(page), pageDataWord(page) + PAGE_WORDS);
   Atomics.add(i32, pageDescWord(page, PAGEDESC.gen), 1);
   spin_lock(gword(G.page_pool_lock), LC_PAGE_POOL);
-  Atomics.store(i32, pageDescWord(page, PAGEDESC.type), PG_FREE);
+  i32[pageDescWord(page, PAGEDESC.type)] = PG_FREE;
   i32[pageDescWord(page, PAGEDESC.owner)] = -1;
   i32[pageDescWord(page, PAGEDESC.next)] = i32[gword(G.page_pool_free)];
   i32[gword(G.page_pool_free)] = page;
@@ -101,10 +101,10 @@ export function page_pool_free(page: number): void {
 }
 
 export function page_pool_nr_free(): number {
-  return Atomics.load(A.i32, gword(G.page_pool_nr_free));
+  return A.i32[gword(G.page_pool_nr_free)];
 }
 
 /** Set @page's type tag (a slab handing a page on). */
 export function page_set_type(page: number, type: number): void {
-  Atomics.store(A.i32, pageDescWord(page, PAGEDESC.type), type);
+  A.i32[pageDescWord(page, PAGEDESC.type)] = type;
 }

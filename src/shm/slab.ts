@@ -90,7 +90,7 @@ function trailer(c: KmemCache, id: number, k: 0 | 1 | 2): number {
 /** Type tag of object @id: for small objects its trailer, for page objects the page's. */
 export function obj_tag(c: KmemCache, id: number): number {
   if (c.perPage === 1) return page_type(id);
-  return Atomics.load(A.i32, trailer(c, id, 0));
+  return A.i32[trailer(c, id, 0)];
 }
 
 /**
@@ -99,7 +99,7 @@ export function obj_tag(c: KmemCache, id: number): number {
  * lockless reader holding an old pointer may find.
  */
 export function obj_page_is_free(id: number): boolean {
-  return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.owner)) === -1;
+  return A.i32[pageDescWord(id, PAGEDESC.owner)] === -1;
 }
 
 /** The free objects on @c's free list, in list order.  Context: quiescent (no concurrent alloc/free). */
@@ -111,8 +111,8 @@ export function kmem_cache_free_objects(c: KmemCache): number[] {
 
 /** Generation of object @id: bumped at every free (readers' re-check). */
 export function obj_gen(c: KmemCache, id: number): number {
-  if (c.perPage === 1) return Atomics.load(A.i32, pageDescWord(id, PAGEDESC.gen));
-  return Atomics.load(A.i32, trailer(c, id, 1));
+  if (c.perPage === 1) return A.i32[pageDescWord(id, PAGEDESC.gen)];
+  return A.i32[trailer(c, id, 1)];
 }
 
 function linkWord(c: KmemCache, id: number): number {
@@ -141,14 +141,14 @@ export function kmem_cache_init(c: KmemCache, minPartial = c.minPartial): void {
 
 /* Fault injection (failslab): a percentage of allocations of each kind fail. */
 function should_failslab(gfp: number): boolean {
-  const pct = Atomics.load(A.i32, gword(gfp === GFP_ATOMIC ? G.failslab_atomic : G.failslab_sleep));
+  const pct = A.i32[gword(gfp === GFP_ATOMIC ? G.failslab_atomic : G.failslab_sleep)];
   return pct > 0 && prandom_u32() % 100 < pct;
 }
 
 /** Fault injection knobs (percent). */
 export function set_failslab(atomicPct: number, sleepPct: number): void {
-  Atomics.store(A.i32, gword(G.failslab_atomic), atomicPct);
-  Atomics.store(A.i32, gword(G.failslab_sleep), sleepPct);
+  A.i32[gword(G.failslab_atomic)] = atomicPct;
+  A.i32[gword(G.failslab_sleep)] = sleepPct;
 }
 
 /* Carve a fresh page into objects and put them on the free list. */
@@ -162,7 +162,7 @@ function grow(c: KmemCache): boolean {
   for (let k = c.perPage - 1; k >= 0; k--) {
     const id = c.perPage === 1 ? page : page * c.perPage + k;
     if (c.perPage > 1) {
-      Atomics.store(i32, trailer(c, id, 0), OBJ_FREE_TAG);
+      i32[trailer(c, id, 0)] = OBJ_FREE_TAG;
       i32[trailer(c, id, 1)] = 0;
     }
     i32[linkWord(c, id)] = i32[cw(c, KMEM_CACHE.free)];
@@ -193,9 +193,9 @@ export function kmem_cache_zalloc(c: KmemCache, gfp: number): number {
       spin_unlock(cw(c, KMEM_CACHE.lock));
       const base = obj_word(c, id);
       const payload = c.perPage === 1 ? c.objWords : c.objWords - 3;
-      for (let k = 0; k < payload; k++) Atomics.store(i32, base + k, 0);
-      if (c.perPage > 1) Atomics.store(i32, trailer(c, id, 0), c.liveTag);
-      else Atomics.store(i32, pageDescWord(id, PAGEDESC.owner), c.idx);
+      for (let k = 0; k < payload; k++) i32[base + k] = 0;
+      if (c.perPage > 1) i32[trailer(c, id, 0)] = c.liveTag;
+      else i32[pageDescWord(id, PAGEDESC.owner)] = c.idx;
       return id;
     }
     spin_unlock(cw(c, KMEM_CACHE.lock));
@@ -221,15 +221,15 @@ export function kmem_cache_free(c: KmemCache, id: number): void {
       return;
     }
     Atomics.add(i32, pageDescWord(id, PAGEDESC.gen), 1);
-    Atomics.store(i32, pageDescWord(id, PAGEDESC.owner), -1);
+    i32[pageDescWord(id, PAGEDESC.owner)] = -1;
   } else {
-    if (Atomics.load(i32, trailer(c, id, 0)) !== c.liveTag) {
+    if (i32[trailer(c, id, 0)] !== c.liveTag) {
       report('rcu', `kmem_cache_free(${c.name}): object ${id} is not live (double free?)`, [id]);
       return;
     }
     const base = obj_word(c, id);
-    for (let k = 0; k < c.objWords - 3; k++) Atomics.store(i32, base + k, POISON_FREE_WORD);
-    Atomics.store(i32, trailer(c, id, 0), OBJ_FREE_TAG);
+    for (let k = 0; k < c.objWords - 3; k++) i32[base + k] = POISON_FREE_WORD;
+    i32[trailer(c, id, 0)] = OBJ_FREE_TAG;
     Atomics.add(i32, trailer(c, id, 1), 1);
   }
   spin_lock(cw(c, KMEM_CACHE.lock), c.lockClass);
@@ -281,10 +281,10 @@ export interface KmemCacheStats {
 export function kmem_cache_stats(c: KmemCache): KmemCacheStats {
   const i32 = A.i32;
   return {
-    nr_free: Atomics.load(i32, cw(c, KMEM_CACHE.nr_free)),
-    nr_inuse: Atomics.load(i32, cw(c, KMEM_CACHE.nr_inuse)),
-    nr_pages: Atomics.load(i32, cw(c, KMEM_CACHE.nr_pages)),
-    nr_rcu_pending: Atomics.load(i32, cw(c, KMEM_CACHE.nr_rcu_pending)),
+    nr_free: i32[cw(c, KMEM_CACHE.nr_free)],
+    nr_inuse: i32[cw(c, KMEM_CACHE.nr_inuse)],
+    nr_pages: i32[cw(c, KMEM_CACHE.nr_pages)],
+    nr_rcu_pending: i32[cw(c, KMEM_CACHE.nr_rcu_pending)],
   };
 }
 

@@ -95,7 +95,7 @@ function depPath(from: number, to: number): boolean {
   seen[from] = 1;
   while (stack.length > 0) {
     const c = stack.pop()!;
-    const row = Atomics.load(i32, depRow(c));
+    const row = i32[depRow(c)];
     if (row === 0) continue;
     for (let b = 0; b < MAX_LOCK_CLASSES; b++) {
       if ((row & (1 << b)) === 0 || seen[b]) continue;
@@ -136,7 +136,7 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
     }
     /* hcls -> cls: is there already cls ->* hcls?  Then AB-BA. */
     const row = depRow(hcls);
-    if ((Atomics.load(i32, row) & (1 << cls)) === 0) {
+    if ((i32[row] & (1 << cls)) === 0) {
       if (depPath(cls, hcls)) {
         report(
           'lock-discipline',
@@ -153,7 +153,7 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
   }
   i32[taskWord(t, TASK.held_lock + depth)] = lock;
   i32[taskWord(t, TASK.held_class + depth)] = cls;
-  Atomics.store(i32, dw, depth + 1);
+  i32[dw] = depth + 1;
 }
 
 /**
@@ -172,7 +172,7 @@ export function lock_release(lock: number): void {
       i32[taskWord(t, TASK.held_lock + j)] = i32[taskWord(t, TASK.held_lock + j + 1)];
       i32[taskWord(t, TASK.held_class + j)] = i32[taskWord(t, TASK.held_class + j + 1)];
     }
-    Atomics.store(i32, dw, depth - 1);
+    i32[dw] = depth - 1;
     return;
   }
   report('lock-discipline', `WARNING: bad unlock balance detected! task ${t} releases lock word ${lock} it does not hold`, [lock]);
@@ -198,7 +198,7 @@ export function lockdep_assert_held(lock: number, what = 'lock'): void {
 /** The held locks of task @t, outermost first, as [word, class name] (stall dumps). */
 export function held_locks(t: number): Array<{ lock: number; cls: string }> {
   const i32 = A.i32;
-  const depth = Atomics.load(i32, taskWord(t, TASK.lockdep_depth));
+  const depth = i32[taskWord(t, TASK.lockdep_depth)];
   const out: Array<{ lock: number; cls: string }> = [];
   for (let i = 0; i < Math.min(depth, MAX_LOCK_DEPTH); i++) {
     out.push({ lock: i32[taskWord(t, TASK.held_lock + i)], cls: LOCK_CLASSES[i32[taskWord(t, TASK.held_class + i)]] ?? '?' });

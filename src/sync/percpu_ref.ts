@@ -70,10 +70,10 @@ export function percpu_ref_init(ref: number, slot = -1): void {
   const i32 = A.i32;
   if (slot >= PCPU_REF_SLOTS) throw new RangeError(`percpu_ref_init: slot ${slot} >= PCPU_REF_SLOTS`);
   init_completion(ref + REF_COMP);
-  if (slot >= 0) for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) Atomics.store(i32, pcpuWord(cpu, slot), 0);
-  Atomics.store(i32, ref + REF_PCPU, slot + 1);
-  Atomics.store(i32, ref + REF_COUNT, slot >= 0 ? 1 + PERCPU_COUNT_BIAS : 1);
-  Atomics.store(i32, ref + REF_FLAGS, slot >= 0 ? 0 : __PERCPU_REF_ATOMIC);
+  if (slot >= 0) for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) i32[pcpuWord(cpu, slot)] = 0;
+  i32[ref + REF_PCPU] = slot + 1;
+  i32[ref + REF_COUNT] = slot >= 0 ? 1 + PERCPU_COUNT_BIAS : 1;
+  i32[ref + REF_FLAGS] = slot >= 0 ? 0 : __PERCPU_REF_ATOMIC;
 }
 
 /**
@@ -84,16 +84,16 @@ export function percpu_ref_init(ref: number, slot = -1): void {
 export function percpu_ref_init_dead(ref: number): void {
   const i32 = A.i32;
   init_completion(ref + REF_COMP);
-  Atomics.store(i32, ref + REF_PCPU, 0);
-  Atomics.store(i32, ref + REF_COUNT, 0);
-  Atomics.store(i32, ref + REF_FLAGS, __PERCPU_REF_DEAD | __PERCPU_REF_ATOMIC);
+  i32[ref + REF_PCPU] = 0;
+  i32[ref + REF_COUNT] = 0;
+  i32[ref + REF_FLAGS] = __PERCPU_REF_DEAD | __PERCPU_REF_ATOMIC;
 }
 
 /* Take one reference in atomic mode, unless the count already dropped to zero. */
 function atomic_tryget(ref: number): boolean {
   const i32 = A.i32;
   for (;;) {
-    const c = Atomics.load(i32, ref + REF_COUNT);
+    const c = i32[ref + REF_COUNT];
     if (c <= 0) return false;
     if (Atomics.compareExchange(i32, ref + REF_COUNT, c, c + 1) === c) return true;
   }
@@ -106,8 +106,8 @@ function atomic_tryget(ref: number): boolean {
  */
 function __ref_is_percpu_add(ref: number, delta: number): boolean {
   const i32 = A.i32;
-  if (Atomics.load(i32, ref + REF_FLAGS) & __PERCPU_REF_ATOMIC) return false;
-  Atomics.add(i32, pcpuWord(smp_processor_id(), Atomics.load(i32, ref + REF_PCPU) - 1), delta);
+  if (i32[ref + REF_FLAGS] & __PERCPU_REF_ATOMIC) return false;
+  Atomics.add(i32, pcpuWord(smp_processor_id(), i32[ref + REF_PCPU] - 1), delta);
   return true;
 }
 
@@ -115,7 +115,7 @@ function __ref_is_percpu_add(ref: number, delta: number): boolean {
 export function percpu_ref_tryget_live(ref: number): boolean {
   point(P_REF_TRYGET);
   rcu_read_lock();
-  const ok = !(Atomics.load(A.i32, ref + REF_FLAGS) & __PERCPU_REF_DEAD) && (__ref_is_percpu_add(ref, 1) || atomic_tryget(ref));
+  const ok = !(A.i32[ref + REF_FLAGS] & __PERCPU_REF_DEAD) && (__ref_is_percpu_add(ref, 1) || atomic_tryget(ref));
   rcu_read_unlock();
   return ok;
 }
@@ -160,7 +160,7 @@ export function percpu_ref_kill(ref: number): void {
   if (!(old & __PERCPU_REF_ATOMIC)) {
     /* percpu_ref_switch_to_atomic_rcu(): every get/put that saw per-CPU mode is done. */
     synchronize_rcu();
-    const slot = Atomics.load(i32, ref + REF_PCPU) - 1;
+    const slot = i32[ref + REF_PCPU] - 1;
     let sum = 0;
     for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) sum += Atomics.exchange(i32, pcpuWord(cpu, slot), 0);
     Atomics.add(i32, ref + REF_COUNT, sum - PERCPU_COUNT_BIAS);
@@ -171,16 +171,16 @@ export function percpu_ref_kill(ref: number): void {
 /** percpu_ref_is_zero(): dead, switched, and no reference left. */
 export function percpu_ref_is_zero(ref: number): boolean {
   const i32 = A.i32;
-  const flags = Atomics.load(i32, ref + REF_FLAGS);
-  return (flags & __PERCPU_REF_DEAD) !== 0 && (flags & __PERCPU_REF_ATOMIC) !== 0 && Atomics.load(i32, ref + REF_COUNT) === 0;
+  const flags = i32[ref + REF_FLAGS];
+  return (flags & __PERCPU_REF_DEAD) !== 0 && (flags & __PERCPU_REF_ATOMIC) !== 0 && i32[ref + REF_COUNT] === 0;
 }
 
 /** percpu_ref_is_dying(). */
 export function percpu_ref_is_dying(ref: number): boolean {
-  return (Atomics.load(A.i32, ref + REF_FLAGS) & __PERCPU_REF_DEAD) !== 0;
+  return (A.i32[ref + REF_FLAGS] & __PERCPU_REF_DEAD) !== 0;
 }
 
 /** percpu_ref_resurrect(): back to live with one reference, in its original mode. */
 export function percpu_ref_resurrect(ref: number): void {
-  percpu_ref_init(ref, Atomics.load(A.i32, ref + REF_PCPU) - 1);
+  percpu_ref_init(ref, A.i32[ref + REF_PCPU] - 1);
 }

@@ -51,7 +51,7 @@ export function cpuWord(cpu: number, f: number): number {
 
 /** smp_processor_id(): the CPU the current task runs on now. */
 export function smp_processor_id(): number {
-  return Atomics.load(A.i32, taskWord(cur, TASK.cpu));
+  return A.i32[taskWord(cur, TASK.cpu)];
 }
 
 /** this_cpu_ptr(): word index of field @f of the current CPU. */
@@ -84,7 +84,7 @@ export function nr_cpu_ids(): number {
 
 /** Ask task @t to move to @cpu at its next migration point (the shuffler). */
 export function request_migration(t: number, cpu: number): void {
-  Atomics.store(A.i32, taskWord(t, TASK.migrate_to), cpu);
+  A.i32[taskWord(t, TASK.migrate_to)] = cpu;
 }
 
 /**
@@ -96,11 +96,11 @@ export function request_migration(t: number, cpu: number): void {
  */
 export function migrate_if_requested(): void {
   const w = taskWord(cur, TASK.migrate_to);
-  const to = Atomics.load(A.i32, w);
+  const to = A.i32[w];
   if (to < 0) return;
-  Atomics.store(A.i32, w, -1);
+  A.i32[w] = -1;
   if (to >= A.L.config.nrCpus) return;
-  Atomics.store(A.i32, taskWord(cur, TASK.cpu), to);
+  A.i32[taskWord(cur, TASK.cpu)] = to;
   Atomics.add(A.i32, taskWord(cur, TASK.nr_migrations), 1);
 }
 
