@@ -59,6 +59,7 @@
 
 import { EINVAL } from '../errno.js';
 import { unpack_shadow } from './workingset.js';
+import { TWO_POW_30, U32, U64 } from '../shm/u64_halves.js';
 
 /* ---- architecture (x86_64) ---- */
 
@@ -133,6 +134,20 @@ export interface SwpTbLayout {
   readonly SWP_TB_ZERO_FLAG: bigint;
   /** Bits the anon shadow leaves free at the top (mm/workingset.c). */
   readonly SWAP_COUNT_SHIFT: number;
+  /*
+   * The same fields in the high 32-bit half of an entry (u64_halves.ts),
+   * as int32 shifts and masks: the hot helpers below work on the halves.
+   */
+  /** SWP_TB_FLAGS_SHIFT - 32 */
+  readonly hiFlagsShift: number;
+  /** SWP_TB_COUNT_SHIFT - 32 */
+  readonly hiCountShift: number;
+  /** ~SWP_TB_FLAGS_MASK in the high half */
+  readonly hiNoFlags: number;
+  /** ~SWP_TB_COUNT_MASK in the high half */
+  readonly hiCountClear: number;
+  /** SWP_TB_ZERO_FLAG in the high half (0 in p3) */
+  readonly hiZero: number;
 }
 
 function mkLayout(phase: SwapTablePhase): SwpTbLayout {
@@ -166,6 +181,11 @@ function mkLayout(phase: SwapTablePhase): SwpTbLayout {
     SWP_TB_COUNT_WORDS: Array.from({ length: 1 << countBits }, (_, c) => BigInt(c) << BigInt(countShift)),
     SWP_TB_ZERO_FLAG: hasZeroFlag ? 1n << BigInt(flagsShift) : 0n,
     SWAP_COUNT_SHIFT: flagsBits,
+    hiFlagsShift: flagsShift - 32,
+    hiCountShift: countShift - 32,
+    hiNoFlags: (1 << (flagsShift - 32)) - 1,
+    hiCountClear: (1 << (countShift - 32)) - 1,
+    hiZero: hasZeroFlag ? 1 << (flagsShift - 32) : 0,
   };
   /* BUILD_BUG_ONs of swap_table.h */
   if (countBits < SWAP_COUNT_MIN_BITS) throw new Error('BUILD_BUG_ON(SWP_TB_COUNT_BITS < SWAP_COUNT_MIN_BITS)');
@@ -200,6 +220,7 @@ function warn(fn: string, cond: string, detail: string): never {
 
 const PFN_LIMIT = 1n << BigInt(SWAP_CACHE_PFN_BITS);
 const PTR_OFFSET_LIMIT = 1n << BigInt(MAX_SWP_OFFSET_BITS);
+const PFN_LIMIT_NUM = 2 ** SWAP_CACHE_PFN_BITS;
 
 /* ---- casting info into an entry ---- */
 
@@ -232,6 +253,12 @@ export function __flags_to_swp_tb(l: SwpTbLayout, flags: number): bigint {
 export function pfn_to_swp_tb(l: SwpTbLayout, pfn: number, flags: number): bigint {
   if (!Number.isSafeInteger(pfn) || pfn < 0)
     warn('pfn_to_swp_tb', 'bad pfn', `pfn ${pfn} is not a non-negative integer`);
+  if (pfn < PFN_LIMIT_NUM && Number.isInteger(flags) && flags >= 0 && !(flags >> l.SWP_TB_FLAGS_BITS)) {
+    /* The common case, in halves: PFN bits 0..29 above the mark, 30..39 in the high half. */
+    U32[0] = ((pfn % TWO_POW_30) << SWAP_CACHE_PFN_MARK_BITS) | 0b10;
+    U32[1] = Math.floor(pfn / TWO_POW_30) | (flags << l.hiFlagsShift);
+    return U64[0];
+  }
   const p = BigInt(pfn);
   const swp_tb = (p << BigInt(SWAP_CACHE_PFN_MARK_BITS)) | SWP_TB_PFN_MARK;
   if (swp_tb & l.SWP_TB_FLAGS_MASK)
@@ -250,11 +277,15 @@ export function pfn_to_swp_tb(l: SwpTbLayout, pfn: number, flags: number): bigin
 export function shadow_to_swp_tb(l: SwpTbLayout, shadow: bigint, flags: number): bigint {
   if (!isU64(shadow))
     warn('shadow_to_swp_tb', 'bad shadow', `shadow ${shadow} is not a 64-bit value`);
-  if (shadow && !(shadow & 1n))
+  U64[0] = shadow;
+  if (shadow !== 0n && !(U32[0] & 1))
     warn('shadow_to_swp_tb', 'shadow && !xa_is_value(shadow)', `shadow ${hex64(shadow)}`);
-  if (shadow & l.SWP_TB_FLAGS_MASK)
+  if (U32[1] & ~l.hiNoFlags)
     warn('shadow_to_swp_tb', 'shadow & SWP_TB_FLAGS_MASK', `shadow ${hex64(shadow)} has bits in the flags (${l.phase})`);
-  return shadow | SWP_TB_SHADOW_MARK | __flags_to_swp_tb(l, flags);
+  if (!Number.isInteger(flags) || flags < 0 || flags >> l.SWP_TB_FLAGS_BITS) __flags_to_swp_tb(l, flags); /* warns */
+  U32[0] |= 1; /* SWP_TB_SHADOW_MARK */
+  U32[1] |= flags << l.hiFlagsShift;
+  return U64[0];
 }
 
 /* ---- type checks (layout-independent, as in the kernel) ---- */
@@ -264,12 +295,19 @@ export function swp_tb_is_null(swp_tb: bigint): boolean {
 }
 
 export function swp_tb_is_folio(swp_tb: bigint): boolean {
-  return (swp_tb & SWP_TB_PFN_MARK_MASK) === SWP_TB_PFN_MARK;
+  U64[0] = swp_tb;
+  return (U32[0] & 0b11) === 0b10; /* SWP_TB_PFN_MARK_MASK, SWP_TB_PFN_MARK */
 }
 
 /** xa_is_value() */
 export function swp_tb_is_shadow(swp_tb: bigint): boolean {
-  return (swp_tb & 1n) === 1n;
+  U64[0] = swp_tb;
+  return (U32[0] & 1) === 1;
+}
+
+/* Is the entry whose halves are @lo, @hi countable (NULL, shadow or PFN)? */
+function countable(lo: number, hi: number): boolean {
+  return (lo & 1) === 1 || (lo & 0b11) === 0b10 || (lo === 0 && hi === 0);
 }
 
 export function swp_tb_is_bad(swp_tb: bigint): boolean {
@@ -278,40 +316,50 @@ export function swp_tb_is_bad(swp_tb: bigint): boolean {
 
 /** NULL, shadow or PFN: the kinds that carry a count (NULL's is 0). */
 export function swp_tb_is_countable(swp_tb: bigint): boolean {
-  return swp_tb_is_shadow(swp_tb) || swp_tb_is_folio(swp_tb) || swp_tb_is_null(swp_tb);
+  U64[0] = swp_tb;
+  return countable(U32[0], U32[1]);
 }
 
 export function swp_tb_is_pointer(swp_tb: bigint): boolean {
-  return (swp_tb & SWP_TB_PTR_MARK_MASK) === SWP_TB_PTR_MARK;
+  U64[0] = swp_tb;
+  return (U32[0] & 0b111) === 0b100; /* SWP_TB_PTR_MARK_MASK, SWP_TB_PTR_MARK */
 }
 
 /* ---- retrieving info ---- */
 
 /** The PFN of a cached slot (the kernel's swp_tb_to_folio() before pfn_folio()). */
 export function swp_tb_to_pfn(l: SwpTbLayout, swp_tb: bigint): number {
-  if (!swp_tb_is_folio(swp_tb))
+  U64[0] = swp_tb;
+  const lo = U32[0];
+  if ((lo & 0b11) !== 0b10)
     warn('swp_tb_to_pfn', '!swp_tb_is_folio(swp_tb)', `${hex64(swp_tb)} is not a PFN entry`);
-  return Number((swp_tb & ~l.SWP_TB_FLAGS_MASK) >> BigInt(SWAP_CACHE_PFN_MARK_BITS));
+  return (lo >>> SWAP_CACHE_PFN_MARK_BITS) + (U32[1] & l.hiNoFlags) * TWO_POW_30;
 }
 
 /** The xa value stored as is in the low bits (bit 0 stays set). */
 export function swp_tb_to_shadow(l: SwpTbLayout, swp_tb: bigint): bigint {
-  if (!swp_tb_is_shadow(swp_tb))
+  U64[0] = swp_tb;
+  if (!(U32[0] & 1))
     warn('swp_tb_to_shadow', '!swp_tb_is_shadow(swp_tb)', `${hex64(swp_tb)} is not a shadow entry`);
-  return swp_tb & ~l.SWP_TB_FLAGS_MASK & U64_MASK;
+  U32[1] &= l.hiNoFlags;
+  return U64[0];
 }
 
 export function __swp_tb_get_count(l: SwpTbLayout, swp_tb: bigint): number {
-  if (!swp_tb_is_countable(swp_tb))
+  U64[0] = swp_tb;
+  const hi = U32[1];
+  if (!countable(U32[0], hi))
     warn('__swp_tb_get_count', '!swp_tb_is_countable(swp_tb)', `${hex64(swp_tb)}`);
-  /* The count is the top field: a shift alone extracts it from a 64-bit value. */
-  return Number(swp_tb >> l.SWP_TB_COUNT_SHIFT);
+  /* The count is the top field: a shift alone extracts it. */
+  return hi >>> l.hiCountShift;
 }
 
 export function __swp_tb_get_flags(l: SwpTbLayout, swp_tb: bigint): number {
-  if (!swp_tb_is_countable(swp_tb))
+  U64[0] = swp_tb;
+  const hi = U32[1];
+  if (!countable(U32[0], hi))
     warn('__swp_tb_get_flags', '!swp_tb_is_countable(swp_tb)', `${hex64(swp_tb)}`);
-  return Number((swp_tb & l.SWP_TB_FLAGS_MASK) >> l.SWP_TB_FLAGS_SHIFT);
+  return hi >>> l.hiFlagsShift;
 }
 
 /** The count, or -EINVAL for a bad slot or a pointer. */
@@ -326,17 +374,22 @@ export function swp_tb_get_count(l: SwpTbLayout, swp_tb: bigint): number {
  * build shadow_to_swp_tb(l, 0n, 0) first).
  */
 export function __swp_tb_mk_count(l: SwpTbLayout, swp_tb: bigint, count: number): bigint {
-  const w = l.SWP_TB_COUNT_WORDS[count];
-  if (w === undefined) return (swp_tb & l.SWP_TB_COUNT_CLEAR) | __count_to_swp_tb(l, count);
-  return (swp_tb & l.SWP_TB_COUNT_CLEAR) | w;
+  if (!Number.isInteger(count) || count < 0 || count > l.SWP_TB_COUNT_MAX) __count_to_swp_tb(l, count); /* warns */
+  U64[0] = swp_tb;
+  U32[1] = (U32[1] & l.hiCountClear) | (count << l.hiCountShift);
+  return U64[0];
 }
 
-function zeroFlagOf(fn: string, l: SwpTbLayout, swp_tb: bigint): bigint {
+/*
+ * Check that @swp_tb may carry the zero flag; leaves it in U64 (halves
+ * in U32) for the caller.
+ */
+function zeroFlagOf(fn: string, l: SwpTbLayout, swp_tb: bigint): void {
   if (!l.hasZeroFlag)
     throw new RangeError(`${fn}: layout ${l.phase} has no SWP_TB_ZERO_FLAG (SWAP_TABLE_HAS_ZEROFLAG is 0: the zero state lives in a bitmap)`);
-  if (!swp_tb_is_countable(swp_tb))
+  U64[0] = swp_tb;
+  if (!countable(U32[0], U32[1]))
     warn(fn, '!swp_tb_is_countable(swp_tb)', `${hex64(swp_tb)}`);
-  return l.SWP_TB_ZERO_FLAG;
 }
 
 /**
@@ -346,15 +399,20 @@ function zeroFlagOf(fn: string, l: SwpTbLayout, swp_tb: bigint): bigint {
  * either; the result is no valid kind and swp_tb_check() reports it.
  */
 export function swp_tb_test_zero(l: SwpTbLayout, swp_tb: bigint): boolean {
-  return (swp_tb & zeroFlagOf('swp_tb_test_zero', l, swp_tb)) !== 0n;
+  zeroFlagOf('swp_tb_test_zero', l, swp_tb);
+  return (U32[1] & l.hiZero) !== 0;
 }
 
 export function swp_tb_set_zero(l: SwpTbLayout, swp_tb: bigint): bigint {
-  return swp_tb | zeroFlagOf('swp_tb_set_zero', l, swp_tb);
+  zeroFlagOf('swp_tb_set_zero', l, swp_tb);
+  U32[1] |= l.hiZero;
+  return U64[0];
 }
 
 export function swp_tb_clear_zero(l: SwpTbLayout, swp_tb: bigint): bigint {
-  return swp_tb & ~zeroFlagOf('swp_tb_clear_zero', l, swp_tb) & U64_MASK;
+  zeroFlagOf('swp_tb_clear_zero', l, swp_tb);
+  U32[1] &= ~l.hiZero;
+  return U64[0];
 }
 
 /* ---- pointer (vswap rmap) ---- */

@@ -33,6 +33,7 @@
  */
 
 import type { SwpTbLayout } from './swap_table.js';
+import { U32, U64 } from '../shm/u64_halves.js';
 
 export const WORKINGSET_SHIFT = 1;
 export const NODES_SHIFT = 6;
@@ -95,6 +96,18 @@ export function pack_shadow(
 ): bigint {
   checkField('pack_shadow', 'memcgid', memcgid, MEM_CGROUP_ID_MAX);
   checkField('pack_shadow', 'node', node, MAX_NUMNODES - 1);
+  if (typeof eviction === 'number' && Number.isSafeInteger(eviction) && eviction >= 0) {
+    /*
+     * In halves (u64_halves.ts): eviction starts at bit EVICTION_SHIFT
+     * (24) of the word, so its low 8 bits end the low half and the rest
+     * begin the high half.
+     */
+    const ev = eviction % 2 ** (BITS_PER_LONG - EVICTION_SHIFT_ANON(l));
+    U32[0] = ((ev % 256) << EVICTION_SHIFT) | (memcgid << (NODES_SHIFT + WORKINGSET_SHIFT + 1)) |
+      (node << (WORKINGSET_SHIFT + 1)) | (workingset ? 2 : 0) | 1;
+    U32[1] = Math.floor(ev / 256);
+    return U64[0];
+  }
   const ev = typeof eviction === 'bigint' ? eviction : BigInt(eviction);
   if (ev < 0n) throw new RangeError(`pack_shadow: eviction ${ev} is negative`);
   let v = ev & EVICTION_MASK_ANON(l);
@@ -127,9 +140,8 @@ export function unpack_shadow(l: SwpTbLayout, shadow: bigint): UnpackedShadow {
 
 /** Seed 001 patch 8: the memcg private id recorded in a shadow. */
 export function shadow_to_memcgid(shadow: bigint): number {
-  let entry = xa_to_value(shadow);
-  entry >>= BigInt(WORKINGSET_SHIFT + NODES_SHIFT);
-  return Number(entry & ((1n << BigInt(MEM_CGROUP_ID_SHIFT)) - 1n));
+  U64[0] = shadow; /* the id sits in the low half: bits 8..23 of the word */
+  return (U32[0] >>> (1 + WORKINGSET_SHIFT + NODES_SHIFT)) & MEM_CGROUP_ID_MAX;
 }
 
 /**
