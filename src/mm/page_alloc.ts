@@ -36,6 +36,8 @@ export const PG_workingset = 1 << 6;
 export const PG_buddy = 1 << 7; /* free, on a buddy free list */
 export const PG_head = 1 << 8; /* allocated folio head */
 export const PG_tail = 1 << 9;
+/** Someone sleeps in folio_lock(): folio_unlock() must wake them (the kernel's PG_waiters). */
+export const PG_waiters = 1 << 10;
 
 const P_FOLIO_LOCK = pointId('folio_lock');
 const P_FOLIO_LOCK_WAIT = pointId('folio_lock_wait');
@@ -199,7 +201,9 @@ export function folio_lock(pfn: number): void {
       continue;
     }
     point(P_FOLIO_LOCK_WAIT);
-    sched_wait(A.i32, w, v);
+    /* folio_wait_bit_common(): flag the folio before sleeping on it, so the unlock wakes us. */
+    const seen = Atomics.or(A.i32, w, PG_waiters) | PG_waiters;
+    if (seen & PG_locked) sched_wait(A.i32, w, seen);
   }
   lock_acquire(w, LC_FOLIO, false, true);
 }
@@ -211,8 +215,13 @@ export function folio_unlock(pfn: number): void {
     return;
   }
   lock_release(w);
-  Atomics.and(A.i32, w, ~PG_locked);
-  Atomics.notify(A.i32, w);
+  /*
+   * folio_unlock() + folio_wake_bit(): wake only when someone sleeps.
+   * Waking clears PG_waiters; a waker that loses the race for the lock
+   * sets it again before sleeping.  (Atomics.notify takes a process-wide
+   * futex lock: calling it on every unlock made it a contention point.)
+   */
+  if (Atomics.and(A.i32, w, ~(PG_locked | PG_waiters)) & PG_waiters) Atomics.notify(A.i32, w);
 }
 
 /* ---- buddy allocator ---- */

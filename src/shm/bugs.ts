@@ -50,9 +50,12 @@ export const BUG_GHOST_SWAPOFF_ALLOCATION = 1 << bugIndex('ghost-swapoff-allocat
 export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
 export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
 
-/** Is bug switch @mask on?  One atomic load: cheap enough for hot paths. */
+/**
+ * Is bug switch @mask on?  One plain load: the switches are set before
+ * the CPUs start and only read while they run.
+ */
 export function bug_on(mask: number): boolean {
-  return (Atomics.load(A.i32, gword(G.bug_flags)) & mask) !== 0;
+  return (A.i32[gword(G.bug_flags)] & mask) !== 0;
 }
 
 /** Turn on the switches named in @names (unknown names throw). */

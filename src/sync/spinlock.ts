@@ -38,7 +38,8 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
   const me = current() + 1;
   point(P_SPIN_LOCK);
   let spins = 0;
-  for (;;) {
+  /* Uncontended: one cmpxchg.  Contended: test before each test-and-set. */
+  if (Atomics.compareExchange(i32, lock, 0, me) !== 0) for (;;) {
     if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, me) === 0) break;
     if (Atomics.load(i32, lock) === me) {
       /*
@@ -83,7 +84,7 @@ export function spin_trylock(lock: number, cls: number): boolean {
 export function spin_unlock(lock: number): void {
   const i32 = A.i32;
   const me = current() + 1;
-  const v = Atomics.load(i32, lock);
+  const v = i32[lock]; /* a plain read: only the holder writes a held lock word */
   if (v !== me) {
     report('lock-discipline', `BUG: spinlock wrong owner on unlock: word ${lock} held by ${v === 0 ? 'nobody' : `task ${v - 1}`}, unlocked by task ${me - 1}`, [lock, v]);
     return;
