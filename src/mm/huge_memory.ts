@@ -15,8 +15,8 @@
  * Kernel mapping: split_folio() / split_huge_page_to_list_to_order() to
  * order 0, can_split_folio().
  */
-import { A, gword } from '../shm/arena.js';
-import { FOLIO, G } from '../shm/layout.js';
+import { A } from '../shm/arena.js';
+import { FOLIO } from '../shm/layout.js';
 import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_head, PG_locked, PG_tail } from './page_alloc.js';
 import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './memory.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
@@ -71,7 +71,6 @@ export function split_folio(folio: number): number {
     i32[fw(p, FOLIO.head)] = p;
     i32[fw(p, FOLIO.refcount)] = mapped + (j === 0 ? 1 : 0);
   }
-  Atomics.add(i32, gword(G.nr_folios_inuse), nr - 1);
   if (mm >= 0) pte_unlock(mm, base);
   return 0;
 }

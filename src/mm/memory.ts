@@ -31,7 +31,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import {
   folio_alloc, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_set, folio_swap,
   folio_test_swapcache, folio_test_uptodate, folio_trylock, folio_unlock, fw, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
-  set_page_token, folio_set_memcg,
+  set_page_token, folio_set_memcg, page_token_index, token_equal,
 } from './page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
 import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
@@ -157,9 +157,9 @@ function map_pages(mm: number, index: number, folio: number, idx: number, nr: nu
 
 /** Compare a mapped page's content with what was last written (the data invariant). */
 function check_data(mm: number, index: number, pfn: number): void {
-  const got = page_token(pfn);
-  const want = expected_token(mm, index);
-  if (got !== want) {
+  if (!token_equal(page_token_index(pfn), expectedIndex(mm, index))) {
+    const got = page_token(pfn);
+    const want = expected_token(mm, index);
     report('data', `data mismatch: mm ${mm} page ${index} reads 0x${got.toString(16)}, last write was 0x${want.toString(16)} (pfn ${pfn})`, [mm, index, pfn]);
   }
 }

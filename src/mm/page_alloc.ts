@@ -12,19 +12,24 @@
  * __remove_mapping()'s folio_ref_freeze().  A freed folio bumps its
  * generation so a stale PFN in a swap table is visibly stale.
  *
+ * Frames come from a buddy allocator (free lists per order under
+ * zone->lock) behind per-CPU page lists (pcp->lock, see rmqueue()): the
+ * zone->lock every CPU shared was the model's most contended lock.
+ *
  * Kernel mapping: folio_alloc, folio_put, folio_get, folio_try_get,
  * folio_ref_freeze/unfreeze, folio_lock/trylock/unlock (PG_locked),
  * folio_test_* / folio_set_* / folio_clear_*.
  */
 import { A, gword } from '../shm/arena.js';
-import { FOLIO, G, MAX_FOLIO_ORDER, TASK } from '../shm/layout.js';
+import { CPU, FOLIO, G, MAX_FOLIO_ORDER, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId, sched_wait } from '../sched/point.js';
-import { LC_FOLIO, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
+import { LC_FOLIO, LC_PCP, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { current, taskWord } from '../sync/task.js';
+import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../sync/task.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
+import { U32, U64 } from '../shm/u64_halves.js';
 
 export const PG_locked = 1 << 0;
 export const PG_uptodate = 1 << 1;
@@ -124,17 +129,45 @@ export function page_token(pfn: number): bigint {
 export function set_page_token(pfn: number, token: bigint): void {
   A.u64[tokenIndex(pfn)] = token;
 }
-/** A fresh non-zero content token (unique across the arena). */
+/** u64 index of frame @pfn's content token (for token_copy / token_equal). */
+export function page_token_index(pfn: number): number {
+  return tokenIndex(pfn);
+}
+
+/*
+ * Tokens are copied and compared as their two int32 halves: reading a
+ * BigUint64Array element allocates a bigint, and the hot paths only move
+ * or compare them.  @to / @from are u64 word indices of the arena.
+ */
+/** copy_highpage() for content tokens.  Context: the caller owns both words. */
+export function token_copy(to: number, from: number): void {
+  const i32 = A.i32;
+  i32[2 * to] = i32[2 * from];
+  i32[2 * to + 1] = i32[2 * from + 1];
+}
+export function token_equal(a: number, b: number): boolean {
+  const i32 = A.i32;
+  return i32[2 * a] === i32[2 * b] && i32[2 * a + 1] === i32[2 * b + 1];
+}
+export function token_is_zero(w: number): boolean {
+  const i32 = A.i32;
+  return i32[2 * w] === 0 && i32[2 * w + 1] === 0;
+}
+
 /**
  * new_token(): a fresh, never-zero content token.  Unique per (task,
  * counter): each task counts in its own TASK.token_seq, so writers on
- * different CPUs share no counter; the multiply by an odd constant spreads
- * the bits (and is a bijection mod 2^64).
+ * different CPUs share no counter.  The low half is the counter times an
+ * odd constant (a bijection mod 2^32, so the counter can be recovered),
+ * the high half mixes the counter's bits above the task id + 1 in its low
+ * 16 bits (never zero, and tells the tasks apart).
  */
 export function new_token(): bigint {
   const t = current();
-  const n = ++A.i32[taskWord(t, TASK.token_seq)] >>> 0;
-  return (BigInt((t + 1) * 0x100000000 + n) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn | 1n;
+  const n = ++A.i32[taskWord(t, TASK.token_seq)];
+  U32[0] = Math.imul(n, 0x9e3779b1);
+  U32[1] = (Math.imul(n, 0x85ebca6b) & 0xffff0000) | ((t + 1) & 0xffff);
+  return U64[0];
 }
 
 /* ---- refcount ---- */
@@ -276,21 +309,19 @@ export function page_alloc_init(): void {
   for (let p = n - (n % block); p < n; p++) buddy_add(p, 0);
   i32[gword(G.nr_free_frames)] = n;
   A.u64.fill(0n, A.L.frameData >> 1, (A.L.frameData >> 1) + n);
+  pcp_init();
 }
 
-/**
- * folio_alloc(): a folio of 2^@order frames, refcount 1, or -1 (-ENOMEM).
- * Context: any; takes zone->lock.
+/*
+ * __rmqueue(): a free block of exactly 2^@order frames from the buddy
+ * lists, splitting a larger one; -1 if there is none.
+ * Context: zone->lock held.
  */
-export function folio_alloc(order: number, memcg: number): number {
+function __rmqueue(order: number): number {
   const i32 = A.i32;
-  spin_lock(gword(G.zone_lock), LC_ZONE);
   let o = order;
   while (o <= MAX_FOLIO_ORDER && i32[faHead(o)] < 0) o++;
-  if (o > MAX_FOLIO_ORDER) {
-    spin_unlock(gword(G.zone_lock));
-    return -1;
-  }
+  if (o > MAX_FOLIO_ORDER) return -1;
   const pfn = i32[faHead(o)];
   buddy_del(pfn, o);
   while (o > order) {
@@ -298,7 +329,141 @@ export function folio_alloc(order: number, memcg: number): number {
     buddy_add(pfn + (1 << o), o);
   }
   i32[gword(G.nr_free_frames)] -= 1 << order;
+  return pfn;
+}
+
+/*
+ * __free_one_page(): give the block of 2^@order frames at @pfn back to
+ * the buddy lists, merging it with its free buddies.
+ * Context: zone->lock held.
+ */
+function __free_one_page(pfn: number, order: number): void {
+  const i32 = A.i32;
+  i32[gword(G.nr_free_frames)] += 1 << order;
+  let p = pfn;
+  while (order < MAX_FOLIO_ORDER) {
+    const buddy = p ^ (1 << order);
+    if (buddy >= nr_frames() || (i32[fw(buddy, FOLIO.flags)] & PG_buddy) === 0 || i32[fw(buddy, FOLIO.order)] !== order) break;
+    buddy_del(buddy, order);
+    p = Math.min(p, buddy);
+    order++;
+  }
+  buddy_add(p, order);
+}
+
+/*
+ * Per-CPU page lists (struct per_cpu_pages): each CPU keeps a few free
+ * blocks of every order, so most allocations and frees take only its own
+ * pcp->lock and never the zone->lock every CPU shares.  rmqueue_bulk()
+ * refills a list with pcp_batch() frames' worth at a time;
+ * free_pcppages_bulk() gives pcp_batch() frames back once a CPU holds
+ * pcp_high().  Frames on a pcp list are free but not PageBuddy (flags 0),
+ * so the buddy never merges them.  An allocation the buddy cannot serve
+ * drains every CPU's lists first (drain_all_pages()), as the kernel does
+ * before it declares the zone exhausted.
+ */
+function pcp_batch(): number {
+  return Math.max(1 << MAX_FOLIO_ORDER, nr_frames() >> 7);
+}
+function pcp_high(): number {
+  return 4 * pcp_batch();
+}
+function pcpList(cpu: number, order: number): number {
+  return cpuWord(cpu, CPU.pcp_lists + order);
+}
+
+/* Context: pcp->lock of @cpu held. */
+function pcp_push(cpu: number, pfn: number, order: number): void {
+  const i32 = A.i32;
+  const head = pcpList(cpu, order);
+  i32[fw(pfn, FOLIO.order)] = order;
+  i32[fw(pfn, FOLIO.next)] = i32[head];
+  i32[head] = pfn;
+  i32[cpuWord(cpu, CPU.pcp_count)] += 1 << order;
+}
+
+/* Context: pcp->lock of @cpu held.  -1 if the list is empty. */
+function pcp_pop(cpu: number, order: number): number {
+  const i32 = A.i32;
+  const head = pcpList(cpu, order);
+  const pfn = i32[head];
+  if (pfn < 0) return -1;
+  i32[head] = i32[fw(pfn, FOLIO.next)];
+  i32[cpuWord(cpu, CPU.pcp_count)] -= 1 << order;
+  return pfn;
+}
+
+/* rmqueue_bulk(): refill @cpu's @order list from the buddy.  Context: pcp->lock of @cpu held. */
+function rmqueue_bulk(cpu: number, order: number): void {
+  spin_lock(gword(G.zone_lock), LC_ZONE);
+  for (let n = Math.max(1, pcp_batch() >> order); n > 0; n--) {
+    const pfn = __rmqueue(order);
+    if (pfn < 0) break;
+    pcp_push(cpu, pfn, order);
+  }
   spin_unlock(gword(G.zone_lock));
+}
+
+/* free_pcppages_bulk(): @nr frames' worth (at least) from @cpu's lists back to the buddy.  Context: pcp->lock of @cpu held. */
+function free_pcppages_bulk(cpu: number, nr: number): void {
+  spin_lock(gword(G.zone_lock), LC_ZONE);
+  for (let order = 0; order <= MAX_FOLIO_ORDER && nr > 0; order++) {
+    for (let pfn = pcp_pop(cpu, order); pfn >= 0; pfn = nr > 0 ? pcp_pop(cpu, order) : -1) {
+      __free_one_page(pfn, order);
+      nr -= 1 << order;
+    }
+  }
+  spin_unlock(gword(G.zone_lock));
+}
+
+/** drain_all_pages(): every CPU's lists back to the buddy.  Context: no pcp->lock held. */
+export function drain_all_pages(): void {
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
+    spin_lock(cpuWord(cpu, CPU.pcp_lock), LC_PCP);
+    if (A.i32[cpuWord(cpu, CPU.pcp_count)] > 0) free_pcppages_bulk(cpu, Infinity);
+    spin_unlock(cpuWord(cpu, CPU.pcp_lock));
+  }
+}
+
+/* Empty per-CPU lists.  Context: init. */
+function pcp_init(): void {
+  for (let cpu = 0; cpu < A.L.config.nrCpus; cpu++) {
+    A.i32[cpuWord(cpu, CPU.pcp_count)] = 0;
+    for (let o = 0; o <= MAX_FOLIO_ORDER; o++) A.i32[pcpList(cpu, o)] = -1;
+  }
+}
+
+/*
+ * rmqueue(): a free block of 2^@order frames: this CPU's list first, a
+ * refill from the buddy next, and after draining every CPU's lists the
+ * buddy once more.  -1 when memory is exhausted.
+ */
+function rmqueue(order: number): number {
+  const cpu = smp_processor_id();
+  const lock = cpuWord(cpu, CPU.pcp_lock);
+  spin_lock(lock, LC_PCP);
+  let pfn = pcp_pop(cpu, order);
+  if (pfn < 0) {
+    rmqueue_bulk(cpu, order);
+    pfn = pcp_pop(cpu, order);
+  }
+  spin_unlock(lock);
+  if (pfn >= 0) return pfn;
+  drain_all_pages();
+  spin_lock(gword(G.zone_lock), LC_ZONE);
+  pfn = __rmqueue(order);
+  spin_unlock(gword(G.zone_lock));
+  return pfn;
+}
+
+/**
+ * folio_alloc(): a folio of 2^@order frames, refcount 1, or -1 (-ENOMEM).
+ * Context: any; takes this CPU's pcp->lock and maybe zone->lock.
+ */
+export function folio_alloc(order: number, memcg: number): number {
+  const i32 = A.i32;
+  const pfn = rmqueue(order);
+  if (pfn < 0) return -1;
   const nr = 1 << order;
   for (let k = 0; k < nr; k++) {
     const w = fw(pfn + k, 0);
@@ -312,11 +477,14 @@ export function folio_alloc(order: number, memcg: number): number {
   i32[fw(pfn, FOLIO.memcg)] = memcg;
   i32[fw(pfn, FOLIO.charge_seq)] = mem_cgroup_offline_seq();
   i32[fw(pfn, FOLIO.refcount)] = 1;
-  Atomics.add(i32, gword(G.nr_folios_inuse), 1);
   return pfn;
 }
 
-/** The last reference is gone (or was frozen): back to the buddy lists.  Context: any. */
+/**
+ * The last reference is gone (or was frozen): onto this CPU's list
+ * (free_unref_folios), spilling a batch to the buddy above pcp_high().
+ * Context: any.
+ */
 export function free_folio(pfn: number): void {
   const i32 = A.i32;
   const flags = i32[fw(pfn, FOLIO.flags)];
@@ -324,29 +492,25 @@ export function free_folio(pfn: number): void {
     BUG('swap-cache', `freeing folio ${pfn} with flags 0x${flags.toString(16)} (swapcache/locked/writeback)`, [pfn, flags]);
   }
   if (i32[fw(pfn, FOLIO.mapcount)] !== 0) BUG('swap-cache', `freeing mapped folio ${pfn}`, [pfn]);
-  let order = i32[fw(pfn, FOLIO.order)];
+  const order = i32[fw(pfn, FOLIO.order)];
   const nr = 1 << order;
   for (let k = 0; k < nr; k++) {
     Atomics.add(i32, fw(pfn + k, FOLIO.gen), 1);
     i32[fw(pfn + k, FOLIO.head)] = pfn + k;
     i32[fw(pfn + k, FOLIO.flags)] = 0;
+    if (k > 0) i32[fw(pfn + k, FOLIO.order)] = 0;
   }
-  Atomics.sub(i32, gword(G.nr_folios_inuse), 1);
-  spin_lock(gword(G.zone_lock), LC_ZONE);
-  i32[gword(G.nr_free_frames)] += nr;
-  let p = pfn;
-  for (let k = 0; k < nr; k++) if (k > 0) i32[fw(pfn + k, FOLIO.order)] = 0;
-  while (order < MAX_FOLIO_ORDER) {
-    const buddy = p ^ (1 << order);
-    if (buddy >= nr_frames() || (i32[fw(buddy, FOLIO.flags)] & PG_buddy) === 0 || i32[fw(buddy, FOLIO.order)] !== order) break;
-    buddy_del(buddy, order);
-    p = Math.min(p, buddy);
-    order++;
-  }
-  buddy_add(p, order);
-  spin_unlock(gword(G.zone_lock));
+  const cpu = smp_processor_id();
+  const lock = cpuWord(cpu, CPU.pcp_lock);
+  spin_lock(lock, LC_PCP);
+  pcp_push(cpu, pfn, order);
+  if (i32[cpuWord(cpu, CPU.pcp_count)] >= pcp_high()) free_pcppages_bulk(cpu, pcp_batch());
+  spin_unlock(lock);
 }
 
+/** Free frames: the buddy's and every CPU's lists' (a racy sum while CPUs run). */
 export function nr_free_frames(): number {
-  return A.i32[gword(G.nr_free_frames)];
+  let n = A.i32[gword(G.nr_free_frames)];
+  for (let cpu = 0; cpu < A.L.config.nrCpus; cpu++) n += A.i32[cpuWord(cpu, CPU.pcp_count)];
+  return n;
 }

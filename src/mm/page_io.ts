@@ -14,7 +14,8 @@ import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
 import { point, pointId } from '../sched/point.js';
 import { D } from '../designs/active.js';
 import {
-  folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, PG_dirty, PG_uptodate, set_page_token,
+  folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, page_token_index, PG_dirty, PG_uptodate, set_page_token, token_copy,
+  token_is_zero,
 } from './page_alloc.js';
 import { folio_free_swap } from './swapfile.js';
 import { __swap_offset_to_cluster, si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
@@ -23,7 +24,7 @@ import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
 import { count_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
-import { zswap_load, zswap_store } from './zswap.js';
+import { zswap_enabled, zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
@@ -78,26 +79,26 @@ export function swap_writeout(folio: number): number {
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
   let zero = true;
-  for (let k = 0; k < nr; k++) if (page_token(folio + k) !== 0n) zero = false;
+  for (let k = 0; k < nr; k++) if (!token_is_zero(page_token_index(folio + k))) zero = false;
   const vswap = si_is_vswap(type);
   /* vswap_prepare_writeout(): a rewritten folio's old backend goes first. */
   if (vswap) vswap_update_backing(entry, nr, null);
   swap_zeromap_folio_update(folio, zero);
   let stored = false;
   if (!zero) {
-    const tokens = Array.from({ length: nr }, (_, k) => page_token(folio + k));
-    stored = zswap_store(type, swp_offset(entry), tokens);
+    const tokens = (): bigint[] => Array.from({ length: nr }, (_, k) => page_token(folio + k));
+    stored = zswap_enabled() && zswap_store(type, swp_offset(entry), tokens());
     if (stored && vswap) vswap_update_backing(entry, nr, 'zswap');
     /*
      * __swap_writepage() on a ghost: "Prevent the page from getting
      * reclaimed."  vswap allocates a physical slot only now; with none
      * free anywhere the folio has nowhere to go either.
      */
-    if (!stored && (si_is_ghost(type) || (vswap && !vswap_writepage(entry, tokens)))) {
+    if (!stored && (si_is_ghost(type) || (vswap && !vswap_writepage(entry, tokens())))) {
       count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
       return AOP_WRITEPAGE_ACTIVATE;
     }
-    if (!stored && !vswap) for (let k = 0; k < nr; k++) A.u64[swap_backing_index(type, swp_offset(entry) + k)] = tokens[k];
+    if (!stored && !vswap) for (let k = 0; k < nr; k++) token_copy(swap_backing_index(type, swp_offset(entry) + k), page_token_index(folio + k));
   }
   count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
   if (nr > 1) count_vm_events(THP_SWPOUT, 1);
@@ -202,7 +203,8 @@ export function swap_read_folio(folio: number): void {
     const src = swap_read_source(entry + k);
     if (src === null) return; /* nothing holds the data: the folio stays !uptodate */
     if ('zswap' in src) fromZswap = true;
-    set_page_token(folio + k, 'zswap' in src ? src.zswap : A.u64[src.backing]);
+    if ('zswap' in src) set_page_token(folio + k, src.zswap);
+    else token_copy(page_token_index(folio + k), src.backing);
   }
   count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);
   if (nr > 1) count_vm_events(THP_SWPIN, 1);

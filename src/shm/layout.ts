@@ -110,7 +110,6 @@ export const G = {
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
   eviction_clock: 177, /* workingset: the lruvec's nonresident_age stand-in, bumped at every reclaim eviction (into shadows) */
-  nr_folios_inuse: 192, /* every folio allocation and free */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -146,9 +145,13 @@ export const CPU = {
   vswap_cache_idx: 3 + 2 * SWAP_NR_ORDERS, /* cluster index + 1, 0 = empty */
   vswap_cache_ci: 4 + 2 * SWAP_NR_ORDERS,
   vswap_cache_gen: 5 + 2 * SWAP_NR_ORDERS, /* the slab object's generation when cached */
-  SIZE: 32,
+  /* line 2: struct per_cpu_pages (mm/page_alloc.c), under pcp_lock */
+  pcp_lock: 32, /* pcp->lock */
+  pcp_count: 33, /* frames on the lists */
+  pcp_lists: 34, /* [MAX_FOLIO_ORDER + 1] list heads (-1 empty), linked through FOLIO.next */
+  SIZE: 48,
 } as const;
-if (CPU.vswap_cache_gen >= CPU.SIZE) throw new Error('layout: struct CPU overflows');
+if (CPU.vswap_cache_gen >= CPU.pcp_lock || CPU.pcp_lists + MAX_FOLIO_ORDER >= CPU.SIZE) throw new Error('layout: struct CPU overflows');
 
 /** Per-task area: task_struct bits (rcu nesting, lockdep held_locks, ...). */
 export const TASK = {

@@ -44,6 +44,7 @@ export const LOCK_CLASSES = [
   'test_lock_c',
   'xa_lock',
   'dyn_cluster_slab_lock',
+  'pcp->lock',
 ] as const;
 export type LockClass = (typeof LOCK_CLASSES)[number];
 
@@ -71,6 +72,7 @@ export const LC_FS = lockClass('fs_lock');
 export const LC_FOLIO = lockClass('folio_lock');
 export const LC_XA = lockClass('xa_lock');
 export const LC_DYN_CLUSTER_SLAB = lockClass('dyn_cluster_slab_lock');
+export const LC_PCP = lockClass('pcp->lock');
 
 let enabled = true;
 
