@@ -16,6 +16,7 @@
 import type { ArenaHandle } from '../shm/arena.js';
 import { computeLayout, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
+import { SPIN_WAITERS } from '../sync/spinlock.js';
 import { pointLabel } from '../sched/point.js';
 import { opName } from './workload.js';
 
@@ -32,7 +33,7 @@ export function task_dump(arena: ArenaHandle, t: number): string {
       locks.push(`${LOCK_CLASSES[i32[base + TASK.held_class + i]] ?? '?'}@${w}`);
     }
     const waiting = Atomics.load(i32, base + TASK.wait_lock) - 1;
-    const holder = waiting >= 0 ? Atomics.load(i32, waiting) - 1 : -1;
+    const holder = waiting >= 0 ? (Atomics.load(i32, waiting) & ~SPIN_WAITERS) - 1 : -1;
     return (
       `task ${t} on cpu ${Atomics.load(i32, base + TASK.cpu)}: op ${opName(Atomics.load(i32, base + TASK.op))}, ` +
       (waiting >= 0 ? `spinning on lock word ${waiting} (held by ${holder >= 0 ? `task ${holder}` : 'nobody now'}), ` : '') +

@@ -35,6 +35,15 @@ export function mw(id: number, f: number): number {
   return A.L.memcg + id * MEMCG.SIZE + f;
 }
 
+/**
+ * workingset_age_nonresident() of memcg @id's lruvec by one eviction,
+ * returning the new age (what workingset_eviction() packs into the
+ * shadow).  Context: any.
+ */
+export function lruvec_age_nonresident(id: number): number {
+  return Atomics.add(A.i32, mw(id, MEMCG.nonresident_age), 1) + 1;
+}
+
 export function nr_memcg_ids(): number {
   return A.L.config.nrMemcgs;
 }

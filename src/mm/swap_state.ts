@@ -7,8 +7,8 @@
  * __swap_cache_alloc, swap_cache_alloc_folio, __swap_cache_del_folio,
  * swap_cache_del_folio, swapin_entry.
  */
-import { A, gword } from '../shm/arena.js';
-import { G, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { A } from '../shm/arena.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPCACHE_LARGE_FOLIO } from '../shm/bugs.js';
 import { point, pointId } from '../sched/point.js';
@@ -21,7 +21,7 @@ import {
   PG_swapcache, PG_workingset, __folio_set_locked,
 } from './page_alloc.js';
 import {
-  mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup,
+  lruvec_age_nonresident, mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup,
 } from './memcontrol.js';
 import { __swap_cluster_free_entries } from './swapfile.js';
 import { swap_read_folio } from './page_io.js';
@@ -150,7 +150,7 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
     /* p4: the swap charge's owner goes into the shadow (moved to an online memcg first); p2/p3: swap_cgroup keeps it. */
     const memcg = D.memcgInShadow ? mem_cgroup_swap_free_folio(folio_memcg(folio), nr) : folio_memcg(folio);
     const ws = (A.i32[fw(folio, FOLIO.flags)] & PG_workingset) !== 0;
-    shadow = reclaim ? pack_shadow(D.tb, memcg, 0, Atomics.add(A.i32, gword(G.eviction_clock), 1) + 1, ws) : memcgid_to_shadow(memcg);
+    shadow = reclaim ? pack_shadow(D.tb, memcg, 0, lruvec_age_nonresident(memcg), ws) : memcgid_to_shadow(memcg);
   }
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   let swapped = false;

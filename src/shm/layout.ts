@@ -109,7 +109,6 @@ export const G = {
   mm_lock: 144,
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
-  eviction_clock: 177, /* workingset: the lruvec's nonresident_age stand-in, bumped at every reclaim eviction (into shadows) */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -238,8 +237,14 @@ export const CI = {
   prev: 5, /* list linkage: cluster index, -1 */
   next: 6,
   extend_table: 7, /* page + 1 holding overflowed counts, 0 = NULL */
-  SIZE: 8,
+  /*
+   * The fields end at word 8; each static cluster gets a cache line of
+   * its own: two CPUs allocate from neighbouring clusters (their per-CPU
+   * clusters), and a shared line made every ci->lock a cross-CPU miss.
+   */
+  SIZE: 16,
 } as const;
+const CI_FIELDS = 8;
 
 /**
  * struct swap_cluster_info_dynamic (seed 001 patch 15): the CI record,
@@ -248,10 +253,10 @@ export const CI = {
  * last three the slab's own.
  */
 export const CI_DYN = {
-  index: CI.SIZE,
-  id: CI.SIZE + 1,
-  vtable: CI.SIZE + 2, /* vswap: the cluster's virtual table page + 1 (2 words a slot: backing, memcg id) */
-  SIZE: CI.SIZE + 3,
+  index: CI_FIELDS,
+  id: CI_FIELDS + 1,
+  vtable: CI_FIELDS + 2, /* vswap: the cluster's virtual table page + 1 (2 words a slot: backing, memcg id) */
+  SIZE: CI_FIELDS + 3,
 } as const;
 
 /** Object pages (4 KiB): swap tables and other kernel allocations. */
@@ -305,7 +310,8 @@ export const MEMCG = {
   memory_charge: 3,
   refcnt: 4, /* css refs held by swap entries (mem_cgroup_id_get_many) */
   offline_seq: 5, /* G.memcg_offline_seq after this memcg's death, 0 while online */
-  SIZE: 8,
+  nonresident_age: 6, /* its lruvec's workingset clock (lruvec->nonresident_age), bumped at every eviction */
+  SIZE: 16, /* a cache line each: CPUs charge their own cgroups */
 } as const;
 
 /** A model file (for swapon paths) with its first page (swap header). */
