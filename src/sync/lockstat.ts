@@ -42,11 +42,11 @@ function holdWord(t: number, base: number, cls: number): number {
 /** Count one acquisition of lock word @lock, class @cls, after @spins failed attempts. */
 export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
   const i32 = A.i32;
-  const t = current();
-  i32[statWord(t, cls, LOCKSTAT_ACQUIRED)]++;
+  const w = statWord(current(), cls, LOCKSTAT_ACQUIRED);
+  i32[w]++;
   if (spins > 0) {
-    i32[statWord(t, cls, LOCKSTAT_CONTENDED)]++;
-    i32[statWord(t, cls, LOCKSTAT_SPINS)] += spins;
+    i32[w + LOCKSTAT_CONTENDED]++;
+    i32[w + LOCKSTAT_SPINS] += spins;
   }
   if (++sampleTick >= HOLD_SAMPLE_EVERY && sampleLock < 0 && lock >= 0) {
     sampleTick = 0;
