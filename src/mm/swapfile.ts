@@ -35,7 +35,7 @@ import {
   folio_test_writeback, folio_trylock, folio_unlock, PG_dirty,
 } from './page_alloc.js';
 import { mem_cgroup_try_charge_swap, mem_cgroup_uncharge_swap } from './memcontrol.js';
-import { __isolate_cluster, list_empty, list_entries, list_for_flags, move_cluster } from './cluster_list.js';
+import { __isolate_cluster, list_del, list_empty, list_entries, list_for_flags, move_cluster } from './cluster_list.js';
 import {
   CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL,
   CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_VSWAP, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock,
@@ -700,10 +700,15 @@ export function swap_do_scheduled_discard(type: number): boolean {
   while (!list_empty(list)) {
     const idx = A.i32[list];
     const ci = clusterWord(type, idx);
-    /* Off the list but still DISCARD: relocate_cluster leaves it alone. */
-    const saved = ci_flags(ci);
-    __isolate_cluster(type, ci);
-    A.i32[ci + CI.flags] = saved;
+    /*
+     * list_del(&ci->list) only: off the list but still DISCARD, so
+     * relocate_cluster and every ci->lock holder leave it alone.  (Not
+     * __isolate_cluster(), which wants ci->lock: it set the flags NONE -
+     * "usable" - for a moment without it, and a CPU whose per-CPU cluster
+     * this was allocated from a cluster being discarded.  A 4-CPU stress
+     * run found it.)
+     */
+    list_del(type, list, idx);
     spin_unlock(siWord(type, SI.lock));
     might_sleep('discard_swap_cluster');
     ci_lock(ci);
