@@ -150,6 +150,36 @@ afterEach(() => {
   setCurrent(0);
 });
 
+describe('per-CPU page lists', () => {
+  it('frames freed on one CPU sit on its list, count as free, and another CPU gets every one of them (drain_all_pages before -ENOMEM)', () => {
+    const sys = boot({ nrFrames: 256 });
+    const total = nr_free_frames();
+    const grab = (): number[] => {
+      const got: number[] = [];
+      for (let pfn = folio_alloc(0, ROOT_MEM_CGROUP); pfn >= 0; pfn = folio_alloc(0, ROOT_MEM_CGROUP)) got.push(pfn);
+      return got;
+    };
+    setCurrent(0); /* CPU 0 */
+    const first = grab();
+    expect(first.length).toBe(total);
+    expect(new Set(first).size).toBe(total);
+    expect(nr_free_frames()).toBe(0);
+    for (const pfn of first) folio_put(pfn); /* onto CPU 0's list, batches spilling to the buddy */
+    expect(nr_free_frames()).toBe(total);
+    setCurrent(1); /* CPU 1: its own list is empty, the buddy short of what CPU 0 keeps */
+    const second = grab();
+    expect(second.length).toBe(total);
+    for (const pfn of second) folio_put(pfn);
+    /* Large folios come back whole from the merged buddy. */
+    const big = folio_alloc(4, ROOT_MEM_CGROUP);
+    expect(big).toBeGreaterThanOrEqual(0);
+    expect(folio_nr_pages(big)).toBe(16);
+    folio_put(big);
+    expect(nr_free_frames()).toBe(total);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
 describe('allocation on a full device', () => {
   it('fails with -ENOMEM and leaves nr_swap_pages, inuse_pages and the avail list consistent', () => {
     const sys = boot();
