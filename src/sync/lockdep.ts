@@ -120,11 +120,12 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
   if (!enabled) return;
   const i32 = A.i32;
   const t = current();
-  const dw = taskWord(t, TASK.lockdep_depth);
+  const tb = taskWord(t, 0);
+  const dw = tb + TASK.lockdep_depth;
   const depth = i32[dw];
   for (let i = 0; i < depth; i++) {
-    const held = i32[taskWord(t, TASK.held_lock + i)];
-    const hcls = i32[taskWord(t, TASK.held_class + i)];
+    const held = i32[tb + TASK.held_lock + i];
+    const hcls = i32[tb + TASK.held_class + i];
     if (held === lock) {
       report('lock-discipline', `possible recursive locking detected: ${LOCK_CLASSES[cls]} (word ${lock}) already held by task ${t}`, [lock, cls]);
       continue;
@@ -153,8 +154,8 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
     report('lock-discipline', `BUG: MAX_LOCK_DEPTH too low (task ${t} holds ${depth} locks)`, [depth]);
     return;
   }
-  i32[taskWord(t, TASK.held_lock + depth)] = lock;
-  i32[taskWord(t, TASK.held_class + depth)] = cls;
+  i32[tb + TASK.held_lock + depth] = lock;
+  i32[tb + TASK.held_class + depth] = cls;
   i32[dw] = depth + 1;
 }
 
@@ -166,13 +167,14 @@ export function lock_release(lock: number): void {
   if (!enabled) return;
   const i32 = A.i32;
   const t = current();
-  const dw = taskWord(t, TASK.lockdep_depth);
+  const tb = taskWord(t, 0);
+  const dw = tb + TASK.lockdep_depth;
   const depth = i32[dw];
   for (let i = depth - 1; i >= 0; i--) {
-    if (i32[taskWord(t, TASK.held_lock + i)] !== lock) continue;
+    if (i32[tb + TASK.held_lock + i] !== lock) continue;
     for (let j = i; j < depth - 1; j++) {
-      i32[taskWord(t, TASK.held_lock + j)] = i32[taskWord(t, TASK.held_lock + j + 1)];
-      i32[taskWord(t, TASK.held_class + j)] = i32[taskWord(t, TASK.held_class + j + 1)];
+      i32[tb + TASK.held_lock + j] = i32[tb + TASK.held_lock + j + 1];
+      i32[tb + TASK.held_class + j] = i32[tb + TASK.held_class + j + 1];
     }
     i32[dw] = depth - 1;
     return;
