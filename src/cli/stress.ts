@@ -106,8 +106,9 @@ Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, wit
 Output: live statistics on stderr (every --stat-interval), then a summary
 table and a line "swaptorture: End of test: SUCCESS" (or FAILURE) on
 stdout; every violation is printed with the command that replays the run.
-With --json, stdout is one JSON document: design, cpus, seed, seconds, ops
-(by kind and total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
+With --json, stdout is one JSON document: design, cpus, seed, seconds
+(counted from when every CPU is up), startupSeconds, ops (by kind and
+total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
 migrations, gracePeriods, checks, locks, violations [{invariant, message,
 cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
 exitStatus, replay.

@@ -35,7 +35,7 @@ import type { CpuSpec } from './programs.js';
 import { mm_set_owner, opName, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
 import type { StressCpuArgs, StressKworkerArgs, StressOnoffArgs } from './stress_cpu.js';
 import {
-  torture_ctl_init, torture_nr_finished, torture_nr_quiet, torture_release, torture_request_park, torture_stop,
+  torture_ctl_init, torture_nr_finished, torture_nr_quiet, torture_nr_started, torture_release, torture_request_park, torture_stop,
 } from './torture_ctl.js';
 import { Watchdog, task_dump } from './watchdog.js';
 import { mem_cgroup_reap_dead } from './memcg_reaper.js';
@@ -204,7 +204,14 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
   };
 
   const counters = (): StressCounters => collect_counters(workers, runTasks);
-  const t0 = performance.now();
+  /*
+   * The clock starts when every CPU's worker is up and in its workload
+   * loop (thread start and module loading take a second or more on a busy
+   * 2-core machine): --seconds and every rate are the workload's own.
+   */
+  let t0 = performance.now();
+  let running = false;
+  let startupS = 0;
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const fails = (): number => printed.size;
 
@@ -235,6 +242,14 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
   try {
     while (!done) {
       await sleep(TICK_MS);
+      if (!running) {
+        pollViolations();
+        if (stopReason !== '') break;
+        if (torture_nr_started() < workers.length) continue;
+        running = true;
+        startupS = (performance.now() - t0) / 1000;
+        t0 = performance.now();
+      }
       const ms = performance.now() - t0;
       pollViolations();
       if (stopReason !== '') break;
@@ -324,6 +339,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       cpus: o.cpus,
       seed: o.seed,
       seconds,
+      startupSeconds: startupS,
       devices: o.devices.map((d) => d.text),
       mix: formatMix(o.mix),
       bugs: o.bugs,

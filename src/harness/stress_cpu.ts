@@ -26,7 +26,7 @@ import { current, prandom_u32, taskWord } from '../sync/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { swap_discard_work } from '../mm/swapfile.js';
 import { registerProgram } from './programs.js';
-import { torture_must_stop, torture_park_if_requested, torture_sleep, torture_task_finished } from './torture_ctl.js';
+import { torture_must_stop, torture_park_if_requested, torture_sleep, torture_task_finished, torture_task_started } from './torture_ctl.js';
 import {
   count_op, cumulative, direct_reclaim, pick_op, OP_DISCARD_WORK, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape,
 } from './workload.js';
@@ -81,6 +81,7 @@ registerProgram('stress-cpu', (args: StressCpuArgs) => {
   bind_design();
   const cum = cumulative(args.weights);
   let done = 0;
+  torture_task_started();
   try {
     while (args.maxOps === 0 || done < args.maxOps) {
       if (!torture_park_if_requested()) break;

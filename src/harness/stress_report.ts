@@ -135,6 +135,8 @@ export const StressResultSchema = z.object({
   cpus: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
   seconds: z.number().nonnegative(),
+  /** Worker start-up before the clock started (threads, module loading): not in `seconds` nor in any rate. */
+  startupSeconds: z.number().nonnegative(),
   devices: z.array(z.string()),
   mix: z.string(),
   bugs: z.array(z.string()),
@@ -184,7 +186,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 /** The final human summary (stdout). */
 export function format_summary(r: StressResult): string {
   const s = r.seconds || 1;
-  let out = `\nswaptorture stress: design ${r.design}, ${r.cpus} CPUs, seed ${r.seed}, ${r.seconds.toFixed(1)} s, devices ${r.devices.join(',')}${r.bugs.length ? `, bugs ${r.bugs.join(',')}` : ''}\n\n`;
+  let out = `\nswaptorture stress: design ${r.design}, ${r.cpus} CPUs, seed ${r.seed}, ${r.seconds.toFixed(1)} s (after ${r.startupSeconds.toFixed(1)} s of CPU start-up), devices ${r.devices.join(',')}${r.bugs.length ? `, bugs ${r.bugs.join(',')}` : ''}\n\n`;
   const opRows = Object.entries(r.ops).filter(([k]) => k !== 'total').map(([k, v]) => [k, v, Math.round(v / s)]);
   out += table(['operation', 'count', 'per s'], [...opRows, ['total', r.ops.total, Math.round(r.opsPerSec)]]);
   out += '\n' + table(['swap event', 'pages', 'per s'], [

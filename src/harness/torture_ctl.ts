@@ -60,6 +60,11 @@ export function torture_sleep(ms: number): boolean {
   }
 }
 
+/** A workload task's worker is up: its module graph loaded, its loop about to run. */
+export function torture_task_started(): void {
+  Atomics.add(A.i32, gword(G.torture_started), 1);
+}
+
 /** A workload task is done (ran its operation budget). */
 export function torture_task_finished(): void {
   Atomics.add(A.i32, gword(G.torture_finished), 1);
@@ -72,6 +77,7 @@ export function torture_ctl_init(): void {
   Atomics.store(i32, gword(G.torture_ctl), TORTURE_RUN);
   Atomics.store(i32, gword(G.torture_parked), 0);
   Atomics.store(i32, gword(G.torture_finished), 0);
+  Atomics.store(i32, gword(G.torture_started), 0);
 }
 
 export function torture_request_park(): void {
@@ -81,6 +87,10 @@ export function torture_request_park(): void {
 /** Tasks parked plus tasks finished: when it equals the task count, the world is stopped. */
 export function torture_nr_quiet(): number {
   return Atomics.load(A.i32, gword(G.torture_parked)) + Atomics.load(A.i32, gword(G.torture_finished));
+}
+
+export function torture_nr_started(): number {
+  return Atomics.load(A.i32, gword(G.torture_started));
 }
 
 export function torture_nr_finished(): number {

@@ -114,6 +114,7 @@ export const G = {
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
   torture_parked: 224, /* tasks parked at the stop-the-world barrier */
   torture_finished: 225, /* workload tasks that ran out of work and returned */
+  torture_started: 226, /* workload tasks whose worker is up and running the workload loop */
   swap_lock: 240, /* DEFINE_SPINLOCK(swap_lock) */
   lockdep_deps: 256, /* [MAX_LOCK_CLASSES] bitmask rows: deps[a] has bit b if b was taken under a */
   kmem_caches: 288, /* [MAX_KMEM_CACHES] x KMEM_CACHE.SIZE */
