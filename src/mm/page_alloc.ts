@@ -52,7 +52,7 @@ export function fw(pfn: number, f: number): number {
 }
 
 /** u64 index of frame @pfn's content token. */
-function tokenIndex(pfn: number): number {
+export function page_token_index(pfn: number): number {
   return (A.L.frameData >> 1) + pfn;
 }
 
@@ -124,16 +124,11 @@ export function folio_set_swap(pfn: number, entry: number): void {
 /* ---- content ---- */
 
 export function page_token(pfn: number): bigint {
-  return A.u64[tokenIndex(pfn)];
+  return A.u64[page_token_index(pfn)];
 }
 export function set_page_token(pfn: number, token: bigint): void {
-  A.u64[tokenIndex(pfn)] = token;
+  A.u64[page_token_index(pfn)] = token;
 }
-/** u64 index of frame @pfn's content token (for token_copy / token_equal). */
-export function page_token_index(pfn: number): number {
-  return tokenIndex(pfn);
-}
-
 /*
  * Tokens are copied and compared as their two int32 halves: reading a
  * BigUint64Array element allocates a bigint, and the hot paths only move
@@ -427,7 +422,7 @@ export function drain_all_pages(): void {
 
 /* Empty per-CPU lists.  Context: init. */
 function pcp_init(): void {
-  for (let cpu = 0; cpu < A.L.config.nrCpus; cpu++) {
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
     A.i32[cpuWord(cpu, CPU.pcp_count)] = 0;
     for (let o = 0; o <= MAX_FOLIO_ORDER; o++) A.i32[pcpList(cpu, o)] = -1;
   }
@@ -511,6 +506,6 @@ export function free_folio(pfn: number): void {
 /** Free frames: the buddy's and every CPU's lists' (a racy sum while CPUs run). */
 export function nr_free_frames(): number {
   let n = A.i32[gword(G.nr_free_frames)];
-  for (let cpu = 0; cpu < A.L.config.nrCpus; cpu++) n += A.i32[cpuWord(cpu, CPU.pcp_count)];
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) n += A.i32[cpuWord(cpu, CPU.pcp_count)];
   return n;
 }

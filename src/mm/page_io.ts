@@ -86,7 +86,9 @@ export function swap_writeout(folio: number): number {
   swap_zeromap_folio_update(folio, zero);
   let stored = false;
   if (!zero) {
-    const tokens = (): bigint[] => Array.from({ length: nr }, (_, k) => page_token(folio + k));
+    /* As bigints only for zswap and vswap, and built once. */
+    let list: bigint[] | null = null;
+    const tokens = (): bigint[] => (list ??= Array.from({ length: nr }, (_, k) => page_token(folio + k)));
     stored = zswap_enabled() && zswap_store(type, swp_offset(entry), tokens());
     if (stored && vswap) vswap_update_backing(entry, nr, 'zswap');
     /*

@@ -59,7 +59,7 @@
 
 import { EINVAL } from '../errno.js';
 import { unpack_shadow } from './workingset.js';
-import { TWO_POW_30, U32, U64 } from '../shm/u64_halves.js';
+import { U32, U64 } from '../shm/u64_halves.js';
 
 /* ---- architecture (x86_64) ---- */
 
@@ -126,10 +126,6 @@ export interface SwpTbLayout {
   readonly SWP_TB_COUNT_SHIFT: bigint;
   readonly SWP_TB_FLAGS_MASK: bigint;
   readonly SWP_TB_COUNT_MASK: bigint;
-  /** ~SWP_TB_COUNT_MASK within 64 bits (precomputed: the count update is hot). */
-  readonly SWP_TB_COUNT_CLEAR: bigint;
-  /** count << SWP_TB_COUNT_SHIFT for every count 0..SWP_TB_COUNT_MAX (precomputed). */
-  readonly SWP_TB_COUNT_WORDS: readonly bigint[];
   /** BIT(64 - SWP_TB_FLAGS_BITS) in p4; 0n in p3 (no zero flag) */
   readonly SWP_TB_ZERO_FLAG: bigint;
   /** Bits the anon shadow leaves free at the top (mm/workingset.c). */
@@ -177,8 +173,6 @@ function mkLayout(phase: SwapTablePhase): SwpTbLayout {
     SWP_TB_COUNT_SHIFT: BigInt(countShift),
     SWP_TB_FLAGS_MASK: U64_MASK & ~(U64_ALL_ONES >> BigInt(flagsBits)),
     SWP_TB_COUNT_MASK: U64_MASK & ~(U64_ALL_ONES >> BigInt(countBits)),
-    SWP_TB_COUNT_CLEAR: U64_ALL_ONES >> BigInt(countBits),
-    SWP_TB_COUNT_WORDS: Array.from({ length: 1 << countBits }, (_, c) => BigInt(c) << BigInt(countShift)),
     SWP_TB_ZERO_FLAG: hasZeroFlag ? 1n << BigInt(flagsShift) : 0n,
     SWAP_COUNT_SHIFT: flagsBits,
     hiFlagsShift: flagsShift - 32,
@@ -221,6 +215,8 @@ function warn(fn: string, cond: string, detail: string): never {
 const PFN_LIMIT = 1n << BigInt(SWAP_CACHE_PFN_BITS);
 const PTR_OFFSET_LIMIT = 1n << BigInt(MAX_SWP_OFFSET_BITS);
 const PFN_LIMIT_NUM = 2 ** SWAP_CACHE_PFN_BITS;
+/* 2^30: the PFN bits the low half holds above the 2-bit PFN mark; the rest go to the high half. */
+const PFN_LO_LIMIT = 0x40000000;
 
 /* ---- casting info into an entry ---- */
 
@@ -228,9 +224,19 @@ export function null_to_swp_tb(): bigint {
   return SWP_TB_NULL;
 }
 
+/* Does @count fit the count field (0..SWP_TB_COUNT_MAX)? */
+function count_fits(l: SwpTbLayout, count: number): boolean {
+  return Number.isInteger(count) && count >= 0 && count <= l.SWP_TB_COUNT_MAX;
+}
+
+/* Does @flags fit the flags field (SWP_TB_FLAGS_BITS wide)? */
+function flags_fit(l: SwpTbLayout, flags: number): boolean {
+  return Number.isInteger(flags) && flags >= 0 && !(flags >> l.SWP_TB_FLAGS_BITS);
+}
+
 /** Count field only.  VM_WARN_ON(count > SWP_TB_COUNT_MAX) throws. */
 export function __count_to_swp_tb(l: SwpTbLayout, count: number): bigint {
-  if (!Number.isInteger(count) || count < 0 || count > l.SWP_TB_COUNT_MAX)
+  if (!count_fits(l, count))
     warn('__count_to_swp_tb', 'count > SWP_TB_COUNT_MAX', `count ${count}, SWP_TB_COUNT_MAX ${l.SWP_TB_COUNT_MAX} (${l.phase})`);
   return BigInt(count) << l.SWP_TB_COUNT_SHIFT;
 }
@@ -240,7 +246,7 @@ export function __count_to_swp_tb(l: SwpTbLayout, count: number): bigint {
  * VM_WARN_ON(flags >> SWP_TB_FLAGS_BITS) throws.
  */
 export function __flags_to_swp_tb(l: SwpTbLayout, flags: number): bigint {
-  if (!Number.isInteger(flags) || flags < 0 || flags >> l.SWP_TB_FLAGS_BITS)
+  if (!flags_fit(l, flags))
     warn('__flags_to_swp_tb', 'flags >> SWP_TB_FLAGS_BITS', `flags ${flags} wider than ${l.SWP_TB_FLAGS_BITS} bits (${l.phase})`);
   return BigInt(flags) << l.SWP_TB_FLAGS_SHIFT;
 }
@@ -253,10 +259,10 @@ export function __flags_to_swp_tb(l: SwpTbLayout, flags: number): bigint {
 export function pfn_to_swp_tb(l: SwpTbLayout, pfn: number, flags: number): bigint {
   if (!Number.isSafeInteger(pfn) || pfn < 0)
     warn('pfn_to_swp_tb', 'bad pfn', `pfn ${pfn} is not a non-negative integer`);
-  if (pfn < PFN_LIMIT_NUM && Number.isInteger(flags) && flags >= 0 && !(flags >> l.SWP_TB_FLAGS_BITS)) {
+  if (pfn < PFN_LIMIT_NUM && flags_fit(l, flags)) {
     /* The common case, in halves: PFN bits 0..29 above the mark, 30..39 in the high half. */
-    U32[0] = ((pfn % TWO_POW_30) << SWAP_CACHE_PFN_MARK_BITS) | 0b10;
-    U32[1] = Math.floor(pfn / TWO_POW_30) | (flags << l.hiFlagsShift);
+    U32[0] = ((pfn % PFN_LO_LIMIT) << SWAP_CACHE_PFN_MARK_BITS) | 0b10;
+    U32[1] = Math.floor(pfn / PFN_LO_LIMIT) | (flags << l.hiFlagsShift);
     return U64[0];
   }
   const p = BigInt(pfn);
@@ -282,7 +288,7 @@ export function shadow_to_swp_tb(l: SwpTbLayout, shadow: bigint, flags: number):
     warn('shadow_to_swp_tb', 'shadow && !xa_is_value(shadow)', `shadow ${hex64(shadow)}`);
   if (U32[1] & ~l.hiNoFlags)
     warn('shadow_to_swp_tb', 'shadow & SWP_TB_FLAGS_MASK', `shadow ${hex64(shadow)} has bits in the flags (${l.phase})`);
-  if (!Number.isInteger(flags) || flags < 0 || flags >> l.SWP_TB_FLAGS_BITS) __flags_to_swp_tb(l, flags); /* warns */
+  if (!flags_fit(l, flags)) __flags_to_swp_tb(l, flags); /* warns */
   U32[0] |= 1; /* SWP_TB_SHADOW_MARK */
   U32[1] |= flags << l.hiFlagsShift;
   return U64[0];
@@ -333,7 +339,7 @@ export function swp_tb_to_pfn(l: SwpTbLayout, swp_tb: bigint): number {
   const lo = U32[0];
   if ((lo & 0b11) !== 0b10)
     warn('swp_tb_to_pfn', '!swp_tb_is_folio(swp_tb)', `${hex64(swp_tb)} is not a PFN entry`);
-  return (lo >>> SWAP_CACHE_PFN_MARK_BITS) + (U32[1] & l.hiNoFlags) * TWO_POW_30;
+  return (lo >>> SWAP_CACHE_PFN_MARK_BITS) + (U32[1] & l.hiNoFlags) * PFN_LO_LIMIT;
 }
 
 /** The xa value stored as is in the low bits (bit 0 stays set). */
@@ -374,7 +380,7 @@ export function swp_tb_get_count(l: SwpTbLayout, swp_tb: bigint): number {
  * build shadow_to_swp_tb(l, 0n, 0) first).
  */
 export function __swp_tb_mk_count(l: SwpTbLayout, swp_tb: bigint, count: number): bigint {
-  if (!Number.isInteger(count) || count < 0 || count > l.SWP_TB_COUNT_MAX) __count_to_swp_tb(l, count); /* warns */
+  if (!count_fits(l, count)) __count_to_swp_tb(l, count); /* warns */
   U64[0] = swp_tb;
   U32[1] = (U32[1] & l.hiCountClear) | (count << l.hiCountShift);
   return U64[0];

@@ -245,7 +245,7 @@ export const CI = {
    */
   SIZE: 16,
 } as const;
-const CI_FIELDS = 8;
+const CI_FIELDS = CI.extend_table + 1;
 
 /**
  * struct swap_cluster_info_dynamic (seed 001 patch 15): the CI record,

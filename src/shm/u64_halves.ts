@@ -27,6 +27,3 @@ export const U32 = new Int32Array(U64.buffer);
 U64[0] = 1n;
 if (U32[0] !== 1) throw new Error('u64_halves: big-endian host: the halves would be swapped');
 U64[0] = 0n;
-
-/** 2^30: the PFN bits a low half holds above the 2-bit PFN mark. */
-export const TWO_POW_30 = 0x40000000;

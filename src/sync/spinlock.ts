@@ -1,18 +1,21 @@
 /*
- * spinlock_t on one arena word: test-and-test-and-set with bounded
- * exponential backoff.
+ * spinlock_t on one arena word: one compare-and-swap when uncontended,
+ * test-and-test-and-set while contended, and after SPIN_BEFORE_WAIT spins
+ * a sleep until the holder's unlock wakes the spinner.
  *
  * Word value: 0 when unlocked, holder task + 1 when locked, so "unlock by
  * the holder" is checked even with lockdep off; plus SPIN_WAITERS while a
- * CPU that spun SPIN_BEFORE_WAIT times sleeps on the word.  The holder may
- * be a descheduled OS thread or in a garbage collection pause: the
- * sleeper sets the flag and futex-waits, and the unlock that finds the
- * flag wakes it (the pvqspinlock idea: spin a while, then halt until
- * kicked).  A timed sleep instead, woken by nobody, had the CPUs of a
- * 2-CPU stress run asleep in spin_lock 7% of their time.  Every spin iteration is an
- * interleaving point (a controlled scheduler switches CPUs there; a
- * spinning CPU yields at each spin).  Holding a spinlock counts in the
- * task's preempt count (TASK.spin_depth): might_sleep() and migration check it.
+ * spinner sleeps on the word.  The holder may be a descheduled OS thread
+ * or in a garbage collection pause: the spinner sets the flag and
+ * futex-waits, and the unlock that finds the flag wakes it (the
+ * pvqspinlock idea: spin a while, then halt until kicked).  A timed sleep
+ * instead, woken by nobody, had the CPUs of a 2-CPU stress run asleep in
+ * spin_lock 7% of their time.
+ *
+ * Every spin iteration is an interleaving point (a controlled scheduler
+ * switches CPUs there; a spinning CPU yields at each spin).  Holding a
+ * spinlock counts in the task's preempt count (TASK.spin_depth):
+ * might_sleep() and migration check it.
  * Taking a spinlock the task already holds is "spinlock recursion": a
  * deadlock in the kernel, a BUG() here (reported once, the CPU stops).
  *
