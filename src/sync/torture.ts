@@ -96,6 +96,7 @@ export const TORTURE = {
   owner: 18, /* task + 1 of the writer that claims to hold the lock */
   write_held: 19, /* lock_is_write_held */
   done: 32, /* writer / users finished (count) */
+  stop: 33, /* torture_must_stop(): a negative control caught its failure, every program ends */
   progress: 48, /* [MAX_TORTURE_TASKS] one line each */
   rcu_current: 48 + 16 * MAX_TORTURE_TASKS, /* rcu_torture_current: object index + 1, 0 = NULL */
   rcu_version: 49 + 16 * MAX_TORTURE_TASKS,
@@ -182,6 +183,8 @@ export interface LockTortureArgs {
   seed?: number;
   /** lock_busted: take no lock at all (negative control: the check must fire). */
   busted?: boolean;
+  /** End every writer at the first failure (a negative control run "until caught", bounded by @iters). */
+  stopOnFail?: boolean;
 }
 
 export interface LockTortureResult {
@@ -217,6 +220,21 @@ const mutex_lock_ops: LockTortureOps = {
   writeunlock: (l) => mutex_unlock(l),
   owner: (l) => mutex_owner(l),
 };
+
+/*
+ * torture_must_stop(): a program that caught what it was run to catch (a
+ * negative control with stopOnFail) has asked every program to end.  The
+ * controls are bounded by their operation counts, not by time: on a busy
+ * machine two CPUs may overlap only late in a run, so they run long bounds
+ * and end early once caught.
+ */
+function torture_must_stop(): boolean {
+  return Atomics.load(A.i32, w(TORTURE.stop)) !== 0;
+}
+
+function torture_stop(): void {
+  Atomics.store(A.i32, w(TORTURE.stop), 1);
+}
 
 /** Reset the lock torture state (main thread, before a run). */
 export function lock_torture_init(): void {
@@ -255,10 +273,11 @@ function lock_torture_writer(ops: LockTortureOps, a: LockTortureArgs, ctx: Progr
       reported = true; /* WARN_ON_ONCE */
       report('lock-discipline', `lock_torture_writer: ${type}: ${what} (task ${ctx.task}, cpu ${ctx.cpu})`, [lock, ctx.task]);
     }
+    if (a.stopOnFail === true) torture_stop();
   };
 
   startBarrier(a.cpus);
-  for (let i = 0; i < a.iters; i++) {
+  for (let i = 0; i < a.iters && !torture_must_stop(); i++) {
     if (!busted) ops.writelock(lock, ops.cls);
     if (i32[held] !== 0) fails(`lock_is_write_held already set by task ${i32[held] - 1}`);
     i32[held] = me;
@@ -282,7 +301,7 @@ function lock_torture_writer(ops: LockTortureOps, a: LockTortureArgs, ctx: Progr
     for (let k = 0; k < outside; k++) Atomics.load(i32, mine);
     if ((i & 255) === 0) setProgress(ctx.task, i);
   }
-  setProgress(ctx.task, a.iters);
+  setProgress(ctx.task, acquired);
   const after = lockstat_read(ctx.task, ops.cls);
   return { type, task: ctx.task, cpu: ctx.cpu, n_lock_acquired: acquired, n_lock_fail: fail, contended: after.contended - before.contended };
 }
@@ -341,6 +360,8 @@ export interface RcuReaderArgs {
   /** Re-reads of the element inside one section (read_delay). */
   loops?: number;
   seed?: number;
+  /** End every program at the first failure this reader sees (a negative control run "until caught"). */
+  stopOnFail?: boolean;
 }
 
 export interface RcuWriterResult {
@@ -464,7 +485,7 @@ function rcu_torture_writer(a: RcuUpdaterArgs, ctx: ProgramContext): RcuWriterRe
 
   startBarrier(a.cpus);
   try {
-    for (let u = 0; u < a.updates; u++) {
+    for (let u = 0; u < a.updates && !torture_must_stop(); u++) {
       let k = rcu_torture_alloc();
       if (k < 0) {
         res.n_rcu_torture_alloc_fail++;
@@ -566,11 +587,12 @@ function rcu_torture_reader(a: RcuReaderArgs, ctx: ProgramContext): RcuReaderRes
     if (reported) return;
     reported = true;
     report('rcu', `rcu_torture_reader: ${what} (element ${k}, task ${ctx.task}, cpu ${ctx.cpu})`, [k, ctx.task]);
+    if (a.stopOnFail === true) torture_stop();
   };
 
   startBarrier(a.cpus);
   try {
-    while (res.reads < maxReads && (res.reads < a.reads || Atomics.load(i32, w(TORTURE.done)) === 0)) {
+    while (res.reads < maxReads && (res.reads < a.reads || Atomics.load(i32, w(TORTURE.done)) === 0) && !torture_must_stop()) {
       rcu_read_lock();
       const nest = rand.next() % 16 === 0;
       if (nest) rcu_read_lock();
