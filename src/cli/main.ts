@@ -22,6 +22,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './decode.js';
 import { registerStress } from './stress.js';
@@ -88,7 +89,7 @@ function package_version(): string {
   const fromSource = import.meta.url.endsWith('.ts');
   const file = new URL(fromSource ? '../../package.json' : '../../../package.json', import.meta.url);
   const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
-  if (typeof version !== 'string') throw new Error(`${file.pathname}: no "version" string`);
+  if (typeof version !== 'string') throw new Error(`${fileURLToPath(file)}: no "version" string`);
   return version;
 }
 
