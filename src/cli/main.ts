@@ -17,9 +17,12 @@
  *   - output: `cmd.configureOutput().writeOut!(text)` (stdout) and
  *     `.writeErr!(text)` (stderr), so tests can capture both.
  * Commander's own usage errors (unknown option, missing argument, ...)
- * become exit 2 with the same one-line format; --help exits 0.
+ * become exit 2 with the same one-line format; --help and -V/--version
+ * exit 0.
  */
 
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './decode.js';
 import { registerStress } from './stress.js';
@@ -77,10 +80,24 @@ function oneLine(cmd: Command, str: string): string {
   return `${path.join(' ')}: ${msg}\n`;
 }
 
+/**
+ * The "version" of this package's package.json, read at run time: the
+ * package root is two levels above this file in the source tree
+ * (src/cli/main.ts) and three in the build (dist/src/cli/main.js).
+ */
+function package_version(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const file = new URL(fromSource ? '../../package.json' : '../../../package.json', import.meta.url);
+  const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+  if (typeof version !== 'string') throw new Error(`${fileURLToPath(file)}: no "version" string`);
+  return version;
+}
+
 export function createProgram(): Command {
   const program = new SwaptortureCommand('swaptorture');
   program
     .description('multi-threaded torture testbed for the Linux swap table')
+    .version(package_version(), '-V, --version', 'print the swaptorture version and exit')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),

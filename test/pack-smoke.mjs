@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/*
+ * The package as its users get it, end to end, in a scratch directory:
+ *
+ *  1. clone: the repository's files as a commit holds them (tracked, plus
+ *     untracked ones .gitignore does not exclude; no dist/, no
+ *     node_modules/) copied; `npm ci --omit=dev` there builds dist/ through
+ *     `prepare` (typescript is a dependency), then `npx swaptorture
+ *     --version` prints the version;
+ *  2. pack: `npm pack` of that clone holds exactly what runs: package.json,
+ *     README.md, LICENSE (the GPL v2 text), bin/, dist/src/ (.js and .d.ts
+ *     of every src/ file), dist/workers/ (.js), scenarios/*.json, docs/ -
+ *     no tests, bench, sources or source maps;
+ *  3. install: in an empty directory `npm install <tarball>` (prepare does
+ *     not run for a tarball, and nothing needs tsc), then
+ *     `npx swaptorture --version`, `npx swaptorture stress --seconds 3`,
+ *     `npx swaptorture repro swapoff-vs-swapin`, an ESM script using the
+ *     documented API (src/index.ts) and tsc type-checking a .mts file that
+ *     imports from 'swaptorture' against the shipped declarations.
+ *
+ * Prints one line per step and "pack-smoke: ok"; exit 0, or 1 naming the
+ * failed step with its command's output.  The dependencies come from npm's
+ * cache or the registry (--prefer-offline).  Every command is bounded by a
+ * generous timeout (a hang, not a slow machine, fails).
+ *
+ * Usage: node test/pack-smoke.mjs [--keep]   (--keep: leave the scratch dir)
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const COMMAND_TIMEOUT_MS = 900_000;
+const keep = process.argv.includes('--keep');
+
+class StepFailed extends Error {}
+
+/*
+ * The environment of the npm commands: none of the npm_* variables an
+ * outer `npm test` / `npm run` sets (they would act as config and package
+ * context for the inner npm), except where npm's cache and registry are;
+ * no node_modules/.bin on PATH, so `npx swaptorture` can only find the
+ * installed package.
+ */
+function clean_env() {
+  const keepNpm = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig', 'npm_config_globalconfig']);
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) && !keepNpm.has(k.toLowerCase())) continue;
+    if (k === 'INIT_CWD') continue;
+    env[k] = v;
+  }
+  env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(delimiter);
+  env.npm_config_prefer_offline = 'true';
+  env.npm_config_audit = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_update_notifier = 'false';
+  return env;
+}
+const ENV = clean_env();
+
+/** Run @cmd in @cwd; throw StepFailed with its output unless it exits 0. */
+function run(cwd, cmd, args) {
+  const r = spawnSync(cmd, args, { cwd, env: ENV, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, maxBuffer: 64 << 20 });
+  const shown = `${cmd} ${args.join(' ')} (in ${cwd})`;
+  if (r.error) throw new StepFailed(`${shown}: ${r.error.message}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  if (r.status !== 0)
+    throw new StepFailed(`${shown}: exit ${r.status ?? r.signal}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`);
+  return r;
+}
+
+function expect_match(what, text, re) {
+  if (!re.test(text)) throw new StepFailed(`${what}: expected ${re}, got:\n${text}`);
+}
+
+/** Every file under @dir (relative paths, '/'-separated), [] if there is no @dir. */
+function files_under(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => relative(dir, join(d.parentPath ?? d.path, d.name)).split('\\').join('/'));
+}
+
+/** Step 1: the repository as a clone would have it, without dev dependencies. */
+function step_clone(work, version) {
+  const clone = join(work, 'clone');
+  const ls = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' });
+  if (ls.status !== 0) throw new StepFailed(`git ls-files in ${REPO} failed (a git checkout is needed): ${ls.stderr ?? ls.error}`);
+  for (const f of ls.stdout.split('\0').filter(Boolean)) {
+    if (!existsSync(join(REPO, f))) continue; /* deleted, not yet committed */
+    mkdirSync(dirname(join(clone, f)), { recursive: true });
+    cpSync(join(REPO, f), join(clone, f));
+  }
+  run(clone, 'npm', ['ci', '--omit=dev']);
+  for (const dev of ['vitest', 'tinybench'])
+    if (existsSync(join(clone, 'node_modules', dev))) throw new StepFailed(`npm ci --omit=dev installed the dev dependency ${dev}`);
+  const r = run(clone, 'npx', ['--no', '--', 'swaptorture', '--version']);
+  if (r.stdout !== `${version}\n`) throw new StepFailed(`clone: swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);
+  return clone;
+}
+
+/** The files the package must hold, derived from the clone's sources. */
+function expected_files(clone) {
+  const want = ['package.json', 'README.md', 'LICENSE'];
+  for (const f of files_under(join(clone, 'bin'))) want.push(`bin/${f}`);
+  for (const f of files_under(join(clone, 'src')).filter((f) => f.endsWith('.ts'))) {
+    want.push(`dist/src/${f.replace(/\.ts$/, '.js')}`, `dist/src/${f.replace(/\.ts$/, '.d.ts')}`);
+  }
+  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts')))
+    want.push(`dist/workers/${f.replace(/\.ts$/, '.js')}`);
+  for (const f of files_under(join(clone, 'scenarios')).filter((f) => f.endsWith('.json'))) want.push(`scenarios/${f}`);
+  for (const f of files_under(join(clone, 'docs'))) want.push(`docs/${f}`);
+  return want.sort();
+}
+
+/** Step 2: pack the clone (dist/ was just built from its sources) and check the file list. */
+function step_pack(work, clone) {
+  const r = run(clone, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work]);
+  const [info] = JSON.parse(r.stdout);
+  const got = info.files.map((f) => f.path).sort();
+  const want = expected_files(clone);
+  const missing = want.filter((f) => !got.includes(f));
+  const extra = got.filter((f) => !want.includes(f));
+  if (missing.length || extra.length)
+    throw new StepFailed(`npm pack: missing ${JSON.stringify(missing)}, not wanted ${JSON.stringify(extra)}`);
+  const license = readFileSync(join(clone, 'LICENSE'), 'utf8');
+  expect_match('LICENSE', license, /GNU GENERAL PUBLIC LICENSE\s+Version 2, June 1991/);
+  expect_match('LICENSE', license, /END OF TERMS AND CONDITIONS/);
+  return join(work, info.filename);
+}
+
+const CONSUMER_MJS = `import { System, errname } from 'swaptorture';
+const sys = System.create({ design: 'p4', nrCpus: 2, seed: 7 });
+sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
+console.log(errname(sys.swapon('/dev/vdb')), errname(sys.swapon('/dev/vdb')));
+`;
+
+const CONSUMER_MTS = `import { System, errname, decodeSwapTableEntry, type SystemConfig } from 'swaptorture';
+const cfg: SystemConfig = { design: 'p4', nrCpus: 2, seed: 7 };
+const sys: System = System.create(cfg);
+const err: number = sys.swapon('/dev/vdb');
+export const name: string = errname(err);
+export const kind: string = decodeSwapTableEntry('p4', 0x1000000000001f03n).kind;
+// @ts-expect-error 'p9' is not a design: the declarations are typed, not any
+System.create({ design: 'p9', nrCpus: 2, seed: 7 });
+`;
+
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext',
+    strict: true, noEmit: true, skipLibCheck: false, types: [],
+  },
+  files: ['check.mts'],
+};
+
+/** Step 3: a project that only installs the tarball. */
+function step_install(work, tarball, version) {
+  const app = join(work, 'app');
+  mkdirSync(app);
+  run(app, 'npm', ['install', tarball]);
+  const pkg = join(app, 'node_modules', 'swaptorture');
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'src', 'test', 'bench'])
+    if (existsSync(join(pkg, f))) throw new StepFailed(`the installed package holds ${f}`);
+  step_line(`install: npm install ${relative(work, tarball)} in an empty directory`);
+
+  let r = run(app, 'npx', ['--no', '--', 'swaptorture', '--version']);
+  if (r.stdout !== `${version}\n`) throw new StepFailed(`swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);
+  step_line('  npx swaptorture --version');
+
+  r = run(app, 'npx', ['--no', '--', 'swaptorture', 'stress', '--seconds', '3']);
+  expect_match('swaptorture stress --seconds 3', r.stdout + r.stderr, /violations=0/);
+  step_line('  npx swaptorture stress --seconds 3');
+
+  r = run(app, 'npx', ['--no', '--', 'swaptorture', 'repro', 'swapoff-vs-swapin']);
+  expect_match('swaptorture repro swapoff-vs-swapin', r.stdout, /swapoff-vs-swapin: reproduced/);
+  step_line('  npx swaptorture repro swapoff-vs-swapin');
+
+  writeFileSync(join(app, 'use.mjs'), CONSUMER_MJS);
+  r = run(app, process.execPath, ['use.mjs']);
+  if (r.stdout !== 'OK EBUSY\n') throw new StepFailed(`use.mjs printed ${JSON.stringify(r.stdout)}, expected "OK EBUSY"`);
+  step_line('  node use.mjs (import { System, errname } from \'swaptorture\')');
+
+  writeFileSync(join(app, 'check.mts'), CONSUMER_MTS);
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+  run(app, process.execPath, [TSC, '-p', 'tsconfig.json']);
+  step_line('  tsc: check.mts type-checks against the shipped declarations');
+}
+
+let t0 = Date.now();
+function step_line(text) {
+  const now = Date.now();
+  process.stdout.write(`pack-smoke: ${text} (${((now - t0) / 1000).toFixed(1)} s)\n`);
+  t0 = now;
+}
+
+function main() {
+  const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
+  const work = mkdtempSync(join(tmpdir(), 'swaptorture-pack-'));
+  try {
+    const clone = step_clone(work, version);
+    step_line('clone: npm ci --omit=dev built dist/, npx swaptorture --version');
+    const tarball = step_pack(work, clone);
+    step_line(`pack: ${relative(work, tarball)} holds exactly the run-time files`);
+    step_install(work, tarball, version);
+    process.stdout.write('pack-smoke: ok\n');
+    return 0;
+  } catch (err) {
+    if (!(err instanceof StepFailed)) throw err;
+    process.stderr.write(`pack-smoke: FAILED: ${err.message}\n`);
+    return 1;
+  } finally {
+    if (keep) process.stdout.write(`pack-smoke: kept ${work}\n`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main();
