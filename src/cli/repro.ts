@@ -2,11 +2,13 @@
  * `swaptorture repro <race>|all [--list]`: reproduce the race catalogue
  * (scenarios/*.json) under the controlled scheduler, or show that the
  * fixed code stays clean under the same search (src/harness/repro.ts).
+ * Without --design each race runs on its primary design (primary_design()).
  *
  * Exit status: 0 when every outcome is the expected one (reproduced with
- * the bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad
- * scenario file (one line naming the file and the field), 3 the harness
- * failed.
+ * the bug switch; clean with --fixed, which a run that ended abnormally is
+ * not), 1 otherwise, 2 bad usage or a scenario file that cannot run (one
+ * line each, FILE: FIELD: REASON; the other races still run), 3 the
+ * harness failed.
  */
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
@@ -245,7 +247,8 @@ file, 3 the harness failed.`)
       } finally {
         await pool.destroy();
       }
-      if (f.json) out(JSON.stringify(race === 'all' ? results : results[0] ?? null, null, 2) + '\n');
+      /* A single race that could not run has no document (its error is on stderr). */
+      if (f.json && (race === 'all' || results.length > 0)) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
       else if (race === 'all') {
         out(table(results, f.fixed ?? false));
         if (resolve(f.dir) !== resolve(scenariosDir()) && results.some((r) => r.schedule !== null)) out(`replay one: ${replay_command(f.dir, '<replay string>')}\n`);

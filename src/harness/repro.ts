@@ -69,7 +69,11 @@ export interface ReproResult {
   /** Scripted operations plus filler of the workload, before and after shrinking. */
   ops: number;
   shrunkOps: number | null;
-  /** The run ended without finishing: deadlock/livelock/diverged, with dumps. */
+  /**
+   * A run ended without finishing (deadlock, livelock, diverged, a CPU
+   * that threw), with dumps: the reproducing run's, or the first of a
+   * search that found nothing - which is then not clean.
+   */
   abnormal: string | null;
 }
 
