@@ -15,9 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+/* A safety net only: these tests run many child processes. */
+const TEST_TIMEOUT = 900_000;
 
 function repro(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, 'repro', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [BIN, 'repro', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,18 +36,22 @@ interface Result {
 
 describe('repro all', () => {
   const bug = repro('all', '--json', '--seed', '1');
-  /* On p4, the default design: the ghost design's own race does not apply (checked below). */
-  const found = (JSON.parse(bug.stdout) as (Result & { applies: boolean })[]).filter((r) => r.applies);
+  /* Without --design each race runs on its primary design: p4 when its code is there, else the first its scenario lists. */
+  const found = (JSON.parse(bug.stdout) as (Result & { applies: boolean; design: string })[]).filter((r) => r.applies);
 
-  it('reproduces every race with its switch (exit 0)', () => {
+  it('reproduces every race with its switch (exit 0), each on its primary design', () => {
     expect(bug.code).toBe(0);
-    expect(found.length).toBeGreaterThanOrEqual(9);
+    expect(found.length).toBeGreaterThanOrEqual(13);
     for (const r of found) {
-      console.log(`${r.race}: ${r.schedules} schedule(s), [${r.invariant}] at step ${r.step}: ${r.schedule}`);
+      console.log(`${r.race} (${r.design}): ${r.schedules} schedule(s), [${r.invariant}] at step ${r.step}: ${r.schedule}`);
       expect(r.reproduced, r.race).toBe(true);
-      expect(r.schedule, r.race).toMatch(new RegExp(`^${r.race}@\\d+:`));
+      expect(r.schedule, r.race).toMatch(new RegExp(`^${r.race}@\\d+${r.design === 'p4' ? '' : `/${r.design}`}:`));
     }
-  });
+    /* The ghost design's races need no --design: they run there. */
+    const ghost = found.filter((r) => r.race.startsWith('ghost-'));
+    expect(ghost.map((r) => [r.race, r.design])).toEqual([['ghost-cluster-relookup', 'ghost'], ['ghost-cluster-tail', 'ghost'], ['ghost-swapoff-allocation', 'ghost']]);
+    expect(found.filter((r) => !r.race.startsWith('ghost-')).every((r) => r.design === 'p4')).toBe(true);
+  }, TEST_TIMEOUT);
 
   it('stays clean with --fixed under the same number of schedules (exit 0)', () => {
     const fixed = repro('all', '--json', '--fixed', '--seed', '1');
@@ -53,7 +59,7 @@ describe('repro all', () => {
     const rs = (JSON.parse(fixed.stdout) as (Result & { applies: boolean })[]).filter((r) => r.applies);
     expect(rs.map((r) => r.race)).toEqual(found.map((r) => r.race));
     for (const r of rs) expect(r.reproduced, r.race).toBe(false);
-  });
+  }, TEST_TIMEOUT);
 
   it('every replay string re-executes to the same violation at the same step, every time', () => {
     for (const r of found) {
@@ -64,7 +70,7 @@ describe('repro all', () => {
         expect([doc.reproduced, doc.invariant, doc.message, doc.step]).toEqual([true, r.invariant, r.message, r.step]);
       }
     }
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('bad scenario files exit 2 naming the file and the field', () => {
@@ -94,13 +100,13 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     const r = repro('all', '--dir', dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/count-overflow\.json: not JSON/);
-  });
+  }, TEST_TIMEOUT);
 
   it('a bad replay string', () => {
     const r = repro('--replay', 'garbage');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--replay: bad replay string/);
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('--trace', () => {
@@ -132,7 +138,7 @@ describe('--trace', () => {
     expect(v).toHaveLength(1);
     expect(v[0].name).toBe('VIOLATION [swap-cache]');
     expect(v[0].ts).toBe(res.step);
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('shrinking', () => {
@@ -146,7 +152,7 @@ describe('shrinking', () => {
     const rr = repro('--replay', res.shrunk, '--json');
     expect(rr.code).toBe(0);
     expect((JSON.parse(rr.stdout) as Result).invariant).toBe('swap-cache');
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('--mode stress', () => {
@@ -158,7 +164,7 @@ describe('--mode stress', () => {
     expect(res.reproduced).toBe(true);
     expect(res.invariant).toBe('memcg');
     expect(res.schedule).toBeNull();
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('--design p2', () => {
@@ -168,7 +174,7 @@ describe('--design p2', () => {
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean })[];
     expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'swapoff-vs-swapin']);
     for (const x of rs) expect(x.reproduced, x.race).toBe(x.applies);
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('--design ghost', () => {
@@ -188,9 +194,9 @@ describe('--design ghost', () => {
     expect([again.reproduced, again.invariant, again.step]).toEqual([true, g.invariant, g.step]);
     const fixed = JSON.parse(repro('ghost-cluster-relookup', '--design', 'ghost', '--fixed', '--json').stdout) as Result[] | Result;
     for (const x of [fixed].flat()) expect(x.reproduced).toBe(false);
-    const p4 = (JSON.parse(repro('ghost-cluster-relookup', '--json').stdout) as (Result & { applies: boolean })[] | (Result & { applies: boolean }));
+    const p4 = (JSON.parse(repro('ghost-cluster-relookup', '--design', 'p4', '--json').stdout) as (Result & { applies: boolean })[] | (Result & { applies: boolean }));
     for (const x of [p4].flat()) expect(x.applies).toBe(false);
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('--design p3', () => {
@@ -205,7 +211,7 @@ describe('--design p3', () => {
       expect(x.reproduced, x.race).toBe(x.applies);
       if (x.applies) expect(x.schedule).toMatch(new RegExp(`^${x.race}@\\d+/p3:`));
     }
-  });
+  }, TEST_TIMEOUT);
 });
 
 describe('workload shrinking', () => {
@@ -219,5 +225,5 @@ describe('workload shrinking', () => {
     const rr = repro('--replay', res.shrunk, '--json');
     expect(rr.code).toBe(0);
     expect((JSON.parse(rr.stdout) as Result).invariant).toBe('memcg');
-  });
+  }, TEST_TIMEOUT);
 });

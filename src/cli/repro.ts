@@ -2,18 +2,20 @@
  * `swaptorture repro <race>|all [--list]`: reproduce the race catalogue
  * (scenarios/*.json) under the controlled scheduler, or show that the
  * fixed code stays clean under the same search (src/harness/repro.ts).
+ * Without --design each race runs on its primary design (primary_design()).
  *
  * Exit status: 0 when every outcome is the expected one (reproduced with
- * the bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad
- * scenario file (one line naming the file and the field), 3 the harness
- * failed.
+ * the bug switch; clean with --fixed, which a run that ended abnormally is
+ * not), 1 otherwise, 2 bad usage or a scenario file that cannot run (one
+ * line each, FILE: FIELD: REASON; the other races still run), 3 the
+ * harness failed.
  */
 import { Option, InvalidArgumentError, type Command } from 'commander';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { createArena } from '../shm/arena.js';
-import { parse_replay_string, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
-import { load_catalogue, load_scenario, ScenarioError, scenariosDir } from '../scenario/load.js';
+import { parse_replay_string, primary_design, repro_replay, repro_search, repro_shrink, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
@@ -53,7 +55,7 @@ async function replay_corpus_file(file: string, out: (s: string) => void, usage:
 
 interface ReproFlags {
   list?: boolean;
-  design: DesignName;
+  design?: DesignName;
   mode: ReproMode;
   fixed?: boolean;
   seed: number;
@@ -74,15 +76,64 @@ function int(min: number) {
   };
 }
 
+/* @s as one shell word. */
+function shell_quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/* The command that re-executes @replay: it names the scenario folder unless it is the package's own. */
+function replay_command(dir: string, replay: string): string {
+  const own = resolve(dir) === resolve(scenariosDir());
+  return `npx swaptorture repro${own ? '' : ` --dir ${shell_quote(resolve(dir))}`} --replay ${shell_quote(replay)}`;
+}
+
+/*
+ * The outcome each result should have: reproduced with the bug switch;
+ * clean with --fixed, which a run that did not end normally (deadlock,
+ * livelock, a CPU that threw) is not.  A race that does not apply is neither.
+ */
+function as_expected(r: ReproResult): boolean {
+  if (!r.applies) return true;
+  return r.fixed ? !r.reproduced && r.abnormal === null : r.reproduced;
+}
+
+/* "12 -> 3" when shrinking changed @before, else "12". */
+function shrunk_cell(before: number | null, after: number | null): string {
+  if (before === null) return '-';
+  return after === null || after === before ? String(before) : `${before} -> ${after}`;
+}
+
 function table(rows: ReproResult[], fixed: boolean): string {
-  const head = ['race', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'switches', 'shrunk', 'ops', 'shrunk', 'replay (shrunk)'];
+  const head = ['race', 'design', fixed ? 'clean' : 'reproduced', 'schedules', 'ms', 'invariant', 'step', 'switches', 'ops', 'replay (shrunk)'];
   const body = rows.map((r) => [
-    r.race, !r.applies ? 'does not apply' : fixed ? (r.reproduced ? 'NO' : 'yes') : r.reproduced ? 'yes' : 'NO', String(r.schedules), String(r.ms), r.invariant ?? '-',
-    r.step === null ? '-' : String(r.step), r.switches === null ? '-' : String(r.switches), r.shrunkSwitches === null ? '-' : String(r.shrunkSwitches),
-    String(r.ops), r.shrunkOps === null ? '-' : String(r.shrunkOps),
+    r.race, r.design, !r.applies ? 'does not apply' : as_expected(r) ? 'yes' : 'NO', String(r.schedules), String(r.ms), r.invariant ?? '-',
+    r.step === null ? '-' : String(r.step), shrunk_cell(r.switches, r.shrunkSwitches), shrunk_cell(r.ops, r.shrunkOps),
     r.shrunk ?? r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-'),
   ]);
   return text_table(head, body, () => true, true) + '\n';
+}
+
+/* One race's outcome as text. */
+function describe(r: ReproResult, sc: Scenario, dir: string): string {
+  if (!r.applies) return `${r.race}: does not apply to design ${r.design} (the race is in: ${sc.designs.join(', ')})\n`;
+  const ctx = (n: number | null, ops: number | null): string => (n === null ? '' : `  (${n} context switches, ${ops} operations)`);
+  if (r.reproduced) {
+    return `${r.race}: reproduced on design ${r.design} after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\n` +
+      (r.schedule !== null ? `replay: ${replay_command(dir, r.schedule)}${ctx(r.switches, r.ops)}\n` : '') +
+      (r.shrunk !== null && r.shrunk !== r.schedule ? `shrunk: ${replay_command(dir, r.shrunk)}${ctx(r.shrunkSwitches, r.shrunkOps)}\n` : '');
+  }
+  const how = r.abnormal !== null
+    ? `; a run ended abnormally: ${r.abnormal}${r.fixed ? ' (so not clean)' : ''}`
+    : r.fixed ? ' (clean, as expected with --fixed)' : '';
+  return `${r.race}: not reproduced on design ${r.design} in ${r.schedules} schedule(s), ${r.ms} ms${how}\n`;
+}
+
+/* --list: every race with its title, designs, bug switch and seed, in full. */
+function list(loaded: LoadedScenario[], json: boolean): string {
+  if (json) {
+    return JSON.stringify(loaded.map(({ file, sc }) => ({ race: sc.race, title: sc.title, designs: sc.designs, bug: sc.bug, invariant: sc.invariant, seed: sc.seed, file })), null, 2) + '\n';
+  }
+  return loaded.map(({ sc }) => `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    seed ${sc.seed}\n`).join('');
 }
 
 export function registerRepro(program: Command): Command {
@@ -90,8 +141,8 @@ export function registerRepro(program: Command): Command {
     .command('repro')
     .description('reproduce a catalogued race under the controlled scheduler (or show it stays clean with --fixed)')
     .argument('[race]', 'a race of scenarios/ (see --list), or "all"')
-    .option('--list', 'list the races with their seed and one line each')
-    .addOption(new Option('--design <name>', 'slot metadata design to run the races on (a race that needs another design "does not apply")').choices([...DESIGN_NAMES]).default('p4'))
+    .option('--list', 'list the races: title, designs, bug switch, invariant and seed of each')
+    .addOption(new Option('--design <name>', 'slot metadata design to run the races on (a race that needs another design "does not apply") [default: each race on the first of p4, p3, p2, ghost, vswap its scenario lists]').choices([...DESIGN_NAMES]))
     .addOption(new Option('--mode <mode>', 'pct (PCT priorities), random (uniform at every point) or stress (free-running)').choices(['pct', 'random', 'stress']).default('pct'))
     .option('--fixed', 'run without the bug switch: the search must stay clean')
     .option('--seed <n>', 'first seed of the search (schedule i uses seed + i)', int(0), 1)
@@ -101,32 +152,47 @@ export function registerRepro(program: Command): Command {
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json)')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
-    .option('--json', 'one JSON document on stdout ({race, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
-    .option('--dir <dir>', 'scenario folder', scenariosDir())
+    .option('--json', 'one JSON document on stdout ({race, design, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
+    .option('--dir <dir>', 'scenario folder (a replay string of its races needs the same --dir)', scenariosDir())
     .addHelpText('after', `
 A replay string is printed for every reproduction; --replay runs it again
-to the same violation at the same step.  --trace FILE draws that run: one
+to the same violation at the same step (with the same --dir for a race of
+another folder).  --trace FILE draws that run: one
 track per CPU, lock holds and RCU sections as spans, interleaving points and
 the violation as instants (open it in https://ui.perfetto.dev); it draws
 the shrunk schedule when there is one.  A reproducing schedule is shrunk:
 context switches are removed while the same invariant still breaks, and
 both the original and the shrunk replay strings are printed.
 
+A scenario file that is not valid, or whose system or setup cannot be
+built, is reported as "FILE: FIELD: REASON" on stderr; the other races
+still run, and the exit status is then 2.
+
 Exit status: 0 when every outcome is the expected one (reproduced with the
 bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad scenario
 file, 3 the harness failed.`)
     .action(async (race: string | undefined, f: ReproFlags, cmd: Command): Promise<number> => {
       const out = cmd.configureOutput().writeOut!;
+      const err = cmd.configureOutput().writeErr!;
       const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
-      if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
-      let scenarios: Scenario[];
+      if (f.design !== undefined && !implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
+      /* Files that could not run: reported as they are found, exit 2 at the end. */
+      let broken = 0;
+      const report_broken = (e: ScenarioError): void => {
+        broken++;
+        err(`swaptorture repro: ${e.message}\n`);
+      };
+      const one = (file: string): LoadedScenario[] => [{ file, sc: load_scenario(file) }];
+      let scenarios: LoadedScenario[];
       try {
         if (f.list) {
-          for (const sc of load_catalogue(f.dir)) out(`${sc.race.padEnd(26)} seed ${sc.seed.split(':')[0].slice(0, 40).padEnd(40)}  ${sc.title}\n`);
-          return 0;
-        }
-        if (f.replay !== undefined && f.replay.endsWith('.json')) return await replay_corpus_file(f.replay, out, usage, f.json === true);
-        if (f.replay !== undefined) {
+          const { loaded, errors } = load_catalogue_settled(f.dir);
+          errors.forEach(report_broken);
+          out(list(loaded, f.json === true));
+          return broken ? 2 : 0;
+        } else if (f.replay !== undefined && f.replay.endsWith('.json')) {
+          return await replay_corpus_file(f.replay, out, usage, f.json === true);
+        } else if (f.replay !== undefined) {
           let name: string;
           try {
             name = parse_replay_string(f.replay).race;
@@ -134,54 +200,60 @@ file, 3 the harness failed.`)
             return usage(`--replay: ${(e as Error).message}`);
           }
           if (race !== undefined && race !== name) usage(`--replay is for race "${name}", not "${race}"`);
-          scenarios = [load_scenario(join(f.dir, `${name}.json`))];
+          scenarios = one(join(f.dir, `${name}.json`));
         } else if (race === undefined) {
           return usage('name a race (see --list) or "all"');
         } else if (race === 'all') {
-          scenarios = load_catalogue(f.dir);
+          const { loaded, errors } = load_catalogue_settled(f.dir);
+          errors.forEach(report_broken);
+          scenarios = loaded;
         } else {
-          const known = load_catalogue(f.dir).map((s) => s.race);
-          if (!known.includes(race)) usage(`unknown race "${race}" (known: ${known.join(', ')})`);
-          scenarios = [load_scenario(join(f.dir, `${race}.json`))];
+          const files = catalogue_files(f.dir);
+          const file = files.find((x) => basename(x, '.json') === race);
+          if (file === undefined) usage(`unknown race "${race}" in ${f.dir} (known: ${files.map((x) => basename(x, '.json')).join(', ') || 'none'})`);
+          scenarios = one(file!);
         }
       } catch (e) {
         if (e instanceof ScenarioError) return usage(e.message);
         throw e;
       }
-      const pool = new CpuPool(createArena({}), Math.max(2, ...scenarios.map((s) => s.cpus.length)));
+      const pool = new CpuPool(createArena({}), Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
       const results: ReproResult[] = [];
       try {
-        for (const sc of scenarios) {
-          let r = f.replay !== undefined
-            ? await repro_replay(pool, sc, f.replay, f.trace)
-            : await repro_search(pool, sc, {
-              design: f.design, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
-            });
-          if (f.replay === undefined && r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
-          /* The timeline of a search's reproducing run: replay it with recording on. */
-          if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
-            const file = scenarios.length > 1 ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
-            await repro_replay(pool, sc, r.shrunk ?? r.schedule, file);
-            cmd.configureOutput().writeErr!(`swaptorture repro: timeline of ${sc.race} written to ${file}\n`);
+        for (const { file, sc } of scenarios) {
+          const design = f.design ?? primary_design(sc);
+          let r: ReproResult;
+          try {
+            r = f.replay !== undefined
+              ? await repro_replay(pool, sc, f.replay, f.trace)
+              : await repro_search(pool, sc, {
+                design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
+              });
+            if (f.replay === undefined && r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
+            /* The timeline of a search's reproducing run: replay it with recording on. */
+            if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
+              const trace = scenarios.length > 1 ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
+              await repro_replay(pool, sc, r.shrunk ?? r.schedule, trace);
+              err(`swaptorture repro: timeline of ${sc.race} written to ${trace}\n`);
+            }
+          } catch (e) {
+            if (!(e instanceof ScenarioSetupError)) throw e;
+            report_broken(new ScenarioError(file, e.field, e.reason));
+            continue;
           }
           results.push(r);
-          if (!f.json && race !== 'all') {
-            out(!r.applies
-              ? `${r.race}: does not apply to design ${r.design} (the race is in: ${sc.designs.join(', ')})\n`
-              : r.reproduced
-              ? `${r.race}: reproduced after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\n` +
-                `replay: npx swaptorture repro --replay '${r.schedule ?? ''}'` + (r.switches !== null ? `  (${r.switches} context switches, ${r.ops} operations)\n` : '\n') +
-                (r.shrunk !== null ? `shrunk: npx swaptorture repro --replay '${r.shrunk}'  (${r.shrunkSwitches} context switches, ${r.shrunkOps} operations)\n` : '')
-              : `${r.race}: not reproduced in ${r.schedules} schedule(s), ${r.ms} ms${r.fixed ? ' (clean, as expected with --fixed)' : ''}${r.abnormal ? `; a run ended abnormally: ${r.abnormal}` : ''}\n`);
-          }
+          if (!f.json && race !== 'all') out(describe(r, sc, f.dir));
         }
       } finally {
         await pool.destroy();
       }
-      if (f.json) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
-      else if (race === 'all') out(table(results, f.fixed ?? false));
-      /* Expected: reproduced with the bug switch, clean without it (a replay string says which it ran). */
-      const expected = results.every((r) => !r.applies || r.reproduced === !r.fixed);
-      return expected ? 0 : 1;
+      /* A single race that could not run has no document (its error is on stderr). */
+      if (f.json && (race === 'all' || results.length > 0)) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
+      else if (race === 'all') {
+        out(table(results, f.fixed ?? false));
+        if (resolve(f.dir) !== resolve(scenariosDir()) && results.some((r) => r.schedule !== null)) out(`replay one: ${replay_command(f.dir, '<replay string>')}\n`);
+      }
+      if (broken) return 2;
+      return results.every(as_expected) ? 0 : 1;
     });
 }

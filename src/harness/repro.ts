@@ -17,8 +17,11 @@ import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
-import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
+import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
+import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/schema.js';
+import { errname } from '../errno.js';
+import { implemented_designs } from '../designs/active.js';
 import { CpuPool } from './cpus.js';
 import { runControlled } from './controlled_run.js';
 import type { ControlledConfig } from '../sched/controlled.js';
@@ -66,7 +69,11 @@ export interface ReproResult {
   /** Scripted operations plus filler of the workload, before and after shrinking. */
   ops: number;
   shrunkOps: number | null;
-  /** The run ended without finishing: deadlock/livelock/diverged, with dumps. */
+  /**
+   * A run ended without finishing (deadlock, livelock, diverged, a CPU
+   * that threw), with dumps: the reproducing run's, or the first of a
+   * search that found nothing - which is then not clean.
+   */
   abnormal: string | null;
 }
 
@@ -95,6 +102,15 @@ function workload_size(sc: Scenario): number {
   return sc.cpus.reduce((s, c) => s + c.filler + c.ops.length, 0);
 }
 
+/**
+ * The design a race runs in when none is asked for: the first built
+ * design, in the order p4, p3, p2, ghost, vswap (the default p4 first),
+ * whose code has the race (scenario "designs"); null when none is built.
+ */
+export function primary_design(sc: Scenario): DesignName | null {
+  return implemented_designs().find((d) => sc.designs.includes(d)) ?? null;
+}
+
 /** RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE (the design is omitted for p4, the workload when it is the scenario's). */
 export function replay_string(race: string, seed: number, fixed: boolean, schedule: string, design: DesignName = 'p4', w: Workload | null = null): string {
   const ws = w === null ? '' : `~${w.filler.map((f, i) => `${f.toString(36)}.${w.keep[i].toString(36)}`).join(',')}`;
@@ -115,10 +131,14 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
   return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, workload, record: decode_schedule(m[6]) };
 }
 
-/** A scenario's system could not be set up (a swapon or a setup step failed): the configuration's fault, not the model's. */
+/**
+ * A scenario's system could not be set up (creating or swapping on a
+ * device, or a setup step, failed): the file's fault, not the model's.
+ * @field is the JSON path of what failed (system.devices[0], setup[2]).
+ */
 export class ScenarioSetupError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly field: string, readonly reason: string) {
+    super(`${field}: ${reason}`);
     this.name = 'ScenarioSetupError';
   }
 }
@@ -131,27 +151,30 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
     design, seed, bugs: fixed ? [] : [sc.bug], zswap: design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
-    nrMemcgs: 16, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
+    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
   });
-  const env: ScenarioEnv = { mms: {}, memcgs: {}, devices: [] };
+  const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {
     const path = `/dev/${d.kind}${i}`;
-    sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
+    const made = sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
+    if (made < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `creating ${path} failed: ${errname(made)}`);
     const err = sys.swapon(path, { prio: 0 });
-    if (err < 0) throw new ScenarioSetupError(`scenario ${sc.race}: swapon ${path}: errno ${-err}`);
+    if (err < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `swapon ${path} failed: ${errname(err)}`);
     env.devices.push(path);
   });
   sys.as(0, () => {
-    for (const op of sc.setup) {
+    sc.setup.forEach((op, i) => {
       const r = exec_op(op, env);
-      if (r < 0 && op.op !== 'swapoff' && op.op !== 'swapon') throw new ScenarioSetupError(`scenario ${sc.race}: setup ${op.op} failed with errno ${-r}`);
-    }
+      if (r < 0) throw new ScenarioSetupError(`setup[${i}]`, `${op.op} failed with ${errname(r)}; every setup step must succeed`);
+    });
   });
+  /* Each CPU's filler works on one of the processes setup left. */
+  const fillerMms = bound_mms(env);
   const specs: CpuSpec[] = sc.cpus.map((c, i) => ({
     task: i + 1,
     cpu: i,
     program: 'scenario-cpu',
-    args: { ops: c.ops, env, filler: c.filler, fillerMm: Object.keys(env.mms)[i % Math.max(1, Object.keys(env.mms).length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
+    args: { ops: c.ops, env, filler: c.filler, fillerMm: fillerMms[i % Math.max(1, fillerMms.length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
   }));
   return { sys, specs };
 }
@@ -182,7 +205,8 @@ export async function run_once(
     const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at });
     schedule = r.schedule;
     steps = r.steps;
-    if (r.outcome !== 'done') abnormal = `${r.outcome}${r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : ''}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;
+    const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
+    if (r.outcome !== 'done') abnormal = `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;
     else if (r.errors.length) abnormal = r.errors.join('; ');
   }
   /* The quiescent check only makes sense when every CPU finished its script. */
@@ -258,22 +282,26 @@ const WORKLOAD_SHRINK_SCHEDULES = 100;
 /** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */
 export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
-  /* A race whose code the design does not have does not apply: neither reproduced nor "clean". */
-  if (!sc.designs.includes(o.design)) return { ...result(sc, o.mode, o.fixed, o.seed, 0, t0, null, o.design), applies: false };
+  /* A race whose code the design does not have (or is not built yet) does not apply: neither reproduced nor "clean". */
+  if (!sc.designs.includes(o.design) || !implemented_designs().includes(o.design)) return { ...result(sc, o.mode, o.fixed, o.seed, 0, t0, null, o.design), applies: false };
   let k = 2000;
   let last: OneRun | null = null;
-  for (let i = 0; i < o.maxSchedules; i++) {
+  /* The first run that did not end normally (stress keeps searching past it): the search is then not clean. */
+  let abnormal: string | null = null;
+  let n = 0;
+  for (; n < o.maxSchedules; n++) {
     if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
-    const seed = o.seed + i;
+    const seed = o.seed + n;
     const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k, depth: o.depth };
     const run = await run_once(pool, sc, seed, o.fixed, how, undefined, o.design);
     if (run.steps > 0) k = run.steps;
     last = run;
-    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, i + 1, t0, run, o.design);
-    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, i + 1, t0, run, o.design);
+    abnormal ??= run.abnormal;
+    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
   }
-  const r = result(sc, o.mode, o.fixed, o.seed, o.maxSchedules, t0, last, o.design);
-  return { ...r, reproduced: false };
+  const r = result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
+  return { ...r, reproduced: false, abnormal };
 }
 
 /** Re-execute a replay string (writing its timeline to @traceFile if given).  Context: main thread. */

@@ -5,6 +5,17 @@
  * named by labels.  The main thread runs `setup` with it; each CPU runs
  * its script with it in the "scenario-cpu" program.
  *
+ * Labels live in one table every CPU shares (a SharedArrayBuffer): a
+ * label is bound when the operation creating it returns (mm, memcg, fork)
+ * and a process's label is unbound when its exit returns.  An operation
+ * naming a label that is not bound at that moment - a process another
+ * CPU has not forked yet, or has already exited - fails with -ESRCH, as
+ * a system call on a pid that does not exist: a race outcome, like any
+ * other errno.  Under the controlled scheduler one task runs at a time,
+ * so which of the two happens is decided by the schedule and replays
+ * exactly.  (The validator, check.ts, rejects the labels a file can never
+ * bind before any of this runs.)
+ *
  * Context: process context of the current task; no locks held.
  */
 import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg, zap_page_range } from '../mm/memory.js';
@@ -13,25 +24,60 @@ import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/me
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { set_failslab } from '../shm/slab.js';
 import { current, request_migration } from '../sync/task.js';
+import { fork_labels, op_creates, op_uses, type LabelKind } from './labels.js';
 import type { ScenarioOp } from './schema.js';
 
-/** Labels to ids, and the device paths. */
+/* include/uapi/asm-generic/errno-base.h: No such process. */
+export const ESRCH = 3;
+
+/* A label no operation has bound yet, or whose process exited. */
+const UNBOUND = -1;
+
+/** Labels to slots of the shared id table, and the device paths. */
 export interface ScenarioEnv {
   mms: Record<string, number>;
   memcgs: Record<string, number>;
+  /** ids[slot]: the mm or memcg id the slot's label is bound to, or UNBOUND.  Shared by every CPU. */
+  ids: Int32Array;
   devices: string[];
 }
 
-function mmOf(env: ScenarioEnv, label: string): number {
-  const mm = env.mms[label];
-  if (mm === undefined) throw new Error(`scenario: no process labelled "${label}" here (labels: ${Object.keys(env.mms).join(', ') || 'none'})`);
-  return mm;
+/**
+ * The label table of a scenario whose operations (setup and every CPU's
+ * script) are @ops: one slot for each label any of them names, unbound.
+ */
+export function scenario_env(ops: readonly ScenarioOp[], devices: string[] = []): ScenarioEnv {
+  const env: ScenarioEnv = { mms: {}, memcgs: {}, ids: new Int32Array(0), devices };
+  let slots = 0;
+  for (const op of ops) {
+    for (const r of [...op_uses(op), ...op_creates(op)]) {
+      const table = r.kind === 'mm' ? env.mms : env.memcgs;
+      if (table[r.label] === undefined) table[r.label] = slots++;
+    }
+  }
+  env.ids = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, slots))).fill(UNBOUND);
+  return env;
 }
 
-function memcgOf(env: ScenarioEnv, label: string): number {
-  const m = env.memcgs[label];
-  if (m === undefined) throw new Error(`scenario: no cgroup labelled "${label}" here`);
-  return m;
+function slotOf(env: ScenarioEnv, kind: LabelKind, label: string): number {
+  const slot = (kind === 'mm' ? env.mms : env.memcgs)[label];
+  if (slot === undefined) throw new Error(`scenario: label "${label}" is not in the scenario's label table`);
+  return slot;
+}
+
+/* The id @label is bound to, or -ESRCH. */
+function lookup(env: ScenarioEnv, kind: LabelKind, label: string): number {
+  const id = Atomics.load(env.ids, slotOf(env, kind, label));
+  return id === UNBOUND ? -ESRCH : id;
+}
+
+function bind(env: ScenarioEnv, kind: LabelKind, label: string, id: number): void {
+  Atomics.store(env.ids, slotOf(env, kind, label), id);
+}
+
+/** The processes' labels bound now, in the order the scenario first names them. */
+export function bound_mms(env: ScenarioEnv): string[] {
+  return Object.keys(env.mms).filter((l) => Atomics.load(env.ids, env.mms[l]) !== UNBOUND);
 }
 
 function deviceOf(env: ScenarioEnv, i: number): string {
@@ -40,54 +86,57 @@ function deviceOf(env: ScenarioEnv, i: number): string {
   return d;
 }
 
-/** Run @op; returns 0 or the negative errno the kernel path returned. */
+/** Run @op; returns 0 or the negative errno the kernel path returned (-ESRCH: a label not bound now). */
 export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
+  const ids: number[] = [];
+  for (const u of op_uses(op)) {
+    const id = lookup(env, u.kind, u.label);
+    if (id < 0) return id;
+    ids.push(id);
+  }
   switch (op.op) {
     case 'mm': {
-      const mm = mm_alloc(op.memcg === undefined ? ROOT_MEM_CGROUP : memcgOf(env, op.memcg));
-      if (mm >= 0) env.mms[op.as] = mm;
-      return mm < 0 ? mm : 0;
+      const mm = mm_alloc(op.memcg === undefined ? ROOT_MEM_CGROUP : ids[0]);
+      if (mm < 0) return mm;
+      bind(env, 'mm', op.as, mm);
+      return 0;
     }
     case 'memcg': {
-      const m = mem_cgroup_create(op.parent === undefined ? ROOT_MEM_CGROUP : memcgOf(env, op.parent));
-      if (m >= 0) env.memcgs[op.as] = m;
-      return m < 0 ? m : 0;
+      const m = mem_cgroup_create(op.parent === undefined ? ROOT_MEM_CGROUP : ids[0]);
+      if (m < 0) return m;
+      bind(env, 'memcg', op.as, m);
+      return 0;
     }
     case 'write':
     case 'touch': {
-      const mm = mmOf(env, op.mm);
       for (let i = op.page; i < op.page + op.nr; i++) {
-        const r = handle_mm_fault(mm, i, op.op === 'write', op.op === 'write' && op.zero, op.order);
+        const r = handle_mm_fault(ids[0], i, op.op === 'write', op.op === 'write' && op.zero, op.order);
         if (r < 0) return r;
       }
       return 0;
     }
     case 'reclaim':
-      reclaim_pages(mmOf(env, op.mm), op.page, op.nr);
+      reclaim_pages(ids[0], op.page, op.nr);
       return 0;
-    case 'fork': {
-      const parent = mmOf(env, op.mm);
-      for (let k = 1; k <= op.times; k++) {
-        const child = copy_mm(parent);
+    case 'fork':
+      for (const label of fork_labels(op.as, op.times)) {
+        const child = copy_mm(ids[0]);
         if (child < 0) return child;
-        env.mms[op.times === 1 ? op.as : `${op.as}_${k}`] = child;
+        bind(env, 'mm', label, child);
       }
       return 0;
-    }
-    case 'exit': {
-      const mm = mmOf(env, op.mm);
-      exit_mmap(mm);
-      delete env.mms[op.mm];
+    case 'exit':
+      exit_mmap(ids[0]);
+      bind(env, 'mm', op.mm, UNBOUND);
       return 0;
-    }
     case 'dontneed':
-      zap_page_range(mmOf(env, op.mm), op.page, op.nr);
+      zap_page_range(ids[0], op.page, op.nr);
       return 0;
     case 'move':
-      mm_set_memcg(mmOf(env, op.mm), memcgOf(env, op.memcg));
+      mm_set_memcg(ids[0], ids[1]);
       return 0;
     case 'offline':
-      return mem_cgroup_offline(memcgOf(env, op.memcg));
+      return mem_cgroup_offline(ids[0]);
     case 'swapoff':
       return sys_swapoff(deviceOf(env, op.device));
     case 'swapon':

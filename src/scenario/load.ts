@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScenarioSchema, type Scenario } from './schema.js';
+import { json_path } from './check.js';
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly field: string, what: string) {
@@ -32,8 +33,7 @@ export function parse_scenario(file: string, text: string): Scenario {
   const r = ScenarioSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    throw new ScenarioError(file, field, issue.message);
+    throw new ScenarioError(file, json_path(issue.path), issue.message);
   }
   if (r.data.race !== basename(file, '.json')) {
     throw new ScenarioError(file, 'race', `"${r.data.race}" does not match the file name ${basename(file)}`);
@@ -51,10 +51,38 @@ export function load_scenario(file: string): Scenario {
   return parse_scenario(file, text);
 }
 
-/** Every scenario of @dir, sorted by race name. */
+/** The scenario files of @dir (*.json), sorted. */
+export function catalogue_files(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+  } catch (e) {
+    throw new ScenarioError(dir, '', `cannot read the folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export interface LoadedScenario {
+  file: string;
+  sc: Scenario;
+}
+
+/** Every scenario of @dir, sorted by race name, and apart the files that are not valid scenarios. */
+export function load_catalogue_settled(dir: string): { loaded: LoadedScenario[]; errors: ScenarioError[] } {
+  const loaded: LoadedScenario[] = [];
+  const errors: ScenarioError[] = [];
+  for (const file of catalogue_files(dir)) {
+    try {
+      loaded.push({ file, sc: load_scenario(file) });
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      errors.push(e);
+    }
+  }
+  return { loaded, errors };
+}
+
+/** Every scenario of @dir, sorted by race name; the first bad file throws. */
 export function load_catalogue(dir = scenariosDir()): Scenario[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => load_scenario(join(dir, f)));
+  const { loaded, errors } = load_catalogue_settled(dir);
+  if (errors.length) throw errors[0];
+  return loaded.map((l) => l.sc);
 }

@@ -6,13 +6,16 @@
  * system to build, the setup run on one CPU before the race, and each
  * CPU's scripted operations (with optional random filler).
  *
- * Operations name processes by label: `setup` creates them ("mm": "a",
- * "fork": "a" -> "as": "b"); the CPUs refer to the same labels.
+ * Operations name processes and cgroups by label: "mm"/"fork" create
+ * processes ("mm": "a", "fork": "a" -> "as": "b"), "memcg" cgroups; every
+ * CPU sees every label.  check.ts has the rules of where a label may be
+ * used, exec.ts what a label not bound yet does at run time (-ESRCH).
  */
 import { z } from 'zod';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { INVARIANTS } from '../shm/report.js';
 import { DESIGN_NAMES } from '../designs/design.js';
+import { scenario_check } from './check.js';
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const page = z.number().int().min(0);
@@ -47,8 +50,14 @@ export const ScenarioSchema = z
     functions: z.array(z.string()).min(1),
     bug: z.string(),
     invariant: z.enum(INVARIANTS),
-    /** The designs whose code has the hazard (the fix went into a phase the others do not share). */
-    designs: z.array(z.enum(DESIGN_NAMES)).min(1),
+    /**
+     * The designs whose code has the hazard (the fix went into a phase the
+     * others do not share).  Required: only the author knows, and a race run
+     * where its code is not would come out "clean" for nothing.
+     */
+    designs: z.array(z.enum(DESIGN_NAMES), {
+      error: (iss) => (iss.input === undefined ? `required: the designs whose code has the race, e.g. ["p4"] (known: ${DESIGN_NAMES.join(', ')})` : undefined),
+    }).min(1),
     story: z.string().min(40),
     system: z
       .object({
@@ -84,5 +93,6 @@ export const ScenarioSchema = z
     if (!BUG_SWITCHES.some((b) => b.name === s.bug)) {
       ctx.addIssue({ code: 'custom', path: ['bug'], message: `unknown bug switch "${s.bug}" (known: ${BUG_SWITCHES.map((b) => b.name).join(', ')})` });
     }
+    scenario_check(s, ctx);
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;

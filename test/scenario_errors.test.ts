@@ -1,0 +1,251 @@
+/*
+ * Broken scenario files, run as users run them (the built bin): every file
+ * that cannot run is an error - exit 2 and one line "FILE: FIELD: REASON"
+ * on stderr, the field a JSON path - never a stack trace (exit 3) and never
+ * "clean" under --fixed.  What the validator can see is rejected before any
+ * worker starts; what only running shows (a setup step failing) is reported
+ * the same way.  With --dir, a broken file does not stop the others, and
+ * the replay commands printed for its races name the folder.  A label one
+ * CPU's fork creates is usable by another CPU: -ESRCH until it exists.
+ * Searches are bounded by schedule counts and start from fixed seeds.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+const CHILD_TIMEOUT = 300_000;
+const TEST_TIMEOUT = 600_000;
+
+type Json = Record<string, any>;
+
+function repro(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'repro', ...args], { cwd: ROOT, encoding: 'utf8', timeout: CHILD_TIMEOUT, env: { ...process.env, CI: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function catalogued(race: string): Json {
+  return JSON.parse(readFileSync(join(ROOT, 'scenarios', `${race}.json`), 'utf8')) as Json;
+}
+
+/* A folder holding @files (name -> scenario or raw text). */
+function folder(files: Record<string, Json | string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'swt-scerr-'));
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), typeof body === 'string' ? body : JSON.stringify(body, null, 1));
+  return dir;
+}
+
+/* swapoff-vs-swapin with @change applied: devices 1 (ssd), mmPages 16, mms 4, setup mm a / write a 0 / reclaim a 0, CPU 0 touches a 0, CPU 1 swaps device 0 off. */
+function broken(change: (s: Json) => void): Json {
+  const s = catalogued('swapoff-vs-swapin');
+  change(s);
+  return s;
+}
+
+/*
+ * Each class of file that can never run, with the field at fault and the
+ * reason.  Run with --fixed on a two-schedule budget: before validation
+ * some of these ran and came out "clean, exit 0"; others ended in a stack
+ * trace (exit 3).
+ */
+const CASES: [string, (s: Json) => void, string, RegExp][] = [
+  ['a label setup never defines', (s) => { s.setup[1].mm = 'zz'; }, 'setup[1].mm', /no process labelled "zz": the process labels are "a"/],
+  ['a label a CPU uses that nothing defines', (s) => { s.cpus[0].ops[0].mm = 'zz'; }, 'cpus[0].ops[0].mm', /no process labelled "zz"/],
+  ['a label used before setup defines it', (s) => { s.setup = [s.setup[1], s.setup[0], s.setup[2]]; }, 'setup[0].mm', /"a" is used before setup\[1\] creates it/],
+  ['a label a CPU creates used in setup', (s) => { s.setup.push({ op: 'touch', mm: 'k', page: 0 }); s.cpus[1].ops.unshift({ op: 'fork', mm: 'a', as: 'k' }); }, 'setup[3].mm', /"k" is created by cpus\[1\]\.ops\[0\], which runs after setup/],
+  ['a label a CPU uses before its own fork creates it', (s) => { s.cpus[0].ops = [{ op: 'touch', mm: 'k', page: 0 }, { op: 'fork', mm: 'a', as: 'k' }]; }, 'cpus[0].ops[0].mm', /"k" is used before cpus\[0\]\.ops\[1\] creates it/],
+  ['a process used after its own CPU exited it', (s) => { s.cpus[0].ops.unshift({ op: 'exit', mm: 'a' }); }, 'cpus[0].ops[1].mm', /"a" is used after cpus\[0\]\.ops\[0\] exits it/],
+  ['a label created twice', (s) => { s.setup.push({ op: 'fork', mm: 'a', as: 'a' }); }, 'setup[3].as', /label "a" is already created by setup\[0\]/],
+  ['a cgroup used as a process', (s) => { s.setup.unshift({ op: 'memcg', as: 'g' }); s.cpus[0].ops[0].mm = 'g'; }, 'cpus[0].ops[0].mm', /"g" is a cgroup \(setup\[0\] creates it\), not a process/],
+  ['a process used as a cgroup', (s) => { s.setup.push({ op: 'memcg', as: 'g', parent: 'a' }); }, 'setup[3].parent', /"a" is a process \(setup\[0\] creates it\), not a cgroup/],
+  ['a device index beyond system.devices (setup)', (s) => { s.setup.push({ op: 'swapoff', device: 2 }); }, 'setup[3].device', /no device 2: system.devices has 1 \(device 0\)/],
+  ['a device index beyond system.devices (a CPU)', (s) => { s.cpus[1].ops[0].device = 1; }, 'cpus[1].ops[0].device', /no device 1: system.devices has 1/],
+  ['a page beyond the mapping', (s) => { s.cpus[0].ops[0].page = 40; }, 'cpus[0].ops[0].page', /page 40 is beyond the process's mapping: system.mmPages is 16 \(pages 0-15\)/],
+  ['page + nr beyond the mapping', (s) => { s.setup[1].nr = 20; }, 'setup[1].nr', /pages 0-19 run beyond the process's mapping: system.mmPages is 16/],
+  ['a large folio whose aligned run passes the mapping', (s) => { s.system.mmPages = 20; s.cpus[0].ops[0] = { op: 'touch', mm: 'a', page: 17, order: 4 }; }, 'cpus[0].ops[0].order', /order-4 folio is 16 aligned pages: the one holding page 17 is pages 16-31, beyond the process's mapping: system.mmPages is 20/],
+  ['migrate to a CPU that does not exist', (s) => { s.cpus[0].ops.unshift({ op: 'migrate', cpu: 5 }); }, 'cpus[0].ops[0].cpu', /no CPU 5: the system has 2 CPUs, 0-1/],
+  ['more processes in setup than system.mms', (s) => { s.setup.push({ op: 'fork', mm: 'a', as: 'c', times: 4 }); }, 'setup[3]', /5 processes alive after this step, more than system.mms \(4\)/],
+  ['more processes with the CPUs\' forks than system.mms', (s) => { s.setup.push({ op: 'fork', mm: 'a', as: 'c', times: 2 }); s.cpus[0].ops.push({ op: 'fork', mm: 'a', as: 'x' }); s.cpus[1].ops.push({ op: 'fork', mm: 'a', as: 'y' }); }, 'cpus[1].ops[1]', /up to 5 processes alive once this step returns .*more than system.mms \(4\)/],
+  ['more cgroups than a scenario has', (s) => { for (let i = 0; i < 15; i++) s.setup.push({ op: 'memcg', as: `g${i}` }); }, 'setup[17]', /creates cgroup 15; a scenario has room for 14/],
+  ['random filler with no process to work on', (s) => { s.setup = []; s.cpus[0] = { ops: [{ op: 'swapon', device: 0 }], filler: 5 }; }, 'cpus[0].filler', /random operations need a process: setup leaves none/],
+  ['a ghost device under a design without ghost devices', (s) => { s.system.devices[0].kind = 'ghost'; }, 'system.devices[0].kind', /a ghost swapfile exists only under the ghost design .*designs also lists p2, p3, p4/],
+  ['no designs', (s) => { delete s.designs; }, 'designs', /required: the designs whose code has the race, e\.g\. \["p4"\]/],
+];
+
+describe('a file that can never run is rejected before any worker starts: exit 2, FILE: FIELD: REASON', () => {
+  for (const [what, change, field, reason] of CASES) {
+    it(what, () => {
+      const dir = folder({ 'swapoff-vs-swapin.json': broken(change) });
+      const r = repro('swapoff-vs-swapin', '--dir', dir, '--fixed', '--max-schedules', '2');
+      expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
+      const line = r.stderr.trimEnd();
+      expect(line.startsWith(`swaptorture repro: ${join(dir, 'swapoff-vs-swapin.json')}: ${field}: `), line).toBe(true);
+      expect(line).toMatch(reason);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+    }, TEST_TIMEOUT);
+  }
+});
+
+describe('a setup that fails when it runs is the file\'s fault: exit 2 naming the step', () => {
+  it('fork hitting ENOMEM (48 of 64 frames mapped, the copy needs 48 more)', () => {
+    const dir = folder({
+      'swapoff-vs-swapin.json': broken((s) => {
+        s.system.frames = 64;
+        s.system.mmPages = 64;
+        s.setup = [{ op: 'mm', as: 'a' }, { op: 'write', mm: 'a', page: 0, nr: 48 }, { op: 'fork', mm: 'a', as: 'b' }];
+      }),
+    });
+    for (const fixed of [[], ['--fixed']]) {
+      const r = repro('swapoff-vs-swapin', '--dir', dir, ...fixed);
+      expect(r.stderr.trimEnd()).toBe(`swaptorture repro: ${join(dir, 'swapoff-vs-swapin.json')}: setup[2]: fork failed with ENOMEM; every setup step must succeed`);
+      expect(r.code).toBe(2);
+    }
+  }, TEST_TIMEOUT);
+
+  it('a swapon of a device that is already on (every device is on before setup): EBUSY', () => {
+    const dir = folder({ 'swapoff-vs-swapin.json': broken((s) => { s.setup.push({ op: 'swapon', device: 0 }); }) });
+    const r = repro('swapoff-vs-swapin', '--dir', dir, '--fixed', '--max-schedules', '2');
+    expect(r.stderr.trimEnd()).toMatch(/swapoff-vs-swapin\.json: setup\[3\]: swapon failed with E[A-Z]+; every setup step must succeed$/);
+    expect(r.code).toBe(2);
+  }, TEST_TIMEOUT);
+});
+
+describe('a run that does not end normally is never clean', () => {
+  it('--fixed: a workload past the step budget ends as a livelock: exit 1, not "clean, exit 0"', () => {
+    /* 4 CPUs, each 12 passes of 1024-page writes, pageouts and faults: more steps than a controlled run has. */
+    const pass = (m: string) => [{ op: 'write', mm: m, page: 0, nr: 1024 }, { op: 'reclaim', mm: m, page: 0, nr: 1024 }, { op: 'touch', mm: m, page: 0, nr: 1024 }];
+    const dir = folder({
+      'swapoff-vs-swapin.json': broken((s) => {
+        s.system = { devices: [{ kind: 'ssd', pages: 16384 }], frames: 8192, mmPages: 1024, mms: 8 };
+        s.setup = [0, 1, 2, 3].map((i) => ({ op: 'mm', as: `p${i}` }));
+        s.cpus = [0, 1, 2, 3].map((i) => ({ ops: [0, 1, 2, 3].flatMap(() => pass(`p${i}`)) }));
+      }),
+    });
+    const r = repro('swapoff-vs-swapin', '--dir', dir, '--fixed', '--max-schedules', '1');
+    expect(r.stdout).toMatch(/a run ended abnormally: livelock \(no end within \d+ scheduler steps/);
+    expect(r.stdout).toMatch(/\(so not clean\)/);
+    expect(r.stdout).not.toMatch(/clean, as expected/);
+    expect(r.code).toBe(1);
+  }, TEST_TIMEOUT);
+});
+
+describe('repro --dir', () => {
+  /* A race of its own (not in the package's scenarios/): count-overflow's scenario under another name. */
+  const mine = { ...catalogued('count-overflow'), race: 'my-count-overflow' };
+
+  it('one broken file (bad JSON), one that fails validation, one good: both named with field and reason, the good one still runs and is in the table; exit 2', () => {
+    const dir = folder({
+      'a-broken.json': '{ nope',
+      'my-count-overflow.json': mine,
+      'swapoff-vs-swapin.json': broken((s) => { s.cpus[0].ops[0].page = 99; }),
+    });
+    const r = repro('all', '--dir', dir);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^swaptorture repro: ${join(dir, 'a-broken.json')}: not JSON: `)),
+      `swaptorture repro: ${join(dir, 'swapoff-vs-swapin.json')}: cpus[0].ops[0].page: page 99 is beyond the process's mapping: system.mmPages is 16 (pages 0-15)`,
+    ]);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('my-count-overflow '));
+    expect(row, r.stdout).toMatch(/^my-count-overflow\s+p4\s+yes\s/);
+    expect(r.code).toBe(2);
+  }, TEST_TIMEOUT);
+
+  it('a setup failing at run time in one file: named, the others run; exit 2', () => {
+    const dir = folder({
+      'my-count-overflow.json': mine,
+      'swapoff-vs-swapin.json': broken((s) => { s.setup.push({ op: 'swapon', device: 0 }); }),
+    });
+    const r = repro('all', '--dir', dir, '--json');
+    expect(r.stderr).toMatch(/swapoff-vs-swapin\.json: setup\[3\]: swapon failed with /);
+    const rs = JSON.parse(r.stdout) as Json[];
+    expect(rs.map((x) => [x.race, x.reproduced])).toEqual([['my-count-overflow', true]]);
+    expect(r.code).toBe(2);
+  }, TEST_TIMEOUT);
+
+  it('the printed replay commands name the folder, and re-execute when pasted into a shell', () => {
+    const dir = folder({ 'my-count-overflow.json': mine });
+    const r = repro('my-count-overflow', '--dir', dir);
+    expect(r.code).toBe(0);
+    const cmds = r.stdout.split('\n').filter((l) => /^(replay|shrunk): /.test(l)).map((l) => l.replace(/^(replay|shrunk): /, '').replace(/ {2}\(.*\)$/, ''));
+    expect(cmds.length).toBeGreaterThanOrEqual(1);
+    for (const cmd of cmds) {
+      expect(cmd).toContain(`--dir '${dir}'`);
+      const sh = spawnSync('sh', ['-c', cmd.replace(/^npx swaptorture /, `'${process.execPath}' '${BIN}' `) + ' --json'], { cwd: tmpdir(), encoding: 'utf8', timeout: CHILD_TIMEOUT });
+      expect(sh.status, sh.stderr).toBe(0);
+      const doc = JSON.parse(sh.stdout) as Json;
+      expect([doc.race, doc.reproduced, doc.invariant]).toEqual(['my-count-overflow', true, 'swap-count']);
+    }
+  }, TEST_TIMEOUT);
+});
+
+describe('a label another CPU creates: bound when its fork returns, -ESRCH before', () => {
+  /*
+   * count-overflow leaves the slot's count at 14 (a and 13 children): two
+   * more forks overflow it.  Here CPU 1 forks the child CPU 0 forks, so it
+   * overflows only when CPU 0's fork ran first.  The empty replay schedule
+   * runs the lowest task (CPU 0) to its end, then CPU 1.
+   */
+  const base = catalogued('count-overflow');
+  const chain = (first: Json, second: Json) => folder({ 'count-overflow.json': { ...base, cpus: [{ ops: [first] }, { ops: [second] }] } });
+  const forkA = { op: 'fork', mm: 'a', as: 'x' };
+  const forkX = { op: 'fork', mm: 'x', as: 'y' };
+
+  it('CPU 0 forks x, then CPU 1 forks x: x is bound, the count overflows', () => {
+    const r = repro('--replay', 'count-overflow@1:', '--dir', chain(forkA, forkX), '--json');
+    const doc = JSON.parse(r.stdout) as Json;
+    expect([doc.reproduced, doc.invariant, doc.abnormal]).toEqual([true, 'swap-count', null]);
+    expect(r.code).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it('CPU 0 forks x before CPU 1 created it: -ESRCH, a race outcome (the run ends normally, one fork short of the overflow)', () => {
+    const r = repro('--replay', 'count-overflow@1:', '--dir', chain(forkX, forkA), '--json');
+    const doc = JSON.parse(r.stdout) as Json;
+    expect([doc.reproduced, doc.abnormal]).toEqual([false, null]);
+  }, TEST_TIMEOUT);
+
+  it('a search finds the order that overflows, its replay string replays, and --fixed stays clean with no abnormal run', () => {
+    const dir = chain(forkX, forkA);
+    const r = repro('count-overflow', '--dir', dir, '--json', '--no-shrink');
+    const doc = JSON.parse(r.stdout) as Json;
+    expect([doc.reproduced, doc.invariant]).toEqual([true, 'swap-count']);
+    const again = JSON.parse(repro('--replay', doc.schedule, '--dir', dir, '--json').stdout) as Json;
+    expect([again.reproduced, again.step]).toEqual([true, doc.step]);
+    const fixed = repro('count-overflow', '--dir', dir, '--fixed', '--max-schedules', '50', '--json');
+    const f = JSON.parse(fixed.stdout) as Json;
+    expect([f.reproduced, f.abnormal]).toEqual([false, null]);
+    expect(fixed.code).toBe(0);
+  }, TEST_TIMEOUT);
+});
+
+describe('repro --list', () => {
+  it('prints every race\'s full title and seed, its designs, bug switch and invariant', () => {
+    const r = repro('--list');
+    expect(r.code).toBe(0);
+    const races = r.stdout.split('\n').filter((l) => /^\S/.test(l)).map((l) => l.split(':')[0]);
+    expect(races.length).toBeGreaterThanOrEqual(13);
+    for (const race of races) {
+      const sc = catalogued(race);
+      expect(r.stdout).toContain(`${race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    seed ${sc.seed}\n`);
+    }
+    const doc = JSON.parse(repro('--list', '--json').stdout) as Json[];
+    expect(doc.map((d) => d.race)).toEqual(races);
+  }, TEST_TIMEOUT);
+});
+
+describe('the table of repro all', () => {
+  it('has a design column and one "shrunk" heading', () => {
+    const dir = folder({ 'batch-free-memcg.json': catalogued('batch-free-memcg') });
+    const r = repro('all', '--dir', dir);
+    expect(r.code).toBe(0);
+    const head = r.stdout.split('\n')[0].trim().split(/\s{2,}/);
+    expect(head.slice(0, 3)).toEqual(['race', 'design', 'reproduced']);
+    expect(head.filter((h) => h.includes('shrunk'))).toEqual(['replay (shrunk)']);
+    /* The workload shrinks 4 operations to 1 (test/repro.test.ts): the ops cell says both. */
+    expect(r.stdout.split('\n')[2]).toMatch(/^batch-free-memcg\s+p4\s+yes\s.*\s4 -> 1\s/);
+  }, TEST_TIMEOUT);
+});
