@@ -7,7 +7,9 @@
  * commands printed - unless the line before the block says
  * "illustrative".  A `text` block anywhere else must say so too.  A `js`
  * block is run as an ES module from inside the package, so that
- * `import ... from 'swaptorture'` resolves to this package.
+ * `import ... from 'swaptorture'` resolves to this package.  A block
+ * introduced by "Save this as `PATH`" is written to PATH for the commands
+ * after it.
  *
  * How commands run: `npx swaptorture` is this clone's bin/swaptorture.js;
  * `npm run NAME -- ARGS` is the script NAME with its build step dropped
@@ -24,6 +26,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandsOf, fencedBlocks } from './docs_blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'swaptorture.js');
@@ -38,57 +41,6 @@ const RUN_BY_CI: Record<string, string> = {
   'npm pack': 'npm test packs and installs the tarball (test/pack.test.ts)',
   'npm run test:pack': 'npm test runs the same smoke test (test/pack.test.ts)',
 };
-
-export interface Block {
-  lang: string;
-  body: string[];
-  line: number;
-  /** The last non-blank line before the opening fence. */
-  before: string;
-}
-
-export function fencedBlocks(md: string): Block[] {
-  const lines = md.split('\n');
-  const out: Block[] = [];
-  let last = '';
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```([A-Za-z0-9_-]*)\s*$/.exec(lines[i]);
-    if (open === null) {
-      if (lines[i].trim() !== '') last = lines[i];
-      continue;
-    }
-    const body: string[] = [];
-    let j = i + 1;
-    while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++].slice(open[1].length));
-    out.push({ lang: open[2], body, line: i + 1, before: last });
-    last = '```';
-    i = j;
-  }
-  return out;
-}
-
-interface Command {
-  text: string;
-  exit: number;
-}
-
-export function commandsOf(b: Block): Command[] {
-  const cmds: Command[] = [];
-  let acc = '';
-  for (const raw of b.body) {
-    const l = raw.trimEnd();
-    if (acc === '' && (l.trim() === '' || l.trim().startsWith('#'))) continue;
-    if (l.endsWith('\\')) {
-      acc += l.slice(0, -1) + ' ';
-      continue;
-    }
-    const text = (acc + l).trim();
-    acc = '';
-    const m = /\s+#\s*exit\s+(\d+)\s*$/.exec(text);
-    cmds.push({ text: m ? text.slice(0, m.index) : text, exit: m ? Number(m[1]) : 0 });
-  }
-  return cmds;
-}
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
@@ -153,6 +105,11 @@ describe.each(DOCS)('%s', (doc) => {
         expect(lastOutput, `${where}: an output excerpt that follows no sh block must be marked illustrative`).not.toBeNull();
         const missing = excerptMissing(b.body, lastOutput ?? '');
         expect(missing, `${where}: the commands above did not print this line (mark the excerpt illustrative, or regenerate it):\n${missing}\n--- they printed:\n${(lastOutput ?? '').slice(-4000)}`).toBeNull();
+      }
+      const save = /Save (?:this|it) as `([^`]+)`/.exec(b.before);
+      if (save !== null) {
+        mkdirSync(join(cwd, save[1], '..'), { recursive: true });
+        writeFileSync(join(cwd, save[1]), `${b.body.join('\n')}\n`);
       }
       if (b.lang === 'js') {
         const dir = join(ROOT, '.swaptorture', 'doc-examples');
