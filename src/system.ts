@@ -8,6 +8,11 @@
  * checks them (src/system_checks.ts): a bad one gets its errno and the
  * model is not entered, so nothing changes.  The model functions below
  * trust their callers and stay unchecked on the paths stress runs.
+ * Several systems may live in one thread: each call binds its own arena
+ * (and design, and task) first.
+ *
+ * Context: every method runs in process context as the thread's current
+ * task, with no locks held, and may sleep, as the syscalls it models.
  *
  *   const sys = System.create({ design: 'p4', nrCpus: 2 });
  *   sys.createSwapDevice('/dev/vdb', { sizePages: 4096 });
@@ -169,7 +174,8 @@ export class System {
 
   /**
    * mknod/truncate @path and mkswap it.  0, or -EINVAL (bad options: kind,
-   * sizePages not an integer 1..2^31-1, badPages not u32s or too many),
+   * sizePages not an integer 1..2^31-1 (a ghost's: 1..2^32, its header's
+   * __u32 last_page + 1), badPages not u32s or too many, rotational not a boolean),
    * -EFAULT/-ENOENT/-ENAMETOOLONG (the path, as getname()), -EEXIST,
    * -ENOSPC (file table full).  Nothing is created on an error.
    */

@@ -381,9 +381,9 @@ function run(sys: System, op: Op, shadow: Shadow, active: Set<string>): unknown 
       return any.touch(op.mm, op.index, op.order);
     case 'write': {
       const r = any.write(op.mm, op.index, op.o);
-      /* The one page a valid write addresses may change; nothing else. */
+      /* The one page a write that was not refused addresses may change; nothing else. */
       const s = shadow.get(op.mm as number);
-      if (s !== undefined && Number.isInteger(op.index) && (op.index as number) >= 0 && (op.index as number) < MM_PAGES) {
+      if (s !== undefined && (r === 0 || r === -ENOMEM) && Number.isInteger(op.index) && (op.index as number) >= 0 && (op.index as number) < MM_PAGES) {
         s[op.index as number] = expected_token(op.mm as number, op.index as number);
       }
       return r;
