@@ -6,6 +6,8 @@
  */
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
 export const EIO = 5;
 export const E2BIG = 7;
 export const EAGAIN = 11;
@@ -16,11 +18,12 @@ export const EEXIST = 17;
 export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+export const ENAMETOOLONG = 36;
 
 const NAMES: Record<number, string> = {
-  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [E2BIG]: 'E2BIG',
+  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [ESRCH]: 'ESRCH', [EINTR]: 'EINTR', [EIO]: 'EIO', [E2BIG]: 'E2BIG',
   [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [EBUSY]: 'EBUSY',
-  [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC',
+  [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [ENAMETOOLONG]: 'ENAMETOOLONG',
 };
 
 /** errname(-EINVAL) === 'EINVAL'; 0 is 'OK'. */

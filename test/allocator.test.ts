@@ -665,7 +665,7 @@ describe('swapoff with entries in use', () => {
       }
     }
     expect(nr_swap_pages()).toBe(0);
-    expect(sys.procSwaps()).toEqual([]);
+    expect(sys.procSwaps().split('\n').slice(1)).toEqual(['']); /* the header only */
     for (let i = 0; i < 400; i++) expect(sys.touch(child, i)).toBe(0);
     expect(violations(sys)).toEqual([]);
   });
@@ -678,7 +678,7 @@ describe('swapoff with entries in use', () => {
     const hog: number[] = [];
     for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
     expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
-    expect(sys.procSwaps()).toEqual([expect.objectContaining({ type: TYPE })]);
+    expect(sys.procSwaps().split('\n')[1]).toMatch(/^\/dev\/vdb /); /* still listed */
     expect(si_inuse(TYPE)).toBeLessThanOrEqual(before.inuse);
     expect(nr_swap_pages() + si_inuse(TYPE)).toBe(before.free + before.inuse);
     expect(violations(sys)).toEqual([]);

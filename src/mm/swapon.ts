@@ -15,7 +15,7 @@
  * are in use; swapoff: ENOENT missing path, EINVAL not an active area.
  */
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, FOLIO, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { CI, CPU, FOLIO, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
@@ -28,7 +28,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { cpuWord, nr_cpu_ids } from '../sync/task.js';
 import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
-import { file_kind, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
+import { file_kind, file_name, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
 import { read_swap_header, swapfile_maximum_size } from './swap_header.js';
 import { free_ghost_clusters, setup_ghost_clusters } from './swap_cluster_dynamic.js';
 import { phys_in_service, phys_setup, si_is_vswap_phys } from './vswap_phys.js';
@@ -590,16 +590,53 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   return 0;
 }
 
-/** /proc/swaps: the devices whose swap_file is set (seed 003's mount indicator). */
-export function proc_swaps(): Array<{ type: number; file: number; size: number; used: number; prio: number }> {
+/*
+ * mangle_path() as seq_file_path(m, file, " \t\n\\") applies it: each
+ * byte of @esc in the path becomes a backslash and three octal digits.
+ * Returns the text and its length in bytes (what seq_file_path returns).
+ */
+function seq_file_path(path: string, esc: string): { text: string; len: number } {
+  let text = '';
+  for (const ch of path) text += esc.includes(ch) ? `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}` : ch;
+  return { text, len: new TextEncoder().encode(text).length };
+}
+
+/* K(x): pages to KiB, x << (PAGE_SHIFT - 10). */
+function K(pages: number): number {
+  return pages * (PAGE_SIZE / 1024);
+}
+
+/* swap_type_str() (seed 001 patch 13): a ghost device, else partition (S_ISBLK) or file. */
+function swap_type_str(type: number, file: number): string {
+  if (si_flags(type) & SWP_GHOST) return 'ghost\t';
+  return S_ISBLK(file_kind(file)) ? 'partition' : 'file\t';
+}
+
+/* swap_show(): one device's line.  Context: swapon_mutex held. */
+function swap_show(type: number, file: number): string {
+  const bytes = K(A.i32[siWord(type, SI.pages)]);
+  const inuse = K(si_inuse(type));
+  const { text, len } = seq_file_path(file_name(file), ' \t\n\\');
+  /* "%*s%s\t%lu\t%s%lu\t%s%d\n" */
+  return `${text}${' '.repeat(len < 40 ? 40 - len : 1)}${swap_type_str(type, file)}\t${bytes}\t${bytes < 10000000 ? '\t' : ''}` +
+    `${inuse}\t${inuse < 10000000 ? '\t' : ''}${A.i32[siWord(type, SI.prio)]}\n`;
+}
+
+/**
+ * /proc/swaps, as swap_start/swap_show print it: the header, then one line
+ * per device whose swap_file is set (seed 003's mount indicator, so a
+ * device under swapoff is still listed), Size and Used in KiB.  The
+ * virtual swap space of seed 004 has no swap_file and is not listed, as
+ * in the series; its physical devices are listed like any device.
+ * Context: process context; takes swapon_mutex.
+ */
+export function proc_swaps(): string {
   mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
-  const out = [];
+  let out = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
   for (let t = 0; t < MAX_SWAPFILES; t++) {
     const f = A.i32[siWord(t, SI.swap_file)];
-    if (f === 0) continue;
-    out.push({ type: t, file: f - 1, size: A.i32[siWord(t, SI.pages)], used: si_inuse(t), prio: A.i32[siWord(t, SI.prio)] });
+    if (f !== 0) out += swap_show(t, f - 1);
   }
   mutex_unlock(gword(G.swapon_mutex));
   return out;
 }
-
