@@ -23,12 +23,10 @@ import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { set_failslab } from '../shm/slab.js';
+import { ESRCH } from '../errno.js';
 import { current, request_migration } from '../sync/task.js';
 import { fork_labels, op_creates, op_uses, type LabelKind } from './labels.js';
 import type { ScenarioOp } from './schema.js';
-
-/* include/uapi/asm-generic/errno-base.h: No such process. */
-export const ESRCH = 3;
 
 /* A label no operation has bound yet, or whose process exited. */
 const UNBOUND = -1;
