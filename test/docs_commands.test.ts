@@ -118,6 +118,8 @@ describe.each(DOCS)('%s', (doc) => {
         writeFileSync(file, b.body.join('\n'));
         const r = spawnSync(process.execPath, [file], { cwd, encoding: 'utf8', timeout: 600_000 });
         expect(r.status, `${where}: the example exited ${r.status}\n${r.stdout}${r.stderr}`).toBe(0);
+        lastOutput = r.stdout + r.stderr;
+        continue;
       }
       lastOutput = null;
     }
