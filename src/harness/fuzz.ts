@@ -29,7 +29,7 @@
  *
  * Context: main thread.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -38,6 +38,7 @@ import { load_catalogue } from '../scenario/load.js';
 import { synthetic_fresh_case } from './fuzz_synthetic.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
 import type { FuzzJob, FuzzResult } from './fuzz_exec.js';
+import { write_atomic } from './write_atomic.js';
 
 export interface FuzzOptions {
   runs: number; /* 0 = until @seconds */
@@ -123,16 +124,6 @@ export function failure_site(invariant: string, message: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < norm.length; i++) h = Math.imul(h ^ norm.charCodeAt(i), 0x01000193) >>> 0;
   return `${invariant}-${h.toString(16).padStart(8, '0')}`;
-}
-
-/* Write @text to @file atomically: a temporary name in the same directory, fsync, rename. */
-export function write_atomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
 }
 
 /* One journal line, durable before the run counts as done. */
