@@ -6,8 +6,9 @@
  * rest goes to stderr.
  *
  * Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 the harness
- * failed (worker crash, stall), 130 interrupted (SIGINT; a second Ctrl-C
- * exits at once).
+ * failed (worker crash, stall), 130 interrupted (SIGINT) with nothing
+ * found - a violation found before the Ctrl-C is still 1 (a second
+ * Ctrl-C exits 130 at once).
  */
 import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -104,17 +105,19 @@ Default mix: ${formatMix(DEFAULT_MIX)}
 Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
 
 Output: live statistics on stderr (every --stat-interval), then a summary
-table and a line "swaptorture: End of test: SUCCESS" (or FAILURE) on
-stdout; every violation is printed with the command that replays the run.
+table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
+or INTERRUPTED after Ctrl-C with nothing found) on stdout; every violation is printed with the command that replays the run.
 With --json, stdout is one JSON document: design, cpus, seed, seconds
 (counted from when every CPU is up), startupSeconds, ops (by kind and
 total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
 migrations, gracePeriods, checks, locks, violations [{invariant, message,
 cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
-exitStatus, replay.
+exitStatus, replay.  result is SUCCESS, FAILURE or INTERRUPTED.
 
 Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
-(worker crash, stall), 130 interrupted (Ctrl-C).`)
+(worker crash, stall), 130 interrupted (Ctrl-C) with nothing found; a
+violation found before the Ctrl-C is still FAILURE and 1 (interrupted:
+true in --json, "(interrupted)" on the End of test line).`)
     .action(async (f: StressFlags, cmd: Command): Promise<number> => {
       const out = cmd.configureOutput().writeOut!;
       const err = cmd.configureOutput().writeErr!;

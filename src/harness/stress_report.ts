@@ -168,8 +168,14 @@ export const StressResultSchema = z.object({
   violations: z.array(ViolationOutSchema),
   stalls: z.array(z.object({ task: z.number().int(), cpu: z.number().int(), op: z.string(), dump: z.string() })),
   harnessErrors: z.array(z.string()),
+  /** Stopped by Ctrl-C (SIGINT) before its --seconds or --ops were done. */
   interrupted: z.boolean(),
-  result: z.enum(['SUCCESS', 'FAILURE']),
+  /**
+   * FAILURE: a violation, a crashed worker or a stall (found before or after
+   * a Ctrl-C: what was found is the news); INTERRUPTED: Ctrl-C and nothing
+   * found so far; SUCCESS: the whole run, nothing found.
+   */
+  result: z.enum(['SUCCESS', 'FAILURE', 'INTERRUPTED']),
   exitStatus: z.number().int(),
   replay: z.string(),
 });
