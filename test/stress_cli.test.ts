@@ -4,16 +4,17 @@
  * Runs are bounded by --ops (or stopped by the test); seeds are fixed.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StressResultSchema } from '../src/harness/stress_report.js';
+import { interrupt } from './cli_interrupt.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
 const ENV = { ...process.env, CI: '1' };
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: ENV });
+  const r = spawnSync(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -94,20 +95,20 @@ describe('stress: faults', () => {
 
   it('SIGINT on a clean run stops the CPUs, prints the summary so far, "End of test: INTERRUPTED" and exits 130', async () => {
     /* Interrupted once the CPUs are in their workload loop: the first statistics line. */
-    const r = await interrupt(['--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1'], /Ops: {2}Total:/);
+    const r = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1'], /Ops: {2}Total:/);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGINT: stopping every CPU/);
     expect(r.stdout).toMatch(/^operation\s+count/m);
     expect(r.stdout).toMatch(/^swaptorture: End of test: INTERRUPTED: design=p4 cpus=2 seed=9 .* violations=0 stalls=0$/m);
     expect(r.stdout).not.toMatch(/FAILURE|replay:/);
-    const j = await interrupt(['--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1', '--json'], /Ops: {2}Total:/);
+    const j = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1', '--json'], /Ops: {2}Total:/);
     expect(j.code).toBe(130);
     expect(StressResultSchema.parse(JSON.parse(j.stdout))).toMatchObject({ result: 'INTERRUPTED', exitStatus: 130, interrupted: true, violations: [] });
   }, 300_000);
 
   it('SIGINT after a violation: still FAILURE and exit 1 (what was found is the news), marked interrupted', async () => {
     /* batch-free-memcg is found within the first second (seed 1) and, with --keep-going, the run goes on until the Ctrl-C. */
-    const r = await interrupt(['--cpus', '2', '--seconds', '600', '--seed', '1', '--bug', 'batch-free-memcg', '--keep-going', '--json'], /VIOLATION \[memcg\]/);
+    const r = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '1', '--bug', 'batch-free-memcg', '--keep-going', '--json'], /VIOLATION \[memcg\]/);
     expect(r.code).toBe(1);
     const doc = StressResultSchema.parse(JSON.parse(r.stdout));
     expect(doc).toMatchObject({ result: 'FAILURE', exitStatus: 1, interrupted: true });
@@ -115,21 +116,3 @@ describe('stress: faults', () => {
     expect(r.stderr).toMatch(/^swaptorture: End of test: FAILURE: .* \(interrupted\)$/m);
   }, 300_000);
 });
-
-/* Run stress, send SIGINT once its stderr matches @ready, collect what it printed. */
-async function interrupt(args: string[], ready: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, env: ENV });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    if (!sent && ready.test(stderr)) {
-      sent = true;
-      child.kill('SIGINT');
-    }
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  return { code, stdout, stderr };
-}
