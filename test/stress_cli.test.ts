@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StressResultSchema } from '../src/harness/stress_report.js';
 import { interrupt } from './cli_interrupt.js';
+import { System } from '../src/system.js';
+import { SWAP_MIN_PAGES } from '../src/mm/swap_header.js';
+import { MAX_SWAPFILES } from '../src/shm/layout.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -23,7 +26,7 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--cpus', '0'], /--cpus.*'0' is invalid/],
     [['--devices', 'ssd:abc'], /--devices: bad size "abc"/],
     [['--devices', 'floppy:1M'], /--devices: bad device kind "floppy"/],
-    [['--devices', 'ssd:5p'], /--devices: device "ssd:5p" has 5 pages/],
+    [['--devices', 'ssd:1p'], /--devices: device "ssd:1p" has 1 pages; a swap area needs at least 2 /],
     [['--mix', 'foo=1'], /--mix: unknown operation "foo"/],
     [['--mix', 'touch=x'], /--mix: bad weight in "touch=x"/],
     [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
@@ -71,6 +74,35 @@ describe('stress: output', () => {
     expect(r.stdout).toMatch(/^lock class\s+acquired/m);
     expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=12 /m);
   });
+});
+
+describe('stress: device limits are the model\'s', () => {
+  it('the smallest device is swapon\'s: SWAP_MIN_PAGES runs, one page less is exit 2', () => {
+    const sys = System.create({ design: 'p4', nrCpus: 1, seed: 1 });
+    expect(sys.createSwapDevice('/dev/small', { sizePages: SWAP_MIN_PAGES - 1 })).toBe(0);
+    expect(sys.swapon('/dev/small')).toBe(-22);
+    expect(sys.createSwapDevice('/dev/smallest', { sizePages: SWAP_MIN_PAGES })).toBe(0);
+    expect(sys.swapon('/dev/smallest')).toBe(0);
+    const ok = run('--cpus', '2', '--ops', '500', '--seed', '13', '--devices', `ssd:${SWAP_MIN_PAGES}p,hdd:${SWAP_MIN_PAGES}p`);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/End of test: SUCCESS/);
+    const bad = run('--devices', `ssd:${SWAP_MIN_PAGES - 1}p`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`^swaptorture stress: --devices: device "ssd:${SWAP_MIN_PAGES - 1}p" has ${SWAP_MIN_PAGES - 1} pages; a swap area needs at least ${SWAP_MIN_PAGES} `));
+  }, 300_000);
+
+  it('as many devices as MAX_SWAPFILES (one less under vswap); one more is exit 2 naming the limit and why', () => {
+    const devs = (n: number): string => Array.from({ length: n }, (_, i) => (i % 2 ? 'hdd:1M' : 'ssd:1M')).join(',');
+    const ok = run('--cpus', '2', '--ops', '300', '--seed', '14', '--devices', devs(MAX_SWAPFILES), '--swapoff-interval', '5', '--swapoff-cycles', '2', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(StressResultSchema.parse(JSON.parse(ok.stdout)).devices).toHaveLength(MAX_SWAPFILES);
+    const over = run('--devices', devs(MAX_SWAPFILES + 1));
+    expect(over.code).toBe(2);
+    expect(over.stderr).toBe(`swaptorture stress: --devices: ${MAX_SWAPFILES + 1} devices; at most ${MAX_SWAPFILES}: MAX_SWAPFILES is ${MAX_SWAPFILES} (the 32 swap types of a swap entry less those borrowed for special entries, include/linux/swap.h)\n`);
+    const vswap = run('--design', 'vswap', '--devices', devs(MAX_SWAPFILES));
+    expect(vswap.code).toBe(2);
+    expect(vswap.stderr).toMatch(new RegExp(`at most ${MAX_SWAPFILES - 1}: .*under vswap swap_info 0 is the virtual swap space\n$`));
+  }, 300_000);
 });
 
 describe('stress: faults', () => {
