@@ -70,7 +70,8 @@ interface StressFlags {
 
 function list_bugs(): string {
   const w = Math.max(...BUG_SWITCHES.map((b) => b.name.length));
-  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(8)} ${b.summary}`).join('\n') + '\n';
+  const ws = Math.max(...BUG_SWITCHES.map((b) => b.seed.length));
+  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(ws)}  stress ${b.stress.padEnd(6)}  ${b.summary}`).join('\n') + '\n';
 }
 
 export function registerStress(program: Command): Command {
@@ -93,7 +94,7 @@ export function registerStress(program: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--seed <n>', 'seed of every random choice of the workload [default: random, printed]', int(0, 0xffffffff))
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
-    .option('--list-bugs', 'list the bug switches and exit')
+    .option('--list-bugs', 'list the bug switches (name, seed, how often free-running stress finds it: often, seldom or never, and what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
@@ -107,13 +108,21 @@ Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, wit
 
 Output: live statistics on stderr (every --stat-interval), then a summary
 table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
-or INTERRUPTED after Ctrl-C with nothing found) on stdout; every violation is printed with the command that replays the run.
+or INTERRUPTED after Ctrl-C with nothing found) on stdout; every
+violation is printed with the command that replays the run.
 With --json, stdout is one JSON document: design, cpus, seed, seconds
 (counted from when every CPU is up), startupSeconds, ops (by kind and
 total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
 migrations, gracePeriods, checks, locks, violations [{invariant, message,
 cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
-exitStatus, replay.  result is SUCCESS, FAILURE or INTERRUPTED.
+exitStatus, bugHints [{bug, stress, reason, try}], replay.  result is
+SUCCESS, FAILURE or INTERRUPTED.
+
+A clean run with a --bug switch that free-running stress seldom or never
+hits with its flags (--list-bugs: the stress column) says so on the End of
+test line - "SUCCESS: ... (but --bug X is seldom hit by free-running
+stress: try \`swaptorture repro X\` or \`swaptorture fuzz --bug X\`)" -
+and in bugHints.
 
 Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
 (worker crash, stall), 130 interrupted (Ctrl-C) with nothing found; a

@@ -46,6 +46,7 @@ import { formatMix, stress_command_line, stressArenaConfig, type StressOptions }
 import { ProgressBar } from './progress.js';
 import { trace_setup } from '../sched/trace.js';
 import { write_trace } from './trace_writer.js';
+import { bug_hints, format_bug_hint } from './bug_hints.js';
 /* The CPU programs' own modules, so this thread knows their point labels for dumps. */
 import './all_programs.js';
 
@@ -370,6 +371,9 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       interrupted,
       result: exitStatus === 0 ? 'SUCCESS' : exitStatus === 130 ? 'INTERRUPTED' : 'FAILURE',
       exitStatus,
+      bugHints: exitStatus === 0 || exitStatus === 130
+        ? bug_hints(o.design, o.bugs, { devicePages: o.devices.map((d) => d.pages), swapoffIntervalMs: o.swapoffIntervalMs })
+        : [],
       replay,
     };
     if (stopReason !== '' && !interrupted && stopReason !== 'stall') say(`swaptorture: run stopped: ${stopReason}\n`);
@@ -391,6 +395,6 @@ export function print_result(r: StressResult, io: StressIO, c?: string): void {
   io.out(format_summary(r));
   if (c) io.out(c);
   if (r.result === 'FAILURE') io.out(`\nreplay: ${r.replay}\n`);
-  const notes = [r.interrupted && r.result !== 'INTERRUPTED' ? 'interrupted' : ''].filter((s) => s !== '');
+  const notes = [r.interrupted && r.result !== 'INTERRUPTED' ? 'interrupted' : '', ...r.bugHints.map(format_bug_hint)].filter((s) => s !== '');
   io.out(`\nswaptorture: End of test: ${r.result}: design=${r.design} cpus=${r.cpus} seed=${r.seed} ops=${r.ops.total} swap_ops=${r.swapOps.total} checks=${r.checks} violations=${r.violations.length} stalls=${r.stalls.length}${notes.map((n) => ` (${n})`).join('')}\n`);
 }

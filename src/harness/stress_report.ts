@@ -23,6 +23,7 @@ import { taskWord } from '../sync/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
 import { text_table } from './text_table.js';
+import { BugHintSchema } from './bug_hints.js';
 
 export interface LockRow {
   class: string;
@@ -177,6 +178,13 @@ export const StressResultSchema = z.object({
    */
   result: z.enum(['SUCCESS', 'FAILURE', 'INTERRUPTED']),
   exitStatus: z.number().int(),
+  /**
+   * A run that found nothing (SUCCESS or INTERRUPTED) with a bug switch on
+   * that free-running stress seldom or never hits with the run's flags:
+   * why, and the commands that find it (src/harness/bug_hints.ts).  Empty
+   * otherwise.
+   */
+  bugHints: z.array(BugHintSchema),
   replay: z.string(),
 });
 export type StressResult = z.infer<typeof StressResultSchema>;
