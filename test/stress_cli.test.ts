@@ -36,6 +36,7 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--devices', 'ghost'], /--devices: a ghost device needs --design ghost/],
     [['--devices', 'ghost:64M', '--design', 'ghost'], /--devices: "ghost:64M": a ghost device takes no size/],
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
+    [['--trace', '/no-such-dir/t.json'], /--trace: cannot write \/no-such-dir\/t.json: no directory \/no-such-dir$/],
   ];
   for (const [args, msg] of cases) {
     it(args.join(' '), () => {

@@ -20,6 +20,7 @@ import {
 } from '../harness/stress_options.js';
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
+import { output_file_problem } from '../harness/write_atomic.js';
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -165,6 +166,9 @@ true in --json, "(interrupted)" on the End of test line).`)
         if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });
         throw e;
       }
+      /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
+      const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
+      if (traceProblem !== null) cmd.error(`--trace: ${traceProblem}`, { exitCode: 2, code: 'swaptorture.usage' });
       const ac = new AbortController();
       let sigints = 0;
       const onSigint = (): void => {
