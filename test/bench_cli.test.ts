@@ -30,6 +30,28 @@ describe('swaptorture bench --designs', () => {
     expect([...svg.matchAll(/class="series" data-name="([a-z0-9]+)"/g)].map((m) => m[1])).toEqual(['p4', 'p3', 'p2', 'ghost', 'vswap']);
   });
 
+  it('--plot says where it wrote (bench and memory), and a path that cannot be written is exit 2 before any run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swt-plot-'));
+    const opts = { cwd: ROOT, encoding: 'utf8' as const, timeout: 300_000, env: { ...process.env, CI: '1' } };
+    const b = join(dir, 'bench.svg');
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--designs', 'p4', '--ops', '100', '--plot', b], opts);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')).toContain(`swaptorture bench: wrote ${b}`);
+    expect(readFileSync(b, 'utf8')).toMatch(/<\/svg>\s*$/);
+    const m = join(dir, 'memory.svg');
+    const rm = spawnSync(process.execPath, [BIN, 'memory', '--compare', '--size', '64M', '--plot', m], opts);
+    expect(rm.status, rm.stderr).toBe(0);
+    expect(rm.stderr).toBe(`swaptorture memory: wrote ${m}\n`);
+    expect(readFileSync(m, 'utf8')).toMatch(/<\/svg>\s*$/);
+    const missing = join(dir, 'no-such-dir', 'x.svg');
+    for (const args of [['bench', '--designs', 'p4', '--ops', '100'], ['memory', '--compare']]) {
+      const bad = spawnSync(process.execPath, [BIN, ...args, '--plot', missing], opts);
+      expect(bad.status, args[0]).toBe(2);
+      expect(bad.stdout).toBe('');
+      expect(bad.stderr).toBe(`swaptorture ${args[0]}: --plot: cannot write ${missing}: no directory ${join(dir, 'no-such-dir')}\n`);
+    }
+  }, 300_000);
+
   it('an unknown design exits 2', () => {
     for (const d of ['p9', 'p5']) {
       const r = spawnSync(process.execPath, [BIN, 'bench', '--designs', d], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });

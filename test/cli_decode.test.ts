@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SWP_TB_P3, SWP_TB_P4, SWP_TB_BAD, pfn_to_swp_tb, shadow_to_swp_tb } from '../src/mm/swap_table.js';
+import { SWP_RMAP_CACHE_ONLY, SWP_TB_P3, SWP_TB_P4, SWP_TB_BAD, pfn_to_swp_tb, shadow_to_swp_tb, swp_entry_to_swp_tb_ptr } from '../src/mm/swap_table.js';
 import { pack_shadow } from '../src/mm/workingset.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -64,9 +64,40 @@ describe('swaptorture decode --json', () => {
     expect(decodeJson('--design', 'p3', hex(tb))).toMatchObject({
       design: 'p3', kind: 'shadow', count: 7, zero: null, memcgId: 9, node: 1, workingset: true, eviction: 5,
     });
-    expect(decodeJson('--design', 'p3', '0')).toMatchObject({ kind: 'null', count: 0, zero: null });
-    expect(decodeJson('0')).toMatchObject({ kind: 'null', count: 0, zero: false });
+    expect(decodeJson('--design', 'p3', '0')).toMatchObject({ kind: 'null', count: null, zero: null });
+    expect(decodeJson('0')).toMatchObject({ kind: 'null', count: null, zero: null });
   });
+
+  it('every kind prints every field, null exactly where the field does not apply to the kind', () => {
+    const FIELDS = ['design', 'raw', 'kind', 'count', 'zero', 'pfn', 'memcgId', 'node', 'workingset', 'eviction', 'offset', 'cacheOnly', 'reason'];
+    const SHADOW = ['count', 'zero', 'memcgId', 'node', 'workingset', 'eviction'];
+    /* [design, value, kind, the fields that apply (besides design, raw, kind)] */
+    const cases: [string, bigint, string, string[]][] = [
+      ['p4', 0n, 'null', []],
+      ['p3', 0n, 'null', []],
+      ['p4', shadow_to_swp_tb(SWP_TB_P4, pack_shadow(SWP_TB_P4, 5, 1, 9, true), (1 << 1) | 1), 'shadow', SHADOW],
+      ['p3', shadow_to_swp_tb(SWP_TB_P3, pack_shadow(SWP_TB_P3, 5, 1, 9, true), 1), 'shadow', SHADOW.filter((f) => f !== 'zero')],
+      ['p4', pfn_to_swp_tb(SWP_TB_P4, 0x77, 2 << 1), 'pfn', ['count', 'zero', 'pfn']],
+      ['p3', pfn_to_swp_tb(SWP_TB_P3, 0x77, 2), 'pfn', ['count', 'pfn']],
+      ['p4', swp_entry_to_swp_tb_ptr(7) | SWP_RMAP_CACHE_ONLY, 'pointer', ['offset', 'cacheOnly']],
+      ['p4', SWP_TB_BAD, 'bad', []],
+      ['p3', SWP_TB_BAD, 'bad', []],
+      ['p4', 0x8n, 'invalid', ['reason']],
+    ];
+    for (const [design, v, kind, applies] of cases) {
+      const o = decodeJson('--design', design, hex(v));
+      const what = `${design} ${hex(v)}`;
+      expect(Object.keys(o), what).toEqual(FIELDS);
+      expect(o.kind, what).toBe(kind);
+      const nulls = FIELDS.filter((f) => o[f] === null);
+      expect(nulls, what).toEqual(FIELDS.filter((f) => !['design', 'raw', 'kind', ...applies].includes(f)));
+      /* The human line names exactly the fields that apply. */
+      const line = run('decode', '--design', design, hex(v)).stdout;
+      const named = [...line.matchAll(/ ([a-z_]+)=/g)].map((m) => m[1]);
+      const human: Record<string, string> = { memcgId: 'memcg', cacheOnly: 'cache_only' };
+      expect(named, what).toEqual(applies.filter((f) => f !== 'reason').map((f) => human[f] ?? f));
+    }
+  }, 300_000);
 
   it('a number that is no entry decodes as "invalid" with a reason, exit 0', () => {
     const o = decodeJson('0x8');

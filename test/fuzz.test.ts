@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failure_site, read_journal } from '../src/harness/fuzz.js';
+import { failure_site } from '../src/harness/fuzz.js';
+import { read_journal } from '../src/harness/fuzz_journal.js';
+import { interrupt } from './cli_interrupt.js';
 import { fresh_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { load_catalogue } from '../src/scenario/load.js';
@@ -180,6 +182,60 @@ describe('swaptorture fuzz', () => {
     expect(existsSync(missing)).toBe(false);
     expect((JSON.parse(m.stdout) as { runs: number }).runs).toBe(10);
   });
+
+  it('--resume takes seed and shard from the journal; a flag that differs from it, or no journal, is exit 2 with one line', () => {
+    const dir = tmp();
+    const common = ['--corpus', dir, '--design', 'p4', '--max-cpus', '2', '--no-progress'];
+    expect([0, 1]).toContain(run('--runs', '6', '--seed', '9', '--shard', '2/2', ...common).status);
+    const journal = 'campaign-2of2.jsonl';
+    expect(indices(dir, journal)).toEqual([1, 3, 5]);
+    /* No --seed, no --shard: the journal's; the campaign goes on where it stopped. */
+    const r = run('--runs', '10', '--resume', '--corpus', dir);
+    expect([0, 1], r.stderr).toContain(r.status);
+    expect(r.stderr).toContain(`swaptorture fuzz: resuming ${join(dir, journal)}: seed 9, shard 2/2, 3 runs journalled`);
+    expect(indices(dir, journal)).toEqual([1, 3, 5, 7, 9]);
+    expect(read_journal(join(dir, journal)).header?.campaign).toMatchObject({ seed: 9, shard: '2/2', designs: ['p4'], maxCpus: 2 });
+    /* A flag given with --resume must be the journal's. */
+    const bad: [string[], string][] = [
+      [['--seed', '10'], `--seed: 10 given, but the campaign journalled in ${join(dir, journal)} has seed 9`],
+      [['--shard', '1/2'], `--shard: 1/2 given, but the campaign journalled in ${dir} is shard 2/2`],
+      [['--max-cpus', '3'], `--max-cpus: 3 given, but the campaign journalled in ${join(dir, journal)} has max-cpus 2`],
+      [['--bug', 'count-overflow'], `--bug: count-overflow given, but the campaign journalled in ${join(dir, journal)} has bug none`],
+    ];
+    for (const [args, msg] of bad) {
+      const b = run('--runs', '12', '--resume', '--corpus', dir, ...args);
+      expect(b.status, args.join(' ')).toBe(2);
+      expect(b.stderr).toBe(`swaptorture fuzz: ${msg} (leave ${args[0]} out to go on with it)\n`);
+    }
+    /* The matching flags are fine. */
+    expect([0, 1]).toContain(run('--runs', '12', '--resume', '--seed', '9', '--shard', '2/2', ...common).status);
+    expect(indices(dir, journal)).toEqual([1, 3, 5, 7, 9, 11]);
+    /* No journal: an error, not a new campaign. */
+    const empty = tmp();
+    const none = run('--runs', '2', '--resume', '--corpus', empty);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe(`swaptorture fuzz: --resume: no campaign journal in ${empty}\n`);
+    expect(readdirSync(empty)).toEqual([]);
+    const missing = join(empty, 'no-such-dir');
+    expect(run('--resume', '--corpus', missing).stderr).toBe(`swaptorture fuzz: --resume: no campaign journal in ${missing}\n`);
+    expect(existsSync(missing)).toBe(false);
+  }, 300_000);
+
+  it('Ctrl-C: nothing new found is exit 130 with the summary so far; a new failure found before it is still exit 1', async () => {
+    console.log('fuzz Ctrl-C seeds 3 (clean) and 2 (count-overflow)');
+    /* Interrupted once the campaign printed its first statistics line. */
+    const clean = await interrupt(['fuzz', '--runs', '100000', '--seed', '3', '--corpus', tmp(), '--design', 'p4', '--max-cpus', '2', '--jobs', '1', '--stat-interval', '1'], /fuzz: \d+ runs, /);
+    expect(clean.code).toBe(130);
+    expect(clean.stderr).toMatch(/SIGINT: finishing the runs in flight/);
+    expect(clean.stdout).toMatch(/^interrupted\s+Ctrl-C: the runs in flight finished; --resume goes on$/m);
+    expect(clean.stdout).toMatch(/^unique failures \(new\)\s+0 \(0\)$/m);
+    /* count-overflow is found in run 1 of seed 2: interrupted once it is reported. */
+    const found = await interrupt(['fuzz', '--runs', '100000', '--seed', '2', '--corpus', tmp(), '--bug', 'count-overflow', '--jobs', '1', '--json'], /FAILURE \[/);
+    expect(found.code).toBe(1);
+    const doc = JSON.parse(found.stdout) as { interrupted: boolean; newFailures: number };
+    expect(doc.interrupted).toBe(true);
+    expect(doc.newFailures).toBeGreaterThan(0);
+  }, 300_000);
 
   it('--resume after SIGKILL repeats no finished run and loses none', async () => {
     const dir = tmp();

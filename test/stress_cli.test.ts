@@ -4,16 +4,21 @@
  * Runs are bounded by --ops (or stopped by the test); seeds are fixed.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StressResultSchema } from '../src/harness/stress_report.js';
+import { interrupt } from './cli_interrupt.js';
+import { System } from '../src/system.js';
+import { SWAP_MIN_PAGES } from '../src/mm/swap_header.js';
+import { MAX_SWAPFILES } from '../src/shm/layout.js';
+import { BUG_SWITCHES } from '../src/shm/bugs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
 const ENV = { ...process.env, CI: '1' };
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: ENV });
+  const r = spawnSync(process.execPath, [BIN, 'stress', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -22,7 +27,7 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--cpus', '0'], /--cpus.*'0' is invalid/],
     [['--devices', 'ssd:abc'], /--devices: bad size "abc"/],
     [['--devices', 'floppy:1M'], /--devices: bad device kind "floppy"/],
-    [['--devices', 'ssd:5p'], /--devices: device "ssd:5p" has 5 pages/],
+    [['--devices', 'ssd:1p'], /--devices: device "ssd:1p" has 1 pages; a swap area needs at least 2 /],
     [['--mix', 'foo=1'], /--mix: unknown operation "foo"/],
     [['--mix', 'touch=x'], /--mix: bad weight in "touch=x"/],
     [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
@@ -31,6 +36,7 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--devices', 'ghost'], /--devices: a ghost device needs --design ghost/],
     [['--devices', 'ghost:64M', '--design', 'ghost'], /--devices: "ghost:64M": a ghost device takes no size/],
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
+    [['--trace', '/no-such-dir/t.json'], /--trace: cannot write \/no-such-dir\/t.json: no directory \/no-such-dir$/],
   ];
   for (const [args, msg] of cases) {
     it(args.join(' '), () => {
@@ -72,6 +78,55 @@ describe('stress: output', () => {
   });
 });
 
+describe('stress: a bug switch stress seldom or never hits', () => {
+  it('a clean run says so on the End of test line and in bugHints, pointing at repro and fuzz (and at the flags that reach it)', () => {
+    /* zero-flag-unlocked: never found by free-running stress (src/shm/bugs.ts, measured); 300 operations per CPU. */
+    expect(BUG_SWITCHES.find((b) => b.name === 'zero-flag-unlocked')?.stress).toBe('never');
+    const r = run('--cpus', '2', '--ops', '300', '--seed', '15', '--bug', 'zero-flag-unlocked');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=15 .* stalls=0 \(but --bug zero-flag-unlocked is not hit by free-running stress: try `swaptorture repro zero-flag-unlocked` or `swaptorture fuzz --bug zero-flag-unlocked`\)$/m);
+    /* scan-border is reached once a device is not a multiple of a cluster: the hint gives those flags first. */
+    const j = run('--cpus', '2', '--ops', '300', '--seed', '15', '--bug', 'scan-border', '--json');
+    expect(j.code, j.stderr).toBe(0);
+    expect(StressResultSchema.parse(JSON.parse(j.stdout)).bugHints).toEqual([{
+      bug: 'scan-border', stress: 'never', reason: '--bug scan-border is not hit by free-running stress with these flags',
+      try: ['swaptorture stress --bug scan-border --devices ssd:600p,hdd:1100p', 'swaptorture repro scan-border', 'swaptorture fuzz --bug scan-border'],
+    }]);
+    /* Without a switch: no hint. */
+    const plain = run('--cpus', '2', '--ops', '300', '--seed', '15', '--json');
+    expect(StressResultSchema.parse(JSON.parse(plain.stdout)).bugHints).toEqual([]);
+  }, 300_000);
+});
+
+describe('stress: device limits are the model\'s', () => {
+  it('the smallest device is swapon\'s: SWAP_MIN_PAGES runs, one page less is exit 2', () => {
+    const sys = System.create({ design: 'p4', nrCpus: 1, seed: 1 });
+    expect(sys.createSwapDevice('/dev/small', { sizePages: SWAP_MIN_PAGES - 1 })).toBe(0);
+    expect(sys.swapon('/dev/small')).toBe(-22);
+    expect(sys.createSwapDevice('/dev/smallest', { sizePages: SWAP_MIN_PAGES })).toBe(0);
+    expect(sys.swapon('/dev/smallest')).toBe(0);
+    const ok = run('--cpus', '2', '--ops', '500', '--seed', '13', '--devices', `ssd:${SWAP_MIN_PAGES}p,hdd:${SWAP_MIN_PAGES}p`);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/End of test: SUCCESS/);
+    const bad = run('--devices', `ssd:${SWAP_MIN_PAGES - 1}p`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`^swaptorture stress: --devices: device "ssd:${SWAP_MIN_PAGES - 1}p" has ${SWAP_MIN_PAGES - 1} pages; a swap area needs at least ${SWAP_MIN_PAGES} `));
+  }, 300_000);
+
+  it('as many devices as MAX_SWAPFILES (one less under vswap); one more is exit 2 naming the limit and why', () => {
+    const devs = (n: number): string => Array.from({ length: n }, (_, i) => (i % 2 ? 'hdd:1M' : 'ssd:1M')).join(',');
+    const ok = run('--cpus', '2', '--ops', '300', '--seed', '14', '--devices', devs(MAX_SWAPFILES), '--swapoff-interval', '5', '--swapoff-cycles', '2', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(StressResultSchema.parse(JSON.parse(ok.stdout)).devices).toHaveLength(MAX_SWAPFILES);
+    const over = run('--devices', devs(MAX_SWAPFILES + 1));
+    expect(over.code).toBe(2);
+    expect(over.stderr).toBe(`swaptorture stress: --devices: ${MAX_SWAPFILES + 1} devices; at most ${MAX_SWAPFILES}: MAX_SWAPFILES is ${MAX_SWAPFILES} (the 32 swap types of a swap entry less those borrowed for special entries, include/linux/swap.h)\n`);
+    const vswap = run('--design', 'vswap', '--devices', devs(MAX_SWAPFILES));
+    expect(vswap.code).toBe(2);
+    expect(vswap.stderr).toMatch(new RegExp(`at most ${MAX_SWAPFILES - 1}: .*under vswap swap_info 0 is the virtual swap space\n$`));
+  }, 300_000);
+});
+
 describe('stress: faults', () => {
   it('a worker that throws ends the run with 3, naming the CPU and operation, with the summary', () => {
     const r = run('--cpus', '2', '--ops', '100000', '--seed', '5', '--inject-crash', '300');
@@ -92,25 +147,26 @@ describe('stress: faults', () => {
     expect(doc.exitStatus).toBe(3);
   });
 
-  it('SIGINT stops the CPUs, prints the summary so far and exits 130', async () => {
-    const child = spawn(process.execPath, [BIN, 'stress', '--cpus', '2', '--seconds', '120', '--seed', '9'], { cwd: ROOT, env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('Start of test')) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await started;
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGINT');
-    const code = await exited;
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/SIGINT: stopping every CPU/);
-    expect(stdout).toMatch(/^operation\s+count/m);
-    expect(stdout).toMatch(/End of test: FAILURE: .*\(interrupted\)/);
-  });
+  it('SIGINT on a clean run stops the CPUs, prints the summary so far, "End of test: INTERRUPTED" and exits 130', async () => {
+    /* Interrupted once the CPUs are in their workload loop: the first statistics line. */
+    const r = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1'], /Ops: {2}Total:/);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT: stopping every CPU/);
+    expect(r.stdout).toMatch(/^operation\s+count/m);
+    expect(r.stdout).toMatch(/^swaptorture: End of test: INTERRUPTED: design=p4 cpus=2 seed=9 .* violations=0 stalls=0$/m);
+    expect(r.stdout).not.toMatch(/FAILURE|replay:/);
+    const j = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '9', '--stat-interval', '0.1', '--json'], /Ops: {2}Total:/);
+    expect(j.code).toBe(130);
+    expect(StressResultSchema.parse(JSON.parse(j.stdout))).toMatchObject({ result: 'INTERRUPTED', exitStatus: 130, interrupted: true, violations: [] });
+  }, 300_000);
+
+  it('SIGINT after a violation: still FAILURE and exit 1 (what was found is the news), marked interrupted', async () => {
+    /* batch-free-memcg is found within the first second (seed 1) and, with --keep-going, the run goes on until the Ctrl-C. */
+    const r = await interrupt(['stress', '--cpus', '2', '--seconds', '600', '--seed', '1', '--bug', 'batch-free-memcg', '--keep-going', '--json'], /VIOLATION \[memcg\]/);
+    expect(r.code).toBe(1);
+    const doc = StressResultSchema.parse(JSON.parse(r.stdout));
+    expect(doc).toMatchObject({ result: 'FAILURE', exitStatus: 1, interrupted: true });
+    expect(doc.violations.length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/^swaptorture: End of test: FAILURE: .* \(interrupted\)$/m);
+  }, 300_000);
 });

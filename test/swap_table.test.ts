@@ -293,7 +293,7 @@ describe.each(LAYOUTS)('layout %s', (_name, l) => {
 
   it('boundary values decode as expected', () => {
     const z = l.hasZeroFlag ? false : null;
-    expect(decode_swp_tb(l, 0n)).toMatchObject({ kind: 'null', count: 0, zero: z, pfn: null, raw: '0x0000000000000000' });
+    expect(decode_swp_tb(l, 0n)).toMatchObject({ kind: 'null', count: null, zero: null, pfn: null, raw: '0x0000000000000000' });
     expect(decode_swp_tb(l, SWP_TB_BAD)).toMatchObject({ kind: 'bad', count: null, zero: null, raw: '0xfffffffffffffff8' });
     const maxPfn = 2 ** SWAP_CACHE_PFN_BITS - 1;
     expect(decode_swp_tb(l, pfn_to_swp_tb(l, maxPfn, 0))).toMatchObject({ kind: 'pfn', pfn: maxPfn, count: 0, zero: z, raw: '0x000003fffffffffe' });

@@ -8,7 +8,6 @@
  * Exit status: 0, 1 if a design's run broke an invariant, 2 bad usage,
  * 3 a harness failure.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
@@ -17,6 +16,7 @@ import { default_devices, defaultStressOptions, parseDevices, validateStressOpti
 import type { StressResult } from '../harness/stress_report.js';
 import { bar_chart_svg } from '../harness/plot.js';
 import { text_table } from '../harness/text_table.js';
+import { output_file_problem, write_atomic } from '../harness/write_atomic.js';
 
 interface BenchFlags {
   designs: string;
@@ -75,6 +75,8 @@ export function registerBench(program: Command): Command {
         if (!(DESIGN_NAMES as readonly string[]).includes(d)) usage(`--designs: unknown design "${d}" (known: ${DESIGN_NAMES.join(', ')})`);
         if (!built.includes(d)) usage(`--designs: design "${d}" is not built yet (built: ${built.join(', ')})`);
       }
+      const plotProblem = f.plot === undefined ? null : output_file_problem(f.plot);
+      if (plotProblem !== null) usage(`--plot: ${plotProblem}`);
       const quiet = { out: (): void => {}, err: (): void => {} };
       const rows: Omit<DesignBenchRow, 'vsP4'>[] = [];
       for (const design of designs) {
@@ -92,8 +94,8 @@ export function registerBench(program: Command): Command {
       if (f.plot !== undefined) {
         const svg = bar_chart_svg(`swaptorture bench: ${f.cpus} CPUs, ${f.ops} ops per CPU, seed ${f.seed}`, 'swap ops/s',
           full.map((r) => ({ name: r.design, value: r.swapOpsPerSec })));
-        writeFileSync(`${f.plot}.tmp`, svg);
-        renameSync(`${f.plot}.tmp`, f.plot);
+        write_atomic(f.plot, svg);
+        err(`swaptorture bench: wrote ${f.plot}\n`);
       }
       if (f.json) out(JSON.stringify({ cpus: f.cpus, ops: f.ops, seed: f.seed, designs: full }, null, 2) + '\n');
       else {

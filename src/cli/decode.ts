@@ -58,6 +58,11 @@ Layouts (bit 63 on the left):
   Bad     |------------ 1 ----------|1000|     bad slot
   p4: COUNT bits 60-63, Z (zero flag) bit 59; p3: COUNT bits 60-63, no Z.
 
+--json prints every field for every kind: design, raw, kind, count, zero,
+pfn, memcgId, node, workingset, eviction, offset, cacheOnly, reason; a
+field that does not apply to the kind is null (a NULL entry has no count
+and no zero flag: it is a free slot).
+
 A number that is no valid entry (e.g. 0x8, or a PFN entry with a pfn of
 2^40 or more) still exits 0 and decodes as kind "invalid" with a reason.
 Exit 2: the value is not a 64-bit hex/decimal number, or the design is unknown.
@@ -77,15 +82,12 @@ Examples:
       const d = decode_swp_tb(swpTbLayout(design), parsed.value);
       const out = cmd.configureOutput().writeOut!;
       if (opts.json) {
-        const o: Record<string, unknown> = {
+        /* Every field for every kind, null where it does not apply. */
+        const o = {
           design, raw: d.raw, kind: d.kind, count: d.count, zero: d.zero, pfn: d.pfn,
           memcgId: d.memcgId, node: d.node, workingset: d.workingset, eviction: d.eviction,
+          offset: d.offset, cacheOnly: d.cacheOnly, reason: d.reason,
         };
-        if (d.kind === 'pointer') {
-          o.offset = d.offset;
-          o.cacheOnly = d.cacheOnly;
-        }
-        if (d.kind === 'invalid') o.reason = d.reason;
         out(JSON.stringify(o) + '\n');
       } else {
         out(`${format_decoded_swp_tb(d)} (${design})\n`);

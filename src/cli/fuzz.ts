@@ -4,7 +4,9 @@
  *
  * Exit status: 1 when the campaign found a failure that was not in the
  * corpus before it, 0 when not, 2 bad usage, 3 the harness failed; 130
- * after Ctrl-C (the finished runs are kept: --resume goes on).
+ * after Ctrl-C when nothing new was found (a new failure found before the
+ * Ctrl-C is still 1; the finished runs are kept: --resume goes on; a
+ * second Ctrl-C exits 130 at once).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomInt } from 'node:crypto';
@@ -12,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { fuzz_designs, merge_corpora, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { fuzz_designs, merge_corpora, resume_campaign, ResumeError, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
 
@@ -42,6 +44,12 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** "k/n" -> {k, n} (checked by the caller). */
+function parse_shard(text: string): { k: number; n: number } {
+  const [k, n] = text.split('/').map(Number);
+  return { k, n };
+}
+
 function print_summary(r: FuzzSummary, out: (s: string) => void): void {
   out(text_table(['campaign', 'value'], [
     ['seed / shard', `${r.seed} / ${r.shard}`],
@@ -51,6 +59,7 @@ function print_summary(r: FuzzSummary, out: (s: string) => void): void {
     ['coverage pairs', String(r.coveragePairs)],
     ['abnormal runs (deadlock, livelock, crash)', String(r.abnormal)],
     ['unique failures (new)', `${r.uniqueFailures} (${r.newFailures})`],
+    ...(r.interrupted ? [['interrupted', 'Ctrl-C: the runs in flight finished; --resume goes on']] : []),
   ]) + '\n');
   if (r.failures.length > 0) {
     out('\n' + text_table(['invariant', 'site', 'design', 'new', 'replay'], r.failures.map((f) => [f.invariant, f.site, f.design, f.fresh ? 'yes' : '', f.replay])) + '\n');
@@ -75,7 +84,7 @@ export function registerFuzz(program: Command): Command {
     .option('--seed <n>', 'campaign seed (printed when not given)', int(0, 0xffffffff))
     .option('--jobs <n>', 'executions at once, each on its own worker threads [default: the machine\'s cores, at most 4]', int(1, 16))
     .option('--corpus <dir>', 'where failures and the campaign journal go', '.swaptorture/corpus')
-    .option('--resume', 'continue the campaign journalled in --corpus (same --seed and --shard): finished runs are not repeated')
+    .option('--resume', 'continue the campaign journalled in --corpus: its seed, shard, bug, designs, max CPUs, target and guidance come from the journal (a flag given must match it); finished runs are not repeated')
     .option('--shard <k/n>', 'run only run indices i with i mod n = k - 1', '1/1')
     .option('--bug <name>', 'turn a bug switch on (calibration: how fast is it found?)')
     .option('--design <list>', 'designs to draw from: all (every built one) or a comma list', 'all')
@@ -87,7 +96,10 @@ export function registerFuzz(program: Command): Command {
     .option('--no-progress', 'no progress bar')
     .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures}')
     .addHelpText('after', `
-Exit status: 1 a new failure was found, 0 none, 2 bad usage, 130 interrupted.
+Exit status: 1 a new failure was found (even if interrupted after), 0 none,
+2 bad usage, 130 interrupted (Ctrl-C) with no new failure.  --resume takes
+the campaign's parameters from its journal in --corpus; a flag given with
+it must match the journal (exit 2 naming the flag and both values).
 Every failure is printed with the command that replays it
 (npx swaptorture repro --replay <corpus>/failures/<site>.json).
 Shards (--shard k/n) split a campaign by run index: run them as a CI
@@ -96,8 +108,10 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       const out = cmd.configureOutput().writeOut!;
       const err = cmd.configureOutput().writeErr!;
       const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
-      const m = /^(\d+)\/(\d+)$/.exec(f.shard);
-      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
+      /* Flags left at their default: --resume takes those from the journal. */
+      const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+      const sh = /^\d+\/\d+$/.test(f.shard) ? parse_shard(f.shard) : null;
+      if (sh === null || sh.k < 1 || sh.k > sh.n) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
       const built = implemented_designs();
       const designs = (f.design === 'all' ? built : f.design.split(',')) as DesignName[];
       for (const d of designs) {
@@ -107,13 +121,37 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
       if (f.target !== 'model' && f.target !== 'synthetic') usage(`--target: "${f.target}" is not model or synthetic`);
       if (f.target === 'synthetic' && f.bug !== undefined) usage('--bug: the synthetic target has no bug switches (its bug is always there)');
-      const drawn = fuzz_designs(f.bug ?? null, designs);
+      let drawn = fuzz_designs(f.bug ?? null, designs);
       if (drawn.length === 0) usage(`--bug ${f.bug}: no design of --design ${f.design} has its code (the race applies to ${fuzz_designs(f.bug ?? null, DESIGN_NAMES).join(', ')})`);
-      const seed = f.seed ?? randomInt(0, 2 ** 31);
-      if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
+      let seed: number;
+      let shard = f.shard;
+      let bug = f.bug ?? null;
+      let maxCpus = f.maxCpus;
+      let target = f.target as 'model' | 'synthetic';
+      let guide = f.guide;
+      if (f.resume) {
+        try {
+          const c = resume_campaign(f.corpus, {
+            seed: f.seed, shard: given('shard') ? f.shard : undefined, bug: f.bug, designs: given('design') ? designs : undefined,
+            maxCpus: given('maxCpus') ? f.maxCpus : undefined, target: given('target') ? target : undefined, guide: given('guide') ? f.guide : undefined,
+          });
+          ({ seed, shard, bug, maxCpus, target, guide } = c.params);
+          drawn = c.params.designs as DesignName[];
+          err(`swaptorture fuzz: resuming ${c.file}: seed ${seed}, shard ${shard}, ${c.runs} runs journalled\n`);
+        } catch (e) {
+          if (e instanceof ResumeError) return usage(e.message);
+          throw e;
+        }
+      } else {
+        seed = f.seed ?? randomInt(0, 2 ** 31);
+        if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
+      }
       const ac = new AbortController();
+      let sigints = 0;
       const onSigint = (): void => {
-        err('\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on)\n');
+        /* Every finished run is journalled as it finishes: quitting at once loses only the runs in flight. */
+        if (++sigints > 1) process.exit(130);
+        err('\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on; Ctrl-C again to quit at once)\n');
         ac.abort();
       };
       process.on('SIGINT', onSigint);
@@ -121,7 +159,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
       try {
         const r = await run_fuzz({
           runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
-          shard: { k: Number(m![1]), n: Number(m![2]) }, bug: f.bug ?? null, designs: drawn, maxCpus: f.maxCpus, guide: f.guide, target: f.target as 'model' | 'synthetic', stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
+          shard: parse_shard(shard), bug, designs: drawn, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
         }, {
           out, err: (s) => { bar?.clear(); err(s); },
           onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
@@ -130,10 +168,11 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
         if (f.json) {
           out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })) }, null, 2) + '\n');
         } else print_summary(r, out);
-        if (r.interrupted) return 130;
-        return r.newFailures > 0 ? 1 : 0;
+        /* A new failure is the news, interrupted or not. */
+        if (r.newFailures > 0) return 1;
+        return r.interrupted ? 130 : 0;
       } catch (e) {
-        if (e instanceof Error && e.message.startsWith('--resume')) return usage(e.message);
+        if (e instanceof ResumeError) return usage(e.message);
         throw e;
       } finally {
         process.off('SIGINT', onSigint);

@@ -11,8 +11,8 @@ import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { measure_memory, parse_bytes, type MemoryResult } from '../harness/memory.js';
 import { line_chart_svg } from '../harness/plot.js';
-import { renameSync, writeFileSync } from 'node:fs';
 import { text_table } from '../harness/text_table.js';
+import { output_file_problem, write_atomic } from '../harness/write_atomic.js';
 
 interface MemoryFlags {
   design: DesignName;
@@ -58,6 +58,8 @@ in src/mm/kernel_sizes.ts.`)
         return usage(`--size: ${(e as Error).message}`);
       }
       if (f.plot !== undefined && !f.compare) usage('--plot draws the --compare table: add --compare');
+      const plotProblem = f.plot === undefined ? null : output_file_problem(f.plot);
+      if (plotProblem !== null) usage(`--plot: ${plotProblem}`);
       if (!f.compare) {
         if (!implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
         if (f.design === 'ghost' && f.backend !== 'zswap') usage('--design ghost: a ghost device has no disk behind it (seed 001 patch 13): only --backend zswap');
@@ -76,9 +78,8 @@ in src/mm/kernel_sizes.ts.`)
       if (f.plot !== undefined) {
         const svg = line_chart_svg(`swap metadata, ${f.size} device, ${f.backend}`, 'usage (fraction of slots)', 'MiB',
           designs.map((d, i) => ({ name: d, points: rows[i].map((r) => [r.usage, r.totalBytes / MiB] as [number, number]) })));
-        writeFileSync(`${f.plot}.tmp`, svg);
-        renameSync(`${f.plot}.tmp`, f.plot);
-        cmd.configureOutput().writeErr!(`swaptorture memory: plot written to ${f.plot}\n`);
+        write_atomic(f.plot, svg);
+        cmd.configureOutput().writeErr!(`swaptorture memory: wrote ${f.plot}\n`);
       }
       if (f.json) {
         out(JSON.stringify({ size, backend: f.backend, usages, designs: designs.map((d, i) => ({ design: d, results: rows[i], mount1T: tb[i] })) }, null, 2) + '\n');

@@ -6,18 +6,21 @@
  * rest goes to stderr.
  *
  * Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 the harness
- * failed (worker crash, stall), 130 interrupted (SIGINT; a second Ctrl-C
- * exits at once).
+ * failed (worker crash, stall), 130 interrupted (SIGINT) with nothing
+ * found - a violation found before the Ctrl-C is still 1 (a second
+ * Ctrl-C exits 130 at once).
  */
 import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BUG_SWITCHES } from '../shm/bugs.js';
+import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 import { DESIGN_NAMES } from '../designs/design.js';
 import {
-  DEFAULT_DEVICES, DEFAULT_GHOST_DEVICES, default_devices, defaultStressOptions, formatMix, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
+  DEFAULT_DEVICES, DEFAULT_GHOST_DEVICES, default_devices, defaultStressOptions, formatMix, max_stress_devices, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
 } from '../harness/stress_options.js';
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
+import { output_file_problem } from '../harness/write_atomic.js';
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -68,7 +71,8 @@ interface StressFlags {
 
 function list_bugs(): string {
   const w = Math.max(...BUG_SWITCHES.map((b) => b.name.length));
-  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(8)} ${b.summary}`).join('\n') + '\n';
+  const ws = Math.max(...BUG_SWITCHES.map((b) => b.seed.length));
+  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(ws)}  stress ${b.stress.padEnd(6)}  ${b.summary}`).join('\n') + '\n';
 }
 
 export function registerStress(program: Command): Command {
@@ -81,7 +85,7 @@ export function registerStress(program: Command): Command {
     .option('--seconds <s>', 'run time', num(0.001, 86400), d.seconds)
     .option('--ops <n>', 'instead of --seconds: operations per CPU (a bounded, reproducible amount of work)', int(0), 0)
     .option('--mix <list>', `operation weights, name=weight,... (unnamed keep their default; start with "only," to zero the rest); operations: ${WORKLOAD_OPS.join(', ')}`)
-    .option('--devices <list>', `swap devices kind:size,...: kind ssd (solid state, discard) or hdd (rotational); size in K/M/G bytes or p pages; "ghost" is /dev/ghostswap (design ghost only, 8x RAM) (default: ${DEFAULT_DEVICES}; ghost design: ${DEFAULT_GHOST_DEVICES})`)
+    .option('--devices <list>', `swap devices kind:size,...: kind ssd (solid state, discard) or hdd (rotational); size in K/M/G bytes or p pages, ${SWAP_MIN_PAGES} pages to 1G; "ghost" is /dev/ghostswap (design ghost only, 8x RAM); at most ${max_stress_devices('p4')} devices (MAX_SWAPFILES; ${max_stress_devices('vswap')} under vswap) (default: ${DEFAULT_DEVICES}; ghost design: ${DEFAULT_GHOST_DEVICES})`)
     .option('--swapoff-interval <ms>', 'swapoff then swapon of a random device every ms (0: never)', num(0), d.swapoffIntervalMs)
     .option('--shuffle-interval <ms>', 'migrate every task to a random CPU every ms, at its next sleep point (0: never)', num(0), d.shuffleIntervalMs)
     .option('--check-interval <ms>', 'stop the world and check every invariant every ms (0: only at the end)', num(0), d.checkIntervalMs)
@@ -91,7 +95,7 @@ export function registerStress(program: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--seed <n>', 'seed of every random choice of the workload [default: random, printed]', int(0, 0xffffffff))
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
-    .option('--list-bugs', 'list the bug switches and exit')
+    .option('--list-bugs', 'list the bug switches (name, seed, how often free-running stress finds it: often, seldom or never, and what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
@@ -104,17 +108,27 @@ Default mix: ${formatMix(DEFAULT_MIX)}
 Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
 
 Output: live statistics on stderr (every --stat-interval), then a summary
-table and a line "swaptorture: End of test: SUCCESS" (or FAILURE) on
-stdout; every violation is printed with the command that replays the run.
+table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
+or INTERRUPTED after Ctrl-C with nothing found) on stdout; every
+violation is printed with the command that replays the run.
 With --json, stdout is one JSON document: design, cpus, seed, seconds
 (counted from when every CPU is up), startupSeconds, ops (by kind and
 total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
 migrations, gracePeriods, checks, locks, violations [{invariant, message,
 cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
-exitStatus, replay.
+exitStatus, bugHints [{bug, stress, reason, try}], replay.  result is
+SUCCESS, FAILURE or INTERRUPTED.
+
+A clean run with a --bug switch that free-running stress seldom or never
+hits with its flags (--list-bugs: the stress column) says so on the End of
+test line - "SUCCESS: ... (but --bug X is seldom hit by free-running
+stress: try \`swaptorture repro X\` or \`swaptorture fuzz --bug X\`)" -
+and in bugHints.
 
 Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
-(worker crash, stall), 130 interrupted (Ctrl-C).`)
+(worker crash, stall), 130 interrupted (Ctrl-C) with nothing found; a
+violation found before the Ctrl-C is still FAILURE and 1 (interrupted:
+true in --json, "(interrupted)" on the End of test line).`)
     .action(async (f: StressFlags, cmd: Command): Promise<number> => {
       const out = cmd.configureOutput().writeOut!;
       const err = cmd.configureOutput().writeErr!;
@@ -152,6 +166,9 @@ Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
         if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });
         throw e;
       }
+      /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
+      const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
+      if (traceProblem !== null) cmd.error(`--trace: ${traceProblem}`, { exitCode: 2, code: 'swaptorture.usage' });
       const ac = new AbortController();
       let sigints = 0;
       const onSigint = (): void => {

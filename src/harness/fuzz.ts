@@ -9,7 +9,9 @@
  *    case itself when it reached new pairs), so --resume after any kill,
  *    kill -9 included, rebuilds the campaign's state from the lines that
  *    made it to the file and repeats none of those runs (a torn last line
- *    is ignored: that run is simply done again);
+ *    is ignored: that run is simply done again); its first line holds the
+ *    campaign's parameters, which --resume goes on with (resume_campaign(),
+ *    the journal's format in src/harness/fuzz_journal.ts);
  *  - every failure goes to <corpus>/failures/<invariant>-<site>.json as
  *    soon as its run returns, written to a temporary name and renamed
  *    (atomic on one file system): the case, the seed, the schedule, the
@@ -29,7 +31,7 @@
  *
  * Context: main thread.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -38,6 +40,8 @@ import { load_catalogue } from '../scenario/load.js';
 import { synthetic_fresh_case } from './fuzz_synthetic.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
 import type { FuzzJob, FuzzResult } from './fuzz_exec.js';
+import { write_atomic } from './write_atomic.js';
+import { corpus_journals, journal_append, journal_name, journal_shard, read_journal, type CampaignParams, type JournalHeader, type JournalLine } from './fuzz_journal.js';
 
 export interface FuzzOptions {
   runs: number; /* 0 = until @seconds */
@@ -88,21 +92,6 @@ export interface FuzzSummary {
   firstFind: { seconds: number; runs: number } | null;
 }
 
-interface JournalLine {
-  index: number;
-  seed: number;
-  design: string;
-  sites: string[];
-  newPairs: number[];
-  abnormal: string | null;
-  ms: number;
-  case?: FuzzCase;
-}
-
-interface JournalHeader {
-  campaign: { seed: number; bug: string | null; designs: string[]; maxCpus: number; shard: string };
-}
-
 /**
  * The designs a calibration campaign with bug switch @bug draws from: those
  * of @designs whose code has the switch's pre-fix path - the designs of
@@ -125,38 +114,70 @@ export function failure_site(invariant: string, message: string): string {
   return `${invariant}-${h.toString(16).padStart(8, '0')}`;
 }
 
-/* Write @text to @file atomically: a temporary name in the same directory, fsync, rename. */
-export function write_atomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
-}
-
-/* One journal line, durable before the run counts as done. */
-function journal_append(file: string, line: object): void {
-  appendFileSync(file, JSON.stringify(line) + '\n');
-}
-
-/** The lines of a journal that made it to disk whole. */
-export function read_journal(file: string): { header: JournalHeader | null; lines: JournalLine[] } {
-  if (!existsSync(file)) return { header: null, lines: [] };
-  const out: JournalLine[] = [];
-  let header: JournalHeader | null = null;
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
-    if (raw.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      continue; /* torn by a kill: that run is done again */
-    }
-    if (typeof v === 'object' && v !== null && 'campaign' in v) header = v as JournalHeader;
-    else out.push(v as JournalLine);
+/** A --resume that cannot go on; the message starts with the flag at fault. */
+export class ResumeError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = 'ResumeError';
   }
-  return { header, lines: out };
+}
+
+/** The campaign parameters a user gave on the command line (undefined: not given). */
+export interface ResumeGiven {
+  seed?: number;
+  shard?: string;
+  bug?: string;
+  designs?: DesignName[];
+  maxCpus?: number;
+  target?: 'model' | 'synthetic';
+  guide?: boolean;
+}
+
+/**
+ * What `fuzz --resume` goes on with: the campaign journalled in corpus
+ * @dir - the one journal there, or shard @given.shard's - with its
+ * parameters.  A parameter the user gave must be the journal's (a
+ * different seed, shard, bug, design list, CPU limit, target or guidance
+ * would be another campaign); one not given is taken from the journal.
+ * Throws a ResumeError naming the flag and both values, or "no campaign
+ * journal in DIR".
+ */
+export function resume_campaign(dir: string, given: ResumeGiven): { file: string; params: Required<CampaignParams>; runs: number } {
+  const journals = corpus_journals(dir);
+  if (journals.length === 0) throw new ResumeError('--resume', `no campaign journal in ${dir}`);
+  const shards = journals.map((f) => journal_shard(f)!);
+  let name = journals[0];
+  if (given.shard !== undefined) {
+    const i = shards.indexOf(given.shard);
+    if (i < 0) {
+      throw new ResumeError('--shard', journals.length === 1
+        ? `${given.shard} given, but the campaign journalled in ${dir} is shard ${shards[0]} (leave --shard out to go on with it)`
+        : `${given.shard} given, but the campaigns journalled in ${dir} are shards ${shards.join(', ')}`);
+    }
+    name = journals[i];
+  } else if (journals.length > 1) {
+    throw new ResumeError('--shard', `${dir} holds the journals of shards ${shards.join(', ')}: name the one to resume with --shard`);
+  }
+  const file = join(dir, name);
+  const { header, lines } = read_journal(file);
+  if (header === null) throw new ResumeError('--resume', `${file} has no campaign line (a journal's first line): not a campaign journal, or damaged`);
+  const c = header.campaign;
+  const params: Required<CampaignParams> = {
+    seed: c.seed, bug: c.bug, designs: c.designs, maxCpus: c.maxCpus, shard: c.shard, target: c.target ?? 'model', guide: c.guide ?? true,
+  };
+  const show = (v: string | number | null | string[]): string => (v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
+  const check = (flag: string, mine: string | number | string[] | undefined, theirs: string | number | null | string[], what: string): void => {
+    if (mine !== undefined && show(mine) !== show(theirs)) {
+      throw new ResumeError(flag, `${show(mine)} given, but the campaign journalled in ${file} has ${what} ${show(theirs)} (leave ${flag} out to go on with it)`);
+    }
+  };
+  check('--seed', given.seed, params.seed, 'seed');
+  check('--bug', given.bug, params.bug, 'bug');
+  check('--design', given.designs === undefined ? undefined : fuzz_designs(params.bug, given.designs), params.designs, 'designs');
+  check('--max-cpus', given.maxCpus, params.maxCpus, 'max-cpus');
+  check('--target', given.target, params.target, 'target');
+  if (given.guide === false && params.guide) throw new ResumeError('--no-guide', `given, but the campaign journalled in ${file} is coverage-guided (leave --no-guide out to go on with it)`);
+  return { file, params, runs: lines.length };
 }
 
 /** The failure files of a corpus directory, by site. */
@@ -191,12 +212,15 @@ export interface FuzzIO {
 /** Run a campaign.  @signal stops it between runs (Ctrl-C): what finished is kept. */
 export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal): Promise<FuzzSummary> {
   const t0 = performance.now();
-  mkdirSync(join(o.corpus, 'failures'), { recursive: true });
   const shardText = `${o.shard.k}/${o.shard.n}`;
-  const journalFile = join(o.corpus, o.shard.n > 1 ? `campaign-${o.shard.k}of${o.shard.n}.jsonl` : 'campaign.jsonl');
+  const journalFile = join(o.corpus, journal_name(o.shard));
+  if (o.resume && !existsSync(journalFile)) throw new ResumeError('--resume', `no campaign journal ${journalFile}`);
+  mkdirSync(join(o.corpus, 'failures'), { recursive: true });
   const limits: FuzzLimits = { designs: o.designs, maxCpus: o.maxCpus };
 
-  const header: JournalHeader = { campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText } };
+  const header: JournalHeader = {
+    campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText, target: o.target ?? 'model', guide: o.guide },
+  };
   /* State: from the journal on --resume, else a fresh journal. */
   const done = new Set<number>();
   const covered = new Set<number>();
@@ -204,7 +228,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
   if (o.resume) {
     const j = read_journal(journalFile);
     if (j.header !== null && (j.header.campaign.seed !== o.seed || j.header.campaign.shard !== shardText)) {
-      throw new Error(`--resume: ${journalFile} is campaign seed ${j.header.campaign.seed} shard ${j.header.campaign.shard}, not seed ${o.seed} shard ${shardText}`);
+      throw new ResumeError('--resume', `${journalFile} is campaign seed ${j.header.campaign.seed} shard ${j.header.campaign.shard}, not seed ${o.seed} shard ${shardText}`);
     }
     for (const l of j.lines) {
       done.add(l.index);
@@ -363,7 +387,7 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
   const pairs = new Set<number>();
   for (const d of dirs) {
     for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
-    for (const j of readdirSync(d).filter((f) => /^campaign.*\.jsonl$/.test(f))) {
+    for (const j of corpus_journals(d)) {
       const { header, lines } = read_journal(join(d, j));
       for (const l of lines) {
         runs.add(`${header?.campaign.seed ?? '?'}:${l.index}`);

@@ -1,8 +1,9 @@
 /*
  * A small line chart as standalone SVG (no dependencies): one polyline and
- * legend entry per series, axes with ticks, a title.  Used by
- * `memory --compare --plot FILE.svg` (metadata MiB against usage, one
- * line per design).
+ * legend entry per series, axes with ticks, a title; and a bar chart.
+ * Used by `memory --compare --plot FILE.svg` (metadata MiB against usage,
+ * one line per design) and `bench --plot FILE.svg` (swap ops/s, one bar
+ * per design); both write it with write_atomic() and say where.
  */
 export interface Series {
   name: string;

@@ -11,15 +11,17 @@
  *             shuffler (torture's shuffle: migrate tasks between CPUs at
  *             their next sleep point), statistics, the progress bar
  *   end       stop every task at its next operation boundary, a last
- *             quiescent check, the summary and "End of test: SUCCESS" or
- *             "End of test: FAILURE"
+ *             quiescent check, the summary and "End of test: SUCCESS",
+ *             "End of test: FAILURE" or "End of test: INTERRUPTED"
  *
  * Nothing computed is lost on the way out: a violation, a crashed worker,
  * a stall or Ctrl-C all end in the same summary with what was counted.
  * No worker survives the run (the pool is destroyed in every case).
  *
  * Exit status: 0 clean, 1 an invariant broke, 3 the harness failed (a
- * worker crashed or a CPU stalled), 130 interrupted.
+ * worker crashed or a CPU stalled), 130 interrupted with nothing found
+ * (a violation or a harness failure found before the Ctrl-C is still 1
+ * or 3: it is the news; `interrupted` says the run was cut short).
  *
  * Context: main thread, async; plays task 0 in the arena.
  */
@@ -44,6 +46,7 @@ import { formatMix, stress_command_line, stressArenaConfig, type StressOptions }
 import { ProgressBar } from './progress.js';
 import { trace_setup } from '../sched/trace.js';
 import { write_trace } from './trace_writer.js';
+import { bug_hints, format_bug_hint } from './bug_hints.js';
 /* The CPU programs' own modules, so this thread knows their point labels for dumps. */
 import './all_programs.js';
 
@@ -332,7 +335,8 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       point: pointLabel(v.point),
       args: v.args,
     }));
-    const exitStatus = interrupted ? 130 : crashed || stalls.length > 0 ? 3 : violations.length > 0 ? 1 : 0;
+    /* What was found outranks the interruption: a harness failure 3, a violation 1, then Ctrl-C 130. */
+    const exitStatus = crashed || stalls.length > 0 ? 3 : violations.length > 0 ? 1 : interrupted ? 130 : 0;
     const ops = Object.fromEntries(WORKLOAD_OPS.map((k) => [k, c.ops[k]])) as Record<string, number>;
     const result: StressResult = {
       design: o.design,
@@ -365,8 +369,11 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       stalls,
       harnessErrors,
       interrupted,
-      result: exitStatus === 0 ? 'SUCCESS' : 'FAILURE',
+      result: exitStatus === 0 ? 'SUCCESS' : exitStatus === 130 ? 'INTERRUPTED' : 'FAILURE',
       exitStatus,
+      bugHints: exitStatus === 0 || exitStatus === 130
+        ? bug_hints(o.design, o.bugs, { devicePages: o.devices.map((d) => d.pages), swapoffIntervalMs: o.swapoffIntervalMs })
+        : [],
       replay,
     };
     if (stopReason !== '' && !interrupted && stopReason !== 'stall') say(`swaptorture: run stopped: ${stopReason}\n`);
@@ -387,6 +394,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
 export function print_result(r: StressResult, io: StressIO, c?: string): void {
   io.out(format_summary(r));
   if (c) io.out(c);
-  if (r.exitStatus !== 0) io.out(`\nreplay: ${r.replay}\n`);
-  io.out(`\nswaptorture: End of test: ${r.result}: design=${r.design} cpus=${r.cpus} seed=${r.seed} ops=${r.ops.total} swap_ops=${r.swapOps.total} checks=${r.checks} violations=${r.violations.length} stalls=${r.stalls.length}${r.interrupted ? ' (interrupted)' : ''}\n`);
+  if (r.result === 'FAILURE') io.out(`\nreplay: ${r.replay}\n`);
+  const notes = [r.interrupted && r.result !== 'INTERRUPTED' ? 'interrupted' : '', ...r.bugHints.map(format_bug_hint)].filter((s) => s !== '');
+  io.out(`\nswaptorture: End of test: ${r.result}: design=${r.design} cpus=${r.cpus} seed=${r.seed} ops=${r.ops.total} swap_ops=${r.swapOps.total} checks=${r.checks} violations=${r.violations.length} stalls=${r.stalls.length}${notes.map((n) => ` (${n})`).join('')}\n`);
 }

@@ -12,9 +12,10 @@ import { z } from 'zod';
 import { DESIGN_NAMES } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
+import { MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
 import { ghost_swap_pages } from '../mm/swapon.js';
+import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 
 export class OptionError extends Error {
   constructor(readonly flag: string, message: string) {
@@ -31,10 +32,10 @@ export interface DeviceSpec {
   text: string;
 }
 
-/** Smallest device: mkswap refuses fewer than 10 pages. */
-export const MIN_DEVICE_PAGES = 10;
 /** Largest device the arena is sized for (1 GiB: 262144 slots, 24 MiB of backing tokens per device slot array). */
 export const MAX_DEVICE_PAGES = 1 << 18;
+
+const MIN_PAGES_WHY = `a swap area needs at least ${SWAP_MIN_PAGES} (the header page and one slot: swapon refuses less, "Empty swap-file")`;
 
 const SIZE_RE = /^(\d+)([kKmMgG]|p)?$/;
 
@@ -63,11 +64,10 @@ export function parseDevices(text: string): DeviceSpec[] {
     if (kind !== 'ssd' && kind !== 'hdd') throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ssd, hdd or ghost)`);
     if (size === undefined || rest.length > 0) throw new OptionError(flag, `bad device "${item}" (expected ${kind}:SIZE, e.g. ${kind}:64M)`);
     const pages = parseSize(flag, size);
-    if (pages < MIN_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; a swap area needs at least ${MIN_DEVICE_PAGES}`);
+    if (pages < SWAP_MIN_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; ${MIN_PAGES_WHY}`);
     if (pages > MAX_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; the model holds at most ${MAX_DEVICE_PAGES} (1G) per device`);
     return { kind, pages, text: item } as DeviceSpec;
   });
-  if (out.length > 8) throw new OptionError(flag, `${out.length} devices; at most 8`);
   return out;
 }
 
@@ -113,7 +113,7 @@ export const StressOptionsSchema = z
     /** Per-CPU operation budget; 0 = run for @seconds. */
     ops: z.number().int().min(0),
     mix: z.record(z.enum(WORKLOAD_OPS), z.number().int().min(0)),
-    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd', 'ghost']), pages: z.number().int().min(0).max(MAX_DEVICE_PAGES), text: z.string() })).min(1).max(8),
+    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd', 'ghost']), pages: z.number().int().min(0).max(MAX_DEVICE_PAGES), text: z.string() })).min(1),
     swapoffIntervalMs: z.number().min(0),
     shuffleIntervalMs: z.number().min(0),
     checkIntervalMs: z.number().min(0),
@@ -140,9 +140,17 @@ export const StressOptionsSchema = z
     if (!implemented_designs().includes(o.design)) {
       ctx.addIssue({ code: 'custom', path: ['design'], message: `design "${o.design}" is not built yet (built: ${implemented_designs().join(', ')})` });
     }
+    const most = max_stress_devices(o.design);
+    if (o.devices.length > most) {
+      ctx.addIssue({
+        code: 'custom', path: ['devices'],
+        message: `${o.devices.length} devices; at most ${most}: MAX_SWAPFILES is ${MAX_SWAPFILES} (the ${1 << MAX_SWAPFILES_SHIFT} swap types of a swap entry less those borrowed for special entries, include/linux/swap.h)` +
+          (o.design === 'vswap' ? ', and under vswap swap_info 0 is the virtual swap space' : ''),
+      });
+    }
     for (const d of o.devices) {
-      if (d.kind !== 'ghost' && d.pages < MIN_DEVICE_PAGES) {
-        ctx.addIssue({ code: 'custom', path: ['devices'], message: `device "${d.text}" has ${d.pages} pages; a swap area needs at least ${MIN_DEVICE_PAGES}` });
+      if (d.kind !== 'ghost' && d.pages < SWAP_MIN_PAGES) {
+        ctx.addIssue({ code: 'custom', path: ['devices'], message: `device "${d.text}" has ${d.pages} pages; ${MIN_PAGES_WHY}` });
       }
       if (d.kind === 'ghost' && o.design !== 'ghost') {
         ctx.addIssue({ code: 'custom', path: ['devices'], message: `a ghost device needs --design ghost (SWP_GHOST is seed 001 patches 13-15; design ${o.design} has no such device)` });
@@ -155,6 +163,11 @@ export const StressOptionsSchema = z
     }
   });
 export type StressOptions = z.infer<typeof StressOptionsSchema>;
+
+/** Devices a run of @design can swap on at once: every swap type, less the virtual swap space's under vswap (seed 004). */
+export function max_stress_devices(design: string): number {
+  return design === 'vswap' ? MAX_SWAPFILES - 1 : MAX_SWAPFILES;
+}
 
 export const DEFAULT_DEVICES = 'ssd:64M,hdd:16M';
 /** The ghost design's default: /dev/ghostswap alone (zswap holds everything). */
@@ -226,7 +239,7 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
     nrPages: clusters + 256,
     maxSwapPages: maxPages,
     nrMemcgs: Math.max(16, 4 * o.cpus + 8),
-    nrFiles: 16,
+    nrFiles: Math.max(16, o.devices.length),
     reportSlots: 64,
     rcuCallbacks: 2048,
   };

@@ -23,6 +23,7 @@ import { taskWord } from '../sync/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
 import { text_table } from './text_table.js';
+import { BugHintSchema } from './bug_hints.js';
 
 export interface LockRow {
   class: string;
@@ -168,9 +169,22 @@ export const StressResultSchema = z.object({
   violations: z.array(ViolationOutSchema),
   stalls: z.array(z.object({ task: z.number().int(), cpu: z.number().int(), op: z.string(), dump: z.string() })),
   harnessErrors: z.array(z.string()),
+  /** Stopped by Ctrl-C (SIGINT) before its --seconds or --ops were done. */
   interrupted: z.boolean(),
-  result: z.enum(['SUCCESS', 'FAILURE']),
+  /**
+   * FAILURE: a violation, a crashed worker or a stall (found before or after
+   * a Ctrl-C: what was found is the news); INTERRUPTED: Ctrl-C and nothing
+   * found so far; SUCCESS: the whole run, nothing found.
+   */
+  result: z.enum(['SUCCESS', 'FAILURE', 'INTERRUPTED']),
   exitStatus: z.number().int(),
+  /**
+   * A run that found nothing (SUCCESS or INTERRUPTED) with a bug switch on
+   * that free-running stress seldom or never hits with the run's flags:
+   * why, and the commands that find it (src/harness/bug_hints.ts).  Empty
+   * otherwise.
+   */
+  bugHints: z.array(BugHintSchema),
   replay: z.string(),
 });
 export type StressResult = z.infer<typeof StressResultSchema>;

@@ -10,7 +10,6 @@
  *
  * Context: main thread, after the run.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { z } from 'zod';
 import { A } from '../shm/arena.js';
 import { TRACE_EVENT, TRACE_RING } from '../shm/layout.js';
@@ -18,6 +17,7 @@ import { INVARIANTS, read_reports } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
 import { pointLabel } from '../sched/point.js';
 import { EV_LOCK, EV_POINT, EV_RCU_LOCK, EV_RCU_UNLOCK, EV_UNLOCK, EV_VIOLATION, trace_ring } from '../sched/trace.js';
+import { write_atomic } from './write_atomic.js';
 
 export const TraceEventSchema = z.object({
   name: z.string(),
@@ -89,8 +89,6 @@ export function build_trace(tasks: number[], names: Record<number, string>, othe
 /** Write the trace of @tasks to @file atomically (temp file, then rename). */
 export function write_trace(file: string, tasks: number[], names: Record<number, string>, otherData: Record<string, unknown>): number {
   const doc = build_trace(tasks, names, otherData);
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(doc));
-  renameSync(tmp, file);
+  write_atomic(file, JSON.stringify(doc));
   return doc.traceEvents.length;
 }

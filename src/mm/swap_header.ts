@@ -69,6 +69,18 @@ export const SWAP_SPACE_V0 = 'SWAP-SPACE';
 export const MAX_SWAP_BADPAGES = Math.floor((SWAP_HEADER_MAGIC_OFFSET - SWAP_HEADER_BADPAGES) / 4);
 if (MAX_SWAP_BADPAGES !== 637) throw new Error(`swap_header: MAX_SWAP_BADPAGES ${MAX_SWAP_BADPAGES}, expected 637 on 4 KiB pages`);
 
+/**
+ * The smallest swap area swapon accepts, in pages: the header page and one
+ * slot.  mm/swapfile.c: read_swap_header() refuses last_page 0 ("Empty
+ * swap-file": the header alone), and the bad-slot pass of swapon refuses an
+ * area with no good page left (nr_good_pages = maxpages - 1 - bad, "Empty
+ * swap-file" again).  util-linux mkswap asks for 10 pages, but that is the
+ * tool's rule, not the kernel's (src/mm/mkswap.ts writes any size).  Every
+ * minimum device size (stress --devices, the scenario schema's pages) is
+ * this one.
+ */
+export const SWAP_MIN_PAGES = 2;
+
 /* ---- swapfile_maximum_size ---- */
 
 const U64 = (1n << 64n) - 1n;

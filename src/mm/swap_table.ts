@@ -504,10 +504,15 @@ export type SwpTbKind = 'null' | 'shadow' | 'pfn' | 'pointer' | 'bad' | 'invalid
 
 export interface DecodedSwpTb {
   kind: SwpTbKind;
-  /** swap count (NULL: 0); null for bad, pointer, invalid */
+  /*
+   * Every field that does not apply to the kind is null (never 0 or
+   * false), so a reader can tell "no such field" from a value.
+   */
+  /** swap count: shadow and PFN entries only (a NULL entry has no flags: it is a free slot) */
   count: number | null;
-  /** zero flag; null in p3 and for non-countable kinds */
+  /** zero flag: shadow and PFN entries of a layout with one (p4) */
   zero: boolean | null;
+  /** PFN entries only */
   pfn: number | null;
   /** shadow only (unpacked as the anon shadow of workingset.c) */
   memcgId: number | null;
@@ -549,11 +554,13 @@ export function decode_swp_tb(l: SwpTbLayout, swp_tb: bigint): DecodedSwpTb {
     d.cacheOnly = (swp_tb & SWP_RMAP_CACHE_ONLY) !== 0n;
     return d;
   }
-  d.count = __swp_tb_get_count(l, swp_tb);
-  d.zero = l.hasZeroFlag ? swp_tb_test_zero(l, swp_tb) : null;
   if (swp_tb_is_null(swp_tb)) {
     d.kind = 'null';
-  } else if (swp_tb_is_folio(swp_tb)) {
+    return d;
+  }
+  d.count = __swp_tb_get_count(l, swp_tb);
+  d.zero = l.hasZeroFlag ? swp_tb_test_zero(l, swp_tb) : null;
+  if (swp_tb_is_folio(swp_tb)) {
     d.kind = 'pfn';
     d.pfn = swp_tb_to_pfn(l, swp_tb);
   } else {

@@ -5,30 +5,90 @@
  * sees the same switches.
  */
 import { A, gword } from './arena.js';
-import { G } from './layout.js';
+import { G, SWAPFILE_CLUSTER } from './layout.js';
+
+/**
+ * How free-running `swaptorture stress` (the default mix and devices, a
+ * design with the switch's code, 2 CPUs) finds a switch's bug, measured
+ * (the figures are beside each entry: runs that found it / runs, with
+ * their length and seeds):
+ *   often   every run found it, within seconds;
+ *   seldom  some runs found it;
+ *   never   no run found it: the race needs a window the free-running
+ *           CPUs do not hit, or a set-up stress does not make - the
+ *           controlled scheduler finds it (`repro`, `fuzz --bug`).
+ * A stress run that ends clean with a seldom or never switch on says so
+ * and points at repro and fuzz (src/harness/bug_hints.ts).
+ */
+export type StressReach = 'often' | 'seldom' | 'never';
+
+/** What a stress run was given, as far as reaching a switch's bug depends on it. */
+export interface StressSetup {
+  devicePages: readonly number[];
+  swapoffIntervalMs: number;
+}
 
 export interface BugSwitch {
   name: string;
   seed: string;
   summary: string;
+  /** With stress's default flags. */
+  stress: StressReach;
+  /**
+   * Flags with which stress does reach it (measured: @reach is the figure
+   * with them), and whether a run's set-up has what they give.
+   */
+  stressWith?: { flags: string; reach: StressReach; holds: (s: StressSetup) => boolean };
 }
 
-/** The catalogue.  Index = bit in G.bug_flags. */
+/**
+ * The catalogue.  Index = bit in G.bug_flags.
+ *
+ * The stress figures: `swaptorture stress --bug NAME --design D --cpus 2
+ * --seconds S --seed N` (D: p4, or ghost for the ghost switches), runs that
+ * found the bug / runs, 10-s runs with seeds 1-3 and 30-s runs with seeds
+ * 4-7, seconds to the find in brackets; then any flags tried on top (10-s
+ * runs).  Measured on a 2-core machine shared with other work.
+ */
 export const BUG_SWITCHES: readonly BugSwitch[] = [
-  { name: 'swapoff-vs-swapin', seed: '001, 003', summary: 'swap-in without get_swap_device() pinning si->users' },
-  { name: 'percpu-cluster-migration', seed: '002', summary: 'after the sleeping table allocation, abandon the isolated cluster for the new CPU\'s percpu cluster (seed 002 as posted)' },
-  { name: 'rcu-lazy-table-free', seed: '002', summary: 'hand a freed swap table page back to general use without waiting for a grace period' },
-  { name: 'rcu-table-free-unfilled', seed: '002', summary: 'free a cluster\'s swap table without NULL-filling it first' },
-  { name: 'scan-border', seed: '000', summary: 'phase III patch 10 without updating the debug check (offset >= si->max)' },
-  { name: 'ghost-cluster-relookup', seed: '001 p15', summary: 'keep using a ghost cluster pointer after the lock was dropped' },
-  { name: 'swapcache-large-folio', seed: '001 p4', summary: '__swap_cache_alloc without the second __swap_cache_check_batch' },
-  { name: 'memcg-dead-reparent', seed: '001 p6-7', summary: 'swap-in charged to a dead memcg, swap charge not moved' },
-  { name: 'batch-free-memcg', seed: '001 p9', summary: 'batch free uncharged to one memcg id across slots of several' },
-  { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock' },
-  { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path' },
-  { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL' },
-  { name: 'ghost-cluster-tail', seed: '001 p13, p15', summary: 'a dynamic ghost cluster past si->max (a ghost swapfile not a multiple of a cluster) hands out slots get_swap_device() refuses (the RFC as posted)' },
-  { name: 'ghost-swapoff-allocation', seed: '001 p15', summary: 'swapoff of a ghost device skips wait_for_allocation (the RFC as posted): an allocation in flight under ci->lock outlives try_to_unuse' },
+  /* 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
+  { name: 'swapoff-vs-swapin', seed: '001, 003', summary: 'swap-in without get_swap_device() pinning si->users', stress: 'never' },
+  /* 0/3 10 s, 0/4 30 s; --shuffle-interval 1: 0/2 */
+  { name: 'percpu-cluster-migration', seed: '002', summary: 'after the sleeping table allocation, abandon the isolated cluster for the new CPU\'s percpu cluster (seed 002 as posted)', stress: 'never' },
+  /* 0/3 10 s, 0/4 30 s; --swapoff-interval 5 (tables freed and reused far more often): 3/5 (2.5-3.4 s) */
+  {
+    name: 'rcu-lazy-table-free', seed: '002', summary: 'hand a freed swap table page back to general use without waiting for a grace period', stress: 'never',
+    stressWith: { flags: '--swapoff-interval 5', reach: 'seldom', holds: (s) => s.swapoffIntervalMs > 0 && s.swapoffIntervalMs <= 5 },
+  },
+  /* 3/3 10 s (1.1 s each) */
+  { name: 'rcu-table-free-unfilled', seed: '002', summary: 'free a cluster\'s swap table without NULL-filling it first', stress: 'often' },
+  /*
+   * 0/3 10 s, 0/4 30 s with the default devices (sizes a multiple of a
+   * cluster: the scan never reaches past si->max); --devices
+   * ssd:600p,hdd:1100p: 5/5 (0.02-0.14 s)
+   */
+  {
+    name: 'scan-border', seed: '000', summary: 'phase III patch 10 without updating the debug check (offset >= si->max)', stress: 'never',
+    stressWith: { flags: '--devices ssd:600p,hdd:1100p', reach: 'often', holds: (s) => s.devicePages.some((p) => p % SWAPFILE_CLUSTER !== 0) },
+  },
+  /* ghost: 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
+  { name: 'ghost-cluster-relookup', seed: '001 p15', summary: 'keep using a ghost cluster pointer after the lock was dropped', stress: 'never' },
+  /* 3/3 10 s (0.9-1.2 s) */
+  { name: 'swapcache-large-folio', seed: '001 p4', summary: '__swap_cache_alloc without the second __swap_cache_check_batch', stress: 'often' },
+  /* 2/3 10 s (1.1, 10.0 s), 3/4 30 s (1.3-2.4 s) */
+  { name: 'memcg-dead-reparent', seed: '001 p6-7', summary: 'swap-in charged to a dead memcg, swap charge not moved', stress: 'seldom' },
+  /* 3/3 10 s (0.3-0.6 s) */
+  { name: 'batch-free-memcg', seed: '001 p9', summary: 'batch free uncharged to one memcg id across slots of several', stress: 'often' },
+  /* 0/3 10 s, 0/4 30 s; --mix only,zero=1,touch=1,pageout=1,reclaim=1: 0/2 */
+  { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock', stress: 'never' },
+  /* 3/3 10 s (0.3-0.7 s) */
+  { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path', stress: 'often' },
+  /* 1/3 10 s (5.2 s), 4/4 30 s (2.7-18.4 s) */
+  { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL', stress: 'seldom' },
+  /* ghost: 0/3 10 s, 0/4 30 s (needs a ghost swapfile whose size is not a multiple of a cluster; stress's /dev/ghostswap is one) */
+  { name: 'ghost-cluster-tail', seed: '001 p13, p15', summary: 'a dynamic ghost cluster past si->max (a ghost swapfile not a multiple of a cluster) hands out slots get_swap_device() refuses (the RFC as posted)', stress: 'never' },
+  /* ghost: 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
+  { name: 'ghost-swapoff-allocation', seed: '001 p15', summary: 'swapoff of a ghost device skips wait_for_allocation (the RFC as posted): an allocation in flight under ci->lock outlives try_to_unuse', stress: 'never' },
 ];
 
 export function bugIndex(name: string): number {

@@ -1,0 +1,83 @@
+/*
+ * A fuzzing campaign's journal (<corpus>/campaign.jsonl, or
+ * campaign-KofN.jsonl for shard K of N): the campaign line first (its
+ * parameters: what --resume goes on with), then one line per finished
+ * run, appended as it finishes (src/harness/fuzz.ts).
+ *
+ * Context: main thread; synchronous file system calls.
+ */
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { FuzzCase } from './fuzz_case.js';
+
+export interface JournalLine {
+  index: number;
+  seed: number;
+  design: string;
+  sites: string[];
+  newPairs: number[];
+  abnormal: string | null;
+  ms: number;
+  case?: FuzzCase;
+}
+
+/** The parameters that make a campaign: the same ones draw the same runs. */
+export interface CampaignParams {
+  seed: number;
+  bug: string | null;
+  designs: string[];
+  maxCpus: number;
+  /** "k/n" */
+  shard: string;
+  /** Absent in journals written before it was recorded: 'model'. */
+  target?: 'model' | 'synthetic';
+  /** Absent in journals written before it was recorded: true. */
+  guide?: boolean;
+}
+
+export interface JournalHeader {
+  campaign: CampaignParams;
+}
+
+/** The journal's file name in the corpus directory for shard @k of @n. */
+export function journal_name(shard: { k: number; n: number }): string {
+  return shard.n > 1 ? `campaign-${shard.k}of${shard.n}.jsonl` : 'campaign.jsonl';
+}
+
+const JOURNAL_RE = /^campaign(?:-(\d+)of(\d+))?\.jsonl$/;
+
+/** The shard ("k/n") whose journal is named @name, or null when @name is no journal's name. */
+export function journal_shard(name: string): string | null {
+  const m = JOURNAL_RE.exec(name);
+  if (m === null) return null;
+  return m[1] === undefined ? '1/1' : `${m[1]}/${m[2]}`;
+}
+
+/** The journals in corpus directory @dir (names, sorted); none when @dir does not exist. */
+export function corpus_journals(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => journal_shard(f) !== null).sort();
+}
+
+/* One journal line, durable before the run counts as done. */
+export function journal_append(file: string, line: object): void {
+  appendFileSync(file, JSON.stringify(line) + '\n');
+}
+
+/** The lines of a journal that made it to disk whole. */
+export function read_journal(file: string): { header: JournalHeader | null; lines: JournalLine[] } {
+  if (!existsSync(file)) return { header: null, lines: [] };
+  const out: JournalLine[] = [];
+  let header: JournalHeader | null = null;
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    if (raw.trim() === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      continue; /* torn by a kill: that run is done again */
+    }
+    if (typeof v === 'object' && v !== null && 'campaign' in v) header = v as JournalHeader;
+    else out.push(v as JournalLine);
+  }
+  return { header, lines: out };
+}
