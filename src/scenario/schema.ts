@@ -16,6 +16,7 @@ import { BUG_SWITCHES } from '../shm/bugs.js';
 import { INVARIANTS } from '../shm/report.js';
 import { DESIGN_NAMES } from '../designs/design.js';
 import { scenario_check } from './check.js';
+import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const mm = label.describe('a process label');
@@ -83,7 +84,7 @@ export const ScenarioSchema = z
         /** ghost: a one-page ghost swapfile (seed 001 patch 13) of @pages slots; ghost design only. */
         devices: z.array(z.object({
           kind: z.enum(['ssd', 'hdd', 'ghost']).describe('ssd: solid state (discard); hdd: rotational (the global cluster); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
-          pages: z.number().int().min(10).max(65536).describe('the device\'s size in pages (slots), header page included'),
+          pages: z.number().int().min(SWAP_MIN_PAGES).max(65536).describe('the device\'s size in pages (slots), header page included'),
         }).strict()).min(1).max(4).describe('swap devices, swapped on before setup runs'),
         frames: z.number().int().min(64).max(65536).default(1024).describe('page frames of memory'),
         mmPages: z.number().int().min(16).max(1024).default(64).describe('pages in each process\'s mapping'),
