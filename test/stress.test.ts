@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { print_result, runStress, type StressIO } from '../src/harness/stress.js';
 import { defaultStressOptions, parseDevices, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
 import { StressResultSchema } from '../src/harness/stress_report.js';
+import { System } from '../src/system.js';
+import { runOnCpus } from '../src/harness/cpus.js';
+import { torture_ctl_init } from '../src/harness/torture_ctl.js';
+import type { StressOnoffArgs, StressOnoffResult } from '../src/harness/stress_cpu.js';
 
 function quiet(): StressIO & { text: () => string } {
   let buf = '';
@@ -139,5 +143,25 @@ describe('stress with a bug switch', () => {
     expect(io.text()).toMatch(/VIOLATION \[swap-count\]/);
     print_result(r, io);
     expect(io.text()).toMatch(/End of test: FAILURE/);
+  });
+});
+
+describe('the onoff task of a bounded run', () => {
+  it('stops waiting for --swapoff-cycles once the workload has ended and swapoff still fails (-ENOMEM), instead of retrying for ever', async () => {
+    /* One device holding more swapped-out pages than memory can take back: every swapoff fails with -ENOMEM. */
+    const sys = System.create({ nrCpus: 2, nrTasks: 4, nrFrames: 256, mmPages: 128, nrMms: 4, nrPages: 64 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const [a, b, c] = [sys.mmCreate(), sys.mmCreate(), sys.mmCreate()];
+    for (let i = 0; i < 128; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(a, 0, 128)).toBe(128);
+    for (let i = 0; i < 128; i++) expect(sys.write(b, i, { maxOrder: 0 })).toBe(0);
+    for (let i = 0; i < 100; i++) expect(sys.write(c, i, { maxOrder: 0 })).toBe(0);
+    torture_ctl_init();
+    /* No workload CPU at all (workers 0): the workload has ended before the first swapoff. */
+    const args: StressOnoffArgs = { devices: [{ path: '/dev/vdb', flags: 0 }], intervalMs: 1, maxCycles: 2, workers: 0 };
+    const [res] = (await runOnCpus(sys.handle, [{ task: 1, cpu: 1, program: 'stress-onoff', args }], { timeoutMs: 600_000 })) as StressOnoffResult[];
+    expect(res).toEqual({ cycles: 0, gaveUp: true });
+    expect(sys.check()).toEqual([]);
   });
 });

@@ -47,6 +47,21 @@ import { task_dump } from './watchdog.js';
 
 export type { CpuSpec } from './programs.js';
 
+/*
+ * How a piscina worker thread loads its entry point: piscina tries
+ * require() first, which on Node 20.19+ loads an ES module synchronously
+ * (require(esm)); on Node 20 that path has been seen to abort the whole
+ * process ("FATAL ERROR: v8::Module::IsGraphAsync must be used on an
+ * instantiated module", in a fuzz campaign's job worker).  With
+ * require(esm) off in the workers, piscina's require() of our ES modules
+ * fails at once and it loads them with import(), the ordinary ESM loader.
+ * The parent's options are kept, as a worker inherits them by default.
+ */
+export function worker_exec_argv(extra?: string[]): string[] {
+  const off = '--no-experimental-require-module';
+  return [...(extra ?? process.execArgv), ...(process.allowedNodeEnvironmentFlags.has(off) ? [off] : [])];
+}
+
 /** Absolute path of the compiled worker entry point. */
 export function cpuWorkerFile(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -181,7 +196,7 @@ export class CpuPool {
       maxThreads: threads,
       idleTimeout: opts.idleTimeout ?? 200,
       concurrentTasksPerWorker: 1,
-      execArgv: opts.execArgv,
+      execArgv: worker_exec_argv(opts.execArgv),
     });
     /* Without a listener, a worker that fails to load kills the process. */
     this.#pool.on('error', (err: Error) => {

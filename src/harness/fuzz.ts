@@ -41,6 +41,7 @@ import { synthetic_fresh_case } from './fuzz_synthetic.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';
 import type { FuzzJob, FuzzResult } from './fuzz_exec.js';
 import { write_atomic } from './write_atomic.js';
+import { worker_exec_argv } from './cpus.js';
 import { corpus_journals, journal_append, journal_name, journal_shard, read_journal, type CampaignParams, type JournalHeader, type JournalLine } from './fuzz_journal.js';
 
 export interface FuzzOptions {
@@ -269,7 +270,7 @@ export async function run_fuzz(o: FuzzOptions, io: FuzzIO, signal?: AbortSignal)
     return o.target === 'synthetic' ? synthetic_fresh_case(o.seed, i) : fresh_case(o.seed, i, limits, o.bug);
   };
 
-  const pool = new Piscina({ filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200 });
+  const pool = new Piscina({ filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200, execArgv: worker_exec_argv() });
   const traceDir = join(o.corpus, 'failures');
   let executed = 0;
   let abnormal = 0;

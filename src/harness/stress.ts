@@ -35,7 +35,7 @@ import { SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER } from '../mm/swapon.js';
 import { CpuPool, type CpuError, type CpuSettled } from './cpus.js';
 import type { CpuSpec } from './programs.js';
 import { mm_set_owner, opName, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
-import type { StressCpuArgs, StressKworkerArgs, StressOnoffArgs } from './stress_cpu.js';
+import type { StressCpuArgs, StressKworkerArgs, StressOnoffArgs, StressOnoffResult } from './stress_cpu.js';
 import {
   torture_ctl_init, torture_nr_finished, torture_nr_quiet, torture_nr_started, torture_release, torture_request_park, torture_stop,
 } from './torture_ctl.js';
@@ -126,7 +126,7 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
       cpu: 0,
       program: 'stress-onoff',
       lockdep: o.lockdep,
-      args: { devices, intervalMs: o.swapoffIntervalMs, maxCycles: o.swapoffCycles } satisfies StressOnoffArgs,
+      args: { devices, intervalMs: o.swapoffIntervalMs, maxCycles: o.swapoffCycles, workers: o.cpus } satisfies StressOnoffArgs,
     });
   }
   /* The kworker: runs scheduled work (discard) for the whole run. */
@@ -316,6 +316,10 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
         harnessErrors.push(oc.error.message);
         crashed = true;
       }
+    }
+    const onoff = outcomes.find((x) => x.spec.task === onoffTask);
+    if (onoff?.status === 'fulfilled' && (onoff.value as StressOnoffResult).gaveUp) {
+      say(`swaptorture: ${(onoff.value as StressOnoffResult).cycles} of ${o.swapoffCycles} swapoff cycles ran: swapoff failed (-ENOMEM) after the workload had ended, with nothing left to free memory\n`);
     }
     /* A last look at the whole system - unless a CPU died or stalled mid-operation (its locks are still held). */
     if (!crashed && stalls.length === 0 && outcomes.every((x) => x.status === 'fulfilled')) {

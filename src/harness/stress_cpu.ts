@@ -26,7 +26,7 @@ import { current, prandom_u32, taskWord } from '../sync/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { swap_discard_work } from '../mm/swapfile.js';
 import { registerProgram } from './programs.js';
-import { torture_must_stop, torture_park_if_requested, torture_sleep, torture_task_finished, torture_task_started } from './torture_ctl.js';
+import { torture_must_stop, torture_nr_finished, torture_park_if_requested, torture_sleep, torture_task_finished, torture_task_started } from './torture_ctl.js';
 import {
   count_op, cumulative, direct_reclaim, pick_op, OP_DISCARD_WORK, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape,
 } from './workload.js';
@@ -51,6 +51,14 @@ export interface StressOnoffArgs {
   intervalMs: number;
   /** Stop after this many cycles (0: until stopped). */
   maxCycles: number;
+  /** Workload CPUs of the run: once all have finished, a failed swapoff cannot come to succeed. */
+  workers: number;
+}
+
+export interface StressOnoffResult {
+  cycles: number;
+  /** maxCycles not reached: swapoff failed after the workload had ended (nothing left that frees memory). */
+  gaveUp: boolean;
 }
 
 function set_op(op: number): void {
@@ -107,9 +115,10 @@ registerProgram('stress-cpu', (args: StressCpuArgs) => {
   return { ops: done };
 });
 
-registerProgram('stress-onoff', (args: StressOnoffArgs) => {
+registerProgram('stress-onoff', (args: StressOnoffArgs): StressOnoffResult => {
   bind_design();
   let cycles = 0;
+  let gaveUp = false;
   try {
     while (!torture_must_stop() && (args.maxCycles === 0 || cycles < args.maxCycles)) {
       if (!torture_sleep(args.intervalMs)) break;
@@ -119,7 +128,19 @@ registerProgram('stress-onoff', (args: StressOnoffArgs) => {
       count_op(off === 0 ? 'swapoff' : 'swapoff-failed');
       set_op(0);
       heartbeat();
-      if (off !== 0) continue; /* -ENOMEM: try_to_unuse gave up, the device is back on */
+      if (off !== 0) {
+        /*
+         * -ENOMEM: try_to_unuse gave up, the device is back on.  While the
+         * CPUs work, memory comes and goes and a later swapoff may succeed;
+         * once they have all finished nothing will change, and a bounded
+         * run (--swapoff-cycles) must not wait for cycles that cannot run.
+         */
+        if (torture_nr_finished() >= args.workers) {
+          gaveUp = true;
+          break;
+        }
+        continue;
+      }
       /* The device stays off for a while as the CPUs go on, then comes back. */
       torture_sleep(Math.max(1, args.intervalMs / 4));
       set_op(OP_SWAPON);
@@ -132,7 +153,7 @@ registerProgram('stress-onoff', (args: StressOnoffArgs) => {
   } finally {
     torture_task_finished();
   }
-  return { cycles };
+  return { cycles, gaveUp };
 });
 
 /*
