@@ -10,5 +10,9 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // vitest's default on 2 cores is one worker (cores - 1): files one after
+    // another.  Most tests wait on child processes and worker threads, so
+    // two files at a time use the two cores.
+    maxWorkers: 2,
   },
 });

@@ -9,7 +9,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
 import { implemented_designs } from '../designs/active.js';
-import { measure_memory, parse_bytes, type MemoryResult } from '../harness/memory.js';
+import { measure_memory, measure_memory_series, parse_bytes, type MemoryResult } from '../harness/memory.js';
 import { line_chart_svg } from '../harness/plot.js';
 import { text_table } from '../harness/text_table.js';
 import { output_file_problem, write_atomic } from '../harness/write_atomic.js';
@@ -73,7 +73,7 @@ in src/mm/kernel_sizes.ts.`)
       const designs = implemented_designs().filter((d) => d !== 'ghost' || f.backend === 'zswap');
       const usages = [0, 0.25, 0.5, 0.75, 1];
       const backend = f.backend as 'disk' | 'zswap';
-      const rows: MemoryResult[][] = designs.map((d) => usages.map((u) => measure_memory(d, size, u, backend)));
+      const rows: MemoryResult[][] = designs.map((d) => measure_memory_series(d, size, usages, backend));
       const tb = designs.map((d) => measure_memory(d, 2 ** 40, 0, backend));
       if (f.plot !== undefined) {
         const svg = line_chart_svg(`swap metadata, ${f.size} device, ${f.backend}`, 'usage (fraction of slots)', 'MiB',

@@ -58,72 +58,111 @@ function sum_meta(a: SwapMetaBytes, b: SwapMetaBytes): SwapMetaBytes {
   };
 }
 
-export function measure_memory(design: DesignName, sizeBytes: number, usage: number, backend: 'disk' | 'zswap' = 'disk'): MemoryResult {
-  const slots = sizeBytes / 4096;
-  let scale = 1;
-  while (slots / scale > MODEL_SLOTS) scale *= 2;
-  const modelSlots = slots / scale;
+/*
+ * One model device of the size, for one design and backend, filled step by
+ * step: measure() at increasing usages fills only what the last one did
+ * not, so a --compare row of five usages costs one fill, not five.
+ */
+class MemoryRun {
+  readonly slots: number;
+  readonly scale: number;
+  readonly modelSlots: number;
+  readonly sys: System;
+  readonly vswap: boolean;
+  readonly withDevice: boolean;
+  filled = 0;
+
+  constructor(readonly design: DesignName, readonly sizeBytes: number, readonly backend: 'disk' | 'zswap', maxUsage: number, steps: number) {
+    this.slots = sizeBytes / 4096;
+    let scale = 1;
+    while (this.slots / scale > MODEL_SLOTS) scale *= 2;
+    this.scale = scale;
+    const modelSlots = this.slots / scale;
+    this.modelSlots = modelSlots;
+    /* Each step may leave one process part-filled. */
+    const nrMms = Math.max(2, Math.ceil(this.used(maxUsage) / MM_PAGES) + steps + 1);
+    /*
+     * vswap (seed 004): the virtual swap space takes every entry (its own
+     * cluster 0 reserving entry 0); a physical device of the size backs it
+     * with the disk backend, and there is none with zswap alone.
+     */
+    const vswap = design === 'vswap';
+    this.vswap = vswap;
+    this.sys = System.create({
+      design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64,
+      nrPages: (vswap ? 3 : 1) * Math.ceil(modelSlots / 512) + Math.ceil(modelSlots / 1024) + 64,
+      maxSwapPages: modelSlots + (vswap ? 512 : 0), nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
+      zswap: backend === 'zswap',
+    });
+    setCurrent(0);
+    /* A ghost design measures a ghost swapfile of the size (seed 001 patch 13): no static metadata at all. */
+    const kind = design === 'ghost' ? 'ghost' : 'blk';
+    this.withDevice = !(vswap && backend === 'zswap');
+    if (this.withDevice && (this.sys.createSwapDevice('/dev/mem', { sizePages: modelSlots, kind }) !== 0 || this.sys.swapon('/dev/mem') !== 0)) {
+      throw new Error(`memory: swapon of a ${modelSlots}-slot model device failed`);
+    }
+  }
+
   /* Slot 0 (the header) is in use from the start: usage counts it, so u * slots fill whole clusters. */
-  const used = Math.max(0, Math.round(usage * modelSlots) - 1);
-  const nrMms = Math.max(2, Math.ceil(used / MM_PAGES) + 1);
-  /*
-   * vswap (seed 004): the virtual swap space takes every entry (its own
-   * cluster 0 reserving entry 0); a physical device of the size backs it
-   * with the disk backend, and there is none with zswap alone.
-   */
-  const vswap = design === 'vswap';
-  const sys = System.create({
-    design, seed: 1, nrCpus: 1, nrTasks: 1, nrFrames: 2 * MM_PAGES + 64,
-    nrPages: (vswap ? 3 : 1) * Math.ceil(modelSlots / 512) + Math.ceil(modelSlots / 1024) + 64,
-    maxSwapPages: modelSlots + (vswap ? 512 : 0), nrMms, mmPages: MM_PAGES, nrMemcgs: 16, reportSlots: 16, schedSteps: 16, traceEvents: 1,
-    zswap: backend === 'zswap',
-  });
-  setCurrent(0);
-  /* A ghost design measures a ghost swapfile of the size (seed 001 patch 13): no static metadata at all. */
-  const kind = design === 'ghost' ? 'ghost' : 'blk';
-  const withDevice = !(vswap && backend === 'zswap');
-  if (withDevice && (sys.createSwapDevice('/dev/mem', { sizePages: modelSlots, kind }) !== 0 || sys.swapon('/dev/mem') !== 0)) {
-    throw new Error(`memory: swapon of a ${modelSlots}-slot model device failed`);
+  used(usage: number): number {
+    return Math.max(0, Math.round(usage * this.modelSlots) - 1);
   }
-  for (let left = used; left > 0; ) {
-    const mm = sys.mmCreate();
-    const n = Math.min(left, MM_PAGES);
-    for (let i = 0; i < n; i++) sys.write(mm, i, { maxOrder: 0 });
-    sys.reclaim(mm, 0, n);
-    left -= n;
+
+  /** Fill the device to @usage (at least what it holds already) and measure. */
+  measure(usage: number): MemoryResult {
+    const { sys, scale, design } = this;
+    const used = this.used(usage);
+    if (used < this.filled) throw new Error(`memory: usage ${usage} below what the device already holds`);
+    for (let left = used - this.filled; left > 0; ) {
+      const mm = sys.mmCreate();
+      const n = Math.min(left, MM_PAGES);
+      for (let i = 0; i < n; i++) sys.write(mm, i, { maxOrder: 0 });
+      sys.reclaim(mm, 0, n);
+      left -= n;
+    }
+    this.filled = used;
+    const m = this.vswap && this.withDevice ? sum_meta(swap_meta_bytes(0), swap_meta_bytes(1)) : swap_meta_bytes(0);
+    /*
+     * An empty device still holds one table: the header's cluster (its bad
+     * slot) - one in the real device too, not @scale of them.  Once slots are
+     * used, the allocator fills cluster 0 first, and every model cluster
+     * stands for @scale real ones.
+     */
+    /*
+     * A ghost never allocates from cluster 0 (it holds the header and stays
+     * off every list), so that cluster is one real cluster, not @scale.
+     */
+    const apart = design === 'ghost' ? 1 : 0;
+    m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * scale + apart * SIZEOF_SWAP_TABLE;
+    const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
+    m.dynamic.extend_table *= scale;
+    m.dynamic.swp_desc *= scale;
+    m.dynamic.vswap_cluster *= scale;
+    m.dynamic.rmap *= scale;
+    m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
+    /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
+    const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
+    const realClusters = used === 0 ? Math.min(clusters, 1) : (clusters - apart) * scale + apart;
+    m.dynamic.cluster_info = realClusters * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
+    m.dynamic.cluster_pool = xa_nodes_for_leaves(Math.ceil(realClusters / (1 << XA_CHUNK_SHIFT))) * SIZEOF_XA_NODE;
+    const breakdown: Record<string, number> = {};
+    for (const [k, v] of Object.entries(m.static)) if (v > 0) breakdown[k] = v * scale;
+    for (const [k, v] of Object.entries(m.dynamic)) if (v > 0) breakdown[k] = v;
+    const staticBytes = m.staticBytes * scale;
+    const dynamicBytes = Object.values(m.dynamic).reduce((a, b) => a + b, 0);
+    return {
+      design, size: this.sizeBytes, slots: this.slots, usage, backend: this.backend, scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
+      bytesPerUsedSlot: realUsed > 0 ? (staticBytes + dynamicBytes) / realUsed : null, breakdown,
+    };
   }
-  const m = vswap && withDevice ? sum_meta(swap_meta_bytes(0), swap_meta_bytes(1)) : swap_meta_bytes(0);
-  /*
-   * An empty device still holds one table: the header's cluster (its bad
-   * slot) - one in the real device too, not @scale of them.  Once slots are
-   * used, the allocator fills cluster 0 first, and every model cluster
-   * stands for @scale real ones.
-   */
-  /*
-   * A ghost never allocates from cluster 0 (it holds the header and stays
-   * off every list), so that cluster is one real cluster, not @scale.
-   */
-  const apart = design === 'ghost' ? 1 : 0;
-  m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * scale + apart * SIZEOF_SWAP_TABLE;
-  const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
-  m.dynamic.extend_table *= scale;
-  m.dynamic.swp_desc *= scale;
-  m.dynamic.vswap_cluster *= scale;
-  m.dynamic.rmap *= scale;
-  m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
-  /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
-  const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
-  const realClusters = used === 0 ? Math.min(clusters, 1) : (clusters - apart) * scale + apart;
-  m.dynamic.cluster_info = realClusters * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
-  m.dynamic.cluster_pool = xa_nodes_for_leaves(Math.ceil(realClusters / (1 << XA_CHUNK_SHIFT))) * SIZEOF_XA_NODE;
-  const breakdown: Record<string, number> = {};
-  for (const [k, v] of Object.entries(m.static)) if (v > 0) breakdown[k] = v * scale;
-  for (const [k, v] of Object.entries(m.dynamic)) if (v > 0) breakdown[k] = v;
-  const staticBytes = m.staticBytes * scale;
-  const dynamicBytes = Object.values(m.dynamic).reduce((a, b) => a + b, 0);
-  return {
-    design, size: sizeBytes, slots, usage, backend, scale, staticBytes, dynamicBytes, totalBytes: staticBytes + dynamicBytes,
-    bytesPerUsedSlot: realUsed > 0 ? (staticBytes + dynamicBytes) / realUsed : null, breakdown,
-  };
 }
 
+export function measure_memory(design: DesignName, sizeBytes: number, usage: number, backend: 'disk' | 'zswap' = 'disk'): MemoryResult {
+  return new MemoryRun(design, sizeBytes, backend, usage, 1).measure(usage);
+}
+
+/** measure_memory() at each of @usages (increasing), on one device filled step by step. */
+export function measure_memory_series(design: DesignName, sizeBytes: number, usages: number[], backend: 'disk' | 'zswap' = 'disk'): MemoryResult[] {
+  const run = new MemoryRun(design, sizeBytes, backend, Math.max(...usages), usages.length);
+  return usages.map((u) => run.measure(u));
+}
