@@ -15,11 +15,17 @@ export function fencedBlocks(md: string): Block[] {
   const lines = md.split('\n');
   const out: Block[] = [];
   let para: string[] = [];
+  let blank = false;
   for (let i = 0; i < lines.length; i++) {
     const open = /^(\s*)```([A-Za-z0-9_-]*)\s*$/.exec(lines[i]);
     if (open === null) {
-      if (lines[i].trim() === '') para = [];
-      else para.push(lines[i]);
+      if (lines[i].trim() === '') {
+        blank = true;
+      } else {
+        if (blank) para = [];
+        blank = false;
+        para.push(lines[i]);
+      }
       continue;
     }
     const body: string[] = [];
@@ -27,6 +33,7 @@ export function fencedBlocks(md: string): Block[] {
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++].slice(open[1].length));
     out.push({ lang: open[2], body, line: i + 1, before: para.join('\n') });
     para = ['```'];
+    blank = false;
     i = j;
   }
   return out;

@@ -64,7 +64,7 @@ export function translate(cmd: string): { run: string } | { skip: string } {
       const script = pkg.scripts[npmRun[1]];
       if (script === undefined) throw new Error(`"${p}": package.json has no script "${npmRun[1]}"`);
       if (!BUILD.test(script)) throw new Error(`"${p}": script "${script}" does not start with the build step`);
-      return `${script.replace(BUILD, '').replace(/(^|\s)(bin|dist)\//g, `$1${ROOT}$2/`)} ${npmRun[2] ?? ''} ${SHORTER[p] ?? ''}`.trim();
+      return [script.replace(BUILD, '').replace(/(^|\s)(bin|dist)\//g, `$1${ROOT}$2/`), npmRun[2], SHORTER[p]].filter((x) => x !== undefined).join(' ');
     }
     return p.replace(/(^|\s)npx swaptorture(?=\s|$)/g, `$1${process.execPath} ${BIN}`);
   });
