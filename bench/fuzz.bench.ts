@@ -1,5 +1,5 @@
 /*
- * Suite "fuzz": fuzzing campaign speed (issue 6's figures):
+ * Suite "fuzz": fuzzing campaign speed (docs/fuzzing.md's calibration figures):
  *
  *   node dist/bench/run.js --suite fuzz        (npm run bench -- --suite fuzz)
  *

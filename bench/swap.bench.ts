@@ -1,6 +1,6 @@
 /*
  * Suite "swap": the swap table and the allocator on one CPU, as ratios to
- * the raw Atomics limits measured in the same run (issue 2's figures):
+ * the raw Atomics limits measured in the same run (docs/performance.md's figures):
  *
  *   node dist/bench/run.js --suite swap,sync     (npm run bench -- --suite swap)
  *

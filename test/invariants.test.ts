@@ -1,5 +1,5 @@
 /*
- * Every invariant of DESIGN.md's catalogue, broken on purpose: a small
+ * Every invariant of docs/invariants.md, broken on purpose: a small
  * system is built and quiesced clean, then one piece of state is
  * corrupted the way the bug that invariant guards against would leave it,
  * and the checker must report exactly that invariant (and nothing else).

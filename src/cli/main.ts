@@ -2,7 +2,7 @@
  * The `swaptorture` command (bin/swaptorture.js calls main() and sets
  * process.exitCode from what it returns).
  *
- * Exit status (DESIGN.md, Interfaces): 0 clean, 1 an invariant broke,
+ * Exit status (docs/cli.md): 0 clean, 1 an invariant broke,
  * 2 bad usage or config, 3 the harness itself failed (bin/ maps a thrown
  * error to 3).
  *

@@ -3,7 +3,7 @@
  * cache, faults, reclaim, swapoff) is shared; a design only answers the
  * questions the paths ask about one slot.  Phase IV keeps all of it in the
  * swap table word; phase II/III keep counts, zero bits or memcg ids in
- * side arrays (issue 5 adds them behind this same interface).
+ * side arrays, behind this same interface.
  *
  * Context for every method: caller holds the slot's ci->lock, unless the
  * method says otherwise.

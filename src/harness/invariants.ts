@@ -1,5 +1,5 @@
 /*
- * The quiescent invariant checker: DESIGN.md's catalogue, checked over the
+ * The quiescent invariant checker: the catalogue of docs/invariants.md, checked over the
  * whole arena while every CPU is parked (like a stop-the-world).  Each
  * finding is report()ed with its invariant id and returned.
  *

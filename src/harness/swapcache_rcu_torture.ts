@@ -2,7 +2,7 @@
  * Lockless swap cache readers under RCU, racing swap table freeing
  * (seed 002: swap tables are allocated when a cluster is taken into use and
  * freed when it empties, NULL-filled first, from a SLAB_TYPESAFE_BY_RCU
- * cache).  DESIGN.md's 'rcu' invariant: a reader acts only on what it
+ * cache).  the 'rcu' invariant (docs/invariants.md): a reader acts only on what it
  * validated - it sees a NULL table, a NULL(-filled) entry, or an entry it
  * re-checks; freed table memory may become another cluster's table at once
  * but nothing else before a grace period.

@@ -5,7 +5,7 @@
  * (random.ts, pct.ts, replay.ts) which runnable task goes on, records the
  * choice (SCHED record: one word a step), and if it is another task hands
  * over - stores SCHED.current, wakes it, parks.  No scheduler thread: the
- * hand-off is one store, one notify and one wait (DESIGN.md).
+ * hand-off is one store, one notify and one wait (docs/architecture.md).
  *
  * Blocking: a task spinning on a lock (the spinlock's "spin" point, with
  * TASK.wait_lock naming the word) is blocked until that word changes; a

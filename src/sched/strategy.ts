@@ -2,7 +2,7 @@
  * A scheduling strategy: which runnable task runs after interleaving point
  * number @step.  Strategies keep their state in the arena (SCHED), so the
  * task that reaches a point runs the strategy itself and hands off - no
- * scheduler thread in between (DESIGN.md, "controlled hand-off").
+ * scheduler thread in between (docs/architecture.md, "Interleaving points").
  *
  * One strategy per file: random.ts, pct.ts, replay.ts.
  */

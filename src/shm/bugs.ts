@@ -1,7 +1,7 @@
 /*
  * Bug switches: each catalogued race has a named switch that restores the
- * pre-fix code path at the exact place the fix went in (DESIGN.md,
- * principle 4).  The active set is a bitmask in the arena, so every CPU
+ * pre-fix code path at the exact place the fix went in (docs/races.md).
+ * The active set is a bitmask in the arena, so every CPU
  * sees the same switches.
  */
 import { A, gword } from './arena.js';

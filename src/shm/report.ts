@@ -12,7 +12,7 @@ import { G, REPORT, REPORT_MSG_BYTES, SCHED, TASK } from './layout.js';
 import { current, taskWord } from '../sync/task.js';
 import { EV_VIOLATION, trace_enabled, trace_event } from '../sched/trace.js';
 
-/** Invariant ids, as DESIGN.md's catalogue names them. */
+/** Invariant ids, as docs/invariants.md names them. */
 export const INVARIANTS = [
   'slot-format',
   'cluster-count',
