@@ -87,7 +87,7 @@ describe('swaptorture fuzz', () => {
    * same case on every machine, and a controlled run is deterministic, so
    * a fixed (seed, runs) finds the switch every time.  Measured with
    * `fuzz --bug B --seed S --runs 150 --jobs 2 --no-guide` for seeds 1-3
-   * (up to 500 runs, seeds 1-7, for the rcu ones): @runs is one past the first
+   * (up to 500 runs, seeds 1-13, for the rcu ones): @runs is one past the first
    * run index whose find was a controlled run.  Any change to the case
    * generator (src/harness/fuzz_case.ts) redraws every case: measure again.
    * count-overflow is the test above.
@@ -104,7 +104,7 @@ describe('swaptorture fuzz', () => {
     ['ghost-cluster-tail', 1, 2],
     ['ghost-cluster-relookup', 3, 3],
     ['ghost-swapoff-allocation', 3, 19],
-    ['rcu-lazy-table-free', 1, 250],
+    ['rcu-lazy-table-free', 11, 21],
     ['rcu-table-free-unfilled', 1, 1],
   ];
   for (const [bug, seed, runs] of SWITCHES) {
@@ -127,7 +127,12 @@ describe('swaptorture fuzz', () => {
   }
 
   it('coverage guidance: on the synthetic target (a bug behind a rare pair of points) guided campaigns need fewer runs than unguided ones', () => {
-    /* Five seeds each way, one job (deterministic); the first find's run count, or the budget when not found. */
+    /*
+     * Three seeds each way, one job (deterministic); the first find's run
+     * count, or the budget when not found.  Measured over seeds 1-5,
+     * guided: 712, 297, 672, 1152, 24 runs; unguided: 1255, -, 1503, -, 52.
+     * Seeds 1, 3, 5 are the ones where unguided campaigns find it at all.
+     */
     const BUDGET = 3000;
     const firstFind = (seed: number, guide: boolean): number => {
       const r = run('--target', 'synthetic', '--runs', String(BUDGET), '--seed', String(seed), '--corpus', tmp(), '--jobs', '1', ...(guide ? [] : ['--no-guide']), '--json');
@@ -136,7 +141,7 @@ describe('swaptorture fuzz', () => {
       for (const f of doc.failures) expect(f.invariant).toBe('data');
       return doc.firstFind?.runs ?? BUDGET;
     };
-    const seeds = [1, 2, 3, 4, 5];
+    const seeds = [1, 3, 5];
     const guided = seeds.map((s) => firstFind(s, true));
     const unguided = seeds.map((s) => firstFind(s, false));
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
