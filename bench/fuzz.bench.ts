@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzz_designs, run_fuzz, type FuzzOptions } from '../src/harness/fuzz.js';
-import { implemented_designs } from '../src/designs/active.js';
+import { implemented_designs } from '../src/designs/index.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Bench } from 'tinybench';
 import { A, attach, createArena } from '../src/shm/arena.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
+import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';

@@ -17,8 +17,8 @@
  */
 import { CpuPool } from '../src/harness/cpus.js';
 import { createArena, attach } from '../src/shm/arena.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
-import { System } from '../src/system.js';
+import { setCurrent, task_init } from '../src/shm/task.js';
+import { System } from '../src/api/system.js';
 import { load_catalogue } from '../src/scenario/load.js';
 import { repro_search, type ReproMode } from '../src/harness/repro.js';
 import { runControlled } from '../src/harness/controlled_run.js';

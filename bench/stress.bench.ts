@@ -16,7 +16,7 @@
  */
 import { Bench } from 'tinybench';
 import { lockClass } from '../src/sync/lockdep.js';
-import { selftest_scratch } from '../src/sync/torture.js';
+import { selftest_scratch } from '../src/harness/torture.js';
 import { runStress } from '../src/harness/stress.js';
 import { defaultStressOptions, validateStressOptions } from '../src/harness/stress_options.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';

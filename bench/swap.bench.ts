@@ -21,7 +21,7 @@
  * says otherwise.  Figures are medians per operation (bench/common.ts).
  */
 import { Bench } from 'tinybench';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { lockClass, lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { __folio_set_locked, folio_alloc, folio_swap, folio_unlock } from '../src/mm/page_alloc.js';
@@ -29,7 +29,7 @@ import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset } from '../src/mm/swap.js';
 import { __swap_table_get, __swap_table_set, cluster_table_page, swap_table_get } from '../src/mm/swap_table_arena.js';
 import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
-import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../src/shm/page_pool.js';
+import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite, type TaskSpec } from './common.js';
 import { addRawAtomics, addSpinLock, consume, RAW_CMPXCHG_STORE, RAW_LOAD64, RAW_STORE64, SPIN_LOCKDEP_OFF, SPIN_LOCKDEP_ON } from './raw.js';
 

@@ -12,7 +12,7 @@ import { Bench } from 'tinybench';
 import { lockClass } from '../src/sync/lockdep.js';
 import { mutex_lock, mutex_unlock } from '../src/sync/mutex.js';
 import { rcu_read_lock, rcu_read_unlock } from '../src/sync/rcu.js';
-import { selftest_scratch } from '../src/sync/torture.js';
+import { selftest_scratch } from '../src/harness/torture.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
 import { addRawAtomics, addSpinLock, benchArena, RAW_CMPXCHG_STORE } from './raw.js';
 

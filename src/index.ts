@@ -13,11 +13,11 @@
  * value), swp_tb_check, format_decoded_swp_tb); decodeSwapTableEntry() is
  * the one-call form taking the layout by name.
  */
-export { System, type SystemConfig, type SwapDeviceOptions } from './system.js';
-export { errname } from './errno.js';
+export { System, type SystemConfig, type SwapDeviceOptions } from './api/system.js';
+export { errname } from './include/errno.js';
 export { type Violation, type Invariant, INVARIANTS } from './shm/report.js';
 export { BUG_SWITCHES, type BugSwitch } from './shm/bugs.js';
-export { DESIGN_NAMES, type DesignName } from './designs/design.js';
+export { DESIGN_NAMES, type DesignName } from './mm/swap_design.js';
 export {
   decode_swp_tb,
   format_decoded_swp_tb,

@@ -16,12 +16,12 @@
  * swap cache tests) are made the way shrink_folio_list makes them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
-import { ENOENT, ENOMEM, EEXIST } from '../src/errno.js';
+import { System } from '../src/api/system.js';
+import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
 import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
-import { setPointHook, pointId } from '../src/sched/point.js';
-import { setCurrent } from '../src/sync/task.js';
-import { D } from '../src/designs/active.js';
+import { setPointHook, pointId } from '../src/sync/point.js';
+import { setCurrent } from '../src/shm/task.js';
+import { swap_design } from '../src/mm/swap_design.js';
 import {
   folio_alloc_swap, folio_dup_swap, folio_free_swap, nr_swap_pages, si_inuse, swap_do_scheduled_discard,
   swap_put_entries_direct, swap_reclaim_full_clusters,
@@ -389,7 +389,7 @@ describe('swap_cache_alloc_folio error paths', () => {
     /* Mixed zero flags: the zero slot splits the batch as well. */
     const z = swapOut(4);
     const ci = swap_cluster_lock(TYPE, swp_offset(z));
-    D.setZero(ci, (swp_offset(z) % SWAPFILE_CLUSTER) + 9, true);
+    swap_design().setZero(ci, (swp_offset(z) % SWAPFILE_CLUSTER) + 9, true);
     swap_cluster_unlock(ci);
     const h = swap_cache_alloc_folio(z + 2, 0b11111, ROOT_MEM_CGROUP);
     expect([folio_order(h), folio_swap(h)]).toEqual([3, z]);
@@ -434,9 +434,9 @@ describe('swap_cache_alloc_folio error paths', () => {
       /* Another CPU swapped slot e+3 in and out again: a new shadow, same count. */
       const ci = swap_cluster_lock(TYPE, swp_offset(e));
       const old = __swap_table_get(ci, off);
-      const u = unpack_shadow(D.tb, swp_tb_to_shadow(D.tb, old));
-      const newShadow = pack_shadow(D.tb, u.memcgId, u.node, u.eviction + 1000, u.workingset);
-      __swap_table_set(ci, off, shadow_to_swp_tb(D.tb, newShadow, __swp_tb_get_flags(D.tb, old)));
+      const u = unpack_shadow(swap_design().tb, swp_tb_to_shadow(swap_design().tb, old));
+      const newShadow = pack_shadow(swap_design().tb, u.memcgId, u.node, u.eviction + 1000, u.workingset);
+      __swap_table_set(ci, off, shadow_to_swp_tb(swap_design().tb, newShadow, __swp_tb_get_flags(swap_design().tb, old)));
       swap_cluster_unlock(ci);
     });
     const f = swap_cache_alloc_folio(e + 3, ORDERS_0_4, ROOT_MEM_CGROUP);

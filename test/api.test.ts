@@ -9,9 +9,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { System, type SystemConfig } from '../src/system.js';
-import { EBUSY, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, EPERM, ESRCH, errname } from '../src/errno.js';
-import { DESIGN_NAMES, type DesignName } from '../src/designs/design.js';
+import { System, type SystemConfig } from '../src/api/system.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, EPERM, ESRCH, errname } from '../src/include/errno.js';
+import { DESIGN_NAMES, type DesignName } from '../src/mm/swap_design.js';
 import { expected_token, mm_live, ptep_get } from '../src/mm/memory.js';
 
 const MM_PAGES = 64;

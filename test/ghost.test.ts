@@ -6,13 +6,13 @@
  * and the KASAN-style check of a stale cluster pointer.
  */
 import { describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
-import { EINVAL } from '../src/errno.js';
+import { System } from '../src/api/system.js';
+import { EINVAL } from '../src/include/errno.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { KernelBug } from '../src/shm/report.js';
-import { kmem_cache_stats, swap_cluster_cachep } from '../src/shm/slab.js';
-import { xa_for_each } from '../src/shm/xarray.js';
+import { kmem_cache_stats, swap_cluster_cachep } from '../src/kmem/slab.js';
+import { xa_for_each } from '../src/kmem/xarray.js';
 import { rcu_barrier } from '../src/sync/rcu.js';
 import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
 import { nr_swap_pages } from '../src/mm/swapfile.js';

@@ -6,20 +6,20 @@
  * "progress" is the watchdog's: a task stuck inside an operation.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { A, gword } from '../src/shm/arena.js';
 import { CI, FOLIO, G, MEMCG, SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
 import type { Invariant, Violation } from '../src/shm/report.js';
-import { D } from '../src/designs/active.js';
+import { swap_design } from '../src/mm/swap_design.js';
 import { CLUSTER_FLAG_FREE, CLUSTER_FLAG_NONE, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from '../src/mm/swap.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __swp_tb_get_count } from '../src/mm/swap_table.js';
 import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/memory.js';
 import { fw, PG_swapcache } from '../src/mm/page_alloc.js';
 import { mw } from '../src/mm/memcontrol.js';
-import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/shm/page_pool.js';
-import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/shm/slab.js';
-import { setCurrent, taskWord } from '../src/sync/task.js';
+import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';
+import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/kmem/slab.js';
+import { setCurrent, taskWord } from '../src/shm/task.js';
 import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
 import { Watchdog } from '../src/harness/watchdog.js';
 
@@ -53,7 +53,7 @@ function slots(pred: (tb: bigint) => boolean): Slot[] {
 
 /* A swapped-out, uncached slot referenced by exactly one swap PTE, and that PTE. */
 function swappedOut(): Slot & { index: number } {
-  for (const s of slots((tb) => swp_tb_is_shadow(tb) && __swp_tb_get_count(D.tb, tb) === 1)) {
+  for (const s of slots((tb) => swp_tb_is_shadow(tb) && __swp_tb_get_count(swap_design().tb, tb) === 1)) {
     for (let index = 0; index < 256; index++) {
       const pte = ptep_get(mm, index);
       if (is_swap_pte(pte) && pte_to_swp_entry(pte) === s.entry) return { ...s, index };
@@ -113,7 +113,7 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
   it('swap-count: a count that does not match the swap PTEs', () => {
     const s = swappedOut();
     const ci = swap_cluster_lock(0, s.entry % (1 << 26));
-    D.setCount(ci, s.off, 2);
+    swap_design().setCount(ci, s.off, 2);
     swap_cluster_unlock(ci);
     expect(ids(sys.check())).toEqual(['swap-count']);
   });
@@ -121,7 +121,7 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
   it('swap-cache: a slot naming a folio that is not in the swap cache', () => {
     const cached = slots((tb) => swp_tb_is_folio(tb));
     expect(cached.length).toBeGreaterThan(0);
-    const folio = swp_tb_to_pfn(D.tb, __swap_table_get(cached[0].ci, cached[0].off));
+    const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
     Atomics.and(A.i32, fw(folio, FOLIO.flags), ~PG_swapcache);
     expect(ids(sys.check())).toEqual(['swap-cache']);
   });
@@ -140,7 +140,7 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
   it('zero: a zero flag on a slot whose page was last written non-zero', () => {
     const s = swappedOut();
     expect(expected_token(mm, s.index)).not.toBe(0n);
-    setEntry(s, swp_tb_set_zero(D.tb, __swap_table_get(s.ci, s.off)));
+    setEntry(s, swp_tb_set_zero(swap_design().tb, __swap_table_get(s.ci, s.off)));
     expect(ids(sys.check())).toEqual(['zero']);
   });
 

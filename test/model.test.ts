@@ -4,8 +4,8 @@
  * invariants after each scenario.
  */
 import { describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
-import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/errno.js';
+import { System } from '../src/api/system.js';
+import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swapfile.js';
 import { ptep_get, is_swap_pte, pte_present } from '../src/mm/memory.js';

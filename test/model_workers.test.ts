@@ -4,7 +4,7 @@
  * quiescent invariant must hold and no CPU may have reported anything.
  */
 import { describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';
 
 const DESIGN_SEED = { p4: 0, p3: 100, p2: 200, ghost: 300, vswap: 400 } as const;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArena, attach, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports } from '../src/shm/report.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
+import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
 import { CpuPool } from '../src/harness/cpus.js';
 import { runControlled } from '../src/harness/controlled_run.js';

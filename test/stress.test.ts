@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { print_result, runStress, type StressIO } from '../src/harness/stress.js';
 import { defaultStressOptions, parseDevices, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
 import { StressResultSchema } from '../src/harness/stress_report.js';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';
 import { torture_ctl_init } from '../src/harness/torture_ctl.js';
 import type { StressOnoffArgs, StressOnoffResult } from '../src/harness/stress_cpu.js';

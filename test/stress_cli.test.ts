@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StressResultSchema } from '../src/harness/stress_report.js';
 import { interrupt } from './cli_interrupt.js';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { SWAP_MIN_PAGES } from '../src/mm/swap_header.js';
 import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';

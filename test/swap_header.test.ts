@@ -10,9 +10,9 @@ import fc from 'fast-check';
 import { attach, createArena } from '../src/shm/arena.js';
 import { FILE_NAME_MAX, PAGE_SIZE } from '../src/shm/layout.js';
 import { clear_reports, read_reports } from '../src/shm/report.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
+import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
-import { EBUSY, EEXIST, EINVAL, ENOENT, ENOSPC, EPERM } from '../src/errno.js';
+import { EBUSY, EEXIST, EINVAL, ENOENT, ENOSPC, EPERM } from '../src/include/errno.js';
 import {
   IS_SWAPFILE,
   S_IFBLK,

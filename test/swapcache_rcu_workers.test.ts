@@ -13,7 +13,7 @@
  * SWAPCACHE_RCU_SEED=<n>.
  */
 import { describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { runOnCpus, type CpuSpec } from '../src/harness/cpus.js';
 import {
   swapcache_rcu_torture_exit,

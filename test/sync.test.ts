@@ -7,7 +7,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { A, attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports, KernelBug, nr_reports, read_reports, set_panic_on_warn } from '../src/shm/report.js';
-import { setCurrent, smp_processor_id, task_init, request_migration, taskWord } from '../src/sync/task.js';
+import { setCurrent, smp_processor_id, task_init, request_migration, taskWord } from '../src/shm/task.js';
 import {
   lockClass,
   lockdep_assert_held,
@@ -57,7 +57,7 @@ import {
 } from '../src/sync/rcu.js';
 import { barrier_init, barrier_wait } from '../src/sync/barrier.js';
 import { local_lock, local_lock_assert_held, local_unlock } from '../src/sync/local_lock.js';
-import { selftest_scratch } from '../src/sync/torture.js';
+import { selftest_scratch } from '../src/harness/torture.js';
 import { TASK } from '../src/shm/layout.js';
 
 const LA = lockClass('test_lock_a');

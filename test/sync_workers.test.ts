@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports, nr_reports, read_reports, set_panic_on_warn } from '../src/shm/report.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
-import { task_init, taskWord, TASK_DEAD } from '../src/sync/task.js';
+import { task_init, taskWord, TASK_DEAD } from '../src/shm/task.js';
 import { TASK } from '../src/shm/layout.js';
 import { CpuError, CpuPool, CpuRunError, runOnCpus, type CpuSpec } from '../src/harness/cpus.js';
 import {
@@ -31,7 +31,7 @@ import {
   type RcuWriterResult,
   type RefKillerResult,
   type RefUsersResult,
-} from '../src/sync/torture.js';
+} from '../src/harness/torture.js';
 
 const SEED = process.env.TORTURE_SEED !== undefined ? Number(process.env.TORTURE_SEED) : (Date.now() % 1_000_000) | 0;
 const ITERS = 20_000;

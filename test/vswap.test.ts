@@ -6,7 +6,7 @@
  * invariants catching a descriptor and a reverse map that disagree.
  */
 import { describe, expect, it } from 'vitest';
-import { System } from '../src/system.js';
+import { System } from '../src/api/system.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
 import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/memory.js';

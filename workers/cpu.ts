@@ -16,12 +16,13 @@
  */
 import { attach } from '../src/shm/arena.js';
 import { KernelBug } from '../src/shm/report.js';
-import { setCurrent, task_init } from '../src/sync/task.js';
+import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { sched_enter, sched_exit } from '../src/sched/controlled.js';
-import { trace_sync_enabled } from '../src/sched/trace.js';
+import { trace_sync_enabled } from '../src/shm/trace.js';
 import { getProgram, programNames, type CpuErrorInfo, type CpuOutcome, type CpuTaskMessage } from '../src/harness/programs.js';
 import '../src/harness/all_programs.js';
+import '../src/designs/index.js';
 
 function errorInfo(e: unknown): CpuErrorInfo {
   if (e instanceof KernelBug) return { name: e.name, message: e.message, stack: e.stack, violation: e.violation };

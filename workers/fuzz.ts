@@ -4,6 +4,7 @@
  * pool (nested worker threads), so J jobs run J executions at once, each
  * on its own arena.  Context: a worker thread.
  */
+import '../src/designs/index.js';
 import { fuzz_exec, fuzz_shrink, type FuzzJob, type FuzzResult } from '../src/harness/fuzz_exec.js';
 
 /** One execution, or the shrinking of a failing one's schedule (the shrunk schedule, or null). */

@@ -9,8 +9,8 @@
  * 3 a harness failure.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
-import { implemented_designs } from '../designs/active.js';
+import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
+import { implemented_designs } from '../designs/index.js';
 import { runStress } from '../harness/stress.js';
 import { default_devices, defaultStressOptions, parseDevices, validateStressOptions } from '../harness/stress_options.js';
 import type { StressResult } from '../harness/stress_report.js';

@@ -11,8 +11,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
-import { implemented_designs } from '../designs/active.js';
+import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
+import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { fuzz_designs, merge_corpora, resume_campaign, ResumeError, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
 import { ProgressBar } from '../harness/progress.js';

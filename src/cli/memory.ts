@@ -7,8 +7,8 @@
  * Exit status: 0, or 2 for bad usage.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
-import { implemented_designs } from '../designs/active.js';
+import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
+import { implemented_designs } from '../designs/index.js';
 import { measure_memory, measure_memory_series, parse_bytes, type MemoryResult } from '../harness/memory.js';
 import { line_chart_svg } from '../harness/plot.js';
 import { text_table } from '../harness/text_table.js';

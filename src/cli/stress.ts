@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
-import { DESIGN_NAMES } from '../designs/design.js';
+import { DESIGN_NAMES } from '../mm/swap_design.js';
 import {
   DEFAULT_DEVICES, DEFAULT_GHOST_DEVICES, default_devices, defaultStressOptions, formatMix, max_stress_devices, OptionError, parseDevices, parseMix, validateStressOptions, type StressOptions,
 } from '../harness/stress_options.js';

@@ -7,7 +7,7 @@
  * one-page ghost swapfiles at swapon (src/mm/swapon.ts).  With this
  * design the ghost devices exist; the slot questions are p4's.
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { P4 } from './p4.js';
 
 export const GHOST: SlotMeta = { ...P4, name: 'ghost' };

@@ -12,7 +12,7 @@
  * marker, which the shared allocator skips (the kernel marks them
  * SWAP_MAP_BAD in swap_map: same effect).
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { SWP_TB_P3, swp_tb_is_bad, swp_tb_is_countable, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { report } from '../shm/report.js';

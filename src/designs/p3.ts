@@ -7,7 +7,7 @@
  * are allocated.  Shadows still carry the memcg id for workingset refault
  * detection, as mm/workingset.c packs it.
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { table_count_ops } from './table_count.js';
 import { SWP_TB_P3, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';

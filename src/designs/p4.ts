@@ -5,7 +5,7 @@
  *   memcg id   inside the shadow (patch 8: "store memcg info in the swap
  *              table"); a cached slot is charged to its folio's memcg.
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { table_count_ops } from './table_count.js';
 import {
   SWP_TB_P4, swp_tb_clear_zero, swp_tb_is_countable, swp_tb_is_folio,

@@ -4,7 +4,7 @@
  * (src/mm/swapfile.ts handles the overflow).  Shared by p3 and p4, whose
  * layouts differ only below the count (p4 has the zero flag).
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { __swp_tb_get_count, __swp_tb_mk_count, swp_tb_get_count, swp_tb_is_countable, type SwpTbLayout } from '../mm/swap_table.js';
 import { __swap_table_get, __swap_table_set } from '../mm/swap_table_arena.js';
 import { report } from '../shm/report.js';

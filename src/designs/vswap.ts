@@ -11,7 +11,7 @@
  *              ("swap: implement the swap_cgroup API using virtual swap")
  *   free       releases the backend: the physical slot, the zswap entry
  */
-import type { SlotMeta } from './design.js';
+import type { SlotMeta } from '../mm/swap_design.js';
 import { P4 } from './p4.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_to_pfn, SWP_TB_P4 } from '../mm/swap_table.js';

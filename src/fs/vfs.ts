@@ -41,7 +41,7 @@
  */
 import { A, gword, readString, writeString } from '../shm/arena.js';
 import { FILE, FILE_NAME_MAX, G, PAGE_SIZE, PAGE_WORDS } from '../shm/layout.js';
-import { EEXIST, EINVAL, ENOENT, ENOSPC, EPERM, EBUSY } from '../errno.js';
+import { EEXIST, EINVAL, ENOENT, ENOSPC, EPERM, EBUSY } from '../include/errno.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { LC_FS } from '../sync/lockdep.js';
 

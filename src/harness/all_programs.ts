@@ -3,7 +3,7 @@
  * its side effect by workers/cpu.ts so that every worker knows every
  * program.  Add one line per module.
  */
-import '../sync/torture.js';
+import './torture.js';
 import './swap_mix.js';
 import './stress_cpu.js';
 import './swapcache_rcu_torture.js';

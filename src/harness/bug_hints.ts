@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { BUG_SWITCHES, type StressSetup } from '../shm/bugs.js';
-import type { DesignName } from '../designs/design.js';
+import type { DesignName } from '../mm/swap_design.js';
 import { load_catalogue } from '../scenario/load.js';
 
 export const BugHintSchema = z.object({

@@ -41,7 +41,7 @@ import { Piscina } from 'piscina';
 import type { ArenaHandle } from '../shm/arena.js';
 import { computeLayout, TASK } from '../shm/layout.js';
 import type { Violation } from '../shm/report.js';
-import { TASK_DEAD } from '../sync/task.js';
+import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 import { task_dump } from './watchdog.js';
 

@@ -35,7 +35,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { DesignName } from '../designs/design.js';
+import type { DesignName } from '../mm/swap_design.js';
 import { load_catalogue } from '../scenario/load.js';
 import { synthetic_fresh_case } from './fuzz_synthetic.js';
 import { fresh_case, mutate_case, run_seed, type FuzzCase, type FuzzLimits } from './fuzz_case.js';

@@ -19,7 +19,7 @@
  * would report harness nonsense as kernel bugs.
  */
 import fc from 'fast-check';
-import type { DesignName } from '../designs/design.js';
+import type { DesignName } from '../mm/swap_design.js';
 import type { Scenario, ScenarioOp } from '../scenario/schema.js';
 import type { SyntheticInput } from './fuzz_synthetic.js';
 

@@ -16,7 +16,7 @@ import { decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
 import { run_once, ScenarioSetupError } from './repro.js';
 import type { FuzzCase } from './fuzz_case.js';
-import { window_points } from '../sched/point.js';
+import { window_points } from '../sync/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
 
 export interface FuzzFinding {

@@ -14,7 +14,7 @@
  */
 import { attach, createArena } from '../shm/arena.js';
 import { clear_reports } from '../shm/report.js';
-import { setCurrent, task_init } from '../sync/task.js';
+import { setCurrent, task_init } from '../shm/task.js';
 import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { runControlled } from './controlled_run.js';

@@ -13,9 +13,9 @@
  *
  * Context: main thread; builds its own system per measurement.
  */
-import { System } from '../system.js';
-import { setCurrent } from '../sync/task.js';
-import type { DesignName } from '../designs/design.js';
+import { System } from '../api/system.js';
+import { setCurrent } from '../shm/task.js';
+import type { DesignName } from '../mm/swap_design.js';
 import { swap_meta_bytes, type SwapMetaBytes } from '../mm/swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 

@@ -11,23 +11,23 @@
  *
  * Context: main thread; owns a CpuPool for the whole search.
  */
-import { System } from '../system.js';
+import { System } from '../api/system.js';
 import type { Violation } from '../shm/report.js';
-import { DESIGN_NAMES, type DesignName } from '../designs/design.js';
+import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
 import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
 import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/schema.js';
-import { errname } from '../errno.js';
-import { implemented_designs } from '../designs/active.js';
+import { errname } from '../include/errno.js';
+import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';
 import { runControlled } from './controlled_run.js';
 import type { ControlledConfig } from '../sched/controlled.js';
 import type { CpuSpec } from './programs.js';
 import type { ScenarioCpuArgs } from './scenario_cpu.js';
-import { trace_setup } from '../sched/trace.js';
+import { trace_setup } from '../shm/trace.js';
 import { write_trace } from './trace_writer.js';
 
 export type ReproMode = 'pct' | 'random' | 'stress';

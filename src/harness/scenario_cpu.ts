@@ -4,8 +4,7 @@
  * stream: more interleavings to search), then the CPU's script.
  * Context: worker thread, usually under the controlled scheduler.
  */
-import { bind_design } from '../designs/active.js';
-import { prandom_u32 } from '../sync/task.js';
+import { prandom_u32 } from '../shm/task.js';
 import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
 import type { ScenarioOp } from '../scenario/schema.js';
 import { registerProgram } from './programs.js';
@@ -20,7 +19,6 @@ export interface ScenarioCpuArgs {
 }
 
 registerProgram('scenario-cpu', (a: ScenarioCpuArgs) => {
-  bind_design();
   const results: number[] = [];
   if (a.fillerMm !== undefined) {
     for (let i = 0; i < a.filler; i++) {

@@ -12,10 +12,10 @@
  */
 import { A } from '../shm/arena.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from '../sync/point.js';
 import { lockClass } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { selftest_scratch } from '../sync/torture.js';
+import { selftest_scratch } from './torture.js';
 import { registerProgram } from './programs.js';
 
 const P_AV = pointId('selftest_av');

@@ -25,10 +25,10 @@
  *
  * Context: main thread, async; plays task 0 in the arena.
  */
-import { System } from '../system.js';
+import { System } from '../api/system.js';
 import { read_reports, type Violation } from '../shm/report.js';
-import { pointLabel } from '../sched/point.js';
-import { request_migration, setCurrent, taskWord, xorshift32 } from '../sync/task.js';
+import { pointLabel } from '../sync/point.js';
+import { request_migration, setCurrent, taskWord, xorshift32 } from '../shm/task.js';
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
 import { SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER } from '../mm/swapon.js';
@@ -44,7 +44,7 @@ import { mem_cgroup_reap_dead } from './memcg_reaper.js';
 import { collect_counters, format_stats, format_summary, type StressCounters, type StressResult } from './stress_report.js';
 import { formatMix, stress_command_line, stressArenaConfig, type StressOptions } from './stress_options.js';
 import { ProgressBar } from './progress.js';
-import { trace_setup } from '../sched/trace.js';
+import { trace_setup } from '../shm/trace.js';
 import { write_trace } from './trace_writer.js';
 import { bug_hints, format_bug_hint } from './bug_hints.js';
 /* The CPU programs' own modules, so this thread knows their point labels for dumps. */

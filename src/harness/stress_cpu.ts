@@ -18,11 +18,10 @@
 import { zswap_shrink_work } from '../mm/zswap_writeback.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from '../sync/point.js';
 import { LC_SWAP_LOCK } from '../sync/lockdep.js';
 import { spin_lock } from '../sync/spinlock.js';
-import { bind_design } from '../designs/active.js';
-import { current, prandom_u32, taskWord } from '../sync/task.js';
+import { current, prandom_u32, taskWord } from '../shm/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { swap_discard_work } from '../mm/swapfile.js';
 import { registerProgram } from './programs.js';
@@ -86,7 +85,6 @@ function inject_stall(op: number): never {
 }
 
 registerProgram('stress-cpu', (args: StressCpuArgs) => {
-  bind_design();
   const cum = cumulative(args.weights);
   let done = 0;
   torture_task_started();
@@ -116,7 +114,6 @@ registerProgram('stress-cpu', (args: StressCpuArgs) => {
 });
 
 registerProgram('stress-onoff', (args: StressOnoffArgs): StressOnoffResult => {
-  bind_design();
   let cycles = 0;
   let gaveUp = false;
   try {
@@ -172,7 +169,6 @@ export interface StressKworkerArgs {
 }
 
 registerProgram('stress-kworker', (args: StressKworkerArgs) => {
-  bind_design();
   let works = 0;
   try {
     while (torture_sleep(args.intervalMs)) {

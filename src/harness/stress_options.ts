@@ -9,8 +9,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { DESIGN_NAMES } from '../designs/design.js';
-import { implemented_designs } from '../designs/active.js';
+import { DESIGN_NAMES } from '../mm/swap_design.js';
+import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';

@@ -19,7 +19,7 @@ import { G, MAX_LOCK_CLASSES, TASK } from '../shm/layout.js';
 import { INVARIANTS } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
 import { lockstat_read } from '../sync/lockstat.js';
-import { taskWord } from '../sync/task.js';
+import { taskWord } from '../shm/task.js';
 import { all_vm_events, type VmEvent } from '../mm/vmstat.js';
 import { ALL_COUNTERS, read_counter, WORKLOAD_OPS } from './workload.js';
 import { text_table } from './text_table.js';

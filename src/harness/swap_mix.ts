@@ -6,8 +6,7 @@
  * clusters, percpu caches, swap cache and memcgs.
  */
 import { registerProgram } from './programs.js';
-import { bind_design } from '../designs/active.js';
-import { prandom_u32 } from '../sync/task.js';
+import { prandom_u32 } from '../shm/task.js';
 import { copy_mm, exit_mmap, handle_mm_fault, mm_pages } from '../mm/memory.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 
@@ -17,7 +16,6 @@ export interface SwapMixArgs {
 }
 
 registerProgram('swap-mix', (args: SwapMixArgs) => {
-  bind_design();
   const counts = { write: 0, touch: 0, reclaim: 0, fork: 0, enomem: 0 };
   const n = mm_pages();
   for (let i = 0; i < args.ops; i++) {

@@ -36,14 +36,14 @@
  */
 import { A } from '../shm/arena.js';
 import { PAGE_WORDS, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../shm/page_pool.js';
+import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../kmem/page_pool.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from '../sync/point.js';
 import { barrier_init, barrier_wait } from '../sync/barrier.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
-import { current, prandom_u32, request_migration } from '../sync/task.js';
-import { bind_design, D } from '../designs/active.js';
+import { current, prandom_u32, request_migration } from '../shm/task.js';
+import { swap_design } from '../mm/swap_design.js';
 import {
   __folio_set_locked, folio_alloc, folio_lock, folio_put, folio_swap, folio_trylock, folio_try_get, folio_unlock,
   page_token, set_page_token,
@@ -117,7 +117,6 @@ function swapcache_rcu_writer(a: SwapcacheRcuWriterArgs): SwapcacheRcuWriterResu
   const i32 = A.i32;
   const readers = Atomics.load(i32, a.ctl + CTL.nr_readers);
   const res: SwapcacheRcuWriterResult = { rounds: 0, published: 0, enomem: 0, free_failed: 0 };
-  bind_design();
   barrier_wait(a.ctl + CTL.barrier, nr_tasks_in_run(a.ctl, a.writers));
   const readersLeft = (): boolean => readers === 0 || Atomics.load(i32, a.ctl + CTL.readers_done) < readers;
   for (let r = 0; r < a.rounds && readersLeft(); r++) {
@@ -193,7 +192,6 @@ export interface SwapcacheRcuReaderResult {
 }
 
 function swapcache_rcu_reader(a: SwapcacheRcuReaderArgs): SwapcacheRcuReaderResult {
-  bind_design();
   const i32 = A.i32;
   const res: SwapcacheRcuReaderResult = {
     reads: 0, idle: 0, nodev: 0, null_table: 0, no_folio: 0, frozen: 0, recheck_failed: 0, busy: 0, mismatch: 0, hits: 0,
@@ -233,13 +231,13 @@ function swapcache_rcu_reader(a: SwapcacheRcuReaderArgs): SwapcacheRcuReaderResu
       const tb = __swap_table_get_rcu(tbl, ci, off);
       if (!swp_tb_is_folio(tb)) {
         res.no_folio++;
-      } else if (!folio_try_get(swp_tb_to_pfn(D.tb, tb))) {
+      } else if (!folio_try_get(swp_tb_to_pfn(swap_design().tb, tb))) {
         res.frozen++;
       } else if (__swap_table_get_rcu(tbl, ci, off) !== tb) {
-        folio_put(swp_tb_to_pfn(D.tb, tb));
+        folio_put(swp_tb_to_pfn(swap_design().tb, tb));
         res.recheck_failed++;
       } else {
-        folio = swp_tb_to_pfn(D.tb, tb);
+        folio = swp_tb_to_pfn(swap_design().tb, tb);
       }
     }
     rcu_read_unlock();

@@ -17,7 +17,7 @@
  */
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
-import { current, taskWord } from '../sync/task.js';
+import { current, taskWord } from '../shm/task.js';
 
 export const TORTURE_RUN = 0;
 export const TORTURE_PARK = 1;

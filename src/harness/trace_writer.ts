@@ -15,8 +15,8 @@ import { A } from '../shm/arena.js';
 import { TRACE_EVENT, TRACE_RING } from '../shm/layout.js';
 import { INVARIANTS, read_reports } from '../shm/report.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
-import { pointLabel } from '../sched/point.js';
-import { EV_LOCK, EV_POINT, EV_RCU_LOCK, EV_RCU_UNLOCK, EV_UNLOCK, EV_VIOLATION, trace_ring } from '../sched/trace.js';
+import { pointLabel } from '../sync/point.js';
+import { EV_LOCK, EV_POINT, EV_RCU_LOCK, EV_RCU_UNLOCK, EV_UNLOCK, EV_VIOLATION, trace_ring } from '../shm/trace.js';
 import { write_atomic } from './write_atomic.js';
 
 export const TraceEventSchema = z.object({

@@ -17,7 +17,7 @@ import type { ArenaHandle } from '../shm/arena.js';
 import { computeLayout, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
 import { LOCK_CLASSES } from '../sync/lockdep.js';
 import { SPIN_WAITERS } from '../sync/spinlock.js';
-import { pointLabel } from '../sched/point.js';
+import { pointLabel } from '../sync/point.js';
 import { opName } from './workload.js';
 
 /** One task's state, as text: what a stall report prints per CPU. */

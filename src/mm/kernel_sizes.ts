@@ -12,7 +12,7 @@
  * swap_cgroup array (mm/swap_cgroup.c: two 16-bit ids per atomic_t, 2 bytes
  * a slot); si->zeromap (one bit a slot); si->swap_map (one byte a slot).
  */
-import type { DesignName } from '../designs/design.js';
+import type { DesignName } from './swap_design.js';
 
 export const SIZEOF_SWAP_CLUSTER_INFO: Record<DesignName, number> = { p2: 32, p3: 40, p4: 40, ghost: 40, vswap: 40 };
 /**

@@ -25,7 +25,7 @@ import { A, gword } from '../shm/arena.js';
 import { G, MAX_FOLIO_ORDER, MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPOFF_VS_SWAPIN } from '../shm/bugs.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from '../sync/point.js';
 import { LC_MM, LC_PTL } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import {

@@ -23,7 +23,7 @@
  * writes), more bad pages than fit (-EINVAL, util-linux "too many bad
  * pages"), no such file (-ENOENT).
  */
-import { EINVAL, ENOENT } from '../errno.js';
+import { EINVAL, ENOENT } from '../include/errno.js';
 import { PAGE_SIZE } from '../shm/layout.js';
 import { file_exists, file_name, file_size_pages, vfs_write_first_page } from '../fs/vfs.js';
 import {

@@ -23,11 +23,11 @@
 import { A, gword } from '../shm/arena.js';
 import { CPU, FOLIO, G, MAX_FOLIO_ORDER, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { point, pointId, sched_wait } from '../sched/point.js';
+import { point, pointId, sched_wait } from '../sync/point.js';
 import { LC_FOLIO, LC_PCP, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../sync/task.js';
+import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../shm/task.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { U32, U64 } from '../shm/u64_halves.js';
 

@@ -11,8 +11,8 @@ import { A } from '../shm/arena.js';
 import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
-import { point, pointId } from '../sched/point.js';
-import { D } from '../designs/active.js';
+import { point, pointId } from '../sync/point.js';
+import { swap_design } from './swap_design.js';
 import {
   folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, page_token_index, PG_dirty, PG_uptodate, set_page_token, token_copy,
   token_is_zero,
@@ -47,19 +47,19 @@ function swap_zeromap_folio_update(folio: number, zero: boolean): void {
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
-  if (bug_on(BUG_ZERO_FLAG_UNLOCKED) && D.tb.hasZeroFlag) {
+  if (bug_on(BUG_ZERO_FLAG_UNLOCKED) && swap_design().tb.hasZeroFlag) {
     /* Pre-fix: a read-modify-write of the table word with no ci->lock. */
     const ci = __swap_offset_to_cluster(type, swp_offset(entry));
     for (let off = start; off < start + nr; off++) {
       __swap_table_rmw_unlocked(ci, off, (old) => {
         if (!swp_tb_is_countable(old) || old === 0n) return old;
-        return zero ? swp_tb_set_zero(D.tb, old) : swp_tb_clear_zero(D.tb, old);
+        return zero ? swp_tb_set_zero(swap_design().tb, old) : swp_tb_clear_zero(swap_design().tb, old);
       }, () => point(P_ZERO_RMW));
     }
     return;
   }
   const ci = swap_cluster_lock(type, swp_offset(entry));
-  for (let off = start; off < start + nr; off++) D.setZero(ci, off, zero);
+  for (let off = start; off < start + nr; off++) swap_design().setZero(ci, off, zero);
   swap_cluster_unlock(ci);
 }
 
@@ -174,9 +174,9 @@ function swap_read_source(entry: number): { zswap: bigint } | { backing: number 
 export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; zero: boolean } {
   const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
-  const zero = D.testZeroLockless(ci, start);
+  const zero = swap_design().testZeroLockless(ci, start);
   let n = 1;
-  while (n < max_nr && D.testZeroLockless(ci, start + n) === zero) n++;
+  while (n < max_nr && swap_design().testZeroLockless(ci, start + n) === zero) n++;
   return { n, zero };
 }
 

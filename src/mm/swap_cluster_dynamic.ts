@@ -23,10 +23,10 @@
  */
 import { A } from '../shm/arena.js';
 import { CI, CI_DYN, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { page_pool_alloc, page_pool_free, PG_KMALLOC } from '../shm/page_pool.js';
+import { page_pool_alloc, page_pool_free, PG_KMALLOC } from '../kmem/page_pool.js';
 import { WARN_ON } from '../shm/report.js';
-import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, obj_word, swap_cluster_cachep, swap_table_cachep } from '../shm/slab.js';
-import { xa_alloc, xa_destroy, xa_erase, xa_for_each, xa_init, xa_store } from '../shm/xarray.js';
+import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, obj_word, swap_cluster_cachep, swap_table_cachep } from '../kmem/slab.js';
+import { xa_alloc, xa_destroy, xa_erase, xa_for_each, xa_init, xa_store } from '../kmem/xarray.js';
 import { LC_CI, LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
 import { call_rcu, rcu_assign_pointer, register_rcu_callback } from '../sync/rcu.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';

@@ -39,7 +39,7 @@
  * gets a validated bad-slot list; the errno is -EINVAL either way, as in
  * sys_swapon.
  */
-import { D } from '../designs/active.js';
+import { swap_design } from './swap_design.js';
 import { A } from '../shm/arena.js';
 import { PAGE_SHIFT, PAGE_SIZE, MAX_SWAPFILES_SHIFT } from '../shm/layout.js';
 import { S_ISREG, vfs_read_first_page } from '../fs/vfs.js';
@@ -344,7 +344,7 @@ export function read_swap_header(id: number): SwapHeaderResult {
     limit < ARCH_MAX_SWAPFILE_SIZE
       ? ` (model limit: arena maxSwapPages ${A.L.config.maxSwapPages} slots; x86_64 arch_max_swapfile_size() is 2^50)`
       : '';
-  const raw = __read_swap_header(page.bytes, { kind: page.kind, sizePages: page.sizePages }, limit, note, D.name === 'ghost');
+  const raw = __read_swap_header(page.bytes, { kind: page.kind, sizePages: page.sizePages }, limit, note, swap_design().name === 'ghost');
   if (raw.error !== undefined) {
     return { maxpages: 0, error: raw.error, silent: raw.silent, stage: 'read_swap_header', warnings: raw.warnings };
   }

@@ -16,7 +16,7 @@ import { A } from '../shm/arena.js';
 import { CI, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { cluster_pool, clusterWord, si_dynamic, si_is_vswap, siWord } from './swap.js';
 import { phys_rmap_clusters, si_is_vswap_phys } from './vswap_phys.js';
-import { xa_for_each } from '../shm/xarray.js';
+import { xa_for_each } from '../kmem/xarray.js';
 import { SIZEOF_EXTEND_TABLE, SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_SWP_DESC, SIZEOF_VSWAP_CLUSTER, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from './kernel_sizes.js';
 import { zswap_offsets } from './zswap.js';
 

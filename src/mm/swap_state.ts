@@ -11,10 +11,10 @@ import { A } from '../shm/arena.js';
 import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPCACHE_LARGE_FOLIO } from '../shm/bugs.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from '../sync/point.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
-import { D } from '../designs/active.js';
+import { swap_design } from './swap_design.js';
 import {
   folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add,
   folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, folio_unlock, fw, PG_swapbacked,
@@ -60,7 +60,7 @@ export function swap_cache_get_folio(entry: number): number {
   for (;;) {
     if (dyn) rcu_read_lock();
     const tb = swap_table_get(dyn ? __swap_offset_to_cluster(type, swp_offset(entry)) : ci, off);
-    const folio = swp_tb_is_folio(tb) ? swp_tb_to_pfn(D.tb, tb) : -1;
+    const folio = swp_tb_is_folio(tb) ? swp_tb_to_pfn(swap_design().tb, tb) : -1;
     const got = folio >= 0 && folio_try_get(folio);
     if (dyn) rcu_read_unlock();
     if (folio < 0) return -1;
@@ -82,7 +82,7 @@ export function swap_cache_get_shadow(entry: number): bigint {
   const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
   const tb = swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER);
   if (dyn) rcu_read_unlock();
-  return swp_tb_is_shadow(tb) ? swp_tb_to_shadow(D.tb, tb) : -1n;
+  return swp_tb_is_shadow(tb) ? swp_tb_to_shadow(swap_design().tb, tb) : -1n;
 }
 
 /**
@@ -97,18 +97,18 @@ export function __swap_cache_check_batch(ci: number, targ_off: number, nr: numbe
   if (!cluster_table_is_alloced(ci)) return -ENOENT;
   const tb = __swap_table_get(ci, targ_off);
   if (swp_tb_is_folio(tb)) return -EEXIST;
-  if (D.countOf(ci, targ_off, tb) <= 0) return -ENOENT;
+  if (swap_design().countOf(ci, targ_off, tb) <= 0) return -ENOENT;
   if (!swp_tb_is_shadow(tb)) return -ENOENT;
-  out.shadow = swp_tb_to_shadow(D.tb, tb);
+  out.shadow = swp_tb_to_shadow(swap_design().tb, tb);
   if (nr === 1) return 0;
-  const memcgid = D.slotMemcg(ci, targ_off, tb);
-  const zero = D.testZero(ci, targ_off);
+  const memcgid = swap_design().slotMemcg(ci, targ_off, tb);
+  const zero = swap_design().testZero(ci, targ_off);
   const start = targ_off - (targ_off % nr);
   for (let off = start; off < start + nr; off++) {
     const o = __swap_table_get(ci, off);
-    if (swp_tb_is_folio(o) || D.countOf(ci, off, o) <= 0 || !swp_tb_is_shadow(o)) return -EBUSY;
-    if (D.slotMemcg(ci, off, o) !== memcgid) return -EBUSY;
-    if (D.testZero(ci, off) !== zero) return -EBUSY;
+    if (swp_tb_is_folio(o) || swap_design().countOf(ci, off, o) <= 0 || !swp_tb_is_shadow(o)) return -EBUSY;
+    if (swap_design().slotMemcg(ci, off, o) !== memcgid) return -EBUSY;
+    if (swap_design().testZero(ci, off) !== zero) return -EBUSY;
   }
   return 0;
 }
@@ -123,9 +123,9 @@ export function __swap_cache_add_folio(ci: number, folio: number, entry: number)
   for (let off = start; off < start + nr; off++) {
     const old = __swap_table_get(ci, off);
     if (swp_tb_is_folio(old)) {
-      report('swap-cache', `__swap_cache_add_folio: slot ${off} already caches folio ${swp_tb_to_pfn(D.tb, old)}, adding folio ${folio}`, [ci, off, folio]);
+      report('swap-cache', `__swap_cache_add_folio: slot ${off} already caches folio ${swp_tb_to_pfn(swap_design().tb, old)}, adding folio ${folio}`, [ci, off, folio]);
     }
-    __swap_table_set(ci, off, pfn_to_swp_tb(D.tb, folio, __swp_tb_get_flags(D.tb, old)));
+    __swap_table_set(ci, off, pfn_to_swp_tb(swap_design().tb, folio, __swp_tb_get_flags(swap_design().tb, old)));
   }
   folio_ref_add(folio, nr);
   folio_set_swap(folio, entry);
@@ -148,21 +148,21 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
   let shadow = 0n;
   if (charged) {
     /* p4: the swap charge's owner goes into the shadow (moved to an online memcg first); p2/p3: swap_cgroup keeps it. */
-    const memcg = D.memcgInShadow ? mem_cgroup_swap_free_folio(folio_memcg(folio), nr) : folio_memcg(folio);
+    const memcg = swap_design().memcgInShadow ? mem_cgroup_swap_free_folio(folio_memcg(folio), nr) : folio_memcg(folio);
     const ws = (A.i32[fw(folio, FOLIO.flags)] & PG_workingset) !== 0;
-    shadow = reclaim ? pack_shadow(D.tb, memcg, 0, lruvec_age_nonresident(memcg), ws) : memcgid_to_shadow(memcg);
+    shadow = reclaim ? pack_shadow(swap_design().tb, memcg, 0, lruvec_age_nonresident(memcg), ws) : memcgid_to_shadow(memcg);
   }
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   let swapped = false;
   let needFree = false;
   for (let off = start; off < start + nr; off++) {
     const old = __swap_table_get(ci, off);
-    if (!swp_tb_is_folio(old) || swp_tb_to_pfn(D.tb, old) !== folio) {
+    if (!swp_tb_is_folio(old) || swp_tb_to_pfn(swap_design().tb, old) !== folio) {
       report('swap-cache', `__swap_cache_del_folio: slot ${off} does not name folio ${folio} (0x${old.toString(16)})`, [ci, off, folio]);
     }
-    if (D.countOf(ci, off, old) > 0) swapped = true;
+    if (swap_design().countOf(ci, off, old) > 0) swapped = true;
     else needFree = true;
-    __swap_table_set(ci, off, shadow_to_swp_tb(D.tb, shadow, __swp_tb_get_flags(D.tb, old)));
+    __swap_table_set(ci, off, shadow_to_swp_tb(swap_design().tb, shadow, __swp_tb_get_flags(swap_design().tb, old)));
   }
   folio_set_swap(folio, -1);
   folio_clear(folio, PG_swapcache);
@@ -170,7 +170,7 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
     __swap_cluster_free_entries(type, ci, start, nr);
   } else if (needFree) {
     for (let off = start; off < start + nr; off++) {
-      if (!D.countOf(ci, off, __swap_table_get(ci, off))) __swap_cluster_free_entries(type, ci, off, 1);
+      if (!swap_design().countOf(ci, off, __swap_table_get(ci, off))) __swap_cluster_free_entries(type, ci, off, 1);
     }
   }
 }
@@ -235,11 +235,11 @@ function __swap_cache_alloc(targ: number, order: number, memcgFallback: number):
   }
   __folio_set_locked(folio);
   folio_set(folio, PG_swapbacked);
-  const id = D.memcgInShadow ? shadow_to_memcgid(second.shadow) : D.slotMemcg(ci, targOff, 0n);
+  const id = swap_design().memcgInShadow ? shadow_to_memcgid(second.shadow) : swap_design().slotMemcg(ci, targOff, 0n);
   __swap_cache_add_folio(ci, folio, entry);
   swap_cluster_unlock(ci);
   const seq = mem_cgroup_offline_seq();
-  const memcg = D.memcgInShadow
+  const memcg = swap_design().memcgInShadow
     ? mem_cgroup_swapin_charge_folio(id, memcgFallback, nr)
     : mem_cgroup_swapin_charge_folio_swap_cgroup(id, memcgFallback);
   folio_set_memcg(folio, memcg, seq);

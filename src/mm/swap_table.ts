@@ -57,7 +57,7 @@
  * entries.
  */
 
-import { EINVAL } from '../errno.js';
+import { EINVAL } from '../include/errno.js';
 import { unpack_shadow } from './workingset.js';
 import { U32, U64 } from '../shm/u64_halves.js';
 

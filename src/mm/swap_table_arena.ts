@@ -19,13 +19,13 @@
  */
 import { A } from '../shm/arena.js';
 import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { page_gen, page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../shm/page_pool.js';
+import { page_gen, page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../kmem/page_pool.js';
 import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { null_to_swp_tb, swp_tb_is_null } from './swap_table.js';
-import { obj_page_is_free } from '../shm/slab.js';
-import { point, pointId } from '../sched/point.js';
+import { obj_page_is_free } from '../kmem/slab.js';
+import { point, pointId } from '../sync/point.js';
 import { ci_check_live } from './swap.js';
 
 const P_SWAP_TABLE_RCU = pointId('swap_table_get:rcu');

@@ -16,17 +16,17 @@ import { A, gword } from '../shm/arena.js';
 import { CI, CPU, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER, MAX_SWAPFILES } from '../shm/layout.js';
 import { report, WARN_ON } from '../shm/report.js';
 import { bug_on, BUG_COUNT_OVERFLOW, BUG_GHOST_CLUSTER_RELOOKUP, BUG_PERCPU_CLUSTER_MIGRATION, BUG_RCU_TABLE_FREE_UNFILLED, BUG_BATCH_FREE_MEMCG } from '../shm/bugs.js';
-import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../shm/page_pool.js';
-import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
-import { point, pointId } from '../sched/point.js';
+import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from '../kmem/page_pool.js';
+import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../kmem/slab.js';
+import { point, pointId } from '../sync/point.js';
 import { local_lock, local_lock_assert_held, local_unlock } from '../sync/local_lock.js';
 import { LC_GLOBAL_CLUSTER, LC_SI, LC_SWAP_AVAIL, lockdep_assert_held } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { percpu_ref_put, percpu_ref_tryget_live } from '../sync/percpu_ref.js';
 import { rcu_assign_pointer, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { spin_lock, spin_trylock, spin_unlock } from '../sync/spinlock.js';
-import { thisCpuWord } from '../sync/task.js';
-import { D } from '../designs/active.js';
+import { thisCpuWord } from '../shm/task.js';
+import { swap_design } from './swap_design.js';
 import {
   __swap_cache_add_folio, swap_cache_del_folio, swap_cache_get_folio,
 } from './swap_state.js';
@@ -349,8 +349,8 @@ function cluster_scan_range(ci: number, offset: number, nr: number, needReclaim:
   for (let k = 0; k < nr; k++) {
     const off = (offset + k) % SWAPFILE_CLUSTER;
     const tb = __swap_table_get(ci, off);
-    if (swp_tb_is_null(tb) && D.countOf(ci, off, tb) === 0) continue;
-    if (swp_tb_is_folio(tb) && D.countOf(ci, off, tb) === 0) {
+    if (swp_tb_is_null(tb) && swap_design().countOf(ci, off, tb) === 0) continue;
+    if (swp_tb_is_folio(tb) && swap_design().countOf(ci, off, tb) === 0) {
       if (!vm_swap_full()) return false;
       needReclaim.v = true;
       continue;
@@ -379,7 +379,7 @@ function cluster_reclaim_range(type: number, pci: { v: number }, start: number, 
   point(P_RECLAIM_RANGE);
   for (let offset = start; offset < start + nr; offset++) {
     const tb = swap_table_get(ci, offset % SWAPFILE_CLUSTER);
-    if (D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) !== 0) break;
+    if (swap_design().countOf(ci, offset % SWAPFILE_CLUSTER, tb) !== 0) break;
     if (swp_tb_is_folio(tb) && __try_to_reclaim_swap(type, offset) < 0) break;
   }
   if (relookup) {
@@ -548,7 +548,7 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
     to_scan--;
     while (offset < end) {
       const tb = __swap_table_get(ci, offset % SWAPFILE_CLUSTER);
-      if (swp_tb_is_folio(tb) && D.countOf(ci, offset % SWAPFILE_CLUSTER, tb) === 0) {
+      if (swp_tb_is_folio(tb) && swap_design().countOf(ci, offset % SWAPFILE_CLUSTER, tb) === 0) {
         swap_cluster_unlock(ci);
         const n = __try_to_reclaim_swap(type, offset);
         /* A ghost cluster may have emptied and gone meanwhile: look it up again. */
@@ -679,9 +679,9 @@ export function folio_alloc_swap(folio: number): number {
   if (!folio_test_swapcache(folio)) return -ENOMEM;
   mem_cgroup_try_charge_swap(folio_memcg(folio), 1 << order);
   /* p2/p3: swap_cgroup_record() (p4 records the owner in the shadow later). */
-  if (!D.memcgInShadow) {
+  if (!swap_design().memcgInShadow) {
     const entry = folio_swap(folio);
-    D.recordMemcg(__swap_offset_to_cluster(swp_type(entry), swp_offset(entry)), swp_offset(entry) % SWAPFILE_CLUSTER, 1 << order, folio_memcg(folio));
+    swap_design().recordMemcg(__swap_offset_to_cluster(swp_type(entry), swp_offset(entry)), swp_offset(entry) % SWAPFILE_CLUSTER, 1 << order, folio_memcg(folio));
   }
   return 0;
 }
@@ -756,7 +756,7 @@ function swap_sync_discard(): boolean {
 
 /* ---- swap counts ---- */
 
-const COUNT_MAX = (): number => D.countMax;
+const COUNT_MAX = (): number => swap_design().countMax;
 
 function extendWord(ci: number, off: number): number {
   return pageDataWord(A.i32[ci + CI.extend_table] - 1) + off;
@@ -783,7 +783,7 @@ function swap_extend_table_try_free(ci: number): void {
  * table past the inline maximum.  Context: ci->lock held or quiescent.
  */
 export function __swap_count_exact(ci: number, off: number): number {
-  const c = D.count(ci, off);
+  const c = swap_design().count(ci, off);
   if (c === COUNT_MAX() && A.i32[ci + CI.extend_table] !== 0) return A.i32[extendWord(ci, off)];
   return c;
 }
@@ -800,19 +800,19 @@ export function __swap_count_exact(ci: number, off: number): number {
 function __swap_cluster_dup_entry(ci: number, off: number): number {
   const tb = __swap_table_get(ci, off);
   if (swp_tb_is_bad(tb)) return -EINVAL;
-  const c = D.count(ci, off);
+  const c = swap_design().count(ci, off);
   const max = COUNT_MAX();
   if (c === 0 && !swp_tb_is_folio(tb)) return -ENOENT;
   if (bug_on(BUG_COUNT_OVERFLOW)) {
-    D.setCount(ci, off, (c + 1) & max);
+    swap_design().setCount(ci, off, (c + 1) & max);
     return 0;
   }
   if (c < max - 1) {
-    D.setCount(ci, off, c + 1);
+    swap_design().setCount(ci, off, c + 1);
   } else if (c === max - 1) {
     if (A.i32[ci + CI.extend_table] === 0) return -ENOMEM;
     A.i32[extendWord(ci, off)] = max;
-    D.setCount(ci, off, max);
+    swap_design().setCount(ci, off, max);
     count_vm_events(SWAP_COUNT_EXTEND, 1);
   } else {
     A.i32[extendWord(ci, off)]++;
@@ -826,7 +826,7 @@ function __swap_cluster_dup_entry(ci: number, off: number): number {
  */
 function __swap_cluster_put_entry(ci: number, off: number): number {
   const max = COUNT_MAX();
-  let c = D.count(ci, off);
+  let c = swap_design().count(ci, off);
   if (c <= 0 || c > max) {
     report('swap-count', `__swap_cluster_put_entry: count ${c} out of range on slot ${off}`, [ci, off, c]);
     return c;
@@ -835,14 +835,14 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
     const e = A.i32[extendWord(ci, off)] - 1;
     if (e === max - 1) {
       A.i32[extendWord(ci, off)] = 0;
-      D.setCount(ci, off, max - 1);
+      swap_design().setCount(ci, off, max - 1);
     } else {
       A.i32[extendWord(ci, off)] = e;
     }
     c = e;
   } else {
     c--;
-    D.setCount(ci, off, c);
+    swap_design().setCount(ci, off, c);
   }
   if (c === max - 2 || c === max - 1) swap_extend_table_try_free(ci);
   return c;
@@ -859,7 +859,7 @@ function swap_extend_table_alloc(type: number, offset: number, gfp: number): num
   if (p < 0) return -ENOMEM;
   const ci = swap_cluster_lock(type, offset);
   const off = offset % SWAPFILE_CLUSTER;
-  if (!cluster_table_is_alloced(ci) || D.count(ci, off) < COUNT_MAX() - 1 || A.i32[ci + CI.extend_table] !== 0) {
+  if (!cluster_table_is_alloced(ci) || swap_design().count(ci, off) < COUNT_MAX() - 1 || A.i32[ci + CI.extend_table] !== 0) {
     swap_cluster_unlock(ci);
     page_pool_free(p);
     return 0;
@@ -952,17 +952,17 @@ export function __swap_cluster_free_entries(type: number, ci: number, ci_start: 
   const unfilled = bug_on(BUG_RCU_TABLE_FREE_UNFILLED) && ci_count(ci) === nr;
   for (let off = ci_start; off < ci_start + nr; off++) {
     const tb = __swap_table_get(ci, off);
-    if (!swp_tb_is_shadow(tb) || D.countOf(ci, off, tb) > 1) {
+    if (!swp_tb_is_shadow(tb) || swap_design().countOf(ci, off, tb) > 1) {
       report('swap-count', `__swap_cluster_free_entries: slot ${off} is 0x${tb.toString(16)} (must be an uncached shadow with count <= 1)`, [type, ci, off]);
     }
-    const id = D.slotMemcg(ci, off, tb);
+    const id = swap_design().slotMemcg(ci, off, tb);
     if (batchId === -1 || (id !== batchId && !bug_on(BUG_BATCH_FREE_MEMCG))) {
       flush(off);
       batchId = id;
       batchOff = off;
     }
     if (!unfilled) __swap_table_set(ci, off, null_to_swp_tb());
-    D.freeSlot(ci, off);
+    swap_design().freeSlot(ci, off);
   }
   flush(ci_start + nr);
   Atomics.sub(A.i32, ci + CI.count, nr);
@@ -984,7 +984,7 @@ function swap_put_entries_cluster(type: number, offset: number, nr: number): boo
   let needReclaim = false;
   for (let off = start; off < start + nr; off++) {
     const tb = __swap_table_get(ci, off);
-    if (D.count(ci, off) === 1) {
+    if (swap_design().count(ci, off) === 1) {
       if (!swp_tb_is_folio(tb)) {
         if (batch < 0) batch = off;
         continue;
@@ -1054,7 +1054,7 @@ export function folio_maybe_swapped(folio: number): boolean {
   const ci = clusterWord(type, Math.floor(swp_offset(entry) / SWAPFILE_CLUSTER));
   let swapped = false;
   for (let off = start; off < start + nr && !swapped; off++) {
-    if (D.countOf(ci, off, swap_table_get(ci, off)) > 0) swapped = true;
+    if (swap_design().countOf(ci, off, swap_table_get(ci, off)) > 0) swapped = true;
   }
   rcu_read_unlock();
   return swapped;

@@ -25,8 +25,8 @@ import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
 import { wait_for_completion } from '../sync/completion.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { cpuWord, nr_cpu_ids } from '../sync/task.js';
-import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../shm/slab.js';
+import { cpuWord, nr_cpu_ids } from '../shm/task.js';
+import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../kmem/slab.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
 import { file_kind, file_name, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
 import { read_swap_header, swapfile_maximum_size } from './swap_header.js';
@@ -50,7 +50,7 @@ import {
   set_page_token, fw,
 } from './page_alloc.js';
 import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, pte_unlock, ptep_get, pteWord, mk_pte } from './memory.js';
-import { D } from '../designs/active.js';
+import { swap_design } from './swap_design.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
 import { side_arrays_reset } from '../designs/side_arrays.js';
@@ -132,10 +132,10 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
   side_arrays_reset(type); /* p2/p3: si->zeromap and the swap_cgroup array (vmalloc'ed at swapon) */
   if (!zswap_swapon(type)) return -ENOMEM;
-  swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[D.name]);
-  swap_meta_static(type, SI.meta_swap_cgroup, D.memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);
-  swap_meta_static(type, SI.meta_zeromap, D.tb.hasZeroFlag ? 0 : Math.ceil((maxpages * ZEROMAP_BITS_PER_SLOT) / 8));
-  swap_meta_static(type, SI.meta_swap_map, D.countInTable ? 0 : maxpages * SWAP_MAP_BYTES_PER_SLOT);
+  swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[swap_design().name]);
+  swap_meta_static(type, SI.meta_swap_cgroup, swap_design().memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);
+  swap_meta_static(type, SI.meta_zeromap, swap_design().tb.hasZeroFlag ? 0 : Math.ceil((maxpages * ZEROMAP_BITS_PER_SLOT) / 8));
+  swap_meta_static(type, SI.meta_swap_map, swap_design().countInTable ? 0 : maxpages * SWAP_MAP_BYTES_PER_SLOT);
   init_cluster_lists(type);
   const bad = new Set<number>([0, ...badPages.filter((p) => p < maxpages)]);
   for (let p = maxpages; p < nrClusters * SWAPFILE_CLUSTER; p++) bad.add(p);
@@ -225,7 +225,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   let maxpages: number;
   let badPages: number[];
   let ghost: boolean;
-  if (S_ISCHR(file_kind(id)) && D.name === 'ghost') {
+  if (S_ISCHR(file_kind(id)) && swap_design().name === 'ghost') {
     maxpages = Math.min(ghost_swap_pages(A.L.config.nrFrames), swapfile_maximum_size());
     badPages = [];
     ghost = true;
@@ -242,7 +242,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   }
   const i32 = A.i32;
   /* Under virtual swap (seed 004) a device is only a backing store: bitmaps and a reverse map, no clusters. */
-  const phys = D.name === 'vswap' && !ghost;
+  const phys = swap_design().name === 'vswap' && !ghost;
   i32[siWord(type, SI.max)] = maxpages;
   /* A ghost has no bdev and no data section: nothing to write to. */
   i32[siWord(type, SI.backing_base)] = ghost ? 0 : A.L.backing + type * A.L.config.maxSwapPages * 2;
@@ -399,7 +399,7 @@ function swap_slot_peek(type: number, offset: number): { tb: bigint; count: numb
   const ci = clusterWord(type, Math.floor(offset / SWAPFILE_CLUSTER));
   const off = offset % SWAPFILE_CLUSTER;
   const tb = swap_table_get(ci, off);
-  const count = ci === 0 ? 0 : D.countOf(ci, off, tb);
+  const count = ci === 0 ? 0 : swap_design().countOf(ci, off, tb);
   rcu_read_unlock();
   return { tb, count };
 }

@@ -14,7 +14,7 @@ import {
   folio_trylock, folio_try_get, folio_unlock, free_folio, fw, page_folio, folio_set, PG_dirty,
   nr_frames, PG_head, PG_swapcache,
 } from './page_alloc.js';
-import { prandom_u32 } from '../sync/task.js';
+import { prandom_u32 } from '../shm/task.js';
 import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
 import { __swap_cache_del_folio } from './swap_state.js';
 import { swap_writeout, WRITEOUT_DONE } from './page_io.js';

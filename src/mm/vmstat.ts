@@ -11,7 +11,7 @@
  */
 import { A } from '../shm/arena.js';
 import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
-import { current } from '../sync/task.js';
+import { current } from '../shm/task.js';
 
 export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb', 'thp_swpout_fallback'] as const;
 export type VmEvent = (typeof VM_EVENT_NAMES)[number];

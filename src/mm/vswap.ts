@@ -29,7 +29,7 @@
  */
 import { A } from '../shm/arena.js';
 import { CI, CI_DYN } from '../shm/layout.js';
-import { pageDataWord } from '../shm/page_pool.js';
+import { pageDataWord } from '../kmem/page_pool.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { cluster_offset, swp_entry } from './swap.js';
 import { __swap_table_get } from './swap_table_arena.js';

@@ -17,7 +17,7 @@
  */
 import { A, gword } from '../shm/arena.js';
 import { G, SI } from '../shm/layout.js';
-import { xa_destroy, xa_erase, xa_for_each, xa_init, xa_load, xa_store, type XArray } from '../shm/xarray.js';
+import { xa_destroy, xa_erase, xa_for_each, xa_init, xa_load, xa_store, type XArray } from '../kmem/xarray.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { siWord } from './swap.js';
 

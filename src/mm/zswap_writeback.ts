@@ -18,7 +18,7 @@
  */
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { prandom_u32 } from '../sync/task.js';
+import { prandom_u32 } from '../shm/task.js';
 import { folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
 import { swap_backing_index, swap_read_folio, vswap_writepage } from './page_io.js';

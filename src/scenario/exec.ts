@@ -22,9 +22,9 @@ import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg, zap_page_r
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
-import { set_failslab } from '../shm/slab.js';
-import { ESRCH } from '../errno.js';
-import { current, request_migration } from '../sync/task.js';
+import { set_failslab } from '../kmem/slab.js';
+import { ESRCH } from '../include/errno.js';
+import { current, request_migration } from '../shm/task.js';
 import { fork_labels, op_creates, op_uses, type LabelKind } from './labels.js';
 import type { ScenarioOp } from './schema.js';
 

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { INVARIANTS } from '../shm/report.js';
-import { DESIGN_NAMES } from '../designs/design.js';
+import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { scenario_check } from './check.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 

@@ -23,8 +23,8 @@
  */
 import { A } from '../shm/arena.js';
 import { SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
-import { current, taskWord } from '../sync/task.js';
-import { pointId, setPointHook, setWaitHook } from './point.js';
+import { current, taskWord } from '../shm/task.js';
+import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';

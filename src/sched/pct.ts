@@ -25,7 +25,7 @@
  */
 import { A } from '../shm/arena.js';
 import { MAX_PCT_DEPTH, SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
-import { taskWord } from '../sync/task.js';
+import { taskWord } from '../shm/task.js';
 import { sched_rand, schedWord, type Strategy } from './strategy.js';
 
 function prioWord(t: number): number {

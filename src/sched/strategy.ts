@@ -8,7 +8,7 @@
  */
 import { A } from '../shm/arena.js';
 import { SCHED } from '../shm/layout.js';
-import { xorshift32 } from '../sync/task.js';
+import { xorshift32 } from '../shm/task.js';
 
 export const STRATEGY_RANDOM = 1;
 export const STRATEGY_PCT = 2;

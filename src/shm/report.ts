@@ -9,8 +9,8 @@
  */
 import { A, gword, readString, writeString } from './arena.js';
 import { G, REPORT, REPORT_MSG_BYTES, SCHED, TASK } from './layout.js';
-import { current, taskWord } from '../sync/task.js';
-import { EV_VIOLATION, trace_enabled, trace_event } from '../sched/trace.js';
+import { current, taskWord } from './task.js';
+import { EV_VIOLATION, trace_enabled, trace_event } from './trace.js';
 
 /** Invariant ids, as docs/invariants.md names them. */
 export const INVARIANTS = [

@@ -14,7 +14,7 @@
  * (a point hook is set) there is no spinning: a waiter hands off at once.
  */
 import { A } from '../shm/arena.js';
-import { getPointHook, point, pointId, sched_wait } from '../sched/point.js';
+import { getPointHook, point, pointId, sched_wait } from './point.js';
 
 const P_BARRIER = pointId('barrier_wait');
 export const BARRIER_WORDS = 2;

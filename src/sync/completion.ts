@@ -5,7 +5,7 @@
  * complete_all / wait_for_completion / try_wait_for_completion.
  */
 import { A } from '../shm/arena.js';
-import { point, pointId, sched_wait } from '../sched/point.js';
+import { point, pointId, sched_wait } from './point.js';
 import { might_sleep } from './might_sleep.js';
 
 const COMPLETE_ALL = 1 << 30;

@@ -14,7 +14,7 @@
 import { CPU } from '../shm/layout.js';
 import { LC_LOCAL, lockdep_assert_held } from './lockdep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
-import { cpuWord, smp_processor_id } from './task.js';
+import { cpuWord, smp_processor_id } from '../shm/task.js';
 
 /** local_lock(&pcp->@field): returns the locked CPU. */
 export function local_lock(field: number = CPU.local_lock): number {

@@ -18,7 +18,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_LOCK_CLASSES, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
 import { report } from '../shm/report.js';
-import { current, taskWord } from './task.js';
+import { current, taskWord } from '../shm/task.js';
 
 /** Lock classes: index = class id.  Order here is ABI for the arena matrix. */
 export const LOCK_CLASSES = [

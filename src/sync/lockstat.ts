@@ -16,7 +16,7 @@
  */
 import { A } from '../shm/arena.js';
 import { MAX_LOCK_CLASSES, STATS_HOLD_MAX, STATS_HOLD_N, STATS_HOLD_SUM, STATS_OPS, STATS_WORDS_PER_TASK } from '../shm/layout.js';
-import { current } from './task.js';
+import { current } from '../shm/task.js';
 
 export const LOCKSTAT_ACQUIRED = 0;
 export const LOCKSTAT_CONTENDED = 1;

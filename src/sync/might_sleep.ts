@@ -11,20 +11,35 @@
  *  - is an interleaving point;
  *  - is where a task may be migrated to another CPU (the shuffle), exactly
  *    because nothing pins it there;
- *  - runs the RCU callbacks whose grace period ended (rcu_core(), the
- *    model's RCU softirq), when nothing pins the task.
+ *  - runs the softirq actions (do_softirq()) when nothing pins the task:
+ *    rcu.ts opens RCU_SOFTIRQ with rcu_core(), which runs the callbacks
+ *    whose grace period ended.  Opened from above (open_softirq(), as
+ *    rcu_init() does), so this file does not import RCU.
  *
- * Kernel mapping: might_sleep() / cond_resched() in kernel/sched/core.c.
+ * Kernel mapping: might_sleep() / cond_resched() in kernel/sched/core.c;
+ * open_softirq() / do_softirq() in kernel/softirq.c.
  */
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sched/point.js';
-import { current, migrate_if_requested, taskWord } from './task.js';
+import { point, pointId } from './point.js';
+import { current, migrate_if_requested, taskWord } from '../shm/task.js';
 import { lockdep_enabled } from './lockdep.js';
-import { rcu_core } from './rcu.js';
 
 const P_MIGHT_SLEEP = pointId('might_sleep');
+
+/* The softirq actions this thread's modules opened (RCU's, once rcu.ts is loaded). */
+const softirq_vec: (() => void)[] = [];
+
+/** open_softirq(): run @action at every sleep point where nothing pins the task.  Context: module load. */
+export function open_softirq(action: () => void): void {
+  if (!softirq_vec.includes(action)) softirq_vec.push(action);
+}
+
+/* do_softirq(): run every opened action.  Context: no spinlock, no RCU read-side section. */
+function do_softirq(): void {
+  for (let i = 0; i < softirq_vec.length; i++) softirq_vec[i]();
+}
 
 /**
  * Context: process context.  Reported (never ignored) if called atomic.
@@ -43,7 +58,7 @@ export function might_sleep(where = 'might_sleep'): void {
   }
   point(P_MIGHT_SLEEP);
   if (spin === 0 && rcu === 0) {
-    rcu_core();
+    do_softirq();
     migrate_if_requested();
   }
 }

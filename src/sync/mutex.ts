@@ -9,11 +9,11 @@
  */
 import { A } from '../shm/arena.js';
 import { report } from '../shm/report.js';
-import { point, pointId, sched_wait } from '../sched/point.js';
+import { point, pointId, sched_wait } from './point.js';
 import { lock_acquire, lock_release } from './lockdep.js';
 import { lockstat_acquired } from './lockstat.js';
 import { might_sleep } from './might_sleep.js';
-import { current } from './task.js';
+import { current } from '../shm/task.js';
 
 const MUTEX_FLAG_WAITERS = 1 << 30;
 const OWNER_MASK = MUTEX_FLAG_WAITERS - 1;

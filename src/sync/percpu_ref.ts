@@ -37,10 +37,10 @@
 import { A } from '../shm/arena.js';
 import { PCPU_REF_SLOTS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from './point.js';
 import { complete, init_completion } from './completion.js';
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from './rcu.js';
-import { nr_cpu_ids, smp_processor_id } from './task.js';
+import { nr_cpu_ids, smp_processor_id } from '../shm/task.js';
 
 export const REF_COUNT = 0;
 export const REF_FLAGS = 1;

@@ -30,12 +30,12 @@
 import { A, gword } from '../shm/arena.js';
 import { G, RCU_CB, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { point, pointId, sched_wait } from '../sched/point.js';
+import { point, pointId, sched_wait } from './point.js';
 import { LC_RCU_CB } from './lockdep.js';
-import { might_sleep } from './might_sleep.js';
+import { might_sleep, open_softirq } from './might_sleep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
-import { current, nr_tasks, taskWord, TASK_DEAD } from './task.js';
-import { EV_RCU_LOCK, EV_RCU_UNLOCK, trace_enabled, trace_event } from '../sched/trace.js';
+import { current, nr_tasks, taskWord, TASK_DEAD } from '../shm/task.js';
+import { EV_RCU_LOCK, EV_RCU_UNLOCK, trace_enabled, trace_event } from '../shm/trace.js';
 
 const P_RCU_LOCK = pointId('rcu_read_lock');
 const P_RCU_UNLOCK = pointId('rcu_read_unlock');
@@ -253,6 +253,9 @@ export function rcu_do_batch(): number {
 export function rcu_core(): void {
   if (rcu_pending() > 0) rcu_do_batch();
 }
+
+/* rcu_init(): RCU_SOFTIRQ runs rcu_core() at every sleep point of this thread. */
+open_softirq(rcu_core);
 
 /** rcu_barrier(): wait until every callback queued so far has run. */
 export function rcu_barrier(): void {

@@ -25,11 +25,11 @@
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { point, pointId } from '../sched/point.js';
+import { point, pointId } from './point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
 import { lockstat_acquired, lockstat_released } from './lockstat.js';
-import { EV_LOCK, EV_UNLOCK, trace_enabled, trace_event } from '../sched/trace.js';
-import { current, taskWord } from './task.js';
+import { EV_LOCK, EV_UNLOCK, trace_enabled, trace_event } from '../shm/trace.js';
+import { current, taskWord } from '../shm/task.js';
 
 const P_SPIN_LOCK = pointId('spin_lock');
 const P_SPIN = pointId('spin');

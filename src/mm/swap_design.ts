@@ -1,5 +1,6 @@
 /*
- * Designs: how slot metadata is kept.  Everything else (allocator, swap
+ * Designs: how slot metadata is kept - the interface the model calls, and
+ * the design a system was built with.  Everything else (allocator, swap
  * cache, faults, reclaim, swapoff) is shared; a design only answers the
  * questions the paths ask about one slot.  Phase IV keeps all of it in the
  * swap table word; phase II/III keep counts, zero bits or memcg ids in
@@ -8,7 +9,9 @@
  * Context for every method: caller holds the slot's ci->lock, unless the
  * method says otherwise.
  */
-import type { SwpTbLayout } from '../mm/swap_table.js';
+import type { SwpTbLayout } from './swap_table.js';
+import { A, gword } from '../shm/arena.js';
+import { G } from '../shm/layout.js';
 
 export const DESIGN_NAMES = ['p4', 'p3', 'p2', 'ghost', 'vswap'] as const;
 export type DesignName = (typeof DESIGN_NAMES)[number];
@@ -52,4 +55,43 @@ export interface SlotMeta {
   slotMemcg(ci: number, off: number, tb: bigint): number;
   /** The slot is freed: forget its record and zero state (swap_cgroup_clear, zeromap bit). Context: ci->lock held. */
   freeSlot(ci: number, off: number): void;
+}
+
+/*
+ * The designs this thread knows, registered from above by src/designs/ when
+ * its modules load (register_swap_design(), as a filesystem registers
+ * itself with the VFS): the model never imports a concrete design.
+ */
+const registered: (SlotMeta | undefined)[] = [];
+
+/** Make design @d available.  Context: module load. */
+export function register_swap_design(d: SlotMeta): void {
+  registered[DESIGN_NAMES.indexOf(d.name)] = d;
+}
+
+/** The designs registered in this thread. */
+export function registered_swap_designs(): DesignName[] {
+  return DESIGN_NAMES.filter((_, i) => registered[i] !== undefined);
+}
+
+/**
+ * Build the system with design @name: recorded once in the arena
+ * (G.design), where every thread that attaches it reads it.  Context: boot.
+ */
+export function swap_design_init(name: DesignName): void {
+  if (registered[DESIGN_NAMES.indexOf(name)] === undefined) {
+    throw new Error(`design '${name}' is not registered (registered: ${registered_swap_designs().join(', ') || 'none: import src/designs/index.js'})`);
+  }
+  A.i32[gword(G.design)] = DESIGN_NAMES.indexOf(name);
+}
+
+/**
+ * The design of the system this thread is attached to: read from the
+ * arena on every call, so it is always the arena's own (no per-thread copy
+ * to go stale when a thread attaches another system).  Context: any.
+ */
+export function swap_design(): SlotMeta {
+  const d = registered[A.i32[A.L.global + G.design]];
+  if (d === undefined) throw new Error(`the arena's design ${A.i32[A.L.global + G.design]} is not registered in this thread: import src/designs/index.js`);
+  return d;
 }

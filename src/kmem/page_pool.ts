@@ -11,9 +11,9 @@
  * Kernel mapping: alloc_page/__free_page for kernel objects, with
  * page_type-style tags.
  */
-import { A, gword } from './arena.js';
-import { G, PAGEDESC, PAGE_WORDS } from './layout.js';
-import { report } from './report.js';
+import { A, gword } from '../shm/arena.js';
+import { G, PAGEDESC, PAGE_WORDS } from '../shm/layout.js';
+import { report } from '../shm/report.js';
 import { LC_PAGE_POOL } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 

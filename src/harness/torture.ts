@@ -35,12 +35,12 @@
 import { A } from '../shm/arena.js';
 import { PCPU_REF_SLOTS, MAX_SWAPFILES } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { sched_wait, setWaitHook } from '../sched/point.js';
-import { registerProgram, type ProgramContext } from '../harness/programs.js';
-import { barrier_init, barrier_wait } from './barrier.js';
-import { lockClass } from './lockdep.js';
-import { lockstat_read } from './lockstat.js';
-import { mutex_lock, mutex_owner, mutex_unlock } from './mutex.js';
+import { sched_wait, setWaitHook } from '../sync/point.js';
+import { registerProgram, type ProgramContext } from './programs.js';
+import { barrier_init, barrier_wait } from '../sync/barrier.js';
+import { lockClass } from '../sync/lockdep.js';
+import { lockstat_read } from '../sync/lockstat.js';
+import { mutex_lock, mutex_owner, mutex_unlock } from '../sync/mutex.js';
 import {
   percpu_ref_init,
   percpu_ref_is_zero,
@@ -49,8 +49,8 @@ import {
   percpu_ref_resurrect,
   percpu_ref_tryget_live,
   REF_COMP,
-} from './percpu_ref.js';
-import { wait_for_completion } from './completion.js';
+} from '../sync/percpu_ref.js';
+import { wait_for_completion } from '../sync/completion.js';
 import {
   call_rcu,
   poll_state_synchronize_rcu,
@@ -65,9 +65,9 @@ import {
   register_rcu_callback,
   start_poll_synchronize_rcu,
   synchronize_rcu,
-} from './rcu.js';
-import { spin_lock, spin_owner, spin_unlock } from './spinlock.js';
-import { smp_processor_id } from './task.js';
+} from '../sync/rcu.js';
+import { spin_lock, spin_owner, spin_unlock } from '../sync/spinlock.js';
+import { smp_processor_id } from '../shm/task.js';
 
 /* ---- scratch layout (word offsets from the scratch base) ---- */
 

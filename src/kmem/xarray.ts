@@ -13,8 +13,8 @@
  * Kernel mapping: xa_load (RCU), xa_store/xa_erase/xa_alloc (Context:
  * takes xa_lock), xa_destroy.  1M entries of capacity (1024 x 1024).
  */
-import { A } from './arena.js';
-import { report } from './report.js';
+import { A } from '../shm/arena.js';
+import { report } from '../shm/report.js';
 import { page_pool_alloc, page_pool_free, pageDataWord, PG_KMALLOC } from './page_pool.js';
 import { LC_XA, lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_assign_pointer, rcu_dereference, synchronize_rcu } from '../sync/rcu.js';

@@ -8,8 +8,8 @@
 import { A, gword } from '../shm/arena.js';
 import { CI, CI_DYN, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report, type Invariant, type Violation } from '../shm/report.js';
-import { taskWord } from '../sync/task.js';
-import { D } from '../designs/active.js';
+import { taskWord } from '../shm/task.js';
+import { swap_design } from '../mm/swap_design.js';
 import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn } from '../mm/swap_table.js';
 import {
   CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_VSWAP_PHYS, SWP_WRITEOK, clusterWord, si_dynamic, si_is_ghost, si_is_vswap, siWord, swp_entry,
@@ -20,13 +20,13 @@ import { __swap_count_exact } from '../mm/swapfile.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
 import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
-import { kmem_cache_free_objects, swap_table_cachep } from '../shm/slab.js';
-import { pageDataWord } from '../shm/page_pool.js';
+import { kmem_cache_free_objects, swap_table_cachep } from '../kmem/slab.js';
+import { pageDataWord } from '../kmem/page_pool.js';
 import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
 import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
-import { check_vswap, vswap_slot_data } from './invariants_vswap.js';
+import { check_vswap, vswap_slot_data } from './vswap.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 export function check_invariants(): Violation[] {
@@ -73,10 +73,10 @@ export function check_invariants(): Violation[] {
         }
         const tb = __swap_table_get(ci, swp_offset(e) % SWAPFILE_CLUSTER);
         /* An undecodable or non-countable entry is slot-format's (or swap-count's) to report. */
-        if (swp_tb_check(D.tb, tb) !== null || !swp_tb_is_countable(tb)) continue;
-        const zeroFlag = D.testZero(ci, swp_offset(e) % SWAPFILE_CLUSTER);
+        if (swp_tb_check(swap_design().tb, tb) !== null || !swp_tb_is_countable(tb)) continue;
+        const zeroFlag = swap_design().testZero(ci, swp_offset(e) % SWAPFILE_CLUSTER);
         let data: bigint;
-        if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(D.tb, tb) + (e - folio_swap(swp_tb_to_pfn(D.tb, tb))));
+        if (swp_tb_is_folio(tb)) data = page_token(swp_tb_to_pfn(swap_design().tb, tb) + (e - folio_swap(swp_tb_to_pfn(swap_design().tb, tb))));
         else if (zeroFlag) data = 0n;
         else if (si_is_ghost(type)) {
           /* Ghost: zswap is the only place the data can be (seed 001 patch 13). */
@@ -142,10 +142,10 @@ export function check_invariants(): Violation[] {
       let nonNull = 0;
       for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
         const tb = __swap_table_get(ci, off);
-        const why = swp_tb_check(D.tb, tb);
+        const why = swp_tb_check(swap_design().tb, tb);
         if (why) {
           /* Undecodable: report it, count it as used, check nothing else about it. */
-          if (D.tb.hasZeroFlag && (tb & ~D.tb.SWP_TB_FLAGS_MASK) === 0n && swp_tb_test_zero(D.tb, tb)) {
+          if (swap_design().tb.hasZeroFlag && (tb & ~swap_design().tb.SWP_TB_FLAGS_MASK) === 0n && swp_tb_test_zero(swap_design().tb, tb)) {
             fail('zero', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: zero flag on a NULL entry (0x${tb.toString(16)})`, [type, idx, off]);
           } else {
             fail('slot-format', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: ${why} (0x${tb.toString(16)})`, [type, idx, off]);
@@ -158,11 +158,11 @@ export function check_invariants(): Violation[] {
         }
         if (swp_tb_is_null(tb) || swp_tb_is_bad(tb)) {
           /* A zero state in a side array (p2/p3 zeromap) must be gone with the slot. */
-          if (!D.tb.hasZeroFlag && D.testZero(ci, off)) {
+          if (!swap_design().tb.hasZeroFlag && swap_design().testZero(ci, off)) {
             fail('zero', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: zeromap bit set on a ${swp_tb_is_null(tb) ? 'free' : 'bad'} slot`, [type, idx, off]);
           }
-          if (!D.countInTable && swp_tb_is_null(tb) && D.count(ci, off) !== 0) {
-            fail('swap-count', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: free slot with swap_map count ${D.count(ci, off)}`, [type, idx, off]);
+          if (!swap_design().countInTable && swp_tb_is_null(tb) && swap_design().count(ci, off) !== 0) {
+            fail('swap-count', `device ${type} slot ${idx * SWAPFILE_CLUSTER + off}: free slot with swap_map count ${swap_design().count(ci, off)}`, [type, idx, off]);
           }
           if (swp_tb_is_null(tb)) continue;
           nonNull++;
@@ -177,21 +177,21 @@ export function check_invariants(): Violation[] {
         refs.delete(e);
         let memcg = 0;
         if (swp_tb_is_folio(tb)) {
-          const folio = swp_tb_to_pfn(D.tb, tb);
+          const folio = swp_tb_to_pfn(swap_design().tb, tb);
           const fe = folio_swap(folio);
           const nr = folio_nr_pages(folio);
           if (!folio_test_swapcache(folio) || fe < 0 || e < fe || e >= fe + nr) {
             fail('swap-cache', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} names folio ${folio}, whose swap is ${fe} (x${nr}, swapcache=${folio_test_swapcache(folio)})`, [type, e, folio]);
           }
           if (i32[fw(folio, FOLIO.refcount)] < nr) fail('swap-cache', `folio ${folio} in the swap cache with refcount ${i32[fw(folio, FOLIO.refcount)]} < ${nr}`, [folio]);
-          memcg = D.memcgInShadow ? folio_memcg(folio) : D.slotMemcg(ci, off, tb);
+          memcg = swap_design().memcgInShadow ? folio_memcg(folio) : swap_design().slotMemcg(ci, off, tb);
           /* Patch 6 (p4): a folio is never charged to a memcg that was already dead. */
-          if (D.memcgInShadow && memcg > 0 && mem_cgroup_dead_at(memcg, folio_charge_seq(folio))) {
+          if (swap_design().memcgInShadow && memcg > 0 && mem_cgroup_dead_at(memcg, folio_charge_seq(folio))) {
             fail('memcg', `folio ${folio} in the swap cache was charged to memcg ${memcg} after it died, not to its nearest online ancestor ${mem_cgroup_nearest_online(memcg)}`, [folio, memcg]);
           }
         } else if (swp_tb_is_shadow(tb)) {
-          memcg = D.slotMemcg(ci, off, tb);
-          if (D.countOf(ci, off, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
+          memcg = swap_design().slotMemcg(ci, off, tb);
+          if (swap_design().countOf(ci, off, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
         }
         if (memcg > 0) memcgSlots.set(memcg, (memcgSlots.get(memcg) ?? 0) + 1);
       }

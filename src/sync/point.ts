@@ -16,7 +16,8 @@
 
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
-import { EV_POINT, trace_enabled, trace_event } from './trace.js';
+import { EV_POINT, trace_enabled, trace_event } from '../shm/trace.js';
+import { current } from '../shm/task.js';
 
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
@@ -101,14 +102,6 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
   Atomics.wait(i32, w, expected, 1);
 }
 
-/* This thread's current task (set by setCurrent()): whose TASK.last_point to write. */
-let pointTask = 0;
-
-/** Record points as task @t's from now on.  Context: setCurrent() only. */
-export function point_set_task(t: number): void {
-  pointTask = t;
-}
-
 /**
  * An interleaving point.  @id comes from pointId() at module load, so the
  * hot path does no string work.  The id is stored in the task's
@@ -117,7 +110,7 @@ export function point_set_task(t: number): void {
  */
 export function point(id: number): void {
   const L = A.L;
-  if (L !== undefined) A.i32[L.task + pointTask * TASK.SIZE + TASK.last_point] = id;
+  if (L !== undefined) A.i32[L.task + current() * TASK.SIZE + TASK.last_point] = id;
   if (trace_enabled) trace_event(EV_POINT, id, 0);
   if (hook !== null) hook(id);
 }

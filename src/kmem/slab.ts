@@ -23,20 +23,20 @@
  * / kfree_rcu for these caches; gfp: GFP_ATOMIC-like (never sleeps, may
  * fail: failslab) or GFP_KERNEL-like (may sleep: a sleep point).
  */
-import { A, gword } from './arena.js';
-import { G, KMEM_CACHE, PAGE_WORDS } from './layout.js';
-import { bug_on, BUG_RCU_LAZY_TABLE_FREE } from './bugs.js';
+import { A, gword } from '../shm/arena.js';
+import { G, KMEM_CACHE, PAGE_WORDS } from '../shm/layout.js';
+import { bug_on, BUG_RCU_LAZY_TABLE_FREE } from '../shm/bugs.js';
 import {
   page_pool_alloc, page_pool_free, page_set_type, page_type, pageDataWord, pageDescWord,
   PG_FREE, PG_RCU_PENDING, POISON_FREE_WORD,
 } from './page_pool.js';
-import { PAGEDESC } from './layout.js';
-import { report } from './report.js';
+import { PAGEDESC } from '../shm/layout.js';
+import { report } from '../shm/report.js';
 import { LC_DYN_CLUSTER_SLAB, LC_SWAP_TABLE_SLAB } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { call_rcu, register_rcu_callback } from '../sync/rcu.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { prandom_u32 } from '../sync/task.js';
+import { prandom_u32 } from '../shm/task.js';
 
 export const GFP_ATOMIC = 0; /* __GFP_HIGH | __GFP_NOMEMALLOC | __GFP_NOWARN: no sleeping */
 export const GFP_KERNEL = 1; /* may sleep (a sleep point), may still fail */

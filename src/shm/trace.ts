@@ -12,8 +12,8 @@
  *
  * Context: any; a task writes only its own ring.
  */
-import { A } from '../shm/arena.js';
-import { G, SCHED, TRACE_EVENT, TRACE_RING } from '../shm/layout.js';
+import { A } from './arena.js';
+import { G, SCHED, TRACE_EVENT, TRACE_RING } from './layout.js';
 
 export const EV_POINT = 1;
 export const EV_LOCK = 2;

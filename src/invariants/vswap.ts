@@ -17,8 +17,8 @@
 import { A } from '../shm/arena.js';
 import { MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import type { Invariant } from '../shm/report.js';
-import { xa_for_each } from '../shm/xarray.js';
-import { obj_word, swap_cluster_cachep } from '../shm/slab.js';
+import { xa_for_each } from '../kmem/xarray.js';
+import { obj_word, swap_cluster_cachep } from '../kmem/slab.js';
 import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null, swp_tb_is_bad } from '../mm/swap_table.js';

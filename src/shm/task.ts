@@ -18,9 +18,8 @@
  * Kernel mapping: current -> current(), smp_processor_id() ->
  * smp_processor_id(), this_cpu_ptr(&percpu_swap_cluster) -> thisCpuBase().
  */
-import { A } from '../shm/arena.js';
-import { CPU, TASK } from '../shm/layout.js';
-import { point_set_task } from '../sched/point.js';
+import { A } from './arena.js';
+import { CPU, TASK } from './layout.js';
 
 export const TASK_RUNNING = 0;
 export const TASK_PARKED = 1;
@@ -36,7 +35,6 @@ export function current(): number {
 /** Make this thread play task @t (tests, and each worker once at start). */
 export function setCurrent(t: number): void {
   cur = t;
-  point_set_task(t);
 }
 
 /** Word index of field @f of task @t. */

@@ -10,12 +10,12 @@
  * Every check returns 0 or a negated errno; none changes anything.
  * Context: any; reads the arena only.
  */
-import { A } from './shm/arena.js';
-import { MAX_FOLIO_ORDER } from './shm/layout.js';
-import { EBUSY, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ESRCH } from './errno.js';
-import { mm_live, mm_memcg, mm_pages } from './mm/memory.js';
-import { mem_cgroup_online, nr_memcg_ids, parent_mem_cgroup } from './mm/memcontrol.js';
-import { nr_tasks } from './sync/task.js';
+import { A } from '../shm/arena.js';
+import { MAX_FOLIO_ORDER } from '../shm/layout.js';
+import { EBUSY, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ESRCH } from '../include/errno.js';
+import { mm_live, mm_memcg, mm_pages } from '../mm/memory.js';
+import { mem_cgroup_online, nr_memcg_ids, parent_mem_cgroup } from '../mm/memcontrol.js';
+import { nr_tasks } from '../shm/task.js';
 
 /** include/uapi/linux/limits.h: bytes in a path, its terminating NUL included. */
 export const PATH_MAX = 4096;

@@ -23,31 +23,32 @@
  *
  * A worker attaches the same arena with System.attach(handle, task).
  */
-import { A, attach, createArena, type ArenaHandle } from './shm/arena.js';
-import { DEFAULT_ARENA_CONFIG, type ArenaConfig } from './shm/layout.js';
-import { page_pool_init } from './shm/page_pool.js';
-import { kmem_cache_init, swap_cluster_cachep, swap_table_cachep, set_failslab } from './shm/slab.js';
-import { clear_reports, read_reports, type Violation } from './shm/report.js';
-import { set_bugs } from './shm/bugs.js';
-import { prandom_seed_task, setCurrent, task_init } from './sync/task.js';
-import { rcu_barrier } from './sync/rcu.js';
-import { bind_design, set_design } from './designs/active.js';
-import { DESIGN_NAMES, type DesignName } from './designs/design.js';
-import { page_alloc_init } from './mm/page_alloc.js';
-import { mem_cgroup_create, mem_cgroup_init, mem_cgroup_offline, ROOT_MEM_CGROUP } from './mm/memcontrol.js';
-import { vfs_create, vfs_init, vfs_unlink } from './fs/vfs.js';
-import { mkswap, mkswap_build_header, type MkswapOpts } from './mm/mkswap.js';
+import { A, attach, createArena, type ArenaHandle } from '../shm/arena.js';
+import { DEFAULT_ARENA_CONFIG, type ArenaConfig } from '../shm/layout.js';
+import { page_pool_init } from '../kmem/page_pool.js';
+import { kmem_cache_init, swap_cluster_cachep, swap_table_cachep, set_failslab } from '../kmem/slab.js';
+import { clear_reports, read_reports, type Violation } from '../shm/report.js';
+import { set_bugs } from '../shm/bugs.js';
+import { prandom_seed_task, setCurrent, task_init } from '../shm/task.js';
+import { rcu_barrier } from '../sync/rcu.js';
+import '../designs/index.js';
+import { swap_design_init } from '../mm/swap_design.js';
+import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
+import { page_alloc_init } from '../mm/page_alloc.js';
+import { mem_cgroup_create, mem_cgroup_init, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
+import { vfs_create, vfs_init, vfs_unlink } from '../fs/vfs.js';
+import { mkswap, mkswap_build_header, type MkswapOpts } from '../mm/mkswap.js';
 import {
   sys_swapoff, sys_swapon, SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SWAP_FLAGS_VALID, proc_swaps, vswap_init,
-} from './mm/swapon.js';
-import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from './mm/memory.js';
-import { reclaim_pages } from './mm/vmscan.js';
-import { check_invariants } from './harness/invariants.js';
-import { EINVAL, ENOMEM, EPERM, errname } from './errno.js';
+} from '../mm/swapon.js';
+import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from '../mm/memory.js';
+import { reclaim_pages } from '../mm/vmscan.js';
+import { check_invariants } from '../invariants/quiescent.js';
+import { EINVAL, ENOMEM, EPERM, errname } from '../include/errno.js';
 import {
   access_ok, find_mm, find_task, folio_order_ok, getname, int_in, is_int, mem_cgroup_busy, memcg_ok, opt_bool, opt_object, swap_flags_ok,
 } from './system_checks.js';
-import { zswap_set_enabled } from './mm/zswap.js';
+import { zswap_set_enabled } from '../mm/zswap.js';
 
 export interface SystemConfig extends Partial<ArenaConfig> {
   design?: DesignName;
@@ -112,7 +113,7 @@ export class System {
     }
     const handle = createArena(arena);
     attach(handle);
-    set_design(design);
+    swap_design_init(design);
     const c = handle.config;
     for (let t = 0; t < c.nrTasks; t++) {
       task_init(t, t % c.nrCpus);
@@ -138,7 +139,6 @@ export class System {
       throw new RangeError(`System.attach: no task ${String(task)} (the arena has tasks 0..${handle.config.nrTasks - 1})`);
     }
     attach(handle);
-    bind_design();
     setCurrent(task);
     return new System(handle, task);
   }
@@ -152,7 +152,6 @@ export class System {
   private enter(): void {
     if (A.sab === this.handle.sab) return;
     attach(this.handle);
-    bind_design();
     setCurrent(this.task);
   }
 
