@@ -18,18 +18,11 @@ export { errname } from './include/errno.js';
 export { type Violation, type Invariant, INVARIANTS } from './shm/report.js';
 export { BUG_SWITCHES, type BugSwitch } from './shm/bugs.js';
 export { DESIGN_NAMES, type DesignName } from './mm/swap_design.js';
-export {
-  decode_swp_tb,
-  format_decoded_swp_tb,
-  swp_tb_check,
-  swpTbLayout,
-  type DecodedSwpTb,
-  type SwapTablePhase,
-  type SwpTbKind,
-  type SwpTbLayout,
-} from './mm/swap_table.js';
+export { swp_tb_check, swpTbLayout, type SwapTablePhase, type SwpTbLayout } from './mm/swap_table.js';
+export { decode_swp_tb, format_decoded_swp_tb, type DecodedSwpTb, type SwpTbKind } from './mm/swap_table_decode.js';
 
-import { decode_swp_tb, swpTbLayout, type DecodedSwpTb, type SwapTablePhase } from './mm/swap_table.js';
+import { swpTbLayout, type SwapTablePhase } from './mm/swap_table.js';
+import { decode_swp_tb, type DecodedSwpTb } from './mm/swap_table_decode.js';
 
 /**
  * Decode one swap table entry of layout @phase ('p4' or 'p3'), as

@@ -22,11 +22,12 @@ import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { setCurrent } from '../src/shm/task.js';
 import { swap_design } from '../src/mm/swap_design.js';
-import {
-  folio_alloc_swap, folio_dup_swap, folio_free_swap, nr_swap_pages, si_inuse, swap_do_scheduled_discard,
-  swap_put_entries_direct, swap_reclaim_full_clusters,
-} from '../src/mm/swapfile.js';
-import { __swap_cache_del_folio, swap_cache_alloc_folio, swapin_entry } from '../src/mm/swap_state.js';
+import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
+import { folio_dup_swap } from '../src/mm/swap_count.js';
+import { nr_swap_pages, si_inuse } from '../src/mm/swap_device.js';
+import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
+import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
+import { swapin_entry } from '../src/mm/swapin.js';
 import {
   __folio_set_locked, folio_alloc, folio_clear, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
   folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,

@@ -15,7 +15,7 @@ import { kmem_cache_stats, swap_cluster_cachep } from '../src/kmem/slab.js';
 import { xa_for_each } from '../src/kmem/xarray.js';
 import { rcu_barrier } from '../src/sync/rcu.js';
 import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
-import { nr_swap_pages } from '../src/mm/swapfile.js';
+import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { swap_meta_bytes } from '../src/mm/swap_meta.js';
 import { sum_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
 import { zswap_set_enabled } from '../src/mm/zswap.js';

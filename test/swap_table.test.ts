@@ -7,15 +7,16 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  SWP_TB_P3, SWP_TB_P4, swpTbLayout, type SwpTbLayout, type DecodedSwpTb,
+  SWP_TB_P3, SWP_TB_P4, swpTbLayout, type SwpTbLayout,
   SWP_TB_NULL, SWP_TB_BAD, SWP_TB_SHADOW_MARK, SWP_TB_PFN_MARK, SWP_TB_PFN_MARK_MASK, SWP_TB_PTR_MARK,
   SWP_RMAP_CACHE_ONLY, SWAP_CACHE_PFN_BITS, SWP_TB_PFN_BITS, MAX_SWP_OFFSET_BITS,
   null_to_swp_tb, pfn_to_swp_tb, shadow_to_swp_tb, __count_to_swp_tb, __flags_to_swp_tb,
   swp_tb_is_null, swp_tb_is_folio, swp_tb_is_shadow, swp_tb_is_bad, swp_tb_is_countable, swp_tb_is_pointer,
   swp_tb_to_pfn, swp_tb_to_shadow, __swp_tb_get_count, __swp_tb_get_flags, swp_tb_get_count, __swp_tb_mk_count,
   swp_tb_test_zero, swp_tb_set_zero, swp_tb_clear_zero, swp_entry_to_swp_tb_ptr, swp_tb_ptr_to_offset,
-  swp_tb_check, decode_swp_tb, format_decoded_swp_tb,
+  swp_tb_check,
 } from '../src/mm/swap_table.js';
+import { decode_swp_tb, format_decoded_swp_tb, type DecodedSwpTb } from '../src/mm/swap_table_decode.js';
 import {
   pack_shadow, unpack_shadow, shadow_to_memcgid, memcgid_to_shadow, EVICTION_MASK_ANON, EVICTION_SHIFT,
   EVICTION_SHIFT_ANON, MEM_CGROUP_ID_MAX, MAX_NUMNODES,

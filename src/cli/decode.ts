@@ -9,7 +9,8 @@
  */
 
 import type { Command } from 'commander';
-import { decode_swp_tb, format_decoded_swp_tb, swpTbLayout, type SwapTablePhase } from '../mm/swap_table.js';
+import { swpTbLayout, type SwapTablePhase } from '../mm/swap_table.js';
+import { decode_swp_tb, format_decoded_swp_tb } from '../mm/swap_table_decode.js';
 
 const DESIGNS: readonly SwapTablePhase[] = ['p4', 'p3'];
 const U64_MAX = (1n << 64n) - 1n;

@@ -16,7 +16,7 @@ import { CpuPool } from '../harness/cpus.js';
 import { createArena } from '../shm/arena.js';
 import { parse_replay_string, primary_design, repro_replay, repro_search, repro_shrink, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { text_table } from '../harness/text_table.js';

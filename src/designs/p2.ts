@@ -12,6 +12,7 @@
  * marker, which the shared allocator skips (the kernel marks them
  * SWAP_MAP_BAD in swap_map: same effect).
  */
+import { EINVAL } from '../include/errno.js';
 import type { SlotMeta } from '../mm/swap_design.js';
 import { SWP_TB_P3, swp_tb_is_bad, swp_tb_is_countable, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
@@ -21,7 +22,6 @@ import { swap_cgroup_get, swap_map_get, swap_map_set } from './side_arrays.js';
 
 /** SWAP_MAP_MAX (include/linux/swap.h). */
 export const SWAP_MAP_MAX = 0x3e;
-const EINVAL = 22;
 
 export const P2: SlotMeta = {
   ...P3,

@@ -11,7 +11,7 @@ import type { SlotMeta } from '../mm/swap_design.js';
 import { table_count_ops } from './table_count.js';
 import { SWP_TB_P3, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
-import { swap_cgroup_get, swap_cgroup_set, zeromap_set, zeromap_test } from './side_arrays.js';
+import { side_arrays_reset, swap_cgroup_get, swap_cgroup_set, zeromap_set, zeromap_test } from './side_arrays.js';
 
 const l = SWP_TB_P3;
 
@@ -33,6 +33,7 @@ export const P3: SlotMeta = {
     swap_cgroup_set(ci, off, 0);
     zeromap_set(ci, off, false);
   },
+  swaponDevice: side_arrays_reset,
   memcgId(ci, off, folioMemcg) {
     const tb = __swap_table_get(ci, off);
     if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(l, tb));

@@ -47,6 +47,9 @@ export const P4: SlotMeta = {
   freeSlot() {
     /* The entry itself goes NULL: count, zero flag and memcg id with it. */
   },
+  swaponDevice() {
+    /* No static per-slot metadata: the table holds it all (seed 001). */
+  },
   memcgId(ci, off, folioMemcg) {
     const tb = __swap_table_get(ci, off);
     if (swp_tb_is_shadow(tb)) return shadow_to_memcgid(swp_tb_to_shadow(l, tb));

@@ -20,7 +20,7 @@
  */
 import fc from 'fast-check';
 import type { DesignName } from '../mm/swap_design.js';
-import type { Scenario, ScenarioOp } from '../scenario/schema.js';
+import type { Scenario, ScenarioOp } from '../scenario/fields.js';
 import type { SyntheticInput } from './fuzz_synthetic.js';
 
 /**

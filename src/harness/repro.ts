@@ -19,7 +19,7 @@ import { count_switches, decode_schedule, encode_schedule } from '../sched/sched
 import { shrink_schedule } from '../sched/shrink.js';
 import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
 import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/fields.js';
 import { errname } from '../include/errno.js';
 import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';

@@ -6,7 +6,7 @@
  */
 import { prandom_u32 } from '../shm/task.js';
 import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
-import type { ScenarioOp } from '../scenario/schema.js';
+import type { ScenarioOp } from '../scenario/fields.js';
 import { registerProgram } from './programs.js';
 
 export interface ScenarioCpuArgs {

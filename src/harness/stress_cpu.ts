@@ -15,6 +15,7 @@
  *
  * Context: worker thread, the task's own; no locks held between operations.
  */
+import { ENOMEM } from '../include/errno.js';
 import { zswap_shrink_work } from '../mm/zswap_writeback.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
@@ -23,14 +24,12 @@ import { LC_SWAP_LOCK } from '../sync/lockdep.js';
 import { spin_lock } from '../sync/spinlock.js';
 import { current, prandom_u32, taskWord } from '../shm/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
-import { swap_discard_work } from '../mm/swapfile.js';
+import { swap_discard_work } from '../mm/swap_discard.js';
 import { registerProgram } from './programs.js';
 import { torture_must_stop, torture_nr_finished, torture_park_if_requested, torture_sleep, torture_task_finished, torture_task_started } from './torture_ctl.js';
 import {
   count_op, cumulative, direct_reclaim, pick_op, OP_DISCARD_WORK, OP_SWAPOFF, OP_SWAPON, WORKLOAD_FNS, WORKLOAD_OPS, type WorkloadShape,
 } from './workload.js';
-
-const ENOMEM = 12;
 
 export interface StressCpuArgs {
   shape: WorkloadShape;

@@ -48,7 +48,8 @@ import {
   __folio_set_locked, folio_alloc, folio_lock, folio_put, folio_swap, folio_trylock, folio_try_get, folio_unlock,
   page_token, set_page_token,
 } from '../mm/page_alloc.js';
-import { folio_alloc_swap, folio_free_swap, get_swap_device, put_swap_device } from '../mm/swapfile.js';
+import { folio_alloc_swap, folio_free_swap } from '../mm/swapfile.js';
+import { get_swap_device, put_swap_device } from '../mm/swap_device.js';
 import { folio_matches_swap_entry } from '../mm/swap_state.js';
 import { __swap_offset_to_cluster, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get_rcu, swap_table_rcu_dereference } from '../mm/swap_table_arena.js';

@@ -16,7 +16,7 @@ import {
   swp_offset, swp_type,
 } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
-import { __swap_count_exact } from '../mm/swapfile.js';
+import { __swap_count_exact } from '../mm/swap_count.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
 import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';

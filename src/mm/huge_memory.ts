@@ -15,14 +15,13 @@
  * Kernel mapping: split_folio() / split_huge_page_to_list_to_order() to
  * order 0, can_split_folio().
  */
+import { EAGAIN } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { FOLIO } from '../shm/layout.js';
 import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_head, PG_locked, PG_tail } from './page_alloc.js';
 import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './memory.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { report } from '../shm/report.js';
-
-const EAGAIN = 11;
 
 /**
  * split_folio(): split the large anon folio @folio into order-0 folios.

@@ -21,6 +21,7 @@
  * Kernel mapping: handle_mm_fault -> do_anonymous_page / do_swap_page /
  * wp fault; copy_nonpresent_pte; zap_nonpresent_ptes; exit_mmap.
  */
+import { EAGAIN, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_FOLIO_ORDER, MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
@@ -34,11 +35,11 @@ import {
   set_page_token, folio_set_memcg, page_token_index, token_equal,
 } from './page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
-import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
-import {
-  folio_free_swap, folio_put_swap, get_swap_device, put_swap_device, swap_dup_entry_direct, swap_put_entries_direct,
-  swap_retry_table_alloc, vm_swap_full, __swap_count_exact,
-} from './swapfile.js';
+import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
+import { swapin_entry } from './swapin.js';
+import { folio_free_swap, swap_put_entries_direct } from './swapfile.js';
+import { folio_put_swap, swap_dup_entry_direct, swap_retry_table_alloc, __swap_count_exact } from './swap_count.js';
+import { get_swap_device, put_swap_device, vm_swap_full } from './swap_device.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 
 export const MM_FREE = 0;
@@ -46,9 +47,6 @@ export const MM_LIVE = 1;
 
 const P_FAULT = pointId('handle_mm_fault');
 const P_SWAPIN_UNLOCKED = pointId('do_swap_page:unlocked');
-
-const ENOMEM = 12;
-const EAGAIN = 11;
 
 /* ---- PTEs ---- */
 

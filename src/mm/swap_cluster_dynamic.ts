@@ -33,7 +33,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { list_del, list_for_flags } from './cluster_list.js';
 import { CLUSTER_FLAG_DEAD, CLUSTER_FLAG_NONE, ci_flags, ci_order, cluster_index, cluster_pool, si_is_vswap, siWord } from './swap.js';
 import { __swap_table_get, __swap_table_set } from './swap_table_arena.js';
-import { swap_cluster_free_table } from './swapfile.js';
+import { swap_cluster_free_table } from './swap_cluster_table.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad } from './swap_table.js';
 import { bug_on, BUG_GHOST_CLUSTER_TAIL } from '../shm/bugs.js';
 

@@ -55,6 +55,13 @@ export interface SlotMeta {
   slotMemcg(ci: number, off: number, tb: bigint): number;
   /** The slot is freed: forget its record and zero state (swap_cgroup_clear, zeromap bit). Context: ci->lock held. */
   freeSlot(ci: number, off: number): void;
+  /**
+   * swapon of device @type: set up the design's static per-slot metadata
+   * (p2/p3: si->swap_map, si->zeromap, the swap_cgroup array, vmalloc'ed
+   * at swapon); nothing for the designs that keep it all in the table.
+   * Context: swapon_mutex held, the device not yet in use.
+   */
+  swaponDevice(type: number): void;
 }
 
 /*

@@ -7,6 +7,7 @@
  * __swap_cache_alloc, swap_cache_alloc_folio, __swap_cache_del_folio,
  * swap_cache_del_folio, swapin_entry.
  */
+import { EAGAIN, EBUSY, EEXIST, ENOENT, ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
@@ -15,33 +16,14 @@ import { point, pointId } from '../sync/point.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { swap_design } from './swap_design.js';
-import {
-  folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add,
-  folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, folio_unlock, fw, PG_swapbacked,
-  PG_swapcache, PG_workingset, __folio_set_locked,
-} from './page_alloc.js';
-import {
-  lruvec_age_nonresident, mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup,
-} from './memcontrol.js';
-import { __swap_cluster_free_entries } from './swapfile.js';
-import { swap_read_folio } from './page_io.js';
-import {
-  __swap_offset_to_cluster, cluster_table_is_alloced, si_dynamic, swap_cluster_lock, swap_cluster_unlock,
-  swp_offset, swp_type,
-} from './swap.js';
+import { folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add, folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, fw, PG_swapbacked, PG_swapcache, PG_workingset, __folio_set_locked } from './page_alloc.js';
+import { lruvec_age_nonresident, mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup } from './memcontrol.js';
+import { __swap_cluster_free_entries } from './swap_count.js';
+import { __swap_offset_to_cluster, cluster_table_is_alloced, si_dynamic, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
-import {
-  __swp_tb_get_count, __swp_tb_get_flags, pfn_to_swp_tb, shadow_to_swp_tb, swp_tb_is_folio, swp_tb_is_shadow,
-  swp_tb_to_pfn, swp_tb_to_shadow,
-} from './swap_table.js';
+import { __swp_tb_get_flags, pfn_to_swp_tb, shadow_to_swp_tb, swp_tb_is_folio, swp_tb_is_shadow, swp_tb_to_pfn, swp_tb_to_shadow } from './swap_table.js';
 import { memcgid_to_shadow, pack_shadow, shadow_to_memcgid } from './workingset.js';
 import { FOLIO } from '../shm/layout.js';
-
-const EEXIST = 17;
-const ENOENT = 2;
-const EBUSY = 16;
-const ENOMEM = 12;
-const EAGAIN = 11;
 
 const P_SWAPCACHE_ALLOC_UNLOCKED = pointId('__swap_cache_alloc:unlocked');
 
@@ -131,7 +113,6 @@ export function __swap_cache_add_folio(ci: number, folio: number, entry: number)
   folio_set_swap(folio, entry);
   folio_set(folio, PG_swapcache);
 }
-
 
 /**
  * __swap_cache_del_folio(): remove @folio from the swap cache, leaving a
@@ -261,23 +242,5 @@ export function swap_cache_alloc_folio(targ: number, orders: number, memcgFallba
     if (order === 0 || (r !== -EBUSY && r !== -ENOMEM)) return r;
     orders &= (1 << order) - 1;
     order = 31 - Math.clz32(orders);
-  }
-}
-
-/**
- * swapin_entry(): the folio for @entry, from the swap cache or read in.
- * Returns the folio with a reference (unlocked), or -errno.
- * Context: device pinned; may sleep.
- */
-export function swapin_entry(entry: number, orders: number, memcgFallback: number): number {
-  for (;;) {
-    const cached = swap_cache_get_folio(entry);
-    if (cached >= 0) return cached;
-    const folio = swap_cache_alloc_folio(entry, orders, memcgFallback);
-    if (folio === -EEXIST) continue;
-    if (folio < 0) return folio;
-    swap_read_folio(folio);
-    folio_unlock(folio);
-    return folio;
   }
 }

@@ -14,6 +14,7 @@
  * already active, EPERM without CAP_SYS_ADMIN and once MAX_SWAPFILES areas
  * are in use; swapoff: ENOENT missing path, EINVAL not an active area.
  */
+import { EINTR, EINVAL, ENOENT, ENOMEM, EPERM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
 import { CI, CPU, FOLIO, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
@@ -41,10 +42,13 @@ import {
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
-import {
-  add_to_avail_list, del_from_avail_list, folio_free_swap, folio_put_swap, si_inuse, swap_cluster_free_table, swap_do_scheduled_discard,
-} from './swapfile.js';
-import { folio_matches_swap_entry, swap_cache_get_folio, swapin_entry } from './swap_state.js';
+import { add_to_avail_list, del_from_avail_list, si_inuse } from './swap_device.js';
+import { folio_free_swap } from './swapfile.js';
+import { folio_put_swap } from './swap_count.js';
+import { swap_cluster_free_table } from './swap_cluster_table.js';
+import { swap_do_scheduled_discard } from './swap_discard.js';
+import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
+import { swapin_entry } from './swapin.js';
 import {
   folio_alloc, folio_lock, folio_put, folio_set, folio_set_memcg, folio_swap, folio_unlock, page_token, PG_uptodate,
   set_page_token, fw,
@@ -53,7 +57,6 @@ import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, p
 import { swap_design } from './swap_design.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
-import { side_arrays_reset } from '../designs/side_arrays.js';
 import { swap_meta_static } from './swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, VSWAP_PHYS_BITS_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
 import { zswap_swapoff, zswap_swapon } from './zswap.js';
@@ -64,12 +67,6 @@ export const SWAP_FLAG_DISCARD = 0x10000;
 export const SWAP_FLAG_DISCARD_ONCE = 0x20000;
 export const SWAP_FLAG_DISCARD_PAGES = 0x40000;
 export const SWAP_FLAGS_VALID = SWAP_FLAG_PRIO_MASK | SWAP_FLAG_PREFER | SWAP_FLAG_DISCARD | SWAP_FLAG_DISCARD_ONCE | SWAP_FLAG_DISCARD_PAGES;
-
-const EPERM = 1;
-const ENOENT = 2;
-const ENOMEM = 12;
-const EINVAL = 22;
-const EINTR = 4;
 
 /* alloc_swap_info(): claim a free swap_info slot, or -EPERM past MAX_SWAPFILES. */
 function alloc_swap_info(): number {
@@ -130,7 +127,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   i32.fill(0, base, base + nrClusters * CI.SIZE);
   i32[siWord(type, SI.cluster_base)] = base;
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
-  side_arrays_reset(type); /* p2/p3: si->zeromap and the swap_cgroup array (vmalloc'ed at swapon) */
+  swap_design().swaponDevice(type); /* p2/p3: si->swap_map, si->zeromap and the swap_cgroup array */
   if (!zswap_swapon(type)) return -ENOMEM;
   swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[swap_design().name]);
   swap_meta_static(type, SI.meta_swap_cgroup, swap_design().memcgInShadow ? 0 : maxpages * SWAP_CGROUP_BYTES_PER_SLOT);

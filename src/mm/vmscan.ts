@@ -15,7 +15,8 @@ import {
   nr_frames, PG_head, PG_swapcache,
 } from './page_alloc.js';
 import { prandom_u32 } from '../shm/task.js';
-import { folio_alloc_swap, folio_dup_swap } from './swapfile.js';
+import { folio_alloc_swap } from './swapfile.js';
+import { folio_dup_swap } from './swap_count.js';
 import { __swap_cache_del_folio } from './swap_state.js';
 import { swap_writeout, WRITEOUT_DONE } from './page_io.js';
 import { pte_lock, pte_present, pte_pfn, pte_unlock, ptep_get, pteWord, swp_entry_to_pte } from './memory.js';

@@ -9,20 +9,19 @@
  *
  * Kernel mapping: vswap_swapoff / try_to_unuse under CONFIG_VSWAP.
  */
+import { EINTR, ENOMEM } from '../include/errno.js';
 import { report } from '../shm/report.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { folio_lock, folio_put, folio_set, folio_test_uptodate, folio_unlock, PG_dirty } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
-import { folio_matches_swap_entry, swapin_entry } from './swap_state.js';
+import { folio_matches_swap_entry } from './swap_state.js';
+import { swapin_entry } from './swapin.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset } from './swap.js';
 import { SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { si_inuse } from './swapfile.js';
+import { si_inuse } from './swap_device.js';
 import { try_to_free_pages } from './vmscan.js';
 import { __vswap_release_backing, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE } from './vswap.js';
 import { phys_allocated_slots, phys_rmap } from './vswap_phys.js';
-
-const ENOMEM = 12;
-const EINTR = 4;
 
 /*
  * Move physical slot @off of @type into its virtual slot's swap cache.

@@ -23,7 +23,7 @@ import { folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
 import { swap_backing_index, swap_read_folio, vswap_writepage } from './page_io.js';
 import { swap_cache_alloc_folio } from './swap_state.js';
-import { get_swap_device, put_swap_device } from './swapfile.js';
+import { get_swap_device, put_swap_device } from './swap_device.js';
 import { si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from './swap.js';
 import { __remove_mapping } from './vmscan.js';
 import { count_vm_events, PSWPOUT, ZSWPWB } from './vmstat.js';

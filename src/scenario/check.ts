@@ -23,7 +23,7 @@
  */
 import type { z } from 'zod';
 import { op_creates, op_uses, type LabelKind, type LabelRef } from './labels.js';
-import type { Scenario, ScenarioOp } from './schema.js';
+import type { Scenario, ScenarioOp } from './fields.js';
 
 export type Path = (string | number)[];
 

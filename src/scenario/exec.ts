@@ -26,7 +26,7 @@ import { set_failslab } from '../kmem/slab.js';
 import { ESRCH } from '../include/errno.js';
 import { current, request_migration } from '../shm/task.js';
 import { fork_labels, op_creates, op_uses, type LabelKind } from './labels.js';
-import type { ScenarioOp } from './schema.js';
+import type { ScenarioOp } from './fields.js';
 
 /* A label no operation has bound yet, or whose process exited. */
 const UNBOUND = -1;

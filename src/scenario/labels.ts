@@ -4,7 +4,7 @@
  * field.  The validator (check.ts) and the runtime's label table
  * (exec.ts) both read labels through here.
  */
-import type { ScenarioOp } from './schema.js';
+import type { ScenarioOp } from './fields.js';
 
 export type LabelKind = 'mm' | 'memcg';
 

@@ -6,7 +6,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ScenarioSchema, type Scenario } from './schema.js';
+import { ScenarioSchema } from './schema.js';
+import type { Scenario } from './fields.js';
 import { json_path } from './check.js';
 
 export class ScenarioError extends Error {
