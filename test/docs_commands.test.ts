@@ -151,9 +151,12 @@ describe('the documentation itself', () => {
     for (const f of files) expect(readFileSync(join(ROOT, f), 'utf8'), f).not.toMatch(/\.\.\/shared|DESIGN\.md|issue \d+|the registry here/i);
   });
 
-  it('every relative link of the documentation resolves inside the repository', () => {
+  it('every relative link of the documentation resolves inside the repository, and every source path it names exists', () => {
     for (const doc of DOCS) {
       const md = readFileSync(join(ROOT, doc), 'utf8');
+      for (const m of md.matchAll(/\b((?:src|test|bench|workers)\/[\w/.-]+\.(?:ts|cjs|mjs|sh))\b/g)) {
+        expect(() => readFileSync(join(ROOT, m[1])), `${doc} names ${m[1]}`).not.toThrow();
+      }
       /* Relative links resolve inside the repository. */
       for (const m of md.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) {
         const target = join(ROOT, doc.includes('/') ? 'docs' : '', m[1]);
