@@ -23,7 +23,7 @@ import { text_table } from '../harness/text_table.js';
 import { readFileSync } from 'node:fs';
 import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
-import type { FuzzCase } from '../harness/fuzz_case.js';
+import type { FuzzCase } from '../harness/fuzz_types.js';
 
 /*
  * --replay FILE.json: a fuzzing campaign's failure record

@@ -15,31 +15,9 @@ import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from 
 import { decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
 import { run_once, ScenarioSetupError } from './repro.js';
-import type { FuzzCase } from './fuzz_case.js';
+import type { FuzzCase, FuzzResult } from './fuzz_types.js';
 import { window_points } from '../sync/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
-
-export interface FuzzFinding {
-  invariant: string;
-  message: string;
-  step: number;
-}
-
-export interface FuzzResult {
-  index: number;
-  seed: number;
-  design: string;
-  /** Violations reported, in order. */
-  findings: FuzzFinding[];
-  /** The controlled schedule (empty when free-running). */
-  schedule: string;
-  steps: number;
-  /** A run that did not end normally (deadlock, livelock, a crashed CPU) and why. */
-  abnormal: string | null;
-  /** Interleaving-pair bits this execution covered. */
-  pairs: number[];
-  ms: number;
-}
 
 /*
  * A free-running execution's CPUs take milliseconds; one still running
@@ -47,12 +25,6 @@ export interface FuzzResult {
  * abnormal run instead of holding its job for a minute.
  */
 const FREE_RUN_STALL_MS = 10_000;
-
-/** What the campaign hands a job thread (workers/fuzz.ts). */
-export type FuzzJob =
-  | { kind: 'exec'; c: FuzzCase; turnSpins?: number }
-  /* A failure already saved: shrink its schedule and write its timeline to @traceFile. */
-  | { kind: 'shrink'; c: FuzzCase; r: FuzzResult; traceFile: string; deadline: number };
 
 /* This thread's CPU pool, grown to the widest case seen. */
 let pool: CpuPool | null = null;
