@@ -14,7 +14,9 @@ import { availableParallelism } from 'node:os';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { fuzz_designs, merge_corpora, resume_campaign, ResumeError, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { merge_corpora } from '../harness/fuzz_corpus.js';
+import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
 
