@@ -204,6 +204,7 @@ function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean },
   return 0;
 }
 
+/** The `fuzz` and `fuzz merge` subcommands: their flags and help; fuzz_action() and fuzz_merge_action() run them. */
 export function registerFuzz(program: Command): Command {
   const fuzz = program
     .command('fuzz')

@@ -93,6 +93,7 @@ function memory_action(f: MemoryFlags, cmd: Command): number {
   return f.compare ? memory_compare(f, size, cmd) : memory_one(f, size, cmd.configureOutput().writeOut!, usage);
 }
 
+/** The `memory` subcommand: its flags and help; memory_action() runs it. */
 export function registerMemory(program: Command): Command {
   return program
     .command('memory')

@@ -161,6 +161,7 @@ class BrokenScenarios {
   n = 0;
   constructor(private readonly err: (s: string) => void) {}
 
+  /* Report @e on stderr and count it. */
   report(e: ScenarioError): void {
     this.n++;
     this.err(`swaptorture repro: ${e.message}\n`);
@@ -272,6 +273,7 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
   return repro_report(results, race, f, out, broken);
 }
 
+/** The `repro` subcommand: its flags and help; repro_action() runs it. */
 export function registerRepro(program: Command): Command {
   return program
     .command('repro')

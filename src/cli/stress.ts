@@ -163,6 +163,7 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
   }
 }
 
+/** The `stress` subcommand: its flags and help; stress_action() runs it. */
 export function registerStress(program: Command): Command {
   const d = defaultStressOptions();
   return program

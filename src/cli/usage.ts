@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 
+/** The bad-usage exit of @cmd's action: call it with the message. */
 export function usage_error(cmd: Command): (msg: string) => never {
   return (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
 }
