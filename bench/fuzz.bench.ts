@@ -18,7 +18,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fuzz_designs, run_fuzz, type FuzzOptions } from '../src/harness/fuzz.js';
+import { run_fuzz } from '../src/harness/fuzz.js';
+import type { FuzzOptions } from '../src/harness/fuzz_campaign.js';
+import { fuzz_designs } from '../src/harness/fuzz_params.js';
 import { implemented_designs } from '../src/designs/index.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './common.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failure_site } from '../src/harness/fuzz.js';
+import { failure_site } from '../src/harness/fuzz_corpus.js';
 import { read_journal } from '../src/harness/fuzz_journal.js';
 import { interrupt } from './cli_interrupt.js';
 import { fresh_case } from '../src/harness/fuzz_case.js';

@@ -4,7 +4,8 @@
  * clean; a known bug switch does not.  Seeds are printed.
  */
 import { describe, expect, it } from 'vitest';
-import { print_result, runStress, type StressIO } from '../src/harness/stress.js';
+import { print_result, runStress } from '../src/harness/stress.js';
+import type { StressIO } from '../src/harness/stress_run.js';
 import { defaultStressOptions, parseDevices, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
 import { StressResultSchema } from '../src/harness/stress_report.js';
 import { System } from '../src/api/system.js';

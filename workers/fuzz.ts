@@ -5,7 +5,8 @@
  * on its own arena.  Context: a worker thread.
  */
 import '../src/designs/index.js';
-import { fuzz_exec, fuzz_shrink, type FuzzJob, type FuzzResult } from '../src/harness/fuzz_exec.js';
+import { fuzz_exec, fuzz_shrink } from '../src/harness/fuzz_exec.js';
+import type { FuzzJob, FuzzResult } from '../src/harness/fuzz_types.js';
 
 /** One execution, or the shrinking of a failing one's schedule (the shrunk schedule, or null). */
 export default async function run(m: FuzzJob): Promise<FuzzResult | string | null> {

@@ -17,6 +17,7 @@ import type { StressResult } from '../harness/stress_report.js';
 import { bar_chart_svg } from '../harness/plot.js';
 import { text_table } from '../harness/text_table.js';
 import { output_file_problem, write_atomic } from '../harness/write_atomic.js';
+import { usage_error } from './usage.js';
 
 interface BenchFlags {
   designs: string;
@@ -68,7 +69,7 @@ export function registerBench(program: Command): Command {
     .action(async (f: BenchFlags, cmd: Command): Promise<number> => {
       const out = cmd.configureOutput().writeOut!;
       const err = cmd.configureOutput().writeErr!;
-      const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
+      const usage = usage_error(cmd);
       const built = implemented_designs();
       const designs = (f.designs === 'all' ? built : f.designs.split(',')) as DesignName[];
       for (const d of designs) {

@@ -14,9 +14,13 @@ import { availableParallelism } from 'node:os';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { fuzz_designs, merge_corpora, resume_campaign, ResumeError, run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
+import { merge_corpora } from '../harness/fuzz_corpus.js';
+import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
+import { sigint_abort } from './sigint.js';
+import { usage_error } from './usage.js';
 
 interface FuzzFlags {
   runs?: number;
@@ -75,6 +79,132 @@ function default_jobs(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+/* After the options in --help: the exit statuses, --resume, replays, shards. */
+const FUZZ_HELP = `
+Exit status: 1 a new failure was found (even if interrupted after), 0 none,
+2 bad usage, 130 interrupted (Ctrl-C) with no new failure.  --resume takes
+the campaign's parameters from its journal in --corpus; a flag given with
+it must match the journal (exit 2 naming the flag and both values).
+Every failure is printed with the command that replays it
+(npx swaptorture repro --replay <corpus>/failures/<site>.json).
+Shards (--shard k/n) split a campaign by run index: run them as a CI
+matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`;
+
+/* Check the flags that need no journal: --shard, --design, --bug, --target.  Returns the designs asked for. */
+function fuzz_check_flags(f: FuzzFlags, usage: (m: string) => never): DesignName[] {
+  const sh = /^\d+\/\d+$/.test(f.shard) ? parse_shard(f.shard) : null;
+  if (sh === null || sh.k < 1 || sh.k > sh.n) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
+  const built = implemented_designs();
+  const designs = (f.design === 'all' ? built : f.design.split(',')) as DesignName[];
+  for (const d of designs) {
+    if (!(DESIGN_NAMES as readonly string[]).includes(d)) usage(`--design: unknown design "${d}" (known: ${DESIGN_NAMES.join(', ')})`);
+    if (!built.includes(d)) usage(`--design: design "${d}" is not built yet`);
+  }
+  if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
+  if (f.target !== 'model' && f.target !== 'synthetic') usage(`--target: "${f.target}" is not model or synthetic`);
+  if (f.target === 'synthetic' && f.bug !== undefined) usage('--bug: the synthetic target has no bug switches (its bug is always there)');
+  return designs;
+}
+
+/* What makes the campaign: from the flags, or on --resume from its journal. */
+interface FuzzParams {
+  seed: number;
+  shard: string;
+  bug: string | null;
+  maxCpus: number;
+  target: 'model' | 'synthetic';
+  guide: boolean;
+  /** The designs drawn from (fuzz_designs() of --design and --bug). */
+  designs: DesignName[];
+}
+
+/* --resume: the journalled campaign's parameters; a flag given must match them (a ResumeError names it). */
+function fuzz_resume_params(f: FuzzFlags, cmd: Command, designs: DesignName[], err: (s: string) => void): FuzzParams {
+  /* Flags left at their default: --resume takes those from the journal. */
+  const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+  const c = resume_campaign(f.corpus, {
+    seed: f.seed, shard: given('shard') ? f.shard : undefined, bug: f.bug, designs: given('design') ? designs : undefined,
+    maxCpus: given('maxCpus') ? f.maxCpus : undefined, target: given('target') ? f.target as 'model' | 'synthetic' : undefined, guide: given('guide') ? f.guide : undefined,
+  });
+  const { seed, shard, bug, maxCpus, target, guide } = c.params;
+  err(`swaptorture fuzz: resuming ${c.file}: seed ${seed}, shard ${shard}, ${c.runs} runs journalled\n`);
+  return { seed, shard, bug, maxCpus, target, guide, designs: c.params.designs as DesignName[] };
+}
+
+/* The campaign's parameters: the flags (a seed drawn and printed when not given), or the journal's on --resume. */
+function fuzz_params(f: FuzzFlags, cmd: Command, err: (s: string) => void): FuzzParams {
+  const usage = usage_error(cmd);
+  const designs = fuzz_check_flags(f, usage);
+  const drawn = fuzz_designs(f.bug ?? null, designs);
+  if (drawn.length === 0) usage(`--bug ${f.bug}: no design of --design ${f.design} has its code (the race applies to ${fuzz_designs(f.bug ?? null, DESIGN_NAMES).join(', ')})`);
+  if (f.resume) {
+    try {
+      return fuzz_resume_params(f, cmd, designs, err);
+    } catch (e) {
+      if (e instanceof ResumeError) return usage(e.message);
+      throw e;
+    }
+  }
+  const seed = f.seed ?? randomInt(0, 2 ** 31);
+  if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
+  return { seed, shard: f.shard, bug: f.bug ?? null, maxCpus: f.maxCpus, target: f.target as 'model' | 'synthetic', guide: f.guide, designs: drawn };
+}
+
+/* The campaign's summary: one JSON document, or the tables. */
+function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void): void {
+  if (json) {
+    out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })) }, null, 2) + '\n');
+  } else print_summary(r, out);
+}
+
+/* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
+async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
+  const out = cmd.configureOutput().writeOut!;
+  const err = cmd.configureOutput().writeErr!;
+  const { seed, shard, bug, maxCpus, target, guide, designs } = fuzz_params(f, cmd, err);
+  /* Every finished run is journalled as it finishes: quitting at once loses only the runs in flight. */
+  const sigint = sigint_abort(err, '\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on; Ctrl-C again to quit at once)\n');
+  const bar = f.progress && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
+  try {
+    const r = await run_fuzz({
+      runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
+      shard: parse_shard(shard), bug, designs, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
+    }, {
+      out, err: (s) => { bar?.clear(); err(s); },
+      onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
+    }, sigint.signal);
+    bar?.clear();
+    fuzz_print(r, f.json === true, out);
+    /* A new failure is the news, interrupted or not. */
+    if (r.newFailures > 0) return 1;
+    return r.interrupted ? 130 : 0;
+  } catch (e) {
+    if (e instanceof ResumeError) return usage_error(cmd)(e.message);
+    throw e;
+  } finally {
+    sigint.off();
+  }
+}
+
+/* `swaptorture fuzz merge DIR...`: corpora into --into, failures de-duplicated by site. */
+function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number {
+  const out = cmd.configureOutput().writeOut!;
+  let r: ReturnType<typeof merge_corpora>;
+  try {
+    r = merge_corpora(dirs, f.into ?? dirs[0]);
+  } catch (e) {
+    return usage_error(cmd)((e as Error).message);
+  }
+  /* --json after the directories may land on the parent command's option. */
+  if (f.json || cmd.parent?.opts().json) out(JSON.stringify(r, null, 2) + '\n');
+  else {
+    out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures\n`);
+    for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);
+  }
+  return 0;
+}
+
+/** The `fuzz` and `fuzz merge` subcommands: their flags and help; fuzz_action() and fuzz_merge_action() run them. */
 export function registerFuzz(program: Command): Command {
   const fuzz = program
     .command('fuzz')
@@ -95,110 +225,14 @@ export function registerFuzz(program: Command): Command {
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures}')
-    .addHelpText('after', `
-Exit status: 1 a new failure was found (even if interrupted after), 0 none,
-2 bad usage, 130 interrupted (Ctrl-C) with no new failure.  --resume takes
-the campaign's parameters from its journal in --corpus; a flag given with
-it must match the journal (exit 2 naming the flag and both values).
-Every failure is printed with the command that replays it
-(npx swaptorture repro --replay <corpus>/failures/<site>.json).
-Shards (--shard k/n) split a campaign by run index: run them as a CI
-matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`)
-    .action(async (f: FuzzFlags, cmd: Command): Promise<number> => {
-      const out = cmd.configureOutput().writeOut!;
-      const err = cmd.configureOutput().writeErr!;
-      const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
-      /* Flags left at their default: --resume takes those from the journal. */
-      const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
-      const sh = /^\d+\/\d+$/.test(f.shard) ? parse_shard(f.shard) : null;
-      if (sh === null || sh.k < 1 || sh.k > sh.n) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
-      const built = implemented_designs();
-      const designs = (f.design === 'all' ? built : f.design.split(',')) as DesignName[];
-      for (const d of designs) {
-        if (!(DESIGN_NAMES as readonly string[]).includes(d)) usage(`--design: unknown design "${d}" (known: ${DESIGN_NAMES.join(', ')})`);
-        if (!built.includes(d)) usage(`--design: design "${d}" is not built yet`);
-      }
-      if (f.bug !== undefined && !BUG_SWITCHES.some((b) => b.name === f.bug)) usage(`--bug: unknown bug switch "${f.bug}" (see swaptorture stress --list-bugs)`);
-      if (f.target !== 'model' && f.target !== 'synthetic') usage(`--target: "${f.target}" is not model or synthetic`);
-      if (f.target === 'synthetic' && f.bug !== undefined) usage('--bug: the synthetic target has no bug switches (its bug is always there)');
-      let drawn = fuzz_designs(f.bug ?? null, designs);
-      if (drawn.length === 0) usage(`--bug ${f.bug}: no design of --design ${f.design} has its code (the race applies to ${fuzz_designs(f.bug ?? null, DESIGN_NAMES).join(', ')})`);
-      let seed: number;
-      let shard = f.shard;
-      let bug = f.bug ?? null;
-      let maxCpus = f.maxCpus;
-      let target = f.target as 'model' | 'synthetic';
-      let guide = f.guide;
-      if (f.resume) {
-        try {
-          const c = resume_campaign(f.corpus, {
-            seed: f.seed, shard: given('shard') ? f.shard : undefined, bug: f.bug, designs: given('design') ? designs : undefined,
-            maxCpus: given('maxCpus') ? f.maxCpus : undefined, target: given('target') ? target : undefined, guide: given('guide') ? f.guide : undefined,
-          });
-          ({ seed, shard, bug, maxCpus, target, guide } = c.params);
-          drawn = c.params.designs as DesignName[];
-          err(`swaptorture fuzz: resuming ${c.file}: seed ${seed}, shard ${shard}, ${c.runs} runs journalled\n`);
-        } catch (e) {
-          if (e instanceof ResumeError) return usage(e.message);
-          throw e;
-        }
-      } else {
-        seed = f.seed ?? randomInt(0, 2 ** 31);
-        if (f.seed === undefined) err(`swaptorture fuzz: seed ${seed}\n`);
-      }
-      const ac = new AbortController();
-      let sigints = 0;
-      const onSigint = (): void => {
-        /* Every finished run is journalled as it finishes: quitting at once loses only the runs in flight. */
-        if (++sigints > 1) process.exit(130);
-        err('\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on; Ctrl-C again to quit at once)\n');
-        ac.abort();
-      };
-      process.on('SIGINT', onSigint);
-      const bar = f.progress && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
-      try {
-        const r = await run_fuzz({
-          runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
-          shard: parse_shard(shard), bug, designs: drawn, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
-        }, {
-          out, err: (s) => { bar?.clear(); err(s); },
-          onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
-        }, ac.signal);
-        bar?.clear();
-        if (f.json) {
-          out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })) }, null, 2) + '\n');
-        } else print_summary(r, out);
-        /* A new failure is the news, interrupted or not. */
-        if (r.newFailures > 0) return 1;
-        return r.interrupted ? 130 : 0;
-      } catch (e) {
-        if (e instanceof ResumeError) return usage(e.message);
-        throw e;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .addHelpText('after', FUZZ_HELP)
+    .action(fuzz_action);
   fuzz
     .command('merge')
     .description('merge corpora (failures de-duplicated by site) and campaign journals into --into')
     .argument('<dirs...>', 'corpus directories')
     .option('--into <dir>', 'where the merged corpus goes (default: the first directory)')
     .option('--json', 'the merged summary as JSON')
-    .action((dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number => {
-      const out = cmd.configureOutput().writeOut!;
-      let r: ReturnType<typeof merge_corpora>;
-      try {
-        r = merge_corpora(dirs, f.into ?? dirs[0]);
-      } catch (e) {
-        return cmd.error((e as Error).message, { exitCode: 2, code: 'swaptorture.usage' });
-      }
-      /* --json after the directories may land on the parent command's option. */
-      if (f.json || cmd.parent?.opts().json) out(JSON.stringify(r, null, 2) + '\n');
-      else {
-        out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures\n`);
-        for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);
-      }
-      return 0;
-    });
+    .action(fuzz_merge_action);
   return fuzz;
 }

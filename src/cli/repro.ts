@@ -23,7 +23,8 @@ import { text_table } from '../harness/text_table.js';
 import { readFileSync } from 'node:fs';
 import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
-import type { FuzzCase } from '../harness/fuzz_case.js';
+import type { FuzzCase } from '../harness/fuzz_types.js';
+import { usage_error } from './usage.js';
 
 /*
  * --replay FILE.json: a fuzzing campaign's failure record
@@ -136,6 +137,143 @@ function list(loaded: LoadedScenario[], json: boolean): string {
   return loaded.map(({ sc }) => `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    seed ${sc.seed}\n`).join('');
 }
 
+/* After the options in --help: replay strings, timelines, bad scenario files, the exit statuses. */
+const REPRO_HELP = `
+A replay string is printed for every reproduction; --replay runs it again
+to the same violation at the same step (with the same --dir for a race of
+another folder).  --trace FILE draws that run: one
+track per CPU, lock holds and RCU sections as spans, interleaving points and
+the violation as instants (open it in https://ui.perfetto.dev); it draws
+the shrunk schedule when there is one.  A reproducing schedule is shrunk:
+context switches are removed while the same invariant still breaks, and
+both the original and the shrunk replay strings are printed.
+
+A scenario file that is not valid, or whose system or setup cannot be
+built, is reported as "FILE: FIELD: REASON" on stderr; the other races
+still run, and the exit status is then 2.
+
+Exit status: 0 when every outcome is the expected one (reproduced with the
+bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad scenario
+file, 3 the harness failed.`;
+
+/* Scenario files that could not run: each reported as it is found (FILE: FIELD: REASON); the command then exits 2. */
+class BrokenScenarios {
+  n = 0;
+  constructor(private readonly err: (s: string) => void) {}
+
+  /* Report @e on stderr and count it. */
+  report(e: ScenarioError): void {
+    this.n++;
+    this.err(`swaptorture repro: ${e.message}\n`);
+  }
+}
+
+/* --list: every race of --dir (files that do not load reported). */
+function repro_list(f: ReproFlags, out: (s: string) => void, broken: BrokenScenarios): number {
+  const { loaded, errors } = load_catalogue_settled(f.dir);
+  errors.forEach((e) => broken.report(e));
+  out(list(loaded, f.json === true));
+  return broken.n ? 2 : 0;
+}
+
+/* The races to run: the one a replay string names, "all" (files that do not load reported), or one by name. */
+function repro_scenarios(race: string | undefined, f: ReproFlags, usage: (m: string) => never, broken: BrokenScenarios): LoadedScenario[] {
+  const one = (file: string): LoadedScenario[] => [{ file, sc: load_scenario(file) }];
+  if (f.replay !== undefined) {
+    let name: string;
+    try {
+      name = parse_replay_string(f.replay).race;
+    } catch (e) {
+      return usage(`--replay: ${(e as Error).message}`);
+    }
+    if (race !== undefined && race !== name) usage(`--replay is for race "${name}", not "${race}"`);
+    return one(join(f.dir, `${name}.json`));
+  }
+  if (race === undefined) return usage('name a race (see --list) or "all"');
+  if (race === 'all') {
+    const { loaded, errors } = load_catalogue_settled(f.dir);
+    errors.forEach((e) => broken.report(e));
+    return loaded;
+  }
+  const files = catalogue_files(f.dir);
+  const file = files.find((x) => basename(x, '.json') === race);
+  if (file === undefined) usage(`unknown race "${race}" in ${f.dir} (known: ${files.map((x) => basename(x, '.json')).join(', ') || 'none'})`);
+  return one(file!);
+}
+
+/* One race: the replay, or the search, the shrink of a reproduction and (--trace) its timeline. */
+async function repro_one(pool: CpuPool, sc: Scenario, f: ReproFlags, many: boolean, err: (s: string) => void): Promise<ReproResult> {
+  if (f.replay !== undefined) return repro_replay(pool, sc, f.replay, f.trace);
+  const design = f.design ?? primary_design(sc);
+  let r = await repro_search(pool, sc, {
+    design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
+  });
+  if (r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
+  /* The timeline of a search's reproducing run: replay it with recording on. */
+  if (f.trace !== undefined && r.schedule !== null) {
+    const trace = many ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
+    await repro_replay(pool, sc, r.shrunk ?? r.schedule, trace);
+    err(`swaptorture repro: timeline of ${sc.race} written to ${trace}\n`);
+  }
+  return r;
+}
+
+/* Every race on one CPU pool, each outcome described as it comes (one race); a system that cannot be set up is reported and skipped. */
+async function repro_run(scenarios: LoadedScenario[], race: string | undefined, f: ReproFlags, cmd: Command, broken: BrokenScenarios): Promise<ReproResult[]> {
+  const out = cmd.configureOutput().writeOut!;
+  const pool = new CpuPool(createArena({}), Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
+  const results: ReproResult[] = [];
+  try {
+    for (const { file, sc } of scenarios) {
+      let r: ReproResult;
+      try {
+        r = await repro_one(pool, sc, f, scenarios.length > 1, cmd.configureOutput().writeErr!);
+      } catch (e) {
+        if (!(e instanceof ScenarioSetupError)) throw e;
+        broken.report(new ScenarioError(file, e.field, e.reason));
+        continue;
+      }
+      results.push(r);
+      if (!f.json && race !== 'all') out(describe(r, sc, f.dir));
+    }
+  } finally {
+    await pool.destroy();
+  }
+  return results;
+}
+
+/* The outcome: one JSON document (an array for "all"), or the table for "all"; the exit status. */
+function repro_report(results: ReproResult[], race: string | undefined, f: ReproFlags, out: (s: string) => void, broken: BrokenScenarios): number {
+  /* A single race that could not run has no document (its error is on stderr). */
+  if (f.json && (race === 'all' || results.length > 0)) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
+  else if (race === 'all') {
+    out(table(results, f.fixed ?? false));
+    if (resolve(f.dir) !== resolve(scenariosDir()) && results.some((r) => r.schedule !== null)) out(`replay one: ${replay_command(f.dir, '<replay string>')}\n`);
+  }
+  if (broken.n) return 2;
+  return results.every(as_expected) ? 0 : 1;
+}
+
+/* `swaptorture repro`: --list, a fuzz failure file, or the races to run; run them; report.  Returns the exit status. */
+async function repro_action(race: string | undefined, f: ReproFlags, cmd: Command): Promise<number> {
+  const out = cmd.configureOutput().writeOut!;
+  const usage = usage_error(cmd);
+  if (f.design !== undefined && !implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
+  const broken = new BrokenScenarios(cmd.configureOutput().writeErr!);
+  let scenarios: LoadedScenario[];
+  try {
+    if (f.list) return repro_list(f, out, broken);
+    if (f.replay !== undefined && f.replay.endsWith('.json')) return await replay_corpus_file(f.replay, out, usage, f.json === true);
+    scenarios = repro_scenarios(race, f, usage, broken);
+  } catch (e) {
+    if (e instanceof ScenarioError) return usage(e.message);
+    throw e;
+  }
+  const results = await repro_run(scenarios, race, f, cmd, broken);
+  return repro_report(results, race, f, out, broken);
+}
+
+/** The `repro` subcommand: its flags and help; repro_action() runs it. */
 export function registerRepro(program: Command): Command {
   return program
     .command('repro')
@@ -154,106 +292,6 @@ export function registerRepro(program: Command): Command {
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
     .option('--json', 'one JSON document on stdout ({race, design, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
     .option('--dir <dir>', 'scenario folder (a replay string of its races needs the same --dir)', scenariosDir())
-    .addHelpText('after', `
-A replay string is printed for every reproduction; --replay runs it again
-to the same violation at the same step (with the same --dir for a race of
-another folder).  --trace FILE draws that run: one
-track per CPU, lock holds and RCU sections as spans, interleaving points and
-the violation as instants (open it in https://ui.perfetto.dev); it draws
-the shrunk schedule when there is one.  A reproducing schedule is shrunk:
-context switches are removed while the same invariant still breaks, and
-both the original and the shrunk replay strings are printed.
-
-A scenario file that is not valid, or whose system or setup cannot be
-built, is reported as "FILE: FIELD: REASON" on stderr; the other races
-still run, and the exit status is then 2.
-
-Exit status: 0 when every outcome is the expected one (reproduced with the
-bug switch, clean with --fixed), 1 otherwise, 2 bad usage or a bad scenario
-file, 3 the harness failed.`)
-    .action(async (race: string | undefined, f: ReproFlags, cmd: Command): Promise<number> => {
-      const out = cmd.configureOutput().writeOut!;
-      const err = cmd.configureOutput().writeErr!;
-      const usage = (msg: string): never => cmd.error(msg, { exitCode: 2, code: 'swaptorture.usage' });
-      if (f.design !== undefined && !implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
-      /* Files that could not run: reported as they are found, exit 2 at the end. */
-      let broken = 0;
-      const report_broken = (e: ScenarioError): void => {
-        broken++;
-        err(`swaptorture repro: ${e.message}\n`);
-      };
-      const one = (file: string): LoadedScenario[] => [{ file, sc: load_scenario(file) }];
-      let scenarios: LoadedScenario[];
-      try {
-        if (f.list) {
-          const { loaded, errors } = load_catalogue_settled(f.dir);
-          errors.forEach(report_broken);
-          out(list(loaded, f.json === true));
-          return broken ? 2 : 0;
-        } else if (f.replay !== undefined && f.replay.endsWith('.json')) {
-          return await replay_corpus_file(f.replay, out, usage, f.json === true);
-        } else if (f.replay !== undefined) {
-          let name: string;
-          try {
-            name = parse_replay_string(f.replay).race;
-          } catch (e) {
-            return usage(`--replay: ${(e as Error).message}`);
-          }
-          if (race !== undefined && race !== name) usage(`--replay is for race "${name}", not "${race}"`);
-          scenarios = one(join(f.dir, `${name}.json`));
-        } else if (race === undefined) {
-          return usage('name a race (see --list) or "all"');
-        } else if (race === 'all') {
-          const { loaded, errors } = load_catalogue_settled(f.dir);
-          errors.forEach(report_broken);
-          scenarios = loaded;
-        } else {
-          const files = catalogue_files(f.dir);
-          const file = files.find((x) => basename(x, '.json') === race);
-          if (file === undefined) usage(`unknown race "${race}" in ${f.dir} (known: ${files.map((x) => basename(x, '.json')).join(', ') || 'none'})`);
-          scenarios = one(file!);
-        }
-      } catch (e) {
-        if (e instanceof ScenarioError) return usage(e.message);
-        throw e;
-      }
-      const pool = new CpuPool(createArena({}), Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
-      const results: ReproResult[] = [];
-      try {
-        for (const { file, sc } of scenarios) {
-          const design = f.design ?? primary_design(sc);
-          let r: ReproResult;
-          try {
-            r = f.replay !== undefined
-              ? await repro_replay(pool, sc, f.replay, f.trace)
-              : await repro_search(pool, sc, {
-                design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
-              });
-            if (f.replay === undefined && r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
-            /* The timeline of a search's reproducing run: replay it with recording on. */
-            if (f.trace !== undefined && f.replay === undefined && r.schedule !== null) {
-              const trace = scenarios.length > 1 ? f.trace.replace(/(\.json)?$/, `.${sc.race}$1`) : f.trace;
-              await repro_replay(pool, sc, r.shrunk ?? r.schedule, trace);
-              err(`swaptorture repro: timeline of ${sc.race} written to ${trace}\n`);
-            }
-          } catch (e) {
-            if (!(e instanceof ScenarioSetupError)) throw e;
-            report_broken(new ScenarioError(file, e.field, e.reason));
-            continue;
-          }
-          results.push(r);
-          if (!f.json && race !== 'all') out(describe(r, sc, f.dir));
-        }
-      } finally {
-        await pool.destroy();
-      }
-      /* A single race that could not run has no document (its error is on stderr). */
-      if (f.json && (race === 'all' || results.length > 0)) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
-      else if (race === 'all') {
-        out(table(results, f.fixed ?? false));
-        if (resolve(f.dir) !== resolve(scenariosDir()) && results.some((r) => r.schedule !== null)) out(`replay one: ${replay_command(f.dir, '<replay string>')}\n`);
-      }
-      if (broken) return 2;
-      return results.every(as_expected) ? 0 : 1;
-    });
+    .addHelpText('after', REPRO_HELP)
+    .action(repro_action);
 }

@@ -21,6 +21,8 @@ import {
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
 import { output_file_problem } from '../harness/write_atomic.js';
+import { sigint_abort } from './sigint.js';
+import { usage_error } from './usage.js';
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -75,6 +77,93 @@ function list_bugs(): string {
   return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(ws)}  stress ${b.stress.padEnd(6)}  ${b.summary}`).join('\n') + '\n';
 }
 
+/* After the options in --help: the defaults, the output, the exit statuses. */
+const STRESS_HELP = `
+Default mix: ${formatMix(DEFAULT_MIX)}
+Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
+
+Output: live statistics on stderr (every --stat-interval), then a summary
+table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
+or INTERRUPTED after Ctrl-C with nothing found) on stdout; every
+violation is printed with the command that replays the run.
+With --json, stdout is one JSON document: design, cpus, seed, seconds
+(counted from when every CPU is up), startupSeconds, ops (by kind and
+total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
+migrations, gracePeriods, checks, locks, violations [{invariant, message,
+cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
+exitStatus, bugHints [{bug, stress, reason, try}], replay.  result is
+SUCCESS, FAILURE or INTERRUPTED.
+
+A clean run with a --bug switch that free-running stress seldom or never
+hits with its flags (--list-bugs: the stress column) says so on the End of
+test line - "SUCCESS: ... (but --bug X is seldom hit by free-running
+stress: try \`swaptorture repro X\` or \`swaptorture fuzz --bug X\`)" -
+and in bugHints.
+
+Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
+(worker crash, stall), 130 interrupted (Ctrl-C) with nothing found; a
+violation found before the Ctrl-C is still FAILURE and 1 (interrupted:
+true in --json, "(interrupted)" on the End of test line).`;
+
+/* The flags as a validated configuration (an OptionError names the flag at fault). */
+function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
+  return validateStressOptions({
+    ...d,
+    design: f.design,
+    cpus: f.cpus ?? d.cpus,
+    seconds: f.seconds,
+    ops: f.ops,
+    mix: f.mix === undefined ? d.mix : parseMix(f.mix),
+    devices: parseDevices(f.devices ?? default_devices(f.design)),
+    swapoffIntervalMs: f.swapoffInterval,
+    shuffleIntervalMs: f.shuffleInterval,
+    checkIntervalMs: f.checkInterval,
+    statIntervalS: f.statInterval,
+    stallMs: f.stallMs,
+    keepGoing: f.keepGoing ?? false,
+    seed: f.seed ?? randomInt(0, 2 ** 31),
+    bugs: f.bug,
+    lockdep: f.lockdep,
+    swapoffCycles: f.swapoffCycles,
+    injectCrash: f.injectCrash,
+    injectStall: f.injectStall,
+    progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
+    trace: f.trace ?? '',
+    zswap: f.zswap ?? false,
+  });
+}
+
+/* `swaptorture stress`: --list-bugs, or check the flags, run, print the result.  Returns the exit status. */
+async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
+  const out = cmd.configureOutput().writeOut!;
+  const err = cmd.configureOutput().writeErr!;
+  if (f.listBugs) {
+    out(list_bugs());
+    return 0;
+  }
+  let o: StressOptions;
+  try {
+    o = stress_options_of(f, defaultStressOptions());
+  } catch (e) {
+    if (e instanceof OptionError) usage_error(cmd)(e.message);
+    throw e;
+  }
+  /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
+  const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
+  if (traceProblem !== null) usage_error(cmd)(`--trace: ${traceProblem}`);
+  const sigint = sigint_abort(err, '\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
+  try {
+    const io = f.json ? { out: err, err } : { out, err };
+    const r = await runStress(o, io, sigint.signal);
+    print_result(r, io);
+    if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+    return r.exitStatus;
+  } finally {
+    sigint.off();
+  }
+}
+
+/** The `stress` subcommand: its flags and help; stress_action() runs it. */
 export function registerStress(program: Command): Command {
   const d = defaultStressOptions();
   return program
@@ -103,88 +192,6 @@ export function registerStress(program: Command): Command {
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
     .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
     .addOption(new Option('--inject-stall <n>', 'harness self-test: CPU 0 hangs holding swap_lock after n operations (stall, exit 3)').argParser(int(1)).default(0))
-    .addHelpText('after', `
-Default mix: ${formatMix(DEFAULT_MIX)}
-Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
-
-Output: live statistics on stderr (every --stat-interval), then a summary
-table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
-or INTERRUPTED after Ctrl-C with nothing found) on stdout; every
-violation is printed with the command that replays the run.
-With --json, stdout is one JSON document: design, cpus, seed, seconds
-(counted from when every CPU is up), startupSeconds, ops (by kind and
-total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
-migrations, gracePeriods, checks, locks, violations [{invariant, message,
-cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
-exitStatus, bugHints [{bug, stress, reason, try}], replay.  result is
-SUCCESS, FAILURE or INTERRUPTED.
-
-A clean run with a --bug switch that free-running stress seldom or never
-hits with its flags (--list-bugs: the stress column) says so on the End of
-test line - "SUCCESS: ... (but --bug X is seldom hit by free-running
-stress: try \`swaptorture repro X\` or \`swaptorture fuzz --bug X\`)" -
-and in bugHints.
-
-Exit status: 0 clean, 1 an invariant broke, 2 bad usage, 3 harness failure
-(worker crash, stall), 130 interrupted (Ctrl-C) with nothing found; a
-violation found before the Ctrl-C is still FAILURE and 1 (interrupted:
-true in --json, "(interrupted)" on the End of test line).`)
-    .action(async (f: StressFlags, cmd: Command): Promise<number> => {
-      const out = cmd.configureOutput().writeOut!;
-      const err = cmd.configureOutput().writeErr!;
-      if (f.listBugs) {
-        out(list_bugs());
-        return 0;
-      }
-      let o: StressOptions;
-      try {
-        o = validateStressOptions({
-          ...d,
-          design: f.design,
-          cpus: f.cpus ?? d.cpus,
-          seconds: f.seconds,
-          ops: f.ops,
-          mix: f.mix === undefined ? d.mix : parseMix(f.mix),
-          devices: parseDevices(f.devices ?? default_devices(f.design)),
-          swapoffIntervalMs: f.swapoffInterval,
-          shuffleIntervalMs: f.shuffleInterval,
-          checkIntervalMs: f.checkInterval,
-          statIntervalS: f.statInterval,
-          stallMs: f.stallMs,
-          keepGoing: f.keepGoing ?? false,
-          seed: f.seed ?? randomInt(0, 2 ** 31),
-          bugs: f.bug,
-          lockdep: f.lockdep,
-          swapoffCycles: f.swapoffCycles,
-          injectCrash: f.injectCrash,
-          injectStall: f.injectStall,
-          progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
-          trace: f.trace ?? '',
-          zswap: f.zswap ?? false,
-        });
-      } catch (e) {
-        if (e instanceof OptionError) cmd.error(e.message, { exitCode: 2, code: 'swaptorture.usage' });
-        throw e;
-      }
-      /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
-      const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
-      if (traceProblem !== null) cmd.error(`--trace: ${traceProblem}`, { exitCode: 2, code: 'swaptorture.usage' });
-      const ac = new AbortController();
-      let sigints = 0;
-      const onSigint = (): void => {
-        if (++sigints > 1) process.exit(130);
-        err('\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
-        ac.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const io = f.json ? { out: err, err } : { out, err };
-        const r = await runStress(o, io, ac.signal);
-        print_result(r, io);
-        if (f.json) out(JSON.stringify(r, null, 2) + '\n');
-        return r.exitStatus;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .addHelpText('after', STRESS_HELP)
+    .action(stress_action);
 }

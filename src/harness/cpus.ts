@@ -167,6 +167,52 @@ function validateSpecs(arena: ArenaHandle, specs: CpuSpec[], threads: number): v
   }
 }
 
+/*
+ * One run's way out for stuck CPUs: the stall timer (@timeoutMs), the
+ * grace period the others get after the first failure (@graceMs), the
+ * reason the run was aborted, and the tasks whose workers were terminated.
+ */
+class CpuRunAbort {
+  readonly ac = new AbortController();
+  readonly t0 = performance.now();
+  readonly terminated: number[] = [];
+  #why = '';
+  readonly #timer: ReturnType<typeof setTimeout>;
+  #grace: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly timeoutMs: number, readonly graceMs: number) {
+    this.#timer = setTimeout(() => this.abort(`stall: CPUs still running after ${timeoutMs} ms`), timeoutMs);
+  }
+
+  /* Terminate every CPU still running (piscina aborts its task and replaces the worker).  The first @why stays. */
+  abort(why: string): void {
+    if (this.ac.signal.aborted) return;
+    this.#why = why;
+    this.ac.abort(new Error(why));
+  }
+
+  /* @spec's CPU failed: the others get the grace period, once, then are terminated (it may have died holding a lock). */
+  start_grace(spec: CpuSpec): void {
+    if (this.#grace !== undefined || this.ac.signal.aborted) return;
+    this.#grace = setTimeout(
+      () => this.abort(`terminated ${this.graceMs} ms after cpu ${spec.cpu} task ${spec.task} failed (it may have died holding a lock)`),
+      this.graceMs,
+    );
+  }
+
+  /* Why the run was aborted ('' if it was not). */
+  reason(): string {
+    const signal = this.ac.signal;
+    return signal.aborted ? this.#why || String((signal.reason as Error)?.message ?? signal.reason) : '';
+  }
+
+  /* The run is over: no timer left. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    if (this.#grace !== undefined) clearTimeout(this.#grace);
+  }
+}
+
 /**
  * A reusable set of worker threads playing CPUs.  Create once, run many
  * times, destroy() at the end (also on failure: use try/finally).
@@ -221,6 +267,30 @@ export class CpuPool {
     return this.#poolErrors;
   }
 
+  /* One CPU of a run: its program on a worker; a failure becomes a CpuError (and starts the others' grace period). */
+  async #run_one(spec: CpuSpec, arena: ArenaHandle, run: CpuRunAbort, opts: RunOptions): Promise<CpuSettled> {
+    const msg: CpuTaskMessage = { ...spec, arena };
+    try {
+      const out = (await this.#pool.run(msg, { signal: run.ac.signal })) as CpuOutcome;
+      if (out.ok) return { status: 'fulfilled', spec, value: out.value, ms: out.ms };
+      run.start_grace(spec);
+      const e = out.error;
+      const error = new CpuError(spec, e.name, e.message, e.stack, e.violation);
+      opts.onCpuError?.(error);
+      return { status: 'rejected', spec, ms: out.ms, error };
+    } catch (err) {
+      /* Aborted (stall, grace expired, pool error) or the worker itself died (then the others get the grace period). */
+      run.start_grace(spec);
+      const ms = performance.now() - run.t0;
+      const base = err instanceof Error ? err : new Error(String(err));
+      const message = run.ac.signal.aborted ? `${run.reason()}; ${task_dump(arena, spec.task)}` : base.message;
+      run.terminated.push(spec.task);
+      const error = new CpuError(spec, base.name, message, base.stack);
+      opts.onCpuError?.(error);
+      return { status: 'rejected', spec, ms, error };
+    }
+  }
+
   /**
    * Run @specs, one per worker, all at once; resolve with every CPU's
    * outcome (never rejects for a CPU's failure; rejects only on bad specs,
@@ -231,61 +301,16 @@ export class CpuPool {
     if (this.#broken !== null) throw new Error(`CpuPool: unusable, a worker failed outside any task: ${this.#broken.message}`);
     const arena = this.#arena;
     validateSpecs(arena, specs, this.threads);
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    const graceMs = opts.graceMs ?? 5_000;
-    const ac = new AbortController();
-    this.#inflight.add(ac);
-    let abortWhy = '';
-    const abort = (why: string): void => {
-      if (ac.signal.aborted) return;
-      abortWhy = why;
-      ac.abort(new Error(why));
-    };
-    const timer = setTimeout(() => abort(`stall: CPUs still running after ${timeoutMs} ms`), timeoutMs);
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    const startGrace = (spec: CpuSpec): void => {
-      if (grace !== undefined || ac.signal.aborted) return;
-      grace = setTimeout(
-        () => abort(`terminated ${graceMs} ms after cpu ${spec.cpu} task ${spec.task} failed (it may have died holding a lock)`),
-        graceMs,
-      );
-    };
-    const t0 = performance.now();
-    const terminated: number[] = [];
-
-    const one = async (spec: CpuSpec): Promise<CpuSettled> => {
-      const msg: CpuTaskMessage = { ...spec, arena };
-      try {
-        const out = (await this.#pool.run(msg, { signal: ac.signal })) as CpuOutcome;
-        if (out.ok) return { status: 'fulfilled', spec, value: out.value, ms: out.ms };
-        startGrace(spec);
-        const e = out.error;
-        const error = new CpuError(spec, e.name, e.message, e.stack, e.violation);
-        opts.onCpuError?.(error);
-        return { status: 'rejected', spec, ms: out.ms, error };
-      } catch (err) {
-        /* Aborted (stall, grace expired, pool error) or the worker itself died (then the others get the grace period). */
-        startGrace(spec);
-        const ms = performance.now() - t0;
-        const why = ac.signal.aborted ? abortWhy || String((ac.signal.reason as Error)?.message ?? ac.signal.reason) : '';
-        const base = err instanceof Error ? err : new Error(String(err));
-        const message = ac.signal.aborted ? `${why}; ${task_dump(arena, spec.task)}` : base.message;
-        terminated.push(spec.task);
-        const error = new CpuError(spec, base.name, message, base.stack);
-        opts.onCpuError?.(error);
-        return { status: 'rejected', spec, ms, error };
-      }
-    };
-
+    const run = new CpuRunAbort(opts.timeoutMs ?? 120_000, opts.graceMs ?? 5_000);
+    this.#inflight.add(run.ac);
     try {
-      /* one() never rejects: allSettled semantics with typed outcomes. */
-      const outcomes = await Promise.all(specs.map(one));
-      for (const t of terminated) mark_task_dead(arena, t);
+      /* #run_one() never rejects: allSettled semantics with typed outcomes. */
+      const outcomes = await Promise.all(specs.map((spec) => this.#run_one(spec, arena, run, opts)));
+      for (const t of run.terminated) mark_task_dead(arena, t);
       return outcomes;
     } finally {
-      clearTimeout(timer);
-      if (grace !== undefined) clearTimeout(grace);
-      this.#inflight.delete(ac);
+      run.dispose();
+      this.#inflight.delete(run.ac);
     }
   }
 

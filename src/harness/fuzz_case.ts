@@ -21,40 +21,7 @@
 import fc from 'fast-check';
 import type { DesignName } from '../mm/swap_design.js';
 import type { Scenario, ScenarioOp } from '../scenario/fields.js';
-import type { SyntheticInput } from './fuzz_synthetic.js';
-
-/**
- * A labelled PCT change point: the @nth arrival at race-window point number
- * @window (an index into window_points(), taken modulo their number).
- */
-export interface FuzzWindow {
-  window: number;
-  nth: number;
-}
-
-/* PCT's change points: @at[i] labels change point i (null: a uniformly drawn step). */
-export type FuzzSched = { kind: 'pct'; depth: number; at?: (FuzzWindow | null)[] } | { kind: 'random' } | { kind: 'free' };
-
-export interface FuzzCase {
-  /** Run index in the campaign (the shard and resume unit). */
-  index: number;
-  /** Seeds the scheduler and every task's random stream. */
-  seed: number;
-  design: DesignName;
-  sched: FuzzSched;
-  /** A bug switch turned on for calibration, or null. */
-  bug: string | null;
-  scenario: Scenario;
-  /** Index of the corpus entry this case was mutated from, or null (fresh). */
-  parent: number | null;
-  /** `--target synthetic`: the puzzle's input (src/harness/fuzz_synthetic.ts); the scenario is then unused. */
-  synthetic?: SyntheticInput;
-}
-
-export interface FuzzLimits {
-  designs: readonly DesignName[];
-  maxCpus: number;
-}
+import type { FuzzCase, FuzzLimits, FuzzSched, FuzzWindow } from './fuzz_types.js';
 
 interface Shape {
   design: DesignName;

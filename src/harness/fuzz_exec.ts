@@ -14,32 +14,10 @@ import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_schedule } from '../sched/shrink.js';
-import { run_once, ScenarioSetupError } from './repro.js';
-import type { FuzzCase } from './fuzz_case.js';
+import { run_once, ScenarioSetupError, type OneRun, type RunHow } from './repro.js';
+import type { FuzzCase, FuzzResult } from './fuzz_types.js';
 import { window_points } from '../sync/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
-
-export interface FuzzFinding {
-  invariant: string;
-  message: string;
-  step: number;
-}
-
-export interface FuzzResult {
-  index: number;
-  seed: number;
-  design: string;
-  /** Violations reported, in order. */
-  findings: FuzzFinding[];
-  /** The controlled schedule (empty when free-running). */
-  schedule: string;
-  steps: number;
-  /** A run that did not end normally (deadlock, livelock, a crashed CPU) and why. */
-  abnormal: string | null;
-  /** Interleaving-pair bits this execution covered. */
-  pairs: number[];
-  ms: number;
-}
 
 /*
  * A free-running execution's CPUs take milliseconds; one still running
@@ -47,12 +25,6 @@ export interface FuzzResult {
  * abnormal run instead of holding its job for a minute.
  */
 const FREE_RUN_STALL_MS = 10_000;
-
-/** What the campaign hands a job thread (workers/fuzz.ts). */
-export type FuzzJob =
-  | { kind: 'exec'; c: FuzzCase; turnSpins?: number }
-  /* A failure already saved: shrink its schedule and write its timeline to @traceFile. */
-  | { kind: 'shrink'; c: FuzzCase; r: FuzzResult; traceFile: string; deadline: number };
 
 /* This thread's CPU pool, grown to the widest case seen. */
 let pool: CpuPool | null = null;
@@ -97,6 +69,29 @@ function labelled(c: FuzzCase): ({ point: number; nth: number } | null)[] | unde
   return c.sched.at.map((a) => (a === null || w.length === 0 ? null : { point: w[a.window % w.length], nth: a.nth }));
 }
 
+/* How @c is scheduled: @record replayed, else its scheduler (PCT at its labelled change points, random, or free-running). */
+function fuzz_how(c: FuzzCase, record?: readonly number[], turnSpins?: number): RunHow {
+  if (record !== undefined) return { strategy: STRATEGY_REPLAY, record: [...record] };
+  if (c.sched.kind === 'free') return 'free';
+  return { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, at: labelled(c), turnSpins };
+}
+
+/* What @c's run found, with the pairs it covered; @abnormal for a case whose system could not be set up. */
+function fuzz_result(c: FuzzCase, t0: number, run: OneRun | null, abnormal: string | null = null): FuzzResult {
+  const base = { index: c.index, seed: c.seed, design: c.design };
+  const ms = Math.round(performance.now() - t0);
+  if (run === null) return { ...base, findings: [], schedule: '', steps: 0, abnormal, pairs: [], ms };
+  return {
+    ...base,
+    findings: run.violations.map((v) => ({ invariant: v.invariant, message: v.message, step: v.step || run.steps })),
+    schedule: run.schedule,
+    steps: run.steps,
+    abnormal: run.abnormal,
+    pairs: coverage_pairs(),
+    ms,
+  };
+}
+
 /**
  * Execute @c.  @record replays a schedule instead of searching (corpus
  * replay); @turnSpins as ControlledConfig's (low when jobs share the cores).
@@ -106,28 +101,12 @@ export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpi
   const p = await pool_for(c.scenario.cpus.length);
   if (c.synthetic !== undefined) return synthetic_exec(p, c, record);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
-  const how = record !== undefined
-    ? { strategy: STRATEGY_REPLAY, record: [...record] }
-    : c.sched.kind === 'free' ? 'free' as const
-      : { strategy: c.sched.kind === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k: 2000, depth: c.sched.kind === 'pct' ? c.sched.depth : undefined, at: labelled(c), turnSpins };
-  let run: Awaited<ReturnType<typeof run_once>>;
+  const how = fuzz_how(c, record, turnSpins);
   try {
-    run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
+    return fuzz_result(c, t0, await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS));
   } catch (e) {
     /* A generated configuration the system cannot be set up with (a setup step failing) is an abnormal run, not the campaign's end. */
     if (!(e instanceof ScenarioSetupError)) throw e;
-    return { index: c.index, seed: c.seed, design: c.design, findings: [], schedule: '', steps: 0, abnormal: e.message, pairs: [], ms: Math.round(performance.now() - t0) };
+    return fuzz_result(c, t0, null, e.message);
   }
-  return {
-    index: c.index,
-    seed: c.seed,
-    design: c.design,
-    findings: run.violations.map((v) => ({ invariant: v.invariant, message: v.message, step: v.step || run.steps })),
-    schedule: run.schedule,
-    steps: run.steps,
-    abnormal: run.abnormal,
-    pairs: coverage_pairs(),
-    ms: Math.round(performance.now() - t0),
-  };
 }
-

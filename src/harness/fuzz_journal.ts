@@ -7,7 +7,7 @@
  * Context: main thread; synchronous file system calls.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { FuzzCase } from './fuzz_case.js';
+import type { FuzzCase } from './fuzz_types.js';
 
 export interface JournalLine {
   index: number;

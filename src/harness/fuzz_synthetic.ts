@@ -19,14 +19,9 @@ import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { runControlled } from './controlled_run.js';
 import { sched_selftest_init } from './sched_selftest.js';
-import { run_seed, type FuzzCase } from './fuzz_case.js';
+import { run_seed } from './fuzz_case.js';
 import type { CpuPool } from './cpus.js';
-import type { FuzzResult } from './fuzz_exec.js';
-
-/** The puzzle's input: the key (only multiples of PUZZLE_KEYS open the window). */
-export interface SyntheticInput {
-  key: number;
-}
+import type { FuzzCase, FuzzResult } from './fuzz_types.js';
 
 const WORK = 6; /* CPU A's points before and after its window */
 const STEPS = 24; /* CPU B's turns */

@@ -186,35 +186,49 @@ export interface OneRun {
   abnormal: string | null;
 }
 
-/** One run of scenario @sc (the fuzzer's execution too).  Context: main thread of the pool's owner. */
+/** How a run is scheduled: a strategy of the controlled scheduler, or free-running threads. */
+export type RunHow = { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'] } | 'free';
+
+/* What running the CPUs left: the schedule taken (controlled runs), its steps, and why the run did not finish (null: it did). */
+type CpusRun = Omit<OneRun, 'violations'>;
+
+/* Free-running CPUs: a CPU that threw without a violation, or stalled past @timeoutMs, makes the run abnormal. */
+async function run_free(pool: CpuPool, specs: CpuSpec[], timeoutMs: number): Promise<CpusRun> {
+  const outs = await pool.runSettled(specs, { timeoutMs, graceMs: 2_000 });
+  const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
+  return { schedule: '', steps: 0, abnormal: bad && bad.status === 'rejected' ? bad.error.message : null };
+}
+
+/* The CPUs under the controlled scheduler: abnormal when deadlocked, livelocked, diverged from a replayed schedule, or a CPU threw. */
+async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, seed: number, how: Exclude<RunHow, 'free'>): Promise<CpusRun> {
+  const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at });
+  const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
+  const abnormal = r.outcome !== 'done' ? `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}` : r.errors.length ? r.errors.join('; ') : null;
+  return { schedule: r.schedule, steps: r.steps, abnormal };
+}
+
+/* The run's timeline, one track per CPU, to @traceFile. */
+function run_trace(traceFile: string, sc: Scenario, specs: CpuSpec[], seed: number, fixed: boolean, schedule: string, how: RunHow): void {
+  const names = Object.fromEntries(specs.map((s) => [s.task, `CPU ${s.cpu} (task ${s.task})`]));
+  write_trace(traceFile, specs.map((s) => s.task), names, { race: sc.race, seed, fixed, schedule, timeUnit: controlledTimeUnit(how) });
+}
+
+/**
+ * One run of scenario @sc (the fuzzer's execution too): build its system,
+ * run its CPUs, check, and write the timeline if asked.
+ * Context: main thread of the pool's owner.
+ */
 export async function run_once(
-  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'] } | 'free', traceFile?: string,
+  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
   const { sys, specs } = build(sc, seed, fixed, design);
   pool.setArena(sys.handle);
   trace_setup(traceFile !== undefined);
-  let schedule = '';
-  let steps = 0;
-  let abnormal: string | null = null;
-  if (how === 'free') {
-    const outs = await pool.runSettled(specs, { timeoutMs: freeTimeoutMs, graceMs: 2_000 });
-    const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
-    if (bad && bad.status === 'rejected') abnormal = bad.error.message;
-  } else {
-    const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at });
-    schedule = r.schedule;
-    steps = r.steps;
-    const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
-    if (r.outcome !== 'done') abnormal = `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}`;
-    else if (r.errors.length) abnormal = r.errors.join('; ');
-  }
+  const { schedule, steps, abnormal } = how === 'free' ? await run_free(pool, specs, freeTimeoutMs) : await run_controlled(pool, specs, sc, seed, how);
   /* The quiescent check only makes sense when every CPU finished its script. */
   const violations = abnormal === null ? (sys.check(), sys.reports()) : sys.reports();
-  if (traceFile !== undefined) {
-    const names = Object.fromEntries(specs.map((s) => [s.task, `CPU ${s.cpu} (task ${s.task})`]));
-    write_trace(traceFile, specs.map((s) => s.task), names, { race: sc.race, seed, fixed, schedule, timeUnit: controlledTimeUnit(how) });
-  }
+  if (traceFile !== undefined) run_trace(traceFile, sc, specs, seed, fixed, schedule, how);
   return { violations, schedule, steps, abnormal };
 }
 
@@ -230,40 +244,53 @@ function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: n
   };
 }
 
-/**
- * Shrink @r's reproducing schedule: fewer context switches, the same
- * invariant broken.  Context: main thread.
+/* A reproduction being shrunk: its parsed replay string and the workload it runs. */
+interface Shrinking {
+  p: ReturnType<typeof parse_replay_string>;
+  w: Workload;
+}
+
+/*
+ * Keep workload @cand if a fresh pct search of @sc shortened to it still
+ * breaks the same invariant (with the design, switches and seed of the
+ * reproduction @base); @st then holds it and the search's schedule.
  */
-export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, maxRuns = 200): Promise<ReproResult> {
-  if (r.schedule === null) return r;
-  let p = parse_replay_string(r.schedule);
-  /*
-   * First the workload: halve each CPU's filler, then drop scripted
-   * operations one at a time, keeping each change only if a fresh pct
-   * search of the shortened scenario still breaks the same invariant.
-   */
-  let w = p.workload ?? full_workload(sc);
-  const base = p;
-  const tryWorkload = async (cand: Workload): Promise<boolean> => {
-    const found = await repro_search(pool, apply_workload(sc, cand), {
-      design: base.design, mode: 'pct', fixed: base.fixed, seed: base.seed, maxSchedules: Math.min(sc.maxSchedules, WORKLOAD_SHRINK_SCHEDULES), seconds: 0,
-    });
-    if (!found.reproduced || found.schedule === null) return false;
-    p = { ...parse_replay_string(found.schedule), workload: cand };
-    w = cand;
-    return true;
-  };
+async function shrink_try_workload(pool: CpuPool, sc: Scenario, base: Shrinking['p'], st: Shrinking, cand: Workload): Promise<boolean> {
+  const found = await repro_search(pool, apply_workload(sc, cand), {
+    design: base.design, mode: 'pct', fixed: base.fixed, seed: base.seed, maxSchedules: Math.min(sc.maxSchedules, WORKLOAD_SHRINK_SCHEDULES), seconds: 0,
+  });
+  if (!found.reproduced || found.schedule === null) return false;
+  st.p = { ...parse_replay_string(found.schedule), workload: cand };
+  st.w = cand;
+  return true;
+}
+
+/* Shrink the workload: halve each CPU's filler, then drop scripted operations one at a time, each change kept only if it still reproduces. */
+async function shrink_workload(pool: CpuPool, sc: Scenario, st: Shrinking): Promise<void> {
+  const base = st.p;
   for (let i = 0; i < sc.cpus.length; i++) {
-    while (w.filler[i] > 0 && (await tryWorkload({ ...w, filler: w.filler.map((f, k) => (k === i ? Math.floor(f / 2) : f)) })));
+    while (st.w.filler[i] > 0 && (await shrink_try_workload(pool, sc, base, st, { ...st.w, filler: st.w.filler.map((f, k) => (k === i ? Math.floor(f / 2) : f)) })));
   }
   for (let i = 0; i < sc.cpus.length; i++) {
     for (let j = sc.cpus[i].ops.length - 1; j >= 0; j--) {
-      if ((w.keep[i] >> j) & 1) await tryWorkload({ ...w, keep: w.keep.map((m, k) => (k === i ? m & ~(1 << j) : m)) });
+      if ((st.w.keep[i] >> j) & 1) await shrink_try_workload(pool, sc, base, st, { ...st.w, keep: st.w.keep.map((m, k) => (k === i ? m & ~(1 << j) : m)) });
     }
   }
+}
+
+/**
+ * Shrink @r's reproduction: first the workload, then the schedule on the
+ * shortened workload (fewer context switches), the same invariant broken.
+ * Context: main thread.
+ */
+export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, maxRuns = 200): Promise<ReproResult> {
+  if (r.schedule === null) return r;
+  const p0 = parse_replay_string(r.schedule);
+  const st: Shrinking = { p: p0, w: p0.workload ?? full_workload(sc) };
+  await shrink_workload(pool, sc, st);
+  const { p, w } = st;
   const shortened = apply_workload(sc, w);
   const changed = workload_size(shortened) < workload_size(sc);
-  /* Then the schedule, on the shortened workload. */
   const s = await shrink_schedule(p.record, async (record) => {
     const run = await run_once(pool, shortened, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record }, undefined, p.design);
     return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
@@ -314,6 +341,6 @@ export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, 
   return r.schedule === null ? r : { ...r, schedule: replay_string(sc.race, p.seed, p.fixed, run.schedule, p.design, p.workload) };
 }
 
-function controlledTimeUnit(how: { strategy: number } | 'free'): string {
+function controlledTimeUnit(how: RunHow): string {
   return how === 'free' ? 'microseconds of wall time' : 'scheduler steps (1 us = 1 step)';
 }

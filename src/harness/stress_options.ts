@@ -1,8 +1,8 @@
 /*
  * The stress run's configuration: parsers for the flags whose values have
  * a syntax of their own (--devices, --mix), the zod schema every
- * configuration passes through (from the CLI or from a script), and the
- * arena sizing derived from it.
+ * configuration passes through (from the CLI or from a script), and what
+ * is derived from it: the task layout and the arena sizing.
  *
  * A bad value is an OptionError naming the flag, the value and what was
  * expected: the CLI prints it as one line and exits 2.
@@ -215,9 +215,30 @@ export function validateStressOptions(o: unknown): StressOptions {
   throw new OptionError(`--${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, issue.message);
 }
 
+/** Which task of a run's arena is which. */
+export interface StressTasks {
+  /** 1..cpus: the workload's tasks, one per simulated CPU (each with its own cgroup and process). */
+  workers: number[];
+  /** cpus + 1: the onoff task (swapoff/swapon cycles), or null when --swapoff-interval is 0. */
+  onoff: number | null;
+  /** cpus + 2: the kworker (scheduled work: discard, zswap writeback). */
+  kworker: number;
+  /** Every task a worker thread plays, in the order the CPUs are started: the workers, onoff, the kworker. */
+  all: number[];
+  /** Tasks in the arena: 0 is the harness (the main thread), then the above (onoff's slot kept when unused). */
+  nrTasks: number;
+}
+
+/** The task layout of a run of @o. */
+export function stress_tasks(o: StressOptions): StressTasks {
+  const workers = Array.from({ length: o.cpus }, (_, k) => k + 1);
+  const onoff = o.swapoffIntervalMs > 0 ? o.cpus + 1 : null;
+  const kworker = o.cpus + 2;
+  return { workers, onoff, kworker, all: [...workers, ...(onoff === null ? [] : [onoff]), kworker], nrTasks: o.cpus + 3 };
+}
+
 /**
- * Arena size for a run: the tasks (0 = the harness, 1..cpus the CPUs, then
- * the onoff task and the kworker), up to sixteen processes per CPU of 128 pages (enough
+ * Arena size for a run: the tasks (stress_tasks()), up to sixteen processes per CPU of 128 pages (enough
  * forks of one family share a swap entry past SWP_TB_COUNT_MAX), RAM for half of
  * them (so faults meet -ENOMEM now and then), the largest device, one
  * swap-table page per cluster of every device plus room for extend tables.
@@ -232,7 +253,7 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const clusters = pages.reduce((s, p) => s + Math.ceil(p / SWAPFILE_CLUSTER), 0);
   return {
     nrCpus: o.cpus,
-    nrTasks: o.cpus + 3,
+    nrTasks: stress_tasks(o).nrTasks,
     nrMms,
     mmPages,
     nrFrames,

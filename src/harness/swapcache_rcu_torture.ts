@@ -192,12 +192,74 @@ export interface SwapcacheRcuReaderResult {
   hits: number;
 }
 
+/* A recently published entry, at random among the last @window published (the head of the ring is @head). */
+function swapcache_rcu_pick(a: SwapcacheRcuReaderArgs, head: number, window: number): number {
+  const pub = Atomics.load(A.i32, a.ctl + CTL.ring + ((head - 1 - (prandom_u32() % Math.min(head, window))) % RING));
+  return (pub >>> 4) + (prandom_u32() % (1 << (pub & 15)));
+}
+
+/*
+ * swap_cache_get_folio(), lockless: under RCU the cluster's table, @hold
+ * loads of delay (a reader preempted with the pointer in hand), the entry,
+ * a reference, the slot again.  Returns the referenced folio, or -1 (what
+ * stopped it counted in @res).
+ */
+function swap_cache_get_folio_rcu(a: SwapcacheRcuReaderArgs, res: SwapcacheRcuReaderResult, ci: number, off: number): number {
+  let folio = -1;
+  rcu_read_lock();
+  const tbl = swap_table_rcu_dereference(ci);
+  if (tbl === 0) {
+    res.null_table++;
+  } else {
+    point(P_READER_DEREF);
+    for (let k = 0; k < a.hold; k++) Atomics.load(A.i32, a.ctl + CTL.nr_readers);
+    const tb = __swap_table_get_rcu(tbl, ci, off);
+    if (!swp_tb_is_folio(tb)) {
+      res.no_folio++;
+    } else if (!folio_try_get(swp_tb_to_pfn(swap_design().tb, tb))) {
+      res.frozen++;
+    } else if (__swap_table_get_rcu(tbl, ci, off) !== tb) {
+      folio_put(swp_tb_to_pfn(swap_design().tb, tb));
+      res.recheck_failed++;
+    } else {
+      folio = swp_tb_to_pfn(swap_design().tb, tb);
+    }
+  }
+  rcu_read_unlock();
+  return folio;
+}
+
+/*
+ * The caller: lock, and check the folio still is @entry's before using
+ * it; a page used must hold the entry's token, else 'swap-cache' is
+ * reported (once: @stale says it was).  Drops the reference.  Returns @stale.
+ */
+function swapcache_rcu_use(folio: number, entry: number, res: SwapcacheRcuReaderResult, stale: boolean): boolean {
+  if (!folio_trylock(folio)) {
+    res.busy++;
+  } else {
+    if (!folio_matches_swap_entry(folio, entry)) {
+      res.mismatch++;
+    } else {
+      res.hits++;
+      const got = page_token(folio + (entry - folio_swap(folio)));
+      if (got !== swapcache_rcu_token(entry) && !stale) {
+        stale = true;
+        report('swap-cache', `swapcache_rcu_reader: acted on a stale entry: ${swp_type(entry)}:${swp_offset(entry)} gave folio ${folio} holding 0x${got.toString(16)}`, [entry, folio]);
+      }
+    }
+    folio_unlock(folio);
+  }
+  folio_put(folio);
+  return stale;
+}
+
+/* swapcache-rcu-reader: @reads lookups of recently published entries, each validated before use. */
 function swapcache_rcu_reader(a: SwapcacheRcuReaderArgs): SwapcacheRcuReaderResult {
   const i32 = A.i32;
   const res: SwapcacheRcuReaderResult = {
     reads: 0, idle: 0, nodev: 0, null_table: 0, no_folio: 0, frozen: 0, recheck_failed: 0, busy: 0, mismatch: 0, hits: 0,
   };
-  const delayWord = a.ctl + CTL.nr_readers;
   const window = Math.min(a.window ?? RING, RING);
   let stale = false;
   barrier_wait(a.ctl + CTL.barrier, nr_tasks_in_run(a.ctl, a.writers));
@@ -210,58 +272,14 @@ function swapcache_rcu_reader(a: SwapcacheRcuReaderArgs): SwapcacheRcuReaderResu
       continue;
     }
     res.reads++;
-    const pub = Atomics.load(i32, a.ctl + CTL.ring + ((head - 1 - (prandom_u32() % Math.min(head, window))) % RING));
-    const entry = (pub >>> 4) + (prandom_u32() % (1 << (pub & 15)));
+    const entry = swapcache_rcu_pick(a, head, window);
     const type = get_swap_device(entry);
     if (type < 0) {
       res.nodev++;
       continue;
     }
-    const ci = __swap_offset_to_cluster(type, swp_offset(entry));
-    const off = swp_offset(entry) % SWAPFILE_CLUSTER;
-
-    /* swap_cache_get_folio(): RCU, the table, the entry, a reference, the slot again. */
-    let folio = -1;
-    rcu_read_lock();
-    const tbl = swap_table_rcu_dereference(ci);
-    if (tbl === 0) {
-      res.null_table++;
-    } else {
-      point(P_READER_DEREF);
-      for (let k = 0; k < a.hold; k++) Atomics.load(i32, delayWord);
-      const tb = __swap_table_get_rcu(tbl, ci, off);
-      if (!swp_tb_is_folio(tb)) {
-        res.no_folio++;
-      } else if (!folio_try_get(swp_tb_to_pfn(swap_design().tb, tb))) {
-        res.frozen++;
-      } else if (__swap_table_get_rcu(tbl, ci, off) !== tb) {
-        folio_put(swp_tb_to_pfn(swap_design().tb, tb));
-        res.recheck_failed++;
-      } else {
-        folio = swp_tb_to_pfn(swap_design().tb, tb);
-      }
-    }
-    rcu_read_unlock();
-
-    /* The caller: lock, and check the folio still is this entry's before using it. */
-    if (folio >= 0) {
-      if (!folio_trylock(folio)) {
-        res.busy++;
-      } else {
-        if (!folio_matches_swap_entry(folio, entry)) {
-          res.mismatch++;
-        } else {
-          res.hits++;
-          const got = page_token(folio + (entry - folio_swap(folio)));
-          if (got !== swapcache_rcu_token(entry) && !stale) {
-            stale = true;
-            report('swap-cache', `swapcache_rcu_reader: acted on a stale entry: ${swp_type(entry)}:${swp_offset(entry)} gave folio ${folio} holding 0x${got.toString(16)}`, [entry, folio]);
-          }
-        }
-        folio_unlock(folio);
-      }
-      folio_put(folio);
-    }
+    const folio = swap_cache_get_folio_rcu(a, res, __swap_offset_to_cluster(type, swp_offset(entry)), swp_offset(entry) % SWAPFILE_CLUSTER);
+    if (folio >= 0) stale = swapcache_rcu_use(folio, entry, res, stale);
     put_swap_device(type);
   }
   Atomics.add(i32, a.ctl + CTL.readers_done, 1);

@@ -459,6 +459,103 @@ function rcu_torture_cb(k: number): void {
 register_rcu_callback(RCU_TORTURE_CB_KIND, rcu_torture_cb);
 
 /*
+ * rcu_torture_pipe_update(): a grace period elapsed: every element on the
+ * writer's rcu_torture_removed list goes one step down its pipe; those
+ * that reached the end are freed and leave the list.
+ */
+function rcu_torture_pipe_update(removed: number[]): void {
+  const keep = removed.filter((k) => !rcu_torture_pipe_update_one(k));
+  removed.length = 0;
+  removed.push(...keep);
+}
+
+/*
+ * The writer's next element (rcu_torture_alloc()); when every element is
+ * in flight, push the pipes along one grace period per step until one is
+ * free.  Returns -1 (reported) when none ever is: elements leaked.
+ */
+function rcu_torture_writer_alloc(removed: number[], res: RcuWriterResult, u: number): number {
+  let k = rcu_torture_alloc();
+  if (k >= 0) return k;
+  res.n_rcu_torture_alloc_fail++;
+  for (let t = 0; k < 0 && t <= RCU_TORTURE_PIPE_LEN + 1; t++) {
+    if (removed.length > 0) {
+      synchronize_rcu();
+      rcu_torture_pipe_update(removed);
+    }
+    rcu_barrier();
+    k = rcu_torture_alloc();
+  }
+  if (k < 0) report('rcu', `rcu_torture_writer: no free element after ${RCU_TORTURE_PIPE_LEN + 2} grace periods (leaked elements)`, [u]);
+  return k;
+}
+
+/*
+ * Fill element @k with a fresh generation and publish it in place of
+ * rcu_torture_current; the old one is removed (pipe count 1).  Returns the
+ * old element, or -1 when there was none.
+ */
+function rcu_torture_publish(k: number): number {
+  const i32 = A.i32;
+  const gen = Atomics.add(i32, w(TORTURE.rcu_version), 1) + 1;
+  const o = obj(k);
+  Atomics.store(i32, o + RTORT.gen, gen);
+  for (let j = 0; j < RCU_TORTURE_PAYLOAD; j++) Atomics.store(i32, o + RTORT.payload + j, payloadOf(gen, j));
+  Atomics.store(i32, o + RTORT.pipe, 0);
+  Atomics.store(i32, o + RTORT.mbtest, 1);
+  Atomics.store(i32, o + RTORT.tag, RT_MAGIC);
+
+  const oldp = rcu_dereference(w(TORTURE.rcu_current));
+  rcu_assign_pointer(w(TORTURE.rcu_current), k + 1);
+  if (oldp === 0) return -1;
+  const old = oldp - 1;
+  Atomics.store(i32, obj(old) + RTORT.state, RT_REMOVED);
+  Atomics.add(i32, obj(old) + RTORT.pipe, 1); /* removed: pipe count 1 */
+  return old;
+}
+
+/*
+ * Send the removed element @old down its pipe with grace-period primitive
+ * @mode: call_rcu() (the callback steps it on), synchronize_rcu(), or
+ * start_poll_synchronize_rcu() + poll_state_synchronize_rcu().
+ */
+function rcu_torture_retire(old: number, mode: RcuGpMode, removed: number[], res: RcuWriterResult, u: number): void {
+  const i32 = A.i32;
+  if (mode === 'async') {
+    res.gp_async++;
+    call_rcu(RCU_TORTURE_CB_KIND, old);
+    if ((u & 15) === 15) rcu_do_batch();
+  } else if (mode === 'sync') {
+    res.gp_sync++;
+    removed.push(old);
+    synchronize_rcu();
+    rcu_torture_pipe_update(removed);
+  } else {
+    res.gp_poll++;
+    removed.push(old);
+    const cookie = start_poll_synchronize_rcu();
+    let polls = 0;
+    while (!poll_state_synchronize_rcu(cookie)) {
+      if (++polls % 64 === 0) sched_wait(i32, w(TORTURE.done), Atomics.load(i32, w(TORTURE.done)));
+    }
+    rcu_torture_pipe_update(removed);
+  }
+}
+
+/*
+ * Drain: everything removed reaches the end of its pipe.  rcu_barrier()
+ * waits only for callbacks queued before it, and rcu_torture_cb()
+ * re-queues an element until its pipe is full: repeat until none is left.
+ */
+function rcu_torture_writer_drain(removed: number[]): void {
+  while (removed.length > 0) {
+    synchronize_rcu();
+    rcu_torture_pipe_update(removed);
+  }
+  for (let t = 0; rcu_pending() > 0 && t <= RCU_TORTURE_PIPE_LEN + 1; t++) rcu_barrier();
+}
+
+/*
  * rcu_torture_writer(): @updates times publish a fresh element in place of
  * rcu_torture_current and send the old one down the pipe with a randomly
  * chosen grace-period primitive: synchronize_rcu(), call_rcu(), or
@@ -474,89 +571,26 @@ function rcu_torture_writer(a: RcuUpdaterArgs, ctx: ProgramContext): RcuWriterRe
     gp_sync: 0, gp_async: 0, gp_poll: 0,
   };
   /* rcu_torture_removed: elements going down the pipe by synchronous GPs. */
-  let removed: number[] = [];
-  const pipe_update = (): void => {
-    const keep: number[] = [];
-    for (const k of removed) {
-      if (!rcu_torture_pipe_update_one(k)) keep.push(k);
-    }
-    removed = keep;
-  };
+  const removed: number[] = [];
 
   startBarrier(a.cpus);
   try {
     for (let u = 0; u < a.updates && !torture_must_stop(); u++) {
-      let k = rcu_torture_alloc();
-      if (k < 0) {
-        res.n_rcu_torture_alloc_fail++;
-        /* Every element is in flight: push the pipes along, one grace period per step. */
-        for (let t = 0; k < 0 && t <= RCU_TORTURE_PIPE_LEN + 1; t++) {
-          if (removed.length > 0) {
-            synchronize_rcu();
-            pipe_update();
-          }
-          rcu_barrier();
-          k = rcu_torture_alloc();
-        }
-        if (k < 0) {
-          report('rcu', `rcu_torture_writer: no free element after ${RCU_TORTURE_PIPE_LEN + 2} grace periods (leaked elements)`, [u]);
-          break;
-        }
-      }
+      const k = rcu_torture_writer_alloc(removed, res, u);
+      if (k < 0) break;
       res.n_rcu_torture_alloc++;
-      const gen = Atomics.add(i32, w(TORTURE.rcu_version), 1) + 1;
-      const o = obj(k);
-      Atomics.store(i32, o + RTORT.gen, gen);
-      for (let j = 0; j < RCU_TORTURE_PAYLOAD; j++) Atomics.store(i32, o + RTORT.payload + j, payloadOf(gen, j));
-      Atomics.store(i32, o + RTORT.pipe, 0);
-      Atomics.store(i32, o + RTORT.mbtest, 1);
-      Atomics.store(i32, o + RTORT.tag, RT_MAGIC);
-
-      const oldp = rcu_dereference(w(TORTURE.rcu_current));
-      rcu_assign_pointer(w(TORTURE.rcu_current), k + 1);
+      const old = rcu_torture_publish(k);
       res.ver++;
-      if (oldp === 0) continue;
-      const old = oldp - 1;
-      Atomics.store(i32, obj(old) + RTORT.state, RT_REMOVED);
-      Atomics.add(i32, obj(old) + RTORT.pipe, 1); /* removed: pipe count 1 */
-
+      if (old < 0) continue;
       if (a.busted === true) {
         /* rcu_busted: "grace period" of zero length. */
         rcu_torture_free(old);
         continue;
       }
-      const mode = modes[rand.next() % modes.length];
-      if (mode === 'async') {
-        res.gp_async++;
-        call_rcu(RCU_TORTURE_CB_KIND, old);
-        if ((u & 15) === 15) rcu_do_batch();
-      } else if (mode === 'sync') {
-        res.gp_sync++;
-        removed.push(old);
-        synchronize_rcu();
-        pipe_update();
-      } else {
-        res.gp_poll++;
-        removed.push(old);
-        const cookie = start_poll_synchronize_rcu();
-        let polls = 0;
-        while (!poll_state_synchronize_rcu(cookie)) {
-          if (++polls % 64 === 0) sched_wait(i32, w(TORTURE.done), Atomics.load(i32, w(TORTURE.done)));
-        }
-        pipe_update();
-      }
+      rcu_torture_retire(old, modes[rand.next() % modes.length], removed, res, u);
       if ((u & 255) === 0) setProgress(ctx.task, u);
     }
-    /*
-     * Drain: everything removed reaches the end of its pipe.  rcu_barrier()
-     * waits only for callbacks queued before it, and rcu_torture_cb()
-     * re-queues an element until its pipe is full: repeat until none is left.
-     */
-    while (removed.length > 0) {
-      synchronize_rcu();
-      pipe_update();
-    }
-    for (let t = 0; rcu_pending() > 0 && t <= RCU_TORTURE_PIPE_LEN + 1; t++) rcu_barrier();
+    rcu_torture_writer_drain(removed);
   } finally {
     res.n_rcu_torture_free = Atomics.load(i32, w(TORTURE.rcu_nfree));
     setProgress(ctx.task, a.updates);
@@ -564,6 +598,61 @@ function rcu_torture_writer(a: RcuUpdaterArgs, ctx: ProgramContext): RcuWriterRe
     Atomics.notify(i32, w(TORTURE.done));
   }
   return res;
+}
+
+/* One reader's state: its arguments and counts, and whether it has reported (once per reader). */
+interface RcuTortureReader {
+  readonly a: RcuReaderArgs;
+  readonly ctx: ProgramContext;
+  readonly res: RcuReaderResult;
+  reported: boolean;
+}
+
+/* The reader's first failure is reported (and with @stopOnFail ends every program); later ones are only counted. */
+function rcu_torture_reader_fail(rd: RcuTortureReader, what: string, k: number): void {
+  if (rd.reported) return;
+  rd.reported = true;
+  report('rcu', `rcu_torture_reader: ${what} (element ${k}, task ${rd.ctx.task}, cpu ${rd.ctx.cpu})`, [k, rd.ctx.task]);
+  if (rd.a.stopOnFail === true) torture_stop();
+}
+
+/*
+ * Check element @k @loops times under rcu_read_lock() (read_delay):
+ * allocated (tag, mbtest), payload matching its generation - up to the
+ * first failure; then record its pipe count (past 1: a grace period ended
+ * under the reader).
+ */
+function rcu_torture_reader_check(rd: RcuTortureReader, k: number, loops: number): void {
+  const i32 = A.i32;
+  const { res } = rd;
+  const o = obj(k);
+  for (let l = 0; l < loops; l++) {
+    const tag = Atomics.load(i32, o + RTORT.tag);
+    if (tag !== RT_MAGIC) {
+      res.poison++;
+      rcu_torture_reader_fail(rd, `use after free: tag 0x${(tag >>> 0).toString(16)}${tag === POISON_FREE ? ' (POISON_FREE)' : ''} under rcu_read_lock()`, k);
+      break;
+    }
+    if (Atomics.load(i32, o + RTORT.mbtest) === 0) {
+      res.mberror++;
+      rcu_torture_reader_fail(rd, 'rtort_mbtest == 0: element freed under rcu_read_lock()', k);
+      break;
+    }
+    const gen = Atomics.load(i32, o + RTORT.gen);
+    let torn = false;
+    for (let j = 0; j < RCU_TORTURE_PAYLOAD; j++) {
+      if (Atomics.load(i32, o + RTORT.payload + j) !== payloadOf(gen, j)) torn = true;
+    }
+    if (torn) {
+      res.torn++;
+      rcu_torture_reader_fail(rd, `payload does not match generation ${gen}: element reused under rcu_read_lock()`, k);
+      break;
+    }
+  }
+  let pc = Atomics.load(i32, o + RTORT.pipe);
+  if (pc > RCU_TORTURE_PIPE_LEN || pc < 0) pc = RCU_TORTURE_PIPE_LEN;
+  res.pipe[pc]++;
+  if (pc > 1) rcu_torture_reader_fail(rd, `rtort_pipe_count ${pc}: a grace period ended under rcu_read_lock()`, k);
 }
 
 /*
@@ -582,13 +671,7 @@ function rcu_torture_reader(a: RcuReaderArgs, ctx: ProgramContext): RcuReaderRes
     pipe: new Array<number>(RCU_TORTURE_PIPE_LEN + 1).fill(0),
     mberror: 0, poison: 0, torn: 0, nulls: 0,
   };
-  let reported = false;
-  const fails = (what: string, k: number): void => {
-    if (reported) return;
-    reported = true;
-    report('rcu', `rcu_torture_reader: ${what} (element ${k}, task ${ctx.task}, cpu ${ctx.cpu})`, [k, ctx.task]);
-    if (a.stopOnFail === true) torture_stop();
-  };
+  const rd: RcuTortureReader = { a, ctx, res, reported: false };
 
   startBarrier(a.cpus);
   try {
@@ -597,39 +680,8 @@ function rcu_torture_reader(a: RcuReaderArgs, ctx: ProgramContext): RcuReaderRes
       const nest = rand.next() % 16 === 0;
       if (nest) rcu_read_lock();
       const p = rcu_dereference(w(TORTURE.rcu_current));
-      if (p === 0) {
-        res.nulls++;
-      } else {
-        const k = p - 1;
-        const o = obj(k);
-        for (let l = 0; l < loops; l++) {
-          const tag = Atomics.load(i32, o + RTORT.tag);
-          if (tag !== RT_MAGIC) {
-            res.poison++;
-            fails(`use after free: tag 0x${(tag >>> 0).toString(16)}${tag === POISON_FREE ? ' (POISON_FREE)' : ''} under rcu_read_lock()`, k);
-            break;
-          }
-          if (Atomics.load(i32, o + RTORT.mbtest) === 0) {
-            res.mberror++;
-            fails('rtort_mbtest == 0: element freed under rcu_read_lock()', k);
-            break;
-          }
-          const gen = Atomics.load(i32, o + RTORT.gen);
-          let torn = false;
-          for (let j = 0; j < RCU_TORTURE_PAYLOAD; j++) {
-            if (Atomics.load(i32, o + RTORT.payload + j) !== payloadOf(gen, j)) torn = true;
-          }
-          if (torn) {
-            res.torn++;
-            fails(`payload does not match generation ${gen}: element reused under rcu_read_lock()`, k);
-            break;
-          }
-        }
-        let pc = Atomics.load(i32, o + RTORT.pipe);
-        if (pc > RCU_TORTURE_PIPE_LEN || pc < 0) pc = RCU_TORTURE_PIPE_LEN;
-        res.pipe[pc]++;
-        if (pc > 1) fails(`rtort_pipe_count ${pc}: a grace period ended under rcu_read_lock()`, k);
-      }
+      if (p === 0) res.nulls++;
+      else rcu_torture_reader_check(rd, p - 1, loops);
       if (nest) rcu_read_unlock();
       rcu_read_unlock();
       res.reads++;

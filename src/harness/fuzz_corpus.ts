@@ -1,0 +1,89 @@
+/*
+ * A fuzzing corpus directory's failures: <corpus>/failures/<site>.json,
+ * one per failure site (the invariant and the message with every number
+ * blanked, so addresses and counts do not split one bug in many), and
+ * `fuzz merge`, which gathers the failures and journals of several
+ * corpora (shards, machines) into one.
+ *
+ * Context: main thread; synchronous file system calls.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { write_atomic } from './write_atomic.js';
+import { corpus_journals, read_journal } from './fuzz_journal.js';
+
+/** A failure file: its path and its document. */
+export interface FailureDoc {
+  file: string;
+  doc: Record<string, unknown>;
+}
+
+export interface FuzzFailure {
+  file: string;
+  invariant: string;
+  site: string;
+  design: string;
+  schedule: string;
+  replay: string;
+  /** First seen in this campaign (not in the corpus before it started). */
+  fresh: boolean;
+}
+
+/** The failure site: invariant and message with every number blanked (so addresses and counts do not split one bug in many). */
+export function failure_site(invariant: string, message: string): string {
+  const norm = message.replace(/0x[0-9a-f]+/gi, '#').replace(/\d+/g, '#').slice(0, 120);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < norm.length; i++) h = Math.imul(h ^ norm.charCodeAt(i), 0x01000193) >>> 0;
+  return `${invariant}-${h.toString(16).padStart(8, '0')}`;
+}
+
+/** The failure files of a corpus directory, by site. */
+export function read_failures(dir: string): Map<string, FailureDoc> {
+  const out = new Map<string, FailureDoc>();
+  const fdir = join(dir, 'failures');
+  if (!existsSync(fdir)) return out;
+  for (const f of readdirSync(fdir).sort()) {
+    if (!f.endsWith('.json') || f.includes('.tmp-') || f.endsWith('.trace.json')) continue;
+    try {
+      const doc = JSON.parse(readFileSync(join(fdir, f), 'utf8')) as Record<string, unknown>;
+      out.set(String(doc.site), { file: join(fdir, f), doc });
+    } catch {
+      /* an unreadable file is not a failure record */
+    }
+  }
+  return out;
+}
+
+/**
+ * fuzz merge: corpora from shards or machines into @into - failures
+ * de-duplicated by site, journals concatenated.  Returns the merged summary.
+ */
+export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[] } {
+  /* Every input first: --into may be one of them, and must not be created before it is checked. */
+  for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
+  mkdirSync(join(into, 'failures'), { recursive: true });
+  const sites = new Map<string, FailureDoc>();
+  const runs = new Set<string>();
+  const pairs = new Set<number>();
+  for (const d of dirs) {
+    for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
+    for (const j of corpus_journals(d)) {
+      const { header, lines } = read_journal(join(d, j));
+      for (const l of lines) {
+        runs.add(`${header?.campaign.seed ?? '?'}:${l.index}`);
+        for (const p of l.newPairs) pairs.add(p);
+      }
+      if (d !== into) {
+        const target = join(into, j);
+        if (!existsSync(target)) write_atomic(target, readFileSync(join(d, j), 'utf8'));
+      }
+    }
+  }
+  const failures: FuzzFailure[] = [];
+  for (const [site, { file, doc }] of sites) {
+    const target = join(into, 'failures', `${site}.json`);
+    if (file !== target) write_atomic(target, readFileSync(file, 'utf8'));
+    failures.push({ file: target, invariant: String(doc.invariant), site, design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''), replay: `npx swaptorture repro --replay ${target}`, fresh: false });
+  }
+  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures };
+}
