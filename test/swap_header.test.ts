@@ -5,6 +5,7 @@
  * checks of setup_swap_clusters_info(), the vfs errnos, and a fast-check
  * property that no header bytes make read_swap_header() throw.
  */
+import '../src/designs/index.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { attach, createArena } from '../src/shm/arena.js';
