@@ -135,7 +135,7 @@ describe('swaptorture fuzz', () => {
      */
     const BUDGET = 3000;
     const firstFind = (seed: number, guide: boolean): number => {
-      const r = run('--target', 'synthetic', '--runs', String(BUDGET), '--seed', String(seed), '--corpus', tmp(), '--jobs', '1', ...(guide ? [] : ['--no-guide']), '--json');
+      const r = run('--target', 'synthetic', '--runs', String(BUDGET), '--seed', String(seed), '--corpus', tmp(), '--jobs', '1', '--stop-on-find', ...(guide ? [] : ['--no-guide']), '--json');
       expect([0, 1], r.stderr).toContain(r.status);
       const doc = JSON.parse(r.stdout) as { firstFind: { runs: number } | null; failures: { invariant: string }[] };
       for (const f of doc.failures) expect(f.invariant).toBe('data');
