@@ -3,6 +3,13 @@
 // `prepare` script, or `npm run build`).
 import { main } from '../dist/src/cli/main.js';
 
+// The reader went away (`swaptorture stress --help | head`): stop quietly,
+// as a C program would on SIGPIPE, instead of an unhandled EPIPE.
+process.stdout.on('error', (err) => {
+  if (err && err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {

@@ -41,7 +41,7 @@ import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.j
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
 import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
-import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/memory.js';
+import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/pgtable.js';
 
 const TYPE = 0;
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { System, type SystemConfig } from '../src/api/system.js';
 import { EBUSY, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, EPERM, ESRCH, errname } from '../src/include/errno.js';
 import { DESIGN_NAMES, type DesignName } from '../src/mm/swap_design.js';
-import { expected_token, mm_live, ptep_get } from '../src/mm/memory.js';
+import { expected_token, mm_live, ptep_get } from '../src/mm/pgtable.js';
 
 const MM_PAGES = 64;
 const NR_MMS = 4;

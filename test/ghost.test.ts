@@ -19,7 +19,7 @@ import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { swap_meta_bytes } from '../src/mm/swap_meta.js';
 import { sum_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
 import { zswap_set_enabled } from '../src/mm/zswap.js';
-import { is_swap_pte, ptep_get } from '../src/mm/memory.js';
+import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
 import { folio_put, folio_test_dirty, folio_test_swapcache } from '../src/mm/page_alloc.js';
 import { swap_cache_get_folio } from '../src/mm/swap_state.js';
 import { measure_memory } from '../src/harness/memory.js';
@@ -113,7 +113,7 @@ describe('ghost devices', () => {
     for (let i = 0; i < 16; i++) {
       expect(is_swap_pte(ptep_get(mm, i))).toBe(true);
     }
-    const folio = swap_cache_get_folio(ptep_get(mm, 0) >>> 1);
+    const folio = swap_cache_get_folio(pte_to_swp_entry(ptep_get(mm, 0)));
     expect(folio).toBeGreaterThanOrEqual(0);
     expect(folio_test_swapcache(folio)).toBe(true);
     expect(folio_test_dirty(folio)).toBe(true);

@@ -14,7 +14,7 @@ import { swap_design } from '../src/mm/swap_design.js';
 import { CLUSTER_FLAG_FREE, CLUSTER_FLAG_NONE, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from '../src/mm/swap.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __swp_tb_get_count } from '../src/mm/swap_table.js';
-import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/memory.js';
+import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/pgtable.js';
 import { fw, PG_swapcache } from '../src/mm/page_alloc.js';
 import { mw } from '../src/mm/memcontrol.js';
 import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';

@@ -8,7 +8,7 @@ import { System } from '../src/api/system.js';
 import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swap_device.js';
-import { ptep_get, is_swap_pte, pte_present } from '../src/mm/memory.js';
+import { ptep_get, is_swap_pte, pte_present } from '../src/mm/pgtable.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { sum_vm_events, PSWPOUT, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 

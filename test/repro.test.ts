@@ -143,15 +143,15 @@ describe('--trace', () => {
 
 describe('shrinking', () => {
   it('a random-mode reproduction shrinks to fewer context switches and still breaks the same invariant', () => {
-    const r = repro('swapcache-large-folio', '--mode', 'random', '--seed', '1', '--json');
+    const r = repro('rcu-lazy-table-free', '--mode', 'random', '--seed', '1', '--json');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as Result & { shrunk: string; switches: number; shrunkSwitches: number };
-    console.log(`swapcache-large-folio, random: ${res.switches} context switches shrunk to ${res.shrunkSwitches}: ${res.shrunk}`);
+    console.log(`rcu-lazy-table-free, random: ${res.switches} context switches shrunk to ${res.shrunkSwitches}: ${res.shrunk}`);
     expect(res.reproduced).toBe(true);
     expect(res.shrunkSwitches).toBeLessThan(res.switches);
     const rr = repro('--replay', res.shrunk, '--json');
     expect(rr.code).toBe(0);
-    expect((JSON.parse(rr.stdout) as Result).invariant).toBe('swap-cache');
+    expect((JSON.parse(rr.stdout) as Result).invariant).toBe(res.invariant);
   }, TEST_TIMEOUT);
 });
 
@@ -178,13 +178,15 @@ describe('--design p2', () => {
 });
 
 describe('--design ghost', () => {
-  it('every race applies (ghost is p4 plus the ghost device) and reproduces; ghost-cluster-relookup only here, clean with --fixed, and its replay string replays', () => {
+  it('every race applies but large swap-in\'s (ghost is p4 plus the ghost device, with zswap on) and reproduces; ghost-cluster-relookup only here, clean with --fixed, and its replay string replays', () => {
     const r = repro('all', '--design', 'ghost', '--json');
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean; design: string })[];
     expect(rs.length).toBeGreaterThanOrEqual(10);
     for (const x of rs) {
-      expect(x.applies, x.race).toBe(true);
+      /* zswap once enabled, the kernel swaps in order 0 only (zswap_never_enabled() in alloc_swap_folio). */
+      expect(x.applies, x.race).toBe(x.race !== 'swapcache-large-folio');
+      if (!x.applies) continue;
       expect(x.reproduced, x.race).toBe(true);
       expect(x.schedule).toMatch(new RegExp(`^${x.race}@\\d+/ghost`));
     }

@@ -92,17 +92,18 @@ describe('a file that can never run is rejected before any worker starts: exit 2
 });
 
 describe('a setup that fails when it runs is the file\'s fault: exit 2 naming the step', () => {
-  it('fork hitting ENOMEM (48 of 64 frames mapped, the copy needs 48 more)', () => {
+  it('a write hitting ENOMEM (48 of 64 frames shared by fork, the child\'s copies need 48 more, one swap slot)', () => {
     const dir = folder({
       'swapoff-vs-swapin.json': broken((s) => {
         s.system.frames = 64;
         s.system.mmPages = 64;
-        s.setup = [{ op: 'mm', as: 'a' }, { op: 'write', mm: 'a', page: 0, nr: 48 }, { op: 'fork', mm: 'a', as: 'b' }];
+        s.system.devices = [{ kind: 'ssd', pages: 2 }];
+        s.setup = [{ op: 'mm', as: 'a' }, { op: 'write', mm: 'a', page: 0, nr: 48 }, { op: 'fork', mm: 'a', as: 'b' }, { op: 'write', mm: 'b', page: 0, nr: 48 }];
       }),
     });
     for (const fixed of [[], ['--fixed']]) {
       const r = repro('swapoff-vs-swapin', '--dir', dir, ...fixed);
-      expect(r.stderr.trimEnd()).toBe(`swaptorture repro: ${join(dir, 'swapoff-vs-swapin.json')}: setup[2]: fork failed with ENOMEM; every setup step must succeed`);
+      expect(r.stderr.trimEnd()).toBe(`swaptorture repro: ${join(dir, 'swapoff-vs-swapin.json')}: setup[3]: write failed with ENOMEM; every setup step must succeed`);
       expect(r.code).toBe(2);
     }
   }, TEST_TIMEOUT);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
-import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/memory.js';
+import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
 import { clusterWord, si_flags, siWord, SWP_VSWAP, SWP_VSWAP_PHYS, swp_offset, swp_type } from '../src/mm/swap.js';
 import { sum_vm_events, PSWPOUT, SWAP_WRITEOUT_ACTIVATE, ZSWPOUT, ZSWPWB } from '../src/mm/vmstat.js';
 import { __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_ZSWAP } from '../src/mm/vswap.js';

@@ -71,6 +71,12 @@ export interface SwapDeviceOptions {
    */
   kind?: 'blk' | 'reg' | 'chr' | 'ghost';
   rotational?: boolean;
+  /**
+   * A block device whose bdev is BLK_FEAT_SYNCHRONOUS (zram, pmem): swapon
+   * sets SWP_SYNCHRONOUS_IO, swap-in reads it synchronously and may bring
+   * it in as a large folio.  Only with kind 'blk'.
+   */
+  synchronous?: boolean;
   badPages?: number[];
 }
 
@@ -174,7 +180,8 @@ export class System {
   /**
    * mknod/truncate @path and mkswap it.  0, or -EINVAL (bad options: kind,
    * sizePages not an integer 1..2^31-1 (a ghost's: 1..2^32, its header's
-   * __u32 last_page + 1), badPages not u32s or too many, rotational not a boolean),
+   * __u32 last_page + 1), badPages not u32s or too many, rotational or
+   * synchronous not a boolean, synchronous on anything but a 'blk'),
    * -EFAULT/-ENOENT/-ENAMETOOLONG (the path, as getname()), -EEXIST,
    * -ENOSPC (file table full).  Nothing is created on an error.
    */
@@ -185,7 +192,8 @@ export class System {
     if (!opt_object(o) || o === undefined) return -EINVAL;
     const kind = o.kind ?? 'blk';
     if (kind !== 'blk' && kind !== 'reg' && kind !== 'chr' && kind !== 'ghost') return -EINVAL;
-    if (!opt_bool(o.rotational)) return -EINVAL;
+    if (!opt_bool(o.rotational) || !opt_bool(o.synchronous)) return -EINVAL;
+    if (o.synchronous && kind !== 'blk') return -EINVAL;
     if (kind === 'chr') {
       const id = vfs_create(path, { kind: 'chr', sizePages: 1 });
       return id < 0 ? id : 0;
@@ -196,7 +204,7 @@ export class System {
     const header: MkswapOpts = kind === 'ghost' ? { lastPage: o.sizePages - 1 } : { badPages: o.badPages ?? [] };
     /* mkswap's option checks before the file exists: an error leaves no file behind. */
     if (mkswap_build_header(filePages, path, header) === null) return -EINVAL;
-    const id = vfs_create(path, { kind: fileKind, rotational: o.rotational ?? false, sizePages: filePages });
+    const id = vfs_create(path, { kind: fileKind, rotational: o.rotational ?? false, synchronous: o.synchronous ?? false, sizePages: filePages });
     if (id < 0) return id;
     const err = mkswap(id, header);
     if (err) vfs_unlink(path);

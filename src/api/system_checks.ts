@@ -13,7 +13,7 @@
 import { A } from '../shm/arena.js';
 import { MAX_FOLIO_ORDER } from '../shm/layout.js';
 import { EBUSY, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ESRCH } from '../include/errno.js';
-import { mm_live, mm_memcg, mm_pages } from '../mm/memory.js';
+import { mm_live, mm_memcg, mm_pages } from '../mm/pgtable.js';
 import { mem_cgroup_online, nr_memcg_ids, parent_mem_cgroup } from '../mm/memcontrol.js';
 import { nr_tasks } from '../shm/task.js';
 

@@ -81,6 +81,8 @@ export interface VfsCreateOpts {
   kind: 'reg' | 'blk' | 'chr';
   /** bdev_rot(): true for a spinning disk.  Default false (an SSD: SWP_SOLIDSTATE). */
   rotational?: boolean;
+  /** bdev_synchronous(): a zram-like block device (BLK_FEAT_SYNCHRONOUS: SWP_SYNCHRONOUS_IO).  Default false. */
+  synchronous?: boolean;
   /** Size in pages (PAGE_SIZE each), header page included; >= 1. */
   sizePages: number;
 }
@@ -192,6 +194,7 @@ export function vfs_create(name: string, opts: VfsCreateOpts): number {
     Atomics.store(i32, base + FILE.name_len, n);
     Atomics.store(i32, base + FILE.kind, opts.kind === 'blk' ? S_IFBLK : opts.kind === 'chr' ? S_IFCHR : S_IFREG);
     Atomics.store(i32, base + FILE.rotational, opts.rotational ? 1 : 0);
+    Atomics.store(i32, base + FILE.synchronous, opts.synchronous === true && opts.kind === 'blk' ? 1 : 0);
     Atomics.store(i32, base + FILE.size_pages, size);
     Atomics.store(i32, base + FILE.swapfile, 0);
     /* Published last: a lock-free reader seeing FILE_LIVE sees the fields above. */
@@ -241,6 +244,7 @@ export function vfs_unlink(name: string): number {
     Atomics.store(i32, base + FILE.size_pages, 0);
     Atomics.store(i32, base + FILE.kind, 0);
     Atomics.store(i32, base + FILE.rotational, 0);
+    Atomics.store(i32, base + FILE.synchronous, 0);
     A.u8.fill(POISON_FREE, (base + FILE.name) * 4, (base + FILE.name) * 4 + FILE_NAME_MAX);
     A.u8.fill(POISON_FREE, (base + FILE.header) * 4, (base + FILE.header) * 4 + PAGE_SIZE);
     return 0;
@@ -273,6 +277,11 @@ export function file_kind(id: number): number {
 /** bdev_rot() of the device behind the file. */
 export function file_rotational(id: number): boolean {
   return Atomics.load(A.i32, fileWord(id, FILE.rotational)) !== 0;
+}
+
+/** bdev_synchronous() of the device behind the file (BLK_FEAT_SYNCHRONOUS). */
+export function file_synchronous(id: number): boolean {
+  return Atomics.load(A.i32, fileWord(id, FILE.synchronous)) !== 0;
 }
 
 /** The file's name (empty for a free slot). */

@@ -22,11 +22,12 @@ import fc from 'fast-check';
 import type { DesignName } from '../mm/swap_design.js';
 import type { Scenario, ScenarioOp } from '../scenario/fields.js';
 import type { FuzzCase, FuzzLimits, FuzzSched, FuzzWindow } from './fuzz_types.js';
+import { BLOCK_DEVICE_KINDS, type BlockDeviceKind } from '../api/device_kind.js';
 
 interface Shape {
   design: DesignName;
   cpus: number;
-  devices: { kind: 'ssd' | 'hdd'; pages: number }[];
+  devices: { kind: BlockDeviceKind; pages: number }[];
   /*
    * Swap space barely above what the processes swap out: vm_swap_full()
    * reclaim, allocation failures.  A ghost cannot be made small enough (its
@@ -56,7 +57,7 @@ function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
     fc.record({
       design: fc.constantFrom(...l.designs),
       cpus: fc.constant(cpus),
-      devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
+      devices: fc.array(fc.record({ kind: fc.constantFrom(...BLOCK_DEVICE_KINDS), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
       tight: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
       slabMinPartial: fc.oneof(fc.constant(4), fc.integer({ min: 0, max: 2 })),
       frames: fc.constantFrom(512, 1024, 2048),

@@ -16,7 +16,7 @@
 import { A } from '../shm/arena.js';
 import { FOLIO, MEMCG } from '../shm/layout.js';
 import { fw, nr_frames, PG_head } from '../mm/page_alloc.js';
-import { mm_live, mm_memcg } from '../mm/memory.js';
+import { mm_live, mm_memcg } from '../mm/pgtable.js';
 import { MEMCG_OFFLINE, MEMCG_UNUSED, mem_cgroup_state, mem_cgroup_swap_usage, mw, nr_memcg_ids } from '../mm/memcontrol.js';
 
 /** Free every dead memcg nothing names any more; returns how many. */

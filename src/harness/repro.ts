@@ -29,6 +29,7 @@ import type { CpuSpec } from './programs.js';
 import type { ScenarioCpuArgs } from './scenario_cpu.js';
 import { trace_setup } from '../shm/trace.js';
 import { write_trace } from './trace_writer.js';
+import { block_device_options } from '../api/device_kind.js';
 
 export type ReproMode = 'pct' | 'random' | 'stress';
 
@@ -156,7 +157,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {
     const path = `/dev/${d.kind}${i}`;
-    const made = sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
+    const made = sys.createSwapDevice(path, d.kind === 'ghost' ? { sizePages: d.pages, kind: 'ghost' } : block_device_options(d.kind, d.pages));
     if (made < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `creating ${path} failed: ${errname(made)}`);
     const err = sys.swapon(path, { prio: 0 });
     if (err < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `swapon ${path} failed: ${errname(err)}`);

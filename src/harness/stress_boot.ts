@@ -21,6 +21,7 @@ import { mm_set_owner, WORKLOAD_OPS, type WorkloadShape } from './workload.js';
 import type { StressCpuArgs, StressKworkerArgs, StressOnoffArgs } from './stress_cpu.js';
 import { stress_command_line, stress_tasks, stressArenaConfig, type StressOptions, type StressTasks } from './stress_options.js';
 import type { StressIO, StressRun } from './stress_run.js';
+import { block_device_options } from '../api/device_kind.js';
 
 /** How often the kworker runs pending work (discard). */
 const KWORKER_INTERVAL_MS = 2;
@@ -33,7 +34,7 @@ function stress_swapon_devices(sys: System, o: StressOptions): StressOnoffArgs['
   const devices: StressOnoffArgs['devices'] = [];
   o.devices.forEach((d, i) => {
     const path = d.kind === 'ghost' ? '/dev/ghostswap' : `/dev/${d.kind}${i}`;
-    const err = sys.createSwapDevice(path, d.kind === 'ghost' ? { kind: 'chr', sizePages: 1 } : { sizePages: d.pages, rotational: d.kind === 'hdd' });
+    const err = sys.createSwapDevice(path, d.kind === 'ghost' ? { kind: 'chr', sizePages: 1 } : block_device_options(d.kind, d.pages));
     if (err < 0) throw new Error(`mkswap ${path} (${d.text}): errno ${-err}`);
     const flags = (d.kind === 'ssd' ? SWAP_FLAG_DISCARD : 0);
     const on = sys.swapon(path, { flags, prio: 0 });

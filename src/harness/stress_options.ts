@@ -16,6 +16,7 @@ import { MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig 
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
 import { ghost_swap_pages } from '../mm/swapon.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
+import { BLOCK_DEVICE_KINDS, type BlockDeviceKind } from '../api/device_kind.js';
 
 export class OptionError extends Error {
   constructor(readonly flag: string, message: string) {
@@ -26,7 +27,7 @@ export class OptionError extends Error {
 
 export interface DeviceSpec {
   /** ghost: /dev/ghostswap (seed 001 patch 14), eight times the RAM; its pages are set by the arena sizing. */
-  kind: 'ssd' | 'hdd' | 'ghost';
+  kind: BlockDeviceKind | 'ghost';
   pages: number;
   /** As given, for reports and replay commands. */
   text: string;
@@ -51,17 +52,17 @@ export function parseSize(flag: string, text: string): number {
   return bytes / 4096;
 }
 
-/** --devices ssd:64M,hdd:16M,ghost */
+/** --devices ssd:64M,hdd:16M,zram:16M,ghost */
 export function parseDevices(text: string): DeviceSpec[] {
   const flag = '--devices';
   const items = text.split(',').map((s) => s.trim());
-  if (items.length === 0 || items.some((s) => s === '')) throw new OptionError(flag, `empty device in "${text}" (expected ssd:SIZE,hdd:SIZE,ghost,...)`);
+  if (items.length === 0 || items.some((s) => s === '')) throw new OptionError(flag, `empty device in "${text}" (expected ssd:SIZE,hdd:SIZE,zram:SIZE,ghost,...)`);
   if (items.filter((s) => s === 'ghost').length > 1) throw new OptionError(flag, `"${text}" names ghost twice: there is one /dev/ghostswap`);
   const out = items.map((item) => {
     if (item === 'ghost') return { kind: 'ghost', pages: 0, text: item } as DeviceSpec;
     const [kind, size, ...rest] = item.split(':');
     if (kind === 'ghost') throw new OptionError(flag, `"${item}": a ghost device takes no size (it is eight times the RAM, seed 001 patch 15): write "ghost"`);
-    if (kind !== 'ssd' && kind !== 'hdd') throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ssd, hdd or ghost)`);
+    if (!(BLOCK_DEVICE_KINDS as readonly string[]).includes(kind)) throw new OptionError(flag, `bad device kind "${kind}" in "${item}" (expected ${BLOCK_DEVICE_KINDS.join(', ')} or ghost)`);
     if (size === undefined || rest.length > 0) throw new OptionError(flag, `bad device "${item}" (expected ${kind}:SIZE, e.g. ${kind}:64M)`);
     const pages = parseSize(flag, size);
     if (pages < SWAP_MIN_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; ${MIN_PAGES_WHY}`);
@@ -113,7 +114,7 @@ export const StressOptionsSchema = z
     /** Per-CPU operation budget; 0 = run for @seconds. */
     ops: z.number().int().min(0),
     mix: z.record(z.enum(WORKLOAD_OPS), z.number().int().min(0)),
-    devices: z.array(z.object({ kind: z.enum(['ssd', 'hdd', 'ghost']), pages: z.number().int().min(0).max(MAX_DEVICE_PAGES), text: z.string() })).min(1),
+    devices: z.array(z.object({ kind: z.enum([...BLOCK_DEVICE_KINDS, 'ghost']), pages: z.number().int().min(0).max(MAX_DEVICE_PAGES), text: z.string() })).min(1),
     swapoffIntervalMs: z.number().min(0),
     shuffleIntervalMs: z.number().min(0),
     checkIntervalMs: z.number().min(0),
@@ -169,7 +170,7 @@ export function max_stress_devices(design: string): number {
   return design === 'vswap' ? MAX_SWAPFILES - 1 : MAX_SWAPFILES;
 }
 
-export const DEFAULT_DEVICES = 'ssd:64M,hdd:16M';
+export const DEFAULT_DEVICES = 'ssd:64M,hdd:16M,zram:16M';
 /** The ghost design's default: /dev/ghostswap alone (zswap holds everything). */
 export const DEFAULT_GHOST_DEVICES = 'ghost';
 

@@ -7,7 +7,8 @@
  */
 import { registerProgram } from './programs.js';
 import { prandom_u32 } from '../shm/task.js';
-import { copy_mm, exit_mmap, handle_mm_fault, mm_pages } from '../mm/memory.js';
+import { copy_mm, exit_mmap, handle_mm_fault } from '../mm/memory.js';
+import { mm_pages } from '../mm/pgtable.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 
 export interface SwapMixArgs {

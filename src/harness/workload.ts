@@ -23,7 +23,8 @@ import { ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
 import { current, prandom_u32, taskWord } from '../shm/task.js';
-import { copy_mm, exit_mmap, handle_mm_fault, mm_live, mm_memcg, mm_pages, mm_set_memcg, mmw } from '../mm/memory.js';
+import { copy_mm, exit_mmap, handle_mm_fault, mm_set_memcg } from '../mm/memory.js';
+import { mm_live, mm_memcg, mm_pages, mmw } from '../mm/pgtable.js';
 import { reclaim_pages, try_to_free_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, mem_cgroup_online, mw, nr_memcg_ids } from '../mm/memcontrol.js';
 

@@ -22,7 +22,7 @@ import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_s
 import { FOLIO } from '../shm/layout.js';
 import { kmem_cache_free_objects, swap_table_cachep } from '../kmem/slab.js';
 import { pageDataWord } from '../kmem/page_pool.js';
-import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/memory.js';
+import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/pgtable.js';
 import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';

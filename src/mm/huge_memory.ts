@@ -6,11 +6,14 @@
  * order with room left): it splits the folio and swaps its pages out one
  * by one (THP_SWPOUT_FALLBACK).
  *
- * The model's anon folio is mapped by one mm (its rmap is FOLIO.mapping_mm
- * + mapping_index) and is not in the swap cache when it is split, so a
- * split rewrites the frames' folio words under the page table lock with
- * the refcount frozen: a lockless folio_try_get() of the old folio fails
- * meanwhile, and page_folio() of a page names its own folio afterwards.
+ * The model splits a folio mapped by at most one process (a folio several
+ * processes map after fork is left whole: -EAGAIN, as a split the kernel
+ * could not unmap everywhere): it rewrites the frames' folio words under
+ * that process's page table lock with the refcount frozen, so a lockless
+ * folio_try_get() of the old folio fails meanwhile and page_folio() of a
+ * page names its own folio afterwards.  Nobody else can map the folio
+ * while that PTL is held: a new mapping comes from a fork of a mapping
+ * process, which copies under its PTL.
  *
  * Kernel mapping: split_folio() / split_huge_page_to_list_to_order() to
  * order 0, can_split_folio().
@@ -18,8 +21,9 @@
 import { EAGAIN } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { FOLIO } from '../shm/layout.js';
-import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_head, PG_locked, PG_tail } from './page_alloc.js';
-import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './memory.js';
+import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_anon_exclusive, PG_head, PG_locked, PG_tail } from './page_alloc.js';
+import { folio_anon_vma, folio_index, folio_mapcount, folio_mapcount_in, folio_single_mm } from './rmap.js';
+import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './pgtable.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { report } from '../shm/report.js';
 
@@ -42,14 +46,16 @@ export function split_folio(folio: number): number {
     return -EAGAIN;
   }
   const nr = 1 << order;
-  const mm = i32[fw(folio, FOLIO.mapping_mm)];
-  const base = i32[fw(folio, FOLIO.mapping_index)];
+  const mm = folio_single_mm(folio);
+  if (mm === -2) return -EAGAIN;
+  const base = folio_index(folio);
   if (mm >= 0) pte_lock(mm, base);
-  /* can_split_folio(): the mappings and the caller's reference, nothing else. */
-  if (!folio_ref_freeze(folio, i32[fw(folio, FOLIO.mapcount)] + 1)) {
+  /* can_split_folio(): the one process's mappings and the caller's reference, nothing else. */
+  if ((mm >= 0 ? folio_mapcount_in(folio, mm) : 0) !== folio_mapcount(folio) || !folio_ref_freeze(folio, folio_mapcount(folio) + 1)) {
     if (mm >= 0) pte_unlock(mm, base);
     return -EAGAIN;
   }
+  const anon_vma = folio_anon_vma(folio);
   const flags = i32[fw(folio, FOLIO.flags)] & ~PG_tail;
   const memcg = i32[fw(folio, FOLIO.memcg)];
   const seq = i32[fw(folio, FOLIO.charge_seq)];
@@ -64,9 +70,9 @@ export function split_folio(folio: number): number {
     i32[fw(p, FOLIO.swap_offset)] = 0;
     i32[fw(p, FOLIO.memcg)] = memcg;
     i32[fw(p, FOLIO.charge_seq)] = seq;
-    i32[fw(p, FOLIO.mapping_mm)] = mapped ? mm : -1;
-    i32[fw(p, FOLIO.mapping_index)] = base + j;
-    i32[fw(p, FOLIO.flags)] = (j === 0 ? flags : flags & ~PG_locked) | PG_head;
+    i32[fw(p, FOLIO.anon_vma)] = anon_vma;
+    i32[fw(p, FOLIO.index)] = base + j;
+    i32[fw(p, FOLIO.flags)] = ((j === 0 ? flags : flags & ~PG_locked) & ~PG_anon_exclusive) | (i32[fw(p, FOLIO.flags)] & PG_anon_exclusive) | PG_head;
     i32[fw(p, FOLIO.head)] = p;
     i32[fw(p, FOLIO.refcount)] = mapped + (j === 0 ? 1 : 0);
   }

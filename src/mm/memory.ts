@@ -1,25 +1,20 @@
 /*
  * mm/memory.c (and the process side of kernel/fork.c, kernel/exit.c):
- * simulated processes with one anonymous VMA of A.L.config.mmPages pages.
+ * simulated processes with one private anonymous VMA of
+ * A.L.config.mmPages pages (the page tables are in pgtable.ts).
  *
- * PTEs are arena words (model format, not x86's):
- *   0                       pte_none
- *   pfn << 1 | 1            present, mapping frame pfn
- *   swp_entry << 1          a swap PTE (entry numbers are < 2^31)
- * One PTL (spinlock) per 512 PTEs, like split page table locks.
- *
- * Each virtual page also has its expected content (the last token written
- * to it), updated under the PTL with the write: the data invariant.
- *
- * Rmap simplification (documented in the README): a folio is mapped by at
- * most one process.  Fork copies present pages (as if each were written
- * right after fork) and shares swap entries (swap_dup_entry_direct, the
- * swap count side of fork).  A swap-in of an entry whose count says it is
- * shared copies the page into a private folio, as a write fault on the
- * shared swap cache folio would.
+ * Anon folios are shared as in the kernel: fork maps the parent's pages in
+ * the child too, write-protected in both (copy_present_pte), and shares its
+ * swap entries (the swap count); a write to a shared page copies it
+ * (do_wp_page / wp_page_copy), a write to a page only this process maps
+ * reuses it.  Swap-in maps the swap cache folio, writable only where the
+ * swap PTE says the page was exclusive (do_swap_page), so two processes
+ * faulting one entry meet in the swap cache and map the same folio.
  *
  * Kernel mapping: handle_mm_fault -> do_anonymous_page / do_swap_page /
- * wp fault; copy_nonpresent_pte; zap_nonpresent_ptes; exit_mmap.
+ * do_wp_page; copy_mm -> copy_pte_range (copy_present_pte,
+ * copy_nonpresent_pte); exit_mmap and madvise(MADV_DONTNEED) ->
+ * zap_pte_range.
  */
 import { EAGAIN, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
@@ -27,98 +22,38 @@ import { G, MAX_FOLIO_ORDER, MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPOFF_VS_SWAPIN } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
-import { LC_MM, LC_PTL } from '../sync/lockdep.js';
+import { LC_MM } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import {
-  folio_alloc, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_set, folio_swap,
-  folio_test_swapcache, folio_test_uptodate, folio_trylock, folio_unlock, fw, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
+  folio_alloc, folio_get, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_ref_count, folio_set, folio_swap,
+  folio_test_swapcache, folio_test_uptodate, folio_trylock, folio_unlock, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
   set_page_token, folio_set_memcg, page_token_index, token_equal,
 } from './page_alloc.js';
-import { FOLIO } from '../shm/layout.js';
-import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
+import {
+  expected_index, expected_token, is_swap_pte, mk_pte, mm_memcg, mm_pages, MM_FREE, MM_LIVE, mmw, pte_lock, pte_lock_nested,
+  pte_mkwrite, pte_next_swp_offset, pte_none, pte_pfn, pte_present, pte_swp_clear_exclusive, pte_swp_exclusive, pte_table_end,
+  pte_to_swp_entry, pte_unlock, pte_wrprotect, pte_write, ptep_get, pteWord, set_expected, set_pte,
+} from './pgtable.js';
+import {
+  anon_vma_alloc, ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma, folio_mapped,
+  folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, SetPageAnonExclusive,
+} from './rmap.js';
+import { folio_matches_swap_entry, non_swapcache_batch, swap_cache_get_folio } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
 import { folio_free_swap, swap_put_entries_direct } from './swapfile.js';
 import { folio_put_swap, swap_dup_entry_direct, swap_retry_table_alloc, __swap_count_exact } from './swap_count.js';
 import { get_swap_device, put_swap_device, vm_swap_full } from './swap_device.js';
-import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
-
-export const MM_FREE = 0;
-export const MM_LIVE = 1;
+import { si_flags, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_SYNCHRONOUS_IO } from './swap.js';
+import { swap_zeromap_batch } from './page_io.js';
+import { zswap_never_enabled } from './zswap.js';
 
 const P_FAULT = pointId('handle_mm_fault');
 const P_SWAPIN_UNLOCKED = pointId('do_swap_page:unlocked');
-
-/* ---- PTEs ---- */
-
-export function pte_none(pte: number): boolean {
-  return pte === 0;
-}
-export function pte_present(pte: number): boolean {
-  return (pte & 1) === 1;
-}
-export function pte_pfn(pte: number): number {
-  return pte >>> 1;
-}
-export function is_swap_pte(pte: number): boolean {
-  return pte !== 0 && (pte & 1) === 0;
-}
-export function pte_to_swp_entry(pte: number): number {
-  return pte >>> 1;
-}
-export function swp_entry_to_pte(entry: number): number {
-  return (entry * 2) | 0;
-}
-export function mk_pte(pfn: number): number {
-  return (pfn * 2 + 1) | 0;
-}
-
-export function mmw(mm: number, f: number): number {
-  return A.L.mm + mm * MM.SIZE + f;
-}
-export function pteWord(mm: number, index: number): number {
-  return A.L.pte + mm * A.L.config.mmPages + index;
-}
-export function ptlWord(mm: number, index: number): number {
-  return A.L.ptl + mm * A.L.ptlPerMm + Math.floor(index / SWAPFILE_CLUSTER);
-}
-function expectedIndex(mm: number, index: number): number {
-  return (A.L.expected >> 1) + mm * A.L.config.mmPages + index;
-}
-export function ptep_get(mm: number, index: number): number {
-  return A.i32[pteWord(mm, index)];
-}
-function set_pte(mm: number, index: number, pte: number): void {
-  A.i32[pteWord(mm, index)] = pte;
-}
-export function expected_token(mm: number, index: number): bigint {
-  return A.u64[expectedIndex(mm, index)];
-}
-function set_expected(mm: number, index: number, token: bigint): void {
-  A.u64[expectedIndex(mm, index)] = token;
-}
-export function mm_pages(): number {
-  return A.L.config.mmPages;
-}
-export function mm_memcg(mm: number): number {
-  return A.i32[mmw(mm, MM.memcg)];
-}
-export function mm_live(mm: number): boolean {
-  return A.i32[mmw(mm, MM.state)] === MM_LIVE;
-}
-export function pte_lock(mm: number, index: number): void {
-  spin_lock(ptlWord(mm, index), LC_PTL);
-}
-/** The child's PTL under the parent's at fork: spin_lock_nested(SINGLE_DEPTH_NESTING). */
-function pte_lock_nested(mm: number, index: number): void {
-  spin_lock(ptlWord(mm, index), LC_PTL, true);
-}
-export function pte_unlock(mm: number, index: number): void {
-  spin_unlock(ptlWord(mm, index));
-}
+const P_WP_COPY_UNLOCKED = pointId('wp_page_copy:unlocked');
 
 /* ---- mm lifetime ---- */
 
-/** mm_alloc(): a new empty process charged to @memcg, or -ENOMEM. */
+/** mm_alloc(): a new empty process charged to @memcg, in a new anon_vma (fork family); or -ENOMEM. */
 export function mm_alloc(memcg: number): number {
   const i32 = A.i32;
   spin_lock(gword(G.mm_lock), LC_MM);
@@ -127,8 +62,9 @@ export function mm_alloc(memcg: number): number {
     if (i32[mmw(m, MM.state)] !== MM_FREE) continue;
     i32.fill(0, mmw(m, 0), mmw(m, MM.SIZE));
     i32[mmw(m, MM.memcg)] = memcg;
+    i32[mmw(m, MM.anon_vma)] = anon_vma_alloc();
     i32.fill(0, pteWord(m, 0), pteWord(m, mm_pages()));
-    A.u64.fill(0n, expectedIndex(m, 0), expectedIndex(m, mm_pages()));
+    A.u64.fill(0n, expected_index(m, 0), expected_index(m, mm_pages()));
     i32[mmw(m, MM.state)] = MM_LIVE;
     mm = m;
     break;
@@ -144,25 +80,30 @@ export function mm_set_memcg(mm: number, memcg: number): void {
 
 /* ---- mapping helpers ---- */
 
-/* Map @nr pages of @folio from page @idx at @index.  Context: PTL held. */
-function map_pages(mm: number, index: number, folio: number, idx: number, nr: number): void {
-  for (let k = 0; k < nr; k++) set_pte(mm, index + k, mk_pte(folio + idx + k));
-  Atomics.add(A.i32, fw(folio, FOLIO.mapcount), nr);
+/*
+ * Map @nr pages of @folio, from page @idx, at @index: writable and
+ * exclusive, or read-only and shared.  Each PTE holds a reference.
+ * Context: PTL held; the folio is anon (folio_add_new_anon_rmap).
+ */
+function map_pages(mm: number, index: number, folio: number, idx: number, nr: number, exclusive: boolean): void {
+  for (let k = 0; k < nr; k++) {
+    const pte = mk_pte(folio + idx + k);
+    set_pte(mm, index + k, exclusive ? pte_mkwrite(pte) : pte);
+  }
+  folio_add_anon_rmap_ptes(folio, folio + idx, nr, exclusive);
   folio_ref_add(folio, nr);
-  A.i32[fw(folio, FOLIO.mapping_mm)] = mm;
-  A.i32[fw(folio, FOLIO.mapping_index)] = index - idx;
 }
 
 /** Compare a mapped page's content with what was last written (the data invariant). */
 function check_data(mm: number, index: number, pfn: number): void {
-  if (!token_equal(page_token_index(pfn), expectedIndex(mm, index))) {
+  if (!token_equal(page_token_index(pfn), expected_index(mm, index))) {
     const got = page_token(pfn);
     const want = expected_token(mm, index);
     report('data', `data mismatch: mm ${mm} page ${index} reads 0x${got.toString(16)}, last write was 0x${want.toString(16)} (pfn ${pfn})`, [mm, index, pfn]);
   }
 }
 
-/* A write to a mapped page.  Context: PTL held. */
+/* A write through a writable PTE.  Context: PTL held. */
 function write_page(mm: number, index: number, pfn: number, zero: boolean): void {
   const token = zero ? 0n : new_token();
   set_page_token(pfn, token);
@@ -174,7 +115,7 @@ function write_page(mm: number, index: number, pfn: number, zero: boolean): void
  * do_anonymous_page(): first touch of a none PTE: a new zero-filled folio
  * of the highest order up to @maxOrder whose aligned range is all none
  * (alloc_anon_folio(): the largest enabled mTHP size that fits first,
- * falling back order by order).
+ * falling back order by order), mapped writable and exclusive.
  */
 function do_anonymous_page(mm: number, index: number, maxOrder: number): number {
   let order = maxOrder;
@@ -200,29 +141,162 @@ function do_anonymous_page(mm: number, index: number, maxOrder: number): number 
     }
   }
   for (let k = 0; k < nr; k++) set_expected(mm, base + k, 0n);
-  map_pages(mm, base, folio, 0, nr);
+  folio_add_new_anon_rmap(folio, mm, base);
+  map_pages(mm, base, folio, 0, nr, true);
   pte_unlock(mm, base);
   folio_put(folio);
   return 0;
 }
 
+/* ---- write faults on present pages: copy on write ---- */
+
 /*
- * thp_swapin_suitable_orders(): orders whose aligned PTE range around
- * @index is all swap PTEs of one device, contiguous and aligned.
+ * wp_can_reuse_anon_folio(): may this process write the shared-looking
+ * page in place?  Only a small folio nobody else holds: one reference for
+ * the one mapping, plus the swap cache's, which folio_free_swap() drops if
+ * no swap PTE needs the slot any more.  (The kernel also reuses a large
+ * folio mapped only by this process; the model copies.)
+ * Context: PTL held.
  */
-function thp_swapin_suitable_orders(mm: number, index: number, entry: number, maxOrder: number): number {
+function wp_can_reuse_anon_folio(folio: number): boolean {
+  if (folio_nr_pages(folio) > 1) return false;
+  if (folio_ref_count(folio) > 1 + (folio_test_swapcache(folio) ? 1 : 0)) return false;
+  if (!folio_trylock(folio)) return false;
+  if (folio_test_swapcache(folio)) folio_free_swap(folio);
+  const sole = folio_ref_count(folio) === 1;
+  folio_unlock(folio);
+  return sole;
+}
+
+/*
+ * wp_page_copy(): a private copy of the shared page behind @orig_pte,
+ * allocated with the PTL dropped; mapped writable and exclusive if the
+ * PTE is unchanged meanwhile.  @old carries our reference.
+ * Returns 1 written, 0 raced (retry), -ENOMEM.  Context: no PTL held.
+ */
+function wp_page_copy(mm: number, index: number, orig_pte: number, old: number, zero: boolean): number {
+  point(P_WP_COPY_UNLOCKED);
+  const copy = folio_alloc(0, mm_memcg(mm));
+  if (copy < 0) {
+    folio_put(old);
+    return -ENOMEM;
+  }
+  set_page_token(copy, page_token(pte_pfn(orig_pte)));
+  folio_set(copy, PG_uptodate | PG_dirty);
+  folio_set_memcg(copy, mm_memcg(mm));
+  pte_lock(mm, index);
+  if (ptep_get(mm, index) !== orig_pte) {
+    pte_unlock(mm, index);
+    folio_put(copy);
+    folio_put(old);
+    return 0;
+  }
+  folio_add_new_anon_rmap(copy, mm, index);
+  map_pages(mm, index, copy, 0, 1, true);
+  folio_remove_rmap_ptes(old, pte_pfn(orig_pte), 1);
+  folio_put(old); /* the old PTE's reference */
+  write_page(mm, index, copy, zero);
+  pte_unlock(mm, index);
+  folio_put(copy);
+  folio_put(old);
+  return 1;
+}
+
+/*
+ * do_wp_page(): a write to the present, write-protected PTE @orig_pte: an
+ * exclusive page, or one wp_can_reuse_anon_folio() says nobody else holds,
+ * becomes writable in place; a shared one is copied.
+ * Returns 1 written, 0 raced (retry), -ENOMEM.
+ * Context: entered with the PTL held; returns with it released.
+ */
+function do_wp_page(mm: number, index: number, orig_pte: number, zero: boolean): number {
+  const page = pte_pfn(orig_pte);
+  const folio = page_folio(page);
+  if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio)) {
+    if (!PageAnonExclusive(page)) SetPageAnonExclusive(page); /* reused: folio_move_anon_rmap() */
+    set_pte(mm, index, pte_mkwrite(orig_pte));
+    write_page(mm, index, page, zero);
+    pte_unlock(mm, index);
+    return 1;
+  }
+  folio_get(folio);
+  pte_unlock(mm, index);
+  return wp_page_copy(mm, index, orig_pte, folio, zero);
+}
+
+/* ---- swap-in ---- */
+
+/*
+ * thp_swapin_suitable_orders(): the orders a swap-in of @entry at @index may
+ * allocate: only for a SWP_SYNCHRONOUS_IO device (others read through
+ * readahead, order 0), only while zswap was never on (a large folio's
+ * slots could be partly in zswap), and only orders whose aligned PTE range
+ * is a batch of contiguous swap PTEs with the same exclusivity
+ * (swap_pte_batch), aligned as they were swapped out, of one zero state
+ * (swap_zeromap_batch) and none cached (non_swapcache_batch).
+ * Bit 0 (order 0) is always set.  Context: lockless look; re-checked later.
+ */
+function thp_swapin_suitable_orders(mm: number, index: number, orig_pte: number, maxOrder: number): number {
+  const entry = pte_to_swp_entry(orig_pte);
   let orders = 1;
+  if (!(si_flags(swp_type(entry)) & SWP_SYNCHRONOUS_IO) || !zswap_never_enabled()) return orders;
   for (let order = 1; order <= maxOrder; order++) {
     const nr = 1 << order;
     const base = index - (index % nr);
-    const e0 = entry - (index - base);
-    if (e0 % nr !== 0 || swp_offset(e0) === 0 || swp_type(e0) !== swp_type(entry)) continue;
-    if (Math.floor(swp_offset(e0) / SWAPFILE_CLUSTER) !== Math.floor(swp_offset(e0 + nr - 1) / SWAPFILE_CLUSTER)) continue;
+    if (base + nr > mm_pages() || index % nr !== swp_offset(entry) % nr) continue;
+    const first = pte_next_swp_offset(orig_pte, base - index);
+    if (swp_offset(pte_to_swp_entry(first)) === 0 || Math.floor(swp_offset(pte_to_swp_entry(first)) / SWAPFILE_CLUSTER) !== Math.floor((swp_offset(pte_to_swp_entry(first)) + nr - 1) / SWAPFILE_CLUSTER)) continue;
     let ok = true;
-    for (let k = 0; ok && k < nr; k++) if (ptep_get(mm, base + k) !== swp_entry_to_pte(e0 + k)) ok = false;
-    if (ok) orders |= 1 << order;
+    for (let k = 0; ok && k < nr; k++) if (ptep_get(mm, base + k) !== pte_next_swp_offset(first, k)) ok = false;
+    if (!ok || swap_zeromap_batch(pte_to_swp_entry(first), nr).n !== nr || non_swapcache_batch(pte_to_swp_entry(first), nr) !== nr) continue;
+    orders |= 1 << order;
   }
   return orders;
+}
+
+/*
+ * check_swap_exclusive(): an exclusive swap PTE is the slot's only
+ * reference: the kernel's VM_WARN_ON_ONCE_FOLIO(__swap_count(entry) != 1).
+ * Context: PTL and folio lock held: the counts are stable.
+ */
+function check_swap_exclusive(entry: number, nr: number): void {
+  const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  for (let k = 0; k < nr; k++) {
+    const c = __swap_count_exact(ci, start + k);
+    if (c !== 1) report('swap-count', `do_swap_page: VM_WARN_ON_ONCE(__swap_count(entry) != 1): exclusive swap PTE for ${entry + k} but the slot counts ${c}`, [entry + k, c]);
+  }
+  swap_cluster_unlock(ci);
+}
+
+/*
+ * should_try_to_free_swap(): after the swap-in, drop the swap cache if
+ * the device is SWP_SYNCHRONOUS_IO (fast: release the slot at once), swap
+ * is full (mem_cgroup_swap_full: the model's memcgs have no swap limit, so
+ * vm_swap_full), or a write fault is likely the only user (refcount: our
+ * lookup, the @mapped PTEs just set, the swap cache's).
+ */
+function should_try_to_free_swap(type: number, folio: number, mapped: number, write: boolean): boolean {
+  if (!folio_test_swapcache(folio)) return false;
+  if (si_flags(type) & SWP_SYNCHRONOUS_IO) return true;
+  if (vm_swap_full()) return true;
+  return write && folio_ref_count(folio) === 1 + mapped + folio_nr_pages(folio);
+}
+
+/*
+ * The PTE batch a swap-in maps: the whole large folio when the PTEs around
+ * @index are its slots in order, same exclusivity (swap_pte_batch), within
+ * the mapping and one page table; else the one page.
+ * Context: PTL held.
+ */
+function swapin_batch(mm: number, index: number, orig_pte: number, folio: number): { base: number; idx: number; nr: number } {
+  const nr = folio_nr_pages(folio);
+  const idx = pte_to_swp_entry(orig_pte) - folio_swap(folio);
+  const base = index - idx;
+  if (nr === 1 || base < 0 || base + nr > mm_pages() || base % SWAPFILE_CLUSTER + nr > SWAPFILE_CLUSTER) return { base: index, idx, nr: 1 };
+  const first = pte_next_swp_offset(orig_pte, -idx);
+  for (let k = 0; k < nr; k++) if (ptep_get(mm, base + k) !== pte_next_swp_offset(first, k)) return { base: index, idx, nr: 1 };
+  return { base, idx: 0, nr };
 }
 
 /**
@@ -232,8 +306,11 @@ function thp_swapin_suitable_orders(mm: number, index: number, entry: number, ma
  * switch swapoff-vs-swapin skips the pin).  After locking the folio it must
  * still match the entry; after taking the PTL the PTE must be unchanged
  * (swapoff, or swapoff + swapon of the same type, may have rewritten it;
- * bug switch swapin-no-pte-recheck skips that check).  The count is put
- * under the PTL and the folio lock.
+ * bug switch swapin-no-pte-recheck skips that check).  The swap cache
+ * folio is mapped - writable and exclusive only if the swap PTE was
+ * exclusive (or nothing else holds the folio) - and the swap count put,
+ * under the PTL and the folio lock.  A write to a page mapped read-only
+ * here then faults again into do_wp_page(), as the kernel does.
  *
  * Returns 0 (done or raced: the caller retries), or -ENOMEM.
  * Context: process context, no locks held; sleeps.
@@ -243,90 +320,55 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
   const unpinned = bug_on(BUG_SWAPOFF_VS_SWAPIN);
   const type = unpinned ? swp_type(entry) : get_swap_device(entry);
   if (type < 0) return 0;
-  let ret = 0;
+  const done = (ret: number): number => {
+    if (!unpinned) put_swap_device(type);
+    return ret;
+  };
   let folio = swap_cache_get_folio(entry);
   if (folio < 0) {
     point(P_SWAPIN_UNLOCKED);
-    folio = swapin_entry(entry, thp_swapin_suitable_orders(mm, index, entry, maxOrder), mm_memcg(mm));
+    folio = swapin_entry(entry, thp_swapin_suitable_orders(mm, index, orig_pte, maxOrder), mm_memcg(mm));
     if (folio < 0) {
       pte_lock(mm, index);
-      if (ptep_get(mm, index) === orig_pte && folio !== -2 /* -ENOENT: freed meanwhile */) ret = -ENOMEM;
+      const oom = ptep_get(mm, index) === orig_pte && folio !== -2; /* -ENOENT: freed meanwhile */
       pte_unlock(mm, index);
-      if (!unpinned) put_swap_device(type);
-      return ret;
+      return done(oom ? -ENOMEM : 0);
     }
   }
   folio_lock(folio);
-  if (!folio_matches_swap_entry(folio, entry)) {
+  const out = (ret: number): number => {
     folio_unlock(folio);
     folio_put(folio);
-    if (!unpinned) put_swap_device(type);
-    return 0; /* dropped from the cache or moved: retry */
-  }
+    return done(ret);
+  };
+  if (!folio_matches_swap_entry(folio, entry)) return out(0); /* dropped from the cache or moved: retry */
   pte_lock(mm, index);
   if (!bug_on(BUG_SWAPIN_NO_PTE_RECHECK) && ptep_get(mm, index) !== orig_pte) {
     pte_unlock(mm, index);
-    folio_unlock(folio);
-    folio_put(folio);
-    if (!unpinned) put_swap_device(type);
-    return 0;
+    return out(0);
   }
   if (!folio_test_uptodate(folio)) {
     report('data', `do_swap_page: folio ${folio} for entry ${entry} not uptodate (SIGBUS)`, [folio, entry]);
     pte_unlock(mm, index);
-    folio_unlock(folio);
-    folio_put(folio);
-    if (!unpinned) put_swap_device(type);
-    return 0;
+    return out(0);
   }
-  const nr = folio_nr_pages(folio);
-  const fentry = folio_swap(folio);
-  const idx = entry - fentry;
-  const base = index - idx;
-  /* Exclusive: every slot of the folio referenced once, by this mm's PTEs. */
-  let whole = base >= 0 && base + nr <= mm_pages() && base % SWAPFILE_CLUSTER + nr <= SWAPFILE_CLUSTER;
-  const ci = swap_cluster_lock(swp_type(fentry), swp_offset(fentry));
-  const start = swp_offset(fentry) % SWAPFILE_CLUSTER;
-  for (let k = 0; whole && k < nr; k++) {
-    if (__swap_count_exact(ci, start + k) !== 1 || ptep_get(mm, base + k) !== swp_entry_to_pte(fentry + k)) whole = false;
+  const b = swapin_batch(mm, index, orig_pte, folio);
+  const page = folio + (entry - folio_swap(folio));
+  if (PageAnonExclusive(page)) {
+    report('swap-cache', `do_swap_page: BUG_ON(PageAnonExclusive(page)): swap PTE for ${entry} at mm ${mm} page ${index}, but page ${page} of the swap cache folio is exclusive to a mapping`, [folio, entry]);
   }
-  swap_cluster_unlock(ci);
-  if (whole && A.i32[fw(folio, FOLIO.mapping_mm)] === -1) {
-    map_pages(mm, base, folio, 0, nr);
-    folio_put_swap(folio);
-    for (let k = 0; k < nr; k++) check_data(mm, base + k, folio + k);
-  } else {
-    /* Shared or partial: a private copy of the one page (wp_page_copy). */
-    const copy = folio_alloc(0, mm_memcg(mm));
-    if (copy < 0) {
-      ret = -ENOMEM;
-    } else {
-      set_page_token(copy, page_token(folio + idx));
-      folio_set(copy, PG_uptodate);
-      folio_set_memcg(copy, mm_memcg(mm));
-      map_pages(mm, index, copy, 0, 1);
-      folio_put(copy);
-      folio_put_swap(folio, idx);
-      check_data(mm, index, copy);
-    }
-  }
-  if (ret === 0 && write) {
-    const p = pte_present(ptep_get(mm, index)) ? pte_pfn(ptep_get(mm, index)) : -1;
-    if (p >= 0) write_page(mm, index, p, false);
-  }
+  const exclusive = pte_swp_exclusive(orig_pte);
+  const first = b.nr === 1 ? entry : folio_swap(folio);
+  if (exclusive) check_swap_exclusive(first, b.nr);
+  const own = exclusive || folio_ref_count(folio) === 1;
+  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - (entry - folio_swap(folio)));
+  map_pages(mm, b.base, folio, b.nr === 1 ? entry - folio_swap(folio) : 0, b.nr, own);
+  folio_put_swap(folio, b.nr === 1 ? entry - folio_swap(folio) : -1);
+  for (let k = 0; k < b.nr; k++) check_data(mm, b.base + k, (b.nr === 1 ? page : folio + k));
   pte_unlock(mm, index);
-  /*
-   * should_try_to_free_swap(): after mapping, so racing faults wait on
-   * the folio lock.  The kernel's rule: swap more than half full
-   * (mem_cgroup_swap_full), or a write fault (the page is about to differ
-   * from its swap copy); a read fault keeps the swap cache, so the slot
-   * stays cache-only until reclaim or the allocator wants it back.
-   */
-  if (vm_swap_full() || write) folio_free_swap(folio);
-  folio_unlock(folio);
-  folio_put(folio);
-  if (!unpinned) put_swap_device(type);
-  return ret;
+  /* After mapping, so raced faults find the folio in the swap cache and wait on its lock. */
+  if (should_try_to_free_swap(type, folio, b.nr, write)) folio_free_swap(folio);
+  return out(0);
 }
 
 /**
@@ -344,10 +386,8 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
       continue;
     }
     if (is_swap_pte(pte)) {
-      const r = do_swap_page(mm, index, pte, write && !zero, maxOrder);
+      const r = do_swap_page(mm, index, pte, write, maxOrder);
       if (r) return r;
-      if (write && zero) continue;
-      if (pte_present(ptep_get(mm, index)) || write) continue;
       continue;
     }
     pte_lock(mm, index);
@@ -355,71 +395,90 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
       pte_unlock(mm, index);
       continue;
     }
-    const pfn = pte_pfn(pte);
-    if (write) write_page(mm, index, pfn, zero);
-    else check_data(mm, index, pfn);
-    pte_unlock(mm, index);
-    return 0;
+    if (!write) {
+      check_data(mm, index, pte_pfn(pte));
+      pte_unlock(mm, index);
+      return 0;
+    }
+    if (pte_write(pte)) {
+      write_page(mm, index, pte_pfn(pte), zero);
+      pte_unlock(mm, index);
+      return 0;
+    }
+    const r = do_wp_page(mm, index, pte, zero);
+    if (r !== 0) return r < 0 ? r : 0;
   }
   return 0;
 }
 
-/* End of the page table (PTL range) holding @index: PTEs [index, end) share one PTL. */
-function pte_table_end(index: number): number {
-  return Math.min(mm_pages(), (Math.floor(index / SWAPFILE_CLUSTER) + 1) * SWAPFILE_CLUSTER);
+/* ---- fork ---- */
+
+/*
+ * copy_present_pte(): the child maps the parent's page too: no longer
+ * exclusive (folio_try_dup_anon_rmap_ptes), write-protected in both.
+ * Context: both PTLs held.
+ */
+function copy_present_pte(parent: number, child: number, index: number, pte: number): void {
+  const page = pte_pfn(pte);
+  const folio = page_folio(page);
+  folio_try_dup_anon_rmap_ptes(folio, page, 1);
+  folio_get(folio);
+  if (pte_write(pte)) set_pte(parent, index, pte_wrprotect(pte));
+  set_pte(child, index, pte_wrprotect(pte));
+  set_expected(child, index, expected_token(parent, index));
+}
+
+/*
+ * copy_nonpresent_pte(): the child shares the swap entry: one more
+ * reference; neither PTE is exclusive any more.  0, or the count path's
+ * -errno (-ENOMEM: the extend table needs a sleeping allocation).
+ * Context: both PTLs held.
+ */
+function copy_nonpresent_pte(parent: number, child: number, index: number, pte: number): number {
+  const err = swap_dup_entry_direct(pte_to_swp_entry(pte));
+  if (err) return err;
+  if (pte_swp_exclusive(pte)) set_pte(parent, index, pte_swp_clear_exclusive(pte));
+  set_pte(child, index, pte_swp_clear_exclusive(pte));
+  set_expected(child, index, expected_token(parent, index));
+  return 0;
 }
 
 /**
- * copy_mm(): fork.  Page table by page table, as copy_pte_range() does:
- * with the parent's PTL held and the child's nested under it, present
- * pages are copied into new folios and swap PTEs are shared with
- * swap_dup_entry_direct().  An -ENOMEM from the count path (the extend
- * table needs a sleeping allocation) drops both locks, allocates with
- * swap_retry_table_alloc() and resumes at that PTE, as copy_pte_range does
- * after -EIO.
+ * copy_mm(): fork.  The child joins the parent's anon_vma (anon_vma_fork)
+ * before any PTE is copied, so a reverse-map walk finds it; then page table
+ * by page table, as copy_pte_range() does, with the parent's PTL held and
+ * the child's nested under it.  An -ENOMEM from the count path drops both
+ * locks, allocates with swap_retry_table_alloc() and resumes at that PTE,
+ * as copy_pte_range does after -EIO.
  * Returns the child mm or -ENOMEM.  Context: process context.
  */
 export function copy_mm(parent: number): number {
   const child = mm_alloc(mm_memcg(parent));
   if (child < 0) return child;
+  A.i32[mmw(child, MM.anon_vma)] = A.i32[mmw(parent, MM.anon_vma)];
   let index = 0;
   while (index < mm_pages()) {
     const table = index;
     const end = pte_table_end(index);
     let retryEntry = -1;
-    let oom = false;
     pte_lock(parent, table);
     pte_lock_nested(child, table);
     for (; index < end; index++) {
       const pte = ptep_get(parent, index);
       if (pte_present(pte)) {
-        const copy = folio_alloc(0, mm_memcg(parent));
-        if (copy < 0) {
-          oom = true;
-          break;
-        }
-        set_page_token(copy, page_token(pte_pfn(pte)));
-        folio_set(copy, PG_uptodate | PG_dirty);
-        set_expected(child, index, expected_token(parent, index));
-        map_pages(child, index, copy, 0, 1);
-        folio_put(copy);
+        copy_present_pte(parent, child, index, pte);
       } else if (is_swap_pte(pte)) {
-        const err = swap_dup_entry_direct(pte_to_swp_entry(pte));
+        const err = copy_nonpresent_pte(parent, child, index, pte);
         if (err === -ENOMEM) {
           retryEntry = pte_to_swp_entry(pte);
           break;
         }
-        if (err) {
-          report('swap-count', `fork: swap_dup_entry_direct(${pte_to_swp_entry(pte)}) = ${err}`, [parent, index, err]);
-          continue;
-        }
-        set_expected(child, index, expected_token(parent, index));
-        set_pte(child, index, pte);
+        if (err) report('swap-count', `fork: swap_dup_entry_direct(${pte_to_swp_entry(pte)}) = ${err}`, [parent, index, err]);
       }
     }
     pte_unlock(child, table);
     pte_unlock(parent, table);
-    if (oom || (retryEntry >= 0 && swap_retry_table_alloc(retryEntry) < 0)) {
+    if (retryEntry >= 0 && swap_retry_table_alloc(retryEntry) < 0) {
       exit_mmap(child);
       return -ENOMEM;
     }
@@ -427,11 +486,11 @@ export function copy_mm(parent: number): number {
   return child;
 }
 
+/* ---- unmapping ---- */
+
 /**
- * exit_mmap(): unmap everything, page table by page table under its PTL
- * (zap_pte_range); runs of swap PTEs with consecutive entries in one
- * cluster are put in one swap_put_entries_direct() call (swap_pte_batch).
- * Context: process context.
+ * exit_mmap(): unmap everything (zap_page_range over the whole VMA), then
+ * the mm is gone.  Context: process context.
  */
 export function exit_mmap(mm: number): void {
   zap_page_range(mm, 0, mm_pages());
@@ -440,10 +499,11 @@ export function exit_mmap(mm: number): void {
 
 /**
  * zap_page_range(): unmap pages [@start, @start + @nr) of @mm, page table
- * by page table under its PTL (zap_pte_range()): present pages go to the
- * TLB gather, runs of contiguous swap PTEs are put in one batch.  What
- * exit_mmap() and madvise(MADV_DONTNEED) do; a sibling thread's fault in
- * the range meanwhile finds its PTE changed (or none: a fresh zero page).
+ * by page table under its PTL (zap_pte_range()): present pages leave the
+ * folio's rmap and go to the TLB gather, runs of swap PTEs that
+ * swap_pte_batch() would batch are put in one call.  What exit_mmap() and
+ * madvise(MADV_DONTNEED) do; a sibling thread's fault in the range
+ * meanwhile finds its PTE changed (or none: a fresh zero page).
  * Context: process context, no PTL held.
  */
 export function zap_page_range(mm: number, start: number, nr: number): void {
@@ -457,14 +517,13 @@ export function zap_page_range(mm: number, start: number, nr: number): void {
       if (pte_present(pte)) {
         const folio = page_folio(pte_pfn(pte));
         set_pte(mm, index, 0);
-        const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
-        if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
+        if (PageAnonExclusive(pte_pfn(pte))) ClearPageAnonExclusive(pte_pfn(pte));
+        folio_remove_rmap_ptes(folio, pte_pfn(pte), 1);
         gather.push(folio); /* tlb_remove_page(): the reference goes after the flush */
       } else if (is_swap_pte(pte)) {
         const entry = pte_to_swp_entry(pte);
         let n = 1;
-        while (index + n < end && ptep_get(mm, index + n) === swp_entry_to_pte(entry + n) &&
-          (swp_offset(entry) + n) % SWAPFILE_CLUSTER !== 0) n++;
+        while (index + n < end && ptep_get(mm, index + n) === pte_next_swp_offset(pte, n) && (swp_offset(entry) + n) % SWAPFILE_CLUSTER !== 0) n++;
         for (let k = 0; k < n; k++) set_pte(mm, index + k, 0);
         swap_put_entries_direct(entry, n);
         index += n - 1;
@@ -481,12 +540,12 @@ export function zap_page_range(mm: number, start: number, nr: number): void {
  * free_swap_cache() first: a folio no longer mapped whose swap copy
  * nobody references leaves the swap cache now (trylock: never waits),
  * else its slot would stay cache-only until reclaim met it.
- * Context: process context, no PTL held; each folio's mapping reference
- * is dropped here.
+ * Context: process context, no PTL held; each PTE's reference is dropped
+ * here.
  */
 function free_pages_and_swap_cache(folios: readonly number[]): void {
   for (const folio of folios) {
-    if (folio_test_swapcache(folio) && A.i32[fw(folio, FOLIO.mapcount)] === 0 && folio_trylock(folio)) {
+    if (folio_test_swapcache(folio) && !folio_mapped(folio) && folio_trylock(folio)) {
       folio_free_swap(folio);
       folio_unlock(folio);
     }

@@ -43,6 +43,12 @@ export const PG_head = 1 << 8; /* allocated folio head */
 export const PG_tail = 1 << 9;
 /** Someone sleeps in folio_lock(): folio_unlock() must wake them (the kernel's PG_waiters). */
 export const PG_waiters = 1 << 10;
+/**
+ * PG_anon_exclusive, per page (each frame's own flags word): this page of
+ * an anon folio is mapped by exactly one process, which may write it
+ * without copying (include/linux/page-flags.h PageAnonExclusive).
+ */
+export const PG_anon_exclusive = 1 << 11;
 
 const P_FOLIO_LOCK = pointId('folio_lock');
 const P_FOLIO_LOCK_WAIT = pointId('folio_lock_wait');
@@ -268,8 +274,8 @@ function buddy_add(pfn: number, order: number): void {
   i32[fw(pfn, FOLIO.flags)] = PG_buddy;
   i32[fw(pfn, FOLIO.order)] = order;
   i32[fw(pfn, FOLIO.next)] = head;
-  i32[fw(pfn, FOLIO.mapping_index)] = -1; /* prev */
-  if (head >= 0) i32[fw(head, FOLIO.mapping_index)] = pfn;
+  i32[fw(pfn, FOLIO.index)] = -1; /* prev */
+  if (head >= 0) i32[fw(head, FOLIO.index)] = pfn;
   i32[faHead(order)] = pfn;
   i32[faNr(order)]++;
 }
@@ -278,10 +284,10 @@ function buddy_add(pfn: number, order: number): void {
 function buddy_del(pfn: number, order: number): void {
   const i32 = A.i32;
   const next = i32[fw(pfn, FOLIO.next)];
-  const prev = i32[fw(pfn, FOLIO.mapping_index)];
+  const prev = i32[fw(pfn, FOLIO.index)];
   if (prev >= 0) i32[fw(prev, FOLIO.next)] = next;
   else i32[faHead(order)] = next;
-  if (next >= 0) i32[fw(next, FOLIO.mapping_index)] = prev;
+  if (next >= 0) i32[fw(next, FOLIO.index)] = prev;
   i32[fw(pfn, FOLIO.flags)] = 0;
   i32[faNr(order)]--;
 }
@@ -297,7 +303,7 @@ export function page_alloc_init(): void {
   }
   for (let p = 0; p < n; p++) {
     i32.fill(0, fw(p, 0), fw(p, FOLIO.SIZE));
-    i32[fw(p, FOLIO.mapping_mm)] = -1;
+    i32[fw(p, FOLIO.anon_vma)] = -1;
     i32[fw(p, FOLIO.head)] = p;
   }
   for (let p = n - (n % block) - block; p >= 0; p -= block) buddy_add(p, MAX_FOLIO_ORDER);
@@ -465,7 +471,7 @@ export function folio_alloc(order: number, memcg: number): number {
     i32[w + FOLIO.head] = pfn;
     i32[w + FOLIO.mapcount] = 0;
     i32[w + FOLIO.swap_type] = 0;
-    i32[w + FOLIO.mapping_mm] = -1;
+    i32[w + FOLIO.anon_vma] = -1;
     i32[w + FOLIO.order] = order;
     i32[w + FOLIO.flags] = k === 0 ? PG_head | PG_swapbacked : PG_tail;
   }

@@ -4,9 +4,10 @@
  *
  * Model encodings (the model's, not the kernel's PTE format, documented
  * because they show up in reports):
- *  - swp_entry_t is a number: type << SWP_TYPE_SHIFT | offset, with 26
- *    offset bits (a 256 GiB device), so entry + i is the i-th next slot,
- *    like entry.val + i in the kernel.
+ *  - swp_entry_t is a number: type << SWP_OFFSET_BITS | offset, with 24
+ *    offset bits (a 64 GiB device) and 32 types, so entry + i is the i-th
+ *    next slot, like entry.val + i in the kernel, and an entry fits the 29
+ *    bits a swap PTE has for it (pgtable.ts).
  *  - a device is swap_info[type]; its fields are arena words (SI.*), read
  *    with siWord(type, SI.field).
  *  - a cluster is the word index `ci` of its swap_cluster_info record;
@@ -61,7 +62,7 @@ export const SWAP_ENTRY_INVALID = 0;
 
 /* ---- swp_entry_t ---- */
 
-export const SWP_OFFSET_BITS = 26;
+export const SWP_OFFSET_BITS = 24;
 export const SWP_OFFSET_MASK = (1 << SWP_OFFSET_BITS) - 1;
 
 export function swp_entry(type: number, offset: number): number {

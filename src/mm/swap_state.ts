@@ -57,6 +57,21 @@ export function folio_matches_swap_entry(folio: number, entry: number): boolean 
   return folio_swap(folio) === entry - (entry % nr);
 }
 
+/**
+ * non_swapcache_batch(): how many slots from @entry on, up to @max_nr, are
+ * not in the swap cache (a large swap-in must not cover a cached one).
+ * Context: lockless look under RCU; the caller re-checks under ci->lock.
+ */
+export function non_swapcache_batch(entry: number, max_nr: number): number {
+  rcu_read_lock();
+  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
+  const start = swp_offset(entry) % SWAPFILE_CLUSTER;
+  let n = 0;
+  while (n < max_nr && !swp_tb_is_folio(swap_table_get(ci, start + n))) n++;
+  rcu_read_unlock();
+  return n;
+}
+
 /** swap_cache_get_shadow(): the shadow of @entry, or -1n. */
 export function swap_cache_get_shadow(entry: number): bigint {
   const dyn = si_dynamic(swp_type(entry));

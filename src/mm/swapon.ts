@@ -16,7 +16,7 @@
  */
 import { EINTR, EINVAL, ENOENT, ENOMEM, EPERM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, FOLIO, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { CI, CPU, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
@@ -29,7 +29,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { cpuWord, nr_cpu_ids } from '../shm/task.js';
 import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../kmem/slab.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
-import { file_kind, file_name, file_rotational, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
+import { file_kind, file_name, file_rotational, file_synchronous, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
 import { read_swap_header, swapfile_maximum_size } from './swap_header.js';
 import { free_ghost_clusters, setup_ghost_clusters } from './swap_cluster_dynamic.js';
 import { phys_in_service, phys_setup, si_is_vswap_phys } from './vswap_phys.js';
@@ -37,7 +37,7 @@ import { VSWAP_TYPE } from './vswap.js';
 import { vswap_unuse_phys } from './vswap_swapoff.js';
 import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
 import {
-  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_USED,
+  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_SYNCHRONOUS_IO, SWP_USED,
   SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
@@ -49,13 +49,10 @@ import { swap_cluster_free_table } from './swap_cluster_table.js';
 import { swap_do_scheduled_discard } from './swap_discard.js';
 import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
-import {
-  folio_alloc, folio_lock, folio_put, folio_set, folio_set_memcg, folio_swap, folio_unlock, page_token, PG_uptodate,
-  set_page_token, fw,
-} from './page_alloc.js';
-import { is_swap_pte, mm_live, mm_memcg, mm_pages, pte_lock, pte_to_swp_entry, pte_unlock, ptep_get, pteWord, mk_pte } from './memory.js';
+import { folio_get, folio_lock, folio_put, folio_swap, folio_unlock } from './page_alloc.js';
+import { is_swap_pte, mm_live, mm_memcg, mm_pages, mk_pte, pte_lock, pte_swp_exclusive, pte_to_swp_entry, pte_unlock, ptep_get, set_pte } from './pgtable.js';
+import { folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma } from './rmap.js';
 import { swap_design } from './swap_design.js';
-import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { try_to_free_pages } from './vmscan.js';
 import { swap_meta_static } from './swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PER_SLOT, VSWAP_PHYS_BITS_PER_SLOT, ZEROMAP_BITS_PER_SLOT } from './kernel_sizes.js';
@@ -259,7 +256,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   let f = SWP_USED;
   if (phys) f |= SWP_VSWAP_PHYS;
   if (ghost) f |= SWP_GHOST | SWP_SOLIDSTATE;
-  else if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV;
+  else if (S_ISBLK(file_kind(id))) f |= SWP_BLKDEV | (file_synchronous(id) ? SWP_SYNCHRONOUS_IO : 0);
   if (ghost) {
     /* SSD-like: no rotation, no discard (si->bdev is NULL). */
   } else if (!file_rotational(id)) f |= SWP_SOLIDSTATE;
@@ -330,35 +327,25 @@ export function vswap_init(): void {
 }
 
 /*
- * unuse_pte(): replace the swap PTE at @index with the swapped-in page.
- * A folio already mapped elsewhere, or a large one, is copied (the model's
- * one-mapping rmap).  Returns 1 done, 0 skipped (PTE changed).
- * Context: folio locked.
+ * unuse_pte(): replace the swap PTE at @index with the swap cache folio's
+ * page: mapped read-only (a private mapping's vm_page_prot), exclusive if
+ * the swap PTE was (a later write fault reuses it), the swap count put.
+ * Returns 1 done, 0 skipped (the PTE changed).
+ * Context: folio locked, in the swap cache, uptodate.
  */
 function unuse_pte(mm: number, index: number, entry: number, folio: number): number {
   if (!folio_matches_swap_entry(folio, entry)) return 0;
   pte_lock(mm, index);
   const pte = ptep_get(mm, index);
-  if (pte !== ((entry * 2) | 0)) {
+  if (!is_swap_pte(pte) || pte_to_swp_entry(pte) !== entry) {
     pte_unlock(mm, index);
     return 0;
   }
   const idx = entry - folio_swap(folio);
-  /* The owner may move @mm and kill its old cgroup meanwhile: note the death sequence first. */
-  const seq = mem_cgroup_offline_seq();
-  const memcg = mm_memcg(mm);
-  const copy = folio_alloc(0, memcg);
-  if (copy < 0) {
-    pte_unlock(mm, index);
-    return -ENOMEM;
-  }
-  set_page_token(copy, page_token(folio + idx));
-  folio_set(copy, PG_uptodate);
-  folio_set_memcg(copy, memcg, seq);
-  Atomics.store(A.i32, pteWord(mm, index), mk_pte(copy));
-  A.i32[fw(copy, FOLIO.mapcount)] = 1;
-  A.i32[fw(copy, FOLIO.mapping_mm)] = mm;
-  A.i32[fw(copy, FOLIO.mapping_index)] = index;
+  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - idx);
+  set_pte(mm, index, mk_pte(folio + idx));
+  folio_add_anon_rmap_ptes(folio, folio + idx, 1, pte_swp_exclusive(pte));
+  folio_get(folio);
   folio_put_swap(folio, idx);
   pte_unlock(mm, index);
   return 1;

@@ -1,11 +1,10 @@
 /*
- * mm/vmscan.c (anon path of shrink_folio_list, __remove_mapping) and the
- * rmap side of try_to_unmap, for the model's one-mapping folios.
+ * mm/vmscan.c, the anon path of shrink_folio_list and __remove_mapping.
+ * (The unmap from every process is mm/rmap.ts's try_to_unmap.)
  *
  * Kernel mapping: reclaim_pages (MADV_PAGEOUT), shrink_folio_list,
- * try_to_unmap_one (install swap PTEs with folio_dup_swap), pageout ->
- * swap_writeout, __remove_mapping (folio_ref_freeze, __swap_cache_del_folio
- * with the shadow).
+ * try_to_unmap, pageout -> swap_writeout, __remove_mapping
+ * (folio_ref_freeze, __swap_cache_del_folio with the shadow).
  */
 import { A } from '../shm/arena.js';
 import { FOLIO } from '../shm/layout.js';
@@ -16,41 +15,13 @@ import {
 } from './page_alloc.js';
 import { prandom_u32 } from '../shm/task.js';
 import { folio_alloc_swap } from './swapfile.js';
-import { folio_dup_swap } from './swap_count.js';
 import { __swap_cache_del_folio } from './swap_state.js';
 import { swap_writeout, WRITEOUT_DONE } from './page_io.js';
-import { pte_lock, pte_present, pte_pfn, pte_unlock, ptep_get, pteWord, swp_entry_to_pte } from './memory.js';
+import { folio_mapped, try_to_unmap } from './rmap.js';
+import { pte_pfn, pte_present, ptep_get } from './pgtable.js';
 import { split_folio } from './huge_memory.js';
 import { count_vm_events, THP_SWPOUT_FALLBACK } from './vmstat.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
-
-/*
- * try_to_unmap(): replace the folio's PTEs with swap PTEs, raising each
- * slot's count.  Context: folio locked, in the swap cache.  Returns false
- * if a PTE could not be unmapped.
- */
-function try_to_unmap(folio: number): boolean {
-  const mm = A.i32[fw(folio, FOLIO.mapping_mm)];
-  if (mm < 0) return true;
-  const base = A.i32[fw(folio, FOLIO.mapping_index)];
-  const nr = folio_nr_pages(folio);
-  const entry = folio_swap(folio);
-  pte_lock(mm, base);
-  for (let k = 0; k < nr; k++) {
-    const pte = ptep_get(mm, base + k);
-    if (!pte_present(pte) || pte_pfn(pte) !== folio + k) continue;
-    if (folio_dup_swap(folio, k) < 0) {
-      pte_unlock(mm, base);
-      return false;
-    }
-    A.i32[pteWord(mm, base + k)] = swp_entry_to_pte(entry + k);
-    const left = Atomics.sub(A.i32, fw(folio, FOLIO.mapcount), 1) - 1;
-    folio_put(folio);
-    if (left === 0) A.i32[fw(folio, FOLIO.mapping_mm)] = -1;
-  }
-  pte_unlock(mm, base);
-  return A.i32[fw(folio, FOLIO.mapcount)] === 0;
-}
 
 /*
  * __remove_mapping(): free a clean, unmapped swap cache folio, leaving
@@ -158,7 +129,7 @@ export function reclaim_pages(mm: number, index: number, nr: number): number {
 function folio_on_lru(folio: number): boolean {
   const flags = A.i32[fw(folio, FOLIO.flags)];
   if (!(flags & PG_head)) return false;
-  return A.i32[fw(folio, FOLIO.mapping_mm)] >= 0 || (flags & PG_swapcache) !== 0;
+  return folio_mapped(folio) || (flags & PG_swapcache) !== 0;
 }
 
 /**

@@ -35,6 +35,16 @@ export function zswap_enabled(): boolean {
 
 export function zswap_set_enabled(on: boolean): void {
   Atomics.store(A.i32, gword(G.zswap_enabled), on ? 1 : 0);
+  if (on) Atomics.store(A.i32, gword(G.zswap_ever_enabled), 1);
+}
+
+/**
+ * zswap_never_enabled(): zswap has never been on.  Large swap-in needs it:
+ * a large folio's slots could be partly in zswap, which swap_read_folio()
+ * cannot assemble (mm/memory.c, thp_swapin_suitable_orders).
+ */
+export function zswap_never_enabled(): boolean {
+  return Atomics.load(A.i32, gword(G.zswap_ever_enabled)) === 0;
 }
 
 /** zswap_swapon(): the device's tree.  Context: swapon. */

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { INVARIANTS } from '../shm/report.js';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
+import { BLOCK_DEVICE_KINDS } from '../api/device_kind.js';
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const mm = label.describe('a process label');
@@ -83,7 +84,7 @@ export const ScenarioFields = z
       .object({
         /** ghost: a one-page ghost swapfile (seed 001 patch 13) of @pages slots; ghost design only. */
         devices: z.array(z.object({
-          kind: z.enum(['ssd', 'hdd', 'ghost']).describe('ssd: solid state (discard); hdd: rotational (the global cluster); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
+          kind: z.enum([...BLOCK_DEVICE_KINDS, 'ghost']).describe('ssd: solid state; hdd: rotational (the global cluster); zram: synchronous I/O (SWP_SYNCHRONOUS_IO: large swap-in); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
           pages: z.number().int().min(SWAP_MIN_PAGES).max(65536).describe('the device\'s size in pages (slots), header page included'),
         }).strict()).min(1).max(4).describe('swap devices, swapped on before setup runs'),
         frames: z.number().int().min(64).max(65536).default(1024).describe('page frames of memory'),

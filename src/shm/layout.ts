@@ -108,11 +108,13 @@ export const G = {
   swap_table_slab_nr_inuse: 131,
   /* lines 9-15: one lock or hot counter each */
   mm_lock: 144,
+  anon_vma_next: 145, /* the next anon_vma id (anon_vma_alloc), under mm_lock */
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
+  zswap_ever_enabled: 211, /* static key zswap_ever_enabled: set once zswap was on, never cleared */
   torture_parked: 224, /* tasks parked at the stop-the-world barrier */
   torture_finished: 225, /* workload tasks that ran out of work and returned */
   torture_started: 226, /* workload tasks whose worker is up and running the workload loop */
@@ -281,8 +283,8 @@ export const FOLIO = {
   swap_type: 5, /* folio->swap: type + 1, 0 = none */
   swap_offset: 6,
   memcg: 7, /* folio_memcg(): memcg id, 0 = none */
-  mapping_mm: 8, /* rmap: the one mm mapping this folio, -1 */
-  mapping_index: 9, /* rmap: its virtual page index */
+  anon_vma: 8, /* folio->mapping of an anon folio: its anon_vma (fork family, MM.anon_vma), -1 = none (mm/rmap.ts) */
+  index: 9, /* folio->index: the virtual page index of its first page, the same in every mm of the family (a free frame: the buddy list's prev link) */
   next: 10, /* buddy free list link */
   gen: 11, /* bumped at every free (for lockless readers' re-check) */
   charge_seq: 12, /* G.memcg_offline_seq when the memcg was chosen: was it alive then? */
@@ -301,6 +303,7 @@ export const MM = {
   parent: 7,
   gen: 8,
   owner: 9, /* stress harness: task + 1 that may operate on / exit this mm, 0 none */
+  anon_vma: 10, /* vma->anon_vma: the fork family whose mms may map this mm's anon folios (mm/rmap.ts) */
   SIZE: 16,
 } as const;
 
@@ -324,6 +327,7 @@ export const FILE = {
   size_pages: 3,
   swapfile: 4, /* S_SWAPFILE: swap type + 1 while active */
   name_len: 5,
+  synchronous: 6, /* BLK_FEAT_SYNCHRONOUS: a zram/pmem/brd-like block device completes I/O before submit returns */
   name: 8, /* 64 bytes = 16 words */
   header: 32, /* the first page of the file: PAGE_WORDS words */
   SIZE: 32 + PAGE_WORDS,
@@ -505,7 +509,13 @@ export const STATS_HOLD_SUM = 192;
 export const STATS_HOLD_N = 224;
 
 /** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
+/* A swap PTE keeps a 29-bit entry (src/mm/pgtable.ts): 24 offset bits per device, frames likewise. */
+const MAX_SLOTS_PER_DEVICE = 1 << 24;
+const MAX_FRAMES = 1 << 29;
+
 export function computeLayout(config: ArenaConfig): Layout {
+  if (config.maxSwapPages > MAX_SLOTS_PER_DEVICE) throw new RangeError(`maxSwapPages ${config.maxSwapPages} > 2^24: a swap entry has 24 offset bits in the model`);
+  if (config.nrFrames > MAX_FRAMES) throw new RangeError(`nrFrames ${config.nrFrames} > 2^29: a PTE has 29 bits for the frame`);
   let next = 0;
   const region = (words: number): number => {
     const at = next;
