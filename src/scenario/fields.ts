@@ -74,7 +74,7 @@ export const ScenarioFields = z
      */
     seed: z.string().optional().describe('deprecated and ignored: where the race comes from is its bug switch\'s provenance (repro --list)'),
     functions: z.array(z.string()).min(1).describe('the kernel functions the race runs through'),
-    bug: z.string().describe('the bug switch that restores the pre-fix path (swaptorture stress --list-bugs)'),
+    bug: z.string().describe('the bug switch that restores the pre-fix path (swaptorture stress --list-bugs); the race\'s provenance is the switch\'s'),
     invariant: z.enum(INVARIANTS).describe('the invariant the race breaks: reported during the run or by the quiescent check after it'),
     /**
      * The designs whose code has the hazard (the fix went into a phase the

@@ -12,10 +12,6 @@
  * Pure data: test/races_doc.test.ts checks docs/races.md against it.
  */
 
-export type ProvenanceKind = 'kernel-fix' | 'review' | 'hypothetical';
-
-export const PROVENANCE_KINDS: readonly ProvenanceKind[] = ['kernel-fix', 'review', 'hypothetical'];
-
 /** A kernel commit: 12-digit id and exact subject. */
 export interface KernelCommit {
   commit: string;
