@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUG_SWITCHES } from '../src/shm/bugs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -224,17 +225,45 @@ describe('a label another CPU creates: bound when its fork returns, -ESRCH befor
 });
 
 describe('repro --list', () => {
-  it('prints every race\'s full title and seed, its designs, bug switch and invariant', () => {
+  it('prints every race\'s full title, its designs, bug switch and invariant, and its switch\'s provenance one line per reference', () => {
     const r = repro('--list');
     expect(r.code).toBe(0);
     const races = r.stdout.split('\n').filter((l) => /^\S/.test(l)).map((l) => l.split(':')[0]);
     expect(races.length).toBeGreaterThanOrEqual(13);
     for (const race of races) {
       const sc = catalogued(race);
-      expect(r.stdout).toContain(`${race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    seed ${sc.seed}\n`);
+      const kind = BUG_SWITCHES.find((b) => b.name === sc.bug)!.provenance.kind;
+      expect(r.stdout).toContain(`${race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    provenance: ${kind}`);
     }
+    expect(r.stdout).toContain('swapoff-vs-swapin: A swap-in that does not pin the device races with swapoff freeing it\n' +
+      '    designs p2, p3, p4, ghost; bug switch swapoff-vs-swapin; invariant device-lifetime\n' +
+      '    provenance: kernel-fix 2799e77529c2 "swap: fix do_swap_page() race with swapoff"\n' +
+      '    provenance: kernel-fix 63d8620ecf93 "mm/swapfile: use percpu_ref to serialize against concurrent swapoff"\n');
+    expect(r.stdout).toContain('    provenance: review seed 001 patch 4 "mm, swap: add support for large order folios in swap cache directly": "Double check the range is still not in conflict"\n');
+    expect(r.stdout).toContain('    provenance: related fix 1f47b61fb407 "mm: memcontrol: fix swap counter leak on swapout from offline cgroup"\n');
     const doc = JSON.parse(repro('--list', '--json').stdout) as Json[];
     expect(doc.map((d) => d.race)).toEqual(races);
+    for (const d of doc) {
+      expect(d.provenance, d.race).toEqual(BUG_SWITCHES.find((b) => b.name === d.bug)!.provenance);
+      expect(d).not.toHaveProperty('seed');
+    }
+  }, TEST_TIMEOUT);
+});
+
+describe('a race\'s provenance is its bug switch\'s', () => {
+  it('a scenario without "seed" loads, one with the deprecated "seed" still does, and --json results carry the switch\'s provenance', () => {
+    const bare = catalogued('batch-free-memcg');
+    expect(bare).not.toHaveProperty('seed');
+    const old = { ...catalogued('count-overflow'), seed: 'hypothetical: a line of free text, as files had before' };
+    const dir = folder({ 'batch-free-memcg.json': bare, 'count-overflow.json': old });
+    expect(repro('--list', '--dir', dir).code).toBe(0);
+    const r = repro('all', '--dir', dir, '--json', '--max-schedules', '50');
+    expect(r.code).toBe(0);
+    const docs = JSON.parse(r.stdout) as Json[];
+    expect(docs.map((d) => [d.race, d.bug, d.reproduced])).toEqual([['batch-free-memcg', 'batch-free-memcg', true], ['count-overflow', 'count-overflow', true]]);
+    expect(docs[0].provenance).toEqual(BUG_SWITCHES.find((b) => b.name === 'batch-free-memcg')!.provenance);
+    expect(docs[1].provenance.kind).toBe('hypothetical');
+    expect(docs[1].provenance.rule).toMatch(/SWP_TB_COUNT_MAX/);
   }, TEST_TIMEOUT);
 });
 

@@ -52,11 +52,12 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
 });
 
 describe('stress: output', () => {
-  it('--list-bugs lists every switch', () => {
+  it('--list-bugs lists every switch with the kind of its provenance', () => {
     const r = run('--list-bugs');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^count-overflow\s+seed/m);
-    expect(r.stdout).toMatch(/^swapoff-vs-swapin\s+seed/m);
+    expect(r.stdout).toMatch(/^count-overflow\s+provenance hypothetical\s+stress /m);
+    expect(r.stdout).toMatch(/^swapoff-vs-swapin\s+provenance kernel-fix\s+stress /m);
+    expect(r.stdout).toMatch(/^batch-free-memcg\s+provenance review\s+stress /m);
   });
 
   it('--json prints one document matching the schema; the verdict line goes to stderr', () => {

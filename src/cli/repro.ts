@@ -25,6 +25,9 @@ import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
 import type { FuzzCase } from '../harness/fuzz_types.js';
 import { usage_error } from './usage.js';
+import { provenance_lines } from './provenance_text.js';
+import { bug_switch } from '../shm/bugs.js';
+import type { Provenance } from '../shm/bug_provenance.js';
 
 /*
  * --replay FILE.json: a fuzzing campaign's failure record
@@ -129,12 +132,18 @@ function describe(r: ReproResult, sc: Scenario, dir: string): string {
   return `${r.race}: not reproduced on design ${r.design} in ${r.schedules} schedule(s), ${r.ms} ms${how}\n`;
 }
 
-/* --list: every race with its title, designs, bug switch and seed, in full. */
+/* The provenance of @sc's race: its bug switch's (the schema accepts known switches only). */
+function provenance_of(sc: Scenario): Provenance {
+  return bug_switch(sc.bug)!.provenance;
+}
+
+/* --list: every race with its title, designs, bug switch, invariant and provenance, in full. */
 function list(loaded: LoadedScenario[], json: boolean): string {
   if (json) {
-    return JSON.stringify(loaded.map(({ file, sc }) => ({ race: sc.race, title: sc.title, designs: sc.designs, bug: sc.bug, invariant: sc.invariant, seed: sc.seed, file })), null, 2) + '\n';
+    return JSON.stringify(loaded.map(({ file, sc }) => ({ race: sc.race, title: sc.title, designs: sc.designs, bug: sc.bug, invariant: sc.invariant, provenance: provenance_of(sc), file })), null, 2) + '\n';
   }
-  return loaded.map(({ sc }) => `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n    seed ${sc.seed}\n`).join('');
+  return loaded.map(({ sc }) => `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n` +
+    provenance_lines(provenance_of(sc)).map((l) => `    provenance: ${l}\n`).join('')).join('');
 }
 
 /* After the options in --help: replay strings, timelines, bad scenario files, the exit statuses. */
@@ -242,11 +251,20 @@ async function repro_run(scenarios: LoadedScenario[], race: string | undefined, 
   return results;
 }
 
+/* A result as --json prints it: with its race's bug switch and the switch's provenance. */
+function result_doc(r: ReproResult, scenarios: LoadedScenario[]): ReproResult & { bug: string; provenance: Provenance } {
+  const sc = scenarios.find((l) => l.sc.race === r.race)!.sc;
+  const { race, ...rest } = r;
+  return { race, bug: sc.bug, provenance: provenance_of(sc), ...rest };
+}
+
 /* The outcome: one JSON document (an array for "all"), or the table for "all"; the exit status. */
-function repro_report(results: ReproResult[], race: string | undefined, f: ReproFlags, out: (s: string) => void, broken: BrokenScenarios): number {
+function repro_report(results: ReproResult[], scenarios: LoadedScenario[], race: string | undefined, f: ReproFlags, out: (s: string) => void, broken: BrokenScenarios): number {
   /* A single race that could not run has no document (its error is on stderr). */
-  if (f.json && (race === 'all' || results.length > 0)) out(JSON.stringify(race === 'all' ? results : results[0], null, 2) + '\n');
-  else if (race === 'all') {
+  if (f.json && (race === 'all' || results.length > 0)) {
+    const docs = results.map((r) => result_doc(r, scenarios));
+    out(JSON.stringify(race === 'all' ? docs : docs[0], null, 2) + '\n');
+  } else if (race === 'all') {
     out(table(results, f.fixed ?? false));
     if (resolve(f.dir) !== resolve(scenariosDir()) && results.some((r) => r.schedule !== null)) out(`replay one: ${replay_command(f.dir, '<replay string>')}\n`);
   }
@@ -270,7 +288,7 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
     throw e;
   }
   const results = await repro_run(scenarios, race, f, cmd, broken);
-  return repro_report(results, race, f, out, broken);
+  return repro_report(results, scenarios, race, f, out, broken);
 }
 
 /** The `repro` subcommand: its flags and help; repro_action() runs it. */
@@ -279,7 +297,7 @@ export function registerRepro(program: Command): Command {
     .command('repro')
     .description('reproduce a catalogued race under the controlled scheduler (or show it stays clean with --fixed)')
     .argument('[race]', 'a race of scenarios/ (see --list), or "all"')
-    .option('--list', 'list the races: title, designs, bug switch, invariant and seed of each')
+    .option('--list', 'list the races: title, designs, bug switch, invariant and provenance (its bug switch\'s: kernel-fix, review or hypothetical, one line per commit or quote) of each')
     .addOption(new Option('--design <name>', 'slot metadata design to run the races on (a race that needs another design "does not apply") [default: each race on the first of p4, p3, p2, ghost, vswap its scenario lists]').choices([...DESIGN_NAMES]))
     .addOption(new Option('--mode <mode>', 'pct (PCT priorities), random (uniform at every point) or stress (free-running)').choices(['pct', 'random', 'stress']).default('pct'))
     .option('--fixed', 'run without the bug switch: the search must stay clean')
@@ -290,7 +308,7 @@ export function registerRepro(program: Command): Command {
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json)')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
-    .option('--json', 'one JSON document on stdout ({race, design, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
+    .option('--json', 'one JSON document on stdout ({race, bug, provenance: {kind, refs, ...}, design, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')
     .option('--dir <dir>', 'scenario folder (a replay string of its races needs the same --dir)', scenariosDir())
     .addHelpText('after', REPRO_HELP)
     .action(repro_action);

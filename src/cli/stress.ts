@@ -73,8 +73,8 @@ interface StressFlags {
 
 function list_bugs(): string {
   const w = Math.max(...BUG_SWITCHES.map((b) => b.name.length));
-  const ws = Math.max(...BUG_SWITCHES.map((b) => b.seed.length));
-  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  seed ${b.seed.padEnd(ws)}  stress ${b.stress.padEnd(6)}  ${b.summary}`).join('\n') + '\n';
+  const wk = Math.max(...BUG_SWITCHES.map((b) => b.provenance.kind.length));
+  return BUG_SWITCHES.map((b) => `${b.name.padEnd(w)}  provenance ${b.provenance.kind.padEnd(wk)}  stress ${b.stress.padEnd(6)}  ${b.summary}`).join('\n') + '\n';
 }
 
 /* After the options in --help: the defaults, the output, the exit statuses. */
@@ -184,7 +184,7 @@ export function registerStress(program: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--seed <n>', 'seed of every random choice of the workload [default: random, printed]', int(0, 0xffffffff))
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
-    .option('--list-bugs', 'list the bug switches (name, seed, how often free-running stress finds it: often, seldom or never, and what it does) and exit')
+    .option('--list-bugs', 'list the bug switches (name; provenance: kernel-fix, review or hypothetical - repro --list has its commits and quotes; how often free-running stress finds it: often, seldom or never; what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')

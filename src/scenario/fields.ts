@@ -2,9 +2,10 @@
  * Scenario files (scenarios/*.json), field by field: each operation and
  * each field of a file as a zod object (the whole-file checks that need
  * every field at once are schema.ts's).  One catalogued race each, or a
- * user's own.  A scenario names where the race comes from (seed file and patch,
- * kernel functions), the bug switch that restores the pre-fix path, the
- * invariant expected to break and the story of the interleaving; then the
+ * user's own.  A scenario names the kernel functions the race runs through,
+ * the bug switch that restores the pre-fix path (whose provenance is the
+ * race's: src/shm/bugs.ts), the invariant expected to break and the story
+ * of the interleaving; then the
  * system to build, the setup run on one CPU before the race, and each
  * CPU's scripted operations (with optional random filler).
  *
@@ -67,9 +68,14 @@ export const ScenarioFields = z
   .object({
     race: z.string().regex(/^[a-z0-9-]+$/, 'a kebab-case race name').describe('the race\'s name: the file is RACE.json'),
     title: z.string().min(1).describe('one line'),
-    seed: z.string().min(1).describe('where the race comes from: kernel-fix (commit and subject), review (series, patch, hunk), or hypothetical'),
+    /*
+     * Before the bug switches carried their provenance, a scenario said
+     * where its race came from in a line of free text here.  Still
+     * accepted so that such files load; nothing reads it.
+     */
+    seed: z.string().optional().describe('deprecated and ignored: where the race comes from is its bug switch\'s provenance (repro --list)'),
     functions: z.array(z.string()).min(1).describe('the kernel functions the race runs through'),
-    bug: z.string().describe('the bug switch that restores the pre-fix path (swaptorture stress --list-bugs)'),
+    bug: z.string().describe('the bug switch that restores the pre-fix path (swaptorture stress --list-bugs); the race\'s provenance is the switch\'s'),
     invariant: z.enum(INVARIANTS).describe('the invariant the race breaks: reported during the run or by the quiescent check after it'),
     /**
      * The designs whose code has the hazard (the fix went into a phase the

@@ -6,6 +6,7 @@
  */
 import { A, gword } from './arena.js';
 import { G, SWAPFILE_CLUSTER } from './layout.js';
+import type { Provenance } from './bug_provenance.js';
 
 /**
  * How free-running `swaptorture stress` (the default mix and devices, a
@@ -30,8 +31,9 @@ export interface StressSetup {
 
 export interface BugSwitch {
   name: string;
-  seed: string;
   summary: string;
+  /** Where the race comes from (docs/races.md, checked against it by test/races_doc.test.ts). */
+  provenance: Provenance;
   /** With stress's default flags. */
   stress: StressReach;
   /**
@@ -52,47 +54,201 @@ export interface BugSwitch {
  */
 export const BUG_SWITCHES: readonly BugSwitch[] = [
   /* 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
-  { name: 'swapoff-vs-swapin', seed: '001, 003', summary: 'swap-in without get_swap_device() pinning si->users', stress: 'never' },
+  {
+    name: 'swapoff-vs-swapin', summary: 'swap-in without get_swap_device() pinning si->users', stress: 'never',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [
+        { commit: '2799e77529c2', subject: 'swap: fix do_swap_page() race with swapoff', note: 'the fix: the swap-in wrapped in get_swap_device() / put_swap_device()' },
+        { commit: '63d8620ecf93', subject: 'mm/swapfile: use percpu_ref to serialize against concurrent swapoff', note: 'what the fix is on top of: the same series, which added the si->users percpu_ref' },
+      ],
+      note: 'in the kernel the oops was on the swap-cache bypass of SWP_SYNCHRONOUS_IO devices (reading si->swap_file after swapoff cleared it); the model has no bypass, so the unpinned fault meets the device in the cluster lookup instead',
+    },
+  },
   /* 0/3 10 s, 0/4 30 s; --shuffle-interval 1: 0/2 */
-  { name: 'percpu-cluster-migration', seed: '002', summary: 'after the sleeping table allocation, abandon the isolated cluster for the new CPU\'s percpu cluster (seed 002 as posted)', stress: 'never' },
+  {
+    name: 'percpu-cluster-migration', summary: 'after the sleeping table allocation, abandon the isolated cluster for the new CPU\'s percpu cluster (seed 002 as posted)', stress: 'never',
+    provenance: {
+      kind: 'review',
+      refs: [
+        {
+          series: 'seed 002', title: '[PATCH 8/9] mm, swap: implement dynamic allocation of swap table',
+          quote: 'Back to atomic context. First, check if we migrated to a new CPU with a usable percpu cluster. If so, try using that instead',
+          note: 'as posted: after it the isolated cluster was never put back',
+        },
+        {
+          series: 'seed 002', by: 'Chris Mason',
+          quote: 'ci came from the caller, and in the case of isolate_lock_cluster() they had just removed it from a list. We overwrite ci and return something different',
+          note: 'the review of the same patch in v3 (14/15) found it',
+        },
+        { series: 'seed 002', by: 'Kairui Song', quote: 'I need to add the ci back to the list, or it will be leaked', note: 'agreed; v4 keeps using the isolated cluster' },
+      ],
+    },
+  },
   /* 0/3 10 s, 0/4 30 s; --swapoff-interval 5 (tables freed and reused far more often): 3/5 (2.5-3.4 s) */
   {
-    name: 'rcu-lazy-table-free', seed: '002', summary: 'hand a freed swap table page back to general use without waiting for a grace period', stress: 'never',
+    name: 'rcu-lazy-table-free', summary: 'hand a freed swap table page back to general use without waiting for a grace period', stress: 'never',
     stressWith: { flags: '--swapoff-interval 5', reach: 'seldom', holds: (s) => s.swapoffIntervalMs > 0 && s.swapoffIntervalMs <= 5 },
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'tables come from a SLAB_TYPESAFE_BY_RCU cache: freed table memory may become another cluster\'s table at once but nothing else before a grace period',
+      refs: [{ series: 'seed 002', quote: 'it\'s safe to use RCU slab here' }],
+      note: 'no posted version did it',
+    },
   },
   /* 3/3 10 s (1.1 s each) */
-  { name: 'rcu-table-free-unfilled', seed: '002', summary: 'free a cluster\'s swap table without NULL-filling it first', stress: 'often' },
+  {
+    name: 'rcu-table-free-unfilled', summary: 'free a cluster\'s swap table without NULL-filling it first', stress: 'often',
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'a swap table is NULL-filled before it is freed, which the kernel enforces with a VM_WARN_ON_ONCE in swap_cluster_free_table',
+      refs: [{ series: 'seed 002', quote: 'All swap table should be filled with null entries before free, so such readers will either see a NULL pointer or a null filled table being lazy freed' }],
+    },
+  },
   /*
    * 0/3 10 s, 0/4 30 s with the default devices (sizes a multiple of a
    * cluster: the scan never reaches past si->max); --devices
    * ssd:600p,hdd:1100p: 5/5 (0.02-0.14 s)
    */
   {
-    name: 'scan-border', seed: '000', summary: 'phase III patch 10 without updating the debug check (offset >= si->max)', stress: 'never',
+    name: 'scan-border', summary: 'phase III patch 10 without updating the debug check (offset >= si->max)', stress: 'never',
     stressWith: { flags: '--devices ssd:600p,hdd:1100p', reach: 'often', holds: (s) => s.devicePages.some((p) => p % SWAPFILE_CLUSTER !== 0) },
+    provenance: {
+      kind: 'review',
+      refs: [
+        {
+          series: 'seed 000', title: 'WARNING in swap_cluster_lock', by: 'syzbot ci',
+          note: 'offset >= si->max in __swap_offset_to_cluster, from cluster_alloc_swap_entry in madvise_pageout, on the series\' first posting',
+        },
+        {
+          series: 'seed 000 patch 10', title: 'mm, swap: no need to truncate the scan border', by: 'Kairui Song',
+          quote: 'that patch is not wrong, it just have to update the debug check too',
+          note: 'the next version changes the check to offset >= roundup(si->max, SWAPFILE_CLUSTER)',
+        },
+      ],
+      note: 'a too-strict debug check, not data corruption',
+    },
   },
   /* ghost: 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
-  { name: 'ghost-cluster-relookup', seed: '001 p15', summary: 'keep using a ghost cluster pointer after the lock was dropped', stress: 'never' },
+  {
+    name: 'ghost-cluster-relookup', summary: 'keep using a ghost cluster pointer after the lock was dropped', stress: 'never',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'seed 001 patch 15', quote: 'Re-lookup: ghost cluster may have been freed while lock was dropped',
+        note: 'the patch makes ghost clusters dynamic (freed with CLUSTER_FLAG_DEAD and kfree_rcu when they empty) and looks the cluster up again after every dropped lock',
+      }],
+      note: 'the switch is the hazard that comment names; no posted code lacked it',
+    },
+  },
   /* 3/3 10 s (0.9-1.2 s) */
-  { name: 'swapcache-large-folio', seed: '001 p4', summary: '__swap_cache_alloc without the second __swap_cache_check_batch', stress: 'often' },
+  {
+    name: 'swapcache-large-folio', summary: '__swap_cache_alloc without the second __swap_cache_check_batch', stress: 'often',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'seed 001 patch 4', title: 'mm, swap: add support for large order folios in swap cache directly', quote: 'Double check the range is still not in conflict',
+        note: 'after the sleeping folio allocation, __swap_cache_alloc re-takes the cluster lock and checks the batch again (falling back with -EAGAIN/-EBUSY)',
+      }],
+      note: 'the switch is that hunk\'s absence: the hazard it guards',
+    },
+  },
   /* 2/3 10 s (1.1, 10.0 s), 3/4 30 s (1.3-2.4 s) */
-  { name: 'memcg-dead-reparent', seed: '001 p6-7', summary: 'swap-in charged to a dead memcg, swap charge not moved', stress: 'seldom' },
+  {
+    name: 'memcg-dead-reparent', summary: 'swap-in charged to a dead memcg, swap charge not moved', stress: 'seldom',
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'no kernel charged a swap-in to a dead memcg',
+      refs: [{
+        series: 'seed 001 patch 6',
+        note: 'before it the charge went to the faulting process\'s memcg (css_tryget_online failing); it moves the charge to the nearest online ancestor',
+      }],
+      related: [{
+        commit: '1f47b61fb407', subject: 'mm: memcontrol: fix swap counter leak on swapout from offline cgroup',
+        note: 'a swap-out recording an offline memcg whose id was released, so its swap counter was never uncharged; the model does not have that path yet',
+      }],
+    },
+  },
   /* 3/3 10 s (0.3-0.6 s) */
-  { name: 'batch-free-memcg', seed: '001 p9', summary: 'batch free uncharged to one memcg id across slots of several', stress: 'often' },
+  {
+    name: 'batch-free-memcg', summary: 'batch free uncharged to one memcg id across slots of several', stress: 'often',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'seed 001 patch 9', title: 'mm, swap: support flexible batch freeing of slots in different memcg', quote: 'Instead of let the caller ensures all slots are in the same memcg...',
+        note: 'phase IV keeps the memcg id in each slot\'s shadow, so a batch free must uncharge per id',
+      }],
+      note: 'the switch is the hazard that patch removes',
+    },
+  },
   /* 0/3 10 s, 0/4 30 s; --mix only,zero=1,touch=1,pageout=1,reclaim=1: 0/2 */
-  { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock', stress: 'never' },
+  {
+    name: 'zero-flag-unlocked', summary: 'zero flag set/cleared without the cluster lock', stress: 'never',
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'the zero flag is changed under the cluster lock: its setter is a plain read-modify-write of the whole table word',
+      refs: [{ series: 'seed 001 patch 12', quote: 'The zero mark is protected by the cluster lock', note: 'the zero map merged into the table' }],
+    },
+  },
   /* 3/3 10 s (0.3-0.7 s) */
-  { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path', stress: 'often' },
+  {
+    name: 'count-overflow', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path', stress: 'often',
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'a swap count never wraps: past SWP_TB_COUNT_MAX it continues in ci->extend_table, or the duplication fails',
+      refs: [{ series: 'seed 000' }, { series: 'seed 001' }],
+    },
+  },
   /* 1/3 10 s (5.2 s), 4/4 30 s (2.7-18.4 s) */
-  { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL', stress: 'seldom' },
+  {
+    name: 'swapin-no-pte-recheck', summary: 'map a swapped-in folio without re-checking the PTE under the PTL', stress: 'seldom',
+    provenance: {
+      kind: 'hypothetical',
+      rule: 'do_swap_page re-checks the PTE with pte_same() under the PTL, as it has for as long as it has read the PTE without it',
+      refs: [],
+      related: [{
+        commit: '13ddaf26be32', subject: 'mm/swap: fix race when skipping swapcache',
+        note: 'a real race the check alone misses - an ABA where the PTE value returns to the same swap entry; the model does not have the swap-cache bypass it needs yet',
+      }],
+    },
+  },
   /* ghost: 0/3 10 s, 0/4 30 s (needs a ghost swapfile whose size is not a multiple of a cluster; stress's /dev/ghostswap is one) */
-  { name: 'ghost-cluster-tail', seed: '001 p13, p15', summary: 'a dynamic ghost cluster past si->max (a ghost swapfile not a multiple of a cluster) hands out slots get_swap_device() refuses (the RFC as posted)', stress: 'never' },
+  {
+    name: 'ghost-cluster-tail', summary: 'a dynamic ghost cluster past si->max (a ghost swapfile not a multiple of a cluster) hands out slots get_swap_device() refuses (the RFC as posted)', stress: 'never',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'seed 001 patches 13 and 15', by: 'this project',
+        note: 'a static device marks the tail of its last cluster bad at swapon; a ghost swapfile sized by its header (patch 13) gets its clusters later (patch 15), and nothing marks that tail',
+      }],
+      note: 'this project\'s reading, found by its own multi-worker test; not raised on the list',
+    },
+  },
   /* ghost: 0/3 10 s, 0/4 30 s; --swapoff-interval 5: 0/2 */
-  { name: 'ghost-swapoff-allocation', seed: '001 p15', summary: 'swapoff of a ghost device skips wait_for_allocation (the RFC as posted): an allocation in flight under ci->lock outlives try_to_unuse', stress: 'never' },
+  {
+    name: 'ghost-swapoff-allocation', summary: 'swapoff of a ghost device skips wait_for_allocation (the RFC as posted): an allocation in flight under ci->lock outlives try_to_unuse', stress: 'never',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'seed 001 patch 15', by: 'this project', quote: 'if (si->flags & SWP_GHOST) return;',
+        note: 'wait_for_allocation() gains it before the loop that takes every cluster\'s lock',
+      }],
+      related: [{
+        subject: 'mm: swap: use correct step in loop to wait all clusters in wait_for_allocation()',
+        note: 'a kernel fix in the same function: an allocator that passed the SWP_WRITEOK check in a cluster the loop skipped',
+      }],
+      note: 'this project\'s reading, found by its stress runs',
+    },
+  },
 ];
 
 export function bugIndex(name: string): number {
   return BUG_SWITCHES.findIndex((b) => b.name === name);
+}
+
+/** The switch called @name, or undefined. */
+export function bug_switch(name: string): BugSwitch | undefined {
+  return BUG_SWITCHES.find((b) => b.name === name);
 }
 
 export const BUG_SWAPOFF_VS_SWAPIN = 1 << bugIndex('swapoff-vs-swapin');
