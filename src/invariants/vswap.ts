@@ -16,7 +16,7 @@
  */
 import { A } from '../shm/arena.js';
 import { MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import type { Invariant } from '../shm/report.js';
+import type { Fail } from './fail.js';
 import { xa_for_each } from '../kmem/xarray.js';
 import { obj_word, swap_cluster_cachep } from '../kmem/slab.js';
 import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
@@ -29,8 +29,6 @@ import {
   VSWAP_ZERO, VSWAP_ZSWAP,
 } from '../mm/vswap.js';
 import { phys_allocated_slots, phys_rmap, phys_test_bad, si_is_vswap_phys } from '../mm/vswap_phys.js';
-
-type Fail = (inv: Invariant, msg: string, args?: number[]) => void;
 
 /**
  * The data a swapped-out virtual slot reads back: from its zswap entry or
