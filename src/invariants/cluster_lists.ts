@@ -28,6 +28,14 @@ function list_name(code: number): string {
   return flags === CLUSTER_FLAG_NONFULL || flags === CLUSTER_FLAG_FRAG ? `${CLUSTER_FLAG_NAMES[flags]}[${Math.floor(code / 10)}]` : CLUSTER_FLAG_NAMES[flags];
 }
 
+/** The lists a membership code of cluster_list_membership() names, for a message. */
+export function cluster_lists_named(code: number | undefined): string {
+  if (code === undefined) return 'no list';
+  const names: string[] = [];
+  for (let c = code; c > 0; c = Math.floor(c / 100)) names.unshift(list_name(c % 100));
+  return names.join(' and ');
+}
+
 /*
  * Walk list @code of device @type from its head, checking its links as
  * CONFIG_DEBUG_LIST would; returns the cluster indices on it.
