@@ -32,6 +32,7 @@ import { ENOMEM } from '../src/include/errno.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
 import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { si_on_avail_list } from '../src/invariants/device.js';
+import { swapoff_enomem_system } from './swapoff_enomem.js';
 import { mw } from '../src/mm/memcontrol.js';
 import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';
 import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/kmem/slab.js';
@@ -327,15 +328,7 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
 
 describe('a device under swapoff is checked too, and a failed swapoff leaves it whole', () => {
   it('mid-swapoff (not SWP_WRITEOK) it is consistent and a broken cluster count is reported; after swapoff fails (-ENOMEM) it is back in service, clean', () => {
-    /* More swapped-out pages than memory can take back: swapoff fails with -ENOMEM (the recipe of stress.test.ts). */
-    sys = System.create({ nrCpus: 2, nrTasks: 4, nrFrames: 256, mmPages: 128, nrMms: 4, nrPages: 64 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
-    const [a, b, c] = [sys.mmCreate(), sys.mmCreate(), sys.mmCreate()];
-    for (let i = 0; i < 128; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
-    expect(sys.reclaim(a, 0, 128)).toBe(128);
-    for (let i = 0; i < 128; i++) expect(sys.write(b, i, { maxOrder: 0 })).toBe(0);
-    for (let i = 0; i < 100; i++) expect(sys.write(c, i, { maxOrder: 0 })).toBe(0);
+    sys = swapoff_enomem_system();
     expect(sys.check().map((v) => v.message)).toEqual([]);
     const used = clusterWord(0, 0);
     /*

@@ -21,15 +21,24 @@ import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
 import { SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
 import type { Fail } from './fail.js';
 
+/*
+ * The checker reads the avail list and the usage count of a device only
+ * through these two: with the kernel's scheme (SWAP_USAGE_OFFLIST_BIT in
+ * si->inuse_pages) only they change.
+ */
+
 /**
  * Is swap_info[@type] on swap_avail_head?  The model keeps the
  * membership as a flag, si->avail (SI.avail: 1 on the list), written by
  * add_to_avail_list() / del_from_avail_list() under swap_avail_lock.
- * The one place the checker reads it: with the kernel's scheme
- * (SWAP_USAGE_OFFLIST_BIT in si->inuse_pages) only this changes.
  */
 export function si_on_avail_list(type: number): boolean {
   return A.i32[siWord(type, SI.avail)] !== 0;
+}
+
+/** si->inuse_pages, the slots in use (the kernel's swap_usage_in_pages()). */
+export function si_inuse_pages(type: number): number {
+  return A.i32[siWord(type, SI.inuse_pages)];
 }
 
 /**
@@ -50,7 +59,7 @@ export function check_avail_list(fail: Fail): void {
   for (let type = 0; type < MAX_SWAPFILES; type++) {
     const flags = si_flags(type);
     const on = si_on_avail_list(type);
-    const inuse = A.i32[siWord(type, SI.inuse_pages)];
+    const inuse = si_inuse_pages(type);
     const pages = A.i32[siWord(type, SI.pages)];
     const want = (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse < pages;
     if (on !== want) {

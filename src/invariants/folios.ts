@@ -48,9 +48,9 @@ export function frame_refs(): FrameRefs {
 }
 
 /*
- * Mark the frames of the free list from @head's word (@order each) in
- * @free; false where a frame was already marked (on two lists).  Returns
- * the frames on the list.
+ * Mark the frames of the free list from @head's word (blocks of 2^@order
+ * frames) in @free, reporting a frame already marked (on two lists).
+ * Returns the frames on the list.
  */
 function walk_free_list(fail: Fail, free: Uint8Array, head: number, order: number, name: string): number {
   const n = free.length;

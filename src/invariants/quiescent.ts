@@ -26,7 +26,7 @@ import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './vswap.js';
-import { check_avail_list, check_device_users, si_has_clusters } from './device.js';
+import { check_avail_list, check_device_users, si_has_clusters, si_inuse_pages } from './device.js';
 import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
 import { check_folios, frame_refs } from './folios.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
@@ -211,7 +211,7 @@ export function check_invariants(): Violation[] {
       else if (!(ghost && count === 0)) check_cluster_flags(fail, type, idx, cflags, count); /* an empty ghost cluster: reported above */
     }
     /* accounting */
-    const inuse = i32[siWord(type, SI.inuse_pages)];
+    const inuse = si_inuse_pages(type);
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
     /* Swapoff took all of a device's pages out of nr_swap_pages; each slot it frees puts one back. */
     totalFree += Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK ? i32[siWord(type, SI.pages)] - inuse : -inuse;
