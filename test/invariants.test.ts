@@ -11,11 +11,28 @@ import { A, gword } from '../src/shm/arena.js';
 import { CI, FOLIO, G, MEMCG, SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
 import type { Invariant, Violation } from '../src/shm/report.js';
 import { swap_design } from '../src/mm/swap_design.js';
-import { CLUSTER_FLAG_FREE, CLUSTER_FLAG_NONE, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from '../src/mm/swap.js';
+import {
+  CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, SWP_WRITEOK, ci_count, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset,
+} from '../src/mm/swap.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __swp_tb_get_count } from '../src/mm/swap_table.js';
 import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/pgtable.js';
-import { fw, PG_swapcache } from '../src/mm/page_alloc.js';
+import {
+  __folio_set_locked, folio_alloc, folio_lock, folio_set, folio_set_swap, folio_swap, folio_trylock, folio_unlock, fw, page_folio, PG_head, PG_swapcache,
+  PG_waiters, PG_writeback,
+} from '../src/mm/page_alloc.js';
+import { pte_pfn } from '../src/mm/pgtable.js';
+import { folio_alloc_swap } from '../src/mm/swapfile.js';
+import { swap_cache_del_folio } from '../src/mm/swap_state.js';
+import { del_from_avail_list, get_swap_device } from '../src/mm/swap_device.js';
+import { list_entries, list_for_flags, move_cluster } from '../src/mm/cluster_list.js';
+import { LC_SWAP_AVAIL, lockdep_set_enabled } from '../src/sync/lockdep.js';
+import { pointId, setPointHook } from '../src/sync/point.js';
+import { ENOMEM } from '../src/include/errno.js';
+import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
+import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { si_on_avail_list } from '../src/invariants/device.js';
+import { swapoff_enomem_system } from './swapoff_enomem.js';
 import { mw } from '../src/mm/memcontrol.js';
 import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';
 import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/kmem/slab.js';
@@ -60,6 +77,11 @@ function swappedOut(): Slot & { index: number } {
     }
   }
   throw new Error('test setup: no swapped-out page');
+}
+
+/* The folio mapped at page @index of the test's process. */
+function mappedFolio(index: number): number {
+  return page_folio(pte_pfn(ptep_get(mm, index)));
 }
 
 function setEntry(s: Slot, tb: bigint): void {
@@ -183,6 +205,110 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(ids(v)).toEqual(['lock-discipline']);
   });
 
+  it('accounting: a device taken off the avail list while it still has free slots', () => {
+    /* What the avail flag's exchange protocol allows: a free's add_to_avail_list() overtaken by a racing fill's del. */
+    expect(si_on_avail_list(0)).toBe(true);
+    spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+    del_from_avail_list(0);
+    spin_unlock(gword(G.swap_avail_lock));
+    expect(ids(sys.check())).toEqual(['accounting']);
+  });
+
+  it('accounting: nr_real_swapfiles that disagrees with the devices on the avail list', () => {
+    Atomics.add(A.i32, gword(G.nr_real_swapfiles), 1);
+    expect(ids(sys.check())).toEqual(['accounting']);
+  });
+
+  it('cluster-lists: a cluster with free slots moved to the full list', () => {
+    const s = swappedOut();
+    const ci = swap_cluster_lock(0, s.entry % (1 << 26));
+    expect(ci_count(ci)).toBeLessThan(SWAPFILE_CLUSTER);
+    move_cluster(0, ci, CLUSTER_FLAG_FULL);
+    swap_cluster_unlock(ci);
+    expect(ids(sys.check())).toEqual(['cluster-lists']);
+  });
+
+  it('cluster-lists: a list whose links are corrupted (a cluster whose prev is not the one before it)', () => {
+    const free = list_entries(0, list_for_flags(0, CLUSTER_FLAG_FREE, 0));
+    expect(free.length).toBeGreaterThan(2);
+    A.i32[clusterWord(0, free[2]) + CI.prev] = free[0];
+    expect(ids(sys.check())).toEqual(['cluster-lists']);
+  });
+
+  it('swap-cache: a folio that left the swap cache still flagged PG_swapcache, naming its old slot', () => {
+    const cached = slots((tb) => swp_tb_is_folio(tb));
+    const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
+    const entry = folio_swap(folio);
+    folio_lock(folio);
+    swap_cache_del_folio(folio);
+    folio_unlock(folio);
+    folio_set(folio, PG_swapcache);
+    folio_set_swap(folio, entry);
+    expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('swap-cache: a large folio cached at an entry not aligned to its size', () => {
+    const folio = folio_alloc(1, ROOT_MEM_CGROUP);
+    __folio_set_locked(folio);
+    expect(folio_alloc_swap(folio)).toBe(0);
+    folio_unlock(folio);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    /* The same two slots' worth, one slot on: what an allocator handing out an unaligned range would leave. */
+    const e = folio_swap(folio);
+    const ci = swap_cluster_lock(0, swp_offset(e));
+    const off = swp_offset(e) % SWAPFILE_CLUSTER;
+    expect(off + 2).toBeLessThan(SWAPFILE_CLUSTER);
+    expect(__swap_table_get(ci, off + 2)).toBe(0n);
+    const tb = __swap_table_get(ci, off);
+    __swap_table_set(ci, off, 0n);
+    __swap_table_set(ci, off + 2, tb);
+    swap_cluster_unlock(ci);
+    folio_set_swap(folio, e + 1);
+    expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('swap-cache: a folio under writeback that is not in the swap cache', () => {
+    expect(sys.write(mm, 200, { maxOrder: 0 })).toBe(0);
+    folio_set(mappedFolio(200), PG_writeback);
+    expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('device-lifetime: a get_swap_device() never paired with put_swap_device()', () => {
+    expect(get_swap_device(swappedOut().entry)).toBe(0);
+    expect(ids(sys.check())).toEqual(['device-lifetime']);
+  });
+
+  it('folio-accounting: a mapcount that disagrees with the PTEs mapping the folio', () => {
+    Atomics.add(A.i32, fw(mappedFolio(0), FOLIO.mapcount), 1);
+    expect(ids(sys.check())).toEqual(['folio-accounting']);
+  });
+
+  it('folio-accounting: a folio allocated and dropped on the floor (do_anonymous_page losing its race without folio_put)', () => {
+    expect(folio_alloc(0, ROOT_MEM_CGROUP)).toBeGreaterThanOrEqual(0);
+    expect(ids(sys.check())).toEqual(['folio-accounting']);
+  });
+
+  it('folio-accounting: a frame neither allocated nor on a free list', () => {
+    const f = folio_alloc(0, ROOT_MEM_CGROUP);
+    Atomics.and(A.i32, fw(f, FOLIO.flags), ~PG_head);
+    expect(ids(sys.check())).toEqual(['folio-accounting']);
+  });
+
+  it('lock-discipline: a folio left locked, or with PG_waiters, at quiescence (lockdep off: the flags alone)', () => {
+    const folio = mappedFolio(0);
+    lockdep_set_enabled(false);
+    try {
+      expect(folio_trylock(folio)).toBe(true);
+      expect(ids(sys.check())).toEqual(['lock-discipline']);
+      folio_unlock(folio);
+      expect(sys.check()).toEqual([]);
+      Atomics.or(A.i32, fw(folio, FOLIO.flags), PG_waiters);
+      expect(ids(sys.check())).toEqual(['lock-discipline']);
+    } finally {
+      lockdep_set_enabled(true);
+    }
+  });
+
   it('progress: a task inside an operation whose heartbeat stops is a stall', () => {
     const wd = new Watchdog(sys.handle, [1, 2], 1000);
     A.i32[taskWord(1, TASK.op)] = 3;
@@ -197,6 +323,37 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     A.i32[taskWord(1, TASK.op)] = 0;
     A.i32[taskWord(2, TASK.op)] = 0;
     expect(wd.check(5000)).toEqual([]);
+  });
+});
+
+describe('a device under swapoff is checked too, and a failed swapoff leaves it whole', () => {
+  it('mid-swapoff (not SWP_WRITEOK) it is consistent and a broken cluster count is reported; after swapoff fails (-ENOMEM) it is back in service, clean', () => {
+    sys = swapoff_enomem_system();
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    const used = clusterWord(0, 0);
+    /*
+     * Stop swapoff where it holds nothing: its first lock after clearing
+     * SWP_WRITEOK (wait_for_allocation()'s first ci->lock), and check there.
+     */
+    const SPIN_LOCK = pointId('spin_lock');
+    let mid: { clean: string[]; broken: Invariant[] } | null = null;
+    setPointHook((id) => {
+      if (mid !== null || id !== SPIN_LOCK || A.i32[siWord(0, SI.flags)] & SWP_WRITEOK || A.i32[taskWord(0, TASK.lockdep_depth)] !== 0) return;
+      mid = { clean: [], broken: [] };
+      mid.clean = sys.check().map((v) => v.message);
+      A.i32[used + CI.count]++;
+      mid.broken = ids(sys.check());
+      A.i32[used + CI.count]--;
+    });
+    try {
+      expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
+    } finally {
+      setPointHook(null);
+    }
+    expect(mid).toEqual({ clean: [], broken: ['cluster-count'] });
+    expect(A.i32[siWord(0, SI.flags)] & SWP_WRITEOK).toBe(SWP_WRITEOK);
+    expect(si_on_avail_list(0)).toBe(true);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
   });
 });
 

@@ -9,6 +9,8 @@ import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { ptep_get, is_swap_pte, pte_present } from '../src/mm/pgtable.js';
+import { zap_page_range } from '../src/mm/memory.js';
+import { nr_free_frames } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { sum_vm_events, PSWPOUT, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
@@ -150,6 +152,23 @@ describe('large folio swap-out fallback (shrink_folio_list: split_folio, THP_SWP
     });
     clean(sys);
     for (let i = 0; i < 8; i++) expect(sys.touch(c, i)).toBe(0);
+    clean(sys);
+  });
+
+  it('frees the pages of a partly zapped large folio that no PTE maps any more when it splits it', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/vdb', { sizePages: 512 }); /* one cluster */
+    sys.swapon('/dev/vdb');
+    const a = sys.mmCreate();
+    expect(sys.write(a, 100, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(a, 100, 1)).toBe(1); /* the only cluster now serves order 0 */
+    const free = nr_free_frames();
+    for (let i = 0; i < 16; i++) expect(sys.write(a, i, { maxOrder: 4 })).toBe(0);
+    expect(nr_free_frames()).toBe(free - 16); /* one order-4 folio */
+    sys.as(0, () => zap_page_range(a, 8, 8)); /* MADV_DONTNEED of its second half */
+    expect(sys.reclaim(a, 0, 8)).toBe(8); /* split: no order-4 entries */
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
+    expect(nr_free_frames()).toBe(free); /* every frame back, the unmapped ones too */
     clean(sys);
   });
 });

@@ -8,10 +8,10 @@ import { print_result, runStress } from '../src/harness/stress.js';
 import type { StressIO } from '../src/harness/stress_run.js';
 import { defaultStressOptions, parseDevices, validateStressOptions, type StressOptions } from '../src/harness/stress_options.js';
 import { StressResultSchema } from '../src/harness/stress_report.js';
-import { System } from '../src/api/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';
 import { torture_ctl_init } from '../src/harness/torture_ctl.js';
 import type { StressOnoffArgs, StressOnoffResult } from '../src/harness/stress_cpu.js';
+import { swapoff_enomem_system } from './swapoff_enomem.js';
 
 function quiet(): StressIO & { text: () => string } {
   let buf = '';
@@ -149,15 +149,8 @@ describe('stress with a bug switch', () => {
 
 describe('the onoff task of a bounded run', () => {
   it('stops waiting for --swapoff-cycles once the workload has ended and swapoff still fails (-ENOMEM), instead of retrying for ever', async () => {
-    /* One device holding more swapped-out pages than memory can take back: every swapoff fails with -ENOMEM. */
-    const sys = System.create({ nrCpus: 2, nrTasks: 4, nrFrames: 256, mmPages: 128, nrMms: 4, nrPages: 64 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
-    const [a, b, c] = [sys.mmCreate(), sys.mmCreate(), sys.mmCreate()];
-    for (let i = 0; i < 128; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
-    expect(sys.reclaim(a, 0, 128)).toBe(128);
-    for (let i = 0; i < 128; i++) expect(sys.write(b, i, { maxOrder: 0 })).toBe(0);
-    for (let i = 0; i < 100; i++) expect(sys.write(c, i, { maxOrder: 0 })).toBe(0);
+    /* Every swapoff fails with -ENOMEM. */
+    const sys = swapoff_enomem_system();
     torture_ctl_init();
     /* No workload CPU at all (workers 0): the workload has ended before the first swapoff. */
     const args: StressOnoffArgs = { devices: [{ path: '/dev/vdb', flags: 0 }], intervalMs: 1, maxCycles: 2, workers: 0 };

@@ -6,19 +6,18 @@
  * Context: quiescent (no task runs the model), after rcu_barrier().
  */
 import { A, gword } from '../shm/arena.js';
-import { CI, CI_DYN, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { CI, CI_DYN, G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER, TASK } from '../shm/layout.js';
 import { report, type Invariant, type Violation } from '../shm/report.js';
 import { taskWord } from '../shm/task.js';
 import { swap_design } from '../mm/swap_design.js';
 import { __swp_tb_get_count, swp_tb_check, swp_tb_is_countable, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null, swp_tb_is_shadow, swp_tb_test_zero, swp_tb_to_pfn } from '../mm/swap_table.js';
 import {
-  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_VSWAP_PHYS, SWP_WRITEOK, clusterWord, si_dynamic, si_is_ghost, si_is_vswap, siWord, swp_entry,
+  CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_NAMES, CLUSTER_FLAG_NONE, SWP_WRITEOK, clusterWord, si_dynamic, si_is_ghost, si_is_vswap, siWord, swp_entry,
   swp_offset, swp_type,
 } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { __swap_count_exact } from '../mm/swap_count.js';
-import { list_entries, list_for_flags } from '../mm/cluster_list.js';
-import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
+import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, nr_frames, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
 import { kmem_cache_free_objects, swap_table_cachep } from '../kmem/slab.js';
 import { pageDataWord } from '../kmem/page_pool.js';
@@ -27,6 +26,9 @@ import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './vswap.js';
+import { check_avail_list, check_device_users, si_has_clusters, si_inuse_pages } from './device.js';
+import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
+import { check_folios, frame_refs } from './folios.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 export function check_invariants(): Violation[] {
@@ -43,14 +45,20 @@ export function check_invariants(): Violation[] {
     if (Atomics.load(i32, taskWord(t, TASK.rcu_read_lock_nesting)) !== 0) fail('rcu', `task ${t} inside an RCU read-side section at quiescence`, [t]);
   }
 
-  /* PTE references per swap entry, and data of swap PTEs */
+  /* PTE references per swap entry, and data of swap PTEs; present PTEs and swap cache slots per frame */
   const refs = new Map<number, number>();
+  const frames = frame_refs();
   for (let mm = 0; mm < A.L.config.nrMms; mm++) {
     if (!mm_live(mm)) continue;
     for (let index = 0; index < mm_pages(); index++) {
       const pte = ptep_get(mm, index);
       if (pte_present(pte)) {
         const pfn = pte_pfn(pte);
+        if (pfn >= nr_frames()) {
+          fail('folio-accounting', `mm ${mm} page ${index}: present PTE maps frame ${pfn}, past the ${nr_frames()} frames of memory`, [mm, index, pfn]);
+          continue;
+        }
+        frames.ptes[pfn]++;
         const got = page_token(pfn);
         const want = expected_token(mm, index);
         if (got !== want) fail('data', `data mismatch: mm ${mm} page ${index} holds 0x${got.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, pfn]);
@@ -58,7 +66,7 @@ export function check_invariants(): Violation[] {
         const e = pte_to_swp_entry(pte);
         refs.set(e, (refs.get(e) ?? 0) + 1);
         const type = swp_type(e);
-        if (type >= MAX_SWAPFILES || !(Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) || (!si_dynamic(type) && i32[siWord(type, SI.cluster_base)] === 0)) {
+        if (type >= MAX_SWAPFILES || !si_has_clusters(type)) {
           fail('device-lifetime', `mm ${mm} page ${index}: swap PTE for ${type}:${swp_offset(e)} on a device that is not active`, [mm, index, e]);
           continue;
         }
@@ -103,15 +111,14 @@ export function check_invariants(): Violation[] {
   const memcgSlots = new Map<number, number>();
   let memcgUnknown = false;
   for (let type = 0; type < MAX_SWAPFILES; type++) {
-    const flags = Atomics.load(i32, siWord(type, SI.flags));
-    if (!(flags & SWP_WRITEOK)) continue;
-    if (flags & SWP_VSWAP_PHYS) continue; /* a backing store of the virtual swap space: check_vswap() */
+    /*
+     * Every device with clusters, in service or not (under swapoff, or
+     * back from a failed one); a physical device of the virtual swap
+     * space has none (check_vswap()).
+     */
+    if (!si_has_clusters(type)) continue;
     const nrClusters = i32[siWord(type, SI.nr_clusters)];
-    const onList = new Map<number, number>();
-    for (const f of [1, 4, 5]) for (const idx of list_entries(type, list_for_flags(type, f, 0))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f);
-    for (let o = 0; o < SWAP_NR_ORDERS; o++) {
-      for (const f of [2, 3]) for (const idx of list_entries(type, list_for_flags(type, f, o))) onList.set(idx, (onList.get(idx) ?? 0) * 100 + f + o * 10);
-    }
+    const onList = cluster_list_membership(fail, type);
     let used = 0;
     const ghost = si_dynamic(type); /* a ghost device or the virtual swap space: dynamic clusters */
     for (let idx = 0; idx < nrClusters; idx++) {
@@ -122,7 +129,7 @@ export function check_invariants(): Violation[] {
       const tbl = i32[ci + CI.table];
       /* cluster-lists */
       const l = onList.get(idx);
-      const wantList = cflags === 2 || cflags === 3 ? cflags + i32[ci + CI.order] * 10 : cflags;
+      const wantList = cluster_list_code(cflags, i32[ci + CI.order]);
       if (ghost) {
         /* A ghost cluster is freed the moment it empties: never FREE, DISCARD or (still in the xarray) DEAD. */
         if (cflags === CLUSTER_FLAG_FREE || cflags === CLUSTER_FLAG_DISCARD || cflags === CLUSTER_FLAG_DEAD) {
@@ -138,7 +145,10 @@ export function check_invariants(): Violation[] {
       /* table-lifetime */
       if (count > 0 && tbl === 0) fail('table-lifetime', `device ${type} cluster ${idx} count ${count} but no swap table`, [type, idx]);
       if (count === 0 && cflags === 1 && tbl !== 0) fail('table-lifetime', `device ${type} cluster ${idx} is free and empty but still has a table`, [type, idx]);
-      if (tbl === 0) continue;
+      if (tbl === 0) {
+        if (count === 0 && !ghost) check_cluster_flags(fail, type, idx, cflags, 0);
+        continue;
+      }
       let nonNull = 0;
       for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
         const tb = __swap_table_get(ci, off);
@@ -178,6 +188,7 @@ export function check_invariants(): Violation[] {
         let memcg = 0;
         if (swp_tb_is_folio(tb)) {
           const folio = swp_tb_to_pfn(swap_design().tb, tb);
+          if (folio < nr_frames()) frames.cached[folio]++;
           const fe = folio_swap(folio);
           const nr = folio_nr_pages(folio);
           if (!folio_test_swapcache(folio) || fe < 0 || e < fe || e >= fe + nr) {
@@ -197,15 +208,17 @@ export function check_invariants(): Violation[] {
       }
       /* cluster-count */
       if (nonNull !== count) fail('cluster-count', `device ${type} cluster ${idx}: count ${count} but ${nonNull} used slots`, [type, idx, count, nonNull]);
+      else if (!(ghost && count === 0)) check_cluster_flags(fail, type, idx, cflags, count); /* an empty ghost cluster: reported above */
     }
     /* accounting */
-    const inuse = i32[siWord(type, SI.inuse_pages)];
+    const inuse = si_inuse_pages(type);
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
-    totalFree += i32[siWord(type, SI.pages)] - inuse;
+    /* Swapoff took all of a device's pages out of nr_swap_pages; each slot it frees puts one back. */
+    totalFree += Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK ? i32[siWord(type, SI.pages)] - inuse : -inuse;
   }
   for (const [e, r] of refs) {
     const type = swp_type(e);
-    if (type < MAX_SWAPFILES && Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) {
+    if (type < MAX_SWAPFILES && si_has_clusters(type)) {
       fail('swap-count', `${r} swap PTEs reference free slot ${type}:${swp_offset(e)}`, [e, r]);
     }
   }
@@ -223,6 +236,8 @@ export function check_invariants(): Violation[] {
   }
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
+  check_avail_list(fail);
+  check_device_users(fail);
   /* memcg: each memcg's swap charge equals the slots recorded to it */
   for (let m = 1; m < nr_memcg_ids() && !memcgUnknown; m++) {
     if (mem_cgroup_state(m) === 0) continue;
@@ -230,5 +245,6 @@ export function check_invariants(): Violation[] {
     const slots = memcgSlots.get(m) ?? 0;
     if (charged !== slots) fail('memcg', `memcg ${m}: swap charge ${charged} but ${slots} slots recorded to it`, [m, charged, slots]);
   }
+  check_folios(fail, frames);
   return out;
 }

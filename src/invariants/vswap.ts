@@ -15,11 +15,12 @@
  * Context: quiescent.
  */
 import { A } from '../shm/arena.js';
-import { MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import type { Invariant } from '../shm/report.js';
+import { MAX_SWAPFILES, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import type { Fail } from './fail.js';
+import { si_inuse_pages } from './device.js';
 import { xa_for_each } from '../kmem/xarray.js';
 import { obj_word, swap_cluster_cachep } from '../kmem/slab.js';
-import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, siWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
+import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null, swp_tb_is_bad } from '../mm/swap_table.js';
 import { zswap_load } from '../mm/zswap.js';
@@ -29,8 +30,6 @@ import {
   VSWAP_ZERO, VSWAP_ZSWAP,
 } from '../mm/vswap.js';
 import { phys_allocated_slots, phys_rmap, phys_test_bad, si_is_vswap_phys } from '../mm/vswap_phys.js';
-
-type Fail = (inv: Invariant, msg: string, args?: number[]) => void;
 
 /**
  * The data a swapped-out virtual slot reads back: from its zswap entry or
@@ -85,7 +84,7 @@ export function check_vswap(fail: Fail): void {
   for (let t = 0; t < MAX_SWAPFILES; t++) {
     if (!si_is_vswap_phys(t) || !(si_flags(t) & SWP_WRITEOK)) continue;
     const slots = phys_allocated_slots(t);
-    const inuse = A.i32[siWord(t, SI.inuse_pages)];
+    const inuse = si_inuse_pages(t);
     if (inuse !== slots.length) fail('accounting', `vswap: physical device ${t}: inuse_pages ${inuse} but ${slots.length} slots allocated in its bitmap`, [t, inuse, slots.length]);
     for (const off of slots) {
       const p = swp_entry(t, off);

@@ -21,7 +21,7 @@
 import { EAGAIN } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { FOLIO } from '../shm/layout.js';
-import { fw, folio_order, folio_ref_freeze, folio_test_swapcache, PG_anon_exclusive, PG_head, PG_locked, PG_tail } from './page_alloc.js';
+import { fw, folio_order, folio_put, folio_ref_freeze, folio_test_swapcache, PG_anon_exclusive, PG_head, PG_locked, PG_tail } from './page_alloc.js';
 import { folio_anon_vma, folio_index, folio_mapcount, folio_mapcount_in, folio_single_mm } from './rmap.js';
 import { pte_lock, pte_pfn, pte_present, pte_unlock, ptep_get } from './pgtable.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
@@ -30,8 +30,11 @@ import { report } from '../shm/report.js';
 /**
  * split_folio(): split the large anon folio @folio into order-0 folios.
  * The first stays locked with the caller's reference; the others come out
- * unlocked, each holding one reference per PTE that maps it.  Returns 0,
- * or -EAGAIN when someone else holds a reference (can_split_folio()).
+ * unlocked, each holding one reference per PTE that maps it, and a page
+ * no PTE maps (a large folio partly zapped, MADV_DONTNEED) is freed, as
+ * __split_huge_page()'s free_page_and_swap_cache() of each tail does.
+ * Returns 0, or -EAGAIN when someone else holds a reference
+ * (can_split_folio()).
  *
  * Context: caller holds the folio lock and one reference; the folio is
  * not in the swap cache.  Takes the folio's PTL.
@@ -74,8 +77,10 @@ export function split_folio(folio: number): number {
     i32[fw(p, FOLIO.index)] = base + j;
     i32[fw(p, FOLIO.flags)] = ((j === 0 ? flags : flags & ~PG_locked) & ~PG_anon_exclusive) | (i32[fw(p, FOLIO.flags)] & PG_anon_exclusive) | PG_head;
     i32[fw(p, FOLIO.head)] = p;
-    i32[fw(p, FOLIO.refcount)] = mapped + (j === 0 ? 1 : 0);
+    /* The caller's reference stays with the first page; each other one gets a reference of ours, dropped below. */
+    i32[fw(p, FOLIO.refcount)] = mapped + 1;
   }
   if (mm >= 0) pte_unlock(mm, base);
+  for (let j = 1; j < nr; j++) folio_put(folio + j); /* the last reference of an unmapped page frees it */
   return 0;
 }

@@ -20,6 +20,7 @@ export const INVARIANTS = [
   'cluster-lists',
   'swap-count',
   'swap-cache',
+  'folio-accounting',
   'accounting',
   'memcg',
   'zero',

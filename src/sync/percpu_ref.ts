@@ -175,6 +175,24 @@ export function percpu_ref_is_zero(ref: number): boolean {
   return (flags & __PERCPU_REF_DEAD) !== 0 && (flags & __PERCPU_REF_ATOMIC) !== 0 && i32[ref + REF_COUNT] === 0;
 }
 
+/**
+ * The references @ref holds: its atomic count, and in per-CPU mode the
+ * per-CPU counters' sum without the bias (what percpu_ref_switch_to_atomic
+ * would fold).  The initial reference counts: a live ref nobody holds
+ * reads 1.  Context: quiescent (no get or put in flight), else a racy
+ * snapshot.
+ */
+export function percpu_ref_read(ref: number): number {
+  const i32 = A.i32;
+  let n = i32[ref + REF_COUNT];
+  if (!(i32[ref + REF_FLAGS] & __PERCPU_REF_ATOMIC)) {
+    n -= PERCPU_COUNT_BIAS;
+    const slot = i32[ref + REF_PCPU] - 1;
+    for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) n += i32[pcpuWord(cpu, slot)];
+  }
+  return n;
+}
+
 /** percpu_ref_is_dying(). */
 export function percpu_ref_is_dying(ref: number): boolean {
   return (A.i32[ref + REF_FLAGS] & __PERCPU_REF_DEAD) !== 0;

@@ -1,0 +1,91 @@
+/*
+ * The quiescent checker's device-wide rules (docs/invariants.md):
+ *
+ *  - accounting: a device is on swap_avail_head iff it is SWP_WRITEOK
+ *    and not full (mm/swapfile.c: swap_usage_add() takes a device that
+ *    fills off the list, swap_usage_sub() puts it back, swapoff takes it
+ *    off for good); nr_real_swapfiles counts the non-dynamic devices on
+ *    the list, plus under vswap the physical devices in service (seed
+ *    001 patch 13, seed 004 patch 15);
+ *  - device-lifetime: every device in service has a live si->users with
+ *    only its initial reference: each get_swap_device() was paired with
+ *    put_swap_device() (a reference left over keeps swapoff waiting for
+ *    ever in wait_for_completion(&p->comp); one put too many releases
+ *    the device under a user).
+ *
+ * Context: quiescent.
+ */
+import { A, gword } from '../shm/arena.js';
+import { G, MAX_SWAPFILES, SI } from '../shm/layout.js';
+import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
+import { SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
+import type { Fail } from './fail.js';
+
+/*
+ * The checker reads the avail list and the usage count of a device only
+ * through these two: with the kernel's scheme (SWAP_USAGE_OFFLIST_BIT in
+ * si->inuse_pages) only they change.
+ */
+
+/**
+ * Is swap_info[@type] on swap_avail_head?  The model keeps the
+ * membership as a flag, si->avail (SI.avail: 1 on the list), written by
+ * add_to_avail_list() / del_from_avail_list() under swap_avail_lock.
+ */
+export function si_on_avail_list(type: number): boolean {
+  return A.i32[siWord(type, SI.avail)] !== 0;
+}
+
+/** si->inuse_pages, the slots in use (the kernel's swap_usage_in_pages()). */
+export function si_inuse_pages(type: number): number {
+  return A.i32[siWord(type, SI.inuse_pages)];
+}
+
+/**
+ * A device whose clusters the checker can walk: swapon gave it
+ * cluster_info (or, dynamic, its xarray) and swapoff has not freed it
+ * yet - in service (SWP_WRITEOK) or not (under swapoff, or a failed
+ * swapoff before reinsert_swap_info()).
+ */
+export function si_has_clusters(type: number): boolean {
+  const flags = si_flags(type);
+  if (!(flags & SWP_USED) || (flags & SWP_VSWAP_PHYS)) return false;
+  return si_dynamic(type) || A.i32[siWord(type, SI.cluster_base)] !== 0;
+}
+
+/* accounting: avail list membership and nr_real_swapfiles. */
+export function check_avail_list(fail: Fail): void {
+  let real = 0;
+  for (let type = 0; type < MAX_SWAPFILES; type++) {
+    const flags = si_flags(type);
+    const on = si_on_avail_list(type);
+    const inuse = si_inuse_pages(type);
+    const pages = A.i32[siWord(type, SI.pages)];
+    const want = (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse < pages;
+    if (on !== want) {
+      const why = !(flags & SWP_WRITEOK) ? 'not SWP_WRITEOK' : flags & SWP_VSWAP_PHYS ? 'a physical device of the virtual swap space' : inuse < pages ? 'not full' : 'full';
+      fail('accounting', `device ${type} is ${on ? 'on' : 'off'} the avail list but ${why} (inuse_pages ${inuse} of ${pages}): ${on ? 'the allocator tries a device it cannot allocate from' : 'the allocator never tries it'}`, [type, inuse, pages]);
+    }
+    if (on && !si_dynamic(type)) real++;
+    if ((flags & (SWP_VSWAP_PHYS | SWP_WRITEOK)) === (SWP_VSWAP_PHYS | SWP_WRITEOK)) real++;
+  }
+  const nr = Atomics.load(A.i32, gword(G.nr_real_swapfiles));
+  if (nr !== real) fail('accounting', `nr_real_swapfiles ${nr} but ${real} real (non-ghost) devices can take a page`, [nr, real]);
+}
+
+/* device-lifetime: si->users balanced. */
+export function check_device_users(fail: Fail): void {
+  for (let type = 0; type < MAX_SWAPFILES; type++) {
+    const flags = si_flags(type);
+    if (!(flags & SWP_USED)) continue;
+    const ref = si_users(type);
+    if (percpu_ref_is_dying(ref)) {
+      /* Killed by swapoff, or not yet brought to life by swapon: get_swap_device() fails, as it must unless in service. */
+      if (flags & SWP_WRITEOK) fail('device-lifetime', `device ${type} is in service but its si->users is dead: get_swap_device() fails on every entry of it`, [type]);
+      continue;
+    }
+    const n = percpu_ref_read(ref) - 1;
+    if (n > 0) fail('device-lifetime', `device ${type}: si->users holds ${n} reference${n > 1 ? 's' : ''} besides the initial one at quiescence: get_swap_device() without put_swap_device() (swapoff would wait for ever)`, [type, n]);
+    else if (n < 0) fail('device-lifetime', `device ${type}: si->users is ${-n} below its initial reference at quiescence: put_swap_device() without get_swap_device() (the device can be freed under a user)`, [type, n]);
+  }
+}

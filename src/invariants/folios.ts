@@ -1,0 +1,188 @@
+/*
+ * The quiescent checker's walk of the frame array (docs/invariants.md):
+ *
+ *  - folio-accounting: every frame is either on exactly one free list (the
+ *    buddy's free_area[order] or a CPU's pcp list) or part of exactly one
+ *    allocated folio; an allocated folio's mapcount is the number of
+ *    present PTEs mapping its pages, and its refcount at least those
+ *    PTEs' references plus the swap cache's (one per slot naming it,
+ *    __swap_cache_add_folio's folio_ref_add(folio, nr)).  A folio that no
+ *    PTE maps, that is not in the swap cache and not under I/O has
+ *    leaked: nothing will ever free it (the kernel's kmemleak / "BUG: Bad
+ *    page state" territory);
+ *  - swap-cache: a folio with PG_swapcache is named back by every slot
+ *    of folio->swap (the slot -> folio direction is checked with the
+ *    slots), and a large one's entry is aligned to its size inside one
+ *    cluster, as the allocator hands out swap entries; a folio under
+ *    writeback is in the swap cache;
+ *  - lock-discipline: no folio is locked or has PG_waiters at quiescence.
+ *
+ * The free lists are read from the arena as src/mm/page_alloc.ts keeps
+ * them: zone->free_area[order] heads at G.free_area + order,
+ * per_cpu_pages lists at CPU.pcp_lists + order, linked through
+ * FOLIO.next, -1 terminated.
+ *
+ * Context: quiescent.
+ */
+import { A, gword } from '../shm/arena.js';
+import { CPU, FOLIO, G, MAX_FOLIO_ORDER, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { cpuWord, nr_cpu_ids } from '../shm/task.js';
+import { fw, folio_swap, nr_frames, PG_head, PG_locked, PG_swapcache, PG_tail, PG_waiters, PG_writeback } from '../mm/page_alloc.js';
+import { cluster_table_is_alloced, clusterWord, swp_offset, swp_type } from '../mm/swap.js';
+import { __swap_table_get } from '../mm/swap_table_arena.js';
+import { swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
+import { swap_design } from '../mm/swap_design.js';
+import { si_has_clusters } from './device.js';
+import type { Fail } from './fail.js';
+
+/** References to each frame the checker counted elsewhere: present PTEs, swap table PFN entries. */
+export interface FrameRefs {
+  /** Present PTEs of live mms mapping each frame. */
+  ptes: Int32Array;
+  /** Swap table slots naming each frame as their swap cache folio. */
+  cached: Int32Array;
+}
+
+export function frame_refs(): FrameRefs {
+  return { ptes: new Int32Array(nr_frames()), cached: new Int32Array(nr_frames()) };
+}
+
+/*
+ * Mark the frames of the free list from @head's word (blocks of 2^@order
+ * frames) in @free, reporting a frame already marked (on two lists).
+ * Returns the frames on the list.
+ */
+function walk_free_list(fail: Fail, free: Uint8Array, head: number, order: number, name: string): number {
+  const n = free.length;
+  let frames = 0;
+  for (let pfn = A.i32[head], steps = 0; pfn >= 0; pfn = A.i32[fw(pfn, FOLIO.next)], steps++) {
+    if (pfn >= n || steps >= n) {
+      fail('folio-accounting', `free list ${name} corrupted: ${pfn >= n ? `frame ${pfn} is past memory` : 'a cycle'}`, [pfn]);
+      break;
+    }
+    for (let k = 0; k < 1 << order && pfn + k < n; k++) {
+      if (free[pfn + k]) fail('folio-accounting', `frame ${pfn + k} is on two free lists (a double free): again on ${name}`, [pfn + k]);
+      free[pfn + k] = 1;
+    }
+    frames += 1 << order;
+  }
+  return frames;
+}
+
+/* The free frames, from the buddy's and every CPU's lists, whose counters must agree. */
+function free_frames(fail: Fail): Uint8Array {
+  const i32 = A.i32;
+  const free = new Uint8Array(nr_frames());
+  let buddy = 0;
+  for (let o = 0; o <= MAX_FOLIO_ORDER; o++) {
+    const nr = walk_free_list(fail, free, gword(G.free_area) + o, o, `free_area[${o}]`);
+    if (nr >> o !== i32[gword(G.free_area_nr) + o]) fail('folio-accounting', `free_area[${o}].nr_free ${i32[gword(G.free_area_nr) + o]} but ${nr >> o} blocks on its list`, [o]);
+    buddy += nr;
+  }
+  if (buddy !== i32[gword(G.nr_free_frames)]) fail('folio-accounting', `zone: ${i32[gword(G.nr_free_frames)]} free frames counted, ${buddy} on the buddy lists`, [buddy]);
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
+    let pcp = 0;
+    for (let o = 0; o <= MAX_FOLIO_ORDER; o++) pcp += walk_free_list(fail, free, cpuWord(cpu, CPU.pcp_lists + o), o, `cpu ${cpu} pcp[${o}]`);
+    if (pcp !== i32[cpuWord(cpu, CPU.pcp_count)]) fail('folio-accounting', `cpu ${cpu}: pcp->count ${i32[cpuWord(cpu, CPU.pcp_count)]} but ${pcp} frames on its lists`, [cpu, pcp]);
+  }
+  return free;
+}
+
+/*
+ * swap-cache: folio @folio (@nr pages, PG_swapcache) is named back by
+ * every slot of folio->swap, which is aligned to @nr in one cluster.
+ * False (reported) if not.
+ */
+function check_folio_slots(fail: Fail, folio: number, nr: number): boolean {
+  const e = folio_swap(folio);
+  if (e < 0) {
+    fail('swap-cache', `folio ${folio} has PG_swapcache but no folio->swap`, [folio]);
+    return false;
+  }
+  const type = swp_type(e);
+  const off = swp_offset(e);
+  const where = `${type}:${off}`;
+  if (off % nr !== 0 || Math.floor(off / SWAPFILE_CLUSTER) !== Math.floor((off + nr - 1) / SWAPFILE_CLUSTER)) {
+    fail('swap-cache', `folio ${folio} of ${nr} pages is in the swap cache at ${where}, not aligned to its size within one cluster (the allocator hands out naturally aligned ranges)`, [folio, e]);
+    return false;
+  }
+  if (!si_has_clusters(type)) {
+    fail('swap-cache', `folio ${folio} is in the swap cache at ${where}, on a device with no clusters`, [folio, e]);
+    return false;
+  }
+  const ci = clusterWord(type, Math.floor(off / SWAPFILE_CLUSTER));
+  for (let k = 0; k < nr; k++) {
+    const tb = ci === 0 || !cluster_table_is_alloced(ci) ? 0n : __swap_table_get(ci, (off + k) % SWAPFILE_CLUSTER);
+    if (!swp_tb_is_folio(tb) || swp_tb_to_pfn(swap_design().tb, tb) !== folio) {
+      fail('swap-cache', `folio ${folio} is in the swap cache at ${where} (x${nr}), but slot ${type}:${off + k} holds 0x${tb.toString(16)}, not the folio`, [folio, e, k]);
+      return false;
+    }
+  }
+  return true;
+}
+
+/*
+ * lock-discipline: no folio lock is held, and nobody waits for one, at
+ * quiescence.  PG_writeback is the model's only notion of pending I/O (the
+ * model's own I/O is synchronous: a test stands in for a bio in flight by
+ * setting it): a folio under writeback must be in the swap cache, which
+ * its I/O completes to (__swap_cache_del_folio() warns on one).
+ */
+function check_folio_bits(fail: Fail, folio: number, flags: number): void {
+  if (flags & PG_locked) fail('lock-discipline', `folio ${folio} locked (PG_locked) at quiescence: a folio_lock() without folio_unlock()`, [folio]);
+  if (flags & PG_waiters) fail('lock-discipline', `folio ${folio} has PG_waiters at quiescence: nobody waits on it (a wake-up lost, or a waiter left behind)`, [folio]);
+  if ((flags & (PG_writeback | PG_swapcache)) === PG_writeback) fail('swap-cache', `folio ${folio} under writeback (PG_writeback) but not in the swap cache`, [folio]);
+}
+
+/* folio-accounting and swap-cache for allocated folio @folio of @nr pages, @mapped by PTEs. */
+function check_folio(fail: Fail, folio: number, nr: number, flags: number, mapped: number, cached: number): void {
+  const i32 = A.i32;
+  check_folio_bits(fail, folio, flags);
+  const mapcount = i32[fw(folio, FOLIO.mapcount)];
+  if (mapcount !== mapped) fail('folio-accounting', `folio ${folio}: mapcount ${mapcount} but ${mapped} PTEs map it`, [folio, mapcount, mapped]);
+  /* A folio whose swap cache state is wrong (reported, here or with its slots) has references nobody can judge. */
+  if (flags & PG_swapcache ? !check_folio_slots(fail, folio, nr) : cached !== 0) return;
+  const ref = i32[fw(folio, FOLIO.refcount)];
+  if (mapped === 0 && cached === 0 && !(flags & PG_writeback)) {
+    fail('folio-accounting', `folio ${folio} (${nr} page${nr > 1 ? 's' : ''}) leaked: allocated with refcount ${ref}, but no PTE maps it, it is not in the swap cache and no I/O is pending`, [folio, ref]);
+  } else if (ref < mapped + cached) {
+    fail('folio-accounting', `folio ${folio}: refcount ${ref}, below the ${mapped} PTEs and ${cached} swap cache slots that hold it (a put too many: freed while in use)`, [folio, ref, mapped, cached]);
+  }
+}
+
+/**
+ * Every frame: free (on one free list) or in one allocated folio, and
+ * every allocated folio's mapcount, references, swap cache and bit locks
+ * (@refs counted by the PTE and slot walks).
+ */
+export function check_folios(fail: Fail, refs: FrameRefs): void {
+  const i32 = A.i32;
+  const n = nr_frames();
+  const free = free_frames(fail);
+  for (let pfn = 0; pfn < n;) {
+    const flags = i32[fw(pfn, FOLIO.flags)];
+    const allocated = (flags & (PG_head | PG_tail)) !== 0;
+    if (free[pfn] || !(flags & PG_head)) {
+      if (free[pfn] && allocated) fail('folio-accounting', `frame ${pfn} is on a free list but allocated (flags 0x${flags.toString(16)}): freed while in use`, [pfn, flags]);
+      else if (!free[pfn]) fail('folio-accounting', `frame ${pfn} ${flags & PG_tail ? `is a tail page of folio ${i32[fw(pfn, FOLIO.head)]}, which does not own it` : 'is neither allocated nor on a free list: lost to the allocator'}`, [pfn, flags]);
+      if (refs.ptes[pfn] > 0 && !allocated) fail('folio-accounting', `frame ${pfn} is free but ${refs.ptes[pfn]} PTEs map it (use after free)`, [pfn]);
+      pfn++;
+      continue;
+    }
+    const nr = 1 << i32[fw(pfn, FOLIO.order)];
+    let mapped = refs.ptes[pfn];
+    let k = 1;
+    for (; k < nr && pfn + k < n; k++) {
+      const t = pfn + k;
+      if (free[t] || !(i32[fw(t, FOLIO.flags)] & PG_tail) || i32[fw(t, FOLIO.head)] !== pfn) break;
+      mapped += refs.ptes[t];
+    }
+    if (k < nr) {
+      fail('folio-accounting', `folio ${pfn} of ${nr} pages: frame ${pfn + k} is not its tail page`, [pfn, pfn + k]);
+      pfn += k;
+      continue;
+    }
+    check_folio(fail, pfn, nr, flags, mapped, refs.cached[pfn]);
+    pfn += nr;
+  }
+}
