@@ -24,7 +24,7 @@ import { setCurrent } from '../src/shm/task.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
-import { nr_swap_pages, si_inuse } from '../src/mm/swap_device.js';
+import { nr_swap_pages, swap_usage_in_pages } from '../src/mm/swap_device.js';
 import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
@@ -189,13 +189,13 @@ describe('allocation on a full device', () => {
     const held = busyAll(0);
     expect(held.length).toBe(pages);
     expect(nr_swap_pages()).toBe(0);
-    expect(si_inuse(TYPE)).toBe(pages);
+    expect(swap_usage_in_pages(TYPE)).toBe(pages);
     expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.avail)]).toBe(0); /* off swap_avail_head */
     const frames = nr_free_frames();
     for (const order of [0, 2, 4]) expect(swapAlloc(order).err).toBe(-ENOMEM);
     expect(nr_free_frames()).toBe(frames); /* the failed folios went back */
     expect(nr_swap_pages()).toBe(0);
-    expect(si_inuse(TYPE)).toBe(pages);
+    expect(swap_usage_in_pages(TYPE)).toBe(pages);
     expect(violations(sys)).toEqual([]);
     /* One slot freed: the device is available again and that slot is reused. */
     const freed = slot(held[100]);
@@ -675,13 +675,13 @@ describe('swapoff with entries in use', () => {
     const sys = boot({ seed: 12, nrFrames: 1024 });
     device(sys, 2048);
     const { mm, child } = populate(sys);
-    const before = { free: nr_swap_pages(), inuse: si_inuse(TYPE), ptes: swapPtes(mm) + swapPtes(child) };
+    const before = { free: nr_swap_pages(), inuse: swap_usage_in_pages(TYPE), ptes: swapPtes(mm) + swapPtes(child) };
     const hog: number[] = [];
     for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
     expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
     expect(sys.procSwaps().split('\n')[1]).toMatch(/^\/dev\/vdb /); /* still listed */
-    expect(si_inuse(TYPE)).toBeLessThanOrEqual(before.inuse);
-    expect(nr_swap_pages() + si_inuse(TYPE)).toBe(before.free + before.inuse);
+    expect(swap_usage_in_pages(TYPE)).toBeLessThanOrEqual(before.inuse);
+    expect(nr_swap_pages() + swap_usage_in_pages(TYPE)).toBe(before.free + before.inuse);
     expect(violations(sys)).toEqual([]);
     for (const f of hog) folio_put(f);
     /* The device still works, and a second swapoff succeeds. */

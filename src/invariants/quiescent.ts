@@ -17,6 +17,7 @@ import {
 } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { __swap_count_exact } from '../mm/swap_count.js';
+import { swap_usage_in_pages } from '../mm/swap_device.js';
 import { list_entries, list_for_flags } from '../mm/cluster_list.js';
 import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_swapcache, page_token, fw } from '../mm/page_alloc.js';
 import { FOLIO } from '../shm/layout.js';
@@ -199,7 +200,7 @@ export function check_invariants(): Violation[] {
       if (nonNull !== count) fail('cluster-count', `device ${type} cluster ${idx}: count ${count} but ${nonNull} used slots`, [type, idx, count, nonNull]);
     }
     /* accounting */
-    const inuse = i32[siWord(type, SI.inuse_pages)];
+    const inuse = swap_usage_in_pages(type);
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
     totalFree += i32[siWord(type, SI.pages)] - inuse;
   }
