@@ -82,7 +82,7 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
   /* 0/3 10 s, 0/4 30 s; --mix only,zero=1,touch=1,pageout=1,reclaim=1: 0/2 */
   { name: 'zero-flag-unlocked', seed: '001 p12', summary: 'zero flag set/cleared without the cluster lock', stress: 'never' },
   /* 3/3 10 s (0.3-0.7 s) */
-  { name: 'count-overflow', seed: '000, 001', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path', stress: 'often' },
+  { name: 'count-overflow', seed: '000, 001', summary: 'swap_extend_table_alloc installs its extend table without re-checking under ci->lock that another CPU installed one meanwhile: the counts kept in that one are lost', stress: 'often' },
   /* 1/3 10 s (5.2 s), 4/4 30 s (2.7-18.4 s) */
   { name: 'swapin-no-pte-recheck', seed: '001, 003', summary: 'map a swapped-in folio without re-checking the PTE under the PTL', stress: 'seldom' },
   /* ghost: 0/3 10 s, 0/4 30 s (needs a ghost swapfile whose size is not a multiple of a cluster; stress's /dev/ghostswap is one) */
