@@ -76,6 +76,8 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
   }
   if (c === max && A.i32[ci + CI.extend_table] !== 0) {
     const e = A.i32[extendWord(ci, off)] - 1;
+    /* VM_WARN_ON_ONCE(count < SWP_TB_COUNT_MAX): "Overflow starts with SWP_TB_COUNT_MAX" */
+    if (e + 1 < max) report('swap-count', `__swap_cluster_put_entry: slot ${off} counts ${max} in the entry but ${e + 1} in ci->extend_table (overflow starts with SWP_TB_COUNT_MAX)`, [ci, off, e + 1]);
     if (e === max - 1) {
       A.i32[extendWord(ci, off)] = 0;
       swap_design().setCount(ci, off, max - 1);
