@@ -97,6 +97,13 @@ function avail_list_del(type: number): void {
   if (!si_dynamic(type)) Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
 }
 
+/* The kernel's two functions take swap_avail_lock on entry and drop it at their one exit (skip:). */
+function under_swap_avail_lock(fn: () => void): void {
+  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+  fn();
+  spin_unlock(gword(G.swap_avail_lock));
+}
+
 /**
  * del_from_avail_list(): the only setter of SWAP_USAGE_OFFLIST_BIT.
  * For swapoff (@swapoff) unconditionally, clearing SWP_WRITEOK under both
@@ -109,24 +116,21 @@ function avail_list_del(type: number): void {
 export function del_from_avail_list(type: number, swapoff: boolean): void {
   const i32 = A.i32;
   const inuse = siWord(type, SI.inuse_pages);
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  if (swapoff) {
-    lockdep_assert_held(siWord(type, SI.lock), '&si->lock');
-    Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
-    Atomics.or(i32, inuse, SWAP_USAGE_OFFLIST_BIT);
-  } else {
-    const pages = i32[siWord(type, SI.pages)];
-    if (Atomics.compareExchange(i32, inuse, pages, pages | SWAP_USAGE_OFFLIST_BIT) !== pages) {
-      spin_unlock(gword(G.swap_avail_lock));
-      return;
+  under_swap_avail_lock(() => {
+    if (swapoff) {
+      lockdep_assert_held(siWord(type, SI.lock), '&si->lock');
+      Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
+      Atomics.or(i32, inuse, SWAP_USAGE_OFFLIST_BIT);
+    } else {
+      const pages = i32[siWord(type, SI.pages)];
+      if (Atomics.compareExchange(i32, inuse, pages, pages | SWAP_USAGE_OFFLIST_BIT) !== pages) return;
     }
-  }
-  avail_list_del(type);
-  spin_unlock(gword(G.swap_avail_lock));
+    avail_list_del(type);
+  });
 }
 
 /**
- * add_to_avail_list(): the only clearer of SWP_USAGE_OFFLIST_BIT.  For
+ * add_to_avail_list(): the only clearer of SWAP_USAGE_OFFLIST_BIT.  For
  * swapon (@swapon: swapon, or a failed swapoff putting the device back)
  * it sets SWP_WRITEOK first; otherwise a device without SWP_WRITEOK
  * (swapoff began) stays off.  A device whose bit is already clear is on
@@ -134,35 +138,28 @@ export function del_from_avail_list(type: number, swapoff: boolean): void {
  *
  * The kernel then compares the value fetch_and returned - the counter
  * *before* the bit was cleared, so with the bit still in it - against
- * si->pages, meaning to leave a device that is exactly full off the list
- * (a usage_add that filled it may be waiting for the lock).  With the bit
- * in the value that comparison never holds, so a full device is put on the
- * list anyway; the model keeps the kernel's comparison as it is.
+ * si->pages, meaning to leave a device that is exactly full off the list.
+ * With the bit in the value that comparison never holds, so a full device
+ * is put on the list anyway (reachable: a swapoff of a full device that
+ * fails puts it back full); the model keeps the kernel's comparison.
  * Context: takes swap_avail_lock; for @swapon the caller holds si->lock.
  */
 export function add_to_avail_list(type: number, swapon: boolean): void {
   const i32 = A.i32;
   const inuse = siWord(type, SI.inuse_pages);
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  if (swapon) {
-    lockdep_assert_held(siWord(type, SI.lock), '&si->lock');
-    Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
-  } else if (!(si_flags(type) & SWP_WRITEOK)) {
-    spin_unlock(gword(G.swap_avail_lock));
-    return;
-  }
-  if (!(Atomics.load(i32, inuse) & SWAP_USAGE_OFFLIST_BIT)) {
-    spin_unlock(gword(G.swap_avail_lock));
-    return;
-  }
-  const val = Atomics.and(i32, inuse, SWAP_USAGE_COUNTER_MASK);
-  const pages = i32[siWord(type, SI.pages)];
-  if (val === pages && Atomics.compareExchange(i32, inuse, pages, pages | SWAP_USAGE_OFFLIST_BIT) === pages) {
-    spin_unlock(gword(G.swap_avail_lock));
-    return;
-  }
-  avail_list_add(type);
-  spin_unlock(gword(G.swap_avail_lock));
+  under_swap_avail_lock(() => {
+    if (swapon) {
+      lockdep_assert_held(siWord(type, SI.lock), '&si->lock');
+      Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
+    } else if (!(si_flags(type) & SWP_WRITEOK)) {
+      return;
+    }
+    if (!(Atomics.load(i32, inuse) & SWAP_USAGE_OFFLIST_BIT)) return;
+    const val = Atomics.and(i32, inuse, SWAP_USAGE_COUNTER_MASK);
+    const pages = i32[siWord(type, SI.pages)];
+    if (val === pages && Atomics.compareExchange(i32, inuse, pages, pages | SWAP_USAGE_OFFLIST_BIT) === pages) return;
+    avail_list_add(type);
+  });
 }
 
 /*
