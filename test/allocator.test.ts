@@ -20,13 +20,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
-import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
-import { setCurrent } from '../src/shm/task.js';
+import { request_migration, setCurrent } from '../src/shm/task.js';
+import { A, gword } from '../src/shm/arena.js';
+import { set_failslab } from '../src/kmem/slab.js';
+import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
+import { LC_SI } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
-import { nr_swap_pages, si_inuse } from '../src/mm/swap_device.js';
+import { add_to_avail_list, del_from_avail_list, nr_swap_pages, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
@@ -36,7 +40,7 @@ import {
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
-  cluster_table_is_alloced, clusterWord, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type,
+  cluster_table_is_alloced, clusterWord, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
 } from '../src/mm/swap.js';
 import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
@@ -191,13 +195,13 @@ describe('allocation on a full device', () => {
     const held = busyAll(0);
     expect(held.length).toBe(pages);
     expect(nr_swap_pages()).toBe(0);
-    expect(si_inuse(TYPE)).toBe(pages);
+    expect(swap_usage_in_pages(TYPE)).toBe(pages);
     expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.avail)]).toBe(0); /* off swap_avail_head */
     const frames = nr_free_frames();
     for (const order of [0, 2, 4]) expect(swapAlloc(order).err).toBe(-ENOMEM);
     expect(nr_free_frames()).toBe(frames); /* the failed folios went back */
     expect(nr_swap_pages()).toBe(0);
-    expect(si_inuse(TYPE)).toBe(pages);
+    expect(swap_usage_in_pages(TYPE)).toBe(pages);
     expect(violations(sys)).toEqual([]);
     /* One slot freed: the device is available again and that slot is reused. */
     const freed = slot(held[100]);
@@ -223,6 +227,137 @@ describe('allocation on a full device', () => {
     for (let i = 0; i < 300; i++) if (pte_present(ptep_get(mm, i))) present++;
     expect(present).toBe(300 - 255);
     for (let i = 0; i < 300; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('the avail list: SWAP_USAGE_OFFLIST_BIT in si->inuse_pages', () => {
+  const inuse = (): number => Atomics.load(A.i32, siWord(TYPE, SI.inuse_pages));
+  const nrReal = (): number => A.i32[gword(G.nr_real_swapfiles)];
+
+  it('a device going full leaves the list once, the off-list bit set; a free brings it back; full again takes it off again', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const pages = 1023;
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([0, true, 1]);
+    const held = busyAll(0);
+    expect(held.length).toBe(pages);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    expect(swap_usage_in_pages(TYPE)).toBe(pages);
+    /* Failed allocations change nothing: it went off exactly once. */
+    for (const order of [0, 2]) expect(swapAlloc(order).err).toBe(-ENOMEM);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    unbusy(held[5]);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages - 1, true, 1]);
+    held[5] = busy(0);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    for (const f of held) unbusy(f);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([0, true, 1]);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a free racing with the allocation that fills the device: the cmpxchg in del_from_avail_list fails, the device stays on the list', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const pages = 1023;
+    const held: number[] = [];
+    for (let i = 0; i < pages - 1; i++) held.push(busy(0));
+    expect(clusterOf(held[0])).toBe(0);
+    /*
+     * The allocation of the last slot (cluster 1) has made the count
+     * si->pages, the bit clear: at its next point - taking
+     * swap_avail_lock - task 1 frees a slot of cluster 0.
+     */
+    let raced = 0;
+    setPointHook(() => {
+      if (raced || inuse() !== pages || !swap_avail_on(TYPE)) return;
+      raced++;
+      setCurrent(1);
+      try {
+        unbusy(held[0]);
+      } finally {
+        setCurrent(0);
+      }
+    });
+    const last = busy(0);
+    setPointHook(null);
+    expect(raced).toBe(1);
+    expect(clusterOf(last)).toBe(1);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages - 1, true, 1]);
+    held[0] = busy(0); /* the freed slot, found through the list */
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    for (const f of [...held, last]) unbusy(f);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('swapoff takes the device off for good: a free racing with it does not put it back, and none of try_to_unuse\'s frees do', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const held = busyAll(0);
+    /* A free of the full device: at the lock its add_to_avail_list() takes, swapoff begins (del_from_avail_list(si, true) under si->lock). */
+    let raced = 0;
+    setPointHook(() => {
+      if (raced || inuse() !== (1022 | SWAP_USAGE_OFFLIST_BIT)) return;
+      raced++;
+      spin_lock(siWord(TYPE, SI.lock), LC_SI);
+      del_from_avail_list(TYPE, true);
+      spin_unlock(siWord(TYPE, SI.lock));
+    });
+    setCurrent(1);
+    unbusy(held[0]);
+    setCurrent(0);
+    setPointHook(null);
+    expect(raced).toBe(1);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([1022 | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    expect(si_flags(TYPE) & SWP_WRITEOK).toBe(0);
+    /* That swapoff failed: reinsert_swap_info() puts it back. */
+    spin_lock(siWord(TYPE, SI.lock), LC_SI);
+    add_to_avail_list(TYPE, true);
+    spin_unlock(siWord(TYPE, SI.lock));
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([1022, true, 1]);
+    for (const f of held.slice(1)) unbusy(f);
+    /* A whole swapoff, its page walk freeing the slots of swapped-out pages: never back on the list. */
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 300; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 300)).toBe(300);
+    let seen = 0;
+    setPointHook(() => {
+      if (!(si_flags(TYPE) & SWP_WRITEOK) && (si_flags(TYPE) & SWP_USED) && swap_usage_in_pages(TYPE) > 0) {
+        seen++;
+        expect(swap_avail_on(TYPE)).toBe(false);
+        expect(inuse() & SWAP_USAGE_OFFLIST_BIT).toBe(SWAP_USAGE_OFFLIST_BIT);
+      }
+    });
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    setPointHook(null);
+    expect(seen).toBeGreaterThan(300);
+    expect([swap_avail_on(TYPE), nrReal()]).toEqual([false, 0]);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a swapoff that fails on a full device puts it back on the list full, as the kernel\'s add_to_avail_list() does; the next free and refill take it off', () => {
+    /*
+     * add_to_avail_list() compares the value atomic_long_fetch_and()
+     * returned - the counter before the bit was cleared, bit included -
+     * with si->pages, so its "full: skip adding" branch never holds.
+     */
+    const sys = boot({ nrFrames: 1536, seed: 3 });
+    device(sys, 1024);
+    const pages = 1023;
+    const mms = [sys.mmCreate(), sys.mmCreate()];
+    for (let i = 0; i < pages; i++) expect(sys.write(mms[i & 1], i >> 1, { maxOrder: 0 })).toBe(0);
+    for (const mm of mms) sys.reclaim(mm, 0, 512);
+    expect([inuse(), swap_avail_on(TYPE)]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false]);
+    const hog: number[] = [];
+    for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
+    expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
+    for (const f of hog) folio_put(f);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages, true, 1]);
+    expect(swapAlloc(0).err).toBe(-ENOMEM); /* tried, and full */
+    expect(sys.write(mms[0], 0, { maxOrder: 0 })).toBe(0); /* a write fault frees the slot it swaps in from */
+    expect([inuse(), swap_avail_on(TYPE)]).toEqual([pages - 1, true]);
+    expect(sys.reclaim(mms[0], 0, 1)).toBe(1);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
     expect(violations(sys)).toEqual([]);
   });
 });
@@ -349,6 +484,45 @@ describe('failslab on the swap table allocation', () => {
     sys.setFailslab(0, 0);
     expect(list(CLUSTER_FLAG_FREE)).toEqual([]);
     expect(violations(sys)).toEqual([expect.stringMatching(/^cluster-lists: device 0 cluster 1 isolated \(flags NONE\) at quiescence/)]);
+  });
+
+  /*
+   * Seed 002 as posted read only this CPU's percpu offset after the sleep,
+   * not which device that percpu cluster belongs to, and looked the offset
+   * up on the device it was allocating from.  CPU 0's percpu cluster is on
+   * /dev/b (type 0); task 1 allocates from /dev/a (type 1, the higher
+   * priority), isolates a free cluster there, fails the atomic table
+   * allocation and migrates to CPU 0 in the sleeping one: offset 2 of
+   * /dev/a is its cluster 0, usable, so the posted code allocates there and
+   * abandons the isolated cluster 1.
+   */
+  function percpuOfAnotherDevice(bugs: string[]): { sys: System; entry: number } {
+    const sys = boot({ nrCpus: 3, nrTasks: 3, bugs });
+    for (const dev of ['/dev/a', '/dev/b']) expect(sys.createSwapDevice(dev, { sizePages: 4 * SWAPFILE_CLUSTER })).toBe(0);
+    expect(sys.swapon('/dev/b', { prio: 5 })).toBe(0);
+    const onB = swapAlloc(0); /* task 0, CPU 0: its percpu cluster is /dev/b's cluster 0, next offset 2 */
+    expect([swp_type(onB.entry), swp_offset(onB.entry)]).toEqual([0, 1]);
+    expect(sys.swapon('/dev/a', { prio: 10 })).toBe(0);
+    setCurrent(2); /* task 2, CPU 2: /dev/a's cluster 0 leaves nonfull[0] */
+    const onA = swapAlloc(0);
+    expect([swp_type(onA.entry), swp_offset(onA.entry)]).toEqual([1, 1]);
+    set_failslab(100, 0);
+    setCurrent(1);
+    request_migration(1, 0); /* taken at the sleeping table allocation */
+    const r = swapAlloc(0);
+    setCurrent(0);
+    set_failslab(0, 0);
+    expect(r.err).toBe(0);
+    return { sys, entry: r.entry };
+  }
+
+  it('with bug switch percpu-cluster-migration, as posted: a percpu cluster of another device names a cluster of this one, and the isolated cluster leaks; fixed, the isolated cluster is used', () => {
+    const posted = percpuOfAnotherDevice(['percpu-cluster-migration']);
+    expect([swp_type(posted.entry), swp_offset(posted.entry)]).toEqual([1, 2]); /* /dev/a at CPU 0's percpu offset */
+    expect(violations(posted.sys)).toEqual([expect.stringMatching(/^cluster-lists: device 1 cluster 1 isolated \(flags NONE\) at quiescence/)]);
+    const fixed = percpuOfAnotherDevice([]);
+    expect([swp_type(fixed.entry), swp_offset(fixed.entry)]).toEqual([1, SWAPFILE_CLUSTER]);
+    expect(violations(fixed.sys)).toEqual([]);
   });
 });
 
@@ -676,13 +850,13 @@ describe('swapoff with entries in use', () => {
     const sys = boot({ seed: 12, nrFrames: 1024 });
     device(sys, 2048);
     const { mm, child } = populate(sys);
-    const before = { free: nr_swap_pages(), inuse: si_inuse(TYPE), ptes: swapPtes(mm) + swapPtes(child) };
+    const before = { free: nr_swap_pages(), inuse: swap_usage_in_pages(TYPE), ptes: swapPtes(mm) + swapPtes(child) };
     const hog: number[] = [];
     for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
     expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
     expect(sys.procSwaps().split('\n')[1]).toMatch(/^\/dev\/vdb /); /* still listed */
-    expect(si_inuse(TYPE)).toBeLessThanOrEqual(before.inuse);
-    expect(nr_swap_pages() + si_inuse(TYPE)).toBe(before.free + before.inuse);
+    expect(swap_usage_in_pages(TYPE)).toBeLessThanOrEqual(before.inuse);
+    expect(nr_swap_pages() + swap_usage_in_pages(TYPE)).toBe(before.free + before.inuse);
     for (const f of hog) folio_put(f);
     expect(violations(sys)).toEqual([]);
     /* The device still works, and a second swapoff succeeds. */

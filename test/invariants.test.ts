@@ -24,7 +24,8 @@ import {
 import { pte_pfn } from '../src/mm/pgtable.js';
 import { folio_alloc_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
-import { del_from_avail_list, get_swap_device } from '../src/mm/swap_device.js';
+import { get_swap_device, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
+import { plist_del } from '../src/mm/plist.js';
 import { list_entries, list_for_flags, move_cluster } from '../src/mm/cluster_list.js';
 import { LC_SWAP_AVAIL, lockdep_set_enabled } from '../src/sync/lockdep.js';
 import { pointId, setPointHook } from '../src/sync/point.js';
@@ -206,11 +207,19 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
   });
 
   it('accounting: a device taken off the avail list while it still has free slots', () => {
-    /* What the avail flag's exchange protocol allows: a free's add_to_avail_list() overtaken by a racing fill's del. */
+    /* A del_from_avail_list() without its cmpxchg on a full counter: the device unlinked and marked off-list while not full. */
     expect(si_on_avail_list(0)).toBe(true);
     spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-    del_from_avail_list(0);
+    plist_del(0, gword(G.swap_avail_head));
+    Atomics.or(A.i32, siWord(0, SI.inuse_pages), SWAP_USAGE_OFFLIST_BIT);
+    Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
     spin_unlock(gword(G.swap_avail_lock));
+    expect(si_on_avail_list(0)).toBe(false);
+    expect(ids(sys.check())).toEqual(['accounting']);
+  });
+
+  it('accounting: SWAP_USAGE_OFFLIST_BIT set on a device that is still on the avail list', () => {
+    Atomics.or(A.i32, siWord(0, SI.inuse_pages), SWAP_USAGE_OFFLIST_BIT);
     expect(ids(sys.check())).toEqual(['accounting']);
   });
 

@@ -187,37 +187,40 @@ describe('repro --dir', () => {
 
 describe('a label another CPU creates: bound when its fork returns, -ESRCH before', () => {
   /*
-   * count-overflow leaves the slot's count at 14 (a and 13 children): two
-   * more forks overflow it.  Here CPU 1 forks the child CPU 0 forks, so it
-   * overflows only when CPU 0's fork ran first.  The empty replay schedule
-   * runs the lowest task (CPU 0) to its end, then CPU 1.
+   * batch-free-memcg frees a's two swapped-out slots (recorded to m1 and
+   * m2) in one batch when their last reference goes; the switch uncharges
+   * both from m1.  Here a is forked into x first, so the batch free comes
+   * with whichever of a and x exits last - and only if x existed to be
+   * forked into: "exit x" needs the fork that creates x to have returned.
+   * The empty replay schedule runs the lowest task (CPU 0) to its end,
+   * then CPU 1.
    */
-  const base = catalogued('count-overflow');
-  const chain = (first: Json, second: Json) => folder({ 'count-overflow.json': { ...base, cpus: [{ ops: [first] }, { ops: [second] }] } });
-  const forkA = { op: 'fork', mm: 'a', as: 'x' };
-  const forkX = { op: 'fork', mm: 'x', as: 'y' };
+  const base = catalogued('batch-free-memcg');
+  const chain = (first: Json[], second: Json[]) => folder({ 'batch-free-memcg.json': { ...base, cpus: [{ ops: first }, { ops: second }] } });
+  const forkA = [{ op: 'fork', mm: 'a', as: 'x' }, { op: 'exit', mm: 'a' }];
+  const exitX = [{ op: 'exit', mm: 'x' }];
 
-  it('CPU 0 forks x, then CPU 1 forks x: x is bound, the count overflows', () => {
-    const r = repro('--replay', 'count-overflow@1:', '--dir', chain(forkA, forkX), '--json');
+  it('CPU 0 forks a into x and exits a, then CPU 1 exits x: x is bound, its exit frees the batch', () => {
+    const r = repro('--replay', 'batch-free-memcg@1:', '--dir', chain(forkA, exitX), '--json');
     const doc = JSON.parse(r.stdout) as Json;
-    expect([doc.reproduced, doc.invariant, doc.abnormal]).toEqual([true, 'swap-count', null]);
+    expect([doc.reproduced, doc.invariant, doc.abnormal]).toEqual([true, 'memcg', null]);
     expect(r.code).toBe(0);
   }, TEST_TIMEOUT);
 
-  it('CPU 0 forks x before CPU 1 created it: -ESRCH, a race outcome (the run ends normally, one fork short of the overflow)', () => {
-    const r = repro('--replay', 'count-overflow@1:', '--dir', chain(forkX, forkA), '--json');
+  it('CPU 0 exits x before CPU 1 created it: -ESRCH, a race outcome (the run ends normally, x still holding the slots)', () => {
+    const r = repro('--replay', 'batch-free-memcg@1:', '--dir', chain(exitX, forkA), '--json');
     const doc = JSON.parse(r.stdout) as Json;
     expect([doc.reproduced, doc.abnormal]).toEqual([false, null]);
   }, TEST_TIMEOUT);
 
-  it('a search finds the order that overflows, its replay string replays, and --fixed stays clean with no abnormal run', () => {
-    const dir = chain(forkX, forkA);
-    const r = repro('count-overflow', '--dir', dir, '--json', '--no-shrink');
+  it('a search finds the order that frees the batch, its replay string replays, and --fixed stays clean with no abnormal run', () => {
+    const dir = chain(exitX, forkA);
+    const r = repro('batch-free-memcg', '--dir', dir, '--json', '--no-shrink');
     const doc = JSON.parse(r.stdout) as Json;
-    expect([doc.reproduced, doc.invariant]).toEqual([true, 'swap-count']);
+    expect([doc.reproduced, doc.invariant]).toEqual([true, 'memcg']);
     const again = JSON.parse(repro('--replay', doc.schedule, '--dir', dir, '--json').stdout) as Json;
     expect([again.reproduced, again.step]).toEqual([true, doc.step]);
-    const fixed = repro('count-overflow', '--dir', dir, '--fixed', '--max-schedules', '50', '--json');
+    const fixed = repro('batch-free-memcg', '--dir', dir, '--fixed', '--max-schedules', '50', '--json');
     const f = JSON.parse(fixed.stdout) as Json;
     expect([f.reproduced, f.abnormal]).toEqual([false, null]);
     expect(fixed.code).toBe(0);

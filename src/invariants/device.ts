@@ -19,26 +19,28 @@ import { A, gword } from '../shm/arena.js';
 import { G, MAX_SWAPFILES, SI } from '../shm/layout.js';
 import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
 import { SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
+import { swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../mm/swap_device.js';
 import type { Fail } from './fail.js';
 
 /*
  * The checker reads the avail list and the usage count of a device only
- * through these two: with the kernel's scheme (SWAP_USAGE_OFFLIST_BIT in
- * si->inuse_pages) only they change.
+ * through the model's accessors, which know the kernel's scheme
+ * (SWAP_USAGE_OFFLIST_BIT in si->inuse_pages, the plist node).
  */
 
-/**
- * Is swap_info[@type] on swap_avail_head?  The model keeps the
- * membership as a flag, si->avail (SI.avail: 1 on the list), written by
- * add_to_avail_list() / del_from_avail_list() under swap_avail_lock.
- */
+/** Is swap_info[@type] on swap_avail_head? (!plist_node_empty(&si->avail_list)) */
 export function si_on_avail_list(type: number): boolean {
-  return A.i32[siWord(type, SI.avail)] !== 0;
+  return swap_avail_on(type);
 }
 
-/** si->inuse_pages, the slots in use (the kernel's swap_usage_in_pages()). */
+/** si->inuse_pages without SWAP_USAGE_OFFLIST_BIT: swap_usage_in_pages(). */
 export function si_inuse_pages(type: number): number {
-  return A.i32[siWord(type, SI.inuse_pages)];
+  return swap_usage_in_pages(type);
+}
+
+/** SWAP_USAGE_OFFLIST_BIT: set while the device is off swap_avail_head. */
+export function si_offlist(type: number): boolean {
+  return (Atomics.load(A.i32, siWord(type, SI.inuse_pages)) & SWAP_USAGE_OFFLIST_BIT) !== 0;
 }
 
 /**
@@ -65,6 +67,9 @@ export function check_avail_list(fail: Fail): void {
     if (on !== want) {
       const why = !(flags & SWP_WRITEOK) ? 'not SWP_WRITEOK' : flags & SWP_VSWAP_PHYS ? 'a physical device of the virtual swap space' : inuse < pages ? 'not full' : 'full';
       fail('accounting', `device ${type} is ${on ? 'on' : 'off'} the avail list but ${why} (inuse_pages ${inuse} of ${pages}): ${on ? 'the allocator tries a device it cannot allocate from' : 'the allocator never tries it'}`, [type, inuse, pages]);
+    }
+    if ((flags & SWP_USED) && !(flags & SWP_VSWAP_PHYS) && si_offlist(type) === on) {
+      fail('accounting', `device ${type} is ${on ? 'on' : 'off'} the avail list but SWAP_USAGE_OFFLIST_BIT is ${on ? 'set' : 'clear'}: swap_usage_sub() and the list disagree on whether it must be put back`, [type, inuse, pages]);
     }
     if (on && !si_dynamic(type)) real++;
     if ((flags & (SWP_VSWAP_PHYS | SWP_WRITEOK)) === (SWP_VSWAP_PHYS | SWP_WRITEOK)) real++;

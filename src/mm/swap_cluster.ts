@@ -34,9 +34,10 @@ const P_TABLE_ALLOC_SLEEP = pointId('swap_cluster_populate:sleep');
  * flags NONE), and puts it back on the free list if the allocation failed.
  *
  * Bug switch percpu-cluster-migration: seed 002's patch as posted.  After
- * the sleep it switches to the new CPU's usable percpu cluster and
- * abandons the isolated one, off every list with flags NONE (a leak a
- * reviewer found), and on failure returns without putting it back.
+ * the sleep it switches to a usable cluster at the new CPU's percpu offset
+ * (on this device, whichever device that offset came from) and abandons
+ * the isolated one, off every list with flags NONE (a leak a reviewer
+ * found), and on failure returns without putting it back.
  *
  * Context: local lock, si->global_cluster_lock (rotational) and ci->lock
  * held; returns the cluster to use locked, or -1 with ci unlocked.
@@ -57,15 +58,22 @@ function swap_cluster_populate(type: number, ci: number, order: number): number 
   if (rotational) spin_lock(siWord(type, SI.global_cluster_lock), LC_GLOBAL_CLUSTER);
 
   if (bug_on(BUG_PERCPU_CLUSTER_MIGRATION)) {
+    /*
+     * As posted: this CPU's percpu offset of @order, looked up on *this*
+     * device - percpu_swap_cluster.si[order] is not read, so a percpu
+     * cluster of another device names whichever cluster of @type has that
+     * offset (past si->max: the debug check in __swap_offset_to_cluster
+     * warns).  A ghost device may have no cluster there (0): the posted
+     * code predates ghost devices, the model takes it as not usable.
+     */
     const offset = A.i32[thisCpuWord(CPU.pcp_offset + order)];
-    const pcpType = A.i32[thisCpuWord(CPU.pcp_si + order)] - 1;
-    if (!rotational && offset && pcpType === type) {
+    if (!rotational && offset) {
       const pcp_ci = swap_cluster_lock(type, offset);
-      if (cluster_is_usable(pcp_ci, order) && ci_count(pcp_ci) < SWAPFILE_CLUSTER) {
+      if (pcp_ci !== 0 && cluster_is_usable(pcp_ci, order) && ci_count(pcp_ci) < SWAPFILE_CLUSTER) {
         if (t >= 0) kmem_cache_free(swap_table_cachep, t);
         return pcp_ci; /* the isolated `ci` is abandoned */
       }
-      swap_cluster_unlock(pcp_ci);
+      if (pcp_ci !== 0) swap_cluster_unlock(pcp_ci);
     }
     if (t < 0) return -1; /* abandoned as well */
   }

@@ -42,8 +42,6 @@ export function __swap_count_exact(ci: number, off: number): number {
  * SWP_TB_COUNT_MAX - 1 the count lives in ci->extend_table.  Returns 0,
  * -EINVAL (bad slot), -ENOENT (slot not in use), -ENOMEM (extend table
  * needed: the caller allocates it unlocked and retries).
- *
- * Bug switch count-overflow: no overflow path, the 4-bit field wraps.
  * Context: ci->lock held.
  */
 function __swap_cluster_dup_entry(ci: number, off: number): number {
@@ -52,10 +50,6 @@ function __swap_cluster_dup_entry(ci: number, off: number): number {
   const c = swap_design().count(ci, off);
   const max = COUNT_MAX();
   if (c === 0 && !swp_tb_is_folio(tb)) return -ENOENT;
-  if (bug_on(BUG_COUNT_OVERFLOW)) {
-    swap_design().setCount(ci, off, (c + 1) & max);
-    return 0;
-  }
   if (c < max - 1) {
     swap_design().setCount(ci, off, c + 1);
   } else if (c === max - 1) {
@@ -80,8 +74,10 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
     report('swap-count', `__swap_cluster_put_entry: count ${c} out of range on slot ${off}`, [ci, off, c]);
     return c;
   }
-  if (c === max && !bug_on(BUG_COUNT_OVERFLOW) && A.i32[ci + CI.extend_table] !== 0) {
+  if (c === max && A.i32[ci + CI.extend_table] !== 0) {
     const e = A.i32[extendWord(ci, off)] - 1;
+    /* VM_WARN_ON_ONCE(count < SWP_TB_COUNT_MAX): "Overflow starts with SWP_TB_COUNT_MAX" */
+    if (e + 1 < max) report('swap-count', `__swap_cluster_put_entry: slot ${off} counts ${max} in the entry but ${e + 1} in ci->extend_table (overflow starts with SWP_TB_COUNT_MAX)`, [ci, off, e + 1]);
     if (e === max - 1) {
       A.i32[extendWord(ci, off)] = 0;
       swap_design().setCount(ci, off, max - 1);
@@ -100,7 +96,14 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
 /*
  * swap_extend_table_alloc(): allocate ci->extend_table with the lock
  * dropped, then re-check under the lock: the slot may have been freed, or
- * is no longer near overflow, or someone installed a table first.
+ * is no longer near overflow, or a concurrent allocation (another CPU
+ * duplicating a slot of this cluster past the maximum) installed a table
+ * first - then this one is not needed.
+ *
+ * Bug switch count-overflow drops that last re-check: the table is
+ * installed over the one another CPU installed meanwhile, and the counts
+ * that CPU already continued in it are lost with it.
+ * Context: no lock held; takes ci->lock.
  */
 function swap_extend_table_alloc(type: number, offset: number, gfp: number): number {
   if (gfp === GFP_KERNEL) might_sleep('swap_extend_table_alloc');
@@ -108,7 +111,8 @@ function swap_extend_table_alloc(type: number, offset: number, gfp: number): num
   if (p < 0) return -ENOMEM;
   const ci = swap_cluster_lock(type, offset);
   const off = offset % SWAPFILE_CLUSTER;
-  if (!cluster_table_is_alloced(ci) || swap_design().count(ci, off) < COUNT_MAX() - 1 || A.i32[ci + CI.extend_table] !== 0) {
+  const installed = A.i32[ci + CI.extend_table] !== 0 && !bug_on(BUG_COUNT_OVERFLOW);
+  if (!cluster_table_is_alloced(ci) || swap_design().count(ci, off) < COUNT_MAX() - 1 || installed) {
     swap_cluster_unlock(ci);
     page_pool_free(p);
     return 0;

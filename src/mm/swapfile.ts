@@ -14,7 +14,7 @@
  */
 import { EINVAL, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER, MAX_SWAPFILES } from '../shm/layout.js';
+import { CI, CPU, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER } from '../shm/layout.js';
 import { report, WARN_ON } from '../shm/report.js';
 import { bug_on, BUG_GHOST_CLUSTER_RELOOKUP } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
@@ -34,8 +34,9 @@ import { swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
 import { swap_cluster_alloc_dynamic } from './swap_cluster_dynamic.js';
 import { cluster_is_usable, isolate_lock_cluster, relocate_cluster } from './swap_cluster.js';
 import { folio_maybe_swapped, swap_put_entries_cluster } from './swap_count.js';
-import { get_swap_device, get_swap_device_info, put_swap_device, si_inuse, swap_range_alloc, vm_swap_full } from './swap_device.js';
+import { get_swap_device, get_swap_device_info, put_swap_device, swap_usage_in_pages, swap_range_alloc, vm_swap_full } from './swap_device.js';
 import { swap_sync_discard } from './swap_discard.js';
+import { plist_first, plist_next, plist_node_empty, plist_requeue } from './plist.js';
 
 const P_RECLAIM_RANGE = pointId('cluster_reclaim_range:unlocked');
 
@@ -236,7 +237,7 @@ function alloc_swap_scan_dynamic(type: number, folio: number): number {
  * Context: local lock may be held; takes si->lock and ci->lock.
  */
 export function swap_reclaim_full_clusters(type: number, force: boolean): void {
-  let to_scan = force ? Math.ceil(si_inuse(type) / SWAPFILE_CLUSTER) : 1;
+  let to_scan = force ? Math.ceil(swap_usage_in_pages(type) / SWAPFILE_CLUSTER) : 1;
   const list = siWord(type, SI.full_clusters);
   let ci: number;
   while ((ci = isolate_lock_cluster(type, list, 0)) >= 0) {
@@ -329,34 +330,34 @@ function swap_alloc_fast(folio: number): boolean {
   return folio_test_swapcache(folio);
 }
 
-/*
- * The devices on swap_avail_head, highest priority first.  Devices of
- * equal priority take turns: swap_alloc_slow() requeues the one it used
- * behind its peers (plist_requeue), modelled as a rotor that shifts the
- * order within a priority.
+/**
+ * swap_alloc_slow(): walk swap_avail_head, highest priority first, and
+ * allocate from the first device that has room.  Each device tried is
+ * requeued behind its equal-priority peers first (plist_requeue), so
+ * devices of one priority take turns.  swap_avail_lock is dropped for the
+ * allocation; the device after the one tried was noted before, and if it
+ * left the list meanwhile (it went full, or swapoff) the walk starts over.
+ * Context: local lock held; takes swap_avail_lock.
  */
-function swap_avail_list(): number[] {
-  const out: number[] = [];
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  for (let t = 0; t < MAX_SWAPFILES; t++) if (A.i32[siWord(t, SI.avail)]) out.push(t);
-  const rotor = Atomics.add(A.i32, gword(G.swap_avail_rotor), 1) >>> 0;
-  spin_unlock(gword(G.swap_avail_lock));
-  const turn = (t: number): number => (t - rotor) & (MAX_SWAPFILES_POW2 - 1);
-  out.sort((a, b) => A.i32[siWord(b, SI.prio)] - A.i32[siWord(a, SI.prio)] || turn(a) - turn(b));
-  return out;
-}
-
-const MAX_SWAPFILES_POW2 = 32;
-
-/** swap_alloc_slow(): try every available device.  Context: local lock held. */
 function swap_alloc_slow(folio: number): void {
-  for (const type of swap_avail_list()) {
-    if (get_swap_device_info(type)) {
-      cluster_alloc_swap_entry(type, folio);
-      put_swap_device(type);
-      if (folio_test_swapcache(folio) || folio_order(folio) > 0) return;
+  const head = gword(G.swap_avail_head);
+  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+  start_over: for (;;) {
+    /* plist_for_each_entry_safe(si, next, &swap_avail_head, avail_list) */
+    for (let si = plist_first(head), next = si < 0 ? -1 : plist_next(si); si >= 0; si = next, next = si < 0 ? -1 : plist_next(si)) {
+      plist_requeue(si, head);
+      spin_unlock(gword(G.swap_avail_lock));
+      if (get_swap_device_info(si)) {
+        cluster_alloc_swap_entry(si, folio);
+        put_swap_device(si);
+        if (folio_test_swapcache(folio) || folio_order(folio) > 0) return;
+      }
+      spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+      if (next >= 0 && plist_node_empty(next)) continue start_over;
     }
+    break;
   }
+  spin_unlock(gword(G.swap_avail_lock));
 }
 
 /**

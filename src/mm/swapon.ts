@@ -19,7 +19,7 @@ import { A, gword } from '../shm/arena.js';
 import { CI, CPU, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
-import { LC_CI, LC_SI, LC_SWAP_AVAIL, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
+import { LC_CI, LC_SI, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
 import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
@@ -42,7 +42,7 @@ import {
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
-import { add_to_avail_list, del_from_avail_list, si_inuse } from './swap_device.js';
+import { add_to_avail_list, del_from_avail_list, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from './swap_device.js';
 import { folio_free_swap } from './swapfile.js';
 import { folio_put_swap } from './swap_count.js';
 import { swap_cluster_free_table } from './swap_cluster_table.js';
@@ -79,6 +79,7 @@ function alloc_swap_info(): number {
      * (a zeroed ref read as live: the fuzzer found it).
      */
     percpu_ref_init_dead(siWord(t, SI.users));
+    Atomics.store(A.i32, siWord(t, SI.inuse_pages), SWAP_USAGE_OFFLIST_BIT); /* off swap_avail_head until enabled */
     Atomics.store(A.i32, siWord(t, SI.flags), SWP_USED);
     A.i32[siWord(t, SI.type)] = t;
     type = t;
@@ -418,14 +419,14 @@ function unuse_mm(mm: number, type: number): number {
  */
 export function try_to_unuse(type: number): number {
   for (let pass = 0; pass < 1000; pass++) {
-    if (si_inuse(type) === 0) return 0;
+    if (swap_usage_in_pages(type) === 0) return 0;
     for (let mm = 0; mm < A.L.config.nrMms; mm++) {
       if (!mm_live(mm)) continue;
       const err = unuse_mm(mm, type);
       if (err) return err;
     }
     const max = A.i32[siWord(type, SI.max)];
-    for (let i = 1; i < max && si_inuse(type) > 0; i++) {
+    for (let i = 1; i < max && swap_usage_in_pages(type) > 0; i++) {
       if (!swp_tb_is_folio(swap_slot_peek(type, i).tb)) continue;
       const folio = swap_cache_get_folio(swp_entry(type, i));
       if (folio < 0) continue;
@@ -436,12 +437,13 @@ export function try_to_unuse(type: number): number {
     }
     might_sleep('try_to_unuse');
   }
-  return si_inuse(type) === 0 ? 0 : -EINTR;
+  return swap_usage_in_pages(type) === 0 ? 0 : -EINTR;
 }
 
 /*
  * _enable_swap_info(): put the device (back) in service: its pages count
- * again, SWP_WRITEOK, and on swap_avail_head unless it is full.  Used by
+ * again, and add_to_avail_list() sets SWP_WRITEOK and puts it on
+ * swap_avail_head.  Used by
  * swapon (after the users ref is live) and by a failed swapoff
  * (reinsert_swap_info, where the ref never died).
  * Context: takes swap_lock, si->lock, swap_avail_lock.
@@ -453,11 +455,7 @@ function _enable_swap_info(type: number): void {
   spin_lock(siWord(type, SI.lock), LC_SI);
   Atomics.add(i32, gword(G.nr_swap_pages), pages);
   Atomics.add(i32, gword(G.total_swap_pages), pages);
-  spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-  Atomics.or(i32, siWord(type, SI.flags), SWP_WRITEOK);
-  if (si_inuse(type) < pages) add_to_avail_list(type);
-  else del_from_avail_list(type);
-  spin_unlock(gword(G.swap_avail_lock));
+  add_to_avail_list(type, true);
   spin_unlock(siWord(type, SI.lock));
   spin_unlock(gword(G.swap_lock));
 }
@@ -521,10 +519,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
     Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
     phys_in_service(type, false);
   } else {
-    spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
-    Atomics.and(i32, siWord(type, SI.flags), ~SWP_WRITEOK);
-    del_from_avail_list(type);
-    spin_unlock(gword(G.swap_avail_lock));
+    del_from_avail_list(type, true);
     /* The kernel subtracts all of p->pages: freeing the in-use slots adds them back. */
     Atomics.sub(i32, gword(G.nr_swap_pages), pages);
     Atomics.sub(i32, gword(G.total_swap_pages), pages);
@@ -599,7 +594,7 @@ function swap_type_str(type: number, file: number): string {
 /* swap_show(): one device's line.  Context: swapon_mutex held. */
 function swap_show(type: number, file: number): string {
   const bytes = K(A.i32[siWord(type, SI.pages)]);
-  const inuse = K(si_inuse(type));
+  const inuse = K(swap_usage_in_pages(type));
   const { text, len } = seq_file_path(file_name(file), ' \t\n\\');
   /* "%*s%s\t%lu\t%s%lu\t%s%d\n" */
   return `${text}${' '.repeat(len < 40 ? 40 - len : 1)}${swap_type_str(type, file)}\t${bytes}\t${bytes < 10000000 ? '\t' : ''}` +

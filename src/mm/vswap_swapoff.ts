@@ -18,7 +18,7 @@ import { folio_matches_swap_entry } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset } from './swap.js';
 import { SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { si_inuse } from './swap_device.js';
+import { swap_usage_in_pages } from './swap_device.js';
 import { try_to_free_pages } from './vmscan.js';
 import { __vswap_release_backing, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE } from './vswap.js';
 import { phys_allocated_slots, phys_rmap } from './vswap_phys.js';
@@ -57,7 +57,7 @@ function vswap_unuse_slot(type: number, off: number): number {
  * Context: process context, sleeps; WRITEOK already cleared.
  */
 export function vswap_unuse_phys(type: number): number {
-  for (let pass = 0; pass < 100 && si_inuse(type) > 0; pass++) {
+  for (let pass = 0; pass < 100 && swap_usage_in_pages(type) > 0; pass++) {
     for (const off of phys_allocated_slots(type)) {
       let err = vswap_unuse_slot(type, off);
       for (let retry = 0; err === -ENOMEM && retry < 8; retry++) {
@@ -68,8 +68,8 @@ export function vswap_unuse_phys(type: number): number {
     }
     might_sleep('vswap_unuse_phys');
   }
-  if (si_inuse(type) > 0) {
-    report('device-lifetime', `vswap swapoff: physical device ${type} still has ${si_inuse(type)} slots in use after 100 passes`, [type]);
+  if (swap_usage_in_pages(type) > 0) {
+    report('device-lifetime', `vswap swapoff: physical device ${type} still has ${swap_usage_in_pages(type)} slots in use after 100 passes`, [type]);
     return -EINTR;
   }
   return 0;

@@ -192,11 +192,12 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
   },
   /* 3/3 10 s (0.3-0.7 s) */
   {
-    name: 'count-overflow', summary: 'swap count past SWP_TB_COUNT_MAX without the overflow path', stress: 'often',
+    name: 'count-overflow', summary: 'swap_extend_table_alloc installs its extend table without re-checking under ci->lock that another CPU installed one meanwhile: the counts kept in that one are lost', stress: 'often',
     provenance: {
       kind: 'hypothetical',
-      rule: 'a swap count never wraps: past SWP_TB_COUNT_MAX it continues in ci->extend_table, or the duplication fails',
+      rule: 'a swap count never wraps or goes missing: past SWP_TB_COUNT_MAX it continues in ci->extend_table, and swap_extend_table_alloc re-checks under ci->lock whether a concurrent allocation installed one before installing its own',
       refs: [{ series: 'seed 000' }, { series: 'seed 001' }],
+      note: 'a plausible mistake on the kernel\'s own path; no posted version made it',
     },
   },
   /* 1/3 10 s (5.2 s), 4/4 30 s (2.7-18.4 s) */

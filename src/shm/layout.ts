@@ -81,7 +81,7 @@ export const G = {
   nr_swap_pages: 16, /* atomic_long_t nr_swap_pages: every allocation and free */
   /* line 2 */
   swap_avail_lock: 32,
-  swap_avail_rotor: 33, /* plist_requeue() of swap_avail_head: rotates devices of equal priority */
+  swap_avail_head: 33, /* PLIST_HEAD(swap_avail_head): first device's type + 1, 0 = empty (src/mm/plist.ts) */
   /* line 3: read by every rcu_read_lock() */
   rcu_gp_seq: 48, /* grace-period counter, advances by 2 */
   rcu_gp_completed: 49,
@@ -200,7 +200,7 @@ export const SI = {
   bdev_kind: 14,
   nr_bad: 15,
   /* line 1: rarely written */
-  avail: 16, /* on swap_avail_head */
+  avail: 16, /* on swap_avail_head: !plist_node_empty(&si->avail_list) (under swap_avail_lock) */
   discard_pending: 17,
   xa_root: 18, /* dynamic clusters: xarray root page + 1 (ghost/vswap) */
   xa_lock: 19,
@@ -214,7 +214,7 @@ export const SI = {
   phys_next: 26, /* vswap physical device: next-fit hint of the slot allocator */
   meta_bitmaps: 27, /* vswap physical device: its allocated + bad bitmaps, bytes */
   /* line 2: every allocation and free */
-  inuse_pages: 32, /* atomic_long_t */
+  inuse_pages: 32, /* atomic_long_t: slots in use | SWAP_USAGE_OFFLIST_BIT (src/mm/swap_device.ts) */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
   lock: 48, /* si->lock */
   free_clusters: 49,
@@ -225,8 +225,10 @@ export const SI = {
   /* line 8: the rotational device's global cluster */
   global_cluster_lock: 128,
   global_cluster_next: 129, /* [SWAP_NR_ORDERS] */
+  avail_next: 129 + SWAP_NR_ORDERS, /* si->avail_list: the next device on swap_avail_head, type + 1, 0 = end (under swap_avail_lock) */
   SIZE: 144,
 } as const;
+if (SI.avail_next >= SI.SIZE) throw new Error('layout: struct SI overflows');
 
 /** List head inside SI: first, last cluster index (-1 = empty) and length. */
 export const LIST = { head: 0, tail: 1, nr: 2 } as const;
