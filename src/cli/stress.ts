@@ -21,6 +21,7 @@ import {
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
 import { output_file_problem } from '../harness/write_atomic.js';
+import { coverage_line, with_model_coverage, type CoverageSummary } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -69,6 +70,7 @@ interface StressFlags {
   progress: boolean;
   trace?: string;
   zswap?: boolean;
+  coverage?: string;
 }
 
 function list_bugs(): string {
@@ -151,12 +153,18 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
   /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
   const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
   if (traceProblem !== null) usage_error(cmd)(`--trace: ${traceProblem}`);
+  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
+  if (coverageProblem !== null) usage_error(cmd)(`--coverage: ${coverageProblem}`);
   const sigint = sigint_abort(err, '\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
   try {
     const io = f.json ? { out: err, err } : { out, err };
-    const r = await runStress(o, io, sigint.signal);
+    let coverage: CoverageSummary | undefined;
+    let r: Awaited<ReturnType<typeof runStress>>;
+    if (f.coverage === undefined) r = await runStress(o, io, sigint.signal);
+    else ({ result: r, coverage } = await with_model_coverage(f.coverage, () => runStress(o, io, sigint.signal)));
     print_result(r, io);
-    if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+    if (coverage !== undefined) io.out(`swaptorture: coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
+    if (f.json) out(JSON.stringify(coverage === undefined ? r : { ...r, coverage }, null, 2) + '\n');
     return r.exitStatus;
   } finally {
     sigint.off();
@@ -189,6 +197,7 @@ export function registerStress(program: Command): Command {
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
+    .option('--coverage <file>', 'after the run, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
     .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
     .addOption(new Option('--inject-stall <n>', 'harness self-test: CPU 0 hangs holding swap_lock after n operations (stall, exit 3)').argParser(int(1)).default(0))
