@@ -19,7 +19,7 @@ import { merge_corpora } from '../harness/fuzz_corpus.js';
 import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
-import { coverage_line, with_model_coverage, type CoverageSummary } from '../harness/coverage_report.js';
+import { coverage_line, model_coverage_start, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { output_file_problem } from '../harness/write_atomic.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
@@ -156,37 +156,44 @@ function fuzz_params(f: FuzzFlags, cmd: Command, err: (s: string) => void): Fuzz
 /* The campaign's summary: one JSON document, or the tables. */
 function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void, coverage?: CoverageSummary): void {
   if (json) {
-    out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })), ...(coverage === undefined ? {} : { coverage }) }, null, 2) + '\n');
+    out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })), ...(coverage === undefined ? {} : { functionCoverage: coverage }) }, null, 2) + '\n');
     return;
   }
   print_summary(r, out);
-  if (coverage !== undefined) out(`\nswaptorture fuzz: coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
+  if (coverage !== undefined) out(`\nswaptorture fuzz: function coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
 }
 
 /* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
 async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
+  /* Collected from here: the flag checks run model code too (implemented_designs). */
+  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
+  if (coverageProblem !== null) return usage_error(cmd)(`--coverage: ${coverageProblem}`);
+  const cov = f.coverage === undefined ? null : await model_coverage_start(f.coverage);
+  try {
+    return await fuzz_campaign(f, cmd, cov);
+  } finally {
+    await cov?.abort();
+  }
+}
+
+/* fuzz_action()'s campaign: the parameters, the runs, the summary (with @cov's).  Returns the exit status. */
+async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun | null): Promise<number> {
   const out = cmd.configureOutput().writeOut!;
   const err = cmd.configureOutput().writeErr!;
   const { seed, shard, bug, maxCpus, target, guide, designs } = fuzz_params(f, cmd, err);
-  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
-  if (coverageProblem !== null) return usage_error(cmd)(`--coverage: ${coverageProblem}`);
   /* Every finished run is journalled as it finishes: quitting at once loses only the runs in flight. */
   const sigint = sigint_abort(err, '\nswaptorture fuzz: SIGINT: finishing the runs in flight (what finished is kept; --resume goes on; Ctrl-C again to quit at once)\n');
   const bar = f.progress && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
   try {
-    const campaign = (): Promise<FuzzSummary> => run_fuzz({
+    const r = await run_fuzz({
       runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
       shard: parse_shard(shard), bug, designs, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
     }, {
       out, err: (s) => { bar?.clear(); err(s); },
       onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
     }, sigint.signal);
-    let coverage: CoverageSummary | undefined;
-    let r: FuzzSummary;
-    if (f.coverage === undefined) r = await campaign();
-    else ({ result: r, coverage } = await with_model_coverage(f.coverage, campaign));
     bar?.clear();
-    fuzz_print(r, f.json === true, out, coverage);
+    fuzz_print(r, f.json === true, out, await cov?.finish());
     /* A new failure is the news, interrupted or not. */
     if (r.newFailures > 0) return 1;
     return r.interrupted ? 130 : 0;
@@ -237,7 +244,7 @@ export function registerFuzz(program: Command): Command {
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
     .option('--no-progress', 'no progress bar')
     .option('--coverage <file>', 'after the campaign, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
-    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures, coverage (with --coverage): {file, ran, total, neverRan: [{file, line, name}]}}')
+    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures, functionCoverage (with --coverage): {file, ran, total, neverRan: [{file, line, name}]}}')
     .addHelpText('after', FUZZ_HELP)
     .action(fuzz_action);
   fuzz

@@ -21,7 +21,7 @@ import {
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
 import { output_file_problem } from '../harness/write_atomic.js';
-import { coverage_line, with_model_coverage, type CoverageSummary } from '../harness/coverage_report.js';
+import { coverage_line, model_coverage_start, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -137,12 +137,25 @@ function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
 
 /* `swaptorture stress`: --list-bugs, or check the flags, run, print the result.  Returns the exit status. */
 async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
-  const out = cmd.configureOutput().writeOut!;
-  const err = cmd.configureOutput().writeErr!;
   if (f.listBugs) {
-    out(list_bugs());
+    cmd.configureOutput().writeOut!(list_bugs());
     return 0;
   }
+  /* Collected from here: the flag checks run model code too (implemented_designs). */
+  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
+  if (coverageProblem !== null) usage_error(cmd)(`--coverage: ${coverageProblem}`);
+  const cov = f.coverage === undefined ? null : await model_coverage_start(f.coverage);
+  try {
+    return await stress_run(f, cmd, cov);
+  } finally {
+    await cov?.abort();
+  }
+}
+
+/* stress_action() past --list-bugs: check the flags, run, print the result (and @cov's summary).  Returns the exit status. */
+async function stress_run(f: StressFlags, cmd: Command, cov: ModelCoverageRun | null): Promise<number> {
+  const out = cmd.configureOutput().writeOut!;
+  const err = cmd.configureOutput().writeErr!;
   let o: StressOptions;
   try {
     o = stress_options_of(f, defaultStressOptions());
@@ -153,18 +166,14 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
   /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
   const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
   if (traceProblem !== null) usage_error(cmd)(`--trace: ${traceProblem}`);
-  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
-  if (coverageProblem !== null) usage_error(cmd)(`--coverage: ${coverageProblem}`);
   const sigint = sigint_abort(err, '\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
   try {
     const io = f.json ? { out: err, err } : { out, err };
-    let coverage: CoverageSummary | undefined;
-    let r: Awaited<ReturnType<typeof runStress>>;
-    if (f.coverage === undefined) r = await runStress(o, io, sigint.signal);
-    else ({ result: r, coverage } = await with_model_coverage(f.coverage, () => runStress(o, io, sigint.signal)));
+    const r = await runStress(o, io, sigint.signal);
+    const coverage = await cov?.finish();
     print_result(r, io);
-    if (coverage !== undefined) io.out(`swaptorture: coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
-    if (f.json) out(JSON.stringify(coverage === undefined ? r : { ...r, coverage }, null, 2) + '\n');
+    if (coverage !== undefined) io.out(`swaptorture: function coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
+    if (f.json) out(JSON.stringify(coverage === undefined ? r : { ...r, functionCoverage: coverage }, null, 2) + '\n');
     return r.exitStatus;
   } finally {
     sigint.off();

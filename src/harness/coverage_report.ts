@@ -49,7 +49,7 @@ export interface ModelCoverage {
   neverRan: Omit<ModelFunction, 'calls'>[];
 }
 
-/** What --json carries: the report's file and its summary. */
+/** What --json carries (functionCoverage): the report's file and its summary. */
 export interface CoverageSummary {
   file: string;
   ran: number;
@@ -158,22 +158,34 @@ export function coverage_line(c: ModelCoverage | CoverageSummary): string {
   return `${c.ran} of ${c.total} model functions ran; never ran: ${never === '' ? 'none' : never}`;
 }
 
+/** A collection in progress for `--coverage FILE`: finish() writes the report, abort() drops it. */
+export interface ModelCoverageRun {
+  /** Stop collecting, write the report to the file, return its summary.  Once. */
+  finish(): Promise<CoverageSummary>;
+  /** Stop collecting and write nothing (the command failed); a no-op after finish(). */
+  abort(): Promise<void>;
+}
+
 /**
- * Run @run with V8 coverage on (this thread and every worker it creates),
- * then write the model's function coverage to @file.  The report is
- * written whatever @run returns; if it throws, the collection is stopped
- * and nothing is written.
+ * Start collecting V8 coverage on this thread and every worker created
+ * from now on, for a report to @file (checked writable by the caller).
  */
-export async function with_model_coverage<T>(file: string, run: () => Promise<T>): Promise<{ result: T; coverage: CoverageSummary }> {
+export async function model_coverage_start(file: string): Promise<ModelCoverageRun> {
   const c = await v8_coverage_start();
-  let result: T;
-  let scripts: V8ScriptCoverage[];
-  try {
-    result = await run();
-  } finally {
-    scripts = await v8_coverage_stop(c);
-  }
-  const cov = await model_coverage(scripts);
-  write_atomic(file, JSON.stringify(cov, null, 2) + '\n');
-  return { result, coverage: { file, ran: cov.ran, total: cov.total, neverRan: cov.neverRan } };
+  let stopped = false;
+  const stop = (): Promise<V8ScriptCoverage[]> => {
+    stopped = true;
+    return v8_coverage_stop(c);
+  };
+  return {
+    async finish() {
+      if (stopped) throw new Error('coverage: the collection was already stopped');
+      const cov = await model_coverage(await stop());
+      write_atomic(file, JSON.stringify(cov, null, 2) + '\n');
+      return { file, ran: cov.ran, total: cov.total, neverRan: cov.neverRan };
+    },
+    async abort() {
+      if (!stopped) await stop();
+    },
+  };
 }
