@@ -83,6 +83,7 @@ function list_bugs(): string {
 const STRESS_HELP = `
 Default mix: ${formatMix(DEFAULT_MIX)}
 Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
+zswap: on (--no-zswap: off); the zswap-toggle operation turns it off and on
 
 Output: live statistics on stderr (every --stat-interval), then a summary
 table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
@@ -131,7 +132,7 @@ function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
     injectStall: f.injectStall,
     progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
     trace: f.trace ?? '',
-    zswap: f.zswap ?? false,
+    zswap: f.zswap ?? d.zswap,
   });
 }
 
@@ -204,7 +205,8 @@ export function registerStress(program: Command): Command {
     .option('--list-bugs', 'list the bug switches (name, seed, how often free-running stress finds it: often, seldom or never, and what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
-    .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
+    .option('--zswap', 'zswap in front of every device (the default): writeout stores the page compressed, swap-in loads it, the kworker writes stored pages back to the device; the CPUs turn it off and on now and then (the zswap-toggle operation)')
+    .option('--no-zswap', 'no zswap: every page goes to the device (not with --design ghost, which always has zswap)')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
     .option('--coverage <file>', 'after the run, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
