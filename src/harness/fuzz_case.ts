@@ -7,7 +7,8 @@
  * An execution is a generated race scenario (src/scenario/schema.ts): a
  * design, devices (ssd/hdd of any size: not only whole clusters, now and
  * then one of a few slots or one slot either side of a cluster boundary;
- * ssd ones with discard or not; a ghost swapfile under the ghost design),
+ * some with bad pages; ssd ones with discard or not; a ghost swapfile
+ * under the ghost design),
  * zswap in front of them or not, 2-8 CPUs, a memcg tree, processes with
  * swapped-out pages, and per CPU a random filler plus a short script
  * (faults, pageouts of ranges and large folios, MADV_DONTNEED, fork,
@@ -32,7 +33,7 @@ import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 interface Shape {
   design: DesignName;
   cpus: number;
-  devices: { kind: 'ssd' | 'hdd'; pages: number; discard: boolean }[];
+  devices: { kind: 'ssd' | 'hdd'; pages: number; discard: boolean; bad: number[] }[];
   /* zswap in front of the devices (the ghost design always has it). */
   zswap: boolean;
   /* The kworker's script, when it has work: @rounds times the discard work, then zswap's writeback of up to @nr pages a device. */
@@ -72,12 +73,23 @@ const DEVICE_PAGES_ARB: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: -1, max: 1 })).map(([k, d]) => k * SWAPFILE_CLUSTER + 1 + d) },
 );
 
+/* A quarter of the devices have a few bad pages (mkswap -c): slots swapon marks bad, the allocator skips. */
+const BAD_PAGES_ARB: fc.Arbitrary<number[]> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<number[]>([]) },
+  { weight: 1, arbitrary: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) },
+);
+
+/* Bad pages @bad (drawn anywhere) placed on a device of @pages: distinct, past the header; none on one of a few slots. */
+function bad_pages(bad: readonly number[], pages: number): number[] {
+  return pages <= 64 ? [] : [...new Set(bad.map((b) => 1 + (b % (pages - 1))))].sort((a, b) => a - b);
+}
+
 function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
   return fc.integer({ min: 2, max: l.maxCpus }).chain((cpus) =>
     fc.record({
       design: fc.constantFrom(...l.designs),
       cpus: fc.constant(cpus),
-      devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: DEVICE_PAGES_ARB, discard: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+      devices: fc.array(fc.record({ kind: fc.constantFrom('ssd' as const, 'hdd' as const), pages: DEVICE_PAGES_ARB, discard: fc.boolean(), bad: BAD_PAGES_ARB }), { minLength: 1, maxLength: 3 }),
       zswap: fc.boolean(),
       kworker: fc.record({ rounds: fc.integer({ min: 1, max: 3 }), nr: fc.integer({ min: 1, max: 32 }) }),
       tight: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
@@ -208,7 +220,11 @@ function scenario_of(drawn: Shape, tail: number[]): Scenario {
   /* Half the tight ghosts are filled, half small (a last cluster cut short: the scan borders). */
   const filled = ghost && drawn.tight && drawn.devices[0].pages % 2 === 0 ? ghost_fill(drawn) : null;
   const s = filled?.shape ?? drawn;
-  const sized = s.devices.map((d) => ({ kind: d.kind, pages: s.tight ? 520 + (d.pages % 600) : d.pages, ...(d.kind === 'ssd' && d.discard ? { discard: true } : {}) }));
+  const sized = s.devices.map((d) => {
+    const pages = s.tight ? 520 + (d.pages % 600) : d.pages;
+    const bad = bad_pages(d.bad, pages);
+    return { kind: d.kind, pages, ...(bad.length > 0 ? { badPages: bad } : {}), ...(d.kind === 'ssd' && d.discard ? { discard: true } : {}) };
+  });
   const devices = filled ? [{ kind: 'ghost' as const, pages: GHOST_FILL_PAGES }] : sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
   const zswap = s.zswap || ghost;
   const setup: ScenarioOp[] = [];

@@ -157,7 +157,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {
     const path = `/dev/${d.kind}${i}`;
-    const made = sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk' });
+    const made = sys.createSwapDevice(path, { sizePages: d.pages, rotational: d.kind === 'hdd', kind: d.kind === 'ghost' ? 'ghost' : 'blk', badPages: d.badPages });
     if (made < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `creating ${path} failed: ${errname(made)}`);
     const err = sys.swapon(path, { prio: 0, discard: d.discard === true });
     if (err < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `swapon ${path} failed: ${errname(err)}`);

@@ -89,6 +89,7 @@ export const ScenarioFields = z
         devices: z.array(z.object({
           kind: z.enum(['ssd', 'hdd', 'ghost']).describe('ssd: solid state (discard); hdd: rotational (the global cluster); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
           pages: z.number().int().min(SWAP_MIN_PAGES).max(65536).describe('the device\'s size in pages (slots), header page included'),
+          badPages: z.array(z.number().int().min(1)).max(16).optional().describe('pages mkswap lists as bad (each 1..pages-1; not on a ghost): swapon marks their slots bad and the allocator skips them'),
           discard: z.boolean().optional().describe('swapon with SWAP_FLAG_DISCARD (solid-state devices only honour it): a freed cluster waits on the discard list for the discard work (the discard operation) or an allocation that finds no room (swap_sync_discard)'),
         }).strict()).min(1).max(4).describe('swap devices, swapped on before setup runs'),
         frames: z.number().int().min(64).max(65536).default(1024).describe('page frames of memory'),
