@@ -19,8 +19,7 @@ import { merge_corpora } from '../harness/fuzz_corpus.js';
 import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
-import { coverage_line, model_coverage_start, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
-import { output_file_problem } from '../harness/write_atomic.js';
+import { coverage_line, with_coverage_flag, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -166,14 +165,7 @@ function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void, cov
 /* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
 async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
   /* Collected from here: the flag checks run model code too (implemented_designs). */
-  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
-  if (coverageProblem !== null) return usage_error(cmd)(`--coverage: ${coverageProblem}`);
-  const cov = f.coverage === undefined ? null : await model_coverage_start(f.coverage);
-  try {
-    return await fuzz_campaign(f, cmd, cov);
-  } finally {
-    await cov?.abort();
-  }
+  return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => fuzz_campaign(f, cmd, cov));
 }
 
 /* fuzz_action()'s campaign: the parameters, the runs, the summary (with @cov's).  Returns the exit status. */

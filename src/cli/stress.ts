@@ -21,7 +21,7 @@ import {
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
 import { output_file_problem } from '../harness/write_atomic.js';
-import { coverage_line, model_coverage_start, type ModelCoverageRun } from '../harness/coverage_report.js';
+import { coverage_line, with_coverage_flag, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -143,14 +143,7 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
     return 0;
   }
   /* Collected from here: the flag checks run model code too (implemented_designs). */
-  const coverageProblem = f.coverage === undefined ? null : output_file_problem(f.coverage);
-  if (coverageProblem !== null) usage_error(cmd)(`--coverage: ${coverageProblem}`);
-  const cov = f.coverage === undefined ? null : await model_coverage_start(f.coverage);
-  try {
-    return await stress_run(f, cmd, cov);
-  } finally {
-    await cov?.abort();
-  }
+  return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => stress_run(f, cmd, cov));
 }
 
 /* stress_action() past --list-bugs: check the flags, run, print the result (and @cov's summary).  Returns the exit status. */

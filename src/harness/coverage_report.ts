@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type TS from 'typescript';
 import { v8_coverage_start, v8_coverage_stop, type V8ScriptCoverage } from './coverage_v8.js';
-import { write_atomic } from './write_atomic.js';
+import { output_file_problem, write_atomic } from './write_atomic.js';
 
 /** The directories of the model whose functions are reported. */
 export const COVERAGE_DIRS = ['mm', 'designs', 'kmem'] as const;
@@ -188,4 +188,22 @@ export async function model_coverage_start(file: string): Promise<ModelCoverageR
       if (!stopped) await stop();
     },
   };
+}
+
+/**
+ * `--coverage FILE` of a command: run @body with a collection for @file,
+ * or with none when @file is undefined.  A file that cannot be written is
+ * @usage's error before anything runs (the report comes at the end).  If
+ * @body does not finish the collection (it failed), it is stopped and
+ * nothing is written.
+ */
+export async function with_coverage_flag<T>(file: string | undefined, usage: (message: string) => never, body: (cov: ModelCoverageRun | null) => Promise<T>): Promise<T> {
+  const problem = file === undefined ? null : output_file_problem(file);
+  if (problem !== null) usage(`--coverage: ${problem}`);
+  const cov = file === undefined ? null : await model_coverage_start(file);
+  try {
+    return await body(cov);
+  } finally {
+    await cov?.abort();
+  }
 }

@@ -8,12 +8,12 @@
  * design, devices (ssd/hdd of any size: not only whole clusters, now and
  * then one of a few slots or one slot either side of a cluster boundary;
  * some with bad pages; ssd ones with discard or not; a ghost swapfile
- * under the ghost design),
- * zswap in front of them or not, 2-8 CPUs, a memcg tree, processes with
- * swapped-out pages, and per CPU a random filler plus a short script
- * (faults, pageouts of ranges and large folios, MADV_DONTNEED, fork,
- * exit, memcg move and death, swapoff/swapon, migration), run under a
- * scheduler: PCT with a depth, random, or free-running threads.  When
+ * under the ghost design), zswap in front of them or not, 2-8 CPUs, a
+ * memcg tree, processes with swapped-out pages, and per CPU a random
+ * filler plus a short script (faults, pageouts of ranges and large
+ * folios, MADV_DONTNEED, fork, exit, memcg move and death,
+ * swapoff/swapon, migration), run under a scheduler: PCT with a depth,
+ * random, or free-running threads.  When
  * there is scheduled work to do (zswap's writeback, discards), one more
  * CPU is the kworker that runs it, racing with the others.
  *
