@@ -116,7 +116,8 @@ describe('stress with zswap in front of the devices', () => {
   it('runs clean, every non-zero page going to zswap and coming back from it', async () => {
     const seed = 0x2a5;
     console.log(`stress zswap seed ${seed}`);
-    const r = await runStress(opts({ cpus: 2, seed, ops: 3000, zswap: true }), quiet());
+    /* zswap-toggle 0: zswap stays on throughout (the default mix turns it off now and then). */
+    const r = await runStress(opts({ cpus: 2, seed, ops: 3000, zswap: true, mix: { ...defaultStressOptions().mix, 'zswap-toggle': 0 } }), quiet());
     expect(r.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
     expect(r.exitStatus).toBe(0);
     expect(r.swapOps.zswpout).toBeGreaterThan(0);

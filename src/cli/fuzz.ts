@@ -19,6 +19,7 @@ import { merge_corpora } from '../harness/fuzz_corpus.js';
 import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
+import { coverage_line, with_coverage_flag, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -39,6 +40,7 @@ interface FuzzFlags {
   json?: boolean;
   statInterval: number;
   progress: boolean;
+  coverage?: string;
 }
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -151,14 +153,23 @@ function fuzz_params(f: FuzzFlags, cmd: Command, err: (s: string) => void): Fuzz
 }
 
 /* The campaign's summary: one JSON document, or the tables. */
-function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void): void {
+function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void, coverage?: CoverageSummary): void {
   if (json) {
-    out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })) }, null, 2) + '\n');
-  } else print_summary(r, out);
+    out(JSON.stringify({ ...r, failures: r.failures.map(({ file, invariant, site, design, schedule }) => ({ file, invariant, site, design, schedule })), ...(coverage === undefined ? {} : { functionCoverage: coverage }) }, null, 2) + '\n');
+    return;
+  }
+  print_summary(r, out);
+  if (coverage !== undefined) out(`\nswaptorture fuzz: function coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
 }
 
 /* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
 async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
+  /* Collected from here: the flag checks run model code too (implemented_designs). */
+  return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => fuzz_campaign(f, cmd, cov));
+}
+
+/* fuzz_action()'s campaign: the parameters, the runs, the summary (with @cov's).  Returns the exit status. */
+async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun | null): Promise<number> {
   const out = cmd.configureOutput().writeOut!;
   const err = cmd.configureOutput().writeErr!;
   const { seed, shard, bug, maxCpus, target, guide, designs } = fuzz_params(f, cmd, err);
@@ -174,7 +185,7 @@ async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
       onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),
     }, sigint.signal);
     bar?.clear();
-    fuzz_print(r, f.json === true, out);
+    fuzz_print(r, f.json === true, out, await cov?.finish());
     /* A new failure is the news, interrupted or not. */
     if (r.newFailures > 0) return 1;
     return r.interrupted ? 130 : 0;
@@ -224,7 +235,8 @@ export function registerFuzz(program: Command): Command {
     .option('--stop-on-find', 'end the campaign at the first failure new to the corpus (calibration)')
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
     .option('--no-progress', 'no progress bar')
-    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures}')
+    .option('--coverage <file>', 'after the campaign, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
+    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures, functionCoverage (with --coverage): {file, ran, total, neverRan: [{file, line, name}]}}')
     .addHelpText('after', FUZZ_HELP)
     .action(fuzz_action);
   fuzz

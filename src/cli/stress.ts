@@ -21,6 +21,7 @@ import {
 import { print_result, runStress } from '../harness/stress.js';
 import { DEFAULT_MIX, WORKLOAD_OPS } from '../harness/workload.js';
 import { output_file_problem } from '../harness/write_atomic.js';
+import { coverage_line, with_coverage_flag, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
@@ -69,6 +70,7 @@ interface StressFlags {
   progress: boolean;
   trace?: string;
   zswap?: boolean;
+  coverage?: string;
 }
 
 function list_bugs(): string {
@@ -81,6 +83,7 @@ function list_bugs(): string {
 const STRESS_HELP = `
 Default mix: ${formatMix(DEFAULT_MIX)}
 Default devices: ${DEFAULT_DEVICES} (design ghost: ${DEFAULT_GHOST_DEVICES}, with zswap always on)
+zswap: on (--no-zswap: off); the zswap-toggle operation turns it off and on
 
 Output: live statistics on stderr (every --stat-interval), then a summary
 table and a line "swaptorture: End of test: SUCCESS: ..." (or FAILURE,
@@ -129,18 +132,24 @@ function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
     injectStall: f.injectStall,
     progress: f.progress && process.stderr.isTTY === true && !process.env.CI,
     trace: f.trace ?? '',
-    zswap: f.zswap ?? false,
+    zswap: f.zswap ?? d.zswap,
   });
 }
 
 /* `swaptorture stress`: --list-bugs, or check the flags, run, print the result.  Returns the exit status. */
 async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
-  const out = cmd.configureOutput().writeOut!;
-  const err = cmd.configureOutput().writeErr!;
   if (f.listBugs) {
-    out(list_bugs());
+    cmd.configureOutput().writeOut!(list_bugs());
     return 0;
   }
+  /* Collected from here: the flag checks run model code too (implemented_designs). */
+  return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => stress_run(f, cmd, cov));
+}
+
+/* stress_action() past --list-bugs: check the flags, run, print the result (and @cov's summary).  Returns the exit status. */
+async function stress_run(f: StressFlags, cmd: Command, cov: ModelCoverageRun | null): Promise<number> {
+  const out = cmd.configureOutput().writeOut!;
+  const err = cmd.configureOutput().writeErr!;
   let o: StressOptions;
   try {
     o = stress_options_of(f, defaultStressOptions());
@@ -155,8 +164,10 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
   try {
     const io = f.json ? { out: err, err } : { out, err };
     const r = await runStress(o, io, sigint.signal);
+    const coverage = await cov?.finish();
     print_result(r, io);
-    if (f.json) out(JSON.stringify(r, null, 2) + '\n');
+    if (coverage !== undefined) io.out(`swaptorture: function coverage: ${coverage_line(coverage)} (report: ${coverage.file})\n`);
+    if (f.json) out(JSON.stringify(coverage === undefined ? r : { ...r, functionCoverage: coverage }, null, 2) + '\n');
     return r.exitStatus;
   } finally {
     sigint.off();
@@ -187,8 +198,10 @@ export function registerStress(program: Command): Command {
     .option('--list-bugs', 'list the bug switches (name; provenance: kernel-fix, review or hypothetical - repro --list has its commits and quotes; how often free-running stress finds it: often, seldom or never; what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
-    .option('--zswap', 'zswap in front of every device: writeout stores the page compressed, swap-in loads it')
+    .option('--zswap', 'zswap in front of every device (the default): writeout stores the page compressed, swap-in loads it, the kworker writes stored pages back to the device; the CPUs turn it off and on now and then (the zswap-toggle operation)')
+    .option('--no-zswap', 'no zswap: every page goes to the device (not with --design ghost, which always has zswap)')
     .option('--no-progress', 'no progress bar (it is shown only on a terminal outside CI anyway)')
+    .option('--coverage <file>', 'after the run, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
     .option('--swapoff-cycles <n>', 'with --ops: run exactly n swapoff/swapon cycles (the run waits for them)', int(0), 0)
     .addOption(new Option('--inject-crash <n>', 'harness self-test: CPU 0 throws after n operations (exit 3)').argParser(int(1)).default(0))
     .addOption(new Option('--inject-stall <n>', 'harness self-test: CPU 0 hangs holding swap_lock after n operations (stall, exit 3)').argParser(int(1)).default(0))

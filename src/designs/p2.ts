@@ -14,11 +14,11 @@
  */
 import { EINVAL } from '../include/errno.js';
 import type { SlotMeta } from '../mm/swap_design.js';
-import { SWP_TB_P3, swp_tb_is_bad, swp_tb_is_countable, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
+import { SWP_TB_P3, swp_tb_is_bad, swp_tb_is_countable } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { report } from '../shm/report.js';
 import { P3 } from './p3.js';
-import { swap_cgroup_get, swap_map_get, swap_map_set } from './side_arrays.js';
+import { swap_map_get, swap_map_set } from './side_arrays.js';
 
 /** SWAP_MAP_MAX (include/linux/swap.h). */
 export const SWAP_MAP_MAX = 0x3e;
@@ -47,10 +47,5 @@ export const P2: SlotMeta = {
   freeSlot(ci, off) {
     P3.freeSlot(ci, off);
     swap_map_set(ci, off, 0);
-  },
-  memcgId(ci, off, folioMemcg) {
-    const tb = __swap_table_get(ci, off);
-    if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(SWP_TB_P3, tb));
-    return swap_cgroup_get(ci, off);
   },
 };

@@ -9,7 +9,7 @@
  */
 import type { SlotMeta } from '../mm/swap_design.js';
 import { table_count_ops } from './table_count.js';
-import { SWP_TB_P3, swp_tb_is_folio, swp_tb_to_pfn } from '../mm/swap_table.js';
+import { SWP_TB_P3 } from '../mm/swap_table.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { side_arrays_reset, swap_cgroup_get, swap_cgroup_set, zeromap_set, zeromap_test } from './side_arrays.js';
 
@@ -34,9 +34,4 @@ export const P3: SlotMeta = {
     zeromap_set(ci, off, false);
   },
   swaponDevice: side_arrays_reset,
-  memcgId(ci, off, folioMemcg) {
-    const tb = __swap_table_get(ci, off);
-    if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(l, tb));
-    return swap_cgroup_get(ci, off);
-  },
 };

@@ -8,8 +8,8 @@
 import type { SlotMeta } from '../mm/swap_design.js';
 import { table_count_ops } from './table_count.js';
 import {
-  SWP_TB_P4, swp_tb_clear_zero, swp_tb_is_countable, swp_tb_is_folio,
-  swp_tb_is_shadow, swp_tb_set_zero, swp_tb_test_zero, swp_tb_to_pfn, swp_tb_to_shadow,
+  SWP_TB_P4, swp_tb_clear_zero, swp_tb_is_countable,
+  swp_tb_is_shadow, swp_tb_set_zero, swp_tb_test_zero, swp_tb_to_shadow,
 } from '../mm/swap_table.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from '../mm/swap_table_arena.js';
 import { shadow_to_memcgid } from '../mm/workingset.js';
@@ -49,11 +49,5 @@ export const P4: SlotMeta = {
   },
   swaponDevice() {
     /* No static per-slot metadata: the table holds it all (seed 001). */
-  },
-  memcgId(ci, off, folioMemcg) {
-    const tb = __swap_table_get(ci, off);
-    if (swp_tb_is_shadow(tb)) return shadow_to_memcgid(swp_tb_to_shadow(l, tb));
-    if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(l, tb));
-    return 0;
   },
 };

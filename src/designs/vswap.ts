@@ -14,7 +14,6 @@
 import type { SlotMeta } from '../mm/swap_design.js';
 import { P4 } from './p4.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
-import { swp_tb_is_folio, swp_tb_to_pfn, SWP_TB_P4 } from '../mm/swap_table.js';
 import { __vswap_release_backing, vswap_memcg_get, vswap_memcg_set } from '../mm/vswap.js';
 import { CI_DYN } from '../shm/layout.js';
 import { A } from '../shm/arena.js';
@@ -38,10 +37,5 @@ export const VSWAP: SlotMeta = {
     if (!has_vtable(ci)) return;
     __vswap_release_backing(ci, off, 1);
     vswap_memcg_set(ci, off, 0);
-  },
-  memcgId(ci, off, folioMemcg) {
-    const tb = __swap_table_get(ci, off);
-    if (swp_tb_is_folio(tb)) return folioMemcg(swp_tb_to_pfn(SWP_TB_P4, tb));
-    return vswap_memcg_get(ci, off);
   },
 };

@@ -5,12 +5,17 @@
  * shard), or mutated from a corpus entry that reached new coverage.
  *
  * An execution is a generated race scenario (src/scenario/schema.ts): a
- * design, devices (ssd/hdd of any size, not only whole clusters; a ghost
- * swapfile under the ghost design), 2-8 CPUs, a memcg tree, processes with
- * swapped-out pages, and per CPU a random filler plus a short script
- * (faults, pageouts of ranges and large folios, MADV_DONTNEED, fork,
- * exit, memcg move and death, swapoff/swapon, migration), run under a scheduler: PCT with a
- * depth, random, or free-running threads.
+ * design, devices (ssd/hdd of any size: not only whole clusters, now and
+ * then one of a few slots or one slot either side of a cluster boundary;
+ * some with bad pages; ssd ones with discard or not; a ghost swapfile
+ * under the ghost design), zswap in front of them or not, 2-8 CPUs, a
+ * memcg tree, processes with swapped-out pages, and per CPU a random
+ * filler plus a short script (faults, pageouts of ranges and large
+ * folios, MADV_DONTNEED, fork, exit, memcg move and death,
+ * swapoff/swapon, migration), run under a scheduler: PCT with a depth,
+ * random, or free-running threads.  When
+ * there is scheduled work to do (zswap's writeback, discards), one more
+ * CPU is the kworker that runs it, racing with the others.
  *
  * The scripts keep to what real tasks can do concurrently: several CPUs
  * fault and reclaim in one process (its threads), but only a process's own
@@ -23,11 +28,17 @@ import type { DesignName } from '../mm/swap_design.js';
 import type { Scenario, ScenarioOp } from '../scenario/fields.js';
 import type { FuzzCase, FuzzLimits, FuzzSched, FuzzWindow } from './fuzz_types.js';
 import { BLOCK_DEVICE_KINDS, type BlockDeviceKind } from '../api/device_kind.js';
+import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 
 interface Shape {
   design: DesignName;
   cpus: number;
-  devices: { kind: BlockDeviceKind; pages: number }[];
+  devices: { kind: BlockDeviceKind; pages: number; discard: boolean; bad: number[] }[];
+  /* zswap in front of the devices (the ghost design always has it). */
+  zswap: boolean;
+  /* The kworker's script, when it has work: @rounds times the discard work, then zswap's writeback of up to @nr pages a device. */
+  kworker: { rounds: number; nr: number };
   /*
    * Swap space barely above what the processes swap out: vm_swap_full()
    * reclaim, allocation failures.  A ghost cannot be made small enough (its
@@ -52,12 +63,36 @@ const WINDOW_ARB: fc.Arbitrary<FuzzWindow | null> = fc.oneof(
   fc.record({ window: fc.nat(), nth: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 64 })) }),
 );
 
+/*
+ * A device's size: mostly 600-4096 pages; now and then a few slots (the
+ * smallest swapon takes: full at once) or one page either side of a
+ * cluster boundary (a last cluster of one slot, or one slot short).
+ */
+const DEVICE_PAGES_ARB: fc.Arbitrary<number> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 600, max: 4096 }) },
+  { weight: 1, arbitrary: fc.integer({ min: SWAP_MIN_PAGES, max: 64 }) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: -1, max: 1 })).map(([k, d]) => k * SWAPFILE_CLUSTER + 1 + d) },
+);
+
+/* A quarter of the devices have a few bad pages (mkswap -c): slots swapon marks bad, the allocator skips. */
+const BAD_PAGES_ARB: fc.Arbitrary<number[]> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<number[]>([]) },
+  { weight: 1, arbitrary: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) },
+);
+
+/* Bad pages @bad (drawn anywhere) placed on a device of @pages: distinct, past the header; none on one of a few slots. */
+function bad_pages(bad: readonly number[], pages: number): number[] {
+  return pages <= 64 ? [] : [...new Set(bad.map((b) => 1 + (b % (pages - 1))))].sort((a, b) => a - b);
+}
+
 function shapeArb(l: FuzzLimits): fc.Arbitrary<Shape> {
   return fc.integer({ min: 2, max: l.maxCpus }).chain((cpus) =>
     fc.record({
       design: fc.constantFrom(...l.designs),
       cpus: fc.constant(cpus),
-      devices: fc.array(fc.record({ kind: fc.constantFrom(...BLOCK_DEVICE_KINDS), pages: fc.integer({ min: 600, max: 4096 }) }), { minLength: 1, maxLength: 3 }),
+      devices: fc.array(fc.record({ kind: fc.constantFrom(...BLOCK_DEVICE_KINDS), pages: DEVICE_PAGES_ARB, discard: fc.boolean(), bad: BAD_PAGES_ARB }), { minLength: 1, maxLength: 3 }),
+      zswap: fc.boolean(),
+      kworker: fc.record({ rounds: fc.integer({ min: 1, max: 3 }), nr: fc.integer({ min: 1, max: 32 }) }),
       tight: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
       slabMinPartial: fc.oneof(fc.constant(4), fc.integer({ min: 0, max: 2 })),
       frames: fc.constantFrom(512, 1024, 2048),
@@ -166,14 +201,33 @@ function ghost_fill(s: Shape): { shape: Shape; fill: ScenarioOp[]; mms: number }
   return { shape: { ...s, orders }, fill, mms };
 }
 
+/* CPUs a scenario has at most (src/scenario/fields.ts). */
+const MAX_CPUS = 8;
+
+/*
+ * The kworker's CPU: the system workqueue running the work the others
+ * schedule - discards of freed clusters, zswap's writeback of stored
+ * pages to their devices - while they fault, reclaim and swap off.
+ */
+function kworker_cpu(k: Shape['kworker']): { ops: ScenarioOp[]; filler: number } {
+  const ops: ScenarioOp[] = [];
+  for (let r = 0; r < k.rounds; r++) ops.push({ op: 'discard' }, { op: 'writeback', nr: k.nr });
+  return { ops, filler: 0 };
+}
+
 /* The scenario of a drawn shape: setup, then per CPU its filler and script; the CPU's last act may kill its cgroup or exit. */
 function scenario_of(drawn: Shape, tail: number[]): Scenario {
   const ghost = drawn.design === 'ghost';
   /* Half the tight ghosts are filled, half small (a last cluster cut short: the scan borders). */
   const filled = ghost && drawn.tight && drawn.devices[0].pages % 2 === 0 ? ghost_fill(drawn) : null;
   const s = filled?.shape ?? drawn;
-  const sized = s.devices.map((d) => (s.tight ? { kind: d.kind, pages: 520 + (d.pages % 600) } : d));
+  const sized = s.devices.map((d) => {
+    const pages = s.tight ? 520 + (d.pages % 600) : d.pages;
+    const bad = bad_pages(d.bad, pages);
+    return { kind: d.kind, pages, ...(bad.length > 0 ? { badPages: bad } : {}), ...(d.kind === 'ssd' && d.discard ? { discard: true } : {}) };
+  });
   const devices = filled ? [{ kind: 'ghost' as const, pages: GHOST_FILL_PAGES }] : sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
+  const zswap = s.zswap || ghost;
   const setup: ScenarioOp[] = [];
   for (let m = 0; m < s.memcgs; m++) setup.push({ op: 'memcg', as: `m${m}` });
   /* Each CPU's process lives in a cgroup of its own when there are any (so it alone can empty and kill it). */
@@ -201,6 +255,8 @@ function scenario_of(drawn: Shape, tail: number[]): Scenario {
     const named = cpus.some((o, k) => k !== c && o.ops.some((op) => 'mm' in op && op.mm === `p${c}`));
     if (tail[c] === 2 && !named) cpu.ops.push({ op: 'exit', mm: `p${c}` });
   });
+  /* The kworker, when there is work for it (and a CPU left for it). */
+  if ((zswap || devices.some((d) => 'discard' in d)) && cpus.length < MAX_CPUS) cpus.push(kworker_cpu(s.kworker));
   return {
     race: 'fuzz',
     title: 'a generated execution',
@@ -210,7 +266,7 @@ function scenario_of(drawn: Shape, tail: number[]): Scenario {
     invariant: 'data',
     designs: [s.design],
     story: 'A configuration drawn by the fuzzing campaign; any violated invariant is a finding.',
-    system: { devices, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8 + (filled?.mms ?? 0), slabMinPartial: s.slabMinPartial },
+    system: { devices, zswap, frames: s.frames, mmPages: s.mmPages, mms: 4 * s.cpus + 8 + (filled?.mms ?? 0), slabMinPartial: s.slabMinPartial },
     setup,
     cpus,
     depth: s.sched.kind === 'pct' ? s.sched.depth : 3,

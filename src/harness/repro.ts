@@ -21,6 +21,7 @@ import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
 import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/fields.js';
 import { errname } from '../include/errno.js';
+import { SWAP_FLAG_DISCARD } from '../mm/swapon.js';
 import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';
 import { runControlled } from './controlled_run.js';
@@ -149,7 +150,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
-    design, seed, bugs: fixed ? [] : [sc.bug], zswap: design === 'ghost' /* a ghost keeps its pages nowhere else */,
+    design, seed, bugs: fixed ? [] : [sc.bug], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
     nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
@@ -157,11 +158,11 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {
     const path = `/dev/${d.kind}${i}`;
-    const made = sys.createSwapDevice(path, d.kind === 'ghost' ? { sizePages: d.pages, kind: 'ghost' } : block_device_options(d.kind, d.pages));
+    const made = sys.createSwapDevice(path, d.kind === 'ghost' ? { sizePages: d.pages, kind: 'ghost', badPages: d.badPages } : { ...block_device_options(d.kind, d.pages), badPages: d.badPages });
     if (made < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `creating ${path} failed: ${errname(made)}`);
-    const err = sys.swapon(path, { prio: 0 });
+    const err = sys.swapon(path, { prio: 0, discard: d.discard === true });
     if (err < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `swapon ${path} failed: ${errname(err)}`);
-    env.devices.push(path);
+    env.devices.push({ path, flags: d.discard === true ? SWAP_FLAG_DISCARD : 0 });
   });
   sys.as(0, () => {
     sc.setup.forEach((op, i) => {

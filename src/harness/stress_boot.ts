@@ -46,7 +46,9 @@ function stress_swapon_devices(sys: System, o: StressOptions): StressOnoffArgs['
 
 /* Each workload task its own cgroup and process.  Returns the workload's shape (whose processes are whose). */
 function stress_init_tasks(sys: System, o: StressOptions, tasks: StressTasks): WorkloadShape {
-  const shape: WorkloadShape = { firstTask: 1, nrWorkers: o.cpus, maxMmsPerTask: Math.max(1, Math.floor(A.L.config.nrMms / o.cpus)) };
+  const shape: WorkloadShape = {
+    firstTask: 1, nrWorkers: o.cpus, maxMmsPerTask: Math.max(1, Math.floor(A.L.config.nrMms / o.cpus)), zswapToggle: o.zswap && o.design !== 'ghost',
+  };
   for (const t of tasks.workers) {
     const memcg = sys.memcgCreate();
     if (memcg < 0) throw new Error(`memcg for task ${t}: errno ${-memcg}`);

@@ -132,7 +132,7 @@ export const StressOptionsSchema = z
     injectStall: z.number().int().min(0),
     /** Progress bar on stderr. */
     progress: z.boolean(),
-    /** zswap in front of the devices. */
+    /** zswap in front of the devices (the workload's zswap-toggle turns it off and on; the ghost design always has it). */
     zswap: z.boolean(),
     /** Write the recent events of every CPU here (Chrome Trace Event Format) when a violation stops the run ('' = off). */
     trace: z.string(),
@@ -156,6 +156,9 @@ export const StressOptionsSchema = z
       if (d.kind === 'ghost' && o.design !== 'ghost') {
         ctx.addIssue({ code: 'custom', path: ['devices'], message: `a ghost device needs --design ghost (SWP_GHOST is seed 001 patches 13-15; design ${o.design} has no such device)` });
       }
+    }
+    if (!o.zswap && o.design === 'ghost') {
+      ctx.addIssue({ code: 'custom', path: ['zswap'], message: 'the ghost design always has zswap (a ghost device has nothing else to keep pages in, seed 001 patch 13): drop --no-zswap' });
     }
     for (const b of o.bugs) {
       if (!BUG_SWITCHES.some((s) => s.name === b)) {
@@ -203,7 +206,7 @@ export function defaultStressOptions(): StressOptions {
     injectStall: 0,
     progress: false,
     trace: '',
-    zswap: false,
+    zswap: true,
   };
 }
 
@@ -279,7 +282,7 @@ export function stress_command_line(o: StressOptions): string {
   if (o.shuffleIntervalMs !== d.shuffleIntervalMs) a.push(`--shuffle-interval ${o.shuffleIntervalMs}`);
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
-  if (o.zswap && o.design !== 'ghost') a.push('--zswap');
+  if (!o.zswap && o.design !== 'ghost') a.push('--no-zswap');
   for (const b of o.bugs) a.push(`--bug ${b}`);
   if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);
   if (o.injectCrash) a.push(`--inject-crash ${o.injectCrash}`);

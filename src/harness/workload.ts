@@ -17,7 +17,10 @@
  * reclaim_pages (MADV_PAGEOUT); fork -> copy_mm; exit -> exit_mmap;
  * memcg-move -> cgroup migration (mm->memcg changes, old charges stay);
  * memcg-death -> rmdir (css_offline: charges stay with the zombie until
- * reparented).
+ * reparented); zswap-toggle -> a write to
+ * /sys/module/zswap/parameters/enabled (zswap goes off or on while pages
+ * are stored in it: they are still loaded and written back, and new ones
+ * go to the device meanwhile).
  */
 import { ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
@@ -27,10 +30,11 @@ import { copy_mm, exit_mmap, handle_mm_fault, mm_set_memcg } from '../mm/memory.
 import { mm_live, mm_memcg, mm_pages, mmw } from '../mm/pgtable.js';
 import { reclaim_pages, try_to_free_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, mem_cgroup_online, mw, nr_memcg_ids } from '../mm/memcontrol.js';
+import { zswap_enabled, zswap_set_enabled } from '../mm/zswap.js';
 
 /** The operations, in counter order (op id = index + 1 in TASK.op and reports). */
 export const WORKLOAD_OPS = [
-  'touch', 'write', 'zero', 'reclaim', 'pageout', 'thp', 'fork', 'exit', 'memcg-move', 'memcg-death',
+  'touch', 'write', 'zero', 'reclaim', 'pageout', 'thp', 'fork', 'exit', 'memcg-move', 'memcg-death', 'zswap-toggle',
 ] as const;
 export type WorkloadOp = (typeof WORKLOAD_OPS)[number];
 
@@ -57,6 +61,7 @@ export const DEFAULT_MIX: Record<WorkloadOp, number> = {
   exit: 12,
   'memcg-move': 5,
   'memcg-death': 2,
+  'zswap-toggle': 1,
 };
 
 /** Pages direct reclaim tries to free after an operation met -ENOMEM. */
@@ -139,6 +144,11 @@ export interface WorkloadShape {
   firstTask: number;
   nrWorkers: number;
   maxMmsPerTask: number;
+  /*
+   * zswap-toggle may turn zswap off and on: the run has zswap, and not on
+   * the ghost design (a ghost has nothing but zswap to keep pages in).
+   */
+  zswapToggle: boolean;
 }
 
 /* ---- cgroups of the current task ---- */
@@ -254,6 +264,17 @@ function op_memcg_death(): number {
   return mem_cgroup_offline(victim);
 }
 
+/*
+ * echo N > /sys/module/zswap/parameters/enabled, or Y: from now on
+ * swap_writeout() stores in zswap or writes to the device; what zswap
+ * holds stays there, to be loaded or written back.  A plain store, as the
+ * module parameter is: two CPUs toggling at once leave either value.
+ */
+function op_zswap_toggle(shape: WorkloadShape): number {
+  if (shape.zswapToggle) zswap_set_enabled(!zswap_enabled());
+  return 0;
+}
+
 /** The operations' bodies, in WORKLOAD_OPS order. */
 export const WORKLOAD_FNS: readonly OpFn[] = [
   () => op_fault(false, false),
@@ -266,6 +287,7 @@ export const WORKLOAD_FNS: readonly OpFn[] = [
   op_exit,
   op_memcg_move,
   op_memcg_death,
+  op_zswap_toggle,
 ];
 
 /**

@@ -44,10 +44,6 @@ export function list_empty(head: number): boolean {
   return A.i32[head + LIST.head] < 0;
 }
 
-export function list_nr(head: number): number {
-  return A.i32[head + LIST.nr];
-}
-
 /** list_add_tail().  Context: si->lock held. */
 export function list_add_tail(type: number, head: number, idx: number): void {
   const i32 = A.i32;

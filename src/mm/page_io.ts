@@ -24,7 +24,7 @@ import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
 import { count_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
-import { zswap_enabled, zswap_load, zswap_store } from './zswap.js';
+import { zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
@@ -89,7 +89,7 @@ export function swap_writeout(folio: number): number {
     /* As bigints only for zswap and vswap, and built once. */
     let list: bigint[] | null = null;
     const tokens = (): bigint[] => (list ??= Array.from({ length: nr }, (_, k) => page_token(folio + k)));
-    stored = zswap_enabled() && zswap_store(type, swp_offset(entry), tokens());
+    stored = zswap_store(type, swp_offset(entry), nr, tokens);
     if (stored && vswap) vswap_update_backing(entry, nr, 'zswap');
     /*
      * __swap_writepage() on a ghost: "Prevent the page from getting

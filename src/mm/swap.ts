@@ -77,15 +77,6 @@ export function swp_offset(entry: number): number {
   return entry & SWP_OFFSET_MASK;
 }
 
-/** swp_cluster_offset(): index of @entry's slot inside its cluster. */
-export function swp_cluster_offset(entry: number): number {
-  return swp_offset(entry) % SWAPFILE_CLUSTER;
-}
-
-export function fmt_entry(entry: number): string {
-  return `${swp_type(entry)}:0x${swp_offset(entry).toString(16)}`;
-}
-
 /* ---- swap_info_struct ---- */
 
 /** Word index of field @f of swap_info[@type]. */
@@ -299,8 +290,4 @@ export function swap_cluster_unlock(ci: number): void {
 export function ci_lock(ci: number): void {
   ci_check_live(ci, 'ci_lock');
   spin_lock(ci + CI.lock, LC_CI);
-}
-
-export function ci_trylock_word(ci: number): number {
-  return ci + CI.lock;
 }

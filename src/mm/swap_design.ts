@@ -40,8 +40,6 @@ export interface SlotMeta {
   setZero(ci: number, off: number, zero: boolean): void;
   /** Lockless read of the zero flag (swap_zeromap_batch). Context: RCU or folio lock. */
   testZeroLockless(ci: number, off: number): boolean;
-  /** The memcg id the slot is charged to (0 = none), given the folio's memcg for cached slots. */
-  memcgId(ci: number, off: number, folioMemcg: (pfn: number) => number): number;
   /**
    * Where the swap charge's owner is recorded.  true (p4, seed 001 patches
    * 7-8): in the shadow, written when the folio leaves the swap cache;

@@ -47,17 +47,6 @@ export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void 
   Atomics.store(A.u64, entryIndex(tbl, off), swp_tb);
 }
 
-/** __swap_table_xchg().  Context: caller holds ci->lock. */
-export function __swap_table_xchg(ci: number, off: number, swp_tb: bigint): bigint {
-  lockdep_assert_held(ci + CI.lock, 'ci->lock');
-  const tbl = A.i32[ci + CI.table];
-  if (tbl === 0) {
-    report('table-lifetime', `__swap_table_xchg on cluster word ${ci} with no swap table`, [ci, off]);
-    return null_to_swp_tb();
-  }
-  return Atomics.exchange(A.u64, entryIndex(tbl, off), swp_tb);
-}
-
 /**
  * __swap_table_get().  Context: caller holds ci->lock (or knows the table
  * is stable); a NULL table reads as a NULL entry.

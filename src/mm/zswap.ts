@@ -19,7 +19,7 @@ import { A, gword } from '../shm/arena.js';
 import { G, SI } from '../shm/layout.js';
 import { xa_destroy, xa_erase, xa_for_each, xa_init, xa_load, xa_store, type XArray } from '../kmem/xarray.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
-import { siWord } from './swap.js';
+import { siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 
 function tree(type: number): XArray {
   return { root: siWord(type, SI.zswap_root), lock: siWord(type, SI.zswap_lock) };
@@ -58,13 +58,11 @@ export function zswap_swapoff(type: number): void {
   if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_destroy(tree(type));
 }
 
-/**
- * zswap_store(): keep the @nr pages' @tokens for slots [offset, offset+nr).
- * All or nothing: a failure (no memory for the tree) undoes what was
- * stored and the caller writes to the device.
+/*
+ * Keep @tokens for slots [offset, offset + tokens.length).  All or
+ * nothing: a failure (no memory for the tree) undoes what was stored.
  */
-export function zswap_store(type: number, offset: number, tokens: readonly bigint[]): boolean {
-  if (!zswap_enabled() || Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return false;
+function zswap_store_pages(type: number, offset: number, tokens: readonly bigint[]): boolean {
   for (let k = 0; k < tokens.length; k++) {
     Atomics.store(A.u64, poolIndex(type, offset + k), tokens[k]);
     if (!xa_store(tree(type), offset + k, 1)) {
@@ -73,6 +71,25 @@ export function zswap_store(type: number, offset: number, tokens: readonly bigin
     }
   }
   return true;
+}
+
+/**
+ * zswap_store(): keep the @nr pages of a folio for slots [offset,
+ * offset+nr); @tokens gives their contents (asked for only if zswap takes
+ * them).  False when zswap is off or the store failed: the caller writes
+ * to the device, and whatever zswap still holds for these slots from an
+ * earlier store is stale - a load, or writeback, would bring the old data
+ * back over the new - so it is invalidated first (the kernel's check_old).
+ * Context: folio locked, in the swap cache; takes ci->lock to invalidate.
+ */
+export function zswap_store(type: number, offset: number, nr: number, tokens: () => readonly bigint[]): boolean {
+  /* No tree: the device was swapped on with zswap off, and zswap holds nothing of it. */
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return false;
+  if (zswap_enabled() && zswap_store_pages(type, offset, tokens())) return true;
+  const ci = swap_cluster_lock(type, offset);
+  for (let k = 0; k < nr; k++) zswap_invalidate(type, offset + k);
+  swap_cluster_unlock(ci);
+  return false;
 }
 
 /** zswap_load(): the stored token of slot @offset, or null if zswap has no copy. */

@@ -7,7 +7,8 @@
  *    run (order) too;
  *  - devices and CPUs: a swapoff/swapon device index within
  *    system.devices, a migrate target among the system's CPUs; a ghost
- *    device only when every listed design is ghost;
+ *    device only when every listed design is ghost; bad pages within
+ *    their device, and none on a ghost;
  *  - labels: each label is created once (mm, memcg, fork as); a use names
  *    a label of its kind (a process or a cgroup) that some operation
  *    creates.  setup runs in order on one task: a setup step uses only
@@ -158,6 +159,10 @@ function check_devices(s: Scenario, issue: Issue): void {
     if (d.kind === 'ghost' && others.length > 0) {
       issue(['system', 'devices', i, 'kind'], `a ghost swapfile exists only under the ghost design (seed 001 patches 13-15); designs also lists ${others.join(', ')}`);
     }
+    (d.badPages ?? []).forEach((b, k) => {
+      if (d.kind === 'ghost') issue(['system', 'devices', i, 'badPages', k], 'a ghost swapfile has no bad-page list (it has no data pages)');
+      else if (b >= d.pages) issue(['system', 'devices', i, 'badPages', k], `bad page ${b} is past the device's last page (${d.pages - 1}): swapon refuses it`);
+    });
   });
 }
 

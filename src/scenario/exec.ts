@@ -22,6 +22,8 @@ import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg, zap_page_r
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
+import { swap_discard_work } from '../mm/swap_discard.js';
+import { zswap_shrink_work } from '../mm/zswap_writeback.js';
 import { set_failslab } from '../kmem/slab.js';
 import { ESRCH } from '../include/errno.js';
 import { current, request_migration } from '../shm/task.js';
@@ -31,20 +33,26 @@ import type { ScenarioOp } from './fields.js';
 /* A label no operation has bound yet, or whose process exited. */
 const UNBOUND = -1;
 
-/** Labels to slots of the shared id table, and the device paths. */
+/** A device of the scenario's system: its path and the swap flags it was first swapped on with (swapon again uses them). */
+export interface ScenarioDevice {
+  path: string;
+  flags: number;
+}
+
+/** Labels to slots of the shared id table, and the devices. */
 export interface ScenarioEnv {
   mms: Record<string, number>;
   memcgs: Record<string, number>;
   /** ids[slot]: the mm or memcg id the slot's label is bound to, or UNBOUND.  Shared by every CPU. */
   ids: Int32Array;
-  devices: string[];
+  devices: ScenarioDevice[];
 }
 
 /**
  * The label table of a scenario whose operations (setup and every CPU's
  * script) are @ops: one slot for each label any of them names, unbound.
  */
-export function scenario_env(ops: readonly ScenarioOp[], devices: string[] = []): ScenarioEnv {
+export function scenario_env(ops: readonly ScenarioOp[], devices: ScenarioDevice[] = []): ScenarioEnv {
   const env: ScenarioEnv = { mms: {}, memcgs: {}, ids: new Int32Array(0), devices };
   let slots = 0;
   for (const op of ops) {
@@ -78,7 +86,7 @@ export function bound_mms(env: ScenarioEnv): string[] {
   return Object.keys(env.mms).filter((l) => Atomics.load(env.ids, env.mms[l]) !== UNBOUND);
 }
 
-function deviceOf(env: ScenarioEnv, i: number): string {
+function deviceOf(env: ScenarioEnv, i: number): ScenarioDevice {
   const d = env.devices[i];
   if (d === undefined) throw new Error(`scenario: no device ${i}`);
   return d;
@@ -136,14 +144,22 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
     case 'offline':
       return mem_cgroup_offline(ids[0]);
     case 'swapoff':
-      return sys_swapoff(deviceOf(env, op.device));
-    case 'swapon':
-      return sys_swapon(deviceOf(env, op.device));
+      return sys_swapoff(deviceOf(env, op.device).path);
+    case 'swapon': {
+      const d = deviceOf(env, op.device);
+      return sys_swapon(d.path, { flags: d.flags });
+    }
     case 'migrate':
       request_migration(current(), op.cpu);
       return 0;
     case 'failslab':
       set_failslab(op.atomic, op.sleep);
+      return 0;
+    case 'writeback':
+      zswap_shrink_work(op.nr);
+      return 0;
+    case 'discard':
+      swap_discard_work();
       return 0;
   }
 }

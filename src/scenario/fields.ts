@@ -55,6 +55,10 @@ export const OpSchema = z.discriminatedUnion('op', [
     .describe('sys_swapon of the device again'),
   z.object({ op: z.literal('migrate'), cpu: z.number().int().min(0).max(7).describe('the target CPU') }).strict()
     .describe('move this CPU\'s task to another CPU at its next sleep point (what stress\'s shuffle does at random)'),
+  z.object({ op: z.literal('writeback'), nr: z.number().int().min(1).max(512).default(16).describe('pages to write back per device, at most') }).strict()
+    .describe('zswap\'s shrink work, as a kworker runs it: write up to nr pages zswap holds back to each device behind it (zswap_shrink_work, zswap_writeback_entry); nothing without system.zswap'),
+  z.object({ op: z.literal('discard') }).strict()
+    .describe('the discard work, as a kworker runs it: discard and free the clusters queued for discard (swap_discard_work); nothing without a device with discard'),
   z.object({
     op: z.literal('failslab'),
     atomic: z.number().int().min(0).max(100).describe('percentage of atomic (GFP_ATOMIC) allocations that fail'),
@@ -92,10 +96,13 @@ export const ScenarioFields = z
         devices: z.array(z.object({
           kind: z.enum([...BLOCK_DEVICE_KINDS, 'ghost']).describe('ssd: solid state; hdd: rotational (the global cluster); zram: synchronous I/O (SWP_SYNCHRONOUS_IO: large swap-in); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
           pages: z.number().int().min(SWAP_MIN_PAGES).max(65536).describe('the device\'s size in pages (slots), header page included'),
+          badPages: z.array(z.number().int().min(1)).max(16).optional().describe('pages mkswap lists as bad (each 1..pages-1; not on a ghost): swapon marks their slots bad and the allocator skips them'),
+          discard: z.boolean().optional().describe('swapon with SWAP_FLAG_DISCARD (solid-state devices only honour it): a freed cluster waits on the discard list for the discard work (the discard operation) or an allocation that finds no room (swap_sync_discard)'),
         }).strict()).min(1).max(4).describe('swap devices, swapped on before setup runs'),
         frames: z.number().int().min(64).max(65536).default(1024).describe('page frames of memory'),
         mmPages: z.number().int().min(16).max(1024).default(64).describe('pages in each process\'s mapping'),
         mms: z.number().int().min(2).max(64).default(8).describe('processes the system has room for'),
+        zswap: z.boolean().optional().describe('zswap in front of every device: swap-out stores the page in zswap, swap-in loads it, the writeback operation writes it back to the device (the ghost design always has zswap)'),
         slabMinPartial: z.number().int().min(0).max(64).optional().describe('empty swap tables the swap_table slab keeps before it frees their pages (min_partial; default 4)'),
       })
       .strict().describe('the system to build'),
