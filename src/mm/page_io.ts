@@ -14,7 +14,7 @@ import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
 import { swap_design } from './swap_design.js';
 import {
-  folio_clear, folio_nr_pages, folio_set, folio_swap, page_token, page_token_index, PG_dirty, PG_uptodate, set_page_token, token_copy,
+  folio_clear, folio_nr_pages, folio_unlock, folio_set, folio_swap, page_token, page_token_index, PG_dirty, PG_uptodate, set_page_token, token_copy,
   token_is_zero,
 } from './page_alloc.js';
 import { folio_free_swap } from './swapfile.js';
@@ -181,14 +181,22 @@ export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; 
 }
 
 /**
- * swap_read_folio(): fill a new swap cache folio from its slots and mark it
- * uptodate.  A batch of mixed zero state is a WARN and leaves the folio
+ * swap_read_folio(): fill a new swap cache folio from its slots, mark it
+ * uptodate and unlock it (folio_end_read()): the caller's reference keeps
+ * it, and whoever needs its data takes the folio lock, which waits for
+ * the read.  A batch of mixed zero state is a WARN and leaves the folio
  * !uptodate (the fault then fails with SIGBUS, as in the kernel); so does
  * a ghost slot zswap does not hold (seed 001 patch 13: nothing else could)
  * and a virtual slot with no backend (seed 004).
- * Context: folio locked, in the swap cache, not uptodate.
+ * Context: folio locked, in the swap cache, not uptodate; returns with it
+ * unlocked (or handed to the I/O that unlocks it).
  */
 export function swap_read_folio(folio: number): void {
+  __swap_read_folio(folio);
+  folio_unlock(folio);
+}
+
+function __swap_read_folio(folio: number): void {
   const entry = folio_swap(folio);
   const nr = folio_nr_pages(folio);
   const zb = swap_zeromap_batch(entry, nr);

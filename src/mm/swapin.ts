@@ -5,14 +5,14 @@
  * (swap_state.ts), because reading sits above it: writeback frees swap
  * (page_io -> swapfile), and the allocator adds to the swap cache.
  */
-import { folio_unlock } from './page_alloc.js';
 import { swap_read_folio } from './page_io.js';
 import { EEXIST } from '../include/errno.js';
 import { swap_cache_alloc_folio, swap_cache_get_folio } from './swap_state.js';
 
 /**
  * swapin_entry(): the folio for @entry, from the swap cache or read in.
- * Returns the folio with a reference (unlocked), or -errno.
+ * Returns the folio with a reference - locked while its read is in
+ * flight (folio_lock() waits for it), unlocked once read - or -errno.
  * Context: device pinned; may sleep.
  */
 export function swapin_entry(entry: number, orders: number, memcgFallback: number): number {
@@ -23,7 +23,6 @@ export function swapin_entry(entry: number, orders: number, memcgFallback: numbe
     if (folio === -EEXIST) continue;
     if (folio < 0) return folio;
     swap_read_folio(folio);
-    folio_unlock(folio);
     return folio;
   }
 }

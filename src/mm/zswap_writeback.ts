@@ -19,7 +19,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { prandom_u32 } from '../shm/task.js';
-import { folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
+import { folio_lock, folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
 import { swap_backing_index, swap_read_folio, vswap_writepage } from './page_io.js';
 import { swap_cache_alloc_folio } from './swap_state.js';
@@ -53,6 +53,7 @@ export function zswap_writeback_entry(type: number, offset: number): boolean {
   const folio = swap_cache_alloc_folio(entry, 1, ROOT_MEM_CGROUP);
   if (folio >= 0) {
     swap_read_folio(folio);
+    folio_lock(folio);
     const token = zswap_load(type, offset);
     if (folio_test_uptodate(folio) && token !== null && zswap_writeback_slot(type, offset, token)) {
       const ci = swap_cluster_lock(type, offset);
