@@ -11,6 +11,7 @@ const LAYERS = [
   ['sync', 'src/sync/', 'locking, RCU and interleaving points (kernel/locking, kernel/rcu)'],
   ['kmem', 'src/kmem/', 'kernel object memory: the page pool, slabs, the xarray (mm/slab, lib/xarray)'],
   ['fs', 'src/fs/', 'the files and block devices swapon opens'],
+  ['block', 'src/block/', 'bios: submitted, and completed later by the I/O completion task (block/bio.c, blk-mq)'],
   ['mm', 'src/mm/', 'the swap model, one file per kernel file, and the design interface it calls'],
   ['designs', 'src/designs/', 'the slot metadata designs p2, p3, p4, ghost, vswap'],
   ['invariants', 'src/invariants/', 'the oracle: the quiescent invariant checker'],

@@ -23,6 +23,7 @@
  *
  * A worker attaches the same arena with System.attach(handle, task).
  */
+import { bio_init } from '../block/bio.js';
 import { A, attach, createArena, type ArenaHandle } from '../shm/arena.js';
 import { DEFAULT_ARENA_CONFIG, type ArenaConfig } from '../shm/layout.js';
 import { page_pool_init } from '../kmem/page_pool.js';
@@ -130,6 +131,7 @@ export class System {
     kmem_cache_init(swap_table_cachep, slabMinPartial);
     kmem_cache_init(swap_cluster_cachep);
     page_alloc_init();
+    bio_init();
     mem_cgroup_init();
     vfs_init();
     set_bugs(bugs);

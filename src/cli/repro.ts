@@ -230,7 +230,8 @@ async function repro_one(pool: CpuPool, sc: Scenario, f: ReproFlags, many: boole
 /* Every race on one CPU pool, each outcome described as it comes (one race); a system that cannot be set up is reported and skipped. */
 async function repro_run(scenarios: LoadedScenario[], race: string | undefined, f: ReproFlags, cmd: Command, broken: BrokenScenarios): Promise<ReproResult[]> {
   const out = cmd.configureOutput().writeOut!;
-  const pool = new CpuPool(createArena({}), Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
+  /* One thread a CPU, and one for the I/O completion task. */
+  const pool = new CpuPool(createArena({}), 1 + Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
   const results: ReproResult[] = [];
   try {
     for (const { file, sc } of scenarios) {

@@ -9,3 +9,4 @@ import './stress_cpu.js';
 import './swapcache_rcu_torture.js';
 import './sched_selftest.js';
 import './scenario_cpu.js';
+import './blk_completion.js';

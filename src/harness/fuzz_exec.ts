@@ -51,7 +51,7 @@ export async function fuzz_exec_teardown(): Promise<void> {
 export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string | null, maxRuns = 20, deadline = Infinity): Promise<string | null> {
   if (r.schedule === '' || r.findings.length === 0 || c.synthetic !== undefined) return null;
   const want = r.findings[0].invariant;
-  const p = await pool_for(c.scenario.cpus.length);
+  const p = await pool_for(c.scenario.cpus.length + 1); /* and the I/O completion task */
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
   const s = await shrink_schedule(decode_schedule(r.schedule), async (rec) => {
     const run = await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_GUIDED, record: rec }, undefined, c.design);
@@ -98,7 +98,7 @@ function fuzz_result(c: FuzzCase, t0: number, run: OneRun | null, abnormal: stri
  */
 export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpins?: number): Promise<FuzzResult> {
   const t0 = performance.now();
-  const p = await pool_for(c.scenario.cpus.length);
+  const p = await pool_for(c.scenario.cpus.length + 1); /* and the I/O completion task */
   if (c.synthetic !== undefined) return synthetic_exec(p, c, record);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
   const how = fuzz_how(c, record, turnSpins);

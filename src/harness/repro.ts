@@ -11,6 +11,7 @@
  *
  * Context: main thread; owns a CpuPool for the whole search.
  */
+import { blk_set_completer } from '../block/bio.js';
 import { System } from '../api/system.js';
 import type { Violation } from '../shm/report.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
@@ -151,7 +152,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
     design, seed, bugs: fixed ? [] : [sc.bug], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
-    nrCpus: Math.max(2, cpus), nrTasks: cpus + 1, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
+    nrCpus: Math.max(2, cpus + 1), nrTasks: cpus + 2, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
     nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
   });
@@ -181,6 +182,15 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): 
   return { sys, specs };
 }
 
+/*
+ * The I/O completion task of a controlled run: task cpus + 1 on a CPU of
+ * its own, a daemon of the scheduler (src/harness/blk_completion.ts).
+ * The setup ran without it: its bios completed as they were submitted.
+ */
+function blk_completion_spec(sc: Scenario): CpuSpec {
+  return { task: sc.cpus.length + 1, cpu: sc.cpus.length, program: 'blk-completion', args: {} };
+}
+
 export interface OneRun {
   violations: Violation[];
   schedule: string;
@@ -203,7 +213,11 @@ async function run_free(pool: CpuPool, specs: CpuSpec[], timeoutMs: number): Pro
 
 /* The CPUs under the controlled scheduler: abnormal when deadlocked, livelocked, diverged from a replayed schedule, or a CPU threw. */
 async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, seed: number, how: Exclude<RunHow, 'free'>): Promise<CpusRun> {
-  const r = await runControlled(pool, specs, { strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at });
+  const bio = blk_completion_spec(sc);
+  blk_set_completer(true);
+  const r = await runControlled(pool, [...specs, bio], {
+    strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task],
+  });
   const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
   const abnormal = r.outcome !== 'done' ? `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}` : r.errors.length ? r.errors.join('; ') : null;
   return { schedule: r.schedule, steps: r.steps, abnormal };
@@ -308,7 +322,7 @@ export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, 
 /* Schedules each candidate workload gets when shrinking. */
 const WORKLOAD_SHRINK_SCHEDULES = 100;
 
-/** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length threads or more. */
+/** Search schedules of @sc per @o.  Context: main thread; @pool has sc.cpus.length + 1 threads or more (the CPUs and the I/O completion task). */
 export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
   /* A race whose code the design does not have (or is not built yet) does not apply: neither reproduced nor "clean". */

@@ -6,6 +6,8 @@
  *
  * Context: main thread, task 0; before any CPU runs.
  */
+import { blk_set_completer } from '../block/bio.js';
+import type { StressBioArgs } from './blk_completion.js';
 import { System } from '../api/system.js';
 import { setCurrent, taskWord } from '../shm/task.js';
 import { A } from '../shm/arena.js';
@@ -60,7 +62,7 @@ function stress_init_tasks(sys: System, o: StressOptions, tasks: StressTasks): W
   return shape;
 }
 
-/* The worker threads' programs, in tasks.all order: the CPUs' workload, the onoff task, the kworker. */
+/* The worker threads' programs, in tasks.all order: the CPUs' workload, the onoff task, the kworker, the I/O completion task. */
 function stress_cpu_specs(o: StressOptions, tasks: StressTasks, shape: WorkloadShape, devices: StressOnoffArgs['devices']): CpuSpec[] {
   const weights = WORKLOAD_OPS.map((k) => o.mix[k]);
   const specs: CpuSpec[] = tasks.workers.map((t, k) => ({
@@ -83,6 +85,8 @@ function stress_cpu_specs(o: StressOptions, tasks: StressTasks, shape: WorkloadS
   }
   /* The kworker: runs scheduled work (discard) for the whole run. */
   specs.push({ task: tasks.kworker, cpu: 0, program: 'stress-kworker', lockdep: o.lockdep, args: { intervalMs: KWORKER_INTERVAL_MS } satisfies StressKworkerArgs });
+  /* The I/O completion task: the devices' side of every bio, last at the barrier. */
+  specs.push({ task: tasks.bio, cpu: 0, program: 'stress-bio', lockdep: o.lockdep, args: { others: specs.length } satisfies StressBioArgs });
   return specs;
 }
 
@@ -96,6 +100,7 @@ export function stress_boot(o: StressOptions, io: StressIO): StressRun {
   const tasks = stress_tasks(o);
   const shape = stress_init_tasks(sys, o, tasks);
   torture_ctl_init();
+  blk_set_completer(true);
   trace_setup(o.trace !== '');
   const specs = stress_cpu_specs(o, tasks, shape, devices);
   const bar = o.progress ? new ProgressBar((s) => io.err(s)) : null;

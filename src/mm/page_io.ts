@@ -3,22 +3,29 @@
  * a per-device backing store of 64-bit content tokens (one per slot), with
  * zero-page detection into the swap table's zero flag (seed 001 patch 12).
  *
- * I/O is synchronous: the model has no bio completion; PG_writeback is not
- * used.  Kernel mapping: swap_writeout, swap_zeromap_folio_set/_clear,
- * swap_read_folio, swap_zeromap_batch, swap_read_folio_zeromap.
+ * Device I/O goes through bios (src/block/bio.ts): a write sets
+ * PG_writeback and unlocks the folio, a read leaves it locked, and the
+ * completion - end_swap_bio_write / end_swap_bio_read, in the I/O
+ * completion task - ends it.  Zero-filled pages, zswap and
+ * SWP_SYNCHRONOUS_IO (zram-like) devices complete before the call
+ * returns.  Kernel mapping: swap_writeout, __swap_writepage,
+ * swap_zeromap_folio_set/_clear, swap_read_folio, swap_zeromap_batch,
+ * swap_read_folio_zeromap, end_swap_bio_read/_write.
  */
 import { A } from '../shm/arena.js';
 import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
+import { bio_alloc, bio_folio, bio_nr_pages, bio_sector, bio_set_sector, BIO_END_SWAP_READ, BIO_END_SWAP_WRITE, register_bio_end_io, REQ_OP_READ, REQ_OP_WRITE, submit_bio } from '../block/bio.js';
 import { swap_design } from './swap_design.js';
+import { folio_end_read, folio_end_writeback, folio_lock_to_io, folio_start_writeback } from './filemap.js';
 import {
-  folio_clear, folio_nr_pages, folio_unlock, folio_set, folio_swap, page_token, page_token_index, PG_dirty, PG_uptodate, set_page_token, token_copy,
+  folio_clear, folio_nr_pages, folio_unlock, folio_set, folio_swap, page_token, page_token_index, PG_dirty, set_page_token, token_copy,
   token_is_zero,
 } from './page_alloc.js';
 import { folio_free_swap } from './swapfile.js';
-import { __swap_offset_to_cluster, si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { __swap_offset_to_cluster, si_flags, si_is_ghost, si_is_vswap, siWord, SWP_SOLIDSTATE, SWP_SYNCHRONOUS_IO, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __vswap_release_backing, __vswap_set_phys, __vswap_set_zswap, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE } from './vswap.js';
 import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
@@ -70,11 +77,17 @@ function swap_zeromap_folio_update(folio: number, zero: boolean): void {
  * what it does not take goes to the device - except on a ghost device,
  * which has nothing behind it: __swap_writepage() keeps the folio dirty
  * and returns AOP_WRITEPAGE_ACTIVATE, and reclaim puts it back (seed 001
- * patch 13).  Clears PG_dirty when the data went somewhere.
- * Context: folio locked, in the swap cache.
+ * patch 13).  Clears PG_dirty when the data went somewhere; a write to
+ * the device leaves the folio under writeback (PG_writeback) until its
+ * completion.
+ * Context: folio locked, in the swap cache; returns with it unlocked,
+ * except for AOP_WRITEPAGE_ACTIVATE (as the kernel's).
  */
 export function swap_writeout(folio: number): number {
-  if (folio_free_swap(folio)) return WRITEOUT_DROPPED;
+  if (folio_free_swap(folio)) {
+    folio_unlock(folio);
+    return WRITEOUT_DROPPED;
+  }
   const entry = folio_swap(folio);
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
@@ -84,28 +97,62 @@ export function swap_writeout(folio: number): number {
   /* vswap_prepare_writeout(): a rewritten folio's old backend goes first. */
   if (vswap) vswap_update_backing(entry, nr, null);
   swap_zeromap_folio_update(folio, zero);
-  let stored = false;
-  if (!zero) {
-    /* As bigints only for zswap and vswap, and built once. */
-    let list: bigint[] | null = null;
-    const tokens = (): bigint[] => (list ??= Array.from({ length: nr }, (_, k) => page_token(folio + k)));
-    stored = zswap_store(type, swp_offset(entry), nr, tokens);
-    if (stored && vswap) vswap_update_backing(entry, nr, 'zswap');
-    /*
-     * __swap_writepage() on a ghost: "Prevent the page from getting
-     * reclaimed."  vswap allocates a physical slot only now; with none
-     * free anywhere the folio has nowhere to go either.
-     */
-    if (!stored && (si_is_ghost(type) || (vswap && !vswap_writepage(entry, tokens())))) {
-      count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
-      return AOP_WRITEPAGE_ACTIVATE;
-    }
-    if (!stored && !vswap) for (let k = 0; k < nr; k++) token_copy(swap_backing_index(type, swp_offset(entry) + k), page_token_index(folio + k));
+  folio_clear(folio, PG_dirty); /* folio_clear_dirty_for_io() */
+  if (zero) return swap_writeout_done(folio, SWPOUT_ZERO);
+  /* As bigints only for zswap, and built once. */
+  let list: bigint[] | null = null;
+  const tokens = (): bigint[] => (list ??= Array.from({ length: nr }, (_, k) => page_token(folio + k)));
+  if (zswap_store(type, swp_offset(entry), nr, tokens)) {
+    if (vswap) vswap_update_backing(entry, nr, 'zswap');
+    return swap_writeout_done(folio, ZSWPOUT);
   }
-  count_vm_events(zero ? SWPOUT_ZERO : stored ? ZSWPOUT : PSWPOUT, nr);
-  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
-  folio_clear(folio, PG_dirty);
+  /*
+   * __swap_writepage() on a ghost: "Prevent the page from getting
+   * reclaimed."  vswap allocates a physical slot only now; with none
+   * free anywhere the folio has nowhere to go either.
+   */
+  const sectors = si_is_ghost(type) ? null : vswap ? vswap_alloc_backing(entry, nr) : Array.from({ length: nr }, (_, k) => swap_backing_index(type, swp_offset(entry) + k));
+  if (sectors === null) {
+    folio_set(folio, PG_dirty);
+    count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
+    return AOP_WRITEPAGE_ACTIVATE;
+  }
+  __swap_writepage(folio, sectors);
   return WRITEOUT_DONE;
+}
+
+/* No I/O was needed (zero-filled, or zswap took it): counted and unlocked. */
+function swap_writeout_done(folio: number, event: number): number {
+  const nr = folio_nr_pages(folio);
+  count_vm_events(event, nr);
+  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
+  folio_unlock(folio);
+  return WRITEOUT_DONE;
+}
+
+/*
+ * __swap_writepage(): PG_writeback, the folio unlocked, the write
+ * submitted to @sectors (each page's backing token).  A SWP_SYNCHRONOUS_IO
+ * device (swap_writepage_bdev_sync) has written it when this returns;
+ * others (swap_writepage_bdev_async) complete it later, in the I/O
+ * completion task.  Context: folio locked, in the swap cache; returns
+ * with it unlocked.
+ */
+function __swap_writepage(folio: number, sectors: readonly number[]): void {
+  const type = swp_type(folio_swap(folio));
+  const nr = folio_nr_pages(folio);
+  count_vm_events(PSWPOUT, nr);
+  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
+  folio_start_writeback(folio);
+  folio_unlock(folio);
+  if (si_flags(type) & SWP_SYNCHRONOUS_IO) {
+    for (let k = 0; k < nr; k++) token_copy(sectors[k], page_token_index(folio + k));
+    folio_end_writeback(folio);
+    return;
+  }
+  const bio = bio_alloc(REQ_OP_WRITE, BIO_END_SWAP_WRITE, folio, nr);
+  sectors.forEach((idx, k) => bio_set_sector(bio, k, idx));
+  submit_bio(bio, swap_io_latency(type));
 }
 
 /*
@@ -129,24 +176,34 @@ function vswap_update_backing(entry: number, nr: number, to: 'zswap' | null): vo
  * Context: folio locked; takes ci->lock, then each physical device's si->lock.
  */
 export function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
+  const sectors = vswap_alloc_backing(entry, tokens.length);
+  if (sectors === null) return false;
+  sectors.forEach((idx, k) => (A.u64[idx] = tokens[k]));
+  return true;
+}
+
+/*
+ * vswap: a physical slot for each of the @nr pages from @entry, the
+ * descriptors pointing at them; their backing token indexes, or null if
+ * some page found no slot (what was taken is given back).
+ * Context: folio locked; takes ci->lock, then each physical device's si->lock.
+ */
+function vswap_alloc_backing(entry: number, nr: number): number[] | null {
   const ci = swap_cluster_lock(swp_type(entry), swp_offset(entry));
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   const phys: number[] = [];
-  for (let k = 0; k < tokens.length; k++) {
+  for (let k = 0; k < nr; k++) {
     const p = vswap_alloc_swap_slot(entry + k);
     if (p === 0) {
       phys.forEach((q, j) => swap_slot_free(q, entry + j));
       swap_cluster_unlock(ci);
-      return false;
+      return null;
     }
     phys.push(p);
   }
-  phys.forEach((p, k) => {
-    A.u64[swap_backing_index(swp_type(p), swp_offset(p))] = tokens[k];
-    __vswap_set_phys(ci, start + k, p);
-  });
+  phys.forEach((p, k) => __vswap_set_phys(ci, start + k, p));
   swap_cluster_unlock(ci);
-  return true;
+  return phys.map((p) => swap_backing_index(swp_type(p), swp_offset(p)));
 }
 
 /*
@@ -192,31 +249,84 @@ export function swap_zeromap_batch(entry: number, max_nr: number): { n: number; 
  * unlocked (or handed to the I/O that unlocks it).
  */
 export function swap_read_folio(folio: number): void {
-  __swap_read_folio(folio);
-  folio_unlock(folio);
-}
-
-function __swap_read_folio(folio: number): void {
+  folio_lock_to_io(folio);
   const entry = folio_swap(folio);
   const nr = folio_nr_pages(folio);
   const zb = swap_zeromap_batch(entry, nr);
   if (zb.n !== nr) {
     report('zero', `swap_read_folio: folio of ${nr} pages at ${entry} spans mixed zero flags (${zb.n} alike)`, [entry, nr]);
+    folio_end_read(folio, false);
     return;
   }
-  let fromZswap = false;
-  for (let k = 0; k < nr; k++) {
-    if (zb.zero) {
-      set_page_token(folio + k, 0n);
-      continue;
-    }
-    const src = swap_read_source(entry + k);
-    if (src === null) return; /* nothing holds the data: the folio stays !uptodate */
-    if ('zswap' in src) fromZswap = true;
-    if ('zswap' in src) set_page_token(folio + k, src.zswap);
-    else token_copy(page_token_index(folio + k), src.backing);
+  if (zb.zero) {
+    /* swap_read_folio_zeromap() */
+    for (let k = 0; k < nr; k++) set_page_token(folio + k, 0n);
+    swap_read_done(folio, SWPIN_ZERO);
+    return;
   }
-  count_vm_events(zb.zero ? SWPIN_ZERO : fromZswap ? ZSWPIN : PSWPIN, nr);
+  const srcs: ({ zswap: bigint } | { backing: number })[] = [];
+  for (let k = 0; k < nr; k++) {
+    const src = swap_read_source(entry + k);
+    if (src === null) {
+      folio_end_read(folio, false); /* nothing holds the data: the folio stays !uptodate */
+      return;
+    }
+    srcs.push(src);
+  }
+  const type = swp_type(entry);
+  if (srcs.some((src) => 'zswap' in src) || si_flags(type) & SWP_SYNCHRONOUS_IO) {
+    /* zswap_load(), or swap_read_folio_bdev_sync(): done before the caller goes on. */
+    srcs.forEach((src, k) => ('zswap' in src ? set_page_token(folio + k, src.zswap) : token_copy(page_token_index(folio + k), src.backing)));
+    swap_read_done(folio, srcs.every((src) => 'zswap' in src) ? ZSWPIN : PSWPIN);
+    return;
+  }
+  /* swap_read_folio_bdev_async(): the completion fills the folio and unlocks it. */
+  count_vm_events(PSWPIN, nr);
   if (nr > 1) count_vm_events(THP_SWPIN, 1);
-  folio_set(folio, PG_uptodate);
+  const bio = bio_alloc(REQ_OP_READ, BIO_END_SWAP_READ, folio, nr);
+  srcs.forEach((src, k) => bio_set_sector(bio, k, (src as { backing: number }).backing));
+  submit_bio(bio, swap_io_latency(type));
+}
+
+/* A read that did not need the device's completion: counted, uptodate, unlocked. */
+function swap_read_done(folio: number, event: number): void {
+  const nr = folio_nr_pages(folio);
+  count_vm_events(event, nr);
+  if (nr > 1) count_vm_events(THP_SWPIN, 1);
+  folio_end_read(folio, true);
+}
+
+/*
+ * end_swap_bio_read(): the device has the data in the folio: uptodate,
+ * unlocked (folio_end_read), the faults waiting on its lock go on.
+ * Context: the I/O completion, never sleeps.
+ */
+function end_swap_bio_read(bio: number): void {
+  const folio = bio_folio(bio);
+  for (let k = 0; k < bio_nr_pages(bio); k++) token_copy(page_token_index(folio + k), bio_sector(bio, k));
+  folio_end_read(folio, true);
+}
+
+/*
+ * end_swap_bio_write(): the device has written the folio's pages (the
+ * model's device reads them at completion: PG_writeback kept them from
+ * being freed meanwhile); writeback ends.
+ * Context: the I/O completion, never sleeps.
+ */
+function end_swap_bio_write(bio: number): void {
+  const folio = bio_folio(bio);
+  for (let k = 0; k < bio_nr_pages(bio); k++) token_copy(bio_sector(bio, k), page_token_index(folio + k));
+  folio_end_writeback(folio);
+}
+
+register_bio_end_io(BIO_END_SWAP_READ, end_swap_bio_read);
+register_bio_end_io(BIO_END_SWAP_WRITE, end_swap_bio_write);
+
+/*
+ * The device's latency, in scheduler steps (controlled mode: how long
+ * other tasks run before the completion may come): a rotational disk
+ * seeks, a solid-state one does not.
+ */
+function swap_io_latency(type: number): number {
+  return si_flags(type) & SWP_SOLIDSTATE ? 2 : 8;
 }

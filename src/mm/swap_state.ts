@@ -16,7 +16,7 @@ import { point, pointId } from '../sync/point.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { swap_design } from './swap_design.js';
-import { folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add, folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, fw, PG_swapbacked, PG_swapcache, PG_workingset, __folio_set_locked } from './page_alloc.js';
+import { folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add, folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, fw, PG_swapbacked, PG_swapcache, PG_workingset, PG_writeback, __folio_set_locked } from './page_alloc.js';
 import { lruvec_age_nonresident, mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup } from './memcontrol.js';
 import { __swap_cluster_free_entries } from './swap_count.js';
 import { __swap_offset_to_cluster, cluster_table_is_alloced, si_dynamic, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
@@ -141,6 +141,9 @@ export function __swap_cache_del_folio(ci: number, folio: number, charged: boole
   const entry = folio_swap(folio);
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
+  if (A.i32[fw(folio, FOLIO.flags)] & PG_writeback) {
+    report('swap-cache', `__swap_cache_del_folio: VM_WARN_ON_ONCE_FOLIO(folio_test_writeback(folio)): folio ${folio} at entry ${entry} leaves the swap cache with its write in flight`, [folio, entry]);
+  }
   let shadow = 0n;
   if (charged) {
     /* p4: the swap charge's owner goes into the shadow (moved to an online memcg first); p2/p3: swap_cgroup keeps it. */

@@ -9,14 +9,14 @@
 import { A } from '../shm/arena.js';
 import { FOLIO } from '../shm/layout.js';
 import {
-  folio_nr_pages, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_swap, folio_test_dirty, folio_test_swapcache,
+  folio_nr_pages, folio_put, folio_ref_freeze, folio_test_writeback, folio_ref_unfreeze, folio_swap, folio_test_dirty, folio_test_swapcache,
   folio_trylock, folio_try_get, folio_unlock, free_folio, fw, page_folio, folio_set, PG_dirty,
   nr_frames, PG_head, PG_swapcache,
 } from './page_alloc.js';
 import { prandom_u32 } from '../shm/task.js';
 import { folio_alloc_swap } from './swapfile.js';
 import { __swap_cache_del_folio } from './swap_state.js';
-import { swap_writeout, WRITEOUT_DONE } from './page_io.js';
+import { AOP_WRITEPAGE_ACTIVATE, swap_writeout, WRITEOUT_DROPPED } from './page_io.js';
 import { folio_mapped, try_to_unmap } from './rmap.js';
 import { pte_pfn, pte_present, ptep_get } from './pgtable.js';
 import { split_folio } from './huge_memory.js';
@@ -71,34 +71,37 @@ function swap_out_fallback(folio: number): boolean {
  * Context: process context, may sleep.
  */
 export function shrink_folio(folio: number): number {
+  const keep = (): number => {
+    folio_unlock(folio);
+    folio_put(folio);
+    return 0;
+  };
+  /* Under writeback: its write is in flight; it is freed once it completes (shrink_folio_list's case 2: keep it). */
+  if (folio_test_writeback(folio)) return keep();
   if (!folio_test_swapcache(folio)) {
-    if (folio_alloc_swap(folio) !== 0 && !swap_out_fallback(folio)) {
-      folio_unlock(folio);
-      folio_put(folio);
-      return 0; /* activate */
-    }
+    if (folio_alloc_swap(folio) !== 0 && !swap_out_fallback(folio)) return keep(); /* activate */
     folio_set(folio, PG_dirty);
   }
-  if (!try_to_unmap(folio)) {
-    folio_unlock(folio);
-    folio_put(folio);
-    return 0;
-  }
-  if (folio_test_dirty(folio) && swap_writeout(folio) !== WRITEOUT_DONE) {
-    /*
-     * WRITEOUT_DROPPED: a stale swap cache was freed, the folio is just
-     * anon memory again; AOP_WRITEPAGE_ACTIVATE: nowhere to write it (a
-     * ghost device without zswap room), it stays dirty in the swap cache.
-     */
-    folio_unlock(folio);
-    folio_put(folio);
-    return 0;
+  if (!try_to_unmap(folio)) return keep();
+  if (folio_test_dirty(folio)) {
+    const ret = swap_writeout(folio);
+    /* AOP_WRITEPAGE_ACTIVATE: nowhere to write it (a ghost device without zswap room), it stays dirty in the swap cache, locked. */
+    if (ret === AOP_WRITEPAGE_ACTIVATE) return keep();
+    /* pageout() returned with the folio unlocked.  WRITEOUT_DROPPED: a stale swap cache was freed, the folio is just anon memory again. */
+    if (ret === WRITEOUT_DROPPED || folio_test_writeback(folio) || folio_test_dirty(folio)) {
+      folio_put(folio);
+      return 0;
+    }
+    /* "A synchronous write - probably a ramdisk.  Go ahead and try to reclaim the folio." */
+    if (!folio_trylock(folio)) {
+      folio_put(folio);
+      return 0;
+    }
+    if (folio_test_dirty(folio) || folio_test_writeback(folio) || !folio_test_swapcache(folio)) return keep();
   }
   const nr = folio_nr_pages(folio);
   if (__remove_mapping(folio)) return nr;
-  folio_unlock(folio);
-  folio_put(folio);
-  return 0;
+  return keep();
 }
 
 /**

@@ -156,7 +156,8 @@ function schedule(me: number): void {
   }
   const runnable = refresh_runnable(step, me);
   if (runnable.length === 0) {
-    const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE);
+    /* A daemon (the I/O completion task) idle in sched_wait_event() does not keep the run going. */
+    const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE || i32[tw(t, SCHED_TASK.daemon)] !== 0);
     sched_end(allDone ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
     if (done) return;
     throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
@@ -192,13 +193,16 @@ function on_point(id: number): void {
   schedule(me);
 }
 
-/* The wait hook: sched_wait(w, expected) waits for the word to change, or another task's step. */
-function on_wait(w: number, expected: number): void {
+/*
+ * The wait hook: sched_wait(w, expected) waits for the word to change, or
+ * another task's step; sched_wait_event() (@untimed) only for the word.
+ */
+function on_wait(w: number, expected: number, untimed = false): void {
   const me = current();
   A.i32[tw(me, SCHED_TASK.wait_word)] = w;
   A.i32[tw(me, SCHED_TASK.wait_value)] = expected;
   A.i32[tw(me, SCHED_TASK.blocked_at)] = A.i32[schedWord(SCHED.step)] + 1;
-  A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_WAITING;
+  A.i32[tw(me, SCHED_TASK.state)] = untimed ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
   schedule(me);
 }
 
@@ -239,6 +243,11 @@ export interface ControlledConfig {
   /** Replay: the task chosen at each step (from a schedule string). */
   record?: readonly number[];
   /**
+   * Daemons among @tasks (the I/O completion task): the run is done when
+   * every other task is, and no daemon can run.
+   */
+  daemons?: readonly number[];
+  /**
    * Spins before a parked task sleeps (default TURN_SPINS).  Spinning makes
    * hand-offs fast while the run's threads have the cores; when several
    * runs share them (fuzz --jobs), spinners only steal from the runner.
@@ -266,6 +275,7 @@ export function sched_init(c: ControlledConfig): void {
   c.tasks.forEach((t, i) => {
     i32[schedWord(SCHED.tasks + i)] = t;
     i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+    i32[tw(t, SCHED_TASK.daemon)] = c.daemons?.includes(t) ? 1 : 0;
   });
   if (c.strategy === STRATEGY_PCT) pct_init(c.tasks, c.depth ?? 2, c.k ?? c.maxSteps, c.at);
   if (c.record) {

@@ -241,6 +241,31 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       note: 'this project\'s reading, found by its stress runs',
     },
   },
+  {
+    name: 'swapin-skip-swapcache', summary: 'SWP_SYNCHRONOUS_IO swap-in bypasses the swap cache without pinning the entry (swapcache_prepare): two faults read the entry into private folios, the later one installs a stale page', stress: 'never',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [
+        {
+          commit: '13ddaf26be32', subject: 'mm/swap: fix race when skipping swapcache',
+          note: 'the fix: swapcache_prepare() pins the entry for the one fault that bypasses the swap cache, swapcache_clear() after the PTL is dropped; racers back off',
+        },
+        { commit: '0bcac06f27d7', subject: 'mm, swap: skip swapcache for swapin of synchronous device', note: 'what it fixes: the bypass itself' },
+      ],
+      note: 'the kernel the seeds target has no bypass (the swap table series swaps every SWP_SYNCHRONOUS_IO fault in through the swap cache); the switch restores the pre-fix bypass on the model\'s zram-like devices',
+    },
+  },
+  {
+    name: 'end-writeback-noref', summary: 'folio_end_writeback() clears PG_writeback and wakes the waiters without a reference of its own: the folio can be freed and reused in between', stress: 'never',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [{
+        commit: '073861ed77b6', subject: 'mm: fix VM_BUG_ON(PageTail) and BUG_ON(PageWriteback)',
+        note: 'its message: "as soon as TestClearPageWriteback has been done, that page could be removed from page cache, freed, and reused for something else by the time that wake_up_page() is reached"; the fix: get_page() before test_clear_page_writeback(), put_page() after wake_up_page()',
+      }],
+      note: 'the kernel crashed on the PF_ONLY_HEAD check in PageWaiters() when the page was reused as a tail page; the model has the same check in folio_wake_bit()',
+    },
+  },
 ];
 
 export function bugIndex(name: string): number {
@@ -266,6 +291,8 @@ export const BUG_GHOST_CLUSTER_TAIL = 1 << bugIndex('ghost-cluster-tail');
 export const BUG_GHOST_SWAPOFF_ALLOCATION = 1 << bugIndex('ghost-swapoff-allocation');
 export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
 export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
+export const BUG_SWAPIN_SKIP_SWAPCACHE = 1 << bugIndex('swapin-skip-swapcache');
+export const BUG_END_WRITEBACK_NOREF = 1 << bugIndex('end-writeback-noref');
 
 /**
  * Is bug switch @mask on?  One plain load: the switches are set before

@@ -111,6 +111,14 @@ export const G = {
   anon_vma_next: 145, /* the next anon_vma id (anon_vma_alloc), under mm_lock */
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
+  /* line 12: the block layer's one queue (src/block/bio.ts), under bio_lock */
+  bio_lock: 192,
+  bio_free: 193, /* free bio list head, -1 = empty */
+  bio_nr_free: 194,
+  bio_head: 195, /* submitted, not yet completed: oldest first, -1 = empty */
+  bio_tail: 196,
+  bio_nr_inflight: 197, /* submitted and not yet through bio_endio(): what the completion task waits on */
+  bio_completer: 198, /* tasks completing bios (0: a submitter completes its own bio at once) */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -355,6 +363,22 @@ export const REPORT = {
 } as const;
 export const REPORT_MSG_BYTES = 256;
 
+/**
+ * struct bio (the model's): one folio's I/O to or from swap slots.  The
+ * slots are the u64 indexes of their backing tokens, one a page.
+ */
+export const BIO = {
+  next: 0, /* free list or queue link, -1 = end */
+  op: 1, /* REQ_OP_READ / REQ_OP_WRITE */
+  end_io: 2, /* bi_end_io: a registered completion (register_bio_end_io) */
+  folio: 3,
+  nr: 4, /* pages */
+  status: 5, /* bi_status: 0 or a negative errno */
+  due: 6, /* controlled mode: the scheduler step from which the device may complete it */
+  sector: 8, /* [1 << MAX_FOLIO_ORDER] backing token index of each page */
+  SIZE: 8 + (1 << MAX_FOLIO_ORDER),
+} as const;
+
 /** call_rcu queue element. */
 export const RCU_CB = { kind: 0, arg: 1, gp: 2, pad: 3, SIZE: 4 } as const;
 
@@ -380,6 +404,8 @@ export interface ArenaConfig {
   schedSteps: number;
   /** Events each task's trace ring keeps (the most recent ones). */
   traceEvents: number;
+  /** bios (src/block/bio.ts): I/Os that can be in flight at once. */
+  nrBios: number;
 }
 
 /** A trace ring: header then traceEvents x TRACE_EVENT words. */
@@ -420,6 +446,7 @@ export const SCHED_TASK = {
   wait_word: 2, /* blocked until this word changes ... */
   wait_value: 3, /* ... from this value */
   blocked_at: 4, /* step at which a timed wait began */
+  daemon: 5, /* 1: a daemon (the run ends when only daemons are left, idle) */
   SIZE: 8,
 } as const;
 
@@ -437,6 +464,7 @@ export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   rcuCallbacks: 1024,
   schedSteps: 1 << 16,
   traceEvents: 2048,
+  nrBios: 256,
 };
 
 export interface Layout {
@@ -473,6 +501,7 @@ export interface Layout {
   swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
   zswapPool: number; /* [MAX_SWAPFILES][maxSwapPages] the compressed copy zswap keeps of a slot (a 64-bit token) */
   vswapPhys: number; /* vswap: [MAX_SWAPFILES] VSWAP_PHYS (allocated and bad bitmaps, reverse map) of a physical device */
+  bio: number; /* [nrBios] BIO */
   coverage: number; /* controlled mode: [COVERAGE_WORDS] bitmap of interleaving-point pairs seen at hand-offs (src/sched/coverage.ts) */
 }
 
@@ -560,6 +589,7 @@ export function computeLayout(config: ArenaConfig): Layout {
     swapMap: region(MAX_SWAPFILES * Math.ceil((maxClustersPerDevice * SWAPFILE_CLUSTER) / 4)),
     zswapPool: region(MAX_SWAPFILES * config.maxSwapPages * 2),
     vswapPhys: region(MAX_SWAPFILES * vswapPhysWords(config.maxSwapPages).SIZE),
+    bio: region(config.nrBios * BIO.SIZE),
     coverage: region(COVERAGE_BITS / 32),
   };
   l.totalWords = next;

@@ -45,6 +45,7 @@ export const LOCK_CLASSES = [
   'xa_lock',
   'dyn_cluster_slab_lock',
   'pcp->lock',
+  'bio_lock',
 ] as const;
 export type LockClass = (typeof LOCK_CLASSES)[number];
 
@@ -73,6 +74,7 @@ export const LC_FOLIO = lockClass('folio_lock');
 export const LC_XA = lockClass('xa_lock');
 export const LC_DYN_CLUSTER_SLAB = lockClass('dyn_cluster_slab_lock');
 export const LC_PCP = lockClass('pcp->lock');
+export const LC_BIO = lockClass('bio_lock');
 
 let enabled = true;
 

@@ -21,7 +21,7 @@ import { current } from '../shm/task.js';
 
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
-export type WaitHook = (w: number, expected: number) => void;
+export type WaitHook = (w: number, expected: number, untimed?: boolean) => void;
 
 /*
  * A point's id is a hash of its label (FNV-1a, 31 bits, never 0), so every
@@ -100,6 +100,22 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
     return;
   }
   Atomics.wait(i32, w, expected, 1);
+}
+
+/**
+ * wait_event() on an arena word for a task that has nothing else to do
+ * (the I/O completion task while no bio is in flight): blocked until @w
+ * no longer holds @expected.  Unlike sched_wait() a controlled scheduler
+ * never times it out, so an idle task takes no steps; free-running it
+ * is a futex wait of up to @ms.
+ * Context: process context, may sleep; callers loop and re-check.
+ */
+export function sched_wait_event(i32: Int32Array, w: number, expected: number, ms: number): void {
+  if (waitHook !== null) {
+    waitHook(w, expected, true);
+    return;
+  }
+  Atomics.wait(i32, w, expected, ms);
 }
 
 /**

@@ -1,0 +1,201 @@
+/*
+ * block/bio.c and block/blk-mq.c, the part swap needs: a bio is built for
+ * one folio, submitted, and completed later by another context - the
+ * device's interrupt, here the I/O completion task - which calls its
+ * bi_end_io (end_swap_bio_read / end_swap_bio_write, registered by
+ * mm/page_io.ts).  Between submit_bio() and bio_endio() the folio is
+ * under I/O: locked for a read, PG_writeback for a write.
+ *
+ * One queue for every device, completed in submission order.  In
+ * controlled mode a bio may complete only from a scheduler step on
+ * (BIO.due: the device's latency in steps, which the caller gives:
+ * interleavings inside an I/O are the scheduler's to choose); free-running
+ * the completion task completes as fast as it can.  With no completion
+ * task at all (the API and the scenario setup: one thread) submit_bio()
+ * completes the bio before it returns, as a synchronous device does.
+ *
+ * Kernel mapping: bio_alloc, submit_bio, bio_endio.  The model has no
+ * plug, no request merging, no per-device queue, no I/O errors.
+ * Context: submit_bio() any context that may sleep (bio_alloc waits for
+ * a free bio); bio_endio() runs in the completion context: it must not
+ * sleep, and takes no lock but bio_lock.
+ */
+import { A, gword } from '../shm/arena.js';
+import { BIO, G, SCHED } from '../shm/layout.js';
+import { BUG } from '../shm/report.js';
+import { LC_BIO } from '../sync/lockdep.js';
+import { point, pointId, sched_wait } from '../sync/point.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+
+export const REQ_OP_READ = 0;
+export const REQ_OP_WRITE = 1;
+
+/** bi_end_io kinds (register_bio_end_io). */
+export const BIO_END_SWAP_READ = 1;
+export const BIO_END_SWAP_WRITE = 2;
+const MAX_END_IO = 4;
+
+export type BioEndIo = (bio: number) => void;
+const end_io: (BioEndIo | undefined)[] = new Array(MAX_END_IO);
+
+const P_BIO_COMPLETE = pointId('bio_endio');
+
+/** Install the completion of kind @kind (module load, every thread: the registry is code, not state). */
+export function register_bio_end_io(kind: number, fn: BioEndIo): void {
+  end_io[kind] = fn;
+}
+
+export function bio_word(bio: number, f: number): number {
+  return A.L.bio + bio * BIO.SIZE + f;
+}
+
+/** Every bio free, the queue empty, no completion task.  Context: boot. */
+export function bio_init(): void {
+  const i32 = A.i32;
+  const n = A.L.config.nrBios;
+  for (let b = 0; b < n; b++) i32[bio_word(b, BIO.next)] = b + 1 < n ? b + 1 : -1;
+  i32[gword(G.bio_free)] = n > 0 ? 0 : -1;
+  i32[gword(G.bio_nr_free)] = n;
+  i32[gword(G.bio_head)] = -1;
+  i32[gword(G.bio_tail)] = -1;
+  i32[gword(G.bio_nr_inflight)] = 0;
+  i32[gword(G.bio_completer)] = 0;
+}
+
+/** A completion task runs (stress, controlled runs): submitters leave their bios to it.  Context: before the tasks start. */
+export function blk_set_completer(on: boolean): void {
+  Atomics.store(A.i32, gword(G.bio_completer), on ? 1 : 0);
+}
+
+function blk_has_completer(): boolean {
+  return Atomics.load(A.i32, gword(G.bio_completer)) !== 0;
+}
+
+/** Bios submitted and not yet through bio_endio(). */
+export function bio_nr_inflight(): number {
+  return Atomics.load(A.i32, gword(G.bio_nr_inflight));
+}
+
+/*
+ * A free bio, or -1.  Context: takes bio_lock.
+ */
+function bio_get_free(): number {
+  const i32 = A.i32;
+  spin_lock(gword(G.bio_lock), LC_BIO);
+  const bio = i32[gword(G.bio_free)];
+  if (bio >= 0) {
+    i32[gword(G.bio_free)] = i32[bio_word(bio, BIO.next)];
+    Atomics.sub(i32, gword(G.bio_nr_free), 1);
+  }
+  spin_unlock(gword(G.bio_lock));
+  return bio;
+}
+
+/**
+ * bio_alloc(): a bio for @nr pages of @folio, completed by @endIo.  Waits
+ * for a free one as the kernel's mempool-backed bio_alloc(GFP_NOIO) does.
+ * Context: process context, may sleep.
+ */
+export function bio_alloc(op: number, endIo: number, folio: number, nr: number): number {
+  if (end_io[endIo] === undefined) BUG('lock-discipline', `bio_alloc: no bi_end_io of kind ${endIo} registered`, [endIo]);
+  for (;;) {
+    const bio = bio_get_free();
+    if (bio >= 0) {
+      const i32 = A.i32;
+      i32[bio_word(bio, BIO.next)] = -1;
+      i32[bio_word(bio, BIO.op)] = op;
+      i32[bio_word(bio, BIO.end_io)] = endIo;
+      i32[bio_word(bio, BIO.folio)] = folio;
+      i32[bio_word(bio, BIO.nr)] = nr;
+      i32[bio_word(bio, BIO.status)] = 0;
+      return bio;
+    }
+    /* Every bio in flight: the completion task frees them. */
+    sched_wait(A.i32, gword(G.bio_nr_free), 0);
+  }
+}
+
+/** The backing token index page @k of @bio reads or writes. */
+export function bio_sector(bio: number, k: number): number {
+  return A.i32[bio_word(bio, BIO.sector + k)];
+}
+
+export function bio_set_sector(bio: number, k: number, index: number): void {
+  A.i32[bio_word(bio, BIO.sector + k)] = index;
+}
+
+export function bio_folio(bio: number): number {
+  return A.i32[bio_word(bio, BIO.folio)];
+}
+
+export function bio_nr_pages(bio: number): number {
+  return A.i32[bio_word(bio, BIO.nr)];
+}
+
+/*
+ * bio_endio(): the bio's completion, then the bio is free again.
+ * Context: the completion context (or the submitter, with no completion task).
+ */
+function bio_endio(bio: number): void {
+  const i32 = A.i32;
+  end_io[i32[bio_word(bio, BIO.end_io)]]!(bio);
+  spin_lock(gword(G.bio_lock), LC_BIO);
+  i32[bio_word(bio, BIO.next)] = i32[gword(G.bio_free)];
+  i32[gword(G.bio_free)] = bio;
+  spin_unlock(gword(G.bio_lock));
+  Atomics.add(i32, gword(G.bio_nr_free), 1);
+  Atomics.notify(i32, gword(G.bio_nr_free));
+}
+
+/**
+ * submit_bio(): queue @bio for its device, which may complete it
+ * @latency scheduler steps from now at the earliest (controlled mode).
+ * With no completion task it completes here.
+ * Context: process context; the caller must not touch the folio's data
+ * until the completion (a read: the folio lock; a write: PG_writeback).
+ */
+export function submit_bio(bio: number, latency: number): void {
+  const i32 = A.i32;
+  if (!blk_has_completer()) {
+    bio_endio(bio);
+    return;
+  }
+  i32[bio_word(bio, BIO.due)] = i32[A.L.sched + SCHED.step] + latency;
+  spin_lock(gword(G.bio_lock), LC_BIO);
+  Atomics.add(i32, gword(G.bio_nr_inflight), 1);
+  const tail = i32[gword(G.bio_tail)];
+  if (tail < 0) Atomics.store(i32, gword(G.bio_head), bio);
+  else i32[bio_word(tail, BIO.next)] = bio;
+  i32[gword(G.bio_tail)] = bio;
+  spin_unlock(gword(G.bio_lock));
+  Atomics.notify(i32, gword(G.bio_nr_inflight));
+}
+
+/** blk_complete_one() results. */
+export const BLK_IDLE = 0; /* nothing in flight */
+export const BLK_NOT_DUE = 1; /* the oldest bio's device latency has not passed */
+export const BLK_COMPLETED = 2;
+
+/**
+ * blk_complete_one(): the device completes the oldest bio in flight, if
+ * its latency has passed (controlled mode; free-running always).
+ * Context: the completion task.
+ */
+export function blk_complete_one(): number {
+  const i32 = A.i32;
+  if (bio_nr_inflight() === 0) return BLK_IDLE;
+  const head = Atomics.load(i32, gword(G.bio_head));
+  if (head < 0) return BLK_IDLE; /* the last one is completing */
+  if (i32[A.L.sched + SCHED.mode] !== 0 && i32[A.L.sched + SCHED.step] < i32[bio_word(head, BIO.due)]) return BLK_NOT_DUE;
+  point(P_BIO_COMPLETE);
+  spin_lock(gword(G.bio_lock), LC_BIO);
+  const bio = i32[gword(G.bio_head)];
+  i32[gword(G.bio_head)] = i32[bio_word(bio, BIO.next)];
+  if (i32[gword(G.bio_head)] < 0) i32[gword(G.bio_tail)] = -1;
+  spin_unlock(gword(G.bio_lock));
+  bio_endio(bio);
+  /* Counted down only once its completion ran: no bio in flight means no folio under I/O. */
+  Atomics.sub(i32, gword(G.bio_nr_inflight), 1);
+  Atomics.notify(i32, gword(G.bio_nr_inflight));
+  return BLK_COMPLETED;
+}

@@ -1,0 +1,144 @@
+/*
+ * Asynchronous swap I/O (src/block/bio.ts, src/mm/page_io.ts,
+ * src/mm/filemap.ts), driven step by step on this thread: with a
+ * completion task declared (blk_set_completer) a bio stays in flight until
+ * blk_complete_one() - the completion task's step - runs it, so every
+ * state in between can be looked at.  Without one (the API's default) a
+ * bio completes as it is submitted.  No randomness.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../src/api/system.js';
+import '../src/designs/index.js';
+import { BLK_COMPLETED, BLK_IDLE, bio_nr_inflight, blk_complete_one, blk_set_completer } from '../src/block/bio.js';
+import { folio_ref_count, folio_test_locked, folio_test_swapcache, folio_test_uptodate, folio_test_writeback, folio_set, PG_writeback } from '../src/mm/page_alloc.js';
+import { pte_pfn, pte_present, ptep_get, pte_to_swp_entry, is_swap_pte } from '../src/mm/pgtable.js';
+import { swap_cache_get_folio } from '../src/mm/swap_state.js';
+import { swapin_entry } from '../src/mm/swapin.js';
+import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { folio_put } from '../src/mm/page_alloc.js';
+import { try_to_free_pages } from '../src/mm/vmscan.js';
+import { PSWPIN, PSWPOUT, sum_vm_events } from '../src/mm/vmstat.js';
+
+function boot(kind: 'ssd' | 'zram' = 'ssd'): { sys: System; mm: number } {
+  const sys = System.create({ design: 'p4', nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+  expect(sys.createSwapDevice('/dev/vdb', { sizePages: 2048, kind: 'blk', synchronous: kind === 'zram' })).toBe(0);
+  expect(sys.swapon('/dev/vdb')).toBe(0);
+  const mm = sys.mmCreate();
+  for (let i = 0; i < 4; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+  return { sys, mm };
+}
+
+/* The completion task's work, all of it. */
+function complete_all(sys: System): number {
+  return sys.as(0, () => {
+    let n = 0;
+    while (blk_complete_one() === BLK_COMPLETED) n++;
+    return n;
+  });
+}
+
+describe('asynchronous writeback', () => {
+  it('a write stays in flight under PG_writeback; reclaim keeps the folio until the completion ends writeback, then frees it', () => {
+    const { sys, mm } = boot();
+    const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 0)));
+    sys.as(0, () => blk_set_completer(true));
+    /* The PTE gets the swap entry, the folio stays in the swap cache under writeback: nothing freed yet. */
+    expect(sys.reclaim(mm, 0, 1)).toBe(0);
+    sys.as(0, () => {
+      expect(is_swap_pte(ptep_get(mm, 0))).toBe(true);
+      expect(folio_test_writeback(folio)).toBe(true);
+      expect(folio_test_locked(folio)).toBe(false); /* __swap_writepage() unlocks before it submits */
+      expect(folio_test_swapcache(folio)).toBe(true);
+      expect(bio_nr_inflight()).toBe(1);
+      expect(sum_vm_events(PSWPOUT)).toBe(1);
+      /* Direct reclaim skips it while its write is in flight (shrink_folio_list keeps it), and starts writes for the other three. */
+      expect(try_to_free_pages(4, 512)).toBe(0);
+      expect(bio_nr_inflight()).toBe(4);
+      expect(folio_ref_count(folio)).toBeGreaterThan(0);
+    });
+    /* A quiescent check with the write in flight is clean: PG_writeback has its bio. */
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(complete_all(sys)).toBe(4);
+    sys.as(0, () => {
+      expect(folio_test_writeback(folio)).toBe(false);
+      expect(bio_nr_inflight()).toBe(0);
+      expect(blk_complete_one()).toBe(BLK_IDLE);
+      /* Clean, unmapped, in the swap cache: the next reclaim frees them. */
+      expect(try_to_free_pages(4, 512)).toBe(4);
+      expect(swap_cache_get_folio(pte_to_swp_entry(ptep_get(mm, 0)))).toBe(-1);
+      blk_set_completer(false);
+    });
+    expect(sys.touch(mm, 0)).toBe(0); /* read back from the device: the data the completion wrote */
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+
+  it('a fault during writeback maps the folio under writeback from the swap cache, no read', () => {
+    const { sys, mm } = boot();
+    const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 1)));
+    sys.as(0, () => blk_set_completer(true));
+    expect(sys.reclaim(mm, 1, 1)).toBe(0);
+    expect(sys.touch(mm, 1)).toBe(0);
+    sys.as(0, () => {
+      expect(pte_present(ptep_get(mm, 1)) && pte_pfn(ptep_get(mm, 1))).toBe(folio);
+      expect(folio_test_writeback(folio)).toBe(true);
+      expect(sum_vm_events(PSWPIN)).toBe(0);
+    });
+    expect(complete_all(sys)).toBe(1);
+    sys.as(0, () => blk_set_completer(false));
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+
+  it('a SWP_SYNCHRONOUS_IO (zram-like) device has written the folio when swap_writeout returns: no bio, freed in the same reclaim', () => {
+    const { sys, mm } = boot('zram');
+    sys.as(0, () => blk_set_completer(true));
+    expect(sys.reclaim(mm, 0, 4)).toBe(4);
+    sys.as(0, () => {
+      expect(bio_nr_inflight()).toBe(0);
+      expect(sum_vm_events(PSWPOUT)).toBe(4);
+      blk_set_completer(false);
+    });
+    for (let i = 0; i < 4; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+
+  it('a folio left under writeback with no write in flight is a violation at quiescence (its PG_writeback never clears)', () => {
+    const { sys, mm } = boot();
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    expect(sys.touch(mm, 0)).toBe(0); /* back in the swap cache, mapped */
+    const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 0)));
+    expect(sys.as(0, () => folio_test_swapcache(folio))).toBe(true);
+    sys.as(0, () => folio_set(folio, PG_writeback));
+    expect(sys.check().map((v) => v.invariant)).toEqual(['swap-cache']);
+  });
+});
+
+describe('asynchronous reads', () => {
+  it('a read leaves the new swap cache folio locked and !uptodate until its completion fills and unlocks it', () => {
+    const { sys, mm } = boot();
+    expect(sys.reclaim(mm, 2, 1)).toBe(1);
+    const entry = sys.as(0, () => pte_to_swp_entry(ptep_get(mm, 2)));
+    sys.as(0, () => blk_set_completer(true));
+    const folio = sys.as(0, () => swapin_entry(entry, 1, ROOT_MEM_CGROUP));
+    expect(folio).toBeGreaterThanOrEqual(0);
+    sys.as(0, () => {
+      expect(folio_test_locked(folio)).toBe(true);
+      expect(folio_test_uptodate(folio)).toBe(false);
+      expect(swap_cache_get_folio(entry)).toBe(folio); /* a second fault finds it there, and waits on its lock */
+      folio_put(folio);
+    });
+    /* Locked with its read in flight: not a held lock at quiescence. */
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(complete_all(sys)).toBe(1);
+    sys.as(0, () => {
+      expect(folio_test_locked(folio)).toBe(false);
+      expect(folio_test_uptodate(folio)).toBe(true);
+      expect(sum_vm_events(PSWPIN)).toBe(1);
+      blk_set_completer(false);
+    });
+    expect(sys.touch(mm, 2)).toBe(0); /* maps the folio read, with the data written before */
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+});
