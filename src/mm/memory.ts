@@ -20,14 +20,14 @@ import { EAGAIN, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_FOLIO_ORDER, MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
-import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPOFF_VS_SWAPIN } from '../shm/bugs.js';
+import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPIN_SKIP_SWAPCACHE, BUG_SWAPOFF_VS_SWAPIN } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
 import { LC_MM } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import {
   folio_alloc, folio_get, folio_lock, folio_nr_pages, folio_put, folio_ref_add, folio_ref_count, folio_set, folio_swap,
   folio_test_swapcache, folio_test_uptodate, folio_trylock, folio_unlock, new_token, page_folio, page_token, PG_dirty, PG_uptodate,
-  set_page_token, folio_set_memcg, page_token_index, token_equal,
+  set_page_token, folio_set_memcg, page_token_index, token_equal, __folio_set_locked, folio_set_swap, PG_swapbacked,
 } from './page_alloc.js';
 import {
   expected_index, expected_token, is_swap_pte, mk_pte, mm_memcg, mm_pages, MM_FREE, MM_LIVE, mmw, pte_lock, pte_lock_nested,
@@ -41,10 +41,10 @@ import {
 import { folio_matches_swap_entry, non_swapcache_batch, swap_cache_get_folio } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
 import { folio_free_swap, swap_put_entries_direct } from './swapfile.js';
-import { folio_put_swap, swap_dup_entry_direct, swap_retry_table_alloc, __swap_count_exact } from './swap_count.js';
+import { folio_put_swap, swap_dup_entry_direct, swap_retry_table_alloc, swp_swapcount, __swap_count_exact } from './swap_count.js';
 import { get_swap_device, put_swap_device, vm_swap_full } from './swap_device.js';
 import { si_flags, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_SYNCHRONOUS_IO } from './swap.js';
-import { swap_zeromap_batch } from './page_io.js';
+import { swap_read_folio, swap_zeromap_batch } from './page_io.js';
 import { zswap_never_enabled } from './zswap.js';
 
 const P_FAULT = pointId('handle_mm_fault');
@@ -299,6 +299,52 @@ function swapin_batch(mm: number, index: number, orig_pte: number, folio: number
   return { base, idx: 0, nr };
 }
 
+/* do_swap_page_skip_swapcache() did not apply: take the swap cache path. */
+const SKIP_SWAPCACHE_NOT_TAKEN = 1;
+const P_SKIP_SWAPCACHE_READ = pointId('do_swap_page:skip_swapcache_read');
+
+/*
+ * The swap cache bypass do_swap_page() had for SWP_SYNCHRONOUS_IO devices
+ * (0bcac06f27d7 "mm, swap: skip swapcache for swapin of synchronous
+ * device") until the swap table series removed it: a slot only this PTE
+ * references (__swap_count() == 1) is read into a private folio, never
+ * added to the swap cache, then mapped if pte_same() and the slot freed.
+ * Only bug switch swapin-skip-swapcache takes it, and without the pin
+ * 13ddaf26be32 added (swapcache_prepare(), cleared after the PTL is
+ * dropped): two faults of one entry both read it, the first to finish
+ * frees the slot, which a swap-out may reuse before the other's
+ * pte_same() - which then passes on a PTE that names a new page.
+ * Returns 0 (done or raced), -ENOMEM, or SKIP_SWAPCACHE_NOT_TAKEN.
+ * Context: process context, no locks held, device pinned; sleeps.
+ */
+function do_swap_page_skip_swapcache(mm: number, index: number, orig_pte: number): number {
+  const entry = pte_to_swp_entry(orig_pte);
+  if (swp_swapcount(entry) !== 1) return SKIP_SWAPCACHE_NOT_TAKEN;
+  const folio = folio_alloc(0, mm_memcg(mm));
+  if (folio < 0) return -ENOMEM;
+  folio_set_memcg(folio, mm_memcg(mm));
+  __folio_set_locked(folio);
+  folio_set(folio, PG_swapbacked);
+  folio_set_swap(folio, entry);
+  swap_read_folio(folio); /* synchronous: done, unlocked */
+  point(P_SKIP_SWAPCACHE_READ);
+  pte_lock(mm, index);
+  if (ptep_get(mm, index) !== orig_pte || !folio_test_uptodate(folio)) {
+    pte_unlock(mm, index);
+    folio_set_swap(folio, -1);
+    folio_put(folio);
+    return 0;
+  }
+  folio_set_swap(folio, -1);
+  folio_add_new_anon_rmap(folio, mm, index);
+  map_pages(mm, index, folio, 0, 1, true);
+  swap_put_entries_direct(entry, 1); /* swap_free(): the slot is free for any swap-out now */
+  check_data(mm, index, folio);
+  pte_unlock(mm, index);
+  folio_put(folio);
+  return 0;
+}
+
 /**
  * do_swap_page(): fault in the swap PTE @orig_pte at @index.
  *
@@ -325,6 +371,10 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
     return ret;
   };
   let folio = swap_cache_get_folio(entry);
+  if (folio < 0 && si_flags(type) & SWP_SYNCHRONOUS_IO && bug_on(BUG_SWAPIN_SKIP_SWAPCACHE)) {
+    const r = do_swap_page_skip_swapcache(mm, index, orig_pte);
+    if (r !== SKIP_SWAPCACHE_NOT_TAKEN) return done(r);
+  }
   if (folio < 0) {
     point(P_SWAPIN_UNLOCKED);
     folio = swapin_entry(entry, thp_swapin_suitable_orders(mm, index, orig_pte, maxOrder), mm_memcg(mm));
