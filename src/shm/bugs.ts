@@ -241,6 +241,29 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       note: 'this project\'s reading, found by its stress runs',
     },
   },
+  /* MEASURE */
+  {
+    name: 'zswap-writeback-stale', summary: 'zswap writeback without re-checking, once the swap cache folio is allocated, that the tree still maps the slot to the isolated entry: a slot freed and reused meanwhile gets the old entry\'s data', stress: 'never',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [{
+        commit: '04fc7816089c', subject: 'mm: fix zswap writeback race condition',
+        note: 'the fix: with the new swap cache folio locked, abort the writeback (-ENOMEM) unless the tree still maps the offset to this entry; before it a slot invalidated and reused while the shrink work held the entry got the old data, and a swap-in brought it back (silent data corruption)',
+      }],
+      note: 'the switch skips the re-check in today\'s zswap_writeback_entry, which then also erases the new entry from the tree; in the kernel the stale folio stayed in the swap cache under writeback, where the model drops it at once (synchronous I/O)',
+    },
+  },
+  /* MEASURE */
+  {
+    name: 'zswap-writeback-leak', summary: 'zswap writeback\'s abort of a recycled entry deletes the folio from the swap cache but neither unlocks nor puts it', stress: 'never',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [{
+        commit: 'e3b63e966cac', subject: 'mm: zswap: fix missing folio cleanup in writeback race path',
+        note: 'the fix (Fixes: 04fc7816089c): folio_unlock() and folio_put() after delete_from_swap_cache(); before it the folio was stranded, locked, indefinitely (found by code inspection)',
+      }],
+    },
+  },
 ];
 
 export function bugIndex(name: string): number {
@@ -266,6 +289,8 @@ export const BUG_GHOST_CLUSTER_TAIL = 1 << bugIndex('ghost-cluster-tail');
 export const BUG_GHOST_SWAPOFF_ALLOCATION = 1 << bugIndex('ghost-swapoff-allocation');
 export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
 export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
+export const BUG_ZSWAP_WRITEBACK_STALE = 1 << bugIndex('zswap-writeback-stale');
+export const BUG_ZSWAP_WRITEBACK_LEAK = 1 << bugIndex('zswap-writeback-leak');
 
 /**
  * Is bug switch @mask on?  One plain load: the switches are set before
