@@ -106,6 +106,8 @@ describe('swaptorture fuzz', () => {
     ['ghost-swapoff-allocation', 3, 19],
     ['rcu-lazy-table-free', 11, 21],
     ['rcu-table-free-unfilled', 1, 1],
+    ['zswap-writeback-stale', 2, 37],
+    ['zswap-writeback-leak', 2, 37],
   ];
   for (const [bug, seed, runs] of SWITCHES) {
     it(`finds ${bug} (seed ${seed}, ${runs} runs), only in designs with its code, and the saved file replays to the same invariant`, () => {

@@ -41,7 +41,7 @@ describe('repro all', () => {
 
   it('reproduces every race with its switch (exit 0), each on its primary design', () => {
     expect(bug.code).toBe(0);
-    expect(found.length).toBeGreaterThanOrEqual(13);
+    expect(found.length).toBeGreaterThanOrEqual(15);
     for (const r of found) {
       console.log(`${r.race} (${r.design}): ${r.schedules} schedule(s), [${r.invariant}] at step ${r.step}: ${r.schedule}`);
       expect(r.reproduced, r.race).toBe(true);
@@ -172,7 +172,7 @@ describe('--design p2', () => {
     const r = repro('all', '--design', 'p2', '--json');
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean })[];
-    expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'swapoff-vs-swapin']);
+    expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual(['percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'swapoff-vs-swapin', 'zswap-writeback-leak', 'zswap-writeback-stale']);
     for (const x of rs) expect(x.reproduced, x.race).toBe(x.applies);
   }, TEST_TIMEOUT);
 });
@@ -207,7 +207,7 @@ describe('--design p3', () => {
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean; design: string })[];
     const applies = rs.filter((x) => x.applies).map((x) => x.race);
-    expect(applies).toEqual(['count-overflow', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'scan-border', 'swapoff-vs-swapin']);
+    expect(applies).toEqual(['count-overflow', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'scan-border', 'swapoff-vs-swapin', 'zswap-writeback-leak', 'zswap-writeback-stale']);
     for (const x of rs) {
       expect(x.design).toBe('p3');
       expect(x.reproduced, x.race).toBe(x.applies);

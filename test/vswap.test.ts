@@ -15,6 +15,7 @@ import { sum_vm_events, PSWPOUT, SWAP_WRITEOUT_ACTIVATE, ZSWPOUT, ZSWPWB } from 
 import { __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_ZSWAP } from '../src/mm/vswap.js';
 import { phys_allocated_slots, phys_rmap, phys_test_bad } from '../src/mm/vswap_phys.js';
 import { zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
+import { zswap_isolate } from '../src/mm/zswap.js';
 
 function boot(zswap: boolean): System {
   return System.create({ design: 'vswap', zswap, nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 1024, maxSwapPages: 8192 });
@@ -110,7 +111,8 @@ describe('vswap', () => {
     expect(phys_allocated_slots(1)).toEqual([]);
     const before = swap_ptes(mm, 8);
     const e = pte_to_swp_entry(before[3]);
-    expect(zswap_writeback_entry(VSWAP_TYPE, swp_offset(e))).toBe(true);
+    const [z] = zswap_isolate(VSWAP_TYPE, swp_offset(e), 1, 1);
+    expect(zswap_writeback_entry(VSWAP_TYPE, z.offset, z.id, z.data)).toBe(0);
     expect(sum_vm_events(ZSWPWB)).toBe(1);
     const { ci, off } = vslot(e);
     expect(__vtable_tag(ci, off)).toBe(VSWAP_SWAPFILE);

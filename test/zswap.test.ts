@@ -1,5 +1,8 @@
 /*
- * zswap turned off while it holds pages, and the kworker's work as
+ * zswap turned off while it holds pages; writeback of an isolated entry
+ * (the shrinker's local reference) whose slot was freed and reused, or
+ * got a new entry, meanwhile (04fc7816089c, e3b63e966cac), with and
+ * without the bug switches that restore the pre-fix paths; and the kworker's work as
  * scenario operations: a folio written to the device while zswap is off
  * must not be shadowed by the copy zswap kept from before (the kernel's
  * check_old in zswap_store); a scenario's writeback and discard
@@ -10,7 +13,12 @@
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import '../src/designs/index.js';
-import { zswap_enabled, zswap_load, zswap_set_enabled } from '../src/mm/zswap.js';
+import { zswap_enabled, zswap_isolate, zswap_load, zswap_set_enabled, type ZswapEntry } from '../src/mm/zswap.js';
+import { zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
+import { expected_token, is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
+import { swap_backing_index } from '../src/mm/page_io.js';
+import { swp_offset } from '../src/mm/swap.js';
+import { EEXIST, ENOMEM } from '../src/include/errno.js';
 import { exec_op, scenario_env } from '../src/scenario/exec.js';
 import type { ScenarioOp } from '../src/scenario/fields.js';
 import { ScenarioSchema } from '../src/scenario/schema.js';
@@ -43,6 +51,99 @@ describe('zswap off while it holds pages', () => {
     expect(sys.check().map((v) => v.message)).toEqual([]);
     for (let i = 0; i < 4; i++) expect(sys.touch(mm, i, 2)).toBe(0);
     expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+});
+
+/* Where page @index of @mm is swapped out (its slot offset on device 0), or -1 if it is not. */
+function slot_of(mm: number, index: number): number {
+  const pte = ptep_get(mm, index);
+  return is_swap_pte(pte) ? swp_offset(pte_to_swp_entry(pte)) : -1;
+}
+
+describe('zswap writeback of an isolated entry', () => {
+  /*
+   * A device of one usable slot (the header is page 0; @pages 2): a freed
+   * slot is the next one allocated, as in the kernel's race, and a swap-in
+   * frees it (swap is full).  Page 0 of a process
+   * goes to zswap at slot 1; the shrink work's isolation is taken as it.
+   */
+  function isolated(bugs: string[] = [], pages = 2): { sys: System; mm: number; a: ZswapEntry } {
+    const sys = System.create({ design: 'p4', zswap: true, bugs, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: pages })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    expect(sys.write(mm, 0)).toBe(0);
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    expect(slot_of(mm, 0)).toBe(1);
+    const got = zswap_isolate(0, 1, 1, 1);
+    expect(got.map((e) => [e.offset, e.data])).toEqual([[1, expected_token(mm, 0)]]);
+    return { sys, mm, a: got[0] };
+  }
+
+  /* Page 0 faulted in for a write (the slot is freed: swap is full), rewritten, reclaimed into the same slot: a new entry there. */
+  function reuse_slot(sys: System, mm: number): bigint {
+    expect(sys.write(mm, 0)).toBe(0);
+    expect(slot_of(mm, 0)).toBe(-1);
+    expect(zswap_load(0, 1)).toBeNull();
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    expect(slot_of(mm, 0)).toBe(1);
+    const b = expected_token(mm, 0);
+    expect(zswap_load(0, 1)).toBe(b);
+    return b;
+  }
+
+  it('an unchanged slot is written back: the entry leaves zswap, the device holds its data, the page reads back', () => {
+    const { sys, mm, a } = isolated();
+    expect(zswap_writeback_entry(0, a.offset, a.id, a.data)).toBe(0);
+    expect(sum_vm_events(ZSWPWB)).toBe(1);
+    expect(zswap_load(0, 1)).toBeNull();
+    expect(Atomics.load(A.u64, swap_backing_index(0, 1))).toBe(a.data);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(sys.touch(mm, 0)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+
+  it('a slot freed and reused since the isolation: the writeback aborts (-ENOMEM) and the new entry stays, its data intact', () => {
+    const { sys, mm, a } = isolated();
+    const b = reuse_slot(sys, mm);
+    expect(b).not.toBe(a.data);
+    expect(zswap_writeback_entry(0, a.offset, a.id, a.data)).toBe(-ENOMEM);
+    expect(sum_vm_events(ZSWPWB)).toBe(0);
+    expect(zswap_load(0, 1)).toBe(b);
+    expect(Atomics.load(A.u64, swap_backing_index(0, 1))).not.toBe(a.data);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(sys.touch(mm, 0)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+
+  it('a slot with a swap cache folio (swapped in since, the slot kept: swap is not full): the writeback skips it (-EEXIST)', () => {
+    const { sys, mm, a } = isolated([], 16);
+    expect(sys.touch(mm, 0)).toBe(0);
+    expect(zswap_writeback_entry(0, a.offset, a.id, a.data)).toBe(-EEXIST);
+    expect(zswap_load(0, 1)).toBe(a.data);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+
+  it('bug switch zswap-writeback-stale: the old data goes over the new entry\'s slot, which the data invariant reports', () => {
+    const { sys, mm, a } = isolated(['zswap-writeback-stale']);
+    const b = reuse_slot(sys, mm);
+    expect(zswap_writeback_entry(0, a.offset, a.id, a.data)).toBe(0);
+    expect(zswap_load(0, 1)).toBeNull();
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([
+      `data: data mismatch: mm ${mm} page 0 swapped out at 0:1 holds 0x${a.data.toString(16)}, last write 0x${b.toString(16)}`,
+    ]);
+  });
+
+  it('bug switch zswap-writeback-leak: the aborted writeback strands its folio, locked and referenced, which the folio checks report', () => {
+    const { sys, mm, a } = isolated(['zswap-writeback-leak']);
+    const b = reuse_slot(sys, mm);
+    expect(zswap_writeback_entry(0, a.offset, a.id, a.data)).toBe(-ENOMEM);
+    expect(zswap_load(0, 1)).toBe(b);
+    const found = sys.check().map((v) => `${v.invariant}: ${v.message}`);
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^lock-discipline: folio \d+ locked \(PG_locked\) at quiescence with no read in flight: a folio_lock\(\) without folio_unlock\(\)$/),
+      expect.stringMatching(/^folio-accounting: folio \d+ \(1 page\) leaked: allocated with refcount 1, but no PTE maps it, it is not in the swap cache and no I\/O is pending$/),
+    ]));
   });
 });
 

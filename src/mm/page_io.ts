@@ -111,7 +111,7 @@ export function swap_writeout(folio: number): number {
    * reclaimed."  vswap allocates a physical slot only now; with none
    * free anywhere the folio has nowhere to go either.
    */
-  const sectors = si_is_ghost(type) ? null : vswap ? vswap_alloc_backing(entry, nr) : Array.from({ length: nr }, (_, k) => swap_backing_index(type, swp_offset(entry) + k));
+  const sectors = swap_writepage_sectors(entry, nr);
   if (sectors === null) {
     folio_set(folio, PG_dirty);
     count_vm_events(SWAP_WRITEOUT_ACTIVATE, nr);
@@ -119,6 +119,19 @@ export function swap_writeout(folio: number): number {
   }
   __swap_writepage(folio, sectors);
   return WRITEOUT_DONE;
+}
+
+/**
+ * Where the @nr pages from @entry are written: each page's backing token
+ * index - its own slot, or under vswap a physical slot allocated now - or
+ * null if there is nowhere (a ghost; vswap with no physical slot free).
+ * Context: the slots' swap cache folio locked.
+ */
+export function swap_writepage_sectors(entry: number, nr: number): number[] | null {
+  const type = swp_type(entry);
+  if (si_is_ghost(type)) return null;
+  if (si_is_vswap(type)) return vswap_alloc_backing(entry, nr);
+  return Array.from({ length: nr }, (_, k) => swap_backing_index(type, swp_offset(entry) + k));
 }
 
 /* No I/O was needed (zero-filled, or zswap took it): counted and unlocked. */
@@ -138,7 +151,7 @@ function swap_writeout_done(folio: number, event: number): number {
  * completion task.  Context: folio locked, in the swap cache; returns
  * with it unlocked.
  */
-function __swap_writepage(folio: number, sectors: readonly number[]): void {
+export function __swap_writepage(folio: number, sectors: readonly number[]): void {
   const type = swp_type(folio_swap(folio));
   const nr = folio_nr_pages(folio);
   count_vm_events(PSWPOUT, nr);
@@ -166,20 +179,6 @@ function vswap_update_backing(entry: number, nr: number, to: 'zswap' | null): vo
   if (to === null) __vswap_release_backing(ci, start, nr);
   else for (let k = 0; k < nr; k++) __vswap_set_zswap(ci, start + k);
   swap_cluster_unlock(ci);
-}
-
-/*
- * vswap's __swap_writepage(): a physical slot for each page (vswap_alloc_
- * _swap_slot: allocated only now that the page really goes to a device),
- * the data written, the descriptors pointing at them.  False if some
- * page found no slot (what was taken is given back).
- * Context: folio locked; takes ci->lock, then each physical device's si->lock.
- */
-export function vswap_writepage(entry: number, tokens: readonly bigint[]): boolean {
-  const sectors = vswap_alloc_backing(entry, tokens.length);
-  if (sectors === null) return false;
-  sectors.forEach((idx, k) => (A.u64[idx] = tokens[k]));
-  return true;
 }
 
 /*

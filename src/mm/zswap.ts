@@ -5,23 +5,30 @@
  * zswap_load() first.  Freeing a slot invalidates its zswap copy.
  *
  * Each device has a zswap tree - an xarray from slot offset to entry, as
- * the kernel keeps one per swapfile - and the "compressed" copy of a page
- * is its 64-bit content token in the device's zswap pool (a region of the
- * arena: the model does not compress).  Enabled per system
- * (G.zswap_enabled: stress --zswap, memory --backend zswap).
+ * the kernel keeps one per swapfile.  An entry is named by its id (the
+ * tree's value: si's zswap_seq at the store, so a page stored again in
+ * the same slot is a new entry, as the kernel's zswap_store allocates
+ * one), and its "compressed" data is the page's 64-bit content token in
+ * the device's zswap pool at the slot's offset (a region of the arena:
+ * the model does not compress).  Id and data change together under the
+ * tree's xa_lock.  Enabled per system (G.zswap_enabled: stress --zswap,
+ * memory --backend zswap).
  *
  * Kernel mapping: zswap_store, zswap_load, zswap_invalidate,
- * zswap_swapon, zswap_swapoff.
+ * zswap_swapon, zswap_swapoff; zswap_isolate is the shrinker's LRU
+ * isolation (shrink_memcg_cb).
  * Context: store/load with the folio locked (no spinlock held); invalidate
  * under ci->lock (the tree's xa_lock nests inside it).
  */
 import { A, gword } from '../shm/arena.js';
 import { G, SI } from '../shm/layout.js';
-import { xa_destroy, xa_erase, xa_for_each, xa_init, xa_load, xa_store, type XArray } from '../kmem/xarray.js';
+import { __xa_store, xa_destroy, xa_for_each, xa_init, xa_load, type XArray } from '../kmem/xarray.js';
+import { LC_XA } from '../sync/lockdep.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 
-function tree(type: number): XArray {
+function zswap_tree(type: number): XArray {
   return { root: siWord(type, SI.zswap_root), lock: siWord(type, SI.zswap_lock) };
 }
 
@@ -50,27 +57,52 @@ export function zswap_never_enabled(): boolean {
 /** zswap_swapon(): the device's tree.  Context: swapon. */
 export function zswap_swapon(type: number): boolean {
   Atomics.store(A.i32, siWord(type, SI.zswap_root), 0);
-  return !zswap_enabled() || xa_init(tree(type));
+  return !zswap_enabled() || xa_init(zswap_tree(type));
 }
 
 /** zswap_swapoff(): every slot was freed (and invalidated) by now; free the tree.  Context: swapoff, sleeps. */
 export function zswap_swapoff(type: number): void {
-  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_destroy(tree(type));
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_destroy(zswap_tree(type));
 }
 
+/* Entry ids wrap here: they stay xarray values (non-negative). */
+const ZSWAP_ID_MASK = 0x3fffffff;
+
 /*
- * Keep @tokens for slots [offset, offset + tokens.length).  All or
- * nothing: a failure (no memory for the tree) undoes what was stored.
+ * Keep @tokens for slots [offset, offset + tokens.length), each page a new
+ * entry (a fresh id) replacing whatever the slot had.  All or nothing: a
+ * failure (no memory for the tree) undoes what was stored.
  */
 function zswap_store_pages(type: number, offset: number, tokens: readonly bigint[]): boolean {
+  const xa = zswap_tree(type);
   for (let k = 0; k < tokens.length; k++) {
+    const id = Atomics.add(A.i32, siWord(type, SI.zswap_seq), 1) & ZSWAP_ID_MASK;
+    spin_lock(xa.lock, LC_XA);
     Atomics.store(A.u64, poolIndex(type, offset + k), tokens[k]);
-    if (!xa_store(tree(type), offset + k, 1)) {
-      for (let j = 0; j < k; j++) xa_erase(tree(type), offset + j);
+    const ok = __xa_store(xa, offset + k, id);
+    spin_unlock(xa.lock);
+    if (!ok) {
+      for (let j = 0; j < k; j++) zswap_erase(type, offset + j);
       return false;
     }
   }
   return true;
+}
+
+/*
+ * Free slot @offset's entry, if it has one: xa_erase() and the kernel's
+ * zswap_entry_free() (its data poisoned).  Context: the slot cannot gain
+ * an entry meanwhile (ci->lock or the folio lock held); takes xa_lock.
+ */
+function zswap_erase(type: number, offset: number): void {
+  const xa = zswap_tree(type);
+  if (xa_load(xa, offset) < 0) return; /* nothing to free: no xa_lock for it */
+  spin_lock(xa.lock, LC_XA);
+  if (xa_load(xa, offset) >= 0) {
+    __xa_store(xa, offset, -1);
+    Atomics.store(A.u64, poolIndex(type, offset), 0x6b6b6b6b6b6b6b6bn);
+  }
+  spin_unlock(xa.lock);
 }
 
 /**
@@ -96,42 +128,77 @@ export function zswap_store(type: number, offset: number, nr: number, tokens: ()
 export function zswap_load(type: number, offset: number): bigint | null {
   if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return null;
   rcu_read_lock();
-  const present = xa_load(tree(type), offset) >= 0;
+  const present = xa_load(zswap_tree(type), offset) >= 0;
   rcu_read_unlock();
   return present ? Atomics.load(A.u64, poolIndex(type, offset)) : null;
 }
 
-/** zswap_invalidate(): slot @offset was freed.  Context: ci->lock held. */
+/**
+ * zswap_invalidate(): slot @offset was freed (or its entry written back).
+ * Context: ci->lock held.
+ */
 export function zswap_invalidate(type: number, offset: number): void {
   if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return;
-  if (xa_load(tree(type), offset) < 0) return;
-  xa_erase(tree(type), offset);
-  Atomics.store(A.u64, poolIndex(type, offset), 0x6b6b6b6b6b6b6b6bn);
+  zswap_erase(type, offset);
+}
+
+/** A zswap entry as the shrinker holds it once isolated: its slot, its id and its data. */
+export interface ZswapEntry {
+  offset: number;
+  id: number;
+  data: bigint;
 }
 
 /**
- * Up to @n offsets zswap holds for device @type, looking at @scan slots
- * from @start on (wrapping at si->max):
- * the writeback shrinker's candidates.  The kernel takes them from the
- * zswap LRU, coldest first; the model has no LRU and starts anywhere.
- * A hint: each is re-checked under the folio lock.  Context: any.
+ * zswap_isolate(): up to @n entries zswap holds for device @type, looking
+ * at @scan slots from @start on (wrapping at si->max): the writeback
+ * shrinker's catch.  The kernel takes them off the zswap LRU, coldest
+ * first, and from then on the entry is the shrinker's (its local
+ * reference): each is captured here - slot, id and data, under xa_lock -
+ * and the tree may map the slot to another entry by the time it is
+ * written back (zswap_writeback_entry re-checks).  The model has no LRU
+ * and starts anywhere.  Context: any; takes xa_lock.
  */
-export function zswap_sample(type: number, start: number, n: number, scan: number): number[] {
-  const out: number[] = [];
+export function zswap_isolate(type: number, start: number, n: number, scan: number): ZswapEntry[] {
+  const out: ZswapEntry[] = [];
   const max = Atomics.load(A.i32, siWord(type, SI.max));
   if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0 || max <= 0) return out;
+  const xa = zswap_tree(type);
+  const hits: number[] = [];
   rcu_read_lock();
-  for (let k = 0; k < Math.min(scan, max) && out.length < n; k++) {
+  for (let k = 0; k < Math.min(scan, max) && hits.length < n; k++) {
     const off = (start + k) % max;
-    if (xa_load(tree(type), off) >= 0) out.push(off);
+    if (xa_load(xa, off) >= 0) hits.push(off);
   }
   rcu_read_unlock();
+  for (const offset of hits) {
+    spin_lock(xa.lock, LC_XA);
+    const id = xa_load(xa, offset);
+    if (id >= 0) out.push({ offset, id, data: Atomics.load(A.u64, poolIndex(type, offset)) });
+    spin_unlock(xa.lock);
+  }
   return out;
+}
+
+/**
+ * Does the tree still map slot @offset to entry @id?  Writeback's re-check
+ * of an isolated entry (zswap_writeback_entry): the slot may have been
+ * freed and reused since, and another entry stored there.
+ * Context: the slot's swap cache folio locked (no store or free of the
+ * slot runs meanwhile: the answer holds until it is unlocked); takes
+ * xa_lock.
+ */
+export function zswap_entry_is_current(type: number, offset: number, id: number): boolean {
+  const xa = zswap_tree(type);
+  spin_lock(xa.lock, LC_XA);
+  const cur = xa_load(xa, offset);
+  spin_unlock(xa.lock);
+  return cur === id;
 }
 
 /** The offsets zswap holds for device @type.  Context: quiescent. */
 export function zswap_offsets(type: number): number[] {
   const out: number[] = [];
-  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_for_each(tree(type), (i) => out.push(i));
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) !== 0) xa_for_each(zswap_tree(type), (i) => out.push(i));
   return out;
 }

@@ -241,6 +241,32 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       note: 'this project\'s reading, found by its stress runs',
     },
   },
+  /* 2/3 10 s (5.6, 10.0 s), 2/4 30 s (0.9, 27.8 s); a second round: 1/3 10 s, 2/4 30 s */
+  {
+    name: 'zswap-writeback-stale', summary: 'zswap writeback without re-checking, once the swap cache folio is allocated, that the tree still maps the slot to the isolated entry: a slot freed and reused meanwhile gets the old entry\'s data', stress: 'seldom',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [{
+        commit: '04fc7816089c', subject: 'mm: fix zswap writeback race condition',
+        note: 'the fix: with the new swap cache folio locked, abort the writeback (-ENOMEM) unless the tree still maps the offset to this entry; before it a slot invalidated and reused while the shrink work held the entry got the old data, and a swap-in brought it back (silent data corruption)',
+      }],
+      note: 'the switch skips the re-check in today\'s zswap_writeback_entry, which then also erases the new entry from the tree; the stale folio stays in the swap cache under writeback, as in the kernel, and the swap-in finds it there or reads the stale data back from the device',
+    },
+  },
+  /* 1/3 10 s (1.1 s), 4/4 30 s (1.1-28.3 s); a second round: 2/3 10 s, 4/4 30 s */
+  {
+    name: 'zswap-writeback-leak', summary: 'zswap writeback\'s abort of a recycled entry deletes the folio from the swap cache but neither unlocks nor puts it', stress: 'seldom',
+    provenance: {
+      kind: 'kernel-fix',
+      refs: [
+        {
+          commit: 'e3b63e966cac', subject: 'mm: zswap: fix missing folio cleanup in writeback race path',
+          note: 'the fix: folio_unlock() and folio_put() after delete_from_swap_cache(); before it the folio was stranded, locked, indefinitely (found by code inspection, nothing warned)',
+        },
+        { commit: '04fc7816089c', subject: 'mm: fix zswap writeback race condition', note: 'the commit it fixes (its Fixes: tag): the re-check\'s abort path as it added it' },
+      ],
+    },
+  },
   {
     name: 'swapin-skip-swapcache', summary: 'SWP_SYNCHRONOUS_IO swap-in bypasses the swap cache without pinning the entry (swapcache_prepare): two faults read the entry into private folios, the later one installs a stale page', stress: 'never',
     provenance: {
@@ -291,6 +317,8 @@ export const BUG_GHOST_CLUSTER_TAIL = 1 << bugIndex('ghost-cluster-tail');
 export const BUG_GHOST_SWAPOFF_ALLOCATION = 1 << bugIndex('ghost-swapoff-allocation');
 export const BUG_COUNT_OVERFLOW = 1 << bugIndex('count-overflow');
 export const BUG_SWAPIN_NO_PTE_RECHECK = 1 << bugIndex('swapin-no-pte-recheck');
+export const BUG_ZSWAP_WRITEBACK_STALE = 1 << bugIndex('zswap-writeback-stale');
+export const BUG_ZSWAP_WRITEBACK_LEAK = 1 << bugIndex('zswap-writeback-leak');
 export const BUG_SWAPIN_SKIP_SWAPCACHE = 1 << bugIndex('swapin-skip-swapcache');
 export const BUG_END_WRITEBACK_NOREF = 1 << bugIndex('end-writeback-noref');
 

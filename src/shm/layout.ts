@@ -221,6 +221,7 @@ export const SI = {
   zswap_lock: 25,
   phys_next: 26, /* vswap physical device: next-fit hint of the slot allocator */
   meta_bitmaps: 27, /* vswap physical device: its allocated + bad bitmaps, bytes */
+  zswap_seq: 28, /* the id of the device's last zswap entry (zswap_store: each stored page is a new entry) */
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t: slots in use | SWAP_USAGE_OFFLIST_BIT (src/mm/swap_device.ts) */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
