@@ -31,7 +31,7 @@ import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
 import { count_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
-import { zswap_load, zswap_store } from './zswap.js';
+import { zswap_invalidate_stale, zswap_load, zswap_store } from './zswap.js';
 
 const P_ZERO_RMW = pointId('swap_zeromap:rmw');
 
@@ -98,7 +98,10 @@ export function swap_writeout(folio: number): number {
   if (vswap) vswap_update_backing(entry, nr, null);
   swap_zeromap_folio_update(folio, zero);
   folio_clear(folio, PG_dirty); /* folio_clear_dirty_for_io() */
-  if (zero) return swap_writeout_done(folio, SWPOUT_ZERO);
+  if (zero) {
+    if (!vswap) zswap_invalidate_stale(type, swp_offset(entry), nr);
+    return swap_writeout_done(folio, SWPOUT_ZERO);
+  }
   /* As bigints only for zswap, and built once. */
   let list: bigint[] | null = null;
   const tokens = (): bigint[] => (list ??= Array.from({ length: nr }, (_, k) => page_token(folio + k)));

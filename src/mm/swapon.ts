@@ -48,6 +48,7 @@ import { folio_put_swap } from './swap_count.js';
 import { swap_cluster_free_table } from './swap_cluster_table.js';
 import { swap_do_scheduled_discard } from './swap_discard.js';
 import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
+import { folio_wait_writeback } from './filemap.js';
 import { swapin_entry } from './swapin.js';
 import { folio_get, folio_lock, folio_put, folio_swap, folio_unlock } from './page_alloc.js';
 import { is_swap_pte, mm_live, mm_memcg, mm_pages, mk_pte, pte_lock, pte_swp_exclusive, pte_to_swp_entry, pte_unlock, ptep_get, set_pte } from './pgtable.js';
@@ -365,6 +366,7 @@ function unuse_one(mm: number, index: number, type: number): number {
     return -ENOMEM;
   }
   folio_lock(folio);
+  folio_wait_writeback(folio);
   const r = unuse_pte(mm, index, entry, folio);
   if (r >= 0) folio_free_swap(folio);
   folio_unlock(folio);

@@ -118,10 +118,24 @@ export function zswap_store(type: number, offset: number, nr: number, tokens: ()
   /* No tree: the device was swapped on with zswap off, and zswap holds nothing of it. */
   if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return false;
   if (zswap_enabled() && zswap_store_pages(type, offset, tokens())) return true;
+  zswap_invalidate_stale(type, offset, nr);
+  return false;
+}
+
+/**
+ * zswap_invalidate_stale(): a folio's slots [offset, offset+nr) are being
+ * written somewhere else than zswap (the device, or the zero flag): drop
+ * what zswap still holds for them from an earlier store.  The model's
+ * zswap_load() keeps its copy (the kernel's erases it, and marks the
+ * folio dirty), so without this an old copy could outlive a rewrite and
+ * come back through a load or writeback.
+ * Context: folio locked, in the swap cache; takes ci->lock.
+ */
+export function zswap_invalidate_stale(type: number, offset: number, nr: number): void {
+  if (Atomics.load(A.i32, siWord(type, SI.zswap_root)) === 0) return;
   const ci = swap_cluster_lock(type, offset);
   for (let k = 0; k < nr; k++) zswap_invalidate(type, offset + k);
   swap_cluster_unlock(ci);
-  return false;
 }
 
 /** zswap_load(): the stored token of slot @offset, or null if zswap has no copy. */
