@@ -49,6 +49,12 @@ export const PG_waiters = 1 << 10;
  * without copying (include/linux/page-flags.h PageAnonExclusive).
  */
 export const PG_anon_exclusive = 1 << 11;
+/**
+ * PG_readahead: a swap cache folio swap readahead brought in that no
+ * fault has used yet (folio_set_readahead / folio_test_clear_readahead,
+ * src/mm/swap_readahead.ts).
+ */
+export const PG_readahead = 1 << 12;
 
 const P_FOLIO_LOCK = pointId('folio_lock');
 const P_FOLIO_LOCK_WAIT = pointId('folio_lock_wait');
@@ -85,6 +91,11 @@ export const folio_test_swapcache = (p: number): boolean => folio_test(p, PG_swa
 export const folio_test_dirty = (p: number): boolean => folio_test(p, PG_dirty);
 export const folio_test_uptodate = (p: number): boolean => folio_test(p, PG_uptodate);
 export const folio_test_writeback = (p: number): boolean => folio_test(p, PG_writeback);
+export const folio_test_readahead = (p: number): boolean => folio_test(p, PG_readahead);
+/** folio_test_clear_readahead(): clear PG_readahead, atomically, and say whether it was set. */
+export function folio_test_clear_readahead(pfn: number): boolean {
+  return (Atomics.and(A.i32, fw(pfn, FOLIO.flags), ~PG_readahead) & PG_readahead) !== 0;
+}
 
 export function folio_order(pfn: number): number {
   return A.i32[fw(pfn, FOLIO.order)];

@@ -111,6 +111,10 @@ export const G = {
   anon_vma_next: 145, /* the next anon_vma id (anon_vma_alloc), under mm_lock */
   memcg_lock: 160,
   token_seq: 176, /* content tokens of tasks without their own stream (setup) */
+  /* line 12: swap cluster readahead (mm/swap_state.c statics, src/mm/swap_readahead.ts): every swap-in from a rotational device */
+  swapin_readahead_hits: 192, /* static atomic_t swapin_readahead_hits = ATOMIC_INIT(4) (set by swap_readahead_init) */
+  swapin_prev_offset: 193, /* swapin_nr_pages()'s static unsigned long prev_offset */
+  last_readahead_pages: 194, /* swapin_nr_pages()'s static atomic_t last_readahead_pages */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -306,6 +310,7 @@ export const MM = {
   gen: 8,
   owner: 9, /* stress harness: task + 1 that may operate on / exit this mm, 0 none */
   anon_vma: 10, /* vma->anon_vma: the fork family whose mms may map this mm's anon folios (mm/rmap.ts) */
+  swap_readahead_info: 11, /* vma->swap_readahead_info (the one VMA): page index | window | hits, 0 = initial (src/mm/swap_readahead.ts) */
   SIZE: 16,
 } as const;
 
