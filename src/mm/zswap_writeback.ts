@@ -22,7 +22,7 @@ import { prandom_u32 } from '../shm/task.js';
 import { folio_lock, folio_put, folio_test_uptodate, folio_unlock } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
 import { swap_backing_index, swap_read_folio, vswap_writepage } from './page_io.js';
-import { swap_cache_alloc_folio } from './swap_state.js';
+import { folio_matches_swap_entry, swap_cache_alloc_folio } from './swap_state.js';
 import { get_swap_device, put_swap_device } from './swap_device.js';
 import { si_is_ghost, si_is_vswap, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry } from './swap.js';
 import { __remove_mapping } from './vmscan.js';
@@ -54,6 +54,18 @@ export function zswap_writeback_entry(type: number, offset: number): boolean {
   if (folio >= 0) {
     swap_read_folio(folio);
     folio_lock(folio);
+    /*
+     * The read unlocked the folio: a fault may have mapped it and dropped
+     * it from the swap cache meanwhile (folio_free_swap), so it may no
+     * longer be this slot's.  (The kernel decompresses into the folio it
+     * keeps locked: no such window.)
+     */
+    if (!folio_matches_swap_entry(folio, entry)) {
+      folio_unlock(folio);
+      folio_put(folio);
+      put_swap_device(type);
+      return false;
+    }
     const token = zswap_load(type, offset);
     if (folio_test_uptodate(folio) && token !== null && zswap_writeback_slot(type, offset, token)) {
       const ci = swap_cluster_lock(type, offset);
