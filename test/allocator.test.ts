@@ -18,6 +18,8 @@
  * swap cache tests) are made the way shrink_folio_list makes them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { blk_complete_folio, blk_set_completer } from '../src/block/bio.js';
+import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
 import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
@@ -35,7 +37,7 @@ import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
-  __folio_set_locked, folio_alloc, folio_clear, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
+  __folio_set_locked, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
   folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import {
@@ -52,7 +54,7 @@ import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../
 const TYPE = 0;
 
 function boot(cfg: Parameters<typeof System.create>[0] = {}): System {
-  return System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, ...cfg });
+  return System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, nrBios: 4096 /* a write in flight for every busy folio */, ...cfg });
 }
 
 function device(sys: System, sizePages: number, o: { badPages?: number[]; discard?: boolean } = {}): void {
@@ -118,7 +120,15 @@ function swapOut(order: number, memcg = ROOT_MEM_CGROUP): number {
  */
 function busyAlloc(order: number): { folio: number; entry: number; err: number } {
   const r = swapAlloc(order);
-  if (r.err === 0) folio_set(r.folio, PG_writeback);
+  if (r.err === 0) {
+    /* Its write in flight: __swap_writepage() with a completion task that has not run yet. */
+    blk_set_completer(true);
+    folio_get(r.folio);
+    folio_lock(r.folio);
+    __swap_writepage(r.folio, swap_writepage_sectors(r.entry, folio_nr_pages(r.folio))!);
+    folio_put(r.folio);
+    blk_set_completer(false);
+  }
   return r;
 }
 
@@ -137,7 +147,7 @@ function busyAll(order: number): number[] {
 
 /** Writeback done: the slots are dropped with the folio. */
 function unbusy(folio: number): void {
-  folio_clear(folio, PG_writeback);
+  expect(blk_complete_folio(folio)).toBe(true);
   swapFree(folio);
 }
 

@@ -36,6 +36,7 @@ import '../designs/index.js';
 import { swap_design_init } from '../mm/swap_design.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { page_alloc_init } from '../mm/page_alloc.js';
+import { swap_readahead_init } from '../mm/swap_readahead.js';
 import { mem_cgroup_create, mem_cgroup_init, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { vfs_create, vfs_init, vfs_unlink } from '../fs/vfs.js';
 import { mkswap, mkswap_build_header, type MkswapOpts } from '../mm/mkswap.js';
@@ -132,6 +133,7 @@ export class System {
     kmem_cache_init(swap_cluster_cachep);
     page_alloc_init();
     bio_init();
+    swap_readahead_init();
     mem_cgroup_init();
     vfs_init();
     set_bugs(bugs);

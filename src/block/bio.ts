@@ -71,6 +71,17 @@ function blk_has_completer(): boolean {
   return Atomics.load(A.i32, gword(G.bio_completer)) !== 0;
 }
 
+/**
+ * blk_poll(): with no completion task, a task about to wait for an I/O
+ * completes what is in flight itself (as a polled queue would); with one,
+ * nothing - the completion task will.
+ * Context: process context, no spinlock held.
+ */
+export function blk_poll(): void {
+  if (blk_has_completer()) return;
+  while (bio_nr_inflight() > 0 && blk_complete_one() === BLK_COMPLETED);
+}
+
 /** Bios submitted and not yet through bio_endio(). */
 export function bio_nr_inflight(): number {
   return Atomics.load(A.i32, gword(G.bio_nr_inflight));
@@ -110,8 +121,9 @@ export function bio_alloc(op: number, endIo: number, folio: number, nr: number):
       i32[bio_word(bio, BIO.status)] = 0;
       return bio;
     }
-    /* Every bio in flight: the completion task frees them. */
-    sched_wait(A.i32, gword(G.bio_nr_free), 0);
+    /* Every bio in flight: the completion task frees them (or, with none, this task). */
+    blk_poll();
+    if (Atomics.load(A.i32, gword(G.bio_nr_free)) === 0) sched_wait(A.i32, gword(G.bio_nr_free), 0);
   }
 }
 
@@ -171,6 +183,43 @@ export function submit_bio(bio: number, latency: number): void {
   Atomics.notify(i32, gword(G.bio_nr_inflight));
 }
 
+/*
+ * Unlink @bio from the queue and complete it.
+ * Context: the completion task; @bio is in flight.
+ */
+function blk_complete(bio: number): void {
+  const i32 = A.i32;
+  spin_lock(gword(G.bio_lock), LC_BIO);
+  let prev = -1;
+  for (let b = i32[gword(G.bio_head)]; b !== bio; b = i32[bio_word(b, BIO.next)]) prev = b;
+  const next = i32[bio_word(bio, BIO.next)];
+  if (prev < 0) i32[gword(G.bio_head)] = next;
+  else i32[bio_word(prev, BIO.next)] = next;
+  if (next < 0) i32[gword(G.bio_tail)] = prev;
+  spin_unlock(gword(G.bio_lock));
+  bio_endio(bio);
+  /* Counted down only once its completion ran: no bio in flight means no folio under I/O. */
+  Atomics.sub(i32, gword(G.bio_nr_inflight), 1);
+  Atomics.notify(i32, gword(G.bio_nr_inflight));
+}
+
+/**
+ * blk_complete_folio(): the device completes the I/O in flight for
+ * @folio now, ahead of older bios (a device completes in any order; the
+ * completion task takes them oldest first).  False if none is in flight.
+ * Context: the completion task (tests drive it step by step).
+ */
+export function blk_complete_folio(folio: number): boolean {
+  const i32 = A.i32;
+  for (let b = Atomics.load(i32, gword(G.bio_head)); b >= 0; b = i32[bio_word(b, BIO.next)]) {
+    if (i32[bio_word(b, BIO.folio)] === folio) {
+      blk_complete(b);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** blk_complete_one() results. */
 export const BLK_IDLE = 0; /* nothing in flight */
 export const BLK_NOT_DUE = 1; /* the oldest bio's device latency has not passed */
@@ -188,14 +237,6 @@ export function blk_complete_one(): number {
   if (head < 0) return BLK_IDLE; /* the last one is completing */
   if (i32[A.L.sched + SCHED.mode] !== 0 && i32[A.L.sched + SCHED.step] < i32[bio_word(head, BIO.due)]) return BLK_NOT_DUE;
   point(P_BIO_COMPLETE);
-  spin_lock(gword(G.bio_lock), LC_BIO);
-  const bio = i32[gword(G.bio_head)];
-  i32[gword(G.bio_head)] = i32[bio_word(bio, BIO.next)];
-  if (i32[gword(G.bio_head)] < 0) i32[gword(G.bio_tail)] = -1;
-  spin_unlock(gword(G.bio_lock));
-  bio_endio(bio);
-  /* Counted down only once its completion ran: no bio in flight means no folio under I/O. */
-  Atomics.sub(i32, gword(G.bio_nr_inflight), 1);
-  Atomics.notify(i32, gword(G.bio_nr_inflight));
+  blk_complete(head); /* still the oldest: only the completion task unlinks */
   return BLK_COMPLETED;
 }

@@ -91,9 +91,10 @@ or INTERRUPTED after Ctrl-C with nothing found) on stdout; every
 violation is printed with the command that replays the run.
 With --json, stdout is one JSON document: design, cpus, seed, seconds
 (counted from when every CPU is up), startupSeconds, ops (by kind and
-total), opsPerSec, swapOps, swapOpsPerSec, swapoffCycles,
-migrations, gracePeriods, checks, locks, violations [{invariant, message,
-cpu, task, op, point, args}], stalls, harnessErrors, interrupted, result,
+total), opsPerSec, swapOps, readahead {swap_ra, swap_ra_hit},
+swapOpsPerSec, swapoffCycles, migrations, gracePeriods, checks, locks,
+violations [{invariant, message, cpu, task, op, point, args}], stalls,
+harnessErrors, interrupted, result,
 exitStatus, bugHints [{bug, stress, reason, try}], replay.  result is
 SUCCESS, FAILURE or INTERRUPTED.
 

@@ -90,6 +90,7 @@ export function stress_result(run: StressRun): StressResult {
     ops: { ...ops, total: c.opsTotal },
     opsPerSec: c.opsTotal / Math.max(seconds, 1e-3),
     swapOps: stress_swap_ops(c),
+    readahead: { swap_ra: c.vm.swap_ra, swap_ra_hit: c.vm.swap_ra_hit },
     writeoutActivate: c.vm.swap_writeout_activate,
     swapOpsPerSec: c.swapOps / Math.max(seconds, 1e-3),
     countOverflows: c.vm.swap_count_extend,

@@ -147,6 +147,8 @@ export const StressResultSchema = z.object({
     pswpin: z.number(), pswpout: z.number(), swpin_zero: z.number(), swpout_zero: z.number(), zswpin: z.number(), zswpout: z.number(), zswpwb: z.number(),
     thp_swpin: z.number(), thp_swpout: z.number(), total: z.number(),
   }),
+  /** Swap readahead (src/mm/swap_readahead.ts): folios read ahead (SWAP_RA) and faults that found one (SWAP_RA_HIT). */
+  readahead: z.object({ swap_ra: z.number().int().nonnegative(), swap_ra_hit: z.number().int().nonnegative() }),
   /** Swap counts that went past SWP_TB_COUNT_MAX into the extend table. */
   countOverflows: z.number().int().nonnegative(),
   /** Pages whose writeout had nowhere to go and stayed dirty (AOP_WRITEPAGE_ACTIVATE: ghost or vswap without room). */
@@ -210,6 +212,7 @@ export function format_summary(r: StressResult): string {
     ['swap in, zero page', r.swapOps.swpin_zero, Math.round(r.swapOps.swpin_zero / s)],
     ['zswap store / load / writeback', `${fmtInt(r.swapOps.zswpout)} / ${fmtInt(r.swapOps.zswpin)} / ${fmtInt(r.swapOps.zswpwb)}`, ''],
     ['large folios out / in', `${fmtInt(r.swapOps.thp_swpout)} / ${fmtInt(r.swapOps.thp_swpin)}`, ''],
+    ['readahead: read / hit', `${fmtInt(r.readahead.swap_ra)} / ${fmtInt(r.readahead.swap_ra_hit)}`, ''],
     ['counts past SWP_TB_COUNT_MAX', r.countOverflows, ''],
     ['writeout refused (activate)', r.writeoutActivate, ''],
     ['swap operations', r.swapOps.total, Math.round(r.swapOpsPerSec)],

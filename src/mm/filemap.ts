@@ -13,6 +13,7 @@ import { FOLIO } from '../shm/layout.js';
 import { BUG } from '../shm/report.js';
 import { bug_on, BUG_END_WRITEBACK_NOREF } from '../shm/bugs.js';
 import { lock_release } from '../sync/lockdep.js';
+import { blk_poll } from '../block/bio.js';
 import { point, pointId, sched_wait } from '../sync/point.js';
 import { folio_get, folio_put, fw, PG_locked, PG_tail, PG_uptodate, PG_waiters, PG_writeback } from './page_alloc.js';
 
@@ -70,6 +71,8 @@ export function folio_end_writeback(folio: number): void {
 export function folio_wait_writeback(folio: number): void {
   const w = fw(folio, FOLIO.flags);
   for (;;) {
+    if (!(Atomics.load(A.i32, w) & PG_writeback)) return;
+    blk_poll();
     if (!(Atomics.load(A.i32, w) & PG_writeback)) return;
     point(P_WAIT_WB);
     const seen = Atomics.or(A.i32, w, PG_waiters) | PG_waiters;

@@ -40,6 +40,7 @@ import {
 } from './rmap.js';
 import { folio_matches_swap_entry, non_swapcache_batch, swap_cache_get_folio } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
+import { swap_update_readahead, swapin_readahead } from './swap_readahead.js';
 import { folio_free_swap, swap_put_entries_direct } from './swapfile.js';
 import { folio_put_swap, swap_dup_entry_direct, swap_retry_table_alloc, swp_swapcount, __swap_count_exact } from './swap_count.js';
 import { get_swap_device, put_swap_device, vm_swap_full } from './swap_device.js';
@@ -375,9 +376,13 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
     const r = do_swap_page_skip_swapcache(mm, index, orig_pte);
     if (r !== SKIP_SWAPCACHE_NOT_TAKEN) return done(r);
   }
-  if (folio < 0) {
+  if (folio >= 0) swap_update_readahead(folio, mm, index);
+  else {
     point(P_SWAPIN_UNLOCKED);
-    folio = swapin_entry(entry, thp_swapin_suitable_orders(mm, index, orig_pte, maxOrder), mm_memcg(mm));
+    /* A SWP_SYNCHRONOUS_IO device is read directly (maybe a large folio), any other with its neighbours. */
+    folio = si_flags(type) & SWP_SYNCHRONOUS_IO
+      ? swapin_entry(entry, thp_swapin_suitable_orders(mm, index, orig_pte, maxOrder), mm_memcg(mm))
+      : swapin_readahead(entry, mm, index);
     if (folio < 0) {
       pte_lock(mm, index);
       const oom = ptep_get(mm, index) === orig_pte && folio !== -2; /* -ENOENT: freed meanwhile */

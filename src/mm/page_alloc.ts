@@ -29,6 +29,7 @@ import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../shm/task.js';
 import { mem_cgroup_offline_seq } from './memcontrol.js';
+import { blk_poll } from '../block/bio.js';
 import { U32, U64 } from '../shm/u64_halves.js';
 
 export const PG_locked = 1 << 0;
@@ -49,6 +50,12 @@ export const PG_waiters = 1 << 10;
  * without copying (include/linux/page-flags.h PageAnonExclusive).
  */
 export const PG_anon_exclusive = 1 << 11;
+/**
+ * PG_readahead: a swap cache folio swap readahead brought in that no
+ * fault has used yet (folio_set_readahead / folio_test_clear_readahead,
+ * src/mm/swap_readahead.ts).
+ */
+export const PG_readahead = 1 << 12;
 
 const P_FOLIO_LOCK = pointId('folio_lock');
 const P_FOLIO_LOCK_WAIT = pointId('folio_lock_wait');
@@ -85,6 +92,11 @@ export const folio_test_swapcache = (p: number): boolean => folio_test(p, PG_swa
 export const folio_test_dirty = (p: number): boolean => folio_test(p, PG_dirty);
 export const folio_test_uptodate = (p: number): boolean => folio_test(p, PG_uptodate);
 export const folio_test_writeback = (p: number): boolean => folio_test(p, PG_writeback);
+export const folio_test_readahead = (p: number): boolean => folio_test(p, PG_readahead);
+/** folio_test_clear_readahead(): clear PG_readahead, atomically, and say whether it was set. */
+export function folio_test_clear_readahead(pfn: number): boolean {
+  return (Atomics.and(A.i32, fw(pfn, FOLIO.flags), ~PG_readahead) & PG_readahead) !== 0;
+}
 
 export function folio_order(pfn: number): number {
   return A.i32[fw(pfn, FOLIO.order)];
@@ -234,6 +246,8 @@ export function folio_lock(pfn: number): void {
       if ((Atomics.or(A.i32, w, PG_locked) & PG_locked) === 0) break;
       continue;
     }
+    blk_poll(); /* a read in flight with no completion task to end it */
+    if ((Atomics.load(A.i32, w) & PG_locked) === 0) continue;
     point(P_FOLIO_LOCK_WAIT);
     /* folio_wait_bit_common(): flag the folio before sleeping on it, so the unlock wakes us. */
     const seen = Atomics.or(A.i32, w, PG_waiters) | PG_waiters;

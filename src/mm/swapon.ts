@@ -49,9 +49,9 @@ import { swap_cluster_free_table } from './swap_cluster_table.js';
 import { swap_do_scheduled_discard } from './swap_discard.js';
 import { folio_matches_swap_entry, swap_cache_get_folio } from './swap_state.js';
 import { folio_wait_writeback } from './filemap.js';
-import { swapin_entry } from './swapin.js';
+import { swapin_readahead } from './swap_readahead.js';
 import { folio_get, folio_lock, folio_put, folio_swap, folio_unlock } from './page_alloc.js';
-import { is_swap_pte, mm_live, mm_memcg, mm_pages, mk_pte, pte_lock, pte_swp_exclusive, pte_to_swp_entry, pte_unlock, ptep_get, set_pte } from './pgtable.js';
+import { is_swap_pte, mm_live, mm_pages, mk_pte, pte_lock, pte_swp_exclusive, pte_to_swp_entry, pte_unlock, ptep_get, set_pte } from './pgtable.js';
 import { folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma } from './rmap.js';
 import { swap_design } from './swap_design.js';
 import { try_to_free_pages } from './vmscan.js';
@@ -359,7 +359,7 @@ function unuse_one(mm: number, index: number, type: number): number {
   if (!is_swap_pte(pte) || swp_type(pte_to_swp_entry(pte)) !== type) return 0;
   const entry = pte_to_swp_entry(pte);
   let folio = swap_cache_get_folio(entry);
-  if (folio < 0) folio = swapin_entry(entry, 1, mm_memcg(mm));
+  if (folio < 0) folio = swapin_readahead(entry, mm, index);
   if (folio < 0) {
     if (ptep_get(mm, index) !== pte) return 0;
     if (swap_slot_peek(type, swp_offset(entry)).count <= 0) return 0;

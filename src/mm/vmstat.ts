@@ -13,7 +13,7 @@ import { A } from '../shm/arena.js';
 import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
 import { current } from '../shm/task.js';
 
-export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb', 'thp_swpout_fallback'] as const;
+export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb', 'thp_swpout_fallback', 'swap_ra_hit'] as const;
 export type VmEvent = (typeof VM_EVENT_NAMES)[number];
 
 export const PSWPIN = 0;
@@ -22,6 +22,7 @@ export const SWPIN_ZERO = 2;
 export const SWPOUT_ZERO = 3;
 export const THP_SWPIN = 4;
 export const THP_SWPOUT = 5;
+/** SWAP_RA: folios swap readahead read in besides the faulting one (src/mm/swap_readahead.ts). */
 export const SWAP_RA = 6;
 /** The model's own: a swap count went past SWP_TB_COUNT_MAX into ci->extend_table. */
 export const SWAP_COUNT_EXTEND = 7;
@@ -34,6 +35,8 @@ export const SWAP_WRITEOUT_ACTIVATE = 10;
 export const ZSWPWB = 11;
 /** THP_SWPOUT_FALLBACK: a large folio got no entries of its order and was split to swap out (shrink_folio_list). */
 export const THP_SWPOUT_FALLBACK = 12;
+/** SWAP_RA_HIT: a swap fault found a folio swap readahead had brought in (swap_update_readahead). */
+export const SWAP_RA_HIT = 13;
 
 if (VM_EVENT_NAMES.length > STATS_VM_MAX) throw new Error('vmstat: stats region too small');
 

@@ -129,7 +129,11 @@ export const G = {
   swap_lock: 240, /* DEFINE_SPINLOCK(swap_lock) */
   lockdep_deps: 256, /* [MAX_LOCK_CLASSES] bitmask rows: deps[a] has bit b if b was taken under a */
   kmem_caches: 288, /* [MAX_KMEM_CACHES] x KMEM_CACHE.SIZE */
-  SIZE: 288 + 4 * 16,
+  /* line 22: swap cluster readahead (mm/swap_state.c statics, src/mm/swap_readahead.ts): every swap-in from a rotational device */
+  swapin_readahead_hits: 352, /* static atomic_t swapin_readahead_hits = ATOMIC_INIT(4) (set by swap_readahead_init) */
+  swapin_prev_offset: 353, /* swapin_nr_pages()'s static unsigned long prev_offset */
+  last_readahead_pages: 354, /* swapin_nr_pages()'s static atomic_t last_readahead_pages */
+  SIZE: 288 + 4 * 16 + 16,
 } as const;
 
 /** struct kmem_cache (the model's): a free list of objects carved from pool pages. */
@@ -315,6 +319,7 @@ export const MM = {
   gen: 8,
   owner: 9, /* stress harness: task + 1 that may operate on / exit this mm, 0 none */
   anon_vma: 10, /* vma->anon_vma: the fork family whose mms may map this mm's anon folios (mm/rmap.ts) */
+  swap_readahead_info: 11, /* vma->swap_readahead_info (the one VMA): page index | window | hits, 0 = initial (src/mm/swap_readahead.ts) */
   SIZE: 16,
 } as const;
 
