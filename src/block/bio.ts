@@ -60,6 +60,7 @@ export function bio_init(): void {
   i32[gword(G.bio_tail)] = -1;
   i32[gword(G.bio_nr_inflight)] = 0;
   i32[gword(G.bio_completer)] = 0;
+  i32[gword(G.bio_next_due)] = -1;
 }
 
 /** A completion task runs (stress, controlled runs): submitters leave their bios to it.  Context: before the tasks start. */
@@ -176,8 +177,10 @@ export function submit_bio(bio: number, latency: number): void {
   spin_lock(gword(G.bio_lock), LC_BIO);
   Atomics.add(i32, gword(G.bio_nr_inflight), 1);
   const tail = i32[gword(G.bio_tail)];
-  if (tail < 0) Atomics.store(i32, gword(G.bio_head), bio);
-  else i32[bio_word(tail, BIO.next)] = bio;
+  if (tail < 0) {
+    Atomics.store(i32, gword(G.bio_head), bio);
+    Atomics.store(i32, gword(G.bio_next_due), i32[bio_word(bio, BIO.due)]);
+  } else i32[bio_word(tail, BIO.next)] = bio;
   i32[gword(G.bio_tail)] = bio;
   spin_unlock(gword(G.bio_lock));
   Atomics.notify(i32, gword(G.bio_nr_inflight));
@@ -193,8 +196,10 @@ function blk_complete(bio: number): void {
   let prev = -1;
   for (let b = i32[gword(G.bio_head)]; b !== bio; b = i32[bio_word(b, BIO.next)]) prev = b;
   const next = i32[bio_word(bio, BIO.next)];
-  if (prev < 0) i32[gword(G.bio_head)] = next;
-  else i32[bio_word(prev, BIO.next)] = next;
+  if (prev < 0) {
+    i32[gword(G.bio_head)] = next;
+    Atomics.store(i32, gword(G.bio_next_due), next < 0 ? -1 : i32[bio_word(next, BIO.due)]);
+  } else i32[bio_word(prev, BIO.next)] = next;
   if (next < 0) i32[gword(G.bio_tail)] = prev;
   spin_unlock(gword(G.bio_lock));
   bio_endio(bio);

@@ -5,9 +5,9 @@
  * none.
  *
  *  - 'blk-completion' runs under the controlled scheduler (repro, fuzz):
- *    a daemon task, idle (blocked, taking no steps) while no bio is in
- *    flight; a bio whose device latency (in scheduler steps) has not
- *    passed lets the other tasks run first.  When every other task is
+ *    a daemon task, blocked (taking no steps) until the oldest bio in
+ *    flight may complete - its device latency, in scheduler steps - so
+ *    every step it takes completes a bio.  When every other task is
  *    done and no bio is left, the run ends and this task unwinds.
  *  - 'stress-bio' runs free with the stress CPUs: it parks at the
  *    stop-the-world barrier only once every other task is parked and no
@@ -18,8 +18,8 @@
  */
 import { A, gword } from '../shm/arena.js';
 import { G } from '../shm/layout.js';
-import { sched_wait, sched_wait_event } from '../sync/point.js';
-import { BLK_COMPLETED, BLK_IDLE, bio_nr_inflight, blk_complete_one } from '../block/bio.js';
+import { sched_wait_until } from '../sync/point.js';
+import { BLK_COMPLETED, bio_nr_inflight, blk_complete_one } from '../block/bio.js';
 import { SCHED_OUTCOME_DONE, SchedAbort } from '../sched/controlled.js';
 import { registerProgram } from './programs.js';
 import { torture_nr_finished, torture_nr_quiet, torture_park_if_requested, torture_task_finished, TORTURE_PARK } from './torture_ctl.js';
@@ -31,10 +31,9 @@ registerProgram('blk-completion', () => {
   let completed = 0;
   try {
     for (;;) {
-      const r = blk_complete_one();
-      if (r === BLK_COMPLETED) completed++;
-      else if (r === BLK_IDLE) sched_wait_event(A.i32, gword(G.bio_nr_inflight), 0, IDLE_WAIT_MS);
-      else sched_wait(A.i32, gword(G.bio_nr_inflight), bio_nr_inflight()); /* not due: let the others step */
+      if (blk_complete_one() === BLK_COMPLETED) completed++;
+      /* Idle, or the oldest bio's latency has not passed: blocked until the step it may complete at. */
+      else sched_wait_until(A.i32, gword(G.bio_next_due), IDLE_WAIT_MS);
     }
   } catch (e) {
     /* The run is over: everyone else is done and nothing is in flight. */

@@ -9,6 +9,9 @@
  *
  * Blocking: a task spinning on a lock (the spinlock's "spin" point, with
  * TASK.wait_lock naming the word) is blocked until that word changes; a
+ * task in sched_wait_until(word) (the I/O completion task) until the run
+ * reaches the step the word holds - a device's latency - or nothing else
+ * can run; a
  * task in sched_wait(word, value) (futex waits: mutex, completion, folio
  * lock, grace periods) is blocked until the word changes or, as a futex
  * wait with a timeout would, until some other task has taken a step - the
@@ -94,14 +97,27 @@ function refresh_runnable(step: number, me: number): number[] {
   const progressed = meState !== SCHED_TASK_WAITING && meState !== SCHED_TASK_BLOCKED;
   for (const t of sched_tasks()) {
     const st = i32[tw(t, SCHED_TASK.state)];
-    if (st === SCHED_TASK_BLOCKED || st === SCHED_TASK_WAITING) {
+    if (st === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)]) {
+      /* sched_wait_until(): until the run reaches the step the word holds (>= 0). */
+      const until = Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]);
+      if (until >= 0 && step >= until) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+    } else if (st === SCHED_TASK_BLOCKED || st === SCHED_TASK_WAITING) {
       const changed = Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) !== i32[tw(t, SCHED_TASK.wait_value)];
       const timedOut = st === SCHED_TASK_WAITING && t !== me && progressed && step > i32[tw(t, SCHED_TASK.blocked_at)];
       if (changed || timedOut) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
     }
     if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) out.push(t);
   }
-  /* Only timed waiters left, none of them past its timeout: the oldest wait expires. */
+  /* Only timed waiters left, none of them past its timeout: the oldest wait expires (a task waiting for a step first: nothing else can make time pass). */
+  if (out.length === 0) {
+    for (const t of sched_tasks()) {
+      if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)] && Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) >= 0) {
+        i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
+        out.push(t);
+        break;
+      }
+    }
+  }
   if (out.length === 0) {
     for (const t of sched_tasks()) {
       if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_WAITING) {
@@ -156,7 +172,7 @@ function schedule(me: number): void {
   }
   const runnable = refresh_runnable(step, me);
   if (runnable.length === 0) {
-    /* A daemon (the I/O completion task) idle in sched_wait_event() does not keep the run going. */
+    /* A daemon (the I/O completion task) idle in sched_wait_until() does not keep the run going. */
     const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE || i32[tw(t, SCHED_TASK.daemon)] !== 0);
     sched_end(allDone ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
     if (done) return;
@@ -195,14 +211,16 @@ function on_point(id: number): void {
 
 /*
  * The wait hook: sched_wait(w, expected) waits for the word to change, or
- * another task's step; sched_wait_event() (@untimed) only for the word.
+ * another task's step; sched_wait_until() (@untilStep) for the step the
+ * word holds.
  */
-function on_wait(w: number, expected: number, untimed = false): void {
+function on_wait(w: number, expected: number, untilStep = false): void {
   const me = current();
+  A.i32[tw(me, SCHED_TASK.wait_until)] = untilStep ? 1 : 0;
   A.i32[tw(me, SCHED_TASK.wait_word)] = w;
   A.i32[tw(me, SCHED_TASK.wait_value)] = expected;
   A.i32[tw(me, SCHED_TASK.blocked_at)] = A.i32[schedWord(SCHED.step)] + 1;
-  A.i32[tw(me, SCHED_TASK.state)] = untimed ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
+  A.i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
   schedule(me);
 }
 

@@ -119,6 +119,7 @@ export const G = {
   bio_tail: 196,
   bio_nr_inflight: 197, /* submitted and not yet through bio_endio(): what the completion task waits on */
   bio_completer: 198, /* tasks completing bios (0: a submitter completes its own bio at once) */
+  bio_next_due: 199, /* the oldest bio's BIO.due, -1 with none in flight: what the controlled completion task waits for */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -453,6 +454,7 @@ export const SCHED_TASK = {
   wait_value: 3, /* ... from this value */
   blocked_at: 4, /* step at which a timed wait began */
   daemon: 5, /* 1: a daemon (the run ends when only daemons are left, idle) */
+  wait_until: 6, /* 1: blocked until the step reaches the value of wait_word (sched_wait_until) */
   SIZE: 8,
 } as const;
 

@@ -21,7 +21,7 @@ import { current } from '../shm/task.js';
 
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
-export type WaitHook = (w: number, expected: number, untimed?: boolean) => void;
+export type WaitHook = (w: number, expected: number, untilStep?: boolean) => void;
 
 /*
  * A point's id is a hash of its label (FNV-1a, 31 bits, never 0), so every
@@ -103,19 +103,21 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
 }
 
 /**
- * wait_event() on an arena word for a task that has nothing else to do
- * (the I/O completion task while no bio is in flight): blocked until @w
- * no longer holds @expected.  Unlike sched_wait() a controlled scheduler
- * never times it out, so an idle task takes no steps; free-running it
- * is a futex wait of up to @ms.
+ * A device's side under a controlled scheduler: blocked until the run's
+ * step reaches the value of arena word @w (the earliest step the oldest
+ * I/O in flight may complete at); a negative value is "nothing to wait
+ * for yet", and the task stays blocked, taking no steps, until it is set.
+ * If no other task can run, time passes at once.  Free-running it is a
+ * futex wait on @w of up to @ms while @w is negative.
  * Context: process context, may sleep; callers loop and re-check.
  */
-export function sched_wait_event(i32: Int32Array, w: number, expected: number, ms: number): void {
+export function sched_wait_until(i32: Int32Array, w: number, ms: number): void {
   if (waitHook !== null) {
-    waitHook(w, expected, true);
+    waitHook(w, 0, true);
     return;
   }
-  Atomics.wait(i32, w, expected, ms);
+  const v = Atomics.load(i32, w);
+  if (v < 0) Atomics.wait(i32, w, v, ms);
 }
 
 /**
