@@ -18,7 +18,7 @@
  * swap cache tests) are made the way shrink_folio_list makes them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blk_complete_folio, blk_set_completer } from '../src/block/bio.js';
+import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
@@ -122,12 +122,12 @@ function busyAlloc(order: number): { folio: number; entry: number; err: number }
   const r = swapAlloc(order);
   if (r.err === 0) {
     /* Its write in flight: __swap_writepage() with a completion task that has not run yet. */
-    blk_set_completer(true);
+    blk_set_completion(BLK_COMPLETION_TASK);
     folio_get(r.folio);
     folio_lock(r.folio);
     __swap_writepage(r.folio, swap_writepage_sectors(r.entry, folio_nr_pages(r.folio))!);
     folio_put(r.folio);
-    blk_set_completer(false);
+    blk_set_completion(BLK_COMPLETION_INLINE);
   }
   return r;
 }

@@ -1,15 +1,15 @@
 /*
  * Asynchronous swap I/O (src/block/bio.ts, src/mm/page_io.ts,
- * src/mm/filemap.ts), driven step by step on this thread: with a
- * completion task declared (blk_set_completer) a bio stays in flight until
- * blk_complete_one() - the completion task's step - runs it, so every
- * state in between can be looked at.  Without one (the API's default) a
- * bio completes as it is submitted.  No randomness.
+ * src/mm/filemap.ts), driven step by step on this thread: with
+ * BLK_COMPLETION_TASK a bio stays in flight until blk_complete_one() - the
+ * completion task's step - runs it, so every state in between can be
+ * looked at.  The API's default (BLK_COMPLETION_INLINE) completes a bio as
+ * it is submitted.  No randomness.
  */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import '../src/designs/index.js';
-import { BLK_COMPLETED, BLK_IDLE, bio_nr_inflight, blk_complete_one, blk_set_completer } from '../src/block/bio.js';
+import { BLK_COMPLETED, BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, BLK_IDLE, bio_nr_inflight, blk_complete_one, blk_set_completion } from '../src/block/bio.js';
 import { folio_ref_count, folio_test_locked, folio_test_swapcache, folio_test_uptodate, folio_test_writeback, folio_set, PG_writeback } from '../src/mm/page_alloc.js';
 import { pte_pfn, pte_present, ptep_get, pte_to_swp_entry, is_swap_pte } from '../src/mm/pgtable.js';
 import { swap_cache_get_folio } from '../src/mm/swap_state.js';
@@ -41,7 +41,7 @@ describe('asynchronous writeback', () => {
   it('a write stays in flight under PG_writeback; reclaim keeps the folio until the completion ends writeback, then frees it', () => {
     const { sys, mm } = boot();
     const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 0)));
-    sys.as(0, () => blk_set_completer(true));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
     /* The PTE gets the swap entry, the folio stays in the swap cache under writeback: nothing freed yet. */
     expect(sys.reclaim(mm, 0, 1)).toBe(0);
     sys.as(0, () => {
@@ -66,7 +66,7 @@ describe('asynchronous writeback', () => {
       /* Clean, unmapped, in the swap cache: the next reclaim frees them. */
       expect(try_to_free_pages(4, 512)).toBe(4);
       expect(swap_cache_get_folio(pte_to_swp_entry(ptep_get(mm, 0)))).toBe(-1);
-      blk_set_completer(false);
+      blk_set_completion(BLK_COMPLETION_INLINE);
     });
     expect(sys.touch(mm, 0)).toBe(0); /* read back from the device: the data the completion wrote */
     expect(sys.reports().map((v) => v.message)).toEqual([]);
@@ -76,7 +76,7 @@ describe('asynchronous writeback', () => {
   it('a fault during writeback maps the folio under writeback from the swap cache, no read', () => {
     const { sys, mm } = boot();
     const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 1)));
-    sys.as(0, () => blk_set_completer(true));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
     expect(sys.reclaim(mm, 1, 1)).toBe(0);
     expect(sys.touch(mm, 1)).toBe(0);
     sys.as(0, () => {
@@ -85,19 +85,19 @@ describe('asynchronous writeback', () => {
       expect(sum_vm_events(PSWPIN)).toBe(0);
     });
     expect(complete_all(sys)).toBe(1);
-    sys.as(0, () => blk_set_completer(false));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_INLINE));
     expect(sys.check().map((v) => v.message)).toEqual([]);
     expect(sys.reports().map((v) => v.message)).toEqual([]);
   });
 
   it('a SWP_SYNCHRONOUS_IO (zram-like) device has written the folio when swap_writeout returns: no bio, freed in the same reclaim', () => {
     const { sys, mm } = boot('zram');
-    sys.as(0, () => blk_set_completer(true));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
     expect(sys.reclaim(mm, 0, 4)).toBe(4);
     sys.as(0, () => {
       expect(bio_nr_inflight()).toBe(0);
       expect(sum_vm_events(PSWPOUT)).toBe(4);
-      blk_set_completer(false);
+      blk_set_completion(BLK_COMPLETION_INLINE);
     });
     for (let i = 0; i < 4; i++) expect(sys.touch(mm, i)).toBe(0);
     expect(sys.reports().map((v) => v.message)).toEqual([]);
@@ -119,7 +119,7 @@ describe('asynchronous reads', () => {
     const { sys, mm } = boot();
     expect(sys.reclaim(mm, 2, 1)).toBe(1);
     const entry = sys.as(0, () => pte_to_swp_entry(ptep_get(mm, 2)));
-    sys.as(0, () => blk_set_completer(true));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
     const folio = sys.as(0, () => swapin_entry(entry, 1, ROOT_MEM_CGROUP));
     expect(folio).toBeGreaterThanOrEqual(0);
     sys.as(0, () => {
@@ -135,7 +135,7 @@ describe('asynchronous reads', () => {
       expect(folio_test_locked(folio)).toBe(false);
       expect(folio_test_uptodate(folio)).toBe(true);
       expect(sum_vm_events(PSWPIN)).toBe(1);
-      blk_set_completer(false);
+      blk_set_completion(BLK_COMPLETION_INLINE);
     });
     expect(sys.touch(mm, 2)).toBe(0); /* maps the folio read, with the data written before */
     expect(sys.reports().map((v) => v.message)).toEqual([]);

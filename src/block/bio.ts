@@ -1,18 +1,25 @@
 /*
  * block/bio.c and block/blk-mq.c, the part swap needs: a bio is built for
- * one folio, submitted, and completed later by another context - the
- * device's interrupt, here the I/O completion task - which calls its
- * bi_end_io (end_swap_bio_read / end_swap_bio_write, registered by
+ * one folio, submitted, and completed later in another context - the
+ * device's interrupt and the block softirq - which calls its bi_end_io
+ * (end_swap_bio_read / end_swap_bio_write, registered by
  * mm/page_io.ts).  Between submit_bio() and bio_endio() the folio is
  * under I/O: locked for a read, PG_writeback for a write.
  *
- * One queue for every device, completed in submission order.  In
- * controlled mode a bio may complete only from a scheduler step on
- * (BIO.due: the device's latency in steps, which the caller gives:
- * interleavings inside an I/O are the scheduler's to choose); free-running
- * the completion task completes as fast as it can.  With no completion
- * task at all (the API and the scenario setup: one thread) submit_bio()
- * completes the bio before it returns, as a synchronous device does.
+ * One queue for every device, completed in submission order.  Who
+ * completes it (G.bio_completion):
+ *  - BLK_COMPLETION_TASK: the I/O completion task of a controlled run
+ *    (repro, fuzz), a daemon the scheduler runs like a CPU, no earlier
+ *    than BIO.due - the device's latency in scheduler steps, which the
+ *    caller gives - so interleavings inside an I/O are the scheduler's to
+ *    choose;
+ *  - BLK_COMPLETION_SOFTIRQ: free-running stress: whichever task passes an
+ *    operation boundary next completes what is queued (blk_softirq(): the
+ *    block softirq on the CPU the interrupt came to), and a task about to
+ *    wait for an I/O completes the queue itself (blk_poll());
+ *  - BLK_COMPLETION_INLINE: nobody (the API, a scenario's setup: one
+ *    thread): submit_bio() completes the bio before it returns, as a
+ *    synchronous device does.
  *
  * Kernel mapping: bio_alloc, submit_bio, bio_endio.  The model has no
  * plug, no request merging, no per-device queue, no I/O errors.
@@ -49,7 +56,7 @@ export function bio_word(bio: number, f: number): number {
   return A.L.bio + bio * BIO.SIZE + f;
 }
 
-/** Every bio free, the queue empty, no completion task.  Context: boot. */
+/** Every bio free, the queue empty, bios completed as they are submitted.  Context: boot. */
 export function bio_init(): void {
   const i32 = A.i32;
   const n = A.L.config.nrBios;
@@ -59,28 +66,48 @@ export function bio_init(): void {
   i32[gword(G.bio_head)] = -1;
   i32[gword(G.bio_tail)] = -1;
   i32[gword(G.bio_nr_inflight)] = 0;
-  i32[gword(G.bio_completer)] = 0;
+  i32[gword(G.bio_completion)] = BLK_COMPLETION_INLINE;
   i32[gword(G.bio_next_due)] = -1;
+  i32[gword(G.bio_alloc_waiters)] = 0;
 }
 
-/** A completion task runs (stress, controlled runs): submitters leave their bios to it.  Context: before the tasks start. */
-export function blk_set_completer(on: boolean): void {
-  Atomics.store(A.i32, gword(G.bio_completer), on ? 1 : 0);
+/** G.bio_completion: who completes the bios (see the top of this file). */
+export const BLK_COMPLETION_INLINE = 0;
+export const BLK_COMPLETION_TASK = 1;
+export const BLK_COMPLETION_SOFTIRQ = 2;
+
+/** Who completes the bios from now on.  Context: no bio in flight, before the tasks start (tests: any time). */
+export function blk_set_completion(mode: number): void {
+  Atomics.store(A.i32, gword(G.bio_completion), mode);
 }
 
-function blk_has_completer(): boolean {
-  return Atomics.load(A.i32, gword(G.bio_completer)) !== 0;
+function blk_completion(): number {
+  return Atomics.load(A.i32, gword(G.bio_completion));
+}
+
+/* Complete every bio in flight, oldest first.  Context: no spinlock held. */
+function blk_complete_all(): void {
+  while (bio_nr_inflight() > 0 && blk_complete_one() === BLK_COMPLETED);
 }
 
 /**
- * blk_poll(): with no completion task, a task about to wait for an I/O
- * completes what is in flight itself (as a polled queue would); with one,
- * nothing - the completion task will.
+ * blk_poll(): a task about to wait for an I/O completes what is in flight
+ * itself (as a polled queue would) - unless a controlled run's completion
+ * task is there to do it when the scheduler says.
  * Context: process context, no spinlock held.
  */
 export function blk_poll(): void {
-  if (blk_has_completer()) return;
-  while (bio_nr_inflight() > 0 && blk_complete_one() === BLK_COMPLETED);
+  if (blk_completion() !== BLK_COMPLETION_TASK) blk_complete_all();
+}
+
+/**
+ * blk_softirq(): free-running, the block softirq on this CPU: complete
+ * what is queued.  Called at operation boundaries, and before a task parks
+ * at stress's stop-the-world barrier or leaves (so a check never sees I/O
+ * in flight).  Context: process context, no lock held.
+ */
+export function blk_softirq(): void {
+  if (blk_completion() === BLK_COMPLETION_SOFTIRQ && bio_nr_inflight() > 0) blk_complete_all();
 }
 
 /** Bios submitted and not yet through bio_endio(). */
@@ -124,7 +151,9 @@ export function bio_alloc(op: number, endIo: number, folio: number, nr: number):
     }
     /* Every bio in flight: the completion task frees them (or, with none, this task). */
     blk_poll();
+    Atomics.add(A.i32, gword(G.bio_alloc_waiters), 1);
     if (Atomics.load(A.i32, gword(G.bio_nr_free)) === 0) sched_wait(A.i32, gword(G.bio_nr_free), 0);
+    Atomics.sub(A.i32, gword(G.bio_alloc_waiters), 1);
   }
 }
 
@@ -157,7 +186,8 @@ function bio_endio(bio: number): void {
   i32[gword(G.bio_free)] = bio;
   spin_unlock(gword(G.bio_lock));
   Atomics.add(i32, gword(G.bio_nr_free), 1);
-  Atomics.notify(i32, gword(G.bio_nr_free));
+  /* Atomics.notify() takes a process-wide lock: only when someone sleeps for a bio. */
+  if (Atomics.load(i32, gword(G.bio_alloc_waiters)) > 0) Atomics.notify(i32, gword(G.bio_nr_free));
 }
 
 /**
@@ -169,7 +199,7 @@ function bio_endio(bio: number): void {
  */
 export function submit_bio(bio: number, latency: number): void {
   const i32 = A.i32;
-  if (!blk_has_completer()) {
+  if (blk_completion() === BLK_COMPLETION_INLINE) {
     bio_endio(bio);
     return;
   }
@@ -183,46 +213,53 @@ export function submit_bio(bio: number, latency: number): void {
   } else i32[bio_word(tail, BIO.next)] = bio;
   i32[gword(G.bio_tail)] = bio;
   spin_unlock(gword(G.bio_lock));
-  Atomics.notify(i32, gword(G.bio_nr_inflight));
 }
 
 /*
- * Unlink @bio from the queue and complete it.
- * Context: the completion task; @bio is in flight.
+ * Take the first bio in flight that @pick accepts off the queue (under
+ * bio_lock: in softirq mode several tasks complete at once, each bio
+ * once), or -1.
+ * Context: takes bio_lock.
  */
-function blk_complete(bio: number): void {
+function blk_dequeue(pick: (bio: number) => boolean): number {
   const i32 = A.i32;
   spin_lock(gword(G.bio_lock), LC_BIO);
   let prev = -1;
-  for (let b = i32[gword(G.bio_head)]; b !== bio; b = i32[bio_word(b, BIO.next)]) prev = b;
-  const next = i32[bio_word(bio, BIO.next)];
-  if (prev < 0) {
-    i32[gword(G.bio_head)] = next;
-    Atomics.store(i32, gword(G.bio_next_due), next < 0 ? -1 : i32[bio_word(next, BIO.due)]);
-  } else i32[bio_word(prev, BIO.next)] = next;
-  if (next < 0) i32[gword(G.bio_tail)] = prev;
+  let bio = i32[gword(G.bio_head)];
+  while (bio >= 0 && !pick(bio)) {
+    prev = bio;
+    bio = i32[bio_word(bio, BIO.next)];
+  }
+  if (bio >= 0) {
+    const next = i32[bio_word(bio, BIO.next)];
+    if (prev < 0) {
+      i32[gword(G.bio_head)] = next;
+      Atomics.store(i32, gword(G.bio_next_due), next < 0 ? -1 : i32[bio_word(next, BIO.due)]);
+    } else i32[bio_word(prev, BIO.next)] = next;
+    if (next < 0) i32[gword(G.bio_tail)] = prev;
+  }
   spin_unlock(gword(G.bio_lock));
+  return bio;
+}
+
+/* Complete @bio, taken off the queue.  Context: the completion context, no lock held. */
+function blk_complete(bio: number): void {
   bio_endio(bio);
   /* Counted down only once its completion ran: no bio in flight means no folio under I/O. */
-  Atomics.sub(i32, gword(G.bio_nr_inflight), 1);
-  Atomics.notify(i32, gword(G.bio_nr_inflight));
+  Atomics.sub(A.i32, gword(G.bio_nr_inflight), 1);
 }
 
 /**
  * blk_complete_folio(): the device completes the I/O in flight for
  * @folio now, ahead of older bios (a device completes in any order; the
  * completion task takes them oldest first).  False if none is in flight.
- * Context: the completion task (tests drive it step by step).
+ * Context: the completion context (tests drive it step by step).
  */
 export function blk_complete_folio(folio: number): boolean {
-  const i32 = A.i32;
-  for (let b = Atomics.load(i32, gword(G.bio_head)); b >= 0; b = i32[bio_word(b, BIO.next)]) {
-    if (i32[bio_word(b, BIO.folio)] === folio) {
-      blk_complete(b);
-      return true;
-    }
-  }
-  return false;
+  const bio = blk_dequeue((b) => A.i32[bio_word(b, BIO.folio)] === folio);
+  if (bio < 0) return false;
+  blk_complete(bio);
+  return true;
 }
 
 /** blk_complete_one() results. */
@@ -238,10 +275,13 @@ export const BLK_COMPLETED = 2;
 export function blk_complete_one(): number {
   const i32 = A.i32;
   if (bio_nr_inflight() === 0) return BLK_IDLE;
-  const head = Atomics.load(i32, gword(G.bio_head));
-  if (head < 0) return BLK_IDLE; /* the last one is completing */
-  if (i32[A.L.sched + SCHED.mode] !== 0 && i32[A.L.sched + SCHED.step] < i32[bio_word(head, BIO.due)]) return BLK_NOT_DUE;
+  const controlled = i32[A.L.sched + SCHED.mode] !== 0;
+  const due = Atomics.load(i32, gword(G.bio_next_due));
+  if (due < 0) return BLK_IDLE; /* the last ones are completing */
+  if (controlled && i32[A.L.sched + SCHED.step] < due) return BLK_NOT_DUE;
   point(P_BIO_COMPLETE);
-  blk_complete(head); /* still the oldest: only the completion task unlinks */
+  const bio = blk_dequeue(() => true);
+  if (bio < 0) return BLK_IDLE; /* another task completed it meanwhile */
+  blk_complete(bio);
   return BLK_COMPLETED;
 }

@@ -11,7 +11,7 @@
  *
  * Context: main thread; owns a CpuPool for the whole search.
  */
-import { blk_set_completer } from '../block/bio.js';
+import { BLK_COMPLETION_TASK, blk_set_completion } from '../block/bio.js';
 import { System } from '../api/system.js';
 import type { Violation } from '../shm/report.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
@@ -214,7 +214,7 @@ async function run_free(pool: CpuPool, specs: CpuSpec[], timeoutMs: number): Pro
 /* The CPUs under the controlled scheduler: abnormal when deadlocked, livelocked, diverged from a replayed schedule, or a CPU threw. */
 async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, seed: number, how: Exclude<RunHow, 'free'>): Promise<CpusRun> {
   const bio = blk_completion_spec(sc);
-  blk_set_completer(true);
+  blk_set_completion(BLK_COMPLETION_TASK);
   const r = await runControlled(pool, [...specs, bio], {
     strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task],
   });

@@ -6,8 +6,7 @@
  *
  * Context: main thread, task 0; before any CPU runs.
  */
-import { blk_set_completer } from '../block/bio.js';
-import type { StressBioArgs } from './blk_completion.js';
+import { BLK_COMPLETION_SOFTIRQ, blk_set_completion } from '../block/bio.js';
 import { System } from '../api/system.js';
 import { setCurrent, taskWord } from '../shm/task.js';
 import { A } from '../shm/arena.js';
@@ -62,7 +61,7 @@ function stress_init_tasks(sys: System, o: StressOptions, tasks: StressTasks): W
   return shape;
 }
 
-/* The worker threads' programs, in tasks.all order: the CPUs' workload, the onoff task, the kworker, the I/O completion task. */
+/* The worker threads' programs, in tasks.all order: the CPUs' workload, the onoff task, the kworker. */
 function stress_cpu_specs(o: StressOptions, tasks: StressTasks, shape: WorkloadShape, devices: StressOnoffArgs['devices']): CpuSpec[] {
   const weights = WORKLOAD_OPS.map((k) => o.mix[k]);
   const specs: CpuSpec[] = tasks.workers.map((t, k) => ({
@@ -85,8 +84,6 @@ function stress_cpu_specs(o: StressOptions, tasks: StressTasks, shape: WorkloadS
   }
   /* The kworker: runs scheduled work (discard) for the whole run. */
   specs.push({ task: tasks.kworker, cpu: 0, program: 'stress-kworker', lockdep: o.lockdep, args: { intervalMs: KWORKER_INTERVAL_MS } satisfies StressKworkerArgs });
-  /* The I/O completion task: the devices' side of every bio, last at the barrier. */
-  specs.push({ task: tasks.bio, cpu: 0, program: 'stress-bio', lockdep: o.lockdep, args: { others: specs.length } satisfies StressBioArgs });
   return specs;
 }
 
@@ -100,7 +97,8 @@ export function stress_boot(o: StressOptions, io: StressIO): StressRun {
   const tasks = stress_tasks(o);
   const shape = stress_init_tasks(sys, o, tasks);
   torture_ctl_init();
-  blk_set_completer(true);
+  /* Bios complete later: at the next operation boundary of any task, or when someone waits for one. */
+  blk_set_completion(BLK_COMPLETION_SOFTIRQ);
   trace_setup(o.trace !== '');
   const specs = stress_cpu_specs(o, tasks, shape, devices);
   const bar = o.progress ? new ProgressBar((s) => io.err(s)) : null;

@@ -121,7 +121,7 @@ export function stress_report_end(run: StressRun, r: StressResult): void {
   const { o, tasks } = run;
   if (run.stopReason !== '' && !run.interrupted && run.stopReason !== 'stall') stress_say(run, `swaptorture: run stopped: ${run.stopReason}\n`);
   if (o.trace === '' || r.violations.length === 0) return;
-  const names = Object.fromEntries(tasks.all.map((t) => [t, t === tasks.onoff ? 'onoff (swapoff/swapon)' : t === tasks.kworker ? 'kworker' : t === tasks.bio ? 'I/O completion' : `CPU task ${t}`]));
+  const names = Object.fromEntries(tasks.all.map((t) => [t, t === tasks.onoff ? 'onoff (swapoff/swapon)' : t === tasks.kworker ? 'kworker' : `CPU task ${t}`]));
   const n = write_trace(o.trace, tasks.all, names, { seed: o.seed, replay: run.replay, timeUnit: 'microseconds of wall time' });
   stress_say(run, `swaptorture: the last ${A.L.config.traceEvents} events of each task (${n} in all) written to ${o.trace} (Chrome Trace Event Format)\n`);
 }

@@ -227,9 +227,7 @@ export interface StressTasks {
   onoff: number | null;
   /** cpus + 2: the kworker (scheduled work: discard, zswap writeback). */
   kworker: number;
-  /** cpus + 3: the I/O completion task (completes the bios in flight). */
-  bio: number;
-  /** Every task a worker thread plays, in the order the CPUs are started: the workers, onoff, the kworker, the I/O completion task. */
+  /** Every task a worker thread plays, in the order the CPUs are started: the workers, onoff, the kworker. */
   all: number[];
   /** Tasks in the arena: 0 is the harness (the main thread), then the above (onoff's slot kept when unused). */
   nrTasks: number;
@@ -240,8 +238,7 @@ export function stress_tasks(o: StressOptions): StressTasks {
   const workers = Array.from({ length: o.cpus }, (_, k) => k + 1);
   const onoff = o.swapoffIntervalMs > 0 ? o.cpus + 1 : null;
   const kworker = o.cpus + 2;
-  const bio = o.cpus + 3;
-  return { workers, onoff, kworker, bio, all: [...workers, ...(onoff === null ? [] : [onoff]), kworker, bio], nrTasks: o.cpus + 4 };
+  return { workers, onoff, kworker, all: [...workers, ...(onoff === null ? [] : [onoff]), kworker], nrTasks: o.cpus + 3 };
 }
 
 /**

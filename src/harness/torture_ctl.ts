@@ -12,9 +12,13 @@
  * always safe, and "stop at the next point" (SIGINT) means the next such
  * boundary.
  *
+ * Every pass through torture_park_if_requested() is an operation
+ * boundary, where the block softirq completes the I/O queued
+ * (blk_softirq(), src/block/bio.ts).
  * Context: torture_park_if_requested() is process context and sleeps;
  * the main-thread side never blocks the event loop (callers poll).
  */
+import { blk_softirq } from '../block/bio.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../shm/task.js';
@@ -35,6 +39,8 @@ export function torture_must_stop(): boolean {
 export function torture_park_if_requested(): boolean {
   const i32 = A.i32;
   const ctl = gword(G.torture_ctl);
+  /* An operation boundary: the block softirq runs here (and drains the queue before the task parks: no check sees I/O in flight). */
+  blk_softirq();
   if (Atomics.load(i32, ctl) !== TORTURE_PARK) return Atomics.load(i32, ctl) !== TORTURE_STOP;
   Atomics.store(i32, taskWord(current(), TASK.op), 0);
   Atomics.add(i32, gword(G.torture_parked), 1);
@@ -67,6 +73,7 @@ export function torture_task_started(): void {
 
 /** A workload task is done (ran its operation budget). */
 export function torture_task_finished(): void {
+  blk_softirq(); /* its own I/O done before it counts as quiet */
   Atomics.add(A.i32, gword(G.torture_finished), 1);
 }
 

@@ -118,8 +118,9 @@ export const G = {
   bio_head: 195, /* submitted, not yet completed: oldest first, -1 = empty */
   bio_tail: 196,
   bio_nr_inflight: 197, /* submitted and not yet through bio_endio(): what the completion task waits on */
-  bio_completer: 198, /* tasks completing bios (0: a submitter completes its own bio at once) */
+  bio_completion: 198, /* who completes the bios: BLK_COMPLETION_INLINE / _TASK / _SOFTIRQ (src/block/bio.ts) */
   bio_next_due: 199, /* the oldest bio's BIO.due, -1 with none in flight: what the controlled completion task waits for */
+  bio_alloc_waiters: 200, /* tasks sleeping in bio_alloc() for a free bio: only then does a completion wake them */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
