@@ -190,9 +190,9 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       refs: [{ series: 'seed 001 patch 12', quote: 'The zero mark is protected by the cluster lock', note: 'the zero map merged into the table' }],
     },
   },
-  /* 3/3 10 s (0.3-0.7 s) */
+  /* 0/3 10 s (default mix; its window needs two forks of processes sharing a slot at SWP_TB_COUNT_MAX - 1 at once) */
   {
-    name: 'count-overflow', summary: 'swap_extend_table_alloc installs its extend table without re-checking under ci->lock that another CPU installed one meanwhile: the counts kept in that one are lost', stress: 'often',
+    name: 'count-overflow', summary: 'swap_extend_table_alloc installs its extend table without re-checking under ci->lock that another CPU installed one meanwhile: the counts kept in that one are lost', stress: 'never',
     provenance: {
       kind: 'hypothetical',
       rule: 'a swap count never wraps or goes missing: past SWP_TB_COUNT_MAX it continues in ci->extend_table, and swap_extend_table_alloc re-checks under ci->lock whether a concurrent allocation installed one before installing its own',
@@ -267,6 +267,7 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       ],
     },
   },
+  /* 0/3 10 s (its reuse of the freed slot needs a device with no other free slot) */
   {
     name: 'swapin-skip-swapcache', summary: 'SWP_SYNCHRONOUS_IO swap-in bypasses the swap cache without pinning the entry (swapcache_prepare): two faults read the entry into private folios, the later one installs a stale page', stress: 'never',
     provenance: {
@@ -281,6 +282,7 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       note: 'the kernel the seeds target has no bypass (the swap table series swaps every SWP_SYNCHRONOUS_IO fault in through the swap cache); the switch restores the pre-fix bypass on the model\'s zram-like devices',
     },
   },
+  /* 0/3 10 s (the freed folio must become a tail page before the wake-up) */
   {
     name: 'end-writeback-noref', summary: 'folio_end_writeback() clears PG_writeback and wakes the waiters without a reference of its own: the folio can be freed and reused in between', stress: 'never',
     provenance: {
