@@ -4,7 +4,8 @@
  *  - accounting: a device is on swap_avail_head iff it is SWP_WRITEOK
  *    and not full (mm/swapfile.c: swap_usage_add() takes a device that
  *    fills off the list, swap_usage_sub() puts it back, swapoff takes it
- *    off for good); nr_real_swapfiles counts the non-dynamic devices on
+ *    off for good) - except a full device add_to_avail_list() put back,
+ *    which the kernel leaves on the list; nr_real_swapfiles counts the non-dynamic devices on
  *    the list, plus under vswap the physical devices in service (seed
  *    001 patch 13, seed 004 patch 15);
  *  - device-lifetime: every device in service has a live si->users with
@@ -64,7 +65,16 @@ export function check_avail_list(fail: Fail): void {
     const inuse = si_inuse_pages(type);
     const pages = A.i32[siWord(type, SI.pages)];
     const want = (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse < pages;
-    if (on !== want) {
+    /*
+     * A full device on the list is what the kernel's add_to_avail_list()
+     * can leave: it compares the value atomic_long_fetch_and() returned -
+     * with SWAP_USAGE_OFFLIST_BIT still in it - against si->pages, so a
+     * device put back full (swapon, or a failed swapoff) goes on the list
+     * and stays until it fills again.  The allocator only tries it in
+     * vain; capacity is not lost.  Tolerated, not enforced.
+     */
+    const fullOnList = on && (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse === pages;
+    if (on !== want && !fullOnList) {
       const why = !(flags & SWP_WRITEOK) ? 'not SWP_WRITEOK' : flags & SWP_VSWAP_PHYS ? 'a physical device of the virtual swap space' : inuse < pages ? 'not full' : 'full';
       fail('accounting', `device ${type} is ${on ? 'on' : 'off'} the avail list but ${why} (inuse_pages ${inuse} of ${pages}): ${on ? 'the allocator tries a device it cannot allocate from' : 'the allocator never tries it'}`, [type, inuse, pages]);
     }

@@ -6,9 +6,9 @@
  *
  * Each device has a zswap tree - an xarray from slot offset to entry, as
  * the kernel keeps one per swapfile.  An entry is named by its id (the
- * tree's value: si's zswap_seq at the store, so a page stored again in
- * the same slot is a new entry, as the kernel's zswap_store allocates
- * one), and its "compressed" data is the page's 64-bit content token in
+ * tree's value: G.zswap_entry_seq at the store, so a page stored again
+ * in the same slot - or in the slot of the same offset after swapoff and
+ * swapon - is a new entry, as the kernel's zswap_store allocates one), and its "compressed" data is the page's 64-bit content token in
  * the device's zswap pool at the slot's offset (a region of the arena:
  * the model does not compress).  Id and data change together under the
  * tree's xa_lock.  Enabled per system (G.zswap_enabled: stress --zswap,
@@ -76,7 +76,7 @@ const ZSWAP_ID_MASK = 0x3fffffff;
 function zswap_store_pages(type: number, offset: number, tokens: readonly bigint[]): boolean {
   const xa = zswap_tree(type);
   for (let k = 0; k < tokens.length; k++) {
-    const id = Atomics.add(A.i32, siWord(type, SI.zswap_seq), 1) & ZSWAP_ID_MASK;
+    const id = Atomics.add(A.i32, gword(G.zswap_entry_seq), 1) & ZSWAP_ID_MASK;
     spin_lock(xa.lock, LC_XA);
     Atomics.store(A.u64, poolIndex(type, offset + k), tokens[k]);
     const ok = __xa_store(xa, offset + k, id);

@@ -121,6 +121,7 @@ export const G = {
   bio_completion: 198, /* who completes the bios: BLK_COMPLETION_INLINE / _TASK / _SOFTIRQ (src/block/bio.ts) */
   bio_next_due: 199, /* the oldest bio's BIO.due, -1 with none in flight: what the controlled completion task waits for */
   bio_alloc_waiters: 200, /* tasks sleeping in bio_alloc() for a free bio: only then does a completion wake them */
+  zswap_entry_seq: 201, /* the next zswap entry id (zswap_store): unique across devices and swapon cycles, as entry addresses are */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
@@ -227,7 +228,6 @@ export const SI = {
   zswap_lock: 25,
   phys_next: 26, /* vswap physical device: next-fit hint of the slot allocator */
   meta_bitmaps: 27, /* vswap physical device: its allocated + bad bitmaps, bytes */
-  zswap_seq: 28, /* the id of the device's last zswap entry (zswap_store: each stored page is a new entry) */
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t: slots in use | SWAP_USAGE_OFFLIST_BIT (src/mm/swap_device.ts) */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
