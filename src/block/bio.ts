@@ -146,7 +146,6 @@ export function bio_alloc(op: number, endIo: number, folio: number, nr: number):
       i32[bio_word(bio, BIO.end_io)] = endIo;
       i32[bio_word(bio, BIO.folio)] = folio;
       i32[bio_word(bio, BIO.nr)] = nr;
-      i32[bio_word(bio, BIO.status)] = 0;
       return bio;
     }
     /* Every bio in flight: the completion task frees them (or, with none, this task). */

@@ -381,7 +381,6 @@ export const BIO = {
   end_io: 2, /* bi_end_io: a registered completion (register_bio_end_io) */
   folio: 3,
   nr: 4, /* pages */
-  status: 5, /* bi_status: 0 or a negative errno */
   due: 6, /* controlled mode: the scheduler step from which the device may complete it */
   sector: 8, /* [1 << MAX_FOLIO_ORDER] backing token index of each page */
   SIZE: 8 + (1 << MAX_FOLIO_ORDER),
