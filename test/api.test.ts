@@ -13,6 +13,7 @@ import { System, type SystemConfig } from '../src/api/system.js';
 import { EBUSY, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, EPERM, ESRCH, errname } from '../src/include/errno.js';
 import { DESIGN_NAMES, type DesignName } from '../src/mm/swap_design.js';
 import { expected_token, mm_live, ptep_get } from '../src/mm/pgtable.js';
+import { MAX_FOLIO_ORDER } from '../src/shm/layout.js';
 
 const MM_PAGES = 64;
 const NR_MMS = 4;
@@ -75,7 +76,7 @@ describe('System: a page index outside the mapping', () => {
     expect(sys.write(a, 1.5)).toBe(-EINVAL);
     expect(sys.touch(a, NaN)).toBe(-EINVAL);
     expect(sys.touch(a, Infinity)).toBe(-EINVAL);
-    expect(sys.touch(a, 3, 5)).toBe(-EINVAL); /* above MAX_FOLIO_ORDER */
+    expect(sys.touch(a, 3, MAX_FOLIO_ORDER + 1)).toBe(-EINVAL); /* above MAX_FOLIO_ORDER (PMD_ORDER) */
     expect(sys.write(a, 4, { maxOrder: -1 })).toBe(-EINVAL);
     expect(sys.write(a, 4, { zero: 1 as unknown as boolean })).toBe(-EINVAL);
     expect(sys.write(a, 4, null as unknown as object)).toBe(-EINVAL);
@@ -303,7 +304,7 @@ const swapFlags = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom<unknown>(undefined, 0, 0x10000, 0x8005) },
   { weight: 1, arbitrary: num(-1, 0x80000) },
 );
-const order = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: num(-1, 5) });
+const order = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: MAX_FOLIO_ORDER }) }, { weight: 1, arbitrary: num(-1, MAX_FOLIO_ORDER + 1) });
 const nrPages = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 16 }) }, { weight: 1, arbitrary: num(-2, MM_PAGES + 4) });
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(

@@ -6,11 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';
-import { MAX_SWAPFILES } from '../src/shm/layout.js';
+import { MAX_SWAPFILES, PMD_ORDER, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swap_device.js';
-import { ptep_get, is_swap_pte, pte_present } from '../src/mm/pgtable.js';
+import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '../src/mm/pgtable.js';
+import { swp_offset } from '../src/mm/swap.js';
 import { zap_page_range } from '../src/mm/memory.js';
-import { nr_free_frames } from '../src/mm/page_alloc.js';
+import { folio_order, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { sum_vm_events, PSWPOUT, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
@@ -169,6 +170,79 @@ describe('large folio swap-out fallback (shrink_folio_list: split_folio, THP_SWP
     expect(sys.reclaim(a, 0, 8)).toBe(8); /* split: no order-4 entries */
     expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
     expect(nr_free_frames()).toBe(free); /* every frame back, the unmapped ones too */
+    clean(sys);
+  });
+});
+
+/*
+ * PMD-size THPs: do_huge_pmd_anonymous_page()'s folio (mapped by PTEs in
+ * the model) swaps out whole into one free cluster (THP_SWPOUT, one bio);
+ * swap-in never allocates PMD_ORDER again (alloc_swap_folio() takes the
+ * orders below it), so on a SWP_SYNCHRONOUS_IO device it comes back as
+ * two order-8 folios; with no free cluster it splits (THP_SWPOUT_FALLBACK).
+ */
+describe('PMD-size THP swap-out and swap-in', () => {
+  const folioOfPage = (sys: System, mm: number, i: number): { pfn: number; order: number } =>
+    sys.as(0, () => {
+      const pfn = page_folio(pte_pfn(ptep_get(mm, i)));
+      return { pfn, order: folio_order(pfn) };
+    }) as { pfn: number; order: number };
+  const swapOffset = (sys: System, mm: number, i: number): number => sys.as(0, () => swp_offset(pte_to_swp_entry(ptep_get(mm, i)))) as number;
+
+  it('swaps a PMD-size folio out into one whole cluster and back in as folios below PMD_ORDER', () => {
+    const sys = boot({ mmPages: 1024, nrFrames: 4096 });
+    expect(sys.createSwapDevice('/dev/zram0', { sizePages: 2048, synchronous: true })).toBe(0);
+    expect(sys.swapon('/dev/zram0')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 700, { maxOrder: PMD_ORDER })).toBe(0);
+    expect(folioOfPage(sys, a, 700)).toMatchObject({ order: PMD_ORDER });
+    expect(folioOfPage(sys, a, 512).pfn).toBe(folioOfPage(sys, a, 1023).pfn); /* pages 512..1023: one folio */
+    for (let i = 512; i < 1024; i += 37) expect(sys.write(a, i)).toBe(0); /* tokens to check on the way back */
+    expect(sys.reclaim(a, 512, 512)).toBe(512);
+    expect(sum_vm_events(THP_SWPOUT)).toBe(1);
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(0);
+    const first = swapOffset(sys, a, 512);
+    expect(first % SWAPFILE_CLUSTER).toBe(0); /* a whole cluster (offset 0 is the header: the second one) */
+    for (let k = 0; k < 512; k++) expect(swapOffset(sys, a, 512 + k)).toBe(first + k);
+    clean(sys);
+    /* Every page reads back its token (touch checks it) through the largest order below PMD_ORDER. */
+    expect(sys.touch(a, 1000, PMD_ORDER)).toBe(0);
+    expect(folioOfPage(sys, a, 1000)).toMatchObject({ order: PMD_ORDER - 1 });
+    for (let i = 512; i < 1024; i++) expect(sys.touch(a, i, PMD_ORDER)).toBe(0);
+    expect(folioOfPage(sys, a, 512)).toMatchObject({ order: PMD_ORDER - 1 });
+    clean(sys);
+  });
+
+  it('falls back to the next order when the allocator has no PMD-size block (THP_FAULT_FALLBACK)', () => {
+    const sys = boot({ mmPages: 1024, nrFrames: 1024 }); /* two PMD-size blocks */
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: PMD_ORDER })).toBe(0);
+    expect(sys.write(a, 600, { maxOrder: 0 })).toBe(0); /* breaks up the other block */
+    expect(sys.write(a, 1000, { maxOrder: PMD_ORDER })).toBe(0); /* pages 512..1023 not all none: at most order 8 */
+    expect(folioOfPage(sys, a, 1000).order).toBe(PMD_ORDER - 1);
+    const b = sys.mmCreate();
+    expect(sys.write(b, 0, { maxOrder: PMD_ORDER })).toBe(0); /* all none, but no free block of 512 frames */
+    expect(folioOfPage(sys, b, 0).order).toBeLessThan(PMD_ORDER);
+    clean(sys);
+  });
+
+  it('splits a PMD-size folio when no cluster is free, and a page table without room gets a smaller folio', () => {
+    const sys = boot({ mmPages: 1024, nrFrames: 4096 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0); /* two clusters, the first holds the header */
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: PMD_ORDER - 1 })).toBe(0);
+    expect(sys.reclaim(a, 0, 256)).toBe(256); /* an order-8 folio takes the only free cluster */
+    expect(sum_vm_events(THP_SWPOUT)).toBe(1);
+    expect(sys.write(a, 512, { maxOrder: PMD_ORDER })).toBe(0);
+    expect(folioOfPage(sys, a, 512)).toMatchObject({ order: PMD_ORDER });
+    expect(sys.write(a, 300, { maxOrder: PMD_ORDER })).toBe(0); /* pages 0..511 are not all none: a smaller folio */
+    expect(folioOfPage(sys, a, 300).order).toBeLessThan(PMD_ORDER);
+    expect(sys.reclaim(a, 512, 512)).toBe(512);
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
+    expect(sum_vm_events(THP_SWPOUT)).toBe(1);
+    clean(sys);
+    for (let i = 512; i < 1024; i += 31) expect(sys.touch(a, i)).toBe(0);
     clean(sys);
   });
 });

@@ -29,7 +29,7 @@ import type { Scenario, ScenarioOp } from '../scenario/fields.js';
 import type { FuzzCase, FuzzLimits, FuzzSched, FuzzWindow } from './fuzz_types.js';
 import { BLOCK_DEVICE_KINDS, type BlockDeviceKind } from '../api/device_kind.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
-import { SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { PMD_ORDER, SWAPFILE_CLUSTER } from '../shm/layout.js';
 
 interface Shape {
   design: DesignName;
@@ -284,11 +284,24 @@ export function run_seed(seed: number, index: number): number {
 
 const TAIL_ARB = (cpus: number): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 0, max: 2 }), { minLength: cpus, maxLength: cpus });
 
+/*
+ * One case in six is a PMD-size THP case: CPU 0's process is 512 pages,
+ * written as one PMD-size folio, on a machine of at least 2048 frames.
+ * Drawn from a stream of its own, so that the rest of a case is what the
+ * same run index drew before PMD-size folios existed.
+ */
+const PMD_CASE_ARB = fc.integer({ min: 0, max: 5 }).map((x) => x === 0);
+
+function with_pmd_thp(s: Shape): Shape {
+  return { ...s, mmPages: 1 << PMD_ORDER, frames: Math.max(s.frames, 2048), orders: s.orders.map((o, c) => (c === 0 ? PMD_ORDER : o)) };
+}
+
 /** Fresh case @index of the campaign seeded @seed. */
 export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: string | null): FuzzCase {
   const rs = run_seed(seed, index);
   const [shape] = fc.sample(shapeArb(l), { seed: rs | 0, numRuns: 1 });
   const [tail] = fc.sample(TAIL_ARB(shape.cpus), { seed: (rs ^ 0x5bd1e995) | 0, numRuns: 1 });
+  const [pmd] = fc.sample(PMD_CASE_ARB, { seed: (rs ^ 0x27d4eb2f) | 0, numRuns: 1 });
   /*
    * PCT of depth 1 (no change point) only runs the CPUs one after the
    * other by priority, which any other draw covers too: give it one
@@ -297,7 +310,7 @@ export function fresh_case(seed: number, index: number, l: FuzzLimits, bug: stri
   const sched: FuzzSched = shape.sched.kind === 'pct' && shape.sched.depth === 1
     ? { kind: 'pct', depth: 2, at: [{ window: rs >>> 8, nth: 1 + ((rs >>> 4) % 4) }] }
     : shape.sched;
-  return { index, seed: rs, design: shape.design, sched, bug, scenario: scenario_of({ ...shape, sched }, tail), parent: null };
+  return { index, seed: rs, design: shape.design, sched, bug, scenario: scenario_of({ ...(pmd ? with_pmd_thp(shape) : shape), sched }, tail), parent: null };
 }
 
 /**

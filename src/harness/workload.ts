@@ -24,7 +24,7 @@
  */
 import { ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
-import { MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
+import { ANON_FAULT_MAX_ORDER, MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
 import { current, prandom_u32, taskWord } from '../shm/task.js';
 import { copy_mm, exit_mmap, handle_mm_fault, mm_set_memcg } from '../mm/memory.js';
 import { mm_live, mm_memcg, mm_pages, mmw } from '../mm/pgtable.js';
@@ -178,7 +178,7 @@ function random_index(): number {
 function op_fault(write: boolean, zero: boolean): number {
   const mm = pick_my_mm();
   if (mm < 0) return 0;
-  return handle_mm_fault(mm, random_index(), write, zero, MAX_FOLIO_ORDER);
+  return handle_mm_fault(mm, random_index(), write, zero, ANON_FAULT_MAX_ORDER);
 }
 
 function op_pageout(nr: number): number {
@@ -189,11 +189,15 @@ function op_pageout(nr: number): number {
   return 0;
 }
 
-/* A large folio (mTHP, orders 1..MAX_FOLIO_ORDER) written, swapped out and faulted back. */
+/*
+ * A large folio written, swapped out and faulted back: an mTHP (orders
+ * 1..MAX_FOLIO_ORDER - 1) or a PMD-size THP, as far as a process holds
+ * one (a PMD-size THP needs 512 pages).
+ */
 function op_thp(): number {
   const mm = pick_my_mm();
   if (mm < 0) return 0;
-  const order = 1 + (prandom_u32() % MAX_FOLIO_ORDER);
+  const order = 1 + (prandom_u32() % Math.min(MAX_FOLIO_ORDER, 31 - Math.clz32(mm_pages())));
   const nr = 1 << order;
   const i = random_index();
   const base = i - (i % nr);

@@ -18,7 +18,7 @@
  */
 import { EAGAIN, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { G, MAX_FOLIO_ORDER, MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { ANON_FAULT_MAX_ORDER, G, MM, PMD_ORDER, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_SWAPIN_NO_PTE_RECHECK, BUG_SWAPIN_SKIP_SWAPCACHE, BUG_SWAPOFF_VS_SWAPIN } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
@@ -116,19 +116,23 @@ function write_page(mm: number, index: number, pfn: number, zero: boolean): void
  * do_anonymous_page(): first touch of a none PTE: a new zero-filled folio
  * of the highest order up to @maxOrder whose aligned range is all none
  * (alloc_anon_folio(): the largest enabled mTHP size that fits first,
- * falling back order by order), mapped writable and exclusive.
+ * falling back order by order), mapped writable and exclusive.  Order
+ * PMD_ORDER is do_huge_pmd_anonymous_page()'s THP; the model maps it with
+ * PTEs, as the kernel's PMD mapping is once try_to_unmap() has split it
+ * (TTU_SPLIT_HUGE_PMD) to put a swap entry in each PTE.
  */
 function do_anonymous_page(mm: number, index: number, maxOrder: number): number {
   let order = maxOrder;
-  let base = index - (index % (1 << order));
-  while (order > 0) {
+  let base = index;
+  let folio = -1;
+  for (; order >= 0 && folio < 0; order--) {
+    base = index - (index % (1 << order));
     let ok = base + (1 << order) <= mm_pages();
     for (let k = 0; ok && k < 1 << order; k++) if (ptep_get(mm, base + k) !== 0) ok = false;
-    if (ok) break;
-    order--;
-    base = index - (index % (1 << order));
+    /* A large folio the allocator cannot give falls back to the next order (THP_FAULT_FALLBACK). */
+    if (ok || order === 0) folio = folio_alloc(order, mm_memcg(mm));
   }
-  const folio = folio_alloc(order, mm_memcg(mm));
+  order++;
   if (folio < 0) return -ENOMEM;
   const nr = 1 << order;
   for (let k = 0; k < nr; k++) set_page_token(folio + k, 0n);
@@ -235,13 +239,16 @@ function do_wp_page(mm: number, index: number, orig_pte: number, zero: boolean):
  * is a batch of contiguous swap PTEs with the same exclusivity
  * (swap_pte_batch), aligned as they were swapped out, of one zero state
  * (swap_zeromap_batch) and none cached (non_swapcache_batch).
+ * Only the orders below PMD_ORDER, as alloc_swap_folio()'s
+ * thp_vma_allowable_orders(..., BIT(PMD_ORDER) - 1): a PMD-size THP
+ * swapped out whole comes back as smaller folios.
  * Bit 0 (order 0) is always set.  Context: lockless look; re-checked later.
  */
 function thp_swapin_suitable_orders(mm: number, index: number, orig_pte: number, maxOrder: number): number {
   const entry = pte_to_swp_entry(orig_pte);
   let orders = 1;
   if (!(si_flags(swp_type(entry)) & SWP_SYNCHRONOUS_IO) || !zswap_never_enabled()) return orders;
-  for (let order = 1; order <= maxOrder; order++) {
+  for (let order = 1; order <= Math.min(maxOrder, PMD_ORDER - 1); order++) {
     const nr = 1 << order;
     const base = index - (index % nr);
     if (base + nr > mm_pages() || index % nr !== swp_offset(entry) % nr) continue;
@@ -431,7 +438,7 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
  * @zero writes a zero-filled page).  Verifies the content on read.
  * Returns 0 or -ENOMEM.  Context: process context, no locks held.
  */
-export function handle_mm_fault(mm: number, index: number, write: boolean, zero = false, maxOrder = MAX_FOLIO_ORDER): number {
+export function handle_mm_fault(mm: number, index: number, write: boolean, zero = false, maxOrder = ANON_FAULT_MAX_ORDER): number {
   point(P_FAULT);
   for (let tries = 0; tries < 64; tries++) {
     const pte = ptep_get(mm, index);

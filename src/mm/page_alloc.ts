@@ -21,7 +21,7 @@
  * folio_test_* / folio_set_* / folio_clear_*.
  */
 import { A, gword } from '../shm/arena.js';
-import { CPU, FOLIO, G, MAX_FOLIO_ORDER, TASK } from '../shm/layout.js';
+import { CPU, FOLIO, G, MAX_FOLIO_ORDER, PAGE_ALLOC_COSTLY_ORDER, PMD_ORDER, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId, sched_wait } from '../sync/point.js';
 import { LC_FOLIO, LC_PCP, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
@@ -310,7 +310,6 @@ function buddy_del(pfn: number, order: number): void {
 export function page_alloc_init(): void {
   const i32 = A.i32;
   const n = nr_frames();
-  const block = 1 << MAX_FOLIO_ORDER;
   for (let o = 0; o <= MAX_FOLIO_ORDER; o++) {
     i32[faHead(o)] = -1;
     i32[faNr(o)] = 0;
@@ -320,8 +319,15 @@ export function page_alloc_init(): void {
     i32[fw(p, FOLIO.anon_vma)] = -1;
     i32[fw(p, FOLIO.head)] = p;
   }
-  for (let p = n - (n % block) - block; p >= 0; p -= block) buddy_add(p, MAX_FOLIO_ORDER);
-  for (let p = n - (n % block); p < n; p++) buddy_add(p, 0);
+  /* The largest naturally aligned blocks that fit, as memblock_free_pages() hands memory over (the lowest at each list's head). */
+  const blocks: [number, number][] = [];
+  for (let p = 0; p < n; ) {
+    let o = MAX_FOLIO_ORDER;
+    while (p % (1 << o) !== 0 || p + (1 << o) > n) o--;
+    blocks.push([p, o]);
+    p += 1 << o;
+  }
+  for (let i = blocks.length - 1; i >= 0; i--) buddy_add(blocks[i][0], blocks[i][1]);
   i32[gword(G.nr_free_frames)] = n;
   A.u64.fill(0n, A.L.frameData >> 1, (A.L.frameData >> 1) + n);
   pcp_init();
@@ -377,8 +383,18 @@ function __free_one_page(pfn: number, order: number): void {
  * drains every CPU's lists first (drain_all_pages()), as the kernel does
  * before it declares the zone exhausted.
  */
+/* The batch before PMD-size folios: 16 frames, or 1/128 of memory when that is more. */
+const PCP_BATCH_MIN = 16;
 function pcp_batch(): number {
-  return Math.max(1 << MAX_FOLIO_ORDER, nr_frames() >> 7);
+  return Math.max(PCP_BATCH_MIN, nr_frames() >> 7);
+}
+/*
+ * pcp_allowed_order(): the orders the per-CPU lists keep: up to
+ * PAGE_ALLOC_COSTLY_ORDER, and PMD-size THPs.  Other orders go to and
+ * come from the buddy under zone->lock.
+ */
+function pcp_allowed_order(order: number): boolean {
+  return order <= PAGE_ALLOC_COSTLY_ORDER || order === PMD_ORDER;
 }
 function pcp_high(): number {
   return 4 * pcp_batch();
@@ -422,7 +438,9 @@ function rmqueue_bulk(cpu: number, order: number): void {
 /* free_pcppages_bulk(): @nr frames' worth (at least) from @cpu's lists back to the buddy.  Context: pcp->lock of @cpu held. */
 function free_pcppages_bulk(cpu: number, nr: number): void {
   spin_lock(gword(G.zone_lock), LC_ZONE);
-  for (let order = 0; order <= MAX_FOLIO_ORDER && nr > 0; order++) {
+  /* PMD-size blocks first (one is a quarter of a small model's memory), then the small orders from 0. */
+  for (let i = -1; i <= PAGE_ALLOC_COSTLY_ORDER && nr > 0; i++) {
+    const order = i < 0 ? PMD_ORDER : i;
     for (let pfn = pcp_pop(cpu, order); pfn >= 0; pfn = nr > 0 ? pcp_pop(cpu, order) : -1) {
       __free_one_page(pfn, order);
       nr -= 1 << order;
@@ -454,19 +472,29 @@ function pcp_init(): void {
  * buddy once more.  -1 when memory is exhausted.
  */
 function rmqueue(order: number): number {
-  const cpu = smp_processor_id();
-  const lock = cpuWord(cpu, CPU.pcp_lock);
-  spin_lock(lock, LC_PCP);
-  let pfn = pcp_pop(cpu, order);
-  if (pfn < 0) {
-    rmqueue_bulk(cpu, order);
+  let pfn = -1;
+  if (pcp_allowed_order(order)) {
+    const cpu = smp_processor_id();
+    const lock = cpuWord(cpu, CPU.pcp_lock);
+    spin_lock(lock, LC_PCP);
     pfn = pcp_pop(cpu, order);
+    if (pfn < 0) {
+      rmqueue_bulk(cpu, order);
+      pfn = pcp_pop(cpu, order);
+    }
+    spin_unlock(lock);
+  } else {
+    pfn = rmqueue_buddy(order);
   }
-  spin_unlock(lock);
   if (pfn >= 0) return pfn;
   drain_all_pages();
+  return rmqueue_buddy(order);
+}
+
+/* rmqueue_buddy(): straight from the buddy.  Context: no pcp->lock held. */
+function rmqueue_buddy(order: number): number {
   spin_lock(gword(G.zone_lock), LC_ZONE);
-  pfn = __rmqueue(order);
+  const pfn = __rmqueue(order);
   spin_unlock(gword(G.zone_lock));
   return pfn;
 }
@@ -515,11 +543,17 @@ export function free_folio(pfn: number): void {
     i32[fw(pfn + k, FOLIO.flags)] = 0;
     if (k > 0) i32[fw(pfn + k, FOLIO.order)] = 0;
   }
+  if (!pcp_allowed_order(order)) {
+    spin_lock(gword(G.zone_lock), LC_ZONE);
+    __free_one_page(pfn, order);
+    spin_unlock(gword(G.zone_lock));
+    return;
+  }
   const cpu = smp_processor_id();
   const lock = cpuWord(cpu, CPU.pcp_lock);
   spin_lock(lock, LC_PCP);
   pcp_push(cpu, pfn, order);
-  if (i32[cpuWord(cpu, CPU.pcp_count)] >= pcp_high()) free_pcppages_bulk(cpu, pcp_batch());
+  if (i32[cpuWord(cpu, CPU.pcp_count)] >= pcp_high()) free_pcppages_bulk(cpu, Math.max(pcp_batch(), 1 << order));
   spin_unlock(lock);
 }
 

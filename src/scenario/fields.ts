@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { INVARIANTS } from '../shm/report.js';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
+import { MAX_FOLIO_ORDER } from '../shm/layout.js';
 import { BLOCK_DEVICE_KINDS } from '../api/device_kind.js';
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
@@ -25,7 +26,7 @@ const mm = label.describe('a process label');
 const memcg = label.describe('a cgroup label');
 const page = z.number().int().min(0).describe('first page index in the process\'s mapping');
 const nr = z.number().int().min(1).default(1).describe('pages, from page on');
-const order = z.number().int().min(0).max(4).default(0).describe('folio order for a fault that allocates (large folios: 2^order pages, naturally aligned)');
+const order = z.number().int().min(0).max(MAX_FOLIO_ORDER).default(0).describe('folio order for a fault that allocates (large folios: 2^order pages, naturally aligned; 9 is a PMD-size THP)');
 const device = z.number().int().min(0).describe('index into system.devices');
 
 export const OpSchema = z.discriminatedUnion('op', [

@@ -22,8 +22,21 @@ export const SWAPFILE_CLUSTER = 512;
 export const PMD_ORDER = 9;
 /** SWAP_NR_ORDERS = PMD_ORDER + 1 with CONFIG_THP_SWAP. */
 export const SWAP_NR_ORDERS = PMD_ORDER + 1;
-/** Largest folio order the model allocates (mTHP 64K). */
-export const MAX_FOLIO_ORDER = 4;
+/**
+ * Largest folio order the model allocates: a PMD-size THP (2M), which
+ * reclaim swaps out whole into one cluster (THP_SWPOUT).  Swap-in stays
+ * below it, as alloc_swap_folio() allows only the orders below PMD_ORDER.
+ * The buddy's largest block (MAX_PAGE_ORDER is 10 in the kernel) is this.
+ */
+export const MAX_FOLIO_ORDER = PMD_ORDER;
+/**
+ * The largest order a fault allocates unless asked for more: the model
+ * boots with the mTHP sizes up to 64K enabled (hugepages-64kB/enabled =
+ * always) and PMD-size THPs only where a caller asks (madvise-style).
+ */
+export const ANON_FAULT_MAX_ORDER = 4;
+/** PAGE_ALLOC_COSTLY_ORDER: the orders the per-CPU page lists keep, with PMD_ORDER (pcp_allowed_order()). */
+export const PAGE_ALLOC_COSTLY_ORDER = 3;
 
 /*
  * MAX_SWAPFILES, derived the way include/linux/swap.h derives it for an
@@ -95,8 +108,7 @@ export const G = {
   /* line 6: struct zone, all under zone->lock */
   zone_lock: 96, /* folio (frame) allocator lock */
   nr_free_frames: 97,
-  free_area: 98, /* [MAX_FOLIO_ORDER + 1] frame free list heads, see mm/page_alloc.ts */
-  free_area_nr: 104, /* [MAX_FOLIO_ORDER + 1] */
+  free_area: 98, /* [MAX_FOLIO_ORDER + 1] frame free list heads, see mm/page_alloc.ts; free_area_nr is on line 23 */
   /* line 7 */
   page_pool_lock: 112, /* kernel object page allocator */
   page_pool_free: 113, /* head of free page list, -1 = empty */
@@ -136,7 +148,9 @@ export const G = {
   swapin_readahead_hits: 352, /* static atomic_t swapin_readahead_hits = ATOMIC_INIT(4) (set by swap_readahead_init) */
   swapin_prev_offset: 353, /* swapin_nr_pages()'s static unsigned long prev_offset */
   last_readahead_pages: 354, /* swapin_nr_pages()'s static atomic_t last_readahead_pages */
-  SIZE: 288 + 4 * 16 + 16,
+  /* line 23: struct zone's free_area[].nr_free (line 6 holds the heads), under zone->lock */
+  free_area_nr: 368, /* [MAX_FOLIO_ORDER + 1] */
+  SIZE: 288 + 4 * 16 + 2 * 16,
 } as const;
 
 /** struct kmem_cache (the model's): a free list of objects carved from pool pages. */
@@ -169,6 +183,7 @@ export const CPU = {
   pcp_lists: 34, /* [MAX_FOLIO_ORDER + 1] list heads (-1 empty), linked through FOLIO.next */
   SIZE: 48,
 } as const;
+if (G.free_area + MAX_FOLIO_ORDER >= G.page_pool_lock || G.free_area_nr + MAX_FOLIO_ORDER >= G.SIZE) throw new Error('layout: struct zone overflows its lines');
 if (CPU.vswap_cache_gen >= CPU.pcp_lock || CPU.pcp_lists + MAX_FOLIO_ORDER >= CPU.SIZE) throw new Error('layout: struct CPU overflows');
 
 /** Per-task area: task_struct bits (rcu nesting, lockdep held_locks, ...). */
