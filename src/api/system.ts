@@ -43,7 +43,7 @@ import { mkswap, mkswap_build_header, type MkswapOpts } from '../mm/mkswap.js';
 import {
   sys_swapoff, sys_swapon, SWAP_FLAG_DISCARD, SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SWAP_FLAGS_VALID, proc_swaps, vswap_init,
 } from '../mm/swapon.js';
-import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg } from '../mm/memory.js';
+import { copy_mm, mmput, handle_mm_fault, mm_alloc, mm_set_memcg } from '../mm/memory.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 import { check_invariants } from '../invariants/quiescent.js';
 import { EINVAL, ENOMEM, EPERM, errname } from '../include/errno.js';
@@ -305,7 +305,7 @@ export class System {
     this.enter();
     const err = find_mm(mm);
     if (err) return err;
-    exit_mmap(mm);
+    mmput(mm);
     return 0;
   }
 

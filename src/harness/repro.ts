@@ -248,15 +248,29 @@ export async function run_once(
   return { violations, schedule, steps, abnormal };
 }
 
+/*
+ * With the fix in, any broken invariant is a finding - the race's own or
+ * another (a model bug, or a fix that breaks something else): the run is
+ * not clean, and says so with its replay string.  With the switch on,
+ * other invariants the bug breaks on the way are expected.
+ */
+function fixed_finding(sc: Scenario, fixed: boolean, seed: number, run: OneRun, design: DesignName): string | null {
+  const v = fixed && run.abnormal === null ? run.violations[0] : undefined;
+  if (v === undefined) return null;
+  const replay = run.schedule !== '' ? `; replay: ${replay_string(sc.race, seed, fixed, run.schedule, design)}` : '';
+  return `broke [${v.invariant}] ${v.message} (step ${v.step || run.steps})${replay}`;
+}
+
 function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null, design: DesignName): ReproResult {
   const v = run?.violations.find((x) => x.invariant === sc.invariant) ?? null;
+  const finding = run === null || v !== null ? null : fixed_finding(sc, fixed, seed, run, design);
   return {
     race: sc.race, design, applies: true, mode, fixed, reproduced: v !== null, schedules: n, ms: Math.round(performance.now() - t0), seed,
     /* A finding of the final quiescent check is "at" the run's last step. */
     invariant: v?.invariant ?? null, message: v?.message ?? null, step: v === null ? null : v.step || run?.steps || 0,
     schedule: v !== null && run !== null && run.schedule !== '' ? replay_string(sc.race, seed, fixed, run.schedule, design) : null,
     shrunk: null, switches: v !== null && run !== null && run.schedule !== '' ? count_switches(decode_schedule(run.schedule)) : null,
-    shrunkSwitches: null, ops: workload_size(sc), shrunkOps: null, abnormal: run?.abnormal ?? null,
+    shrunkSwitches: null, ops: workload_size(sc), shrunkOps: null, abnormal: run?.abnormal ?? finding,
   };
 }
 
@@ -339,9 +353,9 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
     const run = await run_once(pool, sc, seed, o.fixed, how, undefined, o.design);
     if (run.steps > 0) k = run.steps;
     last = run;
-    abnormal ??= run.abnormal;
+    abnormal ??= run.abnormal ?? fixed_finding(sc, o.fixed, seed, run, o.design);
     if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
-    if (run.abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+    if (abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
   }
   const r = result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
   return { ...r, reproduced: false, abnormal };

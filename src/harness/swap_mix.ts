@@ -7,7 +7,7 @@
  */
 import { registerProgram } from './programs.js';
 import { prandom_u32 } from '../shm/task.js';
-import { copy_mm, exit_mmap, handle_mm_fault } from '../mm/memory.js';
+import { copy_mm, mmput, handle_mm_fault } from '../mm/memory.js';
 import { mm_pages } from '../mm/pgtable.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 
@@ -36,7 +36,7 @@ registerProgram('swap-mix', (args: SwapMixArgs) => {
       if (child >= 0) {
         for (let k = 0; k < 4; k++) handle_mm_fault(child, prandom_u32() % n, true);
         reclaim_pages(child, 0, n);
-        exit_mmap(child);
+        mmput(child);
       }
       counts.fork++;
     }

@@ -26,7 +26,7 @@ import { ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { ANON_FAULT_MAX_ORDER, MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
 import { current, prandom_u32, taskWord } from '../shm/task.js';
-import { copy_mm, exit_mmap, handle_mm_fault, mm_set_memcg } from '../mm/memory.js';
+import { copy_mm, mmput, handle_mm_fault, mm_set_memcg } from '../mm/memory.js';
 import { mm_live, mm_memcg, mm_pages, mmw } from '../mm/pgtable.js';
 import { reclaim_pages, try_to_free_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, mem_cgroup_online, mw, nr_memcg_ids } from '../mm/memcontrol.js';
@@ -237,7 +237,7 @@ function op_exit(): number {
   const mm = pick_my_mm();
   if (mm < 0) return 0;
   mm_set_owner(mm, -1);
-  exit_mmap(mm);
+  mmput(mm);
   return 0;
 }
 

@@ -66,12 +66,39 @@ export function mm_alloc(memcg: number): number {
     i32[mmw(m, MM.anon_vma)] = anon_vma_alloc();
     i32.fill(0, pteWord(m, 0), pteWord(m, mm_pages()));
     A.u64.fill(0n, expected_index(m, 0), expected_index(m, mm_pages()));
+    i32[mmw(m, MM.users)] = 1; /* the process's own reference (mm_users) */
     i32[mmw(m, MM.state)] = MM_LIVE;
     mm = m;
     break;
   }
   spin_unlock(gword(G.mm_lock));
   return mm;
+}
+
+/**
+ * mmget_not_zero(): a user reference on @mm's address space (mm_users),
+ * unless its last user is gone: what a sibling thread running in the mm,
+ * process_madvise() or swapoff's unuse walk hold while they touch it, so
+ * that the process's exit cannot tear it down under them.
+ * Context: any.
+ */
+export function mmget_not_zero(mm: number): boolean {
+  const w = mmw(mm, MM.users);
+  for (let u = Atomics.load(A.i32, w); u > 0; ) {
+    const seen = Atomics.compareExchange(A.i32, w, u, u + 1);
+    if (seen === u) return true;
+    u = seen;
+  }
+  return false;
+}
+
+/**
+ * mmput(): drop a user reference; the last one tears the address space
+ * down (exit_mmap), whoever holds it - the exiting process, or a sibling
+ * whose fault was still running.  Context: process context, no locks held.
+ */
+export function mmput(mm: number): void {
+  if (Atomics.sub(A.i32, mmw(mm, MM.users), 1) === 1) exit_mmap(mm);
 }
 
 /** Move @mm to @memcg (cgroup migration: new charges go there). */
@@ -541,7 +568,7 @@ export function copy_mm(parent: number): number {
     pte_unlock(child, table);
     pte_unlock(parent, table);
     if (retryEntry >= 0 && swap_retry_table_alloc(retryEntry) < 0) {
-      exit_mmap(child);
+      mmput(child);
       return -ENOMEM;
     }
   }
@@ -552,7 +579,7 @@ export function copy_mm(parent: number): number {
 
 /**
  * exit_mmap(): unmap everything (zap_page_range over the whole VMA), then
- * the mm is gone.  Context: process context.
+ * the mm is gone.  Called by the last mmput().  Context: process context.
  */
 export function exit_mmap(mm: number): void {
   zap_page_range(mm, 0, mm_pages());

@@ -18,7 +18,7 @@
  *
  * Context: process context of the current task; no locks held.
  */
-import { copy_mm, exit_mmap, handle_mm_fault, mm_alloc, mm_set_memcg, zap_page_range } from '../mm/memory.js';
+import { copy_mm, handle_mm_fault, mm_alloc, mm_set_memcg, mmget_not_zero, mmput, zap_page_range } from '../mm/memory.js';
 import { reclaim_pages } from '../mm/vmscan.js';
 import { mem_cgroup_create, mem_cgroup_offline, ROOT_MEM_CGROUP } from '../mm/memcontrol.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
@@ -92,7 +92,16 @@ function deviceOf(env: ScenarioEnv, i: number): ScenarioDevice {
   return d;
 }
 
-/** Run @op; returns 0 or the negative errno the kernel path returned (-ESRCH: a label not bound now). */
+/* Operations on a process that run in its address space, as a thread of it does: they hold an mm_users reference. */
+const IN_MM: ReadonlySet<ScenarioOp['op']> = new Set(['write', 'touch', 'reclaim', 'fork', 'dontneed', 'move']);
+
+/**
+ * Run @op; returns 0 or the negative errno the kernel path returned
+ * (-ESRCH: a label not bound now, or a process whose last user is gone).
+ * An operation in a process's address space holds a user reference on it
+ * (mmget_not_zero) throughout, so the process's exit on another CPU
+ * leaves the teardown to the last mmput().
+ */
 export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
   const ids: number[] = [];
   for (const u of op_uses(op)) {
@@ -100,6 +109,16 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
     if (id < 0) return id;
     ids.push(id);
   }
+  if (!IN_MM.has(op.op)) return exec_op_ids(op, env, ids);
+  if (!mmget_not_zero(ids[0])) return -ESRCH;
+  try {
+    return exec_op_ids(op, env, ids);
+  } finally {
+    mmput(ids[0]);
+  }
+}
+
+function exec_op_ids(op: ScenarioOp, env: ScenarioEnv, ids: number[]): number {
   switch (op.op) {
     case 'mm': {
       const mm = mm_alloc(op.memcg === undefined ? ROOT_MEM_CGROUP : ids[0]);
@@ -132,8 +151,8 @@ export function exec_op(op: ScenarioOp, env: ScenarioEnv): number {
       }
       return 0;
     case 'exit':
-      exit_mmap(ids[0]);
       bind(env, 'mm', op.mm, UNBOUND);
+      mmput(ids[0]);
       return 0;
     case 'dontneed':
       zap_page_range(ids[0], op.page, op.nr);
