@@ -22,7 +22,7 @@ import { catalogue_files, load_scenario, ScenarioError, scenariosDir } from '../
 import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
-import type { Reduction } from '../sched/explore.js';
+import { EXPLORE_MAX_PENDING, type Reduction } from '../sched/explore.js';
 import { usage_error } from './usage.js';
 import { describe, replay_command } from './repro_text.js';
 import { parse_shard } from './shard.js';
@@ -82,7 +82,8 @@ export function explore_text(d: ExploreDoc, reproText: string): string {
   } else if (d.verdict === 'exhausted') {
     lines.push(`exhausted: no violation with ≤${d.preemptions} preemptions`);
   } else {
-    const what = d.verdict === 'incomplete' ? 'incomplete (shards missing)' : d.verdict === 'interrupted' ? 'interrupted' : 'budget hit';
+    const what = d.verdict === 'incomplete' ? 'incomplete (shards missing)' : d.verdict === 'interrupted' ? 'interrupted'
+      : d.stoppedBy === 'memory' ? `budget hit (memory: more than ${EXPLORE_MAX_PENDING} branches queued)` : 'budget hit';
     lines.push(`${what}: covered at most ${pct(d.coverageEstimate ?? 0)} of the tree up to ${d.preemptions} preemptions (an estimate: each of the ${d.pending} branches not run counted as one schedule, though its subtree may hold many)`);
   }
   return lines.join('\n') + '\n' + reproText;
@@ -191,7 +192,7 @@ export function registerExplore(program: Command): Command {
     .addOption(new Option('--reduction <r>', 'partial-order reduction: sleep (sleep sets over recorded footprints) or none (every schedule)').choices(['none', 'sleep']).default('sleep'))
     .option('--shard <k/n>', 'explore only shard k of n of the schedule tree (by the first deviation from the non-preemptive schedule)', '1/1')
     .option('--trace <file>', 'write the timeline of the violating run (shrunk) in the Chrome Trace Event Format')
-    .option('--json', 'one JSON document on stdout: {race, design, fixed, preemptions, reduction, shard, explored, pruned, beyondBound, terminalStates, terminals, ms, schedulesPerSecond, verdict, pending, coverageEstimate, violation: {preemptions, invariant, message, step, replay, shrunk, switches, shrunkSwitches} | null}')
+    .option('--json', 'one JSON document on stdout: {race, design, fixed, preemptions, reduction, shard, explored, pruned, beyondBound, terminalStates, terminals, ms, schedulesPerSecond, verdict, stoppedBy, pending, coverageEstimate, violation: {preemptions, invariant, message, step, replay, shrunk, switches, shrunkSwitches} | null}')
     .option('--dir <dir>', 'scenario folder of the races', scenariosDir())
     .addHelpText('after', EXPLORE_HELP)
     .action(explore_action);

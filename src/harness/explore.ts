@@ -85,8 +85,11 @@ export interface ExploreResult {
   pruned: number;
   beyond: number;
   terminals: string[];
+  /** The search's time (shrinking a violation not included). */
   ms: number;
   verdict: 'exhausted' | 'violation' | 'budget' | 'interrupted';
+  /** What the budget hit was: the time (--budget-seconds), or the memory (EXPLORE_MAX_PENDING branches queued); null otherwise. */
+  stoppedBy: 'time' | 'memory' | null;
   /** Branches queued but not run (budget hit, interrupted). */
   pending: number;
   /** The round the search was in when it stopped. */
@@ -126,6 +129,7 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
   };
   const stop = (): boolean => o.signal?.aborted === true || (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000);
   const st = await explore_search(exec, { bound: o.bound, reduction: o.reduction, shard: o.shard, stop, progress: (s) => o.progress?.(s, performance.now() - t0) });
+  const ms = Math.round(performance.now() - t0);
   let violation: ExploreViolation | null = null;
   if (st.verdict === 'violation' && failing !== null) {
     const f = failure_of(sc, failing)!;
@@ -140,10 +144,10 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
     if (run.abnormal === null) r = await repro_shrink(pool, as, r);
     violation = { preemptions: st.violation!.preemptions, repro: r };
   }
-  const verdict = st.verdict === 'stopped' ? (o.signal?.aborted ? 'interrupted' : 'budget') : st.verdict;
+  const verdict = st.verdict === 'stopped' ? (o.signal?.aborted && !st.memoryFull ? 'interrupted' : 'budget') : st.verdict;
   return {
     race: sc.race, design: o.design, fixed: o.fixed, bound: o.bound, reduction: o.reduction, shard: o.shard,
-    explored: st.explored, pruned: st.pruned, beyond: st.beyond, terminals: [...st.terminals].sort(), ms: Math.round(performance.now() - t0),
-    verdict, pending: st.pending, round: st.round, violation,
+    explored: st.explored, pruned: st.pruned, beyond: st.beyond, terminals: [...st.terminals].sort(), ms,
+    verdict, stoppedBy: verdict !== 'budget' ? null : st.memoryFull ? 'memory' : 'time', pending: st.pending, round: st.round, violation,
   };
 }

@@ -28,6 +28,8 @@ export interface ExploreDoc {
   ms: number;
   schedulesPerSecond: number;
   verdict: ExploreVerdict;
+  /** verdict "budget": the time (--budget-seconds) or the memory (too many branches queued) ran out. */
+  stoppedBy: 'time' | 'memory' | null;
   /** Budget hit or interrupted: branches not run, and the covered fraction (an upper estimate). */
   pending: number;
   coverageEstimate: number | null;
@@ -55,7 +57,7 @@ export function explore_doc(r: ExploreResult): ExploreDoc {
   return {
     race: r.race, design: r.design, fixed: r.fixed, preemptions: r.bound, reduction: r.reduction, shard: `${r.shard.k}/${r.shard.n}`,
     explored: r.explored, pruned: r.pruned, beyondBound: r.beyond, terminalStates: r.terminals.length, terminals: r.terminals,
-    ms: r.ms, schedulesPerSecond: r.ms > 0 ? Math.round((r.explored / r.ms) * 10000) / 10 : 0, verdict: r.verdict,
+    ms: r.ms, schedulesPerSecond: r.ms > 0 ? Math.round((r.explored / r.ms) * 10000) / 10 : 0, verdict: r.verdict, stoppedBy: r.stoppedBy,
     pending: r.pending, coverageEstimate: stopped ? coverage_estimate(r.explored, r.pending) : null,
     violation: v === null ? null : {
       preemptions: v.preemptions, invariant: v.repro.invariant, message: v.repro.message, step: v.repro.step,
@@ -110,7 +112,7 @@ export function explore_merge(docs: unknown[], files: string[]): ExploreDoc {
   return {
     ...first, shard: `${[...seen].sort((a, b) => a - b).join(',')}/${n}`, explored, pruned: sum('pruned'), beyondBound: sum('beyondBound'),
     terminalStates: terminals.length, terminals, ms, schedulesPerSecond: ms > 0 ? Math.round((explored / ms) * 10000) / 10 : 0,
-    verdict, pending: sum('pending'), coverageEstimate: verdict === 'budget' || verdict === 'interrupted' ? coverage_estimate(explored, sum('pending')) : null,
+    verdict, stoppedBy: verdict !== 'budget' ? null : ds.some((d) => d.stoppedBy === 'memory') ? 'memory' : 'time', pending: sum('pending'), coverageEstimate: verdict === 'budget' || verdict === 'interrupted' ? coverage_estimate(explored, sum('pending')) : null,
     violation: viol?.d.violation ?? null,
   };
 }

@@ -33,7 +33,7 @@ import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
 import { schedWord, STRATEGY_EXPLORE, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
 import { prefixStrategy } from './prefix.js';
-import { footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
+import { footprint_forget, footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
 import { guidedStrategy } from './guided.js';
 import { cover_pair } from './coverage.js';
 
@@ -242,6 +242,7 @@ export function sched_enter(me: number): void {
   setWaitHook(on_wait);
   /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
   if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
+  else footprint_forget();
   wait_turn(me);
   footprint_step_begin();
 }

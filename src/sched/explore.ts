@@ -103,6 +103,8 @@ export interface ExploreStats {
   /** Branches queued and not yet run when the search stopped. */
   pending: number;
   verdict: 'exhausted' | 'violation' | 'stopped';
+  /** Stopped because EXPLORE_MAX_PENDING branches were queued (not the caller's stop()). */
+  memoryFull: boolean;
   /** The failing run's record and the round (minimal preemptions) that found it. */
   violation: { record: number[]; preemptions: number } | null;
 }
@@ -112,12 +114,37 @@ interface SleepEntry {
   fp: Footprint;
 }
 
-/* A branch to run: the prefix (its last choice the branch's), the sleep set before that choice, the preemptions it uses. */
+/*
+ * A branch to run: the first @len choices of the run @base that found it,
+ * then @choice (-1: the root, no prefix); the sleep set before that
+ * choice; the preemptions it uses.  The run's record is shared by all its
+ * branches (one byte a step): a long queue of branches of long runs would
+ * otherwise hold a copy of the prefix each.
+ */
 interface Branch {
-  prefix: number[];
+  base: Uint8Array;
+  len: number;
+  choice: number;
   sleep: SleepEntry[];
   cost: number;
   root: boolean;
+}
+
+const NO_SLEEP: SleepEntry[] = [];
+
+/*
+ * Branches queued at most (some 100-200 bytes each, with the footprints
+ * they keep): past it the search stops
+ * as if its budget ran out.  A long scenario at K=2 queues a branch for
+ * every step of every round-1 schedule.
+ */
+export const EXPLORE_MAX_PENDING = 1_000_000;
+
+function prefix_of(b: Branch): number[] {
+  if (b.choice < 0) return [];
+  const p = Array.from(b.base.subarray(0, b.len));
+  p.push(b.choice);
+  return p;
 }
 
 function asleep(sleep: readonly SleepEntry[], t: number): boolean {
@@ -165,8 +192,8 @@ class Fairness {
 
 /** The preemption-bounded search.  Context: main thread; @exec runs one schedule at a time. */
 export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions): Promise<ExploreStats> {
-  const st: ExploreStats = { explored: 0, pruned: 0, beyond: 0, terminals: new Set(), round: 0, pending: 0, verdict: 'exhausted', violation: null };
-  let stack: Branch[] = [{ prefix: [], sleep: [], cost: 0, root: true }];
+  const st: ExploreStats = { explored: 0, pruned: 0, beyond: 0, terminals: new Set(), round: 0, pending: 0, verdict: 'exhausted', memoryFull: false, violation: null };
+  let stack: Branch[] = [{ base: new Uint8Array(0), len: 0, choice: -1, sleep: [], cost: 0, root: true }];
   let next: Branch[] = [];
   let firstDeviation = 0;
   for (let round = 0; round <= o.bound; round++) {
@@ -176,13 +203,16 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
       next = [];
     }
     while (stack.length > 0) {
-      if (o.stop?.()) {
+      const full = stack.length + next.length > EXPLORE_MAX_PENDING;
+      if (full || o.stop?.()) {
         st.pending = stack.length + next.length;
         st.verdict = 'stopped';
+        st.memoryFull = full;
         return st;
       }
       const b = stack.pop()!;
-      const run = await exec(b.prefix);
+      const run = await exec(prefix_of(b));
+      const base = Uint8Array.from(run.record);
       const mine = !b.root || o.shard.k === 1;
       if (mine) {
         st.explored++;
@@ -196,7 +226,7 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
         }
       }
       const children: Branch[] = [];
-      const j = b.prefix.length - 1;
+      const j = b.choice < 0 ? -1 : b.len;
       const fps = run.footprints;
       let sleep = o.reduction === 'sleep' && j >= 0 ? wake(b.sleep, fps?.[j]) : [];
       const fair = new Fairness();
@@ -215,7 +245,7 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
           const preempts = meRunnable && c !== me;
           const cost = b.cost + (preempts ? 1 : 0);
           if (cost > o.bound) {
-            if (mine || !b.root) st.beyond++;
+            if (mine) st.beyond++;
             continue;
           }
           if (o.reduction === 'sleep' && asleep(sleep, c)) {
@@ -224,7 +254,8 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
           }
           if (b.root && firstDeviation++ % o.shard.n !== o.shard.k - 1) continue;
           const added = o.reduction === 'sleep' && preempts && chosen === me && fps !== null ? [{ task: me, fp: fps[s] }] : [];
-          const branch = { prefix: [...run.record.slice(0, s), c], sleep: [...sleep.filter((e) => e.task !== me || added.length === 0), ...added], cost, root: false };
+          const kept = added.length === 0 ? sleep : sleep.filter((e) => e.task !== me);
+          const branch = { base, len: s, choice: c, sleep: kept.length + added.length === 0 ? NO_SLEEP : [...kept, ...added], cost, root: false };
           if (cost > round) next.push(branch);
           else children.push(branch);
         }

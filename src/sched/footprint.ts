@@ -23,8 +23,8 @@
  * Every thread's A views are restored, and Atomics with them, by
  * footprint_uninstall() (sched_exit): pooled workers run other modes next.
  *
- * Measured cost: see the explore command's notes (docs); a Proxy access
- * is some 30-60x a plain one, paid only with --reduction sleep.
+ * Cost, paid only with --reduction sleep: swapoff-vs-swapin --fixed at
+ * K=1 ran 100 schedules/s without footprints and 60/s with them.
  *
  * Main-thread side: footprint_read() parses the log into per-step sets,
  * footprint_independent() is the relation the sleep sets use.
@@ -136,9 +136,25 @@ function atomics_shim(): typeof Atomics {
   return shim as unknown as typeof Atomics;
 }
 
-/** Explore run starting in this worker: instrument its arena views and Atomics.  Context: worker, sched_enter, before the first turn. */
+/*
+ * Forget an instrumentation a run left behind without footprint_uninstall()
+ * (its task never got a turn: sched_exit did not run).  The views were
+ * re-bound by attach() since: only Atomics and the state are reset.
+ */
+export function footprint_forget(): void {
+  if (saved === null) return;
+  (globalThis as { Atomics: typeof Atomics }).Atomics = realAtomics;
+  recording = false;
+  saved = null;
+}
+
+/**
+ * Explore run starting in this worker: instrument its arena views (as
+ * attach() just bound them) and Atomics.
+ * Context: worker, sched_enter, before the first turn.
+ */
 export function footprint_install(): void {
-  if (saved !== null) return;
+  footprint_forget();
   saved = { i32: A.i32, i64: A.i64, u64: A.u64, u8: A.u8 };
   const L = A.L;
   schedLo = L.sched >> 1;
@@ -216,14 +232,19 @@ export function footprint_step_end(mustGlobal = false): void {
 
 /* ---- main-thread side ---- */
 
-/** One step's footprint: 8-byte units read and written, or global (dependent with everything). */
+/**
+ * One step's footprint: the 8-byte units it wrote (units[0..nw)) and
+ * read (units[nw..)), each part sorted - one small array, as a search at
+ * K=2 keeps one for every step of every queued branch - or global
+ * (dependent with everything).
+ */
 export interface Footprint {
   global: boolean;
-  reads: Set<number>;
-  writes: Set<number>;
+  nw: number;
+  units: number[];
 }
 
-const GLOBAL_FP: Footprint = { global: true, reads: new Set(), writes: new Set() };
+const GLOBAL_FP: Footprint = { global: true, nw: 0, units: [] };
 
 /** The footprints of steps 0..@steps-1 of the run just ended; a step missing from the log is global.  Context: main thread, arena of the run attached. */
 export function footprint_read(steps: number): Footprint[] {
@@ -231,29 +252,39 @@ export function footprint_read(steps: number): Footprint[] {
   const base = A.L.exploreLog;
   const used = i32[base + EXPLORE_LOG.used];
   const out: Footprint[] = new Array<Footprint>(steps).fill(GLOBAL_FP);
-  let cur: Footprint | null = null;
-  for (let at = EXPLORE_LOG.HEADER; at < used; at++) {
-    const v = i32[base + at];
-    if (v < 0) {
-      const s = -v - 1;
-      cur = s < steps ? { global: false, reads: new Set(), writes: new Set() } : null;
-      if (cur !== null) out[s] = cur;
-    } else if (cur !== null) {
-      if (v === EXPLORE_GLOBAL) cur.global = true;
-      else ((v & 1) ? cur.writes : cur.reads).add(v >>> 1);
+  let at = EXPLORE_LOG.HEADER;
+  while (at < used) {
+    const s = -i32[base + at++] - 1;
+    const r: number[] = [];
+    const w: number[] = [];
+    let global = false;
+    for (; at < used && i32[base + at] >= 0; at++) {
+      const v = i32[base + at];
+      if (v === EXPLORE_GLOBAL) global = true;
+      else ((v & 1) ? w : r).push(v >>> 1);
     }
+    const up = (x: number, y: number): number => x - y;
+    if (s >= 0 && s < steps) out[s] = global ? GLOBAL_FP : { global: false, nw: w.length, units: [...w.sort(up), ...r.sort(up)] };
   }
   return out;
 }
 
-function meets(a: Set<number>, b: Set<number>): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const x of small) if (big.has(x)) return true;
+/* Do the sorted runs @a[alo..ahi) and @b[blo..bhi) share an element? */
+function meets(a: number[], alo: number, ahi: number, b: number[], blo: number, bhi: number): boolean {
+  let i = alo;
+  let j = blo;
+  while (i < ahi && j < bhi) {
+    if (a[i] === b[j]) return true;
+    if (a[i] < b[j]) i++;
+    else j++;
+  }
   return false;
 }
 
 /** Steps @a and @b commute: neither writes what the other reads or writes, and neither is global. */
 export function footprint_independent(a: Footprint, b: Footprint): boolean {
   if (a.global || b.global) return false;
-  return !meets(a.writes, b.writes) && !meets(a.writes, b.reads) && !meets(b.writes, a.reads);
+  const na = a.units.length;
+  const nb = b.units.length;
+  return !meets(a.units, 0, a.nw, b.units, 0, b.nw) && !meets(a.units, 0, a.nw, b.units, b.nw, nb) && !meets(b.units, 0, b.nw, a.units, a.nw, na);
 }
