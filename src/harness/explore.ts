@@ -11,7 +11,7 @@
 import type { DesignName } from '../mm/swap_design.js';
 import type { Scenario } from '../scenario/fields.js';
 import { explore_search, type ExploreExec, type ExploreRun, type ExploreStats, type Reduction } from '../sched/explore.js';
-import { footprint_read } from '../sched/footprint.js';
+import { footprint_read } from '../sched/footprint_read.js';
 import { prefix_runnable } from '../sched/prefix.js';
 import { count_switches, decode_schedule } from '../sched/schedule.js';
 import { STRATEGY_EXPLORE } from '../sched/strategy.js';
@@ -44,7 +44,7 @@ export class ExploreHarnessError extends Error {
  * sets, the footprints (with a reduction), the terminal state.
  * Context: main thread, the run's arena still attached.
  */
-export function explore_observe(schedule: string, steps: number, failed: boolean, reduction: Reduction): ExploreRun {
+export function explore_observe(schedule: string, failed: boolean, reduction: Reduction): ExploreRun {
   const record = decode_schedule(schedule);
   return {
     record,
@@ -125,7 +125,7 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
     if (bad !== null) throw new ExploreHarnessError(`explored schedule ${prefix.length ? `with prefix ${prefix.length} steps` : '(root)'}: ${bad}`);
     const failed = failure_of(sc, run) !== null;
     if (failed) failing = run;
-    return explore_observe(run.schedule, run.steps, failed, o.reduction);
+    return explore_observe(run.schedule, failed, o.reduction);
   };
   const stop = (): boolean => o.signal?.aborted === true || (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000);
   const st = await explore_search(exec, { bound: o.bound, reduction: o.reduction, shard: o.shard, stop, progress: (s) => o.progress?.(s, performance.now() - t0) });

@@ -32,7 +32,7 @@ export async function explore_synthetic(pool: CpuPool, programs: ExploreOp[][], 
     if (r.outcome === 'diverged' || r.errors.length > 0) throw new Error(`explore selftest: ${r.outcome} at step ${r.divergedStep} ${r.errors.join('; ')}`);
     const failed = r.violations.length > 0 || r.outcome !== 'done';
     if (failed) failing = encode_schedule(r.record);
-    return explore_observe(r.schedule, r.steps, failed, o.reduction);
+    return explore_observe(r.schedule, failed, o.reduction);
   }, o);
   return { ...st, failing };
 }

@@ -57,7 +57,7 @@
  * Kernel mapping: none (harness machinery).  Context: main thread.
  */
 import { RUNNABLE_YIELDED } from '../shm/layout.js';
-import { footprint_independent, type Footprint } from './footprint.js';
+import { footprint_independent, type Footprint } from './footprint_read.js';
 
 export type Reduction = 'none' | 'sleep';
 

@@ -26,8 +26,7 @@
  * Cost, paid only with --reduction sleep: swapoff-vs-swapin --fixed at
  * K=1 ran 100 schedules/s without footprints and 60/s with them.
  *
- * Main-thread side: footprint_read() parses the log into per-step sets,
- * footprint_independent() is the relation the sleep sets use.
+ * The main thread reads the log back: src/sched/footprint_read.ts.
  *
  * Kernel mapping: none (harness machinery, like Loom's access tracking).
  */
@@ -228,63 +227,4 @@ export function footprint_step_end(mustGlobal = false): void {
     for (const u of reads) if (!writes.has(u)) i32[at++] = u << 1;
   }
   i32[base + EXPLORE_LOG.used] = at - base;
-}
-
-/* ---- main-thread side ---- */
-
-/**
- * One step's footprint: the 8-byte units it wrote (units[0..nw)) and
- * read (units[nw..)), each part sorted - one small array, as a search at
- * K=2 keeps one for every step of every queued branch - or global
- * (dependent with everything).
- */
-export interface Footprint {
-  global: boolean;
-  nw: number;
-  units: number[];
-}
-
-const GLOBAL_FP: Footprint = { global: true, nw: 0, units: [] };
-
-/** The footprints of steps 0..@steps-1 of the run just ended; a step missing from the log is global.  Context: main thread, arena of the run attached. */
-export function footprint_read(steps: number): Footprint[] {
-  const i32 = A.i32;
-  const base = A.L.exploreLog;
-  const used = i32[base + EXPLORE_LOG.used];
-  const out: Footprint[] = new Array<Footprint>(steps).fill(GLOBAL_FP);
-  let at = EXPLORE_LOG.HEADER;
-  while (at < used) {
-    const s = -i32[base + at++] - 1;
-    const r: number[] = [];
-    const w: number[] = [];
-    let global = false;
-    for (; at < used && i32[base + at] >= 0; at++) {
-      const v = i32[base + at];
-      if (v === EXPLORE_GLOBAL) global = true;
-      else ((v & 1) ? w : r).push(v >>> 1);
-    }
-    const up = (x: number, y: number): number => x - y;
-    if (s >= 0 && s < steps) out[s] = global ? GLOBAL_FP : { global: false, nw: w.length, units: [...w.sort(up), ...r.sort(up)] };
-  }
-  return out;
-}
-
-/* Do the sorted runs @a[alo..ahi) and @b[blo..bhi) share an element? */
-function meets(a: number[], alo: number, ahi: number, b: number[], blo: number, bhi: number): boolean {
-  let i = alo;
-  let j = blo;
-  while (i < ahi && j < bhi) {
-    if (a[i] === b[j]) return true;
-    if (a[i] < b[j]) i++;
-    else j++;
-  }
-  return false;
-}
-
-/** Steps @a and @b commute: neither writes what the other reads or writes, and neither is global. */
-export function footprint_independent(a: Footprint, b: Footprint): boolean {
-  if (a.global || b.global) return false;
-  const na = a.units.length;
-  const nb = b.units.length;
-  return !meets(a.units, 0, a.nw, b.units, 0, b.nw) && !meets(a.units, 0, a.nw, b.units, b.nw, nb) && !meets(b.units, 0, b.nw, a.units, a.nw, na);
 }
