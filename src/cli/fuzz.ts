@@ -21,6 +21,7 @@ import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
 import { coverage_line, with_coverage_flag, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
+import { parse_shard } from './shard.js';
 import { usage_error } from './usage.js';
 
 interface FuzzFlags {
@@ -51,11 +52,6 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
 }
 
 /** "k/n" -> {k, n} (checked by the caller). */
-function parse_shard(text: string): { k: number; n: number } {
-  const [k, n] = text.split('/').map(Number);
-  return { k, n };
-}
-
 function print_summary(r: FuzzSummary, out: (s: string) => void): void {
   out(text_table(['campaign', 'value'], [
     ['seed / shard', `${r.seed} / ${r.shard}`],
@@ -94,8 +90,7 @@ matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`;
 
 /* Check the flags that need no journal: --shard, --design, --bug, --target.  Returns the designs asked for. */
 function fuzz_check_flags(f: FuzzFlags, usage: (m: string) => never): DesignName[] {
-  const sh = /^\d+\/\d+$/.test(f.shard) ? parse_shard(f.shard) : null;
-  if (sh === null || sh.k < 1 || sh.k > sh.n) usage(`--shard: "${f.shard}" is not k/n with 1 <= k <= n`);
+  parse_shard(f.shard, usage);
   const built = implemented_designs();
   const designs = (f.design === 'all' ? built : f.design.split(',')) as DesignName[];
   for (const d of designs) {
@@ -179,7 +174,7 @@ async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun |
   try {
     const r = await run_fuzz({
       runs: f.runs ?? 0, seconds: f.seconds, seed, jobs: f.jobs ?? default_jobs(), corpus: f.corpus, resume: f.resume === true,
-      shard: parse_shard(shard), bug, designs, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
+      shard: parse_shard(shard, usage_error(cmd)), bug, designs, maxCpus, guide, target, stopOnFind: f.stopOnFind === true, statIntervalS: f.statInterval,
     }, {
       out, err: (s) => { bar?.clear(); err(s); },
       onRun: bar === null ? undefined : (s) => bar.update(f.runs ? s.runs / f.runs : s.elapsed / f.seconds, `${s.runs} runs  ${s.pairs} pairs  ${s.unique} failures`),

@@ -25,6 +25,7 @@ import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
 import type { FuzzCase } from '../harness/fuzz_types.js';
 import { usage_error } from './usage.js';
+import { describe, replay_command } from './repro_text.js';
 import { provenance_lines } from './provenance_text.js';
 import { bug_switch } from '../shm/bugs.js';
 import type { Provenance } from '../shm/bug_provenance.js';
@@ -80,17 +81,6 @@ function int(min: number) {
   };
 }
 
-/* @s as one shell word. */
-function shell_quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/* The command that re-executes @replay: it names the scenario folder unless it is the package's own. */
-function replay_command(dir: string, replay: string): string {
-  const own = resolve(dir) === resolve(scenariosDir());
-  return `npx swaptorture repro${own ? '' : ` --dir ${shell_quote(resolve(dir))}`} --replay ${shell_quote(replay)}`;
-}
-
 /*
  * The outcome each result should have: reproduced with the bug switch;
  * clean with --fixed, which a run that did not end normally (deadlock,
@@ -115,21 +105,6 @@ function table(rows: ReproResult[], fixed: boolean): string {
     r.shrunk ?? r.schedule ?? (r.abnormal ? `(${r.abnormal.slice(0, 60)})` : '-'),
   ]);
   return text_table(head, body, () => true, true) + '\n';
-}
-
-/* One race's outcome as text. */
-function describe(r: ReproResult, sc: Scenario, dir: string): string {
-  if (!r.applies) return `${r.race}: does not apply to design ${r.design} (the race is in: ${sc.designs.join(', ')})\n`;
-  const ctx = (n: number | null, ops: number | null): string => (n === null ? '' : `  (${n} context switches, ${ops} operations)`);
-  if (r.reproduced) {
-    return `${r.race}: reproduced on design ${r.design} after ${r.schedules} schedule(s), ${r.ms} ms: [${r.invariant}] ${r.message} (step ${r.step})\n` +
-      (r.schedule !== null ? `replay: ${replay_command(dir, r.schedule)}${ctx(r.switches, r.ops)}\n` : '') +
-      (r.shrunk !== null && r.shrunk !== r.schedule ? `shrunk: ${replay_command(dir, r.shrunk)}${ctx(r.shrunkSwitches, r.shrunkOps)}\n` : '');
-  }
-  const how = r.abnormal !== null
-    ? `; a run ended abnormally: ${r.abnormal}${r.fixed ? ' (so not clean)' : ''}`
-    : r.fixed ? ' (clean, as expected with --fixed)' : '';
-  return `${r.race}: not reproduced on design ${r.design} in ${r.schedules} schedule(s), ${r.ms} ms${how}\n`;
 }
 
 /* The provenance of @sc's race: its bug switch's (the schema accepts known switches only). */

@@ -10,3 +10,4 @@ import './swapcache_rcu_torture.js';
 import './sched_selftest.js';
 import './scenario_cpu.js';
 import './blk_completion.js';
+import './explore_ops.js';

@@ -52,7 +52,7 @@ export interface ReproResult {
   design: DesignName;
   /** Does the race apply to this design (scenario "designs")? */
   applies: boolean;
-  mode: ReproMode | 'replay';
+  mode: ReproMode | 'replay' | 'explore';
   fixed: boolean;
   reproduced: boolean;
   schedules: number;
@@ -147,14 +147,14 @@ export class ScenarioSetupError extends Error {
 }
 
 /* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
-function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName): { sys: System; specs: CpuSpec[] } {
+function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): { sys: System; specs: CpuSpec[] } {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
     design, seed, bugs: fixed ? [] : [sc.bug], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus + 1), nrTasks: cpus + 2, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
-    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial,
+    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial, exploreLog: exploreLog || undefined,
   });
   const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {
@@ -199,7 +199,11 @@ export interface OneRun {
 }
 
 /** How a run is scheduled: a strategy of the controlled scheduler, or free-running threads. */
-export type RunHow = { strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'] } | 'free';
+export type RunHow = {
+  strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'];
+  /** explore: words of the arena's footprint log (0: no explore regions), and whether the workers record footprints. */
+  exploreLog?: number; footprints?: boolean;
+} | 'free';
 
 /* What running the CPUs left: the schedule taken (controlled runs), its steps, and why the run did not finish (null: it did). */
 type CpusRun = Omit<OneRun, 'violations'>;
@@ -216,7 +220,7 @@ async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, see
   const bio = blk_completion_spec(sc);
   blk_set_completion(BLK_COMPLETION_TASK);
   const r = await runControlled(pool, [...specs, bio], {
-    strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task],
+    strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task], footprints: how.footprints,
   });
   const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
   const abnormal = r.outcome !== 'done' ? `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}` : r.errors.length ? r.errors.join('; ') : null;
@@ -238,7 +242,7 @@ export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
-  const { sys, specs } = build(sc, seed, fixed, design);
+  const { sys, specs } = build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog);
   pool.setArena(sys.handle);
   trace_setup(traceFile !== undefined);
   const { schedule, steps, abnormal } = how === 'free' ? await run_free(pool, specs, freeTimeoutMs) : await run_controlled(pool, specs, sc, seed, how);
@@ -261,7 +265,8 @@ function fixed_finding(sc: Scenario, fixed: boolean, seed: number, run: OneRun, 
   return `broke [${v.invariant}] ${v.message} (step ${v.step || run.steps})${replay}`;
 }
 
-function result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null, design: DesignName): ReproResult {
+/** The outcome of a search that ran @n schedules, reproducing with @run if it broke @sc's invariant.  Context: main thread. */
+export function repro_result(sc: Scenario, mode: ReproResult['mode'], fixed: boolean, seed: number, n: number, t0: number, run: OneRun | null, design: DesignName): ReproResult {
   const v = run?.violations.find((x) => x.invariant === sc.invariant) ?? null;
   const finding = run === null || v !== null ? null : fixed_finding(sc, fixed, seed, run, design);
   return {
@@ -340,7 +345,7 @@ const WORKLOAD_SHRINK_SCHEDULES = 100;
 export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
   /* A race whose code the design does not have (or is not built yet) does not apply: neither reproduced nor "clean". */
-  if (!sc.designs.includes(o.design) || !implemented_designs().includes(o.design)) return { ...result(sc, o.mode, o.fixed, o.seed, 0, t0, null, o.design), applies: false };
+  if (!sc.designs.includes(o.design) || !implemented_designs().includes(o.design)) return { ...repro_result(sc, o.mode, o.fixed, o.seed, 0, t0, null, o.design), applies: false };
   let k = 2000;
   let last: OneRun | null = null;
   /* The first run that did not end normally (stress keeps searching past it): the search is then not clean. */
@@ -354,10 +359,10 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
     if (run.steps > 0) k = run.steps;
     last = run;
     abnormal ??= run.abnormal ?? fixed_finding(sc, o.fixed, seed, run, o.design);
-    if (run.violations.some((v) => v.invariant === sc.invariant)) return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
-    if (abnormal !== null && o.mode !== 'stress') return result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+    if (run.violations.some((v) => v.invariant === sc.invariant)) return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+    if (abnormal !== null && o.mode !== 'stress') return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
   }
-  const r = result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
+  const r = repro_result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
   return { ...r, reproduced: false, abnormal };
 }
 
@@ -366,7 +371,7 @@ export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, 
   const t0 = performance.now();
   const p = parse_replay_string(replay);
   const run = await run_once(pool, apply_workload(sc, p.workload), p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile, p.design);
-  const r = result(apply_workload(sc, p.workload), 'replay', p.fixed, p.seed, 1, t0, run, p.design);
+  const r = repro_result(apply_workload(sc, p.workload), 'replay', p.fixed, p.seed, 1, t0, run, p.design);
   /* The replay string of a shortened workload names it again. */
   return r.schedule === null ? r : { ...r, schedule: replay_string(sc.race, p.seed, p.fixed, run.schedule, p.design, p.workload) };
 }

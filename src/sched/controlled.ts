@@ -25,13 +25,15 @@
  * sched_exit around a program); the main thread only sets up and reads.
  */
 import { A } from '../shm/arena.js';
-import { SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
+import { EXPLORE_LOG, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../shm/task.js';
 import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
-import { schedWord, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+import { schedWord, STRATEGY_EXPLORE, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+import { prefixStrategy } from './prefix.js';
+import { footprint_forget, footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
 import { guidedStrategy } from './guided.js';
 import { cover_pair } from './coverage.js';
 
@@ -43,11 +45,11 @@ export const SCHED_OUTCOME_DIVERGED = 4;
 export const SCHED_OUTCOME_ABORTED = 5;
 export const SCHED_OUTCOME_NAMES = ['running', 'done', 'deadlock', 'livelock', 'diverged', 'aborted'] as const;
 
-export const SCHED_TASK_IDLE = 0;
-export const SCHED_TASK_RUNNABLE = 1;
-export const SCHED_TASK_BLOCKED = 2; /* until wait_word changes */
-export const SCHED_TASK_WAITING = 3; /* until wait_word changes or another task steps */
-export const SCHED_TASK_DONE = 4;
+export const SCHED_TASK_IDLE = SCHED_TASK_STATE.IDLE;
+export const SCHED_TASK_RUNNABLE = SCHED_TASK_STATE.RUNNABLE;
+export const SCHED_TASK_BLOCKED = SCHED_TASK_STATE.BLOCKED; /* until wait_word changes */
+export const SCHED_TASK_WAITING = SCHED_TASK_STATE.WAITING; /* until wait_word changes or another task steps */
+export const SCHED_TASK_DONE = SCHED_TASK_STATE.DONE;
 
 const P_SPIN = pointId('spin');
 /* Spins before a parked task sleeps in Atomics.wait (a hand-off is faster spun when CPUs <= cores). */
@@ -69,6 +71,7 @@ function strategyOf(kind: number): Strategy {
   if (kind === STRATEGY_PCT) return pctStrategy;
   if (kind === STRATEGY_REPLAY) return replayStrategy;
   if (kind === STRATEGY_GUIDED) return guidedStrategy;
+  if (kind === STRATEGY_EXPLORE) return prefixStrategy;
   return randomStrategy;
 }
 
@@ -200,13 +203,16 @@ function on_point(id: number): void {
   const me = current();
   if (id === P_SPIN) {
     const lock = A.i32[taskWord(me, TASK.wait_lock)] - 1;
+    footprint_note_read(lock);
     if (lock >= 0) {
       A.i32[tw(me, SCHED_TASK.wait_word)] = lock;
       A.i32[tw(me, SCHED_TASK.wait_value)] = Atomics.load(A.i32, lock);
       A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_BLOCKED;
     }
   }
+  footprint_step_end();
   schedule(me);
+  footprint_step_begin();
 }
 
 /*
@@ -221,7 +227,11 @@ function on_wait(w: number, expected: number, untilStep = false): void {
   A.i32[tw(me, SCHED_TASK.wait_value)] = expected;
   A.i32[tw(me, SCHED_TASK.blocked_at)] = A.i32[schedWord(SCHED.step)] + 1;
   A.i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
+  /* Whether a wait times out depends on who steps next: such a step commutes with none. */
+  footprint_note_read(w);
+  footprint_step_end(true);
   schedule(me);
+  footprint_step_begin();
 }
 
 /* ---- worker side ---- */
@@ -230,17 +240,23 @@ function on_wait(w: number, expected: number, untilStep = false): void {
 export function sched_enter(me: number): void {
   setPointHook(on_point);
   setWaitHook(on_wait);
+  /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
+  if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
+  else footprint_forget();
   wait_turn(me);
+  footprint_step_begin();
 }
 
 /** The program returned (or threw): done; hand off; remove the hooks.  Context: worker, after the program. */
 export function sched_exit(me: number): void {
   try {
+    footprint_step_end();
     A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_DONE;
     if (Atomics.load(A.i32, schedWord(SCHED.outcome)) === SCHED_OUTCOME_RUNNING && Atomics.load(A.i32, schedWord(SCHED.current)) === me) {
       schedule(me);
     }
   } finally {
+    footprint_uninstall();
     setPointHook(null);
     setWaitHook(null);
   }
@@ -265,6 +281,8 @@ export interface ControlledConfig {
    * every other task is, and no daemon can run.
    */
   daemons?: readonly number[];
+  /** explore: record every step's footprint (src/sched/footprint.ts; the arena needs config.exploreLog). */
+  footprints?: boolean;
   /**
    * Spins before a parked task sleeps (default TURN_SPINS).  Spinning makes
    * hand-offs fast while the run's threads have the cores; when several
@@ -295,6 +313,10 @@ export function sched_init(c: ControlledConfig): void {
     i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
     i32[tw(t, SCHED_TASK.daemon)] = c.daemons?.includes(t) ? 1 : 0;
   });
+  if (A.L.config.exploreLog > 0) {
+    i32.fill(0, A.L.exploreLog, A.L.exploreLog + EXPLORE_LOG.HEADER);
+    i32[A.L.exploreLog + EXPLORE_LOG.record] = c.footprints === true ? 1 : 0;
+  }
   if (c.strategy === STRATEGY_PCT) pct_init(c.tasks, c.depth ?? 2, c.k ?? c.maxSteps, c.at);
   if (c.record) {
     const n = Math.min(c.record.length, A.L.config.schedSteps);

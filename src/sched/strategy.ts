@@ -4,7 +4,7 @@
  * task that reaches a point runs the strategy itself and hands off - no
  * scheduler thread in between (docs/architecture.md, "Interleaving points").
  *
- * One strategy per file: random.ts, pct.ts, replay.ts.
+ * One strategy per file: random.ts, pct.ts, replay.ts, guided.ts, prefix.ts (explore).
  */
 import { A } from '../shm/arena.js';
 import { SCHED } from '../shm/layout.js';
@@ -14,6 +14,7 @@ export const STRATEGY_RANDOM = 1;
 export const STRATEGY_PCT = 2;
 export const STRATEGY_REPLAY = 3;
 export const STRATEGY_GUIDED = 4;
+export const STRATEGY_EXPLORE = 5;
 
 export interface Strategy {
   /**

@@ -428,6 +428,12 @@ export interface ArenaConfig {
   traceEvents: number;
   /** bios (src/block/bio.ts): I/Os that can be in flight at once. */
   nrBios: number;
+  /**
+   * explore (src/sched/explore.ts): words of the footprint log a run's
+   * steps append to, and the runnable set recorded at every step; 0 for
+   * every other arena (no explore regions).
+   */
+  exploreLog: number;
 }
 
 /** A trace ring: header then traceEvents x TRACE_EVENT words. */
@@ -470,8 +476,15 @@ export const SCHED_TASK = {
   blocked_at: 4, /* step at which a timed wait began */
   daemon: 5, /* 1: a daemon (the run ends when only daemons are left, idle) */
   wait_until: 6, /* 1: blocked until the step reaches the value of wait_word (sched_wait_until) */
+  last_ran: 7, /* explore: step + 1 at which it was last chosen (0 never): the continuation's fairness */
   SIZE: 8,
 } as const;
+
+/** SCHED_TASK.state values (src/sched/controlled.ts). */
+export const SCHED_TASK_STATE = { IDLE: 0, RUNNABLE: 1, BLOCKED: 2 /* until wait_word changes */, WAITING: 3 /* until wait_word changes or another task steps */, DONE: 4 } as const;
+
+/** Bit of a runnable mask (SCHED runnable masks): the task at the point ended its step in a timed wait (it yields). */
+export const RUNNABLE_YIELDED = 1 << 30;
 
 export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   nrCpus: 4,
@@ -488,6 +501,7 @@ export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   schedSteps: 1 << 16,
   traceEvents: 2048,
   nrBios: 256,
+  exploreLog: 0,
 };
 
 export interface Layout {
@@ -526,7 +540,19 @@ export interface Layout {
   vswapPhys: number; /* vswap: [MAX_SWAPFILES] VSWAP_PHYS (allocated and bad bitmaps, reverse map) of a physical device */
   bio: number; /* [nrBios] BIO */
   coverage: number; /* controlled mode: [COVERAGE_WORDS] bitmap of interleaving-point pairs seen at hand-offs (src/sched/coverage.ts) */
+  schedRunnable: number; /* explore: [schedSteps] bitmask of the tasks runnable at each step (0 words unless config.exploreLog) */
+  exploreLog: number; /* explore: [exploreLog] EXPLORE_LOG header, then the steps' footprints (src/sched/footprint.ts) */
 }
+
+/**
+ * The explore footprint log (src/sched/footprint.ts): a header, then per
+ * step a marker -(step + 1) followed by that step's accesses, one word
+ * each: (8-byte unit << 1) | 1 for a write, | 0 for a read; or
+ * EXPLORE_GLOBAL for a step that depends on every other (it read the
+ * scheduler's clock, or its footprint did not fit).
+ */
+export const EXPLORE_LOG = { used: 0, overflow: 1, record: 2 /* 1: the workers record footprints */, HEADER: 16 } as const;
+export const EXPLORE_GLOBAL = 0x7fffffff;
 
 /** Bits of the controlled scheduler's coverage bitmap (pairs of points hashed into it). */
 export const COVERAGE_BITS = 1 << 16;
@@ -614,6 +640,8 @@ export function computeLayout(config: ArenaConfig): Layout {
     vswapPhys: region(MAX_SWAPFILES * vswapPhysWords(config.maxSwapPages).SIZE),
     bio: region(config.nrBios * BIO.SIZE),
     coverage: region(COVERAGE_BITS / 32),
+    schedRunnable: region(config.exploreLog > 0 ? config.schedSteps : 0),
+    exploreLog: region(config.exploreLog),
   };
   l.totalWords = next;
   return l;

@@ -1,0 +1,38 @@
+/*
+ * Explore's synthetic target: the explore-ops programs
+ * (src/harness/explore_ops.ts) of n tasks under explore_search, each
+ * schedule on a fresh small arena - for testing the search itself.
+ *
+ * Context: main thread.
+ */
+import { attach, createArena } from '../shm/arena.js';
+import { clear_reports } from '../shm/report.js';
+import { setCurrent, task_init } from '../shm/task.js';
+import { explore_search, type ExploreSearchOptions, type ExploreStats } from '../sched/explore.js';
+import { STRATEGY_EXPLORE } from '../sched/strategy.js';
+import { encode_schedule } from '../sched/schedule.js';
+import { runControlled } from './controlled_run.js';
+import { explore_observe } from './explore.js';
+import type { CpuPool } from './cpus.js';
+import type { ExploreOp } from './explore_ops.js';
+
+/** explore_search over tasks 1..n running @programs; the failing schedule (encoded) when one broke.  Context: main thread. */
+export async function explore_synthetic(pool: CpuPool, programs: ExploreOp[][], o: Omit<ExploreSearchOptions, 'stop'>): Promise<ExploreStats & { failing: string | null }> {
+  const n = programs.length;
+  let failing: string | null = null;
+  const st = await explore_search(async (prefix) => {
+    const h = createArena({ nrCpus: n, nrTasks: n + 1, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 16, schedSteps: 4096, exploreLog: 1 << 16 });
+    attach(h);
+    for (let t = 0; t <= n; t++) task_init(t, Math.max(0, t - 1));
+    setCurrent(0);
+    clear_reports();
+    pool.setArena(h);
+    const specs = programs.map((ops, i) => ({ task: i + 1, cpu: i, program: 'explore-ops', args: { ops } }));
+    const r = await runControlled(pool, specs, { strategy: STRATEGY_EXPLORE, seed: 1, maxSteps: 4000, record: prefix, footprints: o.reduction === 'sleep' });
+    if (r.outcome === 'diverged' || r.errors.length > 0) throw new Error(`explore selftest: ${r.outcome} at step ${r.divergedStep} ${r.errors.join('; ')}`);
+    const failed = r.violations.length > 0 || r.outcome !== 'done';
+    if (failed) failing = encode_schedule(r.record);
+    return explore_observe(r.schedule, failed, o.reduction);
+  }, o);
+  return { ...st, failing };
+}

@@ -1,0 +1,230 @@
+/*
+ * Footprints for explore's partial-order reduction: what each step (the
+ * code one task runs between two interleaving points) read and wrote in
+ * the arena, at 8-byte granularity.
+ *
+ * Worker side, explore runs only (footprint_install() from sched_enter):
+ * the thread's arena views A.i32 / A.i64 / A.u64 / A.u8 become Proxies
+ * that note every indexed read and write, and globalThis.Atomics a shim
+ * that notes the word of every atomic operation (a read-modify-write is a
+ * write) before calling the real one.  Recording is on only while the
+ * model runs, off inside the scheduler's own hooks.  At each hook the
+ * step's accesses are appended to the arena's footprint log
+ * (EXPLORE_LOG in src/shm/layout.ts).  Conservative where it cannot be
+ * exact, so the independence relation stays sound:
+ *  - a read of the scheduler's words (SCHED.step: bio due times, report
+ *    steps) or a write to them marks the step EXPLORE_GLOBAL: dependent
+ *    with every step (they all advance the clock);
+ *  - a typed-array method other than fill/set/slice on an arena view,
+ *    a step ending in a futex-style wait (whether it times out depends on
+ *    who steps next), and a footprint the log cannot hold are global too;
+ *  - an atomic on any other shared buffer (the scenario's label table) is
+ *    one pseudo-unit past the arena's end: all such accesses conflict.
+ * Every thread's A views are restored, and Atomics with them, by
+ * footprint_uninstall() (sched_exit): pooled workers run other modes next.
+ *
+ * Cost, paid only with --reduction sleep: swapoff-vs-swapin --fixed at
+ * K=1 ran 100 schedules/s without footprints and 60/s with them.
+ *
+ * The main thread reads the log back: src/sched/footprint_read.ts.
+ *
+ * Kernel mapping: none (harness machinery, like Loom's access tracking).
+ */
+import { A } from '../shm/arena.js';
+import { EXPLORE_GLOBAL, EXPLORE_LOG, SCHED } from '../shm/layout.js';
+
+type View = Int32Array | BigInt64Array | BigUint64Array | Uint8Array;
+
+/* ---- worker side ---- */
+
+const realAtomics = Atomics;
+/* Proxy -> [real view, log2(element bytes) - 3] (units are 8 bytes). */
+const unwrap = new WeakMap<object, { t: View; shift: number }>();
+let saved: { i32: Int32Array; i64: BigInt64Array; u64: BigUint64Array; u8: Uint8Array } | null = null;
+let recording = false;
+let global = false;
+const reads = new Set<number>();
+const writes = new Set<number>();
+/* Units of the scheduler's words (SCHED..schedRecord) and SCHED.mode's (a constant for the run). */
+let schedLo = 0;
+let schedHi = 0;
+let modeUnit = -1;
+let foreignUnit = 0;
+
+function note(unit: number, write: boolean): void {
+  if (unit >= schedLo && unit < schedHi) {
+    if (write || unit !== modeUnit) global = true;
+    return;
+  }
+  (write ? writes : reads).add(unit);
+}
+
+function note_range(shift: number, from: number, to: number, write: boolean): void {
+  const lo = shift >= 0 ? from << shift : from >> -shift;
+  const hi = shift >= 0 ? to << shift : (to + (1 << -shift) - 1) >> -shift;
+  for (let u = lo; u < hi; u++) note(u, write);
+}
+
+function is_index(p: string | symbol): boolean {
+  if (typeof p !== 'string') return false;
+  const c = p.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+
+function unit_of(shift: number, i: number): number {
+  return shift >= 0 ? i << shift : i >> -shift;
+}
+
+/* The recording Proxy over view @t (elements of 2^(3 + @shift) bytes). */
+function recording_view<T extends View>(t: T, shift: number): T {
+  const p = new Proxy(t, {
+    get(target, prop) {
+      if (is_index(prop)) {
+        const i = +(prop as string);
+        if (recording) note(unit_of(shift, i), false);
+        return (target as unknown as Record<number, unknown>)[i];
+      }
+      if (prop === 'length') return target.length;
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]): unknown => {
+        if (recording) {
+          const n = target.length;
+          if (prop === 'fill') note_range(shift, (args[1] as number | undefined) ?? 0, (args[2] as number | undefined) ?? n, true);
+          else if (prop === 'set') note_range(shift, (args[1] as number | undefined) ?? 0, ((args[1] as number | undefined) ?? 0) + (args[0] as ArrayLike<unknown>).length, true);
+          else if (prop === 'slice') note_range(shift, (args[0] as number | undefined) ?? 0, (args[1] as number | undefined) ?? n, false);
+          else global = true;
+        }
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        return r === target ? p : r;
+      };
+    },
+    set(target, prop, value) {
+      if (is_index(prop)) {
+        const i = +(prop as string);
+        if (recording) note(unit_of(shift, i), true);
+        (target as unknown as Record<number, unknown>)[i] = value;
+        return true;
+      }
+      return Reflect.set(target, prop, value, target);
+    },
+  });
+  unwrap.set(p, { t, shift });
+  return p;
+}
+
+/* Atomics with every access noted: the real operation on the real view. */
+function atomics_shim(): typeof Atomics {
+  const shim: Record<string, unknown> = {};
+  for (const name of Object.getOwnPropertyNames(realAtomics)) {
+    const real = (realAtomics as unknown as Record<string, unknown>)[name];
+    if (typeof real !== 'function') {
+      shim[name] = real;
+      continue;
+    }
+    const write = name !== 'load' && name !== 'wait' && name !== 'waitAsync' && name !== 'notify' && name !== 'isLockFree';
+    shim[name] = (ta: View, i: number, ...rest: unknown[]): unknown => {
+      const u = unwrap.get(ta);
+      if (recording && name !== 'isLockFree' && name !== 'notify') {
+        if (u !== undefined) note(unit_of(u.shift, i), write);
+        else if (ta.buffer instanceof SharedArrayBuffer) note(foreignUnit, write);
+      }
+      return (real as (...a: unknown[]) => unknown)(u === undefined ? ta : u.t, i, ...rest);
+    };
+  }
+  return shim as unknown as typeof Atomics;
+}
+
+/*
+ * Forget an instrumentation a run left behind without footprint_uninstall()
+ * (its task never got a turn: sched_exit did not run).  The views were
+ * re-bound by attach() since: only Atomics and the state are reset.
+ */
+export function footprint_forget(): void {
+  if (saved === null) return;
+  (globalThis as { Atomics: typeof Atomics }).Atomics = realAtomics;
+  recording = false;
+  saved = null;
+}
+
+/**
+ * Explore run starting in this worker: instrument its arena views (as
+ * attach() just bound them) and Atomics.
+ * Context: worker, sched_enter, before the first turn.
+ */
+export function footprint_install(): void {
+  footprint_forget();
+  saved = { i32: A.i32, i64: A.i64, u64: A.u64, u8: A.u8 };
+  const L = A.L;
+  schedLo = L.sched >> 1;
+  schedHi = (L.schedRecord + L.config.schedSteps + 1) >> 1;
+  modeUnit = (L.sched + SCHED.mode) >> 1;
+  foreignUnit = (L.totalWords + 1) >> 1;
+  A.i32 = recording_view(saved.i32, -1);
+  A.i64 = recording_view(saved.i64, 0);
+  A.u64 = recording_view(saved.u64, 0);
+  A.u8 = recording_view(saved.u8, -3);
+  (globalThis as { Atomics: typeof Atomics }).Atomics = atomics_shim();
+  recording = false;
+}
+
+/** The run is over in this worker: the real views and Atomics back.  Context: worker, sched_exit. */
+export function footprint_uninstall(): void {
+  if (saved === null) return;
+  recording = false;
+  A.i32 = saved.i32;
+  A.i64 = saved.i64;
+  A.u64 = saved.u64;
+  A.u8 = saved.u8;
+  (globalThis as { Atomics: typeof Atomics }).Atomics = realAtomics;
+  saved = null;
+}
+
+/** Is this worker recording footprints (an explore run with reduction)? */
+export function footprint_active(): boolean {
+  return saved !== null;
+}
+
+/** The task got its turn: its step (the one chosen at the current scheduler step) starts.  Context: worker, footprint_install()ed. */
+export function footprint_step_begin(): void {
+  if (saved === null) return;
+  reads.clear();
+  writes.clear();
+  global = false;
+  recording = true;
+}
+
+/** Also note a read of word @w (the lock word a spin point waits on). */
+export function footprint_note_read(w: number): void {
+  if (recording) note(w >> 1, false);
+}
+
+/*
+ * The step ends at a hook: append it to the log as -(step + 1) and its
+ * units (@mustGlobal: the step ends in a wait whose wake-up depends on
+ * who runs next).  Context: worker, before the scheduler decides.
+ */
+export function footprint_step_end(mustGlobal = false): void {
+  if (saved === null || !recording) return;
+  recording = false;
+  const i32 = saved.i32;
+  const L = A.L;
+  const base = L.exploreLog;
+  const cap = L.config.exploreLog;
+  const step = i32[L.sched + SCHED.step];
+  const used = i32[base + EXPLORE_LOG.used] || EXPLORE_LOG.HEADER;
+  const g = global || mustGlobal;
+  const need = 1 + (g ? 1 : reads.size + writes.size);
+  if (used + need > cap) {
+    i32[base + EXPLORE_LOG.overflow] = 1;
+    return;
+  }
+  let at = base + used;
+  i32[at++] = -(step + 1);
+  if (g) i32[at++] = EXPLORE_GLOBAL;
+  else {
+    for (const u of writes) i32[at++] = (u << 1) | 1;
+    for (const u of reads) if (!writes.has(u)) i32[at++] = u << 1;
+  }
+  i32[base + EXPLORE_LOG.used] = at - base;
+}

@@ -1,0 +1,216 @@
+/*
+ * `swaptorture explore`: iterative context bounding finds a planted bug at
+ * exactly the preemptions it needs, counts a small tree as derived by
+ * hand, never misses with sleep sets what full enumeration finds (a
+ * fast-check property over generated programs), shards join to the
+ * unsharded run, and a catalogued race is found with its bug switch and
+ * exhausted without it.  Bounded by schedules, never by time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createArena } from '../src/shm/arena.js';
+import { CpuPool } from '../src/harness/cpus.js';
+import { explore_synthetic } from '../src/harness/explore_synthetic.js';
+import type { ExploreOp } from '../src/harness/explore_ops.js';
+import type { Reduction } from '../src/sched/explore.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+const ENV = { ...process.env, CI: '1' };
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let pool: CpuPool;
+beforeAll(() => {
+  pool = new CpuPool(createArena({}), 3);
+});
+afterAll(async () => {
+  await pool.destroy();
+});
+
+const ALL = { k: 1, n: 1 };
+const explore = (programs: ExploreOp[][], bound: number, reduction: Reduction = 'sleep', shard = ALL) =>
+  explore_synthetic(pool, programs, { bound, reduction, shard });
+
+/*
+ * A bug of depth 2: C sees A's and B's windows open at once.  A must be
+ * preempted inside its window (1), then B inside its own (2), before C
+ * runs; starting with B instead is symmetric, and C starting first sees
+ * neither.
+ */
+const DEPTH2: ExploreOp[][] = [
+  [['w', 0, 1], ['w', 0, 0]],
+  [['w', 1, 1], ['w', 1, 0]],
+  [['both', 0, 1]],
+];
+
+describe('explore: iterative context bounding', () => {
+  it('finds a planted depth-2 bug at K=2 (minimal preemptions 2) and exhausts K=1 without it', async () => {
+    for (const reduction of ['none', 'sleep'] as const) {
+      const k1 = await explore(DEPTH2, 1, reduction);
+      expect(k1.verdict, reduction).toBe('exhausted');
+      expect(k1.violation).toBeNull();
+      const k2 = await explore(DEPTH2, 2, reduction);
+      expect(k2.verdict, reduction).toBe('violation');
+      expect(k2.violation?.preemptions).toBe(2);
+      expect(k2.failing).not.toBeNull();
+    }
+  });
+
+  /*
+   * Two tasks of two operations each: a task of m operations takes m + 1
+   * steps (each operation ends at a point, then the exit), and is
+   * runnable at its m points, where switching away is a preemption.
+   *   0 preemptions: the first task (2 choices, free), run to its end,
+   *     then the other (free): 2 schedules.
+   *   exactly 1: first task X (2 ways), preempted at one of its m = 2
+   *     points for Y, which runs to its end (returning to X while Y can
+   *     go on would be a second preemption), then X: 2 * 2 = 4.
+   *   exactly 2: as above, then Y preempted at one of its 2 points back
+   *     to X, which runs to its end, then Y: 2 * 2 * 2 = 8.
+   * So K=0: 2, K=1: 6, K=2: 14 schedules, every one ending in the same
+   * state (both words written 1 then 0).
+   */
+  it('exhausts a clean two-task program in the number of schedules derived by hand', async () => {
+    const clean: ExploreOp[][] = [[['w', 0, 1], ['w', 0, 0]], [['w', 1, 1], ['w', 1, 0]]];
+    const counts = [];
+    for (const K of [0, 1, 2]) {
+      const st = await explore(clean, K, 'none');
+      expect(st.verdict).toBe('exhausted');
+      expect(st.terminals.size).toBe(1);
+      counts.push(st.explored);
+    }
+    expect(counts).toEqual([2, 6, 14]);
+    /* The two tasks touch different words: every preemption commutes, and sleep sets prune. */
+    const sleep = await explore(clean, 2, 'sleep');
+    expect(sleep.verdict).toBe('exhausted');
+    expect(sleep.pruned).toBeGreaterThan(0);
+    expect(sleep.explored).toBeLessThan(14);
+  });
+});
+
+/* Generated programs: 2 or 3 tasks of 1-3 operations on two words, some inside a lock. */
+const word = fc.integer({ min: 0, max: 1 });
+const simple: fc.Arbitrary<ExploreOp[]> = fc.oneof(
+  fc.tuple(word, fc.integer({ min: 0, max: 2 })).map(([x, v]) => [['w', x, v] as ExploreOp]),
+  word.map((x) => [['add', x] as ExploreOp]),
+  word.map((x) => [['r', x] as ExploreOp]),
+  fc.tuple(word, fc.integer({ min: 1, max: 2 })).map(([x, v]) => [['assert', x, v] as ExploreOp]),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), word).map(([l, x]) => [['lock', l], ['add', x], ['unlock', l]] as ExploreOp[]),
+);
+const program = fc.array(fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => b.flat()), { minLength: 2, maxLength: 3 });
+
+describe('explore: sleep sets never miss what full enumeration finds', () => {
+  it('same verdict, same minimal preemptions, same terminal states, never more schedules (fast-check, seed printed)', async () => {
+    const seed = 20261205;
+    console.log(`explore property: fast-check seed ${seed}`);
+    let prunedSomewhere = false;
+    await fc.assert(
+      fc.asyncProperty(program, fc.integer({ min: 1, max: 2 }), async (prog, K) => {
+        const none = await explore(prog, K, 'none');
+        const sleep = await explore(prog, K, 'sleep');
+        expect(sleep.verdict).toBe(none.verdict);
+        expect(sleep.violation?.preemptions).toBe(none.violation?.preemptions);
+        if (none.verdict === 'exhausted') expect([...sleep.terminals].sort()).toEqual([...none.terminals].sort());
+        expect(sleep.explored).toBeLessThanOrEqual(none.explored);
+        if (sleep.pruned > 0) prunedSomewhere = true;
+      }),
+      { seed, numRuns: 30 },
+    );
+    expect(prunedSomewhere).toBe(true);
+  });
+});
+
+describe('explore: shards', () => {
+  it('shards 1/2 and 2/2 together are the unsharded search', async () => {
+    const prog: ExploreOp[][] = [[['add', 0], ['w', 1, 1]], [['r', 1], ['add', 0]], [['assert', 0, 3]]];
+    for (const K of [1, 2]) {
+      const whole = await explore(prog, K);
+      const a = await explore(prog, K, 'sleep', { k: 1, n: 2 });
+      const b = await explore(prog, K, 'sleep', { k: 2, n: 2 });
+      expect(a.explored + b.explored).toBe(whole.explored);
+      expect(a.pruned + b.pruned).toBe(whole.pruned);
+      expect([...new Set([...a.terminals, ...b.terminals])].sort()).toEqual([...whole.terminals].sort());
+      expect(a.explored).toBeGreaterThan(0);
+      expect(b.explored).toBeGreaterThan(0);
+      expect(whole.verdict).toBe('exhausted');
+      expect([a.verdict, b.verdict]).toEqual(['exhausted', 'exhausted']);
+    }
+  });
+
+  it('explore merge joins --json shard results of a race to the unsharded result, and refuses mixed ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'explore-merge-'));
+    const args = ['explore', 'swapoff-vs-swapin', '--fixed', '--preemptions', '0', '--json'];
+    const whole = cli(...args);
+    expect(whole.code, whole.stderr).toBe(0);
+    const files = ['1/2', '2/2'].map((sh, i) => {
+      const r = cli(...args, '--shard', sh);
+      expect(r.code, r.stderr).toBe(0);
+      const f = join(dir, `s${i + 1}.json`);
+      writeFileSync(f, r.stdout);
+      return f;
+    });
+    const merged = cli('explore', 'merge', ...files, '--json');
+    expect(merged.code, merged.stderr).toBe(0);
+    const m = JSON.parse(merged.stdout) as { explored: number; terminals: string[]; verdict: string; shard: string };
+    const w = JSON.parse(whole.stdout) as typeof m;
+    expect(m.explored).toBe(w.explored);
+    expect(m.terminals).toEqual(w.terminals);
+    expect(m.verdict).toBe(w.verdict);
+    expect(m.shard).toBe('1,2/2');
+    /* A result of another K does not belong. */
+    const other = join(dir, 'k1.json');
+    writeFileSync(other, JSON.stringify({ ...JSON.parse(whole.stdout), preemptions: 1, shard: '2/2' }));
+    const bad = cli('explore', 'merge', files[0], other);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/preemptions 1 differs/);
+  });
+});
+
+describe('explore: a catalogued race', () => {
+  it('swapoff-vs-swapin: found with its switch (replayable by repro), exhausted at K=1 with --fixed', () => {
+    const found = cli('explore', 'swapoff-vs-swapin', '--json');
+    expect(found.code, found.stderr).toBe(1);
+    const d = JSON.parse(found.stdout) as { verdict: string; violation: { preemptions: number; invariant: string; replay: string; shrunk: string } };
+    expect(d.verdict).toBe('violation');
+    expect(d.violation.invariant).toBe('device-lifetime');
+    expect(d.violation.preemptions).toBeGreaterThanOrEqual(1);
+    for (const replay of [d.violation.replay, d.violation.shrunk]) {
+      const r = cli('repro', '--replay', replay, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { invariant: string }).invariant).toBe('device-lifetime');
+    }
+    const fixed = cli('explore', 'swapoff-vs-swapin', '--fixed', '--preemptions', '1', '--reduction', 'none');
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/^exhausted: no violation with ≤1 preemptions$/m);
+    expect(fixed.stdout).toMatch(/^reduction: none$/m);
+    expect(fixed.stdout).toMatch(/^schedules explored: \d+$/m);
+  });
+});
+
+describe('explore: bad usage exits 2 with one line naming the problem', () => {
+  const cases: [string[], RegExp][] = [
+    [['explore', 'swapoff-vs-swapin', '--preemptions', 'x'], /--preemptions.*expected a whole number of preemptions/],
+    [['explore', 'swapoff-vs-swapin', '--preemptions', '17'], /--preemptions.*0\.\.16/],
+    [['explore', 'swapoff-vs-swapin', '--shard', '3/2'], /--shard: "3\/2" is not k\/n with 1 <= k <= n/],
+    [['explore', 'swapoff-vs-swapin', '--shard', 'a'], /--shard: "a" is not k\/n/],
+    [['explore', 'no-such-race'], /unknown race "no-such-race"/],
+    [['explore', '/no/such/file.json'], /\/no\/such\/file\.json: .*cannot read|ENOENT/],
+    [['explore', 'merge', '/no/such/result.json'], /\/no\/such\/result\.json/],
+  ];
+  it.each(cases)('%j', (args, msg) => {
+    const r = cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+});
