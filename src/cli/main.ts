@@ -40,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   memory: async () => (await import('./memory.js')).registerMemory,
   bench: async () => (await import('./bench.js')).registerBench,
   fuzz: async () => (await import('./fuzz.js')).registerFuzz,
+  mutate: async () => (await import('./mutate.js')).registerMutate,
 };
 
 /*
