@@ -29,6 +29,7 @@ import { sigint_abort } from './sigint.js';
 import { usage_error } from './usage.js';
 
 interface MutateFlags {
+  id?: string;
   changed?: string;
   files?: string;
   design: string;
@@ -72,6 +73,13 @@ function list_of<T extends string>(text: string, known: readonly T[], flag: stri
   return items as T[];
 }
 
+/* --id: a comma list of mutant ids. */
+function ids_of(text: string, usage: (m: string) => never): number[] {
+  const items = text.split(',').map((s) => s.trim());
+  for (const i of items) if (!/^[1-9]\d{0,8}$/.test(i)) usage(`--id: "${i}" is not a mutant id (see --list)`);
+  return items.map(Number);
+}
+
 /* The campaign's parameters from the flags (checked). */
 function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
   if (!(DESIGN_NAMES as readonly string[]).includes(f.design)) usage(`--design: unknown design "${f.design}" (known: ${DESIGN_NAMES.join(', ')})`);
@@ -84,6 +92,7 @@ function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
     members: list_of(f.members, MEMBER_NAMES, '--members', usage),
     budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, races: f.races, unitFiles: f.unitFiles },
     operators: f.operators === undefined ? null : list_of(f.operators, OPERATORS, '--operators', usage),
+    ids: f.id === undefined ? null : ids_of(f.id, usage),
     files: f.files === undefined ? null : f.files.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     changed: f.changed ?? null,
     limit: f.limit ?? null,
@@ -103,7 +112,7 @@ function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, jo
   if (header === null) return fromFlags; /* nothing journalled yet: a fresh start */
   const given = (o: string): boolean => cmd.getOptionValueSource(o) === 'cli';
   const flagOf: Record<keyof MutateParams, string[]> = {
-    design: ['design'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'races', 'unitFiles'],
+    ids: ['id'], design: ['design'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'races', 'unitFiles'],
     operators: ['operators'], files: ['files'], changed: ['changed'], limit: ['limit'], shard: ['shard'],
   };
   for (const k of Object.keys(flagOf) as (keyof MutateParams)[]) {
@@ -169,7 +178,7 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
   }
   const [k, n] = params.shard.split('/').map(Number);
   const selected = select_mutants(all, {
-    files: params.files, operators: params.operators === null ? null : new Set(params.operators as Operator[]), changed, limit: params.limit, shard: { k, n },
+    ids: params.ids === null ? null : new Set(params.ids), files: params.files, operators: params.operators === null ? null : new Set(params.operators as Operator[]), changed, limit: params.limit, shard: { k, n },
   });
   if (f.list) {
     if (f.json) out(JSON.stringify(selected.map(({ id, key, file, line, column, operator, fn, original, replacement }) => ({ id, key, file, line, column, operator, function: fn, original, replacement })), null, 2) + '\n');
@@ -224,6 +233,7 @@ export function registerMutate(program: Command): Command {
   return program
     .command('mutate')
     .description('mutation kill matrix: plant concurrency mistakes in src/mm and src/designs and report what catches each')
+    .option('--id <list>', 'only these mutants, comma separated ids (as --list shows them)')
     .option('--changed <git-ref>', 'only mutants on lines changed since this git revision (git diff REF: committed and uncommitted)')
     .option('--files <globs>', 'only files matching these globs, comma separated (src/mm/swapfile.ts, src/mm/swap_*.ts, src/**)')
     .option('--operators <list>', `only these operators, comma separated (${OPERATORS.join(', ')})`)

@@ -54,6 +54,7 @@ export interface MutateParams {
   members: MemberName[];
   budgets: PortfolioBudgets;
   operators: string[] | null;
+  ids: number[] | null;
   files: string[] | null;
   changed: string | null;
   limit: number | null;

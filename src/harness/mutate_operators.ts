@@ -267,7 +267,8 @@ export function find_mutants(file: string, text: string, operators: ReadonlySet<
         add(s, 'CountDouble', [{ start: st, end: s.getEnd(), text: `${stext} ${stext}`, kind: 'stmt' }], stext, `${stext} ${stext}`);
       }
       const prev = list[i - 1];
-      if (call !== null && RELEASE.has(call) && prev !== undefined && statement_call(prev) === null && !declares_used(prev, s)
+      const prevCall = prev === undefined ? null : statement_call(prev);
+      if (call !== null && RELEASE.has(call) && prev !== undefined && !ACQUIRE.has(prevCall ?? '') && !RELEASE.has(prevCall ?? '') && !declares_used(prev, s)
         && !ts.isReturnStatement(prev) && !ts.isThrowStatement(prev) && !ts.isBreakOrContinueStatement(prev)) {
         const pst = prev.getStart(sf);
         add(s, 'EarlyUnlock', [
@@ -315,6 +316,7 @@ export function find_mutants(file: string, text: string, operators: ReadonlySet<
       return;
     }
     if (ts.isBlock(n) || ts.isSourceFile(n) || ts.isModuleBlock(n) || ts.isCaseClause(n) || ts.isDefaultClause(n)) statements(n.statements);
+    if (ts.isIterationStatement(n, false) && !ts.isBlock(n.statement)) statements([n.statement]);
     if (ts.isIfStatement(n)) {
       add_condition_mutants(n);
       branch(n.thenStatement);

@@ -1,7 +1,7 @@
 /*
  * Which mutants a `swaptorture mutate` invocation runs: the campaign's
  * mutants (ids over all of src/mm and src/designs, so every selection
- * names a mutant by the same id) narrowed by --files, --operators,
+ * names a mutant by the same id) narrowed by --id, --files, --operators,
  * --changed, then --limit (spread evenly), then --shard.
  *
  * Context: main thread; changed_lines() runs git.
@@ -11,6 +11,8 @@ import type { Mutant } from './mutate_instrument.js';
 import type { Operator } from './mutate_operators.js';
 
 export interface Selection {
+  /** Only these mutant ids. */
+  ids: ReadonlySet<number> | null;
   /** Globs on the file path (src/mm/swapfile.ts): * within a directory, ** across, ? one character. */
   files: string[] | null;
   operators: ReadonlySet<Operator> | null;
@@ -40,6 +42,7 @@ export function glob_regexp(glob: string): RegExp {
 export function select_mutants(all: readonly Mutant[], s: Selection): Mutant[] {
   const globs = s.files?.map(glob_regexp) ?? null;
   let out = all.filter((m) => {
+    if (s.ids !== null && !s.ids.has(m.id)) return false;
     if (globs !== null && !globs.some((g) => g.test(m.file))) return false;
     if (s.operators !== null && !s.operators.has(m.operator)) return false;
     if (s.changed !== null) {
