@@ -11,7 +11,7 @@
  * copy did not build), 130 interrupted (Ctrl-C: the summary of what
  * finished; --resume goes on).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ import { changed_lines, select_mutants } from '../harness/mutate_select.js';
 import { mutate_summary, mutation_report, report_html, type MutateSummary } from '../harness/mutate_report.js';
 import { text_table } from '../harness/text_table.js';
 import { sigint_abort } from './sigint.js';
-import { usage_error } from './usage.js';
+import { int, usage_error } from './usage.js';
 
 interface MutateFlags {
   id?: string;
@@ -52,12 +52,6 @@ interface MutateFlags {
   list?: boolean;
 }
 
-function int(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return Number(v);
-  };
-}
 
 /* The package's root: two levels above this file in the sources (src/cli), three in the build (dist/src/cli). */
 function package_root(): string {
