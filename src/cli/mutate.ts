@@ -197,7 +197,11 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
     const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
     const report = mutation_report(repo, selected, results, params, version);
     writeFileSync(join(reportDir, 'mutation.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(reportDir, 'mutation.html'), report_html(report));
+    try {
+      writeFileSync(join(reportDir, 'mutation.html'), report_html(report));
+    } catch (e) {
+      err(`swaptorture mutate: no mutation.html: ${(e as Error).message}\n`);
+    }
     const seconds = (performance.now() - t0) / 1000;
     if (f.json) out(JSON.stringify({ ...summary, executed: r.executed, seconds, interrupted: r.interrupted, journal, report: join(reportDir, 'mutation.json'), html: join(reportDir, 'mutation.html') }, null, 2) + '\n');
     else {

@@ -116,7 +116,12 @@ const script_safe = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1').
 /** One HTML page showing @report with mutation-testing-elements, its script inlined. */
 export function report_html(report: object): string {
   const require = createRequire(import.meta.url);
-  const js = readFileSync(require.resolve('mutation-testing-elements/dist/mutation-test-elements.js'), 'utf8');
+  let js: string;
+  try {
+    js = readFileSync(require.resolve('mutation-testing-elements/dist/mutation-test-elements.js'), 'utf8');
+  } catch {
+    throw new Error('the HTML report needs the development dependency mutation-testing-elements (npm ci in the clone)');
+  }
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
