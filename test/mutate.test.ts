@@ -22,6 +22,7 @@ import { select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
+import { interrupt } from './cli_interrupt.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/swaptorture.js');
@@ -272,5 +273,23 @@ describe('swaptorture mutate (CLI)', () => {
     });
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout + s.stderr).toMatch(/SUCCESS/);
+  });
+
+  it('Ctrl-C: the summary of what finished, exit 130, and --resume goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-int-'));
+    try {
+      const args = ['mutate', '--files', 'src/mm/swap_device.ts', '--operators', 'CountDelete', '--limit', '3', '--members', 'stress', '--stress-ops', '200',
+        '--journal', join(dir, 'j.jsonl'), '--report', dir];
+      const r = await interrupt(args, /\[1\/3\] #\d+/);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stdout).toMatch(/interrupted/);
+      const finished = readFileSync(join(dir, 'j.jsonl'), 'utf8').trim().split('\n').length - 1;
+      expect(finished).toBeGreaterThanOrEqual(1);
+      const again = cli([...args, '--resume', '--json']);
+      expect(again.code, again.err).toBe(0);
+      expect((JSON.parse(again.out) as { executed: number }).executed).toBe(3 - finished);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
