@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { journal_append, read_jsonl } from './fuzz_journal.js';
 import { MutantTypeChecker } from './mutate_check.js';
 import { equivalent_of, type Equivalent } from './mutate_equivalent.js';
-import { coverage_dir, run_child, v8_functions_run } from './mutate_exec.js';
+import { coverage_dir, run_child, v8_mutants_run } from './mutate_exec.js';
 import { build_mutant_tree, type Mutant } from './mutate_instrument.js';
 import { make_portfolio, type Baseline, type MemberName, type MemberRun, type PortfolioBudgets, type PortfolioContext } from './mutate_portfolio.js';
 
@@ -136,7 +136,7 @@ class Baselines {
     this.err(`swaptorture mutate: baseline: ${run.label}\n`);
     const dir = run.coverage ? coverage_dir() : undefined;
     const r = await run_child(this.tree, run.argv, 0, 600_000, null, dir);
-    const covered = dir === undefined ? [] : v8_functions_run(dir, this.tree);
+    const covered = dir === undefined ? [] : v8_mutants_run(dir, this.tree);
     const ok = r.code === 0;
     const b: Baseline = { ok, ms: r.ms, covered, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
     if (!ok) this.err(`swaptorture mutate: the unmutated run failed, left out: ${run.label}: ${b.why}\n`);
@@ -197,7 +197,7 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
     if (typeError !== null) return { ...base, status: 'CompileError', killedBy: null, statusReason: typeError, coveredBy: [], ms: ms() };
     const plan = members.flatMap((member) => member.runs(m).map((run) => ({ member: member.name, run })));
     const coveredBy = [...new Set(plan.map((p) => p.member))];
-    if (plan.length === 0) return { ...base, status: 'NoCoverage', killedBy: null, statusReason: `no member runs ${m.fn}`, coveredBy, ms: ms() };
+    if (plan.length === 0) return { ...base, status: 'NoCoverage', killedBy: null, statusReason: `no run of the portfolio (${members.map((x) => x.name).join(', ')}) reaches it: no unit test imports ${m.file}, no race, stress or fuzz run executes it`, coveredBy, ms: ms() };
     for (const { member, run } of plan) {
       const b = await baselines.get(run);
       if (!b.ok) continue;

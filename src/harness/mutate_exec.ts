@@ -5,8 +5,9 @@
  * `mutate`, which then ends its runs itself, and a stalled run is killed
  * with all it started).  With @coverageDir, NODE_V8_COVERAGE makes its
  * main thread and every worker thread write V8 coverage there
- * (src/harness/coverage_v8.ts explains the mechanism); v8_functions_run()
- * reads it back as "file:function" of the model's functions that ran.
+ * (src/harness/coverage_v8.ts explains the mechanism); v8_mutants_run()
+ * reads it back as the mutants whose switch the run executed (V8's block
+ * counts at each switch of the instrumented copy).
  *
  * Context: main thread; async.
  */
@@ -101,14 +102,40 @@ export function coverage_dir(): string {
   return mkdtempSync(join(tmpdir(), 'swaptorture-mutate-v8-'));
 }
 
-/**
- * The model functions that ran, from the coverage files in @dir written
- * by a run in the copy at @tree (its compiled dist/src/): "src/mm/x.ts:fn"
- * for every named function with a call.  @dir goes.
+/*
+ * Where each mutant's switch is in a compiled file of the copy: the
+ * offsets of "__mutant === ID" (the instrumentation's own marker, as the
+ * compiler printed it), by id.
  */
-export function v8_functions_run(dir: string, tree: string): string[] {
-  const out = new Set<string>();
+function switch_offsets(js: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const m of js.matchAll(/__mutant === (\d+)\b/g)) {
+    const id = Number(m[1]);
+    out.set(id, [...(out.get(id) ?? []), m.index!]);
+  }
+  return out;
+}
+
+/* The execution count V8 gives offset @at: that of the innermost range holding it (0 when none). */
+function count_at(script: V8ScriptCoverage, at: number): number {
+  let best: { len: number; count: number } | null = null;
+  for (const fn of script.functions) {
+    for (const r of fn.ranges) {
+      if (r.startOffset <= at && at < r.endOffset && (best === null || r.endOffset - r.startOffset <= best.len)) best = { len: r.endOffset - r.startOffset, count: r.count };
+    }
+  }
+  return best?.count ?? 0;
+}
+
+/**
+ * The mutants whose switch a run executed, from the V8 block coverage in
+ * @dir written by a run in the copy at @tree (any thread counts): a
+ * mutant no run of a member reaches cannot be killed by it.  @dir goes.
+ */
+export function v8_mutants_run(dir: string, tree: string): number[] {
+  const out = new Set<number>();
   const dist = join(tree, 'dist');
+  const offsets = new Map<string, Map<number, number[]>>();
   try {
     for (const f of readdirSync(dir).filter((x) => /^coverage-.*\.json$/.test(x))) {
       let doc: { result?: V8ScriptCoverage[] };
@@ -119,14 +146,16 @@ export function v8_functions_run(dir: string, tree: string): string[] {
       }
       for (const script of doc.result ?? []) {
         if (!script.url.startsWith('file:')) continue;
-        const rel = relative(dist, fileURLToPath(script.url)).split(sep).join('/');
+        const path = fileURLToPath(script.url);
+        const rel = relative(dist, path).split(sep).join('/');
         if (!rel.startsWith('src/') || !rel.endsWith('.js')) continue;
-        const file = rel.replace(/\.js$/, '.ts');
-        for (const fn of script.functions) if (fn.functionName !== '' && fn.ranges[0]?.count > 0) out.add(`${file}:${fn.functionName}`);
+        let sites = offsets.get(path);
+        if (sites === undefined) offsets.set(path, (sites = switch_offsets(readFileSync(path, 'utf8'))));
+        for (const [id, ats] of sites) if (!out.has(id) && ats.some((at) => count_at(script, at) > 0)) out.add(id);
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return [...out].sort();
+  return [...out].sort((a, b) => a - b);
 }

@@ -6,10 +6,13 @@
  *   unit    vitest on the test files whose import graph reaches the
  *           mutated module (no CLI tests), the nearest first, capped
  *   race    `repro <race> --fixed` of each catalogued race whose run
- *           executes the mutated function (V8 function coverage of each
- *           race, taken once per campaign on the unmutated copy)
- *   stress  `stress --ops N --seed S` on the design
- *   fuzz    `fuzz --runs N --seed S` on the design, into a fresh corpus
+ *           executes the mutant's site (V8 block coverage of each race,
+ *           taken once per campaign on the unmutated copy: the counts at
+ *           each mutant's switch, mutate_exec.ts)
+ *   stress  `stress --ops N --seed S` on the design, if its unmutated
+ *           run executes the site
+ *   fuzz    `fuzz --runs N --seed S` on the design, into a fresh corpus,
+ *           if its unmutated run executes the site
  *
  * A member is one object behind PortfolioMember: its name, its set-up
  * (the runs whose coverage it needs, taken on the unmutated copy) and the
@@ -47,8 +50,8 @@ export interface MemberRun {
 export interface Baseline {
   ok: boolean;
   ms: number;
-  /** "file:function" of every model function it ran (with coverage). */
-  covered: string[];
+  /** The ids of the mutants whose switch it executed (with coverage). */
+  covered: number[];
   /** Why it is not ok. */
   why?: string;
 }
@@ -89,9 +92,6 @@ export const MEMBER_NAMES = ['unit', 'race', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
 const CLI = 'bin/swaptorture.js';
-
-/* The function of @m as coverage names it. */
-const fn_key = (m: Mutant): string => `${m.file}:${m.fn}`;
 
 /* ---- unit ---- */
 
@@ -161,7 +161,7 @@ class UnitMember implements PortfolioMember {
 
 class RaceMember implements PortfolioMember {
   readonly name = 'race';
-  #races: { run: MemberRun; covered: Set<string>; ms: number }[] = [];
+  #races: { run: MemberRun; covered: Set<number>; ms: number }[] = [];
   constructor(private readonly b: PortfolioBudgets) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
@@ -179,14 +179,14 @@ class RaceMember implements PortfolioMember {
   }
 
   runs(m: Mutant): MemberRun[] {
-    return this.#races.filter((r) => r.covered.has(fn_key(m))).slice(0, this.b.races).map((r) => r.run);
+    return this.#races.filter((r) => r.covered.has(m.id)).slice(0, this.b.races).map((r) => r.run);
   }
 }
 
 /* ---- stress and fuzz: one run each, if its unmutated run executes the function ---- */
 
 class CoveredRunMember implements PortfolioMember {
-  #covered = new Set<string>();
+  #covered = new Set<number>();
   constructor(readonly name: string, private readonly run: (ctx: PortfolioContext) => MemberRun) {}
   #run: MemberRun | null = null;
 
@@ -198,7 +198,7 @@ class CoveredRunMember implements PortfolioMember {
   }
 
   runs(m: Mutant): MemberRun[] {
-    return this.#run !== null && this.#covered.has(fn_key(m)) ? [this.#run] : [];
+    return this.#run !== null && this.#covered.has(m.id) ? [this.#run] : [];
   }
 }
 
