@@ -18,7 +18,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
 import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
-import { select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
+import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
@@ -187,6 +187,34 @@ describe('selection and journal', () => {
     expect(glob_regexp('src/mm/swap*.ts').test('src/mm/swap_state.ts')).toBe(true);
     expect(glob_regexp('src/**').test('src/designs/p4.ts')).toBe(true);
     expect(glob_regexp('src/mm/*.ts').test('src/designs/p4.ts')).toBe(false);
+  });
+
+  it('--changed: only the mutants on lines changed since a revision (committed or not)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-git-'));
+    try {
+      const git = (...a: string[]): void => {
+        const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      };
+      git('init', '-q');
+      const file = 'src/mm/x.ts';
+      const body = (unlockLine: string): string => `export function f(ci: number): void {\n  spin_lock(ci);\n  touch(ci);\n${unlockLine}\n}\n`;
+      spawnSync('mkdir', ['-p', join(dir, 'src/mm')]);
+      writeFileSync(join(dir, file), body('  spin_unlock(ci);'));
+      git('add', '.');
+      git('commit', '-qm', 'one');
+      writeFileSync(join(dir, file), body('  spin_unlock(ci); /* changed */'));
+      const changed = changed_lines(dir, 'HEAD', ['src/mm']);
+      expect([...changed.get(file)!]).toEqual([4]);
+      const ms = find_mutants(file, readFileSync(join(dir, file), 'utf8')).map((m, i) => ({ ...m, id: i + 1, key: String(i) }));
+      const picked = select_mutants(ms, { ids: null, files: null, operators: null, changed, limit: null, shard: { k: 1, n: 1 } });
+      /* the unlock's deletion and its move above touch(); not the lock on line 2 */
+      expect(picked.map((m) => `${m.operator} ${m.line}-${m.endLine}`)).toEqual(['EarlyUnlock 3-4', 'LockDelete 4-4']);
+      expect(ms.some((m) => m.original === 'spin_lock(ci);')).toBe(true);
+      expect(() => changed_lines(dir, 'no-such-rev', ['src/mm'])).toThrow(/--changed: git diff no-such-rev failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('resume after a kill runs only the mutants without a journal line', async () => {
