@@ -219,11 +219,15 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
 
 const MUTATE_HELP = `
 Operators: ${OPERATORS.join(', ')}.
-Portfolio, per mutant, until one kills it: unit (vitest files reaching the
-module), race (repro RACE --fixed of the races whose runs execute the
-function), stress (--ops, --seed), fuzz (--runs, --seed).  A kill: a run
-exits non-zero or by a signal (an invariant broke, a test failed, a crash);
-a stall (a run past 5x its quiet duration) is a Timeout.
+Portfolio, per mutant, until one kills it: unit (vitest on the test files
+whose imports reach the module), race (repro RACE --fixed of the races whose
+unmutated runs execute the mutant's site), stress (--stress-ops, --seed) and
+fuzz (--fuzz-runs, --seed), each if its unmutated run executes the site.
+Killed: a run exits non-zero or by a signal (an invariant broke, a test
+failed, a crash).  Timeout: a run past max(5 x its quiet duration, quiet +
+30 s), a stall.  NoCoverage: no run reaches the site.  CompileError: the
+mutant alone does not type-check.  Survivors listed in --equivalent are
+reported Ignored (equivalent).
 Exit status: 0 the campaign finished, 2 bad usage, 3 harness failure,
 130 interrupted (Ctrl-C; --resume goes on).`;
 
