@@ -134,8 +134,8 @@ function print_summary(s: MutateSummary, out: (t: string) => void, interrupted: 
   out('\n' + text_table(['operator', 'mutants', 'killed', 'survived'], Object.entries(s.byOperator).map(([op, v]) => [op, String(v.total), String(v.killed), String(v.survived)]), (c) => c === 0) + '\n');
   if (s.survivors.length > 0) {
     out('\nsurvivors (gaps: no member caught them; mark the equivalent ones in mutants/equivalent.json):\n');
-    out(text_table(['id', 'where', 'operator', 'function', 'mutation'], s.survivors.map((v) => [
-      String(v.id), `${v.file}:${v.line}`, v.operator, v.fn, `${one_line(v.original)} -> ${v.replacement === '' ? '(deleted)' : one_line(v.replacement)}`,
+    out(text_table(['id', 'where', 'operator', 'function', 'reached by', 'mutation'], s.survivors.map((v) => [
+      String(v.id), `${v.file}:${v.line}`, v.operator, v.fn, v.reachedBy.join(',') || '-', `${one_line(v.original)} -> ${v.replacement === '' ? '(deleted)' : one_line(v.replacement)}`,
     ]), (c) => c > 0) + '\n');
   }
   out(`\nreport: ${join(reportDir, 'mutation.html')} (${join(reportDir, 'mutation.json')})\n`);
@@ -255,7 +255,7 @@ export function registerMutate(program: Command): Command {
     .option('--report <dir>', 'where mutation.json (mutation-testing-report-schema) and mutation.html go', '.swaptorture/mutate')
     .option('--equivalent <file>', 'survivors judged equivalent (relative to the repository)', 'mutants/equivalent.json')
     .option('--list', 'list the selected mutants (id, file:line, operator, function, mutation) and exit')
-    .option('--json', 'one JSON document on stdout: the summary (mutants, killed, killedBy, survived, equivalent, noCoverage, compileErrors, score, medianKillMs, byOperator, survivors, executed, seconds, journal, report, html); with --list, the mutants')
+    .option('--json', 'one JSON document on stdout: the summary (mutants, killed, killedBy, timeouts, survived, equivalent, noCoverage, compileErrors, pending, score, medianKillMs, byOperator, survivors: [{id, file, line, operator, fn, original, replacement, reachedBy}], executed, seconds, interrupted, journal, report, html); with --list, the mutants')
     .addHelpText('after', MUTATE_HELP)
     .action(mutate_action);
 }

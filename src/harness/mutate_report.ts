@@ -38,8 +38,8 @@ export interface MutateSummary {
   score: number | null;
   medianKillMs: number | null;
   byOperator: Record<string, { total: number; killed: number; survived: number }>;
-  /** Survivors not marked equivalent: the gaps. */
-  survivors: { id: number; file: string; line: number; operator: string; fn: string; original: string; replacement: string }[];
+  /** Survivors not marked equivalent: the gaps (reachedBy: the members that had a run for it). */
+  survivors: { id: number; file: string; line: number; operator: string; fn: string; original: string; replacement: string; reachedBy: string[] }[];
 }
 
 const killed = (r: MutantResult): boolean => r.status === 'Killed' || r.status === 'Timeout';
@@ -71,7 +71,7 @@ export function mutate_summary(selected: readonly Mutant[], results: readonly Mu
     byOperator,
     survivors: results.filter((r) => r.status === 'Survived' || r.status === 'NoCoverage').map((r) => {
       const m = byId.get(r.id)!;
-      return { id: m.id, file: m.file, line: m.line, operator: m.operator, fn: m.fn, original: m.original, replacement: m.replacement };
+      return { id: m.id, file: m.file, line: m.line, operator: m.operator, fn: m.fn, original: m.original, replacement: m.replacement, reachedBy: r.coveredBy };
     }),
   };
 }
