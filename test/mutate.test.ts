@@ -55,6 +55,7 @@ export function alloc(ci: number, si: number, nr: number, folio: number): number
   if (bug_on(BUG_A)) {
     folio_unlock(folio);
     used += 7;
+    legacy_unlock(ci);
   }
   if (!bug_on(BUG_B)) {
     folio_put(folio);
@@ -66,6 +67,10 @@ export function alloc(ci: number, si: number, nr: number, folio: number): number
   if (skipped && used > 2) spin_lock(ci);
   if (tb > 0 && used < SWAPFILE_CLUSTER) touch(ci);
   return used + tb;
+}
+/* called only by the switch's branch: the pre-fix code */
+function legacy_unlock(ci: number): void {
+  spin_unlock(ci);
 }
 `;
 
@@ -106,8 +111,10 @@ describe('mutate operators (on a snippet)', () => {
     }
     /* the fixed side of a negated switch is code like any other */
     expect(sites.some((s) => s.original === 'folio_put(folio);')).toBe(true);
-    /* only one folio_unlock exists outside the switch's branch: none is found */
+    /* the only folio_unlock is in the switch's branch, the only call of legacy_unlock() too */
     expect(sites.filter((s) => s.original.startsWith('folio_unlock'))).toEqual([]);
+    expect(sites.filter((s) => s.fn === 'legacy_unlock')).toEqual([]);
+    expect(find_mutants('src/mm/y.ts', 'export function legacy_unlock(ci: number): void { spin_unlock(ci); }').length).toBe(1);
   });
 
   it('generic operators stay inside locking functions and are a minority of the model\'s mutants', () => {

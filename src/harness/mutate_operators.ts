@@ -32,7 +32,8 @@
  *
  * The bug switches are not mutants: an expression that reads bug_on()
  * (or a constant computed from it) is never mutated, nor is anything in a
- * branch that runs only with a switch on.
+ * branch that runs only with a switch on, nor a file-local function that
+ * only such branches call.
  *
  * Context: main thread; pure (text in, sites out).
  */
@@ -301,9 +302,12 @@ export function find_mutants(file: string, text: string, operators: ReadonlySet<
     }
   };
 
+  const bugFns = bug_only_functions(sf);
   const visit = (n: ts.Node): void => {
     /* constants computed from a bug switch read as the switch itself */
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && reads_bug(n.initializer, bugConsts)) bugConsts.add(n.name.text);
+    /* a helper only the pre-fix code calls is pre-fix code */
+    if (ts.isFunctionDeclaration(n) && n.name && bugFns.has(n.name.text)) return;
     if (ts.isIfStatement(n) && reads_bug(n.expression, bugConsts)) {
       /* the condition itself is the switch's; a branch that runs only with the switch on is the pre-fix code */
       if (!true_only_with_bug(n.expression, bugConsts)) branch(n.thenStatement);
@@ -360,6 +364,49 @@ export function find_mutants(file: string, text: string, operators: ReadonlySet<
   visit(sf);
   return without_overlaps(out).sort((a, b) => a.edits[0].start - b.edits[0].start || a.edits[0].end - b.edits[0].end
     || OPERATORS.indexOf(a.operator) - OPERATORS.indexOf(b.operator) || (a.replacement < b.replacement ? -1 : a.replacement > b.replacement ? 1 : 0));
+}
+
+/*
+ * The file's functions that only a bug switch's code calls: not exported,
+ * and every call of them (at least one) is in a branch that runs only with
+ * a switch on, or in another such function.
+ */
+function bug_only_functions(sf: ts.SourceFile): Set<string> {
+  const bugConsts = new Set<string>();
+  const calls: { name: string; bugOnly: boolean; from: string }[] = [];
+  const local = new Set<string>();
+  const walk = (n: ts.Node, bugOnly: boolean): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && reads_bug(n.initializer, bugConsts)) bugConsts.add(n.name.text);
+    if (ts.isFunctionDeclaration(n) && n.name && !n.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) local.add(n.name.text);
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) calls.push({ name: n.expression.text, bugOnly, from: enclosing_function(n) });
+    if (ts.isIfStatement(n) && reads_bug(n.expression, bugConsts)) {
+      walk(n.expression, bugOnly);
+      walk(n.thenStatement, bugOnly || true_only_with_bug(n.expression, bugConsts));
+      if (n.elseStatement) walk(n.elseStatement, bugOnly || false_only_with_bug(n.expression, bugConsts));
+      return;
+    }
+    if (ts.isConditionalExpression(n) && reads_bug(n.condition, bugConsts)) {
+      walk(n.condition, bugOnly);
+      walk(n.whenTrue, bugOnly || true_only_with_bug(n.condition, bugConsts));
+      walk(n.whenFalse, bugOnly || false_only_with_bug(n.condition, bugConsts));
+      return;
+    }
+    ts.forEachChild(n, (c) => walk(c, bugOnly));
+  };
+  walk(sf, false);
+  const out = new Set<string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const f of local) {
+      if (out.has(f)) continue;
+      const of = calls.filter((c) => c.name === f && c.from !== f);
+      if (of.length > 0 && of.every((c) => c.bugOnly || out.has(c.from))) {
+        out.add(f);
+        grew = true;
+      }
+    }
+  }
+  return out;
 }
 
 /* `x += n`, `x -= n`, `x++`, `x--` (prefix or postfix). */
