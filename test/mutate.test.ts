@@ -272,16 +272,18 @@ describe('swaptorture mutate (CLI)', () => {
     }
   });
 
-  it('kills the si->users get deleted from get_swap_device_info, reports the marked equivalent one, and mutant 0 is clean', () => {
+  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), and mutant 0 is clean', () => {
     const listed = JSON.parse(cli(['mutate', '--files', 'src/mm/swap_device.ts', '--list', '--json']).out) as { id: number; function: string; operator: string; original: string }[];
     const tryget = listed.find((m) => m.function === 'get_swap_device_info' && m.operator === 'RefDelete')!;
-    const heuristic = listed.find((m) => m.function === 'vm_swap_full' && m.operator === 'BorderOffByOne')!;
+    const clampPath = 'src/mm/swap_readahead.ts';
+    const clamp = (JSON.parse(cli(['mutate', '--files', clampPath, '--list', '--json']).out) as typeof listed)
+      .find((m) => m.function === '__swapin_nr_pages' && m.operator === 'BorderOffByOne' && m.original === 'pages > max_pages')!;
     expect(tryget.original).toBe('percpu_ref_tryget_live(si_users(type))');
     const eq = JSON.parse(readFileSync(join(ROOT, 'mutants/equivalent.json'), 'utf8')) as { function: string; operator: string }[];
-    expect(eq.some((e) => e.function === 'vm_swap_full' && e.operator === 'BorderOffByOne')).toBe(true);
+    expect(eq.some((e) => e.function === '__swapin_nr_pages' && e.operator === 'BorderOffByOne')).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-cli-'));
     try {
-      const r = cli(['mutate', '--id', `${tryget.id},${heuristic.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
       expect(r.code, r.err).toBe(0);
       const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; score: number };
       expect(s).toMatchObject({ mutants: 2, killed: 1, killedBy: { unit: 1 }, equivalent: 1, score: 100 });
@@ -289,7 +291,7 @@ describe('swaptorture mutate (CLI)', () => {
       expect(report.schemaVersion).toBe('2');
       const ms = report.files['src/mm/swap_device.ts'].mutants;
       expect(ms.find((m) => m.id === String(tryget.id))).toMatchObject({ status: 'Killed', killedBy: ['unit'], mutatorName: 'RefDelete' });
-      expect(ms.find((m) => m.id === String(heuristic.id))).toMatchObject({ status: 'Ignored' });
+      expect(report.files[clampPath].mutants.find((m) => m.id === String(clamp.id))).toMatchObject({ status: 'Ignored', mutatorName: 'BorderOffByOne' });
       const html = readFileSync(join(dir, 'mutation.html'), 'utf8');
       expect(html).toContain('<mutation-test-report-app');
       expect(html).toContain('customElements.define');
