@@ -45,7 +45,7 @@ export interface Mutant extends MutantSite {
 export const MUTATED_DIRS = ['src/mm', 'src/designs'];
 
 /* What the copy holds besides src/: everything a member runs. */
-const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'mutants', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
+const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
 
 /** The .ts files (not .d.ts) under @dir of @repo, relative paths, sorted. */
 export function ts_files(repo: string, dir: string): string[] {
