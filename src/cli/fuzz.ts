@@ -8,7 +8,7 @@
  * Ctrl-C is still 1; the finished runs are kept: --resume goes on; a
  * second Ctrl-C exits 130 at once).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
@@ -22,7 +22,7 @@ import { text_table } from '../harness/text_table.js';
 import { coverage_line, with_coverage_flag, type CoverageSummary, type ModelCoverageRun } from '../harness/coverage_report.js';
 import { sigint_abort } from './sigint.js';
 import { parse_shard } from './shard.js';
-import { usage_error } from './usage.js';
+import { int, usage_error } from './usage.js';
 
 interface FuzzFlags {
   runs?: number;
@@ -44,12 +44,6 @@ interface FuzzFlags {
   coverage?: string;
 }
 
-function int(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return Number(v);
-  };
-}
 
 /** "k/n" -> {k, n} (checked by the caller). */
 function print_summary(r: FuzzSummary, out: (s: string) => void): void {

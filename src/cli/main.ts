@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   bench: async () => (await import('./bench.js')).registerBench,
   fuzz: async () => (await import('./fuzz.js')).registerFuzz,
   explore: async () => (await import('./explore.js')).registerExplore,
+  mutate: async () => (await import('./mutate.js')).registerMutate,
 };
 
 /*

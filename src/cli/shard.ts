@@ -1,5 +1,5 @@
 /*
- * --shard k/n (fuzz, explore): which part of the work this invocation
+ * --shard k/n (fuzz, explore, mutate): which part of the work this invocation
  * does, for a CI matrix; the parts are joined with the command's merge.
  *
  * Context: a subcommand's action.

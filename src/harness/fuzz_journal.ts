@@ -63,19 +63,30 @@ export function journal_append(file: string, line: object): void {
   appendFileSync(file, JSON.stringify(line) + '\n');
 }
 
-/** The lines of a journal that made it to disk whole. */
-export function read_journal(file: string): { header: JournalHeader | null; lines: JournalLine[] } {
-  if (!existsSync(file)) return { header: null, lines: [] };
-  const out: JournalLine[] = [];
-  let header: JournalHeader | null = null;
+/**
+ * The JSON lines of an append-only journal (this one, or `mutate`'s) that
+ * made it to disk whole: a line torn by a kill is skipped, and what it
+ * recorded is done again.  None when @file does not exist.
+ */
+export function read_jsonl(file: string): unknown[] {
+  if (!existsSync(file)) return [];
+  const out: unknown[] = [];
   for (const raw of readFileSync(file, 'utf8').split('\n')) {
     if (raw.trim() === '') continue;
-    let v: unknown;
     try {
-      v = JSON.parse(raw);
+      out.push(JSON.parse(raw));
     } catch {
-      continue; /* torn by a kill: that run is done again */
+      continue; /* torn by a kill */
     }
+  }
+  return out;
+}
+
+/** The lines of a journal that made it to disk whole. */
+export function read_journal(file: string): { header: JournalHeader | null; lines: JournalLine[] } {
+  const out: JournalLine[] = [];
+  let header: JournalHeader | null = null;
+  for (const v of read_jsonl(file)) {
     if (typeof v === 'object' && v !== null && 'campaign' in v) header = v as JournalHeader;
     else out.push(v as JournalLine);
   }

@@ -1,0 +1,201 @@
+/*
+ * Mutant switching for `swaptorture mutate`: every mutant of the model
+ * compiled into one copy of the sources, one selected per run by
+ * SWAPTORTURE_MUTANT (src/shm/mutant.ts).  Built once per campaign.
+ *
+ *   mutant_list()       the campaign's mutants, ids 1..N in file then
+ *                       position order (src/mm/ and src/designs/, files
+ *                       sorted): the same sources give the same ids
+ *   instrument_file()   one file's text with its mutants switched in:
+ *                         expression  (__mutant === ID ? (mutated) : (original))
+ *                         statements  { if (__mutant === ID) { mutated } else { original } }
+ *                         insertion   { if (__mutant === ID) { inserted } }
+ *                       spans nest (operators drop crossing ones), an inner
+ *                       mutant switched inside the original side of an outer
+ *   build_mutant_tree() the copy under <repo>/.mutants/: sources, tests,
+ *                       scenarios and bin/ copied, the mutated files
+ *                       switched, then src/ and workers/ transpiled to
+ *                       .mutants/dist/ (bin/swaptorture.js and the CPU
+ *                       workers run from there).  Instrumented files are
+ *                       `@ts-nocheck`: a switched condition loses the
+ *                       narrowing of the original, which is no error of
+ *                       any mutant (mutate_check.ts type-checks each
+ *                       mutant on its own).  Reused while the sources'
+ *                       hash is the same.
+ *
+ * With SWAPTORTURE_MUTANT unset (0) every switch takes the original side:
+ * the copy behaves as the sources do.
+ *
+ * Context: main thread; synchronous file system calls.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+import { find_mutants, type MutantEdit, type MutantSite, type Operator } from './mutate_operators.js';
+
+/** A mutant of the campaign: a site with its id and its id-independent key. */
+export interface Mutant extends MutantSite {
+  id: number;
+  /** file|operator|function|original|replacement|#occurrence: survives ids shifting when other code changes. */
+  key: string;
+}
+
+/** The directories whose files are mutated (relative to the repository). */
+export const MUTATED_DIRS = ['src/mm', 'src/designs'];
+
+/* What the copy holds besides src/: everything a member runs. */
+const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
+
+/** The .ts files (not .d.ts) under @dir of @repo, relative paths, sorted. */
+export function ts_files(repo: string, dir: string): string[] {
+  const abs = join(repo, dir);
+  if (!existsSync(abs)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(abs).sort()) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(repo, rel)).isDirectory()) out.push(...ts_files(repo, rel));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
+  }
+  return out;
+}
+
+/** Every mutant of the model in @repo, numbered from 1. */
+export function mutant_list(repo: string, operators?: ReadonlySet<Operator>): Mutant[] {
+  const out: Mutant[] = [];
+  const seen = new Map<string, number>();
+  for (const file of MUTATED_DIRS.flatMap((d) => ts_files(repo, d))) {
+    for (const s of find_mutants(file, readFileSync(join(repo, file), 'utf8'), operators)) {
+      const base = [s.file, s.operator, s.fn, s.original, s.replacement].join('|');
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      out.push({ ...s, id: out.length + 1, key: `${base}|#${n}` });
+    }
+  }
+  return out;
+}
+
+interface Span {
+  start: number;
+  end: number;
+  id: number;
+  edit: MutantEdit;
+  children: Span[];
+}
+
+const contains = (outer: Span, inner: Span): boolean =>
+  outer.start !== outer.end && (inner.start === inner.end ? outer.start < inner.start && inner.start < outer.end : outer.start <= inner.start && inner.end <= outer.end);
+
+/* The switched text of @span whose original side (children switched) is @inner. */
+function switched(span: Span, inner: string): string {
+  const { id, edit } = span;
+  if (edit.kind === 'expr') return `(__mutant === ${id} ? (${edit.text}) : (${inner}))`;
+  if (span.start === span.end) return `{ if (__mutant === ${id}) { ${edit.text} } } `;
+  return `{ if (__mutant === ${id}) { ${edit.text} } else { ${inner} } }`;
+}
+
+/** @text with @mutants (of this file) switched in; @mutantModule: the import path of src/shm/mutant.js from this file. */
+export function instrument_file(text: string, mutants: readonly Mutant[], mutantModule: string): string {
+  const spans: Span[] = mutants.flatMap((m) => m.edits.map((edit) => ({ start: edit.start, end: edit.end, id: m.id, edit, children: [] })));
+  spans.sort((a, b) => a.start - b.start || (a.start === a.end ? 0 : 1) - (b.start === b.end ? 0 : 1) || b.end - a.end || a.id - b.id);
+  const root: Span = { start: 0, end: text.length, id: 0, edit: { start: 0, end: text.length, text: '', kind: 'stmt' }, children: [] };
+  const stack: Span[] = [root];
+  for (const s of spans) {
+    while (stack.length > 1 && !contains(stack[stack.length - 1], s)) stack.pop();
+    stack[stack.length - 1].children.push(s);
+    stack.push(s);
+  }
+  const render = (start: number, end: number, children: Span[]): string => {
+    let out = '';
+    let pos = start;
+    for (const c of children) {
+      out += text.slice(pos, c.start) + switched(c, render(c.start, c.end, c.children));
+      pos = c.end;
+    }
+    return out + text.slice(pos, end);
+  };
+  return `// @ts-nocheck\nimport { __mutant } from '${mutantModule}';\n${render(0, text.length, root.children)}`;
+}
+
+/** @text with mutant @m applied alone (no switch): what the developer would have written. */
+export function apply_mutant(text: string, m: MutantSite): string {
+  let out = text;
+  for (const e of [...m.edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + (e.kind === 'stmt' && e.start === e.end ? `${e.text} ` : e.text) + out.slice(e.end);
+  return out;
+}
+
+/* The hash of everything the copy is made of (and of the mutants' switching). */
+function sources_key(repo: string, mutants: readonly Mutant[]): string {
+  const h = createHash('sha256');
+  for (const top of COPIED) {
+    const abs = join(repo, top);
+    if (!existsSync(abs)) continue;
+    const files = statSync(abs).isDirectory() ? all_files(repo, top) : [top];
+    for (const f of files) h.update(f).update('\0').update(readFileSync(join(repo, f))).update('\0');
+  }
+  h.update(JSON.stringify(mutants.map((m) => [m.id, m.edits])));
+  return h.digest('hex').slice(0, 16);
+}
+
+function all_files(repo: string, dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(repo, dir)).sort()) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(repo, rel)).isDirectory()) out.push(...all_files(repo, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/* The compiler options of @repo's tsconfig.json, for transpiling to ES modules. */
+function compiler_options(repo: string): ts.CompilerOptions {
+  const cfg = ts.readConfigFile(join(repo, 'tsconfig.json'), ts.sys.readFile);
+  if (cfg.error) throw new Error(`mutate: tsconfig.json: ${ts.flattenDiagnosticMessageText(cfg.error.messageText, '\n')}`);
+  const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, repo);
+  return { ...parsed.options, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, declaration: false, sourceMap: false, noEmit: false, rootDir: undefined, outDir: undefined };
+}
+
+export interface MutantTree {
+  /** The copy's root (<repo>/.mutants unless given). */
+  dir: string;
+  /** The sources' hash it was built from. */
+  key: string;
+  /** Built now (false: reused). */
+  built: boolean;
+}
+
+/**
+ * The instrumented copy of @repo at @dir with @mutants (all of them: the
+ * build does not depend on which are run) switched in; reused when it was
+ * built from the same sources.
+ */
+export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir = join(repo, '.mutants')): MutantTree {
+  const key = sources_key(repo, mutants);
+  const stamp = join(dir, 'build.json');
+  if (existsSync(stamp)) {
+    try {
+      if ((JSON.parse(readFileSync(stamp, 'utf8')) as { key?: string }).key === key) return { dir, key, built: false };
+    } catch { /* rebuilt below */ }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const top of COPIED) if (existsSync(join(repo, top))) cpSync(join(repo, top), join(dir, top), { recursive: true });
+  const byFile = new Map<string, Mutant[]>();
+  for (const m of mutants) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m]);
+  for (const [file, ms] of byFile) {
+    let rel = relative(dirname(join(repo, file)), join(repo, 'src/shm/mutant.js')).split('\\').join('/');
+    if (!rel.startsWith('.')) rel = `./${rel}`;
+    writeFileSync(join(dir, file), instrument_file(readFileSync(join(repo, file), 'utf8'), ms, rel));
+  }
+  const options = compiler_options(repo);
+  for (const file of [...ts_files(dir, 'src'), ...ts_files(dir, 'workers')]) {
+    const r = ts.transpileModule(readFileSync(join(dir, file), 'utf8'), { compilerOptions: options, fileName: file, reportDiagnostics: true });
+    const bad = (r.diagnostics ?? []).filter((d) => d.file !== undefined && d.category === ts.DiagnosticCategory.Error);
+    if (bad.length > 0) throw new Error(`mutate: the instrumented ${file} does not parse: ${ts.flattenDiagnosticMessageText(bad[0].messageText, '\n')}`);
+    const out = join(dir, 'dist', file.replace(/\.ts$/, '.js'));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, r.outputText);
+  }
+  writeFileSync(stamp, JSON.stringify({ key, mutants: mutants.length }) + '\n');
+  return { dir, key, built: true };
+}

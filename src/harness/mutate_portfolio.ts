@@ -1,0 +1,227 @@
+/*
+ * The portfolio of `swaptorture mutate`: what is run against a mutant,
+ * cheapest and most pointed first, each with a fixed budget; the first
+ * run that fails kills the mutant.
+ *
+ *   unit    vitest on the test files whose import graph reaches the
+ *           mutated module (no CLI tests), the nearest first, capped
+ *   race    `repro <race> --fixed` of each catalogued race whose run
+ *           executes the mutant's site (V8 block coverage of each race,
+ *           taken once per campaign on the unmutated copy: the counts at
+ *           each mutant's switch, mutate_exec.ts)
+ *   stress  `stress --ops N --seed S` on the design, if its unmutated
+ *           run executes the site
+ *   fuzz    `fuzz --runs N --seed S` on the design, into a fresh corpus,
+ *           if its unmutated run executes the site
+ *
+ * A member is one object behind PortfolioMember: its name, its set-up
+ * (the runs whose coverage it needs, taken on the unmutated copy) and the
+ * runs it has for a mutant.  Adding a member (e.g. `explore`) is one more
+ * entry in make_portfolio().
+ *
+ * Every run is a child process in the instrumented copy, the mutant
+ * selected by SWAPTORTURE_MUTANT; its verdict (mutate_exec.ts): exit 0
+ * survived it; any other status or a signal killed the mutant (an
+ * invariant broke, a test failed, the harness crashed); past its timeout
+ * (several times the run's quiet duration on the unmutated copy) it is a
+ * stall: status Timeout.
+ *
+ * Context: main thread.
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import ts from 'typescript';
+import { load_catalogue } from '../scenario/load.js';
+import type { Mutant } from './mutate_instrument.js';
+import { ts_files } from './mutate_instrument.js';
+
+/** One run of a member: a node command line in the instrumented copy. */
+export interface MemberRun {
+  /** What the report shows (killedBy names it with the member). */
+  label: string;
+  /** Arguments of `node`, relative to the copy; "{tmp}" becomes a fresh temporary directory. */
+  argv: string[];
+  /** Take V8 function coverage of its unmutated run (members that choose runs by coverage). */
+  coverage?: boolean;
+}
+
+/** What a run did on the unmutated copy. */
+export interface Baseline {
+  ok: boolean;
+  ms: number;
+  /** The ids of the mutants whose switch it executed (with coverage). */
+  covered: number[];
+  /** Why it is not ok. */
+  why?: string;
+}
+
+/** What a member may ask of the campaign. */
+export interface PortfolioContext {
+  /** The instrumented copy's root. */
+  tree: string;
+  design: string;
+  seed: number;
+  /** The run on the unmutated copy (done once per campaign, cached). */
+  baseline(run: MemberRun): Promise<Baseline>;
+}
+
+export interface PortfolioMember {
+  readonly name: string;
+  /** Once per campaign, before any mutant: take the baselines its runs() needs. */
+  prepare(ctx: PortfolioContext): Promise<void>;
+  /** The runs that may kill @m, in order (none: the member does not reach it: NoCoverage if no member does). */
+  runs(m: Mutant): MemberRun[];
+}
+
+export interface PortfolioBudgets {
+  /** unit: test files at most per mutant. */
+  unitFiles: number;
+  /** race: races at most per mutant, and schedules per race. */
+  races: number;
+  schedules: number;
+  /** stress: operations per CPU. */
+  stressOps: number;
+  /** fuzz: executions. */
+  fuzzRuns: number;
+}
+
+export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 2, races: 3, schedules: 20, stressOps: 3000, fuzzRuns: 4 };
+
+export const MEMBER_NAMES = ['unit', 'race', 'stress', 'fuzz'] as const;
+export type MemberName = (typeof MEMBER_NAMES)[number];
+
+const CLI = 'bin/swaptorture.js';
+
+/* ---- unit ---- */
+
+/* The relative imports of a .ts file (the compiler's pre-processor: no regexes on the text). */
+function imports_of(tree: string, file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(join(tree, file), 'utf8'), true, true);
+  const out: string[] = [];
+  for (const r of info.importedFiles) {
+    if (!r.fileName.startsWith('.')) {
+      if (r.fileName === 'node:child_process' || r.fileName === 'child_process') out.push('node:child_process');
+      continue;
+    }
+    out.push(normalize(join(dirname(file), r.fileName)).replace(/\.js$/, '.ts').split('\\').join('/'));
+  }
+  return out;
+}
+
+/*
+ * vitest on the unit tests that reach the mutated file.  A test file that
+ * starts processes (imports node:child_process) tests the CLI: stress,
+ * repro and fuzz are members of their own.
+ */
+class UnitMember implements PortfolioMember {
+  readonly name = 'unit';
+  #distance = new Map<string, Map<string, number>>();
+  #vitest: string | null = null;
+  constructor(private readonly b: PortfolioBudgets) {}
+
+  async prepare(ctx: PortfolioContext): Promise<void> {
+    try {
+      this.#vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+    } catch {
+      this.#vitest = null; /* a production install: no vitest, no unit member */
+      return;
+    }
+    const graph = new Map<string, string[]>();
+    for (const f of [...ts_files(ctx.tree, 'src'), ...ts_files(ctx.tree, 'test')]) graph.set(f, imports_of(ctx.tree, f));
+    for (const t of ts_files(ctx.tree, 'test').filter((f) => f.endsWith('.test.ts') && f !== 'test/mutate.test.ts')) {
+      if (graph.get(t)!.includes('node:child_process')) continue;
+      /* breadth first from the test: each module's import distance */
+      const dist = new Map<string, number>([[t, 0]]);
+      const queue = [t];
+      while (queue.length > 0) {
+        const f = queue.shift()!;
+        for (const g of graph.get(f) ?? []) {
+          if (!dist.has(g) && graph.has(g)) {
+            dist.set(g, dist.get(f)! + 1);
+            queue.push(g);
+          }
+        }
+      }
+      this.#distance.set(t, dist);
+    }
+  }
+
+  runs(m: Mutant): MemberRun[] {
+    if (this.#vitest === null) return [];
+    const reach = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, d: d.get(m.file)! }));
+    reach.sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1));
+    const files = reach.slice(0, this.b.unitFiles).map((r) => r.t).sort();
+    if (files.length === 0) return [];
+    return [{ label: `vitest ${files.join(' ')}`, argv: [this.#vitest, 'run', '--root', '.', '--bail', '1', ...files] }];
+  }
+}
+
+/* ---- race ---- */
+
+class RaceMember implements PortfolioMember {
+  readonly name = 'race';
+  #races: { run: MemberRun; covered: Set<number>; ms: number }[] = [];
+  constructor(private readonly b: PortfolioBudgets) {}
+
+  async prepare(ctx: PortfolioContext): Promise<void> {
+    const races = load_catalogue(join(ctx.tree, 'scenarios')).filter((s) => (s.designs as readonly string[]).includes(ctx.design));
+    for (const s of races) {
+      const run: MemberRun = {
+        label: `repro ${s.race} --fixed`,
+        argv: [CLI, 'repro', s.race, '--fixed', '--design', ctx.design, '--max-schedules', String(this.b.schedules), '--seed', String(ctx.seed), '--no-shrink', '--seconds', '0'],
+        coverage: true,
+      };
+      const base = await ctx.baseline(run);
+      if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms });
+    }
+    this.#races.sort((a, b) => a.ms - b.ms);
+  }
+
+  runs(m: Mutant): MemberRun[] {
+    return this.#races.filter((r) => r.covered.has(m.id)).slice(0, this.b.races).map((r) => r.run);
+  }
+}
+
+/* ---- stress and fuzz: one run each, if its unmutated run executes the function ---- */
+
+class CoveredRunMember implements PortfolioMember {
+  #covered = new Set<number>();
+  constructor(readonly name: string, private readonly run: (ctx: PortfolioContext) => MemberRun) {}
+  #run: MemberRun | null = null;
+
+  async prepare(ctx: PortfolioContext): Promise<void> {
+    this.#run = this.run(ctx);
+    const base = await ctx.baseline(this.#run);
+    if (!base.ok) throw new Error(`mutate: the unmutated ${this.#run.label} failed: ${base.why ?? ''}`);
+    this.#covered = new Set(base.covered);
+  }
+
+  runs(m: Mutant): MemberRun[] {
+    return this.#run !== null && this.#covered.has(m.id) ? [this.#run] : [];
+  }
+}
+
+/** The members named in @names, in the portfolio's order. */
+export function make_portfolio(names: readonly MemberName[], b: PortfolioBudgets): PortfolioMember[] {
+  const all: Record<MemberName, () => PortfolioMember> = {
+    unit: () => new UnitMember(b),
+    race: () => new RaceMember(b),
+    stress: () => new CoveredRunMember('stress', (ctx) => ({
+      label: `stress --ops ${b.stressOps} --seed ${ctx.seed}`,
+      argv: [CLI, 'stress', '--design', ctx.design, '--ops', String(b.stressOps), '--seed', String(ctx.seed), '--cpus', '2', '--no-progress', '--stat-interval', '0'],
+      coverage: true,
+    })),
+    fuzz: () => new CoveredRunMember('fuzz', (ctx) => ({
+      label: `fuzz --runs ${b.fuzzRuns} --seed ${ctx.seed}`,
+      argv: [CLI, 'fuzz', '--design', ctx.design, '--runs', String(b.fuzzRuns), '--seed', String(ctx.seed), '--jobs', '1', '--corpus', '{tmp}', '--no-progress', '--stat-interval', '0'],
+      coverage: true,
+    })),
+  };
+  return MEMBER_NAMES.filter((n) => names.includes(n)).map((n) => all[n]());
+}
+
+/** Does the copy at @tree have what the members run (bin/ and the compiled CLI)? */
+export function tree_runnable(tree: string): boolean {
+  return existsSync(join(tree, CLI)) && existsSync(join(tree, 'dist/src/cli/main.js'));
+}

@@ -1,0 +1,332 @@
+/*
+ * `swaptorture mutate`: the operators on a small snippet (each finds its
+ * sites, none in a bug switch's code), switching (each mutant id selects
+ * its variant, 0 the original), selection (shards partition), the journal
+ * (resume after a kill redoes nothing journalled), and one real campaign
+ * on the instrumented copy: a known mutant killed, a known equivalent one
+ * reported as such, mutant 0 clean under stress.
+ *
+ * Bounded by counts (mutants, runs, ops), never by time.  The CLI runs the
+ * compiled dist/ (`npx tsc -p tsconfig.json` first).
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
+import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
+import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
+import { run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
+import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
+import { parse_mutant_id } from '../src/shm/mutant.js';
+import { interrupt } from './cli_interrupt.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin/swaptorture.js');
+
+function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, env: { ...process.env, CI: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const SNIPPET = `
+import { bug_on, BUG_A, BUG_B, BUG_C } from '../shm/bugs.js';
+export function alloc(ci: number, si: number, nr: number, folio: number): number {
+  let used = 0;
+  spin_lock(ci);
+  if (!cluster_is_usable(ci, nr)) {
+    spin_unlock(ci);
+    return -1;
+  }
+  for (let k = 0; k < nr; k++) used++;
+  swap_usage_add(si, nr);
+  touch(ci);
+  spin_unlock(ci);
+  rcu_read_lock();
+  const tb = lookup(ci);
+  rcu_read_unlock();
+  if (!percpu_ref_tryget_live(si)) return 0;
+  put_swap_device(si);
+  pte_lock(ci, 1);
+  folio_lock(folio);
+  if (bug_on(BUG_A)) {
+    folio_unlock(folio);
+    used += 7;
+    legacy_unlock(ci);
+  }
+  if (!bug_on(BUG_B)) {
+    folio_put(folio);
+  } else {
+    folio_get(folio);
+  }
+  const skipped = bug_on(BUG_C);
+  if (skipped) spin_lock(ci);
+  if (skipped && used > 2) spin_lock(ci);
+  if (tb > 0 && used < SWAPFILE_CLUSTER) touch(ci);
+  return used + tb;
+}
+/* called only by the switch's branch: the pre-fix code */
+function legacy_unlock(ci: number): void {
+  spin_unlock(ci);
+}
+`;
+
+const of = (sites: MutantSite[], op: Operator): MutantSite[] => sites.filter((s) => s.operator === op);
+
+describe('mutate operators (on a snippet)', () => {
+  const sites = find_mutants('src/mm/snippet.ts', SNIPPET);
+
+  it('deletes lock, RCU and reference calls; a tryget becomes true', () => {
+    expect(of(sites, 'LockDelete').map((s) => s.original)).toEqual([
+      'spin_lock(ci);', 'spin_unlock(ci);', 'spin_unlock(ci);', 'pte_lock(ci, 1);', 'folio_lock(folio);',
+    ]);
+    expect(of(sites, 'RcuDelete').map((s) => s.original)).toEqual(['rcu_read_lock();', 'rcu_read_unlock();']);
+    expect(of(sites, 'RefDelete').map((s) => `${s.original} -> ${s.replacement}`)).toEqual([
+      'percpu_ref_tryget_live(si) -> true', 'put_swap_device(si); -> ', 'folio_put(folio); -> ',
+    ]);
+  });
+
+  it('moves unlocks earlier, drops the re-check after a lock, swaps consecutive locks', () => {
+    expect(of(sites, 'EarlyUnlock').map((s) => s.replacement)).toEqual(['spin_unlock(ci); touch(ci);', 'rcu_read_unlock(); const tb = lookup(ci);']);
+    expect(of(sites, 'DropRecheck').map((s) => `${s.original} -> ${s.replacement}`)).toEqual([
+      '!cluster_is_usable(ci, nr) -> false', '!cluster_is_usable(ci, nr) -> true',
+    ]);
+    expect(of(sites, 'SwapLocks').map((s) => s.replacement)).toEqual(['folio_lock(folio); pte_lock(ci, 1);']);
+  });
+
+  it('off-by-one only at borders; counts dropped and doubled', () => {
+    expect(of(sites, 'BorderOffByOne').map((s) => s.replacement)).toEqual(['k <= nr', 'used <= SWAPFILE_CLUSTER']);
+    expect(of(sites, 'CountDelete').map((s) => s.original)).toEqual(['used++;', 'swap_usage_add(si, nr);']);
+    expect(of(sites, 'CountDouble').map((s) => s.replacement)).toEqual(['used++; used++;', 'swap_usage_add(si, nr); swap_usage_add(si, nr);']);
+  });
+
+  it('never mutates a bug switch or the code only a switch runs', () => {
+    for (const s of sites) {
+      expect(s.original).not.toMatch(/bug_on|skipped/);
+      expect(s.original).not.toMatch(/used \+= 7|folio_get/);
+      expect(s.replacement).not.toMatch(/bug_on|skipped/);
+    }
+    /* the fixed side of a negated switch is code like any other */
+    expect(sites.some((s) => s.original === 'folio_put(folio);')).toBe(true);
+    /* the only folio_unlock is in the switch's branch, the only call of legacy_unlock() too */
+    expect(sites.filter((s) => s.original.startsWith('folio_unlock'))).toEqual([]);
+    expect(sites.filter((s) => s.fn === 'legacy_unlock')).toEqual([]);
+    expect(find_mutants('src/mm/y.ts', 'export function legacy_unlock(ci: number): void { spin_unlock(ci); }').length).toBe(1);
+  });
+
+  it('generic operators stay inside locking functions and are a minority of the model\'s mutants', () => {
+    expect(of(sites, 'LogicalOperator').map((s) => s.replacement)).toEqual(['tb > 0 || used < SWAPFILE_CLUSTER']);
+    expect(find_mutants('src/mm/plain.ts', 'export function f(a: number) { if (a > 1 && a < 3) return 1; return 0; }')
+      .filter((s) => s.operator === 'NegateCondition' || s.operator === 'LogicalOperator')).toEqual([]);
+    const all = mutant_list(ROOT);
+    const generic = all.filter((m) => m.operator === 'NegateCondition' || m.operator === 'LogicalOperator').length;
+    expect(generic).toBeLessThan(all.length / 2);
+  });
+});
+
+/* @text (a snippet with g()) instrumented, transpiled and run with mutant @id. */
+function run_switched(text: string, mutants: Mutant[], id: number): unknown {
+  const inst = instrument_file(text, mutants, '../shm/mutant.js').replace(/^import .*$/m, '').replace(/^export /gm, '');
+  const js = ts.transpileModule(inst, { compilerOptions: { module: ts.ModuleKind.None, target: ts.ScriptTarget.ES2022 } }).outputText;
+  return new Function('__mutant', `${js}; return g(3);`)(id);
+}
+
+describe('mutant switching', () => {
+  const text = `
+export function g(nr: number): number {
+  let c = 0;
+  spin_lock(1);
+  for (let k = 0; k < nr; k++) c++;
+  c += 10;
+  spin_unlock(1);
+  return c;
+}
+function spin_lock(_x: number): void { held.push(1); }
+function spin_unlock(_x: number): void { if (held.pop() === undefined) throw new Error('unlock of an unheld lock'); }
+const held: number[] = [];
+`;
+  const mutants: Mutant[] = find_mutants('src/mm/g.ts', text).filter((s) => s.fn === 'g').map((s, i) => ({ ...s, id: i + 1, key: String(i + 1) }));
+
+  it('mutant 0 is the original; each id runs exactly its own mutation', () => {
+    expect(run_switched(text, mutants, 0)).toBe(13);
+    const byOp = (op: Operator, orig: string): number => mutants.find((m) => m.operator === op && m.original === orig)!.id;
+    expect(run_switched(text, mutants, byOp('BorderOffByOne', 'k < nr'))).toBe(14);
+    expect(run_switched(text, mutants, byOp('CountDelete', 'c++;'))).toBe(10);
+    expect(run_switched(text, mutants, byOp('CountDouble', 'c++;'))).toBe(16);
+    expect(run_switched(text, mutants, byOp('CountDelete', 'c += 10;'))).toBe(3);
+    expect(run_switched(text, mutants, byOp('EarlyUnlock', 'c += 10; spin_unlock(1);'))).toBe(13);
+    expect(() => run_switched(text, mutants, byOp('LockDelete', 'spin_lock(1);'))).toThrow(/unheld/);
+    /* every mutant, applied alone, is the text the switched copy runs */
+    for (const m of mutants) expect(apply_mutant(text, m)).not.toBe(text);
+  });
+
+  it('SWAPTORTURE_MUTANT is a whole number; anything else is an error naming it', () => {
+    expect(parse_mutant_id(undefined)).toBe(0);
+    expect(parse_mutant_id('17')).toBe(17);
+    expect(parse_mutant_id('x1')).toBeInstanceOf(Error);
+    expect(String(parse_mutant_id('-3'))).toMatch(/SWAPTORTURE_MUTANT: "-3"/);
+  });
+});
+
+describe('selection and journal', () => {
+  const all = mutant_list(ROOT);
+
+  it('the model has mutants of every concurrency operator, numbered from 1 in a stable order', () => {
+    expect(all.map((m) => m.id)).toEqual(all.map((_, i) => i + 1));
+    for (const op of ['LockDelete', 'RcuDelete', 'RefDelete', 'EarlyUnlock', 'DropRecheck', 'BorderOffByOne', 'CountDelete', 'CountDouble', 'SwapLocks'] as Operator[]) {
+      expect(all.some((m) => m.operator === op), op).toBe(true);
+    }
+    expect(mutant_list(ROOT).map((m) => m.key)).toEqual(all.map((m) => m.key));
+    expect(new Set(all.map((m) => m.key)).size).toBe(all.length);
+  });
+
+  it('shards partition the selection', () => {
+    const base = { ids: null, files: ['src/mm/swap*.ts'], operators: null, changed: null, limit: 150 };
+    const whole = select_mutants(all, { ...base, shard: { k: 1, n: 1 } });
+    expect(whole.length).toBe(150);
+    const parts = [1, 2, 3].map((k) => select_mutants(all, { ...base, shard: { k, n: 3 } }).map((m) => m.id));
+    const union = parts.flat().sort((a, b) => a - b);
+    expect(union).toEqual(whole.map((m) => m.id));
+    expect(new Set(union).size).toBe(union.length);
+    expect(glob_regexp('src/mm/swap*.ts').test('src/mm/swap_state.ts')).toBe(true);
+    expect(glob_regexp('src/**').test('src/designs/p4.ts')).toBe(true);
+    expect(glob_regexp('src/mm/*.ts').test('src/designs/p4.ts')).toBe(false);
+  });
+
+  it('--changed: only the mutants on lines changed since a revision (committed or not)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-git-'));
+    try {
+      const git = (...a: string[]): void => {
+        const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      };
+      git('init', '-q');
+      const file = 'src/mm/x.ts';
+      const body = (unlockLine: string): string => `export function f(ci: number): void {\n  spin_lock(ci);\n  touch(ci);\n${unlockLine}\n}\n`;
+      spawnSync('mkdir', ['-p', join(dir, 'src/mm')]);
+      writeFileSync(join(dir, file), body('  spin_unlock(ci);'));
+      git('add', '.');
+      git('commit', '-qm', 'one');
+      writeFileSync(join(dir, file), body('  spin_unlock(ci); /* changed */'));
+      const changed = changed_lines(dir, 'HEAD', ['src/mm']);
+      expect([...changed.get(file)!]).toEqual([4]);
+      const ms = find_mutants(file, readFileSync(join(dir, file), 'utf8')).map((m, i) => ({ ...m, id: i + 1, key: String(i) }));
+      const picked = select_mutants(ms, { ids: null, files: null, operators: null, changed, limit: null, shard: { k: 1, n: 1 } });
+      /* the unlock's deletion and its move above touch(); not the lock on line 2 */
+      expect(picked.map((m) => `${m.operator} ${m.line}-${m.endLine}`)).toEqual(['EarlyUnlock 3-4', 'LockDelete 4-4']);
+      expect(ms.some((m) => m.original === 'spin_lock(ci);')).toBe(true);
+      expect(() => changed_lines(dir, 'no-such-rev', ['src/mm'])).toThrow(/--changed: git diff no-such-rev failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resume after a kill runs only the mutants without a journal line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-test-'));
+    try {
+      const journal = join(dir, 'journal.jsonl');
+      const selected = select_mutants(all, { ids: null, files: ['src/mm/swap_device.ts'], operators: new Set<Operator>(['LockDelete', 'RefDelete']), changed: null, limit: 5, shard: { k: 1, n: 1 } });
+      expect(selected.length).toBe(5);
+      /* no members: every mutant is NoCoverage at once, so the journal's bookkeeping is all that is tested */
+      const params: MutateParams = { design: 'p4', seed: 1, members: [], budgets: DEFAULT_BUDGETS, operators: null, ids: null, files: null, changed: null, limit: 5, shard: '1/1' };
+      const opts = { repo: ROOT, params, all, selected, jobs: 2, journal, resume: false };
+      const first = await run_mutate(opts, { err: () => {} }, new AbortController().signal);
+      expect(first.executed).toBe(5);
+      /* kill -9 after two mutants: their lines, then a torn one */
+      const lines = readFileSync(journal, 'utf8').split('\n');
+      writeFileSync(journal, lines.slice(0, 3).join('\n') + '\n');
+      appendFileSync(journal, lines[3].slice(0, 20));
+      const journalled = lines.slice(1, 3).map((l) => (JSON.parse(l) as MutantResult).id);
+      const rerun: number[] = [];
+      const second = await run_mutate({ ...opts, resume: true }, { err: () => {}, onResult: (r) => rerun.push(r.id) }, new AbortController().signal);
+      expect(second.executed).toBe(3);
+      expect(rerun.sort()).toEqual(selected.map((m) => m.id).filter((id) => !journalled.includes(id)).sort());
+      expect(second.results.map((r) => r.id)).toEqual(selected.map((m) => m.id));
+      /* without --resume the journal is not overwritten */
+      await expect(run_mutate(opts, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/already holds a campaign/);
+      /* other parameters than the journal's: refused */
+      await expect(run_mutate({ ...opts, resume: true, params: { ...params, seed: 2 } }, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/seed 1, not 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('swaptorture mutate (CLI)', () => {
+  it('bad flags exit 2 naming the flag', () => {
+    for (const [args, msg] of [
+      [['--shard', '0/2'], /--shard: "0\/2"/],
+      [['--operators', 'LockDelete,Nope'], /--operators: unknown "Nope"/],
+      [['--members', 'stress,explorer'], /--members: unknown "explorer"/],
+      [['--design', 'p9'], /--design: unknown design "p9"/],
+      [['--id', '3,x'], /--id: "x"/],
+      [['--changed', 'no-such-revision-xyz'], /--changed: git diff no-such-revision-xyz failed/],
+      [['--jobs', '0'], /--jobs/],
+    ] as const) {
+      const r = cli(['mutate', ...args, '--list']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(msg);
+    }
+  });
+
+  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), and mutant 0 is clean', () => {
+    const listed = JSON.parse(cli(['mutate', '--files', 'src/mm/swap_device.ts', '--list', '--json']).out) as { id: number; function: string; operator: string; original: string }[];
+    const tryget = listed.find((m) => m.function === 'get_swap_device_info' && m.operator === 'RefDelete')!;
+    const clampPath = 'src/mm/swap_readahead.ts';
+    const clamp = (JSON.parse(cli(['mutate', '--files', clampPath, '--list', '--json']).out) as typeof listed)
+      .find((m) => m.function === '__swapin_nr_pages' && m.operator === 'BorderOffByOne' && m.original === 'pages > max_pages')!;
+    expect(tryget.original).toBe('percpu_ref_tryget_live(si_users(type))');
+    const eq = JSON.parse(readFileSync(join(ROOT, 'mutants/equivalent.json'), 'utf8')) as { function: string; operator: string }[];
+    expect(eq.some((e) => e.function === '__swapin_nr_pages' && e.operator === 'BorderOffByOne')).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-cli-'));
+    try {
+      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; score: number };
+      expect(s).toMatchObject({ mutants: 2, killed: 1, killedBy: { unit: 1 }, equivalent: 1, score: 100 });
+      const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { schemaVersion: string; files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; mutatorName: string }[] }> };
+      expect(report.schemaVersion).toBe('2');
+      const ms = report.files['src/mm/swap_device.ts'].mutants;
+      expect(ms.find((m) => m.id === String(tryget.id))).toMatchObject({ status: 'Killed', killedBy: ['unit'], mutatorName: 'RefDelete' });
+      expect(report.files[clampPath].mutants.find((m) => m.id === String(clamp.id))).toMatchObject({ status: 'Ignored', mutatorName: 'BorderOffByOne' });
+      const html = readFileSync(join(dir, 'mutation.html'), 'utf8');
+      expect(html).toContain('<mutation-test-report-app');
+      expect(html).toContain('customElements.define');
+      expect(html).not.toMatch(/<script[^>]+src=/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    /* the instrumented copy, with no mutant selected, is the model: a stress run is clean */
+    const tree = join(ROOT, '.mutants');
+    expect(readFileSync(join(tree, 'src/mm/swap_device.ts'), 'utf8')).toContain(`__mutant === ${tryget.id}`);
+    expect(existsSync(join(tree, 'dist/workers/cpu.js'))).toBe(true);
+    const seed = 7;
+    console.log(`mutate test: stress of mutant 0, seed ${seed}`);
+    const s = spawnSync(process.execPath, [join(tree, 'bin/swaptorture.js'), 'stress', '--ops', '1500', '--seed', String(seed), '--cpus', '2', '--no-progress'], {
+      cwd: tree, encoding: 'utf8', timeout: 600_000, env: { ...process.env, SWAPTORTURE_MUTANT: '0', CI: '1' },
+    });
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout + s.stderr).toMatch(/SUCCESS/);
+  });
+
+  it('Ctrl-C: the summary of what finished, exit 130, and --resume goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-int-'));
+    try {
+      const args = ['mutate', '--files', 'src/mm/swap_device.ts', '--operators', 'CountDelete', '--limit', '3', '--members', 'stress', '--stress-ops', '200',
+        '--journal', join(dir, 'j.jsonl'), '--report', dir];
+      const r = await interrupt(args, /\[1\/3\] #\d+/);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stdout).toMatch(/interrupted/);
+      const finished = readFileSync(join(dir, 'j.jsonl'), 'utf8').trim().split('\n').length - 1;
+      expect(finished).toBeGreaterThanOrEqual(1);
+      const again = cli([...args, '--resume', '--json']);
+      expect(again.code, again.err).toBe(0);
+      expect((JSON.parse(again.out) as { executed: number }).executed).toBe(3 - finished);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
