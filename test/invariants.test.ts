@@ -18,7 +18,7 @@ import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.j
 import { swp_tb_is_folio, swp_tb_is_shadow, swp_tb_set_zero, swp_tb_to_pfn, __swp_tb_get_count } from '../src/mm/swap_table.js';
 import { expected_token, is_swap_pte, pte_to_swp_entry, pteWord, ptep_get, swp_entry_to_pte } from '../src/mm/pgtable.js';
 import {
-  __folio_set_locked, folio_alloc, folio_lock, folio_set, folio_set_swap, folio_swap, folio_trylock, folio_unlock, fw, page_folio, PG_head, PG_swapcache,
+  __folio_set_locked, folio_alloc, folio_get, folio_put, folio_lock, folio_set, folio_set_swap, folio_swap, folio_trylock, folio_unlock, fw, page_folio, PG_head, PG_swapcache,
   PG_waiters, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import { pte_pfn } from '../src/mm/pgtable.js';
@@ -261,6 +261,7 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     __folio_set_locked(folio);
     expect(folio_alloc_swap(folio)).toBe(0);
     folio_unlock(folio);
+    folio_put(folio); /* the swap cache's references keep it */
     expect(sys.check().map((v) => v.message)).toEqual([]);
     /* The same two slots' worth, one slot on: what an allocator handing out an unaligned range would leave. */
     const e = folio_swap(folio);
@@ -290,6 +291,17 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
   it('folio-accounting: a mapcount that disagrees with the PTEs mapping the folio', () => {
     Atomics.add(A.i32, fw(mappedFolio(0), FOLIO.mapcount), 1);
     expect(ids(sys.check())).toEqual(['folio-accounting']);
+  });
+
+  it('folio-accounting: a mapped folio with a reference nobody holds (a folio_get() without folio_put()), and one too few', () => {
+    const folio = mappedFolio(0);
+    folio_get(folio);
+    expect(sys.check().map((v) => v.message).join('\n')).toMatch(/above the 1 PTEs/);
+    folio_put(folio);
+    expect(sys.check()).toEqual([]);
+    Atomics.sub(A.i32, fw(folio, FOLIO.refcount), 1);
+    expect(ids(sys.check())).toEqual(['folio-accounting']);
+    Atomics.add(A.i32, fw(folio, FOLIO.refcount), 1);
   });
 
   it('folio-accounting: a folio allocated and dropped on the floor (do_anonymous_page losing its race without folio_put)', () => {
