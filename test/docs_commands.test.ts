@@ -142,7 +142,7 @@ describe('the documentation itself', () => {
       for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true })) {
         const r = rel === '' ? e.name : `${rel}/${e.name}`;
         if (e.isDirectory()) {
-          if (!['node_modules', 'dist', '.git', '.swaptorture'].includes(e.name)) walk(r);
+          if (!['node_modules', 'dist', '.git', '.swaptorture'].includes(e.name) && !e.name.startsWith('.mutants')) walk(r);
         } else if (r !== 'package-lock.json' && r !== 'test/docs_commands.test.ts' && r !== 'LICENSE') files.push(r);
       }
     };

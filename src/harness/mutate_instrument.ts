@@ -29,7 +29,7 @@
  * Context: main thread; synchronous file system calls.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { find_mutants, type MutantEdit, type MutantSite, type Operator } from './mutate_operators.js';
@@ -171,12 +171,34 @@ export interface MutantTree {
  */
 export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir = join(repo, '.mutants')): MutantTree {
   const key = sources_key(repo, mutants);
-  const stamp = join(dir, 'build.json');
-  if (existsSync(stamp)) {
-    try {
-      if ((JSON.parse(readFileSync(stamp, 'utf8')) as { key?: string }).key === key) return { dir, key, built: false };
-    } catch { /* rebuilt below */ }
+  if (stamp_key(dir) === key) return { dir, key, built: false };
+  /*
+   * Built aside and renamed into place, so that two campaigns of one
+   * clone starting together never run from a half-built copy: the one
+   * that finishes second finds the first's and uses it.
+   */
+  const aside = `${dir}.tmp-${process.pid}`;
+  build_copy(repo, mutants, aside, key);
+  if (stamp_key(dir) === key) {
+    rmSync(aside, { recursive: true, force: true });
+    return { dir, key, built: false };
   }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(aside, dir);
+  return { dir, key, built: true };
+}
+
+/* The sources' hash the copy at @dir was built from, or null. */
+function stamp_key(dir: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { key?: string }).key ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/* Write the instrumented, transpiled copy of @repo to @dir, stamped @key last. */
+function build_copy(repo: string, mutants: readonly Mutant[], dir: string, key: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const top of COPIED) if (existsSync(join(repo, top))) cpSync(join(repo, top), join(dir, top), { recursive: true });
@@ -196,6 +218,5 @@ export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir 
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, r.outputText);
   }
-  writeFileSync(stamp, JSON.stringify({ key, mutants: mutants.length }) + '\n');
-  return { dir, key, built: true };
+  writeFileSync(join(dir, 'build.json'), JSON.stringify({ key, mutants: mutants.length }) + '\n');
 }
