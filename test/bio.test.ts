@@ -126,7 +126,8 @@ describe('asynchronous reads', () => {
       expect(folio_test_locked(folio)).toBe(true);
       expect(folio_test_uptodate(folio)).toBe(false);
       expect(swap_cache_get_folio(entry)).toBe(folio); /* a second fault finds it there, and waits on its lock */
-      folio_put(folio);
+      folio_put(folio); /* swap_cache_get_folio()'s reference */
+      folio_put(folio); /* swapin_entry()'s */
     });
     /* Locked with its read in flight: not a held lock at quiescence. */
     expect(sys.check().map((v) => v.message)).toEqual([]);

@@ -88,6 +88,15 @@ export function folio_clear(pfn: number, flag: number): void {
   Atomics.and(A.i32, fw(pfn, FOLIO.flags), ~flag);
 }
 export const folio_test_locked = (p: number): boolean => folio_test(p, PG_locked);
+
+/**
+ * VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio): what the swap
+ * cache's helpers assert, since only the folio lock keeps a folio in (or
+ * out of) the swap cache while they look.  @fn names the caller.
+ */
+export function folio_assert_locked(folio: number, fn: string): void {
+  if (!folio_test(folio, PG_locked)) report('lock-discipline', `${fn}: VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio)): folio ${folio} is not locked`, [folio]);
+}
 export const folio_test_swapcache = (p: number): boolean => folio_test(p, PG_swapcache);
 export const folio_test_dirty = (p: number): boolean => folio_test(p, PG_dirty);
 export const folio_test_uptodate = (p: number): boolean => folio_test(p, PG_uptodate);

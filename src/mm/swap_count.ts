@@ -15,7 +15,7 @@ import { GFP_ATOMIC, GFP_KERNEL } from '../kmem/slab.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { swap_design } from './swap_design.js';
-import { folio_nr_pages, folio_swap } from './page_alloc.js';
+import { folio_assert_locked, folio_nr_pages, folio_swap } from './page_alloc.js';
 import { mem_cgroup_uncharge_swap } from './memcontrol.js';
 import { ci_count, cluster_offset, cluster_table_is_alloced, clusterWord, si_dynamic, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, valid_type } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
@@ -272,6 +272,7 @@ export function folio_put_swap(folio: number, idx = -1): void {
  * swap cache.
  */
 export function folio_maybe_swapped(folio: number): boolean {
+  folio_assert_locked(folio, 'folio_maybe_swapped');
   const entry = folio_swap(folio);
   const type = swp_type(entry);
   if (!si_dynamic(type) && A.i32[siWord(type, SI.cluster_base)] === 0) return false;

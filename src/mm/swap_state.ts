@@ -16,14 +16,15 @@ import { point, pointId } from '../sync/point.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { swap_design } from './swap_design.js';
-import { folio_alloc, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add, folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, fw, PG_swapbacked, PG_swapcache, PG_workingset, PG_writeback, __folio_set_locked } from './page_alloc.js';
+import { folio_alloc, folio_assert_locked, folio_clear, folio_memcg, folio_nr_pages, folio_put, folio_put_refs, folio_ref_add, folio_set, folio_set_memcg, folio_set_swap, folio_swap, folio_try_get, fw, PG_swapbacked, PG_swapcache, PG_workingset, PG_writeback, __folio_set_locked } from './page_alloc.js';
 import { lruvec_age_nonresident, mem_cgroup_offline_seq, mem_cgroup_swap_free_folio, mem_cgroup_swapin_charge_folio, mem_cgroup_swapin_charge_folio_swap_cgroup } from './memcontrol.js';
 import { __swap_cluster_free_entries } from './swap_count.js';
 import { __swap_offset_to_cluster, cluster_table_is_alloced, si_dynamic, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { __swp_tb_get_flags, pfn_to_swp_tb, shadow_to_swp_tb, swp_tb_is_folio, swp_tb_is_shadow, swp_tb_to_pfn, swp_tb_to_shadow } from './swap_table.js';
 import { memcgid_to_shadow, pack_shadow, shadow_to_memcgid } from './workingset.js';
-import { FOLIO } from '../shm/layout.js';
+import { CI, FOLIO } from '../shm/layout.js';
+import { lockdep_assert_held } from '../sync/lockdep.js';
 
 const P_SWAPCACHE_ALLOC_UNLOCKED = pointId('__swap_cache_alloc:unlocked');
 
@@ -52,6 +53,7 @@ export function swap_cache_get_folio(entry: number): number {
 
 /** folio_matches_swap_entry().  Context: folio locked. */
 export function folio_matches_swap_entry(folio: number, entry: number): boolean {
+  folio_assert_locked(folio, 'folio_matches_swap_entry');
   if ((A.i32[fw(folio, FOLIO.flags)] & PG_swapcache) === 0) return false;
   const nr = folio_nr_pages(folio);
   return folio_swap(folio) === entry - (entry % nr);
@@ -91,6 +93,7 @@ export function swap_cache_get_shadow(entry: number): bigint {
  * Context: ci->lock held.
  */
 export function __swap_cache_check_batch(ci: number, targ_off: number, nr: number, out: { shadow: bigint }): number {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
   if (!cluster_table_is_alloced(ci)) return -ENOENT;
   const tb = __swap_table_get(ci, targ_off);
   if (swp_tb_is_folio(tb)) return -EEXIST;
@@ -115,6 +118,7 @@ export function __swap_cache_check_batch(ci: number, targ_off: number, nr: numbe
  * flag are kept.  Context: ci->lock held, folio locked.
  */
 export function __swap_cache_add_folio(ci: number, folio: number, entry: number): void {
+  folio_assert_locked(folio, '__swap_cache_add_folio');
   const nr = folio_nr_pages(folio);
   const start = swp_offset(entry) % SWAPFILE_CLUSTER;
   for (let off = start; off < start + nr; off++) {
@@ -138,6 +142,7 @@ export function __swap_cache_add_folio(ci: number, folio: number, entry: number)
  * Context: ci->lock held; folio locked, in the swap cache.
  */
 export function __swap_cache_del_folio(ci: number, folio: number, charged: boolean, reclaim: boolean): void {
+  folio_assert_locked(folio, '__swap_cache_del_folio');
   const entry = folio_swap(folio);
   const type = swp_type(entry);
   const nr = folio_nr_pages(folio);
