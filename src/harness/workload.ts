@@ -190,14 +190,19 @@ function op_pageout(nr: number): number {
 }
 
 /*
- * A large folio written, swapped out and faulted back: an mTHP (orders
- * 1..MAX_FOLIO_ORDER - 1) or a PMD-size THP, as far as a process holds
- * one (a PMD-size THP needs 512 pages).
+ * A large folio written, swapped out and faulted back: mostly an mTHP up
+ * to the default fault order (1..ANON_FAULT_MAX_ORDER), one in eight a
+ * larger one, up to a PMD-size THP as far as a process holds one (512
+ * pages) - a folio of 128 pages costs eight of 16, and would crowd out
+ * the rest of the mix.
  */
 function op_thp(): number {
   const mm = pick_my_mm();
   if (mm < 0) return 0;
-  const order = 1 + (prandom_u32() % Math.min(MAX_FOLIO_ORDER, 31 - Math.clz32(mm_pages())));
+  const largest = Math.min(MAX_FOLIO_ORDER, 31 - Math.clz32(mm_pages()));
+  const order = largest > ANON_FAULT_MAX_ORDER && prandom_u32() % 8 === 0
+    ? ANON_FAULT_MAX_ORDER + 1 + (prandom_u32() % (largest - ANON_FAULT_MAX_ORDER))
+    : 1 + (prandom_u32() % Math.min(ANON_FAULT_MAX_ORDER, largest));
   const nr = 1 << order;
   const i = random_index();
   const base = i - (i % nr);
