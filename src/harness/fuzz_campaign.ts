@@ -72,6 +72,8 @@ export interface FuzzCampaign {
   readonly known: Set<string>;
   /** Every site with a failure file: the corpus's, and each one this campaign writes (de-duplication, the stats). */
   readonly saved: Set<string>;
+  /** Those of @saved whose file holds a free-running find: a controlled find of the site replaces it (it replays exactly). */
+  readonly savedFree: Set<string>;
   readonly shrinks: FuzzShrink[];
   /** The next run index to consider. */
   nextIndex: number;
@@ -124,15 +126,16 @@ export function fuzz_campaign_open(o: FuzzOptions, io: FuzzIO): FuzzCampaign {
   mkdirSync(join(o.corpus, 'failures'), { recursive: true });
   const camp: FuzzCampaign = {
     o, io, t0, shardText, journalFile, limits: { designs: o.designs, maxCpus: o.maxCpus },
-    done: new Set(), covered: new Set(), interesting: [], known: new Set(), saved: new Set(), shrinks: [],
+    done: new Set(), covered: new Set(), interesting: [], known: new Set(), saved: new Set(), savedFree: new Set(), shrinks: [],
     nextIndex: 0, executed: 0, abnormal: 0, firstFind: null, lastStat: 0,
   };
   fuzz_journal_open(camp, {
     campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText, target: o.target ?? 'model', guide: o.guide },
   });
-  for (const site of read_failures(o.corpus).keys()) {
+  for (const [site, { doc }] of read_failures(o.corpus)) {
     camp.known.add(site);
     camp.saved.add(site);
+    if ((doc as { sched?: { kind?: string } }).sched?.kind === 'free') camp.savedFree.add(site);
   }
   camp.lastStat = performance.now();
   return camp;
@@ -208,8 +211,12 @@ export function fuzz_record(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult): voi
   for (const f of r.findings) {
     const site = failure_site(f.invariant, f.message);
     sites.push(site);
-    if (camp.saved.has(site)) continue; /* in the corpus already, or found earlier in this campaign: de-duplicated */
+    /* In the corpus already, or found earlier in this campaign: de-duplicated - but a controlled find replaces a free-running one, which cannot replay step by step. */
+    const upgrade = camp.savedFree.has(site) && c.sched.kind !== 'free';
+    if (camp.saved.has(site) && !upgrade) continue;
     camp.saved.add(site);
+    if (c.sched.kind === 'free') camp.savedFree.add(site);
+    else camp.savedFree.delete(site);
     docs.push(fuzz_save_failure(camp, c, r, f, site));
   }
   if (docs.length > 0 && r.schedule !== '') camp.shrinks.push({ c, r, docs });
