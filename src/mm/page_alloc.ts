@@ -88,15 +88,6 @@ export function folio_clear(pfn: number, flag: number): void {
   Atomics.and(A.i32, fw(pfn, FOLIO.flags), ~flag);
 }
 export const folio_test_locked = (p: number): boolean => folio_test(p, PG_locked);
-
-/**
- * VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio): what the swap
- * cache's helpers assert, since only the folio lock keeps a folio in (or
- * out of) the swap cache while they look.  @fn names the caller.
- */
-export function folio_assert_locked(folio: number, fn: string): void {
-  if (!folio_test(folio, PG_locked)) report('lock-discipline', `${fn}: VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio)): folio ${folio} is not locked`, [folio]);
-}
 export const folio_test_swapcache = (p: number): boolean => folio_test(p, PG_swapcache);
 export const folio_test_dirty = (p: number): boolean => folio_test(p, PG_dirty);
 export const folio_test_uptodate = (p: number): boolean => folio_test(p, PG_uptodate);
@@ -105,6 +96,15 @@ export const folio_test_readahead = (p: number): boolean => folio_test(p, PG_rea
 /** folio_test_clear_readahead(): clear PG_readahead, atomically, and say whether it was set. */
 export function folio_test_clear_readahead(pfn: number): boolean {
   return (Atomics.and(A.i32, fw(pfn, FOLIO.flags), ~PG_readahead) & PG_readahead) !== 0;
+}
+
+/**
+ * VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio): what the swap
+ * cache's helpers assert, since only the folio lock keeps a folio in (or
+ * out of) the swap cache while they look.  @fn names the caller.
+ */
+export function folio_assert_locked(folio: number, fn: string): void {
+  if (!folio_test_locked(folio)) report('lock-discipline', `${fn}: VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio)): folio ${folio} is not locked`, [folio]);
 }
 
 export function folio_order(pfn: number): number {
