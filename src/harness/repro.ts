@@ -17,7 +17,7 @@ import type { Violation } from '../shm/report.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
-import { shrink_schedule } from '../sched/shrink.js';
+import { shrink_max_steps, shrink_schedule } from '../sched/shrink.js';
 import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
 import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -201,6 +201,8 @@ export interface OneRun {
 /** How a run is scheduled: a strategy of the controlled scheduler, or free-running threads. */
 export type RunHow = {
   strategy: number; k?: number; record?: number[]; depth?: number; turnSpins?: number; at?: ControlledConfig['at'];
+  /** Steps after which the run ends as a livelock (default MAX_STEPS, the arena's record). */
+  maxSteps?: number;
   /** explore: words of the arena's footprint log (0: no explore regions), and whether the workers record footprints. */
   exploreLog?: number; footprints?: boolean;
 } | 'free';
@@ -219,10 +221,11 @@ async function run_free(pool: CpuPool, specs: CpuSpec[], timeoutMs: number): Pro
 async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, seed: number, how: Exclude<RunHow, 'free'>): Promise<CpusRun> {
   const bio = blk_completion_spec(sc);
   blk_set_completion(BLK_COMPLETION_TASK);
+  const maxSteps = Math.min(how.maxSteps ?? MAX_STEPS, MAX_STEPS);
   const r = await runControlled(pool, [...specs, bio], {
-    strategy: how.strategy, seed, maxSteps: MAX_STEPS, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task], footprints: how.footprints,
+    strategy: how.strategy, seed, maxSteps, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task], footprints: how.footprints,
   });
-  const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${MAX_STEPS} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
+  const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${maxSteps} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
   const abnormal = r.outcome !== 'done' ? `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}` : r.errors.length ? r.errors.join('; ') : null;
   return { schedule: r.schedule, steps: r.steps, abnormal };
 }
@@ -326,8 +329,9 @@ export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, 
   const { p, w } = st;
   const shortened = apply_workload(sc, w);
   const changed = workload_size(shortened) < workload_size(sc);
+  const maxSteps = shrink_max_steps(p.record.length);
   const s = await shrink_schedule(p.record, async (record) => {
-    const run = await run_once(pool, shortened, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record }, undefined, p.design);
+    const run = await run_once(pool, shortened, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record, maxSteps }, undefined, p.design);
     return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
   }, maxRuns);
   return {

@@ -40,6 +40,18 @@ export interface ShrinkResult {
   switchesAfter: number;
 }
 
+/*
+ * The step budget of a candidate run: a few times the run being shrunk.
+ * An edited schedule can leave its guided continuation in a livelock (two
+ * timed waiters taking turns while the task they wait for is never
+ * picked); such a candidate is rejected either way, and without a budget
+ * of its own it would run to the arena's whole step record first - 2^18
+ * steps, most of a shrink's time.
+ */
+export function shrink_max_steps(steps: number): number {
+  return 4 * steps + 1024;
+}
+
 export async function shrink_schedule(record: number[], tryRun: TryRun, maxRuns = 200, deadline = Infinity): Promise<ShrinkResult> {
   let cur = record;
   let runs = 0;
