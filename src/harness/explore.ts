@@ -1,7 +1,8 @@
 /*
  * `swaptorture explore`: every schedule of a race scenario up to K
- * preemptions (src/sched/explore.ts), each a fresh system built and run
- * as repro builds and runs it (run_once in src/harness/repro.ts), under
+ * preemptions (src/sched/explore.ts), each on the system repro builds
+ * (booted once and restored from its snapshot: src/harness/explore_boot.ts)
+ * and run as repro runs it (run_built in src/harness/repro.ts), under
  * the explore strategy (src/sched/prefix.ts).  A violation is reported as
  * repro reports one: replay string, shrunk with repro_shrink, replayable
  * with `repro --replay`.
@@ -17,7 +18,8 @@ import { count_switches, decode_schedule } from '../sched/schedule.js';
 import { STRATEGY_EXPLORE } from '../sched/strategy.js';
 import { arena_state_hash } from '../shm/state_hash.js';
 import type { CpuPool } from './cpus.js';
-import { replay_string, repro_result, repro_shrink, run_once, type OneRun, type ReproResult } from './repro.js';
+import { replay_string, repro_result, repro_shrink, run_built, type OneRun, type ReproResult } from './repro.js';
+import { explore_boot, explore_restore, type ExploreBoot } from './explore_boot.js';
 
 /* The system seed of every explored schedule (the schedule, not the seed, varies). */
 export const EXPLORE_SEED = 1;
@@ -118,9 +120,12 @@ function failure_of(sc: Scenario, run: OneRun): { invariant: Scenario['invariant
 export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   let failing: OneRun | null = null;
+  let boot: ExploreBoot | null = null;
   const exec: ExploreExec = async (prefix) => {
     const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction === 'sleep' };
-    const run = await run_once(pool, sc, EXPLORE_SEED, o.fixed, how, undefined, o.design);
+    if (boot === null) boot = explore_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
+    else explore_restore(boot);
+    const run = await run_built(pool, sc, boot, EXPLORE_SEED, o.fixed, how);
     const bad = harness_failure(run);
     if (bad !== null) throw new ExploreHarnessError(`explored schedule ${prefix.length ? `with prefix ${prefix.length} steps` : '(root)'}: ${bad}`);
     const failed = failure_of(sc, run) !== null;

@@ -146,8 +146,14 @@ export class ScenarioSetupError extends Error {
   }
 }
 
-/* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
-function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): { sys: System; specs: CpuSpec[] } {
+/** A scenario's system, booted and set up, and the specs of its CPUs. */
+export interface Built {
+  sys: System;
+  specs: CpuSpec[];
+}
+
+/** A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs.  Context: main thread (becomes task 0 of the new arena). */
+export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): Built {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
@@ -242,7 +248,18 @@ export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
-  const { sys, specs } = build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog);
+  return run_built(pool, sc, repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog), seed, fixed, how, traceFile, freeTimeoutMs);
+}
+
+/**
+ * Run the CPUs of @built, a system of @sc as repro_build() left it (or
+ * restored to that state), check, and write the timeline if asked.
+ * Context: main thread of the pool's owner, @built's arena attached.
+ */
+export async function run_built(
+  pool: CpuPool, sc: Scenario, built: Built, seed: number, fixed: boolean, how: RunHow, traceFile?: string, freeTimeoutMs = 60_000,
+): Promise<OneRun> {
+  const { sys, specs } = built;
   pool.setArena(sys.handle);
   trace_setup(traceFile !== undefined);
   const { schedule, steps, abnormal } = how === 'free' ? await run_free(pool, specs, freeTimeoutMs) : await run_controlled(pool, specs, sc, seed, how);
