@@ -189,7 +189,7 @@ export function registerExplore(program: Command): Command {
     .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', seconds, 0)
     .addOption(new Option('--design <name>', 'slot metadata design [default: the race\'s first of p4, p3, p2, ghost, vswap]').choices([...DESIGN_NAMES]))
     .option('--fixed', 'without the bug switch: is the fix correct for every schedule up to K?')
-    .addOption(new Option('--reduction <r>', 'partial-order reduction: sleep (sleep sets over recorded footprints) or none (every schedule)').choices(['none', 'sleep']).default('sleep'))
+    .addOption(new Option('--reduction <r>', 'partial-order reduction: dpor (dynamic partial-order reduction over recorded footprints), sleep (sleep sets over them) or none (every schedule)').choices(['dpor', 'sleep', 'none']).default('sleep'))
     .option('--shard <k/n>', 'explore only shard k of n of the schedule tree (by the first deviation from the non-preemptive schedule)', '1/1')
     .option('--trace <file>', 'write the timeline of the violating run (shrunk) in the Chrome Trace Event Format')
     .option('--json', 'one JSON document on stdout: {race, design, fixed, preemptions, reduction, shard, explored, pruned, beyondBound, terminalStates, terminals, ms, schedulesPerSecond, verdict, stoppedBy, pending, coverageEstimate, violation: {preemptions, invariant, message, step, replay, shrunk, switches, shrunkSwitches} | null}')

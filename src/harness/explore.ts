@@ -28,9 +28,10 @@ export const EXPLORE_LOG_WORDS = 1 << 17;
 
 /** What the reduction was, as the output names it. */
 export function reduction_text(r: Reduction): string {
-  return r === 'none'
-    ? 'none'
-    : 'sleep-sets (footprint: 8-byte read/write sets of each step, recorded by instrumented arena views and Atomics; clock reads and timed waits dependent with all)';
+  const footprint = 'footprint: 8-byte read/write sets of each step, recorded by instrumented arena views and Atomics; clock reads and timed waits dependent with all';
+  if (r === 'sleep') return `sleep-sets (${footprint})`;
+  if (r === 'dpor') return `dpor (dynamic partial-order reduction, bounded: backtrack points at races and at the preempted block's start; ${footprint})`;
+  return 'none';
 }
 
 /** A harness failure of one explored run: not the model's finding (the search stops; exit 3). */
@@ -51,7 +52,7 @@ export function explore_observe(schedule: string, failed: boolean, reduction: Re
   return {
     record,
     runnable: prefix_runnable(record.length),
-    footprints: reduction === 'sleep' ? footprint_read(record.length) : null,
+    footprints: reduction !== 'none' ? footprint_read(record.length) : null,
     terminal: arena_state_hash(),
     failed,
   };
@@ -122,7 +123,7 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
   let failing: OneRun | null = null;
   let boot: ExploreBoot | null = null;
   const exec: ExploreExec = async (prefix) => {
-    const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction === 'sleep' };
+    const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction !== 'none' };
     if (boot === null) boot = explore_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
     else explore_restore(boot);
     const run = await run_built(pool, sc, boot, EXPLORE_SEED, o.fixed, how);
