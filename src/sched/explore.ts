@@ -3,7 +3,8 @@
  * (Musuvathi & Qadeer, "Iterative context bounding for systematic testing
  * of multithreaded programs", PLDI 2007) with sleep sets (Godefroid,
  * "Partial-order methods for the verification of concurrent systems",
- * 1996), stateless: every schedule is a re-execution.
+ * 1996) or dynamic partial-order reduction (src/sched/dpor.ts),
+ * stateless: every schedule is a re-execution.
  *
  * The tree.  A node is a scheduler step; its children are the tasks
  * runnable there.  Choosing another task than the one at the point while
@@ -34,7 +35,12 @@
  * has a representative of at most K that is explored, with the same
  * terminal state and the same violations.  Sibling alternatives (two
  * preemptions at one node, or free choices) are not put to sleep: that is
- * the unsound part.  DPOR would prune further; it is not implemented.
+ * the unsound part.
+ *
+ * DPOR (--reduction dpor): instead of every alternative at every node of
+ * a run, only the backtrack points its races demand, each node's run or
+ * queued tasks kept so none runs twice; the argument, with the bound's
+ * conservative points, is in src/sched/dpor.ts.
  *
  * Fairness (Musuvathi & Qadeer, "Fair stateless model checking", PLDI
  * 2008).  The model's waits re-check in a loop (a futex wait with a
