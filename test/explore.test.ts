@@ -18,6 +18,12 @@ import { CpuPool } from '../src/harness/cpus.js';
 import { explore_synthetic } from '../src/harness/explore_synthetic.js';
 import type { ExploreOp } from '../src/harness/explore_ops.js';
 import type { Reduction } from '../src/sched/explore.js';
+import { explore_boot, explore_restore } from '../src/harness/explore_boot.js';
+import { EXPLORE_LOG_WORDS, explore_observe } from '../src/harness/explore.js';
+import { repro_build, run_built } from '../src/harness/repro.js';
+import { load_scenario } from '../src/scenario/load.js';
+import { arena_state_hash } from '../src/shm/state_hash.js';
+import { STRATEGY_EXPLORE } from '../src/sched/strategy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -207,6 +213,28 @@ describe('explore: shards', () => {
     const bad = cli('explore', 'merge', files[0], other);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/preemptions 1 differs/);
+  });
+});
+
+describe('explore: a schedule starts from the booted system restored', () => {
+  it('the restored arena hashes as a fresh boot does, and a schedule run on it twice ends alike', async () => {
+    const sc = load_scenario(join(ROOT, 'scenarios', 'swapoff-vs-swapin.json'));
+    repro_build(sc, 1, true, 'p4', EXPLORE_LOG_WORDS);
+    const booted = arena_state_hash();
+    const boot = explore_boot(sc, 1, true, 'p4', EXPLORE_LOG_WORDS);
+    expect(arena_state_hash()).toBe(booted);
+    const how = { strategy: STRATEGY_EXPLORE, record: [], exploreLog: EXPLORE_LOG_WORDS, footprints: false };
+    const ends: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (i > 0) explore_restore(boot);
+      const run = await run_built(pool, sc, boot, 1, true, how);
+      expect(run.abnormal).toBeNull();
+      ends.push(`${run.schedule} ${explore_observe(run.schedule, false, 'none').terminal}`);
+      expect(arena_state_hash()).not.toBe(booted);
+    }
+    expect(ends[1]).toBe(ends[0]);
+    explore_restore(boot);
+    expect(arena_state_hash()).toBe(booted);
   });
 });
 
