@@ -164,9 +164,11 @@ function explore_merge_action(files: string[], f: { json?: boolean }, cmd: Comma
 const EXPLORE_HELP = `
 Round k runs every schedule of exactly k preemptions (a preemption: switching
 away from a task that could go on; switching when it blocks, waits or ends is
-free), k = 0..K, each a fresh system as repro builds it.  Schedules that
-differ only in the order of independent steps are run once (--reduction
-sleep); the output says which reduction ran.
+free), k = 0..K, each on the system repro builds (booted once, its memory
+restored for every schedule).  Schedules that differ only in the order of
+independent steps are run once (--reduction sleep: sleep sets; dpor: only
+the alternatives the races of a run demand); the output says which
+reduction ran.
 
 The verdict is one of: "exhausted: no violation with ≤K preemptions";
 "violation" (the fewest preemptions that expose it, and the replay string as
@@ -183,7 +185,7 @@ printed).`;
 export function registerExplore(program: Command): Command {
   const explore = program
     .command('explore')
-    .description('every schedule of a scenario up to K preemptions (iterative context bounding, sleep-set reduction): exhausted, a violation, or the budget hit')
+    .description('every schedule of a scenario up to K preemptions (iterative context bounding, partial-order reduction): exhausted, a violation, or the budget hit')
     .argument('<race|scenario.json>', 'a race of --dir (see repro --list), or a scenario file')
     .option('--preemptions <k>', 'K: explore schedules of at most K preemptions', bound, 2)
     .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', seconds, 0)
