@@ -6,9 +6,11 @@
  *
  * Why this is the same run.  Everything a schedule's system is lies in
  * its arena (the model keeps no JavaScript-side state: designs, bug
- * switches, zswap, tasks, slabs, reports are arena words), and building
- * it is deterministic for a seed: so the arena after repro_build() is the
- * same every time, and restoring it word for word gives the workers
+ * switches, zswap, tasks, slabs, reports are arena words) and in the
+ * scenario's label table (the ids of the processes and memcgs its
+ * operations name: CPUs bind labels as they create them), and building
+ * it is deterministic for a seed: so both are the same after every
+ * repro_build(), and restoring them word for word gives the workers
  * exactly the system a fresh build would.  Left out of the copy are only
  * the regions a run writes before it reads them: the recorded schedule
  * (written step by step, the forced prefix by sched_init), the runnable
@@ -31,6 +33,8 @@ export interface ExploreBoot extends Built {
   /* [start, end) word ranges of the arena copied, and their contents, back to back. */
   ranges: [number, number][];
   words: Int32Array;
+  /* The label table as setup left it. */
+  labelsBooted: Int32Array;
 }
 
 /** Boot @sc's system once and keep its arena.  Context: main thread; throws ScenarioSetupError as repro_build does. */
@@ -47,12 +51,13 @@ export function explore_boot(sc: Scenario, seed: number, fixed: boolean, design:
     words.set(A.i32.subarray(a, b), at);
     at += b - a;
   }
-  return { ...built, ranges, words };
+  return { ...built, ranges, words, labelsBooted: built.labels.slice() };
 }
 
 /** Put @b's system back as explore_boot() left it, for the next schedule.  Context: main thread, no run in flight. */
 export function explore_restore(b: ExploreBoot): void {
   attach(b.sys.handle);
+  b.labels.set(b.labelsBooted);
   let at = 0;
   for (const [lo, hi] of b.ranges) {
     A.i32.set(b.words.subarray(at, at + hi - lo), lo);

@@ -146,10 +146,11 @@ export class ScenarioSetupError extends Error {
   }
 }
 
-/** A scenario's system, booted and set up, and the specs of its CPUs. */
+/** A scenario's system, booted and set up, the specs of its CPUs, and its label table (shared by the CPUs, outside the arena). */
 export interface Built {
   sys: System;
   specs: CpuSpec[];
+  labels: Int32Array;
 }
 
 /** A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs.  Context: main thread (becomes task 0 of the new arena). */
@@ -185,7 +186,7 @@ export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: 
     program: 'scenario-cpu',
     args: { ops: c.ops, env, filler: c.filler, fillerMm: fillerMms[i % Math.max(1, fillerMms.length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
   }));
-  return { sys, specs };
+  return { sys, specs, labels: env.ids };
 }
 
 /*
