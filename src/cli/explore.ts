@@ -164,9 +164,11 @@ function explore_merge_action(files: string[], f: { json?: boolean }, cmd: Comma
 const EXPLORE_HELP = `
 Round k runs every schedule of exactly k preemptions (a preemption: switching
 away from a task that could go on; switching when it blocks, waits or ends is
-free), k = 0..K, each a fresh system as repro builds it.  Schedules that
-differ only in the order of independent steps are run once (--reduction
-sleep); the output says which reduction ran.
+free), k = 0..K, each on the system repro builds (booted once, its memory
+restored for every schedule).  Schedules that differ only in the order of
+independent steps are run once (--reduction sleep: sleep sets; dpor: only
+the alternatives the races of a run demand); the output says which
+reduction ran.
 
 The verdict is one of: "exhausted: no violation with ≤K preemptions";
 "violation" (the fewest preemptions that expose it, and the replay string as
@@ -183,13 +185,13 @@ printed).`;
 export function registerExplore(program: Command): Command {
   const explore = program
     .command('explore')
-    .description('every schedule of a scenario up to K preemptions (iterative context bounding, sleep-set reduction): exhausted, a violation, or the budget hit')
+    .description('every schedule of a scenario up to K preemptions (iterative context bounding, partial-order reduction): exhausted, a violation, or the budget hit')
     .argument('<race|scenario.json>', 'a race of --dir (see repro --list), or a scenario file')
     .option('--preemptions <k>', 'K: explore schedules of at most K preemptions', bound, 2)
     .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', seconds, 0)
     .addOption(new Option('--design <name>', 'slot metadata design [default: the race\'s first of p4, p3, p2, ghost, vswap]').choices([...DESIGN_NAMES]))
     .option('--fixed', 'without the bug switch: is the fix correct for every schedule up to K?')
-    .addOption(new Option('--reduction <r>', 'partial-order reduction: sleep (sleep sets over recorded footprints) or none (every schedule)').choices(['none', 'sleep']).default('sleep'))
+    .addOption(new Option('--reduction <r>', 'partial-order reduction: dpor (dynamic partial-order reduction over recorded footprints), sleep (sleep sets over them) or none (every schedule)').choices(['dpor', 'sleep', 'none']).default('sleep'))
     .option('--shard <k/n>', 'explore only shard k of n of the schedule tree (by the first deviation from the non-preemptive schedule)', '1/1')
     .option('--trace <file>', 'write the timeline of the violating run (shrunk) in the Chrome Trace Event Format')
     .option('--json', 'one JSON document on stdout: {race, design, fixed, preemptions, reduction, shard, explored, pruned, beyondBound, terminalStates, terminals, ms, schedulesPerSecond, verdict, stoppedBy, pending, coverageEstimate, violation: {preemptions, invariant, message, step, replay, shrunk, switches, shrunkSwitches} | null}')

@@ -1,7 +1,8 @@
 /*
  * `swaptorture explore`: every schedule of a race scenario up to K
- * preemptions (src/sched/explore.ts), each a fresh system built and run
- * as repro builds and runs it (run_once in src/harness/repro.ts), under
+ * preemptions (src/sched/explore.ts), each on the system repro builds
+ * (booted once and restored from its snapshot: src/harness/explore_boot.ts)
+ * and run as repro runs it (run_built in src/harness/repro.ts), under
  * the explore strategy (src/sched/prefix.ts).  A violation is reported as
  * repro reports one: replay string, shrunk with repro_shrink, replayable
  * with `repro --replay`.
@@ -17,7 +18,8 @@ import { count_switches, decode_schedule } from '../sched/schedule.js';
 import { STRATEGY_EXPLORE } from '../sched/strategy.js';
 import { arena_state_hash } from '../shm/state_hash.js';
 import type { CpuPool } from './cpus.js';
-import { replay_string, repro_result, repro_shrink, run_once, type OneRun, type ReproResult } from './repro.js';
+import { replay_string, repro_result, repro_shrink, run_built, type OneRun, type ReproResult } from './repro.js';
+import { explore_boot, explore_restore, type ExploreBoot } from './explore_boot.js';
 
 /* The system seed of every explored schedule (the schedule, not the seed, varies). */
 export const EXPLORE_SEED = 1;
@@ -26,9 +28,10 @@ export const EXPLORE_LOG_WORDS = 1 << 17;
 
 /** What the reduction was, as the output names it. */
 export function reduction_text(r: Reduction): string {
-  return r === 'none'
-    ? 'none'
-    : 'sleep-sets (footprint: 8-byte read/write sets of each step, recorded by instrumented arena views and Atomics; clock reads and timed waits dependent with all)';
+  const footprint = 'footprint: 8-byte read/write sets of each step, recorded by instrumented arena views and Atomics; clock reads and timed waits dependent with all';
+  if (r === 'sleep') return `sleep-sets (${footprint})`;
+  if (r === 'dpor') return `dpor (dynamic partial-order reduction, bounded: backtrack points at races and at the preempted block's start; ${footprint})`;
+  return 'none';
 }
 
 /** A harness failure of one explored run: not the model's finding (the search stops; exit 3). */
@@ -49,7 +52,7 @@ export function explore_observe(schedule: string, failed: boolean, reduction: Re
   return {
     record,
     runnable: prefix_runnable(record.length),
-    footprints: reduction === 'sleep' ? footprint_read(record.length) : null,
+    footprints: reduction !== 'none' ? footprint_read(record.length) : null,
     terminal: arena_state_hash(),
     failed,
   };
@@ -118,9 +121,12 @@ function failure_of(sc: Scenario, run: OneRun): { invariant: Scenario['invariant
 export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   let failing: OneRun | null = null;
+  let boot: ExploreBoot | null = null;
   const exec: ExploreExec = async (prefix) => {
-    const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction === 'sleep' };
-    const run = await run_once(pool, sc, EXPLORE_SEED, o.fixed, how, undefined, o.design);
+    const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction !== 'none' };
+    if (boot === null) boot = explore_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
+    else explore_restore(boot);
+    const run = await run_built(pool, sc, boot, EXPLORE_SEED, o.fixed, how);
     const bad = harness_failure(run);
     if (bad !== null) throw new ExploreHarnessError(`explored schedule ${prefix.length ? `with prefix ${prefix.length} steps` : '(root)'}: ${bad}`);
     const failed = failure_of(sc, run) !== null;

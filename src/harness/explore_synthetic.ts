@@ -28,7 +28,7 @@ export async function explore_synthetic(pool: CpuPool, programs: ExploreOp[][], 
     clear_reports();
     pool.setArena(h);
     const specs = programs.map((ops, i) => ({ task: i + 1, cpu: i, program: 'explore-ops', args: { ops } }));
-    const r = await runControlled(pool, specs, { strategy: STRATEGY_EXPLORE, seed: 1, maxSteps: 4000, record: prefix, footprints: o.reduction === 'sleep' });
+    const r = await runControlled(pool, specs, { strategy: STRATEGY_EXPLORE, seed: 1, maxSteps: 4000, record: prefix, footprints: o.reduction !== 'none' });
     if (r.outcome === 'diverged' || r.errors.length > 0) throw new Error(`explore selftest: ${r.outcome} at step ${r.divergedStep} ${r.errors.join('; ')}`);
     const failed = r.violations.length > 0 || r.outcome !== 'done';
     if (failed) failing = encode_schedule(r.record);

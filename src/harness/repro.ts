@@ -146,8 +146,15 @@ export class ScenarioSetupError extends Error {
   }
 }
 
-/* A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs. */
-function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): { sys: System; specs: CpuSpec[] } {
+/** A scenario's system, booted and set up, the specs of its CPUs, and its label table (shared by the CPUs, outside the arena). */
+export interface Built {
+  sys: System;
+  specs: CpuSpec[];
+  labels: Int32Array;
+}
+
+/** A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs.  Context: main thread (becomes task 0 of the new arena). */
+export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): Built {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
@@ -179,7 +186,7 @@ function build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, e
     program: 'scenario-cpu',
     args: { ops: c.ops, env, filler: c.filler, fillerMm: fillerMms[i % Math.max(1, fillerMms.length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
   }));
-  return { sys, specs };
+  return { sys, specs, labels: env.ids };
 }
 
 /*
@@ -245,7 +252,18 @@ export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
-  const { sys, specs } = build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog);
+  return run_built(pool, sc, repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog), seed, fixed, how, traceFile, freeTimeoutMs);
+}
+
+/**
+ * Run the CPUs of @built, a system of @sc as repro_build() left it (or
+ * restored to that state), check, and write the timeline if asked.
+ * Context: main thread of the pool's owner, @built's arena attached.
+ */
+export async function run_built(
+  pool: CpuPool, sc: Scenario, built: Built, seed: number, fixed: boolean, how: RunHow, traceFile?: string, freeTimeoutMs = 60_000,
+): Promise<OneRun> {
+  const { sys, specs } = built;
   pool.setArena(sys.handle);
   trace_setup(traceFile !== undefined);
   const { schedule, steps, abnormal } = how === 'free' ? await run_free(pool, specs, freeTimeoutMs) : await run_controlled(pool, specs, sc, seed, how);

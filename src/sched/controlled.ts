@@ -33,7 +33,7 @@ import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
 import { schedWord, STRATEGY_EXPLORE, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
 import { prefixStrategy } from './prefix.js';
-import { footprint_forget, footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
+import { sched_i32, footprint_forget, footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
 import { guidedStrategy } from './guided.js';
 import { cover_pair } from './coverage.js';
 
@@ -50,6 +50,15 @@ export const SCHED_TASK_RUNNABLE = SCHED_TASK_STATE.RUNNABLE;
 export const SCHED_TASK_BLOCKED = SCHED_TASK_STATE.BLOCKED; /* until wait_word changes */
 export const SCHED_TASK_WAITING = SCHED_TASK_STATE.WAITING; /* until wait_word changes or another task steps */
 export const SCHED_TASK_DONE = SCHED_TASK_STATE.DONE;
+
+/*
+ * The scheduler's own atomics and views are the real ones (Atomics bound
+ * when this module loads, the view from sched_i32()): footprint_install()
+ * swaps globalThis.Atomics and A's views for recording ones in explore
+ * runs, which the scheduler's words need not go through (they are not the
+ * model's, and wait_turn spins on them).
+ */
+const Atomics = globalThis.Atomics;
 
 const P_SPIN = pointId('spin');
 /* Spins before a parked task sleeps in Atomics.wait (a hand-off is faster spun when CPUs <= cores). */
@@ -77,8 +86,9 @@ function strategyOf(kind: number): Strategy {
 
 /** The participating tasks. */
 export function sched_tasks(): number[] {
-  const n = A.i32[schedWord(SCHED.nr_tasks)];
-  return Array.from({ length: n }, (_, i) => A.i32[schedWord(SCHED.tasks + i)]);
+  const i32 = sched_i32();
+  const n = i32[schedWord(SCHED.nr_tasks)];
+  return Array.from({ length: n }, (_, i) => i32[schedWord(SCHED.tasks + i)]);
 }
 
 /*
@@ -87,7 +97,7 @@ export function sched_tasks(): number[] {
  * Returns the runnable tasks, in task order.
  */
 function refresh_runnable(step: number, me: number): number[] {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   const out: number[] = [];
   /*
    * A waiter's step is no progress: two tasks waiting for a grace period
@@ -135,7 +145,7 @@ function refresh_runnable(step: number, me: number): number[] {
 
 /* End the run with @outcome and wake every parked task so it unwinds. */
 function sched_end(outcome: number): void {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   Atomics.compareExchange(i32, schedWord(SCHED.outcome), SCHED_OUTCOME_RUNNING, outcome);
   Atomics.store(i32, schedWord(SCHED.current), -1);
   Atomics.notify(i32, schedWord(SCHED.current));
@@ -143,7 +153,7 @@ function sched_end(outcome: number): void {
 
 /* Park until it is @me's turn; throws SchedAbort when the run ended. */
 function wait_turn(me: number): void {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   const cw = schedWord(SCHED.current);
   const ow = schedWord(SCHED.outcome);
   for (let spins = 0; ; spins++) {
@@ -161,7 +171,7 @@ function wait_turn(me: number): void {
  * a done task: it just leaves).
  */
 function schedule(me: number): void {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   if (Atomics.load(i32, schedWord(SCHED.outcome)) !== SCHED_OUTCOME_RUNNING) {
     throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
   }
@@ -202,12 +212,13 @@ function schedule(me: number): void {
 function on_point(id: number): void {
   const me = current();
   if (id === P_SPIN) {
-    const lock = A.i32[taskWord(me, TASK.wait_lock)] - 1;
+    const i32 = sched_i32();
+    const lock = i32[taskWord(me, TASK.wait_lock)] - 1;
     footprint_note_read(lock);
     if (lock >= 0) {
-      A.i32[tw(me, SCHED_TASK.wait_word)] = lock;
-      A.i32[tw(me, SCHED_TASK.wait_value)] = Atomics.load(A.i32, lock);
-      A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_BLOCKED;
+      i32[tw(me, SCHED_TASK.wait_word)] = lock;
+      i32[tw(me, SCHED_TASK.wait_value)] = Atomics.load(i32, lock);
+      i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_BLOCKED;
     }
   }
   footprint_step_end();
@@ -222,11 +233,12 @@ function on_point(id: number): void {
  */
 function on_wait(w: number, expected: number, untilStep = false): void {
   const me = current();
-  A.i32[tw(me, SCHED_TASK.wait_until)] = untilStep ? 1 : 0;
-  A.i32[tw(me, SCHED_TASK.wait_word)] = w;
-  A.i32[tw(me, SCHED_TASK.wait_value)] = expected;
-  A.i32[tw(me, SCHED_TASK.blocked_at)] = A.i32[schedWord(SCHED.step)] + 1;
-  A.i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
+  const i32 = sched_i32();
+  i32[tw(me, SCHED_TASK.wait_until)] = untilStep ? 1 : 0;
+  i32[tw(me, SCHED_TASK.wait_word)] = w;
+  i32[tw(me, SCHED_TASK.wait_value)] = expected;
+  i32[tw(me, SCHED_TASK.blocked_at)] = i32[schedWord(SCHED.step)] + 1;
+  i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
   /* Whether a wait times out depends on who steps next: such a step commutes with none. */
   footprint_note_read(w);
   footprint_step_end(true);
@@ -251,8 +263,9 @@ export function sched_enter(me: number): void {
 export function sched_exit(me: number): void {
   try {
     footprint_step_end();
-    A.i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_DONE;
-    if (Atomics.load(A.i32, schedWord(SCHED.outcome)) === SCHED_OUTCOME_RUNNING && Atomics.load(A.i32, schedWord(SCHED.current)) === me) {
+    const i32 = sched_i32();
+    i32[tw(me, SCHED_TASK.state)] = SCHED_TASK_DONE;
+    if (Atomics.load(i32, schedWord(SCHED.outcome)) === SCHED_OUTCOME_RUNNING && Atomics.load(i32, schedWord(SCHED.current)) === me) {
       schedule(me);
     }
   } finally {
@@ -297,7 +310,7 @@ export interface ControlledConfig {
  * Context: main thread, before the workers start.
  */
 export function sched_init(c: ControlledConfig): void {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   if (c.tasks.length === 0 || c.tasks.length > 16) throw new RangeError(`controlled run: ${c.tasks.length} tasks (1..16)`);
   if (c.maxSteps > A.L.config.schedSteps) throw new RangeError(`controlled run: maxSteps ${c.maxSteps} > arena schedSteps ${A.L.config.schedSteps}`);
   i32.fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
@@ -341,7 +354,7 @@ export interface ControlledResult {
 
 /** What a finished controlled run did.  Context: main thread, after the workers returned. */
 export function sched_result(): ControlledResult {
-  const i32 = A.i32;
+  const i32 = sched_i32();
   let outcome = Atomics.load(i32, schedWord(SCHED.outcome));
   if (outcome === SCHED_OUTCOME_RUNNING) outcome = SCHED_OUTCOME_DONE;
   const steps = i32[schedWord(SCHED.step)];
@@ -357,5 +370,5 @@ export function sched_result(): ControlledResult {
 
 /** Leave controlled mode (free-running again).  Context: main thread, no run in flight. */
 export function sched_reset(): void {
-  A.i32.fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
+  sched_i32().fill(0, A.L.sched, A.L.sched + SCHED.SIZE);
 }

@@ -3,7 +3,8 @@
  * (Musuvathi & Qadeer, "Iterative context bounding for systematic testing
  * of multithreaded programs", PLDI 2007) with sleep sets (Godefroid,
  * "Partial-order methods for the verification of concurrent systems",
- * 1996), stateless: every schedule is a re-execution.
+ * 1996) or dynamic partial-order reduction (src/sched/dpor.ts),
+ * stateless: every schedule is a re-execution.
  *
  * The tree.  A node is a scheduler step; its children are the tasks
  * runnable there.  Choosing another task than the one at the point while
@@ -34,7 +35,12 @@
  * has a representative of at most K that is explored, with the same
  * terminal state and the same violations.  Sibling alternatives (two
  * preemptions at one node, or free choices) are not put to sleep: that is
- * the unsound part.  DPOR would prune further; it is not implemented.
+ * the unsound part.
+ *
+ * DPOR (--reduction dpor): instead of every alternative at every node of
+ * a run, only the backtrack points its races demand, each node's run or
+ * queued tasks kept so none runs twice; the argument, with the bound's
+ * conservative points, is in src/sched/dpor.ts.
  *
  * Fairness (Musuvathi & Qadeer, "Fair stateless model checking", PLDI
  * 2008).  The model's waits re-check in a loop (a futex wait with a
@@ -58,8 +64,9 @@
  */
 import { RUNNABLE_YIELDED } from '../shm/layout.js';
 import { footprint_independent, type Footprint } from './footprint_read.js';
+import { dpor_backtracks, DporNode } from './dpor.js';
 
-export type Reduction = 'none' | 'sleep';
+export type Reduction = 'none' | 'sleep' | 'dpor';
 
 /** One re-execution: the schedule taken, what was runnable at each step, each step's footprint. */
 export interface ExploreRun {
@@ -128,6 +135,8 @@ interface Branch {
   sleep: SleepEntry[];
   cost: number;
   root: boolean;
+  /* dpor: the run owning the node the branch deviates at (null: the root branch, or another reduction). */
+  node: DporNode | null;
 }
 
 const NO_SLEEP: SleepEntry[] = [];
@@ -190,10 +199,70 @@ class Fairness {
   }
 }
 
+/*
+ * dpor: the branches run @run (of branch @b, its record @base) makes
+ * necessary - its races' backtrack points (src/sched/dpor.ts), at its own
+ * nodes or its ancestors', each once - in depth-first order for this
+ * round; those of more preemptions go to @next.  The alternatives at the
+ * run's own nodes that no branch takes are counted as pruned (a branch
+ * taken later at one of them, found by another run, un-counts one).
+ * Shards: the root run's backtrack points are dealt out by @deal(); one
+ * a later run adds at a node of the root run is run by that shard (it
+ * may run in another shard too: shards can overlap, never miss).
+ */
+function dpor_children(
+  run: ExploreRun, b: Branch, base: Uint8Array, round: number, o: ExploreSearchOptions, mine: boolean, st: ExploreStats, next: Branch[], deal: () => number,
+): Branch[] {
+  const node = new DporNode(b.node, b.choice < 0 ? -1 : b.len, base);
+  const j = b.choice < 0 ? -1 : b.len;
+  const want = dpor_backtracks(run.record, run.footprints!, Math.max(0, j));
+  let root = node;
+  while (root.parent !== null) root = root.parent;
+  const children: Branch[] = [];
+  const fair = new Fairness();
+  let cost = 0;
+  for (let s = 0; s < run.record.length; s++) {
+    const me = s > 0 ? run.record[s - 1] : -1;
+    const mask = run.runnable[s] ?? 0;
+    const meRunnable = me >= 0 && ((mask >>> me) & 1) === 1;
+    const chosen = run.record[s];
+    fair.at(me, mask);
+    const costOf = (c: number): number => cost + (meRunnable && c !== me ? 1 : 0);
+    const fairTasks = tasks_of(mask).filter((c) => fair.allowed(c, mask));
+    if (s > j && mine) {
+      for (const c of fairTasks) {
+        if (c === chosen) continue;
+        if (costOf(c) > o.bound) st.beyond++;
+        else st.pruned++;
+      }
+    }
+    const w = want.get(s);
+    if (w !== undefined) {
+      /* A task that may not run here stands for every one that may (FG05). */
+      const targets = tasks_of(w).some((t) => !fairTasks.includes(t)) ? fairTasks : tasks_of(w);
+      const owner = node.owner(s);
+      for (const c of targets) {
+        const cc = costOf(c);
+        if (cc > o.bound || !owner.mark(s, c)) continue;
+        if (b.root && deal() % o.shard.n !== o.shard.k - 1) continue;
+        if (owner !== root || o.shard.k === 1) st.pruned--;
+        const branch: Branch = { base, len: s, choice: c, sleep: NO_SLEEP, cost: cc, root: false, node: owner };
+        if (cc > round) next.push(branch);
+        else children.push(branch);
+      }
+    }
+    /* An unfair continuation: what follows is not explored (its fair siblings are). */
+    if (s > j && !fair.allowed(chosen, mask)) break;
+    fair.ran(chosen);
+    cost = costOf(chosen);
+  }
+  return children;
+}
+
 /** The preemption-bounded search.  Context: main thread; @exec runs one schedule at a time. */
 export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions): Promise<ExploreStats> {
   const st: ExploreStats = { explored: 0, pruned: 0, beyond: 0, terminals: new Set(), round: 0, pending: 0, verdict: 'exhausted', memoryFull: false, violation: null };
-  let stack: Branch[] = [{ base: new Uint8Array(0), len: 0, choice: -1, sleep: [], cost: 0, root: true }];
+  let stack: Branch[] = [{ base: new Uint8Array(0), len: 0, choice: -1, sleep: [], cost: 0, root: true, node: null }];
   let next: Branch[] = [];
   let firstDeviation = 0;
   for (let round = 0; round <= o.bound; round++) {
@@ -227,6 +296,12 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
       }
       const children: Branch[] = [];
       const j = b.choice < 0 ? -1 : b.len;
+      if (o.reduction === 'dpor') {
+        const c = dpor_children(run, b, base, round, o, mine, st, next, () => firstDeviation++);
+        for (let i = c.length - 1; i >= 0; i--) stack.push(c[i]);
+        o.progress?.(st);
+        continue;
+      }
       const fps = run.footprints;
       let sleep = o.reduction === 'sleep' && j >= 0 ? wake(b.sleep, fps?.[j]) : [];
       const fair = new Fairness();
@@ -255,7 +330,7 @@ export async function explore_search(exec: ExploreExec, o: ExploreSearchOptions)
           if (b.root && firstDeviation++ % o.shard.n !== o.shard.k - 1) continue;
           const added = o.reduction === 'sleep' && preempts && chosen === me && fps !== null ? [{ task: me, fp: fps[s] }] : [];
           const kept = added.length === 0 ? sleep : sleep.filter((e) => e.task !== me);
-          const branch = { base, len: s, choice: c, sleep: kept.length + added.length === 0 ? NO_SLEEP : [...kept, ...added], cost, root: false };
+          const branch = { base, len: s, choice: c, sleep: kept.length + added.length === 0 ? NO_SLEEP : [...kept, ...added], cost, root: false, node: null };
           if (cost > round) next.push(branch);
           else children.push(branch);
         }

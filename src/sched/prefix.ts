@@ -20,10 +20,11 @@
 import { A } from '../shm/arena.js';
 import { RUNNABLE_YIELDED, SCHED, SCHED_TASK, SCHED_TASK_STATE } from '../shm/layout.js';
 import { schedWord, type Strategy } from './strategy.js';
+import { sched_i32 } from './footprint.js';
 
 export const prefixStrategy: Strategy = {
   pick(step, me, runnable) {
-    const i32 = A.i32;
+    const i32 = sched_i32();
     const lastRan = (t: number): number => i32[A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.last_ran];
     let mask = 0;
     let oldest = runnable[0];
