@@ -231,7 +231,7 @@ describe('selection and journal', () => {
       const selected = select_mutants(all, { ids: null, files: ['src/mm/swap_device.ts'], operators: new Set<Operator>(['LockDelete', 'RefDelete']), changed: null, limit: 5, shard: { k: 1, n: 1 } });
       expect(selected.length).toBe(5);
       /* no members: every mutant is NoCoverage at once, so the journal's bookkeeping is all that is tested */
-      const params: MutateParams = { design: 'p4', seed: 1, members: [], budgets: DEFAULT_BUDGETS, operators: null, ids: null, files: null, changed: null, limit: 5, shard: '1/1' };
+      const params: MutateParams = { design: 'p4', designs: ['p4'], seed: 1, members: [], budgets: DEFAULT_BUDGETS, operators: null, ids: null, files: null, changed: null, limit: 5, shard: '1/1' };
       const opts = { repo: ROOT, params, all, selected, jobs: 2, journal, resume: false };
       const first = await run_mutate(opts, { err: () => {} }, new AbortController().signal);
       expect(first.executed).toBe(5);
@@ -310,6 +310,32 @@ describe('swaptorture mutate (CLI)', () => {
     });
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout + s.stderr).toMatch(/SUCCESS/);
+  });
+
+  it('runs stress on every design whose unmutated run reaches the site; what none reaches is NoCoverage, left out of the covered score', () => {
+    type Listed = { id: number; function: string; operator: string; original: string };
+    const list = (files: string): Listed[] => JSON.parse(cli(['mutate', '--files', files, '--list', '--json']).out) as Listed[];
+    /* ghost-only code: the dynamic cluster free takes si->lock; p4 never frees a dynamic cluster */
+    const ghost = list('src/mm/swap_cluster_dynamic.ts').find((m) => m.function === 'swap_cluster_free_dynamic' && m.operator === 'LockDelete' && m.original.startsWith('spin_lock('))!;
+    /* vswap-only code, and vswap is not among the campaign's designs */
+    const vswap = list('src/mm/vswap_phys.ts').find((m) => m.function === 'vswap_alloc_swap_slot' && m.operator === 'LockDelete')!;
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-designs-'));
+    try {
+      const r = cli(['mutate', '--id', `${ghost.id},${vswap.id}`, '--members', 'stress', '--designs', 'ghost', '--stress-ops', '300', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const s = JSON.parse(r.out) as { killed: number; killedBy: Record<string, number>; noCoverage: number; score: number; coveredScore: number; survivors: { id: number; status: string }[] };
+      expect(s).toMatchObject({ killed: 1, killedBy: { 'stress[ghost]': 1 }, noCoverage: 1, score: 50, coveredScore: 100 });
+      expect(s.survivors).toEqual([expect.objectContaining({ id: vswap.id, status: 'NoCoverage' })]);
+      const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; coveredBy: string[] }[] }> };
+      /* the p4 stress run never reaches it: only the ghost one covers it */
+      expect(report.files['src/mm/swap_cluster_dynamic.ts'].mutants[0]).toMatchObject({ id: String(ghost.id), status: 'Killed', killedBy: ['stress[ghost]'], coveredBy: ['stress[ghost]'] });
+      expect(report.files['src/mm/vswap_phys.ts'].mutants[0]).toMatchObject({ status: 'NoCoverage', coveredBy: [] });
+      const bad = cli(['mutate', '--designs', 'ghost,p9', '--list']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--designs: unknown "p9"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Ctrl-C: the summary of what finished, exit 130, and --resume goes on', async () => {
