@@ -297,12 +297,23 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(sys.write(mm, 201, { maxOrder: 0 })).toBe(0); /* a new anonymous page: mapped once, not in the swap cache */
     const folio = mappedFolio(201);
     folio_get(folio);
-    expect(sys.check().map((v) => v.message).join('\n')).toMatch(/above the 1 PTEs that are all that hold it/);
+    expect(sys.check().map((v) => v.message).join('\n')).toMatch(/above the 1 PTEs and 0 swap cache slots that are all that hold it/);
     folio_put(folio);
     expect(sys.check()).toEqual([]);
     Atomics.sub(A.i32, fw(folio, FOLIO.refcount), 1);
     expect(ids(sys.check())).toEqual(['folio-accounting']);
     Atomics.add(A.i32, fw(folio, FOLIO.refcount), 1);
+  });
+
+  it('folio-accounting: a swap cache folio with a reference nobody holds (the folio_put() __try_to_reclaim_swap or try_to_unuse would leak), unless the caller says it holds it', () => {
+    const cached = slots((tb) => swp_tb_is_folio(tb));
+    expect(cached.length).toBeGreaterThan(0);
+    const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
+    folio_get(folio);
+    expect(sys.check().map((v) => v.message).join('\n')).toMatch(new RegExp(`folio ${folio}: refcount \\d+, above the \\d+ PTEs and 1 swap cache slots that are all`));
+    expect(sys.check([folio])).toEqual([]);
+    folio_put(folio);
+    expect(sys.check()).toEqual([]);
   });
 
   it('folio-accounting: a folio allocated and dropped on the floor (do_anonymous_page losing its race without folio_put)', () => {

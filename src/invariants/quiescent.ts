@@ -31,7 +31,8 @@ import { check_cluster_flags, cluster_list_code, cluster_list_membership } from 
 import { check_folios, frame_refs } from './folios.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
-export function check_invariants(): Violation[] {
+/** @held: folios the caller holds a reference on (one per occurrence), besides those of PTEs and the swap cache. */
+export function check_invariants(held: readonly number[] = []): Violation[] {
   const out: Violation[] = [];
   const fail = (inv: Invariant, msg: string, args: number[] = []): void => {
     if (out.length < 64) out.push(report(inv, msg, args));
@@ -47,7 +48,7 @@ export function check_invariants(): Violation[] {
 
   /* PTE references per swap entry, and data of swap PTEs; present PTEs and swap cache slots per frame */
   const refs = new Map<number, number>();
-  const frames = frame_refs();
+  const frames = frame_refs(held);
   for (let mm = 0; mm < A.L.config.nrMms; mm++) {
     if (!mm_live(mm)) continue;
     for (let index = 0; index < mm_pages(); index++) {
