@@ -207,7 +207,7 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
       return { ...base, status: 'NoCoverage', killedBy: null, statusReason, coveredBy, ms: ms() };
     }
     for (const { member, run } of plan) {
-      const b = await baselines.get(run);
+      const b = run.baseline ?? (await baselines.get(run));
       if (!b.ok) continue;
       const r = await run_child(tree.dir, run.argv, m.id, run_timeout_ms(b.ms), signal);
       if (r.aborted) return null;

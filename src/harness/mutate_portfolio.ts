@@ -3,11 +3,10 @@
  * cheapest and most pointed first, each with a fixed budget; the first
  * run that fails kills the mutant.
  *
- *   unit    vitest on the test files whose import graph reaches the
- *           mutated module (no CLI tests), the nearest first, capped, if
- *           their unmutated run calls the mutant's function (V8 function
- *           counts: vitest runs the sources, mutate_exec.ts) or executes
- *           its switch in a worker thread
+ *   unit    vitest on the test files whose unmutated run calls the
+ *           mutant's function (V8 function counts: vitest runs the
+ *           sources, mutate_exec.ts) or executes its switch in a worker
+ *           thread (no CLI tests), the nearest by imports first, capped
  *   race    `repro <race> --fixed --design D` of each catalogued race on
  *           each of the campaign's designs it carries, whose run executes
  *           the mutant's site (V8 block coverage of each race, taken once
@@ -55,6 +54,8 @@ export interface MemberRun {
   coverage?: boolean;
   /** The name the report gives the run (killedBy, coveredBy): member[design]; default the member's name. */
   by?: string;
+  /** Its unmutated run's verdict and time when the member knows them (a run of files each run alone before); else the campaign takes them. */
+  baseline?: Baseline;
 }
 
 /** What a run did on the unmutated copy. */
@@ -129,19 +130,23 @@ function imports_of(tree: string, file: string): string[] {
 }
 
 /*
- * vitest on the unit tests that reach the mutated file.  A test file that
+ * vitest on the unit tests that run the mutant's code.  A test file that
  * starts processes (imports node:child_process) tests the CLI: stress,
- * repro and fuzz are members of their own.  The files' unmutated run
- * (worker threads: V8 coverage reaches them, as it does not vitest's
- * forked workers) tells whether they call the mutant's function; when
- * that run fails under threads, the files are run as the suite runs them
- * and reach whatever they import.
+ * repro and fuzz are members of their own.  Each test file whose imports
+ * reach a selected mutant's file is run once unmutated, alone, in worker
+ * threads (V8 coverage reaches them, as it does not vitest's forked
+ * workers): the functions of the sources it calls and the switches its
+ * own worker threads execute.  A mutant gets the files that call its
+ * function, the nearest by imports first, at most --unit-files, run
+ * together.  A file whose run fails under threads is run as the suite
+ * runs it and counts as reaching whatever it imports.
  */
 class UnitMember implements PortfolioMember {
   readonly name = 'unit';
   #distance = new Map<string, Map<string, number>>();
   #vitest: string | null = null;
-  #sets = new Map<string, { run: MemberRun; covered: Set<number>; functions: Set<string> } | { run: MemberRun; covered: null }>();
+  /* Per test file: its unmutated run, and what it reaches (null: everything it imports). */
+  #files = new Map<string, { base: Baseline; threads: boolean; covered: Set<number> | null; functions: Set<string> }>();
   constructor(private readonly b: PortfolioBudgets) {}
 
   async prepare(ctx: PortfolioContext, mutants: readonly Mutant[]): Promise<void> {
@@ -169,40 +174,46 @@ class UnitMember implements PortfolioMember {
       }
       this.#distance.set(t, dist);
     }
-    for (const m of mutants) {
-      const files = this.#files(m);
-      const key = files.join(' ');
-      if (files.length === 0 || this.#sets.has(key)) continue;
-      const measured = this.#run(files, true);
-      const base = await ctx.baseline(measured);
-      this.#sets.set(key, base.ok ? { run: measured, covered: new Set(base.covered), functions: new Set(base.functions ?? []) } : { run: this.#run(files, false), covered: null });
+    const wanted = new Set(mutants.map((m) => m.file));
+    for (const [t, dist] of this.#distance) {
+      if (![...wanted].some((f) => dist.has(f))) continue;
+      const measured = await ctx.baseline(this.#run([t], true));
+      if (measured.ok) {
+        this.#files.set(t, { base: measured, threads: true, covered: new Set(measured.covered), functions: new Set(measured.functions ?? []) });
+        continue;
+      }
+      const plain = await ctx.baseline(this.#run([t], false));
+      if (plain.ok) this.#files.set(t, { base: plain, threads: false, covered: null, functions: new Set() });
     }
   }
 
-  /* The test files for @m: those whose imports reach its file, the nearest first. */
-  #files(m: Mutant): string[] {
-    const reach = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, d: d.get(m.file)! }));
-    reach.sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1));
-    return reach.slice(0, this.b.unitFiles).map((r) => r.t).sort();
-  }
-
-  /* vitest on @files: in worker threads with coverage (@measured), or as the suite runs them. */
-  #run(files: string[], measured: boolean): MemberRun {
+  /* vitest on @files: in worker threads with coverage (@threads), or as the suite runs them. */
+  #run(files: string[], threads: boolean, base?: Baseline): MemberRun {
     return {
       label: `vitest ${files.join(' ')}`,
-      argv: [this.#vitest!, 'run', '--root', '.', '--bail', '1', ...(measured ? ['--pool', 'threads'] : []), ...files],
-      ...(measured ? { coverage: true } : {}),
+      argv: [this.#vitest!, 'run', '--root', '.', '--bail', '1', ...(threads ? ['--pool', 'threads'] : []), ...files],
+      ...(threads && base === undefined ? { coverage: true } : {}),
+      ...(base === undefined ? {} : { baseline: base }),
     };
   }
 
   runs(m: Mutant): MemberRun[] {
     if (this.#vitest === null) return [];
-    const set = this.#sets.get(this.#files(m).join(' '));
-    if (set === undefined) return [];
-    if (set.covered === null) return [set.run];
     /* "(top level)": the module's own function, which V8 names "" */
-    const fn = m.fn === '(top level)' ? '' : m.fn;
-    return set.covered.has(m.id) || set.functions.has(`${m.file}|${fn}`) ? [set.run] : [];
+    const fn = `${m.file}|${m.fn === '(top level)' ? '' : m.fn}`;
+    const reach = [...this.#files].filter(([t, f]) => this.#distance.get(t)!.has(m.file) && (f.covered === null || f.covered.has(m.id) || f.functions.has(fn)));
+    reach.sort(([a], [b]) => this.#distance.get(a)!.get(m.file)! - this.#distance.get(b)!.get(m.file)! || (a < b ? -1 : 1));
+    const picked = reach.slice(0, this.b.unitFiles);
+    if (picked.length === 0) return [];
+    const out: MemberRun[] = [];
+    /* the threads files in one run, the others in another: each run as its files' baselines ran */
+    for (const threads of [true, false]) {
+      const group = picked.filter(([, f]) => f.threads === threads);
+      if (group.length === 0) continue;
+      const ms = group.reduce((sum, [, f]) => sum + f.base.ms, 0);
+      out.push(this.#run(group.map(([t]) => t).sort(), threads, { ok: true, ms, covered: [] }));
+    }
+    return out;
   }
 }
 
