@@ -22,7 +22,7 @@ import {
   PG_waiters, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import { pte_pfn } from '../src/mm/pgtable.js';
-import { folio_alloc_swap } from '../src/mm/swapfile.js';
+import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
 import { get_swap_device, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { plist_del } from '../src/mm/plist.js';
@@ -147,6 +147,29 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
     Atomics.and(A.i32, fw(folio, FOLIO.flags), ~PG_swapcache);
     expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('accounting: total_swap_pages that disagrees with the pages of the devices in service (a swapon or swapoff counted twice)', () => {
+    Atomics.add(A.i32, gword(G.total_swap_pages), 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^total_swap_pages \d+ but the devices in service have \d+ pages/)]);
+  });
+
+  it('accounting: nr_rotate_swap that disagrees with the rotational devices swapped on', () => {
+    Atomics.sub(A.i32, gword(G.nr_rotate_swap), 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^nr_rotate_swap -?\d+ but \d+ rotational devices are swapped on/)]);
+  });
+
+  it('lock-discipline: folio_free_swap() on a folio not locked (folio_swapcache_freeable()\'s VM_BUG_ON_FOLIO), even one it would leave alone', () => {
+    const folio = folio_alloc(0, ROOT_MEM_CGROUP);
+    sys.clearReports();
+    expect(folio_free_swap(folio)).toBe(false); /* not in the swap cache */
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^folio_free_swap: VM_WARN_ON_ONCE_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/)]);
+    sys.clearReports();
+    folio_lock(folio);
+    expect(folio_free_swap(folio)).toBe(false);
+    folio_unlock(folio);
+    folio_put(folio);
+    expect(sys.reports()).toEqual([]);
   });
 
   it('accounting: inuse_pages that disagrees with the slots in use', () => {

@@ -26,7 +26,7 @@ import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './vswap.js';
-import { check_avail_list, check_device_users, si_has_clusters, si_inuse_pages } from './device.js';
+import { check_avail_list, check_device_users, check_swap_totals, si_has_clusters, si_inuse_pages } from './device.js';
 import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
 import { check_folios, frame_refs } from './folios.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
@@ -109,6 +109,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
   }
 
   let totalFree = 0;
+  let totalPages = 0;
   const memcgSlots = new Map<number, number>();
   let memcgUnknown = false;
   for (let type = 0; type < MAX_SWAPFILES; type++) {
@@ -216,6 +217,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
     /* Swapoff took all of a device's pages out of nr_swap_pages; each slot it frees puts one back. */
     totalFree += Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK ? i32[siWord(type, SI.pages)] - inuse : -inuse;
+    if (Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) totalPages += i32[siWord(type, SI.pages)];
   }
   for (const [e, r] of refs) {
     const type = swp_type(e);
@@ -237,6 +239,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
   }
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
+  check_swap_totals(fail, totalPages);
   check_avail_list(fail);
   check_device_users(fail);
   /* memcg: each memcg's swap charge equals the slots recorded to it */
