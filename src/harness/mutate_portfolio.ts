@@ -12,8 +12,9 @@
  *           the mutant's site (V8 block coverage of each race, taken once
  *           per campaign on the unmutated copy: the counts at each
  *           mutant's switch, mutate_exec.ts); the primary design first
- *   stress  `stress --ops N --seed S` on each design whose unmutated run
- *           executes the site, the primary design first
+ *   stress  `stress --ops N --seed S --swapoff-cycles 2` on each design
+ *           whose unmutated run executes the site, the primary design
+ *           first
  *   fuzz    `fuzz --runs N --seed S` on each design, into a fresh corpus,
  *           whose unmutated run executes the site
  *
@@ -112,6 +113,9 @@ export const MEMBER_NAMES = ['unit', 'race', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
 const CLI = 'bin/swaptorture.js';
+
+/* stress: swapoff/swapon cycles per run. */
+const STRESS_SWAPOFF_CYCLES = 2;
 
 /* ---- unit ---- */
 
@@ -270,9 +274,15 @@ export function make_portfolio(names: readonly MemberName[], b: PortfolioBudgets
   const all: Record<MemberName, () => PortfolioMember> = {
     unit: () => new UnitMember(b),
     race: () => new RaceMember(b),
+    /*
+     * Two swapoff/swapon cycles while the workload runs (counted, not
+     * timed: a run of a few seconds would otherwise see none), so that
+     * swapoff's paths race with faults, reclaim and frees in every run.
+     */
     stress: () => new CoveredRunMember('stress', (ctx, design) => ({
-      label: `stress --design ${design} --ops ${b.stressOps} --seed ${ctx.seed}`,
-      argv: [CLI, 'stress', '--design', design, '--ops', String(b.stressOps), '--seed', String(ctx.seed), '--cpus', '2', '--no-progress', '--stat-interval', '0'],
+      label: `stress --design ${design} --ops ${b.stressOps} --seed ${ctx.seed} --swapoff-cycles ${STRESS_SWAPOFF_CYCLES}`,
+      argv: [CLI, 'stress', '--design', design, '--ops', String(b.stressOps), '--seed', String(ctx.seed), '--cpus', '2', '--no-progress', '--stat-interval', '0',
+        '--swapoff-cycles', String(STRESS_SWAPOFF_CYCLES), '--swapoff-interval', '100'],
     })),
     fuzz: () => new CoveredRunMember('fuzz', (ctx, design) => ({
       label: `fuzz --design ${design} --runs ${b.fuzzRuns} --seed ${ctx.seed}`,
