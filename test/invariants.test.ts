@@ -40,6 +40,7 @@ import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } fro
 import { setCurrent, taskWord } from '../src/shm/task.js';
 import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
 import { Watchdog } from '../src/harness/watchdog.js';
+import { count_vm_events, PSWPIN, PSWPOUT, sum_vm_events } from '../src/mm/vmstat.js';
 
 let sys: System;
 let mm: number;
@@ -170,6 +171,18 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     folio_unlock(folio);
     folio_put(folio);
     expect(sys.reports()).toEqual([]);
+  });
+
+  it('accounting: pswpout and pswpin that disagree with the pages the block layer was asked to write and read (a lost or doubled count_vm_events())', () => {
+    expect(A.i32[gword(G.blk_pages_written)]).toBeGreaterThan(0);
+    expect(sum_vm_events(PSWPOUT)).toBe(A.i32[gword(G.blk_pages_written)]);
+    count_vm_events(PSWPOUT, 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^pswpout \d+ but the block layer was asked to write \d+ swap pages/)]);
+    count_vm_events(PSWPOUT, -1);
+    count_vm_events(PSWPIN, 2);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^pswpin \d+ but the block layer was asked to read \d+ swap pages/)]);
+    count_vm_events(PSWPIN, -2);
+    expect(sys.check()).toEqual([]);
   });
 
   it('accounting: inuse_pages that disagrees with the slots in use', () => {

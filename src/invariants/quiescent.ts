@@ -29,6 +29,7 @@ import { check_vswap, vswap_slot_data } from './vswap.js';
 import { check_avail_list, check_device_users, check_swap_totals, si_has_clusters, si_inuse_pages } from './device.js';
 import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
 import { check_folios, frame_refs } from './folios.js';
+import { check_swap_io_events } from './vmstat.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
 /** @held: folios the caller holds a reference on (one per occurrence), besides those of PTEs and the swap cache. */
@@ -240,6 +241,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
   check_swap_totals(fail, totalPages);
+  check_swap_io_events(fail);
   check_avail_list(fail);
   check_device_users(fail);
   /* memcg: each memcg's swap charge equals the slots recorded to it */
