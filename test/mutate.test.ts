@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
 import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
-import { run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
+import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
 import { interrupt } from './cli_interrupt.js';
@@ -247,6 +247,11 @@ describe('selection and journal', () => {
       expect(second.results.map((r) => r.id)).toEqual(selected.map((m) => m.id));
       /* without --resume the journal is not overwritten */
       await expect(run_mutate(opts, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/already holds a campaign/);
+      /* a journal from before --designs ran race, stress and fuzz on its primary design only */
+      const old = join(dir, 'old.jsonl');
+      const { designs: _, ...before } = params;
+      writeFileSync(old, JSON.stringify({ mutate: { ...before, design: 'ghost' } }) + '\n');
+      expect(read_mutate_journal(old, null, new Map()).params).toMatchObject({ design: 'ghost', designs: ['ghost'] });
       /* other parameters than the journal's: refused */
       await expect(run_mutate({ ...opts, resume: true, params: { ...params, seed: 2 } }, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/seed 1, not 2/);
     } finally {

@@ -96,6 +96,8 @@ export function read_mutate_journal(file: string, params: MutateParams | null, b
     if (typeof v !== 'object' || v === null) continue;
     if ('mutate' in v) {
       header = (v as { mutate: MutateParams }).mutate;
+      /* a journal from before --designs: its race, stress and fuzz runs were on the primary design only */
+      header.designs ??= [header.design];
       continue;
     }
     const r = v as MutantResult;
