@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
-import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
+import { ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
 import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { request_migration, setCurrent } from '../src/shm/task.js';
@@ -32,7 +32,7 @@ import { LC_SI } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
-import { add_to_avail_list, del_from_avail_list, nr_swap_pages, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
+import { add_to_avail_list, del_from_avail_list, get_swap_device, nr_swap_pages, put_swap_device, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
@@ -42,12 +42,12 @@ import {
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
-  cluster_table_is_alloced, clusterWord, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
+  cluster_table_is_alloced, clusterWord, si_flags, si_max, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
 } from '../src/mm/swap.js';
 import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
-import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
 import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/pgtable.js';
 
@@ -887,6 +887,35 @@ describe('swapoff with entries in use', () => {
     swapFree(extra.folio);
     expect(sys.swapoff('/dev/vdb')).toBe(0);
     for (let i = 0; i < 400; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+/*
+ * The last valid value of each range the model hands out or checks: an
+ * off-by-one there is invisible to a run that never gets near the end.
+ */
+describe('borders: the last slot of a device, the last memcg id', () => {
+  it('get_swap_device() takes an entry at si->max - 1 and refuses si->max and past it ("Bad swap offset entry"), users balanced', () => {
+    const sys = boot();
+    device(sys, 1000);
+    const max = si_max(TYPE);
+    expect(max).toBe(1000);
+    expect(get_swap_device(swp_entry(TYPE, max - 1))).toBe(TYPE);
+    put_swap_device(TYPE);
+    expect(get_swap_device(swp_entry(TYPE, max))).toBe(-1);
+    expect(get_swap_device(swp_entry(TYPE, max + 1))).toBe(-1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('memcg ids run out with -ENOSPC, every id handed out inside the table', () => {
+    const sys = boot();
+    const ids: number[] = [];
+    for (let id = sys.memcgCreate(); id > 0; id = sys.memcgCreate()) ids.push(id);
+    expect(sys.memcgCreate()).toBe(-ENOSPC);
+    /* ids 0 (none) and 1 (the root) are taken from the start */
+    expect(ids.length).toBe(nr_memcg_ids() - 2);
+    expect(Math.max(...ids)).toBe(nr_memcg_ids() - 1);
     expect(violations(sys)).toEqual([]);
   });
 });
