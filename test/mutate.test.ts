@@ -27,8 +27,8 @@ import { interrupt } from './cli_interrupt.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/swaptorture.js');
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, env: { ...process.env, CI: '1' } });
+function cli(args: string[], timeout = 900_000): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout, env: { ...process.env, CI: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -277,26 +277,31 @@ describe('swaptorture mutate (CLI)', () => {
     }
   });
 
-  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), and mutant 0 is clean', () => {
+  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), one in a function no unit test calls as NoCoverage, and mutant 0 is clean', () => {
     const listed = JSON.parse(cli(['mutate', '--files', 'src/mm/swap_device.ts', '--list', '--json']).out) as { id: number; function: string; operator: string; original: string }[];
     const tryget = listed.find((m) => m.function === 'get_swap_device_info' && m.operator === 'RefDelete')!;
     const clampPath = 'src/mm/swap_readahead.ts';
     const clamp = (JSON.parse(cli(['mutate', '--files', clampPath, '--list', '--json']).out) as typeof listed)
       .find((m) => m.function === '__swapin_nr_pages' && m.operator === 'BorderOffByOne' && m.original === 'pages > max_pages')!;
+    /* swap_meta_bytes(): only the memory report (a CLI test) calls it; unit tests import its module all the same */
+    const meta = (JSON.parse(cli(['mutate', '--files', 'src/mm/swap_meta.ts', '--list', '--json']).out) as typeof listed)
+      .find((m) => m.function === 'swap_meta_bytes' && m.operator === 'CountDelete')!;
     expect(tryget.original).toBe('percpu_ref_tryget_live(si_users(type))');
     const eq = JSON.parse(readFileSync(join(ROOT, 'mutants/equivalent.json'), 'utf8')) as { function: string; operator: string }[];
     expect(eq.some((e) => e.function === '__swapin_nr_pages' && e.operator === 'BorderOffByOne')).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-cli-'));
     try {
-      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      /* the unit member's baselines: every test file that imports these modules, run once alone (~4 min quiet, most of it test/stress.test.ts) */
+      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id},${meta.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json'], 1_800_000);
       expect(r.code, r.err).toBe(0);
-      const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; score: number };
-      expect(s).toMatchObject({ mutants: 2, killed: 1, killedBy: { unit: 1 }, equivalent: 1, score: 100 });
+      const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; noCoverage: number; score: number; coveredScore: number };
+      expect(s).toMatchObject({ mutants: 3, killed: 1, killedBy: { unit: 1 }, equivalent: 1, noCoverage: 1, score: 50, coveredScore: 100 });
       const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { schemaVersion: string; files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; mutatorName: string }[] }> };
       expect(report.schemaVersion).toBe('2');
       const ms = report.files['src/mm/swap_device.ts'].mutants;
       expect(ms.find((m) => m.id === String(tryget.id))).toMatchObject({ status: 'Killed', killedBy: ['unit'], mutatorName: 'RefDelete' });
       expect(report.files[clampPath].mutants.find((m) => m.id === String(clamp.id))).toMatchObject({ status: 'Ignored', mutatorName: 'BorderOffByOne' });
+      expect(report.files['src/mm/swap_meta.ts'].mutants.find((m) => m.id === String(meta.id))).toMatchObject({ status: 'NoCoverage', mutatorName: 'CountDelete' });
       const html = readFileSync(join(dir, 'mutation.html'), 'utf8');
       expect(html).toContain('<mutation-test-report-app');
       expect(html).toContain('customElements.define');
@@ -315,7 +320,7 @@ describe('swaptorture mutate (CLI)', () => {
     });
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout + s.stderr).toMatch(/SUCCESS/);
-  });
+  }, 2_400_000);
 
   it('runs stress on every design whose unmutated run reaches the site; what none reaches is NoCoverage, left out of the covered score', () => {
     type Listed = { id: number; function: string; operator: string; original: string };
