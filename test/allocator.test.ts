@@ -28,7 +28,7 @@ import { request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
 import { set_failslab } from '../src/kmem/slab.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
-import { LC_SI } from '../src/sync/lockdep.js';
+import { LC_SI, LC_ZONE } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
@@ -37,7 +37,7 @@ import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
-  __folio_set_locked, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
+  __folio_set_locked, account_freepages, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
   folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import {
@@ -205,6 +205,19 @@ describe('per-CPU page lists', () => {
     folio_put(big);
     expect(nr_free_frames()).toBe(total);
     expect(violations(sys)).toEqual([]);
+  });
+
+  it('account_freepages() asserts zone->lock, as the kernel\'s lockdep_assert_held(&zone->lock) does: the free lists change only under it', () => {
+    const sys = boot({ nrFrames: 256 });
+    const total = nr_free_frames();
+    account_freepages(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^WARNING: lockdep_assert_held\(zone->lock\) failed/)]);
+    sys.clearReports();
+    spin_lock(gword(G.zone_lock), LC_ZONE);
+    account_freepages(0);
+    spin_unlock(gword(G.zone_lock));
+    expect(sys.reports()).toEqual([]);
+    expect(nr_free_frames()).toBe(total);
   });
 });
 
