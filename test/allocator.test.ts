@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
-import { ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
+import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
 import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { request_migration, setCurrent } from '../src/shm/task.js';
@@ -47,7 +47,7 @@ import {
 import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
-import { nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { mem_cgroup_offline, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
 import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/pgtable.js';
 
@@ -929,6 +929,16 @@ describe('borders: the last slot of a device, the last memcg id', () => {
     /* ids 0 (none) and 1 (the root) are taken from the start */
     expect(ids.length).toBe(nr_memcg_ids() - 2);
     expect(Math.max(...ids)).toBe(nr_memcg_ids() - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('mem_cgroup_offline() refuses the root and a memcg already offline (-EINVAL), as a scenario\'s "offline" step calls it directly', () => {
+    const sys = boot();
+    const m = sys.memcgCreate();
+    expect(m).toBeGreaterThan(ROOT_MEM_CGROUP);
+    expect(mem_cgroup_offline(ROOT_MEM_CGROUP)).toBe(-EINVAL);
+    expect(mem_cgroup_offline(m)).toBe(0);
+    expect(mem_cgroup_offline(m)).toBe(-EINVAL);
     expect(violations(sys)).toEqual([]);
   });
 });
