@@ -21,39 +21,47 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
-import { ENOENT, ENOMEM, EEXIST } from '../src/include/errno.js';
+import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
 import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
 import { set_failslab } from '../src/kmem/slab.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
-import { LC_SI } from '../src/sync/lockdep.js';
+import { LC_SI, LC_ZONE } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
-import { add_to_avail_list, del_from_avail_list, nr_swap_pages, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
+import { add_to_avail_list, del_from_avail_list, get_swap_device, nr_swap_pages, put_swap_device, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
-  __folio_set_locked, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
+  __folio_set_locked, account_freepages, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
   folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
-  cluster_table_is_alloced, clusterWord, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
+  cluster_table_is_alloced, clusterWord, si_flags, si_max, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
 } from '../src/mm/swap.js';
 import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
-import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { mem_cgroup_offline, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
 import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/pgtable.js';
 
 const TYPE = 0;
 
+/*
+ * The folios a test holds a reference on (swapAlloc's, until swapFree or
+ * swapOut drops it), declared to the quiescent check: a test stands in
+ * for a task in the middle of reclaim.
+ */
+const held = new Set<number>();
+
 function boot(cfg: Parameters<typeof System.create>[0] = {}): System {
+  held.clear();
   return System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, nrBios: 4096 /* a write in flight for every busy folio */, ...cfg });
 }
 
@@ -64,7 +72,7 @@ function device(sys: System, sizePages: number, o: { badPages?: number[]; discar
 
 /** The quiescent check, and everything reported so far (the check reports its findings too). */
 function violations(sys: System): string[] {
-  sys.check();
+  sys.check([...held]);
   return sys.reports().map((v) => `${v.invariant}: ${v.message}`);
 }
 
@@ -80,6 +88,7 @@ function swapAlloc(order: number, memcg = ROOT_MEM_CGROUP): { folio: number; ent
     folio_put(folio);
     return { folio: -1, entry, err };
   }
+  held.add(folio);
   return { folio, entry, err };
 }
 
@@ -89,6 +98,7 @@ function swapFree(folio: number): void {
   expect(folio_free_swap(folio)).toBe(true);
   folio_unlock(folio);
   folio_put(folio);
+  held.delete(folio);
 }
 
 /**
@@ -108,6 +118,7 @@ function swapOut(order: number, memcg = ROOT_MEM_CGROUP): number {
   folio_put_refs(folio, folio_nr_pages(folio));
   folio_unlock(folio);
   folio_put(folio);
+  held.delete(folio);
   return entry;
 }
 
@@ -194,6 +205,19 @@ describe('per-CPU page lists', () => {
     folio_put(big);
     expect(nr_free_frames()).toBe(total);
     expect(violations(sys)).toEqual([]);
+  });
+
+  it('account_freepages() asserts zone->lock, as the kernel\'s lockdep_assert_held(&zone->lock) does: the free lists change only under it', () => {
+    const sys = boot({ nrFrames: 256 });
+    const total = nr_free_frames();
+    account_freepages(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^WARNING: lockdep_assert_held\(zone->lock\) failed/)]);
+    sys.clearReports();
+    spin_lock(gword(G.zone_lock), LC_ZONE);
+    account_freepages(0);
+    spin_unlock(gword(G.zone_lock));
+    expect(sys.reports()).toEqual([]);
+    expect(nr_free_frames()).toBe(total);
   });
 });
 
@@ -876,6 +900,45 @@ describe('swapoff with entries in use', () => {
     swapFree(extra.folio);
     expect(sys.swapoff('/dev/vdb')).toBe(0);
     for (let i = 0; i < 400; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+/*
+ * The last valid value of each range the model hands out or checks: an
+ * off-by-one there is invisible to a run that never gets near the end.
+ */
+describe('borders: the last slot of a device, the last memcg id', () => {
+  it('get_swap_device() takes an entry at si->max - 1 and refuses si->max and past it ("Bad swap offset entry"), users balanced', () => {
+    const sys = boot();
+    device(sys, 1000);
+    const max = si_max(TYPE);
+    expect(max).toBe(1000);
+    expect(get_swap_device(swp_entry(TYPE, max - 1))).toBe(TYPE);
+    put_swap_device(TYPE);
+    expect(get_swap_device(swp_entry(TYPE, max))).toBe(-1);
+    expect(get_swap_device(swp_entry(TYPE, max + 1))).toBe(-1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('memcg ids run out with -ENOSPC, every id handed out inside the table', () => {
+    const sys = boot();
+    const ids: number[] = [];
+    for (let id = sys.memcgCreate(); id > 0; id = sys.memcgCreate()) ids.push(id);
+    expect(sys.memcgCreate()).toBe(-ENOSPC);
+    /* ids 0 (none) and 1 (the root) are taken from the start */
+    expect(ids.length).toBe(nr_memcg_ids() - 2);
+    expect(Math.max(...ids)).toBe(nr_memcg_ids() - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('mem_cgroup_offline() refuses the root and a memcg already offline (-EINVAL), as a scenario\'s "offline" step calls it directly', () => {
+    const sys = boot();
+    const m = sys.memcgCreate();
+    expect(m).toBeGreaterThan(ROOT_MEM_CGROUP);
+    expect(mem_cgroup_offline(ROOT_MEM_CGROUP)).toBe(-EINVAL);
+    expect(mem_cgroup_offline(m)).toBe(0);
+    expect(mem_cgroup_offline(m)).toBe(-EINVAL);
     expect(violations(sys)).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ import {
   PG_waiters, PG_writeback,
 } from '../src/mm/page_alloc.js';
 import { pte_pfn } from '../src/mm/pgtable.js';
-import { folio_alloc_swap } from '../src/mm/swapfile.js';
+import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
 import { get_swap_device, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { plist_del } from '../src/mm/plist.js';
@@ -40,6 +40,7 @@ import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } fro
 import { setCurrent, taskWord } from '../src/shm/task.js';
 import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
 import { Watchdog } from '../src/harness/watchdog.js';
+import { count_vm_events, PSWPIN, PSWPOUT, sum_vm_events } from '../src/mm/vmstat.js';
 
 let sys: System;
 let mm: number;
@@ -147,6 +148,41 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
     Atomics.and(A.i32, fw(folio, FOLIO.flags), ~PG_swapcache);
     expect(ids(sys.check())).toEqual(['swap-cache']);
+  });
+
+  it('accounting: total_swap_pages that disagrees with the pages of the devices in service (a swapon or swapoff counted twice)', () => {
+    Atomics.add(A.i32, gword(G.total_swap_pages), 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^total_swap_pages \d+ but the devices in service have \d+ pages/)]);
+  });
+
+  it('accounting: nr_rotate_swap that disagrees with the rotational devices swapped on', () => {
+    Atomics.sub(A.i32, gword(G.nr_rotate_swap), 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^nr_rotate_swap -?\d+ but \d+ rotational devices are swapped on/)]);
+  });
+
+  it('lock-discipline: folio_free_swap() on a folio not locked (folio_swapcache_freeable()\'s VM_BUG_ON_FOLIO), even one it would leave alone', () => {
+    const folio = folio_alloc(0, ROOT_MEM_CGROUP);
+    sys.clearReports();
+    expect(folio_free_swap(folio)).toBe(false); /* not in the swap cache */
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^folio_free_swap: VM_WARN_ON_ONCE_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/)]);
+    sys.clearReports();
+    folio_lock(folio);
+    expect(folio_free_swap(folio)).toBe(false);
+    folio_unlock(folio);
+    folio_put(folio);
+    expect(sys.reports()).toEqual([]);
+  });
+
+  it('accounting: pswpout and pswpin that disagree with the pages the block layer was asked to write and read (a lost or doubled count_vm_events())', () => {
+    expect(A.i32[gword(G.blk_pages_written)]).toBeGreaterThan(0);
+    expect(sum_vm_events(PSWPOUT)).toBe(A.i32[gword(G.blk_pages_written)]);
+    count_vm_events(PSWPOUT, 1);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^pswpout \d+ but the block layer was asked to write \d+ swap pages/)]);
+    count_vm_events(PSWPOUT, -1);
+    count_vm_events(PSWPIN, 2);
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^pswpin \d+ but the block layer was asked to read \d+ swap pages/)]);
+    count_vm_events(PSWPIN, -2);
+    expect(sys.check()).toEqual([]);
   });
 
   it('accounting: inuse_pages that disagrees with the slots in use', () => {
@@ -297,12 +333,23 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(sys.write(mm, 201, { maxOrder: 0 })).toBe(0); /* a new anonymous page: mapped once, not in the swap cache */
     const folio = mappedFolio(201);
     folio_get(folio);
-    expect(sys.check().map((v) => v.message).join('\n')).toMatch(/above the 1 PTEs that are all that hold it/);
+    expect(sys.check().map((v) => v.message).join('\n')).toMatch(/above the 1 PTEs and 0 swap cache slots that are all that hold it/);
     folio_put(folio);
     expect(sys.check()).toEqual([]);
     Atomics.sub(A.i32, fw(folio, FOLIO.refcount), 1);
     expect(ids(sys.check())).toEqual(['folio-accounting']);
     Atomics.add(A.i32, fw(folio, FOLIO.refcount), 1);
+  });
+
+  it('folio-accounting: a swap cache folio with a reference nobody holds (the folio_put() __try_to_reclaim_swap or try_to_unuse would leak), unless the caller says it holds it', () => {
+    const cached = slots((tb) => swp_tb_is_folio(tb));
+    expect(cached.length).toBeGreaterThan(0);
+    const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
+    folio_get(folio);
+    expect(sys.check().map((v) => v.message).join('\n')).toMatch(new RegExp(`folio ${folio}: refcount \\d+, above the \\d+ PTEs and 1 swap cache slots that are all`));
+    expect(sys.check([folio])).toEqual([]);
+    folio_put(folio);
+    expect(sys.check()).toEqual([]);
   });
 
   it('folio-accounting: a folio allocated and dropped on the floor (do_anonymous_page losing its race without folio_put)', () => {

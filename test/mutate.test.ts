@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
 import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
-import { run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
+import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
 import { interrupt } from './cli_interrupt.js';
@@ -27,8 +27,8 @@ import { interrupt } from './cli_interrupt.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/swaptorture.js');
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, env: { ...process.env, CI: '1' } });
+function cli(args: string[], timeout = 900_000): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout, env: { ...process.env, CI: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -231,7 +231,7 @@ describe('selection and journal', () => {
       const selected = select_mutants(all, { ids: null, files: ['src/mm/swap_device.ts'], operators: new Set<Operator>(['LockDelete', 'RefDelete']), changed: null, limit: 5, shard: { k: 1, n: 1 } });
       expect(selected.length).toBe(5);
       /* no members: every mutant is NoCoverage at once, so the journal's bookkeeping is all that is tested */
-      const params: MutateParams = { design: 'p4', seed: 1, members: [], budgets: DEFAULT_BUDGETS, operators: null, ids: null, files: null, changed: null, limit: 5, shard: '1/1' };
+      const params: MutateParams = { design: 'p4', designs: ['p4'], seed: 1, members: [], budgets: DEFAULT_BUDGETS, operators: null, ids: null, files: null, changed: null, limit: 5, shard: '1/1' };
       const opts = { repo: ROOT, params, all, selected, jobs: 2, journal, resume: false };
       const first = await run_mutate(opts, { err: () => {} }, new AbortController().signal);
       expect(first.executed).toBe(5);
@@ -247,6 +247,11 @@ describe('selection and journal', () => {
       expect(second.results.map((r) => r.id)).toEqual(selected.map((m) => m.id));
       /* without --resume the journal is not overwritten */
       await expect(run_mutate(opts, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/already holds a campaign/);
+      /* a journal from before --designs ran race, stress and fuzz on its primary design only */
+      const old = join(dir, 'old.jsonl');
+      const { designs: _, ...before } = params;
+      writeFileSync(old, JSON.stringify({ mutate: { ...before, design: 'ghost' } }) + '\n');
+      expect(read_mutate_journal(old, null, new Map()).params).toMatchObject({ design: 'ghost', designs: ['ghost'] });
       /* other parameters than the journal's: refused */
       await expect(run_mutate({ ...opts, resume: true, params: { ...params, seed: 2 } }, { err: () => {} }, new AbortController().signal)).rejects.toThrow(/seed 1, not 2/);
     } finally {
@@ -272,26 +277,31 @@ describe('swaptorture mutate (CLI)', () => {
     }
   });
 
-  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), and mutant 0 is clean', () => {
+  it('kills the si->users get deleted from get_swap_device_info, reports a marked equivalent one (a clamp at its own value), one in a function no unit test calls as NoCoverage, and mutant 0 is clean', () => {
     const listed = JSON.parse(cli(['mutate', '--files', 'src/mm/swap_device.ts', '--list', '--json']).out) as { id: number; function: string; operator: string; original: string }[];
     const tryget = listed.find((m) => m.function === 'get_swap_device_info' && m.operator === 'RefDelete')!;
     const clampPath = 'src/mm/swap_readahead.ts';
     const clamp = (JSON.parse(cli(['mutate', '--files', clampPath, '--list', '--json']).out) as typeof listed)
       .find((m) => m.function === '__swapin_nr_pages' && m.operator === 'BorderOffByOne' && m.original === 'pages > max_pages')!;
+    /* swap_meta_bytes(): only the memory report (a CLI test) calls it; unit tests import its module all the same */
+    const meta = (JSON.parse(cli(['mutate', '--files', 'src/mm/swap_meta.ts', '--list', '--json']).out) as typeof listed)
+      .find((m) => m.function === 'swap_meta_bytes' && m.operator === 'CountDelete')!;
     expect(tryget.original).toBe('percpu_ref_tryget_live(si_users(type))');
     const eq = JSON.parse(readFileSync(join(ROOT, 'mutants/equivalent.json'), 'utf8')) as { function: string; operator: string }[];
     expect(eq.some((e) => e.function === '__swapin_nr_pages' && e.operator === 'BorderOffByOne')).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-cli-'));
     try {
-      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      /* the unit member's baselines: every test file that imports these modules, run once alone (~4 min quiet, most of it test/stress.test.ts) */
+      const r = cli(['mutate', '--id', `${tryget.id},${clamp.id},${meta.id}`, '--members', 'unit', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json'], 1_800_000);
       expect(r.code, r.err).toBe(0);
-      const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; score: number };
-      expect(s).toMatchObject({ mutants: 2, killed: 1, killedBy: { unit: 1 }, equivalent: 1, score: 100 });
+      const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; noCoverage: number; score: number; coveredScore: number };
+      expect(s).toMatchObject({ mutants: 3, killed: 1, killedBy: { unit: 1 }, equivalent: 1, noCoverage: 1, score: 50, coveredScore: 100 });
       const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { schemaVersion: string; files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; mutatorName: string }[] }> };
       expect(report.schemaVersion).toBe('2');
       const ms = report.files['src/mm/swap_device.ts'].mutants;
       expect(ms.find((m) => m.id === String(tryget.id))).toMatchObject({ status: 'Killed', killedBy: ['unit'], mutatorName: 'RefDelete' });
       expect(report.files[clampPath].mutants.find((m) => m.id === String(clamp.id))).toMatchObject({ status: 'Ignored', mutatorName: 'BorderOffByOne' });
+      expect(report.files['src/mm/swap_meta.ts'].mutants.find((m) => m.id === String(meta.id))).toMatchObject({ status: 'NoCoverage', mutatorName: 'CountDelete' });
       const html = readFileSync(join(dir, 'mutation.html'), 'utf8');
       expect(html).toContain('<mutation-test-report-app');
       expect(html).toContain('customElements.define');
@@ -310,6 +320,32 @@ describe('swaptorture mutate (CLI)', () => {
     });
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout + s.stderr).toMatch(/SUCCESS/);
+  }, 2_400_000);
+
+  it('runs stress on every design whose unmutated run reaches the site; what none reaches is NoCoverage, left out of the covered score', () => {
+    type Listed = { id: number; function: string; operator: string; original: string };
+    const list = (files: string): Listed[] => JSON.parse(cli(['mutate', '--files', files, '--list', '--json']).out) as Listed[];
+    /* ghost-only code: the dynamic cluster free takes si->lock; p4 never frees a dynamic cluster */
+    const ghost = list('src/mm/swap_cluster_dynamic.ts').find((m) => m.function === 'swap_cluster_free_dynamic' && m.operator === 'LockDelete' && m.original.startsWith('spin_lock('))!;
+    /* vswap-only code, and vswap is not among the campaign's designs */
+    const vswap = list('src/mm/vswap_phys.ts').find((m) => m.function === 'vswap_alloc_swap_slot' && m.operator === 'LockDelete')!;
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-designs-'));
+    try {
+      const r = cli(['mutate', '--id', `${ghost.id},${vswap.id}`, '--members', 'stress', '--designs', 'ghost', '--stress-ops', '300', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const s = JSON.parse(r.out) as { killed: number; killedBy: Record<string, number>; noCoverage: number; score: number; coveredScore: number; survivors: { id: number; status: string }[] };
+      expect(s).toMatchObject({ killed: 1, killedBy: { 'stress[ghost]': 1 }, noCoverage: 1, score: 50, coveredScore: 100 });
+      expect(s.survivors).toEqual([expect.objectContaining({ id: vswap.id, status: 'NoCoverage' })]);
+      const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; coveredBy: string[] }[] }> };
+      /* the p4 stress run never reaches it: only the ghost one covers it */
+      expect(report.files['src/mm/swap_cluster_dynamic.ts'].mutants[0]).toMatchObject({ id: String(ghost.id), status: 'Killed', killedBy: ['stress[ghost]'], coveredBy: ['stress[ghost]'] });
+      expect(report.files['src/mm/vswap_phys.ts'].mutants[0]).toMatchObject({ status: 'NoCoverage', coveredBy: [] });
+      const bad = cli(['mutate', '--designs', 'ghost,p9', '--list']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--designs: unknown "p9"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Ctrl-C: the summary of what finished, exit 130, and --resume goes on', async () => {

@@ -364,11 +364,16 @@ export class System {
     return 0;
   }
 
-  /** Quiescent invariant check (call with every CPU parked). */
-  check(): Violation[] {
+  /**
+   * Quiescent invariant check (call with every CPU parked).  @held: the
+   * folios the caller holds a reference on (one per occurrence, as a task
+   * in the middle of reclaim or a fault would): any other reference than
+   * the PTEs' and the swap cache's is a leak.
+   */
+  check(held: readonly number[] = []): Violation[] {
     this.enter();
     rcu_barrier();
-    return check_invariants();
+    return check_invariants(held);
   }
 
   reports(): Violation[] {

@@ -190,6 +190,18 @@ function bio_endio(bio: number): void {
 }
 
 /**
+ * blk_account_io(): the block layer's own count of the swap pages asked
+ * of the devices, @nr in direction @op - what /proc/diskstats' sectors
+ * read and written count (blk_account_io_start()), taken as an I/O is
+ * issued, by submit_bio() or by the synchronous device paths
+ * (submit_bio_wait()).  The quiescent checker holds pswpin and pswpout to
+ * it.  Context: any.
+ */
+export function blk_account_io(op: number, nr: number): void {
+  Atomics.add(A.i32, gword(op === REQ_OP_WRITE ? G.blk_pages_written : G.blk_pages_read), nr);
+}
+
+/**
  * submit_bio(): queue @bio for its device, which may complete it
  * @latency scheduler steps from now at the earliest (controlled mode).
  * With no completion task it completes here.
@@ -198,6 +210,7 @@ function bio_endio(bio: number): void {
  */
 export function submit_bio(bio: number, latency: number): void {
   const i32 = A.i32;
+  blk_account_io(i32[bio_word(bio, BIO.op)], bio_nr_pages(bio));
   if (blk_completion() === BLK_COMPLETION_INLINE) {
     bio_endio(bio);
     return;

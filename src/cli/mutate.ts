@@ -22,7 +22,7 @@ import { apply_equivalents, read_mutate_journal, ResumeMismatch, run_mutate, typ
 import { load_equivalents } from '../harness/mutate_equivalent.js';
 import { mutant_list, MUTATED_DIRS } from '../harness/mutate_instrument.js';
 import { OPERATORS, type Operator } from '../harness/mutate_operators.js';
-import { DEFAULT_BUDGETS, MEMBER_NAMES } from '../harness/mutate_portfolio.js';
+import { DEFAULT_BUDGETS, DEFAULT_DESIGNS, MEMBER_NAMES } from '../harness/mutate_portfolio.js';
 import { changed_lines, select_mutants } from '../harness/mutate_select.js';
 import { mutate_summary, mutation_report, report_html, type MutateSummary } from '../harness/mutate_report.js';
 import { text_table } from '../harness/text_table.js';
@@ -34,6 +34,7 @@ interface MutateFlags {
   changed?: string;
   files?: string;
   design: string;
+  designs: string;
   jobs: number;
   shard: string;
   journal?: string;
@@ -80,8 +81,11 @@ function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
   if (!(DESIGN_NAMES as readonly string[]).includes(f.design)) usage(`--design: unknown design "${f.design}" (known: ${DESIGN_NAMES.join(', ')})`);
   if (!(implemented_designs() as string[]).includes(f.design)) usage(`--design: design "${f.design}" is not built yet`);
   parse_shard(f.shard, usage);
+  const others = list_of(f.designs, DESIGN_NAMES, '--designs', usage);
+  for (const d of others) if (!(implemented_designs() as string[]).includes(d)) usage(`--designs: design "${d}" is not built yet`);
   return {
     design: f.design,
+    designs: [...new Set([f.design, ...others])],
     seed: f.seed,
     members: list_of(f.members, MEMBER_NAMES, '--members', usage),
     budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, races: f.races, unitFiles: f.unitFiles },
@@ -106,7 +110,7 @@ function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, jo
   if (header === null) return fromFlags; /* nothing journalled yet: a fresh start */
   const given = (o: string): boolean => cmd.getOptionValueSource(o) === 'cli';
   const flagOf: Record<keyof MutateParams, string[]> = {
-    ids: ['id'], design: ['design'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'races', 'unitFiles'],
+    ids: ['id'], design: ['design'], designs: ['design', 'designs'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'races', 'unitFiles'],
     operators: ['operators'], files: ['files'], changed: ['changed'], limit: ['limit'], shard: ['shard'],
   };
   for (const k of Object.keys(flagOf) as (keyof MutateParams)[]) {
@@ -123,19 +127,20 @@ function print_summary(s: MutateSummary, out: (t: string) => void, interrupted: 
     ['mutants', String(s.mutants)],
     ['killed', `${s.killed} (${Object.entries(s.killedBy).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${s.timeouts > 0 ? `; ${s.timeouts} by a stall` : ''})`],
     ['survived', String(s.survived)],
-    ['no coverage', String(s.noCoverage)],
+    ['no coverage (no run of any design reaches it)', String(s.noCoverage)],
     ['equivalent', String(s.equivalent)],
     ['compile errors', String(s.compileErrors)],
     ...(s.pending > 0 ? [['not run yet', String(s.pending)]] : []),
     ['score (killed / (mutants - equivalent - compile errors))', pct],
+    ['covered score (killed / (the same - no coverage))', s.coveredScore === null ? '-' : `${s.coveredScore.toFixed(1)} %`],
     ['median time to kill', s.medianKillMs === null ? '-' : `${(s.medianKillMs / 1000).toFixed(1)} s`],
     ...(interrupted ? [['interrupted', 'Ctrl-C: the finished mutants are journalled; --resume goes on']] : []),
   ]) + '\n');
-  out('\n' + text_table(['operator', 'mutants', 'killed', 'survived'], Object.entries(s.byOperator).map(([op, v]) => [op, String(v.total), String(v.killed), String(v.survived)]), (c) => c === 0) + '\n');
+  out('\n' + text_table(['operator', 'mutants', 'killed', 'survived', 'no coverage'], Object.entries(s.byOperator).map(([op, v]) => [op, String(v.total), String(v.killed), String(v.survived), String(v.noCoverage)]), (c) => c === 0) + '\n');
   if (s.survivors.length > 0) {
-    out('\nsurvivors (gaps: no member caught them; mark the equivalent ones in mutants/equivalent.json):\n');
-    out(text_table(['id', 'where', 'operator', 'function', 'reached by', 'mutation'], s.survivors.map((v) => [
-      String(v.id), `${v.file}:${v.line}`, v.operator, v.fn, v.reachedBy.join(',') || '-', `${one_line(v.original)} -> ${v.replacement === '' ? '(deleted)' : one_line(v.replacement)}`,
+    out('\nsurvivors (gaps: no member caught them, or no run reaches them; mark the equivalent ones in mutants/equivalent.json):\n');
+    out(text_table(['id', 'where', 'operator', 'function', 'status', 'reached by', 'mutation'], s.survivors.map((v) => [
+      String(v.id), `${v.file}:${v.line}`, v.operator, v.fn, v.status, v.reachedBy.join(',') || '-', `${one_line(v.original)} -> ${v.replacement === '' ? '(deleted)' : one_line(v.replacement)}`,
     ]), (c) => c > 0) + '\n');
   }
   out(`\nreport: ${join(reportDir, 'mutation.html')} (${join(reportDir, 'mutation.json')})\n`);
@@ -220,12 +225,15 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
 const MUTATE_HELP = `
 Operators: ${OPERATORS.join(', ')}.
 Portfolio, per mutant, until one kills it: unit (vitest on the test files
-whose imports reach the module), race (repro RACE --fixed of the races whose
-unmutated runs execute the mutant's site), stress (--stress-ops, --seed) and
-fuzz (--fuzz-runs, --seed), each if its unmutated run executes the site.
+whose imports reach the module, if they call the mutant's function), race
+(repro RACE --fixed of the races whose unmutated runs execute the mutant's
+site), stress (--stress-ops, --seed) and fuzz (--fuzz-runs, --seed), each if
+its unmutated run executes the site; race, stress and fuzz on --design and
+then on each of --designs (killedBy "stress[ghost]").
 Killed: a run exits non-zero or by a signal (an invariant broke, a test
 failed, a crash).  Timeout: a run past max(5 x its quiet duration, quiet +
-30 s), a stall.  NoCoverage: no run reaches the site.  CompileError: the
+30 s), a stall.  NoCoverage: no run of any design reaches the site (the
+covered score leaves these out).  CompileError: the
 mutant alone does not type-check.  Survivors listed in --equivalent are
 reported Ignored (equivalent).
 Exit status: 0 the campaign finished, 2 bad usage, 3 harness failure,
@@ -240,7 +248,8 @@ export function registerMutate(program: Command): Command {
     .option('--files <globs>', 'only files matching these globs, comma separated (src/mm/swapfile.ts, src/mm/swap_*.ts, src/**)')
     .option('--operators <list>', `only these operators, comma separated (${OPERATORS.join(', ')})`)
     .option('--limit <n>', 'at most n mutants, spread evenly over the selection', int(1))
-    .option('--design <name>', 'design the race, stress and fuzz members run', 'p4')
+    .option('--design <name>', 'the primary design: the race, stress and fuzz members run on it first', 'p4')
+    .option('--designs <list>', 'the other designs they run on, each where its unmutated run executes the site', DEFAULT_DESIGNS.join(','))
     .option('--members <list>', `portfolio members, in this order (${MEMBER_NAMES.join(', ')})`, MEMBER_NAMES.join(','))
     .option('--seed <n>', 'seed of the stress and fuzz runs and the first repro schedule', int(0, 0xffffffff), 1)
     .option('--stress-ops <n>', 'stress member: operations per CPU', int(1), DEFAULT_BUDGETS.stressOps)
@@ -255,7 +264,7 @@ export function registerMutate(program: Command): Command {
     .option('--report <dir>', 'where mutation.json (mutation-testing-report-schema) and mutation.html go', '.swaptorture/mutate')
     .option('--equivalent <file>', 'survivors judged equivalent (relative to the repository)', 'mutants/equivalent.json')
     .option('--list', 'list the selected mutants (id, file:line, operator, function, mutation) and exit')
-    .option('--json', 'one JSON document on stdout: the summary (mutants, killed, killedBy, timeouts, survived, equivalent, noCoverage, compileErrors, pending, score, medianKillMs, byOperator, survivors: [{id, file, line, operator, fn, original, replacement, reachedBy}], executed, seconds, interrupted, journal, report, html); with --list, the mutants')
+    .option('--json', 'one JSON document on stdout: the summary (mutants, killed, killedBy, timeouts, survived, equivalent, noCoverage, compileErrors, pending, score, coveredScore, medianKillMs, byOperator, survivors: [{id, file, line, operator, fn, original, replacement, status, reachedBy}], executed, seconds, interrupted, journal, report, html); with --list, the mutants')
     .addHelpText('after', MUTATE_HELP)
     .action(mutate_action);
 }

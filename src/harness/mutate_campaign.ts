@@ -14,7 +14,9 @@
  *
  * Statuses (the mutation-testing report schema's): Killed (a run failed:
  * an invariant, a test, a crash), Timeout (a run stalled past its
- * timeout), Survived, NoCoverage (no member reaches its function),
+ * timeout), Survived, NoCoverage (no run of any member, on any design,
+ * executes it: no unit test calls its function, no race, stress or fuzz
+ * run reaches its switch),
  * CompileError (a type error: tsc refuses it), Ignored (a survivor marked
  * equivalent, mutate_equivalent.ts; applied when reporting, not
  * journalled).
@@ -49,7 +51,10 @@ export interface MutantResult {
 
 /** What makes a campaign: the same parameters select and run the same mutants the same way. */
 export interface MutateParams {
+  /** The primary design (--design). */
   design: string;
+  /** Every design the race, stress and fuzz members run on, the primary first (--designs). */
+  designs: string[];
   seed: number;
   members: MemberName[];
   budgets: PortfolioBudgets;
@@ -91,6 +96,8 @@ export function read_mutate_journal(file: string, params: MutateParams | null, b
     if (typeof v !== 'object' || v === null) continue;
     if ('mutate' in v) {
       header = (v as { mutate: MutateParams }).mutate;
+      /* a journal from before --designs: its race, stress and fuzz runs were on the primary design only */
+      header.designs ??= [header.design];
       continue;
     }
     const r = v as MutantResult;
@@ -136,9 +143,9 @@ class Baselines {
     this.err(`swaptorture mutate: baseline: ${run.label}\n`);
     const dir = run.coverage ? coverage_dir() : undefined;
     const r = await run_child(this.tree, run.argv, 0, 600_000, null, dir);
-    const covered = dir === undefined ? [] : v8_mutants_run(dir, this.tree);
+    const cov = dir === undefined ? { mutants: [], functions: [] } : v8_mutants_run(dir, this.tree);
     const ok = r.code === 0;
-    const b: Baseline = { ok, ms: r.ms, covered, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
+    const b: Baseline = { ok, ms: r.ms, covered: cov.mutants, functions: cov.functions, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
     if (!ok) this.err(`swaptorture mutate: the unmutated run failed, left out: ${run.label}: ${b.why}\n`);
     this.#cache[key] = b;
     writeFileSync(this.#file, JSON.stringify(this.#cache));
@@ -182,9 +189,9 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
   const baselines = new Baselines(tree.dir, io.err);
-  const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, seed: o.params.seed, baseline: (r) => baselines.get(r) };
+  const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, designs: o.params.designs, seed: o.params.seed, baseline: (r) => baselines.get(r) };
   const members = make_portfolio(o.params.members, o.params.budgets);
-  for (const m of members) await m.prepare(ctx);
+  for (const m of members) await m.prepare(ctx, todo);
   const checker = new MutantTypeChecker(o.repo);
 
   let executed = 0;
@@ -195,11 +202,14 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
     const base = { id: m.id, key: m.key };
     const typeError = checker.check(m);
     if (typeError !== null) return { ...base, status: 'CompileError', killedBy: null, statusReason: typeError, coveredBy: [], ms: ms() };
-    const plan = members.flatMap((member) => member.runs(m).map((run) => ({ member: member.name, run })));
+    const plan = members.flatMap((member) => member.runs(m).map((run) => ({ member: run.by ?? member.name, run })));
     const coveredBy = [...new Set(plan.map((p) => p.member))];
-    if (plan.length === 0) return { ...base, status: 'NoCoverage', killedBy: null, statusReason: `no run of the portfolio (${members.map((x) => x.name).join(', ')}) reaches it: no unit test imports ${m.file}, no race, stress or fuzz run executes it`, coveredBy, ms: ms() };
+    if (plan.length === 0) {
+      const statusReason = `no run of the portfolio (${members.map((x) => x.name).join(', ')}; designs ${o.params.designs.join(', ')}) executes it: no unit test calls ${m.fn} in ${m.file}, no race, stress or fuzz run reaches the site`;
+      return { ...base, status: 'NoCoverage', killedBy: null, statusReason, coveredBy, ms: ms() };
+    }
     for (const { member, run } of plan) {
-      const b = await baselines.get(run);
+      const b = run.baseline ?? (await baselines.get(run));
       if (!b.ok) continue;
       const r = await run_child(tree.dir, run.argv, m.id, run_timeout_ms(b.ms), signal);
       if (r.aborted) return null;

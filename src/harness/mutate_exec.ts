@@ -7,7 +7,8 @@
  * main thread and every worker thread write V8 coverage there
  * (src/harness/coverage_v8.ts explains the mechanism); v8_mutants_run()
  * reads it back as the mutants whose switch the run executed (V8's block
- * counts at each switch of the instrumented copy).
+ * counts at each switch of the transpiled copy) and the functions of the
+ * TypeScript sources it called (vitest's in-memory transform of them).
  *
  * Context: main thread; async.
  */
@@ -127,13 +128,27 @@ function count_at(script: V8ScriptCoverage, at: number): number {
   return best?.count ?? 0;
 }
 
+/** What a run executed in the copy. */
+export interface RunCoverage {
+  /** The mutants whose switch it executed (block counts of the transpiled dist/src/ files). */
+  mutants: number[];
+  /**
+   * The functions of the TypeScript sources it called, "src/mm/file.ts|name"
+   * (vitest runs the sources themselves, transformed in memory: no text to
+   * find a switch in, so function counts; "name" as V8 names it, the
+   * method's own name without its class).
+   */
+  functions: string[];
+}
+
 /**
- * The mutants whose switch a run executed, from the V8 block coverage in
- * @dir written by a run in the copy at @tree (any thread counts): a
- * mutant no run of a member reaches cannot be killed by it.  @dir goes.
+ * What a run in the copy at @tree executed, from the V8 coverage in @dir
+ * (any thread counts): a mutant no run of a member reaches cannot be
+ * killed by it.  @dir goes.
  */
-export function v8_mutants_run(dir: string, tree: string): number[] {
+export function v8_mutants_run(dir: string, tree: string): RunCoverage {
   const out = new Set<number>();
+  const fns = new Set<string>();
   const dist = join(tree, 'dist');
   const offsets = new Map<string, Map<number, number[]>>();
   try {
@@ -146,7 +161,12 @@ export function v8_mutants_run(dir: string, tree: string): number[] {
       }
       for (const script of doc.result ?? []) {
         if (!script.url.startsWith('file:')) continue;
-        const path = fileURLToPath(script.url);
+        const path = fileURLToPath(script.url.replace(/[?#].*$/, ''));
+        const src = relative(tree, path).split(sep).join('/');
+        if (src.startsWith('src/') && src.endsWith('.ts')) {
+          for (const fn of script.functions) if (fn.ranges[0].count > 0) fns.add(`${src}|${fn.functionName.replace(/^.*\./, '')}`);
+          continue;
+        }
         const rel = relative(dist, path).split(sep).join('/');
         if (!rel.startsWith('src/') || !rel.endsWith('.js')) continue;
         let sites = offsets.get(path);
@@ -157,5 +177,5 @@ export function v8_mutants_run(dir: string, tree: string): number[] {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return [...out].sort((a, b) => a - b);
+  return { mutants: [...out].sort((a, b) => a - b), functions: [...fns].sort() };
 }

@@ -3,16 +3,25 @@
  * cheapest and most pointed first, each with a fixed budget; the first
  * run that fails kills the mutant.
  *
- *   unit    vitest on the test files whose import graph reaches the
- *           mutated module (no CLI tests), the nearest first, capped
- *   race    `repro <race> --fixed` of each catalogued race whose run
- *           executes the mutant's site (V8 block coverage of each race,
- *           taken once per campaign on the unmutated copy: the counts at
- *           each mutant's switch, mutate_exec.ts)
- *   stress  `stress --ops N --seed S` on the design, if its unmutated
- *           run executes the site
- *   fuzz    `fuzz --runs N --seed S` on the design, into a fresh corpus,
- *           if its unmutated run executes the site
+ *   unit    vitest on the test files whose unmutated run calls the
+ *           mutant's function (V8 function counts: vitest runs the
+ *           sources, mutate_exec.ts) or executes its switch in a worker
+ *           thread (no CLI tests), the nearest by imports first, capped
+ *   race    `repro <race> --fixed --design D` of each catalogued race on
+ *           each of the campaign's designs it carries, whose run executes
+ *           the mutant's site (V8 block coverage of each race, taken once
+ *           per campaign on the unmutated copy: the counts at each
+ *           mutant's switch, mutate_exec.ts); the primary design first
+ *   stress  `stress --ops N --seed S --swapoff-cycles 2` on each design
+ *           whose unmutated run executes the site, the primary design
+ *           first
+ *   fuzz    `fuzz --runs N --seed S` on each design, into a fresh corpus,
+ *           whose unmutated run executes the site
+ *
+ * The designs: the primary one (--design) and the others the campaign
+ * names (--designs): code only the ghost or vswap design runs is tested
+ * by their runs, not "unreachable".  A run on a design is named
+ * member[design] in the report (killedBy "stress[ghost]").
  *
  * A member is one object behind PortfolioMember: its name, its set-up
  * (the runs whose coverage it needs, taken on the unmutated copy) and the
@@ -44,6 +53,10 @@ export interface MemberRun {
   argv: string[];
   /** Take V8 function coverage of its unmutated run (members that choose runs by coverage). */
   coverage?: boolean;
+  /** The name the report gives the run (killedBy, coveredBy): member[design]; default the member's name. */
+  by?: string;
+  /** Its unmutated run's verdict and time when the member knows them (a run of files each run alone before); else the campaign takes them. */
+  baseline?: Baseline;
 }
 
 /** What a run did on the unmutated copy. */
@@ -52,6 +65,8 @@ export interface Baseline {
   ms: number;
   /** The ids of the mutants whose switch it executed (with coverage). */
   covered: number[];
+  /** The source functions it called, "file|name" (with coverage; RunCoverage in mutate_exec.ts). */
+  functions?: string[];
   /** Why it is not ok. */
   why?: string;
 }
@@ -60,7 +75,10 @@ export interface Baseline {
 export interface PortfolioContext {
   /** The instrumented copy's root. */
   tree: string;
+  /** The primary design (--design). */
   design: string;
+  /** Every design the race, stress and fuzz members run on, the primary first. */
+  designs: readonly string[];
   seed: number;
   /** The run on the unmutated copy (done once per campaign, cached). */
   baseline(run: MemberRun): Promise<Baseline>;
@@ -68,8 +86,8 @@ export interface PortfolioContext {
 
 export interface PortfolioMember {
   readonly name: string;
-  /** Once per campaign, before any mutant: take the baselines its runs() needs. */
-  prepare(ctx: PortfolioContext): Promise<void>;
+  /** Once per campaign, before any mutant: take the baselines its runs() needs for @mutants. */
+  prepare(ctx: PortfolioContext, mutants: readonly Mutant[]): Promise<void>;
   /** The runs that may kill @m, in order (none: the member does not reach it: NoCoverage if no member does). */
   runs(m: Mutant): MemberRun[];
 }
@@ -86,12 +104,18 @@ export interface PortfolioBudgets {
   fuzzRuns: number;
 }
 
+/** The designs the race, stress and fuzz members run on besides the primary one (--designs). */
+export const DEFAULT_DESIGNS = ['p4', 'ghost', 'vswap'] as const;
+
 export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 2, races: 3, schedules: 20, stressOps: 3000, fuzzRuns: 4 };
 
 export const MEMBER_NAMES = ['unit', 'race', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
 const CLI = 'bin/swaptorture.js';
+
+/* stress: swapoff/swapon cycles per run. */
+const STRESS_SWAPOFF_CYCLES = 2;
 
 /* ---- unit ---- */
 
@@ -110,17 +134,26 @@ function imports_of(tree: string, file: string): string[] {
 }
 
 /*
- * vitest on the unit tests that reach the mutated file.  A test file that
+ * vitest on the unit tests that run the mutant's code.  A test file that
  * starts processes (imports node:child_process) tests the CLI: stress,
- * repro and fuzz are members of their own.
+ * repro and fuzz are members of their own.  Each test file whose imports
+ * reach a selected mutant's file is run once unmutated, alone, in worker
+ * threads (V8 coverage reaches them, as it does not vitest's forked
+ * workers): the functions of the sources it calls and the switches its
+ * own worker threads execute.  A mutant gets the files that call its
+ * function, the nearest by imports first, at most --unit-files, run
+ * together.  A file whose run fails under threads is run as the suite
+ * runs it and counts as reaching whatever it imports.
  */
 class UnitMember implements PortfolioMember {
   readonly name = 'unit';
   #distance = new Map<string, Map<string, number>>();
   #vitest: string | null = null;
+  /* Per test file: its unmutated run, and what it reaches (null: everything it imports). */
+  #files = new Map<string, { base: Baseline; threads: boolean; covered: Set<number> | null; functions: Set<string> }>();
   constructor(private readonly b: PortfolioBudgets) {}
 
-  async prepare(ctx: PortfolioContext): Promise<void> {
+  async prepare(ctx: PortfolioContext, mutants: readonly Mutant[]): Promise<void> {
     try {
       this.#vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
     } catch {
@@ -145,15 +178,46 @@ class UnitMember implements PortfolioMember {
       }
       this.#distance.set(t, dist);
     }
+    const wanted = new Set(mutants.map((m) => m.file));
+    for (const [t, dist] of this.#distance) {
+      if (![...wanted].some((f) => dist.has(f))) continue;
+      const measured = await ctx.baseline(this.#run([t], true));
+      if (measured.ok) {
+        this.#files.set(t, { base: measured, threads: true, covered: new Set(measured.covered), functions: new Set(measured.functions ?? []) });
+        continue;
+      }
+      const plain = await ctx.baseline(this.#run([t], false));
+      if (plain.ok) this.#files.set(t, { base: plain, threads: false, covered: null, functions: new Set() });
+    }
+  }
+
+  /* vitest on @files: in worker threads with coverage (@threads), or as the suite runs them. */
+  #run(files: string[], threads: boolean, base?: Baseline): MemberRun {
+    return {
+      label: `vitest ${files.join(' ')}`,
+      argv: [this.#vitest!, 'run', '--root', '.', '--bail', '1', ...(threads ? ['--pool', 'threads'] : []), ...files],
+      ...(threads && base === undefined ? { coverage: true } : {}),
+      ...(base === undefined ? {} : { baseline: base }),
+    };
   }
 
   runs(m: Mutant): MemberRun[] {
     if (this.#vitest === null) return [];
-    const reach = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, d: d.get(m.file)! }));
-    reach.sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1));
-    const files = reach.slice(0, this.b.unitFiles).map((r) => r.t).sort();
-    if (files.length === 0) return [];
-    return [{ label: `vitest ${files.join(' ')}`, argv: [this.#vitest, 'run', '--root', '.', '--bail', '1', ...files] }];
+    /* "(top level)": the module's own function, which V8 names "" */
+    const fn = `${m.file}|${m.fn === '(top level)' ? '' : m.fn}`;
+    const reach = [...this.#files].filter(([t, f]) => this.#distance.get(t)!.has(m.file) && (f.covered === null || f.covered.has(m.id) || f.functions.has(fn)));
+    reach.sort(([a], [b]) => this.#distance.get(a)!.get(m.file)! - this.#distance.get(b)!.get(m.file)! || (a < b ? -1 : 1));
+    const picked = reach.slice(0, this.b.unitFiles);
+    if (picked.length === 0) return [];
+    const out: MemberRun[] = [];
+    /* the threads files in one run, the others in another: each run as its files' baselines ran */
+    for (const threads of [true, false]) {
+      const group = picked.filter(([, f]) => f.threads === threads);
+      if (group.length === 0) continue;
+      const ms = group.reduce((sum, [, f]) => sum + f.base.ms, 0);
+      out.push(this.#run(group.map(([t]) => t).sort(), threads, { ok: true, ms, covered: [] }));
+    }
+    return out;
   }
 }
 
@@ -161,21 +225,23 @@ class UnitMember implements PortfolioMember {
 
 class RaceMember implements PortfolioMember {
   readonly name = 'race';
-  #races: { run: MemberRun; covered: Set<number>; ms: number }[] = [];
+  #races: { run: MemberRun; covered: Set<number>; ms: number; primary: boolean }[] = [];
   constructor(private readonly b: PortfolioBudgets) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
-    const races = load_catalogue(join(ctx.tree, 'scenarios')).filter((s) => (s.designs as readonly string[]).includes(ctx.design));
-    for (const s of races) {
-      const run: MemberRun = {
-        label: `repro ${s.race} --fixed`,
-        argv: [CLI, 'repro', s.race, '--fixed', '--design', ctx.design, '--max-schedules', String(this.b.schedules), '--seed', String(ctx.seed), '--no-shrink', '--seconds', '0'],
-        coverage: true,
-      };
-      const base = await ctx.baseline(run);
-      if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms });
+    for (const s of load_catalogue(join(ctx.tree, 'scenarios'))) {
+      for (const design of ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d))) {
+        const run: MemberRun = {
+          label: `repro ${s.race} --fixed --design ${design}`,
+          argv: [CLI, 'repro', s.race, '--fixed', '--design', design, '--max-schedules', String(this.b.schedules), '--seed', String(ctx.seed), '--no-shrink', '--seconds', '0'],
+          coverage: true,
+          by: `race[${design}]`,
+        };
+        const base = await ctx.baseline(run);
+        if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design });
+      }
     }
-    this.#races.sort((a, b) => a.ms - b.ms);
+    this.#races.sort((a, b) => Number(b.primary) - Number(a.primary) || a.ms - b.ms);
   }
 
   runs(m: Mutant): MemberRun[] {
@@ -183,22 +249,23 @@ class RaceMember implements PortfolioMember {
   }
 }
 
-/* ---- stress and fuzz: one run each, if its unmutated run executes the function ---- */
+/* ---- stress and fuzz: one run per design whose unmutated run executes the site ---- */
 
 class CoveredRunMember implements PortfolioMember {
-  #covered = new Set<number>();
-  constructor(readonly name: string, private readonly run: (ctx: PortfolioContext) => MemberRun) {}
-  #run: MemberRun | null = null;
+  #runs: { run: MemberRun; covered: Set<number> }[] = [];
+  constructor(readonly name: string, private readonly run: (ctx: PortfolioContext, design: string) => MemberRun) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
-    this.#run = this.run(ctx);
-    const base = await ctx.baseline(this.#run);
-    if (!base.ok) throw new Error(`mutate: the unmutated ${this.#run.label} failed: ${base.why ?? ''}`);
-    this.#covered = new Set(base.covered);
+    for (const design of ctx.designs) {
+      const run = { ...this.run(ctx, design), coverage: true, by: `${this.name}[${design}]` };
+      const base = await ctx.baseline(run);
+      if (!base.ok) throw new Error(`mutate: the unmutated ${run.label} failed: ${base.why ?? ''}`);
+      this.#runs.push({ run, covered: new Set(base.covered) });
+    }
   }
 
   runs(m: Mutant): MemberRun[] {
-    return this.#run !== null && this.#covered.has(m.id) ? [this.#run] : [];
+    return this.#runs.filter((r) => r.covered.has(m.id)).map((r) => r.run);
   }
 }
 
@@ -207,15 +274,19 @@ export function make_portfolio(names: readonly MemberName[], b: PortfolioBudgets
   const all: Record<MemberName, () => PortfolioMember> = {
     unit: () => new UnitMember(b),
     race: () => new RaceMember(b),
-    stress: () => new CoveredRunMember('stress', (ctx) => ({
-      label: `stress --ops ${b.stressOps} --seed ${ctx.seed}`,
-      argv: [CLI, 'stress', '--design', ctx.design, '--ops', String(b.stressOps), '--seed', String(ctx.seed), '--cpus', '2', '--no-progress', '--stat-interval', '0'],
-      coverage: true,
+    /*
+     * Two swapoff/swapon cycles while the workload runs (counted, not
+     * timed: a run of a few seconds would otherwise see none), so that
+     * swapoff's paths race with faults, reclaim and frees in every run.
+     */
+    stress: () => new CoveredRunMember('stress', (ctx, design) => ({
+      label: `stress --design ${design} --ops ${b.stressOps} --seed ${ctx.seed} --swapoff-cycles ${STRESS_SWAPOFF_CYCLES}`,
+      argv: [CLI, 'stress', '--design', design, '--ops', String(b.stressOps), '--seed', String(ctx.seed), '--cpus', '2', '--no-progress', '--stat-interval', '0',
+        '--swapoff-cycles', String(STRESS_SWAPOFF_CYCLES), '--swapoff-interval', '100'],
     })),
-    fuzz: () => new CoveredRunMember('fuzz', (ctx) => ({
-      label: `fuzz --runs ${b.fuzzRuns} --seed ${ctx.seed}`,
-      argv: [CLI, 'fuzz', '--design', ctx.design, '--runs', String(b.fuzzRuns), '--seed', String(ctx.seed), '--jobs', '1', '--corpus', '{tmp}', '--no-progress', '--stat-interval', '0'],
-      coverage: true,
+    fuzz: () => new CoveredRunMember('fuzz', (ctx, design) => ({
+      label: `fuzz --design ${design} --runs ${b.fuzzRuns} --seed ${ctx.seed}`,
+      argv: [CLI, 'fuzz', '--design', design, '--runs', String(b.fuzzRuns), '--seed', String(ctx.seed), '--jobs', '1', '--corpus', '{tmp}', '--no-progress', '--stat-interval', '0'],
     })),
   };
   return MEMBER_NAMES.filter((n) => names.includes(n)).map((n) => all[n]());

@@ -10,8 +10,10 @@
  *                      mutation-testing-elements (the package's script
  *                      inlined: no network needed)
  *   mutate_summary()   the figures: mutants, killed per member, survived
- *                      (with file:line and operator), equivalent, score =
- *                      killed / (total - equivalent - compile errors),
+ *                      (with file:line and operator), no coverage,
+ *                      equivalent, score = killed / (total - equivalent -
+ *                      compile errors), the covered score (StrykerJS's
+ *                      "of covered": no-coverage mutants left out too),
  *                      median time to kill
  *
  * Context: main thread.
@@ -36,10 +38,12 @@ export interface MutateSummary {
   pending: number;
   /** killed / (mutants - equivalent - compile errors - pending), in percent; null with nothing to score. */
   score: number | null;
+  /** killed / (mutants - equivalent - compile errors - pending - no coverage), in percent; null with nothing to score. */
+  coveredScore: number | null;
   medianKillMs: number | null;
-  byOperator: Record<string, { total: number; killed: number; survived: number }>;
-  /** Survivors not marked equivalent: the gaps (reachedBy: the members that had a run for it). */
-  survivors: { id: number; file: string; line: number; operator: string; fn: string; original: string; replacement: string; reachedBy: string[] }[];
+  byOperator: Record<string, { total: number; killed: number; survived: number; noCoverage: number }>;
+  /** Survivors not marked equivalent, and the mutants no run reaches: the gaps (reachedBy: the runs it had, member[design]; none: NoCoverage). */
+  survivors: { id: number; file: string; line: number; operator: string; fn: string; original: string; replacement: string; status: 'Survived' | 'NoCoverage'; reachedBy: string[] }[];
 }
 
 const killed = (r: MutantResult): boolean => r.status === 'Killed' || r.status === 'Timeout';
@@ -48,7 +52,7 @@ export function mutate_summary(selected: readonly Mutant[], results: readonly Mu
   const byId = new Map(selected.map((m) => [m.id, m]));
   const killedBy: Record<string, number> = {};
   const byOperator: MutateSummary['byOperator'] = {};
-  for (const m of selected) byOperator[m.operator] ??= { total: 0, killed: 0, survived: 0 };
+  for (const m of selected) byOperator[m.operator] ??= { total: 0, killed: 0, survived: 0, noCoverage: 0 };
   for (const m of selected) byOperator[m.operator].total++;
   const count = (s: MutantResult['status']): number => results.filter((r) => r.status === s).length;
   const kills = results.filter(killed);
@@ -56,22 +60,25 @@ export function mutate_summary(selected: readonly Mutant[], results: readonly Mu
   for (const r of results) {
     const op = byId.get(r.id)!.operator;
     if (killed(r)) byOperator[op].killed++;
-    if (r.status === 'Survived' || r.status === 'NoCoverage') byOperator[op].survived++;
+    if (r.status === 'Survived') byOperator[op].survived++;
+    if (r.status === 'NoCoverage') byOperator[op].noCoverage++;
   }
   const times = kills.map((r) => r.ms).sort((a, b) => a - b);
   const equivalent = count('Ignored');
   const compileErrors = count('CompileError');
   const pending = selected.length - results.length;
   const scored = selected.length - equivalent - compileErrors - pending;
+  const noCoverage = count('NoCoverage');
   return {
     mutants: selected.length, killed: kills.length, killedBy, timeouts: count('Timeout'), survived: count('Survived'), equivalent,
-    noCoverage: count('NoCoverage'), compileErrors, pending,
+    noCoverage, compileErrors, pending,
     score: scored > 0 ? (100 * kills.length) / scored : null,
+    coveredScore: scored - noCoverage > 0 ? (100 * kills.length) / (scored - noCoverage) : null,
     medianKillMs: times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)],
     byOperator,
     survivors: results.filter((r) => r.status === 'Survived' || r.status === 'NoCoverage').map((r) => {
       const m = byId.get(r.id)!;
-      return { id: m.id, file: m.file, line: m.line, operator: m.operator, fn: m.fn, original: m.original, replacement: m.replacement, reachedBy: r.coveredBy };
+      return { id: m.id, file: m.file, line: m.line, operator: m.operator, fn: m.fn, original: m.original, replacement: m.replacement, status: r.status as 'Survived' | 'NoCoverage', reachedBy: r.coveredBy };
     }),
   };
 }

@@ -7,7 +7,12 @@
  *    off for good) - except a full device add_to_avail_list() put back,
  *    which the kernel leaves on the list; nr_real_swapfiles counts the non-dynamic devices on
  *    the list, plus under vswap the physical devices in service (seed
- *    001 patch 13, seed 004 patch 15);
+ *    001 patch 13, seed 004 patch 15); total_swap_pages is the pages of
+ *    the devices in service (mm/swapfile.c: _enable_swap_info() adds
+ *    si->pages, swapoff subtracts them: what si_swapinfo() reports as
+ *    totalswap) and nr_rotate_swap the mounted rotational devices
+ *    (swapon counts a device without SWP_SOLIDSTATE, swapoff uncounts it:
+ *    the swap readahead policy reads it);
  *  - device-lifetime: every device in service has a live si->users with
  *    only its initial reference: each get_swap_device() was paired with
  *    put_swap_device() (a reference left over keeps swapoff waiting for
@@ -19,7 +24,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_SWAPFILES, SI } from '../shm/layout.js';
 import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
-import { SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
+import { SWP_SOLIDSTATE, SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
 import { swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../mm/swap_device.js';
 import type { Fail } from './fail.js';
 
@@ -103,4 +108,20 @@ export function check_device_users(fail: Fail): void {
     if (n > 0) fail('device-lifetime', `device ${type}: si->users holds ${n} reference${n > 1 ? 's' : ''} besides the initial one at quiescence: get_swap_device() without put_swap_device() (swapoff would wait for ever)`, [type, n]);
     else if (n < 0) fail('device-lifetime', `device ${type}: si->users is ${-n} below its initial reference at quiescence: put_swap_device() without get_swap_device() (the device can be freed under a user)`, [type, n]);
   }
+}
+
+/*
+ * accounting: total_swap_pages against @inService, the pages of the
+ * devices in service the checker walked (SWP_WRITEOK, with clusters), and
+ * nr_rotate_swap against the mounted devices without SWP_SOLIDSTATE.
+ */
+export function check_swap_totals(fail: Fail, inService: number): void {
+  const total = Atomics.load(A.i32, gword(G.total_swap_pages));
+  if (total !== inService) fail('accounting', `total_swap_pages ${total} but the devices in service have ${inService} pages`, [total, inService]);
+  let rotational = 0;
+  for (let type = 0; type < MAX_SWAPFILES; type++) {
+    if ((si_flags(type) & (SWP_USED | SWP_SOLIDSTATE)) === SWP_USED && A.i32[siWord(type, SI.swap_file)] !== 0) rotational++;
+  }
+  const nr = Atomics.load(A.i32, gword(G.nr_rotate_swap));
+  if (nr !== rotational) fail('accounting', `nr_rotate_swap ${nr} but ${rotational} rotational devices are swapped on`, [nr, rotational]);
 }

@@ -6,10 +6,13 @@
  *    allocated folio; an allocated folio's mapcount is the number of
  *    present PTEs mapping its pages, and its refcount at least those
  *    PTEs' references plus the swap cache's (one per slot naming it,
- *    __swap_cache_add_folio's folio_ref_add(folio, nr)) - exactly its
- *    PTEs' for a folio outside the swap cache with no I/O in flight (a
- *    swap cache folio may be held by whoever looked it up: the API and
- *    tests hold such).  A folio that no
+ *    __swap_cache_add_folio's folio_ref_add(folio, nr)), and with no I/O
+ *    in flight exactly those plus the references the caller of the check
+ *    declares it holds (a test standing in for a task in the middle of
+ *    reclaim or a fault): at quiescence no task holds one, so a reference
+ *    more is a folio_get() without folio_put() - the folio can never be
+ *    freed (swap cache folios included: the leak __try_to_reclaim_swap,
+ *    try_to_unuse or zswap writeback would make).  A folio that no
  *    PTE maps, that is not in the swap cache and not under I/O has
  *    leaked: nothing will ever free it (the kernel's kmemleak / "BUG: Bad
  *    page state" territory);
@@ -46,10 +49,15 @@ export interface FrameRefs {
   ptes: Int32Array;
   /** Swap table slots naming each frame as their swap cache folio. */
   cached: Int32Array;
+  /** References the caller of the check holds on each folio (System.check(held)). */
+  held: Int32Array;
 }
 
-export function frame_refs(): FrameRefs {
-  return { ptes: new Int32Array(nr_frames()), cached: new Int32Array(nr_frames()) };
+/** @held: folios the caller holds a reference on, one per occurrence (frames past memory ignored). */
+export function frame_refs(held: readonly number[] = []): FrameRefs {
+  const refs = { ptes: new Int32Array(nr_frames()), cached: new Int32Array(nr_frames()), held: new Int32Array(nr_frames()) };
+  for (const f of held) if (Number.isInteger(f) && f >= 0 && f < nr_frames()) refs.held[f]++;
+  return refs;
 }
 
 /*
@@ -157,7 +165,7 @@ function check_folio_bits(fail: Fail, folio: number, flags: number, io: ReturnTy
 }
 
 /* folio-accounting and swap-cache for allocated folio @folio of @nr pages, @mapped by PTEs. */
-function check_folio(fail: Fail, folio: number, nr: number, flags: number, mapped: number, cached: number, io: ReturnType<typeof folios_in_flight>): void {
+function check_folio(fail: Fail, folio: number, nr: number, flags: number, mapped: number, cached: number, held: number, io: ReturnType<typeof folios_in_flight>): void {
   const i32 = A.i32;
   check_folio_bits(fail, folio, flags, io);
   const mapcount = i32[fw(folio, FOLIO.mapcount)];
@@ -165,12 +173,13 @@ function check_folio(fail: Fail, folio: number, nr: number, flags: number, mappe
   /* A folio whose swap cache state is wrong (reported, here or with its slots) has references nobody can judge. */
   if (flags & PG_swapcache ? !check_folio_slots(fail, folio, nr) : cached !== 0) return;
   const ref = i32[fw(folio, FOLIO.refcount)];
-  if (mapped === 0 && cached === 0 && !io.reads.has(folio) && !io.writes.has(folio)) {
+  if (mapped === 0 && cached === 0 && held === 0 && !io.reads.has(folio) && !io.writes.has(folio)) {
     fail('folio-accounting', `folio ${folio} (${nr} page${nr > 1 ? 's' : ''}) leaked: allocated with refcount ${ref}, but no PTE maps it, it is not in the swap cache and no I/O is pending`, [folio, ref]);
   } else if (ref < mapped + cached) {
     fail('folio-accounting', `folio ${folio}: refcount ${ref}, below the ${mapped} PTEs and ${cached} swap cache slots that hold it (a put too many: freed while in use)`, [folio, ref, mapped, cached]);
-  } else if (ref > mapped && cached === 0 && !io.reads.has(folio) && !io.writes.has(folio)) {
-    fail('folio-accounting', `folio ${folio}: refcount ${ref}, above the ${mapped} PTEs that are all that hold it (not in the swap cache, no I/O in flight): a folio_get() without folio_put(), it can never be freed`, [folio, ref, mapped]);
+  } else if (ref > mapped + cached + held && !io.reads.has(folio) && !io.writes.has(folio)) {
+    const holders = `${mapped} PTEs and ${cached} swap cache slots${held > 0 ? ` and the checker's caller's ${held}` : ''}`;
+    fail('folio-accounting', `folio ${folio}: refcount ${ref}, above the ${holders} that are all that hold it (no I/O in flight): a folio_get() without folio_put(), it can never be freed`, [folio, ref, mapped, cached]);
   }
 }
 
@@ -207,7 +216,7 @@ export function check_folios(fail: Fail, refs: FrameRefs): void {
       pfn += k;
       continue;
     }
-    check_folio(fail, pfn, nr, flags, mapped, refs.cached[pfn], io);
+    check_folio(fail, pfn, nr, flags, mapped, refs.cached[pfn], refs.held[pfn], io);
     pfn += nr;
   }
 }

@@ -26,12 +26,14 @@ import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './vswap.js';
-import { check_avail_list, check_device_users, si_has_clusters, si_inuse_pages } from './device.js';
+import { check_avail_list, check_device_users, check_swap_totals, si_has_clusters, si_inuse_pages } from './device.js';
 import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
 import { check_folios, frame_refs } from './folios.js';
+import { check_swap_io_events } from './vmstat.js';
 import { mem_cgroup_dead_at, mem_cgroup_state, mem_cgroup_swap_usage, mem_cgroup_nearest_online, nr_memcg_ids } from '../mm/memcontrol.js';
 
-export function check_invariants(): Violation[] {
+/** @held: folios the caller holds a reference on (one per occurrence), besides those of PTEs and the swap cache. */
+export function check_invariants(held: readonly number[] = []): Violation[] {
   const out: Violation[] = [];
   const fail = (inv: Invariant, msg: string, args: number[] = []): void => {
     if (out.length < 64) out.push(report(inv, msg, args));
@@ -47,7 +49,7 @@ export function check_invariants(): Violation[] {
 
   /* PTE references per swap entry, and data of swap PTEs; present PTEs and swap cache slots per frame */
   const refs = new Map<number, number>();
-  const frames = frame_refs();
+  const frames = frame_refs(held);
   for (let mm = 0; mm < A.L.config.nrMms; mm++) {
     if (!mm_live(mm)) continue;
     for (let index = 0; index < mm_pages(); index++) {
@@ -108,6 +110,7 @@ export function check_invariants(): Violation[] {
   }
 
   let totalFree = 0;
+  let totalPages = 0;
   const memcgSlots = new Map<number, number>();
   let memcgUnknown = false;
   for (let type = 0; type < MAX_SWAPFILES; type++) {
@@ -215,6 +218,7 @@ export function check_invariants(): Violation[] {
     if (inuse !== used) fail('accounting', `device ${type}: inuse_pages ${inuse} but ${used} slots in use`, [type, inuse, used]);
     /* Swapoff took all of a device's pages out of nr_swap_pages; each slot it frees puts one back. */
     totalFree += Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK ? i32[siWord(type, SI.pages)] - inuse : -inuse;
+    if (Atomics.load(i32, siWord(type, SI.flags)) & SWP_WRITEOK) totalPages += i32[siWord(type, SI.pages)];
   }
   for (const [e, r] of refs) {
     const type = swp_type(e);
@@ -236,6 +240,8 @@ export function check_invariants(): Violation[] {
   }
   const nrSwap = Atomics.load(i32, gword(G.nr_swap_pages));
   if (nrSwap !== totalFree) fail('accounting', `nr_swap_pages ${nrSwap} but the active devices have ${totalFree} free slots`, [nrSwap, totalFree]);
+  check_swap_totals(fail, totalPages);
+  check_swap_io_events(fail);
   check_avail_list(fail);
   check_device_users(fail);
   /* memcg: each memcg's swap charge equals the slots recorded to it */

@@ -24,7 +24,7 @@ import { A, gword } from '../shm/arena.js';
 import { CPU, FOLIO, G, MAX_FOLIO_ORDER, PAGE_ALLOC_COSTLY_ORDER, PMD_ORDER, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId, sched_wait } from '../sync/point.js';
-import { LC_FOLIO, LC_PCP, LC_ZONE, lock_acquire, lock_release } from '../sync/lockdep.js';
+import { LC_FOLIO, LC_PCP, LC_ZONE, lock_acquire, lock_release, lockdep_assert_held } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../shm/task.js';
@@ -342,6 +342,16 @@ export function page_alloc_init(): void {
   pcp_init();
 }
 
+/**
+ * account_freepages(): the zone's free page count moves by @nr.  As the
+ * kernel's (mm/page_alloc.c), it asserts zone->lock: the free lists and
+ * their counts change only under it.  Context: zone->lock held.
+ */
+export function account_freepages(nr: number): void {
+  lockdep_assert_held(gword(G.zone_lock), 'zone->lock');
+  A.i32[gword(G.nr_free_frames)] += nr;
+}
+
 /*
  * __rmqueue(): a free block of exactly 2^@order frames from the buddy
  * lists, splitting a larger one; -1 if there is none.
@@ -358,7 +368,7 @@ function __rmqueue(order: number): number {
     o--;
     buddy_add(pfn + (1 << o), o);
   }
-  i32[gword(G.nr_free_frames)] -= 1 << order;
+  account_freepages(-(1 << order));
   return pfn;
 }
 
@@ -369,7 +379,7 @@ function __rmqueue(order: number): number {
  */
 function __free_one_page(pfn: number, order: number): void {
   const i32 = A.i32;
-  i32[gword(G.nr_free_frames)] += 1 << order;
+  account_freepages(1 << order);
   let p = pfn;
   while (order < MAX_FOLIO_ORDER) {
     const buddy = p ^ (1 << order);

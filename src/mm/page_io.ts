@@ -17,7 +17,7 @@ import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { bug_on, BUG_ZERO_FLAG_UNLOCKED } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
-import { bio_alloc, bio_folio, bio_nr_pages, bio_sector, bio_set_sector, BIO_END_SWAP_READ, BIO_END_SWAP_WRITE, register_bio_end_io, REQ_OP_READ, REQ_OP_WRITE, submit_bio } from '../block/bio.js';
+import { bio_alloc, blk_account_io, bio_folio, bio_nr_pages, bio_sector, bio_set_sector, BIO_END_SWAP_READ, BIO_END_SWAP_WRITE, register_bio_end_io, REQ_OP_READ, REQ_OP_WRITE, submit_bio } from '../block/bio.js';
 import { swap_design } from './swap_design.js';
 import { folio_end_read, folio_end_writeback, folio_lock_to_io, folio_start_writeback } from './filemap.js';
 import {
@@ -162,6 +162,7 @@ export function __swap_writepage(folio: number, sectors: readonly number[]): voi
   folio_start_writeback(folio);
   folio_unlock(folio);
   if (si_flags(type) & SWP_SYNCHRONOUS_IO) {
+    blk_account_io(REQ_OP_WRITE, nr); /* swap_writepage_bdev_sync(): submit_bio_wait() */
     for (let k = 0; k < nr; k++) token_copy(sectors[k], page_token_index(folio + k));
     folio_end_writeback(folio);
     return;
@@ -278,6 +279,7 @@ export function swap_read_folio(folio: number): void {
   const type = swp_type(entry);
   if (srcs.some((src) => 'zswap' in src) || si_flags(type) & SWP_SYNCHRONOUS_IO) {
     /* zswap_load(), or swap_read_folio_bdev_sync(): done before the caller goes on. */
+    blk_account_io(REQ_OP_READ, srcs.filter((src) => !('zswap' in src)).length);
     srcs.forEach((src, k) => ('zswap' in src ? set_page_token(folio + k, src.zswap) : token_copy(page_token_index(folio + k), src.backing)));
     swap_read_done(folio, srcs.every((src) => 'zswap' in src) ? ZSWPIN : PSWPIN);
     return;

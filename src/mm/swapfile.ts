@@ -25,7 +25,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { thisCpuWord } from '../shm/task.js';
 import { swap_design } from './swap_design.js';
 import { __swap_cache_add_folio, swap_cache_del_folio, swap_cache_get_folio } from './swap_state.js';
-import { folio_memcg, folio_nr_pages, folio_order, folio_put, folio_set, folio_swap, folio_test_swapcache, folio_test_writeback, folio_trylock, folio_unlock, PG_dirty } from './page_alloc.js';
+import { folio_assert_locked, folio_memcg, folio_nr_pages, folio_order, folio_put, folio_set, folio_swap, folio_test_swapcache, folio_test_writeback, folio_trylock, folio_unlock, PG_dirty } from './page_alloc.js';
 import { mem_cgroup_try_charge_swap } from './memcontrol.js';
 import { list_for_flags } from './cluster_list.js';
 import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock, cluster_is_empty, cluster_offset, si_dynamic, si_flags, si_max, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
@@ -415,6 +415,8 @@ export function swap_put_entries_direct(entry: number, nr: number): void {
  * Context: folio locked.
  */
 export function folio_free_swap(folio: number): boolean {
+  /* folio_swapcache_freeable(): VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) */
+  folio_assert_locked(folio, 'folio_free_swap');
   if (!folio_test_swapcache(folio) || folio_test_writeback(folio)) return false;
   if (folio_maybe_swapped(folio)) return false;
   swap_cache_del_folio(folio);

@@ -134,6 +134,8 @@ export const G = {
   bio_next_due: 199, /* the oldest bio's BIO.due, -1 with none in flight: what the controlled completion task waits for */
   bio_alloc_waiters: 200, /* tasks sleeping in bio_alloc() for a free bio: only then does a completion wake them */
   zswap_entry_seq: 201, /* the next zswap entry id (zswap_store): unique across devices and swapon cycles, as entry addresses are */
+  blk_pages_written: 202, /* swap pages the block layer was asked to write, bio or synchronous (blk_account_io()): what diskstats counts */
+  blk_pages_read: 203, /* swap pages it was asked to read */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */

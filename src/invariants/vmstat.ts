@@ -1,0 +1,28 @@
+/*
+ * The quiescent checker's statistics rule (docs/invariants.md, accounting):
+ * the swap I/O events count what the block layer was asked to do.
+ * pswpout is counted where a swap write is issued (__swap_writepage()),
+ * pswpin where a swap read goes to the device (swap_read_folio()), each
+ * by the pages of the folio; the block layer counts the pages of every
+ * I/O it is handed (blk_account_io(), its diskstats).  Each I/O counted
+ * once on each side, the two agree at any quiescent point, in flight or
+ * not: a lost or doubled count_vm_events() - or an I/O issued without
+ * its event - shows as a difference.  (The kernel keeps both counters
+ * and checks neither; vmstat's pswpin/pswpout are what swap tuning reads.)
+ *
+ * Context: quiescent.
+ */
+import { A, gword } from '../shm/arena.js';
+import { G } from '../shm/layout.js';
+import { PSWPIN, PSWPOUT, sum_vm_events } from '../mm/vmstat.js';
+import type { Fail } from './fail.js';
+
+/* accounting: pswpout against the pages the block layer wrote, pswpin against those it read. */
+export function check_swap_io_events(fail: Fail): void {
+  const written = Atomics.load(A.i32, gword(G.blk_pages_written));
+  const read = Atomics.load(A.i32, gword(G.blk_pages_read));
+  const pswpout = sum_vm_events(PSWPOUT);
+  const pswpin = sum_vm_events(PSWPIN);
+  if (pswpout !== written) fail('accounting', `pswpout ${pswpout} but the block layer was asked to write ${written} swap pages`, [pswpout, written]);
+  if (pswpin !== read) fail('accounting', `pswpin ${pswpin} but the block layer was asked to read ${read} swap pages`, [pswpin, read]);
+}
