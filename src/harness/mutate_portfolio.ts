@@ -133,6 +133,19 @@ function imports_of(tree: string, file: string): string[] {
   return out;
 }
 
+/* A test file's unmutated run: what it reaches (covered null: everything it imports). */
+interface UnitFile {
+  base: Baseline;
+  threads: boolean;
+  covered: Set<number> | null;
+  functions: Set<string>;
+}
+
+/* Does test file @f's run call @m's function (or execute its switch)?  "(top level)" is the module's own function, which V8 names "". */
+function unit_file_reaches(f: UnitFile, m: Mutant): boolean {
+  return f.covered === null || f.covered.has(m.id) || f.functions.has(`${m.file}|${m.fn === '(top level)' ? '' : m.fn}`);
+}
+
 /*
  * vitest on the unit tests that run the mutant's code.  A test file that
  * starts processes (imports node:child_process) tests the CLI: stress,
@@ -143,14 +156,19 @@ function imports_of(tree: string, file: string): string[] {
  * own worker threads execute.  A mutant gets the files that call its
  * function, the nearest by imports first, at most --unit-files, run
  * together.  A file whose run fails under threads is run as the suite
- * runs it and counts as reaching whatever it imports.
+ * runs it and counts as reaching whatever it imports.  Files are measured
+ * nearest first and only until each mutant has its --unit-files: a
+ * campaign of a few mutants does not run every test file that imports
+ * their module (for src/mm/swap_device.ts that was most of the suite).
  */
 class UnitMember implements PortfolioMember {
   readonly name = 'unit';
   #distance = new Map<string, Map<string, number>>();
   #vitest: string | null = null;
   /* Per test file: its unmutated run, and what it reaches (null: everything it imports). */
-  #files = new Map<string, { base: Baseline; threads: boolean; covered: Set<number> | null; functions: Set<string> }>();
+  #files = new Map<string, UnitFile | null>();
+  /* Per mutant id: the test files picked for it, nearest first. */
+  #picked = new Map<number, string[]>();
   constructor(private readonly b: PortfolioBudgets) {}
 
   async prepare(ctx: PortfolioContext, mutants: readonly Mutant[]): Promise<void> {
@@ -178,17 +196,32 @@ class UnitMember implements PortfolioMember {
       }
       this.#distance.set(t, dist);
     }
-    const wanted = new Set(mutants.map((m) => m.file));
-    for (const [t, dist] of this.#distance) {
-      if (![...wanted].some((f) => dist.has(f))) continue;
-      const measured = await ctx.baseline(this.#run([t], true));
-      if (measured.ok) {
-        this.#files.set(t, { base: measured, threads: true, covered: new Set(measured.covered), functions: new Set(measured.functions ?? []) });
-        continue;
+    for (const m of mutants) {
+      const candidates = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t]) => t);
+      candidates.sort((a, b) => this.#distance.get(a)!.get(m.file)! - this.#distance.get(b)!.get(m.file)! || (a < b ? -1 : 1));
+      const picked: string[] = [];
+      for (const t of candidates) {
+        if (picked.length >= this.b.unitFiles) break;
+        const f = await this.#measure(ctx, t);
+        if (f !== null && unit_file_reaches(f, m)) picked.push(t);
       }
-      const plain = await ctx.baseline(this.#run([t], false));
-      if (plain.ok) this.#files.set(t, { base: plain, threads: false, covered: null, functions: new Set() });
+      this.#picked.set(m.id, picked);
     }
+  }
+
+  /* Test file @t's unmutated run (taken once): under threads with coverage, else as the suite runs it; null if it fails both ways. */
+  async #measure(ctx: PortfolioContext, t: string): Promise<UnitFile | null> {
+    const known = this.#files.get(t);
+    if (known !== undefined) return known;
+    let f: UnitFile | null = null;
+    const measured = await ctx.baseline(this.#run([t], true));
+    if (measured.ok) f = { base: measured, threads: true, covered: new Set(measured.covered), functions: new Set(measured.functions ?? []) };
+    else {
+      const plain = await ctx.baseline(this.#run([t], false));
+      if (plain.ok) f = { base: plain, threads: false, covered: null, functions: new Set() };
+    }
+    this.#files.set(t, f);
+    return f;
   }
 
   /* vitest on @files: in worker threads with coverage (@threads), or as the suite runs them. */
@@ -203,11 +236,7 @@ class UnitMember implements PortfolioMember {
 
   runs(m: Mutant): MemberRun[] {
     if (this.#vitest === null) return [];
-    /* "(top level)": the module's own function, which V8 names "" */
-    const fn = `${m.file}|${m.fn === '(top level)' ? '' : m.fn}`;
-    const reach = [...this.#files].filter(([t, f]) => this.#distance.get(t)!.has(m.file) && (f.covered === null || f.covered.has(m.id) || f.functions.has(fn)));
-    reach.sort(([a], [b]) => this.#distance.get(a)!.get(m.file)! - this.#distance.get(b)!.get(m.file)! || (a < b ? -1 : 1));
-    const picked = reach.slice(0, this.b.unitFiles);
+    const picked = (this.#picked.get(m.id) ?? []).map((t) => [t, this.#files.get(t)!] as const);
     if (picked.length === 0) return [];
     const out: MemberRun[] = [];
     /* the threads files in one run, the others in another: each run as its files' baselines ran */
