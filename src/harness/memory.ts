@@ -20,7 +20,7 @@ import { swap_meta_bytes, type SwapMetaBytes } from '../mm/swap_meta.js';
 import { SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 
 export const MODEL_SLOTS = 1 << 18;
-const MM_PAGES = 1024;
+const MM_PAGES = 8192;
 
 export interface MemoryResult {
   design: DesignName;
