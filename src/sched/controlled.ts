@@ -70,7 +70,7 @@ const P_SPIN = pointId('spin');
  * 62-64 k with 256.  When they do not (a fuzz case's or a race's CPUs and
  * I/O completion task on 2 cores), the spinners take the core the runner
  * needs: `repro all` and a 46-run fuzz campaign took the same wall time
- * with 256 spins and 6-25 % less CPU (spins are timing only: the
+ * with 256 spins and 6-15 % less CPU (spins are timing only: the
  * schedule is the same).
  */
 const TURN_SPINS = 4096;
