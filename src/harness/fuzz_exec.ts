@@ -11,10 +11,9 @@
 import { CpuPool } from './cpus.js';
 import { createArena } from '../shm/arena.js';
 import { coverage_pairs } from '../sched/coverage.js';
-import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
+import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { decode_schedule, encode_schedule } from '../sched/schedule.js';
-import { shrink_max_steps, shrink_schedule } from '../sched/shrink.js';
-import { run_once, ScenarioSetupError, type OneRun, type RunHow } from './repro.js';
+import { run_once, ScenarioSetupError, shrink_scenario_schedule, type OneRun, type RunHow } from './repro.js';
 import type { FuzzCase, FuzzResult } from './fuzz_types.js';
 import { window_points } from '../sync/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
@@ -53,12 +52,7 @@ export async function fuzz_shrink(c: FuzzCase, r: FuzzResult, traceFile: string 
   const want = r.findings[0].invariant;
   const p = await pool_for(c.scenario.cpus.length + 1); /* and the I/O completion task */
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
-  const record = decode_schedule(r.schedule);
-  const maxSteps = shrink_max_steps(record.length);
-  const s = await shrink_schedule(record, async (rec) => {
-    const run = await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_GUIDED, record: rec, maxSteps }, undefined, c.design);
-    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === want), record: decode_schedule(run.schedule) };
-  }, maxRuns, deadline);
+  const s = await shrink_scenario_schedule(p, sc, c.seed, c.bug === null, c.design, want, decode_schedule(r.schedule), maxRuns, deadline);
   const shrunk = encode_schedule(s.record);
   if (traceFile !== null) await run_once(p, sc, c.seed, c.bug === null, { strategy: STRATEGY_REPLAY, record: s.record }, traceFile, c.design);
   return shrunk;

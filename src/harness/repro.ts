@@ -17,7 +17,7 @@ import type { Violation } from '../shm/report.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
-import { shrink_max_steps, shrink_schedule } from '../sched/shrink.js';
+import { shrink_max_steps, shrink_schedule, type ShrinkResult } from '../sched/shrink.js';
 import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
 import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -335,6 +335,23 @@ async function shrink_workload(pool: CpuPool, sc: Scenario, st: Shrinking): Prom
 }
 
 /**
+ * Shrink @record, a schedule of @sc that broke @invariant, to fewer
+ * context switches: each candidate a guided run with a step budget of its
+ * own (shrink_max_steps), kept when it still breaks @invariant and ends
+ * normally.  Bounded by @maxRuns runs and the wall-clock @deadline.
+ * Context: main thread of the pool's owner.
+ */
+export async function shrink_scenario_schedule(
+  pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, design: DesignName, invariant: string, record: number[], maxRuns: number, deadline = Infinity,
+): Promise<ShrinkResult> {
+  const maxSteps = shrink_max_steps(record.length);
+  return shrink_schedule(record, async (rec) => {
+    const run = await run_once(pool, sc, seed, fixed, { strategy: STRATEGY_GUIDED, record: rec, maxSteps }, undefined, design);
+    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === invariant), record: decode_schedule(run.schedule) };
+  }, maxRuns, deadline);
+}
+
+/**
  * Shrink @r's reproduction: first the workload, then the schedule on the
  * shortened workload (fewer context switches), the same invariant broken.
  * Context: main thread.
@@ -347,11 +364,7 @@ export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, 
   const { p, w } = st;
   const shortened = apply_workload(sc, w);
   const changed = workload_size(shortened) < workload_size(sc);
-  const maxSteps = shrink_max_steps(p.record.length);
-  const s = await shrink_schedule(p.record, async (record) => {
-    const run = await run_once(pool, shortened, p.seed, p.fixed, { strategy: STRATEGY_GUIDED, record, maxSteps }, undefined, p.design);
-    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === sc.invariant), record: decode_schedule(run.schedule) };
-  }, maxRuns);
+  const s = await shrink_scenario_schedule(pool, shortened, p.seed, p.fixed, p.design, sc.invariant, p.record, maxRuns);
   return {
     ...r,
     shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design, changed ? w : null),
