@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { explore_synthetic } from '../src/harness/explore_synthetic.js';
 import type { ExploreOp } from '../src/harness/explore_ops.js';
 import type { Reduction } from '../src/sched/explore.js';
 import { explore_boot, explore_restore } from '../src/harness/explore_boot.js';
-import { EXPLORE_LOG_WORDS, explore_observe } from '../src/harness/explore.js';
+import { EXPLORE_LOG_WORDS, explore_observe, explore_scenario } from '../src/harness/explore.js';
 import { repro_build, run_built } from '../src/harness/repro.js';
 import { load_scenario } from '../src/scenario/load.js';
 import { arena_state_hash } from '../src/shm/state_hash.js';
@@ -260,6 +260,40 @@ describe('explore: a catalogued race', () => {
   });
 });
 
+describe('explore: a scenario without a bug switch (scenarios/interleavings)', () => {
+  const DIR = join(ROOT, 'scenarios', 'interleavings');
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+  it('each runs on the model as it is: clean for its first 40 schedules of up to one preemption, and --max-schedules stops at exactly that many', async () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const f of files) {
+      const sc = load_scenario(join(DIR, f));
+      expect(sc.bug, f).toBeUndefined();
+      const r = await explore_scenario(pool, sc, { design: 'p4', fixed: true, bound: 1, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 40 });
+      expect(r.violation, `${f}: ${r.violation?.repro.message ?? ''}`).toBeNull();
+      expect(r.explored, f).toBeLessThanOrEqual(40);
+      if (r.verdict === 'budget') {
+        expect(r.explored, f).toBe(40);
+        expect(r.stoppedBy, f).toBe('schedules');
+      } else {
+        expect(r.verdict, f).toBe('exhausted');
+      }
+    }
+  });
+
+  it('the CLI implies --fixed for it, and stops at --max-schedules with "budget hit (--max-schedules)"', () => {
+    const all = cli('explore', join(DIR, 'anon-fault-same-page.json'), '--preemptions', '1');
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^explore anon-fault-same-page: design p4, fixed \(--fixed\)/m);
+    expect(all.stdout).toMatch(/^exhausted: no violation with ≤1 preemptions$/m);
+    const n = Number(/^schedules explored: (\d+)$/m.exec(all.stdout)![1]);
+    expect(n).toBeGreaterThan(5);
+    const cut = cli('explore', join(DIR, 'anon-fault-same-page.json'), '--preemptions', '1', '--max-schedules', '5', '--json');
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(JSON.parse(cut.stdout)).toMatchObject({ explored: 5, verdict: 'budget', stoppedBy: 'schedules', fixed: true });
+  });
+});
+
 describe('explore: bad usage exits 2 with one line naming the problem', () => {
   const cases: [string[], RegExp][] = [
     [['explore', 'swapoff-vs-swapin', '--preemptions', 'x'], /--preemptions.*expected a whole number of preemptions/],
@@ -267,6 +301,7 @@ describe('explore: bad usage exits 2 with one line naming the problem', () => {
     [['explore', 'swapoff-vs-swapin', '--shard', '3/2'], /--shard: "3\/2" is not k\/n with 1 <= k <= n/],
     [['explore', 'swapoff-vs-swapin', '--shard', 'a'], /--shard: "a" is not k\/n/],
     [['explore', 'no-such-race'], /unknown race "no-such-race"/],
+    [['explore', 'swapoff-vs-swapin', '--max-schedules', 'x'], /--max-schedules.*expected a whole number of schedules/],
     [['explore', '/no/such/file.json'], /\/no\/such\/file\.json: .*cannot read|ENOENT/],
     [['explore', 'merge', '/no/such/result.json'], /\/no\/such\/result\.json/],
   ];

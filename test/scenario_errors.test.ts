@@ -75,6 +75,8 @@ const CASES: [string, (s: Json) => void, string, RegExp][] = [
   ['random filler with no process to work on', (s) => { s.setup = []; s.cpus[0] = { ops: [{ op: 'swapon', device: 0 }], filler: 5 }; }, 'cpus[0].filler', /random operations need a process: setup leaves none/],
   ['a ghost device under a design without ghost devices', (s) => { s.system.devices[0].kind = 'ghost'; }, 'system.devices[0].kind', /a ghost swapfile exists only under the ghost design .*designs also lists p2, p3, p4/],
   ['no designs', (s) => { delete s.designs; }, 'designs', /required: the designs whose code has the race, e\.g\. \["p4"\]/],
+  ['a bug switch without the invariant it breaks', (s) => { delete s.invariant; }, 'invariant', /required with a bug switch: the invariant the race breaks \(known: slot-format, /],
+  ['an invariant without a bug switch', (s) => { delete s.bug; }, 'invariant', /only with a bug switch: without one, no invariant is expected to break/],
 ];
 
 describe('a file that can never run is rejected before any worker starts: exit 2, FILE: FIELD: REASON', () => {

@@ -31,6 +31,8 @@ import { sigint_abort } from './sigint.js';
 interface ExploreFlags {
   preemptions: number;
   budgetSeconds: number;
+  maxSchedules: number;
+  shrink: boolean;
   design?: DesignName;
   fixed?: boolean;
   json?: boolean;
@@ -42,6 +44,11 @@ interface ExploreFlags {
 
 function bound(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 16) throw new InvalidArgumentError('expected a whole number of preemptions, 0..16');
+  return Number(v);
+}
+
+function schedules(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number of schedules (0: no limit)');
   return Number(v);
 }
 
@@ -83,7 +90,8 @@ export function explore_text(d: ExploreDoc, reproText: string): string {
     lines.push(`exhausted: no violation with ≤${d.preemptions} preemptions`);
   } else {
     const what = d.verdict === 'incomplete' ? 'incomplete (shards missing)' : d.verdict === 'interrupted' ? 'interrupted'
-      : d.stoppedBy === 'memory' ? `budget hit (memory: more than ${EXPLORE_MAX_PENDING} branches queued)` : 'budget hit';
+      : d.stoppedBy === 'memory' ? `budget hit (memory: more than ${EXPLORE_MAX_PENDING} branches queued)`
+        : d.stoppedBy === 'schedules' ? 'budget hit (--max-schedules)' : 'budget hit';
     lines.push(`${what}: covered at most ${pct(d.coverageEstimate ?? 0)} of the tree up to ${d.preemptions} preemptions (an estimate: each of the ${d.pending} branches not run counted as one schedule, though its subtree may hold many)`);
   }
   return lines.join('\n') + '\n' + reproText;
@@ -105,8 +113,9 @@ async function explore_action(target: string, f: ExploreFlags, cmd: Command): Pr
   let r: ExploreResult;
   try {
     r = await explore_scenario(pool, sc, {
-      design: design!, fixed: f.fixed === true, bound: f.preemptions, reduction: f.reduction, shard, seconds: f.budgetSeconds, signal: sigint.signal,
-      progress: bar === null ? undefined : (s, ms) => bar.update(f.budgetSeconds > 0 ? ms / 1000 / f.budgetSeconds : s.round / (f.preemptions + 1),
+      design: design!, fixed: f.fixed === true || sc.bug === undefined, bound: f.preemptions, reduction: f.reduction, shard, seconds: f.budgetSeconds, maxSchedules: f.maxSchedules, shrink: f.shrink, signal: sigint.signal,
+      progress: bar === null ? undefined : (s, ms) => bar.update(
+        f.maxSchedules > 0 ? s.explored / f.maxSchedules : f.budgetSeconds > 0 ? ms / 1000 / f.budgetSeconds : s.round / (f.preemptions + 1),
         `round ${s.round}/${f.preemptions}  ${s.explored} schedules  ${s.pruned} pruned  ${s.terminals.size} terminal states  ${(s.explored / (ms / 1000)).toFixed(1)}/s`),
     });
     bar?.clear();
@@ -173,7 +182,8 @@ reduction ran.
 The verdict is one of: "exhausted: no violation with ≤K preemptions";
 "violation" (the fewest preemptions that expose it, and the replay string as
 repro prints it, shrunk; it replays with 'swaptorture repro --replay'); or
-"budget hit" with the covered fraction (an estimate).  --shard k/n runs a
+"budget hit" (--budget-seconds, --max-schedules) with the covered fraction
+(an estimate).  --shard k/n runs a
 part of the tree; 'swaptorture explore merge a.json b.json ...' joins the
 --json results.
 
@@ -189,6 +199,8 @@ export function registerExplore(program: Command): Command {
     .argument('<race|scenario.json>', 'a race of --dir (see repro --list), or a scenario file')
     .option('--preemptions <k>', 'K: explore schedules of at most K preemptions', bound, 2)
     .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', seconds, 0)
+    .option('--max-schedules <n>', 'stop after n schedules (0: no limit): a budget that does not depend on the machine', schedules, 0)
+    .option('--no-shrink', 'report a violation\'s schedule as found, not shrunk')
     .addOption(new Option('--design <name>', 'slot metadata design [default: the race\'s first of p4, p3, p2, ghost, vswap]').choices([...DESIGN_NAMES]))
     .option('--fixed', 'without the bug switch: is the fix correct for every schedule up to K?')
     .addOption(new Option('--reduction <r>', 'partial-order reduction: dpor (dynamic partial-order reduction over recorded footprints), sleep (sleep sets over them) or none (every schedule)').choices(['dpor', 'sleep', 'none']).default('sleep'))

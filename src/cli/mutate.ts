@@ -48,6 +48,7 @@ interface MutateFlags {
   stressOps: number;
   fuzzRuns: number;
   schedules: number;
+  exploreSchedules: number;
   races: number;
   unitFiles: number;
   equivalent: string;
@@ -88,7 +89,7 @@ function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
     designs: [...new Set([f.design, ...others])],
     seed: f.seed,
     members: list_of(f.members, MEMBER_NAMES, '--members', usage),
-    budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, races: f.races, unitFiles: f.unitFiles },
+    budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, exploreSchedules: f.exploreSchedules, races: f.races, unitFiles: f.unitFiles },
     operators: f.operators === undefined ? null : list_of(f.operators, OPERATORS, '--operators', usage),
     ids: f.id === undefined ? null : ids_of(f.id, usage),
     files: f.files === undefined ? null : f.files.split(',').map((s) => s.trim()).filter((s) => s !== ''),
@@ -110,7 +111,7 @@ function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, jo
   if (header === null) return fromFlags; /* nothing journalled yet: a fresh start */
   const given = (o: string): boolean => cmd.getOptionValueSource(o) === 'cli';
   const flagOf: Record<keyof MutateParams, string[]> = {
-    ids: ['id'], design: ['design'], designs: ['design', 'designs'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'races', 'unitFiles'],
+    ids: ['id'], design: ['design'], designs: ['design', 'designs'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'exploreSchedules', 'races', 'unitFiles'],
     operators: ['operators'], files: ['files'], changed: ['changed'], limit: ['limit'], shard: ['shard'],
   };
   for (const k of Object.keys(flagOf) as (keyof MutateParams)[]) {
@@ -227,7 +228,8 @@ Operators: ${OPERATORS.join(', ')}.
 Portfolio, per mutant, until one kills it: unit (vitest on the test files
 whose imports reach the module, if they call the mutant's function), race
 (repro RACE --fixed of the races whose unmutated runs execute the mutant's
-site), stress (--stress-ops, --seed) and fuzz (--fuzz-runs, --seed), each if
+site), explore (explore RACE --fixed --preemptions 2 of the same races, the
+first --explore-schedules schedules, fewest preemptions first), stress (--stress-ops, --seed) and fuzz (--fuzz-runs, --seed), each if
 its unmutated run executes the site; race, stress and fuzz on --design and
 then on each of --designs (killedBy "stress[ghost]").
 Killed: a run exits non-zero or by a signal (an invariant broke, a test
@@ -255,7 +257,8 @@ export function registerMutate(program: Command): Command {
     .option('--stress-ops <n>', 'stress member: operations per CPU', int(1), DEFAULT_BUDGETS.stressOps)
     .option('--fuzz-runs <n>', 'fuzz member: executions', int(1), DEFAULT_BUDGETS.fuzzRuns)
     .option('--schedules <n>', 'race member: schedules per race', int(1), DEFAULT_BUDGETS.schedules)
-    .option('--races <n>', 'race member: races per mutant, at most', int(1), DEFAULT_BUDGETS.races)
+    .option('--explore-schedules <n>', 'explore member: schedules per race', int(1), DEFAULT_BUDGETS.exploreSchedules)
+    .option('--races <n>', 'race and explore members: races per mutant, at most', int(1), DEFAULT_BUDGETS.races)
     .option('--unit-files <n>', 'unit member: test files per mutant, at most', int(1), DEFAULT_BUDGETS.unitFiles)
     .option('--jobs <n>', 'mutants at once', int(1, 16), 1)
     .option('--shard <k/n>', 'run only the selected mutants i (0-based, id order) with i mod n = k - 1', '1/1')

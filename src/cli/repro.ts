@@ -107,18 +107,21 @@ function table(rows: ReproResult[], fixed: boolean): string {
   return text_table(head, body, () => true, true) + '\n';
 }
 
-/* The provenance of @sc's race: its bug switch's (the schema accepts known switches only). */
-function provenance_of(sc: Scenario): Provenance {
-  return bug_switch(sc.bug)!.provenance;
+/* The provenance of @sc's race: its bug switch's (the schema accepts known switches only); none without one. */
+function provenance_of(sc: Scenario): Provenance | null {
+  return sc.bug === undefined ? null : bug_switch(sc.bug)!.provenance;
 }
 
 /* --list: every race with its title, designs, bug switch, invariant and provenance, in full. */
 function list(loaded: LoadedScenario[], json: boolean): string {
   if (json) {
-    return JSON.stringify(loaded.map(({ file, sc }) => ({ race: sc.race, title: sc.title, designs: sc.designs, bug: sc.bug, invariant: sc.invariant, provenance: provenance_of(sc), file })), null, 2) + '\n';
+    return JSON.stringify(loaded.map(({ file, sc }) => ({ race: sc.race, title: sc.title, designs: sc.designs, bug: sc.bug ?? null, invariant: sc.invariant ?? null, provenance: provenance_of(sc), file })), null, 2) + '\n';
   }
-  return loaded.map(({ sc }) => `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; bug switch ${sc.bug}; invariant ${sc.invariant}\n` +
-    provenance_lines(provenance_of(sc)).map((l) => `    provenance: ${l}\n`).join('')).join('');
+  return loaded.map(({ sc }) => {
+    const p = provenance_of(sc);
+    return `${sc.race}: ${sc.title}\n    designs ${sc.designs.join(', ')}; ` +
+      (p === null ? 'no bug switch (runs as --fixed; every invariant checked)\n' : `bug switch ${sc.bug}; invariant ${sc.invariant}\n${provenance_lines(p).map((l) => `    provenance: ${l}\n`).join('')}`);
+  }).join('');
 }
 
 /* After the options in --help: replay strings, timelines, bad scenario files, the exit statuses. */
@@ -190,7 +193,7 @@ async function repro_one(pool: CpuPool, sc: Scenario, f: ReproFlags, many: boole
   if (f.replay !== undefined) return repro_replay(pool, sc, f.replay, f.trace);
   const design = f.design ?? primary_design(sc);
   let r = await repro_search(pool, sc, {
-    design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: f.fixed ?? false, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
+    design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: (f.fixed ?? false) || sc.bug === undefined, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
   });
   if (r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
   /* The timeline of a search's reproducing run: replay it with recording on. */
@@ -228,10 +231,10 @@ async function repro_run(scenarios: LoadedScenario[], race: string | undefined, 
 }
 
 /* A result as --json prints it: with its race's bug switch and the switch's provenance. */
-function result_doc(r: ReproResult, scenarios: LoadedScenario[]): ReproResult & { bug: string; provenance: Provenance } {
+function result_doc(r: ReproResult, scenarios: LoadedScenario[]): ReproResult & { bug: string | null; provenance: Provenance | null } {
   const sc = scenarios.find((l) => l.sc.race === r.race)!.sc;
   const { race, ...rest } = r;
-  return { race, bug: sc.bug, provenance: provenance_of(sc), ...rest };
+  return { race, bug: sc.bug ?? null, provenance: provenance_of(sc), ...rest };
 }
 
 /* The outcome: one JSON document (an array for "all"), or the table for "all"; the exit status. */

@@ -66,6 +66,10 @@ export interface ExploreOptions {
   shard: { k: number; n: number };
   /** Stop after this long (0: no limit). */
   seconds: number;
+  /** Shrink a violation's schedule (default true; mutate's explore member only needs the verdict). */
+  shrink?: boolean;
+  /** Stop after this many schedules (0 or undefined: no limit): a budget that does not depend on the machine. */
+  maxSchedules?: number;
   signal?: AbortSignal;
   progress?: (s: ExploreStats, ms: number) => void;
 }
@@ -91,8 +95,8 @@ export interface ExploreResult {
   /** The search's time (shrinking a violation not included). */
   ms: number;
   verdict: 'exhausted' | 'violation' | 'budget' | 'interrupted';
-  /** What the budget hit was: the time (--budget-seconds), or the memory (EXPLORE_MAX_PENDING branches queued); null otherwise. */
-  stoppedBy: 'time' | 'memory' | null;
+  /** What the budget hit was: the time (--budget-seconds), the schedule count (--max-schedules), or the memory (EXPLORE_MAX_PENDING branches queued); null otherwise. */
+  stoppedBy: 'time' | 'schedules' | 'memory' | null;
   /** Branches queued but not run (budget hit, interrupted). */
   pending: number;
   /** The round the search was in when it stopped. */
@@ -110,10 +114,10 @@ function harness_failure(run: OneRun): string | null {
  * A failing run: the scenario's invariant, any other invariant, or a run
  * that deadlocked or livelocked (the progress invariant).
  */
-function failure_of(sc: Scenario, run: OneRun): { invariant: Scenario['invariant']; message: string; step: number } | null {
+function failure_of(sc: Scenario, run: OneRun): { invariant: NonNullable<Scenario['invariant']>; message: string; step: number } | null {
   const v = run.violations.find((x) => x.invariant === sc.invariant) ?? run.violations[0];
-  if (v !== undefined) return { invariant: v.invariant as Scenario['invariant'], message: v.message, step: v.step || run.steps };
-  if (run.abnormal !== null) return { invariant: 'progress' as Scenario['invariant'], message: run.abnormal, step: run.steps };
+  if (v !== undefined) return { invariant: v.invariant as NonNullable<Scenario['invariant']>, message: v.message, step: v.step || run.steps };
+  if (run.abnormal !== null) return { invariant: 'progress' as NonNullable<Scenario['invariant']>, message: run.abnormal, step: run.steps };
   return null;
 }
 
@@ -122,7 +126,9 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
   const t0 = performance.now();
   let failing: OneRun | null = null;
   let boot: ExploreBoot | null = null;
+  let runs = 0;
   const exec: ExploreExec = async (prefix) => {
+    runs++;
     const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction !== 'none' };
     if (boot === null) boot = explore_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
     else explore_restore(boot);
@@ -133,7 +139,8 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
     if (failed) failing = run;
     return explore_observe(run.schedule, failed, o.reduction);
   };
-  const stop = (): boolean => o.signal?.aborted === true || (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000);
+  const outOfSchedules = (): boolean => (o.maxSchedules ?? 0) > 0 && runs >= o.maxSchedules!;
+  const stop = (): boolean => o.signal?.aborted === true || outOfSchedules() || (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000);
   const st = await explore_search(exec, { bound: o.bound, reduction: o.reduction, shard: o.shard, stop, progress: (s) => o.progress?.(s, performance.now() - t0) });
   const ms = Math.round(performance.now() - t0);
   let violation: ExploreViolation | null = null;
@@ -147,13 +154,13 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
       ...base, reproduced: true, invariant: f.invariant, message: f.message, step: f.step,
       schedule: replay_string(sc.race, EXPLORE_SEED, o.fixed, run.schedule, o.design), switches: count_switches(decode_schedule(run.schedule)),
     };
-    if (run.abnormal === null) r = await repro_shrink(pool, as, r);
+    if (run.abnormal === null && o.shrink !== false) r = await repro_shrink(pool, as, r);
     violation = { preemptions: st.violation!.preemptions, repro: r };
   }
   const verdict = st.verdict === 'stopped' ? (o.signal?.aborted && !st.memoryFull ? 'interrupted' : 'budget') : st.verdict;
   return {
     race: sc.race, design: o.design, fixed: o.fixed, bound: o.bound, reduction: o.reduction, shard: o.shard,
     explored: st.explored, pruned: st.pruned, beyond: st.beyond, terminals: [...st.terminals].sort(), ms,
-    verdict, stoppedBy: verdict !== 'budget' ? null : st.memoryFull ? 'memory' : 'time', pending: st.pending, round: st.round, violation,
+    verdict, stoppedBy: verdict !== 'budget' ? null : st.memoryFull ? 'memory' : outOfSchedules() ? 'schedules' : 'time', pending: st.pending, round: st.round, violation,
   };
 }

@@ -29,7 +29,7 @@ export interface ExploreDoc {
   schedulesPerSecond: number;
   verdict: ExploreVerdict;
   /** verdict "budget": the time (--budget-seconds) or the memory (too many branches queued) ran out. */
-  stoppedBy: 'time' | 'memory' | null;
+  stoppedBy: 'time' | 'schedules' | 'memory' | null;
   /** Budget hit or interrupted: branches not run, and the covered fraction (an upper estimate). */
   pending: number;
   coverageEstimate: number | null;
@@ -112,7 +112,7 @@ export function explore_merge(docs: unknown[], files: string[]): ExploreDoc {
   return {
     ...first, shard: `${[...seen].sort((a, b) => a - b).join(',')}/${n}`, explored, pruned: sum('pruned'), beyondBound: sum('beyondBound'),
     terminalStates: terminals.length, terminals, ms, schedulesPerSecond: ms > 0 ? Math.round((explored / ms) * 10000) / 10 : 0,
-    verdict, stoppedBy: verdict !== 'budget' ? null : ds.some((d) => d.stoppedBy === 'memory') ? 'memory' : 'time', pending: sum('pending'), coverageEstimate: verdict === 'budget' || verdict === 'interrupted' ? coverage_estimate(explored, sum('pending')) : null,
+    verdict, stoppedBy: verdict !== 'budget' ? null : ds.some((d) => d.stoppedBy === 'memory') ? 'memory' : ds.some((d) => d.stoppedBy === 'schedules') ? 'schedules' : 'time', pending: sum('pending'), coverageEstimate: verdict === 'budget' || verdict === 'interrupted' ? coverage_estimate(explored, sum('pending')) : null,
     violation: viol?.d.violation ?? null,
   };
 }

@@ -12,6 +12,12 @@
  *           the mutant's site (V8 block coverage of each race, taken once
  *           per campaign on the unmutated copy: the counts at each
  *           mutant's switch, mutate_exec.ts); the primary design first
+ *   explore `explore <race> --fixed --design D --preemptions 2
+ *           --max-schedules N` of the same races and of the
+ *           interleavings (scenarios/interleavings/: operations on
+ *           shared state no bug switch names) whose unmutated
+ *           exploration executes the site: every schedule of 0, then 1,
+ *           then 2 preemptions, until N
  *   stress  `stress --ops N --seed S --swapoff-cycles 2` on each design
  *           whose unmutated run executes the site, the primary design
  *           first
@@ -25,8 +31,8 @@
  *
  * A member is one object behind PortfolioMember: its name, its set-up
  * (the runs whose coverage it needs, taken on the unmutated copy) and the
- * runs it has for a mutant.  Adding a member (e.g. `explore`) is one more
- * entry in make_portfolio().
+ * runs it has for a mutant.  Adding a member is one more entry in
+ * make_portfolio().
  *
  * Every run is a child process in the instrumented copy, the mutant
  * selected by SWAPTORTURE_MUTANT; its verdict (mutate_exec.ts): exit 0
@@ -42,6 +48,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
 import { load_catalogue } from '../scenario/load.js';
+import type { Scenario } from '../scenario/fields.js';
 import type { Mutant } from './mutate_instrument.js';
 import { ts_files } from './mutate_instrument.js';
 
@@ -98,6 +105,8 @@ export interface PortfolioBudgets {
   /** race: races at most per mutant, and schedules per race. */
   races: number;
   schedules: number;
+  /** explore: schedules per race (at most --races of them). */
+  exploreSchedules: number;
   /** stress: operations per CPU. */
   stressOps: number;
   /** fuzz: executions. */
@@ -107,12 +116,18 @@ export interface PortfolioBudgets {
 /** The designs the race, stress and fuzz members run on besides the primary one (--designs). */
 export const DEFAULT_DESIGNS = ['p4', 'ghost', 'vswap'] as const;
 
-export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 2, races: 3, schedules: 20, stressOps: 3000, fuzzRuns: 4 };
+export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 2, races: 3, schedules: 20, exploreSchedules: 200, stressOps: 3000, fuzzRuns: 4 };
 
-export const MEMBER_NAMES = ['unit', 'race', 'stress', 'fuzz'] as const;
+export const MEMBER_NAMES = ['unit', 'race', 'explore', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
 const CLI = 'bin/swaptorture.js';
+
+/* Scenarios of operations on shared state that no bug switch names: the explore member runs them as well as the races. */
+export const INTERLEAVINGS_DIR = 'scenarios/interleavings';
+
+/* explore: the preemption bound (rounds 0..K, as many as --explore-schedules reaches). */
+const EXPLORE_PREEMPTIONS = 2;
 
 /* stress: swapoff/swapon cycles per run. */
 const STRESS_SWAPOFF_CYCLES = 2;
@@ -250,22 +265,26 @@ class UnitMember implements PortfolioMember {
   }
 }
 
-/* ---- race ---- */
+/* ---- race and explore: the catalogued races whose unmutated run executes the site ---- */
 
-class RaceMember implements PortfolioMember {
-  readonly name = 'race';
+/*
+ * One run per (race, design) of the campaign's designs the race carries,
+ * those whose unmutated run executes the mutant's site, the primary
+ * design's first and then the quickest, at most --races a mutant.
+ */
+class ScenarioMember implements PortfolioMember {
   #races: { run: MemberRun; covered: Set<number>; ms: number; primary: boolean }[] = [];
-  constructor(private readonly b: PortfolioBudgets) {}
+  constructor(
+    readonly name: string,
+    private readonly b: PortfolioBudgets,
+    private readonly scenarios: (tree: string) => { target: string; sc: Scenario }[],
+    private readonly argv: (target: string, design: string, ctx: PortfolioContext) => { label: string; argv: string[] },
+  ) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
-    for (const s of load_catalogue(join(ctx.tree, 'scenarios'))) {
+    for (const { target, sc: s } of this.scenarios(ctx.tree)) {
       for (const design of ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d))) {
-        const run: MemberRun = {
-          label: `repro ${s.race} --fixed --design ${design}`,
-          argv: [CLI, 'repro', s.race, '--fixed', '--design', design, '--max-schedules', String(this.b.schedules), '--seed', String(ctx.seed), '--no-shrink', '--seconds', '0'],
-          coverage: true,
-          by: `race[${design}]`,
-        };
+        const run: MemberRun = { ...this.argv(target, design, ctx), coverage: true, by: `${this.name}[${design}]` };
         const base = await ctx.baseline(run);
         if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design });
       }
@@ -298,11 +317,36 @@ class CoveredRunMember implements PortfolioMember {
   }
 }
 
+/* The catalogued races of the copy at @tree, by name. */
+function races(tree: string): { target: string; sc: Scenario }[] {
+  return load_catalogue(join(tree, 'scenarios')).map((sc) => ({ target: sc.race, sc }));
+}
+
+/* The interleavings of the copy at @tree (scenarios/interleavings/: no bug switch), by path. */
+function interleavings(tree: string): { target: string; sc: Scenario }[] {
+  return load_catalogue(join(tree, INTERLEAVINGS_DIR)).map((sc) => ({ target: join(INTERLEAVINGS_DIR, `${sc.race}.json`), sc }));
+}
+
 /** The members named in @names, in the portfolio's order. */
 export function make_portfolio(names: readonly MemberName[], b: PortfolioBudgets): PortfolioMember[] {
   const all: Record<MemberName, () => PortfolioMember> = {
     unit: () => new UnitMember(b),
-    race: () => new RaceMember(b),
+    /* --schedules PCT schedules of the fixed race, not shrunk */
+    race: () => new ScenarioMember('race', b, races, (race, design, ctx) => ({
+      label: `repro ${race} --fixed --design ${design}`,
+      argv: [CLI, 'repro', race, '--fixed', '--design', design, '--max-schedules', String(b.schedules), '--seed', String(ctx.seed), '--no-shrink', '--seconds', '0'],
+    })),
+    /*
+     * Every schedule of the fixed race with at most EXPLORE_PREEMPTIONS
+     * preemptions, fewest first (iterative context bounding), up to
+     * --explore-schedules: the interleavings PCT's random priorities may
+     * miss, such as a preemption between a lookup and its re-check under
+     * the lock.
+     */
+    explore: () => new ScenarioMember('explore', b, (tree) => [...races(tree), ...interleavings(tree)], (race, design) => ({
+      label: `explore ${race} --fixed --design ${design} --preemptions ${EXPLORE_PREEMPTIONS} --max-schedules ${b.exploreSchedules}`,
+      argv: [CLI, 'explore', race, '--fixed', '--design', design, '--preemptions', String(EXPLORE_PREEMPTIONS), '--max-schedules', String(b.exploreSchedules), '--no-shrink'],
+    })),
     /*
      * Two swapoff/swapon cycles while the workload runs (counted, not
      * timed: a run of a few seconds would otherwise see none), so that

@@ -158,7 +158,7 @@ export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: 
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
-    design, seed, bugs: fixed ? [] : [sc.bug], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
+    design, seed, bugs: fixed || sc.bug === undefined ? [] : [sc.bug], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus + 1), nrTasks: cpus + 2, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
     nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial, exploreLog: exploreLog || undefined,
@@ -357,14 +357,15 @@ export async function shrink_scenario_schedule(
  * Context: main thread.
  */
 export async function repro_shrink(pool: CpuPool, sc: Scenario, r: ReproResult, maxRuns = 200): Promise<ReproResult> {
-  if (r.schedule === null) return r;
+  const invariant = r.invariant ?? sc.invariant;
+  if (r.schedule === null || invariant === undefined) return r;
   const p0 = parse_replay_string(r.schedule);
   const st: Shrinking = { p: p0, w: p0.workload ?? full_workload(sc) };
   await shrink_workload(pool, sc, st);
   const { p, w } = st;
   const shortened = apply_workload(sc, w);
   const changed = workload_size(shortened) < workload_size(sc);
-  const s = await shrink_scenario_schedule(pool, shortened, p.seed, p.fixed, p.design, sc.invariant, p.record, maxRuns);
+  const s = await shrink_scenario_schedule(pool, shortened, p.seed, p.fixed, p.design, invariant, p.record, maxRuns);
   return {
     ...r,
     shrunk: replay_string(sc.race, p.seed, p.fixed, encode_schedule(s.record), p.design, changed ? w : null),
