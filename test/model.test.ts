@@ -246,3 +246,47 @@ describe('PMD-size THP swap-out and swap-in', () => {
     clean(sys);
   });
 });
+
+/*
+ * do_wp_page(): a write to a read-only PTE makes the page writable in
+ * place when this process is its only user - an exclusive page, or a
+ * folio only this PTE and maybe the swap cache hold (wp_can_reuse_anon_folio(), which drops the swap cache's
+ * reference with folio_free_swap() once no swap PTE needs the slot) -
+ * and copies it otherwise (wp_page_copy()).  Reuse keeps the frame; a
+ * copy moves the page to a new one.
+ */
+describe('write faults: reuse in place or copy (do_wp_page)', () => {
+  const SMALL = { maxOrder: 0 }; /* order-0 folios: the in-place reuse is for small folios */
+  const frame = (mm: number, i: number): number => pte_pfn(ptep_get(mm, i));
+  const sysWithSwap = (): System => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    return sys;
+  };
+
+  it('after fork the first writer copies, the last user reuses; a swap-cache folio is reused once no swap PTE needs its slot', () => {
+    const sys = sysWithSwap();
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, SMALL)).toBe(0);
+    expect(sys.write(a, 1, SMALL)).toBe(0);
+    const b = sys.fork(a);
+    expect(b).toBeGreaterThanOrEqual(0);
+    const shared = frame(a, 0);
+    expect(frame(b, 0)).toBe(shared);
+    expect(sys.write(a, 0, SMALL)).toBe(0); /* shared: a copies */
+    expect(frame(a, 0)).not.toBe(shared);
+    expect(frame(b, 0)).toBe(shared);
+    expect(sys.write(b, 0, SMALL)).toBe(0); /* b is the folio's last user: in place */
+    expect(frame(b, 0)).toBe(shared);
+    /* page 1: swapped out from both, swapped in by a (the slot still counts b's swap PTE), then b goes */
+    expect(sys.reclaim(a, 1, 1)).toBe(1);
+    expect(is_swap_pte(ptep_get(b, 1))).toBe(true);
+    expect(sys.touch(a, 1, 0)).toBe(0);
+    const cached = frame(a, 1);
+    expect(sys.exit(b)).toBe(0);
+    expect(sys.write(a, 1, SMALL)).toBe(0); /* only a's PTE and the swap cache hold it: the slot is freed, the folio reused */
+    expect(frame(a, 1)).toBe(cached);
+    clean(sys);
+  });
+});
