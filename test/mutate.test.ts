@@ -20,7 +20,7 @@ import { find_mutants, type MutantSite, type Operator } from '../src/harness/mut
 import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
-import { DEFAULT_BUDGETS } from '../src/harness/mutate_portfolio.js';
+import { DEFAULT_BUDGETS, make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
 import { interrupt } from './cli_interrupt.js';
 
@@ -261,6 +261,21 @@ describe('selection and journal', () => {
 });
 
 describe('swaptorture mutate (CLI)', () => {
+  it('the explore member explores the races and the interleavings whose unmutated exploration reaches the site: the primary design first, at most --races, K=2, --explore-schedules', async () => {
+    const seen: string[][] = [];
+    /* a fake campaign: mutant 7 is reached by one interleaving on p4 and ghost and by one race on ghost; mutant 8 by no exploration */
+    const reach = (argv: string[]): number[] => (argv[2].endsWith('anon-fault-same-page.json') && argv[5] !== 'vswap') || (argv[2] === 'swapoff-vs-swapin' && argv[5] === 'ghost') ? [7] : [];
+    const [member] = make_portfolio(['explore'], { ...DEFAULT_BUDGETS, races: 2, exploreSchedules: 50 });
+    await member.prepare({ tree: ROOT, design: 'p4', designs: ['p4', 'ghost', 'vswap'], seed: 1, baseline: async (r: MemberRun) => { seen.push(r.argv); return { ok: true, ms: r.argv[5] === 'ghost' ? 5 : 10, covered: reach(r.argv) }; } }, []);
+    const targets = new Set(seen.map((a) => a[2]));
+    expect(targets.has('swapoff-vs-swapin')).toBe(true);
+    expect(targets.has('scenarios/interleavings/anon-fault-same-page.json')).toBe(true);
+    for (const a of seen) expect(a.slice(3)).toEqual(['--fixed', '--design', a[5], '--preemptions', '2', '--max-schedules', '50', '--no-shrink']);
+    const m = (id: number): Mutant => ({ id }) as Mutant;
+    expect(member.runs(m(7)).map((r) => `${r.by} ${r.argv[2]}`)).toEqual(['explore[p4] scenarios/interleavings/anon-fault-same-page.json', 'explore[ghost] swapoff-vs-swapin']);
+    expect(member.runs(m(8))).toEqual([]);
+  });
+
   it('bad flags exit 2 naming the flag', () => {
     for (const [args, msg] of [
       [['--shard', '0/2'], /--shard: "0\/2"/],

@@ -230,7 +230,7 @@ whose imports reach the module, if they call the mutant's function), race
 (repro RACE --fixed of the races whose unmutated runs execute the mutant's
 site), explore (explore RACE --fixed --preemptions 2 of the same races, the
 first --explore-schedules schedules, fewest preemptions first), stress (--stress-ops, --seed) and fuzz (--fuzz-runs, --seed), each if
-its unmutated run executes the site; race, stress and fuzz on --design and
+its unmutated run executes the site; race, explore, stress and fuzz on --design and
 then on each of --designs (killedBy "stress[ghost]").
 Killed: a run exits non-zero or by a signal (an invariant broke, a test
 failed, a crash).  Timeout: a run past max(5 x its quiet duration, quiet +
@@ -250,7 +250,7 @@ export function registerMutate(program: Command): Command {
     .option('--files <globs>', 'only files matching these globs, comma separated (src/mm/swapfile.ts, src/mm/swap_*.ts, src/**)')
     .option('--operators <list>', `only these operators, comma separated (${OPERATORS.join(', ')})`)
     .option('--limit <n>', 'at most n mutants, spread evenly over the selection', int(1))
-    .option('--design <name>', 'the primary design: the race, stress and fuzz members run on it first', 'p4')
+    .option('--design <name>', 'the primary design: the race, explore, stress and fuzz members run on it first', 'p4')
     .option('--designs <list>', 'the other designs they run on, each where its unmutated run executes the site', DEFAULT_DESIGNS.join(','))
     .option('--members <list>', `portfolio members, in this order (${MEMBER_NAMES.join(', ')})`, MEMBER_NAMES.join(','))
     .option('--seed <n>', 'seed of the stress and fuzz runs and the first repro schedule', int(0, 0xffffffff), 1)

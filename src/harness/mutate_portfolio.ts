@@ -84,7 +84,7 @@ export interface PortfolioContext {
   tree: string;
   /** The primary design (--design). */
   design: string;
-  /** Every design the race, stress and fuzz members run on, the primary first. */
+  /** Every design the race, explore, stress and fuzz members run on, the primary first. */
   designs: readonly string[];
   seed: number;
   /** The run on the unmutated copy (done once per campaign, cached). */
@@ -113,7 +113,7 @@ export interface PortfolioBudgets {
   fuzzRuns: number;
 }
 
-/** The designs the race, stress and fuzz members run on besides the primary one (--designs). */
+/** The designs the race, explore, stress and fuzz members run on besides the primary one (--designs). */
 export const DEFAULT_DESIGNS = ['p4', 'ghost', 'vswap'] as const;
 
 export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 2, races: 3, schedules: 20, exploreSchedules: 200, stressOps: 3000, fuzzRuns: 4 };
