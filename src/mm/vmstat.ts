@@ -7,7 +7,8 @@
  *
  * Kernel mapping: count_vm_event(PSWPOUT) in swap_writeout_finish /
  * __swap_writepage, SWPOUT_ZERO/SWPIN_ZERO in swap_zeromap handling,
- * PSWPIN in swap_read_folio, THP_SWPOUT/THP_SWPIN (here: any large folio).
+ * PSWPIN in swap_read_folio, THP_SWPOUT/THP_SWPIN with PSWPOUT/PSWPIN
+ * (count_swpout_vm_event / count_swpin_vm_event; here: any large folio).
  */
 import { A } from '../shm/arena.js';
 import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
