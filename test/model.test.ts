@@ -13,7 +13,7 @@ import { swp_offset } from '../src/mm/swap.js';
 import { zap_page_range } from '../src/mm/memory.js';
 import { folio_order, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
-import { sum_vm_events, PSWPOUT, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
+import { count_vm_events, sum_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
 function boot(extra: Parameters<typeof System.create>[0] = {}): System {
   const sys = System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 512, ...extra });
@@ -181,6 +181,44 @@ describe('large folio swap-out fallback (shrink_folio_list: split_folio, THP_SWP
  * orders below it), so on a SWP_SYNCHRONOUS_IO device it comes back as
  * two order-8 folios; with no free cluster it splits (THP_SWPOUT_FALLBACK).
  */
+/*
+ * thp_swpout / thp_swpin (mm/page_io.c count_swpout_vm_event(),
+ * count_swpin_vm_event()): counted with pswpout / pswpin, once per large
+ * folio the device writes or reads whole; a zero-filled large folio
+ * (swap_writeout()'s is_folio_zero_filled() return, swap_read_folio_zeromap())
+ * counts swpout_zero / swpin_zero only.  The quiescent checker holds both
+ * to the block layer's large I/Os.
+ */
+describe('thp_swpout and thp_swpin: the device\'s whole large folio I/O', () => {
+  it('counts a large folio the device writes and reads, not a zero-filled one, and the checker holds them to the block layer', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/zram0', { sizePages: 2048, synchronous: true })).toBe(0);
+    expect(sys.swapon('/dev/zram0')).toBe(0);
+    const a = sys.mmCreate();
+    for (let i = 0; i < 16; i++) expect(sys.write(a, i, { maxOrder: 4 })).toBe(0);
+    for (let i = 16; i < 32; i++) expect(sys.write(a, i, { zero: true, maxOrder: 4 })).toBe(0);
+    expect(sys.reclaim(a, 0, 32)).toBe(32);
+    expect(sum_vm_events(PSWPOUT)).toBe(16);
+    expect(sum_vm_events(SWPOUT_ZERO)).toBe(16);
+    expect(sum_vm_events(THP_SWPOUT)).toBe(1); /* the written folio only */
+    clean(sys);
+    for (let i = 0; i < 32; i++) expect(sys.touch(a, i, 4)).toBe(0);
+    expect(sum_vm_events(PSWPIN)).toBe(16);
+    expect(sum_vm_events(SWPIN_ZERO)).toBe(16);
+    expect(sum_vm_events(THP_SWPIN)).toBe(1); /* read back whole: an order-4 folio from the device */
+    clean(sys);
+    /* A doubled or lost count shows against the block layer's I/Os. */
+    sys.as(0, () => count_vm_events(THP_SWPOUT, 1));
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^thp_swpout 2 but the block layer was asked to write 1 large folios/)]);
+    sys.as(0, () => count_vm_events(THP_SWPOUT, -1));
+    sys.as(0, () => count_vm_events(THP_SWPIN, -1));
+    expect(sys.check().map((v) => v.message)).toEqual([expect.stringMatching(/^thp_swpin 0 but the block layer was asked to read 1 large folios/)]);
+    sys.as(0, () => count_vm_events(THP_SWPIN, 1));
+    sys.clearReports();
+    clean(sys);
+  });
+});
+
 describe('PMD-size THP swap-out and swap-in', () => {
   const folioOfPage = (sys: System, mm: number, i: number): { pfn: number; order: number } =>
     sys.as(0, () => {

@@ -193,6 +193,12 @@ describe('mkswap + read_swap_header', () => {
     const r = ok(read_swap_header(id));
     expect(r.badPages).toHaveLength(MAX_SWAP_BADPAGES);
     expect(r.pages).toBe(2047 - MAX_SWAP_BADPAGES);
+    /* A byte-swapped header is held to the same bound (read_swap_header()'s swab32 branch: nr_badpages > MAX_SWAP_BADPAGES refused). */
+    expect(mkswap(id, { badPages: bad, endian: 'big' })).toBe(0);
+    const s = ok(read_swap_header(id));
+    expect(s.swapped).toBe(true);
+    expect(s.badPages).toHaveLength(MAX_SWAP_BADPAGES);
+    expect(s.pages).toBe(2047 - MAX_SWAP_BADPAGES);
   });
 
   it('mkswap refuses more bad pages than fit, bad options, missing files', () => {

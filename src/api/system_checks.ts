@@ -4,8 +4,9 @@
  * access_ok(), the flag and range checks), so that a bad argument gets
  * its errno and the model is never entered with it.  The model functions
  * themselves trust their callers, as kernel-internal functions do:
- * pteWord() has no bounds check, a page index past the mapping is another
- * process's page table.
+ * ptep_get() has no bounds check (but under SWAPTORTURE_KASAN=1, the
+ * test suite's, src/shm/kasan.ts), a page index past the mapping is
+ * another process's page table.
  *
  * Every check returns 0 or a negated errno; none changes anything.
  * Context: any; reads the arena only.

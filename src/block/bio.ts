@@ -194,11 +194,15 @@ function bio_endio(bio: number): void {
  * of the devices, @nr in direction @op - what /proc/diskstats' sectors
  * read and written count (blk_account_io_start()), taken as an I/O is
  * issued, by submit_bio() or by the synchronous device paths
- * (submit_bio_wait()).  The quiescent checker holds pswpin and pswpout to
- * it.  Context: any.
+ * (submit_bio_wait()) - and of the I/Os of more than one page among them
+ * (the model builds one I/O per folio: a large folio's, whole).  The
+ * quiescent checker holds pswpin and pswpout to the pages, thp_swpin and
+ * thp_swpout to the large I/Os.  Context: any.
  */
 export function blk_account_io(op: number, nr: number): void {
-  Atomics.add(A.i32, gword(op === REQ_OP_WRITE ? G.blk_pages_written : G.blk_pages_read), nr);
+  const write = op === REQ_OP_WRITE;
+  Atomics.add(A.i32, gword(write ? G.blk_pages_written : G.blk_pages_read), nr);
+  if (nr > 1) Atomics.add(A.i32, gword(write ? G.blk_large_written : G.blk_large_read), 1);
 }
 
 /**

@@ -42,7 +42,8 @@ const TAIL_BYTES = 16 * 1024;
 export function run_child(cwd: string, argv: string[], mutant: number, timeoutMs: number, signal: AbortSignal | null, coverageDir?: string): Promise<ChildResult> {
   const tmp = argv.includes('{tmp}') ? mkdtempSync(join(tmpdir(), 'swaptorture-mutate-')) : null;
   const args = argv.map((a) => (a === '{tmp}' ? tmp! : a));
-  const env: NodeJS.ProcessEnv = { ...process.env, SWAPTORTURE_MUTANT: String(mutant), CI: '1' };
+  /* SWAPTORTURE_KASAN: an off-by-one index into the arena's arrays is a BUG in every member (src/shm/kasan.ts). */
+  const env: NodeJS.ProcessEnv = { ...process.env, SWAPTORTURE_MUTANT: String(mutant), SWAPTORTURE_KASAN: '1', CI: '1' };
   delete env.NODE_V8_COVERAGE;
   if (coverageDir !== undefined) env.NODE_V8_COVERAGE = coverageDir;
   const t0 = performance.now();

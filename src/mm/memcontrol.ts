@@ -22,6 +22,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MEMCG } from '../shm/layout.js';
 import { report } from '../shm/report.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { bug_on, BUG_MEMCG_DEAD_REPARENT } from '../shm/bugs.js';
 import { LC_MEMCG } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -32,6 +33,7 @@ export const MEMCG_OFFLINE = 2;
 export const ROOT_MEM_CGROUP = 1;
 
 export function mw(id: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('mem_cgroup', id, nr_memcg_ids());
   return A.L.memcg + id * MEMCG.SIZE + f;
 }
 

@@ -137,13 +137,29 @@ export function swap_writepage_sectors(entry: number, nr: number): number[] | nu
   return Array.from({ length: nr }, (_, k) => swap_backing_index(type, swp_offset(entry) + k));
 }
 
-/* No I/O was needed (zero-filled, or zswap took it): counted and unlocked. */
+/*
+ * No I/O was needed (zero-filled, or zswap took it): counted and
+ * unlocked.  Only the device's writes count thp_swpout (the kernel's
+ * swap_writeout() returns before __swap_writepage() in both cases).
+ */
 function swap_writeout_done(folio: number, event: number): number {
-  const nr = folio_nr_pages(folio);
-  count_vm_events(event, nr);
-  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
+  count_vm_events(event, folio_nr_pages(folio));
   folio_unlock(folio);
   return WRITEOUT_DONE;
+}
+
+/* count_swpout_vm_event(): a write the device does: pswpout by its pages, thp_swpout once for a large folio. */
+function count_swpout_vm_event(folio: number): void {
+  const nr = folio_nr_pages(folio);
+  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
+  count_vm_events(PSWPOUT, nr);
+}
+
+/* count_swpin_vm_event(): a read the device does: pswpin by its pages, thp_swpin once for a large folio. */
+function count_swpin_vm_event(folio: number): void {
+  const nr = folio_nr_pages(folio);
+  if (nr > 1) count_vm_events(THP_SWPIN, 1);
+  count_vm_events(PSWPIN, nr);
 }
 
 /*
@@ -157,8 +173,7 @@ function swap_writeout_done(folio: number, event: number): number {
 export function __swap_writepage(folio: number, sectors: readonly number[]): void {
   const type = swp_type(folio_swap(folio));
   const nr = folio_nr_pages(folio);
-  count_vm_events(PSWPOUT, nr);
-  if (nr > 1) count_vm_events(THP_SWPOUT, 1);
+  count_swpout_vm_event(folio);
   folio_start_writeback(folio);
   folio_unlock(folio);
   if (si_flags(type) & SWP_SYNCHRONOUS_IO) {
@@ -281,22 +296,28 @@ export function swap_read_folio(folio: number): void {
     /* zswap_load(), or swap_read_folio_bdev_sync(): done before the caller goes on. */
     blk_account_io(REQ_OP_READ, srcs.filter((src) => !('zswap' in src)).length);
     srcs.forEach((src, k) => ('zswap' in src ? set_page_token(folio + k, src.zswap) : token_copy(page_token_index(folio + k), src.backing)));
-    swap_read_done(folio, srcs.every((src) => 'zswap' in src) ? ZSWPIN : PSWPIN);
+    if (srcs.every((src) => 'zswap' in src)) {
+      swap_read_done(folio, ZSWPIN);
+    } else {
+      count_swpin_vm_event(folio);
+      folio_end_read(folio, true);
+    }
     return;
   }
   /* swap_read_folio_bdev_async(): the completion fills the folio and unlocks it. */
-  count_vm_events(PSWPIN, nr);
-  if (nr > 1) count_vm_events(THP_SWPIN, 1);
+  count_swpin_vm_event(folio);
   const bio = bio_alloc(REQ_OP_READ, BIO_END_SWAP_READ, folio, nr);
   srcs.forEach((src, k) => bio_set_sector(bio, k, (src as { backing: number }).backing));
   submit_bio(bio, swap_io_latency(type));
 }
 
-/* A read that did not need the device's completion: counted, uptodate, unlocked. */
+/*
+ * A read no device did (zero-filled, or zswap had it): counted,
+ * uptodate, unlocked.  Not thp_swpin: the kernel counts that with pswpin
+ * (count_swpin_vm_event()), not in swap_read_folio_zeromap() or zswap_load().
+ */
 function swap_read_done(folio: number, event: number): void {
-  const nr = folio_nr_pages(folio);
-  count_vm_events(event, nr);
-  if (nr > 1) count_vm_events(THP_SWPIN, 1);
+  count_vm_events(event, folio_nr_pages(folio));
   folio_end_read(folio, true);
 }
 

@@ -24,6 +24,7 @@
  */
 import { A } from '../shm/arena.js';
 import { MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { LC_PTL } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 
@@ -83,9 +84,12 @@ export function pte_next_swp_offset(pte: number, n: number): number {
 /* ---- the mm_struct words and the page table of a process ---- */
 
 export function mmw(mm: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('mm', mm, A.L.config.nrMms);
   return A.L.mm + mm * MM.SIZE + f;
 }
+/* The word of PTE @index of @mm; @index = mm_pages() is the end of its page table (a bound, not an access). */
 export function pteWord(mm: number, index: number): number {
+  if (kasan_enabled) kasan_check_index('mm', mm, A.L.config.nrMms);
   return A.L.pte + mm * A.L.config.mmPages + index;
 }
 export function ptlWord(mm: number, index: number): number {
@@ -99,10 +103,12 @@ export function expected_index(mm: number, index: number): number {
   return expectedIndex(mm, index);
 }
 export function ptep_get(mm: number, index: number): number {
+  if (kasan_enabled) kasan_check_index('pte', index, A.L.config.mmPages);
   return A.i32[pteWord(mm, index)] >>> 0;
 }
 /** set_pte_at().  Context: PTL held. */
 export function set_pte(mm: number, index: number, pte: number): void {
+  if (kasan_enabled) kasan_check_index('pte', index, A.L.config.mmPages);
   A.i32[pteWord(mm, index)] = pte | 0;
 }
 export function expected_token(mm: number, index: number): bigint {

@@ -24,6 +24,7 @@
 import { A } from '../shm/arena.js';
 import { CI, CI_DYN, CPU, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
 import { xa_load, type XArray } from '../kmem/xarray.js';
 import { obj_gen, obj_id_of_word, obj_tag, obj_word, swap_cluster_cachep } from '../kmem/slab.js';
@@ -81,6 +82,7 @@ export function swp_offset(entry: number): number {
 
 /** Word index of field @f of swap_info[@type]. */
 export function siWord(type: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('swap_info', type, MAX_SWAPFILES);
   return A.L.si + type * SI.SIZE + f;
 }
 

@@ -7,11 +7,13 @@
  *
  * Kernel mapping: count_vm_event(PSWPOUT) in swap_writeout_finish /
  * __swap_writepage, SWPOUT_ZERO/SWPIN_ZERO in swap_zeromap handling,
- * PSWPIN in swap_read_folio, THP_SWPOUT/THP_SWPIN (here: any large folio).
+ * PSWPIN in swap_read_folio, THP_SWPOUT/THP_SWPIN with PSWPOUT/PSWPIN
+ * (count_swpout_vm_event / count_swpin_vm_event; here: any large folio).
  */
 import { A } from '../shm/arena.js';
 import { STATS_VM, STATS_WORDS_PER_TASK, STATS_VM_MAX } from '../shm/layout.js';
 import { current } from '../shm/task.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 
 export const VM_EVENT_NAMES = ['pswpin', 'pswpout', 'swpin_zero', 'swpout_zero', 'thp_swpin', 'thp_swpout', 'swap_ra', 'swap_count_extend', 'zswpin', 'zswpout', 'swap_writeout_activate', 'zswpwb', 'thp_swpout_fallback', 'swap_ra_hit'] as const;
 export type VmEvent = (typeof VM_EVENT_NAMES)[number];
@@ -41,6 +43,7 @@ export const SWAP_RA_HIT = 13;
 if (VM_EVENT_NAMES.length > STATS_VM_MAX) throw new Error('vmstat: stats region too small');
 
 function eventWord(t: number, item: number): number {
+  if (kasan_enabled) kasan_check_index('vm_event_states', t, A.L.config.nrTasks);
   return A.L.stats + t * STATS_WORDS_PER_TASK + STATS_VM + item;
 }
 

@@ -136,6 +136,8 @@ export const G = {
   zswap_entry_seq: 201, /* the next zswap entry id (zswap_store): unique across devices and swapon cycles, as entry addresses are */
   blk_pages_written: 202, /* swap pages the block layer was asked to write, bio or synchronous (blk_account_io()): what diskstats counts */
   blk_pages_read: 203, /* swap pages it was asked to read */
+  blk_large_written: 204, /* of those writes, the ones of more than one page: a large folio's, written whole (one bio per folio) */
+  blk_large_read: 205, /* of those reads, the ones of more than one page */
   torture_ctl: 208, /* stress harness: TORTURE_RUN / _PARK / _STOP (src/harness/torture_ctl.ts), read every operation */
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */

@@ -20,6 +20,7 @@
  */
 import { A } from './arena.js';
 import { CPU, TASK } from './layout.js';
+import { kasan_check_index, kasan_enabled } from './kasan.js';
 
 export const TASK_RUNNING = 0;
 export const TASK_PARKED = 1;
@@ -39,11 +40,13 @@ export function setCurrent(t: number): void {
 
 /** Word index of field @f of task @t. */
 export function taskWord(t: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('task', t, A.L.config.nrTasks);
   return A.L.task + t * TASK.SIZE + f;
 }
 
 /** Word index of field @f of CPU @cpu. */
 export function cpuWord(cpu: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('cpu', cpu, A.L.config.nrCpus);
   return A.L.cpu + cpu * CPU.SIZE + f;
 }
 

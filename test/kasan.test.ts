@@ -1,0 +1,54 @@
+/*
+ * src/shm/kasan.ts: under SWAPTORTURE_KASAN=1 (vitest.config.ts sets it
+ * for every test) the arena accessors refuse an index one past the end of
+ * their array - the slab-out-of-bounds KASAN reports - instead of handing
+ * out a word of the neighbouring structure; every index inside is fine.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../src/api/system.js';
+import { A } from '../src/shm/arena.js';
+import { MAX_SWAPFILES, SI, TASK, CPU, MM, MEMCG } from '../src/shm/layout.js';
+import { KernelBug } from '../src/shm/report.js';
+import { kasan_enabled } from '../src/shm/kasan.js';
+import { siWord } from '../src/mm/swap.js';
+import { cpuWord, taskWord } from '../src/shm/task.js';
+import { mmw, ptep_get } from '../src/mm/pgtable.js';
+import { mw, nr_memcg_ids } from '../src/mm/memcontrol.js';
+
+/* The message of the KernelBug @fn throws, or null. */
+function bug(fn: () => unknown): string | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    if (e instanceof KernelBug) return e.message;
+    throw e;
+  }
+}
+
+describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
+  it('is on in the test suite', () => {
+    expect(kasan_enabled).toBe(true);
+  });
+
+  it('reports an index one past the end of swap_info[], the CPUs, tasks, mms, page tables and memcgs, and one below 0', () => {
+    const sys = System.create({ nrCpus: 2, nrTasks: 3, nrFrames: 512, nrMms: 4, mmPages: 64 });
+    sys.as(0, () => {
+      const c = A.L.config;
+      const cases: [string, (i: number) => number, number, string][] = [
+        ['swap_info', (i) => siWord(i, SI.flags), MAX_SWAPFILES, 'swap_info'],
+        ['cpu', (i) => cpuWord(i, CPU.SIZE - 1), c.nrCpus, 'cpu'],
+        ['task', (i) => taskWord(i, TASK.cpu), c.nrTasks, 'task'],
+        ['mm', (i) => mmw(i, MM.SIZE - 1), c.nrMms, 'mm'],
+        ['pte', (i) => ptep_get(0, i), c.mmPages, 'pte'],
+        ['mem_cgroup', (i) => mw(i, MEMCG.SIZE - 1), nr_memcg_ids(), 'mem_cgroup'],
+      ];
+      for (const [name, fn, nr, what] of cases) {
+        expect(bug(() => fn(nr - 1)), name).toBeNull();
+        expect(bug(() => fn(0)), name).toBeNull();
+        expect(bug(() => fn(nr)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[${nr}] (${nr} of them)`);
+        expect(bug(() => fn(-1)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[-1] (${nr} of them)`);
+      }
+    });
+  });
+});
