@@ -24,6 +24,8 @@ import {
 import { pte_pfn } from '../src/mm/pgtable.js';
 import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
+import { folio_dup_swap, folio_put_swap } from '../src/mm/swap_count.js';
+import { folio_anon_vma, folio_move_anon_rmap } from '../src/mm/rmap.js';
 import { get_swap_device, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { plist_del } from '../src/mm/plist.js';
 import { list_entries, list_for_flags, move_cluster } from '../src/mm/cluster_list.js';
@@ -164,13 +166,67 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     const folio = folio_alloc(0, ROOT_MEM_CGROUP);
     sys.clearReports();
     expect(folio_free_swap(folio)).toBe(false); /* not in the swap cache */
-    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^folio_free_swap: VM_WARN_ON_ONCE_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/)]);
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^folio_free_swap: VM_BUG_ON_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/)]);
     sys.clearReports();
     folio_lock(folio);
     expect(folio_free_swap(folio)).toBe(false);
     folio_unlock(folio);
     folio_put(folio);
     expect(sys.reports()).toEqual([]);
+  });
+
+  it('lock-discipline: folio_alloc_swap() on a folio not locked (mm/swapfile.c: VM_BUG_ON_FOLIO)', () => {
+    const folio = folio_alloc(0, ROOT_MEM_CGROUP);
+    sys.clearReports();
+    expect(folio_alloc_swap(folio)).toBe(0);
+    /* Caught on entry, before the allocator's __swap_cache_add_folio() finds it too. */
+    expect(sys.reports().map((v) => v.message)).toEqual([
+      expect.stringMatching(/^folio_alloc_swap: VM_BUG_ON_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/),
+      expect.stringMatching(/^__swap_cache_add_folio: VM_WARN_ON_ONCE_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/),
+    ]);
+    sys.clearReports();
+    folio_lock(folio);
+    swap_cache_del_folio(folio);
+    expect(folio_alloc_swap(folio)).toBe(0);
+    swap_cache_del_folio(folio);
+    folio_unlock(folio);
+    folio_put(folio);
+    expect(sys.reports()).toEqual([]);
+    expect(sys.check()).toEqual([]);
+  });
+
+  it('lock-discipline: folio_dup_swap() and folio_put_swap() on a swap cache folio not locked (mm/swapfile.c: VM_WARN_ON_FOLIO)', () => {
+    const cached = slots((tb) => swp_tb_is_folio(tb));
+    expect(cached.length).toBeGreaterThan(0);
+    const folio = swp_tb_to_pfn(swap_design().tb, __swap_table_get(cached[0].ci, cached[0].off));
+    const idx = cached[0].entry - folio_swap(folio);
+    expect(folio_dup_swap(folio, idx)).toBe(0);
+    folio_put_swap(folio, idx);
+    expect(sys.reports().map((v) => v.message)).toEqual([
+      expect.stringMatching(/^folio_dup_swap: VM_WARN_ON_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/),
+      expect.stringMatching(/^folio_put_swap: VM_WARN_ON_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/),
+    ]);
+    sys.clearReports();
+    folio_lock(folio);
+    expect(folio_dup_swap(folio, idx)).toBe(0);
+    folio_put_swap(folio, idx);
+    folio_unlock(folio);
+    expect(sys.reports()).toEqual([]);
+    expect(sys.check()).toEqual([]);
+  });
+
+  it('lock-discipline: folio_move_anon_rmap() (a COW fault reusing the page) on a folio not locked (mm/rmap.c: VM_BUG_ON_FOLIO)', () => {
+    const folio = mappedFolio(0);
+    const anon_vma = folio_anon_vma(folio);
+    folio_move_anon_rmap(folio, mm);
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/^folio_move_anon_rmap: VM_BUG_ON_FOLIO\(!folio_test_locked\(folio\)\): folio \d+ is not locked/)]);
+    sys.clearReports();
+    folio_lock(folio);
+    folio_move_anon_rmap(folio, mm);
+    folio_unlock(folio);
+    expect(folio_anon_vma(folio)).toBe(anon_vma); /* the model's anon_vma is the fork family's: already there */
+    expect(sys.reports()).toEqual([]);
+    expect(sys.check()).toEqual([]);
   });
 
   it('accounting: pswpout and pswpin that disagree with the pages the block layer was asked to write and read (a lost or doubled count_vm_events())', () => {

@@ -35,7 +35,7 @@ import {
   pte_to_swp_entry, pte_unlock, pte_wrprotect, pte_write, ptep_get, pteWord, set_expected, set_pte,
 } from './pgtable.js';
 import {
-  anon_vma_alloc, ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma, folio_mapped,
+  anon_vma_alloc, ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma, folio_mapped, folio_move_anon_rmap,
   folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, SetPageAnonExclusive,
 } from './rmap.js';
 import { folio_matches_swap_entry, non_swapcache_batch, swap_cache_get_folio } from './swap_state.js';
@@ -183,21 +183,27 @@ function do_anonymous_page(mm: number, index: number, maxOrder: number): number 
 /* ---- write faults on present pages: copy on write ---- */
 
 /*
- * wp_can_reuse_anon_folio(): may this process write the shared-looking
- * page in place?  Only a small folio nobody else holds: one reference for
- * the one mapping, plus the swap cache's, which folio_free_swap() drops if
- * no swap PTE needs the slot any more.  (The kernel also reuses a large
- * folio mapped only by this process; the model copies.)
+ * wp_can_reuse_anon_folio(): may @mm write the shared-looking page in
+ * place?  Only a small folio nobody else holds: one reference for the one
+ * mapping, plus the swap cache's, which folio_free_swap() drops if no swap
+ * PTE needs the slot any more.  A reused folio moves to @mm's anon_vma
+ * before it is unlocked (folio_move_anon_rmap).  (The kernel also reuses
+ * a large folio mapped only by this process; the model copies.)
  * Context: PTL held.
  */
-function wp_can_reuse_anon_folio(folio: number): boolean {
+function wp_can_reuse_anon_folio(folio: number, mm: number): boolean {
   if (folio_nr_pages(folio) > 1) return false;
   if (folio_ref_count(folio) > 1 + (folio_test_swapcache(folio) ? 1 : 0)) return false;
   if (!folio_trylock(folio)) return false;
   if (folio_test_swapcache(folio)) folio_free_swap(folio);
-  const sole = folio_ref_count(folio) === 1;
+  if (folio_ref_count(folio) !== 1) {
+    folio_unlock(folio);
+    return false;
+  }
+  /* Ok, we've got the only folio reference from our mapping and the folio is locked. */
+  folio_move_anon_rmap(folio, mm);
   folio_unlock(folio);
-  return sole;
+  return true;
 }
 
 /*
@@ -244,8 +250,8 @@ function wp_page_copy(mm: number, index: number, orig_pte: number, old: number, 
 function do_wp_page(mm: number, index: number, orig_pte: number, zero: boolean): number {
   const page = pte_pfn(orig_pte);
   const folio = page_folio(page);
-  if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio)) {
-    if (!PageAnonExclusive(page)) SetPageAnonExclusive(page); /* reused: folio_move_anon_rmap() */
+  if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio, mm)) {
+    if (!PageAnonExclusive(page)) SetPageAnonExclusive(page); /* reused: exclusive to @mm now */
     set_pte(mm, index, pte_mkwrite(orig_pte));
     write_page(mm, index, page, zero);
     pte_unlock(mm, index);

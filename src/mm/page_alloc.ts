@@ -101,10 +101,12 @@ export function folio_test_clear_readahead(pfn: number): boolean {
 /**
  * VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio): what the swap
  * cache's helpers assert, since only the folio lock keeps a folio in (or
- * out of) the swap cache while they look.  @fn names the caller.
+ * out of) the swap cache while they look.  @fn names the caller; @check
+ * the kernel's macro where it is another (VM_BUG_ON_FOLIO,
+ * VM_WARN_ON_FOLIO): the report says which one the kernel has there.
  */
-export function folio_assert_locked(folio: number, fn: string): void {
-  if (!folio_test_locked(folio)) report('lock-discipline', `${fn}: VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio)): folio ${folio} is not locked`, [folio]);
+export function folio_assert_locked(folio: number, fn: string, check = 'VM_WARN_ON_ONCE_FOLIO'): void {
+  if (!folio_test_locked(folio)) report('lock-discipline', `${fn}: ${check}(!folio_test_locked(folio)): folio ${folio} is not locked`, [folio]);
 }
 
 export function folio_order(pfn: number): number {

@@ -22,7 +22,7 @@
 import { A, gword } from '../shm/arena.js';
 import { FOLIO, G } from '../shm/layout.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
-import { fw, folio_nr_pages, folio_put, folio_swap, PG_anon_exclusive } from './page_alloc.js';
+import { fw, folio_assert_locked, folio_nr_pages, folio_put, folio_swap, PG_anon_exclusive } from './page_alloc.js';
 import {
   mm_anon_vma, mm_live, pte_lock, pte_pfn, pte_present, pte_swp_mkexclusive, pte_unlock, ptep_get, set_pte, swp_entry_to_pte,
 } from './pgtable.js';
@@ -58,6 +58,18 @@ export function folio_mapped(folio: number): boolean {
 /** The anon_vma @folio belongs to (folio->mapping), -1 for none. */
 export function folio_anon_vma(folio: number): number {
   return A.i32[fw(folio, FOLIO.anon_vma)];
+}
+/**
+ * folio_move_anon_rmap(): a folio that belongs to @mm alone after a COW
+ * fault goes to @mm's anon_vma, so the rmap walk need not search the
+ * parent or siblings.  The model's anon_vma is the fork family's (see
+ * above): the folio is in it already, and the store changes nothing; the
+ * kernel's assertion is what the model keeps.
+ * Context: folio locked (mm/rmap.c: VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio)).
+ */
+export function folio_move_anon_rmap(folio: number, mm: number): void {
+  folio_assert_locked(folio, 'folio_move_anon_rmap', 'VM_BUG_ON_FOLIO');
+  Atomics.store(A.i32, fw(folio, FOLIO.anon_vma), mm_anon_vma(mm));
 }
 /** folio->index: the virtual page of its first page. */
 export function folio_index(folio: number): number {

@@ -156,6 +156,8 @@ function swap_dup_entries_cluster(type: number, offset: number, nr: number): num
  * cache.
  */
 export function folio_dup_swap(folio: number, idx = -1): number {
+  /* mm/swapfile.c folio_dup_swap(): VM_WARN_ON_FOLIO(!folio_test_locked(folio), folio) */
+  folio_assert_locked(folio, 'folio_dup_swap', 'VM_WARN_ON_FOLIO');
   const entry = folio_swap(folio);
   const nr = idx < 0 ? folio_nr_pages(folio) : 1;
   const e = idx < 0 ? entry : entry + idx;
@@ -260,6 +262,8 @@ export function swap_put_entries_cluster(type: number, offset: number, nr: numbe
  * swap cache still pins them.  Context: folio locked, in the swap cache.
  */
 export function folio_put_swap(folio: number, idx = -1): void {
+  /* mm/swapfile.c folio_put_swap(): VM_WARN_ON_FOLIO(!folio_test_locked(folio), folio) */
+  folio_assert_locked(folio, 'folio_put_swap', 'VM_WARN_ON_FOLIO');
   const entry = folio_swap(folio);
   const nr = idx < 0 ? folio_nr_pages(folio) : 1;
   const e = idx < 0 ? entry : entry + idx;

@@ -367,6 +367,8 @@ function swap_alloc_slow(folio: number): void {
  * Context: folio locked; may sleep (table allocation, discard).
  */
 export function folio_alloc_swap(folio: number): number {
+  /* mm/swapfile.c folio_alloc_swap(): VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) */
+  folio_assert_locked(folio, 'folio_alloc_swap', 'VM_BUG_ON_FOLIO');
   const order = folio_order(folio);
   if ((1 << order) > SWAPFILE_CLUSTER) return -EINVAL;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -415,8 +417,8 @@ export function swap_put_entries_direct(entry: number, nr: number): void {
  * Context: folio locked.
  */
 export function folio_free_swap(folio: number): boolean {
-  /* folio_swapcache_freeable(): VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) */
-  folio_assert_locked(folio, 'folio_free_swap');
+  /* mm/swapfile.c folio_swapcache_freeable(): VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) */
+  folio_assert_locked(folio, 'folio_free_swap', 'VM_BUG_ON_FOLIO');
   if (!folio_test_swapcache(folio) || folio_test_writeback(folio)) return false;
   if (folio_maybe_swapped(folio)) return false;
   swap_cache_del_folio(folio);
