@@ -328,3 +328,33 @@ describe('write faults: reuse in place or copy (do_wp_page)', () => {
     clean(sys);
   });
 });
+
+/*
+ * MADV_DONTNEED / exit's zap_page_range(): exactly the range goes - its
+ * present pages and its swap PTEs, across a page-table border - and the
+ * pages around it keep their PTEs and their data.
+ */
+describe('zap_page_range: the range and nothing else', () => {
+  it('zaps present and swap PTEs of [start, start + nr), across a page-table border, and leaves the neighbours', () => {
+    const sys = boot({ mmPages: 2 * SWAPFILE_CLUSTER });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    /* a range inside one page table, and one across a table border (SWAPFILE_CLUSTER PTEs a table) */
+    const lo = 2, hi = SWAPFILE_CLUSTER;
+    for (const i of [lo - 1, lo, lo + 1, lo + 2, hi - 1, hi, hi + 1]) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, lo + 1, 1)).toBe(1); /* a swap PTE inside the range */
+    expect(sys.reclaim(mm, hi + 1, 1)).toBe(1); /* one just past the second range */
+    sys.as(0, () => zap_page_range(mm, lo, 2));
+    sys.as(0, () => zap_page_range(mm, hi - 1, 2));
+    sys.as(0, () => {
+      expect(pte_present(ptep_get(mm, lo - 1))).toBe(true);
+      expect([ptep_get(mm, lo), ptep_get(mm, lo + 1), ptep_get(mm, hi - 1), ptep_get(mm, hi)]).toEqual([0, 0, 0, 0]);
+      expect(pte_present(ptep_get(mm, lo + 2))).toBe(true);
+      expect(is_swap_pte(ptep_get(mm, hi + 1))).toBe(true);
+    });
+    clean(sys);
+    for (const i of [lo - 1, lo + 2, hi + 1]) expect(sys.touch(mm, i)).toBe(0); /* the neighbours' data intact */
+    clean(sys);
+  });
+});
