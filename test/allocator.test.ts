@@ -21,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
+import { holdAtEnd } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
 import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
@@ -56,13 +57,15 @@ const TYPE = 0;
 /*
  * The folios a test holds a reference on (swapAlloc's, until swapFree or
  * swapOut drops it), declared to the quiescent check: a test stands in
- * for a task in the middle of reclaim.
+ * for a task in the middle of reclaim.  They are the last booted system's,
+ * and declared for its end-of-test check too (afterEach below).
  */
 const held = new Set<number>();
+let booted: System | null = null;
 
 function boot(cfg: Parameters<typeof System.create>[0] = {}): System {
   held.clear();
-  return System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, nrBios: 4096 /* a write in flight for every busy folio */, ...cfg });
+  return (booted = System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 4096, nrPages: 64, nrMms: 4, mmPages: 512, nrBios: 4096 /* a write in flight for every busy folio */, ...cfg }));
 }
 
 function device(sys: System, sizePages: number, o: { badPages?: number[]; discard?: boolean } = {}): void {
@@ -176,6 +179,8 @@ function list(flags: number, order = 0): number[] {
 afterEach(() => {
   setPointHook(null);
   setCurrent(0);
+  if (booted !== null) holdAtEnd(booted, [...held]);
+  booted = null;
 });
 
 describe('per-CPU page lists', () => {

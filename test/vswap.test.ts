@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
+import { skipEndCheck } from './quiescent.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
 import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
@@ -132,5 +133,6 @@ describe('vswap', () => {
     const found = sys.check().map((v) => v.invariant);
     expect(found).toContain('swap-count');
     expect(sys.check().some((v) => /reverse map/.test(v.message))).toBe(true);
+    skipEndCheck(sys, 'plants the reverse-map disagreement it asserts check() reports');
   });
 });
