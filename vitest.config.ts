@@ -3,9 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // After every test, each System it booted is checked at quiescence
-    // (System.check), and the test fails on a violation: test/quiescent.ts.
-    setupFiles: ['test/quiescent_setup.ts'],
     // Every test is bounded by operation counts, runs or schedules, never by
     // time.  The timeout only catches a hang: it is several times the
     // slowest test's quiet duration (~31 s), so a busy machine (two

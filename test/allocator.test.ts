@@ -17,6 +17,7 @@
  * reclaim path may drop; "swapped out" slots (count and shadow, for the
  * swap cache tests) are made the way shrink_folio_list makes them.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';

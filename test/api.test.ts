@@ -7,6 +7,7 @@
  * sequences with random, often invalid, arguments (the seed is printed;
  * FC_SEED=<seed> replays).
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { System, type SystemConfig } from '../src/api/system.js';

@@ -6,6 +6,7 @@
  * looked at.  The API's default (BLK_COMPLETION_INLINE) completes a bio as
  * it is submitted.  No randomness.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { skipEndCheck } from './quiescent.js';

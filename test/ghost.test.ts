@@ -5,6 +5,7 @@
  * home of the data, writeout refused when zswap does not take a folio,
  * and the KASAN-style check of a stale cluster pointer.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EINVAL } from '../src/include/errno.js';

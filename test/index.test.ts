@@ -2,6 +2,7 @@
  * The package entry (src/index.ts, `import ... from 'swaptorture'`): a
  * small system driven only through what it exports.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import {
   BUG_SWITCHES,

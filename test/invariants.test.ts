@@ -5,6 +5,7 @@
  * and the checker must report exactly that invariant (and nothing else).
  * "progress" is the watchdog's: a task stuck inside an operation.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { skipEndCheck } from './quiescent.js';

@@ -4,6 +4,7 @@
  * their array - the slab-out-of-bounds KASAN reports - instead of handing
  * out a word of the neighbouring structure; every index inside is fine.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { A } from '../src/shm/arena.js';

@@ -3,6 +3,7 @@
  * fork/exit, large folios, zero pages, memcg death, and the quiescent
  * invariants after each scenario.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';

@@ -3,6 +3,7 @@
  * swap-mix on one arena, bounded by operation counts; afterwards every
  * quiescent invariant must hold and no CPU may have reported anything.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { runOnCpus } from '../src/harness/cpus.js';

@@ -1,13 +1,16 @@
 /*
  * The end-of-test quiescent check itself (test/quiescent.ts, wired in by
- * vitest.config.ts setupFiles): a test that leaves a lock held or leaks a
+ * importing test/quiescent_setup.ts first): a test that leaves a lock held or leaks a
  * folio reference fails after its body passed; declared references,
  * explicit opt-outs with a reason and systems booted with a bug switch
  * pass.  The failing cases are it.fails tests whose errors are recorded
  * (onTestFinished) and asserted by the test after each: they must fail
  * with the end check's message, not any other way.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { System } from '../src/api/system.js';
 import { gword } from '../src/shm/arena.js';
 import { G } from '../src/shm/layout.js';
@@ -94,5 +97,17 @@ describe('the end-of-test quiescent check', () => {
     expect(() => holdAtEnd(sys, [])).not.toThrow();
     const other = System.attach(sys.handle, 0);
     expect(() => holdAtEnd(other, [])).toThrow(/not booted with System.create\(\) in this test file/);
+  });
+});
+
+describe('the end check is wired into every test file that uses the API', () => {
+  it('each test file importing src/api/system.js or src/index.js imports ./quiescent_setup.js first', () => {
+    const dir = fileURLToPath(new URL('.', import.meta.url));
+    const users = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).filter((f) => /from '\.\.\/src\/(api\/system|index)\.js'/.test(readFileSync(`${dir}/${f}`, 'utf8')));
+    expect(users.length).toBeGreaterThan(10);
+    for (const f of users) {
+      const first = readFileSync(`${dir}/${f}`, 'utf8').split('\n').find((l) => l.startsWith('import '));
+      expect(first, f).toBe("import './quiescent_setup.js'; /* every System a test boots is checked when it ends */");
+    }
   });
 });

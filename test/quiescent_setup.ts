@@ -1,6 +1,9 @@
 /*
- * vitest setup file (vitest.config.ts setupFiles): every System a test
- * boots is checked at quiescence when the test ends (test/quiescent.ts).
+ * Imported first by every test file that uses the API (test/quiescent.test.ts
+ * checks that each does): every System a test boots is checked at
+ * quiescence when the test ends (test/quiescent.ts).  An import, not a
+ * vitest setup file, so that the test files that never boot a system (the
+ * CLI's) do not load the model for nothing.
  * System.create is wrapped here, on the test side, to learn which systems
  * a test boots; the model is not told it is under test.
  */

@@ -5,6 +5,7 @@
  * readahead folios stay reclaimable and swapoff finds them.
  * Single-threaded, through the System API; deterministic (seed 1).
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System, type SwapDeviceOptions } from '../src/api/system.js';
 import { block_device_options, type BlockDeviceKind } from '../src/api/device_kind.js';

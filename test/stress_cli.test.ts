@@ -3,6 +3,7 @@
  * bad flags, the --json schema, Ctrl-C, a crashed worker, a stalled CPU.
  * Runs are bounded by --ops (or stopped by the test); seeds are fixed.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

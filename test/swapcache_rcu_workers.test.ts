@@ -12,6 +12,7 @@
  * Bounded by operation counts.  Seeds are printed; rerun one with
  * SWAPCACHE_RCU_SEED=<n>.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { runOnCpus, type CpuSpec } from '../src/harness/cpus.js';

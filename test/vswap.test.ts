@@ -5,6 +5,7 @@
  * zswap writeback that allocates the physical slot then, and the vswap
  * invariants catching a descriptor and a reverse map that disagree.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { skipEndCheck } from './quiescent.js';

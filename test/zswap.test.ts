@@ -10,6 +10,7 @@
  * keeps a device's discard flag; bad pages must lie on their device.
  * Everything runs on this thread, step by step (no randomness).
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import '../src/designs/index.js';
