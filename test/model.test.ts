@@ -6,7 +6,7 @@
 import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
-import { EBUSY, EINVAL, ENOENT, EPERM } from '../src/include/errno.js';
+import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES, PMD_ORDER, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '../src/mm/pgtable.js';
@@ -356,6 +356,33 @@ describe('zap_page_range: the range and nothing else', () => {
     });
     clean(sys);
     for (const i of [lo - 1, lo + 2, hi + 1]) expect(sys.touch(mm, i)).toBe(0); /* the neighbours' data intact */
+    clean(sys);
+  });
+});
+
+/*
+ * A copy-on-write fault that finds no memory for its copy (and nothing to
+ * reclaim: no swap device) fails with -ENOMEM and leaves both processes'
+ * pages, references and data as they were.
+ */
+describe('copy on write without memory', () => {
+  it('returns -ENOMEM, drops the reference it took on the shared folio, and the page stays shared', () => {
+    const sys = boot({ nrFrames: 256 });
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
+    const b = sys.fork(a);
+    expect(b).toBeGreaterThanOrEqual(0);
+    const shared = pte_pfn(ptep_get(a, 0));
+    const hog = sys.mmCreate();
+    let i = 0;
+    while (sys.write(hog, i, { maxOrder: 0 }) === 0) i++; /* every frame taken */
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(-ENOMEM);
+    expect(pte_pfn(ptep_get(a, 0))).toBe(shared);
+    expect(pte_pfn(ptep_get(b, 0))).toBe(shared);
+    clean(sys);
+    expect(sys.exit(hog)).toBe(0);
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0); /* memory again: a copies */
+    expect(pte_pfn(ptep_get(a, 0))).not.toBe(shared);
     clean(sys);
   });
 });
