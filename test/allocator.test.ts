@@ -24,9 +24,9 @@ import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { holdAtEnd } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
-import { G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { CPU, G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
-import { request_migration, setCurrent } from '../src/shm/task.js';
+import { cpuWord, request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
 import { set_failslab } from '../src/kmem/slab.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
@@ -209,6 +209,26 @@ describe('per-CPU page lists', () => {
     expect(big).toBeGreaterThanOrEqual(0);
     expect(folio_nr_pages(big)).toBe(16);
     folio_put(big);
+    expect(nr_free_frames()).toBe(total);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a free that fills a CPU\'s list to pcp->high gives back exactly pcp->batch frames to the buddy (free_pcppages_bulk)', () => {
+    const sys = boot({ nrFrames: 4096 }); /* batch max(PCP_BATCH_MIN, 4096 >> 7) = 32, high 4 x 32 = 128 */
+    setCurrent(0);
+    const got: number[] = [];
+    for (let i = 0; i < 200; i++) got.push(folio_alloc(0, ROOT_MEM_CGROUP));
+    expect(got.every((pfn) => pfn >= 0)).toBe(true);
+    const total = nr_free_frames() + got.length;
+    const pcp = (): number => A.i32[cpuWord(0, CPU.pcp_count)];
+    const start = pcp();
+    let want = start;
+    for (const pfn of got) {
+      folio_put(pfn);
+      want += 1;
+      if (want >= 128) want -= 32;
+      expect(pcp()).toBe(want);
+    }
     expect(nr_free_frames()).toBe(total);
     expect(violations(sys)).toEqual([]);
   });
