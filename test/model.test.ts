@@ -393,13 +393,13 @@ describe('copy on write without memory', () => {
  * page table), also when it ends exactly at the page table's end.
  */
 describe('large swap-in maps the whole folio', () => {
-  it('one fault maps all 16 pages of an order-4 folio, in the middle of a page table and at its end', () => {
+  it('one fault maps all 16 pages of an order-4 folio, in the middle of a page table, at its end and at the mapping\'s end', () => {
     const sys = boot({ mmPages: 1024 });
     expect(sys.createSwapDevice('/dev/zram0', { sizePages: 2048, synchronous: true })).toBe(0);
     expect(sys.swapon('/dev/zram0')).toBe(0);
     const a = sys.mmCreate();
     const end = SWAPFILE_CLUSTER - 16; /* the last 16 PTEs of the first page table */
-    for (const base of [32, end]) {
+    for (const base of [32, end, 1024 - 16 /* and the mapping's end */]) {
       expect(sys.write(a, base, { maxOrder: 4 })).toBe(0);
       expect(sys.as(0, () => folio_order(page_folio(pte_pfn(ptep_get(a, base)))))).toBe(4);
       expect(sys.reclaim(a, base, 16)).toBe(16);
