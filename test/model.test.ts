@@ -409,3 +409,26 @@ describe('large swap-in maps the whole folio', () => {
     clean(sys);
   });
 });
+
+/*
+ * swap_writeout(): a folio whose every page is zero is not written - the
+ * zeromap records it (swpout_zero) - whatever the frames next to it hold;
+ * any other goes to the device (pswpout).
+ */
+describe('zero-filled pages at swap-out', () => {
+  it('each zero-filled page counts swpout_zero and no write, each other page pswpout, interleaved in memory', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    for (let i = 0; i < 16; i++) expect(sys.write(a, i, { zero: i % 2 === 0, maxOrder: 0 })).toBe(0);
+    const zero0 = sum_vm_events(SWPOUT_ZERO);
+    const out0 = sum_vm_events(PSWPOUT);
+    expect(sys.reclaim(a, 0, 16)).toBe(16);
+    expect(sum_vm_events(SWPOUT_ZERO) - zero0).toBe(8);
+    expect(sum_vm_events(PSWPOUT) - out0).toBe(8);
+    clean(sys);
+    for (let i = 0; i < 16; i++) expect(sys.touch(a, i)).toBe(0);
+    clean(sys);
+  });
+});
