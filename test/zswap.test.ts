@@ -55,6 +55,23 @@ describe('zswap off while it holds pages', () => {
   });
 });
 
+describe('a page rewritten as zeroes', () => {
+  it('swapped out to zswap, read back (its slot kept), rewritten with zeroes and swapped out again: the zero flag, not zswap\'s old copy, answers the next read', () => {
+    const sys = boot();
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 4; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 4)).toBe(4); /* to zswap */
+    for (let i = 0; i < 4; i++) expect(sys.touch(mm, i, 0)).toBe(0); /* back: in the swap cache, slots kept */
+    for (let i = 0; i < 4; i++) expect(sys.write(mm, i, { zero: true, maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 4)).toBe(4); /* zero-filled: the zeromap, and zswap's copies are stale */
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    for (let i = 0; i < 4; i++) expect(sys.touch(mm, i, 0)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+});
+
 /* Where page @index of @mm is swapped out (its slot offset on device 0), or -1 if it is not. */
 function slot_of(mm: number, index: number): number {
   const pte = ptep_get(mm, index);

@@ -101,6 +101,15 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
           if (d === null) continue; /* no backend: check_vswap() reports it */
           data = d;
         } else data = zswap_load(type, swp_offset(e)) ?? Atomics.load(A.u64, swap_backing_index(type, swp_offset(e)));
+        /*
+         * A swapped-out slot's data is in one place: the zero flag, zswap
+         * or the device.  A zero-flagged slot zswap still holds a copy of
+         * (one swap_writeout() should have dropped) keeps stale data a
+         * writeback or a load could bring back.
+         */
+        if (zeroFlag && !swp_tb_is_folio(tb) && !si_is_ghost(type) && !si_is_vswap(type) && zswap_load(type, swp_offset(e)) !== null) {
+          fail('zero', `slot ${type}:${swp_offset(e)} (mm ${mm} page ${index}) is zero-flagged and zswap still holds a copy of it: its data in two places`, [mm, index, e]);
+        }
         const want = expected_token(mm, index);
         if (data !== want && !swp_tb_is_folio(tb) && zeroFlag) {
           fail('zero', `slot ${type}:${swp_offset(e)} is zero-flagged but mm ${mm} page ${index} last wrote 0x${want.toString(16)} there: it would read back as a zero page`, [mm, index, e]);
