@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createArena } from '../src/shm/arena.js';
 import { CpuPool } from '../src/harness/cpus.js';
-import { explore_synthetic } from '../src/harness/explore_synthetic.js';
+import { explore_synthetic, synthetic_run } from '../src/harness/explore_synthetic.js';
+import { footprint_read } from '../src/sched/footprint_read.js';
+import { decode_schedule } from '../src/sched/schedule.js';
 import type { ExploreOp } from '../src/harness/explore_ops.js';
 import type { Reduction } from '../src/sched/explore.js';
 import { explore_boot, explore_restore } from '../src/harness/explore_boot.js';
@@ -103,7 +105,12 @@ describe('explore: iterative context bounding', () => {
   });
 });
 
-/* Generated programs: 2 or 3 tasks of 1-3 operations on two words, some inside a lock. */
+/*
+ * Generated programs: 2 or 3 tasks of 1-3 operations on two words, some
+ * inside a lock; and word 2, only ever -1 or 0, that 'until' waits on as
+ * the I/O completion task waits for a bio (a wait nobody ends is a
+ * deadlock: a failing run).
+ */
 const word = fc.integer({ min: 0, max: 1 });
 const simple: fc.Arbitrary<ExploreOp[]> = fc.oneof(
   fc.tuple(word, fc.integer({ min: 0, max: 2 })).map(([x, v]) => [['w', x, v] as ExploreOp]),
@@ -111,6 +118,8 @@ const simple: fc.Arbitrary<ExploreOp[]> = fc.oneof(
   word.map((x) => [['r', x] as ExploreOp]),
   fc.tuple(word, fc.integer({ min: 1, max: 2 })).map(([x, v]) => [['assert', x, v] as ExploreOp]),
   fc.tuple(fc.integer({ min: 0, max: 1 }), word).map(([l, x]) => [['lock', l], ['add', x], ['unlock', l]] as ExploreOp[]),
+  fc.integer({ min: -1, max: 0 }).map((v) => [['w', 2, v] as ExploreOp]),
+  fc.constant([['until', 2] as ExploreOp]),
 );
 const program = fc.array(fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => b.flat()), { minLength: 2, maxLength: 3 });
 
@@ -138,6 +147,32 @@ describe('explore: dpor and sleep sets never miss what full enumeration finds', 
       { seed, numRuns: 30 },
     );
     expect(prunedBy).toEqual({ sleep: true, dpor: true });
+  });
+});
+
+describe('explore: footprints', () => {
+  /*
+   * The I/O completion task idle (no bio in flight: its word negative)
+   * waits for a write of the word, not for a step: its step reads the
+   * word and commutes with the steps that do not write it.  (It was
+   * dependent with every step, as a wait for a step still is: in a
+   * scenario the completion task's first step raced with every other
+   * task's.)
+   */
+  it('a wait for a step while its word is negative reads the word and is not global', async () => {
+    const prog: ExploreOp[][] = [[['w', 2, -1], ['w', 0, 1], ['w', 2, 0]], [['until', 2]]];
+    /* Task 1 sets the word to -1; task 2 preempts it and waits; task 1 writes word 0, then word 2 = 0, which ends the wait. */
+    const r = await synthetic_run(pool, prog, [1, 2], true);
+    expect(r.outcome).toBe('done');
+    const record = decode_schedule(r.schedule);
+    const fps = footprint_read(record.length);
+    expect(record.slice(0, 4)).toEqual([1, 2, 1, 1]);
+    const wrote = (s: number): number[] => fps[s].units.slice(0, fps[s].nw);
+    const read = (s: number): number[] => fps[s].units.slice(fps[s].nw);
+    /* Step 1, task 2 into the wait: not global; it reads what step 3 (word 2 = 0) writes, and nothing step 2 (word 0) writes. */
+    expect(fps[1].global).toBe(false);
+    expect(wrote(3).some((u) => read(1).includes(u))).toBe(true);
+    expect(wrote(2).some((u) => fps[1].units.includes(u))).toBe(false);
   });
 });
 
