@@ -109,7 +109,8 @@ describe('explore: iterative context bounding', () => {
 /*
  * Generated programs: 2 or 3 tasks of 1-3 operations on two words, some
  * inside a lock or two nested (lockdep records the order: the opposite
- * order in another task is a report, or a deadlock); and word 2, only ever -1 or 0, that 'until' waits on as
+ * order in another task is a report, or a deadlock); four words of a
+ * shared buffer outside the arena, by Atomics; and word 2, only ever -1 or 0, that 'until' waits on as
  * the I/O completion task waits for a bio (a wait nobody ends is a
  * deadlock: a failing run).
  */
@@ -125,6 +126,8 @@ const simple: fc.Arbitrary<ExploreOp[]> = fc.oneof(
     return [['lock', a], ['lock', b], ['add', x], ['unlock', b], ['unlock', a]] as ExploreOp[];
   }),
   fc.integer({ min: -1, max: 0 }).map((v) => [['w', 2, v] as ExploreOp]),
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2 })).map(([x, v]) => [['fw', x, v] as ExploreOp]),
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2 })).map(([x, v]) => [['fassert', x, v] as ExploreOp]),
   fc.constant([['until', 2] as ExploreOp]),
 );
 const program = fc.array(fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => b.flat()), { minLength: 2, maxLength: 3 });
@@ -179,6 +182,25 @@ describe('explore: footprints', () => {
     expect(fps[1].global).toBe(false);
     expect(wrote(3).some((u) => read(1).includes(u))).toBe(true);
     expect(wrote(2).some((u) => fps[1].units.includes(u))).toBe(false);
+  });
+});
+
+describe('explore: footprints outside the arena', () => {
+  /* A shared buffer outside the arena (a scenario's label table): its 8-byte units, not one unit for the whole buffer. */
+  it('atomics on different units of another shared buffer commute, on one unit they conflict', async () => {
+    const prog: ExploreOp[][] = [[['fw', 0, 1], ['fw', 1, 1]], [['fw', 2, 1]]];
+    const r = await synthetic_run(pool, prog, [], true);
+    expect(r.outcome).toBe('done');
+    const record = decode_schedule(r.schedule);
+    const fps = footprint_read(record.length);
+    expect(record.slice(0, 4)).toEqual([1, 1, 1, 2]);
+    /* The units past the arena's: the other buffer's.  Words 0 and 1 share an 8-byte unit; word 2 is in the next. */
+    const past = (A.L.totalWords + 1) >> 1;
+    const foreign = (s: number): number[] => fps[s].units.slice(0, fps[s].nw).filter((u) => u >= past);
+    expect(foreign(0)).toHaveLength(1);
+    expect(foreign(1)).toEqual(foreign(0));
+    expect(foreign(3)).toHaveLength(1);
+    expect(foreign(3)).not.toEqual(foreign(0));
   });
 });
 

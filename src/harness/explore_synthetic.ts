@@ -30,7 +30,9 @@ export async function synthetic_run(pool: CpuPool, programs: ExploreOp[][], pref
   setCurrent(0);
   clear_reports();
   pool.setArena(h);
-  const specs = programs.map((ops, i) => ({ task: i + 1, cpu: i, program: 'explore-ops', args: { ops } }));
+  /* The 'fw' operations' buffer, outside the arena (a scenario's label table is one). */
+  const foreign = new Int32Array(new SharedArrayBuffer(4 * 16));
+  const specs = programs.map((ops, i) => ({ task: i + 1, cpu: i, program: 'explore-ops', args: { ops, foreign } }));
   const r = await runControlled(pool, specs, { strategy: STRATEGY_EXPLORE, seed: 1, maxSteps: 4000, record: prefix, footprints });
   if (r.outcome === 'diverged' || r.errors.length > 0) throw new Error(`explore selftest: ${r.outcome} at step ${r.divergedStep} ${r.errors.join('; ')}`);
   return r;
