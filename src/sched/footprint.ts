@@ -17,7 +17,10 @@
  *    with every step (they all advance the clock);
  *  - a typed-array method other than fill/set/slice on an arena view,
  *    a step ending in a futex-style wait (whether it times out depends on
- *    who steps next), and a footprint the log cannot hold are global too;
+ *    who steps next) or in a wait for a step (the I/O completion task
+ *    waiting for a bio's due step), and a footprint the log cannot hold
+ *    are global too - but not the completion task's wait while no bio is
+ *    in flight, a read of the word it waits on (on_wait in controlled.ts);
  *  - an atomic on any other shared buffer (the scenario's label table) is
  *    a pseudo-unit past the arena's end, by its byte offset in its
  *    buffer: two buffers' units may coincide (a conflict too many, never
