@@ -12,12 +12,18 @@
  *     ['unlock', l]     spin_unlock(lock l)
  *     ['assert', x, v]  word x must not be v    (else a 'data' violation)
  *     ['both', x, y]    words x and y must not both be 1
+ *     ['fw', x, v]      Atomics.store(foreign[x], v): a shared buffer
+ *                       outside the arena, as the scenario's label table
+ *     ['fassert', x, v] foreign[x] must not be v (an Atomics.load)
+ *     ['until', x]      while word x < 0: sched_wait_until(word x), as the
+ *                       I/O completion task waits for a bio (no point of
+ *                       its own: the wait is the task's step end)
  *
  * Context: a worker (the CPU running the task).
  */
 import { A } from '../shm/arena.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sync/point.js';
+import { point, pointId, sched_wait_until } from '../sync/point.js';
 import { lockClass } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { registerProgram } from './programs.js';
@@ -30,7 +36,10 @@ export type ExploreOp =
   | ['lock', number]
   | ['unlock', number]
   | ['assert', number, number]
-  | ['both', number, number];
+  | ['both', number, number]
+  | ['fw', number, number]
+  | ['fassert', number, number]
+  | ['until', number];
 
 const P_OP = pointId('explore_op');
 const WORDS = 8; /* shared words 0..7, each on a line of its own; the locks after them */
@@ -40,7 +49,7 @@ function word(x: number): number {
   return selftest_scratch(16 * (WORDS + LOCK_CLASSES.length)) + 16 * x;
 }
 
-registerProgram('explore-ops', (a: { ops: ExploreOp[] }) => {
+registerProgram('explore-ops', (a: { ops: ExploreOp[]; foreign?: Int32Array }) => {
   for (const op of a.ops) {
     switch (op[0]) {
       case 'w': A.i32[word(op[1])] = op[2]; break;
@@ -50,6 +59,9 @@ registerProgram('explore-ops', (a: { ops: ExploreOp[] }) => {
       case 'unlock': spin_unlock(word(WORDS + op[1])); break;
       case 'assert': if (A.i32[word(op[1])] === op[2]) report('data', `explore selftest: word ${op[1]} is ${op[2]}`); break;
       case 'both': if (A.i32[word(op[1])] === 1 && A.i32[word(op[2])] === 1) report('data', `explore selftest: words ${op[1]} and ${op[2]} both 1`); break;
+      case 'fw': Atomics.store(a.foreign!, op[1], op[2]); break;
+      case 'fassert': if (Atomics.load(a.foreign!, op[1]) === op[2]) report('data', `explore selftest: foreign word ${op[1]} is ${op[2]}`); break;
+      case 'until': while (A.i32[word(op[1])] < 0) sched_wait_until(A.i32, word(op[1]), 1); break;
     }
     point(P_OP);
   }

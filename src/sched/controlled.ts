@@ -251,9 +251,17 @@ function on_wait(w: number, expected: number, untilStep = false): void {
   i32[tw(me, SCHED_TASK.wait_value)] = expected;
   i32[tw(me, SCHED_TASK.blocked_at)] = i32[schedWord(SCHED.step)] + 1;
   i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
-  /* Whether a wait times out depends on who steps next: such a step commutes with none. */
+  /*
+   * Whether a wait times out depends on who steps next, and when a wait
+   * for a step ends depends on how many steps run before it: such a step
+   * commutes with none.  A wait for a step while the word is negative
+   * (the I/O completion task idle: no bio in flight) is neither: it ends
+   * only once another task writes the word (a submit_bio(), which reads
+   * the clock and so commutes with none itself), so it is a read of the
+   * word, like a spin on a lock.
+   */
   footprint_note_read(w);
-  footprint_step_end(true);
+  footprint_step_end(!untilStep || Atomics.load(i32, w) >= 0);
   schedule(me);
   footprint_step_begin();
 }

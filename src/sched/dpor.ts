@@ -96,34 +96,48 @@ export class DporNode {
 
 /*
  * The steps step @s depends on among the earlier ones, as the walk keeps
- * them: per unit the last writer and the readers since (one per task),
- * the last global step, the latest step of each task.
+ * them: per unit the last writer and the readers since (one per task,
+ * its latest), the last global step, the latest step of each task.
+ * Context: main thread; one walk's scratch (the readers' arrays are
+ * updated in place).
  */
 class Accesses {
   readonly lastWrite = new Map<number, number>();
   readonly readers = new Map<number, number[]>();
   lastGlobal = -1;
   readonly latest: number[];
+  /* seen[d] === s + 1: step d is already among step s's dependencies. */
+  private readonly seen: Int32Array;
 
-  constructor(tasks: number) {
+  constructor(tasks: number, steps: number) {
     this.latest = new Array<number>(tasks).fill(-1);
+    this.seen = new Int32Array(steps);
   }
 
   /* The earlier steps step @s (footprint @fp, by task @p) depends on directly, other tasks' only. */
   deps(s: number, p: number, fp: Footprint, record: readonly number[]): number[] {
-    const out = new Set<number>();
+    const out: number[] = [];
+    const add = (d: number): void => {
+      if (d < s && record[d] !== p && this.seen[d] !== s + 1) {
+        this.seen[d] = s + 1;
+        out.push(d);
+      }
+    };
     if (fp.global) {
-      for (let t = 0; t < this.latest.length; t++) if (t !== p && this.latest[t] >= 0) out.add(this.latest[t]);
+      for (let t = 0; t < this.latest.length; t++) if (this.latest[t] >= 0) add(this.latest[t]);
     } else {
       for (let k = 0; k < fp.units.length; k++) {
         const u = fp.units[k];
         const w = this.lastWrite.get(u);
-        if (w !== undefined) out.add(w);
-        if (k < fp.nw) for (const r of this.readers.get(u) ?? []) out.add(r);
+        if (w !== undefined) add(w);
+        if (k < fp.nw) {
+          const rs = this.readers.get(u);
+          if (rs !== undefined) for (const r of rs) add(r);
+        }
       }
-      if (this.lastGlobal >= 0) out.add(this.lastGlobal);
+      if (this.lastGlobal >= 0) add(this.lastGlobal);
     }
-    return [...out].filter((d) => d < s && record[d] !== p);
+    return out;
   }
 
   /* Step @s (by @p, footprint @fp) is done: it is the last access of its units. */
@@ -138,11 +152,17 @@ class Accesses {
       if (k < fp.nw) {
         this.lastWrite.set(u, s);
         this.readers.delete(u);
-      } else {
-        const rs = (this.readers.get(u) ?? []).filter((r) => record[r] !== p);
-        rs.push(s);
-        this.readers.set(u, rs);
+        continue;
       }
+      const rs = this.readers.get(u);
+      if (rs === undefined) {
+        this.readers.set(u, [s]);
+        continue;
+      }
+      /* One reader per task: @p's earlier read of the unit is replaced (it happens before @s). */
+      const i = rs.findIndex((r) => record[r] === p);
+      if (i >= 0) rs.splice(i, 1);
+      rs.push(s);
     }
   }
 }
@@ -161,7 +181,7 @@ export function dpor_backtracks(record: readonly number[], fps: readonly Footpri
   for (const t of record) T = Math.max(T, t + 1);
   /* vc[s * T + t]: 1 + the latest step of task t that happens before or is step s (0: none). */
   const vc = new Int32Array(n * T);
-  const acc = new Accesses(T);
+  const acc = new Accesses(T, n);
   const out = new Map<number, number>();
   const want = (k: number, p: number): void => {
     out.set(k, (out.get(k) ?? 0) | (1 << p));

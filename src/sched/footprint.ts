@@ -17,9 +17,21 @@
  *    with every step (they all advance the clock);
  *  - a typed-array method other than fill/set/slice on an arena view,
  *    a step ending in a futex-style wait (whether it times out depends on
- *    who steps next), and a footprint the log cannot hold are global too;
+ *    who steps next) or in a wait for a step (the I/O completion task
+ *    waiting for a bio's due step), and a footprint the log cannot hold
+ *    are global too - but not the completion task's wait while no bio is
+ *    in flight, a read of the word it waits on (on_wait in controlled.ts);
  *  - an atomic on any other shared buffer (the scenario's label table) is
- *    one pseudo-unit past the arena's end: all such accesses conflict.
+ *    a pseudo-unit past the arena's end, by its byte offset in its
+ *    buffer: two buffers' units may coincide (a conflict too many, never
+ *    one too few).
+ * Not recorded at all: lockdep's dependency rows (G.lockdep_deps).  They
+ * only ever gain bits (Atomics.or of a new edge), so any order of the
+ * steps that add edges leaves the same rows; and a circular dependency is
+ * reported in every order, by whichever acquisition adds the edge that
+ * closes the cycle (the rest of it is recorded by then, and each step
+ * adds its edges at once).  The terminal state and the verdict do not
+ * depend on their order, which is all a reduction needs.
  * Every thread's A views are restored, and Atomics with them, by
  * footprint_uninstall() (sched_exit): pooled workers run other modes next.
  *
@@ -38,7 +50,7 @@
  * Kernel mapping: none (harness machinery, like Loom's access tracking).
  */
 import { A } from '../shm/arena.js';
-import { EXPLORE_GLOBAL, EXPLORE_LOG, SCHED } from '../shm/layout.js';
+import { EXPLORE_GLOBAL, EXPLORE_LOG, G, MAX_LOCK_CLASSES, SCHED } from '../shm/layout.js';
 
 type View = Int32Array | BigInt64Array | BigUint64Array | Uint8Array;
 
@@ -57,12 +69,16 @@ let schedLo = 0;
 let schedHi = 0;
 let modeUnit = -1;
 let foreignUnit = 0;
+/* Units of lockdep's dependency rows: not recorded (see above). */
+let depLo = 0;
+let depHi = 0;
 
 function note(unit: number, write: boolean): void {
   if (unit >= schedLo && unit < schedHi) {
     if (write || unit !== modeUnit) global = true;
     return;
   }
+  if (unit >= depLo && unit < depHi) return;
   (write ? writes : reads).add(unit);
 }
 
@@ -130,7 +146,7 @@ function atomic_note(ta: View, i: number, write: boolean): View {
       return x.t;
     }
   }
-  if (recording && ta.buffer instanceof SharedArrayBuffer) note(foreignUnit, write);
+  if (recording && ta.buffer instanceof SharedArrayBuffer) note(foreignUnit + ((ta.byteOffset + i * ta.BYTES_PER_ELEMENT) >> 3), write);
   return ta;
 }
 
@@ -189,6 +205,9 @@ export function footprint_install(): void {
   schedHi = (L.schedRecord + L.config.schedSteps + 1) >> 1;
   modeUnit = (L.sched + SCHED.mode) >> 1;
   foreignUnit = (L.totalWords + 1) >> 1;
+  /* Only the units wholly inside the rows. */
+  depLo = (L.global + G.lockdep_deps + 1) >> 1;
+  depHi = (L.global + G.lockdep_deps + MAX_LOCK_CLASSES) >> 1;
   A.i32 = recording_view(saved.i32, -1);
   A.i64 = recording_view(saved.i64, 0);
   A.u64 = recording_view(saved.u64, 0);
