@@ -326,6 +326,15 @@ describe.each(LAYOUTS)('layout %s', (_name, l) => {
     expect(swp_tb_check(l, 1n << 59n)).toMatch(l.hasZeroFlag ? /on a NULL entry/ : /untagged/);
   });
 
+  it('pointer entries at the offset limit: 2^MAX_SWP_OFFSET_BITS - 1 encodes and checks, 2^MAX_SWP_OFFSET_BITS does neither', () => {
+    const last = 2 ** MAX_SWP_OFFSET_BITS - 1;
+    const ptr = (off: bigint): bigint => (off << 3n) | SWP_TB_PTR_MARK;
+    expect(swp_entry_to_swp_tb_ptr(last)).toBe(ptr(BigInt(last)));
+    expect(() => swp_entry_to_swp_tb_ptr(last + 1)).toThrow(/is not a swap offset/);
+    expect(swp_tb_check(l, ptr(BigInt(last)), { vswapRmap: true })).toBeNull();
+    expect(swp_tb_check(l, ptr(BigInt(last) + 1n), { vswapRmap: true })).toMatch(/beyond the 50 offset bits/);
+  });
+
   it('pointer entries: offset round trip, cache-only bit; legal only as a vswap rmap', () => {
     fc.assert(fc.property(arbOffset, fc.boolean(), (off, c) => {
       const tb = swp_entry_to_swp_tb_ptr(off) | (c ? SWP_RMAP_CACHE_ONLY : 0n);
