@@ -147,6 +147,18 @@ describe('mkswap + read_swap_header', () => {
     expect(ok(read_swap_header(id)).maxpages).toBe(100);
   });
 
+  it('reads nr_badpages entries and no more: a stale entry past them (an older mkswap\'s) is not a bad page, native or byte-swapped', () => {
+    for (const endian of ['little', 'big'] as const) {
+      const id = blk(`/dev/stale-${endian}`, 512);
+      expect(mkswap(id, { endian, badPages: [3, 4, 9] })).toBe(0);
+      const dv = new DataView(A.u8.buffer, A.u8.byteOffset + file_header_word(id) * 4, PAGE_SIZE);
+      dv.setUint32(1032, 2, endian === 'little'); /* nr_badpages 2; badpages[2] = 9 stays behind */
+      const r = ok(read_swap_header(id));
+      expect(r.badPages, endian).toEqual([3, 4]);
+      expect(r.pages, endian).toBe(512 - 1 - 2);
+    }
+  });
+
   it('accepts a byte-swapped (big-endian) header', () => {
     const id = blk('/dev/be', 512);
     expect(mkswap(id, { endian: 'big', badPages: [3, 4] })).toBe(0);

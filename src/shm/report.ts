@@ -9,7 +9,7 @@
  */
 import { A, gword, readString, writeString } from './arena.js';
 import { G, REPORT, REPORT_MSG_BYTES, SCHED, TASK } from './layout.js';
-import { current, taskWord } from './task.js';
+import { __taskWord, current } from './current.js';
 import { EV_VIOLATION, trace_enabled, trace_event } from './trace.js';
 
 /** Invariant ids, as docs/invariants.md names them. */
@@ -71,9 +71,9 @@ export function report(inv: Invariant, message: string, args: number[] = []): Vi
   const seq = Atomics.add(i32, gword(G.report_seq), 1);
   Atomics.add(i32, gword(G.report_count), 1);
   const t = current();
-  const cpu = Atomics.load(i32, taskWord(t, TASK.cpu));
-  const op = Atomics.load(i32, taskWord(t, TASK.op));
-  const point = Atomics.load(i32, taskWord(t, TASK.last_point));
+  const cpu = Atomics.load(i32, __taskWord(t, TASK.cpu));
+  const op = Atomics.load(i32, __taskWord(t, TASK.op));
+  const point = Atomics.load(i32, __taskWord(t, TASK.last_point));
   const v: Violation = {
     seq,
     invariant: inv,

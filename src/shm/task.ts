@@ -21,27 +21,18 @@
 import { A } from './arena.js';
 import { CPU, TASK } from './layout.js';
 import { kasan_check_index, kasan_enabled } from './kasan.js';
+import { __taskWord, current, setCurrent } from './current.js';
 
 export const TASK_RUNNING = 0;
 export const TASK_PARKED = 1;
 export const TASK_DEAD = 2;
 
-let cur = 0;
-
-/** The task this thread is currently playing. */
-export function current(): number {
-  return cur;
-}
-
-/** Make this thread play task @t (tests, and each worker once at start). */
-export function setCurrent(t: number): void {
-  cur = t;
-}
+export { current, setCurrent };
 
 /** Word index of field @f of task @t. */
 export function taskWord(t: number, f: number): number {
   if (kasan_enabled) kasan_check_index('task', t, A.L.config.nrTasks);
-  return A.L.task + t * TASK.SIZE + f;
+  return __taskWord(t, f);
 }
 
 /** Word index of field @f of CPU @cpu. */
@@ -52,7 +43,7 @@ export function cpuWord(cpu: number, f: number): number {
 
 /** smp_processor_id(): the CPU the current task runs on now. */
 export function smp_processor_id(): number {
-  return A.i32[taskWord(cur, TASK.cpu)];
+  return A.i32[taskWord(current(), TASK.cpu)];
 }
 
 /** this_cpu_ptr(): word index of field @f of the current CPU. */
@@ -96,13 +87,13 @@ export function request_migration(t: number, cpu: number): void {
  * Context: process context, preemptible, current task only.
  */
 export function migrate_if_requested(): void {
-  const w = taskWord(cur, TASK.migrate_to);
+  const w = taskWord(current(), TASK.migrate_to);
   const to = A.i32[w];
   if (to < 0) return;
   A.i32[w] = -1;
   if (to >= A.L.config.nrCpus) return;
-  A.i32[taskWord(cur, TASK.cpu)] = to;
-  Atomics.add(A.i32, taskWord(cur, TASK.nr_migrations), 1);
+  A.i32[taskWord(current(), TASK.cpu)] = to;
+  Atomics.add(A.i32, taskWord(current(), TASK.nr_migrations), 1);
 }
 
 /**
@@ -110,7 +101,7 @@ export function migrate_if_requested(): void {
  * in TASK.rand), so a seed fixes every random choice a CPU makes.
  */
 export function prandom_u32(): number {
-  const w = taskWord(cur, TASK.rand);
+  const w = taskWord(current(), TASK.rand);
   const x = xorshift32(A.i32[w] | 0 || 0x9e3779b9 | 0);
   A.i32[w] = x;
   return x >>> 0;
