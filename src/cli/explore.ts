@@ -16,7 +16,7 @@ import { CpuPool } from '../harness/cpus.js';
 import { createArena } from '../shm/arena.js';
 import { explore_scenario, ExploreHarnessError, reduction_text, type ExploreResult } from '../harness/explore.js';
 import { explore_doc, explore_merge, ExploreMergeError, type ExploreDoc } from '../harness/explore_doc.js';
-import { primary_design, repro_replay, ScenarioSetupError } from '../harness/repro.js';
+import { primary_design, repro_replay, scenario_fixed, ScenarioSetupError } from '../harness/repro.js';
 import { ProgressBar } from '../harness/progress.js';
 import { catalogue_files, load_scenario, ScenarioError, scenariosDir } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -47,15 +47,11 @@ function bound(v: string): number {
   return Number(v);
 }
 
-function schedules(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number of schedules (0: no limit)');
+/* A budget flag's parser: a whole number of @unit, 0 for no limit. */
+const budget = (unit: string) => (v: string): number => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number of ${unit} (0: no limit)`);
   return Number(v);
-}
-
-function seconds(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number of seconds (0: no limit)');
-  return Number(v);
-}
+};
 
 /* The scenario: a path to a .json file, or a race of --dir; its folder (for the replay command). */
 function explore_target(target: string, f: ExploreFlags, usage: (m: string) => never): { sc: Scenario; dir: string } {
@@ -113,7 +109,7 @@ async function explore_action(target: string, f: ExploreFlags, cmd: Command): Pr
   let r: ExploreResult;
   try {
     r = await explore_scenario(pool, sc, {
-      design: design!, fixed: f.fixed === true || sc.bug === undefined, bound: f.preemptions, reduction: f.reduction, shard, seconds: f.budgetSeconds, maxSchedules: f.maxSchedules, shrink: f.shrink, signal: sigint.signal,
+      design: design!, fixed: scenario_fixed(sc, f.fixed === true), bound: f.preemptions, reduction: f.reduction, shard, seconds: f.budgetSeconds, maxSchedules: f.maxSchedules, shrink: f.shrink, signal: sigint.signal,
       progress: bar === null ? undefined : (s, ms) => bar.update(
         f.maxSchedules > 0 ? s.explored / f.maxSchedules : f.budgetSeconds > 0 ? ms / 1000 / f.budgetSeconds : s.round / (f.preemptions + 1),
         `round ${s.round}/${f.preemptions}  ${s.explored} schedules  ${s.pruned} pruned  ${s.terminals.size} terminal states  ${(s.explored / (ms / 1000)).toFixed(1)}/s`),
@@ -198,8 +194,8 @@ export function registerExplore(program: Command): Command {
     .description('every schedule of a scenario up to K preemptions (iterative context bounding, partial-order reduction): exhausted, a violation, or the budget hit')
     .argument('<race|scenario.json>', 'a race of --dir (see repro --list), or a scenario file')
     .option('--preemptions <k>', 'K: explore schedules of at most K preemptions', bound, 2)
-    .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', seconds, 0)
-    .option('--max-schedules <n>', 'stop after n schedules (0: no limit): a budget that does not depend on the machine', schedules, 0)
+    .option('--budget-seconds <s>', 'stop after s seconds (0: no limit)', budget('seconds'), 0)
+    .option('--max-schedules <n>', 'stop after n schedules (0: no limit): a budget that does not depend on the machine', budget('schedules'), 0)
     .option('--no-shrink', 'report a violation\'s schedule as found, not shrunk')
     .addOption(new Option('--design <name>', 'slot metadata design [default: the race\'s first of p4, p3, p2, ghost, vswap]').choices([...DESIGN_NAMES]))
     .option('--fixed', 'without the bug switch: is the fix correct for every schedule up to K?')

@@ -14,7 +14,7 @@ import { Option, InvalidArgumentError, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { createArena } from '../shm/arena.js';
-import { parse_replay_string, primary_design, repro_replay, repro_search, repro_shrink, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { parse_replay_string, primary_design, repro_replay, repro_search, repro_shrink, scenario_fixed, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
@@ -193,7 +193,7 @@ async function repro_one(pool: CpuPool, sc: Scenario, f: ReproFlags, many: boole
   if (f.replay !== undefined) return repro_replay(pool, sc, f.replay, f.trace);
   const design = f.design ?? primary_design(sc);
   let r = await repro_search(pool, sc, {
-    design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: (f.fixed ?? false) || sc.bug === undefined, seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
+    design: design ?? sc.designs[0] /* none built: does not apply */, mode: f.mode, fixed: scenario_fixed(sc, f.fixed ?? false), seed: f.seed, maxSchedules: f.maxSchedules ?? sc.maxSchedules, seconds: f.seconds, depth: f.depth,
   });
   if (r.schedule !== null && f.shrink) r = await repro_shrink(pool, sc, r);
   /* The timeline of a search's reproducing run: replay it with recording on. */
