@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, blk_complete_folio, blk_set_completion } from '../src/block/bio.js';
 import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
-import { holdAtEnd } from './quiescent.js';
+import { holdAtEnd, skipEndCheck } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
 import { CPU, G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
@@ -40,11 +40,11 @@ import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_s
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
   __folio_set_locked, account_freepages, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
-  folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback,
+  folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback, drain_all_pages,
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
-  cluster_table_is_alloced, clusterWord, si_flags, si_max, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
+  __swap_offset_to_cluster, cluster_table_is_alloced, clusterWord, si_flags, si_max, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
 } from '../src/mm/swap.js';
 import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
@@ -210,6 +210,25 @@ describe('per-CPU page lists', () => {
     expect(folio_nr_pages(big)).toBe(16);
     folio_put(big);
     expect(nr_free_frames()).toBe(total);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('an allocation from an empty list refills it with pcp->batch blocks from the buddy and hands out one (rmqueue_bulk)', () => {
+    const sys = boot({ nrFrames: 4096 }); /* batch max(PCP_BATCH_MIN, 4096 >> 7) = 32 */
+    const pcp = (cpu: number): number => A.i32[cpuWord(cpu, CPU.pcp_count)];
+    setCurrent(1);
+    const got: number[] = [];
+    for (const order of [0, 2]) {
+      /* empty this CPU's lists first */
+      sys.as(1, () => drain_all_pages());
+      expect(pcp(1)).toBe(0);
+      const pfn = folio_alloc(order, ROOT_MEM_CGROUP);
+      expect(pfn).toBeGreaterThanOrEqual(0);
+      got.push(pfn);
+      /* batch >> order blocks of 2^order frames came over, one went out */
+      expect(pcp(1)).toBe(((32 >> order) - 1) << order);
+    }
+    for (const pfn of got) folio_put(pfn);
     expect(violations(sys)).toEqual([]);
   });
 
@@ -506,6 +525,30 @@ describe('bad slots', () => {
     for (const f of held) unbusy(f);
     expect(nr_swap_pages()).toBe(pages);
     expect(violations(sys)).toEqual([]);
+  });
+});
+
+/*
+ * __swap_offset_to_cluster()'s debug check: a cached next offset may point
+ * past si->max up to the last cluster's border (the tail is marked bad),
+ * not beyond - roundup(si->max, SWAPFILE_CLUSTER) is the first offset it
+ * warns about.
+ */
+describe('the cluster of an offset', () => {
+  it('is found for every offset below roundup(si->max, SWAPFILE_CLUSTER) without a warning; that border warns', () => {
+    const sys = boot();
+    device(sys, SWAPFILE_CLUSTER + 100);
+    const max = si_max(TYPE);
+    const border = Math.ceil(max / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER;
+    expect(border).toBe(2 * SWAPFILE_CLUSTER);
+    for (const offset of [0, max - 1, max, border - 1]) {
+      expect(sys.as(0, () => __swap_offset_to_cluster(TYPE, offset))).toBe(clusterWord(TYPE, Math.floor(offset / SWAPFILE_CLUSTER)));
+    }
+    expect(violations(sys)).toEqual([]);
+    sys.as(0, () => __swap_offset_to_cluster(TYPE, border));
+    expect(sys.reports().map((v) => v.invariant)).toEqual(['warn']);
+    expect(sys.reports()[0].message).toMatch(/offset >= roundup\(si->max, SWAPFILE_CLUSTER\)/);
+    skipEndCheck(sys, 'the test makes the warning it asserts');
   });
 });
 

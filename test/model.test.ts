@@ -411,6 +411,33 @@ describe('large swap-in maps the whole folio', () => {
 });
 
 /*
+ * do_swap_page() on one page of a large folio in the swap cache whose
+ * other pages no swap PTE of this process names: it maps that page alone
+ * and puts only that page's slot (folio_put_swap(folio, idx)) - the
+ * folio's other slots keep the counts of the PTEs that still name them.
+ */
+describe('a page of a large swap-cache folio mapped alone', () => {
+  it('puts only its own slot, the first page\'s included', () => {
+    const sys = boot({ mmPages: 1024 });
+    expect(sys.createSwapDevice('/dev/zram0', { sizePages: 2048, synchronous: true })).toBe(0);
+    expect(sys.swapon('/dev/zram0')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 32, { maxOrder: 4 })).toBe(0);
+    const b = sys.fork(a);
+    expect(sys.reclaim(a, 32, 16)).toBe(16); /* both processes' PTEs become swap PTEs */
+    const c = sys.fork(b); /* a third set of swap PTEs on the 16 slots */
+    expect(sys.touch(a, 32)).toBe(0); /* a large swap-in: the folio, in the swap cache, mapped whole in a */
+    expect(sys.as(0, () => folio_order(page_folio(pte_pfn(ptep_get(a, 32)))))).toBe(4);
+    sys.as(0, () => zap_page_range(b, 33, 15)); /* b keeps the swap PTE of the first page only */
+    expect(sys.touch(b, 32)).toBe(0); /* the folio's first page alone: idx 0 */
+    expect(pte_present(ptep_get(b, 32))).toBe(true);
+    clean(sys); /* c's 16 swap PTEs still count on every slot */
+    for (let k = 0; k < 16; k++) expect(sys.touch(c, 32 + k)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
  * swap_writeout(): a folio whose every page is zero is not written - the
  * zeromap records it (swpout_zero) - whatever the frames next to it hold;
  * any other goes to the device (pswpout).

@@ -91,6 +91,10 @@ describe('mutate operators (on a snippet)', () => {
 
   it('moves unlocks earlier, drops the re-check after a lock, swaps consecutive locks', () => {
     expect(of(sites, 'EarlyUnlock').map((s) => s.replacement)).toEqual(['spin_unlock(ci); touch(ci);', 'rcu_read_unlock(); const tb = lookup(ci);']);
+    /* an unlock after another one, conditional or not, only swaps the release order: not a mutant */
+    const release = (body: string): string[] => of(find_mutants('src/mm/u.ts', `export function u(a: number, r: boolean, x: number[]) { ${body} }`), 'EarlyUnlock').map((s) => s.replacement);
+    expect(release('spin_lock(a); local_lock(); x[0]++; if (r) spin_unlock(a); local_unlock();')).toEqual([]);
+    expect(release('spin_lock(a); local_lock(); x[0]++; spin_unlock(a); local_unlock();')).toEqual(['spin_unlock(a); x[0]++;']);
     expect(of(sites, 'DropRecheck').map((s) => `${s.original} -> ${s.replacement}`)).toEqual([
       '!cluster_is_usable(ci, nr) -> false', '!cluster_is_usable(ci, nr) -> true',
     ]);
@@ -131,7 +135,7 @@ describe('mutate operators (on a snippet)', () => {
 function run_switched(text: string, mutants: Mutant[], id: number): unknown {
   const inst = instrument_file(text, mutants, '../shm/mutant.js').replace(/^import .*$/m, '').replace(/^export /gm, '');
   const js = ts.transpileModule(inst, { compilerOptions: { module: ts.ModuleKind.None, target: ts.ScriptTarget.ES2022 } }).outputText;
-  return new Function('__mutant', `${js}; return g(3);`)(id);
+  return new Function('__mutant', '__reached', `${js}; return g(3);`)(id, (x: number) => x);
 }
 
 describe('mutant switching', () => {
@@ -326,7 +330,7 @@ describe('swaptorture mutate (CLI)', () => {
     }
     /* the instrumented copy, with no mutant selected, is the model: a stress run is clean */
     const tree = join(ROOT, '.mutants');
-    expect(readFileSync(join(tree, 'src/mm/swap_device.ts'), 'utf8')).toContain(`__mutant === ${tryget.id}`);
+    expect(readFileSync(join(tree, 'src/mm/swap_device.ts'), 'utf8')).toContain(`__mutant === __reached(${tryget.id})`);
     expect(existsSync(join(tree, 'dist/workers/cpu.js'))).toBe(true);
     const seed = 7;
     console.log(`mutate test: stress of mutant 0, seed ${seed}`);

@@ -15,7 +15,7 @@
  * Statuses (the mutation-testing report schema's): Killed (a run failed:
  * an invariant, a test, a crash), Timeout (a run stalled past its
  * timeout), Survived, NoCoverage (no run of any member, on any design,
- * executes it: no unit test calls its function, no race, stress or fuzz
+ * executes it: no unit test reaches its line, no race, explore, stress or fuzz
  * run reaches its switch),
  * CompileError (a type error: tsc refuses it), Ignored (a survivor marked
  * equivalent, mutate_equivalent.ts; applied when reporting, not
@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import { journal_append, read_jsonl } from './fuzz_journal.js';
 import { MutantTypeChecker } from './mutate_check.js';
 import { equivalent_of, type Equivalent } from './mutate_equivalent.js';
-import { coverage_dir, run_child, v8_mutants_run } from './mutate_exec.js';
+import { hits_dir, read_hits, run_child } from './mutate_exec.js';
 import { build_mutant_tree, type Mutant } from './mutate_instrument.js';
 import { make_portfolio, type Baseline, type MemberName, type MemberRun, type PortfolioBudgets, type PortfolioContext } from './mutate_portfolio.js';
 
@@ -141,11 +141,11 @@ class Baselines {
 
   async #take(run: MemberRun, key: string): Promise<Baseline> {
     this.err(`swaptorture mutate: baseline: ${run.label}\n`);
-    const dir = run.coverage ? coverage_dir() : undefined;
+    const dir = run.coverage ? hits_dir() : undefined;
     const r = await run_child(this.tree, run.argv, 0, 600_000, null, dir);
-    const cov = dir === undefined ? { mutants: [], functions: [] } : v8_mutants_run(dir, this.tree);
+    const covered = dir === undefined ? [] : read_hits(dir);
     const ok = r.code === 0;
-    const b: Baseline = { ok, ms: r.ms, covered: cov.mutants, functions: cov.functions, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
+    const b: Baseline = { ok, ms: r.ms, covered, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
     if (!ok) this.err(`swaptorture mutate: the unmutated run failed, left out: ${run.label}: ${b.why}\n`);
     this.#cache[key] = b;
     writeFileSync(this.#file, JSON.stringify(this.#cache));
@@ -189,7 +189,7 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
   const baselines = new Baselines(tree.dir, io.err);
-  const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, designs: o.params.designs, seed: o.params.seed, baseline: (r) => baselines.get(r) };
+  const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, designs: o.params.designs, seed: o.params.seed, all: o.all, baseline: (r) => baselines.get(r) };
   const members = make_portfolio(o.params.members, o.params.budgets);
   for (const m of members) await m.prepare(ctx, todo);
   const checker = new MutantTypeChecker(o.repo);
@@ -205,7 +205,7 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
     const plan = members.flatMap((member) => member.runs(m).map((run) => ({ member: run.by ?? member.name, run })));
     const coveredBy = [...new Set(plan.map((p) => p.member))];
     if (plan.length === 0) {
-      const statusReason = `no run of the portfolio (${members.map((x) => x.name).join(', ')}; designs ${o.params.designs.join(', ')}) executes it: no unit test calls ${m.fn} in ${m.file}, no race, stress or fuzz run reaches the site`;
+      const statusReason = `no run of the portfolio (${members.map((x) => x.name).join(', ')}; designs ${o.params.designs.join(', ')}) executes it: no unit test, race, explore, stress or fuzz run reaches the site (${m.fn} in ${m.file})`;
       return { ...base, status: 'NoCoverage', killedBy: null, statusReason, coveredBy, ms: ms() };
     }
     for (const { member, run } of plan) {

@@ -3,21 +3,18 @@
  * `node` process in the instrumented copy with SWAPTORTURE_MUTANT set, in
  * a process group of its own (so a terminal's Ctrl-C reaches only
  * `mutate`, which then ends its runs itself, and a stalled run is killed
- * with all it started).  With @coverageDir, NODE_V8_COVERAGE makes its
- * main thread and every worker thread write V8 coverage there
- * (src/harness/coverage_v8.ts explains the mechanism); v8_mutants_run()
- * reads it back as the mutants whose switch the run executed (V8's block
- * counts at each switch of the transpiled copy) and the functions of the
- * TypeScript sources it called (vitest's in-memory transform of them).
+ * with all it started).  With @hitsDir, SWAPTORTURE_MUTANT_HITS makes its
+ * main thread, every worker thread and every process it starts record
+ * the mutant sites they reach there (src/shm/mutant.ts); read_hits()
+ * reads them back.  The same for the compiled CLI and for vitest, which
+ * runs the instrumented sources through its own transform.
  *
  * Context: main thread; async.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { V8ScriptCoverage } from './coverage_v8.js';
+import { join } from 'node:path';
 
 export interface ChildResult {
   /** Exit status, or null when a signal ended it. */
@@ -39,13 +36,13 @@ const TAIL_BYTES = 16 * 1024;
  * after @timeoutMs or when @signal aborts.  "{tmp}" in @argv is a fresh
  * temporary directory, removed afterwards.
  */
-export function run_child(cwd: string, argv: string[], mutant: number, timeoutMs: number, signal: AbortSignal | null, coverageDir?: string): Promise<ChildResult> {
+export function run_child(cwd: string, argv: string[], mutant: number, timeoutMs: number, signal: AbortSignal | null, hitsDir?: string): Promise<ChildResult> {
   const tmp = argv.includes('{tmp}') ? mkdtempSync(join(tmpdir(), 'swaptorture-mutate-')) : null;
   const args = argv.map((a) => (a === '{tmp}' ? tmp! : a));
   /* SWAPTORTURE_KASAN: an off-by-one index into the arena's arrays is a BUG in every member (src/shm/kasan.ts). */
   const env: NodeJS.ProcessEnv = { ...process.env, SWAPTORTURE_MUTANT: String(mutant), SWAPTORTURE_KASAN: '1', CI: '1' };
-  delete env.NODE_V8_COVERAGE;
-  if (coverageDir !== undefined) env.NODE_V8_COVERAGE = coverageDir;
+  delete env.SWAPTORTURE_MUTANT_HITS;
+  if (hitsDir !== undefined) env.SWAPTORTURE_MUTANT_HITS = hitsDir;
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -99,84 +96,24 @@ function last_lines(text: string, n: number): string {
   return [...(first !== undefined && !tail.includes(first) ? [first.slice(0, 300)] : []), ...tail].join(' | ').slice(-900);
 }
 
-/** A fresh directory for a run's V8 coverage. */
-export function coverage_dir(): string {
-  return mkdtempSync(join(tmpdir(), 'swaptorture-mutate-v8-'));
-}
-
-/*
- * Where each mutant's switch is in a compiled file of the copy: the
- * offsets of "__mutant === ID" (the instrumentation's own marker, as the
- * compiler printed it), by id.
- */
-function switch_offsets(js: string): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  for (const m of js.matchAll(/__mutant === (\d+)\b/g)) {
-    const id = Number(m[1]);
-    out.set(id, [...(out.get(id) ?? []), m.index!]);
-  }
-  return out;
-}
-
-/* The execution count V8 gives offset @at: that of the innermost range holding it (0 when none). */
-function count_at(script: V8ScriptCoverage, at: number): number {
-  let best: { len: number; count: number } | null = null;
-  for (const fn of script.functions) {
-    for (const r of fn.ranges) {
-      if (r.startOffset <= at && at < r.endOffset && (best === null || r.endOffset - r.startOffset <= best.len)) best = { len: r.endOffset - r.startOffset, count: r.count };
-    }
-  }
-  return best?.count ?? 0;
-}
-
-/** What a run executed in the copy. */
-export interface RunCoverage {
-  /** The mutants whose switch it executed (block counts of the transpiled dist/src/ files). */
-  mutants: number[];
-  /**
-   * The functions of the TypeScript sources it called, "src/mm/file.ts|name"
-   * (vitest runs the sources themselves, transformed in memory: no text to
-   * find a switch in, so function counts; "name" as V8 names it, the
-   * method's own name without its class).
-   */
-  functions: string[];
+/** A fresh directory for the sites a run reaches. */
+export function hits_dir(): string {
+  return mkdtempSync(join(tmpdir(), 'swaptorture-mutate-hits-'));
 }
 
 /**
- * What a run in the copy at @tree executed, from the V8 coverage in @dir
- * (any thread counts): a mutant no run of a member reaches cannot be
- * killed by it.  @dir goes.
+ * The mutants whose site a run reached, from the files its threads wrote
+ * in @dir (src/shm/mutant.ts: one id a line, each thread its own file);
+ * a line cut short by a kill is not a site.  @dir goes.
  */
-export function v8_mutants_run(dir: string, tree: string): RunCoverage {
+export function read_hits(dir: string): number[] {
   const out = new Set<number>();
-  const fns = new Set<string>();
-  const dist = join(tree, 'dist');
-  const offsets = new Map<string, Map<number, number[]>>();
   try {
-    for (const f of readdirSync(dir).filter((x) => /^coverage-.*\.json$/.test(x))) {
-      let doc: { result?: V8ScriptCoverage[] };
-      try {
-        doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result?: V8ScriptCoverage[] };
-      } catch {
-        continue; /* a thread killed while writing */
-      }
-      for (const script of doc.result ?? []) {
-        if (!script.url.startsWith('file:')) continue;
-        const path = fileURLToPath(script.url.replace(/[?#].*$/, ''));
-        const src = relative(tree, path).split(sep).join('/');
-        if (src.startsWith('src/') && src.endsWith('.ts')) {
-          for (const fn of script.functions) if (fn.ranges[0].count > 0) fns.add(`${src}|${fn.functionName.replace(/^.*\./, '')}`);
-          continue;
-        }
-        const rel = relative(dist, path).split(sep).join('/');
-        if (!rel.startsWith('src/') || !rel.endsWith('.js')) continue;
-        let sites = offsets.get(path);
-        if (sites === undefined) offsets.set(path, (sites = switch_offsets(readFileSync(path, 'utf8'))));
-        for (const [id, ats] of sites) if (!out.has(id) && ats.some((at) => count_at(script, at) > 0)) out.add(id);
-      }
+    for (const f of readdirSync(dir).filter((x) => x.startsWith('hits-'))) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (/^\d+$/.test(line)) out.add(Number(line));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { mutants: [...out].sort((a, b) => a - b), functions: [...fns].sort() };
+  return [...out].sort((a, b) => a - b);
 }

@@ -7,9 +7,11 @@
  *                       position order (src/mm/ and src/designs/, files
  *                       sorted): the same sources give the same ids
  *   instrument_file()   one file's text with its mutants switched in:
- *                         expression  (__mutant === ID ? (mutated) : (original))
- *                         statements  { if (__mutant === ID) { mutated } else { original } }
- *                         insertion   { if (__mutant === ID) { inserted } }
+ *                         expression  (__mutant === __reached(ID) ? (mutated) : (original))
+ *                         statements  { if (__mutant === __reached(ID)) { mutated } else { original } }
+ *                         insertion   { if (__mutant === __reached(ID)) { inserted } }
+ *                       (__reached(ID) is ID, and records that a run reached
+ *                       the site when it is asked to: src/shm/mutant.ts)
  *                       spans nest (operators drop crossing ones), an inner
  *                       mutant switched inside the original side of an outer
  *   build_mutant_tree() the copy under <repo>/.mutants/: sources, tests,
@@ -89,9 +91,10 @@ const contains = (outer: Span, inner: Span): boolean =>
 /* The switched text of @span whose original side (children switched) is @inner. */
 function switched(span: Span, inner: string): string {
   const { id, edit } = span;
-  if (edit.kind === 'expr') return `(__mutant === ${id} ? (${edit.text}) : (${inner}))`;
-  if (span.start === span.end) return `{ if (__mutant === ${id}) { ${edit.text} } } `;
-  return `{ if (__mutant === ${id}) { ${edit.text} } else { ${inner} } }`;
+  const at = `__mutant === __reached(${id})`;
+  if (edit.kind === 'expr') return `(${at} ? (${edit.text}) : (${inner}))`;
+  if (span.start === span.end) return `{ if (${at}) { ${edit.text} } } `;
+  return `{ if (${at}) { ${edit.text} } else { ${inner} } }`;
 }
 
 /** @text with @mutants (of this file) switched in; @mutantModule: the import path of src/shm/mutant.js from this file. */
@@ -114,7 +117,7 @@ export function instrument_file(text: string, mutants: readonly Mutant[], mutant
     }
     return out + text.slice(pos, end);
   };
-  return `// @ts-nocheck\nimport { __mutant } from '${mutantModule}';\n${render(0, text.length, root.children)}`;
+  return `// @ts-nocheck\nimport { __mutant, __reached } from '${mutantModule}';\n${render(0, text.length, root.children)}`;
 }
 
 /** @text with mutant @m applied alone (no switch): what the developer would have written. */

@@ -92,6 +92,15 @@ const RELEASE = new Set(['spin_unlock', 'swap_cluster_unlock', 'pte_unlock', 'mu
 /* An operand of a border comparison names one of these (SWAPFILE_CLUSTER, or a word of an identifier). */
 const BORDER_WORD = /^(swapfile_cluster|cluster|clusters|offset|off|max|nr|size|end|idx|index)$/;
 
+/* Is @s an unlock, or `if (c) unlock` with no else: a statement that only releases? */
+function releases_only(s: ts.Statement): boolean {
+  const call = statement_call(s);
+  if (call !== null) return RELEASE.has(call);
+  if (!ts.isIfStatement(s) || s.elseStatement !== undefined) return false;
+  const body = ts.isBlock(s.thenStatement) ? s.thenStatement.statements : [s.thenStatement];
+  return body.length === 1 && releases_only(body[0]);
+}
+
 /** The name a call calls: `f(...)` -> f, `Atomics.add(...)` -> Atomics.add, `x.y.f(...)` -> f. */
 function callee_name(call: ts.CallExpression): string | null {
   const e = call.expression;
@@ -269,7 +278,8 @@ export function find_mutants(file: string, text: string, operators: ReadonlySet<
       }
       const prev = list[i - 1];
       const prevCall = prev === undefined ? null : statement_call(prev);
-      if (call !== null && RELEASE.has(call) && prev !== undefined && !ACQUIRE.has(prevCall ?? '') && !RELEASE.has(prevCall ?? '') && !declares_used(prev, s)
+      /* an unlock moved before another unlock (conditional or not) only swaps the release order: no window opens */
+      if (call !== null && RELEASE.has(call) && prev !== undefined && !ACQUIRE.has(prevCall ?? '') && !releases_only(prev) && !declares_used(prev, s)
         && !ts.isReturnStatement(prev) && !ts.isThrowStatement(prev) && !ts.isBreakOrContinueStatement(prev)) {
         const pst = prev.getStart(sf);
         add(s, 'EarlyUnlock', [

@@ -3,10 +3,12 @@
  * cheapest and most pointed first, each with a fixed budget; the first
  * run that fails kills the mutant.
  *
- *   unit    vitest on the test files whose unmutated run calls the
- *           mutant's function (V8 function counts: vitest runs the
- *           sources, mutate_exec.ts) or executes its switch in a worker
- *           thread (no CLI tests), the nearest by imports first, capped
+ *   unit    vitest on the test files whose unmutated run reaches the
+ *           mutant's site (the line, not just its function: each
+ *           instrumented site records that a run reached it,
+ *           src/shm/mutant.ts, in vitest's transform of the sources and
+ *           in the worker threads alike), those reaching the most of its
+ *           function first, capped
  *   race    `repro <race> --fixed --design D` of each catalogued race on
  *           each of the campaign's designs it carries, whose run executes
  *           the mutant's site (V8 block coverage of each race, taken once
@@ -58,7 +60,7 @@ export interface MemberRun {
   label: string;
   /** Arguments of `node`, relative to the copy; "{tmp}" becomes a fresh temporary directory. */
   argv: string[];
-  /** Take V8 function coverage of its unmutated run (members that choose runs by coverage). */
+  /** Record the sites its unmutated run reaches (members that choose runs by them). */
   coverage?: boolean;
   /** The name the report gives the run (killedBy, coveredBy): member[design]; default the member's name. */
   by?: string;
@@ -70,10 +72,8 @@ export interface MemberRun {
 export interface Baseline {
   ok: boolean;
   ms: number;
-  /** The ids of the mutants whose switch it executed (with coverage). */
+  /** The ids of the mutants whose site it reached (with coverage). */
   covered: number[];
-  /** The source functions it called, "file|name" (with coverage; RunCoverage in mutate_exec.ts). */
-  functions?: string[];
   /** Why it is not ok. */
   why?: string;
 }
@@ -87,6 +87,8 @@ export interface PortfolioContext {
   /** Every design the race, explore, stress and fuzz members run on, the primary first. */
   designs: readonly string[];
   seed: number;
+  /** Every mutant of the copy (not only the campaign's selection). */
+  all: readonly Mutant[];
   /** The run on the unmutated copy (done once per campaign, cached). */
   baseline(run: MemberRun): Promise<Baseline>;
 }
@@ -148,39 +150,31 @@ function imports_of(tree: string, file: string): string[] {
   return out;
 }
 
-/* A test file's unmutated run: what it reaches (covered null: everything it imports). */
+/* A test file's unmutated run and the mutant sites it reached. */
 interface UnitFile {
   base: Baseline;
-  threads: boolean;
-  covered: Set<number> | null;
-  functions: Set<string>;
-}
-
-/* Does test file @f's run call @m's function (or execute its switch)?  "(top level)" is the module's own function, which V8 names "". */
-function unit_file_reaches(f: UnitFile, m: Mutant): boolean {
-  return f.covered === null || f.covered.has(m.id) || f.functions.has(`${m.file}|${m.fn === '(top level)' ? '' : m.fn}`);
+  covered: Set<number>;
 }
 
 /*
  * vitest on the unit tests that run the mutant's code.  A test file that
  * starts processes (imports node:child_process) tests the CLI: stress,
  * repro and fuzz are members of their own.  Each test file whose imports
- * reach a selected mutant's file is run once unmutated, alone, in worker
- * threads (V8 coverage reaches them, as it does not vitest's forked
- * workers): the functions of the sources it calls and the switches its
- * own worker threads execute.  A mutant gets the files that call its
- * function, the nearest by imports first, at most --unit-files, run
- * together.  A file whose run fails under threads is run as the suite
- * runs it and counts as reaching whatever it imports.  Files are measured
- * nearest first and only until each mutant has its --unit-files: a
- * campaign of a few mutants does not run every test file that imports
- * their module (for src/mm/swap_device.ts that was most of the suite).
+ * reach a selected mutant's file is run once unmutated, alone, as the
+ * suite runs it, recording the sites it reaches (its worker threads
+ * too).  A mutant gets the files that reach its site, at most
+ * --unit-files, run together: first those that reach the most of the
+ * mutated function's other sites (they exercise its branches, not just
+ * pass through it), then the nearest by imports, then the quickest.  A
+ * file whose unmutated run fails is left out.  (Ranking by the function
+ * needs every candidate measured: about a minute for the whole unit
+ * suite, once, cached with the copy.)
  */
 class UnitMember implements PortfolioMember {
   readonly name = 'unit';
   #distance = new Map<string, Map<string, number>>();
   #vitest: string | null = null;
-  /* Per test file: its unmutated run, and what it reaches (null: everything it imports). */
+  /* Per test file: its unmutated run and the sites it reaches (null: its unmutated run failed). */
   #files = new Map<string, UnitFile | null>();
   /* Per mutant id: the test files picked for it, nearest first. */
   #picked = new Map<number, string[]>();
@@ -211,41 +205,38 @@ class UnitMember implements PortfolioMember {
       }
       this.#distance.set(t, dist);
     }
+    /* the sites of each function: a file that reaches more of the mutant's function tests it more closely */
+    const fnSites = new Map<string, number[]>();
+    for (const m of ctx.all) fnSites.set(`${m.file}|${m.fn}`, [...(fnSites.get(`${m.file}|${m.fn}`) ?? []), m.id]);
     for (const m of mutants) {
-      const candidates = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t]) => t);
-      candidates.sort((a, b) => this.#distance.get(a)!.get(m.file)! - this.#distance.get(b)!.get(m.file)! || (a < b ? -1 : 1));
-      const picked: string[] = [];
-      for (const t of candidates) {
-        if (picked.length >= this.b.unitFiles) break;
-        const f = await this.#measure(ctx, t);
-        if (f !== null && unit_file_reaches(f, m)) picked.push(t);
+      const near = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, distance: d.get(m.file)! }));
+      const reach: { t: string; distance: number; f: UnitFile; inFn: number }[] = [];
+      for (const c of near) {
+        const f = await this.#measure(ctx, c.t);
+        if (f === null || !f.covered.has(m.id)) continue;
+        reach.push({ ...c, f, inFn: fnSites.get(`${m.file}|${m.fn}`)!.filter((id) => f.covered.has(id)).length });
       }
-      this.#picked.set(m.id, picked);
+      reach.sort((a, b) => b.inFn - a.inFn || a.distance - b.distance || a.f.base.ms - b.f.base.ms || (a.t < b.t ? -1 : 1));
+      this.#picked.set(m.id, reach.slice(0, this.b.unitFiles).map((r) => r.t));
     }
   }
 
-  /* Test file @t's unmutated run (taken once): under threads with coverage, else as the suite runs it; null if it fails both ways. */
+  /* Test file @t's unmutated run, with the sites it reaches (taken once); null if it fails. */
   async #measure(ctx: PortfolioContext, t: string): Promise<UnitFile | null> {
     const known = this.#files.get(t);
     if (known !== undefined) return known;
-    let f: UnitFile | null = null;
-    const measured = await ctx.baseline(this.#run([t], true));
-    if (measured.ok) f = { base: measured, threads: true, covered: new Set(measured.covered), functions: new Set(measured.functions ?? []) };
-    else {
-      const plain = await ctx.baseline(this.#run([t], false));
-      if (plain.ok) f = { base: plain, threads: false, covered: null, functions: new Set() };
-    }
+    const measured = await ctx.baseline(this.#run([t]));
+    const f = measured.ok ? { base: measured, covered: new Set(measured.covered) } : null;
     this.#files.set(t, f);
     return f;
   }
 
-  /* vitest on @files: in worker threads with coverage (@threads), or as the suite runs them. */
-  #run(files: string[], threads: boolean, base?: Baseline): MemberRun {
+  /* vitest on @files, as the suite runs them; recording the sites reached when no @base is known (a baseline). */
+  #run(files: string[], base?: Baseline): MemberRun {
     return {
       label: `vitest ${files.join(' ')}`,
-      argv: [this.#vitest!, 'run', '--root', '.', '--bail', '1', ...(threads ? ['--pool', 'threads'] : []), ...files],
-      ...(threads && base === undefined ? { coverage: true } : {}),
-      ...(base === undefined ? {} : { baseline: base }),
+      argv: [this.#vitest!, 'run', '--root', '.', '--bail', '1', ...files],
+      ...(base === undefined ? { coverage: true } : { baseline: base }),
     };
   }
 
@@ -253,15 +244,8 @@ class UnitMember implements PortfolioMember {
     if (this.#vitest === null) return [];
     const picked = (this.#picked.get(m.id) ?? []).map((t) => [t, this.#files.get(t)!] as const);
     if (picked.length === 0) return [];
-    const out: MemberRun[] = [];
-    /* the threads files in one run, the others in another: each run as its files' baselines ran */
-    for (const threads of [true, false]) {
-      const group = picked.filter(([, f]) => f.threads === threads);
-      if (group.length === 0) continue;
-      const ms = group.reduce((sum, [, f]) => sum + f.base.ms, 0);
-      out.push(this.#run(group.map(([t]) => t).sort(), threads, { ok: true, ms, covered: [] }));
-    }
-    return out;
+    const ms = picked.reduce((sum, [, f]) => sum + f.base.ms, 0);
+    return [this.#run(picked.map(([t]) => t).sort(), { ok: true, ms, covered: [] })];
   }
 }
 

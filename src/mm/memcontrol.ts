@@ -24,7 +24,7 @@ import { G, MEMCG } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { bug_on, BUG_MEMCG_DEAD_REPARENT } from '../shm/bugs.js';
-import { LC_MEMCG } from '../sync/lockdep.js';
+import { LC_MEMCG, lockdep_assert_held } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 
 export const MEMCG_UNUSED = 0;
@@ -69,22 +69,38 @@ export function mem_cgroup_init(): void {
   A.i32[mw(ROOT_MEM_CGROUP, MEMCG.parent)] = 0;
 }
 
-/** mem_cgroup_css_alloc + online: a child of @parent, or -ENOSPC / -EINVAL. */
+/**
+ * mem_cgroup_css_alloc + online: a child of @parent, or -ENOSPC / -EINVAL.
+ * The id is the lowest unused one, as xa_alloc(&mem_cgroup_ids) hands it
+ * out in mem_cgroup_alloc(); memcg_lock is that xarray's xa_lock.
+ * Context: process context; takes memcg_lock.
+ */
 export function mem_cgroup_create(parent: number): number {
   if (!mem_cgroup_online(parent)) return -22;
-  const i32 = A.i32;
   spin_lock(gword(G.memcg_lock), LC_MEMCG);
   let id = -28;
   for (let m = 2; m < nr_memcg_ids(); m++) {
-    if (i32[mw(m, MEMCG.state)] !== MEMCG_UNUSED) continue;
-    i32.fill(0, mw(m, 0), mw(m, MEMCG.SIZE));
-    i32[mw(m, MEMCG.parent)] = parent;
-    i32[mw(m, MEMCG.state)] = MEMCG_ONLINE;
+    if (A.i32[mw(m, MEMCG.state)] !== MEMCG_UNUSED) continue;
+    __mem_cgroup_id_store(m, parent);
     id = m;
     break;
   }
   spin_unlock(gword(G.memcg_lock));
   return id;
+}
+
+/*
+ * The store of xa_alloc(): id @m, found unused, becomes an online child of
+ * @parent.  Context: caller holds memcg_lock (the ids' xa_lock: xas_store()
+ * reads the tree through xa_head_locked(), rcu_dereference_protected(...,
+ * lockdep_is_held(&xa->xa_lock)), a lockdep splat without it).
+ */
+function __mem_cgroup_id_store(m: number, parent: number): void {
+  lockdep_assert_held(gword(G.memcg_lock), 'xa_lock of mem_cgroup_ids');
+  const i32 = A.i32;
+  i32.fill(0, mw(m, 0), mw(m, MEMCG.SIZE));
+  i32[mw(m, MEMCG.parent)] = parent;
+  i32[mw(m, MEMCG.state)] = MEMCG_ONLINE;
 }
 
 /**

@@ -4,9 +4,17 @@
  * mutant of the model into one instrumented copy of the sources
  * (.mutants/, src/harness/mutate_instrument.ts) whose mutated sites read
  * __mutant:
- *   a statement mutant   if (__mutant === ID) { mutated } else { original }
- *   an expression mutant (__mutant === ID ? mutated : original)
+ *   a statement mutant   if (__mutant === __reached(ID)) { mutated } else { original }
+ *   an expression mutant (__mutant === __reached(ID) ? mutated : original)
  * The normal build has no such site: nothing but that copy reads it.
+ *
+ * __reached(ID) is ID.  With SWAPTORTURE_MUTANT_HITS=<dir> it also
+ * records that the run reached site ID: the first time a thread reaches
+ * it, one line "ID" appended to <dir>/hits-<pid>-<thread> (synchronous:
+ * a run killed by a timeout keeps what it reached).  That is how
+ * `mutate` knows which runs reach a mutant - the unit tests (vitest runs
+ * the sources through its own transform), the CLI runs and every worker
+ * thread alike, down to the line.
  *
  * Read once, when the module loads.  Worker threads (the simulated CPUs,
  * a fuzz job's thread) get a copy of the parent's environment when they
@@ -14,6 +22,9 @@
  *
  * Context: any thread; module load time.
  */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** The id in @text, or an Error naming what was wrong. */
 export function parse_mutant_id(text: string | undefined): number | Error {
@@ -30,3 +41,25 @@ function read_mutant(): number {
 
 /** The selected mutant's id; 0 when none is. */
 export const __mutant: number = read_mutant();
+
+/** The file a site reached is recorded in: one per thread, so no two threads append to one file. */
+export function hits_file(dir: string, pid: number, thread: number): string {
+  return join(dir, `hits-${pid}-${thread}`);
+}
+
+function recorder(dir: string): (id: number) => number {
+  const seen = new Set<number>();
+  const file = hits_file(dir, process.pid, threadId);
+  return (id: number): number => {
+    if (!seen.has(id)) {
+      seen.add(id);
+      appendFileSync(file, `${id}\n`);
+    }
+    return id;
+  };
+}
+
+const HITS_DIR = process.env.SWAPTORTURE_MUTANT_HITS;
+
+/** Site @id reached: returns @id (recorded when SWAPTORTURE_MUTANT_HITS names a directory). */
+export const __reached: (id: number) => number = HITS_DIR !== undefined && HITS_DIR !== '' ? recorder(HITS_DIR) : (id: number): number => id;
