@@ -18,6 +18,7 @@ import { __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_ZSWAP } 
 import { phys_allocated_slots, phys_rmap, phys_test_bad } from '../src/mm/vswap_phys.js';
 import { zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
 import { zswap_isolate } from '../src/mm/zswap.js';
+import { ENOMEM } from '../src/include/errno.js';
 
 function boot(zswap: boolean): System {
   return System.create({ design: 'vswap', zswap, nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 1024, maxSwapPages: 8192 });
@@ -122,6 +123,29 @@ describe('vswap', () => {
     expect(swap_ptes(mm, 8)).toEqual(before);
     clean(sys);
     for (let i = 0; i < 8; i++) expect(sys.touch(mm, i)).toBe(0);
+    clean(sys);
+  });
+
+  it('zswap writeback finding no free physical slot fails: the swap-cache folio goes, zswap keeps the entry, the data stays', () => {
+    const sys = boot(true);
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 9 })).toBe(0); /* 8 physical slots */
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 12; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 12)).toBe(12);
+    const before = swap_ptes(mm, 12);
+    const entries = before.map((pte) => zswap_isolate(VSWAP_TYPE, swp_offset(pte_to_swp_entry(pte)), 1, 1)[0]);
+    const r = sys.as(0, () => entries.map((z) => zswap_writeback_entry(VSWAP_TYPE, z.offset, z.id, z.data))) as number[];
+    expect(r.filter((x) => x === 0).length).toBe(8);
+    expect(r.filter((x) => x === -ENOMEM).length).toBe(4);
+    expect(phys_allocated_slots(1).length).toBe(8);
+    /* the four left in zswap: still there, no folio of theirs in the swap cache */
+    for (const [i, z] of entries.entries()) {
+      if (r[i] !== 0) expect(zswap_isolate(VSWAP_TYPE, z.offset, 1, 1)).toEqual([z]);
+    }
+    expect(swap_ptes(mm, 12)).toEqual(before);
+    clean(sys);
+    for (let i = 0; i < 12; i++) expect(sys.touch(mm, i)).toBe(0);
     clean(sys);
   });
 
