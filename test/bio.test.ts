@@ -17,7 +17,7 @@ import { pte_pfn, pte_present, ptep_get, pte_to_swp_entry, is_swap_pte } from '.
 import { swap_cache_get_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
 import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
-import { folio_put } from '../src/mm/page_alloc.js';
+import { folio_alloc, folio_lock, folio_put, folio_unlock } from '../src/mm/page_alloc.js';
 import { try_to_free_pages } from '../src/mm/vmscan.js';
 import { PSWPIN, PSWPOUT, sum_vm_events } from '../src/mm/vmstat.js';
 
@@ -38,6 +38,25 @@ function complete_all(sys: System): number {
     return n;
   });
 }
+
+describe('direct reclaim', () => {
+  it('skips a locked folio and a folio on no LRU, giving back the reference it took on each', () => {
+    const { sys, mm } = boot();
+    sys.as(0, () => {
+      const locked = pte_pfn(ptep_get(mm, 0));
+      const loose = folio_alloc(0, ROOT_MEM_CGROUP); /* neither mapped nor in the swap cache: on no LRU */
+      folio_lock(locked);
+      const refs = [folio_ref_count(locked), folio_ref_count(loose)];
+      expect(try_to_free_pages(512, 512)).toBe(3); /* every frame scanned: the three other pages go */
+      expect([folio_ref_count(locked), folio_ref_count(loose)]).toEqual(refs);
+      expect(pte_present(ptep_get(mm, 0))).toBe(true);
+      folio_unlock(locked);
+      folio_put(loose);
+    });
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+});
 
 describe('asynchronous writeback', () => {
   it('a write stays in flight under PG_writeback; reclaim keeps the folio until the completion ends writeback, then frees it', () => {

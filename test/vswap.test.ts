@@ -12,10 +12,10 @@ import { skipEndCheck } from './quiescent.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
 import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
-import { clusterWord, si_flags, siWord, SWP_VSWAP, SWP_VSWAP_PHYS, swp_offset, swp_type } from '../src/mm/swap.js';
+import { clusterWord, si_flags, siWord, SWP_VSWAP, SWP_VSWAP_PHYS, swp_entry, swp_offset, swp_type } from '../src/mm/swap.js';
 import { sum_vm_events, PSWPOUT, SWAP_WRITEOUT_ACTIVATE, ZSWPOUT, ZSWPWB } from '../src/mm/vmstat.js';
 import { __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_ZSWAP } from '../src/mm/vswap.js';
-import { phys_allocated_slots, phys_rmap, phys_test_bad } from '../src/mm/vswap_phys.js';
+import { phys_allocated_slots, phys_rmap, phys_test_bad, swap_slot_free } from '../src/mm/vswap_phys.js';
 import { zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
 import { zswap_isolate } from '../src/mm/zswap.js';
 import { ENOMEM } from '../src/include/errno.js';
@@ -159,5 +159,21 @@ describe('vswap', () => {
     expect(found).toContain('swap-count');
     expect(sys.check().some((v) => /reverse map/.test(v.message))).toBe(true);
     skipEndCheck(sys, 'plants the reverse-map disagreement it asserts check() reports');
+  });
+
+  it('freeing a physical slot for an entry it does not back, or one that is free, is reported and changes nothing', () => {
+    const { sys } = swapped_out(false, 4);
+    const [a, b] = phys_allocated_slots(1);
+    const backs = phys_rmap(1, a);
+    sys.as(0, () => swap_slot_free(swp_entry(1, a), phys_rmap(1, b))); /* allocated, but it backs another entry */
+    expect(phys_allocated_slots(1)).toContain(a);
+    expect(phys_rmap(1, a)).toBe(backs);
+    const free = [...Array(64).keys()].find((off) => off > 0 && !phys_allocated_slots(1).includes(off) && !phys_test_bad(1, off))!;
+    sys.as(0, () => swap_slot_free(swp_entry(1, free), backs)); /* not allocated at all */
+    expect(phys_allocated_slots(1)).not.toContain(free);
+    expect(sys.reports().map((v) => v.invariant)).toEqual(['swap-count', 'swap-count']);
+    expect(sys.reports()[0].message).toMatch(/but it is backing/);
+    expect(sys.reports()[1].message).toMatch(/but it is free/);
+    skipEndCheck(sys, 'makes the two reports it asserts');
   });
 });
