@@ -128,7 +128,7 @@ class Baselines {
   }
 
   get(run: MemberRun): Promise<Baseline> {
-    const key = JSON.stringify([run.argv, run.coverage === true]);
+    const key = JSON.stringify([run.argv, run.coverage ?? false]);
     const hit = this.#cache[key];
     if (hit !== undefined) return Promise.resolve(hit);
     let p = this.#pending.get(key);
@@ -143,7 +143,7 @@ class Baselines {
     this.err(`swaptorture mutate: baseline: ${run.label}\n`);
     const dir = run.coverage ? hits_dir() : undefined;
     const r = await run_child(this.tree, run.argv, 0, 600_000, null, dir);
-    const covered = dir === undefined ? [] : read_hits(dir);
+    const covered = dir === undefined ? [] : read_hits(dir, run.coverage === 'workers');
     const ok = r.code === 0;
     const b: Baseline = { ok, ms: r.ms, covered, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
     if (!ok) this.err(`swaptorture mutate: the unmutated run failed, left out: ${run.label}: ${b.why}\n`);

@@ -103,13 +103,15 @@ export function hits_dir(): string {
 
 /**
  * The mutants whose site a run reached, from the files its threads wrote
- * in @dir (src/shm/mutant.ts: one id a line, each thread its own file);
- * a line cut short by a kill is not a site.  @dir goes.
+ * in @dir (src/shm/mutant.ts: one id a line, each thread its own file,
+ * hits-<pid>-<threadId>); with @workersOnly, only worker threads' (a
+ * main thread's threadId is 0).  A line cut short by a kill is not a
+ * site.  @dir goes.
  */
-export function read_hits(dir: string): number[] {
+export function read_hits(dir: string, workersOnly = false): number[] {
   const out = new Set<number>();
   try {
-    for (const f of readdirSync(dir).filter((x) => x.startsWith('hits-'))) {
+    for (const f of readdirSync(dir).filter((x) => /^hits-\d+-\d+$/.test(x) && !(workersOnly && x.endsWith('-0')))) {
       for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (/^\d+$/.test(line)) out.add(Number(line));
     }
   } finally {

@@ -10,16 +10,18 @@
  *           in the worker threads alike), those reaching the most of its
  *           function first, capped
  *   race    `repro <race> --fixed --design D` of each catalogued race on
- *           each of the campaign's designs it carries, whose run executes
- *           the mutant's site (V8 block coverage of each race, taken once
- *           per campaign on the unmutated copy: the counts at each
- *           mutant's switch, mutate_exec.ts); the primary design first
+ *           each of the campaign's designs it carries, whose racing
+ *           CPUs execute the mutant's site (the sites their worker
+ *           threads reached in the unmutated run, taken once per
+ *           campaign: a site only the scenario's setup reaches, on the
+ *           main thread, is no window the race opens); the primary design
+ *           first
  *   explore `explore <race> --fixed --design D --preemptions 2
  *           --max-schedules N` of the same races and of the
  *           interleavings (scenarios/interleavings/: operations on
- *           shared state no bug switch names) whose unmutated
- *           exploration executes the site: every schedule of 0, then 1,
- *           then 2 preemptions, until N
+ *           shared state no bug switch names) whose racing CPUs execute
+ *           the site in the unmutated exploration: every schedule of 0,
+ *           then 1, then 2 preemptions, until N
  *   stress  `stress --ops N --seed S --swapoff-cycles 2` on each design
  *           whose unmutated run executes the site, the primary design
  *           first
@@ -60,8 +62,12 @@ export interface MemberRun {
   label: string;
   /** Arguments of `node`, relative to the copy; "{tmp}" becomes a fresh temporary directory. */
   argv: string[];
-  /** Record the sites its unmutated run reaches (members that choose runs by them). */
-  coverage?: boolean;
+  /**
+   * Record the sites its unmutated run reaches (members that choose runs
+   * by them): in every thread (true), or only in worker threads
+   * ('workers': a scenario's CPUs, not its setup on the main thread).
+   */
+  coverage?: boolean | 'workers';
   /** The name the report gives the run (killedBy, coveredBy): member[design]; default the member's name. */
   by?: string;
   /** Its unmutated run's verdict and time when the member knows them (a run of files each run alone before); else the campaign takes them. */
@@ -268,7 +274,7 @@ class ScenarioMember implements PortfolioMember {
   async prepare(ctx: PortfolioContext): Promise<void> {
     for (const { target, sc: s } of this.scenarios(ctx.tree)) {
       for (const design of ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d))) {
-        const run: MemberRun = { ...this.argv(target, design, ctx), coverage: true, by: `${this.name}[${design}]` };
+        const run: MemberRun = { ...this.argv(target, design, ctx), coverage: 'workers', by: `${this.name}[${design}]` };
         const base = await ctx.baseline(run);
         if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design });
       }
