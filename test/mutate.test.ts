@@ -10,10 +10,11 @@
  * compiled dist/ (`npx tsc -p tsconfig.json` first).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
@@ -22,6 +23,7 @@ import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutat
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS, make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.js';
 import { parse_mutant_id } from '../src/shm/mutant.js';
+import { read_hits } from '../src/harness/mutate_exec.js';
 import { interrupt } from './cli_interrupt.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -165,6 +167,29 @@ const held: number[] = [];
     expect(() => run_switched(text, mutants, byOp('LockDelete', 'spin_lock(1);'))).toThrow(/unheld/);
     /* every mutant, applied alone, is the text the switched copy runs */
     for (const m of mutants) expect(apply_mutant(text, m)).not.toBe(text);
+  });
+
+  it('with SWAPTORTURE_MUTANT_HITS each thread records the sites it reaches once, in a file of its own; the main thread\'s can be left out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-hits-'));
+    const mutant = join(ROOT, 'dist/src/shm/mutant.js');
+    const reach = (ids: number[]): Promise<void> => new Promise((resolve, reject) => {
+      const w = new Worker(`import('${pathToFileURL(mutant).href}').then((m) => { for (const id of ${JSON.stringify(ids)}) if (m.__reached(id) !== id) throw new Error('not the id'); })`,
+        { eval: true, env: { ...process.env, SWAPTORTURE_MUTANT_HITS: dir } });
+      w.on('error', reject);
+      w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+    });
+    await reach([5, 7, 5, 5]);
+    await reach([7, 9]);
+    /* what a main thread (threadId 0) of another process wrote, its last line cut short by a kill */
+    writeFileSync(join(dir, 'hits-1-0'), '11\n12\n1');
+    const files = readdirSync(dir).filter((f) => f !== 'hits-1-0');
+    expect(files.length).toBe(2);
+    expect(files.map((f) => readFileSync(join(dir, f), 'utf8')).sort()).toEqual(['5\n7\n', '7\n9\n']);
+    const copy = mkdtempSync(join(tmpdir(), 'swaptorture-hits-'));
+    cpSync(dir, copy, { recursive: true });
+    expect(read_hits(dir)).toEqual([5, 7, 9, 11, 12]);
+    expect(read_hits(copy, true)).toEqual([5, 7, 9]);
+    expect(existsSync(dir) || existsSync(copy)).toBe(false); /* read_hits() removes what it read */
   });
 
   it('SWAPTORTURE_MUTANT is a whole number; anything else is an error naming it', () => {

@@ -112,7 +112,8 @@ export function read_hits(dir: string, workersOnly = false): number[] {
   const out = new Set<number>();
   try {
     for (const f of readdirSync(dir).filter((x) => /^hits-\d+-\d+$/.test(x) && !(workersOnly && x.endsWith('-0')))) {
-      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (/^\d+$/.test(line)) out.add(Number(line));
+      /* the last piece is '' after a whole line, or a line a kill cut short */
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n').slice(0, -1)) if (/^\d+$/.test(line)) out.add(Number(line));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
