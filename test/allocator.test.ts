@@ -503,6 +503,39 @@ describe('order-N allocation and fragmentation', () => {
   });
 });
 
+/*
+ * A rotational device has no per-CPU clusters: every CPU allocates from
+ * the device's global cluster, going on after the last slot it gave
+ * (si->global_cluster->next[order]); a cluster that next points into but
+ * that another order has taken since is passed by, unlocked.
+ */
+describe('a rotational device: the global cluster', () => {
+  it('goes on after the last slot it gave, past a freed one, and passes by a cluster another order took since', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 2 * SWAPFILE_CLUSTER, rotational: true })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    /* order 2 takes cluster 1 (cluster 0, with the header's bad slot, is an order-0 cluster) and the global next points into it */
+    const big = [busy(2), busy(2)];
+    expect(big.map(clusterOf)).toEqual([1, 1]);
+    for (const f of big) unbusy(f); /* cluster 1 is free again */
+    const small = [busy(0), busy(0), busy(0)];
+    const first = slot(small[0]);
+    expect(small.map(slot)).toEqual([first, first + 1, first + 2]);
+    unbusy(small.shift()!);
+    small.push(busy(0));
+    expect(slot(small.at(-1)!)).toBe(first + 3); /* not the slot freed behind it */
+    /* fill cluster 0: order 0 then takes cluster 1, where order 2's next still points */
+    while (clusterOf(small.at(-1)!) === 0) small.push(busy(0));
+    expect(clusterOf(small.at(-1)!)).toBe(1);
+    expect(ci_order(cluster(1))).toBe(0);
+    expect(busyAlloc(2).err).toBe(-ENOMEM); /* no cluster for order 2: its next is passed by */
+    expect(violations(sys)).toEqual([]);
+    for (const f of small) unbusy(f);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
 describe('bad slots', () => {
   it('are never allocated, at any order', () => {
     const sys = boot();
