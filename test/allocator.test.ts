@@ -35,7 +35,7 @@ import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
 import { add_to_avail_list, del_from_avail_list, get_swap_device, nr_swap_pages, put_swap_device, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
-import { swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
+import { swap_discard_work, swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
@@ -837,7 +837,10 @@ describe('discard', () => {
     expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.discard_pending)]).toBe(0);
     swapFree(r.folio);
     expect(list(CLUSTER_FLAG_DISCARD)).toEqual([1]);
-    expect(swap_do_scheduled_discard(TYPE)).toBe(true);
+    /* the kworker's discard work: the one device with discards pending */
+    expect(swap_discard_work()).toBe(1);
+    expect(swap_discard_work()).toBe(0);
+    expect(swap_do_scheduled_discard(TYPE)).toBe(false);
     expect(list(CLUSTER_FLAG_FREE)).toEqual([1]);
     expect(cluster_table_is_alloced(cluster(1))).toBe(false);
     for (const f of held.filter((x) => !c1.includes(x))) swapFree(f);
