@@ -12,7 +12,7 @@ import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '../src/mm/pgtable.js';
 import { swp_offset } from '../src/mm/swap.js';
 import { zap_page_range } from '../src/mm/memory.js';
-import { folio_order, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
+import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { count_vm_events, sum_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
@@ -171,6 +171,32 @@ describe('large folio swap-out fallback (shrink_folio_list: split_folio, THP_SWP
     expect(sys.reclaim(a, 0, 8)).toBe(8); /* split: no order-4 entries */
     expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
     expect(nr_free_frames()).toBe(free); /* every frame back, the unmapped ones too */
+    clean(sys);
+  });
+
+  it('keeps a large folio it cannot split (a reference besides the mappings: can_split_folio()) whole and mapped, and splits it once the reference is gone', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/vdb', { sizePages: 512 }); /* one cluster */
+    sys.swapon('/dev/vdb');
+    const a = sys.mmCreate();
+    expect(sys.write(a, 100, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(a, 100, 1)).toBe(1); /* the only cluster now serves order 0: an order-4 folio must split */
+    for (let i = 0; i < 16; i++) expect(sys.write(a, i, { maxOrder: 4 })).toBe(0);
+    const folio = sys.as(0, () => page_folio(pte_pfn(ptep_get(a, 0)))) as number;
+    sys.as(0, () => folio_get(folio)); /* a pin: get_user_pages(), or a lookup racing with reclaim */
+    expect(sys.reclaim(a, 0, 16)).toBe(0);
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(0);
+    sys.as(0, () => {
+      expect(folio_order(folio)).toBe(4);
+      for (let i = 0; i < 16; i++) expect(pte_pfn(ptep_get(a, i))).toBe(folio + i);
+    });
+    expect(sys.touch(a, 3)).toBe(0); /* its page table is not left locked */
+    sys.as(0, () => folio_put(folio));
+    clean(sys);
+    expect(sys.reclaim(a, 0, 16)).toBe(16);
+    expect(sum_vm_events(THP_SWPOUT_FALLBACK)).toBe(1);
+    clean(sys);
+    for (let i = 0; i < 16; i++) expect(sys.touch(a, i)).toBe(0);
     clean(sys);
   });
 });
