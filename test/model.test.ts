@@ -11,10 +11,12 @@ import { MAX_SWAPFILES, PMD_ORDER, SWAPFILE_CLUSTER } from '../src/shm/layout.js
 import { nr_swap_pages } from '../src/mm/swap_device.js';
 import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '../src/mm/pgtable.js';
 import { swp_offset } from '../src/mm/swap.js';
+import { swp_swapcount } from '../src/mm/swap_count.js';
+import { set_failslab } from '../src/kmem/slab.js';
 import { zap_page_range } from '../src/mm/memory.js';
 import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
-import { count_vm_events, sum_vm_events, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
+import { count_vm_events, sum_vm_events, SWAP_COUNT_EXTEND, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
 function boot(extra: Parameters<typeof System.create>[0] = {}): System {
   const sys = System.create({ nrCpus: 2, nrTasks: 2, nrFrames: 2048, nrMms: 8, mmPages: 512, ...extra });
@@ -432,6 +434,39 @@ describe('large swap-in maps the whole folio', () => {
       expect(sys.touch(a, base + 5, 4)).toBe(0);
       for (let k = 0; k < 16; k++) expect(pte_present(ptep_get(a, base + k)), `page ${base + k}`).toBe(true);
     }
+    clean(sys);
+  });
+});
+
+/*
+ * A swap count past what the swap table entry holds (p4: SWP_TB_COUNT_MAX
+ * 15) continues in ci->extend_table; fork (copy_pte_range) meets the
+ * first such count with no table yet, drops its locks, allocates one
+ * sleeping (swap_retry_table_alloc) and resumes at that PTE.
+ */
+describe('fork past the swap table entry\'s count', () => {
+  it('goes on in the extend table, allocated sleeping when GFP_ATOMIC fails: every child reads the page, and the counts come back down', () => {
+    const sys = boot({ nrMms: 24 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(a, 0, 1)).toBe(1);
+    const entry = sys.as(0, () => pte_to_swp_entry(ptep_get(a, 0))) as number;
+    const kids: number[] = [];
+    sys.as(0, () => set_failslab(100, 0)); /* every GFP_ATOMIC allocation fails: the first extend table is the sleeping retry's */
+    for (let i = 0; i < 20; i++) {
+      const k = sys.fork(a);
+      expect(k).toBeGreaterThanOrEqual(0);
+      kids.push(k);
+      expect(sys.as(0, () => swp_swapcount(entry))).toBe(i + 2);
+    }
+    sys.as(0, () => set_failslab(0, 0));
+    expect(sum_vm_events(SWAP_COUNT_EXTEND)).toBe(1);
+    clean(sys);
+    for (const k of kids) expect(sys.touch(k, 0)).toBe(0);
+    for (const k of kids) expect(sys.exit(k)).toBe(0);
+    expect(sys.as(0, () => swp_swapcount(entry))).toBe(1);
     clean(sys);
   });
 });

@@ -26,7 +26,7 @@
  * Usage: node test/pack-smoke.mjs [--keep]   (--keep: leave the scratch dir)
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
@@ -92,6 +92,13 @@ function step_clone(work, version) {
   if (ls.status !== 0) throw new StepFailed(`git ls-files in ${REPO} failed (a git checkout is needed): ${ls.stderr ?? ls.error}`);
   for (const f of ls.stdout.split('\0').filter(Boolean)) {
     if (!existsSync(join(REPO, f))) continue; /* deleted, not yet committed */
+    /*
+     * A symbolic link git does not ignore - a node_modules linked in from
+     * another checkout ('node_modules/' in .gitignore matches directories
+     * only) - is not copied: npm ci in the clone would empty the
+     * directory it points to.
+     */
+    if (f.split('/')[0] === 'node_modules' || lstatSync(join(REPO, f)).isSymbolicLink()) continue;
     mkdirSync(dirname(join(clone, f)), { recursive: true });
     cpSync(join(REPO, f), join(clone, f));
   }

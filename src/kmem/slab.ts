@@ -139,8 +139,8 @@ export function kmem_cache_init(c: KmemCache, minPartial = c.minPartial): void {
   i32[cw(c, KMEM_CACHE.min_partial)] = minPartial;
 }
 
-/* Fault injection (failslab): a percentage of allocations of each kind fail. */
-function should_failslab(gfp: number): boolean {
+/* Fault injection (failslab): a percentage of allocations of each kind fail (kmalloc()'s too: the extend table, swap_count.ts). */
+export function should_failslab(gfp: number): boolean {
   const pct = A.i32[gword(gfp === GFP_ATOMIC ? G.failslab_atomic : G.failslab_sleep)];
   return pct > 0 && prandom_u32() % 100 < pct;
 }

@@ -11,7 +11,7 @@ import { CI, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_COUNT_OVERFLOW, BUG_RCU_TABLE_FREE_UNFILLED, BUG_BATCH_FREE_MEMCG } from '../shm/bugs.js';
 import { page_pool_alloc, page_pool_free, PG_KMALLOC } from '../kmem/page_pool.js';
-import { GFP_ATOMIC, GFP_KERNEL } from '../kmem/slab.js';
+import { GFP_ATOMIC, GFP_KERNEL, should_failslab } from '../kmem/slab.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { swap_design } from './swap_design.js';
@@ -107,6 +107,8 @@ function __swap_cluster_put_entry(ci: number, off: number): number {
  */
 function swap_extend_table_alloc(type: number, offset: number, gfp: number): number {
   if (gfp === GFP_KERNEL) might_sleep('swap_extend_table_alloc');
+  /* kzalloc(sizeof(unsigned long) * SWAPFILE_CLUSTER, gfp): failslab applies */
+  if (should_failslab(gfp)) return -ENOMEM;
   const p = page_pool_alloc(PG_KMALLOC, true);
   if (p < 0) return -ENOMEM;
   const ci = swap_cluster_lock(type, offset);
