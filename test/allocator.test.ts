@@ -213,12 +213,12 @@ describe('per-CPU page lists', () => {
     expect(violations(sys)).toEqual([]);
   });
 
-  it('an allocation from an empty list refills it with pcp->batch blocks from the buddy and hands out one (rmqueue_bulk)', () => {
+  it('an allocation from an empty list refills it with pcp->batch blocks from the buddy and hands out one (rmqueue_bulk); drain_all_pages empties every order\'s list', () => {
     const sys = boot({ nrFrames: 4096 }); /* batch max(PCP_BATCH_MIN, 4096 >> 7) = 32 */
     const pcp = (cpu: number): number => A.i32[cpuWord(cpu, CPU.pcp_count)];
     setCurrent(1);
     const got: number[] = [];
-    for (const order of [0, 2]) {
+    for (const order of [0, 2, 3]) {
       /* empty this CPU's lists first */
       sys.as(1, () => drain_all_pages());
       expect(pcp(1)).toBe(0);
@@ -228,7 +228,9 @@ describe('per-CPU page lists', () => {
       /* batch >> order blocks of 2^order frames came over, one went out */
       expect(pcp(1)).toBe(((32 >> order) - 1) << order);
     }
-    for (const pfn of got) folio_put(pfn);
+    for (const pfn of got) folio_put(pfn); /* back onto the lists: orders 0, 2 and 3 (PAGE_ALLOC_COSTLY_ORDER) */
+    sys.as(1, () => drain_all_pages());
+    expect(pcp(1)).toBe(0);
     expect(violations(sys)).toEqual([]);
   });
 
