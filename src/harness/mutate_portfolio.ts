@@ -124,7 +124,7 @@ export interface PortfolioBudgets {
 /** The designs the race, explore, stress and fuzz members run on besides the primary one (--designs). */
 export const DEFAULT_DESIGNS = ['p4', 'ghost', 'vswap'] as const;
 
-export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 4, races: 3, schedules: 20, exploreSchedules: 200, stressOps: 3000, fuzzRuns: 4 };
+export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 8, races: 3, schedules: 20, exploreSchedules: 200, stressOps: 3000, fuzzRuns: 4 };
 
 export const MEMBER_NAMES = ['unit', 'race', 'explore', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
