@@ -469,6 +469,29 @@ describe('fork past the swap table entry\'s count', () => {
     expect(sys.as(0, () => swp_swapcount(entry))).toBe(1);
     clean(sys);
   });
+
+  it('reclaim that needs the extend table while GFP_ATOMIC fails stops unmapping (try_to_unmap_one); every page stays readable, and it goes out once the allocation works', () => {
+    const sys = boot({ nrMms: 24 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
+    const kids: number[] = [];
+    for (let i = 0; i < 19; i++) kids.push(sys.fork(a)); /* 20 PTEs map the page */
+    sys.as(0, () => set_failslab(100, 0));
+    expect(sys.reclaim(a, 0, 1)).toBe(0);
+    sys.as(0, () => set_failslab(0, 0));
+    const all = [a, ...kids];
+    const swapped = all.filter((m) => sys.as(0, () => is_swap_pte(ptep_get(m, 0))));
+    expect(swapped.length).toBeGreaterThan(0); /* the unmap went as far as the table entry's count */
+    expect(swapped.length).toBeLessThan(20);
+    clean(sys);
+    for (const m of all) expect(sys.touch(m, 0)).toBe(0); /* each page table unlocked, each page readable */
+    expect(sys.reclaim(a, 0, 1)).toBe(1);
+    clean(sys);
+    for (const m of all) expect(sys.touch(m, 0)).toBe(0);
+    clean(sys);
+  });
 });
 
 /*
