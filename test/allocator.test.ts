@@ -588,9 +588,10 @@ describe('the cluster of an offset', () => {
 });
 
 describe('failslab on the swap table allocation', () => {
-  it('atomic and sleeping allocations fail: the isolated cluster goes back to the free list, nothing leaks', () => {
+  it.each([['solid-state', false], ['rotational (the global cluster lock dropped and retaken around the sleep)', true]])('atomic and sleeping allocations fail: the isolated cluster goes back to the free list, nothing leaks (%s)', (_kind, rotational) => {
     const sys = boot();
-    device(sys, 2 * SWAPFILE_CLUSTER);
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 2 * SWAPFILE_CLUSTER, rotational })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
     sys.setFailslab(100, 100);
     /* Order 4 needs a free cluster (cluster 0 is order 0), hence a new table. */
     expect(swapAlloc(4).err).toBe(-ENOMEM);
