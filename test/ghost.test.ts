@@ -8,7 +8,7 @@
 import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
-import { EINVAL } from '../src/include/errno.js';
+import { EINVAL, ENOMEM } from '../src/include/errno.js';
 import { A } from '../src/shm/arena.js';
 import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { KernelBug } from '../src/shm/report.js';
@@ -73,6 +73,19 @@ describe('ghost devices', () => {
     expect(p4.swapon('/ghostfile')).toBe(-EINVAL);
     expect(p4.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 })).toBe(0);
     expect(p4.swapon('/dev/ghostswap')).toBe(-EINVAL);
+  });
+
+  it('swapon of a ghost device with no memory for its first cluster is -ENOMEM and leaves nothing behind; with memory it works', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 })).toBe(0);
+    sys.setFailslab(100, 100);
+    expect(sys.swapon('/dev/ghostswap')).toBe(-ENOMEM);
+    sys.setFailslab(0, 0);
+    expect(si_flags(0) & SWP_GHOST).toBe(0);
+    clean(sys);
+    expect(sys.swapon('/dev/ghostswap')).toBe(0);
+    expect(si_flags(0) & SWP_GHOST).toBe(SWP_GHOST);
+    clean(sys);
   });
 
   it('clusters are allocated on demand and freed (DEAD, kfree_rcu) when they empty; the data lives in zswap only', () => {
