@@ -66,6 +66,22 @@ describe('swapon/swapoff errno (LTP swapon02/03, swapoff02)', () => {
     expect(MAX_SWAPFILES).toBe(24);
     clean(sys);
   });
+
+  it('swapoff takes off the device it names, and only that one', () => {
+    const sys = boot();
+    for (const [dev, pages] of [['/dev/vdb', 1024], ['/dev/vdc', 512]] as const) {
+      expect(sys.createSwapDevice(dev, { sizePages: pages })).toBe(0);
+      expect(sys.swapon(dev)).toBe(0);
+    }
+    expect(nr_swap_pages()).toBe(1023 + 511);
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    expect(nr_swap_pages()).toBe(511);
+    expect(sys.swapoff('/dev/vdb')).toBe(-EINVAL);
+    expect(sys.swapon('/dev/vdc')).toBe(-EBUSY);
+    expect(sys.swapoff('/dev/vdc')).toBe(0);
+    expect(nr_swap_pages()).toBe(0);
+    clean(sys);
+  });
 });
 
 describe('swap out and in', () => {

@@ -274,7 +274,6 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   percpu_ref_init(siWord(type, SI.users), type);
   if (phys) enable_phys(type);
   else _enable_swap_info(type);
-  Atomics.add(i32, siWord(type, SI.generation), 1);
   mutex_unlock(gword(G.swapon_mutex));
   return 0;
 }

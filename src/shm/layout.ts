@@ -230,7 +230,7 @@ export const SI = {
   comp: 10, /* percpu_ref: completion, users reached zero */
   users_pcpu: 11, /* percpu_ref: per-CPU slot + 1 */
   backing_base: 12, /* word index of the slot contents (i64 each) */
-  generation: 13, /* bumped at every swapon of this type */
+  /* word 13: free (was a swapon generation nothing read) */
   bdev_kind: 14,
   nr_bad: 15,
   /* line 1: rarely written */
