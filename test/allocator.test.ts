@@ -297,6 +297,31 @@ describe('allocation on a full device', () => {
     expect(violations(sys)).toEqual([]);
   });
 
+  it('with the device nearly full (vm_swap_full), the scan reclaims a cache-only slot it meets and allocates it (cluster_reclaim_range)', () => {
+    const sys = boot();
+    device(sys, 1024);
+    const cached: number[] = [];
+    for (let r = swapAlloc(0); r.err === 0; r = swapAlloc(0)) cached.push(r.folio); /* in the swap cache, count 0: cache-only */
+    expect(cached.length).toBe(1023);
+    const at = (offset: number): number => cached.find((f) => slot(f) === offset)!;
+    /* One free slot at the end of cluster 1; its first slot cache-only. */
+    const last = at(2 * SWAPFILE_CLUSTER - 1);
+    swapFree(last);
+    cached.splice(cached.indexOf(last), 1);
+    const first = at(SWAPFILE_CLUSTER);
+    const r = swapAlloc(0);
+    expect(r.err).toBe(0);
+    expect(slot(r.folio)).toBe(SWAPFILE_CLUSTER); /* reclaimed from the cache-only folio, not the free slot further on */
+    expect(folio_test_swapcache(first)).toBe(false);
+    folio_put(first); /* our reference: the folio is plain memory now */
+    held.delete(first);
+    cached.splice(cached.indexOf(first), 1);
+    expect(violations(sys)).toEqual([]);
+    for (const f of [...cached, r.folio]) swapFree(f);
+    expect(nr_swap_pages()).toBe(1023);
+    expect(violations(sys)).toEqual([]);
+  });
+
   it('a page that cannot get a slot stays in memory, its data intact', () => {
     const sys = boot({ mmPages: 512 });
     device(sys, 256);
