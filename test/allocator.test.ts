@@ -536,6 +536,26 @@ describe('order-N allocation and fragmentation', () => {
  * (si->global_cluster->next[order]); a cluster that next points into but
  * that another order has taken since is passed by, unlocked.
  */
+/*
+ * A solid-state device: each CPU allocates from its own cluster, going on
+ * after the last slot it gave (percpu_swap_cluster.offset[order]), not
+ * back to one freed behind it.
+ */
+describe('a solid-state device: the per-CPU cluster', () => {
+  it('goes on after the last slot it gave, past a freed one', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const got = [busy(0), busy(0), busy(0)];
+    const first = slot(got[0]);
+    expect(got.map(slot)).toEqual([first, first + 1, first + 2]);
+    unbusy(got.shift()!);
+    got.push(busy(0));
+    expect(slot(got.at(-1)!)).toBe(first + 3);
+    for (const f of got) unbusy(f);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
 describe('a rotational device: the global cluster', () => {
   it('goes on after the last slot it gave, past a freed one, and passes by a cluster another order took since', () => {
     const sys = boot();
