@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hits_file_thread } from '../shm/mutant.js';
 
 export interface ChildResult {
   /** Exit status, or null when a signal ended it. */
@@ -103,15 +104,17 @@ export function hits_dir(): string {
 
 /**
  * The mutants whose site a run reached, from the files its threads wrote
- * in @dir (src/shm/mutant.ts: one id a line, each thread its own file,
- * hits-<pid>-<threadId>); with @workersOnly, only worker threads' (a
- * main thread's threadId is 0).  A line cut short by a kill is not a
+ * in @dir (src/shm/mutant.ts: one id a line, each thread its own file);
+ * with @workersOnly, only worker threads' (a main thread's threadId is
+ * 0).  A line cut short by a kill is not a
  * site.  @dir goes.
  */
 export function read_hits(dir: string, workersOnly = false): number[] {
   const out = new Set<number>();
   try {
-    for (const f of readdirSync(dir).filter((x) => /^hits-\d+-\d+$/.test(x) && !(workersOnly && x.endsWith('-0')))) {
+    for (const f of readdirSync(dir)) {
+      const thread = hits_file_thread(f);
+      if (thread === null || (workersOnly && thread === 0)) continue;
       /* the last piece is '' after a whole line, or a line a kill cut short */
       for (const line of readFileSync(join(dir, f), 'utf8').split('\n').slice(0, -1)) if (/^\d+$/.test(line)) out.add(Number(line));
     }

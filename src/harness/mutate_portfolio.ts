@@ -182,7 +182,7 @@ class UnitMember implements PortfolioMember {
   #vitest: string | null = null;
   /* Per test file: its unmutated run and the sites it reaches (null: its unmutated run failed). */
   #files = new Map<string, UnitFile | null>();
-  /* Per mutant id: the test files picked for it, nearest first. */
+  /* Per mutant id: the test files picked for it, in rank order. */
   #picked = new Map<number, string[]>();
   constructor(private readonly b: PortfolioBudgets) {}
 
@@ -212,15 +212,16 @@ class UnitMember implements PortfolioMember {
       this.#distance.set(t, dist);
     }
     /* the sites of each function: a file that reaches more of the mutant's function tests it more closely */
+    const fnKey = (m: Mutant): string => `${m.file}|${m.fn}`;
     const fnSites = new Map<string, number[]>();
-    for (const m of ctx.all) fnSites.set(`${m.file}|${m.fn}`, [...(fnSites.get(`${m.file}|${m.fn}`) ?? []), m.id]);
+    for (const m of ctx.all) fnSites.set(fnKey(m), [...(fnSites.get(fnKey(m)) ?? []), m.id]);
     for (const m of mutants) {
       const near = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, distance: d.get(m.file)! }));
       const reach: { t: string; distance: number; f: UnitFile; inFn: number }[] = [];
       for (const c of near) {
         const f = await this.#measure(ctx, c.t);
         if (f === null || !f.covered.has(m.id)) continue;
-        reach.push({ ...c, f, inFn: fnSites.get(`${m.file}|${m.fn}`)!.filter((id) => f.covered.has(id)).length });
+        reach.push({ ...c, f, inFn: fnSites.get(fnKey(m))!.filter((id) => f.covered.has(id)).length });
       }
       reach.sort((a, b) => b.inFn - a.inFn || a.distance - b.distance || a.f.base.ms - b.f.base.ms || (a.t < b.t ? -1 : 1));
       this.#picked.set(m.id, reach.slice(0, this.b.unitFiles).map((r) => r.t));

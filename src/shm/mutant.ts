@@ -42,9 +42,15 @@ function read_mutant(): number {
 /** The selected mutant's id; 0 when none is. */
 export const __mutant: number = read_mutant();
 
-/** The file a site reached is recorded in: one per thread, so no two threads append to one file. */
-export function hits_file(dir: string, pid: number, thread: number): string {
+/* The file a site reached is recorded in: one per thread, so no two threads append to one file. */
+function hits_file(dir: string, pid: number, thread: number): string {
   return join(dir, `hits-${pid}-${thread}`);
+}
+
+/** The thread (its threadId: 0 a main thread) whose hits file is named @name, or null if it is not one. */
+export function hits_file_thread(name: string): number | null {
+  const m = /^hits-\d+-(\d+)$/.exec(name);
+  return m === null ? null : Number(m[1]);
 }
 
 function recorder(dir: string): (id: number) => number {
