@@ -15,12 +15,11 @@
  *    about every other point), against the raw Atomics.wait/notify
  *    ping-pong round trip of the same machine, measured here too.
  */
-import { CpuPool } from '../src/harness/cpus.js';
 import { createArena, attach } from '../src/shm/arena.js';
 import { setCurrent, task_init } from '../src/shm/task.js';
 import { System } from '../src/api/system.js';
 import { load_catalogue } from '../src/scenario/load.js';
-import { repro_search, type ReproMode } from '../src/harness/repro.js';
+import { primary_design, repro_pool, repro_search, type ReproMode } from '../src/harness/repro.js';
 import { runControlled } from '../src/harness/controlled_run.js';
 import { sched_selftest_init } from '../src/harness/sched_selftest.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM } from '../src/sched/strategy.js';
@@ -40,22 +39,26 @@ function row(name: string, perSec: number, extra: Record<string, number>): Bench
 
 async function run(_opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const pool = new CpuPool(createArena({}), 2);
+  const catalogue = load_catalogue();
+  const pool = repro_pool(catalogue);
   try {
-    for (const sc of load_catalogue()) {
+    for (const sc of catalogue) {
+      /* Each race on its own design (the ghost races are not in p4). */
+      const design = primary_design(sc);
+      if (design === null) continue;
       for (const mode of ['pct', 'stress'] as ReproMode[]) {
         const schedules: number[] = [];
         const ms: number[] = [];
         let found = 0;
         for (let k = 0; k < RUNS; k++) {
-          const r = await repro_search(pool, sc, { design: 'p4', mode, fixed: false, seed: 1 + 1000 * k, maxSchedules: mode === 'stress' ? STRESS_BUDGET : sc.maxSchedules, seconds: 30 });
+          const r = await repro_search(pool, sc, { design, mode, fixed: false, seed: 1 + 1000 * k, maxSchedules: mode === 'stress' ? STRESS_BUDGET : sc.maxSchedules, seconds: 30 });
           if (r.reproduced) found++;
           schedules.push(r.reproduced ? r.schedules : Infinity);
           ms.push(r.reproduced ? r.ms : Infinity);
         }
         const m = median(ms);
         process.stderr.write(`bench: repro ${sc.race} ${mode}: reproduced ${found}/${RUNS}, median ${median(schedules)} schedules, ${m} ms\n`);
-        rows.push(row(`${sc.race}, ${mode}: to first reproduction`, Number.isFinite(m) ? 1000 / Math.max(m, 1) : 0, {
+        rows.push(row(`${sc.race} (${design}), ${mode}: to first reproduction`, Number.isFinite(m) ? 1000 / Math.max(m, 1) : 0, {
           medianSchedules: median(schedules), medianMs: m, reproducedRuns: found, budget: mode === 'stress' ? STRESS_BUDGET : sc.maxSchedules,
         }));
       }

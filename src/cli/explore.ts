@@ -12,11 +12,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { CpuPool } from '../harness/cpus.js';
-import { createArena } from '../shm/arena.js';
 import { explore_scenario, ExploreHarnessError, reduction_text, type ExploreResult } from '../harness/explore.js';
 import { explore_doc, explore_merge, ExploreMergeError, type ExploreDoc } from '../harness/explore_doc.js';
-import { primary_design, repro_replay, scenario_fixed, ScenarioSetupError } from '../harness/repro.js';
+import { primary_design, repro_pool, repro_replay, scenario_fixed, ScenarioSetupError } from '../harness/repro.js';
 import { ProgressBar } from '../harness/progress.js';
 import { catalogue_files, load_scenario, ScenarioError, scenariosDir } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -105,7 +103,7 @@ async function explore_action(target: string, f: ExploreFlags, cmd: Command): Pr
   if (!sc.designs.includes(design!)) usage(`${sc.race} does not apply to design ${design} (the race is in: ${sc.designs.join(', ')})`);
   const sigint = sigint_abort(err, '\nswaptorture explore: SIGINT: stopping after the schedule in flight (Ctrl-C again to quit at once)\n');
   const bar = !f.json && process.stderr.isTTY === true && !process.env.CI ? new ProgressBar(err) : null;
-  const pool = new CpuPool(createArena({}), 1 + Math.max(2, sc.cpus.length));
+  const pool = repro_pool([sc]);
   let r: ExploreResult;
   try {
     r = await explore_scenario(pool, sc, {

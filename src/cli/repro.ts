@@ -13,8 +13,7 @@
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
-import { createArena } from '../shm/arena.js';
-import { parse_replay_string, primary_design, repro_replay, repro_search, repro_shrink, scenario_fixed, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, scenario_fixed, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
@@ -208,8 +207,7 @@ async function repro_one(pool: CpuPool, sc: Scenario, f: ReproFlags, many: boole
 /* Every race on one CPU pool, each outcome described as it comes (one race); a system that cannot be set up is reported and skipped. */
 async function repro_run(scenarios: LoadedScenario[], race: string | undefined, f: ReproFlags, cmd: Command, broken: BrokenScenarios): Promise<ReproResult[]> {
   const out = cmd.configureOutput().writeOut!;
-  /* One thread a CPU, and one for the I/O completion task. */
-  const pool = new CpuPool(createArena({}), 1 + Math.max(2, ...scenarios.map((l) => l.sc.cpus.length)));
+  const pool = repro_pool(scenarios.map((l) => l.sc));
   const results: ReproResult[] = [];
   try {
     for (const { file, sc } of scenarios) {

@@ -25,6 +25,7 @@ import { errname } from '../include/errno.js';
 import { SWAP_FLAG_DISCARD } from '../mm/swapon.js';
 import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';
+import { createArena } from '../shm/arena.js';
 import { runControlled } from './controlled_run.js';
 import type { ControlledConfig } from '../sched/controlled.js';
 import type { CpuSpec } from './programs.js';
@@ -96,6 +97,15 @@ function full_workload(sc: Scenario): Workload {
 }
 
 /** @sc with only @w's operations. */
+/**
+ * The CPU pool a search over @scs runs on: one thread a CPU of the widest
+ * scenario (at least 2), and one for the I/O completion task.
+ * Context: main thread.
+ */
+export function repro_pool(scs: readonly Scenario[]): CpuPool {
+  return new CpuPool(createArena({}), 1 + Math.max(2, ...scs.map((sc) => sc.cpus.length)));
+}
+
 export function apply_workload(sc: Scenario, w: Workload | null): Scenario {
   if (w === null) return sc;
   return { ...sc, cpus: sc.cpus.map((c, i) => ({ ...c, filler: w.filler[i] ?? c.filler, ops: c.ops.filter((_, j) => ((w.keep[i] ?? -1) >> j) & 1) })) };
