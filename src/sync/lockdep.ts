@@ -115,11 +115,16 @@ function depPath(from: number, to: number): boolean {
  * Record that the current task acquired lock word @lock of class @cls.
  * @trylock acquisitions record no dependency (they cannot deadlock), as in
  * lockdep; @nested allows two locks of one class (spin_lock_nested()).
+ * The checks are out of line (__lock_acquire()), so that with lockdep off
+ * a lock's fast path is the test of one flag.
  *
  * Context: called by the lock primitives right after acquiring.
  */
 export function lock_acquire(lock: number, cls: number, trylock: boolean, nested = false): void {
-  if (!enabled) return;
+  if (enabled) __lock_acquire(lock, cls, trylock, nested);
+}
+
+function __lock_acquire(lock: number, cls: number, trylock: boolean, nested: boolean): void {
   const i32 = A.i32;
   const t = current();
   const tb = taskWord(t, 0);
@@ -166,7 +171,10 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
  * this task does not hold is reported ("unlock by the holder" rule).
  */
 export function lock_release(lock: number): void {
-  if (!enabled) return;
+  if (enabled) __lock_release(lock);
+}
+
+function __lock_release(lock: number): void {
   const i32 = A.i32;
   const t = current();
   const tb = taskWord(t, 0);

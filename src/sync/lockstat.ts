@@ -39,26 +39,39 @@ function holdWord(t: number, base: number, cls: number): number {
   return A.L.stats + t * STATS_WORDS_PER_TASK + base + cls;
 }
 
-/** Count one acquisition of lock word @lock, class @cls, after @spins failed attempts. */
+/**
+ * Count one acquisition of lock word @lock, class @cls, after @spins
+ * failed attempts.  The contended count and the hold sample are out of
+ * line: the uncontended fast path is one increment and one tick.
+ */
 export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
-  const i32 = A.i32;
   const w = statWord(current(), cls, LOCKSTAT_ACQUIRED);
-  i32[w]++;
-  if (spins > 0) {
-    i32[w + LOCKSTAT_CONTENDED]++;
-    i32[w + LOCKSTAT_SPINS] += spins;
-  }
-  if (++sampleTick >= HOLD_SAMPLE_EVERY && sampleLock < 0 && lock >= 0) {
-    sampleTick = 0;
-    sampleLock = lock;
-    sampleCls = cls;
-    sampleT0 = performance.now();
-  }
+  A.i32[w]++;
+  if (spins > 0) lockstat_contended(w, spins);
+  if (++sampleTick >= HOLD_SAMPLE_EVERY) lockstat_sample(cls, lock);
+}
+
+function lockstat_contended(w: number, spins: number): void {
+  const i32 = A.i32;
+  i32[w + LOCKSTAT_CONTENDED]++;
+  i32[w + LOCKSTAT_SPINS] += spins;
+}
+
+/* Time this acquisition's hold, unless one is being timed (or @lock is not a lock word). */
+function lockstat_sample(cls: number, lock: number): void {
+  if (sampleLock >= 0 || lock < 0) return;
+  sampleTick = 0;
+  sampleLock = lock;
+  sampleCls = cls;
+  sampleT0 = performance.now();
 }
 
 /** Lock word @lock is being released: close its hold sample, if it has one. */
 export function lockstat_released(lock: number): void {
-  if (lock !== sampleLock) return;
+  if (lock === sampleLock) lockstat_sample_end();
+}
+
+function lockstat_sample_end(): void {
   const us = (performance.now() - sampleT0) * 1000;
   sampleLock = -1;
   const i32 = A.i32;

@@ -42,15 +42,31 @@ export const SPIN_WAITERS = 1 << 30;
 /**
  * spin_lock(): acquire lock word @lock of lockdep class @cls.
  *
+ * The fast path is one cmpxchg and the bookkeeping; the contended loop is
+ * out of line (spin_lock_slowpath(), as queued_spin_lock_slowpath() is),
+ * which keeps this small enough for the JIT to inline into its callers.
+ *
  * Context: any task context; disables "preemption" (spin_depth++).
  */
 export function spin_lock(lock: number, cls: number, nested = false): void {
   const i32 = A.i32;
   const me = current() + 1;
   point(P_SPIN_LOCK);
+  const spins = Atomics.compareExchange(i32, lock, 0, me) === 0 ? 0 : spin_lock_slowpath(i32, lock, cls, me);
+  i32[taskWord(me - 1, TASK.spin_depth)]++;
+  lock_acquire(lock, cls, false, nested);
+  lockstat_acquired(cls, spins, lock);
+  if (trace_enabled) trace_event(EV_LOCK, lock, cls);
+}
+
+/*
+ * spin_lock_slowpath(): the word is held; test before each test-and-set
+ * until it is ours.  Returns the failed attempts (lock_stat's spins).
+ * Context: spin_lock() of task @me - 1, its cmpxchg failed.
+ */
+function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: number): number {
   let spins = 0;
-  /* Uncontended: one cmpxchg.  Contended: test before each test-and-set. */
-  if (Atomics.compareExchange(i32, lock, 0, me) !== 0) for (;;) {
+  for (;;) {
     if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, me) === 0) break;
     if ((Atomics.load(i32, lock) & ~SPIN_WAITERS) === me) {
       /*
@@ -70,11 +86,8 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
       }
     }
   }
-  if (spins > 0) i32[taskWord(me - 1, TASK.wait_lock)] = 0;
-  i32[taskWord(me - 1, TASK.spin_depth)]++;
-  lock_acquire(lock, cls, false, nested);
-  lockstat_acquired(cls, spins, lock);
-  if (trace_enabled) trace_event(EV_LOCK, lock, cls);
+  i32[taskWord(me - 1, TASK.wait_lock)] = 0;
+  return spins;
 }
 
 /** spin_trylock(): true if acquired.  Records no lock-order dependency. */
@@ -100,7 +113,7 @@ export function spin_unlock(lock: number): void {
   /* A plain read: only the holder clears a held word (a sleeper only adds SPIN_WAITERS). */
   const v = i32[lock] & ~SPIN_WAITERS;
   if (v !== me) {
-    report('lock-discipline', `BUG: spinlock wrong owner on unlock: word ${lock} held by ${v === 0 ? 'nobody' : `task ${v - 1}`}, unlocked by task ${me - 1}`, [lock, v]);
+    spin_bug_wrong_owner(lock, v, me);
     return;
   }
   lock_release(lock);
@@ -109,6 +122,11 @@ export function spin_unlock(lock: number): void {
   i32[taskWord(me - 1, TASK.spin_depth)]--;
   if (Atomics.exchange(i32, lock, 0) & SPIN_WAITERS) Atomics.notify(i32, lock);
   point(P_SPIN_UNLOCK);
+}
+
+/* spin_bug(): the unlock of a lock word task @me - 1 does not hold (@v: holder + 1, 0 for none). */
+function spin_bug_wrong_owner(lock: number, v: number, me: number): void {
+  report('lock-discipline', `BUG: spinlock wrong owner on unlock: word ${lock} held by ${v === 0 ? 'nobody' : `task ${v - 1}`}, unlocked by task ${me - 1}`, [lock, v]);
 }
 
 /** spin_is_locked(). */
