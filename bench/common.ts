@@ -42,6 +42,14 @@ export interface BenchSuite {
   name: string;
   description: string;
   run(opts: BenchOptions): Promise<BenchRow[]>;
+  /** Charts of the suite's rows, as SVG documents (`--plot`); suites without charts leave it out. */
+  charts?(rows: BenchRow[]): string[];
+}
+
+/** The median of @xs (the upper one of an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 /** Per-task overrides of rowsFromBench()'s defaults. */

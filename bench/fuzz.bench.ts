@@ -23,19 +23,15 @@ import type { FuzzOptions } from '../src/harness/fuzz_campaign.js';
 import { fuzz_designs } from '../src/harness/fuzz_params.js';
 import { implemented_designs } from '../src/designs/index.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
-import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
+import { median, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
 
 const EXEC_S = 15;
 const REPEATS = 3;
 const BUDGET_S = 30;
 const SYNTHETIC_BUDGET = 3000;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function campaign(over: Partial<FuzzOptions>): Promise<Awaited<ReturnType<typeof run_fuzz>>> {
+/** A seeded campaign on a temporary corpus: the defaults of `fuzz`, one job, 30 s, with @over. */
+export async function campaign(over: Partial<FuzzOptions>): Promise<Awaited<ReturnType<typeof run_fuzz>>> {
   const corpus = mkdtempSync(join(tmpdir(), 'swt-bench-fuzz-'));
   try {
     return await run_fuzz({

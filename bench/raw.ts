@@ -7,6 +7,8 @@
  * Each task runs @ops operations per call (bench/common.ts divides).
  */
 import type { Bench } from 'tinybench';
+import type { CpuPool } from '../src/harness/cpus.js';
+import { sched_selftest_init } from '../src/harness/sched_selftest.js';
 import { A, attach, createArena } from '../src/shm/arena.js';
 import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
@@ -83,4 +85,22 @@ export function addSpinLock(bench: Bench, ops: number, lock: number, cls: number
       }
       lockdep_set_enabled(true);
     });
+}
+
+/**
+ * The raw futex hand-off of this machine: microseconds per round trip of
+ * two CPU workers of @pool passing a turn with Atomics.wait/notify
+ * (ROUNDS round trips, on an arena of its own; @pool's arena is left
+ * pointing at it).  Context: main thread; @pool idle, 2+ threads.
+ */
+export async function futexRoundTripUs(pool: CpuPool, rounds = 20_000): Promise<number> {
+  const h = createArena({ nrCpus: 2, nrTasks: 3, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 64 });
+  attach(h);
+  for (let t = 0; t < 3; t++) task_init(t, t % 2);
+  setCurrent(0);
+  sched_selftest_init();
+  pool.setArena(h);
+  const t0 = performance.now();
+  await pool.run([0, 1].map((role) => ({ task: role + 1, cpu: role, program: 'sched-pingpong', args: { role, rounds } })));
+  return ((performance.now() - t0) / rounds) * 1000;
 }

@@ -15,23 +15,15 @@
  *    about every other point), against the raw Atomics.wait/notify
  *    ping-pong round trip of the same machine, measured here too.
  */
-import { createArena, attach } from '../src/shm/arena.js';
-import { setCurrent, task_init } from '../src/shm/task.js';
-import { System } from '../src/api/system.js';
 import { load_catalogue } from '../src/scenario/load.js';
 import { primary_design, repro_pool, repro_search, type ReproMode } from '../src/harness/repro.js';
-import { runControlled } from '../src/harness/controlled_run.js';
-import { sched_selftest_init } from '../src/harness/sched_selftest.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM } from '../src/sched/strategy.js';
-import type { BenchOptions, BenchRow, BenchSuite } from './common.js';
+import { median, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
+import { futexRoundTripUs } from './raw.js';
+import { controlledSpeed } from './controlled.js';
 
 const RUNS = 5;
 const STRESS_BUDGET = 200;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function row(name: string, perSec: number, extra: Record<string, number>): BenchRow {
   return { suite: 'repro', name, opsPerSec: perSec, nsPerOp: 1e9 / perSec, vsBaseline: null, baseline: null, samples: RUNS, rme: 0, extra };
@@ -66,31 +58,13 @@ async function run(_opts: BenchOptions): Promise<BenchRow[]> {
 
     /* Controlled-mode switch rate on the model. */
     for (const [name, strategy] of [['pct', STRATEGY_PCT], ['random', STRATEGY_RANDOM]] as const) {
-      const sys = System.create({ nrCpus: 2, nrTasks: 3, nrFrames: 2048, nrPages: 256, nrMms: 4, mmPages: 128, seed: 5, schedSteps: 1 << 20 });
-      sys.createSwapDevice('/dev/ssd', { sizePages: 2000 });
-      sys.swapon('/dev/ssd');
-      const mms = [sys.mmCreate(), sys.mmCreate()];
-      pool.setArena(sys.handle);
-      const t0 = performance.now();
-      const r = await runControlled(pool, mms.map((mm, i) => ({ task: i + 1, cpu: i, program: 'swap-mix', args: { mm, ops: 300 } })), {
-        strategy, seed: 42, maxSteps: 1 << 20, depth: 3, k: 50_000,
-      });
-      const s = (performance.now() - t0) / 1000;
-      rows.push(row(`controlled mode, swap-mix on 2 CPUs, ${name}: interleaving points`, r.steps / s, { steps: r.steps, handoffs: r.preemptions }));
+      const c = await controlledSpeed(pool, strategy, 300);
+      rows.push(row(`controlled mode, swap-mix on 2 CPUs, ${name}: interleaving points`, c.pointsPerSec, { steps: c.steps, handoffs: c.handoffs }));
     }
 
     /* The raw futex hand-off of this machine. */
-    const h = createArena({ nrCpus: 2, nrTasks: 3, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 64 });
-    attach(h);
-    for (let t = 0; t < 3; t++) task_init(t, t % 2);
-    setCurrent(0);
-    sched_selftest_init();
-    pool.setArena(h);
-    const ROUNDS = 20_000;
-    const t0 = performance.now();
-    await pool.run([0, 1].map((role) => ({ task: role + 1, cpu: role, program: 'sched-pingpong', args: { role, rounds: ROUNDS } })));
-    const rt = (performance.now() - t0) / ROUNDS;
-    rows.push(row('raw Atomics.wait/notify ping-pong: round trips', 1000 / rt, { roundTripUs: rt * 1000 }));
+    const rt = await futexRoundTripUs(pool);
+    rows.push(row('raw Atomics.wait/notify ping-pong: round trips', 1e6 / rt, { roundTripUs: rt }));
   } finally {
     await pool.destroy();
   }

@@ -19,7 +19,7 @@ import { lockClass } from '../src/sync/lockdep.js';
 import { selftest_scratch } from '../src/harness/torture.js';
 import { runStress } from '../src/harness/stress.js';
 import { defaultStressOptions, validateStressOptions } from '../src/harness/stress_options.js';
-import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
+import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite, median } from './common.js';
 import { addSpinLock, benchArena, SPIN_LOCKDEP_ON } from './raw.js';
 
 const OPS = 1000;
@@ -32,11 +32,6 @@ const RUNS = 3;
  */
 const SECONDS = 20;
 const CPU_COUNTS = [1, 2, 4];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function run(opts: BenchOptions): Promise<BenchRow[]> {
   /* The raw rate first, in this process. */

@@ -68,6 +68,9 @@ describe('stress: output', () => {
     expect(doc).toMatchObject({ design: 'p4', cpus: 2, seed: 11, result: 'SUCCESS', exitStatus: 0, violations: [], stalls: [] });
     expect(doc.ops.total).toBe(1600);
     expect(doc.swapoffCycles + doc.swapoffFailed).toBe(1);
+    /* The whole process's peak RSS: at least the arena the run shares with its CPUs, below anything absurd. */
+    expect(doc.maxRssBytes).toBeGreaterThan(32 * 2 ** 20);
+    expect(doc.maxRssBytes).toBeLessThan(4 * 2 ** 30);
     expect(r.stderr).toMatch(/End of test: SUCCESS/);
   });
 
@@ -76,6 +79,7 @@ describe('stress: output', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^operation\s+count\s+per s$/m);
     expect(r.stdout).toMatch(/^lock class\s+acquired/m);
+    expect(r.stdout).toMatch(/^peak RSS of the process\s+\d+ MiB$/m);
     expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=12 /m);
   });
 });

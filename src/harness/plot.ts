@@ -47,11 +47,18 @@ function frame(title: string, yLabel: string, L: number, R: number, y1: number, 
   return out;
 }
 
+/** Axis options of a line chart: @logX places x by its logarithm (sizes from 64M to 64G), @xTick writes a tick's label. */
+export interface ChartAxes {
+  logX?: boolean;
+  xTick?: (x: number) => string;
+}
+
 /** An SVG document plotting @series (x and y in data units). */
-export function line_chart_svg(title: string, xLabel: string, yLabel: string, series: Series[]): string {
+export function line_chart_svg(title: string, xLabel: string, yLabel: string, series: Series[], axes: ChartAxes = {}): string {
   const L = 70;
   const R = 150;
-  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const fx = axes.logX === true ? Math.log2 : (x: number): number => x;
+  const xs = series.flatMap((s) => s.points.map((p) => fx(p[0])));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const x0 = Math.min(...xs);
   const x1 = Math.max(...xs);
@@ -60,12 +67,12 @@ export function line_chart_svg(title: string, xLabel: string, yLabel: string, se
   const py = (y: number): number => H - B - (y / y1) * (H - T - B);
   const out = frame(title, yLabel, L, R, y1, py);
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)}</text>`);
-  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
-    out.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle">${+x.toFixed(2)}</text>`);
+  for (const x of [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b)) {
+    out.push(`<text x="${px(fx(x))}" y="${H - B + 16}" text-anchor="middle">${esc(axes.xTick?.(x) ?? String(+x.toFixed(2)))}</text>`);
   }
   series.forEach((s, i) => {
     const c = COLOURS[i % COLOURS.length];
-    const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
+    const pts = s.points.map(([x, y]) => `${px(fx(x)).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
     out.push(`<polyline class="series" data-name="${esc(s.name)}" fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>`);
     out.push(`<rect x="${W - R + 14}" y="${T + 18 * i}" width="12" height="12" fill="${c}"/>`);
     out.push(`<text x="${W - R + 32}" y="${T + 18 * i + 10}">${esc(s.name)}</text>`);
@@ -91,4 +98,10 @@ export function bar_chart_svg(title: string, yLabel: string, bars: { name: strin
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** One SVG document showing the charts @docs (each a whole line_chart_svg / bar_chart_svg document) one below the other. */
+export function stack_svg(docs: string[]): string {
+  const inner = docs.map((d, i) => d.replace(/^<svg /, `<svg y="${i * H}" `));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H * docs.length}" viewBox="0 0 ${W} ${H * docs.length}">\n${inner.join('')}</svg>\n`;
 }

@@ -84,6 +84,7 @@ export function stress_result(run: StressRun): StressResult {
     seed: o.seed,
     seconds,
     startupSeconds: run.startupS,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
     devices: o.devices.map((d) => d.text),
     mix: formatMix(o.mix),
     bugs: o.bugs,

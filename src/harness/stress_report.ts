@@ -138,6 +138,8 @@ export const StressResultSchema = z.object({
   seconds: z.number().nonnegative(),
   /** Worker start-up before the clock started (threads, module loading): not in `seconds` nor in any rate. */
   startupSeconds: z.number().nonnegative(),
+  /** Peak resident set of the whole process (main thread, CPU workers, the arena): getrusage's ru_maxrss. */
+  maxRssBytes: z.number().int().nonnegative(),
   devices: z.array(z.string()),
   mix: z.string(),
   bugs: z.array(z.string()),
@@ -227,6 +229,7 @@ export function format_summary(r: StressResult): string {
     ['task migrations (shuffle)', r.migrations],
     ['RCU grace periods', r.gracePeriods],
     ['time in &ci->lock (est.)', `${(100 * r.clusterLockShare).toFixed(1)} %`],
+    ['peak RSS of the process', `${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`],
     ['invariant checks run', r.checks],
     ['violations', r.violations.length],
     ['stalls', r.stalls.length],
