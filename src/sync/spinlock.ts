@@ -7,8 +7,11 @@
  * the holder" is checked even with lockdep off; plus SPIN_WAITERS while a
  * spinner sleeps on the word.  The holder may be a descheduled OS thread
  * or in a garbage collection pause: the spinner sets the flag and
- * futex-waits, and the unlock that finds the flag wakes it (the
- * pvqspinlock idea: spin a while, then halt until kicked).  A timed sleep
+ * futex-waits, and the unlock that finds the flag wakes one sleeper (the
+ * pvqspinlock idea: spin a while, then halt until kicked).  A sleeper
+ * that then takes the lock keeps the flag set, so its own unlock wakes
+ * the next one: waking them all at once had every one of them fight for
+ * the word the first of them had just taken.  A timed sleep
  * instead, woken by nobody, had the CPUs of a 2-CPU stress run asleep in
  * spin_lock 7% of their time.
  *
@@ -66,8 +69,10 @@ export function spin_lock(lock: number, cls: number, nested = false): void {
  */
 function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: number): number {
   let spins = 0;
+  /* Once this task slept, others may sleep on the word too: it takes the lock flagged, so its unlock wakes the next. */
+  let mine = me;
   for (;;) {
-    if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, me) === 0) break;
+    if (Atomics.load(i32, lock) === 0 && Atomics.compareExchange(i32, lock, 0, mine) === 0) break;
     if ((Atomics.load(i32, lock) & ~SPIN_WAITERS) === me) {
       /*
        * The holder is spinning on itself: a real kernel deadlocks here.
@@ -83,6 +88,7 @@ function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: numb
       const v = Atomics.load(i32, lock);
       if (v !== 0 && (v & SPIN_WAITERS || Atomics.compareExchange(i32, lock, v, v | SPIN_WAITERS) === v)) {
         Atomics.wait(i32, lock, v | SPIN_WAITERS, 1);
+        mine = me | SPIN_WAITERS;
       }
     }
   }
@@ -120,7 +126,8 @@ export function spin_unlock(lock: number): void {
   lockstat_released(lock);
   if (trace_enabled) trace_event(EV_UNLOCK, lock, 0);
   i32[taskWord(me - 1, TASK.spin_depth)]--;
-  if (Atomics.exchange(i32, lock, 0) & SPIN_WAITERS) Atomics.notify(i32, lock);
+  /* pv_kick(): wake one sleeper; it takes the lock flagged if it sleeps no longer alone (spin_lock_slowpath). */
+  if (Atomics.exchange(i32, lock, 0) & SPIN_WAITERS) Atomics.notify(i32, lock, 1);
   point(P_SPIN_UNLOCK);
 }
 
