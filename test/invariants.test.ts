@@ -564,7 +564,7 @@ describe('zswap: the data invariant reads the compressed copy', () => {
     expect(sys.check().map((v) => v.message)).toEqual([]);
     const offs = zswap_offsets(0);
     expect(offs.length).toBe(16);
-    const w = (A.L.zswapPool >> 1) + offs[3];
+    const w = (A.i32[siWord(0, SI.zswap_base)] >> 1) + offs[3];
     Atomics.store(A.u64, w, Atomics.load(A.u64, w) ^ 0xbeefn);
     expect(ids(sys.check())).toEqual(['data']);
     planted();

@@ -153,8 +153,8 @@ describe('vswap', () => {
     const { sys } = swapped_out(false, 4);
     const [first] = phys_allocated_slots(1);
     /* The reverse map of the first physical slot (device 1) now names another virtual slot. */
-    const w = vswapPhysWords(A.L.config.maxSwapPages);
-    Atomics.add(A.i32, A.L.vswapPhys + 1 * w.SIZE + w.rmap + first, 1);
+    const w = vswapPhysWords(A.i32[siWord(1, SI.max)]);
+    Atomics.add(A.i32, A.i32[siWord(1, SI.phys_base)] + w.rmap + first, 1);
     const found = sys.check().map((v) => v.invariant);
     expect(found).toContain('swap-count');
     expect(sys.check().some((v) => /reverse map/.test(v.message))).toBe(true);

@@ -186,7 +186,7 @@ export function registerStress(program: Command): Command {
     .option('--seconds <s>', 'run time', num(0.001, 86400), d.seconds)
     .option('--ops <n>', 'instead of --seconds: operations per CPU (a bounded, reproducible amount of work)', int(0), 0)
     .option('--mix <list>', `operation weights, name=weight,... (unnamed keep their default; start with "only," to zero the rest); operations: ${WORKLOAD_OPS.join(', ')}`)
-    .option('--devices <list>', `swap devices kind:size,...: kind ssd (solid state, discard), hdd (rotational) or zram (synchronous I/O: large swap-in); size in K/M/G bytes or p pages, ${SWAP_MIN_PAGES} pages to 1G; "ghost" is /dev/ghostswap (design ghost only, 8x RAM); at most ${max_stress_devices('p4')} devices (MAX_SWAPFILES; ${max_stress_devices('vswap')} under vswap) (default: ${DEFAULT_DEVICES}; ghost design: ${DEFAULT_GHOST_DEVICES})`)
+    .option('--devices <list>', `swap devices kind:size,...: kind ssd (solid state, discard), hdd (rotational) or zram (synchronous I/O: large swap-in); size in K/M/G bytes or p pages, ${SWAP_MIN_PAGES} pages to 64G; "ghost" is /dev/ghostswap (design ghost only, 8x RAM); at most ${max_stress_devices('p4')} devices (MAX_SWAPFILES; ${max_stress_devices('vswap')} under vswap) (default: ${DEFAULT_DEVICES}; ghost design: ${DEFAULT_GHOST_DEVICES})`)
     .option('--swapoff-interval <ms>', 'swapoff then swapon of a random device every ms (0: never)', num(0), d.swapoffIntervalMs)
     .option('--shuffle-interval <ms>', 'migrate every task to a random CPU every ms, at its next sleep point (0: never)', num(0), d.shuffleIntervalMs)
     .option('--check-interval <ms>', 'stop the world and check every invariant every ms (0: only at the end)', num(0), d.checkIntervalMs)

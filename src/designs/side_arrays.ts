@@ -11,28 +11,23 @@
  * word (cluster_info arrays are laid out device by device).
  */
 import { A } from '../shm/arena.js';
-import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { CI, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { siWord } from '../mm/swap.js';
 
 /*
- * Slots a device's side arrays hold: whole clusters, because the tail of
- * the last cluster past si->max is checked too (bad slots must have no zero
- * bit).  Sized by maxSwapPages alone, a device's tail overlapped the next
- * device's array - the first thing the fuzzer found.
+ * The arrays live in the device's swap block (SI.zeromap_base, ...),
+ * allocated at swapon for whole clusters: the tail of the last cluster
+ * past si->max is checked too (bad slots must have no zero bit).
  */
-function side_slots(): number {
-  return A.L.maxClustersPerDevice * SWAPFILE_CLUSTER;
-}
 
-/* [type, slot] of @off in cluster word @ci. */
+/* [type, slot] of @off in cluster word @ci: a static cluster_info[] element knows its device (CI.si_type). */
 function slot_of(ci: number, off: number): [number, number] {
-  const perDevice = A.L.maxClustersPerDevice * CI.SIZE;
-  const rel = ci - A.L.clusters;
-  const type = Math.floor(rel / perDevice);
-  return [type, ((rel % perDevice) / CI.SIZE) * SWAPFILE_CLUSTER + off];
+  const type = A.i32[ci + CI.si_type];
+  return [type, ((ci - A.i32[siWord(type, SI.cluster_base)]) / CI.SIZE) * SWAPFILE_CLUSTER + off];
 }
 
 function zeromapWord(type: number, slot: number): number {
-  return A.L.zeromap + type * Math.ceil(side_slots() / 32) + (slot >>> 5);
+  return A.i32[siWord(type, SI.zeromap_base)] + (slot >>> 5);
 }
 
 export function zeromap_test(ci: number, off: number): boolean {
@@ -48,7 +43,7 @@ export function zeromap_set(ci: number, off: number, zero: boolean): void {
 
 function cgroupWord(ci: number, off: number): number {
   const [type, slot] = slot_of(ci, off);
-  return A.L.swapCgroup + type * side_slots() + slot;
+  return A.i32[siWord(type, SI.swap_cgroup_base)] + slot;
 }
 
 /** swap_cgroup_record() of one slot. */
@@ -64,7 +59,7 @@ export function swap_cgroup_get(ci: number, off: number): number {
 /* Byte index of si->swap_map[slot] of @ci/@off in the u8 view. */
 function swapMapByte(ci: number, off: number): number {
   const [type, slot] = slot_of(ci, off);
-  return A.L.swapMap * 4 + type * Math.ceil(side_slots() / 4) * 4 + slot;
+  return A.i32[siWord(type, SI.swap_map_base)] * 4 + slot;
 }
 
 /** si->swap_map[slot]. */
@@ -76,11 +71,14 @@ export function swap_map_set(ci: number, off: number, v: number): void {
   Atomics.store(A.u8, swapMapByte(ci, off), v);
 }
 
-/** Clear device @type's side arrays (swapon). */
+/** Clear device @type's side arrays (swapon): those its swap block has, each for whole clusters. */
 export function side_arrays_reset(type: number): void {
-  const mw = Math.ceil(side_slots() / 4);
-  A.i32.fill(0, A.L.swapMap + type * mw, A.L.swapMap + (type + 1) * mw);
-  const zw = Math.ceil(side_slots() / 32);
-  A.i32.fill(0, A.L.zeromap + type * zw, A.L.zeromap + (type + 1) * zw);
-  A.i32.fill(0, A.L.swapCgroup + type * side_slots(), A.L.swapCgroup + (type + 1) * side_slots());
+  const i32 = A.i32;
+  const slots = i32[siWord(type, SI.nr_clusters)] * SWAPFILE_CLUSTER;
+  const clear = (base: number, words: number): void => {
+    if (base !== 0) i32.fill(0, base, base + words);
+  };
+  clear(i32[siWord(type, SI.swap_map_base)], Math.ceil(slots / 4));
+  clear(i32[siWord(type, SI.zeromap_base)], Math.ceil(slots / 32));
+  clear(i32[siWord(type, SI.swap_cgroup_base)], slots);
 }

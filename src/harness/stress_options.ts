@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
+import { MAX_SLOTS_PER_DEVICE, MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
 import { ghost_swap_pages } from '../mm/swapon.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
@@ -33,8 +33,8 @@ export interface DeviceSpec {
   text: string;
 }
 
-/** Largest device the arena is sized for (1 GiB: 262144 slots, 24 MiB of backing tokens per device slot array). */
-export const MAX_DEVICE_PAGES = 1 << 18;
+/** Largest device the model holds (64 GiB: 2^24 slots, the offset bits of a swap PTE in the model). */
+export const MAX_DEVICE_PAGES = MAX_SLOTS_PER_DEVICE;
 
 const MIN_PAGES_WHY = `a swap area needs at least ${SWAP_MIN_PAGES} (the header page and one slot: swapon refuses less, "Empty swap-file")`;
 
@@ -66,7 +66,7 @@ export function parseDevices(text: string): DeviceSpec[] {
     if (size === undefined || rest.length > 0) throw new OptionError(flag, `bad device "${item}" (expected ${kind}:SIZE, e.g. ${kind}:64M)`);
     const pages = parseSize(flag, size);
     if (pages < SWAP_MIN_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; ${MIN_PAGES_WHY}`);
-    if (pages > MAX_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; the model holds at most ${MAX_DEVICE_PAGES} (1G) per device`);
+    if (pages > MAX_DEVICE_PAGES) throw new OptionError(flag, `device "${item}" has ${pages} pages; the model holds at most ${MAX_DEVICE_PAGES} (64G) per device (a swap entry has 24 offset bits in the model)`);
     return { kind, pages, text: item } as DeviceSpec;
   });
   return out;
@@ -244,8 +244,11 @@ export function stress_tasks(o: StressOptions): StressTasks {
 /**
  * Arena size for a run: the tasks (stress_tasks()), up to sixteen processes per CPU of 128 pages (enough
  * forks of one family share a swap entry past SWP_TB_COUNT_MAX), RAM for half of
- * them (so faults meet -ENOMEM now and then), the largest device, one
- * swap-table page per cluster of every device plus room for extend tables.
+ * them (so faults meet -ENOMEM now and then), the largest device, a swap
+ * heap for every device at once (each swapped on at most once at a time: a
+ * device swapped on again takes back a block of its size), one swap-table
+ * page per cluster of every device plus room for extend tables (pages
+ * only touched when used).
  */
 export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
   const nrMms = Math.min(512, 16 * o.cpus);
@@ -263,6 +266,7 @@ export function stressArenaConfig(o: StressOptions): Partial<ArenaConfig> {
     nrFrames,
     nrPages: clusters + 256,
     maxSwapPages: maxPages,
+    swapHeapSlots: pages.reduce((s, p) => s + p, 0) + (o.design === 'vswap' ? maxPages : 0),
     nrMemcgs: Math.max(16, 4 * o.cpus + 8),
     nrFiles: Math.max(16, o.devices.length),
     reportSlots: 64,

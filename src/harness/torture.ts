@@ -33,7 +33,7 @@
  * field group; selftest_scratch() checks it fits.
  */
 import { A } from '../shm/arena.js';
-import { PCPU_REF_SLOTS, MAX_SWAPFILES } from '../shm/layout.js';
+import { PCPU_REF_SLOTS } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { sched_wait, setWaitHook } from '../sync/point.js';
 import { registerProgram, type ProgramContext } from './programs.js';
@@ -120,16 +120,17 @@ export const RCU_TORTURE_CB_KIND = 240;
 
 /**
  * Scratch words for selftests: base word index of the torture area in the
- * backing region, after checking the region is large enough.
+ * swap heap (a selftest's arena swaps nothing on), after checking the
+ * heap is large enough.
  */
 export function selftest_scratch(words: number = TORTURE.SIZE): number {
-  const have = MAX_SWAPFILES * A.L.config.maxSwapPages * 2;
-  if (words > have) throw new Error(`selftest scratch: need ${words} words, backing region has ${have}`);
-  return A.L.backing;
+  const have = A.L.swapHeapWords;
+  if (words > have) throw new Error(`selftest scratch: need ${words} words, the swap heap has ${have}`);
+  return A.L.swapHeap;
 }
 
 function w(field: number): number {
-  return A.L.backing + field;
+  return A.L.swapHeap + field;
 }
 
 function obj(k: number): number {

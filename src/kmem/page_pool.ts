@@ -48,12 +48,20 @@ export function page_gen(page: number): number {
 export function page_pool_init(): void {
   const i32 = A.i32;
   const n = A.L.config.nrPages;
+  const fresh = n === 0 || i32[pageDescWord(0, PAGEDESC.next)] === 0;
   for (let p = 0; p < n; p++) {
     i32[pageDescWord(p, PAGEDESC.type)] = PG_FREE;
     i32[pageDescWord(p, PAGEDESC.next)] = p + 1 < n ? p + 1 : -1;
     i32[pageDescWord(p, PAGEDESC.owner)] = -1;
   }
-  i32.fill(POISON_FREE_WORD, A.L.pageData, A.L.pageData + n * PAGE_WORDS);
+  /*
+   * A fresh arena's pages are poisoned at their first allocation
+   * (page_pool_alloc()), not here: a page never allocated is never
+   * written, so the OS never commits it (a 64 GiB device's pool has a page
+   * for each of its 32768 clusters' tables, 128 MiB, of which a run uses
+   * a few).  An arena booted again has pages written by its last run.
+   */
+  if (!fresh) i32.fill(POISON_FREE_WORD, A.L.pageData, A.L.pageData + n * PAGE_WORDS);
   i32[gword(G.page_pool_free)] = n > 0 ? 0 : -1;
   i32[gword(G.page_pool_nr_free)] = n;
 }
@@ -77,7 +85,9 @@ export function page_pool_alloc(type: number, zero: boolean): number {
   }
   i32[pageDescWord(p, PAGEDESC.type)] = type;
   spin_unlock(gword(G.page_pool_lock));
+  /* Never freed: maybe never poisoned either (page_pool_init()). */
   if (zero) i32.fill(0, pageDataWord(p), pageDataWord(p) + PAGE_WORDS);
+  else if (i32[pageDescWord(p, PAGEDESC.gen)] === 0) i32.fill(POISON_FREE_WORD, pageDataWord(p), pageDataWord(p) + PAGE_WORDS);
   return p;
 }
 

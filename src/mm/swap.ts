@@ -173,7 +173,8 @@ export function cluster_index(type: number, ci: number): number {
 
 /** Is @ci a dynamic (slab) cluster rather than an element of a static cluster_info[]? */
 export function ci_is_dynamic(ci: number): boolean {
-  return ci < A.L.clusters || ci >= A.L.clusters + MAX_SWAPFILES * A.L.maxClustersPerDevice * CI.SIZE;
+  /* Static cluster_info[] arrays live in the devices' swap blocks, dynamic clusters in slab pages. */
+  return ci < A.L.swapHeap || ci >= A.L.swapHeap + A.L.swapHeapWords;
 }
 
 /**

@@ -16,7 +16,8 @@
  */
 import { EINTR, EINVAL, ENOENT, ENOMEM, EPERM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { CI, CPU, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, swap_block_layout } from '../shm/layout.js';
+import { kvfree_words, kvmalloc_words } from '../kmem/vmalloc.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
@@ -114,6 +115,7 @@ function init_cluster_lists(type: number): void {
  */
 function setup_clusters(type: number, maxpages: number, badPages: number[], ghost: boolean): number {
   const i32 = A.i32;
+  if (!alloc_swap_block(type, maxpages, ghost, false)) return -ENOMEM;
   const nrClusters = Math.ceil(maxpages / SWAPFILE_CLUSTER);
   if (ghost) {
     /* No static metadata at all: clusters come and go in the xarray (seed 001 patch 15). */
@@ -122,9 +124,9 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
     if (!zswap_swapon(type)) return -ENOMEM;
     return setup_ghost_clusters(type, maxpages);
   }
-  const base = A.L.clusters + type * A.L.maxClustersPerDevice * CI.SIZE;
+  const base = i32[siWord(type, SI.cluster_base)];
   i32.fill(0, base, base + nrClusters * CI.SIZE);
-  i32[siWord(type, SI.cluster_base)] = base;
+  for (let idx = 0; idx < nrClusters; idx++) i32[base + idx * CI.SIZE + CI.si_type] = type;
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
   swap_design().swaponDevice(type); /* p2/p3: si->swap_map, si->zeromap and the swap_cgroup array */
   if (!zswap_swapon(type)) return -ENOMEM;
@@ -159,6 +161,45 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   let belowMax = 0;
   for (const p of bad) if (p < maxpages) belowMax++;
   return belowMax;
+}
+
+/*
+ * The kvcalloc()s of swapon: the device's swap block (swap_block_layout())
+ * from the swap heap, its arrays' bases in si.  O(1): the arrays are
+ * initialised by their setup (O(clusters), or O(slots) for the side arrays
+ * of phases II/III, which the kernel's vzalloc clears too).  False when the
+ * heap has no room (-ENOMEM).  Context: swapon, before the device is visible.
+ */
+function alloc_swap_block(type: number, maxpages: number, ghost: boolean, phys: boolean): boolean {
+  const d = swap_design();
+  const stat = !ghost && !phys;
+  const b = swap_block_layout(maxpages, {
+    clusters: stat, backing: !ghost, phys,
+    zeromap: stat && !d.tb.hasZeroFlag, swapCgroup: stat && !d.memcgInShadow, swapMap: stat && !d.countInTable,
+  });
+  const base = kvmalloc_words(b.SIZE);
+  if (base < 0) return false;
+  const i32 = A.i32;
+  const at = (off: number): number => (off < 0 ? 0 : base + off);
+  i32[siWord(type, SI.block_base)] = base;
+  i32[siWord(type, SI.block_words)] = b.SIZE;
+  i32[siWord(type, SI.cluster_base)] = at(b.clusters);
+  i32[siWord(type, SI.backing_base)] = at(b.backing);
+  i32[siWord(type, SI.zswap_base)] = at(b.zswap);
+  i32[siWord(type, SI.zeromap_base)] = at(b.zeromap);
+  i32[siWord(type, SI.swap_cgroup_base)] = at(b.swapCgroup);
+  i32[siWord(type, SI.swap_map_base)] = at(b.swapMap);
+  i32[siWord(type, SI.phys_base)] = at(b.phys);
+  return true;
+}
+
+/* kvfree() of the device's swap block, if it has one.  Context: swapoff or a failed swapon, the device unused. */
+function free_swap_block(type: number): void {
+  const i32 = A.i32;
+  const base = i32[siWord(type, SI.block_base)];
+  if (base === 0) return;
+  kvfree_words(base, i32[siWord(type, SI.block_words)]);
+  for (const f of [SI.block_base, SI.block_words, SI.cluster_base, SI.backing_base, SI.zswap_base, SI.zeromap_base, SI.swap_cgroup_base, SI.swap_map_base, SI.phys_base]) i32[siWord(type, f)] = 0;
 }
 
 /* free_swap_cluster_info(): tables of a device being swapped off; only bad slots remain. */
@@ -240,14 +281,14 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   /* Under virtual swap (seed 004) a device is only a backing store: bitmaps and a reverse map, no clusters. */
   const phys = swap_design().name === 'vswap' && !ghost;
   i32[siWord(type, SI.max)] = maxpages;
-  /* A ghost has no bdev and no data section: nothing to write to. */
-  i32[siWord(type, SI.backing_base)] = ghost ? 0 : A.L.backing + type * A.L.config.maxSwapPages * 2;
+  /* A ghost has no bdev and no data section (alloc_swap_block() gives it none): nothing to write to. */
   if (ghost) Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_GHOST);
   const nrBad = phys ? setup_phys(type, maxpages, badPages) : setup_clusters(type, maxpages, badPages, ghost);
   if (nrBad < 0) {
     if (ghost) free_ghost_clusters(type);
-    else free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
+    else if (i32[siWord(type, SI.cluster_base)] !== 0) free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
     i32[siWord(type, SI.cluster_base)] = 0;
+    free_swap_block(type);
     inode_clear_swapfile(id);
     release_swap_info(type);
     return nrBad;
@@ -285,6 +326,7 @@ export function ghost_swap_pages(nrFrames: number): number {
 
 /* A physical device under vswap: its bitmaps, and their static size. */
 function setup_phys(type: number, maxpages: number, badPages: number[]): number {
+  if (!alloc_swap_block(type, maxpages, false, true)) return -ENOMEM;
   for (const f of [SI.meta_cluster_info, SI.meta_swap_cgroup, SI.meta_zeromap, SI.meta_swap_map]) swap_meta_static(type, f, 0);
   swap_meta_static(type, SI.meta_bitmaps, Math.ceil((maxpages * VSWAP_PHYS_BITS_PER_SLOT) / 8));
   init_cluster_lists(type); /* empty: no clusters, so nothing to discard either */
@@ -315,7 +357,6 @@ export function vswap_init(): void {
   const i32 = A.i32;
   const maxpages = A.L.config.maxSwapPages;
   i32[siWord(type, SI.max)] = maxpages;
-  i32[siWord(type, SI.backing_base)] = 0;
   Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_VSWAP);
   const nrBad = setup_clusters(type, maxpages, [], true);
   if (nrBad < 0) throw new Error('vswap_init: no memory for the virtual swap space');
@@ -564,6 +605,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   if (ghost) free_ghost_clusters(type);
   else if (!phys) free_swap_cluster_info(base, maxpages);
   zswap_swapoff(type);
+  free_swap_block(type);
 
   inode_clear_swapfile(id);
   release_swap_info(type);

@@ -22,16 +22,22 @@ import { LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { SWP_VSWAP_PHYS, SWP_WRITEOK, si_flags, siWord, swp_entry, swp_offset, swp_type } from './swap.js';
 
+/* The device's VSWAP_PHYS block (its swap block's, SI.phys_base) and its layout for si->max slots. */
 function physBase(type: number): number {
-  return A.L.vswapPhys + type * vswapPhysWords(A.L.config.maxSwapPages).SIZE;
+  return A.i32[siWord(type, SI.phys_base)];
+}
+
+/* Words of one bitmap of the device (vswapPhysWords(si->max): alloc at 0, bad next, then the reverse map). */
+function bitmapWords(type: number): number {
+  return Math.ceil(A.i32[siWord(type, SI.max)] / 32);
 }
 
 function bitWord(type: number, which: 'alloc' | 'bad', off: number): number {
-  return physBase(type) + vswapPhysWords(A.L.config.maxSwapPages)[which] + (off >>> 5);
+  return physBase(type) + (which === 'bad' ? bitmapWords(type) : 0) + (off >>> 5);
 }
 
 function rmapWord(type: number, off: number): number {
-  return physBase(type) + vswapPhysWords(A.L.config.maxSwapPages).rmap + off;
+  return physBase(type) + 2 * bitmapWords(type) + off;
 }
 
 function test_bit(w: number, off: number): boolean {
@@ -61,7 +67,7 @@ export function si_is_vswap_phys(type: number): boolean {
  * number of bad slots.  Context: swapon, before the device is visible.
  */
 export function phys_setup(type: number, maxpages: number, badPages: readonly number[]): number {
-  const w = vswapPhysWords(A.L.config.maxSwapPages);
+  const w = vswapPhysWords(maxpages);
   A.i32.fill(0, physBase(type), physBase(type) + w.SIZE);
   const bad = new Set<number>([0, ...badPages.filter((p) => p < maxpages)]);
   for (const p of bad) Atomics.or(A.i32, bitWord(type, 'bad', p), 1 << (p & 31));

@@ -33,7 +33,7 @@ function zswap_tree(type: number): XArray {
 }
 
 function poolIndex(type: number, offset: number): number {
-  return (A.L.zswapPool >> 1) + type * A.L.config.maxSwapPages + offset;
+  return (A.i32[siWord(type, SI.zswap_base)] >> 1) + offset;
 }
 
 export function zswap_enabled(): boolean {

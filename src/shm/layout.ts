@@ -229,8 +229,8 @@ export const SI = {
   users_flags: 9, /* percpu_ref: __PERCPU_REF_DEAD / _ATOMIC */
   comp: 10, /* percpu_ref: completion, users reached zero */
   users_pcpu: 11, /* percpu_ref: per-CPU slot + 1 */
-  backing_base: 12, /* word index of the slot contents (i64 each) */
-  /* word 13: free (was a swapon generation nothing read) */
+  backing_base: 12, /* word index of the slot contents (i64 each), in the device's swap block; 0 = none (a ghost) */
+  zswap_base: 13, /* word index of the device's zswap pool (i64 a slot), in its swap block */
   bdev_kind: 14,
   nr_bad: 15,
   /* line 1: rarely written */
@@ -247,6 +247,11 @@ export const SI = {
   zswap_lock: 25,
   phys_next: 26, /* vswap physical device: next-fit hint of the slot allocator */
   meta_bitmaps: 27, /* vswap physical device: its allocated + bad bitmaps, bytes */
+  /* the per-slot arrays allocated at swapon (swap_block_layout()): word index in the swap block, 0 = none */
+  zeromap_base: 28, /* phase II/III: si->zeromap, one bit a slot */
+  swap_cgroup_base: 29, /* phase II/III: the swap_cgroup array, one memcg id a slot */
+  swap_map_base: 30, /* phase II: si->swap_map, one byte a slot (word index of the byte array) */
+  phys_base: 31, /* vswap physical device: VSWAP_PHYS (allocated and bad bitmaps, reverse map) */
   /* line 2: every allocation and free */
   inuse_pages: 32, /* atomic_long_t: slots in use | SWAP_USAGE_OFFLIST_BIT (src/mm/swap_device.ts) */
   /* lines 3-7: si->lock and the lists it protects: [head, tail, nr] each */
@@ -260,9 +265,11 @@ export const SI = {
   global_cluster_lock: 128,
   global_cluster_next: 129, /* [SWAP_NR_ORDERS] */
   avail_next: 129 + SWAP_NR_ORDERS, /* si->avail_list: the next device on swap_avail_head, type + 1, 0 = end (under swap_avail_lock) */
+  block_base: 140, /* the device's swap block (src/kmem/vmalloc.ts): word index, 0 = none */
+  block_words: 141,
   SIZE: 144,
 } as const;
-if (SI.avail_next >= SI.SIZE) throw new Error('layout: struct SI overflows');
+if (SI.block_words >= SI.SIZE) throw new Error('layout: struct SI overflows');
 
 /** List head inside SI: first, last cluster index (-1 = empty) and length. */
 export const LIST = { head: 0, tail: 1, nr: 2 } as const;
@@ -277,6 +284,12 @@ export const CI = {
   prev: 5, /* list linkage: cluster index, -1 */
   next: 6,
   extend_table: 7, /* page + 1 holding overflowed counts, 0 = NULL */
+  /*
+   * A static cluster_info[] element only: its device's type (the model's
+   * container_of() back to si, for the side arrays of phases II/III).  A
+   * dynamic cluster keeps CI_DYN.index in this word instead.
+   */
+  si_type: 8,
   /*
    * The fields end at word 8; each static cluster gets a cache line of
    * its own: two CPUs allocate from neighbouring clusters (their per-CPU
@@ -417,8 +430,14 @@ export interface ArenaConfig {
   nrFrames: number;
   /** 4 KiB kernel object pages (swap tables, extend tables, ...). */
   nrPages: number;
-  /** Largest device the arena can hold, in slots. */
+  /** Largest device the arena can hold, in slots (at most MAX_SLOTS_PER_DEVICE). */
   maxSwapPages: number;
+  /**
+   * Slots of all the devices swapped on at once that the swap heap holds
+   * (their per-slot arrays, allocated at swapon: swap_block_layout()); 0:
+   * MAX_SWAPFILES devices of maxSwapPages, as far as the arena's words allow.
+   */
+  swapHeapSlots: number;
   nrMms: number;
   /** Virtual pages per process (PTEs). */
   mmPages: number;
@@ -496,6 +515,7 @@ export const DEFAULT_ARENA_CONFIG: ArenaConfig = {
   nrFrames: 4096,
   nrPages: 1024,
   maxSwapPages: 16384,
+  swapHeapSlots: 0,
   nrMms: 32,
   mmPages: 1024,
   nrMemcgs: 16,
@@ -512,12 +532,13 @@ export interface Layout {
   config: ArenaConfig;
   totalWords: number;
   maxClustersPerDevice: number;
+  /** Words of the swap heap (layout.swapHeap): where swapon allocates a device's swap block. */
+  swapHeapWords: number;
   ptlPerMm: number;
   global: number;
   cpu: number;
   task: number;
   si: number;
-  clusters: number;
   pageDesc: number;
   pageData: number;
   folio: number;
@@ -528,7 +549,6 @@ export interface Layout {
   expected: number; /* i64 last-written token per virtual page */
   memcg: number;
   file: number;
-  backing: number; /* i64 per slot per device */
   report: number;
   rcuCb: number;
   stats: number; /* per-task counters for the harness */
@@ -537,11 +557,8 @@ export interface Layout {
   schedTasks: number; /* [nrTasks] SCHED_TASK */
   schedRecord: number; /* [schedSteps] the task chosen at each step */
   trace: number; /* [nrTasks] trace rings */
-  zeromap: number; /* phase II/III: [MAX_SWAPFILES] si->zeromap, one bit a slot */
-  swapCgroup: number; /* phase II/III: [MAX_SWAPFILES] the swap_cgroup array, one memcg id a slot */
-  swapMap: number; /* phase II: [MAX_SWAPFILES] si->swap_map, one byte a slot (word index of the byte array) */
-  zswapPool: number; /* [MAX_SWAPFILES][maxSwapPages] the compressed copy zswap keeps of a slot (a 64-bit token) */
-  vswapPhys: number; /* vswap: [MAX_SWAPFILES] VSWAP_PHYS (allocated and bad bitmaps, reverse map) of a physical device */
+  vmap: number; /* VMAP: the swap heap's allocator (src/kmem/vmalloc.ts) */
+  swapHeap: number; /* [swapHeapWords] the swap blocks of the devices swapped on (SI.block_base), see swap_block_layout() */
   bio: number; /* [nrBios] BIO */
   coverage: number; /* controlled mode: [COVERAGE_WORDS] bitmap of interleaving-point pairs seen at hand-offs (src/sched/coverage.ts) */
   schedRunnable: number; /* explore: [schedSteps] bitmask of the tasks runnable at each step (0 words unless config.exploreLog) */
@@ -564,7 +581,7 @@ export const COVERAGE_BITS = 1 << 16;
 /**
  * vswap (seed 004): a physical device's slots are two bitmaps (allocated,
  * bad) and a reverse map to the virtual slot each allocated one backs.
- * Word offsets inside one device's block of layout.vswapPhys.
+ * Word offsets inside one device's array (SI.phys_base, in its swap block).
  */
 export function vswapPhysWords(maxSwapPages: number): { alloc: number; bad: number; rmap: number; SIZE: number } {
   const bits = Math.ceil(maxSwapPages / 32);
@@ -592,10 +609,90 @@ export const STATS_HOLD_MAX = 160;
 export const STATS_HOLD_SUM = 192;
 export const STATS_HOLD_N = 224;
 
-/** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
-/* A swap PTE keeps a 29-bit entry (src/mm/pgtable.ts): 24 offset bits per device, frames likewise. */
-const MAX_SLOTS_PER_DEVICE = 1 << 24;
+/* A swap PTE keeps a 29-bit entry (src/mm/pgtable.ts): 24 offset bits per device (a 64 GiB device), frames likewise. */
+export const MAX_SLOTS_PER_DEVICE = 1 << 24;
 const MAX_FRAMES = 1 << 29;
+/*
+ * Every word index must stay a positive int32 (`w >> 1` indexes the
+ * 64-bit views): 2^30 words, 4 GiB, is also the most a growable
+ * SharedArrayBuffer may reserve in Node 20.
+ */
+const MAX_ARENA_WORDS = 2 ** 30;
+
+/**
+ * The swap heap's allocator state (src/kmem/vmalloc.ts), under its own
+ * raw lock: the bump pointer and the free extents [base, words] below it.
+ */
+export const VMAP_MAX_FREE = 62;
+export const VMAP = { lock: 0, top: 1, nr_free: 2, free: 4 /* [VMAP_MAX_FREE] x [base, words] */, SIZE: 4 + 2 * VMAP_MAX_FREE } as const;
+
+/** What a device's swap block holds: which per-slot arrays its design and kind need. */
+export interface SwapBlockNeeds {
+  /** A static cluster_info[] (not a ghost, not the virtual swap space, not a vswap physical device). */
+  clusters: boolean;
+  /** A data section: the slots' contents (not a ghost). */
+  backing: boolean;
+  /** p2/p3 side arrays (src/designs/side_arrays.ts). */
+  zeromap: boolean;
+  swapCgroup: boolean;
+  swapMap: boolean;
+  /** vswap: the physical device's bitmaps and reverse map. */
+  phys: boolean;
+}
+
+/**
+ * The layout of one device's swap block: word offsets in the block (-1
+ * for an array it does not have) and its size.  What the kernel allocates
+ * at swapon per device - si->cluster_info (one struct a cluster), the
+ * zeromap, swap_map and swap_cgroup arrays of the older phases - plus what
+ * the model keeps where the kernel has a disk: the slots' contents and
+ * zswap's compressed copies (one 64-bit token a slot each; their pages are
+ * touched only where slots are written, so they cost the memory of the
+ * slots used).  Every array starts on a line; side arrays cover whole
+ * clusters (the tail past si->max is checked too).
+ */
+export function swap_block_layout(maxpages: number, need: SwapBlockNeeds) {
+  const clusters = Math.ceil(maxpages / SWAPFILE_CLUSTER);
+  const sideSlots = clusters * SWAPFILE_CLUSTER;
+  let next = 0;
+  const region = (on: boolean, words: number): number => {
+    if (!on) return -1;
+    const at = next;
+    next = lineUp(next + words);
+    return at;
+  };
+  const b = {
+    clusters: region(need.clusters, clusters * CI.SIZE),
+    backing: region(need.backing, maxpages * 2),
+    zswap: region(true, maxpages * 2),
+    zeromap: region(need.zeromap, Math.ceil(sideSlots / 32)),
+    swapCgroup: region(need.swapCgroup, sideSlots),
+    swapMap: region(need.swapMap, Math.ceil(sideSlots / 4)),
+    phys: region(need.phys, vswapPhysWords(maxpages).SIZE),
+    SIZE: 0,
+  };
+  b.SIZE = next;
+  return b;
+}
+export type SwapBlockLayout = ReturnType<typeof swap_block_layout>;
+
+const ALL_ARRAYS: SwapBlockNeeds = { clusters: true, backing: true, zeromap: true, swapCgroup: true, swapMap: true, phys: true };
+
+/*
+ * The swap heap's size: swapHeapSlots slots in blocks of every array (the
+ * most any design needs), with a block's rounding to clusters and lines
+ * for each of MAX_SWAPFILES devices; by default MAX_SWAPFILES devices of
+ * maxSwapPages, cut down to what the arena's word indices can address.
+ */
+function swap_heap_words(config: ArenaConfig): number {
+  const perSlot = swap_block_layout(SWAPFILE_CLUSTER, ALL_ARRAYS).SIZE / SWAPFILE_CLUSTER;
+  const slack = MAX_SWAPFILES * swap_block_layout(SWAPFILE_CLUSTER, ALL_ARRAYS).SIZE;
+  if (config.swapHeapSlots > 0) return lineUp(Math.ceil(config.swapHeapSlots * perSlot) + slack);
+  const all = MAX_SWAPFILES * swap_block_layout(config.maxSwapPages, ALL_ARRAYS).SIZE;
+  return lineUp(Math.min(all, MAX_ARENA_WORDS / 2));
+}
+
+/** Compute the region map for a configuration.  Pure: every thread gets the same answer. */
 
 export function computeLayout(config: ArenaConfig): Layout {
   if (config.maxSwapPages > MAX_SLOTS_PER_DEVICE) throw new RangeError(`maxSwapPages ${config.maxSwapPages} > 2^24: a swap entry has 24 offset bits in the model`);
@@ -606,18 +703,20 @@ export function computeLayout(config: ArenaConfig): Layout {
     next = lineUp(next + words);
     return at;
   };
+  if (!(config.swapHeapSlots >= 0)) throw new RangeError(`swapHeapSlots ${config.swapHeapSlots} < 0`);
   const maxClustersPerDevice = Math.ceil(config.maxSwapPages / SWAPFILE_CLUSTER);
+  const swapHeapWords = swap_heap_words(config);
   const ptlPerMm = Math.ceil(config.mmPages / SWAPFILE_CLUSTER);
   const l: Layout = {
     config,
     totalWords: 0,
     maxClustersPerDevice,
+    swapHeapWords,
     ptlPerMm,
     global: region(G.SIZE),
     cpu: region(config.nrCpus * CPU.SIZE),
     task: region(config.nrTasks * TASK.SIZE),
     si: region(MAX_SWAPFILES * SI.SIZE),
-    clusters: region(MAX_SWAPFILES * maxClustersPerDevice * CI.SIZE),
     pageDesc: region(config.nrPages * PAGEDESC.SIZE),
     pageData: region(config.nrPages * PAGE_WORDS),
     folio: region(config.nrFrames * FOLIO.SIZE),
@@ -628,7 +727,6 @@ export function computeLayout(config: ArenaConfig): Layout {
     expected: region(config.nrMms * config.mmPages * 2),
     memcg: region(config.nrMemcgs * MEMCG.SIZE),
     file: region(config.nrFiles * FILE.SIZE),
-    backing: region(MAX_SWAPFILES * config.maxSwapPages * 2),
     report: region(config.reportSlots * REPORT.SIZE),
     rcuCb: region(config.rcuCallbacks * RCU_CB.SIZE),
     stats: region(config.nrTasks * STATS_WORDS_PER_TASK),
@@ -637,16 +735,14 @@ export function computeLayout(config: ArenaConfig): Layout {
     schedTasks: region(config.nrTasks * SCHED_TASK.SIZE),
     schedRecord: region(config.schedSteps),
     trace: region(config.nrTasks * (TRACE_RING.EVENTS + config.traceEvents * TRACE_EVENT.SIZE)),
-    zeromap: region(MAX_SWAPFILES * Math.ceil((maxClustersPerDevice * SWAPFILE_CLUSTER) / 32)),
-    swapCgroup: region(MAX_SWAPFILES * maxClustersPerDevice * SWAPFILE_CLUSTER),
-    swapMap: region(MAX_SWAPFILES * Math.ceil((maxClustersPerDevice * SWAPFILE_CLUSTER) / 4)),
-    zswapPool: region(MAX_SWAPFILES * config.maxSwapPages * 2),
-    vswapPhys: region(MAX_SWAPFILES * vswapPhysWords(config.maxSwapPages).SIZE),
+    vmap: region(VMAP.SIZE),
+    swapHeap: region(swapHeapWords),
     bio: region(config.nrBios * BIO.SIZE),
     coverage: region(COVERAGE_BITS / 32),
     schedRunnable: region(config.exploreLog > 0 ? config.schedSteps : 0),
     exploreLog: region(config.exploreLog),
   };
   l.totalWords = next;
+  if (l.totalWords > MAX_ARENA_WORDS) throw new RangeError(`arena of ${l.totalWords} words > 2^${Math.log2(MAX_ARENA_WORDS)} (4 GiB): swapHeapSlots ${config.swapHeapSlots} and the other sizes are too large together`);
   return l;
 }

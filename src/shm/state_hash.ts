@@ -20,7 +20,7 @@ function bookkeeping(L: Layout): [number, number][] {
   return [
     [L.report, L.rcuCb],
     [L.stats, L.pcpuRefs],
-    [L.sched, L.zeromap], /* SCHED, SCHED_TASK, the record, the trace rings */
+    [L.sched, L.vmap], /* SCHED, SCHED_TASK, the record, the trace rings */
     [L.coverage, L.totalWords], /* coverage, runnable masks, footprint log */
   ];
 }
