@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   stress: () => import('./stress.bench.js'),
   repro: () => import('./repro.bench.js'),
   fuzz: () => import('./fuzz.bench.js'),
+  'fuzz-finds': async () => ({ suite: (await import('./fuzz.bench.js')).findsSuite }),
   scale: () => import('./scale.bench.js'),
 };
 
@@ -32,7 +33,7 @@ interface Args {
 function usage(msg?: string): never {
   if (msg !== undefined) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    `usage: node dist/bench/run.js [--suite NAME]... [--json] [--time MS] [--warmup MS] [--plot FILE.svg]\n  suites: ${Object.keys(SUITES).join(', ')} (default: all but scale)\n  --plot: the charts of the suites that have some (scale)\n`,
+    `usage: node dist/bench/run.js [--suite NAME]... [--json] [--time MS] [--warmup MS] [--plot FILE.svg]\n  suites: ${Object.keys(SUITES).join(', ')} (default: all but scale and fuzz-finds)\n  --plot: the charts of the suites that have some (scale)\n`,
   );
   process.exit(msg === undefined ? 0 : 2);
 }
@@ -58,8 +59,8 @@ function parseArgs(argv: string[]): Args {
   }
   for (const s of a.suites) if (!(s in SUITES)) usage(`unknown suite "${s}"`);
   if (!(a.opts.time > 0) || !(a.opts.warmupTime >= 0)) usage('--time must be > 0 and --warmup >= 0');
-  /* scale runs the others' configurations again, for minutes: only when asked for. */
-  if (a.suites.length === 0) a.suites = Object.keys(SUITES).filter((s) => s !== 'scale');
+  /* scale and fuzz-finds take many minutes: only when asked for. */
+  if (a.suites.length === 0) a.suites = Object.keys(SUITES).filter((s) => s !== 'scale' && s !== 'fuzz-finds');
   if (a.plot !== null) {
     const problem = output_file_problem(a.plot);
     if (problem !== null) usage(`--plot: ${problem}`);

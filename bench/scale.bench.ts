@@ -15,7 +15,7 @@
  *    device's size (a child process per size: 2 CPUs, RSS_S seconds), next
  *    to what `swaptorture memory --size` says the kernel's swap metadata
  *    for the device would be, empty and full;
- *  - fuzz executions/s against --jobs (1, 2, 4; unguided, seeded);
+ *  - fuzz executions/s against --jobs (1, 2, 4; the default campaign, seeded);
  *  - controlled-mode interleaving points/s against the length of the run
  *    (swap-mix on 2 CPUs, random strategy, 30 to 1000 operations per CPU),
  *    as a ratio to the raw futex round trips/s of the same machine.
@@ -142,7 +142,7 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   }
   for (const jobs of JOBS) {
     const rates: number[] = [];
-    for (let k = 0; k < RUNS; k++) rates.push((await campaign({ runs: 0, seconds: FUZZ_S, seed: 3 + k, jobs, guide: false })).execsPerSec);
+    for (let k = 0; k < RUNS; k++) rates.push((await campaign({ runs: 0, seconds: FUZZ_S, seed: 3 + k, jobs })).execsPerSec);
     process.stderr.write(`bench: scale: fuzz --jobs ${jobs}: ${rates.map((r) => r.toFixed(1)).join(', ')} execs/s\n`);
     rows.push(row(`fuzz, --jobs ${jobs}, ${FUZZ_S} s campaigns: execs`, median(rates), rates, { jobs }));
   }
