@@ -71,6 +71,9 @@ describe('stress: output', () => {
     /* The whole process's peak RSS: at least the arena the run shares with its CPUs, below anything absurd. */
     expect(doc.maxRssBytes).toBeGreaterThan(32 * 2 ** 20);
     expect(doc.maxRssBytes).toBeLessThan(4 * 2 ** 30);
+    /* The world stood stopped for the periodic checks for part of the run, and only while one ran. */
+    expect(doc.checkSeconds).toBeLessThanOrEqual(doc.seconds);
+    if (doc.checks === 0) expect(doc.checkSeconds).toBe(0);
     expect(r.stderr).toMatch(/End of test: SUCCESS/);
   });
 
@@ -80,6 +83,7 @@ describe('stress: output', () => {
     expect(r.stdout).toMatch(/^operation\s+count\s+per s$/m);
     expect(r.stdout).toMatch(/^lock class\s+acquired/m);
     expect(r.stdout).toMatch(/^peak RSS of the process\s+\d+ MiB$/m);
+    expect(r.stdout).toMatch(/^world stopped for checks\s+\d+ ms \(\d+\.\d % of the run; --check-interval\)$/m);
     expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=12 /m);
   });
 });

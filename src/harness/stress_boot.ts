@@ -107,7 +107,7 @@ export function stress_boot(o: StressOptions, io: StressIO): StressRun {
     pool: new CpuPool(sys.handle, specs.length),
     watchdog: new Watchdog(sys.handle, tasks.all, o.stallMs),
     done: false,
-    printed: new Set<number>(), harnessErrors: [], stalls: [], checks: 0, crashed: false, interrupted: false, stopReason: '',
+    printed: new Set<number>(), harnessErrors: [], stalls: [], checks: 0, checkMs: 0, crashed: false, interrupted: false, stopReason: '',
     t0: performance.now(), running: false, startupS: 0, seconds: 0,
     next: { check: o.checkIntervalMs, shuffle: o.shuffleIntervalMs, stat: o.statIntervalS * 1000 },
     shuffleRand: (o.seed ^ 0x5f3759df) >>> 0 || 1,

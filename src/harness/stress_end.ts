@@ -103,6 +103,7 @@ export function stress_result(run: StressRun): StressResult {
     migrations: c.migrations,
     gracePeriods: c.gracePeriods,
     checks: run.checks,
+    checkSeconds: run.checkMs / 1000,
     locks: c.locks,
     violations,
     stalls: run.stalls,

@@ -164,6 +164,8 @@ export const StressResultSchema = z.object({
   migrations: z.number().int().nonnegative(),
   gracePeriods: z.number().int().nonnegative(),
   checks: z.number().int().nonnegative(),
+  /** Wall time the world stood stopped for the periodic checks (--check-interval), seconds: part of `seconds`. */
+  checkSeconds: z.number().nonnegative(),
   locks: z.array(z.object({
     class: z.string(), acquired: z.number(), contended: z.number(), spins: z.number(), maxHoldUs: z.number(), heldMs: z.number(),
     maxPerCpu: z.number(), minPerCpu: z.number(),
@@ -231,6 +233,7 @@ export function format_summary(r: StressResult): string {
     ['time in &ci->lock (est.)', `${(100 * r.clusterLockShare).toFixed(1)} %`],
     ['peak RSS of the process', `${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`],
     ['invariant checks run', r.checks],
+    ['world stopped for checks', `${(1000 * r.checkSeconds).toFixed(0)} ms (${((100 * r.checkSeconds) / s).toFixed(1)} % of the run; --check-interval)`],
     ['violations', r.violations.length],
     ['stalls', r.stalls.length],
   ]);

@@ -47,6 +47,8 @@ export interface StressRun {
   readonly stalls: StressResult['stalls'];
   /** Quiescent checks run. */
   checks: number;
+  /** Time the world stood stopped for the periodic checks (park requested to release), ms. */
+  checkMs: number;
   /** A worker died of something other than a violation. */
   crashed: boolean;
   /** Stopped by Ctrl-C. */

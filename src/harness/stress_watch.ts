@@ -30,6 +30,7 @@ function stress_on_stall(run: StressRun, st: Stall[]): void {
 
 /* Stop the world, check, reap dead cgroups, go on.  False if the run ended meanwhile. */
 async function stress_quiescent_check(run: StressRun): Promise<boolean> {
+  const t0 = performance.now();
   torture_request_park();
   while (torture_nr_quiet() < run.specs.length) {
     if (run.stopReason !== '') return false;
@@ -47,6 +48,7 @@ async function stress_quiescent_check(run: StressRun): Promise<boolean> {
   if (found.length === 0) mem_cgroup_reap_dead();
   run.watchdog.reset();
   torture_release();
+  run.checkMs += performance.now() - t0;
   return true;
 }
 
