@@ -226,7 +226,8 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
 const MUTATE_HELP = `
 Operators: ${OPERATORS.join(', ')}.
 Portfolio, per mutant, until one kills it: unit (vitest on the test files
-whose imports reach the module, if they call the mutant's function), race
+whose unmutated runs reach the mutated line, --unit-files of them: first
+those reaching most of the function's other sites), race
 (repro RACE --fixed of the races whose unmutated runs execute the mutant's
 site), explore (explore RACE --fixed --preemptions 2 of the same races, the
 first --explore-schedules schedules, fewest preemptions first), stress (--stress-ops, --seed) and fuzz (--fuzz-runs, --seed), each if
