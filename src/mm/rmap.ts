@@ -20,11 +20,11 @@
  * folio (folio_mapcount()); each such PTE also holds a folio reference.
  */
 import { A, gword } from '../shm/arena.js';
-import { FOLIO, G } from '../shm/layout.js';
+import { FOLIO, G, MM } from '../shm/layout.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { fw, folio_assert_locked, folio_nr_pages, folio_put, folio_swap, PG_anon_exclusive } from './page_alloc.js';
 import {
-  mm_anon_vma, mm_live, pte_lock, pte_pfn, pte_present, pte_swp_mkexclusive, pte_unlock, ptep_get, set_pte, swp_entry_to_pte,
+  mm_anon_vma, MM_LIVE, pte_lock, pte_pfn, pte_present, pte_swp_mkexclusive, pte_unlock, ptep_get, set_pte, swp_entry_to_pte,
 } from './pgtable.js';
 import { folio_dup_swap } from './swap_count.js';
 
@@ -124,8 +124,11 @@ export function folio_try_dup_anon_rmap_ptes(folio: number, page: number, nr: nu
 export function rmap_walk_anon(folio: number, fn: (mm: number) => boolean): void {
   const av = folio_anon_vma(folio);
   if (av < 0) return;
-  for (let mm = 0; mm < A.L.config.nrMms; mm++) {
-    if (mm_live(mm) && mm_anon_vma(mm) === av && !fn(mm)) return;
+  /* The mm_structs read in place, the family test first (the walk runs for every folio reclaim unmaps). */
+  const i32 = A.i32;
+  const n = A.L.config.nrMms;
+  for (let mm = 0, w = A.L.mm; mm < n; mm++, w += MM.SIZE) {
+    if (i32[w + MM.anon_vma] === av && i32[w + MM.state] === MM_LIVE && !fn(mm)) return;
   }
 }
 
