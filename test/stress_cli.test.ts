@@ -77,6 +77,13 @@ describe('stress: output', () => {
     expect(r.stderr).toMatch(/End of test: SUCCESS/);
   });
 
+  it('--no-pv-spinlocks and --no-lockdep: said on the start line, the run clean', () => {
+    const r = run('--cpus', '2', '--ops', '300', '--seed', '5', '--no-pv-spinlocks', '--no-lockdep');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^swaptorture: --- Start of test: .* stall=5000ms lockdep=off pv_spinlocks=off$/m);
+    expect(r.stdout).toMatch(/End of test: SUCCESS/);
+  });
+
   it('without --json: the summary and "End of test: SUCCESS" on stdout', () => {
     const r = run('--cpus', '2', '--ops', '500', '--seed', '12');
     expect(r.code).toBe(0);

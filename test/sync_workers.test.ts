@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attach, createArena, type ArenaHandle } from '../src/shm/arena.js';
 import { clear_reports, nr_reports, read_reports, set_panic_on_warn } from '../src/shm/report.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
+import { pv_spinlocks_set } from '../src/sync/spinlock.js';
 import { task_init, taskWord, TASK_DEAD } from '../src/shm/task.js';
 import { TASK } from '../src/shm/layout.js';
 import { CpuError, CpuPool, CpuRunError, runOnCpus, type CpuSpec } from '../src/harness/cpus.js';
@@ -183,6 +184,27 @@ describe('barrier_wait as a start line', () => {
      * asserted: the spin must have ended some rounds.
      */
     expect(sleeps).toBeLessThan(ROUNDS);
+    expect(reportLines()).toEqual([]);
+  });
+});
+
+describe('paravirtual spinlocks: a spinner kept waiting parks, or with them off only spins', () => {
+  /* 8 times the spins after which a spinner parks (SPIN_BEFORE_WAIT, src/sync/spinlock.ts). */
+  const SPINS = 8 * 256;
+  it.each([true, false])('pv spinlocks %s', async (pv) => {
+    lock_torture_init();
+    pv_spinlocks_set(pv);
+    try {
+      const [parked, spins] = (await pool.run([
+        { task: 0, cpu: 0, program: 'selftest-pv-park', args: { role: 'holder', spins: SPINS } },
+        { task: 1, cpu: 1, program: 'selftest-pv-park', args: { role: 'spinner', spins: SPINS } },
+      ])) as [boolean, number];
+      expect(spins).toBeGreaterThanOrEqual(SPINS);
+      /* Parked: the lock word carried SPIN_WAITERS until the holder's unlock; spin-only: never. */
+      expect(parked).toBe(pv);
+    } finally {
+      pv_spinlocks_set(true);
+    }
     expect(reportLines()).toEqual([]);
   });
 });

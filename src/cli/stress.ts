@@ -64,6 +64,7 @@ interface StressFlags {
   bug: string[];
   listBugs?: boolean;
   lockdep: boolean;
+  pvSpinlocks: boolean;
   swapoffCycles: number;
   injectCrash: number;
   injectStall: number;
@@ -128,6 +129,7 @@ function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
     seed: f.seed ?? randomInt(0, 2 ** 31),
     bugs: f.bug,
     lockdep: f.lockdep,
+    pvSpinlocks: f.pvSpinlocks,
     swapoffCycles: f.swapoffCycles,
     injectCrash: f.injectCrash,
     injectStall: f.injectStall,
@@ -198,6 +200,7 @@ export function registerStress(program: Command): Command {
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
     .option('--list-bugs', 'list the bug switches (name; provenance: kernel-fix, review or hypothetical - repro --list has its commits and quotes; how often free-running stress finds it: often, seldom or never; what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
+    .option('--no-pv-spinlocks', 'contended spinlocks only spin, never sleep until the unlock wakes them (the spin-only lock; the default parks a spinner after a bounded spin, as paravirtual spinlocks do)')
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device (the default): writeout stores the page compressed, swap-in loads it, the kworker writes stored pages back to the device; the CPUs turn it off and on now and then (the zswap-toggle operation)')
     .option('--no-zswap', 'no zswap: every page goes to the device (not with --design ghost, which always has zswap)')

@@ -7,6 +7,7 @@
  * Context: main thread, task 0; before any CPU runs.
  */
 import { BLK_COMPLETION_SOFTIRQ, blk_set_completion } from '../block/bio.js';
+import { pv_spinlocks_set } from '../sync/spinlock.js';
 import { System } from '../api/system.js';
 import { setCurrent, taskWord } from '../shm/task.js';
 import { A } from '../shm/arena.js';
@@ -93,6 +94,7 @@ export function stress_boot(o: StressOptions, io: StressIO): StressRun {
   /* The ghost design always has zswap: a ghost device has nothing else to keep pages in. */
   const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, zswap: o.zswap || o.design === 'ghost', ...stressArenaConfig(o) });
   setCurrent(0);
+  pv_spinlocks_set(o.pvSpinlocks);
   const devices = stress_swapon_devices(sys, o);
   const tasks = stress_tasks(o);
   const shape = stress_init_tasks(sys, o, tasks);

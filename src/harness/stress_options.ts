@@ -124,6 +124,8 @@ export const StressOptionsSchema = z
     seed: z.number().int().min(0).max(0xffffffff),
     bugs: z.array(z.string()),
     lockdep: z.boolean(),
+    /** Contended spinlocks sleep until kicked after a bounded spin (the default), or only spin. */
+    pvSpinlocks: z.boolean(),
     /** With --ops: swapoff/swapon cycles to run (the run also waits for them); 0 = as time allows. */
     swapoffCycles: z.number().int().min(0),
     /** Harness self-test: CPU 0 throws after this many operations. */
@@ -201,6 +203,7 @@ export function defaultStressOptions(): StressOptions {
     seed: 0,
     bugs: [],
     lockdep: true,
+    pvSpinlocks: true,
     swapoffCycles: 0,
     injectCrash: 0,
     injectStall: 0,
@@ -286,6 +289,7 @@ export function stress_command_line(o: StressOptions): string {
   if (o.shuffleIntervalMs !== d.shuffleIntervalMs) a.push(`--shuffle-interval ${o.shuffleIntervalMs}`);
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
+  if (!o.pvSpinlocks) a.push('--no-pv-spinlocks');
   if (!o.zswap && o.design !== 'ghost') a.push('--no-zswap');
   for (const b of o.bugs) a.push(`--bug ${b}`);
   if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);

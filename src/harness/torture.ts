@@ -35,7 +35,7 @@
 import { A } from '../shm/arena.js';
 import { PCPU_REF_SLOTS } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { sched_wait, setWaitHook } from '../sync/point.js';
+import { pointId, sched_wait, setPointHook, setWaitHook } from '../sync/point.js';
 import { registerProgram, type ProgramContext } from './programs.js';
 import { barrier_init, barrier_wait } from '../sync/barrier.js';
 import { lockClass } from '../sync/lockdep.js';
@@ -66,7 +66,7 @@ import {
   start_poll_synchronize_rcu,
   synchronize_rcu,
 } from '../sync/rcu.js';
-import { spin_lock, spin_owner, spin_unlock } from '../sync/spinlock.js';
+import { spin_lock, spin_owner, spin_unlock, SPIN_WAITERS } from '../sync/spinlock.js';
 import { smp_processor_id } from '../shm/task.js';
 
 /* ---- scratch layout (word offsets from the scratch base) ---- */
@@ -911,6 +911,7 @@ registerProgram('percpu-ref-killer', (a: RefKillerArgs, ctx) => ref_torture_kill
  *                                     lock: never returns while a dead CPU holds it
  *   selftest-spin-recursion {}        takes the torture lock twice: spinlock recursion
  *   selftest-start-line { rounds, waiter }  barrier_wait() as a start line (below)
+ *   selftest-pv-park { role, spins }  a spinner kept waiting: does it park? (below)
  * Run lock_torture_init() first.
  */
 registerProgram('selftest-echo', (a: unknown, ctx) => ({ task: ctx.task, cpu: smp_processor_id(), args: a }));
@@ -964,4 +965,44 @@ registerProgram('selftest-start-line', (a: { rounds: number; waiter: number }, c
     setWaitHook(null);
   }
   return sleeps;
+});
+
+/*
+ * selftest-pv-park { role, spins }: the torture lock held (role "holder")
+ * while another task (role "spinner") spins on it, until the spinner has
+ * passed @spins spin points - several times the spins after which a
+ * paravirtual spinlock parks.  The holder returns whether the lock word
+ * carried SPIN_WAITERS at its unlock (a spinner parked on it: the flag
+ * stays until the unlock); the spinner the spin points it counted.  How
+ * long anything takes plays no part: the holder waits for the count.
+ */
+registerProgram('selftest-pv-park', (a: { role: 'holder' | 'spinner'; spins: number }) => {
+  const i32 = A.i32;
+  const lock = w(TORTURE.lock);
+  const held = w(TORTURE.write_held);
+  const count = w(TORTURE.counter);
+  const cls = lockClass('test_lock_c');
+  if (a.role === 'holder') {
+    spin_lock(lock, cls);
+    Atomics.store(i32, held, 1);
+    while (Atomics.load(i32, count) < a.spins) Atomics.wait(i32, count, Atomics.load(i32, count), 1);
+    const parked = (Atomics.load(i32, lock) & SPIN_WAITERS) !== 0;
+    spin_unlock(lock);
+    return parked;
+  }
+  while (Atomics.load(i32, held) === 0) Atomics.wait(i32, held, 0, 1);
+  const P_SPIN = pointId('spin');
+  setPointHook((id) => {
+    if (id === P_SPIN) {
+      Atomics.add(i32, count, 1);
+      Atomics.notify(i32, count);
+    }
+  });
+  try {
+    spin_lock(lock, cls);
+    spin_unlock(lock);
+  } finally {
+    setPointHook(null);
+  }
+  return Atomics.load(i32, count);
 });

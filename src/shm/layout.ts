@@ -142,6 +142,7 @@ export const G = {
   torture_gen: 209, /* bumped on every release from the barrier */
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
   zswap_ever_enabled: 211, /* static key zswap_ever_enabled: set once zswap was on, never cleared */
+  spin_no_park: 212, /* 1: contended spinlocks spin and never sleep (stress --no-pv-spinlocks; src/sync/spinlock.ts) */
   torture_parked: 224, /* tasks parked at the stop-the-world barrier */
   torture_finished: 225, /* workload tasks that ran out of work and returned */
   torture_started: 226, /* workload tasks whose worker is up and running the workload loop */

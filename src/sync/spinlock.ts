@@ -8,7 +8,8 @@
  * spinner sleeps on the word.  The holder may be a descheduled OS thread
  * or in a garbage collection pause: the spinner sets the flag and
  * futex-waits, and the unlock that finds the flag wakes one sleeper (the
- * pvqspinlock idea: spin a while, then halt until kicked).  A sleeper
+ * pvqspinlock idea: spin a while, then halt until kicked; G.spin_no_park
+ * set, the spin-only lock of a kernel without paravirtual spinlocks).  A sleeper
  * that then takes the lock keeps the flag set, so its own unlock wakes
  * the next one: waking them all at once had every one of them fight for
  * the word the first of them had just taken.  A timed sleep
@@ -25,8 +26,8 @@
  * Kernel mapping: spin_lock/spin_unlock/spin_trylock/spin_lock_nested,
  * assert_spin_locked.
  */
-import { A } from '../shm/arena.js';
-import { TASK } from '../shm/layout.js';
+import { A, gword } from '../shm/arena.js';
+import { G, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { point, pointId } from './point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
@@ -83,7 +84,7 @@ function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: numb
     }
     if (spins++ === 0) i32[taskWord(me - 1, TASK.wait_lock)] = lock + 1;
     point(P_SPIN);
-    if (spins % SPIN_BEFORE_WAIT === 0) {
+    if (spins % SPIN_BEFORE_WAIT === 0 && i32[gword(G.spin_no_park)] === 0) {
       /* The holder is not running: flag the word and sleep until its unlock (a 1 ms bound). */
       const v = Atomics.load(i32, lock);
       if (v !== 0 && (v & SPIN_WAITERS || Atomics.compareExchange(i32, lock, v, v | SPIN_WAITERS) === v)) {
@@ -134,6 +135,16 @@ export function spin_unlock(lock: number): void {
 /* spin_bug(): the unlock of a lock word task @me - 1 does not hold (@v: holder + 1, 0 for none). */
 function spin_bug_wrong_owner(lock: number, v: number, me: number): void {
   report('lock-discipline', `BUG: spinlock wrong owner on unlock: word ${lock} held by ${v === 0 ? 'nobody' : `task ${v - 1}`}, unlocked by task ${me - 1}`, [lock, v]);
+}
+
+/**
+ * pv_spinlocks_set(): whether contended spinlocks may sleep until kicked
+ * (on, the default) or only spin (off: stress --no-pv-spinlocks, to
+ * measure what parking buys when CPUs outnumber cores).  Context: set-up,
+ * no CPU running.
+ */
+export function pv_spinlocks_set(on: boolean): void {
+  A.i32[gword(G.spin_no_park)] = on ? 0 : 1;
 }
 
 /** spin_is_locked(). */
