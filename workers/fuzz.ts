@@ -2,9 +2,9 @@
  * The fuzzing campaign's job worker (`fuzz --jobs J`): piscina calls the
  * default export with a case; the execution runs on this thread's own CPU
  * pool (nested worker threads), so J jobs run J executions at once, each
- * on its own arena.  The pool starts with the thread, as wide as the
- * widest case of the campaign (workerData.cpus), and serves every
- * execution of the job.  Context: a worker thread.
+ * on its own arena.  The pool is as wide as the widest case of the
+ * campaign (workerData.cpus) and serves every execution of the job.
+ * Context: a worker thread.
  */
 import { workerData } from 'node:worker_threads';
 import '../src/designs/index.js';

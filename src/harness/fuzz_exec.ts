@@ -30,10 +30,10 @@ const FREE_RUN_STALL_MS = 10_000;
 
 /*
  * This thread's CPU pool, kept from one execution to the next.  A job
- * thread starts it once at the width of the widest case its campaign
- * draws (fuzz_exec_init), so that no case restarts it: new workers load
- * the model again and run it cold.  A wider case (a corpus entry's
- * replay) still grows it.
+ * thread starts it at its first execution as wide as the widest case its
+ * campaign draws (fuzz_exec_init), so that no later case restarts it: new
+ * workers load the model again and run it cold.  A wider case (a corpus
+ * entry's replay) still grows it.
  */
 let pool: CpuPool | null = null;
 let poolThreads = 4;
@@ -47,13 +47,12 @@ let poolThreads = 4;
 let arenaBuffer: SharedArrayBuffer | undefined;
 
 /**
- * Start this thread's CPU pool for cases of up to @cpus CPUs (and their
- * I/O completion task), so its workers load while the first case is drawn.
- * Context: a job thread, before its first execution.
+ * Size this thread's CPU pool for cases of up to @cpus CPUs (and their I/O
+ * completion task).  Context: a job thread, before its first execution
+ * (which starts the pool: a pool that cannot start fails that execution).
  */
 export function fuzz_exec_init(cpus: number): void {
   poolThreads = Math.max(poolThreads, cpus + 1);
-  pool ??= new CpuPool(createArena({}), poolThreads);
 }
 
 async function pool_for(cpus: number): Promise<CpuPool> {
