@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../src/designs/index.js';
 import { A, ARENA_MAGIC, attach, createArena } from '../src/shm/arena.js';
 import { computeLayout, DEFAULT_ARENA_CONFIG, G } from '../src/shm/layout.js';
+import { System } from '../src/api/system.js';
 import { fresh_case, fuzz_widest_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { CpuPool } from '../src/harness/cpus.js';
@@ -49,6 +50,19 @@ describe('createArena with a buffer to reuse', () => {
     const h = createArena(DEFAULT_ARENA_CONFIG, small.sab);
     expect(h.sab).not.toBe(small.sab);
     expect(new Int32Array(small.sab).every((w) => w === 7)).toBe(true);
+  });
+
+  it('System.create boots in a buffer given to reuse, and refuses one that is not a SharedArrayBuffer, touching nothing', () => {
+    const buffer = createArena(DEFAULT_ARENA_CONFIG).sab;
+    new Int32Array(buffer).fill(3);
+    const sys = System.create({ nrCpus: 2, nrTasks: 3, reuse: buffer });
+    expect(sys.handle.sab).toBe(buffer);
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    const plain = new ArrayBuffer(buffer.byteLength);
+    expect(() => System.create({ nrCpus: 2, nrTasks: 3, reuse: plain as unknown as SharedArrayBuffer })).toThrow(/System.create: reuse must be a SharedArrayBuffer, got \[object ArrayBuffer\]/);
+    expect(new Int32Array(plain).every((w) => w === 0)).toBe(true);
+    /* The system booted before is untouched and still the one attached. */
+    expect(sys.swapon('/dev/vdb')).toBe(0);
   });
 });
 

@@ -121,6 +121,7 @@ export class System {
     if (slabMinPartial !== undefined && !(is_int(slabMinPartial) && slabMinPartial >= 0)) {
       throw new RangeError(`System.create: slabMinPartial must be an integer >= 0, got ${String(slabMinPartial)}`);
     }
+    if (reuse !== undefined && !(reuse instanceof SharedArrayBuffer)) throw new RangeError(`System.create: reuse must be a SharedArrayBuffer, got ${Object.prototype.toString.call(reuse)}`);
     const handle = createArena(arena, reuse);
     attach(handle);
     swap_design_init(design);
