@@ -61,6 +61,8 @@ export interface SystemConfig extends Partial<ArenaConfig> {
   zswap?: boolean;
   /** Empty swap tables the swap_table cache keeps before their pages go back (its min_partial; default 4). */
   slabMinPartial?: number;
+  /** The buffer of an earlier system no thread uses any more, to boot this one in (zeroed: src/shm/arena.ts createArena's @reuse). */
+  reuse?: SharedArrayBuffer;
 }
 
 export interface SwapDeviceOptions {
@@ -111,7 +113,7 @@ export class System {
    * system yet to return an errno from.
    */
   static create(cfg: SystemConfig = {}): System {
-    const { design = 'p4', seed = 1, bugs = [], zswap = false, slabMinPartial, ...given } = cfg;
+    const { design = 'p4', seed = 1, bugs = [], zswap = false, slabMinPartial, reuse, ...given } = cfg;
     const arena = arena_config(given);
     if (typeof arena === 'string') throw new RangeError(`System.create: ${arena}`);
     if (!(DESIGN_NAMES as readonly string[]).includes(design)) throw new RangeError(`System.create: unknown design '${String(design)}' (${DESIGN_NAMES.join(', ')})`);
@@ -119,7 +121,8 @@ export class System {
     if (slabMinPartial !== undefined && !(is_int(slabMinPartial) && slabMinPartial >= 0)) {
       throw new RangeError(`System.create: slabMinPartial must be an integer >= 0, got ${String(slabMinPartial)}`);
     }
-    const handle = createArena(arena);
+    if (reuse !== undefined && !(reuse instanceof SharedArrayBuffer)) throw new RangeError(`System.create: reuse must be a SharedArrayBuffer, got ${Object.prototype.toString.call(reuse)}`);
+    const handle = createArena(arena, reuse);
     attach(handle);
     swap_design_init(design);
     const c = handle.config;

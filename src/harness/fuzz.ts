@@ -40,7 +40,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { FuzzJob, FuzzResult } from './fuzz_types.js';
+import type { FuzzJob, FuzzJobData, FuzzResult } from './fuzz_types.js';
+import { fuzz_widest_case } from './fuzz_case.js';
+import { SYNTHETIC_CPUS } from './fuzz_synthetic.js';
 import { worker_exec_argv } from './cpus.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
@@ -124,7 +126,10 @@ function fuzz_dispatch(camp: FuzzCampaign, jobs: FuzzJobs, signal?: AbortSignal)
 /* Run the jobs: until the runs or the time are used up, or Ctrl-C; every job in flight finishes, the job threads go. */
 async function fuzz_run_jobs(camp: FuzzCampaign, signal?: AbortSignal): Promise<void> {
   const { o } = camp;
-  const pool = new Piscina({ filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200, execArgv: worker_exec_argv() });
+  const workerData: FuzzJobData = { cpus: o.target === 'synthetic' ? SYNTHETIC_CPUS : fuzz_widest_case(camp.limits) };
+  const pool = new Piscina({
+    filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200, execArgv: worker_exec_argv(), workerData,
+  });
   const jobs: FuzzJobs = { pool, inflight: new Set(), deadline: o.runs > 0 ? Infinity : Date.now() - fuzz_elapsed(camp) * 1000 + o.seconds * 1000, error: null };
   try {
     for (;;) {

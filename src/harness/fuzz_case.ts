@@ -204,6 +204,11 @@ function ghost_fill(s: Shape): { shape: Shape; fill: ScenarioOp[]; mms: number }
 /* CPUs a scenario has at most (src/scenario/fields.ts). */
 const MAX_CPUS = 8;
 
+/** The most CPUs a case drawn under @l has: its scripted CPUs and the kworker (see scenario_of). */
+export function fuzz_widest_case(l: FuzzLimits): number {
+  return Math.min(l.maxCpus + 1, MAX_CPUS);
+}
+
 /*
  * The kworker's CPU: the system workqueue running the work the others
  * schedule - discards of freed clusters, zswap's writeback of stored

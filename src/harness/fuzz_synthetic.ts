@@ -27,6 +27,9 @@ const WORK = 6; /* CPU A's points before and after its window */
 const STEPS = 24; /* CPU B's turns */
 const NEED = 6; /* B's turns in a row inside A's window: the bug */
 
+/** The puzzle's CPUs: A and B. */
+export const SYNTHETIC_CPUS = 2;
+
 /** Fresh synthetic case @index of the campaign seeded @seed. */
 export function synthetic_fresh_case(seed: number, index: number): FuzzCase {
   const rs = run_seed(seed, index);

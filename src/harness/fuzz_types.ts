@@ -68,6 +68,11 @@ export interface FuzzResult {
   ms: number;
 }
 
+/** What a job thread (workers/fuzz.ts) is started with: the most CPUs a case of the campaign has. */
+export interface FuzzJobData {
+  cpus: number;
+}
+
 /** What the campaign hands a job thread (workers/fuzz.ts). */
 export type FuzzJob =
   | { kind: 'exec'; c: FuzzCase; turnSpins?: number }

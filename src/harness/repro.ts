@@ -168,15 +168,19 @@ export function scenario_fixed(sc: Scenario, fixed: boolean): boolean {
   return fixed || sc.bug === undefined;
 }
 
-/** A fresh system for one schedule of @sc: devices on, setup run, the CPUs' specs.  Context: main thread (becomes task 0 of the new arena). */
-export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0): Built {
+/**
+ * A fresh system for one schedule of @sc: devices on, setup run, the CPUs'
+ * specs; booted in @reuse, an earlier system's buffer, if given (zeroed:
+ * the same system).  Context: main thread (becomes task 0 of the new arena).
+ */
+export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0, reuse?: SharedArrayBuffer): Built {
   const cpus = sc.cpus.length;
   const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
   const sys = System.create({
     design, seed, bugs: scenario_fixed(sc, fixed) ? [] : [sc.bug!], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
     nrCpus: Math.max(2, cpus + 1), nrTasks: cpus + 2, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
     maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
-    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial, exploreLog: exploreLog || undefined,
+    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial, exploreLog: exploreLog || undefined, reuse,
   });
   const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
   sc.system.devices.forEach((d, i) => {

@@ -53,27 +53,37 @@ export interface ArenaHandle {
   config: ArenaConfig;
 }
 
-/** Allocate a fresh, zeroed arena for @config. */
-export function createArena(config: Partial<ArenaConfig> = {}): ArenaHandle {
+/**
+ * A zeroed arena for @config: a fresh buffer, or @reuse - the buffer of an
+ * earlier arena that no thread uses any more (its run over, no worker of
+ * it still running), at least as large - zeroed whole.  Either way every
+ * word is zero but the magic, and the views attach() makes cover exactly
+ * @config's layout at the buffer's start: a reused arena is word for word
+ * a fresh one, without allocating and faulting in a new buffer.
+ */
+export function createArena(config: Partial<ArenaConfig> = {}, reuse?: SharedArrayBuffer): ArenaHandle {
   const full: ArenaConfig = { ...DEFAULT_ARENA_CONFIG, ...config };
   const layout = computeLayout(full);
-  const sab = new SharedArrayBuffer(layout.totalWords * 4);
+  const bytes = layout.totalWords * 4;
+  const sab = reuse !== undefined && reuse.byteLength >= bytes ? reuse : new SharedArrayBuffer(bytes);
   const i32 = new Int32Array(sab);
+  if (sab === reuse) i32.fill(0);
   i32[layout.global + G.magic] = ARENA_MAGIC;
   return { sab, config: full };
 }
 
-/** Bind this thread's views to @h.  Idempotent for the same buffer. */
+/** Bind this thread's views to @h: its layout's words, at the start of its buffer (which may be larger: createArena's @reuse).  Idempotent for the same buffer. */
 export function attach(h: ArenaHandle): void {
   const layout = computeLayout(h.config);
-  if (h.sab.byteLength !== layout.totalWords * 4) {
-    throw new Error(`arena: buffer is ${h.sab.byteLength} bytes, layout needs ${layout.totalWords * 4}`);
+  const words = layout.totalWords;
+  if (h.sab.byteLength < words * 4) {
+    throw new Error(`arena: buffer is ${h.sab.byteLength} bytes, layout needs ${words * 4}`);
   }
   A.sab = h.sab;
-  A.i32 = new Int32Array(h.sab);
-  A.i64 = new BigInt64Array(h.sab);
-  A.u64 = new BigUint64Array(h.sab);
-  A.u8 = new Uint8Array(h.sab);
+  A.i32 = new Int32Array(h.sab, 0, words);
+  A.i64 = new BigInt64Array(h.sab, 0, words >> 1);
+  A.u64 = new BigUint64Array(h.sab, 0, words >> 1);
+  A.u8 = new Uint8Array(h.sab, 0, words * 4);
   A.L = layout;
   if (A.i32[layout.global + G.magic] !== ARENA_MAGIC) throw new Error('arena: bad magic, not a swaptorture arena');
 }
