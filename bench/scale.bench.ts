@@ -13,8 +13,9 @@
  *    the devices took (the run's CPU start-up);
  *  - the peak RSS of a whole `swaptorture stress` process against the
  *    device's size (a child process per size: 2 CPUs, RSS_S seconds), next
- *    to what `swaptorture memory --size` says the kernel's swap metadata
- *    for the device would be, empty and full;
+ *    to its prediction: the smallest device's RSS plus the swap metadata
+ *    `swaptorture memory --size` says the larger device has more of
+ *    (empty: a short run uses a few thousand of its slots);
  *  - fuzz executions/s against --jobs (1, 2, 4; the default campaign, seeded);
  *  - controlled-mode interleaving points/s against the length of the run
  *    (swap-mix on 2 CPUs, random strategy, 30 to 1000 operations per CPU),
@@ -53,9 +54,14 @@ const BIN = fileURLToPath(new URL('../../bin/swaptorture.js', import.meta.url));
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
 
-function row(name: string, perSec: number, rates: number[], extra: Record<string, number>): BenchRow {
+/* A row of @perSec (median of @rates); with @base, its time per operation as a multiple of @base's (the same run's raw rate). */
+function row(name: string, perSec: number, rates: number[], extra: Record<string, number>, base?: BenchRow): BenchRow {
   const spread = rates.length > 1 && perSec > 0 ? (100 * (Math.max(...rates) - Math.min(...rates))) / 2 / perSec : 0;
-  return { suite: 'scale', name, opsPerSec: perSec, nsPerOp: perSec > 0 ? 1e9 / perSec : Infinity, vsBaseline: null, baseline: null, samples: rates.length, rme: spread, extra };
+  const nsPerOp = perSec > 0 ? 1e9 / perSec : Infinity;
+  return {
+    suite: 'scale', name, opsPerSec: perSec, nsPerOp, vsBaseline: base === undefined ? null : nsPerOp / base.nsPerOp, baseline: base?.name ?? null,
+    samples: rates.length, rme: spread, extra,
+  };
 }
 
 /* A configuration not run: its row says why. */
@@ -111,11 +117,12 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   addSpinLock(bench, 1000, selftest_scratch(32) + 16, lockClass('test_lock_a'));
   await bench.run();
   const spin = rowsFromBench('scale', bench, 1000, null).find((r) => r.name === SPIN_LOCKDEP_ON)!;
-  rows.push({ ...spin, name: `raw: ${SPIN_LOCKDEP_ON}` });
+  const spinRow: BenchRow = { ...spin, suite: 'scale', name: `raw: ${SPIN_LOCKDEP_ON}`, vsBaseline: 1, baseline: null };
+  rows.push(spinRow);
 
   for (const cpus of CPU_COUNTS) {
     const s = await stressRuns({ cpus });
-    rows.push(row(`stress, default mix, ${cpus} CPUs: swap ops`, s.rate, s.rates, { cpus, swapOpsPerSpinlockPair: s.rate / spin.opsPerSec }));
+    rows.push(row(`stress, default mix, ${cpus} CPU${cpus > 1 ? 's' : ''}: swap ops`, s.rate, s.rates, { cpus }, spinRow));
   }
   for (const size of SIZES) {
     const why = deviceProblem(size);
@@ -124,8 +131,14 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
       continue;
     }
     const s = await stressRuns({ cpus: 2, devices: `ssd:${size}` });
-    rows.push(row(`stress, ssd:${size}, 2 CPUs: swap ops`, s.rate, s.rates, { sizeBytes: sizeBytes(size), swapOpsPerSpinlockPair: s.rate / spin.opsPerSec, startupSeconds: s.startup }));
+    rows.push(row(`stress, ssd:${size}, 2 CPUs: swap ops`, s.rate, s.rates, { sizeBytes: sizeBytes(size), startupSeconds: s.startup }, spinRow));
   }
+  /*
+   * What a device should cost: the smallest device's RSS plus the
+   * metadata `memory --size` says the larger one has more of (empty: a
+   * short run uses a few thousand slots of it).
+   */
+  let first: { rss: number; meta: number } | null = null;
   for (const size of SIZES) {
     const why = deviceProblem(size);
     if (why !== null) {
@@ -133,12 +146,17 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
       continue;
     }
     const rss: number[] = [];
-    for (let k = 0; k < RUNS; k++) rss.push(childRssBytes(size));
+    for (let k = 0; k < RUNS; k++) rss.push(childRssBytes(size) / MIB);
     const r = median(rss);
-    const empty = measure_memory('p4', sizeBytes(size), 0).totalBytes;
-    const full = measure_memory('p4', sizeBytes(size), 1).totalBytes;
-    process.stderr.write(`bench: scale: peak RSS on ssd:${size}: ${rss.map((x) => (x / MIB).toFixed(0)).join(', ')} MiB (memory --size ${size}: ${(empty / MIB).toFixed(2)} MiB empty, ${(full / MIB).toFixed(2)} MiB full)\n`);
-    rows.push({ ...row(`peak RSS, stress on ssd:${size}, 2 CPUs, ${RSS_S} s: MiB`, r / MIB, rss.map((x) => x / MIB), { sizeBytes: sizeBytes(size), rssMiB: r / MIB, memoryEmptyMiB: empty / MIB, memoryFullMiB: full / MIB }), nsPerOp: 0 });
+    const empty = measure_memory('p4', sizeBytes(size), 0).totalBytes / MIB;
+    const full = measure_memory('p4', sizeBytes(size), 1).totalBytes / MIB;
+    first ??= { rss: r, meta: empty };
+    const predicted = first.rss + empty - first.meta;
+    process.stderr.write(`bench: scale: peak RSS on ssd:${size}: ${rss.map((x) => x.toFixed(0)).join(', ')} MiB; predicted ${predicted.toFixed(1)} (memory --size ${size}: ${empty.toFixed(2)} MiB empty, ${full.toFixed(2)} MiB full)\n`);
+    rows.push({
+      ...row(`peak RSS, stress on ssd:${size}, 2 CPUs, ${RSS_S} s: MiB`, r, rss, { sizeBytes: sizeBytes(size), rssMiB: r, predictedMiB: predicted, rssVsPredicted: r / predicted, memoryEmptyMiB: empty, memoryFullMiB: full }),
+      nsPerOp: 0,
+    });
   }
   for (const jobs of JOBS) {
     const rates: number[] = [];
@@ -149,11 +167,12 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const pool = new CpuPool(createArena({}), 2);
   try {
     const rt = await futexRoundTripUs(pool);
-    rows.push(row('raw: Atomics.wait/notify ping-pong: round trips', 1e6 / rt, [], { roundTripUs: rt }));
+    const futexRow = { ...row('raw: Atomics.wait/notify ping-pong: round trips', 1e6 / rt, [], { roundTripUs: rt }), vsBaseline: 1 };
+    rows.push(futexRow);
     for (const ops of LENGTHS) {
       const c = await controlledSpeed(pool, STRATEGY_RANDOM, ops, RUNS);
       process.stderr.write(`bench: scale: controlled swap-mix ${ops} ops: ${Math.round(c.pointsPerSec)} points/s (${c.steps} steps)\n`);
-      rows.push(row(`controlled, random, swap-mix ${ops} ops/CPU on 2 CPUs: interleaving points`, c.pointsPerSec, [], { opsPerCpu: ops, steps: c.steps, handoffs: c.handoffs, pointsPerRoundTrip: c.pointsPerSec * rt / 1e6 }));
+      rows.push(row(`controlled, random, swap-mix ${ops} ops/CPU on 2 CPUs: interleaving points`, c.pointsPerSec, [], { opsPerCpu: ops, steps: c.steps, handoffs: c.handoffs }, futexRow));
     }
   } finally {
     await pool.destroy();
@@ -176,7 +195,7 @@ function charts(rows: BenchRow[]): string[] {
     line_chart_svg('stress on one SSD, 2 CPUs: swap operations/s against device size', 'device size', 'swap ops/s',
       [series('swap ops/s', rows, /^stress, ssd:/, 'sizeBytes')], { logX: true, xTick: sizeTick }),
     line_chart_svg('peak RSS of a stress process against device size', 'device size', 'MiB',
-      [series('peak RSS', rows, /^peak RSS/, 'sizeBytes', 'rssMiB'), series('memory --size, full device', rows, /^peak RSS/, 'sizeBytes', 'memoryFullMiB')], { logX: true, xTick: sizeTick }),
+      [series('peak RSS', rows, /^peak RSS/, 'sizeBytes', 'rssMiB'), series('predicted', rows, /^peak RSS/, 'sizeBytes', 'predictedMiB')], { logX: true, xTick: sizeTick }),
     line_chart_svg('fuzz: executions/s against --jobs', '--jobs', 'execs/s', [series('execs/s', rows, /^fuzz, --jobs/, 'jobs')]),
     line_chart_svg('controlled mode, random: interleaving points/s against run length', 'swap-mix operations per CPU', 'points/s',
       [series('points/s', rows, /^controlled, random/, 'opsPerCpu')], { logX: true }),
