@@ -26,7 +26,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { A } from '../shm/arena.js';
-import { EXPLORE_LOG, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
+import { EXPLORE_LOG, MAX_SCHED_TASKS, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../shm/task.js';
 import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
@@ -96,11 +96,19 @@ function strategyOf(kind: number): Strategy {
   return randomStrategy;
 }
 
-/** The participating tasks. */
-export function sched_tasks(): number[] {
-  const i32 = sched_i32();
-  const n = i32[schedWord(SCHED.nr_tasks)];
-  return Array.from({ length: n }, (_, i) => i32[schedWord(SCHED.tasks + i)]);
+/*
+ * The runnable set handed to the strategy, without an allocation a step:
+ * one array per size, filled in place (valid until this thread's next
+ * decision; no strategy keeps it).
+ */
+const runnableOf: number[][] = Array.from({ length: MAX_SCHED_TASKS + 1 }, (_, n) => Array.from({ length: n }, () => 0));
+const scratch = new Int32Array(MAX_SCHED_TASKS);
+
+/* The @n runnable tasks in scratch, as an array for the strategy. */
+function runnable_set(n: number): number[] {
+  const out = runnableOf[n];
+  for (let i = 0; i < n; i++) out[i] = scratch[i];
+  return out;
 }
 
 /*
@@ -110,7 +118,9 @@ export function sched_tasks(): number[] {
  */
 function refresh_runnable(step: number, me: number): number[] {
   const i32 = sched_i32();
-  const out: number[] = [];
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  let n = 0;
   /*
    * A waiter's step is no progress: two tasks waiting for a grace period
    * would otherwise wake each other for ever while the reader that holds
@@ -120,7 +130,8 @@ function refresh_runnable(step: number, me: number): number[] {
    */
   const meState = i32[tw(me, SCHED_TASK.state)];
   const progressed = meState !== SCHED_TASK_WAITING && meState !== SCHED_TASK_BLOCKED;
-  for (const t of sched_tasks()) {
+  for (let i = 0; i < nr; i++) {
+    const t = i32[base + i];
     const st = i32[tw(t, SCHED_TASK.state)];
     if (st === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)]) {
       /* sched_wait_until(): until the run reaches the step the word holds (>= 0). */
@@ -131,28 +142,57 @@ function refresh_runnable(step: number, me: number): number[] {
       const timedOut = st === SCHED_TASK_WAITING && t !== me && progressed && step > i32[tw(t, SCHED_TASK.blocked_at)];
       if (changed || timedOut) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
     }
-    if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) out.push(t);
+    if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) scratch[n++] = t;
   }
   /* Only timed waiters left, none of them past its timeout: the oldest wait expires (a task waiting for a step first: nothing else can make time pass). */
-  if (out.length === 0) {
-    for (const t of sched_tasks()) {
+  if (n === 0) {
+    for (let i = 0; i < nr; i++) {
+      const t = i32[base + i];
       if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)] && Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) >= 0) {
         i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
-        out.push(t);
+        scratch[n++] = t;
         break;
       }
     }
   }
-  if (out.length === 0) {
-    for (const t of sched_tasks()) {
+  if (n === 0) {
+    for (let i = 0; i < nr; i++) {
+      const t = i32[base + i];
       if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_WAITING) {
         i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
-        out.push(t);
+        scratch[n++] = t;
         break;
       }
     }
   }
-  return out;
+  return runnable_set(n);
+}
+
+/* Every participating task done, or a daemon (the I/O completion task idle in sched_wait_until() does not keep the run going). */
+function all_done(): boolean {
+  const i32 = sched_i32();
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  for (let i = 0; i < nr; i++) {
+    const t = i32[base + i];
+    if (i32[tw(t, SCHED_TASK.state)] !== SCHED_TASK_DONE && i32[tw(t, SCHED_TASK.daemon)] === 0) return false;
+  }
+  return true;
+}
+
+/*
+ * Give the turn to @next: SCHED.current says whose it is; @next's own
+ * turn word is bumped and only @next is woken - the other parked tasks
+ * sleep on (a wake of them all at every hand-off, each finding it is not
+ * its turn and spinning before it sleeps again, took the cores the runner
+ * needed when the tasks outnumber them).
+ */
+function turn_to(next: number): void {
+  const i32 = sched_i32();
+  Atomics.store(i32, schedWord(SCHED.current), next);
+  const w = tw(next, SCHED_TASK.turn);
+  Atomics.add(i32, w, 1);
+  Atomics.notify(i32, w, 1);
 }
 
 /* End the run with @outcome and wake every parked task so it unwinds. */
@@ -160,19 +200,34 @@ function sched_end(outcome: number): void {
   const i32 = sched_i32();
   Atomics.compareExchange(i32, schedWord(SCHED.outcome), SCHED_OUTCOME_RUNNING, outcome);
   Atomics.store(i32, schedWord(SCHED.current), -1);
-  Atomics.notify(i32, schedWord(SCHED.current));
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  for (let i = 0; i < nr; i++) {
+    const w = tw(i32[base + i], SCHED_TASK.turn);
+    Atomics.add(i32, w, 1);
+    Atomics.notify(i32, w);
+  }
 }
 
-/* Park until it is @me's turn; throws SchedAbort when the run ended. */
+/*
+ * Park until it is @me's turn; throws SchedAbort when the run ended.
+ * Spins on its own turn word (SCHED.turn_spins loads), then sleeps on it.
+ * The word is read before SCHED.current is checked, so a hand-off in
+ * between changes it and the sleep returns at once: no wake-up is lost.
+ */
 function wait_turn(me: number): void {
   const i32 = sched_i32();
   const cw = schedWord(SCHED.current);
   const ow = schedWord(SCHED.outcome);
-  for (let spins = 0; ; spins++) {
+  const turn = tw(me, SCHED_TASK.turn);
+  const limit = i32[schedWord(SCHED.turn_spins)];
+  let spins = 0;
+  for (;;) {
+    const g = Atomics.load(i32, turn);
     if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
-    const c = Atomics.load(i32, cw);
-    if (c === me) return;
-    if (spins >= i32[schedWord(SCHED.turn_spins)]) Atomics.wait(i32, cw, c, 20);
+    if (Atomics.load(i32, cw) === me) return;
+    while (spins < limit && Atomics.load(i32, turn) === g) spins++;
+    if (spins >= limit) Atomics.wait(i32, turn, g, 20);
   }
 }
 
@@ -197,9 +252,7 @@ function schedule(me: number): void {
   }
   const runnable = refresh_runnable(step, me);
   if (runnable.length === 0) {
-    /* A daemon (the I/O completion task) idle in sched_wait_until() does not keep the run going. */
-    const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE || i32[tw(t, SCHED_TASK.daemon)] !== 0);
-    sched_end(allDone ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
+    sched_end(all_done() ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
     if (done) return;
     throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
   }
@@ -214,8 +267,7 @@ function schedule(me: number): void {
   if (next === me) return;
   cover_pair(i32[taskWord(me, TASK.last_point)], i32[taskWord(next, TASK.last_point)]);
   i32[schedWord(SCHED.last_runner)] = next;
-  Atomics.store(i32, schedWord(SCHED.current), next);
-  Atomics.notify(i32, schedWord(SCHED.current));
+  turn_to(next);
   if (done) return;
   wait_turn(me);
 }

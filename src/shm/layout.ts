@@ -481,7 +481,8 @@ export const SCHED_TASK = {
   daemon: 5, /* 1: a daemon (the run ends when only daemons are left, idle) */
   wait_until: 6, /* 1: blocked until the step reaches the value of wait_word (sched_wait_until) */
   last_ran: 7, /* explore: step + 1 at which it was last chosen (0 never): the continuation's fairness */
-  SIZE: 8,
+  turn: 8, /* bumped at each hand-off to this task: the word it parks on (only it is woken) */
+  SIZE: 9,
 } as const;
 
 /** SCHED_TASK.state values (src/sched/controlled.ts). */
