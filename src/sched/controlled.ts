@@ -63,18 +63,29 @@ const Atomics = globalThis.Atomics;
 
 const P_SPIN = pointId('spin');
 /*
- * Spins before a parked task sleeps in Atomics.wait.  When the run's tasks
- * fit the machine's cores, the task handed the turn is spinning on a core
- * of its own and a hand-off costs no futex wake: swap-mix on 2 tasks, 2
- * cores, random strategy, 209-216 k points/s with 4096 spins against
- * 62-64 k with 256.  When they do not (a fuzz case's or a race's CPUs and
- * I/O completion task on 2 cores), the spinners take the core the runner
- * needs: `repro all` and a 46-run fuzz campaign took the same wall time
- * with 256 spins and 6-15 % less CPU (spins are timing only: the
- * schedule is the same).
+ * Spinning before a parked task sleeps in Atomics.wait (timing only: the
+ * schedule is the same).  A task handed the turn while it spins on a core
+ * of its own costs no futex wake: swap-mix on 2 tasks, 2 cores, random
+ * strategy, 209-216 k points/s with 4096 spins against 62-64 k with 256.
+ * But a spinner holds a core, so:
+ *  - at most SCHED.max_spinners tasks spin at once, the cores the runner
+ *    leaves (a fuzz case's CPUs and I/O completion task on 2 cores: one
+ *    spins, the others sleep - when they all spun, each took the core the
+ *    runner needed);
+ *  - each thread adapts its budget: doubled (up to SCHED.turn_spins) when
+ *    the turn came while it spun, halved (to none below TURN_SPINS_MIN)
+ *    when it did not - a long run of the other task (PCT), or the cores
+ *    taken by other processes: under load, spinners that are preempted
+ *    make the hand-off wait for the scheduler tick (swap-mix random on a
+ *    loaded machine: 41-63 k points/s spinning 4096 every time, 110-240 k
+ *    adapting).  After TURN_SPINS_PROBE parks without spinning, the full
+ *    budget is tried again (a slow start - cold code, a GC - leaves the
+ *    run's hand-offs fast once it has passed).
+ * An Atomics.load spin is about 9 ns: 4096 spins are about 40 us.
  */
 const TURN_SPINS = 4096;
-const TURN_SPINS_OVERSUBSCRIBED = 256;
+const TURN_SPINS_MIN = 32;
+const TURN_SPINS_PROBE = 256;
 
 /** Thrown in every task when a controlled run ends early (deadlock, livelock, divergence, abort). */
 export class SchedAbort extends Error {
@@ -209,25 +220,60 @@ function sched_end(outcome: number): void {
   }
 }
 
+/* This thread's spin budget (adaptive: see TURN_SPINS) and parks since it ran out, reset by sched_enter. */
+let budget = 0;
+let unspun = 0;
+
+/* Sleep on turn word @turn while it holds @g (a hand-off bumps it; the 20 ms timeout re-checks the outcome). */
+function turn_sleep(i32: Int32Array, turn: number, g: number): void {
+  Atomics.wait(i32, turn, g, 20);
+}
+
+/*
+ * Spin on turn word @turn while it holds @g, at most budget loads, if a
+ * core is left for a spinner (SCHED.spinners < SCHED.max_spinners); true
+ * if the word changed.  Adapts the budget.
+ */
+function turn_spin(i32: Int32Array, turn: number, g: number): boolean {
+  if (budget === 0) {
+    if (++unspun < TURN_SPINS_PROBE) return false;
+    unspun = 0;
+    budget = i32[schedWord(SCHED.turn_spins)];
+  }
+  const sw = schedWord(SCHED.spinners);
+  if (Atomics.add(i32, sw, 1) >= i32[schedWord(SCHED.max_spinners)]) {
+    Atomics.sub(i32, sw, 1);
+    return false;
+  }
+  let spins = 0;
+  while (spins < budget && Atomics.load(i32, turn) === g) spins++;
+  Atomics.sub(i32, sw, 1);
+  if (spins < budget) {
+    budget = Math.min(budget * 2, i32[schedWord(SCHED.turn_spins)]);
+    return true;
+  }
+  budget = budget >> 1 < TURN_SPINS_MIN ? 0 : budget >> 1;
+  return false;
+}
+
 /*
  * Park until it is @me's turn; throws SchedAbort when the run ended.
- * Spins on its own turn word (SCHED.turn_spins loads), then sleeps on it.
- * The word is read before SCHED.current is checked, so a hand-off in
- * between changes it and the sleep returns at once: no wake-up is lost.
+ * Spins on its own turn word, then sleeps on it.  The word is read before
+ * SCHED.current is checked, so a hand-off in between changes it and the
+ * sleep returns at once: no wake-up is lost.
  */
 function wait_turn(me: number): void {
   const i32 = sched_i32();
   const cw = schedWord(SCHED.current);
   const ow = schedWord(SCHED.outcome);
   const turn = tw(me, SCHED_TASK.turn);
-  const limit = i32[schedWord(SCHED.turn_spins)];
-  let spins = 0;
+  let spun = false;
   for (;;) {
     const g = Atomics.load(i32, turn);
     if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
     if (Atomics.load(i32, cw) === me) return;
-    while (spins < limit && Atomics.load(i32, turn) === g) spins++;
-    if (spins >= limit) Atomics.wait(i32, turn, g, 20);
+    if (spun || !turn_spin(i32, turn, g)) turn_sleep(i32, turn, g);
+    spun = true;
   }
 }
 
@@ -327,6 +373,8 @@ export function sched_enter(me: number): void {
   /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
   if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
   else footprint_forget();
+  budget = sched_i32()[schedWord(SCHED.turn_spins)];
+  unspun = 0;
   wait_turn(me);
   footprint_step_begin();
 }
@@ -369,10 +417,10 @@ export interface ControlledConfig {
   /** explore: record every step's footprint (src/sched/footprint.ts; the arena needs config.exploreLog). */
   footprints?: boolean;
   /**
-   * Spins before a parked task sleeps (default: TURN_SPINS when the tasks
-   * fit the cores, else TURN_SPINS_OVERSUBSCRIBED).  Spinning makes
-   * hand-offs fast while the run's threads have the cores; when several
-   * runs share them (fuzz --jobs), spinners only steal from the runner.
+   * Most spins a parked task makes before it sleeps (default TURN_SPINS;
+   * the budget adapts below it).  Spinning makes hand-offs fast while the
+   * run's threads have the cores; when several runs share them (fuzz
+   * --jobs), spinners only steal from the runner.
    */
   turnSpins?: number;
 }
@@ -392,7 +440,8 @@ export function sched_init(c: ControlledConfig): void {
   i32[schedWord(SCHED.strategy)] = c.strategy;
   i32[schedWord(SCHED.rng)] = c.seed | 0 || 1;
   i32[schedWord(SCHED.max_steps)] = c.maxSteps;
-  i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? (c.tasks.length <= availableParallelism() ? TURN_SPINS : TURN_SPINS_OVERSUBSCRIBED);
+  i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? TURN_SPINS;
+  i32[schedWord(SCHED.max_spinners)] = Math.max(0, availableParallelism() - 1);
   i32[schedWord(SCHED.nr_tasks)] = c.tasks.length;
   c.tasks.forEach((t, i) => {
     i32[schedWord(SCHED.tasks + i)] = t;
