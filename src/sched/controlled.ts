@@ -63,29 +63,26 @@ const Atomics = globalThis.Atomics;
 
 const P_SPIN = pointId('spin');
 /*
- * Spinning before a parked task sleeps in Atomics.wait (timing only: the
+ * Spins before a parked task sleeps in Atomics.wait (timing only: the
  * schedule is the same).  A task handed the turn while it spins on a core
  * of its own costs no futex wake: swap-mix on 2 tasks, 2 cores, random
  * strategy, 209-216 k points/s with 4096 spins against 62-64 k with 256.
- * But a spinner holds a core, so:
- *  - at most SCHED.max_spinners tasks spin at once, the cores the runner
- *    leaves (a fuzz case's CPUs and I/O completion task on 2 cores: one
- *    spins, the others sleep - when they all spun, each took the core the
- *    runner needed);
- *  - each thread adapts its budget: doubled (up to SCHED.turn_spins) when
- *    the turn came while it spun, halved (to none below TURN_SPINS_MIN)
- *    when it did not - a long run of the other task (PCT), or the cores
- *    taken by other processes: under load, spinners that are preempted
- *    make the hand-off wait for the scheduler tick (swap-mix random on a
- *    loaded machine: 41-63 k points/s spinning 4096 every time, 110-240 k
- *    adapting).  After TURN_SPINS_PROBE parks without spinning, the full
- *    budget is tried again (a slow start - cold code, a GC - leaves the
- *    run's hand-offs fast once it has passed).
+ * But a spinner holds a core: the tasks on a core - the runner and the
+ * spinners, SCHED.active - are kept to the machine's cores
+ * (SCHED.max_active).  A task that hands off keeps its core and spins
+ * while the count allows (handed to a spinner, the count is unchanged);
+ * one woken from its sleep counts itself again, and a spinner that finds
+ * the count over the cores stops and sleeps.  So a fuzz case's CPUs and
+ * I/O completion task on 2 cores have the runner and one spinner, where
+ * they all spun (each taking the core the runner needed); 2 tasks on 2
+ * cores both stay on their cores.
+ * Budgets that adapt (halved when the turn did not come, doubled when it
+ * did) were tried: on a quiet machine they lock both tasks of a 2-task
+ * run into futex hand-offs (each spin fails because the other sleeps),
+ * 57-104 k points/s against 588-673 k with 4096 every time.
  * An Atomics.load spin is about 9 ns: 4096 spins are about 40 us.
  */
 const TURN_SPINS = 4096;
-const TURN_SPINS_MIN = 32;
-const TURN_SPINS_PROBE = 256;
 
 /** Thrown in every task when a controlled run ends early (deadlock, livelock, divergence, abort). */
 export class SchedAbort extends Error {
@@ -220,60 +217,69 @@ function sched_end(outcome: number): void {
   }
 }
 
-/* This thread's spin budget (adaptive: see TURN_SPINS) and parks since it ran out, reset by sched_enter. */
-let budget = 0;
-let unspun = 0;
-
 /* Sleep on turn word @turn while it holds @g (a hand-off bumps it; the 20 ms timeout re-checks the outcome). */
 function turn_sleep(i32: Int32Array, turn: number, g: number): void {
   Atomics.wait(i32, turn, g, 20);
 }
 
 /*
- * Spin on turn word @turn while it holds @g, at most budget loads, if a
- * core is left for a spinner (SCHED.spinners < SCHED.max_spinners); true
- * if the word changed.  Adapts the budget.
+ * Spin on turn word @turn while it holds @g, at most SCHED.turn_spins
+ * loads, and while the tasks on a core (SCHED.active: the runner and the
+ * spinners, this one counted) are no more than the cores
+ * (SCHED.max_active).  True if the word changed (still counted); false,
+ * no longer counted, if not.
  */
 function turn_spin(i32: Int32Array, turn: number, g: number): boolean {
-  if (budget === 0) {
-    if (++unspun < TURN_SPINS_PROBE) return false;
-    unspun = 0;
-    budget = i32[schedWord(SCHED.turn_spins)];
+  const aw = schedWord(SCHED.active);
+  const max = i32[schedWord(SCHED.max_active)];
+  const limit = i32[schedWord(SCHED.turn_spins)];
+  let spins = Atomics.load(i32, aw) > max ? limit : 0;
+  while (spins < limit && Atomics.load(i32, turn) === g) {
+    if ((++spins & 127) === 0 && Atomics.load(i32, aw) > max) break;
   }
-  const sw = schedWord(SCHED.spinners);
-  if (Atomics.add(i32, sw, 1) >= i32[schedWord(SCHED.max_spinners)]) {
-    Atomics.sub(i32, sw, 1);
-    return false;
-  }
-  let spins = 0;
-  while (spins < budget && Atomics.load(i32, turn) === g) spins++;
-  Atomics.sub(i32, sw, 1);
-  if (spins < budget) {
-    budget = Math.min(budget * 2, i32[schedWord(SCHED.turn_spins)]);
-    return true;
-  }
-  budget = budget >> 1 < TURN_SPINS_MIN ? 0 : budget >> 1;
+  if (Atomics.load(i32, turn) !== g) return true;
+  Atomics.sub(i32, aw, 1);
   return false;
 }
 
 /*
  * Park until it is @me's turn; throws SchedAbort when the run ended.
- * Spins on its own turn word, then sleeps on it.  The word is read before
- * SCHED.current is checked, so a hand-off in between changes it and the
- * sleep returns at once: no wake-up is lost.
+ * @onCore: @me is counted in SCHED.active (it ran until now).  Spins on
+ * its own turn word if a core is left, then sleeps on it.  The word is
+ * read before SCHED.current is checked, so a hand-off in between changes
+ * it and the sleep returns at once: no wake-up is lost.
  */
-function wait_turn(me: number): void {
+function wait_turn(me: number, onCore: boolean): void {
   const i32 = sched_i32();
   const cw = schedWord(SCHED.current);
   const ow = schedWord(SCHED.outcome);
+  const aw = schedWord(SCHED.active);
   const turn = tw(me, SCHED_TASK.turn);
-  let spun = false;
+  let g = Atomics.load(i32, turn);
+  if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
+  if (Atomics.load(i32, cw) === me) {
+    if (!onCore) Atomics.add(i32, aw, 1);
+    return;
+  }
+  if (!onCore && i32[schedWord(SCHED.turn_spins)] > 0) {
+    /* Coming from sched_enter: spin only on a core left over. */
+    onCore = Atomics.add(i32, aw, 1) < i32[schedWord(SCHED.max_active)];
+    if (!onCore) Atomics.sub(i32, aw, 1);
+  }
+  if (onCore && !turn_spin(i32, turn, g)) onCore = false;
   for (;;) {
-    const g = Atomics.load(i32, turn);
+    if (!onCore) turn_sleep(i32, turn, g);
+    g = Atomics.load(i32, turn);
     if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
-    if (Atomics.load(i32, cw) === me) return;
-    if (spun || !turn_spin(i32, turn, g)) turn_sleep(i32, turn, g);
-    spun = true;
+    if (Atomics.load(i32, cw) === me) {
+      if (!onCore) Atomics.add(i32, aw, 1);
+      return;
+    }
+    if (onCore) {
+      /* The word changed while it spun, not for its turn (cannot happen but at the run's end): sleep. */
+      Atomics.sub(i32, aw, 1);
+      onCore = false;
+    }
   }
 }
 
@@ -314,8 +320,11 @@ function schedule(me: number): void {
   cover_pair(i32[taskWord(me, TASK.last_point)], i32[taskWord(next, TASK.last_point)]);
   i32[schedWord(SCHED.last_runner)] = next;
   turn_to(next);
-  if (done) return;
-  wait_turn(me);
+  if (done) {
+    Atomics.sub(i32, schedWord(SCHED.active), 1);
+    return;
+  }
+  wait_turn(me, true);
 }
 
 /* The point hook: every interleaving point is a decision; a spin point blocks on the lock word. */
@@ -373,9 +382,7 @@ export function sched_enter(me: number): void {
   /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
   if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
   else footprint_forget();
-  budget = sched_i32()[schedWord(SCHED.turn_spins)];
-  unspun = 0;
-  wait_turn(me);
+  wait_turn(me, false);
   footprint_step_begin();
 }
 
@@ -417,10 +424,10 @@ export interface ControlledConfig {
   /** explore: record every step's footprint (src/sched/footprint.ts; the arena needs config.exploreLog). */
   footprints?: boolean;
   /**
-   * Most spins a parked task makes before it sleeps (default TURN_SPINS;
-   * the budget adapts below it).  Spinning makes hand-offs fast while the
-   * run's threads have the cores; when several runs share them (fuzz
-   * --jobs), spinners only steal from the runner.
+   * Spins a parked task makes before it sleeps (default TURN_SPINS), if
+   * a core is left for it.  Spinning makes hand-offs fast while the run's
+   * threads have the cores; when several runs share them (fuzz --jobs),
+   * spinners only steal from the runner.
    */
   turnSpins?: number;
 }
@@ -441,7 +448,7 @@ export function sched_init(c: ControlledConfig): void {
   i32[schedWord(SCHED.rng)] = c.seed | 0 || 1;
   i32[schedWord(SCHED.max_steps)] = c.maxSteps;
   i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? TURN_SPINS;
-  i32[schedWord(SCHED.max_spinners)] = Math.max(0, availableParallelism() - 1);
+  i32[schedWord(SCHED.max_active)] = availableParallelism();
   i32[schedWord(SCHED.nr_tasks)] = c.tasks.length;
   c.tasks.forEach((t, i) => {
     i32[schedWord(SCHED.tasks + i)] = t;

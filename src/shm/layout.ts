@@ -466,8 +466,8 @@ export const SCHED = {
   last_runner: 11,
   diverged_step: 12,
   turn_spins: 13, /* spins a parked task makes before it sleeps in Atomics.wait */
-  spinners: 14, /* parked tasks spinning now ... */
-  max_spinners: 15, /* ... at most: the cores the runner leaves free */
+  active: 14, /* tasks on a core: the runner and the parked tasks spinning ... */
+  max_active: 15, /* ... at most: the machine's cores */
   change_points: 16, /* [MAX_PCT_DEPTH] PCT priority change steps, ascending */
   tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
   change_labels: 48, /* [MAX_PCT_DEPTH] PCT: change point i is the nth arrival at this point id (0: at step change_points[i]) */
