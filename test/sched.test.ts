@@ -2,10 +2,12 @@
  * The controlled scheduler on real worker threads: PCT finds a depth-2
  * bug within the runs its bound predicts, a found schedule replays to the
  * same violation at the same step every time, a lock-order deadlock and a
- * livelock end the run (never a hang), schedule strings round-trip.
+ * livelock end the run (never a hang), schedule strings round-trip, a
+ * hand-off signals only the task chosen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArena, attach, type ArenaHandle } from '../src/shm/arena.js';
+import { A, createArena, attach, type ArenaHandle } from '../src/shm/arena.js';
+import { SCHED_TASK } from '../src/shm/layout.js';
 import { clear_reports } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
@@ -128,5 +130,24 @@ describe('runs that cannot finish end, and say why', () => {
     expect(r.outcome).toBe('livelock');
     expect(r.steps).toBe(500);
     expect(r.errors).toEqual([]);
+  });
+});
+
+describe('hand-offs', () => {
+  it('signal only the task chosen: each task\'s turn word counts the hand-offs to it, and the end of the run', async () => {
+    for (const seed of [3, 11]) {
+      fresh();
+      console.log(`hand-offs: random strategy, seed ${seed}`);
+      const r = await runControlled(pool, av, { strategy: STRATEGY_RANDOM, seed, maxSteps: 4000 });
+      expect(r.outcome).toBe('done');
+      /* The task at step s (the one that ran since step s - 1's choice) hands off when it chooses another. */
+      const handoffs = new Map<number, number>(av.map((s) => [s.task, 0]));
+      for (let s = 1; s < r.record.length; s++) if (r.record[s] !== r.record[s - 1]) handoffs.set(r.record[s], handoffs.get(r.record[s])! + 1);
+      expect(count_switches(r.record)).toBeGreaterThan(2);
+      for (const { task } of av) {
+        /* The run's end wakes every task once more, so it unwinds. */
+        expect(A.i32[A.L.schedTasks + task * SCHED_TASK.SIZE + SCHED_TASK.turn]).toBe(handoffs.get(task)! + 1);
+      }
+    }
   });
 });

@@ -26,7 +26,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { A } from '../shm/arena.js';
-import { EXPLORE_LOG, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
+import { EXPLORE_LOG, MAX_SCHED_TASKS, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../shm/task.js';
 import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
@@ -63,18 +63,26 @@ const Atomics = globalThis.Atomics;
 
 const P_SPIN = pointId('spin');
 /*
- * Spins before a parked task sleeps in Atomics.wait.  When the run's tasks
- * fit the machine's cores, the task handed the turn is spinning on a core
- * of its own and a hand-off costs no futex wake: swap-mix on 2 tasks, 2
- * cores, random strategy, 209-216 k points/s with 4096 spins against
- * 62-64 k with 256.  When they do not (a fuzz case's or a race's CPUs and
- * I/O completion task on 2 cores), the spinners take the core the runner
- * needs: `repro all` and a 46-run fuzz campaign took the same wall time
- * with 256 spins and 6-15 % less CPU (spins are timing only: the
- * schedule is the same).
+ * Spins before a parked task sleeps in Atomics.wait (timing only: the
+ * schedule is the same).  A task handed the turn while it spins on a core
+ * of its own costs no futex wake: swap-mix on 2 tasks, 2 cores, random
+ * strategy, 209-216 k points/s with 4096 spins against 62-64 k with 256.
+ * But a spinner holds a core: the tasks on a core - the runner and the
+ * spinners, SCHED.active - are kept to the machine's cores
+ * (SCHED.max_active).  A task that hands off keeps its core and spins
+ * while the count allows (handed to a spinner, the count is unchanged);
+ * one woken from its sleep counts itself again, and a spinner that finds
+ * the count over the cores stops and sleeps.  So a fuzz case's CPUs and
+ * I/O completion task on 2 cores have the runner and one spinner, where
+ * they all spun (each taking the core the runner needed); 2 tasks on 2
+ * cores both stay on their cores.
+ * Budgets that adapt (halved when the turn did not come, doubled when it
+ * did) were tried: on a quiet machine they lock both tasks of a 2-task
+ * run into futex hand-offs (each spin fails because the other sleeps),
+ * 57-104 k points/s against 588-673 k with 4096 every time.
+ * An Atomics.load spin is about 9 ns: 4096 spins are about 40 us.
  */
 const TURN_SPINS = 4096;
-const TURN_SPINS_OVERSUBSCRIBED = 256;
 
 /** Thrown in every task when a controlled run ends early (deadlock, livelock, divergence, abort). */
 export class SchedAbort extends Error {
@@ -96,11 +104,19 @@ function strategyOf(kind: number): Strategy {
   return randomStrategy;
 }
 
-/** The participating tasks. */
-export function sched_tasks(): number[] {
-  const i32 = sched_i32();
-  const n = i32[schedWord(SCHED.nr_tasks)];
-  return Array.from({ length: n }, (_, i) => i32[schedWord(SCHED.tasks + i)]);
+/*
+ * The runnable set handed to the strategy, without an allocation a step:
+ * one array per size, filled in place (valid until this thread's next
+ * decision; no strategy keeps it).
+ */
+const runnableOf: number[][] = Array.from({ length: MAX_SCHED_TASKS + 1 }, (_, n) => Array.from({ length: n }, () => 0));
+const scratch = new Int32Array(MAX_SCHED_TASKS);
+
+/* The @n runnable tasks in scratch, as an array for the strategy. */
+function runnable_set(n: number): number[] {
+  const out = runnableOf[n];
+  for (let i = 0; i < n; i++) out[i] = scratch[i];
+  return out;
 }
 
 /*
@@ -110,7 +126,9 @@ export function sched_tasks(): number[] {
  */
 function refresh_runnable(step: number, me: number): number[] {
   const i32 = sched_i32();
-  const out: number[] = [];
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  let n = 0;
   /*
    * A waiter's step is no progress: two tasks waiting for a grace period
    * would otherwise wake each other for ever while the reader that holds
@@ -120,7 +138,8 @@ function refresh_runnable(step: number, me: number): number[] {
    */
   const meState = i32[tw(me, SCHED_TASK.state)];
   const progressed = meState !== SCHED_TASK_WAITING && meState !== SCHED_TASK_BLOCKED;
-  for (const t of sched_tasks()) {
+  for (let i = 0; i < nr; i++) {
+    const t = i32[base + i];
     const st = i32[tw(t, SCHED_TASK.state)];
     if (st === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)]) {
       /* sched_wait_until(): until the run reaches the step the word holds (>= 0). */
@@ -131,28 +150,57 @@ function refresh_runnable(step: number, me: number): number[] {
       const timedOut = st === SCHED_TASK_WAITING && t !== me && progressed && step > i32[tw(t, SCHED_TASK.blocked_at)];
       if (changed || timedOut) i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
     }
-    if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) out.push(t);
+    if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_RUNNABLE) scratch[n++] = t;
   }
   /* Only timed waiters left, none of them past its timeout: the oldest wait expires (a task waiting for a step first: nothing else can make time pass). */
-  if (out.length === 0) {
-    for (const t of sched_tasks()) {
+  if (n === 0) {
+    for (let i = 0; i < nr; i++) {
+      const t = i32[base + i];
       if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_BLOCKED && i32[tw(t, SCHED_TASK.wait_until)] && Atomics.load(i32, i32[tw(t, SCHED_TASK.wait_word)]) >= 0) {
         i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
-        out.push(t);
+        scratch[n++] = t;
         break;
       }
     }
   }
-  if (out.length === 0) {
-    for (const t of sched_tasks()) {
+  if (n === 0) {
+    for (let i = 0; i < nr; i++) {
+      const t = i32[base + i];
       if (i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_WAITING) {
         i32[tw(t, SCHED_TASK.state)] = SCHED_TASK_RUNNABLE;
-        out.push(t);
+        scratch[n++] = t;
         break;
       }
     }
   }
-  return out;
+  return runnable_set(n);
+}
+
+/* Every participating task done, or a daemon (the I/O completion task idle in sched_wait_until() does not keep the run going). */
+function all_done(): boolean {
+  const i32 = sched_i32();
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  for (let i = 0; i < nr; i++) {
+    const t = i32[base + i];
+    if (i32[tw(t, SCHED_TASK.state)] !== SCHED_TASK_DONE && i32[tw(t, SCHED_TASK.daemon)] === 0) return false;
+  }
+  return true;
+}
+
+/*
+ * Give the turn to @next: SCHED.current says whose it is; @next's own
+ * turn word is bumped and only @next is woken - the other parked tasks
+ * sleep on (a wake of them all at every hand-off, each finding it is not
+ * its turn and spinning before it sleeps again, took the cores the runner
+ * needed when the tasks outnumber them).
+ */
+function turn_to(next: number): void {
+  const i32 = sched_i32();
+  Atomics.store(i32, schedWord(SCHED.current), next);
+  const w = tw(next, SCHED_TASK.turn);
+  Atomics.add(i32, w, 1);
+  Atomics.notify(i32, w, 1);
 }
 
 /* End the run with @outcome and wake every parked task so it unwinds. */
@@ -160,19 +208,78 @@ function sched_end(outcome: number): void {
   const i32 = sched_i32();
   Atomics.compareExchange(i32, schedWord(SCHED.outcome), SCHED_OUTCOME_RUNNING, outcome);
   Atomics.store(i32, schedWord(SCHED.current), -1);
-  Atomics.notify(i32, schedWord(SCHED.current));
+  const base = schedWord(SCHED.tasks);
+  const nr = i32[schedWord(SCHED.nr_tasks)];
+  for (let i = 0; i < nr; i++) {
+    const w = tw(i32[base + i], SCHED_TASK.turn);
+    Atomics.add(i32, w, 1);
+    Atomics.notify(i32, w);
+  }
 }
 
-/* Park until it is @me's turn; throws SchedAbort when the run ended. */
-function wait_turn(me: number): void {
+/* Sleep on turn word @turn while it holds @g (a hand-off bumps it; the 20 ms timeout re-checks the outcome). */
+function turn_sleep(i32: Int32Array, turn: number, g: number): void {
+  Atomics.wait(i32, turn, g, 20);
+}
+
+/*
+ * Spin on turn word @turn while it holds @g, at most SCHED.turn_spins
+ * loads, and while the tasks on a core (SCHED.active: the runner and the
+ * spinners, this one counted) are no more than the cores
+ * (SCHED.max_active).  True if the word changed (still counted); false,
+ * no longer counted, if not.
+ */
+function turn_spin(i32: Int32Array, turn: number, g: number): boolean {
+  const aw = schedWord(SCHED.active);
+  const max = i32[schedWord(SCHED.max_active)];
+  const limit = i32[schedWord(SCHED.turn_spins)];
+  let spins = Atomics.load(i32, aw) > max ? limit : 0;
+  while (spins < limit && Atomics.load(i32, turn) === g) {
+    if ((++spins & 127) === 0 && Atomics.load(i32, aw) > max) break;
+  }
+  if (Atomics.load(i32, turn) !== g) return true;
+  Atomics.sub(i32, aw, 1);
+  return false;
+}
+
+/*
+ * Park until it is @me's turn; throws SchedAbort when the run ended.
+ * @onCore: @me is counted in SCHED.active (it ran until now).  Spins on
+ * its own turn word if a core is left, then sleeps on it.  The word is
+ * read before SCHED.current is checked, so a hand-off in between changes
+ * it and the sleep returns at once: no wake-up is lost.
+ */
+function wait_turn(me: number, onCore: boolean): void {
   const i32 = sched_i32();
   const cw = schedWord(SCHED.current);
   const ow = schedWord(SCHED.outcome);
-  for (let spins = 0; ; spins++) {
+  const aw = schedWord(SCHED.active);
+  const turn = tw(me, SCHED_TASK.turn);
+  let g = Atomics.load(i32, turn);
+  if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
+  if (Atomics.load(i32, cw) === me) {
+    if (!onCore) Atomics.add(i32, aw, 1);
+    return;
+  }
+  if (!onCore && i32[schedWord(SCHED.turn_spins)] > 0) {
+    /* Coming from sched_enter: spin only on a core left over. */
+    onCore = Atomics.add(i32, aw, 1) < i32[schedWord(SCHED.max_active)];
+    if (!onCore) Atomics.sub(i32, aw, 1);
+  }
+  if (onCore && !turn_spin(i32, turn, g)) onCore = false;
+  for (;;) {
+    if (!onCore) turn_sleep(i32, turn, g);
+    g = Atomics.load(i32, turn);
     if (Atomics.load(i32, ow) !== SCHED_OUTCOME_RUNNING) throw new SchedAbort(Atomics.load(i32, ow));
-    const c = Atomics.load(i32, cw);
-    if (c === me) return;
-    if (spins >= i32[schedWord(SCHED.turn_spins)]) Atomics.wait(i32, cw, c, 20);
+    if (Atomics.load(i32, cw) === me) {
+      if (!onCore) Atomics.add(i32, aw, 1);
+      return;
+    }
+    if (onCore) {
+      /* The word changed while it spun, not for its turn (cannot happen but at the run's end): sleep. */
+      Atomics.sub(i32, aw, 1);
+      onCore = false;
+    }
   }
 }
 
@@ -197,9 +304,7 @@ function schedule(me: number): void {
   }
   const runnable = refresh_runnable(step, me);
   if (runnable.length === 0) {
-    /* A daemon (the I/O completion task) idle in sched_wait_until() does not keep the run going. */
-    const allDone = sched_tasks().every((t) => i32[tw(t, SCHED_TASK.state)] === SCHED_TASK_DONE || i32[tw(t, SCHED_TASK.daemon)] !== 0);
-    sched_end(allDone ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
+    sched_end(all_done() ? SCHED_OUTCOME_DONE : SCHED_OUTCOME_DEADLOCK);
     if (done) return;
     throw new SchedAbort(Atomics.load(i32, schedWord(SCHED.outcome)));
   }
@@ -214,10 +319,12 @@ function schedule(me: number): void {
   if (next === me) return;
   cover_pair(i32[taskWord(me, TASK.last_point)], i32[taskWord(next, TASK.last_point)]);
   i32[schedWord(SCHED.last_runner)] = next;
-  Atomics.store(i32, schedWord(SCHED.current), next);
-  Atomics.notify(i32, schedWord(SCHED.current));
-  if (done) return;
-  wait_turn(me);
+  turn_to(next);
+  if (done) {
+    Atomics.sub(i32, schedWord(SCHED.active), 1);
+    return;
+  }
+  wait_turn(me, true);
 }
 
 /* The point hook: every interleaving point is a decision; a spin point blocks on the lock word. */
@@ -275,7 +382,7 @@ export function sched_enter(me: number): void {
   /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
   if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
   else footprint_forget();
-  wait_turn(me);
+  wait_turn(me, false);
   footprint_step_begin();
 }
 
@@ -317,10 +424,10 @@ export interface ControlledConfig {
   /** explore: record every step's footprint (src/sched/footprint.ts; the arena needs config.exploreLog). */
   footprints?: boolean;
   /**
-   * Spins before a parked task sleeps (default: TURN_SPINS when the tasks
-   * fit the cores, else TURN_SPINS_OVERSUBSCRIBED).  Spinning makes
-   * hand-offs fast while the run's threads have the cores; when several
-   * runs share them (fuzz --jobs), spinners only steal from the runner.
+   * Spins a parked task makes before it sleeps (default TURN_SPINS), if
+   * a core is left for it.  Spinning makes hand-offs fast while the run's
+   * threads have the cores; when several runs share them (fuzz --jobs),
+   * spinners only steal from the runner.
    */
   turnSpins?: number;
 }
@@ -340,7 +447,8 @@ export function sched_init(c: ControlledConfig): void {
   i32[schedWord(SCHED.strategy)] = c.strategy;
   i32[schedWord(SCHED.rng)] = c.seed | 0 || 1;
   i32[schedWord(SCHED.max_steps)] = c.maxSteps;
-  i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? (c.tasks.length <= availableParallelism() ? TURN_SPINS : TURN_SPINS_OVERSUBSCRIBED);
+  i32[schedWord(SCHED.turn_spins)] = c.turnSpins ?? TURN_SPINS;
+  i32[schedWord(SCHED.max_active)] = availableParallelism();
   i32[schedWord(SCHED.nr_tasks)] = c.tasks.length;
   c.tasks.forEach((t, i) => {
     i32[schedWord(SCHED.tasks + i)] = t;

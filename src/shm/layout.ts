@@ -486,6 +486,8 @@ export const SCHED = {
   last_runner: 11,
   diverged_step: 12,
   turn_spins: 13, /* spins a parked task makes before it sleeps in Atomics.wait */
+  active: 14, /* tasks on a core: the runner and the parked tasks spinning ... */
+  max_active: 15, /* ... at most: the machine's cores */
   change_points: 16, /* [MAX_PCT_DEPTH] PCT priority change steps, ascending */
   tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
   change_labels: 48, /* [MAX_PCT_DEPTH] PCT: change point i is the nth arrival at this point id (0: at step change_points[i]) */
@@ -501,7 +503,8 @@ export const SCHED_TASK = {
   daemon: 5, /* 1: a daemon (the run ends when only daemons are left, idle) */
   wait_until: 6, /* 1: blocked until the step reaches the value of wait_word (sched_wait_until) */
   last_ran: 7, /* explore: step + 1 at which it was last chosen (0 never): the continuation's fairness */
-  SIZE: 8,
+  turn: 8, /* bumped at each hand-off to this task: the word it parks on (only it is woken) */
+  SIZE: 9,
 } as const;
 
 /** SCHED_TASK.state values (src/sched/controlled.ts). */
