@@ -1,3 +1,4 @@
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 /*
  * A fuzzing job keeps one arena buffer for all its executions
  * (src/harness/fuzz_exec.ts): each system is booted in it zeroed
