@@ -77,6 +77,20 @@ describe('stress: output', () => {
     expect(r.stderr).toMatch(/End of test: SUCCESS/);
   });
 
+  it('maxRssBytes is the run\'s own peak, not the peak of the process that started it', () => {
+    /* A parent that touched 512 MiB, then starts a small run: the run's peak is far below the parent's (getrusage() would carry it over). */
+    const script = `
+      const big = new Uint8Array(512 * 2 ** 20).fill(1);
+      const r = require('node:child_process').spawnSync(process.execPath, [${JSON.stringify(BIN)}, 'stress', '--cpus', '2', '--ops', '200', '--seed', '3', '--json'], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+      process.stdout.write(JSON.stringify({ big: big[7], status: r.status, rss: JSON.parse(r.stdout).maxRssBytes }));`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { big: number; status: number; rss: number };
+    expect(out.status).toBe(0);
+    expect(out.rss).toBeGreaterThan(32 * 2 ** 20);
+    expect(out.rss).toBeLessThan(400 * 2 ** 20);
+  });
+
   it('--no-pv-spinlocks and --no-lockdep: said on the start line, the run clean', () => {
     const r = run('--cpus', '2', '--ops', '300', '--seed', '5', '--no-pv-spinlocks', '--no-lockdep');
     expect(r.code, r.stderr).toBe(0);

@@ -20,10 +20,10 @@ import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { apply_equivalents, read_mutate_journal, ResumeMismatch, run_mutate, type MutateParams } from '../harness/mutate_campaign.js';
 import { load_equivalents } from '../harness/mutate_equivalent.js';
-import { mutant_list, MUTATED_DIRS } from '../harness/mutate_instrument.js';
+import { mutant_list, MUTATED_DIRS, ts_files } from '../harness/mutate_instrument.js';
 import { OPERATORS, type Operator } from '../harness/mutate_operators.js';
 import { DEFAULT_BUDGETS, DEFAULT_DESIGNS, MEMBER_NAMES } from '../harness/mutate_portfolio.js';
-import { changed_lines, select_mutants } from '../harness/mutate_select.js';
+import { changed_lines, glob_regexp, select_mutants } from '../harness/mutate_select.js';
 import { mutate_summary, mutation_report, report_html, type MutateSummary } from '../harness/mutate_report.js';
 import { text_table } from '../harness/text_table.js';
 import { sigint_abort } from './sigint.js';
@@ -51,6 +51,7 @@ interface MutateFlags {
   exploreSchedules: number;
   races: number;
   unitFiles: number;
+  unitTests?: string;
   equivalent: string;
   list?: boolean;
 }
@@ -77,6 +78,16 @@ function ids_of(text: string, usage: (m: string) => never): number[] {
   return items.map(Number);
 }
 
+/* --unit-tests: its globs, each matching a unit test file of the repository (undefined: not given). */
+function unit_tests_of(text: string | undefined, usage: (m: string) => never): string[] | undefined {
+  if (text === undefined) return undefined;
+  const globs = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (globs.length === 0) usage('--unit-tests: no glob given');
+  const tests = ts_files(package_root(), 'test').filter((t) => t.endsWith('.test.ts'));
+  for (const g of globs) if (!tests.some((t) => glob_regexp(g).test(t))) usage(`--unit-tests: "${g}" matches no test file (test/*.test.ts)`);
+  return globs;
+}
+
 /* The campaign's parameters from the flags (checked). */
 function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
   if (!(DESIGN_NAMES as readonly string[]).includes(f.design)) usage(`--design: unknown design "${f.design}" (known: ${DESIGN_NAMES.join(', ')})`);
@@ -89,7 +100,7 @@ function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
     designs: [...new Set([f.design, ...others])],
     seed: f.seed,
     members: list_of(f.members, MEMBER_NAMES, '--members', usage),
-    budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, exploreSchedules: f.exploreSchedules, races: f.races, unitFiles: f.unitFiles },
+    budgets: { ...DEFAULT_BUDGETS, stressOps: f.stressOps, fuzzRuns: f.fuzzRuns, schedules: f.schedules, exploreSchedules: f.exploreSchedules, races: f.races, unitFiles: f.unitFiles, unitTests: unit_tests_of(f.unitTests, usage) },
     operators: f.operators === undefined ? null : list_of(f.operators, OPERATORS, '--operators', usage),
     ids: f.id === undefined ? null : ids_of(f.id, usage),
     files: f.files === undefined ? null : f.files.split(',').map((s) => s.trim()).filter((s) => s !== ''),
@@ -111,7 +122,7 @@ function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, jo
   if (header === null) return fromFlags; /* nothing journalled yet: a fresh start */
   const given = (o: string): boolean => cmd.getOptionValueSource(o) === 'cli';
   const flagOf: Record<keyof MutateParams, string[]> = {
-    ids: ['id'], design: ['design'], designs: ['design', 'designs'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'exploreSchedules', 'races', 'unitFiles'],
+    ids: ['id'], design: ['design'], designs: ['design', 'designs'], seed: ['seed'], members: ['members'], budgets: ['stressOps', 'fuzzRuns', 'schedules', 'exploreSchedules', 'races', 'unitFiles', 'unitTests'],
     operators: ['operators'], files: ['files'], changed: ['changed'], limit: ['limit'], shard: ['shard'],
   };
   for (const k of Object.keys(flagOf) as (keyof MutateParams)[]) {
@@ -261,6 +272,7 @@ export function registerMutate(program: Command): Command {
     .option('--explore-schedules <n>', 'explore member: schedules per race', int(1), DEFAULT_BUDGETS.exploreSchedules)
     .option('--races <n>', 'race and explore members: races per mutant, at most', int(1), DEFAULT_BUDGETS.races)
     .option('--unit-files <n>', 'unit member: test files per mutant, at most', int(1), DEFAULT_BUDGETS.unitFiles)
+    .option('--unit-tests <globs>', 'unit member: pick only among these test files, comma separated (test/allocator.test.ts, test/swap_*.test.ts) [default: every unit test file, each measured once]')
     .option('--jobs <n>', 'mutants at once', int(1, 16), 1)
     .option('--shard <k/n>', 'run only the selected mutants i (0-based, id order) with i mod n = k - 1', '1/1')
     .option('--journal <file>', 'the campaign journal (default .swaptorture/mutate/journal.jsonl, journal-KofN.jsonl for a shard)')

@@ -55,6 +55,7 @@ import { load_catalogue } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
 import type { Mutant } from './mutate_instrument.js';
 import { ts_files } from './mutate_instrument.js';
+import { glob_regexp } from './mutate_select.js';
 
 /** One run of a member: a node command line in the instrumented copy. */
 export interface MemberRun {
@@ -110,6 +111,8 @@ export interface PortfolioMember {
 export interface PortfolioBudgets {
   /** unit: test files at most per mutant. */
   unitFiles: number;
+  /** unit: only the test files matching these globs (--unit-tests; unset: every unit test file, measured once each). */
+  unitTests?: string[];
   /** race: races at most per mutant, and schedules per race. */
   races: number;
   schedules: number;
@@ -195,7 +198,8 @@ class UnitMember implements PortfolioMember {
     }
     const graph = new Map<string, string[]>();
     for (const f of [...ts_files(ctx.tree, 'src'), ...ts_files(ctx.tree, 'test')]) graph.set(f, imports_of(ctx.tree, f));
-    for (const t of ts_files(ctx.tree, 'test').filter((f) => f.endsWith('.test.ts') && f !== 'test/mutate.test.ts')) {
+    const only = this.b.unitTests?.map(glob_regexp);
+    for (const t of ts_files(ctx.tree, 'test').filter((f) => f.endsWith('.test.ts') && f !== 'test/mutate.test.ts' && (only === undefined || only.some((re) => re.test(f))))) {
       if (graph.get(t)!.includes('node:child_process')) continue;
       /* breadth first from the test: each module's import distance */
       const dist = new Map<string, number>([[t, 0]]);

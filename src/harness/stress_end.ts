@@ -7,6 +7,7 @@
  *
  * Context: main thread, task 0, async.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { A } from '../shm/arena.js';
 import type { CpuSettled } from './cpus.js';
@@ -71,6 +72,23 @@ function stress_exit_status(run: StressRun, violations: number): number {
   return run.crashed || run.stalls.length > 0 ? 3 : violations > 0 ? 1 : run.interrupted ? 130 : 0;
 }
 
+/*
+ * The process's peak resident set: VmHWM of /proc/self/status, the high
+ * water mark of this process's own memory.  getrusage()'s ru_maxrss is
+ * no good for a process started by another: Linux carries the parent's
+ * maximum over fork and exec (signal->maxrss), so a small run started by
+ * a large bench reported the bench's peak.  Elsewhere, ru_maxrss.
+ */
+function peak_rss_bytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 /* The result document: every counter, what was found, the verdict. */
 export function stress_result(run: StressRun): StressResult {
   const { o, seconds } = run;
@@ -84,7 +102,7 @@ export function stress_result(run: StressRun): StressResult {
     seed: o.seed,
     seconds,
     startupSeconds: run.startupS,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peak_rss_bytes(),
     devices: o.devices.map((d) => d.text),
     mix: formatMix(o.mix),
     bugs: o.bugs,

@@ -138,7 +138,7 @@ export const StressResultSchema = z.object({
   seconds: z.number().nonnegative(),
   /** Worker start-up before the clock started (threads, module loading): not in `seconds` nor in any rate. */
   startupSeconds: z.number().nonnegative(),
-  /** Peak resident set of the whole process (main thread, CPU workers, the arena): getrusage's ru_maxrss. */
+  /** Peak resident set of the whole process (main thread, CPU workers, the arena): VmHWM of /proc/self/status (elsewhere getrusage's ru_maxrss). */
   maxRssBytes: z.number().int().nonnegative(),
   devices: z.array(z.string()),
   mix: z.string(),
