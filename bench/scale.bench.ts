@@ -169,6 +169,8 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
     const rt = await futexRoundTripUs(pool);
     const futexRow = { ...row('raw: Atomics.wait/notify ping-pong: round trips', 1e6 / rt, [], { roundTripUs: rt }), vsBaseline: 1 };
     rows.push(futexRow);
+    /* The pool's workers are fresh: one warm-up run first, or the short runs would measure the JIT's warm-up, not their length. */
+    await controlledSpeed(pool, STRATEGY_RANDOM, LENGTHS[LENGTHS.length - 1], 1);
     for (const ops of LENGTHS) {
       const c = await controlledSpeed(pool, STRATEGY_RANDOM, ops, RUNS);
       process.stderr.write(`bench: scale: controlled swap-mix ${ops} ops: ${Math.round(c.pointsPerSec)} points/s (${c.steps} steps)\n`);
