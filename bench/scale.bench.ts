@@ -31,7 +31,6 @@ import { CpuPool } from '../src/harness/cpus.js';
 import { createArena } from '../src/shm/arena.js';
 import { lockClass } from '../src/sync/lockdep.js';
 import { selftest_scratch } from '../src/harness/torture.js';
-import { runStress } from '../src/harness/stress.js';
 import { defaultStressOptions, parseDevices, validateStressOptions } from '../src/harness/stress_options.js';
 import { measure_memory } from '../src/harness/memory.js';
 import { line_chart_svg, type Series } from '../src/harness/plot.js';
@@ -39,6 +38,7 @@ import { STRATEGY_RANDOM } from '../src/sched/strategy.js';
 import { median, rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite } from './common.js';
 import { addSpinLock, benchArena, futexRoundTripUs, SPIN_LOCKDEP_ON } from './raw.js';
 import { controlledSpeed } from './controlled.js';
+import { stressRuns } from './stress_runs.js';
 import { campaign } from './fuzz.bench.js';
 
 const RUNS = 3;
@@ -71,20 +71,11 @@ function notRun(name: string, why: string): BenchRow {
 }
 
 /* RUNS stress runs of @over's configuration: median swap ops/s, median start-up seconds. */
-async function stressRuns(over: { cpus: number; devices?: string }): Promise<{ rate: number; rates: number[]; startup: number }> {
-  const quiet = { out: (): void => {}, err: (): void => {} };
-  const rates: number[] = [];
-  const startups: number[] = [];
-  for (let k = 0; k < RUNS; k++) {
-    const base = defaultStressOptions();
-    const o = validateStressOptions({ ...base, cpus: over.cpus, seconds: STRESS_S, seed: 1 + k, statIntervalS: 0, devices: over.devices === undefined ? base.devices : parseDevices(over.devices) });
-    const r = await runStress(o, quiet);
-    if (r.exitStatus !== 0) throw new Error(`bench scale: stress ${JSON.stringify(over)}, seed ${o.seed}: exit ${r.exitStatus} (${r.violations[0]?.message ?? r.harnessErrors[0] ?? ''})`);
-    rates.push(r.swapOpsPerSec);
-    startups.push(r.startupSeconds);
-    process.stderr.write(`bench: scale: stress ${JSON.stringify(over)} run ${k + 1}/${RUNS}: ${Math.round(r.swapOpsPerSec)} swap ops/s, start-up ${r.startupSeconds.toFixed(2)} s\n`);
-  }
-  return { rate: median(rates), rates, startup: median(startups) };
+async function stressMedians(over: { cpus: number; devices?: string }): Promise<{ rate: number; rates: number[]; startup: number }> {
+  const rs = await stressRuns({ ...over, seconds: STRESS_S }, RUNS,
+    (r, k) => `scale: stress ${JSON.stringify(over)} run ${k + 1}/${RUNS}: ${Math.round(r.swapOpsPerSec)} swap ops/s, start-up ${r.startupSeconds.toFixed(2)} s`);
+  const rates = rs.map((r) => r.swapOpsPerSec);
+  return { rate: median(rates), rates, startup: median(rs.map((r) => r.startupSeconds)) };
 }
 
 /* Why this build cannot run a device of @size (null: it can). */
@@ -121,7 +112,7 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   rows.push(spinRow);
 
   for (const cpus of CPU_COUNTS) {
-    const s = await stressRuns({ cpus });
+    const s = await stressMedians({ cpus });
     rows.push(row(`stress, default mix, ${cpus} CPU${cpus > 1 ? 's' : ''}: swap ops`, s.rate, s.rates, { cpus }, spinRow));
   }
   for (const size of SIZES) {
@@ -130,7 +121,7 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
       rows.push(notRun(`stress, ssd:${size}, 2 CPUs: swap ops`, why));
       continue;
     }
-    const s = await stressRuns({ cpus: 2, devices: `ssd:${size}` });
+    const s = await stressMedians({ cpus: 2, devices: `ssd:${size}` });
     rows.push(row(`stress, ssd:${size}, 2 CPUs: swap ops`, s.rate, s.rates, { sizeBytes: sizeBytes(size), startupSeconds: s.startup }, spinRow));
   }
   /*

@@ -17,8 +17,7 @@
 import { Bench } from 'tinybench';
 import { lockClass } from '../src/sync/lockdep.js';
 import { selftest_scratch } from '../src/harness/torture.js';
-import { runStress } from '../src/harness/stress.js';
-import { defaultStressOptions, validateStressOptions } from '../src/harness/stress_options.js';
+import { stressRuns } from './stress_runs.js';
 import { rowsFromBench, type BenchOptions, type BenchRow, type BenchSuite, median } from './common.js';
 import { addSpinLock, benchArena, SPIN_LOCKDEP_ON } from './raw.js';
 
@@ -42,18 +41,11 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const rows = rowsFromBench('stress', bench, OPS, null).filter((r) => r.name === SPIN_LOCKDEP_ON);
   const spin = rows[0];
 
-  const quiet = { out: (): void => {}, err: (): void => {} };
   for (const cpus of CPU_COUNTS) {
-    const rates: number[] = [];
-    const shares: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
-      const o = validateStressOptions({ ...defaultStressOptions(), cpus, seconds: SECONDS, seed: 1 + k, statIntervalS: 0 });
-      const r = await runStress(o, quiet);
-      if (r.exitStatus !== 0) throw new Error(`bench stress: ${cpus} CPUs, seed ${o.seed}: exit ${r.exitStatus} (${r.violations[0]?.message ?? r.harnessErrors[0] ?? ''})`);
-      rates.push(r.swapOpsPerSec);
-      shares.push(r.clusterLockShare);
-      process.stderr.write(`bench: stress ${cpus} CPUs run ${k + 1}/${RUNS}: ${Math.round(r.swapOpsPerSec)} swap ops/s, ${(100 * r.clusterLockShare).toFixed(1)} % in &ci->lock\n`);
-    }
+    const rs = await stressRuns({ cpus, seconds: SECONDS }, RUNS,
+      (r, k) => `stress ${cpus} CPUs run ${k + 1}/${RUNS}: ${Math.round(r.swapOpsPerSec)} swap ops/s, ${(100 * r.clusterLockShare).toFixed(1)} % in &ci->lock`);
+    const rates = rs.map((r) => r.swapOpsPerSec);
+    const shares = rs.map((r) => r.clusterLockShare);
     const rate = median(rates);
     rows.push({
       suite: 'stress',
