@@ -13,6 +13,8 @@ import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '.
 import { swp_offset } from '../src/mm/swap.js';
 import { swp_swapcount } from '../src/mm/swap_count.js';
 import { set_failslab } from '../src/kmem/slab.js';
+import { lockstat_read } from '../src/sync/lockstat.js';
+import { LC_PTL } from '../src/sync/lockdep.js';
 import { zap_page_range } from '../src/mm/memory.js';
 import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
@@ -506,6 +508,47 @@ describe('fork past the swap table entry\'s count', () => {
     expect(sys.reclaim(a, 0, 1)).toBe(1);
     clean(sys);
     for (const m of all) expect(sys.touch(m, 0)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
+ * page_vma_mapped_walk()'s map_pte(): reclaim's rmap walk looks at each
+ * process's PTE before it takes that PTL, and passes over one that is not
+ * present - in a fork family most processes no longer map a given page.
+ */
+describe('the rmap walk of an order-0 folio (map_pte)', () => {
+  /* PTL acquisitions of every task so far (lock_stat). */
+  function ptl_acquired(sys: System): number {
+    let n = 0;
+    for (let t = 0; t < 2; t++) n += sys.as(0, () => lockstat_read(t, LC_PTL).acquired);
+    return n;
+  }
+
+  it('takes no PTL of a process whose PTE no longer maps the page: reclaim in a family of eight costs what it does in a process alone', () => {
+    const sys = boot({ nrMms: 16 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    /* A process alone, its page 0 mapped. */
+    const lone = sys.mmCreate();
+    expect(sys.write(lone, 0, { maxOrder: 0 })).toBe(0);
+    let before = ptl_acquired(sys);
+    expect(sys.reclaim(lone, 0, 1)).toBe(1);
+    const alone = ptl_acquired(sys) - before;
+    /* A family of eight sharing page 0, swapped out from all, swapped back into the parent only: seven swap PTEs. */
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
+    const kids: number[] = [];
+    for (let i = 0; i < 7; i++) kids.push(sys.fork(a));
+    expect(sys.reclaim(a, 0, 1)).toBe(1);
+    expect(sys.touch(a, 0)).toBe(0);
+    for (const k of kids) expect(sys.as(0, () => is_swap_pte(ptep_get(k, 0)))).toBe(true);
+    before = ptl_acquired(sys);
+    expect(sys.reclaim(a, 0, 1)).toBe(1);
+    expect(ptl_acquired(sys) - before).toBe(alone);
+    expect(sys.as(0, () => is_swap_pte(ptep_get(a, 0)))).toBe(true);
+    clean(sys);
+    for (const m of [a, ...kids]) expect(sys.touch(m, 0)).toBe(0);
     clean(sys);
   });
 });

@@ -142,6 +142,16 @@ function try_to_unmap_one(folio: number, mm: number): boolean {
   const base = folio_index(folio);
   const nr = folio_nr_pages(folio);
   const entry = folio_swap(folio);
+  /*
+   * page_vma_mapped_walk()'s map_pte(): the PTE is looked at before the
+   * PTL is taken, and a process whose PTE is none or a swap PTE is passed
+   * over unlocked (in a fork family most processes no longer map a given
+   * folio: each took its own copy or swapped it in alone).  Reclaim
+   * unmaps a large folio with TTU_SYNC (shrink_folio_list()), the PTL
+   * taken from its first PTE: a PTE none for a moment under a racing
+   * update must not leave the folio half unmapped.
+   */
+  if (nr === 1 && !pte_present(ptep_get(mm, base))) return true;
   pte_lock(mm, base);
   for (let k = 0; k < nr; k++) {
     const pte = ptep_get(mm, base + k);
