@@ -13,7 +13,7 @@
  *     no tests, bench, sources or source maps;
  *  3. install: in an empty directory `npm install <tarball>` (prepare does
  *     not run for a tarball, and nothing needs tsc), then
- *     `npx swaptorture --version`, `npx swaptorture stress --seconds 3`,
+ *     `npx swaptorture --version`, `npx swaptorture stress --ops 2000 --seed 1`,
  *     `npx swaptorture repro swapoff-vs-swapin`, an ESM script using the
  *     documented API (src/index.ts) and tsc type-checking a .mts file that
  *     imports from 'swaptorture' against the shipped declarations.
@@ -178,9 +178,9 @@ function step_install(work, tarball, version) {
   if (r.stdout !== `${version}\n`) throw new StepFailed(`swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);
   step_line('  npx swaptorture --version');
 
-  r = run(app, 'npx', ['--no', '--', 'swaptorture', 'stress', '--seconds', '3']);
-  expect_match('swaptorture stress --seconds 3', r.stdout + r.stderr, /violations=0/);
-  step_line('  npx swaptorture stress --seconds 3');
+  r = run(app, 'npx', ['--no', '--', 'swaptorture', 'stress', '--ops', '2000', '--seed', '1']);
+  expect_match('swaptorture stress --ops 2000 --seed 1', r.stdout + r.stderr, /violations=0/);
+  step_line('  npx swaptorture stress --ops 2000 --seed 1');
 
   r = run(app, 'npx', ['--no', '--', 'swaptorture', 'repro', 'swapoff-vs-swapin']);
   expect_match('swaptorture repro swapoff-vs-swapin', r.stdout, /swapoff-vs-swapin: reproduced/);
