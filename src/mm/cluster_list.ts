@@ -72,6 +72,16 @@ export function list_del(type: number, head: number, idx: number): void {
   i32[head + LIST.nr]--;
 }
 
+/** list_first_entry_or_null(): the first cluster index on list @head, -1 when empty.  Context: si->lock held. */
+export function list_first_entry(head: number): number {
+  return A.i32[head + LIST.head];
+}
+
+/** list_next_entry(): the cluster index after @idx on its list, -1 at the end.  Context: si->lock held. */
+export function list_next_entry(type: number, idx: number): number {
+  return A.i32[clusterWord(type, idx) + CI.next];
+}
+
 /** Cluster indices on list @head, in order.  Context: si->lock held or quiescent. */
 export function list_entries(type: number, head: number): number[] {
   const out: number[] = [];
