@@ -47,6 +47,7 @@ import { get_swap_device, put_swap_device, vm_swap_full } from './swap_device.js
 import { si_flags, swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type, SWP_SYNCHRONOUS_IO } from './swap.js';
 import { swap_read_folio, swap_zeromap_batch } from './page_io.js';
 import { zswap_never_enabled } from './zswap.js';
+import { mem_cgroup_offline_seq } from './memcontrol.js';
 
 const P_FAULT = pointId('handle_mm_fault');
 const P_SWAPIN_UNLOCKED = pointId('do_swap_page:unlocked');
@@ -140,6 +141,23 @@ function write_page(mm: number, index: number, pfn: number, zero: boolean): void
 }
 
 /*
+ * mem_cgroup_charge(): charge @folio, just allocated, to @mm's memcg as
+ * get_mem_cgroup_from_mm() finds it: css_tryget(), not
+ * css_tryget_online(), so a fault racing with the move of its process out
+ * of a memcg and that memcg's rmdir may charge it as it dies - a zombie's
+ * charge, which the kernel allows.  The death sequence is read before the
+ * memcg (folio_set_memcg's @seq): such a memcg died after the charge chose
+ * it, and only one already dead when chosen is a violation (patch 6's rule,
+ * checked at quiescence).  Reading it after, a fault preempted between
+ * the two reads had its charge reported as one to a dead memcg.
+ * Context: process context; the folio not yet visible to anyone.
+ */
+function mem_cgroup_charge(folio: number, mm: number): void {
+  const seq = mem_cgroup_offline_seq();
+  folio_set_memcg(folio, mm_memcg(mm), seq);
+}
+
+/*
  * do_anonymous_page(): first touch of a none PTE: a new zero-filled folio
  * of the highest order up to @maxOrder whose aligned range is all none
  * (alloc_anon_folio(): the largest enabled mTHP size that fits first,
@@ -157,10 +175,11 @@ function do_anonymous_page(mm: number, index: number, maxOrder: number): number 
     let ok = base + (1 << order) <= mm_pages();
     for (let k = 0; ok && k < 1 << order; k++) if (ptep_get(mm, base + k) !== 0) ok = false;
     /* A large folio the allocator cannot give falls back to the next order (THP_FAULT_FALLBACK). */
-    if (ok || order === 0) folio = folio_alloc(order, mm_memcg(mm));
+    if (ok || order === 0) folio = folio_alloc(order, 0);
   }
   order++;
   if (folio < 0) return -ENOMEM;
+  mem_cgroup_charge(folio, mm);
   const nr = 1 << order;
   for (let k = 0; k < nr; k++) set_page_token(folio + k, 0n);
   folio_set(folio, PG_uptodate | PG_dirty);
@@ -214,14 +233,14 @@ function wp_can_reuse_anon_folio(folio: number, mm: number): boolean {
  */
 function wp_page_copy(mm: number, index: number, orig_pte: number, old: number, zero: boolean): number {
   point(P_WP_COPY_UNLOCKED);
-  const copy = folio_alloc(0, mm_memcg(mm));
+  const copy = folio_alloc(0, 0);
   if (copy < 0) {
     folio_put(old);
     return -ENOMEM;
   }
+  mem_cgroup_charge(copy, mm);
   set_page_token(copy, page_token(pte_pfn(orig_pte)));
   folio_set(copy, PG_uptodate | PG_dirty);
-  folio_set_memcg(copy, mm_memcg(mm));
   pte_lock(mm, index);
   if (ptep_get(mm, index) !== orig_pte) {
     pte_unlock(mm, index);
@@ -361,9 +380,9 @@ const P_SKIP_SWAPCACHE_READ = pointId('do_swap_page:skip_swapcache_read');
 function do_swap_page_skip_swapcache(mm: number, index: number, orig_pte: number): number {
   const entry = pte_to_swp_entry(orig_pte);
   if (swp_swapcount(entry) !== 1) return SKIP_SWAPCACHE_NOT_TAKEN;
-  const folio = folio_alloc(0, mm_memcg(mm));
+  const folio = folio_alloc(0, 0);
   if (folio < 0) return -ENOMEM;
-  folio_set_memcg(folio, mm_memcg(mm));
+  mem_cgroup_charge(folio, mm);
   __folio_set_locked(folio);
   folio_set(folio, PG_swapbacked);
   folio_set_swap(folio, entry);
