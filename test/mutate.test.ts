@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite, type Operator } from '../src/harness/mutate_operators.js';
-import { apply_mutant, instrument_file, mutant_list, type Mutant } from '../src/harness/mutate_instrument.js';
+import { apply_mutant, instrument_file, mutant_list, tree_lock, type Mutant } from '../src/harness/mutate_instrument.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { DEFAULT_BUDGETS, make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.js';
@@ -197,6 +197,40 @@ const held: number[] = [];
     expect(parse_mutant_id('17')).toBe(17);
     expect(parse_mutant_id('x1')).toBeInstanceOf(Error);
     expect(String(parse_mutant_id('-3'))).toMatch(/SWAPTORTURE_MUTANT: "-3"/);
+  });
+});
+
+/*
+ * The instrumented copy's build lock: two campaigns of one clone starting
+ * together build it once - the second waits for the first's copy.
+ */
+describe('the build lock (tree_lock)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swt-lock-'));
+  const lock = join(dir, '.mutants.lock');
+
+  it('is taken when free, and again once let go', () => {
+    expect(tree_lock(lock, () => false)).toBe('held');
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    rmSync(lock);
+    expect(tree_lock(lock, () => false)).toBe('held');
+    rmSync(lock);
+  });
+
+  it('held by a live process, waits until that build is there: nothing to build', () => {
+    writeFileSync(lock, `${process.ppid}\n`); /* the parent: alive */
+    let polls = 0;
+    expect(tree_lock(lock, () => ++polls === 3)).toBe('done');
+    expect(polls).toBe(3);
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.ppid)); /* not taken from its holder */
+    rmSync(lock);
+  });
+
+  it('left behind by a process that died, is taken over', () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(lock, `${dead.stdout}\n`);
+    expect(tree_lock(lock, () => false)).toBe('held');
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    rmSync(lock);
   });
 });
 

@@ -176,19 +176,77 @@ export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir 
   const key = sources_key(repo, mutants);
   if (stamp_key(dir) === key) return { dir, key, built: false };
   /*
-   * Built aside and renamed into place, so that two campaigns of one
-   * clone starting together never run from a half-built copy: the one
-   * that finishes second finds the first's and uses it.
+   * Two campaigns of one clone starting together: the first takes the
+   * build lock and builds, the other waits for its copy instead of
+   * building the same one beside it (tens of seconds of CPU each).
    */
-  const aside = `${dir}.tmp-${process.pid}`;
-  build_copy(repo, mutants, aside, key);
-  if (stamp_key(dir) === key) {
-    rmSync(aside, { recursive: true, force: true });
-    return { dir, key, built: false };
+  const lock = `${dir}.lock`;
+  const got = tree_lock(lock, () => stamp_key(dir) === key);
+  if (got === 'done') return { dir, key, built: false };
+  try {
+    if (stamp_key(dir) === key) return { dir, key, built: false };
+    /* Built aside and renamed into place: nobody ever runs from a half-built copy. */
+    const aside = `${dir}.tmp-${process.pid}`;
+    build_copy(repo, mutants, aside, key);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(aside, dir);
+    return { dir, key, built: true };
+  } finally {
+    if (got === 'held') rmSync(lock, { force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(aside, dir);
-  return { dir, key, built: true };
+}
+
+/* How often a campaign waiting for another's build looks again, and how long it waits at most before building anyway. */
+const TREE_LOCK_POLL_MS = 200;
+const TREE_LOCK_WAIT_MS = 15 * 60_000;
+
+/* Is process @pid alive (a lock holder that died leaves its lock behind)? */
+function pid_alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the build lock at @lock (a file holding the builder's pid, created
+ * exclusively): 'held' when this process holds it.  While a live process
+ * holds it, wait until @done() says that build is there ('done': nothing
+ * to build) or the lock goes; a lock whose holder died is taken over
+ * (one still empty after a few polls: its holder died writing it); after
+ * TREE_LOCK_WAIT_MS, 'timeout': build anyway, the lock not held.
+ * Context: main thread; blocks (synchronous, as the build is).
+ */
+export function tree_lock(lock: string, done: () => boolean): 'held' | 'done' | 'timeout' {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + TREE_LOCK_WAIT_MS;
+  let empty = 0;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return 'held';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let text: string;
+    try {
+      text = readFileSync(lock, 'utf8').trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; /* let go meanwhile */
+      throw e;
+    }
+    const holder = /^\d+$/.test(text) ? Number(text) : -1;
+    if ((holder > 0 && !pid_alive(holder)) || (holder < 0 && ++empty > 10)) {
+      rmSync(lock, { force: true });
+      empty = 0;
+      continue;
+    }
+    if (done()) return 'done';
+    if (Date.now() >= end) return 'timeout';
+    Atomics.wait(nap, 0, 0, TREE_LOCK_POLL_MS);
+  }
 }
 
 /* The sources' hash the copy at @dir was built from, or null. */
