@@ -86,7 +86,7 @@ export function list_next_entry(type: number, idx: number): number {
 export function list_entries(type: number, head: number): number[] {
   const out: number[] = [];
   const limit = A.i32[siWord(type, SI.nr_clusters)] + 1;
-  for (let idx = A.i32[head + LIST.head]; idx >= 0 && out.length <= limit; idx = A.i32[clusterWord(type, idx) + CI.next]) out.push(idx);
+  for (let idx = list_first_entry(head); idx >= 0 && out.length <= limit; idx = list_next_entry(type, idx)) out.push(idx);
   return out;
 }
 
