@@ -1,4 +1,5 @@
 import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
+import { skipEndCheckOfLast } from './quiescent.js';
 /*
  * A fuzzing job keeps one arena buffer for all its executions
  * (src/harness/fuzz_exec.ts): each system is booted in it zeroed
@@ -152,6 +153,30 @@ describe('a fuzzing job\'s reused arena', () => {
     expect(seq).toEqual(alone);
     expect((seq[0] as FuzzResult).findings.length).toBeGreaterThan(0);
     expect((seq[1] as FuzzResult).abnormal).toMatch(/setup\[1\]/);
+  });
+
+  it('after a controlled run that ended before some CPU had its first turn (a livelock), a free-running case on the same pool runs as on a fresh one', async () => {
+    /*
+     * Seed 5 of a default campaign: run 179 (p3, pct) ends as a livelock
+     * with task 1 never scheduled, run 180 (ghost) runs free.  The CPU that
+     * never got its turn left the scheduler's point hook installed, and
+     * run 180's first point on that worker threw the old run's SchedAbort.
+     */
+    const limits = { designs: ['p4', 'p3', 'p2', 'ghost', 'vswap'] as const, maxCpus: 4 };
+    const a = fresh_case(5, 179, { ...limits, designs: [...limits.designs] }, null);
+    const b = fresh_case(5, 180, { ...limits, designs: [...limits.designs] }, null);
+    console.log('fuzz seed 5, runs 179 then 180');
+    expect([a.design, a.sched.kind, b.design, b.sched.kind], 'the case generator changed: pick another livelocking controlled case followed by a free-running one').toEqual(['p3', 'pct', 'ghost', 'free']);
+    const strip = (r: FuzzResult): unknown => ({ ...r, ms: 0 });
+    await fuzz_exec_teardown();
+    const first = strip(await fuzz_exec(a));
+    expect((first as FuzzResult).abnormal).toMatch(/^livelock/);
+    skipEndCheckOfLast('run 179 ended as a livelock: its CPUs stopped mid-operation, inside RCU sections');
+    const after = strip(await fuzz_exec(b));
+    await fuzz_exec_teardown();
+    const alone = strip(await fuzz_exec(b));
+    expect(after).toEqual(alone);
+    expect((after as FuzzResult).abnormal).toBeNull();
   });
 
   it('after a set-up that failed half-way in the buffer, the next case runs as in a fresh arena', async () => {

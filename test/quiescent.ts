@@ -17,6 +17,8 @@
  *                                   (and asserts it), or leaves the system
  *                                   mid-operation: no end check; the
  *                                   reason says which and why
+ *   skipEndCheckOfLast('reason')    the same for the system booted last,
+ *                                   by a harness function the test called
  *
  * A system booted with a bug switch (System.create({ bugs: [...] }) with
  * any switch) is not checked: the test asserts the violations its bug
@@ -67,6 +69,16 @@ export function holdAtEnd(sys: System, pfns: readonly number[]): void {
 export function skipEndCheck(sys: System, reason: string): void {
   if (typeof reason !== 'string' || reason.trim() === '') throw new Error('skipEndCheck: give the reason the system is not checked');
   tracked(sys).skip = reason;
+}
+
+/**
+ * skipEndCheck() for the System booted last in the running test: one a
+ * harness function booted (fuzz_exec), which the test has no handle on.
+ */
+export function skipEndCheckOfLast(reason: string): void {
+  const t = ofTest[ofTest.length - 1];
+  if (t === undefined) throw new Error('skipEndCheckOfLast: no System was booted in this test');
+  skipEndCheck(t.sys, reason);
 }
 
 /** A test starts: the systems it boots are its own. */

@@ -382,8 +382,26 @@ export function sched_enter(me: number): void {
   /* explore with a reduction: record what each step touches (src/sched/footprint.ts). */
   if (A.i32[schedWord(SCHED.strategy)] === STRATEGY_EXPLORE && A.L.config.exploreLog > 0 && A.i32[A.L.exploreLog + EXPLORE_LOG.record] === 1) footprint_install();
   else footprint_forget();
-  wait_turn(me, false);
+  try {
+    wait_turn(me, false);
+  } catch (e) {
+    /*
+     * The run ended before this task's first turn (a deadlock or livelock
+     * elsewhere): no sched_exit() follows, so unhook here - left in place,
+     * the hooks made this worker's next program, free-running, throw this
+     * run's SchedAbort at its first point.
+     */
+    sched_unhook();
+    throw e;
+  }
   footprint_step_begin();
+}
+
+/* This worker leaves the controlled run: its points and waits are its own again. */
+function sched_unhook(): void {
+  footprint_uninstall();
+  setPointHook(null);
+  setWaitHook(null);
 }
 
 /** The program returned (or threw): done; hand off; remove the hooks.  Context: worker, after the program. */
@@ -396,9 +414,7 @@ export function sched_exit(me: number): void {
       schedule(me);
     }
   } finally {
-    footprint_uninstall();
-    setPointHook(null);
-    setWaitHook(null);
+    sched_unhook();
   }
 }
 
