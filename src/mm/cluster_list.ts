@@ -82,10 +82,15 @@ export function list_next_entry(type: number, idx: number): number {
   return A.i32[clusterWord(type, idx) + CI.next];
 }
 
+/** The most entries a walk of one of device @type's lists takes: one a corruption turned into a cycle ends there. */
+export function list_walk_bound(type: number): number {
+  return A.i32[siWord(type, SI.nr_clusters)] + 1;
+}
+
 /** Cluster indices on list @head, in order.  Context: si->lock held or quiescent. */
 export function list_entries(type: number, head: number): number[] {
   const out: number[] = [];
-  const limit = A.i32[siWord(type, SI.nr_clusters)] + 1;
+  const limit = list_walk_bound(type);
   for (let idx = list_first_entry(head); idx >= 0 && out.length <= limit; idx = list_next_entry(type, idx)) out.push(idx);
   return out;
 }

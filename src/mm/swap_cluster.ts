@@ -18,7 +18,7 @@ import { LC_GLOBAL_CLUSTER, LC_SI, lockdep_assert_held } from '../sync/lockdep.j
 import { rcu_assign_pointer } from '../sync/rcu.js';
 import { spin_lock, spin_trylock, spin_unlock } from '../sync/spinlock.js';
 import { thisCpuWord } from '../shm/task.js';
-import { __isolate_cluster, list_first_entry, list_next_entry, move_cluster } from './cluster_list.js';
+import { __isolate_cluster, list_first_entry, list_next_entry, list_walk_bound, move_cluster } from './cluster_list.js';
 import { cluster_index, CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_VSWAP, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, ci_count, ci_flags, ci_lock, ci_order, cluster_is_discard, cluster_is_empty, cluster_table_is_alloced, clusterWord, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 import { swap_cluster_free_dynamic } from './swap_cluster_dynamic.js';
 import { swap_cluster_alloc_table, swap_cluster_free_table } from './swap_cluster_table.js';
@@ -153,7 +153,7 @@ export function isolate_lock_cluster(type: number, list: number, order: number):
   let saved = 0;
   spin_lock(siWord(type, SI.lock), LC_SI);
   /* list_for_each_entry(), at most once round a list a corruption turned into a cycle. */
-  const limit = A.i32[siWord(type, SI.nr_clusters)] + 1;
+  const limit = list_walk_bound(type);
   for (let idx = list_first_entry(list), n = 0; idx >= 0 && n <= limit; idx = list_next_entry(type, idx), n++) {
     const ci = clusterWord(type, idx);
     if (!spin_trylock(ci + CI.lock, 6 /* LC_CI */)) continue;
