@@ -120,9 +120,11 @@ export function folio_memcg(pfn: number): number {
 }
 /**
  * Charge @pfn to @memcg, chosen when the death sequence was @seq (read
- * before the choice: mem_cgroup_offline_seq()).
+ * before the choice: mem_cgroup_offline_seq()).  No default: a sequence
+ * read here, after the caller chose, stamps a memcg that died in between
+ * as one already dead when chosen.
  */
-export function folio_set_memcg(pfn: number, memcg: number, seq = mem_cgroup_offline_seq()): void {
+export function folio_set_memcg(pfn: number, memcg: number, seq: number): void {
   A.i32[fw(pfn, FOLIO.charge_seq)] = seq;
   A.i32[fw(pfn, FOLIO.memcg)] = memcg;
 }
