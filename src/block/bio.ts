@@ -180,11 +180,17 @@ export function bio_nr_pages(bio: number): number {
 function bio_endio(bio: number): void {
   const i32 = A.i32;
   end_io[i32[bio_word(bio, BIO.end_io)]]!(bio);
+  /*
+   * Counted under bio_lock, as bio_get_free() counts down: a task
+   * preempted between the unlock and the count would leave bio_nr_free
+   * one short of the free list (-1 after an allocation took this bio),
+   * and a bio_alloc() waiting for it to leave 0 would spin instead.
+   */
   spin_lock(gword(G.bio_lock), LC_BIO);
   i32[bio_word(bio, BIO.next)] = i32[gword(G.bio_free)];
   i32[gword(G.bio_free)] = bio;
-  spin_unlock(gword(G.bio_lock));
   Atomics.add(i32, gword(G.bio_nr_free), 1);
+  spin_unlock(gword(G.bio_lock));
   /* Atomics.notify() takes a process-wide lock: only when someone sleeps for a bio. */
   if (Atomics.load(i32, gword(G.bio_alloc_waiters)) > 0) Atomics.notify(i32, gword(G.bio_nr_free));
 }

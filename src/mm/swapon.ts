@@ -472,7 +472,16 @@ export function try_to_unuse(type: number): number {
       if (!swp_tb_is_folio(swap_slot_peek(type, i).tb)) continue;
       const folio = swap_cache_get_folio(swp_entry(type, i));
       if (folio < 0) continue;
+      /*
+       * It is conceivable that a racing task removed this folio from swap
+       * cache just before we acquired the page lock; folio_free_swap()
+       * only removes stale folios.  A folio under writeback (reclaim's, or
+       * zswap writeback's, which leaves it clean in the swap cache) is
+       * waited for: folio_free_swap() keeps it while the write is in
+       * flight, and the next pass would find it again.
+       */
       folio_lock(folio);
+      folio_wait_writeback(folio);
       folio_free_swap(folio);
       folio_unlock(folio);
       folio_put(folio);
