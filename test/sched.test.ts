@@ -15,6 +15,7 @@ import { CpuPool } from '../src/harness/cpus.js';
 import { runControlled } from '../src/harness/controlled_run.js';
 import { sched_selftest_init, SELFTEST_LOCK_A, SELFTEST_LOCK_B } from '../src/harness/sched_selftest.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../src/sched/strategy.js';
+import { PCT_STARVE_STEPS } from '../src/sched/pct.js';
 import { count_switches, decode_schedule, encode_schedule } from '../src/sched/schedule.js';
 import type { CpuSpec } from '../src/harness/programs.js';
 
@@ -22,7 +23,7 @@ let h: ArenaHandle;
 let pool: CpuPool;
 
 beforeAll(() => {
-  h = createArena({ nrCpus: 2, nrTasks: 4, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512, schedSteps: 4096 });
+  h = createArena({ nrCpus: 2, nrTasks: 4, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 512, schedSteps: 1 << 17 });
   attach(h);
   pool = new CpuPool(h, 2);
 });
@@ -130,6 +131,30 @@ describe('runs that cannot finish end, and say why', () => {
     expect(r.outcome).toBe('livelock');
     expect(r.steps).toBe(500);
     expect(r.errors).toEqual([]);
+  });
+});
+
+describe('PCT is fair to a task that could run', () => {
+  it('a task busy-waiting for another\'s progress without sleeping lets it run after PCT_STARVE_STEPS steps, whichever has the higher priority', async () => {
+    const specs: CpuSpec[] = [
+      { task: 1, cpu: 0, program: 'sched-busy-wait' },
+      { task: 2, cpu: 1, program: 'sched-set-flag', args: { steps: 5 } },
+    ];
+    const firsts = new Set<number>();
+    for (let seed = 1; seed <= 6; seed++) {
+      fresh();
+      console.log(`PCT fairness: depth 1, seed ${seed}`);
+      const r = await runControlled(pool, specs, { strategy: STRATEGY_PCT, seed, maxSteps: 3 * PCT_STARVE_STEPS, depth: 1, k: 100 });
+      expect(r.outcome, `seed ${seed}`).toBe('done');
+      expect(r.errors).toEqual([]);
+      firsts.add(r.record[0]);
+      /* No change point (depth 1): the waiter either ran first and kept the CPU until the setter had starved PCT_STARVE_STEPS steps, or never waited. */
+      const spun = r.record.filter((t) => t === 1).length;
+      if (r.record[0] === 1) expect(spun).toBeGreaterThanOrEqual(PCT_STARVE_STEPS);
+      else expect(spun).toBeLessThan(20);
+    }
+    /* Both priority orders were drawn. */
+    expect([...firsts].sort()).toEqual([1, 2]);
   });
 });
 

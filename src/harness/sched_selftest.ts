@@ -9,6 +9,9 @@
  *       the writer's two stores.
  *   sched-abba { first, second }  lock @first, point, lock @second
  *   sched-spin-forever           points, forever
+ *   sched-busy-wait              points until the flag is set (no sleep:
+ *       a retry loop waiting for another CPU's progress)
+ *   sched-set-flag { steps }     @steps points, then sets the flag
  */
 import { A } from '../shm/arena.js';
 import { report } from '../shm/report.js';
@@ -23,8 +26,9 @@ const P_LOOP = pointId('selftest_loop');
 const X = 0; /* scratch word offsets, each on its own line */
 const LOCK_A = 16;
 const LOCK_B = 32;
-/* 48: sched-pingpong's word; 64: the puzzle's; each on a line of its own. */
-const SCRATCH_WORDS = 80;
+const FLAG = 80;
+/* 48: sched-pingpong's word; 64: the puzzle's; 80: the busy-wait flag; each on a line of its own. */
+const SCRATCH_WORDS = 96;
 
 /** Scratch word @off (also the AB-BA test's lock words: LOCK_A, LOCK_B). */
 export function sched_selftest_word(off: number): number {
@@ -72,6 +76,22 @@ registerProgram('sched-abba', (a: { first: number; second: number }) => {
 
 registerProgram('sched-spin-forever', () => {
   for (;;) point(P_LOOP);
+});
+
+registerProgram('sched-busy-wait', () => {
+  const flag = sched_selftest_word(FLAG);
+  let spins = 0;
+  while (Atomics.load(A.i32, flag) === 0) {
+    point(P_LOOP);
+    spins++;
+  }
+  return spins;
+});
+
+registerProgram('sched-set-flag', (a: { steps: number }) => {
+  for (let i = 0; i < a.steps; i++) point(P_AV);
+  Atomics.store(A.i32, sched_selftest_word(FLAG), 1);
+  return 0;
 });
 
 /*

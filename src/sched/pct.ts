@@ -20,6 +20,18 @@
  * uniformly drawn step hits with probability about 1/k.  The running task
  * at that arrival drops to priority i, exactly as at a step change point.
  *
+ * Fairness.  PCT as the paper states it never runs a lower-priority task
+ * while a higher one can go on.  The model's lock and sleep waits block
+ * (a spinner waits on its lock word), but a retry loop that waits for
+ * another CPU's progress without sleeping - an allocator rescanning
+ * cluster lists until swapoff has emptied them, say - would then starve a
+ * task that could run for ever, and the run end as a livelock that CPUs
+ * running side by side cannot have.  So a task left runnable and unchosen
+ * for PCT_STARVE_STEPS steps in a row goes above every priority given so
+ * far and runs (as PCT runs any task: until it blocks, ends or meets a
+ * change point).  Runs in which no task waits that long to run are
+ * scheduled exactly as the paper's PCT would.
+ *
  * pct_init() draws the priorities and change points (main thread, before
  * the run); pick() runs in whichever task reached the point.
  */
@@ -31,6 +43,17 @@ import { sched_rand, schedWord, type Strategy } from './strategy.js';
 function prioWord(t: number): number {
   return A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio;
 }
+
+function taskSchedWord(t: number, f: number): number {
+  return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
+}
+
+/*
+ * Steps a task may wait, runnable and unchosen, before it is run
+ * (fairness, above): far beyond any catalogued race's run and the change
+ * points' range, well within a run's step budget (MAX_STEPS).
+ */
+export const PCT_STARVE_STEPS = 1 << 15;
 
 /** A labelled change point: the @nth arrival (from 1) of any task at point id @point. */
 export interface PctLabelledPoint {
@@ -59,6 +82,35 @@ export function pct_init(tasks: readonly number[], depth: number, k: number, at:
     A.i32[schedWord(SCHED.change_countdown + i)] = l === null ? 0 : Math.max(1, l.nth);
   }
   A.i32[schedWord(SCHED.depth)] = depth;
+  A.i32[schedWord(SCHED.pct_ceiling)] = depth + tasks.length - 1;
+  for (const t of tasks) {
+    A.i32[taskSchedWord(t, SCHED_TASK.pct_seen)] = -1;
+    A.i32[taskSchedWord(t, SCHED_TASK.pct_since)] = 0;
+  }
+}
+
+/*
+ * Fairness (above): @best is PCT's choice at @step; returns the task that
+ * has waited longest, runnable and unchosen, if that is PCT_STARVE_STEPS
+ * or more - raised above every priority so far - else @best.
+ */
+function pct_fair(step: number, best: number, runnable: readonly number[]): number {
+  let starved = -1;
+  let oldest = step - PCT_STARVE_STEPS;
+  for (const t of runnable) {
+    const seen = taskSchedWord(t, SCHED_TASK.pct_seen);
+    const since = taskSchedWord(t, SCHED_TASK.pct_since);
+    if (A.i32[seen] !== step - 1) A.i32[since] = step; /* runnable again after a wait: a new stretch */
+    A.i32[seen] = step;
+    if (t !== best && A.i32[since] <= oldest) {
+      oldest = A.i32[since];
+      starved = t;
+    }
+  }
+  const chosen = starved < 0 ? best : starved;
+  if (starved >= 0) A.i32[prioWord(starved)] = ++A.i32[schedWord(SCHED.pct_ceiling)];
+  A.i32[taskSchedWord(chosen, SCHED_TASK.pct_since)] = step + 1;
+  return chosen;
 }
 
 export const pctStrategy: Strategy = {
@@ -75,6 +127,6 @@ export const pctStrategy: Strategy = {
     }
     let best = runnable[0];
     for (const t of runnable) if (A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;
-    return best;
+    return pct_fair(step, best, runnable);
   },
 };

@@ -492,7 +492,8 @@ export const SCHED = {
   tasks: 32, /* [MAX_SCHED_TASKS] participating task ids */
   change_labels: 48, /* [MAX_PCT_DEPTH] PCT: change point i is the nth arrival at this point id (0: at step change_points[i]) */
   change_countdown: 64, /* [MAX_PCT_DEPTH] arrivals at change_labels[i] still to come */
-  SIZE: 80,
+  pct_ceiling: 80, /* PCT: the highest priority given so far (fairness boosts go above it: src/sched/pct.ts) */
+  SIZE: 81,
 } as const;
 export const SCHED_TASK = {
   state: 0, /* SCHED_TASK_* */
@@ -504,7 +505,9 @@ export const SCHED_TASK = {
   wait_until: 6, /* 1: blocked until the step reaches the value of wait_word (sched_wait_until) */
   last_ran: 7, /* explore: step + 1 at which it was last chosen (0 never): the continuation's fairness */
   turn: 8, /* bumped at each hand-off to this task: the word it parks on (only it is woken) */
-  SIZE: 9,
+  pct_seen: 9, /* PCT: the last step at which it was runnable ... */
+  pct_since: 10, /* ... and the step since which it has been runnable without being chosen (fairness) */
+  SIZE: 11,
 } as const;
 
 /** SCHED_TASK.state values (src/sched/controlled.ts). */
