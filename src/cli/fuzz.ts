@@ -78,7 +78,9 @@ Exit status: 1 a new failure was found (even if interrupted after), 0 none,
 the campaign's parameters from its journal in --corpus; a flag given with
 it must match the journal (exit 2 naming the flag and both values).
 Every failure is printed with the command that replays it
-(npx swaptorture repro --replay <corpus>/failures/<site>.json).
+(npx swaptorture repro --replay <corpus>/failures/<site>.json); so is every
+abnormal run - a deadlock, a livelock, a stall, a case that could not be
+set up - saved as <corpus>/abnormal/run-N.json (not a failure).
 Shards (--shard k/n) split a campaign by run index: run them as a CI
 matrix or a Kubernetes Indexed Job, then 'swaptorture fuzz merge DIR...'.`;
 

@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
 import type { FuzzCase } from '../harness/fuzz_types.js';
+import { abnormal_outcome } from '../harness/fuzz_corpus.js';
 import { usage_error } from './usage.js';
 import { describe, replay_command } from './repro_text.js';
 import { provenance_lines } from './provenance_text.js';
@@ -33,17 +34,22 @@ import type { Provenance } from '../shm/bug_provenance.js';
  * --replay FILE.json: a fuzzing campaign's failure record
  * (<corpus>/failures/*.json): its case re-executed under its schedule
  * (the shrunk one if there is one).  Exit 0 when the same invariant
- * breaks again, 1 when it does not.
+ * breaks again, 1 when it does not.  Or an abnormal run's record
+ * (<corpus>/abnormal/run-N.json): its case re-executed; exit 0 when it
+ * ends the same way again (livelock, deadlock, ...), 1 when not.
  */
 async function replay_corpus_file(file: string, out: (s: string) => void, usage: (m: string) => never, json: boolean): Promise<number> {
-  let doc: { case: FuzzCase; invariant: string; schedule: string; shrunkSchedule: string | null; site: string };
+  let doc: { case: FuzzCase; invariant: string; schedule: string; shrunkSchedule: string | null; site: string; outcome?: string };
   try {
     doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
   } catch (e) {
     return usage(`--replay: ${file}: ${(e as Error).message}`);
   }
+  if (typeof doc === 'object' && doc !== null && typeof doc.outcome === 'string' && typeof doc.case === 'object' && doc.case !== null) {
+    return replay_abnormal_file(file, doc.case, doc.outcome, out, json);
+  }
   if (typeof doc !== 'object' || doc === null || typeof doc.invariant !== 'string' || typeof doc.case !== 'object' || doc.case === null) {
-    return usage(`--replay: ${file}: not a fuzz failure record (expected the fields case, invariant, schedule)`);
+    return usage(`--replay: ${file}: not a fuzz failure record (expected the fields case, invariant, schedule) nor an abnormal run's (case, outcome)`);
   }
   const schedule = doc.shrunkSchedule ?? doc.schedule;
   try {
@@ -52,6 +58,20 @@ async function replay_corpus_file(file: string, out: (s: string) => void, usage:
     if (json) out(JSON.stringify({ file, reproduced: hit !== null, invariant: hit?.invariant ?? null, message: hit?.message ?? null, step: hit?.step ?? null, schedule: r.schedule }, null, 2) + '\n');
     else out(`${file}: ${hit !== null ? `reproduced: [${hit.invariant}] ${hit.message} (step ${hit.step})` : `not reproduced (${r.findings.length} other findings; ${r.abnormal ?? 'ran to the end'})`}\n`);
     return hit !== null ? 0 : 1;
+  } finally {
+    await fuzz_exec_teardown();
+  }
+}
+
+/* An abnormal run's record re-executed: exit 0 when it ends as @outcome again, 1 when not. */
+async function replay_abnormal_file(file: string, c: FuzzCase, outcome: string, out: (s: string) => void, json: boolean): Promise<number> {
+  try {
+    const r = await fuzz_exec(c);
+    const again = r.abnormal !== null && abnormal_outcome(r.abnormal) === outcome;
+    const how = r.abnormal ?? (r.findings.length > 0 ? `[${r.findings[0].invariant}] ${r.findings[0].message}` : 'ran to the end');
+    if (json) out(JSON.stringify({ file, reproduced: again, outcome: r.abnormal === null ? null : abnormal_outcome(r.abnormal), abnormal: r.abnormal, steps: r.steps, findings: r.findings }, null, 2) + '\n');
+    else out(`${file}: ${again ? `reproduced: ${how}` : `not reproduced (expected ${outcome}): ${how}`}${c.sched.kind === 'free' ? ' (a free-running run: it need not end the same way twice)' : ''}\n`);
+    return again ? 0 : 1;
   } finally {
     await fuzz_exec_teardown();
   }
@@ -282,7 +302,7 @@ export function registerRepro(program: Command): Command {
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
     .option('--depth <d>', 'PCT depth: d - 1 priority change points [default: the scenario\'s]', int(1))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
-    .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json)')
+    .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json) or abnormal run (<corpus>/abnormal/*.json)')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')
     .option('--trace <file>', 'write the timeline of the reproducing run (or of the replay) in the Chrome Trace Event Format (Perfetto, chrome://tracing)')
     .option('--json', 'one JSON document on stdout ({race, bug, provenance: {kind, refs, ...}, design, mode, fixed, reproduced, schedules, ms, seed, invariant, message, step, schedule, shrunk, switches, shrunkSwitches}; an array for "all")')

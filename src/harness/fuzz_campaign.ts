@@ -16,7 +16,7 @@ import { fresh_case, mutate_case, run_seed } from './fuzz_case.js';
 import type { FuzzCase, FuzzFinding, FuzzLimits, FuzzResult } from './fuzz_types.js';
 import { write_atomic } from './write_atomic.js';
 import { journal_append, journal_name, read_journal, type JournalHeader, type JournalLine } from './fuzz_journal.js';
-import { failure_site, read_failures, type FailureDoc } from './fuzz_corpus.js';
+import { abnormal_outcome, failure_site, read_failures, type FailureDoc } from './fuzz_corpus.js';
 import { ResumeError } from './fuzz_params.js';
 
 export interface FuzzOptions {
@@ -184,6 +184,28 @@ function fuzz_save_failure(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult, f: Fu
   return { file, doc };
 }
 
+/*
+ * An abnormal run (a deadlock, a livelock, a free-running stall, a case
+ * whose system could not be set up, a CPU that threw), saved with its case
+ * as <corpus>/abnormal/run-<index>.json: `repro --replay FILE` runs it
+ * again (a controlled run exactly: its case holds the scheduler's seed).
+ * Not a failure - no invariant broke - but a run that tested less than it
+ * should, or a hang of the model worth a look.
+ */
+function fuzz_save_abnormal(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult, abnormal: string): void {
+  const { o } = camp;
+  mkdirSync(join(o.corpus, 'abnormal'), { recursive: true });
+  const file = join(o.corpus, 'abnormal', `run-${c.index}.json`);
+  const replay = `npx swaptorture repro --replay ${file}`;
+  const outcome = abnormal_outcome(abnormal);
+  const doc = {
+    outcome, abnormal, steps: r.steps, design: c.design, seed: c.seed, index: c.index, sched: c.sched, bug: c.bug,
+    replay, campaign: { seed: o.seed, shard: camp.shardText }, case: c,
+  };
+  write_atomic(file, JSON.stringify(doc, null, 1) + '\n');
+  camp.io.err(`swaptorture fuzz: abnormal run ${c.index} (${c.design}, ${c.sched.kind}): ${outcome}\n  saved: ${file}\n  replay: ${replay}\n`);
+}
+
 /* The run's journal line (with the case when it covered a pair first: it joins the interesting ones), then the progress and stats. */
 function fuzz_journal_run(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult, sites: string[], newPairs: number[]): void {
   const { o, io } = camp;
@@ -220,7 +242,10 @@ export function fuzz_record(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult): voi
     docs.push(fuzz_save_failure(camp, c, r, f, site));
   }
   if (docs.length > 0 && r.schedule !== '') camp.shrinks.push({ c, r, docs });
-  if (r.abnormal !== null) camp.abnormal++;
+  if (r.abnormal !== null) {
+    camp.abnormal++;
+    fuzz_save_abnormal(camp, c, r, r.abnormal);
+  }
   fuzz_journal_run(camp, c, r, sites, newPairs);
 }
 

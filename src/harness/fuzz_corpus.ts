@@ -37,6 +37,21 @@ export function failure_site(invariant: string, message: string): string {
   return `${invariant}-${h.toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * What kind of abnormal end @abnormal (a FuzzResult's) reports: a
+ * controlled run's outcome (livelock, deadlock, diverged), a free-running
+ * execution's "stall", a case whose system could not be set up
+ * ("setup"), or "error" (a CPU threw).  A replay of an abnormal run
+ * compares this.
+ */
+export function abnormal_outcome(abnormal: string): string {
+  const m = /^(livelock|deadlock|diverged)\b/.exec(abnormal);
+  if (m !== null) return m[1];
+  if (/\bstall: /.test(abnormal)) return 'stall';
+  if (/^(setup|system)[.[]/.test(abnormal)) return 'setup'; /* ScenarioSetupError: the field, then why */
+  return 'error';
+}
+
 /** The failure files of a corpus directory, by site. */
 export function read_failures(dir: string): Map<string, FailureDoc> {
   const out = new Map<string, FailureDoc>();

@@ -1,0 +1,93 @@
+/*
+ * Fuzzing campaigns' abnormal runs.  Generated cases that once never
+ * ended now end: a swapoff that did not wait for a zswap writeback in
+ * flight, a bio_alloc() spinning on a free count one short, an allocator
+ * retry loop starving the CPU swapoff waited for under PCT.  And an
+ * abnormal run is saved with its case (<corpus>/abnormal/run-N.json) and
+ * `repro --replay` runs it again: exit 0 when it ends the same way, 1
+ * when not.  Seeds are fixed and printed.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '../src/designs/index.js';
+import { implemented_designs } from '../src/designs/index.js';
+import { fresh_case } from '../src/harness/fuzz_case.js';
+import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
+import { fuzz_campaign_open, fuzz_record } from '../src/harness/fuzz_campaign.js';
+import { abnormal_outcome } from '../src/harness/fuzz_corpus.js';
+import type { DesignName } from '../src/mm/swap_design.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
+const FIVE: DesignName[] = ['p4', 'p3', 'p2', 'ghost', 'vswap'];
+
+afterAll(async () => {
+  await fuzz_exec_teardown();
+});
+
+describe('generated cases that once never ended', () => {
+  const cases: { seed: number; index: number; designs: DesignName[]; why: string }[] = [
+    { seed: 5, index: 383, designs: FIVE, why: 'try_to_unuse() waits for the writeback of a zswap writeback folio before folio_free_swap()' },
+    { seed: 5, index: 336, designs: FIVE, why: 'bio_endio() counts the free bio under bio_lock: bio_alloc() never sees -1 free' },
+    { seed: 2718, index: 94, designs: implemented_designs(), why: 'PCT runs a CPU starved by an allocator rescanning its lists while swapoff waits for that CPU' },
+  ];
+  for (const k of cases) {
+    it(`end: fresh case ${k.index} of seed ${k.seed} (${k.why})`, async () => {
+      const c = fresh_case(k.seed, k.index, { designs: k.designs, maxCpus: 4 }, null);
+      console.log(`fresh_case(${k.seed}, ${k.index}): ${c.design}, ${c.sched.kind}`);
+      const r = await fuzz_exec(c);
+      expect(r.abnormal).toBeNull();
+      expect(r.findings).toEqual([]);
+      expect(r.steps).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('an abnormal run is saved with its case and replays', () => {
+  it('names its outcome', () => {
+    expect(abnormal_outcome('livelock (no end within 262144 scheduler steps: ...): task 1 on cpu 0: ...')).toBe('livelock');
+    expect(abnormal_outcome('deadlock: task 1 on cpu 0: ...')).toBe('deadlock');
+    expect(abnormal_outcome('cpu 2 task 3 program scenario-cpu: AbortError: stall: CPUs still running after 10000 ms')).toBe('stall');
+    expect(abnormal_outcome('system.devices[0]: swapon /dev/sd0 failed: EINVAL')).toBe('setup');
+    expect(abnormal_outcome('setup[3]: write failed with ENOMEM; every setup step must succeed')).toBe('setup');
+    expect(abnormal_outcome('cpu 1 task 2 program scenario-cpu: TypeError: x is undefined')).toBe('error');
+  });
+
+  it('<corpus>/abnormal/run-N.json, printed with its replay command; repro --replay exits 0 when it ends the same way, 1 when not', async () => {
+    const corpus = mkdtempSync(join(tmpdir(), 'swt-abnormal-'));
+    const err: string[] = [];
+    const camp = fuzz_campaign_open({
+      runs: 1, seconds: 0, seed: 7, jobs: 1, corpus, resume: false, shard: { k: 1, n: 1 }, bug: null, designs: ['p4'], maxCpus: 2, guide: false, statIntervalS: 0,
+    }, { out: () => {}, err: (s) => err.push(s) });
+    /* A case whose device cannot be swapped on: its set-up fails, the same way every time. */
+    const base = fresh_case(7, 0, { designs: ['p4'], maxCpus: 2 }, null);
+    const c = { ...base, scenario: { ...base.scenario, system: { ...base.scenario.system, devices: [{ kind: 'ssd' as const, pages: 1 }] } } };
+    const r = await fuzz_exec(c);
+    expect(r.abnormal).toMatch(/^system\.devices\[0\]: /);
+    fuzz_record(camp, c, r);
+    expect(readdirSync(join(corpus, 'abnormal'))).toEqual(['run-0.json']);
+    const file = join(corpus, 'abnormal', 'run-0.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { outcome: string; abnormal: string; case: unknown; replay: string };
+    expect(doc.outcome).toBe('setup');
+    expect(doc.abnormal).toBe(r.abnormal);
+    expect(doc.case).toEqual(JSON.parse(JSON.stringify(c)));
+    expect(err.join('')).toContain(`swaptorture fuzz: abnormal run 0 (${c.design}, ${c.sched.kind}): setup\n  saved: ${file}\n  replay: npx swaptorture repro --replay ${file}\n`);
+    /* The journal counts it as before. */
+    expect(camp.abnormal).toBe(1);
+
+    const again = spawnSync(process.execPath, [BIN, 'repro', '--replay', file, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ file, reproduced: true, outcome: 'setup', abnormal: r.abnormal });
+
+    /* A record whose run no longer ends so: not reproduced, exit 1, saying what happened instead. */
+    const other = join(corpus, 'abnormal', 'run-1.json');
+    writeFileSync(other, JSON.stringify({ ...doc, outcome: 'livelock' }));
+    const not = spawnSync(process.execPath, [BIN, 'repro', '--replay', other], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(not.status, not.stderr).toBe(1);
+    expect(not.stdout).toContain(`${other}: not reproduced (expected livelock): system.devices[0]: `);
+  });
+});
