@@ -76,8 +76,9 @@ describe('an abnormal run is saved with its case and replays', () => {
     expect(doc.abnormal).toBe(r.abnormal);
     expect(doc.case).toEqual(JSON.parse(JSON.stringify(c)));
     expect(err.join('')).toContain(`swaptorture fuzz: abnormal run 0 (${c.design}, ${c.sched.kind}): setup\n  saved: ${file}\n  replay: npx swaptorture repro --replay ${file}\n`);
-    /* The journal counts it as before. */
+    /* Counted as before, and listed for the summary (--json's abnormalRuns). */
     expect(camp.abnormal).toBe(1);
+    expect(camp.abnormalRuns).toEqual([{ file, index: 0, design: c.design, outcome: 'setup' }]);
 
     const again = spawnSync(process.execPath, [BIN, 'repro', '--replay', file, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(again.status, again.stderr).toBe(0);

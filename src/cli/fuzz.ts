@@ -227,7 +227,7 @@ export function registerFuzz(program: Command): Command {
     .option('--stat-interval <s>', 'a stats line every S seconds (0: none)', int(0), 10)
     .option('--no-progress', 'no progress bar')
     .option('--coverage <file>', 'after the campaign, write which functions of the model (src/mm, src/designs, src/kmem) ran, with their call counts, to this JSON file, and print "N of M model functions ran; never ran: ..." (slower: V8 counts every call)')
-    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures, functionCoverage (with --coverage): {file, ran, total, neverRan: [{file, line, name}]}}')
+    .option('--json', 'one JSON document on stdout: {runs, execsPerSec, coveragePairs, failures: [{file, invariant, site, design, schedule}], uniqueFailures, abnormal, abnormalRuns: [{file, index, design, outcome}], functionCoverage (with --coverage): {file, ran, total, neverRan: [{file, line, name}]}}')
     .addHelpText('after', FUZZ_HELP)
     .action(fuzz_action);
   fuzz

@@ -47,7 +47,7 @@ import { worker_exec_argv } from './cpus.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
   fuzz_campaign_open, fuzz_case_for, fuzz_elapsed, fuzz_record, fuzz_record_shrunk, fuzz_take, fuzz_time_up,
-  type FuzzCampaign, type FuzzIO, type FuzzOptions, type FuzzShrink,
+  type AbnormalRun, type FuzzCampaign, type FuzzIO, type FuzzOptions, type FuzzShrink,
 } from './fuzz_campaign.js';
 
 export interface FuzzSummary {
@@ -61,6 +61,8 @@ export interface FuzzSummary {
   uniqueFailures: number;
   newFailures: number;
   abnormal: number;
+  /** This invocation's abnormal runs, each saved with its case (`repro --replay FILE` runs it again). */
+  abnormalRuns: AbnormalRun[];
   seed: number;
   shard: string;
   interrupted: boolean;
@@ -153,7 +155,7 @@ function fuzz_summary(camp: FuzzCampaign, interrupted: boolean): FuzzSummary {
   const seconds = fuzz_elapsed(camp);
   return {
     runs: camp.done.size, executed: camp.executed, seconds, execsPerSec: camp.executed / Math.max(seconds, 1e-3), coveragePairs: camp.covered.size,
-    failures, uniqueFailures: failures.length, newFailures: failures.filter((f) => f.fresh).length, abnormal: camp.abnormal,
+    failures, uniqueFailures: failures.length, newFailures: failures.filter((f) => f.fresh).length, abnormal: camp.abnormal, abnormalRuns: camp.abnormalRuns,
     seed: camp.o.seed, shard: camp.shardText, interrupted, firstFind: camp.firstFind,
   };
 }

@@ -46,6 +46,14 @@ export interface FuzzIO {
   onRun?: (s: { runs: number; pairs: number; unique: number; elapsed: number }) => void;
 }
 
+/** An abnormal run's record: its file, run index, design and how it ended (abnormal_outcome()). */
+export interface AbnormalRun {
+  file: string;
+  index: number;
+  design: string;
+  outcome: string;
+}
+
 /** A run whose failures were saved with the full schedule, waiting for a job to shrink it. */
 export interface FuzzShrink {
   c: FuzzCase;
@@ -81,6 +89,8 @@ export interface FuzzCampaign {
   executed: number;
   /** Runs that did not end normally. */
   abnormal: number;
+  /** This invocation's abnormal runs, as saved (<corpus>/abnormal/run-N.json). */
+  readonly abnormalRuns: AbnormalRun[];
   /** Seconds and runs until the first failure new to the corpus (calibration), or null. */
   firstFind: { seconds: number; runs: number } | null;
   /** performance.now() of the last stats line. */
@@ -127,7 +137,7 @@ export function fuzz_campaign_open(o: FuzzOptions, io: FuzzIO): FuzzCampaign {
   const camp: FuzzCampaign = {
     o, io, t0, shardText, journalFile, limits: { designs: o.designs, maxCpus: o.maxCpus },
     done: new Set(), covered: new Set(), interesting: [], known: new Set(), saved: new Set(), savedFree: new Set(), shrinks: [],
-    nextIndex: 0, executed: 0, abnormal: 0, firstFind: null, lastStat: 0,
+    nextIndex: 0, executed: 0, abnormal: 0, abnormalRuns: [], firstFind: null, lastStat: 0,
   };
   fuzz_journal_open(camp, {
     campaign: { seed: o.seed, bug: o.bug, designs: o.designs, maxCpus: o.maxCpus, shard: shardText, target: o.target ?? 'model', guide: o.guide },
@@ -203,6 +213,7 @@ function fuzz_save_abnormal(camp: FuzzCampaign, c: FuzzCase, r: FuzzResult, abno
     replay, campaign: { seed: o.seed, shard: camp.shardText }, case: c,
   };
   write_atomic(file, JSON.stringify(doc, null, 1) + '\n');
+  camp.abnormalRuns.push({ file, index: c.index, design: c.design, outcome });
   camp.io.err(`swaptorture fuzz: abnormal run ${c.index} (${c.design}, ${c.sched.kind}): ${outcome}\n  saved: ${file}\n  replay: ${replay}\n`);
 }
 
