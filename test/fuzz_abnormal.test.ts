@@ -7,6 +7,8 @@
  * `repro --replay` runs it again: exit 0 when it ends the same way, 1
  * when not.  Seeds are fixed and printed.
  */
+import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
+import { skipEndCheckOfLast } from './quiescent.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,9 @@ import { fresh_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { fuzz_campaign_open, fuzz_record } from '../src/harness/fuzz_campaign.js';
 import { abnormal_outcome } from '../src/harness/fuzz_corpus.js';
+import { repro_pool, run_once } from '../src/harness/repro.js';
+import { load_catalogue } from '../src/scenario/load.js';
+import { STRATEGY_PCT } from '../src/sched/strategy.js';
 import type { DesignName } from '../src/mm/swap_design.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,6 +50,30 @@ describe('generated cases that once never ended', () => {
       expect(r.steps).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the dump of a run that could not finish', () => {
+  it('names what each CPU was doing: its script\'s operation and its index, its filler, done, or the I/O completion task', async () => {
+    const sc = load_catalogue().find((x) => x.race === 'swapoff-vs-swapin')!;
+    const pool = repro_pool([sc]);
+    try {
+      console.log('swapoff-vs-swapin, seed 1, pct, cut at 40 steps');
+      const r = await run_once(pool, sc, 1, true, { strategy: STRATEGY_PCT, k: 40, maxSteps: 40 }, undefined, 'p4');
+      expect(r.abnormal).toMatch(/^livelock \(no end within 40 scheduler steps/);
+      const dumps = r.abnormal!.slice(r.abnormal!.indexOf(': task ') + 2).split('; ');
+      expect(dumps).toHaveLength(sc.cpus.length + 1);
+      sc.cpus.forEach((c, i) => {
+        const ops = c.ops.map((o) => o.op).join('|');
+        expect(dumps[i]).toMatch(new RegExp(`^task ${i + 1} on cpu \\d+: op (filler \\(\\d+ of ${c.filler}\\)|(${ops}) \\(\\d+ of ${c.ops.length}\\)|done), .*progress \\d+`));
+      });
+      expect(dumps[sc.cpus.length]).toMatch(new RegExp(`^task ${sc.cpus.length + 1} on cpu \\d+: op I/O completion, `));
+      /* Cut this early, some CPU is still inside an operation. */
+      expect(dumps.some((d) => !/: op done, /.test(d))).toBe(true);
+    } finally {
+      skipEndCheckOfLast('cut at 40 steps: its CPUs stopped mid-operation');
+      await pool.destroy();
+    }
+  });
 });
 
 describe('an abnormal run is saved with its case and replays', () => {

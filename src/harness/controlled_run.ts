@@ -12,7 +12,7 @@ import { sched_init, sched_reset, sched_result, SchedAbort, type ControlledConfi
 import { encode_schedule } from '../sched/schedule.js';
 import type { CpuPool, CpuSettled } from './cpus.js';
 import type { CpuSpec } from './programs.js';
-import { task_dump } from './watchdog.js';
+import { task_dump, type TaskDoing } from './watchdog.js';
 
 export interface ControlledRun extends ControlledResult {
   schedule: string;
@@ -24,7 +24,8 @@ export interface ControlledRun extends ControlledResult {
   outcomes: CpuSettled[];
 }
 
-export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<ControlledConfig, 'tasks'>): Promise<ControlledRun> {
+/** Run @specs under the scheduler per @cfg; @doing names a task's operation in the dumps of a run that could not finish. */
+export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<ControlledConfig, 'tasks'>, doing?: TaskDoing): Promise<ControlledRun> {
   const tasks = specs.map((s) => s.task);
   sched_init({ ...cfg, tasks });
   try {
@@ -33,7 +34,7 @@ export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<C
     const errors = outcomes.flatMap((o) =>
       o.status === 'rejected' && o.error.remoteName !== new SchedAbort(0).name && o.error.violation === undefined ? [o.error.message] : [],
     );
-    const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump(pool.arena, t)) : [];
+    const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump(pool.arena, t, doing)) : [];
     return { ...r, schedule: encode_schedule(r.record), violations: read_reports(), dumps, errors, outcomes };
   } finally {
     sched_reset();

@@ -43,7 +43,7 @@ import { computeLayout, TASK } from '../shm/layout.js';
 import type { Violation } from '../shm/report.js';
 import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
-import { task_dump } from './watchdog.js';
+import { task_dump, type TaskDoing } from './watchdog.js';
 
 export type { CpuSpec } from './programs.js';
 
@@ -79,6 +79,8 @@ export interface RunOptions {
    * long-running programs to stop.  Must not throw.
    */
   onCpuError?: (err: CpuError) => void;
+  /** Names a task's operation in a stalled CPU's dump (src/harness/watchdog.ts task_dump). */
+  doing?: TaskDoing;
 }
 
 export interface CpuPoolOptions {
@@ -283,7 +285,7 @@ export class CpuPool {
       run.start_grace(spec);
       const ms = performance.now() - run.t0;
       const base = err instanceof Error ? err : new Error(String(err));
-      const message = run.ac.signal.aborted ? `${run.reason()}; ${task_dump(arena, spec.task)}` : base.message;
+      const message = run.ac.signal.aborted ? `${run.reason()}; ${task_dump(arena, spec.task, opts.doing)}` : base.message;
       run.terminated.push(spec.task);
       const error = new CpuError(spec, base.name, message, base.stack);
       opts.onCpuError?.(error);

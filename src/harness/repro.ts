@@ -29,7 +29,8 @@ import { createArena } from '../shm/arena.js';
 import { runControlled } from './controlled_run.js';
 import type { ControlledConfig } from '../sched/controlled.js';
 import type { CpuSpec } from './programs.js';
-import type { ScenarioCpuArgs } from './scenario_cpu.js';
+import { scenario_cpu_doing, type ScenarioCpuArgs } from './scenario_cpu.js';
+import type { TaskDoing } from './watchdog.js';
 import { trace_setup } from '../shm/trace.js';
 import { write_trace } from './trace_writer.js';
 import { block_device_options } from '../api/device_kind.js';
@@ -236,9 +237,20 @@ export type RunHow = {
 /* What running the CPUs left: the schedule taken (controlled runs), its steps, and why the run did not finish (null: it did). */
 type CpusRun = Omit<OneRun, 'violations'>;
 
+/* What each CPU of @specs is doing, by its heartbeat: the dumps of a run that could not finish name it ("op swapoff (2 of 5)"). */
+function scenario_doing(specs: readonly CpuSpec[]): TaskDoing {
+  const byTask = new Map(specs.map((s) => [s.task, s]));
+  return (t, progress) => {
+    const s = byTask.get(t);
+    if (s?.program === 'scenario-cpu') return scenario_cpu_doing(s.args as ScenarioCpuArgs, progress);
+    if (s?.program === 'blk-completion') return 'I/O completion';
+    return null;
+  };
+}
+
 /* Free-running CPUs: a CPU that threw without a violation, or stalled past @timeoutMs, makes the run abnormal. */
 async function run_free(pool: CpuPool, specs: CpuSpec[], timeoutMs: number): Promise<CpusRun> {
-  const outs = await pool.runSettled(specs, { timeoutMs, graceMs: 2_000 });
+  const outs = await pool.runSettled(specs, { timeoutMs, graceMs: 2_000, doing: scenario_doing(specs) });
   const bad = outs.find((o) => o.status === 'rejected' && o.error.violation === undefined);
   return { schedule: '', steps: 0, abnormal: bad && bad.status === 'rejected' ? bad.error.message : null };
 }
@@ -250,7 +262,7 @@ async function run_controlled(pool: CpuPool, specs: CpuSpec[], sc: Scenario, see
   const maxSteps = Math.min(how.maxSteps ?? MAX_STEPS, MAX_STEPS);
   const r = await runControlled(pool, [...specs, bio], {
     strategy: how.strategy, seed, maxSteps, depth: how.depth ?? sc.depth, k: how.k, record: how.record, turnSpins: how.turnSpins, at: how.at, daemons: [bio.task], footprints: how.footprints,
-  });
+  }, scenario_doing([...specs, bio]));
   const why = r.outcome === 'diverged' ? ` at step ${r.divergedStep}` : r.outcome === 'livelock' ? ` (no end within ${maxSteps} scheduler steps: a livelock, or a workload too long for the step budget)` : '';
   const abnormal = r.outcome !== 'done' ? `${r.outcome}${why}${r.dumps.length ? `: ${r.dumps.join('; ')}` : ''}` : r.errors.length ? r.errors.join('; ') : null;
   return { schedule: r.schedule, steps: r.steps, abnormal };

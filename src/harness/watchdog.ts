@@ -20,8 +20,15 @@ import { SPIN_WAITERS } from '../sync/spinlock.js';
 import { pointLabel } from '../sync/point.js';
 import { opName } from './workload.js';
 
-/** One task's state, as text: what a stall report prints per CPU. */
-export function task_dump(arena: ArenaHandle, t: number): string {
+/**
+ * What a task is doing, from its heartbeat (TASK.progress: operations
+ * finished) - a scenario CPU's "swapoff (2 of 5)" - or null where
+ * TASK.op says it (stress).
+ */
+export type TaskDoing = (task: number, progress: number) => string | null;
+
+/** One task's state, as text: what a stall report prints per CPU; @doing names its operation where TASK.op does not. */
+export function task_dump(arena: ArenaHandle, t: number, doing?: TaskDoing): string {
   try {
     const L = computeLayout(arena.config);
     const i32 = new Int32Array(arena.sab);
@@ -34,10 +41,12 @@ export function task_dump(arena: ArenaHandle, t: number): string {
     }
     const waiting = Atomics.load(i32, base + TASK.wait_lock) - 1;
     const holder = waiting >= 0 ? (Atomics.load(i32, waiting) & ~SPIN_WAITERS) - 1 : -1;
+    const progress = Atomics.load(i32, base + TASK.progress);
+    const op = doing?.(t, progress) ?? opName(Atomics.load(i32, base + TASK.op));
     return (
-      `task ${t} on cpu ${Atomics.load(i32, base + TASK.cpu)}: op ${opName(Atomics.load(i32, base + TASK.op))}, ` +
+      `task ${t} on cpu ${Atomics.load(i32, base + TASK.cpu)}: op ${op}, ` +
       (waiting >= 0 ? `spinning on lock word ${waiting} (held by ${holder >= 0 ? `task ${holder}` : 'nobody now'}), ` : '') +
-      `last point ${pointLabel(Atomics.load(i32, base + TASK.last_point))}, progress ${Atomics.load(i32, base + TASK.progress)}, ` +
+      `last point ${pointLabel(Atomics.load(i32, base + TASK.last_point))}, progress ${progress}, ` +
       `rcu nesting ${Atomics.load(i32, base + TASK.rcu_read_lock_nesting)}, preempt count ${Atomics.load(i32, base + TASK.spin_depth)}, ` +
       `held locks [${locks.join(', ')}]`
     );
