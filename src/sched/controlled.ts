@@ -32,7 +32,7 @@ import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
-import { schedWord, STRATEGY_EXPLORE, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
+import { schedTaskWord, schedWord, STRATEGY_EXPLORE, STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_REPLAY, type Strategy } from './strategy.js';
 import { prefixStrategy } from './prefix.js';
 import { sched_i32, footprint_forget, footprint_install, footprint_note_read, footprint_step_begin, footprint_step_end, footprint_uninstall } from './footprint.js';
 import { guidedStrategy } from './guided.js';
@@ -92,9 +92,7 @@ export class SchedAbort extends Error {
   }
 }
 
-function tw(t: number, f: number): number {
-  return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
-}
+const tw = schedTaskWord;
 
 function strategyOf(kind: number): Strategy {
   if (kind === STRATEGY_PCT) return pctStrategy;

@@ -38,14 +38,10 @@
 import { A } from '../shm/arena.js';
 import { MAX_PCT_DEPTH, SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
 import { taskWord } from '../shm/task.js';
-import { sched_rand, schedWord, type Strategy } from './strategy.js';
+import { sched_rand, schedTaskWord, schedWord, type Strategy } from './strategy.js';
 
 function prioWord(t: number): number {
-  return A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio;
-}
-
-function taskSchedWord(t: number, f: number): number {
-  return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
+  return schedTaskWord(t, SCHED_TASK.prio);
 }
 
 /*
@@ -84,8 +80,8 @@ export function pct_init(tasks: readonly number[], depth: number, k: number, at:
   A.i32[schedWord(SCHED.depth)] = depth;
   A.i32[schedWord(SCHED.pct_ceiling)] = depth + tasks.length - 1;
   for (const t of tasks) {
-    A.i32[taskSchedWord(t, SCHED_TASK.pct_seen)] = -1;
-    A.i32[taskSchedWord(t, SCHED_TASK.pct_since)] = 0;
+    A.i32[schedTaskWord(t, SCHED_TASK.pct_seen)] = -1;
+    A.i32[schedTaskWord(t, SCHED_TASK.pct_since)] = 0;
   }
 }
 
@@ -98,8 +94,8 @@ function pct_fair(step: number, best: number, runnable: readonly number[]): numb
   let starved = -1;
   let oldest = step - PCT_STARVE_STEPS;
   for (const t of runnable) {
-    const seen = taskSchedWord(t, SCHED_TASK.pct_seen);
-    const since = taskSchedWord(t, SCHED_TASK.pct_since);
+    const seen = schedTaskWord(t, SCHED_TASK.pct_seen);
+    const since = schedTaskWord(t, SCHED_TASK.pct_since);
     if (A.i32[seen] !== step - 1) A.i32[since] = step; /* runnable again after a wait: a new stretch */
     A.i32[seen] = step;
     if (t !== best && A.i32[since] <= oldest) {
@@ -109,7 +105,7 @@ function pct_fair(step: number, best: number, runnable: readonly number[]): numb
   }
   const chosen = starved < 0 ? best : starved;
   if (starved >= 0) A.i32[prioWord(starved)] = ++A.i32[schedWord(SCHED.pct_ceiling)];
-  A.i32[taskSchedWord(chosen, SCHED_TASK.pct_since)] = step + 1;
+  A.i32[schedTaskWord(chosen, SCHED_TASK.pct_since)] = step + 1;
   return chosen;
 }
 

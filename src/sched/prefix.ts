@@ -19,20 +19,20 @@
  */
 import { A } from '../shm/arena.js';
 import { RUNNABLE_YIELDED, SCHED, SCHED_TASK, SCHED_TASK_STATE } from '../shm/layout.js';
-import { schedWord, type Strategy } from './strategy.js';
+import { schedTaskWord, schedWord, type Strategy } from './strategy.js';
 import { sched_i32 } from './footprint.js';
 
 export const prefixStrategy: Strategy = {
   pick(step, me, runnable) {
     const i32 = sched_i32();
-    const lastRan = (t: number): number => i32[A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.last_ran];
+    const lastRan = (t: number): number => i32[schedTaskWord(t, SCHED_TASK.last_ran)];
     let mask = 0;
     let oldest = runnable[0];
     for (const t of runnable) {
       mask |= 1 << t;
       if (lastRan(t) < lastRan(oldest) || (lastRan(t) === lastRan(oldest) && t < oldest)) oldest = t;
     }
-    const yielded = step > 0 && i32[A.L.schedTasks + me * SCHED_TASK.SIZE + SCHED_TASK.state] === SCHED_TASK_STATE.WAITING;
+    const yielded = step > 0 && i32[schedTaskWord(me, SCHED_TASK.state)] === SCHED_TASK_STATE.WAITING;
     if (step < A.L.config.schedSteps && A.L.config.exploreLog > 0) i32[A.L.schedRunnable + step] = mask | (yielded ? RUNNABLE_YIELDED : 0);
     let t: number;
     if (step < i32[schedWord(SCHED.replay_len)]) {
@@ -42,7 +42,7 @@ export const prefixStrategy: Strategy = {
         return -1;
       }
     } else t = step > 0 && runnable.includes(me) ? me : oldest;
-    i32[A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.last_ran] = step + 1;
+    i32[schedTaskWord(t, SCHED_TASK.last_ran)] = step + 1;
     return t;
   },
 };

@@ -7,7 +7,7 @@
  * One strategy per file: random.ts, pct.ts, replay.ts, guided.ts, prefix.ts (explore).
  */
 import { A } from '../shm/arena.js';
-import { SCHED } from '../shm/layout.js';
+import { SCHED, SCHED_TASK } from '../shm/layout.js';
 import { xorshift32 } from '../shm/task.js';
 
 export const STRATEGY_RANDOM = 1;
@@ -28,6 +28,11 @@ export interface Strategy {
 
 export function schedWord(f: number): number {
   return A.L.sched + f;
+}
+
+/** Word index of field @f (SCHED_TASK) of task @t's scheduler state. */
+export function schedTaskWord(t: number, f: number): number {
+  return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
 }
 
 /** xorshift32 on SCHED.rng: the strategy's own random stream. */
