@@ -11,7 +11,7 @@ import './quiescent_setup.js'; /* every System a test boots is checked when it e
 import { skipEndCheckOfLast } from './quiescent.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { implemented_designs } from '../src/designs/index.js';
 import { fresh_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { fuzz_campaign_open, fuzz_record } from '../src/harness/fuzz_campaign.js';
-import { abnormal_outcome } from '../src/harness/fuzz_corpus.js';
+import { abnormal_outcome, merge_corpora } from '../src/harness/fuzz_corpus.js';
 import { repro_pool, run_once } from '../src/harness/repro.js';
 import { load_catalogue } from '../src/scenario/load.js';
 import { STRATEGY_PCT } from '../src/sched/strategy.js';
@@ -86,7 +86,7 @@ describe('an abnormal run is saved with its case and replays', () => {
     expect(abnormal_outcome('cpu 1 task 2 program scenario-cpu: TypeError: x is undefined')).toBe('error');
   });
 
-  it('<corpus>/abnormal/run-N.json, printed with its replay command; repro --replay exits 0 when it ends the same way, 1 when not', async () => {
+  it('<corpus>/abnormal/run-N.json, printed with its replay command, gathered by fuzz merge; repro --replay exits 0 when it ends the same way, 1 when not', async () => {
     const corpus = mkdtempSync(join(tmpdir(), 'swt-abnormal-'));
     const err: string[] = [];
     const camp = fuzz_campaign_open({
@@ -112,6 +112,16 @@ describe('an abnormal run is saved with its case and replays', () => {
     const again = spawnSync(process.execPath, [BIN, 'repro', '--replay', file, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ file, reproduced: true, outcome: 'setup', abnormal: r.abnormal });
+
+    /* fuzz merge gathers the records of every corpus (shards' run indices differ), leaving one already there alone. */
+    const shard2 = mkdtempSync(join(tmpdir(), 'swt-abnormal-'));
+    mkdirSync(join(shard2, 'abnormal'));
+    writeFileSync(join(shard2, 'abnormal', 'run-1.json'), JSON.stringify({ ...doc, index: 1 }));
+    writeFileSync(join(shard2, 'abnormal', 'run-0.json'), '{"not": "the same run 0"}');
+    const into = mkdtempSync(join(tmpdir(), 'swt-abnormal-merged-'));
+    expect(merge_corpora([corpus, shard2], into).abnormal).toBe(2);
+    expect(readdirSync(join(into, 'abnormal')).sort()).toEqual(['run-0.json', 'run-1.json']);
+    expect(readFileSync(join(into, 'abnormal', 'run-0.json'), 'utf8')).toBe(readFileSync(file, 'utf8'));
 
     /* A record whose run no longer ends so: not reproduced, exit 1, saying what happened instead. */
     const other = join(corpus, 'abnormal', 'run-1.json');

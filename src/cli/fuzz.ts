@@ -188,7 +188,7 @@ async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun |
   }
 }
 
-/* `swaptorture fuzz merge DIR...`: corpora into --into, failures de-duplicated by site. */
+/* `swaptorture fuzz merge DIR...`: corpora into --into, failures de-duplicated by site, abnormal runs' records gathered. */
 function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number {
   const out = cmd.configureOutput().writeOut!;
   let r: ReturnType<typeof merge_corpora>;
@@ -200,7 +200,7 @@ function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean },
   /* --json after the directories may land on the parent command's option. */
   if (f.json || cmd.parent?.opts().json) out(JSON.stringify(r, null, 2) + '\n');
   else {
-    out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures\n`);
+    out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures, ${r.abnormal} abnormal runs\n`);
     for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);
   }
   return 0;
@@ -232,7 +232,7 @@ export function registerFuzz(program: Command): Command {
     .action(fuzz_action);
   fuzz
     .command('merge')
-    .description('merge corpora (failures de-duplicated by site) and campaign journals into --into')
+    .description('merge corpora (failures de-duplicated by site), campaign journals and abnormal runs\' records into --into')
     .argument('<dirs...>', 'corpus directories')
     .option('--into <dir>', 'where the merged corpus goes (default: the first directory)')
     .option('--json', 'the merged summary as JSON')

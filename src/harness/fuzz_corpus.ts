@@ -69,11 +69,30 @@ export function read_failures(dir: string): Map<string, FailureDoc> {
   return out;
 }
 
+/* Copy the abnormal runs' records of corpus @from (abnormal/run-N.json) into @into's, each unless one of its name is there (shards' run indices differ). */
+function merge_abnormal(from: string, into: string): void {
+  const src = join(from, 'abnormal');
+  if (!existsSync(src) || from === into) return;
+  mkdirSync(join(into, 'abnormal'), { recursive: true });
+  for (const f of readdirSync(src)) {
+    if (!f.endsWith('.json') || f.includes('.tmp-')) continue;
+    const target = join(into, 'abnormal', f);
+    if (!existsSync(target)) write_atomic(target, readFileSync(join(src, f), 'utf8'));
+  }
+}
+
+/* The abnormal runs' records in corpus @dir. */
+function count_abnormal(dir: string): number {
+  const d = join(dir, 'abnormal');
+  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json') && !f.includes('.tmp-')).length : 0;
+}
+
 /**
  * fuzz merge: corpora from shards or machines into @into - failures
- * de-duplicated by site, journals concatenated.  Returns the merged summary.
+ * de-duplicated by site, journals concatenated, abnormal runs' records
+ * gathered.  Returns the merged summary.
  */
-export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[] } {
+export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[]; abnormal: number } {
   /* Every input first: --into may be one of them, and must not be created before it is checked. */
   for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
   mkdirSync(join(into, 'failures'), { recursive: true });
@@ -93,6 +112,7 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
         if (!existsSync(target)) write_atomic(target, readFileSync(join(d, j), 'utf8'));
       }
     }
+    merge_abnormal(d, into);
   }
   const failures: FuzzFailure[] = [];
   for (const [site, { file, doc }] of sites) {
@@ -100,5 +120,5 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
     if (file !== target) write_atomic(target, readFileSync(file, 'utf8'));
     failures.push({ file: target, invariant: String(doc.invariant), site, design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''), replay: `npx swaptorture repro --replay ${target}`, fresh: false });
   }
-  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures };
+  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures, abnormal: count_abnormal(into) };
 }
