@@ -69,22 +69,21 @@ export function read_failures(dir: string): Map<string, FailureDoc> {
   return out;
 }
 
-/* Copy the abnormal runs' records of corpus @from (abnormal/run-N.json) into @into's, each unless one of its name is there (shards' run indices differ). */
-function merge_abnormal(from: string, into: string): void {
-  const src = join(from, 'abnormal');
-  if (!existsSync(src) || from === into) return;
-  mkdirSync(join(into, 'abnormal'), { recursive: true });
-  for (const f of readdirSync(src)) {
-    if (!f.endsWith('.json') || f.includes('.tmp-')) continue;
-    const target = join(into, 'abnormal', f);
-    if (!existsSync(target)) write_atomic(target, readFileSync(join(src, f), 'utf8'));
-  }
+/* The abnormal runs' record files in corpus @dir (abnormal/run-N.json; a write in progress is not one). */
+function abnormal_records(dir: string): string[] {
+  const d = join(dir, 'abnormal');
+  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json') && !f.includes('.tmp-')) : [];
 }
 
-/* The abnormal runs' records in corpus @dir. */
-function count_abnormal(dir: string): number {
-  const d = join(dir, 'abnormal');
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json') && !f.includes('.tmp-')).length : 0;
+/* Copy the abnormal runs' records of corpus @from into @into's, each unless one of its name is there (shards' run indices differ). */
+function merge_abnormal(from: string, into: string): void {
+  const records = from === into ? [] : abnormal_records(from);
+  if (records.length === 0) return;
+  mkdirSync(join(into, 'abnormal'), { recursive: true });
+  for (const f of records) {
+    const target = join(into, 'abnormal', f);
+    if (!existsSync(target)) write_atomic(target, readFileSync(join(from, 'abnormal', f), 'utf8'));
+  }
 }
 
 /**
@@ -120,5 +119,5 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
     if (file !== target) write_atomic(target, readFileSync(file, 'utf8'));
     failures.push({ file: target, invariant: String(doc.invariant), site, design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''), replay: `npx swaptorture repro --replay ${target}`, fresh: false });
   }
-  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures, abnormal: count_abnormal(into) };
+  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures, abnormal: abnormal_records(into).length };
 }
