@@ -19,7 +19,7 @@ import { System } from '../src/api/system.js';
 import { fresh_case, fuzz_widest_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { CpuPool } from '../src/harness/cpus.js';
-import { repro_build, run_built, ScenarioSetupError, type OneRun, type RunHow } from '../src/harness/repro.js';
+import { repro_build, run_built, run_once, ScenarioSetupError, type OneRun, type RunHow } from '../src/harness/repro.js';
 import { coverage_pairs } from '../src/sched/coverage.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../src/sched/strategy.js';
 import { implemented_designs } from '../src/designs/index.js';
@@ -189,6 +189,35 @@ describe('a fuzzing job\'s reused arena', () => {
     const after = await run_in(b, first.sab);
     expect(after.sab).toBe(first.sab);
     expect(after.out).toEqual((await run_in(b, undefined)).out);
+  });
+});
+
+describe('run_once on one pool (repro searches, fuzz executions)', () => {
+  it('boots each run in the buffer of the pool\'s last run that ended normally, never in one a run that ended abnormally left, nor in one whose set-up failed', async () => {
+    const pool = new CpuPool(createArena({}), fuzz_widest_case(LIMITS) + 1);
+    try {
+      const c = fresh_case(3, 7, LIMITS, null);
+      const sc = scenario_of(c);
+      console.log(`run_once: fuzz case seed 3 run 7 (${c.design} ${c.sched.kind})`);
+      const run = (record?: number[]): Promise<OneRun> => run_once(pool, sc, c.seed, c.bug === null, how_of(c, record), undefined, c.design);
+      const first = outcome(await run());
+      const sab = pool.arena.sab;
+      expect(outcome(await run())).toEqual(first);
+      expect(pool.arena.sab, 'the second run reused the first run\'s buffer').toBe(sab);
+      /* A set-up that fails leaves the buffer spare: no CPU ran in it. */
+      const bad = setup_failing();
+      await expect(run_once(pool, scenario_of(bad), bad.seed, true, how_of(bad), undefined, bad.design)).rejects.toThrow(ScenarioSetupError);
+      expect(outcome(await run())).toEqual(first);
+      expect(pool.arena.sab).toBe(sab);
+      /* A replay that diverges at its first step ends abnormally: its buffer is not booted in again. */
+      expect((await run([1, 1, 99])).abnormal).toMatch(/^diverged/);
+      skipEndCheckOfLast('the replay diverged: its CPUs stopped mid-operation');
+      expect(pool.arena.sab).toBe(sab);
+      expect(outcome(await run())).toEqual(first);
+      expect(pool.arena.sab).not.toBe(sab);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
 

@@ -1,11 +1,10 @@
 /*
  * Fuzzing campaigns, one execution: build the case's system, run its CPUs
  * under its scheduler on this thread's CPU pool (src/harness/repro.ts
- * repro_build and run_built: the same path a race scenario takes), and
- * return what broke, the schedule that broke it and the interleaving
- * pairs it covered.  The CPU pool and the arena's buffer are the thread's,
- * kept from one execution to the next; each system is booted afresh in
- * the zeroed buffer.
+ * run_once: the same path a race scenario takes), and return what broke,
+ * the schedule that broke it and the interleaving pairs it covered.  The
+ * CPU pool is the thread's, kept from one execution to the next, and each
+ * system is booted afresh in the pool's last buffer, zeroed.
  *
  * Context: a thread that owns an arena attachment - a job thread of the
  * campaign (workers/fuzz.ts), each with its own CPU pool, or the main
@@ -16,7 +15,7 @@ import { createArena } from '../shm/arena.js';
 import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { decode_schedule, encode_schedule } from '../sched/schedule.js';
-import { repro_build, run_built, run_once, ScenarioSetupError, shrink_scenario_schedule, type Built, type OneRun, type RunHow } from './repro.js';
+import { run_once, ScenarioSetupError, shrink_scenario_schedule, type OneRun, type RunHow } from './repro.js';
 import type { FuzzCase, FuzzResult } from './fuzz_types.js';
 import { window_points } from '../sync/point.js';
 import { synthetic_exec } from './fuzz_synthetic.js';
@@ -38,14 +37,6 @@ const FREE_RUN_STALL_MS = 10_000;
 let pool: CpuPool | null = null;
 let poolThreads = 4;
 
-/*
- * The buffer the next execution's arena reuses (createArena's @reuse),
- * that of the largest case so far.  Given back only by a run that ended
- * normally - every CPU returned - or never started: a worker terminated
- * mid-run (a stall) may still write into its buffer for a while.
- */
-let arenaBuffer: SharedArrayBuffer | undefined;
-
 /**
  * Size this thread's CPU pool for cases of up to @cpus CPUs (and their I/O
  * completion task).  Context: a job thread, before its first execution
@@ -66,7 +57,6 @@ async function pool_for(cpus: number): Promise<CpuPool> {
 export async function fuzz_exec_teardown(): Promise<void> {
   if (pool !== null) await pool.destroy();
   pool = null;
-  arenaBuffer = undefined;
 }
 
 /**
@@ -126,18 +116,13 @@ export async function fuzz_exec(c: FuzzCase, record?: readonly number[], turnSpi
   if (c.synthetic !== undefined) return synthetic_exec(p, c, record);
   const sc = c.bug === null ? c.scenario : { ...c.scenario, bug: c.bug };
   const how = fuzz_how(c, record, turnSpins);
-  const reuse = arenaBuffer;
-  arenaBuffer = undefined;
-  let built: Built;
+  let run: OneRun;
   try {
-    built = repro_build(sc, c.seed, c.bug === null, c.design, 0, reuse);
+    run = await run_once(p, sc, c.seed, c.bug === null, how, undefined, c.design, FREE_RUN_STALL_MS);
   } catch (e) {
     /* A generated configuration the system cannot be set up with (a setup step failing) is an abnormal run, not the campaign's end. */
     if (!(e instanceof ScenarioSetupError)) throw e;
-    arenaBuffer = reuse;
     return fuzz_result(c, t0, null, e.message);
   }
-  const run = await run_built(p, sc, built, c.seed, c.bug === null, how, undefined, FREE_RUN_STALL_MS);
-  if (run.abnormal === null) arenaBuffer = built.sys.handle.sab;
   return fuzz_result(c, t0, run);
 }
