@@ -501,12 +501,15 @@ export function sched_result(): ControlledResult {
   let outcome = Atomics.load(i32, schedWord(SCHED.outcome));
   if (outcome === SCHED_OUTCOME_RUNNING) outcome = SCHED_OUTCOME_DONE;
   const steps = i32[schedWord(SCHED.step)];
+  /* Steps 0..steps-1 made a choice; the last one (steps) found nothing left to run.  A plain loop: Array.from() over a typed array costs 3x (2.5 ms for a generated fuzz case's 18 k steps). */
+  const n = Math.min(steps, A.L.config.schedSteps);
+  const record = new Array<number>(n);
+  for (let s = 0; s < n; s++) record[s] = i32[A.L.schedRecord + s];
   return {
     outcome: SCHED_OUTCOME_NAMES[outcome],
     steps,
     preemptions: i32[schedWord(SCHED.preemptions)],
-    /* Steps 0..steps-1 made a choice; the last one (steps) found nothing left to run. */
-    record: Array.from(i32.subarray(A.L.schedRecord, A.L.schedRecord + Math.min(steps, A.L.config.schedSteps))),
+    record,
     divergedStep: i32[schedWord(SCHED.diverged_step)],
   };
 }
