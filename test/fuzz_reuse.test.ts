@@ -1,9 +1,9 @@
 import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { skipEndCheckOfLast } from './quiescent.js';
 /*
- * A fuzzing job keeps one arena buffer for all its executions
- * (src/harness/fuzz_exec.ts): each system is booted in it zeroed
- * (createArena's reuse).  A reused buffer must be indistinguishable from a
+ * A fuzzing job, like every repro search, boots each system in the
+ * buffer of its pool's last run that ended normally (src/harness/repro.ts
+ * run_once), zeroed (createArena's reuse).  A reused buffer must be indistinguishable from a
  * fresh one: case B run right after case A in A's buffer does exactly
  * what B does in a fresh arena (schedule, steps, findings, abnormal end,
  * coverage pairs) - for cases of every design and scheduler, after an A
