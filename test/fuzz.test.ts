@@ -3,8 +3,11 @@
  * bad usage, a failure saved to the corpus and replayed, --resume after
  * SIGKILL losing and repeating no finished run, and shards covering
  * exactly the unsharded campaign's runs.  Seeds are fixed and printed.
+ * The pinned finds of every bug switch run the campaign's executions in
+ * this process (fuzz_exec, as a job thread runs them): the CLI around
+ * them is tested once, not once a switch.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,10 @@ import { interrupt } from './cli_interrupt.js';
 import { fresh_case } from '../src/harness/fuzz_case.js';
 import { fuzz_exec, fuzz_exec_teardown } from '../src/harness/fuzz_exec.js';
 import { load_catalogue } from '../src/scenario/load.js';
+import { fuzz_designs } from '../src/harness/fuzz_params.js';
+import { implemented_designs } from '../src/designs/index.js';
+import { decode_schedule } from '../src/sched/schedule.js';
+import type { FuzzCase, FuzzResult } from '../src/harness/fuzz_types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -148,25 +155,36 @@ describe('swaptorture fuzz', () => {
     ['zswap-writeback-leak', 4, 46],
     ['swapin-skip-swapcache', 9, 7],
   ];
+  /*
+   * The campaign's own execution path, in this process: run i of the
+   * campaign `fuzz --bug B --seed S --no-guide` is fresh_case(S, i) on the
+   * designs that have B's code, executed by fuzz_exec() as a job thread
+   * executes it (its CPU pool kept from one test to the next).  What the
+   * CLI adds around it - saving a find, shrinking it, the saved file
+   * replayed by `repro --replay` - is the bug-switch campaign's test
+   * above; here every pin costs only its runs.
+   */
   for (const [bug, seed, runs] of SWITCHES) {
-    it(`finds ${bug} (seed ${seed}, ${runs} runs), only in designs with its code, and the saved file replays to the same invariant`, () => {
-      const dir = tmp();
+    it(`finds ${bug} (seed ${seed}, ${runs} runs), only in designs with its code, and its schedule replays to the same invariant`, async () => {
       console.log(`fuzz --bug ${bug} --seed ${seed} --runs ${runs} --no-guide`);
-      /* Unguided, run i is the same case with any --jobs: one job starts one CPU pool, not two (--jobs 2 is tested above). */
-      const r = run('--runs', String(runs), '--seed', String(seed), '--corpus', dir, '--bug', bug, '--jobs', '1', '--no-guide', '--json');
-      expect(r.status, r.stderr).toBe(1);
-      const doc = JSON.parse(r.stdout) as { failures: { file: string; invariant: string; design: string }[] };
+      const limits = { designs: fuzz_designs(bug, implemented_designs()), maxCpus: 4 };
       const races = load_catalogue().filter((sc) => sc.bug === bug);
-      if (races.length > 0) for (const f of doc.failures) expect(races.flatMap((sc) => sc.designs)).toContain(f.design);
-      const saved = doc.failures.map((f) => ({ f, doc: JSON.parse(readFileSync(f.file, 'utf8')) as { sched: { kind: string }; index: number } }));
-      const first = saved.filter((x) => x.doc.sched.kind !== 'free').sort((a, b) => a.doc.index - b.doc.index)[0];
-      expect(first, 'a controlled run found it').toBeDefined();
-      expect(first.doc.index).toBe(runs - 1);
-      const rr = spawnSync(process.execPath, [BIN, 'repro', '--replay', first.f.file, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-      expect(rr.status, rr.stderr).toBe(0);
-      expect((JSON.parse(rr.stdout) as { invariant: string }).invariant).toBe(first.f.invariant);
+      let first: { c: FuzzCase; r: FuzzResult } | null = null;
+      for (let i = 0; i < runs; i++) {
+        const c = fresh_case(seed, i, limits, bug);
+        const r = await fuzz_exec(c);
+        if (r.findings.length === 0) continue;
+        if (races.length > 0) expect(races.flatMap((sc) => sc.designs), `run ${i} found it on ${c.design}`).toContain(c.design);
+        if (c.sched.kind !== 'free') first ??= { c, r };
+      }
+      expect(first, 'a controlled run found it').not.toBeNull();
+      expect(first!.c.index).toBe(runs - 1);
+      const again = await fuzz_exec(first!.c, decode_schedule(first!.r.schedule));
+      expect(again.findings[0]?.invariant).toBe(first!.r.findings[0].invariant);
+      expect(again.steps).toBe(first!.r.steps);
     });
   }
+  afterAll(fuzz_exec_teardown);
 
   it('coverage guidance: on the synthetic target (a bug behind a rare pair of points) guided campaigns need fewer runs than unguided ones', () => {
     /*
@@ -196,13 +214,9 @@ describe('swaptorture fuzz', () => {
     const c = fresh_case(5, 0, { designs: ['p4'], maxCpus: 2 }, null);
     /* More pages written at set-up than the machine has frames, with nowhere to swap them. */
     const sc = { ...c.scenario, system: { ...c.scenario.system, devices: [{ kind: 'ssd' as const, pages: 16 }], frames: 64, mmPages: 1024 }, setup: [{ op: 'mm' as const, as: 'p0' }, { op: 'write' as const, mm: 'p0', page: 0, nr: 1024, order: 0, zero: false }] };
-    try {
-      const r = await fuzz_exec({ ...c, scenario: sc });
-      expect(r.abnormal).toMatch(/setup\[1\]: write failed with ENOMEM/);
-      expect(r.findings).toEqual([]);
-    } finally {
-      await fuzz_exec_teardown();
-    }
+    const r = await fuzz_exec({ ...c, scenario: sc });
+    expect(r.abnormal).toMatch(/setup\[1\]: write failed with ENOMEM/);
+    expect(r.findings).toEqual([]);
   });
 
   it('--shard 1/2 and --shard 2/2 run exactly the unsharded campaign\'s runs', () => {
