@@ -25,6 +25,8 @@ import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../src/sched/str
 import { implemented_designs } from '../src/designs/index.js';
 import type { FuzzCase, FuzzResult } from '../src/harness/fuzz_types.js';
 import type { Scenario } from '../src/scenario/fields.js';
+import { synthetic_exec, synthetic_fresh_case } from '../src/harness/fuzz_synthetic.js';
+import { decode_schedule } from '../src/sched/schedule.js';
 
 const LIMITS = { designs: implemented_designs(), maxCpus: 4 };
 
@@ -215,6 +217,29 @@ describe('run_once on one pool (repro searches, fuzz executions)', () => {
       expect(pool.arena.sab).toBe(sab);
       expect(outcome(await run())).toEqual(first);
       expect(pool.arena.sab).not.toBe(sab);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('synthetic executions on one pool', () => {
+  it('boot in the buffer of the last one that ended normally, with the same outcome as in a fresh buffer', async () => {
+    const pool = new CpuPool(createArena({}), 3);
+    try {
+      const c = synthetic_fresh_case(1, 5);
+      console.log('synthetic target: seed 1 run 5');
+      const first = await synthetic_exec(pool, c);
+      const sab = pool.arena.sab;
+      const again = await synthetic_exec(pool, c, decode_schedule(first.schedule));
+      expect(pool.arena.sab, 'the second run reused the first run\'s buffer').toBe(sab);
+      expect({ ...again, ms: 0 }).toEqual({ ...first, ms: 0 });
+      /* A replay that diverges ends abnormally: its buffer is not booted in again. */
+      expect((await synthetic_exec(pool, c, [1, 1, 99])).abnormal).toMatch(/^diverged/);
+      expect(pool.arena.sab).toBe(sab);
+      const third = await synthetic_exec(pool, c, decode_schedule(first.schedule));
+      expect(pool.arena.sab).not.toBe(sab);
+      expect({ ...third, ms: 0 }).toEqual({ ...first, ms: 0 });
     } finally {
       await pool.destroy();
     }

@@ -18,6 +18,7 @@ import { setCurrent, task_init } from '../shm/task.js';
 import { coverage_pairs } from '../sched/coverage.js';
 import { STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { runControlled } from './controlled_run.js';
+import { arena_spare_give, arena_spare_take } from './repro.js';
 import { sched_selftest_init } from './sched_selftest.js';
 import { run_seed } from './fuzz_case.js';
 import type { CpuPool } from './cpus.js';
@@ -45,10 +46,15 @@ export function synthetic_fresh_case(seed: number, index: number): FuzzCase {
   };
 }
 
-/** Run synthetic case @c on @pool (its own small arena): random schedule, or @record replayed. */
+/**
+ * Run synthetic case @c on @pool (a small arena of its own, booted in the
+ * pool's spare buffer as run_once boots a model system: a fresh buffer a
+ * run was 28 % of a synthetic campaign's job thread, in allocation and
+ * the collector): random schedule, or @record replayed.
+ */
 export async function synthetic_exec(pool: CpuPool, c: FuzzCase, record?: readonly number[]): Promise<FuzzResult> {
   const t0 = performance.now();
-  const h = createArena({ nrCpus: 2, nrTasks: 3, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 16, schedSteps: 4096 });
+  const h = createArena({ nrCpus: 2, nrTasks: 3, maxSwapPages: 1024, nrPages: 16, nrFrames: 64, nrMms: 2, mmPages: 16, schedSteps: 4096 }, arena_spare_take(pool));
   attach(h);
   for (let t = 0; t < 3; t++) task_init(t, t % 2);
   setCurrent(0);
@@ -62,6 +68,7 @@ export async function synthetic_exec(pool: CpuPool, c: FuzzCase, record?: readon
   const r = await runControlled(pool, specs, record !== undefined
     ? { strategy: STRATEGY_REPLAY, seed: c.seed, maxSteps: 4000, record }
     : { strategy: STRATEGY_RANDOM, seed: c.seed, maxSteps: 4000 });
+  arena_spare_give(pool, h.sab, r.outcome === 'done' && r.errors.length === 0);
   return {
     index: c.index, seed: c.seed, design: c.design,
     findings: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, step: v.step || r.steps })),

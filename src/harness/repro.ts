@@ -288,6 +288,23 @@ function run_trace(traceFile: string, sc: Scenario, specs: CpuSpec[], seed: numb
 const spareArena = new WeakMap<CpuPool, SharedArrayBuffer>();
 const SPARE_ARENA_MAX_BYTES = 64 << 20;
 
+/** Take @pool's spare buffer, if it has one (createArena's @reuse).  Context: main thread of the pool's owner. */
+export function arena_spare_take(pool: CpuPool): SharedArrayBuffer | undefined {
+  const sab = spareArena.get(pool);
+  spareArena.delete(pool);
+  return sab;
+}
+
+/**
+ * @sab, a buffer @pool's CPUs ran in, is the next run's spare if its run
+ * ended @normally (every CPU returned) and it is not too large; a buffer
+ * no CPU ran in (a set-up that failed) is spare whatever its size.
+ * Context: main thread of the pool's owner.
+ */
+export function arena_spare_give(pool: CpuPool, sab: SharedArrayBuffer, normally: boolean, ran = true): void {
+  if (!ran || (normally && sab.byteLength <= SPARE_ARENA_MAX_BYTES)) spareArena.set(pool, sab);
+}
+
 /**
  * One run of scenario @sc (the fuzzer's execution too): build its system
  * in @pool's spare buffer, run its CPUs, check, and write the timeline if
@@ -298,19 +315,17 @@ export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
-  const reuse = spareArena.get(pool);
-  spareArena.delete(pool);
+  const reuse = arena_spare_take(pool);
   let built: Built;
   try {
     built = repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog, reuse);
   } catch (e) {
     /* No CPU ran in it: the buffer is still spare. */
-    if (reuse !== undefined) spareArena.set(pool, reuse);
+    if (reuse !== undefined) arena_spare_give(pool, reuse, true, false);
     throw e;
   }
   const run = await run_built(pool, sc, built, seed, fixed, how, traceFile, freeTimeoutMs);
-  const sab = built.sys.handle.sab;
-  if (run.abnormal === null && sab.byteLength <= SPARE_ARENA_MAX_BYTES) spareArena.set(pool, sab);
+  arena_spare_give(pool, built.sys.handle.sab, run.abnormal === null);
   return run;
 }
 
