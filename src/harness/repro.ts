@@ -296,13 +296,12 @@ export function arena_spare_take(pool: CpuPool): SharedArrayBuffer | undefined {
 }
 
 /**
- * @sab, a buffer @pool's CPUs ran in, is the next run's spare if its run
- * ended @normally (every CPU returned) and it is not too large; a buffer
- * no CPU ran in (a set-up that failed) is spare whatever its size.
- * Context: main thread of the pool's owner.
+ * @sab, a buffer @pool's CPUs ran in (or none did), is the next run's
+ * spare if its run ended @normally (every CPU returned) and it is not too
+ * large.  Context: main thread of the pool's owner.
  */
-export function arena_spare_give(pool: CpuPool, sab: SharedArrayBuffer, normally: boolean, ran = true): void {
-  if (!ran || (normally && sab.byteLength <= SPARE_ARENA_MAX_BYTES)) spareArena.set(pool, sab);
+export function arena_spare_give(pool: CpuPool, sab: SharedArrayBuffer, normally: boolean): void {
+  if (normally && sab.byteLength <= SPARE_ARENA_MAX_BYTES) spareArena.set(pool, sab);
 }
 
 /**
@@ -321,7 +320,7 @@ export async function run_once(
     built = repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog, reuse);
   } catch (e) {
     /* No CPU ran in it: the buffer is still spare. */
-    if (reuse !== undefined) arena_spare_give(pool, reuse, true, false);
+    if (reuse !== undefined) arena_spare_give(pool, reuse, true);
     throw e;
   }
   const run = await run_built(pool, sc, built, seed, fixed, how, traceFile, freeTimeoutMs);
