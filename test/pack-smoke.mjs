@@ -9,10 +9,13 @@
  *     --version` prints the version;
  *  2. pack: `npm pack` of that clone holds exactly what runs: package.json,
  *     README.md, LICENSE (the GPL v2 text), bin/, dist/src/ (.js and .d.ts
- *     of every src/ file), dist/workers/ (.js), scenarios/*.json, docs/ -
- *     no tests, bench, sources or source maps;
+ *     of every src/ file), dist/workers/ (.js), the workers' packs
+ *     (dist/bundle/workers/, made with this repository's bundler as a
+ *     development build makes them), scenarios/*.json, docs/ - no tests,
+ *     bench, sources or source maps;
  *  3. install: in an empty directory `npm install <tarball>` (prepare does
- *     not run for a tarball, and nothing needs tsc), then
+ *     not run for a tarball, and nothing needs tsc), its workers start
+ *     from their packs, then
  *     `npx swaptorture --version`, `npx swaptorture stress --ops 2000 --seed 1`,
  *     `npx swaptorture repro swapoff-vs-swapin`, an ESM script using the
  *     documented API (src/index.ts) and tsc type-checking a .mts file that
@@ -26,11 +29,11 @@
  * Usage: node test/pack-smoke.mjs [--keep]   (--keep: leave the scratch dir)
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -52,6 +55,8 @@ function clean_env() {
   for (const [k, v] of Object.entries(process.env)) {
     if (/^npm_/i.test(k) && !keepNpm.has(k.toLowerCase())) continue;
     if (k === 'INIT_CWD') continue;
+    /* The package's own choice of worker entry is under test, not the caller's. */
+    if (k === 'SWAPTORTURE_WORKERS') continue;
     env[k] = v;
   }
   env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(delimiter);
@@ -107,6 +112,14 @@ function step_clone(work, version) {
     if (existsSync(join(clone, 'node_modules', dev))) throw new StepFailed(`npm ci --omit=dev installed the dev dependency ${dev}`);
   const r = run(clone, 'npx', ['--no', '--', 'swaptorture', '--version']);
   if (r.stdout !== `${version}\n`) throw new StepFailed(`clone: swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);
+  /*
+   * Without dev dependencies the build cannot pack the workers (it says so
+   * and goes on).  A package published from a development tree has the
+   * packs: make them here with this repository's bundler, so the tarball
+   * below is that package.
+   */
+  for (const dep of ['rolldown', '@rolldown']) symlinkSync(join(REPO, 'node_modules', dep), join(clone, 'node_modules', dep));
+  run(clone, process.execPath, ['dist/workers/bundle.js']);
   return clone;
 }
 
@@ -117,8 +130,11 @@ function expected_files(clone) {
   for (const f of files_under(join(clone, 'src')).filter((f) => f.endsWith('.ts'))) {
     want.push(`dist/src/${f.replace(/\.ts$/, '.js')}`, `dist/src/${f.replace(/\.ts$/, '.d.ts')}`);
   }
-  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts')))
+  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts'))) {
     want.push(`dist/workers/${f.replace(/\.ts$/, '.js')}`);
+    /* Every entry point but the bundler itself has its pack and manifest. */
+    if (f !== 'bundle.ts') want.push(`dist/bundle/workers/${f.replace(/\.ts$/, '.js')}`, `dist/bundle/workers/${f.replace(/\.ts$/, '.json')}`);
+  }
   for (const f of files_under(join(clone, 'scenarios')).filter((f) => f.endsWith('.json'))) want.push(`scenarios/${f}`);
   for (const f of files_under(join(clone, 'docs'))) want.push(`docs/${f}`);
   return want.sort();
@@ -174,7 +190,14 @@ function step_install(work, tarball, version) {
     if (existsSync(join(pkg, f))) throw new StepFailed(`the installed package holds ${f}`);
   step_line(`install: npm install ${relative(work, tarball)} in an empty directory`);
 
-  let r = run(app, 'npx', ['--no', '--', 'swaptorture', '--version']);
+  /* The installed workers start from their packs (fresh: the installed modules are the ones packed). */
+  const entry = pathToFileURL(join(pkg, 'dist/src/harness/worker_entry.js')).href;
+  let r = run(app, process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(m.worker_entry('cpu')); console.log(m.worker_entry('fuzz'));`]);
+  const packs = ['cpu', 'fuzz'].map((n) => join(pkg, 'dist/bundle/workers', `${n}.js`));
+  if (r.stdout !== packs.map((p) => `${p}\n`).join('')) throw new StepFailed(`the installed workers start from ${JSON.stringify(r.stdout)}, expected their packs ${packs.join(', ')}`);
+  step_line('  the installed workers start from their packs');
+
+  r = run(app, 'npx', ['--no', '--', 'swaptorture', '--version']);
   if (r.stdout !== `${version}\n`) throw new StepFailed(`swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);
   step_line('  npx swaptorture --version');
 

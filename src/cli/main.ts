@@ -24,6 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { worker_modules_wanted } from '../harness/worker_entry.js';
 
 type Register = (program: Command) => void;
 
@@ -125,6 +126,13 @@ export async function createProgram(only: string | null = null): Promise<Command
 }
 
 export async function main(argv: string[]): Promise<number> {
+  /* The environment's own settings are configuration too: a bad one is exit 2 before any work. */
+  try {
+    worker_modules_wanted(process.env, []);
+  } catch (err) {
+    process.stderr.write(`swaptorture: ${(err as Error).message}\n`);
+    return 2;
+  }
   /* The subcommand is the first word that is not an option (the root command's options take no value). */
   const first = argv.find((a) => !a.startsWith('-')) ?? null;
   const versionOnly = first === null && argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version');

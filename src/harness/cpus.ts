@@ -36,7 +36,6 @@
  * Context: main thread (or any thread that owns workers); async.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ArenaHandle } from '../shm/arena.js';
 import { computeLayout, TASK } from '../shm/layout.js';
@@ -44,6 +43,7 @@ import type { Violation } from '../shm/report.js';
 import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 import { task_dump, type TaskDoing } from './watchdog.js';
+import { worker_entry } from './worker_entry.js';
 
 export type { CpuSpec } from './programs.js';
 
@@ -62,11 +62,9 @@ export function worker_exec_argv(extra?: string[]): string[] {
   return [...(extra ?? process.execArgv), ...(process.allowedNodeEnvironmentFlags.has(off) ? [off] : [])];
 }
 
-/** Absolute path of the compiled worker entry point. */
+/** Absolute path of the compiled CPU worker entry point (its pack when fresh: src/harness/worker_entry.ts). */
 export function cpuWorkerFile(): string {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const rel = fromSource ? '../../dist/workers/cpu.js' : '../../workers/cpu.js';
-  return fileURLToPath(new URL(rel, import.meta.url));
+  return worker_entry('cpu');
 }
 
 export interface RunOptions {

@@ -38,12 +38,12 @@
  * Context: main thread.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { FuzzJob, FuzzJobData, FuzzResult } from './fuzz_types.js';
 import { fuzz_widest_case } from './fuzz_case.js';
 import { SYNTHETIC_CPUS } from './fuzz_synthetic.js';
 import { worker_exec_argv } from './cpus.js';
+import { worker_entry } from './worker_entry.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
   fuzz_campaign_open, fuzz_case_for, fuzz_elapsed, fuzz_record, fuzz_record_shrunk, fuzz_take, fuzz_time_up,
@@ -71,8 +71,7 @@ export interface FuzzSummary {
 }
 
 function fuzzWorkerFile(): string {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return fileURLToPath(new URL(fromSource ? '../../dist/workers/fuzz.js' : '../../workers/fuzz.js', import.meta.url));
+  return worker_entry('fuzz');
 }
 
 /* The job threads and the jobs in flight on them. */
