@@ -9,13 +9,13 @@
  *     --version` prints the version;
  *  2. pack: `npm pack` of that clone holds exactly what runs: package.json,
  *     README.md, LICENSE (the GPL v2 text), bin/, dist/src/ (.js and .d.ts
- *     of every src/ file), dist/workers/ (.js), the workers' packs
- *     (dist/bundle/workers/, made with this repository's bundler as a
- *     development build makes them), scenarios/*.json, docs/ - no tests,
- *     bench, sources or source maps;
+ *     of every src/ file), dist/workers/ (.js), the packs of the workers
+ *     and the command line (dist/bundle/, made with this repository's
+ *     bundler as a development build makes them), scenarios/*.json,
+ *     docs/ - no tests, bench, sources or source maps;
  *  3. install: in an empty directory `npm install <tarball>` (prepare does
- *     not run for a tarball, and nothing needs tsc), its workers start
- *     from their packs, then
+ *     not run for a tarball, and nothing needs tsc), its command and
+ *     workers start from their packs, then
  *     `npx swaptorture --version`, `npx swaptorture stress --ops 2000 --seed 1`,
  *     `npx swaptorture repro swapoff-vs-swapin`, an ESM script using the
  *     documented API (src/index.ts) and tsc type-checking a .mts file that
@@ -55,8 +55,8 @@ function clean_env() {
   for (const [k, v] of Object.entries(process.env)) {
     if (/^npm_/i.test(k) && !keepNpm.has(k.toLowerCase())) continue;
     if (k === 'INIT_CWD') continue;
-    /* The package's own choice of worker entry is under test, not the caller's. */
-    if (k === 'SWAPTORTURE_WORKERS') continue;
+    /* The package's own choice of pack or modules is under test, not the caller's. */
+    if (k === 'SWAPTORTURE_PACKS') continue;
     env[k] = v;
   }
   env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(delimiter);
@@ -130,10 +130,13 @@ function expected_files(clone) {
   for (const f of files_under(join(clone, 'src')).filter((f) => f.endsWith('.ts'))) {
     want.push(`dist/src/${f.replace(/\.ts$/, '.js')}`, `dist/src/${f.replace(/\.ts$/, '.d.ts')}`);
   }
-  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts'))) {
-    want.push(`dist/workers/${f.replace(/\.ts$/, '.js')}`);
-    /* Every entry point but the bundler itself has its pack and manifest. */
-    if (f !== 'bundle.ts') want.push(`dist/bundle/workers/${f.replace(/\.ts$/, '.js')}`, `dist/bundle/workers/${f.replace(/\.ts$/, '.json')}`);
+  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts'))) want.push(`dist/workers/${f.replace(/\.ts$/, '.js')}`);
+  /* The packs: every worker entry point's (the bundler itself is none) and the command line's, each its manifest and the files it names. */
+  const packs = [...files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts') && f !== 'bundle.ts').map((f) => `bundle/workers/${f.replace(/\.ts$/, '.json')}`), 'bundle/cli/main.json'];
+  for (const m of packs) {
+    const file = join(clone, 'dist', m);
+    if (!existsSync(file)) throw new StepFailed(`the build made no pack manifest dist/${m}`);
+    want.push(`dist/${m}`, ...JSON.parse(readFileSync(file, 'utf8')).files.map((f) => `dist/${f}`));
   }
   for (const f of files_under(join(clone, 'scenarios')).filter((f) => f.endsWith('.json'))) want.push(`scenarios/${f}`);
   for (const f of files_under(join(clone, 'docs'))) want.push(`docs/${f}`);
@@ -190,12 +193,12 @@ function step_install(work, tarball, version) {
     if (existsSync(join(pkg, f))) throw new StepFailed(`the installed package holds ${f}`);
   step_line(`install: npm install ${relative(work, tarball)} in an empty directory`);
 
-  /* The installed workers start from their packs (fresh: the installed modules are the ones packed). */
-  const entry = pathToFileURL(join(pkg, 'dist/src/harness/worker_entry.js')).href;
-  let r = run(app, process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(m.worker_entry('cpu')); console.log(m.worker_entry('fuzz'));`]);
-  const packs = ['cpu', 'fuzz'].map((n) => join(pkg, 'dist/bundle/workers', `${n}.js`));
-  if (r.stdout !== packs.map((p) => `${p}\n`).join('')) throw new StepFailed(`the installed workers start from ${JSON.stringify(r.stdout)}, expected their packs ${packs.join(', ')}`);
-  step_line('  the installed workers start from their packs');
+  /* The installed command and workers start from their packs (fresh: the installed modules are the ones packed). */
+  const entry = pathToFileURL(join(pkg, 'dist/src/harness/pack.js')).href;
+  let r = run(app, process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(m.cli_entry([])); console.log(m.worker_entry('cpu')); console.log(m.worker_entry('fuzz'));`]);
+  const packs = ['bundle/cli/main.js', 'bundle/workers/cpu.js', 'bundle/workers/fuzz.js'].map((f) => join(pkg, 'dist', f));
+  if (r.stdout !== packs.map((p) => `${p}\n`).join('')) throw new StepFailed(`the installed command and workers start from ${JSON.stringify(r.stdout)}, expected their packs ${packs.join(', ')}`);
+  step_line('  the installed command and workers start from their packs');
 
   r = run(app, 'npx', ['--no', '--', 'swaptorture', '--version']);
   if (r.stdout !== `${version}\n`) throw new StepFailed(`swaptorture --version printed ${JSON.stringify(r.stdout)}, expected ${version}`);

@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { worker_modules_wanted } from '../harness/worker_entry.js';
+import { modules_wanted } from '../harness/pack.js';
 
 type Register = (program: Command) => void;
 
@@ -128,7 +128,7 @@ export async function createProgram(only: string | null = null): Promise<Command
 export async function main(argv: string[]): Promise<number> {
   /* The environment's own settings are configuration too: a bad one is exit 2 before any work. */
   try {
-    worker_modules_wanted(process.env, []);
+    modules_wanted(process.env, []);
   } catch (err) {
     process.stderr.write(`swaptorture: ${(err as Error).message}\n`);
     return 2;

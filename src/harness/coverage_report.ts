@@ -18,10 +18,11 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type TS from 'typescript';
 import { v8_coverage_start, v8_coverage_stop, type V8ScriptCoverage } from './coverage_v8.js';
 import { output_file_problem, write_atomic } from './write_atomic.js';
+import { dist_dir } from './pack.js';
 
 /** The directories of the model whose functions are reported. */
 export const COVERAGE_DIRS = ['mm', 'designs', 'kmem'] as const;
@@ -66,7 +67,7 @@ interface ScriptFunction {
 
 /* dist/src/ of this build (from the sources under vitest, as the workers always run the build). */
 function dist_src(): string {
-  return fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/src/' : '../', import.meta.url));
+  return join(dist_dir(), 'src');
 }
 
 /* The name a function-like @node is known by, or null for an anonymous one (a callback: part of its caller). */

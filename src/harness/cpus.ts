@@ -43,7 +43,7 @@ import type { Violation } from '../shm/report.js';
 import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 import { task_dump, type TaskDoing } from './watchdog.js';
-import { worker_entry } from './worker_entry.js';
+import { worker_entry } from './pack.js';
 
 export type { CpuSpec } from './programs.js';
 
@@ -62,7 +62,7 @@ export function worker_exec_argv(extra?: string[]): string[] {
   return [...(extra ?? process.execArgv), ...(process.allowedNodeEnvironmentFlags.has(off) ? [off] : [])];
 }
 
-/** Absolute path of the compiled CPU worker entry point (its pack when fresh: src/harness/worker_entry.ts). */
+/** Absolute path of the compiled CPU worker entry point (its pack when fresh: src/harness/pack.ts). */
 export function cpuWorkerFile(): string {
   return worker_entry('cpu');
 }

@@ -43,7 +43,7 @@ import type { FuzzJob, FuzzJobData, FuzzResult } from './fuzz_types.js';
 import { fuzz_widest_case } from './fuzz_case.js';
 import { SYNTHETIC_CPUS } from './fuzz_synthetic.js';
 import { worker_exec_argv } from './cpus.js';
-import { worker_entry } from './worker_entry.js';
+import { worker_entry } from './pack.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
   fuzz_campaign_open, fuzz_case_for, fuzz_elapsed, fuzz_record, fuzz_record_shrunk, fuzz_take, fuzz_time_up,
