@@ -21,19 +21,14 @@
  * without the bundler (an install without dev dependencies) it says so
  * and exits 0.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PACKS, pack_file, pack_hash, pack_stamp, type PackManifest, type PackName } from '../src/harness/pack.js';
+import { manifest_file, PACKS, pack_file, pack_hash, pack_stamp, type PackManifest, type PackName } from '../src/harness/pack.js';
+/* Renamed over the old file: a command starting meanwhile reads the old pack or the new one, never half of one. */
+import { write_atomic } from '../src/harness/write_atomic.js';
 
 const DIST = fileURLToPath(new URL('..', import.meta.url));
-
-/* Write @text to @file by renaming a temporary file over it: a concurrent reader sees the old file or the new one. */
-function write_atomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 interface Chunk {
   type: 'chunk' | 'asset';
@@ -73,12 +68,12 @@ async function bundle_entry(rolldown: Bundler, name: PackName): Promise<void> {
   });
   const chunks = r.output.filter((c) => c.type === 'chunk');
   mkdirSync(dir, { recursive: true });
-  for (const c of chunks) write_atomically(join(dir, c.fileName), c.code);
+  for (const c of chunks) write_atomic(join(dir, c.fileName), c.code);
   /* The bundler's own helpers have ids that are not files. */
   const modules = [...new Set(chunks.flatMap((c) => c.moduleIds))].filter((id) => id.startsWith(DIST)).map((id) => relative(DIST, id)).sort();
   const files = [...chunks].sort((a, b) => Number(b.isEntry) - Number(a.isEntry)).map((c) => relative(DIST, join(dir, c.fileName)));
   const manifest: PackManifest = { entry: PACKS[name].entry, files, modules, stamps: modules.map((m) => pack_stamp(join(DIST, m))), hash: pack_hash(DIST, modules) };
-  write_atomically(entry.replace(/\.js$/, '.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  write_atomic(manifest_file(DIST, name), `${JSON.stringify(manifest, null, 1)}\n`);
   /* Chunks of an earlier pack of this entry that this one does not use. */
   for (const f of readdirSync(dir)) {
     if (f.startsWith(`${name}-`) && f.endsWith('.js') && !files.includes(relative(DIST, join(dir, f)))) rmSync(join(dir, f), { force: true });
@@ -93,7 +88,7 @@ async function main(): Promise<void> {
       await bundle_entry(rolldown, name);
     } catch (e) {
       /* An optimisation only: the entry runs from its modules (the manifest is gone, so an older pack is not used). */
-      rmSync(pack_file(DIST, name).replace(/\.js$/, '.json'), { force: true });
+      rmSync(manifest_file(DIST, name), { force: true });
       console.log(`bundle: ${name} not packed: ${(e as Error).message.split('\n')[0]}`);
     }
   }

@@ -77,7 +77,8 @@ export function pack_file(dist: string, name: PackName): string {
   return join(dist, PACKS[name].dir, basename(PACKS[name].entry));
 }
 
-function manifest_file(dist: string, name: PackName): string {
+/** The manifest of @name's pack in @dist. */
+export function manifest_file(dist: string, name: PackName): string {
   return pack_file(dist, name).replace(/\.js$/, '.json');
 }
 
