@@ -36,7 +36,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The entry points that have packs: their modules and the pack's directory, relative to dist/. */
@@ -106,7 +106,7 @@ export function pack_fresh(dist: string, name: PackName): boolean {
     const m = JSON.parse(readFileSync(manifest_file(dist, name), 'utf8')) as PackManifest;
     const entry = PACKS[name].entry;
     if (m.entry !== entry || !Array.isArray(m.modules) || !m.modules.includes(entry) || !Array.isArray(m.stamps) || m.stamps.length !== m.modules.length) return false;
-    if (!Array.isArray(m.files) || m.files[0] !== join(PACKS[name].dir, basename(entry))) return false;
+    if (!Array.isArray(m.files) || m.files[0] !== relative(dist, pack_file(dist, name))) return false;
     for (const f of m.files) statSync(join(dist, f));
     const same = m.modules.every((mod, i) => {
       const [size, mtime] = pack_stamp(join(dist, mod));
