@@ -20,9 +20,10 @@ import { footprint_read } from '../src/sched/footprint_read.js';
 import { decode_schedule } from '../src/sched/schedule.js';
 import type { ExploreOp } from '../src/harness/explore_ops.js';
 import type { Reduction } from '../src/sched/explore.js';
-import { explore_boot, explore_restore } from '../src/harness/explore_boot.js';
+import { scenario_boot, scenario_restore } from '../src/harness/scenario_boot.js';
 import { EXPLORE_LOG_WORDS, explore_observe, explore_scenario } from '../src/harness/explore.js';
-import { repro_build, run_built } from '../src/harness/repro.js';
+import { run_built } from '../src/harness/repro.js';
+import { repro_build } from '../src/harness/scenario_build.js';
 import { load_scenario } from '../src/scenario/load.js';
 import { arena_state_hash } from '../src/shm/state_hash.js';
 import { G, MAX_LOCK_CLASSES } from '../src/shm/layout.js';
@@ -307,19 +308,19 @@ describe('explore: a schedule starts from the booted system restored', () => {
     const sc = load_scenario(join(ROOT, 'scenarios', 'batch-free-memcg.json'));
     repro_build(sc, 1, true, 'p4', EXPLORE_LOG_WORDS);
     const booted = arena_state_hash();
-    const boot = explore_boot(sc, 1, true, 'p4', EXPLORE_LOG_WORDS);
+    const boot = scenario_boot(sc, 1, true, 'p4', EXPLORE_LOG_WORDS);
     expect(arena_state_hash()).toBe(booted);
     const how = { strategy: STRATEGY_EXPLORE, record: [], exploreLog: EXPLORE_LOG_WORDS, footprints: false };
     const ends: string[] = [];
     for (let i = 0; i < 2; i++) {
-      if (i > 0) explore_restore(boot);
+      if (i > 0) scenario_restore(boot);
       const run = await run_built(pool, sc, boot, 1, true, how);
       expect(run.abnormal).toBeNull();
       ends.push(`${run.schedule} ${explore_observe(run.schedule, false, 'none').terminal}`);
       expect(arena_state_hash()).not.toBe(booted);
     }
     expect(ends[1]).toBe(ends[0]);
-    explore_restore(boot);
+    scenario_restore(boot);
     expect(arena_state_hash()).toBe(booted);
   });
 });

@@ -30,7 +30,7 @@ import { page_pool_init } from '../kmem/page_pool.js';
 import { kmem_cache_init, swap_cluster_cachep, swap_table_cachep, set_failslab } from '../kmem/slab.js';
 import { clear_reports, read_reports, type Violation } from '../shm/report.js';
 import { set_bugs } from '../shm/bugs.js';
-import { prandom_seed_task, setCurrent, task_init } from '../shm/task.js';
+import { prandom_seed_tasks, setCurrent, task_init } from '../shm/task.js';
 import { rcu_barrier } from '../sync/rcu.js';
 import '../designs/index.js';
 import { swap_design_init } from '../mm/swap_design.js';
@@ -126,10 +126,8 @@ export class System {
     attach(handle);
     swap_design_init(design);
     const c = handle.config;
-    for (let t = 0; t < c.nrTasks; t++) {
-      task_init(t, t % c.nrCpus);
-      prandom_seed_task(t, (seed * 2654435761 + t * 40503) | 0);
-    }
+    for (let t = 0; t < c.nrTasks; t++) task_init(t, t % c.nrCpus);
+    prandom_seed_tasks(seed);
     setCurrent(0);
     page_pool_init();
     kmem_cache_init(swap_table_cachep, slabMinPartial);

@@ -13,7 +13,8 @@
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
-import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, scenario_fixed, ScenarioSetupError, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { scenario_fixed, ScenarioSetupError } from '../harness/scenario_build.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';

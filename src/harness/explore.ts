@@ -1,7 +1,7 @@
 /*
  * `swaptorture explore`: every schedule of a race scenario up to K
  * preemptions (src/sched/explore.ts), each on the system repro builds
- * (booted once and restored from its snapshot: src/harness/explore_boot.ts)
+ * (booted once and restored from its snapshot: src/harness/scenario_boot.ts)
  * and run as repro runs it (run_built in src/harness/repro.ts), under
  * the explore strategy (src/sched/prefix.ts).  A violation is reported as
  * repro reports one: replay string, shrunk with repro_shrink, replayable
@@ -19,7 +19,7 @@ import { STRATEGY_EXPLORE } from '../sched/strategy.js';
 import { arena_state_hash } from '../shm/state_hash.js';
 import type { CpuPool } from './cpus.js';
 import { replay_string, repro_result, repro_shrink, run_built, type OneRun, type ReproResult } from './repro.js';
-import { explore_boot, explore_restore, type ExploreBoot } from './explore_boot.js';
+import { scenario_boot, scenario_restore, type ScenarioBoot } from './scenario_boot.js';
 
 /* The system seed of every explored schedule (the schedule, not the seed, varies). */
 export const EXPLORE_SEED = 1;
@@ -125,13 +125,13 @@ function failure_of(sc: Scenario, run: OneRun): { invariant: NonNullable<Scenari
 export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   let failing: OneRun | null = null;
-  let boot: ExploreBoot | null = null;
+  let boot: ScenarioBoot | null = null;
   let runs = 0;
   const exec: ExploreExec = async (prefix) => {
     runs++;
     const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction !== 'none' };
-    if (boot === null) boot = explore_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
-    else explore_restore(boot);
+    if (boot === null) boot = scenario_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
+    else scenario_restore(boot);
     const run = await run_built(pool, sc, boot, EXPLORE_SEED, o.fixed, how);
     const bad = harness_failure(run);
     if (bad !== null) throw new ExploreHarnessError(`explored schedule ${prefix.length ? `with prefix ${prefix.length} steps` : '(root)'}: ${bad}`);

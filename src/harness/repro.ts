@@ -3,26 +3,23 @@
  * invariant breaks (with the bug switch) or the budget runs out (and with
  * --fixed, show that the same budget finds nothing).
  *
- * Each schedule is a fresh system: the scenario's devices, its setup run
- * on task 0, then its CPUs under the controlled scheduler (pct or random)
- * or free-running (stress), then a quiescent check.  A reproduction is
+ * Each schedule starts from the scenario's system as built (its devices,
+ * its setup run on task 0; booted once a search and restored with the
+ * schedule's seed: src/harness/scenario_boot.ts), then runs its CPUs
+ * under the controlled scheduler (pct or random) or free-running
+ * (stress, a fresh build each), then a quiescent check.  A reproduction is
  * printed as a replay string, race@seed[+fixed]:schedule, that re-executes
  * the run exactly (`repro --replay`).
  *
  * Context: main thread; owns a CpuPool for the whole search.
  */
 import { BLK_COMPLETION_TASK, blk_set_completion } from '../block/bio.js';
-import { System } from '../api/system.js';
 import type { Violation } from '../shm/report.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_max_steps, shrink_schedule, type ShrinkResult } from '../sched/shrink.js';
-import { bound_mms, exec_op, scenario_env } from '../scenario/exec.js';
-import { SCENARIO_MEMCG_IDS } from '../scenario/check.js';
 import type { Scenario } from '../scenario/fields.js';
-import { errname } from '../include/errno.js';
-import { SWAP_FLAG_DISCARD } from '../mm/swapon.js';
 import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';
 import { createArena } from '../shm/arena.js';
@@ -30,10 +27,11 @@ import { runControlled } from './controlled_run.js';
 import type { ControlledConfig } from '../sched/controlled.js';
 import type { CpuSpec } from './programs.js';
 import { scenario_cpu_doing, type ScenarioCpuArgs } from './scenario_cpu.js';
+import { MAX_STEPS, repro_build, type Built } from './scenario_build.js';
+import { scenario_boot, scenario_restore, type ScenarioBoot } from './scenario_boot.js';
 import type { TaskDoing } from './watchdog.js';
 import { trace_setup } from '../shm/trace.js';
 import { write_trace } from './trace_writer.js';
-import { block_device_options } from '../api/device_kind.js';
 
 export type ReproMode = 'pct' | 'random' | 'stress';
 
@@ -81,8 +79,6 @@ export interface ReproResult {
    */
   abnormal: string | null;
 }
-
-const MAX_STEPS = 1 << 18;
 
 /**
  * A shortened workload: per CPU, the filler count and a bitmask of the
@@ -143,70 +139,6 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
     workload = { filler: parts.map((p) => parseInt(p[0], 36)), keep: parts.map((p) => parseInt(p[1], 36)) };
   }
   return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, workload, record: decode_schedule(m[6]) };
-}
-
-/**
- * A scenario's system could not be set up (creating or swapping on a
- * device, or a setup step, failed): the file's fault, not the model's.
- * @field is the JSON path of what failed (system.devices[0], setup[2]).
- */
-export class ScenarioSetupError extends Error {
-  constructor(readonly field: string, readonly reason: string) {
-    super(`${field}: ${reason}`);
-    this.name = 'ScenarioSetupError';
-  }
-}
-
-/** A scenario's system, booted and set up, the specs of its CPUs, and its label table (shared by the CPUs, outside the arena). */
-export interface Built {
-  sys: System;
-  specs: CpuSpec[];
-  labels: Int32Array;
-}
-
-/** Does a run of @sc go without its bug switch: asked to (--fixed), or the scenario has none (an interleaving)? */
-export function scenario_fixed(sc: Scenario, fixed: boolean): boolean {
-  return fixed || sc.bug === undefined;
-}
-
-/**
- * A fresh system for one schedule of @sc: devices on, setup run, the CPUs'
- * specs; booted in @reuse, an earlier system's buffer, if given (zeroed:
- * the same system).  Context: main thread (becomes task 0 of the new arena).
- */
-export function repro_build(sc: Scenario, seed: number, fixed: boolean, design: DesignName, exploreLog = 0, reuse?: SharedArrayBuffer): Built {
-  const cpus = sc.cpus.length;
-  const maxPages = Math.max(...sc.system.devices.map((d) => d.pages));
-  const sys = System.create({
-    design, seed, bugs: scenario_fixed(sc, fixed) ? [] : [sc.bug!], zswap: sc.system.zswap === true || design === 'ghost' /* a ghost keeps its pages nowhere else */,
-    nrCpus: Math.max(2, cpus + 1), nrTasks: cpus + 2, nrFrames: sc.system.frames, nrMms: sc.system.mms, mmPages: sc.system.mmPages,
-    maxSwapPages: maxPages, nrPages: 64 + sc.system.devices.reduce((s, d) => s + Math.ceil(d.pages / 512), 0),
-    nrMemcgs: SCENARIO_MEMCG_IDS, reportSlots: 64, schedSteps: MAX_STEPS, slabMinPartial: sc.system.slabMinPartial, exploreLog: exploreLog || undefined, reuse,
-  });
-  const env = scenario_env([...sc.setup, ...sc.cpus.flatMap((c) => c.ops)]);
-  sc.system.devices.forEach((d, i) => {
-    const path = `/dev/${d.kind}${i}`;
-    const made = sys.createSwapDevice(path, d.kind === 'ghost' ? { sizePages: d.pages, kind: 'ghost', badPages: d.badPages } : { ...block_device_options(d.kind, d.pages), badPages: d.badPages });
-    if (made < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `creating ${path} failed: ${errname(made)}`);
-    const err = sys.swapon(path, { prio: 0, discard: d.discard === true });
-    if (err < 0) throw new ScenarioSetupError(`system.devices[${i}]`, `swapon ${path} failed: ${errname(err)}`);
-    env.devices.push({ path, flags: d.discard === true ? SWAP_FLAG_DISCARD : 0 });
-  });
-  sys.as(0, () => {
-    sc.setup.forEach((op, i) => {
-      const r = exec_op(op, env);
-      if (r < 0) throw new ScenarioSetupError(`setup[${i}]`, `${op.op} failed with ${errname(r)}; every setup step must succeed`);
-    });
-  });
-  /* Each CPU's filler works on one of the processes setup left. */
-  const fillerMms = bound_mms(env);
-  const specs: CpuSpec[] = sc.cpus.map((c, i) => ({
-    task: i + 1,
-    cpu: i,
-    program: 'scenario-cpu',
-    args: { ops: c.ops, env, filler: c.filler, fillerMm: fillerMms[i % Math.max(1, fillerMms.length)], mmPages: sc.system.mmPages } satisfies ScenarioCpuArgs,
-  }));
-  return { sys, specs, labels: env.ids };
 }
 
 /*
@@ -468,20 +400,64 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
   let last: OneRun | null = null;
   /* The first run that did not end normally (stress keeps searching past it): the search is then not clean. */
   let abnormal: string | null = null;
-  let n = 0;
-  for (; n < o.maxSchedules; n++) {
-    if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
-    const seed = o.seed + n;
-    const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k, depth: o.depth };
-    const run = await run_once(pool, sc, seed, o.fixed, how, undefined, o.design);
-    if (run.steps > 0) k = run.steps;
-    last = run;
-    abnormal ??= run.abnormal ?? fixed_finding(sc, o.fixed, seed, run, o.design);
-    if (run.violations.some((v) => v.invariant === sc.invariant)) return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
-    if (abnormal !== null && o.mode !== 'stress') return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+  const boots: SearchBoots = { boot: null, fresh: o.mode === 'stress' };
+  try {
+    let n = 0;
+    for (; n < o.maxSchedules; n++) {
+      if (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000) break;
+      const seed = o.seed + n;
+      const how = o.mode === 'stress' ? 'free' : { strategy: o.mode === 'pct' ? STRATEGY_PCT : STRATEGY_RANDOM, k, depth: o.depth };
+      const run = await search_run(pool, sc, seed, o.fixed, how, o.design, boots);
+      if (run.steps > 0) k = run.steps;
+      last = run;
+      abnormal ??= run.abnormal ?? fixed_finding(sc, o.fixed, seed, run, o.design);
+      if (run.violations.some((v) => v.invariant === sc.invariant)) return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+      if (abnormal !== null && o.mode !== 'stress') return repro_result(sc, o.mode, o.fixed, seed, n + 1, t0, run, o.design);
+    }
+    const r = repro_result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
+    return { ...r, reproduced: false, abnormal };
+  } finally {
+    if (boots.boot !== null) arena_spare_give(pool, boots.boot.sys.handle.sab, true);
   }
-  const r = repro_result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
-  return { ...r, reproduced: false, abnormal };
+}
+
+/*
+ * The systems of a search's schedules: one boot, restored before each
+ * schedule with that schedule's seed (src/harness/scenario_boot.ts); or,
+ * @fresh, a fresh build each (free-running CPUs, or a setup that drew
+ * random numbers: its system depends on the seed).
+ */
+interface SearchBoots {
+  boot: ScenarioBoot | null;
+  fresh: boolean;
+}
+
+/*
+ * One schedule of a search with @seed: on the search's boot restored, or
+ * built afresh (run_once).  A run that did not end normally leaves the
+ * boot's buffer to a CPU that may still be winding down: the next
+ * schedule boots again in a new one.
+ * Context: main thread of the pool's owner.
+ */
+async function search_run(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, design: DesignName, st: SearchBoots): Promise<OneRun> {
+  if (st.fresh) return run_once(pool, sc, seed, fixed, how, undefined, design);
+  if (st.boot === null) {
+    const reuse = arena_spare_take(pool);
+    try {
+      st.boot = scenario_boot(sc, seed, fixed, design, 0, reuse);
+    } catch (e) {
+      if (reuse !== undefined) arena_spare_give(pool, reuse, true);
+      throw e;
+    }
+  } else scenario_restore(st.boot, seed);
+  const boot = st.boot;
+  const run = await run_built(pool, sc, boot, seed, fixed, how);
+  if (run.abnormal !== null || !boot.reseedable) {
+    st.boot = null;
+    st.fresh = !boot.reseedable;
+    arena_spare_give(pool, boot.sys.handle.sab, run.abnormal === null);
+  }
+  return run;
 }
 
 /** Re-execute a replay string (writing its timeline to @traceFile if given).  Context: main thread. */

@@ -119,3 +119,19 @@ export function xorshift32(x: number): number {
 export function prandom_seed_task(t: number, seed: number): void {
   A.i32[taskWord(t, TASK.rand)] = (seed | 0) || 1;
 }
+
+/* Task @t's first random state in a system booted with @seed. */
+function prandom_boot_state(seed: number, t: number): number {
+  return ((seed * 2654435761 + t * 40503) | 0) || 1;
+}
+
+/** Seed every task's random stream from the system's @seed, as at boot (System.create). */
+export function prandom_seed_tasks(seed: number): void {
+  for (let t = 0; t < nr_tasks(); t++) prandom_seed_task(t, prandom_boot_state(seed, t));
+}
+
+/** Is every task's random stream still where prandom_seed_tasks(@seed) left it (no task drew a number since)? */
+export function prandom_tasks_unused(seed: number): boolean {
+  for (let t = 0; t < nr_tasks(); t++) if (A.i32[taskWord(t, TASK.rand)] !== prandom_boot_state(seed, t)) return false;
+  return true;
+}
