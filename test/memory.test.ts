@@ -4,13 +4,15 @@
  * numbers (the CLI's: memory_cli.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { measure_memory, parse_bytes } from '../src/harness/memory.js';
+import { measure_memory, measure_memory_series, model_scale, MODEL_SLOTS, MODEL_SLOTS_MIN } from '../src/harness/memory.js';
+import { parse_bytes } from '../src/harness/memory.js';
+import { implemented_designs } from '../src/designs/index.js';
 
 const MiB = 2 ** 20;
 
 describe('memory, measured on the model', () => {
   it('p4: the cluster_info array (40 B a cluster) and one swap table when empty; 8 B a slot more when full', () => {
-    const empty = measure_memory('p4', 32 * 2 ** 30, 0); /* a 1/32 model device, scaled */
+    const empty = measure_memory('p4', 32 * 2 ** 30, 0); /* a 1/32768 model device, scaled */
     expect(empty.breakdown).toEqual({ cluster_info: 16384 * 40, swap_table: 4096 });
     const full = measure_memory('p4', 128 * MiB, 1); /* 32768 slots, 64 clusters */
     expect(full.breakdown).toEqual({ cluster_info: 64 * 40, swap_table: 64 * 4096 });
@@ -57,5 +59,44 @@ describe('memory, measured on the model', () => {
     expect(parse_bytes('1T')).toBe(2 ** 40);
     expect(() => parse_bytes('6000K')).toThrow(/not a whole number of 2M clusters/);
     expect(() => parse_bytes('big')).toThrow(/bad size/);
+  });
+});
+
+describe('memory: the scale of the model device', () => {
+  it('the largest exact scale (the device and each usage whole model clusters) keeping MODEL_SLOTS_MIN slots; else the smallest that fits', () => {
+    expect(model_scale(2 ** 23, [0, 0.25, 0.5, 0.75, 1])).toBe(2 ** 23 / MODEL_SLOTS_MIN); /* 32G */
+    expect(model_scale(2 ** 28, [0])).toBe(2 ** 28 / MODEL_SLOTS_MIN); /* 1T */
+    expect(model_scale(3 * 2 ** 18, [0.96875])).toBe(16); /* 3G: 761,856 slots = 1,488 clusters, a multiple of 16 */
+    expect(model_scale(2 ** 23, [0.3])).toBe(2 ** 23 / MODEL_SLOTS); /* no exact scale fits: the smallest that does */
+    expect(model_scale(2048, [0, 1])).toBe(1); /* a 4-cluster device runs as it is */
+  });
+
+  /*
+   * A device run scaled down as far as it scales exactly measures what the
+   * device run as it is does, figure for figure: for every design, both
+   * backends, every usage (the whole 0/25/50/75/100 % series on a 4-cluster
+   * model; 48M at 75 %, a usage that only a 12-cluster model fills in whole
+   * clusters).
+   */
+  it.each([
+    ['32M', 32 * 2 ** 20, [0, 0.25, 0.5, 0.75, 1], 4],
+    ['48M', 48 * 2 ** 20, [0.5, 0.75, 1], 2],
+  ] as const)('%s: scaled as far as it is exact, the same figures as the device itself', (_name, size, usages, expected) => {
+    const scale = model_scale(size / 4096, usages, 1);
+    expect(scale).toBe(expected);
+    for (const backend of ['disk', 'zswap'] as const) {
+      for (const d of implemented_designs().filter((x) => x !== 'ghost' || backend === 'zswap')) {
+        const scaled = measure_memory_series(d, size, [...usages], backend, scale);
+        const real = measure_memory_series(d, size, [...usages], backend, 1);
+        usages.forEach((u, i) => expect({ ...scaled[i], scale: 0 }, `${d} ${backend} ${u}`).toEqual({ ...real[i], scale: 0 }));
+      }
+    }
+  });
+
+  it('a ghost filled past what it holds is full: every cluster but the header\'s in use, in the real device as in the model', () => {
+    const clusters = 2 ** 23 / 512; /* 32G */
+    const r = measure_memory('ghost', 32 * 2 ** 30, 1, 'zswap');
+    expect(r.breakdown.swap_table).toBe(clusters * 4096);
+    expect(r.bytesPerUsedSlot).toBeCloseTo(r.totalBytes / ((clusters - 1) * 512), 9);
   });
 });

@@ -35,10 +35,13 @@ function usageArg(v: string): number {
 
 /* After the options in --help: units and scaling. */
 const MEMORY_HELP = `
-Figures are MiB (2^20 bytes), as the seeds' "MB" are.  The model runs a
-device of at most 2^18 slots and scales up by a power of two: exact for
-sizes that are a multiple of 512 slots times the scale.  Object sizes are
-in src/mm/kernel_sizes.ts.`;
+Figures are MiB (2^20 bytes), as the seeds' "MB" are.  The model runs the
+device scaled down by a power of two (--json: scale) and scales the
+figures up: exact when the device and the slots each usage fills are
+whole multiples of 512 slots times the scale - the model runs the
+largest such scale, down to 8192 slots; for other sizes or usages, the
+smallest scale that fits 2^18 slots, the nearest it gets.  Object sizes
+are in src/mm/kernel_sizes.ts.`;
 
 /* One design at one usage: a line (or --json). */
 function memory_one(f: MemoryFlags, size: number, out: (s: string) => void, usage: (m: string) => never): number {

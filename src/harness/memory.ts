@@ -3,13 +3,17 @@
  * measured on the model (src/mm/swap_meta.ts), for one design or all.
  *
  * A 1 TB device has 2^28 slots - far more than an arena holds - so the
- * model runs a device 1/SCALE the size (SCALE a power of two, chosen so
- * the model device has at most MODEL_SLOTS slots), fills it to the usage
- * with order-0 swap-outs (the allocator fills clusters one after another,
- * the seeds' "full clusters" assumption), measures, and multiplies by
- * SCALE.  Every structure measured is per slot or per cluster, and a
- * cluster is 512 slots in both the model and the device, so the scaling
- * is exact for sizes that are a multiple of 512 * SCALE slots.
+ * model runs a device 1/SCALE the size (SCALE a power of two), fills it
+ * to the usage with order-0 swap-outs (the allocator fills clusters one
+ * after another, the seeds' "full clusters" assumption), measures, and
+ * multiplies by SCALE.  Every structure measured is per slot or per
+ * cluster, and a cluster is 512 slots in both the model and the device,
+ * so the scaling is exact when the device and the slots each usage fills
+ * are whole multiples of 512 * SCALE slots.  SCALE is the largest power
+ * of two for which they are, while the model keeps MODEL_SLOTS_MIN slots
+ * (a 32G device at 0/25/50/75/100 %: 1/1024); when no scale that fits
+ * MODEL_SLOTS is exact (an odd size or usage), the smallest that fits -
+ * the nearest the model gets.
  *
  * Context: main thread; builds its own system per measurement.
  */
@@ -17,10 +21,27 @@ import { System } from '../api/system.js';
 import { setCurrent } from '../shm/task.js';
 import type { DesignName } from '../mm/swap_design.js';
 import { swap_meta_bytes, type SwapMetaBytes } from '../mm/swap_meta.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC, SIZEOF_SWAP_TABLE, SIZEOF_XA_NODE, XA_CHUNK_SHIFT, xa_nodes_for_leaves } from '../mm/kernel_sizes.js';
 
+/* The largest and (scaling exactly) the smallest model device. */
 export const MODEL_SLOTS = 1 << 18;
+export const MODEL_SLOTS_MIN = 1 << 13;
 const MM_PAGES = 8192;
+
+/**
+ * The scale of a model of a @slots-slot device filled to @usages: exact
+ * as large as it can be, at least @min model slots; else the smallest
+ * that fits @max (see above).
+ */
+export function model_scale(slots: number, usages: readonly number[], min = MODEL_SLOTS_MIN, max = MODEL_SLOTS): number {
+  let scale = 1;
+  while (slots / scale > max) scale *= 2;
+  const exact = (k: number): boolean => [1, ...usages].every((u) => Math.round(u * slots) % (SWAPFILE_CLUSTER * k) === 0);
+  if (!exact(scale)) return scale;
+  while (slots / (2 * scale) >= min && exact(2 * scale)) scale *= 2;
+  return scale;
+}
 
 export interface MemoryResult {
   design: DesignName;
@@ -72,15 +93,13 @@ class MemoryRun {
   readonly withDevice: boolean;
   filled = 0;
 
-  constructor(readonly design: DesignName, readonly sizeBytes: number, readonly backend: 'disk' | 'zswap', maxUsage: number, steps: number) {
+  constructor(readonly design: DesignName, readonly sizeBytes: number, readonly backend: 'disk' | 'zswap', usages: readonly number[], scale: number) {
     this.slots = sizeBytes / 4096;
-    let scale = 1;
-    while (this.slots / scale > MODEL_SLOTS) scale *= 2;
     this.scale = scale;
     const modelSlots = this.slots / scale;
     this.modelSlots = modelSlots;
     /* Each step may leave one process part-filled. */
-    const nrMms = Math.max(2, Math.ceil(this.used(maxUsage) / MM_PAGES) + steps + 1);
+    const nrMms = Math.max(2, Math.ceil(this.used(Math.max(...usages)) / MM_PAGES) + usages.length + 1);
     /*
      * vswap (seed 004): the virtual swap space takes every entry (its own
      * cluster 0 reserving entry 0); a physical device of the size backs it
@@ -130,19 +149,26 @@ class MemoryRun {
      */
     /*
      * A ghost never allocates from cluster 0 (it holds the header and stays
-     * off every list), so that cluster is one real cluster, not @scale.
+     * off every list), so that cluster is one real cluster, not @scale; and
+     * its other clusters, once all full, are the real device's all full: a
+     * usage past what a ghost holds (100 %: every slot but the header) fills
+     * the model's M - 1 clusters and the real one's R - 1, not (M - 1) *
+     * @scale.  Each model cluster in use stands for @mult real ones.
      */
     const apart = design === 'ghost' ? 1 : 0;
-    m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * scale + apart * SIZEOF_SWAP_TABLE;
-    const realUsed = used === 0 ? 0 : (used + 1) * scale - 1;
+    const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
+    const dataClusters = clusters - apart;
+    const full = apart === 1 && used > 0 && dataClusters < Math.ceil(used / SWAPFILE_CLUSTER);
+    const mult = full ? (this.slots / SWAPFILE_CLUSTER - 1) / dataClusters : scale;
+    m.dynamic.swap_table = used === 0 ? Math.min(m.dynamic.swap_table, SIZEOF_SWAP_TABLE) : (m.dynamic.swap_table - apart * SIZEOF_SWAP_TABLE) * mult + apart * SIZEOF_SWAP_TABLE;
+    const realUsed = used === 0 ? 0 : full ? (this.slots / SWAPFILE_CLUSTER - 1) * SWAPFILE_CLUSTER : (used + 1) * scale - 1;
     m.dynamic.extend_table *= scale;
     m.dynamic.swp_desc *= scale;
     m.dynamic.vswap_cluster *= scale;
     m.dynamic.rmap *= scale;
-    m.dynamic.zswap_tree = xa_nodes_for_leaves(m.zswapLeaves * scale) * SIZEOF_XA_NODE;
-    /* Ghost clusters: like tables, one for the header's cluster when empty, else @scale per model cluster, indexed from 0 up. */
-    const clusters = m.dynamic.cluster_info / SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
-    const realClusters = used === 0 ? Math.min(clusters, 1) : (clusters - apart) * scale + apart;
+    m.dynamic.zswap_tree = xa_nodes_for_leaves(Math.round(m.zswapLeaves * mult)) * SIZEOF_XA_NODE;
+    /* Ghost clusters: like tables, one for the header's cluster when empty, else @mult per model cluster, indexed from 0 up. */
+    const realClusters = used === 0 ? Math.min(clusters, 1) : dataClusters * mult + apart;
     m.dynamic.cluster_info = realClusters * SIZEOF_SWAP_CLUSTER_INFO_DYNAMIC;
     m.dynamic.cluster_pool = xa_nodes_for_leaves(Math.ceil(realClusters / (1 << XA_CHUNK_SHIFT))) * SIZEOF_XA_NODE;
     const breakdown: Record<string, number> = {};
@@ -158,11 +184,11 @@ class MemoryRun {
 }
 
 export function measure_memory(design: DesignName, sizeBytes: number, usage: number, backend: 'disk' | 'zswap' = 'disk'): MemoryResult {
-  return new MemoryRun(design, sizeBytes, backend, usage, 1).measure(usage);
+  return measure_memory_series(design, sizeBytes, [usage], backend)[0];
 }
 
-/** measure_memory() at each of @usages (increasing), on one device filled step by step. */
-export function measure_memory_series(design: DesignName, sizeBytes: number, usages: number[], backend: 'disk' | 'zswap' = 'disk'): MemoryResult[] {
-  const run = new MemoryRun(design, sizeBytes, backend, Math.max(...usages), usages.length);
+/** measure_memory() at each of @usages (increasing), on one device filled step by step, run at @scale (default: model_scale's). */
+export function measure_memory_series(design: DesignName, sizeBytes: number, usages: number[], backend: 'disk' | 'zswap' = 'disk', scale = model_scale(sizeBytes / 4096, usages)): MemoryResult[] {
+  const run = new MemoryRun(design, sizeBytes, backend, usages, scale);
   return usages.map((u) => run.measure(u));
 }
