@@ -350,10 +350,16 @@ export async function shrink_scenario_schedule(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, design: DesignName, invariant: string, record: number[], maxRuns: number, deadline = Infinity,
 ): Promise<ShrinkResult> {
   const maxSteps = shrink_max_steps(record.length);
-  return shrink_schedule(record, async (rec) => {
-    const run = await run_once(pool, sc, seed, fixed, { strategy: STRATEGY_GUIDED, record: rec, maxSteps }, undefined, design);
-    return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === invariant), record: decode_schedule(run.schedule) };
-  }, maxRuns, deadline);
+  /* Every candidate with the same seed: one boot, restored before each. */
+  const boots: SearchBoots = { boot: null };
+  try {
+    return await shrink_schedule(record, async (rec) => {
+      const run = await search_run(pool, sc, seed, fixed, { strategy: STRATEGY_GUIDED, record: rec, maxSteps }, design, boots);
+      return { failed: run.abnormal === null && run.violations.some((v) => v.invariant === invariant), record: decode_schedule(run.schedule) };
+    }, maxRuns, deadline);
+  } finally {
+    search_done(pool, boots);
+  }
 }
 
 /**
@@ -400,7 +406,7 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
   let last: OneRun | null = null;
   /* The first run that did not end normally (stress keeps searching past it): the search is then not clean. */
   let abnormal: string | null = null;
-  const boots: SearchBoots = { boot: null, fresh: o.mode === 'stress' };
+  const boots: SearchBoots = { boot: null };
   try {
     let n = 0;
     for (; n < o.maxSchedules; n++) {
@@ -417,30 +423,30 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
     const r = repro_result(sc, o.mode, o.fixed, o.seed, n, t0, last, o.design);
     return { ...r, reproduced: false, abnormal };
   } finally {
-    if (boots.boot !== null) arena_spare_give(pool, boots.boot.sys.handle.sab, true);
+    search_done(pool, boots);
   }
 }
 
 /*
- * The systems of a search's schedules: one boot, restored before each
- * schedule with that schedule's seed (src/harness/scenario_boot.ts); or,
- * @fresh, a fresh build each (free-running CPUs, or a setup that drew
- * random numbers: its system depends on the seed).
+ * The system a search's or a shrink's runs start from: one boot, restored
+ * before each run with that run's seed (src/harness/scenario_boot.ts).
+ * Free-running CPUs get a fresh build each (run_once).
  */
 interface SearchBoots {
   boot: ScenarioBoot | null;
-  fresh: boolean;
 }
 
 /*
- * One schedule of a search with @seed: on the search's boot restored, or
- * built afresh (run_once).  A run that did not end normally leaves the
- * boot's buffer to a CPU that may still be winding down: the next
- * schedule boots again in a new one.
+ * One run of a search or a shrink with @seed, on the boot restored.  A
+ * boot whose setup drew random numbers stands only for its own seed:
+ * another seed boots again.  A run that did not end normally leaves the
+ * boot's buffer to a CPU that may still be winding down: the next run
+ * boots in a new one.
  * Context: main thread of the pool's owner.
  */
 async function search_run(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, design: DesignName, st: SearchBoots): Promise<OneRun> {
-  if (st.fresh) return run_once(pool, sc, seed, fixed, how, undefined, design);
+  if (how === 'free') return run_once(pool, sc, seed, fixed, how, undefined, design);
+  if (st.boot !== null && seed !== st.boot.seed && !st.boot.reseedable) search_done(pool, st);
   if (st.boot === null) {
     const reuse = arena_spare_take(pool);
     try {
@@ -450,14 +456,15 @@ async function search_run(pool: CpuPool, sc: Scenario, seed: number, fixed: bool
       throw e;
     }
   } else scenario_restore(st.boot, seed);
-  const boot = st.boot;
-  const run = await run_built(pool, sc, boot, seed, fixed, how);
-  if (run.abnormal !== null || !boot.reseedable) {
-    st.boot = null;
-    st.fresh = !boot.reseedable;
-    arena_spare_give(pool, boot.sys.handle.sab, run.abnormal === null);
-  }
+  const run = await run_built(pool, sc, st.boot, seed, fixed, how);
+  if (run.abnormal !== null) st.boot = null;
   return run;
+}
+
+/* The search or shrink is over: its boot's buffer is the pool's spare.  Context: main thread of the pool's owner, no run in flight. */
+function search_done(pool: CpuPool, st: SearchBoots): void {
+  if (st.boot !== null) arena_spare_give(pool, st.boot.sys.handle.sab, true);
+  st.boot = null;
 }
 
 /** Re-execute a replay string (writing its timeline to @traceFile if given).  Context: main thread. */
