@@ -16,6 +16,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^(?:\.\.\/)+src\/(.*)$/, replacement: `${ROOT}dist/src/$1` }] },
   test: {
     server: { deps: { external: [/\/dist\/src\//] } },
+    /* A build older than the sources stops the run (test/global_setup.ts). */
+    globalSetup: ['test/global_setup.ts'],
     include: ['test/**/*.test.ts'],
     // Every test is bounded by operation counts, runs or schedules, never by
     // time.  The timeout only catches a hang: it is several times the
