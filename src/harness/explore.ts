@@ -2,7 +2,7 @@
  * `swaptorture explore`: every schedule of a race scenario up to K
  * preemptions (src/sched/explore.ts), each on the system repro builds
  * (booted once and restored from its snapshot: src/harness/scenario_boot.ts)
- * and run as repro runs it (run_built in src/harness/repro.ts), under
+ * and run as repro's searches run theirs (search_run in src/harness/repro.ts), under
  * the explore strategy (src/sched/prefix.ts).  A violation is reported as
  * repro reports one: replay string, shrunk with repro_shrink, replayable
  * with `repro --replay`.
@@ -18,8 +18,7 @@ import { count_switches, decode_schedule } from '../sched/schedule.js';
 import { STRATEGY_EXPLORE } from '../sched/strategy.js';
 import { arena_state_hash } from '../shm/state_hash.js';
 import type { CpuPool } from './cpus.js';
-import { replay_string, repro_result, repro_shrink, run_built, type OneRun, type ReproResult } from './repro.js';
-import { scenario_boot, scenario_restore, type ScenarioBoot } from './scenario_boot.js';
+import { replay_string, repro_result, repro_shrink, search_done, search_run, type OneRun, type ReproResult, type SearchBoots } from './repro.js';
 
 /* The system seed of every explored schedule (the schedule, not the seed, varies). */
 export const EXPLORE_SEED = 1;
@@ -125,14 +124,12 @@ function failure_of(sc: Scenario, run: OneRun): { invariant: NonNullable<Scenari
 export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   let failing: OneRun | null = null;
-  let boot: ScenarioBoot | null = null;
+  const boots: SearchBoots = { boot: null };
   let runs = 0;
   const exec: ExploreExec = async (prefix) => {
     runs++;
     const how = { strategy: STRATEGY_EXPLORE, record: prefix, exploreLog: EXPLORE_LOG_WORDS, footprints: o.reduction !== 'none' };
-    if (boot === null) boot = scenario_boot(sc, EXPLORE_SEED, o.fixed, o.design, EXPLORE_LOG_WORDS);
-    else scenario_restore(boot);
-    const run = await run_built(pool, sc, boot, EXPLORE_SEED, o.fixed, how);
+    const run = await search_run(pool, sc, EXPLORE_SEED, o.fixed, how, o.design, boots);
     const bad = harness_failure(run);
     if (bad !== null) throw new ExploreHarnessError(`explored schedule ${prefix.length ? `with prefix ${prefix.length} steps` : '(root)'}: ${bad}`);
     const failed = failure_of(sc, run) !== null;
@@ -141,7 +138,12 @@ export async function explore_scenario(pool: CpuPool, sc: Scenario, o: ExploreOp
   };
   const outOfSchedules = (): boolean => (o.maxSchedules ?? 0) > 0 && runs >= o.maxSchedules!;
   const stop = (): boolean => o.signal?.aborted === true || outOfSchedules() || (o.seconds > 0 && performance.now() - t0 > o.seconds * 1000);
-  const st = await explore_search(exec, { bound: o.bound, reduction: o.reduction, shard: o.shard, stop, progress: (s) => o.progress?.(s, performance.now() - t0) });
+  let st: ExploreStats;
+  try {
+    st = await explore_search(exec, { bound: o.bound, reduction: o.reduction, shard: o.shard, stop, progress: (s) => o.progress?.(s, performance.now() - t0) });
+  } finally {
+    search_done(pool, boots);
+  }
   const ms = Math.round(performance.now() - t0);
   let violation: ExploreViolation | null = null;
   if (st.verdict === 'violation' && failing !== null) {

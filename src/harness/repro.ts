@@ -236,6 +236,17 @@ export function arena_spare_give(pool: CpuPool, sab: SharedArrayBuffer, normally
   if (normally && sab.byteLength <= SPARE_ARENA_MAX_BYTES) spareArena.set(pool, sab);
 }
 
+/* @build a system in @pool's spare buffer; if it throws, no CPU ran in the buffer: it stays spare.  Context: main thread of the pool's owner. */
+function build_in_spare<T>(pool: CpuPool, build: (reuse: SharedArrayBuffer | undefined) => T): T {
+  const reuse = arena_spare_take(pool);
+  try {
+    return build(reuse);
+  } catch (e) {
+    if (reuse !== undefined) arena_spare_give(pool, reuse, true);
+    throw e;
+  }
+}
+
 /**
  * One run of scenario @sc (the fuzzer's execution too): build its system
  * in @pool's spare buffer, run its CPUs, check, and write the timeline if
@@ -246,15 +257,7 @@ export async function run_once(
   pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, traceFile?: string,
   design: DesignName = 'p4', freeTimeoutMs = 60_000,
 ): Promise<OneRun> {
-  const reuse = arena_spare_take(pool);
-  let built: Built;
-  try {
-    built = repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog, reuse);
-  } catch (e) {
-    /* No CPU ran in it: the buffer is still spare. */
-    if (reuse !== undefined) arena_spare_give(pool, reuse, true);
-    throw e;
-  }
+  const built = build_in_spare(pool, (reuse) => repro_build(sc, seed, fixed, design, how === 'free' ? 0 : how.exploreLog, reuse));
   const run = await run_built(pool, sc, built, seed, fixed, how, traceFile, freeTimeoutMs);
   arena_spare_give(pool, built.sys.handle.sab, run.abnormal === null);
   return run;
@@ -427,42 +430,36 @@ export async function repro_search(pool: CpuPool, sc: Scenario, o: ReproOptions)
   }
 }
 
-/*
- * The system a search's or a shrink's runs start from: one boot, restored
- * before each run with that run's seed (src/harness/scenario_boot.ts).
- * Free-running CPUs get a fresh build each (run_once).
+/**
+ * The system the runs of a search, a shrink or an exploration start from:
+ * one boot, restored before each run with that run's seed
+ * (src/harness/scenario_boot.ts).  Free-running CPUs get a fresh build
+ * each (run_once).
  */
-interface SearchBoots {
+export interface SearchBoots {
   boot: ScenarioBoot | null;
 }
 
-/*
- * One run of a search or a shrink with @seed, on the boot restored.  A
- * boot whose setup drew random numbers stands only for its own seed:
- * another seed boots again.  A run that did not end normally leaves the
- * boot's buffer to a CPU that may still be winding down: the next run
- * boots in a new one.
- * Context: main thread of the pool's owner.
+/**
+ * One run of @sc with @seed on @st's boot, restored (booted first, in the
+ * pool's spare buffer).  A boot whose setup drew random numbers stands
+ * only for its own seed: another seed boots again.  A run that did not
+ * end normally leaves the boot's buffer to a CPU that may still be
+ * winding down: the next run boots in a new one.
+ * Context: main thread of the pool's owner; search_done() at the end.
  */
-async function search_run(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, design: DesignName, st: SearchBoots): Promise<OneRun> {
+export async function search_run(pool: CpuPool, sc: Scenario, seed: number, fixed: boolean, how: RunHow, design: DesignName, st: SearchBoots): Promise<OneRun> {
   if (how === 'free') return run_once(pool, sc, seed, fixed, how, undefined, design);
   if (st.boot !== null && seed !== st.boot.seed && !st.boot.reseedable) search_done(pool, st);
-  if (st.boot === null) {
-    const reuse = arena_spare_take(pool);
-    try {
-      st.boot = scenario_boot(sc, seed, fixed, design, 0, reuse);
-    } catch (e) {
-      if (reuse !== undefined) arena_spare_give(pool, reuse, true);
-      throw e;
-    }
-  } else scenario_restore(st.boot, seed);
+  if (st.boot === null) st.boot = build_in_spare(pool, (reuse) => scenario_boot(sc, seed, fixed, design, how.exploreLog ?? 0, reuse));
+  else scenario_restore(st.boot, seed);
   const run = await run_built(pool, sc, st.boot, seed, fixed, how);
   if (run.abnormal !== null) st.boot = null;
   return run;
 }
 
-/* The search or shrink is over: its boot's buffer is the pool's spare.  Context: main thread of the pool's owner, no run in flight. */
-function search_done(pool: CpuPool, st: SearchBoots): void {
+/** The runs on @st's boot are over: its buffer is the pool's spare.  Context: main thread of the pool's owner, no run in flight. */
+export function search_done(pool: CpuPool, st: SearchBoots): void {
   if (st.boot !== null) arena_spare_give(pool, st.boot.sys.handle.sab, true);
   st.boot = null;
 }
