@@ -172,7 +172,7 @@ export interface SwapcacheRcuReaderArgs {
 
 export interface SwapcacheRcuReaderResult {
   reads: number;
-  /** Polls before the first entry was published (not counted as reads). */
+  /** Polls that found nothing published yet, or a ring slot not yet written (not counted as reads). */
   idle: number;
   /** get_swap_device() failed (swapoff). */
   nodev: number;
@@ -192,9 +192,16 @@ export interface SwapcacheRcuReaderResult {
   hits: number;
 }
 
-/* A recently published entry, at random among the last @window published (the head of the ring is @head). */
+/*
+ * A recently published entry, at random among the last @window published
+ * (the head of the ring is @head); -1 for a slot not written yet.  A
+ * writer takes its slot (head) before it stores the entry there: a reader
+ * between the two finds the slot as the last lap left it - an older
+ * entry, which it validates like any other - or, on the first lap, empty.
+ */
 function swapcache_rcu_pick(a: SwapcacheRcuReaderArgs, head: number, window: number): number {
   const pub = Atomics.load(A.i32, a.ctl + CTL.ring + ((head - 1 - (prandom_u32() % Math.min(head, window))) % RING));
+  if (pub === 0) return -1;
   return (pub >>> 4) + (prandom_u32() % (1 << (pub & 15)));
 }
 
@@ -271,8 +278,12 @@ function swapcache_rcu_reader(a: SwapcacheRcuReaderArgs): SwapcacheRcuReaderResu
       res.idle++;
       continue;
     }
-    res.reads++;
     const entry = swapcache_rcu_pick(a, head, window);
+    if (entry < 0) {
+      res.idle++;
+      continue;
+    }
+    res.reads++;
     const type = get_swap_device(entry);
     if (type < 0) {
       res.nodev++;
