@@ -4,8 +4,7 @@
  * numbers (the CLI's: memory_cli.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { measure_memory, measure_memory_series, model_scale, MODEL_SLOTS, MODEL_SLOTS_MIN } from '../src/harness/memory.js';
-import { parse_bytes } from '../src/harness/memory.js';
+import { measure_memory, measure_memory_series, model_scale, MODEL_SLOTS, MODEL_SLOTS_MIN, parse_bytes } from '../src/harness/memory.js';
 import { implemented_designs } from '../src/designs/index.js';
 
 const MiB = 2 ** 20;
