@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import LongestFirst from './test/sequencer.js';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 
@@ -30,6 +31,8 @@ export default defineConfig({
     // another.  Most tests wait on child processes and worker threads, so
     // two files at a time use the two cores.
     maxWorkers: 2,
+    /* Longest files first, so the two workers end together (test/sequencer.ts). */
+    sequence: { sequencer: LongestFirst },
     // The arena accessors check their indexes (src/shm/kasan.ts): an
     // off-by-one loop over swap_info[], the CPUs, tasks, mms or memcgs is
     // a BUG in every test, worker threads and child processes included.
