@@ -16,6 +16,7 @@ import { set_failslab } from '../src/kmem/slab.js';
 import { lockstat_read } from '../src/sync/lockstat.js';
 import { LC_PTL } from '../src/sync/lockdep.js';
 import { zap_page_range } from '../src/mm/memory.js';
+import { AV_CHAIN_MAX, rmap_walk_anon } from '../src/mm/rmap.js';
 import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { count_vm_events, sum_vm_events, SWAP_COUNT_EXTEND, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
@@ -549,6 +550,120 @@ describe('the rmap walk of an order-0 folio (map_pte)', () => {
     expect(sys.as(0, () => is_swap_pte(ptep_get(a, 0)))).toBe(true);
     clean(sys);
     for (const m of [a, ...kids]) expect(sys.touch(m, 0)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
+ * The anon_vma chain: each process has an anon_vma of its own and is
+ * linked to its ancestors' (anon_vma_fork); a folio only one process may
+ * map goes to that process's anon_vma, one the family may share to the
+ * root's (__folio_set_anon), and the rmap walk visits the processes linked
+ * to the folio's anon_vma.
+ */
+describe('the anon_vma chain (anon_vma_fork, __folio_set_anon)', () => {
+  const sorted = (a: number[]): number[] => [...a].sort((x, y) => x - y);
+  /* The processes the rmap walk of the folio mapped at @mm's page @index visits, in order. */
+  function walked(sys: System, mm: number, index: number): number[] {
+    return sys.as(0, () => {
+      const seen: number[] = [];
+      rmap_walk_anon(page_folio(pte_pfn(ptep_get(mm, index))), (m) => {
+        seen.push(m);
+        return true;
+      });
+      return seen;
+    }) as number[];
+  }
+  function booted(): System {
+    const sys = boot({ nrMms: 16 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    return sys;
+  }
+
+  it('a page written after a fork is walked in the process that wrote it and its descendants; a page from before the fork in both', () => {
+    const sys = booted();
+    const other = sys.mmCreate(); /* another family: never walked */
+    expect(sys.write(other, 0, { maxOrder: 0 })).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
+    const c = sys.fork(a);
+    expect(sys.write(c, 1, { maxOrder: 0 })).toBe(0); /* new in the child */
+    expect(sys.write(a, 2, { maxOrder: 0 })).toBe(0); /* new in the parent, after the fork */
+    const g = sys.fork(c);
+    expect(walked(sys, a, 0)).toEqual(sorted([a, c, g]));
+    expect(walked(sys, c, 1)).toEqual(sorted([c, g]));
+    expect(walked(sys, a, 2)).toEqual(sorted([a, c, g]));
+    /* A write fault's copy (do_wp_page) is the writer's alone: the grandchild's copy of page 1. */
+    expect(sys.write(g, 1, { maxOrder: 0 })).toBe(0);
+    expect(walked(sys, g, 1)).toEqual([g]);
+    expect(walked(sys, c, 1)).toEqual(sorted([c, g]));
+    for (const [m, i] of [[a, 0], [c, 1], [a, 2], [g, 1]]) expect(sys.reclaim(m, i, 1)).toBe(1);
+    clean(sys);
+    for (const [m, i] of [[a, 0], [c, 0], [g, 0], [c, 1], [g, 1], [a, 2]]) expect(sys.touch(m, i)).toBe(0);
+    clean(sys);
+  });
+
+  it('a swap-in of an entry the family shares goes to the root: reclaim then unmaps it from every process that mapped it', () => {
+    const sys = booted();
+    const a = sys.mmCreate();
+    const c = sys.fork(a);
+    /* Written in the child after the fork, swapped out, then shared with the child's own child through the swap entry. */
+    expect(sys.write(c, 3, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(c, 3, 1)).toBe(1);
+    const g = sys.fork(c);
+    expect(sys.touch(g, 3)).toBe(0); /* the grandchild swaps it in first: not exclusive, so the root's */
+    expect(sys.touch(c, 3)).toBe(0); /* the same swap cache folio */
+    expect(sys.as(0, () => pte_pfn(ptep_get(c, 3)) === pte_pfn(ptep_get(g, 3)))).toBe(true);
+    expect(walked(sys, c, 3)).toEqual(sorted([a, c, g]));
+    expect(sys.reclaim(g, 3, 1)).toBe(1);
+    for (const m of [c, g]) expect(sys.as(0, () => is_swap_pte(ptep_get(m, 3)))).toBe(true);
+    clean(sys);
+    for (const m of [c, g]) expect(sys.touch(m, 3)).toBe(0);
+    clean(sys);
+  });
+
+  it('a large folio a child wrote after the fork is unmapped under the child\'s PTL alone, as a process alone\'s', () => {
+    const sys = booted();
+    const ptl = (): number => sys.as(0, () => lockstat_read(0, LC_PTL).acquired) as number;
+    const lone = sys.mmCreate();
+    expect(sys.write(lone, 0, { maxOrder: 2 })).toBe(0);
+    expect(sys.as(0, () => folio_order(page_folio(pte_pfn(ptep_get(lone, 0)))))).toBe(2);
+    let before = ptl();
+    expect(sys.reclaim(lone, 0, 4)).toBe(4);
+    const alone = ptl() - before;
+    const a = sys.mmCreate();
+    const kids: number[] = [];
+    for (let i = 0; i < 6; i++) kids.push(sys.fork(a));
+    expect(sys.write(kids[2], 0, { maxOrder: 2 })).toBe(0);
+    expect(sys.as(0, () => folio_order(page_folio(pte_pfn(ptep_get(kids[2], 0)))))).toBe(2);
+    before = ptl();
+    expect(sys.reclaim(kids[2], 0, 4)).toBe(4);
+    expect(ptl() - before).toBe(alone);
+    clean(sys);
+  });
+
+  it('forks deeper than the chain holds share their parent\'s anon_vma: every process that maps a page is still walked', () => {
+    const sys = booted();
+    const line = [sys.mmCreate()];
+    expect(sys.write(line[0], 0, { maxOrder: 0 })).toBe(0);
+    for (let gen = 1; gen < AV_CHAIN_MAX + 3; gen++) {
+      line.push(sys.fork(line[gen - 1]));
+      expect(sys.write(line[gen], gen, { maxOrder: 0 })).toBe(0);
+    }
+    /* Page 0 is every generation's; page g the g-th's and its descendants'. */
+    expect(walked(sys, line[0], 0)).toEqual(sorted(line));
+    for (let gen = 1; gen < line.length; gen++) {
+      const mappers = line.slice(gen);
+      const seen = walked(sys, line[gen], gen);
+      expect(seen).toEqual(expect.arrayContaining(mappers));
+      /* Within the chain exactly the writer and its descendants; past it, its parent's too at most. */
+      if (gen < AV_CHAIN_MAX) expect(seen).toEqual(sorted(mappers));
+      expect(sys.reclaim(line[gen], gen, 1)).toBe(1);
+      for (const m of mappers) expect(sys.as(0, () => is_swap_pte(ptep_get(m, gen)))).toBe(true);
+    }
+    clean(sys);
+    for (let gen = 1; gen < line.length; gen++) for (const m of line.slice(gen)) expect(sys.touch(m, gen)).toBe(0);
     clean(sys);
   });
 });

@@ -35,7 +35,7 @@ import {
   pte_to_swp_entry, pte_unlock, pte_wrprotect, pte_write, ptep_get, pteWord, set_expected, set_pte,
 } from './pgtable.js';
 import {
-  anon_vma_alloc, ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma, folio_mapped, folio_move_anon_rmap,
+  anon_vma_fork, anon_vma_init, ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_add_new_anon_rmap, folio_anon_vma, folio_mapped, folio_move_anon_rmap,
   folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, SetPageAnonExclusive,
 } from './rmap.js';
 import { folio_matches_swap_entry, non_swapcache_batch, swap_cache_get_folio } from './swap_state.js';
@@ -55,7 +55,7 @@ const P_WP_COPY_UNLOCKED = pointId('wp_page_copy:unlocked');
 
 /* ---- mm lifetime ---- */
 
-/** mm_alloc(): a new empty process charged to @memcg, in a new anon_vma (fork family); or -ENOMEM. */
+/** mm_alloc(): a new empty process charged to @memcg, with an anon_vma of its own; or -ENOMEM. */
 export function mm_alloc(memcg: number): number {
   const i32 = A.i32;
   spin_lock(gword(G.mm_lock), LC_MM);
@@ -64,7 +64,7 @@ export function mm_alloc(memcg: number): number {
     if (i32[mmw(m, MM.state)] !== MM_FREE) continue;
     i32.fill(0, mmw(m, 0), mmw(m, MM.SIZE));
     i32[mmw(m, MM.memcg)] = memcg;
-    i32[mmw(m, MM.anon_vma)] = anon_vma_alloc();
+    anon_vma_init(m);
     i32.fill(0, pteWord(m, 0), pteWord(m, mm_pages()));
     A.u64.fill(0n, expected_index(m, 0), expected_index(m, mm_pages()));
     i32[mmw(m, MM.users)] = 1; /* the process's own reference (mm_users) */
@@ -192,7 +192,7 @@ function do_anonymous_page(mm: number, index: number, maxOrder: number): number 
     }
   }
   for (let k = 0; k < nr; k++) set_expected(mm, base + k, 0n);
-  folio_add_new_anon_rmap(folio, mm, base);
+  folio_add_new_anon_rmap(folio, mm, base, true);
   map_pages(mm, base, folio, 0, nr, true);
   pte_unlock(mm, base);
   folio_put(folio);
@@ -248,7 +248,7 @@ function wp_page_copy(mm: number, index: number, orig_pte: number, old: number, 
     folio_put(old);
     return 0;
   }
-  folio_add_new_anon_rmap(copy, mm, index);
+  folio_add_new_anon_rmap(copy, mm, index, true);
   map_pages(mm, index, copy, 0, 1, true);
   folio_remove_rmap_ptes(old, pte_pfn(orig_pte), 1);
   folio_put(old); /* the old PTE's reference */
@@ -396,7 +396,7 @@ function do_swap_page_skip_swapcache(mm: number, index: number, orig_pte: number
     return 0;
   }
   folio_set_swap(folio, -1);
-  folio_add_new_anon_rmap(folio, mm, index);
+  folio_add_new_anon_rmap(folio, mm, index, true);
   map_pages(mm, index, folio, 0, 1, true);
   swap_put_entries_direct(entry, 1); /* swap_free(): the slot is free for any swap-out now */
   check_data(mm, index, folio);
@@ -475,7 +475,7 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
   const first = b.nr === 1 ? entry : folio_swap(folio);
   if (exclusive) check_swap_exclusive(first, b.nr);
   const own = exclusive || folio_ref_count(folio) === 1;
-  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - (entry - folio_swap(folio)));
+  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - (entry - folio_swap(folio)), own);
   map_pages(mm, b.base, folio, b.nr === 1 ? entry - folio_swap(folio) : 0, b.nr, own);
   folio_put_swap(folio, b.nr === 1 ? entry - folio_swap(folio) : -1);
   for (let k = 0; k < b.nr; k++) check_data(mm, b.base + k, (b.nr === 1 ? page : folio + k));
@@ -558,7 +558,7 @@ function copy_nonpresent_pte(parent: number, child: number, index: number, pte: 
 }
 
 /**
- * copy_mm(): fork.  The child joins the parent's anon_vma (anon_vma_fork)
+ * copy_mm(): fork.  The child is linked to the parent's anon_vmas (anon_vma_fork)
  * before any PTE is copied, so a reverse-map walk finds it; then page table
  * by page table, as copy_pte_range() does, with the parent's PTL held and
  * the child's nested under it.  An -ENOMEM from the count path drops both
@@ -569,7 +569,7 @@ function copy_nonpresent_pte(parent: number, child: number, index: number, pte: 
 export function copy_mm(parent: number): number {
   const child = mm_alloc(mm_memcg(parent));
   if (child < 0) return child;
-  A.i32[mmw(child, MM.anon_vma)] = A.i32[mmw(parent, MM.anon_vma)];
+  anon_vma_fork(child, parent);
   let index = 0;
   while (index < mm_pages()) {
     const table = index;

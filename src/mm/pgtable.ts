@@ -127,7 +127,7 @@ export function mm_memcg(mm: number): number {
 export function mm_live(mm: number): boolean {
   return A.i32[mmw(mm, MM.state)] === MM_LIVE;
 }
-/** The anon_vma (fork family) of @mm: every mm that may map its anon folios shares it. */
+/** @mm's own anon_vma (vma->anon_vma): where the anon folios only @mm may map go (mm/rmap.ts). */
 export function mm_anon_vma(mm: number): number {
   return A.i32[mmw(mm, MM.anon_vma)];
 }

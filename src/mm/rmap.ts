@@ -5,16 +5,27 @@
  * folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes), and the reverse
  * map walk that unmaps a folio from every process (try_to_unmap).
  *
- * The model's anon_vma is an id shared by a process and every process
- * forked from it (fork links the child's VMA into the parent's anon_vma:
- * anon_vma_fork); all of them map the anonymous region at the same
- * virtual pages, so folio->index names the page in each.  The walk visits
- * every live mm of the family and checks the PTEs at the folio's index
- * under that mm's PTL (page_vma_mapped_walk).  A mapping it cannot see -
- * a fork copying the parent's PTE after the walk visited the child - leaves
- * the folio mapped, which the caller checks (folio_mapped()), as in the
- * kernel.  The family id is the root's: a folio a child allocated is
- * looked for in the whole family, never missed.
+ * Each process has an anon_vma of its own (an id), and its one VMA is
+ * linked to the anon_vmas of its ancestors too (the anon_vma_chain,
+ * MM.av_chain: root first, own last): fork links the child to every
+ * anon_vma of the parent's chain and gives it its own (anon_vma_fork).
+ * A folio that belongs to one process alone - a fault's new folio, a COW
+ * copy, an exclusive swap-in - goes to that process's own anon_vma; one
+ * that may be shared (a swap-in of a swap entry forked processes share)
+ * goes to the root (__folio_set_anon()'s "the _oldest_ possible
+ * anon_vma").  The walk visits every live mm linked to the folio's
+ * anon_vma - the process it went to and its descendants - and checks the
+ * PTEs at the folio's index under that mm's PTL (page_vma_mapped_walk):
+ * every process of the region maps it at the same virtual pages, so
+ * folio->index names the page in each.  A mapping it cannot see - a fork
+ * copying the parent's PTE after the walk visited the child - leaves the
+ * folio mapped, which the caller checks (folio_mapped()), as in the
+ * kernel.
+ *
+ * The chain holds AV_CHAIN_MAX anon_vmas: a process forked deeper shares
+ * its parent's own anon_vma instead of getting one (the kernel's
+ * anon_vma_clone() reuses one too, when its process is gone), so a walk
+ * may visit more processes than the kernel's, never fewer.
  *
  * FOLIO.mapcount of the head counts the PTEs that map any page of the
  * folio (folio_mapcount()); each such PTE also holds a folio reference.
@@ -24,14 +35,52 @@ import { FOLIO, G, MM } from '../shm/layout.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
 import { fw, folio_assert_locked, folio_nr_pages, folio_put, folio_swap, PG_anon_exclusive } from './page_alloc.js';
 import {
-  mm_anon_vma, MM_LIVE, pte_lock, pte_pfn, pte_present, pte_swp_mkexclusive, pte_unlock, ptep_get, set_pte, swp_entry_to_pte,
+  mm_anon_vma, MM_LIVE, mmw, pte_lock, pte_pfn, pte_present, pte_swp_mkexclusive, pte_unlock, ptep_get, set_pte, swp_entry_to_pte,
 } from './pgtable.js';
 import { folio_dup_swap } from './swap_count.js';
 
-/** anon_vma_alloc(): a new fork family's id.  Context: mm_lock held. */
+/** Generations of anon_vmas a VMA is linked to, its own included (MM.av_chain). */
+export const AV_CHAIN_MAX = 4;
+
+/** anon_vma_alloc(): a new anon_vma's id.  Context: mm_lock held. */
 export function anon_vma_alloc(): number {
   lockdep_assert_held(gword(G.mm_lock), 'mm_lock');
   return A.i32[gword(G.anon_vma_next)]++;
+}
+
+/**
+ * anon_vma_prepare() of a new process: its own anon_vma, the root of its
+ * chain.  Context: mm_lock held, @mm not yet visible to a walk.
+ */
+export function anon_vma_init(mm: number): void {
+  const w = mmw(mm, 0);
+  const av = anon_vma_alloc();
+  A.i32.fill(0, w + MM.av_chain, w + MM.av_chain + AV_CHAIN_MAX);
+  A.i32[w + MM.av_chain] = av + 1;
+  A.i32[w + MM.anon_vma] = av;
+}
+
+/**
+ * anon_vma_fork(): link @child's VMA to every anon_vma of @parent's chain
+ * and make the child's own anon_vma (from anon_vma_init) the last link; a
+ * chain already AV_CHAIN_MAX long is copied whole and the child shares
+ * the parent's own anon_vma.  Before any PTE is copied, so a walk finds
+ * the child.  Context: fork, @child new (no PTE yet).
+ */
+export function anon_vma_fork(child: number, parent: number): void {
+  const i32 = A.i32;
+  const cw = mmw(child, MM.av_chain);
+  const pw = mmw(parent, MM.av_chain);
+  let n = 0;
+  while (n < AV_CHAIN_MAX && i32[pw + n] !== 0) {
+    i32[cw + n] = i32[pw + n];
+    n++;
+  }
+  if (n < AV_CHAIN_MAX) {
+    i32[cw + n] = i32[mmw(child, MM.anon_vma)] + 1;
+  } else {
+    i32[mmw(child, MM.anon_vma)] = i32[mmw(parent, MM.anon_vma)];
+  }
 }
 
 /* ---- PageAnonExclusive: per page ---- */
@@ -61,10 +110,8 @@ export function folio_anon_vma(folio: number): number {
 }
 /**
  * folio_move_anon_rmap(): a folio that belongs to @mm alone after a COW
- * fault goes to @mm's anon_vma, so the rmap walk need not search the
- * parent or siblings.  The model's anon_vma is the fork family's (see
- * above): the folio is in it already, and the store changes nothing; the
- * kernel's assertion is what the model keeps.
+ * fault goes to @mm's own anon_vma, so the rmap walk need not search the
+ * parent or siblings.
  * Context: folio locked (mm/rmap.c: VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio)).
  */
 export function folio_move_anon_rmap(folio: number, mm: number): void {
@@ -78,13 +125,15 @@ export function folio_index(folio: number): number {
 
 /**
  * folio_add_new_anon_rmap(): @folio, new to any process (or not anon yet:
- * a swap-in's fresh folio), becomes an anon folio of @mm's family at
- * virtual page @index.  The mapcount and exclusivity come with the PTEs
- * the caller sets (folio_add_anon_rmap_ptes).
+ * a swap-in's fresh folio), becomes an anon folio at virtual page @index:
+ * of @mm's own anon_vma when @exclusive (RMAP_EXCLUSIVE: only @mm may map
+ * it), else of its chain's root, which every process that may share it is
+ * linked to (__folio_set_anon()).  The mapcount and exclusivity come with
+ * the PTEs the caller sets (folio_add_anon_rmap_ptes).
  * Context: PTL held, or the folio not yet visible to anyone.
  */
-export function folio_add_new_anon_rmap(folio: number, mm: number, index: number): void {
-  A.i32[fw(folio, FOLIO.anon_vma)] = mm_anon_vma(mm);
+export function folio_add_new_anon_rmap(folio: number, mm: number, index: number, exclusive: boolean): void {
+  A.i32[fw(folio, FOLIO.anon_vma)] = exclusive ? mm_anon_vma(mm) : A.i32[mmw(mm, MM.av_chain)] - 1;
   A.i32[fw(folio, FOLIO.index)] = index;
 }
 
@@ -116,19 +165,26 @@ export function folio_try_dup_anon_rmap_ptes(folio: number, page: number, nr: nu
 
 /* ---- the reverse map walk ---- */
 
+/* Is the VMA at mm_struct word @w linked to anon_vma @av (its own, or one of its chain's)? */
+function vma_linked(i32: Int32Array, w: number, av: number): boolean {
+  if (i32[w + MM.anon_vma] === av) return true;
+  for (let k = 0; k < AV_CHAIN_MAX; k++) if (i32[w + MM.av_chain + k] === av + 1) return true;
+  return false;
+}
+
 /**
- * The live mms of @folio's family whose PTEs may map it, one call each
- * (rmap_walk_anon over the anon_vma's VMAs).  @fn returns false to stop.
- * Context: folio locked.
+ * The live mms linked to @folio's anon_vma, whose PTEs may map it, one
+ * call each (rmap_walk_anon over the anon_vma's interval tree of VMAs).
+ * @fn returns false to stop.  Context: folio locked.
  */
 export function rmap_walk_anon(folio: number, fn: (mm: number) => boolean): void {
   const av = folio_anon_vma(folio);
   if (av < 0) return;
-  /* The mm_structs read in place, the family test first (the walk runs for every folio reclaim unmaps). */
+  /* The mm_structs read in place (the walk runs for every folio reclaim unmaps). */
   const i32 = A.i32;
   const n = A.L.config.nrMms;
   for (let mm = 0, w = A.L.mm; mm < n; mm++, w += MM.SIZE) {
-    if (i32[w + MM.anon_vma] === av && i32[w + MM.state] === MM_LIVE && !fn(mm)) return;
+    if (i32[w + MM.state] === MM_LIVE && vma_linked(i32, w, av) && !fn(mm)) return;
   }
 }
 

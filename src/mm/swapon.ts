@@ -384,7 +384,7 @@ function unuse_pte(mm: number, index: number, entry: number, folio: number): num
     return 0;
   }
   const idx = entry - folio_swap(folio);
-  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - idx);
+  if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - idx, pte_swp_exclusive(pte));
   set_pte(mm, index, mk_pte(folio + idx));
   folio_add_anon_rmap_ptes(folio, folio + idx, 1, pte_swp_exclusive(pte));
   folio_get(folio);

@@ -333,7 +333,7 @@ export const FOLIO = {
   swap_type: 5, /* folio->swap: type + 1, 0 = none */
   swap_offset: 6,
   memcg: 7, /* folio_memcg(): memcg id, 0 = none */
-  anon_vma: 8, /* folio->mapping of an anon folio: its anon_vma (fork family, MM.anon_vma), -1 = none (mm/rmap.ts) */
+  anon_vma: 8, /* folio->mapping of an anon folio: its anon_vma (a process's own, MM.anon_vma, or its chain's root), -1 = none (mm/rmap.ts) */
   index: 9, /* folio->index: the virtual page index of its first page, the same in every mm of the family (a free frame: the buddy list's prev link) */
   next: 10, /* buddy free list link */
   gen: 11, /* bumped at every free (for lockless readers' re-check) */
@@ -353,8 +353,9 @@ export const MM = {
   parent: 7,
   gen: 8,
   owner: 9, /* stress harness: task + 1 that may operate on / exit this mm, 0 none */
-  anon_vma: 10, /* vma->anon_vma: the fork family whose mms may map this mm's anon folios (mm/rmap.ts) */
+  anon_vma: 10, /* vma->anon_vma: this mm's own anon_vma, where its exclusive anon folios go (mm/rmap.ts) */
   swap_readahead_info: 11, /* vma->swap_readahead_info (the one VMA): page index | window | hits, 0 = initial (src/mm/swap_readahead.ts) */
+  av_chain: 12, /* vma->anon_vma_chain: the anon_vmas the VMA is linked to, root first, own last; AV_CHAIN_MAX words of id + 1, 0 = none (mm/rmap.ts) */
   SIZE: 16,
 } as const;
 
