@@ -18,13 +18,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
-import { apply_equivalents, read_mutate_journal, ResumeMismatch, run_mutate, type MutateParams } from '../harness/mutate_campaign.js';
-import { load_equivalents } from '../harness/mutate_equivalent.js';
-import { mutant_list, MUTATED_DIRS, ts_files } from '../harness/mutate_instrument.js';
-import { OPERATORS, type Operator } from '../harness/mutate_operators.js';
-import { DEFAULT_BUDGETS, DEFAULT_DESIGNS, MEMBER_NAMES } from '../harness/mutate_portfolio.js';
+import type { MutateParams } from '../harness/mutate_campaign.js';
+import { DEFAULT_BUDGETS, DEFAULT_DESIGNS, MEMBER_NAMES, MUTATED_DIRS, OPERATORS, ts_files, type Operator } from '../harness/mutate_names.js';
 import { changed_lines, glob_regexp, select_mutants } from '../harness/mutate_select.js';
-import { mutate_summary, mutation_report, report_html, type MutateSummary } from '../harness/mutate_report.js';
+import type { MutateSummary } from '../harness/mutate_report.js';
+import { load_equivalents } from '../harness/mutate_equivalent.js';
 import { text_table } from '../harness/text_table.js';
 import { sigint_abort } from './sigint.js';
 import { int, usage_error } from './usage.js';
@@ -111,7 +109,9 @@ function params_of(f: MutateFlags, usage: (m: string) => never): MutateParams {
 }
 
 /* --resume: the journal's parameters; a flag given on the command line must match them. */
-function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, journal: string, usage: (m: string) => never): MutateParams {
+async function resume_params(f: MutateFlags, cmd: Command, fromFlags: MutateParams, journal: string, usage: (m: string) => never): Promise<MutateParams> {
+  const { read_mutate_journal, ResumeMismatch } = await import('../harness/mutate_campaign.js');
+  const { mutant_list } = await import('../harness/mutate_instrument.js');
   let header: MutateParams | null;
   try {
     header = read_mutate_journal(journal, null, new Map(mutant_list(package_root()).map((m) => [m.id, m]))).params;
@@ -171,13 +171,17 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
   if (!existsSync(join(repo, 'src/mm')) || !existsSync(join(repo, 'tsconfig.json'))) usage(`mutate needs the source tree (src/mm, tsconfig.json under ${repo}): run it in a clone of the repository`);
   const journal = resolve(f.journal ?? join('.swaptorture/mutate', f.shard === '1/1' ? 'journal.jsonl' : `journal-${f.shard.replace('/', 'of')}.jsonl`));
   let params = params_of(f, usage);
-  if (f.resume) params = resume_params(f, cmd, params, journal, usage);
   let equivalents;
   try {
     equivalents = load_equivalents(resolve(repo, f.equivalent));
   } catch (e) {
     return usage(`--equivalent: ${(e as Error).message}`);
   }
+  /* The flags are checked: now the modules that parse and instrument the model (the TypeScript compiler among them). */
+  const { apply_equivalents, ResumeMismatch, run_mutate } = await import('../harness/mutate_campaign.js');
+  const { mutant_list } = await import('../harness/mutate_instrument.js');
+  const { mutate_summary, mutation_report, report_html } = await import('../harness/mutate_report.js');
+  if (f.resume) params = await resume_params(f, cmd, params, journal, usage);
   const all = mutant_list(repo);
   let changed = null;
   if (params.changed !== null) {

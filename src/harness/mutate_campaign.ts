@@ -30,7 +30,8 @@ import { MutantTypeChecker } from './mutate_check.js';
 import { equivalent_of, type Equivalent } from './mutate_equivalent.js';
 import { hits_dir, read_hits, run_child } from './mutate_exec.js';
 import { build_mutant_tree, type Mutant } from './mutate_instrument.js';
-import { make_portfolio, type Baseline, type MemberName, type MemberRun, type PortfolioBudgets, type PortfolioContext } from './mutate_portfolio.js';
+import { make_portfolio, type Baseline, type MemberRun, type PortfolioContext } from './mutate_portfolio.js';
+import type { MemberName, PortfolioBudgets } from './mutate_names.js';
 
 export type MutantStatus = 'Killed' | 'Timeout' | 'Survived' | 'NoCoverage' | 'CompileError' | 'Ignored';
 

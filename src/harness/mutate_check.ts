@@ -20,7 +20,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { apply_mutant } from './mutate_instrument.js';
-import type { MutantSite, Operator } from './mutate_operators.js';
+import type { MutantSite } from './mutate_operators.js';
+import type { Operator } from './mutate_names.js';
 
 const MAY_NOT_COMPILE: ReadonlySet<Operator> = new Set<Operator>(['EarlyUnlock', 'SwapLocks', 'DropRecheck', 'NegateCondition', 'LogicalOperator']);
 

@@ -13,7 +13,7 @@
  * Context: main thread.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { OPERATORS } from './mutate_operators.js';
+import { OPERATORS } from './mutate_names.js';
 import type { Mutant } from './mutate_instrument.js';
 
 export interface Equivalent {

@@ -35,7 +35,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
-import { find_mutants, type MutantEdit, type MutantSite, type Operator } from './mutate_operators.js';
+import { find_mutants, type MutantEdit, type MutantSite } from './mutate_operators.js';
+import { MUTATED_DIRS, ts_files, type Operator } from './mutate_names.js';
 
 /** A mutant of the campaign: a site with its id and its id-independent key. */
 export interface Mutant extends MutantSite {
@@ -44,24 +45,10 @@ export interface Mutant extends MutantSite {
   key: string;
 }
 
-/** The directories whose files are mutated (relative to the repository). */
-export const MUTATED_DIRS = ['src/mm', 'src/designs'];
 
 /* What the copy holds besides src/: everything a member runs. */
 const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
 
-/** The .ts files (not .d.ts) under @dir of @repo, relative paths, sorted. */
-export function ts_files(repo: string, dir: string): string[] {
-  const abs = join(repo, dir);
-  if (!existsSync(abs)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(abs).sort()) {
-    const rel = `${dir}/${name}`;
-    if (statSync(join(repo, rel)).isDirectory()) out.push(...ts_files(repo, rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
-  }
-  return out;
-}
 
 /** Every mutant of the model in @repo, numbered from 1. */
 export function mutant_list(repo: string, operators?: ReadonlySet<Operator>): Mutant[] {

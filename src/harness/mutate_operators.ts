@@ -38,12 +38,8 @@
  * Context: main thread; pure (text in, sites out).
  */
 import ts from 'typescript';
+import { OPERATORS, type Operator } from './mutate_names.js';
 
-export const OPERATORS = [
-  'LockDelete', 'RcuDelete', 'RefDelete', 'EarlyUnlock', 'DropRecheck', 'BorderOffByOne',
-  'CountDelete', 'CountDouble', 'SwapLocks', 'NegateCondition', 'LogicalOperator',
-] as const;
-export type Operator = (typeof OPERATORS)[number];
 
 /** One text edit of a mutant: [start, end) of the original becomes @text when the mutant is on. */
 export interface MutantEdit {

@@ -54,7 +54,7 @@ import ts from 'typescript';
 import { load_catalogue } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
 import type { Mutant } from './mutate_instrument.js';
-import { ts_files } from './mutate_instrument.js';
+import { MEMBER_NAMES, ts_files, type MemberName, type PortfolioBudgets } from './mutate_names.js';
 import { glob_regexp } from './mutate_select.js';
 
 /** One run of a member: a node command line in the instrumented copy. */
@@ -108,29 +108,8 @@ export interface PortfolioMember {
   runs(m: Mutant): MemberRun[];
 }
 
-export interface PortfolioBudgets {
-  /** unit: test files at most per mutant. */
-  unitFiles: number;
-  /** unit: only the test files matching these globs (--unit-tests; unset: every unit test file, measured once each). */
-  unitTests?: string[];
-  /** race: races at most per mutant, and schedules per race. */
-  races: number;
-  schedules: number;
-  /** explore: schedules per race (at most --races of them). */
-  exploreSchedules: number;
-  /** stress: operations per CPU. */
-  stressOps: number;
-  /** fuzz: executions. */
-  fuzzRuns: number;
-}
 
 /** The designs the race, explore, stress and fuzz members run on besides the primary one (--designs). */
-export const DEFAULT_DESIGNS = ['p4', 'ghost', 'vswap'] as const;
-
-export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 8, races: 3, schedules: 20, exploreSchedules: 200, stressOps: 3000, fuzzRuns: 4 };
-
-export const MEMBER_NAMES = ['unit', 'race', 'explore', 'stress', 'fuzz'] as const;
-export type MemberName = (typeof MEMBER_NAMES)[number];
 
 const CLI = 'bin/swaptorture.js';
 

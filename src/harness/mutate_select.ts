@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { Mutant } from './mutate_instrument.js';
-import type { Operator } from './mutate_operators.js';
+import type { Operator } from './mutate_names.js';
 
 export interface Selection {
   /** Only these mutant ids. */
