@@ -19,6 +19,7 @@ import { pv_spinlocks_set } from '../src/sync/spinlock.js';
 import { task_init, taskWord, TASK_DEAD } from '../src/shm/task.js';
 import { TASK } from '../src/shm/layout.js';
 import { CpuError, CpuPool, CpuRunError, runOnCpus, type CpuSpec } from '../src/harness/cpus.js';
+import { sched_selftest_init } from '../src/harness/sched_selftest.js';
 import {
   lock_torture_counter,
   lock_torture_init,
@@ -286,6 +287,20 @@ describe('harness: CPUs that fail', () => {
     await expect(pool.run(cpus(5, 'selftest-echo', () => 0))).rejects.toThrow(/5 CPUs requested but the pool has 4 threads/);
     await expect(pool.run([{ task: 0, cpu: 0, program: 'selftest-echo' }, { task: 0, cpu: 1, program: 'selftest-echo' }])).rejects.toThrow(/task 0 appears twice/);
     await expect(pool.run([{ task: 0, cpu: 9, program: 'selftest-echo' }])).rejects.toThrow(/cpu 9 out of range/);
+  });
+
+  it('a pool that starts fewer workers than its threads starts the others as a run needs them: every CPU on a worker of its own', async () => {
+    /* Two tasks taking turns on one word: on one worker the second would wait behind the first for ever. */
+    const lazy = new CpuPool(h, 2, { startThreads: 1 });
+    try {
+      for (let round = 0; round < 2; round++) {
+        sched_selftest_init();
+        const res = await lazy.run([0, 1].map((role) => ({ task: role, cpu: role, program: 'sched-pingpong', args: { role, rounds: 50 } })), { timeoutMs: 30_000 });
+        expect(res).toEqual([50, 50]);
+      }
+    } finally {
+      await lazy.destroy();
+    }
   });
 
   it('a worker that fails to load fails the run instead of hanging it', async () => {

@@ -82,7 +82,12 @@ export interface RunOptions {
 }
 
 export interface CpuPoolOptions {
-  /** piscina idleTimeout (ms); minThreads = maxThreads, so it only matters for replaced workers. */
+  /**
+   * Workers started with the pool (default: all @threads); the others
+   * start when a run first needs them and stay (piscina's minThreads).
+   */
+  startThreads?: number;
+  /** piscina idleTimeout (ms): how long a worker past startThreads stays idle before it exits. */
   idleTimeout?: number;
   /** Extra execArgv for the workers (e.g. --cpu-prof). */
   execArgv?: string[];
@@ -238,7 +243,7 @@ export class CpuPool {
     this.#arena = arena;
     this.#pool = new Piscina({
       filename,
-      minThreads: threads,
+      minThreads: Math.min(threads, Math.max(1, opts.startThreads ?? threads)),
       maxThreads: threads,
       idleTimeout: opts.idleTimeout ?? 200,
       concurrentTasksPerWorker: 1,

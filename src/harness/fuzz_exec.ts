@@ -30,13 +30,17 @@ const FREE_RUN_STALL_MS = 10_000;
 
 /*
  * This thread's CPU pool, kept from one execution to the next.  A job
- * thread starts it at its first execution as wide as the widest case its
- * campaign draws (fuzz_exec_init), so that no later case restarts it: new
- * workers load the model again and run it cold.  A wider case (a corpus
- * entry's replay) still grows it.
+ * thread makes it at its first execution as wide as the widest case its
+ * campaign draws (fuzz_exec_init), so that no later case restarts it (new
+ * workers load the model again and run it cold), but starts only the
+ * workers that execution needs: the others start when a wider case first
+ * comes, and stay (a short campaign's narrow cases never start them).  A
+ * case wider still (a corpus entry's replay) rebuilds it.
  */
 let pool: CpuPool | null = null;
 let poolThreads = 4;
+/* A worker started for a wide case outlives the narrow ones after it (a campaign's executions are milliseconds apart). */
+const POOL_IDLE_MS = 600_000;
 
 /**
  * Size this thread's CPU pool for cases of up to @cpus CPUs (and their I/O
@@ -50,7 +54,7 @@ export function fuzz_exec_init(cpus: number): void {
 async function pool_for(cpus: number): Promise<CpuPool> {
   if (pool !== null && pool.threads >= cpus) return pool;
   if (pool !== null) await pool.destroy();
-  pool = new CpuPool(createArena({}), Math.max(cpus, poolThreads));
+  pool = new CpuPool(createArena({}), Math.max(cpus, poolThreads), { startThreads: cpus, idleTimeout: POOL_IDLE_MS });
   return pool;
 }
 
