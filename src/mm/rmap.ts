@@ -41,6 +41,7 @@ import { folio_dup_swap } from './swap_count.js';
 
 /** Generations of anon_vmas a VMA is linked to, its own included (MM.av_chain). */
 export const AV_CHAIN_MAX = 4;
+if (MM.av_chain + AV_CHAIN_MAX > MM.SIZE) throw new Error('rmap: MM.av_chain overflows struct mm_struct');
 
 /** anon_vma_alloc(): a new anon_vma's id.  Context: mm_lock held. */
 export function anon_vma_alloc(): number {
