@@ -30,8 +30,8 @@ import { commandsOf, fencedBlocks } from './docs_blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'swaptorture.js');
-/* The build step of a package script (compile, then pack the workers): the suite has done it. */
-const BUILD = /^tsc -p \S+ && (node dist\/workers\/bundle\.js && )?/;
+/* The build step of a package script (bin/build.mjs, or compile and pack the workers): the suite has done it. */
+const BUILD = /^(?:node bin\/build\.mjs --if-stale|tsc -p \S+(?: && node dist\/workers\/bundle\.js)?) && /;
 
 /*
  * Commands that run for long by default, run here for a shorter time (the

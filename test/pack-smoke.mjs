@@ -8,7 +8,7 @@
  *     `prepare` (typescript is a dependency), then `npx swaptorture
  *     --version` prints the version;
  *  2. pack: `npm pack` of that clone holds exactly what runs: package.json,
- *     README.md, LICENSE (the GPL v2 text), bin/, dist/src/ (.js and .d.ts
+ *     README.md, LICENSE (the GPL v2 text), the command's bin/ file, dist/src/ (.js and .d.ts
  *     of every src/ file), dist/workers/ (.js), the packs of the workers
  *     and the command line (dist/bundle/, made with this repository's
  *     bundler as a development build makes them), scenarios/*.json,
@@ -126,7 +126,9 @@ function step_clone(work, version) {
 /** The files the package must hold, derived from the clone's sources. */
 function expected_files(clone) {
   const want = ['package.json', 'README.md', 'LICENSE'];
-  for (const f of files_under(join(clone, 'bin'))) want.push(`bin/${f}`);
+  /* The command's file (bin/build.mjs builds a clone and is not shipped). */
+  const bins = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')).bin;
+  for (const f of Object.values(bins)) want.push(f.replace(/^\.\//, ''));
   for (const f of files_under(join(clone, 'src')).filter((f) => f.endsWith('.ts'))) {
     want.push(`dist/src/${f.replace(/\.ts$/, '.js')}`, `dist/src/${f.replace(/\.ts$/, '.d.ts')}`);
   }
