@@ -1,26 +1,33 @@
 #!/usr/bin/env node
 /*
- * The build: dist/ from the sources - `tsc -p tsconfig.build.json`, then
- * the packs (`node dist/workers/bundle.js`) - and, last, dist/.build-stamp:
- * a hash of everything the build read (every .ts under src/ and workers/,
- * the tsconfigs, package.json and package-lock.json: the compiler's and
- * bundler's versions) and whether the bundler was there.
+ * The build: dist/ from the sources - `tsc`, then the packs (`node
+ * dist/workers/bundle.js`) - and, last, dist/.build-stamp: a hash of
+ * everything the build read (every .ts it compiled, the tsconfigs,
+ * package.json and package-lock.json: the compiler's and bundler's
+ * versions), the tsconfig it compiled and whether the bundler was there.
  *
  *   node bin/build.mjs              (npm run build)  dist/ removed and built afresh
- *   node bin/build.mjs --if-stale   (prepare; npm run stress|repro|fuzz)
+ *   node bin/build.mjs --if-stale   (prepare; npm test; npm run stress|repro|fuzz|bench|flame)
  *                                   built only when the stamp is not that of the
- *                                   sources now, or an output is missing
+ *                                   sources and installed tools now, or an output is missing
+ *
+ * With the development dependencies installed it compiles tsconfig.json
+ * (src/, workers/ and bench/: what the tests and benchmarks run); without
+ * them (`npm ci --omit=dev`: no bench harness, no bundler) it compiles
+ * tsconfig.build.json (src/ and workers/) and the bundler says it packed
+ * nothing.
  *
  * Why --if-stale: `prepare` runs on `npm ci` and `npm install`, and also
  * the first time `npx swaptorture` runs in a clone - npm installs a
  * package's own directory to run its bin, and that runs `prepare` - where
  * a full build cost 7-8 s and removed dist/ under any command running
- * from it at the time.  A build whose stamp matches is the build these
- * sources give; when only the bundler has come since (an install without
- * development dependencies, then one with them), only the packs are made.
+ * from it at the time; and `npm test` right after `npm ci` (CI) compiled
+ * everything a second time.  A build whose stamp matches is the build
+ * these sources give.
  *
- * Exit status: 0, or the failing step's (tsc's type errors are printed as
- * tsc prints them).  Context: a clone (the sources are needed).
+ * Exit status: 0, 2 for a bad argument, or the failing step's (tsc's type
+ * errors are printed as tsc prints them).  Context: a clone (the sources
+ * are needed).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,11 +39,24 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const STAMP = join(DIST, '.build-stamp');
-const INPUT_DIRS = ['src', 'workers'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+const require = createRequire(join(ROOT, 'package.json'));
 
-/** Every .ts under the input directories, sorted ('/'-separated, relative to the root). */
-function sources() {
+/** Is @pkg installed for the clone?  (A package whose exports leave out its package.json is there too.) */
+function installed(pkg) {
+  try {
+    require.resolve(`${pkg}/package.json`);
+    return true;
+  } catch (e) {
+    return e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  }
+}
+
+/* What to compile: with the bench harness's dependency (a development one) there, the tests' and benchmarks' tsconfig. */
+const CONFIG = installed('tinybench') ? { file: 'tsconfig.json', dirs: ['src', 'workers', 'bench'] } : { file: 'tsconfig.build.json', dirs: ['src', 'workers'] };
+
+/** Every .ts under @dirs, sorted ('/'-separated, relative to the root). */
+function sources(dirs) {
   const out = [];
   const walk = (rel) => {
     for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true })) {
@@ -45,7 +65,7 @@ function sources() {
       else if (e.name.endsWith('.ts')) out.push(r);
     }
   };
-  for (const d of INPUT_DIRS) walk(d);
+  for (const d of dirs) walk(d);
   return out.sort();
 }
 
@@ -59,21 +79,11 @@ function inputs_hash(files) {
   return h.digest('hex');
 }
 
-/** Can the bundler (a development dependency) be loaded here? */
-function bundler_present() {
-  try {
-    createRequire(join(ROOT, 'package.json')).resolve('rolldown/package.json');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The stamp dist/ carries, or null (none, unreadable). */
 function read_stamp() {
   try {
     const s = JSON.parse(readFileSync(STAMP, 'utf8'));
-    return typeof s.inputs === 'string' && typeof s.packs === 'boolean' ? s : null;
+    return typeof s.inputs === 'string' && typeof s.config === 'string' && typeof s.packs === 'boolean' ? s : null;
   } catch {
     return null;
   }
@@ -94,7 +104,7 @@ function step(what, args) {
   }
 }
 
-const tsc = () => step('tsc -p tsconfig.build.json', [createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+const tsc = () => step(`tsc -p ${CONFIG.file}`, [require.resolve('typescript/bin/tsc'), '-p', CONFIG.file]);
 const bundle = () => step('node dist/workers/bundle.js', [join(DIST, 'workers', 'bundle.js')]);
 
 const args = process.argv.slice(2);
@@ -104,27 +114,21 @@ if (bad.length > 0) {
   process.exit(2);
 }
 
-const files = sources();
-const inputs = inputs_hash(files);
-const packs = bundler_present();
+const files = sources(CONFIG.dirs);
+const stamp = { inputs: inputs_hash(files), config: CONFIG.file, packs: installed('rolldown') };
 
 if (args.includes('--if-stale')) {
-  const stamp = read_stamp();
+  const had = read_stamp();
   /* Every source's output is there (a removed or partly removed dist/ is stale whatever its stamp says). */
   const outputs = files.every((f) => existsSync(join(DIST, f.replace(/\.ts$/, '.js'))));
-  if (stamp !== null && stamp.inputs === inputs && outputs) {
-    if (stamp.packs || !packs) {
-      console.log('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
-      process.exit(0);
-    }
-    bundle();
-    write_stamp({ inputs, packs });
+  if (had !== null && had.inputs === stamp.inputs && had.config === stamp.config && had.packs === stamp.packs && outputs) {
+    console.log('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
     process.exit(0);
   }
 }
 
-/* A fresh build: no output of a removed source is left behind; the stamp goes first, so a failed build leaves none. */
+/* A fresh build: no output of a removed source is left behind, and a failed build leaves no stamp. */
 rmSync(DIST, { recursive: true, force: true });
 tsc();
 bundle();
-write_stamp({ inputs, packs });
+write_stamp(stamp);
