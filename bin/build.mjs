@@ -9,7 +9,8 @@
  *   node bin/build.mjs              (npm run build)  dist/ removed and built afresh
  *   node bin/build.mjs --if-stale   (prepare; npm test; npm run stress|repro|fuzz|bench|flame)
  *                                   built only when the stamp is not that of the
- *                                   sources and installed tools now, or an output is missing
+ *                                   sources and installed tools now, or an output is
+ *                                   missing or older than its source
  *
  * With the development dependencies installed it compiles tsconfig.json
  * (src/, workers/ and bench/: what the tests and benchmarks run); without
@@ -31,7 +32,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,8 +120,16 @@ const stamp = { inputs: inputs_hash(files), config: CONFIG.file, packs: installe
 
 if (args.includes('--if-stale')) {
   const had = read_stamp();
-  /* Every source's output is there (a removed or partly removed dist/ is stale whatever its stamp says). */
-  const outputs = files.every((f) => existsSync(join(DIST, f.replace(/\.ts$/, '.js'))));
+  /*
+   * Every source's output is there and no older than the source (a removed
+   * or partly removed dist/ is stale whatever its stamp says; and so is a
+   * source saved again unchanged, as test/global_setup.ts, which stops a
+   * test run on a build older than its sources, would otherwise see it).
+   */
+  const outputs = files.filter((f) => !f.endsWith('.d.ts')).every((f) => {
+    const out = join(DIST, f.replace(/\.ts$/, '.js'));
+    return existsSync(out) && statSync(out).mtimeMs >= statSync(join(ROOT, f)).mtimeMs;
+  });
   if (had !== null && had.inputs === stamp.inputs && had.config === stamp.config && had.packs === stamp.packs && outputs) {
     console.log('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
     process.exit(0);

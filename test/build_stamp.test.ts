@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ function build(dir: string, ...args: string[]): { status: number | null; out: st
 }
 
 describe('bin/build.mjs --if-stale', () => {
-  it('builds a clone once; builds again when a source changes, an output or the stamp is gone, or a build failed', () => {
+  it('builds a clone once; builds again when a source changes or is saved again, an output or the stamp is gone, or a build failed', () => {
     const dir = project();
     try {
       const first = build(dir, '--if-stale');
@@ -67,6 +67,12 @@ describe('bin/build.mjs --if-stale', () => {
       expect(build(dir, '--if-stale').out).not.toMatch(NOT_REBUILT);
       expect(readFileSync(join(dir, 'dist/bench/b.js'), 'utf8')).toMatch(/b = 3/);
       expect(build(dir, '--if-stale').out).toMatch(NOT_REBUILT);
+
+      /* A source saved again unchanged: newer than its output (test/global_setup.ts would stop the tests). */
+      const before = new Date(statSync(join(dir, 'src/a.ts')).mtimeMs - 60_000);
+      utimesSync(join(dir, 'dist/src/a.js'), before, before);
+      expect(build(dir, '--if-stale').out).not.toMatch(NOT_REBUILT);
+      expect(statSync(join(dir, 'dist/src/a.js')).mtimeMs).toBeGreaterThanOrEqual(statSync(join(dir, 'src/a.ts')).mtimeMs);
 
       /* An output gone. */
       unlinkSync(join(dir, 'dist/src/a.js'));
