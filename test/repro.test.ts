@@ -119,6 +119,15 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--replay: bad replay string/);
   }, TEST_TIMEOUT);
+
+  it('a replay string whose first task is none of the race\'s CPUs diverges at step 0 (it hung: no task had the turn)', () => {
+    /* count-overflow's CPUs are tasks 1 and 2 (3 is the I/O completion daemon); 0 set the system up. */
+    for (const s of ['count-overflow@4:9*9', 'count-overflow@4:0*9']) {
+      const r = spawnSync(process.execPath, [BIN, 'repro', '--replay', s], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, `${s}: ${r.signal ?? ''}\n${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/diverged at step 0/);
+    }
+  }, TEST_TIMEOUT);
 });
 
 describe('--trace', () => {

@@ -483,6 +483,12 @@ export function sched_init(c: ControlledConfig): void {
     ? c.record[0]
     : strategyOf(c.strategy).pick(0, c.tasks[0], [...c.tasks].sort((a, b) => a - b));
   i32[A.L.schedRecord] = first;
+  /*
+   * A replayed record whose first task is none of the run's (a replay
+   * string naming a task the race does not have) diverges at step 0: no
+   * task gets the turn, and each one's first wait_turn() ends the run.
+   */
+  if (first < 0) Atomics.store(i32, schedWord(SCHED.outcome), SCHED_OUTCOME_DIVERGED);
   Atomics.store(i32, schedWord(SCHED.current), first);
 }
 
