@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -299,6 +299,14 @@ describe('explore: shards', () => {
     const bad = cli('explore', 'merge', files[0], other);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/preemptions 1 differs/);
+    /* A shard outside 1..n (or one twice) is refused: it counted for shard 2/2, which never ran, and the merge said "exhausted". */
+    for (const shard of ['3/2', '0/2', '1,1/2']) {
+      const f = join(dir, 'odd.json');
+      writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(files[0], 'utf8')), shard }));
+      const odd = cli('explore', 'merge', files[0], f);
+      expect(odd.code, `${shard}: ${odd.stdout}`).toBe(2);
+      expect(odd.stderr).toContain(`shard "${shard}" is not k/n with each k once in 1..n`);
+    }
   });
 });
 

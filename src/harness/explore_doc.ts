@@ -71,10 +71,20 @@ export class ExploreMergeError extends Error {}
 
 const SAME = ['race', 'preemptions', 'design', 'fixed', 'reduction'] as const;
 
+/*
+ * The shards @d covers, each k of 1..n once: a shard outside them would
+ * count towards "every shard merged" (seen.size === n) for one that never
+ * ran, and make an incomplete exploration "exhausted".
+ */
 function shard_of(d: ExploreDoc, file: string): { ks: number[]; n: number } {
-  const m = /^([\d,]+)\/(\d+)$/.exec(String(d.shard));
+  const m = /^(\d+(?:,\d+)*)\/(\d+)$/.exec(String(d.shard));
   if (m === null) throw new ExploreMergeError(`${file}: shard "${String(d.shard)}" is not k/n`);
-  return { ks: m[1].split(',').map(Number), n: Number(m[2]) };
+  const ks = m[1].split(',').map(Number);
+  const n = Number(m[2]);
+  if (!Number.isSafeInteger(n) || n < 1 || ks.some((k) => k < 1 || k > n) || new Set(ks).size !== ks.length) {
+    throw new ExploreMergeError(`${file}: shard "${String(d.shard)}" is not k/n with each k once in 1..n`);
+  }
+  return { ks, n };
 }
 
 /* Is @d an explore document at all (the fields merge reads)? */
