@@ -6,7 +6,7 @@
  *
  * Context: main thread; synchronous file system calls.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import type { FuzzCase } from './fuzz_types.js';
 
 export interface JournalLine {
@@ -58,9 +58,32 @@ export function corpus_journals(dir: string): string[] {
   return readdirSync(dir).filter((f) => journal_shard(f) !== null).sort();
 }
 
-/* One journal line, durable before the run counts as done. */
+/*
+ * One journal line, durable before the run counts as done.  After a kill
+ * tore the last line, the new one starts on a line of its own (appended
+ * to the torn fragment it would be torn too, and its run lost).
+ */
 export function journal_append(file: string, line: object): void {
-  appendFileSync(file, JSON.stringify(line) + '\n');
+  appendFileSync(file, (ends_torn(file) ? '\n' : '') + JSON.stringify(line) + '\n');
+}
+
+/* Does @file end in the middle of a line (its last byte not a newline)?  False when it is empty or missing. */
+function ends_torn(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = fstatSync(fd);
+    if (size === 0) return false;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
