@@ -32,7 +32,7 @@ const indices = (dir: string, file = 'campaign.jsonl'): number[] => read_journal
 
 describe('swaptorture fuzz', () => {
   it('bad usage exits 2 with one line', () => {
-    for (const args of [['--shard', '3/2'], ['--jobs', '0'], ['--bug', 'no-such'], ['--design', 'p9'], ['--max-cpus', '9'], ['--runs', 'x'], ['--target', 'kernel'], ['--target', 'synthetic', '--bug', 'count-overflow']]) {
+    for (const args of [['--shard', '3/2'], ['--jobs', '0'], ['--bug', 'no-such'], ['--design', 'p9'], ['--max-cpus', '9'], ['--runs', 'x'], ['--target', 'kernel'], ['--target', 'synthetic', '--bug', 'count-overflow'], ['--corpus', ''], ['--coverage', ''], ['merge', 'x', '--into', '']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

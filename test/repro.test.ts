@@ -114,6 +114,19 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     expect(r.stderr).toMatch(/count-overflow\.json: not JSON/);
   }, TEST_TIMEOUT);
 
+  it('a --trace file that cannot be written is exit 2 before the search (after it, the search\'s find was lost)', () => {
+    for (const [args, msg] of [
+      [['repro', 'count-overflow', '--trace', '/no-such-dir/t.json'], /^swaptorture repro: --trace: cannot write \/no-such-dir\/t.json: no directory \/no-such-dir$/],
+      [['repro', 'all', '--trace', ''], /^swaptorture repro: --trace: an empty file name$/],
+      [['explore', 'count-overflow', '--trace', tmpdir()], /^swaptorture explore: --trace: cannot write .*: it is a directory$/],
+    ] as [string[], RegExp][]) {
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd()).toMatch(msg);
+    }
+  }, TEST_TIMEOUT);
+
   it('a bad replay string', () => {
     const r = repro('--replay', 'garbage');
     expect(r.code).toBe(2);

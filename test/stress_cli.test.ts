@@ -32,12 +32,15 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--mix', 'foo=1'], /--mix: unknown operation "foo"/],
     [['--mix', 'touch=x'], /--mix: bad weight in "touch=x"/],
     [['--mix', 'only,touch=0'], /--mix: every weight is 0/],
+    [['--mix', 'only,zero=2147483648'], /--mix: the weights add up to 2147483648; at most 1000000$/],
     [['--bogus'], /unknown option '--bogus'/],
     [['--bug', 'no-such-bug'], /--bug: unknown bug switch "no-such-bug"/],
     [['--devices', 'ghost'], /--devices: a ghost device needs --design ghost/],
     [['--devices', 'ghost:64M', '--design', 'ghost'], /--devices: "ghost:64M": a ghost device takes no size/],
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
     [['--trace', '/no-such-dir/t.json'], /--trace: cannot write \/no-such-dir\/t.json: no directory \/no-such-dir$/],
+    [['--trace', ''], /--trace: an empty file name$/],
+    [['--coverage', ''], /--coverage: an empty file name$/],
   ];
   for (const [args, msg] of cases) {
     it(args.join(' '), () => {

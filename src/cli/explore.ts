@@ -15,6 +15,7 @@ import { basename, dirname } from 'node:path';
 import { explore_scenario, ExploreHarnessError, reduction_text, type ExploreResult } from '../harness/explore.js';
 import { explore_doc, explore_merge, ExploreMergeError, type ExploreDoc } from '../harness/explore_doc.js';
 import { primary_design, repro_pool, repro_replay } from '../harness/repro.js';
+import { output_file_problem } from '../harness/write_atomic.js';
 import { scenario_fixed, ScenarioSetupError } from '../harness/scenario_build.js';
 import { ProgressBar } from '../harness/progress.js';
 import { catalogue_files, load_scenario, ScenarioError, scenariosDir } from '../scenario/load.js';
@@ -98,6 +99,9 @@ async function explore_action(target: string, f: ExploreFlags, cmd: Command): Pr
   const err = cmd.configureOutput().writeErr!;
   const usage = usage_error(cmd);
   const shard = parse_shard(f.shard, usage);
+  /* Before the search: a timeline that cannot be written would lose what the search found. */
+  const traceProblem = f.trace === undefined ? null : output_file_problem(f.trace);
+  if (traceProblem !== null) usage(`--trace: ${traceProblem}`);
   const { sc, dir } = explore_target(target, f, usage);
   const design = f.design ?? primary_design(sc);
   if (design === null || !implemented_designs().includes(design)) usage(`--design: design "${design ?? sc.designs[0]}" is not built yet (built: ${implemented_designs().join(', ')})`);

@@ -155,6 +155,7 @@ function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void, cov
 
 /* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
 async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
+  if (f.corpus === '') return usage_error(cmd)('--corpus: an empty directory name');
   /* Collected from here: the flag checks run model code too (implemented_designs). */
   return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => fuzz_campaign(f, cmd, cov));
 }
@@ -192,6 +193,7 @@ async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun |
 function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number {
   const out = cmd.configureOutput().writeOut!;
   let r: ReturnType<typeof merge_corpora>;
+  if (f.into === '') return usage_error(cmd)('--into: an empty directory name');
   try {
     r = merge_corpora(dirs, f.into ?? dirs[0]);
   } catch (e) {

@@ -14,6 +14,7 @@ import { Option, InvalidArgumentError, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { output_file_problem } from '../harness/write_atomic.js';
 import { scenario_fixed, ScenarioSetupError } from '../harness/scenario_build.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -275,6 +276,9 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
   const out = cmd.configureOutput().writeOut!;
   const usage = usage_error(cmd);
   if (f.design !== undefined && !implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
+  /* Before the search: a timeline that cannot be written would lose what the search found. */
+  const traceProblem = f.trace === undefined ? null : output_file_problem(f.trace);
+  if (traceProblem !== null) usage(`--trace: ${traceProblem}`);
   const broken = new BrokenScenarios(cmd.configureOutput().writeErr!);
   let scenarios: LoadedScenario[];
   try {

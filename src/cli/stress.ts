@@ -161,7 +161,7 @@ async function stress_run(f: StressFlags, cmd: Command, cov: ModelCoverageRun | 
     throw e;
   }
   /* The timeline is written at the end of the run: a path that cannot take it is bad usage now. */
-  const traceProblem = o.trace === '' ? null : output_file_problem(o.trace);
+  const traceProblem = f.trace === undefined ? null : output_file_problem(f.trace);
   if (traceProblem !== null) usage_error(cmd)(`--trace: ${traceProblem}`);
   const sigint = sigint_abort(err, '\nswaptorture: SIGINT: stopping every CPU at its next operation boundary (Ctrl-C again to quit at once)\n');
   try {

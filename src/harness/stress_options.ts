@@ -97,6 +97,9 @@ export function parseMix(text: string): Record<WorkloadOp, number> {
   return mix;
 }
 
+/** The most the --mix weights may add up to. */
+export const MIX_TOTAL_MAX = 1_000_000;
+
 export function formatMix(mix: Record<WorkloadOp, number>): string {
   return WORKLOAD_OPS.map((k) => `${k}=${mix[k]}`).join(',');
 }
@@ -159,6 +162,9 @@ export const StressOptionsSchema = z
         ctx.addIssue({ code: 'custom', path: ['devices'], message: `a ghost device needs --design ghost (SWP_GHOST is seed 001 patches 13-15; design ${o.design} has no such device)` });
       }
     }
+    /* The workload draws from the weights' running totals, kept in an Int32Array (src/harness/workload.ts cumulative()). */
+    const total = WORKLOAD_OPS.reduce((s, k) => s + (o.mix[k] ?? 0), 0);
+    if (total > MIX_TOTAL_MAX) ctx.addIssue({ code: 'custom', path: ['mix'], message: `the weights add up to ${total}; at most ${MIX_TOTAL_MAX}` });
     if (!o.zswap && o.design === 'ghost') {
       ctx.addIssue({ code: 'custom', path: ['zswap'], message: 'the ghost design always has zswap (a ghost device has nothing else to keep pages in, seed 001 patch 13): drop --no-zswap' });
     }

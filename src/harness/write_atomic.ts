@@ -23,6 +23,7 @@ export function write_atomic(file: string, text: string): void {
  * or not writable, or it is a directory), or null when it can.
  */
 export function output_file_problem(file: string): string | null {
+  if (file === '') return 'an empty file name';
   const dir = dirname(file);
   try {
     if (!statSync(dir).isDirectory()) return `cannot write ${file}: ${dir} is not a directory`;
