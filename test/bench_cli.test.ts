@@ -59,4 +59,13 @@ describe('swaptorture bench --designs', () => {
       expect(r.stderr).toMatch(/--designs: /);
     }
   });
+
+  it('a --cpus or --ops the stress options refuse exits 2 naming the flag, before any run', () => {
+    for (const [args, msg] of [[['--cpus', '65'], /^swaptorture bench: --cpus: /], [['--ops', '99999999999999999999'], /^swaptorture bench: --ops: /]] as [string[], RegExp][]) {
+      const r = spawnSync(process.execPath, [BIN, 'bench', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
 });

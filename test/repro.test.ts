@@ -130,7 +130,19 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
   it('a bad replay string', () => {
     const r = repro('--replay', 'garbage');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--replay: bad replay string/);
+    expect(r.stderr).toMatch(/--replay: bad replay string "garbage" \(/);
+    const seed = repro('--replay', 'count-overflow@99999999999999999999:2*9');
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toMatch(/--replay: bad seed 99999999999999999999 in replay string/);
+  }, TEST_TIMEOUT);
+
+  it('a --seed or --depth out of range is exit 2 with one line (they reached System.create and pct_init)', () => {
+    for (const args of [['--seed', '4294967296'], ['--depth', '17'], ['--depth', '0']]) {
+      const r = repro('count-overflow', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`option '${args[0]} <[a-z]>' argument '${args[1]}' is invalid`));
+    }
   }, TEST_TIMEOUT);
 
   it('a replay string whose first task is none of the race\'s CPUs diverges at step 0 (it hung: no task had the turn)', () => {

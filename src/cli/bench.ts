@@ -12,7 +12,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { runStress } from '../harness/stress.js';
-import { default_devices, defaultStressOptions, parseDevices, validateStressOptions } from '../harness/stress_options.js';
+import { default_devices, defaultStressOptions, OptionError, parseDevices, validateStressOptions } from '../harness/stress_options.js';
 import type { StressResult } from '../harness/stress_report.js';
 import { bar_chart_svg } from '../harness/plot.js';
 import { text_table } from '../harness/text_table.js';
@@ -80,12 +80,20 @@ export function registerBench(program: Command): Command {
       if (plotProblem !== null) usage(`--plot: ${plotProblem}`);
       const quiet = { out: (): void => {}, err: (): void => {} };
       const rows: Omit<DesignBenchRow, 'vsP4'>[] = [];
-      for (const design of designs) {
-        /* Each design on its own default devices: ghost runs /dev/ghostswap with zswap, the others ssd + hdd. */
-        const o = validateStressOptions({
-          ...defaultStressOptions(), design, devices: parseDevices(default_devices(design)), cpus: f.cpus, ops: f.ops, seed: f.seed,
-          statIntervalS: 0, swapoffIntervalMs: 200, swapoffCycles: 2,
-        });
+      /* Each design on its own default devices: ghost runs /dev/ghostswap with zswap, the others ssd + hdd.  All checked before any runs. */
+      const runs = designs.map((design) => {
+        try {
+          return validateStressOptions({
+            ...defaultStressOptions(), design, devices: parseDevices(default_devices(design)), cpus: f.cpus, ops: f.ops, seed: f.seed,
+            statIntervalS: 0, swapoffIntervalMs: 200, swapoffCycles: 2,
+          });
+        } catch (e) {
+          if (e instanceof OptionError) return usage(e.message);
+          throw e;
+        }
+      });
+      for (const o of runs) {
+        const design = o.design;
         const r = await runStress(o, quiet);
         rows.push(row(r));
         err(`swaptorture bench: ${design}: ${Math.round(r.swapOpsPerSec)} swap ops/s, ${Math.round(r.opsPerSec)} ops/s, ${r.result}\n`);

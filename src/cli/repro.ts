@@ -10,11 +10,12 @@
  * line each, FILE: FIELD: REASON; the other races still run), 3 the
  * harness failed.
  */
-import { Option, InvalidArgumentError, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { output_file_problem } from '../harness/write_atomic.js';
+import { MAX_PCT_DEPTH } from '../shm/layout.js';
 import { scenario_fixed, ScenarioSetupError } from '../harness/scenario_build.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/fields.js';
@@ -26,7 +27,7 @@ import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
 import type { FuzzCase } from '../harness/fuzz_types.js';
 import { abnormal_outcome } from '../harness/fuzz_corpus.js';
-import { usage_error } from './usage.js';
+import { int, usage_error } from './usage.js';
 import { describe, replay_command } from './repro_text.js';
 import { provenance_lines } from './provenance_text.js';
 import { bug_switch } from '../shm/bugs.js';
@@ -93,13 +94,6 @@ interface ReproFlags {
   shrink: boolean;
   json?: boolean;
   dir: string;
-}
-
-function int(min: number) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
-    return Number(v);
-  };
 }
 
 /*
@@ -303,9 +297,9 @@ export function registerRepro(program: Command): Command {
     .addOption(new Option('--design <name>', 'slot metadata design to run the races on (a race that needs another design "does not apply") [default: each race on the first of p4, p3, p2, ghost, vswap its scenario lists]').choices([...DESIGN_NAMES]))
     .addOption(new Option('--mode <mode>', 'pct (PCT priorities), random (uniform at every point) or stress (free-running)').choices(['pct', 'random', 'stress']).default('pct'))
     .option('--fixed', 'run without the bug switch: the search must stay clean')
-    .option('--seed <n>', 'first seed of the search (schedule i uses seed + i)', int(0), 1)
+    .option('--seed <n>', 'first seed of the search (schedule i uses seed + i)', int(0, 0xffffffff), 1)
     .option('--max-schedules <n>', 'schedules to try [default: the scenario\'s maxSchedules]', int(1))
-    .option('--depth <d>', 'PCT depth: d - 1 priority change points [default: the scenario\'s]', int(1))
+    .option('--depth <d>', 'PCT depth: d - 1 priority change points [default: the scenario\'s]', int(1, MAX_PCT_DEPTH))
     .option('--seconds <s>', 'stop searching after s seconds (0: no limit)', int(0), 60)
     .option('--replay <string>', 're-execute a replay string (RACE@SEED[+fixed]:SCHEDULE) exactly, or a fuzz failure file (<corpus>/failures/*.json) or abnormal run (<corpus>/abnormal/*.json)')
     .option('--no-shrink', 'do not shrink a reproducing schedule (fewer context switches, same invariant)')

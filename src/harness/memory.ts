@@ -66,6 +66,8 @@ export function parse_bytes(text: string): number {
   const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
   const bytes = Number(m[1]) * unit;
   if (bytes < 4096 * 1024) throw new RangeError(`size "${text}" is below 4M (1024 slots)`);
+  /* union swap_header's info.last_page is a __u32 (include/linux/swap.h): a swap area has at most 2^32 pages. */
+  if (bytes > 4096 * 2 ** 32) throw new RangeError(`size "${text}" is above 16T: a swap area has at most 2^32 pages (its header's last_page is a __u32)`);
   if (bytes % (4096 * 512) !== 0) throw new RangeError(`size "${text}" is not a whole number of 2M clusters`);
   return bytes;
 }

@@ -130,8 +130,9 @@ export function replay_string(race: string, seed: number, fixed: boolean, schedu
 export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; design: DesignName; workload: Workload | null; record: number[] } {
   const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?(?:\/([a-z0-9]+))?(?:~([0-9a-z.,]+))?:(.*)$/.exec(s);
   if (!m || (m[4] !== undefined && !(DESIGN_NAMES as readonly string[]).includes(m[4]))) {
-    throw new RangeError(`bad replay string "${s.slice(0, 40)}…" (expected RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE)`);
+    throw new RangeError(`bad replay string "${s.length > 40 ? `${s.slice(0, 40)}…` : s}" (expected RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE)`);
   }
+  if (Number(m[2]) > 0xffffffff) throw new RangeError(`bad seed ${m[2]} in replay string (a seed is at most ${0xffffffff})`);
   let workload: Workload | null = null;
   if (m[5] !== undefined) {
     const parts = m[5].split(',').map((p) => p.split('.'));
