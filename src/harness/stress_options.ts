@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
-import { MAX_SLOTS_PER_DEVICE, MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
+import { computeLayout, DEFAULT_ARENA_CONFIG, MAX_SLOTS_PER_DEVICE, MAX_SWAPFILES, MAX_SWAPFILES_SHIFT, SWAPFILE_CLUSTER, type ArenaConfig } from '../shm/layout.js';
 import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
 import { ghost_swap_pages } from '../mm/swapon.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
@@ -165,6 +165,15 @@ export const StressOptionsSchema = z
     /* The workload draws from the weights' running totals, kept in an Int32Array (src/harness/workload.ts cumulative()). */
     const total = WORKLOAD_OPS.reduce((s, k) => s + (o.mix[k] ?? 0), 0);
     if (total > MIX_TOTAL_MAX) ctx.addIssue({ code: 'custom', path: ['mix'], message: `the weights add up to ${total}; at most ${MIX_TOTAL_MAX}` });
+    /* What the devices' per-slot arrays and tables need must fit the arena (eight 64G devices do not). */
+    if (o.devices.length > 0 && o.devices.length <= most) {
+      try {
+        computeLayout({ ...DEFAULT_ARENA_CONFIG, ...stressArenaConfig(o) });
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        ctx.addIssue({ code: 'custom', path: ['devices'], message: `${o.devices.map((d) => d.text).join(',')}: too large together for the model's memory (${e.message}): fewer or smaller devices` });
+      }
+    }
     if (!o.zswap && o.design === 'ghost') {
       ctx.addIssue({ code: 'custom', path: ['zswap'], message: 'the ghost design always has zswap (a ghost device has nothing else to keep pages in, seed 001 patch 13): drop --no-zswap' });
     }
