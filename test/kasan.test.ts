@@ -11,10 +11,15 @@ import { A } from '../src/shm/arena.js';
 import { MAX_SWAPFILES, SI, TASK, CPU, MM, MEMCG } from '../src/shm/layout.js';
 import { KernelBug } from '../src/shm/report.js';
 import { kasan_enabled } from '../src/shm/kasan.js';
+import { parse_kasan } from '../src/shm/env.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { siWord } from '../src/mm/swap.js';
 import { cpuWord, taskWord } from '../src/shm/task.js';
 import { mmw, ptep_get } from '../src/mm/pgtable.js';
 import { mw, nr_memcg_ids } from '../src/mm/memcontrol.js';
+
+const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
 
 /* The message of the KernelBug @fn throws, or null. */
 function bug(fn: () => unknown): string | null {
@@ -51,5 +56,17 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
         expect(bug(() => fn(-1)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[-1] (${nr} of them)`);
       }
     });
+  });
+});
+
+describe('SWAPTORTURE_KASAN and SWAPTORTURE_MUTANT values', () => {
+  it('only 1, 0 or none for KASAN (another value meant "off" without a word); the command refuses the others, exit 2 naming the variable', () => {
+    expect([undefined, '', '0', '1', 'yes', 'true', '2'].map(parse_kasan).map((v) => (v instanceof Error ? 'error' : v))).toEqual([false, false, false, true, 'error', 'error', 'error']);
+    for (const [name, value] of [['SWAPTORTURE_KASAN', 'yes'], ['SWAPTORTURE_MUTANT', 'abc']]) {
+      const r = spawnSync(process.execPath, [BIN, 'decode', '0'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, [name]: value } });
+      expect(r.status, `${name}=${value}`).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^swaptorture: ${name}: "${value}" is `))]);
+    }
   });
 });

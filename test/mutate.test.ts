@@ -23,7 +23,7 @@ import { apply_mutant, instrument_file, mutant_list, tree_lock, type Mutant } fr
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.js';
-import { parse_mutant_id } from '../src/shm/mutant.js';
+import { parse_mutant_id } from '../src/shm/env.js';
 import { read_hits } from '../src/harness/mutate_exec.js';
 import { interrupt } from './cli_interrupt.js';
 

@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { modules_wanted } from '../harness/pack.js';
+import { model_env_problem } from '../shm/env.js';
 
 type Register = (program: Command) => void;
 
@@ -131,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
     modules_wanted(process.env, []);
   } catch (err) {
     process.stderr.write(`swaptorture: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const envProblem = model_env_problem(process.env);
+  if (envProblem !== null) {
+    process.stderr.write(`swaptorture: ${envProblem}\n`);
     return 2;
   }
   /* The subcommand is the first word that is not an option (the root command's options take no value). */

@@ -12,10 +12,11 @@
  *
  * Context: any; read once at module load.
  */
+import { parse_kasan } from './env.js';
 import { BUG } from './report.js';
 
-/** SWAPTORTURE_KASAN=1: the accessors check their index. */
-export const kasan_enabled: boolean = process.env.SWAPTORTURE_KASAN === '1';
+/** SWAPTORTURE_KASAN=1: the accessors check their index (a value other than 1, 0 or none: the command refuses it, src/shm/env.ts). */
+export const kasan_enabled: boolean = parse_kasan(process.env.SWAPTORTURE_KASAN) === true;
 
 /** Report @what[@idx] outside [0, @nr).  Context: any; called only when kasan_enabled. */
 export function kasan_check_index(what: string, idx: number, nr: number): void {

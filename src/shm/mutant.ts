@@ -25,13 +25,8 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { parse_mutant_id } from './env.js';
 
-/** The id in @text, or an Error naming what was wrong. */
-export function parse_mutant_id(text: string | undefined): number | Error {
-  if (text === undefined || text === '') return 0;
-  if (!/^\d{1,9}$/.test(text)) return new Error(`SWAPTORTURE_MUTANT: "${text}" is not a mutant id (a whole number, 0 for none)`);
-  return Number(text);
-}
 
 function read_mutant(): number {
   const id = parse_mutant_id(process.env.SWAPTORTURE_MUTANT);
