@@ -9,7 +9,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, existsSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -320,5 +320,49 @@ describe('swaptorture fuzz', () => {
     const after = indices(dir);
     expect(after).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(new Set(after).size).toBe(after.length);
+  });
+});
+
+describe('damaged corpus files', () => {
+  it('a failure record, journal or corpus directory that does not hold what fuzz wrote is exit 2 naming the field, never run', () => {
+    const dir = tmp();
+    expect(run('--runs', '2', '--seed', '2', '--corpus', dir, '--bug', 'memcg-dead-reparent', '--jobs', '1').status).toBe(1);
+    const failure = join(dir, 'failures', readdirSync(join(dir, 'failures')).find((f) => f.endsWith('.json') && !f.includes('trace'))!);
+    const good = JSON.parse(readFileSync(failure, 'utf8')) as { case: { design: string; seed: unknown; scenario: { system: { mms: number } } }; schedule: unknown; shrunkSchedule: unknown };
+    const broken: [string, (d: typeof good) => void, RegExp][] = [
+      ['design', (d) => { d.case.design = 'p9'; }, /case\.design: /],
+      ['seed', (d) => { d.case.seed = 'x'; }, /case\.seed: /],
+      ['mms', (d) => { d.case.scenario.system.mms = 100000; }, /case\.scenario\.system\.mms: Too big/],
+      ['schedule', (d) => { d.schedule = 5; d.shrunkSchedule = null; }, /schedule: not a string: 5/],
+    ];
+    for (const [what, mutate, msg] of broken) {
+      const d = JSON.parse(JSON.stringify(good)) as typeof good;
+      mutate(d);
+      const f = join(tmp(), 'failure.json');
+      writeFileSync(f, JSON.stringify(d));
+      const r = spawnSync(process.execPath, [BIN, 'repro', '--replay', f], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, what).toBe(2);
+      expect(r.stderr.trimEnd().split('\n'), what).toHaveLength(1);
+      expect(r.stderr, what).toMatch(msg);
+    }
+    /* The journal: a run line without its pairs, a campaign line naming no bug switch. */
+    const journal = join(dir, 'campaign.jsonl');
+    const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const [what, edit, msg] of [
+      ['newPairs', (ls: Record<string, unknown>[]) => { delete ls[1].newPairs; }, /run line 1 \(run \d\): newPairs is not a list/],
+      ['bug', (ls: Record<string, unknown>[]) => { (ls[0].campaign as { bug: string }).bug = 'bogus'; }, /the campaign line's bug "bogus" is not a bug switch/],
+    ] as [string, (ls: Record<string, unknown>[]) => void, RegExp][]) {
+      const copy = tmp();
+      const ls = JSON.parse(JSON.stringify(lines)) as Record<string, unknown>[];
+      edit(ls);
+      writeFileSync(join(copy, 'campaign.jsonl'), ls.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const r = run('--runs', '4', '--resume', '--corpus', copy);
+      expect(r.status, what).toBe(2);
+      expect(r.stderr, what).toMatch(msg);
+    }
+    /* A file where the corpus directory goes. */
+    const r = run('--runs', '1', '--corpus', journal);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd()).toBe(`swaptorture fuzz: --corpus: ${journal} is not a directory`);
   });
 });

@@ -11,11 +11,14 @@
 import type { Command } from 'commander';
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { BUG_SWITCHES } from '../shm/bugs.js';
 import { run_fuzz, type FuzzSummary } from '../harness/fuzz.js';
 import { merge_corpora } from '../harness/fuzz_corpus.js';
+import { corpus_journals } from '../harness/fuzz_journal.js';
 import { fuzz_designs, resume_campaign, ResumeError } from '../harness/fuzz_params.js';
 import { ProgressBar } from '../harness/progress.js';
 import { text_table } from '../harness/text_table.js';
@@ -155,9 +158,19 @@ function fuzz_print(r: FuzzSummary, json: boolean, out: (s: string) => void, cov
 
 /* `swaptorture fuzz`: the parameters, the campaign (Ctrl-C ends it between runs), the summary.  Returns the exit status. */
 async function fuzz_action(f: FuzzFlags, cmd: Command): Promise<number> {
-  if (f.corpus === '') return usage_error(cmd)('--corpus: an empty directory name');
+  const corpusProblem = corpus_dir_problem(f.corpus);
+  if (corpusProblem !== null) return usage_error(cmd)(`--corpus: ${corpusProblem}`);
   /* Collected from here: the flag checks run model code too (implemented_designs). */
   return with_coverage_flag(f.coverage, usage_error(cmd), (cov) => fuzz_campaign(f, cmd, cov));
+}
+
+/* What keeps @dir from being a corpus directory (an empty name, a file, a journal's name taken by a directory), or null. */
+function corpus_dir_problem(dir: string): string | null {
+  if (dir === '') return 'an empty directory name';
+  if (!existsSync(dir)) return null;
+  if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  const taken = corpus_journals(dir).find((j) => statSync(join(dir, j)).isDirectory());
+  return taken === undefined ? null : `${join(dir, taken)} is a directory, not a campaign journal`;
 }
 
 /* fuzz_action()'s campaign: the parameters, the runs, the summary (with @cov's).  Returns the exit status. */

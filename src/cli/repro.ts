@@ -15,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { output_file_problem } from '../harness/write_atomic.js';
+import { fuzz_case_problem } from '../harness/fuzz_case_check.js';
 import { MAX_PCT_DEPTH } from '../shm/layout.js';
 import { scenario_fixed, ScenarioSetupError } from '../harness/scenario_build.js';
 import { catalogue_files, load_catalogue_settled, load_scenario, ScenarioError, scenariosDir, type LoadedScenario } from '../scenario/load.js';
@@ -48,15 +49,23 @@ async function replay_corpus_file(file: string, out: (s: string) => void, usage:
   } catch (e) {
     return usage(`--replay: ${file}: ${(e as Error).message}`);
   }
-  if (typeof doc === 'object' && doc !== null && typeof doc.outcome === 'string' && typeof doc.case === 'object' && doc.case !== null) {
-    return replay_abnormal_file(file, doc.case, doc.outcome, out, json);
-  }
-  if (typeof doc !== 'object' || doc === null || typeof doc.invariant !== 'string' || typeof doc.case !== 'object' || doc.case === null) {
+  const abnormal = typeof doc === 'object' && doc !== null && typeof doc.outcome === 'string';
+  if (typeof doc !== 'object' || doc === null || typeof doc.case !== 'object' || doc.case === null || (!abnormal && typeof doc.invariant !== 'string')) {
     return usage(`--replay: ${file}: not a fuzz failure record (expected the fields case, invariant, schedule) nor an abnormal run's (case, outcome)`);
   }
+  const caseProblem = fuzz_case_problem(doc.case);
+  if (caseProblem !== null) return usage(`--replay: ${file}: case.${caseProblem}`);
+  if (abnormal) return replay_abnormal_file(file, doc.case, doc.outcome!, out, json);
   const schedule = doc.shrunkSchedule ?? doc.schedule;
+  let record: number[] | undefined;
   try {
-    const r = await fuzz_exec(doc.case, schedule ? decode_schedule(schedule) : undefined);
+    if (schedule !== null && schedule !== undefined && typeof schedule !== 'string') throw new RangeError(`not a string: ${JSON.stringify(schedule)}`);
+    record = schedule ? decode_schedule(schedule) : undefined;
+  } catch (e) {
+    return usage(`--replay: ${file}: ${doc.shrunkSchedule !== null && doc.shrunkSchedule !== undefined ? 'shrunkSchedule' : 'schedule'}: ${(e as Error).message}`);
+  }
+  try {
+    const r = await fuzz_exec(doc.case, record);
     const hit = r.findings.find((x) => x.invariant === doc.invariant) ?? null;
     if (json) out(JSON.stringify({ file, reproduced: hit !== null, invariant: hit?.invariant ?? null, message: hit?.message ?? null, step: hit?.step ?? null, schedule: r.schedule }, null, 2) + '\n');
     else out(`${file}: ${hit !== null ? `reproduced: [${hit.invariant}] ${hit.message} (step ${hit.step})` : `not reproduced (${r.findings.length} other findings; ${r.abnormal ?? 'ran to the end'})`}\n`);

@@ -9,7 +9,10 @@
 import { join } from 'node:path';
 import type { DesignName } from '../mm/swap_design.js';
 import { load_catalogue } from '../scenario/load.js';
-import { corpus_journals, journal_shard, read_journal, type CampaignParams } from './fuzz_journal.js';
+import { corpus_journals, journal_shard, read_journal, type CampaignParams, type JournalHeader, type JournalLine } from './fuzz_journal.js';
+import { fuzz_case_problem } from './fuzz_case_check.js';
+import { BUG_SWITCHES } from '../shm/bugs.js';
+import { implemented_designs } from '../designs/index.js';
 
 /**
  * The designs a calibration campaign with bug switch @bug draws from: those
@@ -31,6 +34,24 @@ export class ResumeError extends Error {
     super(`${flag}: ${message}`);
     this.name = 'ResumeError';
   }
+}
+
+/* What is wrong with a journal read back whole, line by line (the campaign line, then each run's), or null. */
+function journal_problem(header: JournalHeader, lines: readonly JournalLine[]): string | null {
+  const c = header.campaign as Partial<CampaignParams> | null;
+  if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.seed) || typeof c.shard !== 'string' || !Array.isArray(c.designs) || !Number.isSafeInteger(c.maxCpus)) return 'the campaign line lacks seed, shard, designs or maxCpus';
+  if (c.bug !== null && !BUG_SWITCHES.some((s) => s.name === c.bug)) return `the campaign line's bug ${JSON.stringify(c.bug)} is not a bug switch`;
+  const built = implemented_designs() as readonly string[];
+  const design = c.designs.find((d) => !built.includes(d));
+  if (design !== undefined) return `the campaign line's design ${JSON.stringify(design)} is not a built design`;
+  for (const [i, l] of lines.entries()) {
+    const at = `run line ${i + 1}`;
+    if (typeof l !== 'object' || l === null || !Number.isSafeInteger(l.index) || l.index < 0) return `${at}: no run index`;
+    if (!Array.isArray(l.newPairs) || !l.newPairs.every((p) => Number.isSafeInteger(p))) return `${at} (run ${l.index}): newPairs is not a list of pair ids`;
+    const p = l.case === undefined ? null : fuzz_case_problem(l.case);
+    if (p !== null) return `${at} (run ${l.index}): case.${p}`;
+  }
+  return null;
 }
 
 /** The campaign parameters a user gave on the command line (undefined: not given). */
@@ -70,8 +91,16 @@ export function resume_campaign(dir: string, given: ResumeGiven): { file: string
     throw new ResumeError('--shard', `${dir} holds the journals of shards ${shards.join(', ')}: name the one to resume with --shard`);
   }
   const file = join(dir, name);
-  const { header, lines } = read_journal(file);
+  let journal: ReturnType<typeof read_journal>;
+  try {
+    journal = read_journal(file);
+  } catch (e) {
+    throw new ResumeError('--resume', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { header, lines } = journal;
   if (header === null) throw new ResumeError('--resume', `${file} has no campaign line (a journal's first line): not a campaign journal, or damaged`);
+  const damaged = journal_problem(header, lines);
+  if (damaged !== null) throw new ResumeError('--resume', `${file}: ${damaged}: the journal is damaged`);
   const c = header.campaign;
   const params: Required<CampaignParams> = {
     seed: c.seed, bug: c.bug, designs: c.designs, maxCpus: c.maxCpus, shard: c.shard, target: c.target ?? 'model', guide: c.guide ?? true,
