@@ -242,6 +242,25 @@ describe('swaptorture fuzz', () => {
     expect(bad.stderr).toMatch(/no corpus directory/);
     expect(existsSync(missing)).toBe(false);
     expect((JSON.parse(m.stdout) as { runs: number }).runs).toBe(10);
+    /*
+     * Journals are joined, not copied when the name is free: merging a
+     * shard into a corpus that holds an earlier merge of it keeps every
+     * run of both (the earlier copy was kept whole, and the new runs
+     * lost); two campaigns' journals of one name are refused.
+     */
+    const into = tmp();
+    const part = tmp();
+    writeFileSync(join(part, 'campaign-1of2.jsonl'), readFileSync(join(a, 'campaign-1of2.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+    const merge = (...dirs: string[]) => spawnSync(process.execPath, [BIN, 'fuzz', 'merge', ...dirs, '--into', into, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(merge(part).status).toBe(0);
+    expect(indices(into, 'campaign-1of2.jsonl')).toEqual(indices(part, 'campaign-1of2.jsonl'));
+    expect(merge(a).status).toBe(0);
+    expect(indices(into, 'campaign-1of2.jsonl')).toEqual(sa);
+    const other = tmp();
+    expect([0, 1]).toContain(run('--runs', '2', '--seed', '6', '--design', 'p4', '--no-guide', '--max-cpus', '2', '--corpus', other).status);
+    const clash = spawnSync(process.execPath, [BIN, 'fuzz', 'merge', all, other, '--into', tmp()], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/\(seed 6 shard 1\/1\) and .* \(seed 5 shard 1\/1\) journal different campaigns under one name/);
   });
 
   it('--resume takes seed and shard from the journal; a flag that differs from it, or no journal, is exit 2 with one line', () => {

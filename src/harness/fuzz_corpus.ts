@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { write_atomic } from './write_atomic.js';
-import { corpus_journals, read_journal } from './fuzz_journal.js';
+import { corpus_journals, read_journal, type JournalHeader, type JournalLine } from './fuzz_journal.js';
 
 /** A failure file: its path and its document. */
 export interface FailureDoc {
@@ -86,31 +86,61 @@ function merge_abnormal(from: string, into: string): void {
   }
 }
 
+/*
+ * The journals of corpora @dirs, joined by name (a shard's name: the
+ * campaign-KofN.jsonl of every input is one shard's): each run once, by
+ * its index.  Journals of one name must be one campaign's (the same
+ * campaign line); two campaigns' journals cannot be one file - an Error
+ * naming both.
+ */
+function join_journals(dirs: readonly string[]): Map<string, { file: string; header: JournalHeader; lines: Map<number, JournalLine> }> {
+  const out = new Map<string, { file: string; header: JournalHeader; lines: Map<number, JournalLine> }>();
+  for (const d of dirs) {
+    for (const j of corpus_journals(d)) {
+      const file = join(d, j);
+      const { header, lines } = read_journal(file);
+      if (header === null) throw new Error(`${file} has no campaign line (a journal's first line): not a campaign journal, or damaged`);
+      const have = out.get(j);
+      if (have === undefined) {
+        out.set(j, { file, header, lines: new Map(lines.map((l) => [l.index, l])) });
+        continue;
+      }
+      if (JSON.stringify(have.header.campaign) !== JSON.stringify(header.campaign)) {
+        const c = (h: JournalHeader): string => `seed ${h.campaign.seed} shard ${h.campaign.shard}${h.campaign.bug === null ? '' : ` bug ${h.campaign.bug}`}`;
+        throw new Error(`${file} (${c(header)}) and ${have.file} (${c(have.header)}) journal different campaigns under one name: merge them into different directories`);
+      }
+      for (const l of lines) if (!have.lines.has(l.index)) have.lines.set(l.index, l);
+    }
+  }
+  return out;
+}
+
 /**
  * fuzz merge: corpora from shards or machines into @into - failures
- * de-duplicated by site, journals concatenated, abnormal runs' records
- * gathered.  Returns the merged summary.
+ * de-duplicated by site, journals joined (each run once; what @into held
+ * already kept), abnormal runs' records gathered.  Returns the merged
+ * summary.  Throws an Error naming the input at fault, before writing
+ * anything, when an input is missing or two journals of one name are
+ * different campaigns'.
  */
 export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[]; abnormal: number } {
   /* Every input first: --into may be one of them, and must not be created before it is checked. */
   for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
+  const journals = join_journals(existsSync(into) && !dirs.includes(into) ? [into, ...dirs] : dirs);
   mkdirSync(join(into, 'failures'), { recursive: true });
   const sites = new Map<string, FailureDoc>();
   const runs = new Set<string>();
   const pairs = new Set<number>();
+  for (const [name, { header, lines }] of journals) {
+    const sorted = [...lines.values()].sort((a, b) => a.index - b.index);
+    for (const l of sorted) {
+      runs.add(`${header.campaign.seed}:${l.index}`);
+      for (const p of l.newPairs) pairs.add(p);
+    }
+    write_atomic(join(into, name), [header, ...sorted].map((l) => JSON.stringify(l)).join('\n') + '\n');
+  }
   for (const d of dirs) {
     for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
-    for (const j of corpus_journals(d)) {
-      const { header, lines } = read_journal(join(d, j));
-      for (const l of lines) {
-        runs.add(`${header?.campaign.seed ?? '?'}:${l.index}`);
-        for (const p of l.newPairs) pairs.add(p);
-      }
-      if (d !== into) {
-        const target = join(into, j);
-        if (!existsSync(target)) write_atomic(target, readFileSync(join(d, j), 'utf8'));
-      }
-    }
     merge_abnormal(d, into);
   }
   const failures: FuzzFailure[] = [];
