@@ -40,7 +40,7 @@ describe('swaptorture memory (CLI)', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'p9'], ['--design', 'ghost', '--backend', 'disk'], ['--size', '17T'], ['--size', '99999999T']]) {
+    for (const args of [['--size', '7'], ['--usage', '2'], ['--backend', 'nvme'], ['--design', 'p9'], ['--design', 'ghost', '--backend', 'disk'], ['--size', '17T'], ['--size', '99999999T'], ['--compare', '--design', 'p3']]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

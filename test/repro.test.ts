@@ -134,6 +134,12 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     const seed = repro('--replay', 'count-overflow@99999999999999999999:2*9');
     expect(seed.code).toBe(2);
     expect(seed.stderr).toMatch(/--replay: bad seed 99999999999999999999 in replay string/);
+    /* The string says the seed, design and switch: a flag that would choose otherwise is refused, not ignored. */
+    for (const flag of [['--fixed'], ['--design', 'p3'], ['--seed', '3']]) {
+      const clash = repro('--replay', 'count-overflow@4:2*9.1*f.3*1.2*6', ...flag);
+      expect(clash.code, flag.join(' ')).toBe(2);
+      expect(clash.stderr).toMatch(new RegExp(`^swaptorture repro: ${flag[0]}: a replay runs as its string says`));
+    }
   }, TEST_TIMEOUT);
 
   it('a --seed or --depth out of range is exit 2 with one line (they reached System.create and pct_init)', () => {

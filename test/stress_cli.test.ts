@@ -40,6 +40,8 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--seconds', '-1'], /--seconds.*'-1' is invalid/],
     [['--trace', '/no-such-dir/t.json'], /--trace: cannot write \/no-such-dir\/t.json: no directory \/no-such-dir$/],
     [['--trace', ''], /--trace: an empty file name$/],
+    [['--ops', '10', '--seconds', '2'], /--seconds: the run is bounded by --ops; give one of them$/],
+    [['--ops', '100', '--swapoff-cycles', '2', '--swapoff-interval', '0'], /--swapoff-cycles: 2 cycles asked for, but --swapoff-interval 0 turns swapoff off$/],
     [['--devices', Array(8).fill('ssd:64G').join(',')], /--devices: (ssd:64G,){7}ssd:64G: too large together for the model's memory \(arena of \d+ words > 2\^30/],
     [['--coverage', ''], /--coverage: an empty file name$/],
   ];

@@ -91,6 +91,7 @@ function memory_action(f: MemoryFlags, cmd: Command): number {
     return usage(`--size: ${(e as Error).message}`);
   }
   if (f.plot !== undefined && !f.compare) usage('--plot draws the --compare table: add --compare');
+  for (const o of ['design', 'usage']) if (f.compare && cmd.getOptionValueSource(o) === 'cli') usage(`--${o}: --compare measures every design at usage 0, 25, 50, 75 and 100 %; leave --${o} out`);
   const plotProblem = f.plot === undefined ? null : output_file_problem(f.plot);
   if (plotProblem !== null) usage(`--plot: ${plotProblem}`);
   return f.compare ? memory_compare(f, size, cmd) : memory_one(f, size, cmd.configureOutput().writeOut!, usage);

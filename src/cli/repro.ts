@@ -282,6 +282,11 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
   /* Before the search: a timeline that cannot be written would lose what the search found. */
   const traceProblem = f.trace === undefined ? null : output_file_problem(f.trace);
   if (traceProblem !== null) usage(`--trace: ${traceProblem}`);
+  /* A replay re-executes what its string or file says: a flag that would choose otherwise is not taken silently. */
+  if (f.replay !== undefined) {
+    const clash = ['fixed', 'design', 'mode', 'seed', 'depth', 'maxSchedules', 'seconds'].find((o) => cmd.getOptionValueSource(o) === 'cli');
+    if (clash !== undefined) usage(`--${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: a replay runs as its ${f.replay.endsWith('.json') ? 'file' : 'string'} says (seed, design, +fixed, schedule); leave it out`);
+  }
   const broken = new BrokenScenarios(cmd.configureOutput().writeErr!);
   let scenarios: LoadedScenario[];
   try {

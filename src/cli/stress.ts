@@ -153,6 +153,8 @@ async function stress_action(f: StressFlags, cmd: Command): Promise<number> {
 async function stress_run(f: StressFlags, cmd: Command, cov: ModelCoverageRun | null): Promise<number> {
   const out = cmd.configureOutput().writeOut!;
   const err = cmd.configureOutput().writeErr!;
+  /* A run is bounded by operations or by time: both given, one would be ignored. */
+  if (f.ops > 0 && cmd.getOptionValueSource('seconds') === 'cli') usage_error(cmd)('--seconds: the run is bounded by --ops; give one of them');
   let o: StressOptions;
   try {
     o = stress_options_of(f, defaultStressOptions());

@@ -162,6 +162,9 @@ export const StressOptionsSchema = z
         ctx.addIssue({ code: 'custom', path: ['devices'], message: `a ghost device needs --design ghost (SWP_GHOST is seed 001 patches 13-15; design ${o.design} has no such device)` });
       }
     }
+    if (o.swapoffCycles > 0 && o.swapoffIntervalMs === 0) {
+      ctx.addIssue({ code: 'custom', path: ['swapoffCycles'], message: `${o.swapoffCycles} cycles asked for, but --swapoff-interval 0 turns swapoff off` });
+    }
     /* The workload draws from the weights' running totals, kept in an Int32Array (src/harness/workload.ts cumulative()). */
     const total = WORKLOAD_OPS.reduce((s, k) => s + (o.mix[k] ?? 0), 0);
     if (total > MIX_TOTAL_MAX) ctx.addIssue({ code: 'custom', path: ['mix'], message: `the weights add up to ${total}; at most ${MIX_TOTAL_MAX}` });
