@@ -347,6 +347,8 @@ describe('swaptorture mutate (CLI)', () => {
       [['--members', 'stress,explorer'], /--members: unknown "explorer"/],
       [['--design', 'p9'], /--design: unknown design "p9"/],
       [['--id', '3,x'], /--id: "x"/],
+      [['--id', '3,999999'], /--id: no mutant 999999 \(the model's are 1 to \d+; see --list\)/],
+      [['--files', 'src/mm/swap_device.ts,nomatch/**'], /--files: "nomatch\/\*\*" matches no file with mutants/],
       [['--changed', 'no-such-revision-xyz'], /--changed: git diff no-such-revision-xyz failed/],
       [['--jobs', '0'], /--jobs/],
       [['--unit-tests', 'test/allocator.test.ts,test/nope*.test.ts'], /--unit-tests: "test\/nope\*\.test\.ts" matches no test file/],

@@ -191,6 +191,11 @@ async function mutate_action(f: MutateFlags, cmd: Command): Promise<number> {
       return usage((e as Error).message);
     }
   }
+  /* A selection that names what is not there is a mistake, not an empty campaign (--changed may well select nothing). */
+  const missingId = params.ids?.find((id) => id > all.length);
+  if (missingId !== undefined) return usage(`--id: no mutant ${missingId} (the model's are 1 to ${all.length}; see --list)`);
+  const noFile = params.files?.find((g) => !all.some((m) => glob_regexp(g).test(m.file)));
+  if (noFile !== undefined) return usage(`--files: "${noFile}" matches no file with mutants (see --list)`);
   const [k, n] = params.shard.split('/').map(Number);
   const selected = select_mutants(all, {
     ids: params.ids === null ? null : new Set(params.ids), files: params.files, operators: params.operators === null ? null : new Set(params.operators as Operator[]), changed, limit: params.limit, shard: { k, n },
