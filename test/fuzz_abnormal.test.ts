@@ -92,11 +92,17 @@ describe('an abnormal run is saved with its case and replays', () => {
     const camp = fuzz_campaign_open({
       runs: 1, seconds: 0, seed: 7, jobs: 1, corpus, resume: false, shard: { k: 1, n: 1 }, bug: null, designs: ['p4'], maxCpus: 2, guide: false, statIntervalS: 0,
     }, { out: () => {}, err: (s) => err.push(s) });
-    /* A case whose device cannot be swapped on: its set-up fails, the same way every time. */
+    /* A case whose set-up runs out of memory (1024 pages written with 64 frames and 15 swap slots): it fails the same way every time. */
     const base = fresh_case(7, 0, { designs: ['p4'], maxCpus: 2 }, null);
-    const c = { ...base, scenario: { ...base.scenario, system: { ...base.scenario.system, devices: [{ kind: 'ssd' as const, pages: 1 }] } } };
+    const c = {
+      ...base,
+      scenario: {
+        ...base.scenario, system: { ...base.scenario.system, devices: [{ kind: 'ssd' as const, pages: 16 }], frames: 64, mmPages: 1024 },
+        setup: [{ op: 'mm' as const, as: 'p0' }, { op: 'write' as const, mm: 'p0', page: 0, nr: 1024, order: 0, zero: false }],
+      },
+    };
     const r = await fuzz_exec(c);
-    expect(r.abnormal).toMatch(/^system\.devices\[0\]: /);
+    expect(r.abnormal).toMatch(/^setup\[1\]: /);
     fuzz_record(camp, c, r);
     expect(readdirSync(join(corpus, 'abnormal'))).toEqual(['run-0.json']);
     const file = join(corpus, 'abnormal', 'run-0.json');
@@ -128,6 +134,6 @@ describe('an abnormal run is saved with its case and replays', () => {
     writeFileSync(other, JSON.stringify({ ...doc, outcome: 'livelock' }));
     const not = spawnSync(process.execPath, [BIN, 'repro', '--replay', other], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(not.status, not.stderr).toBe(1);
-    expect(not.stdout).toContain(`${other}: not reproduced (expected livelock): system.devices[0]: `);
+    expect(not.stdout).toContain(`${other}: not reproduced (expected livelock): setup[1]: write failed with ENOMEM`);
   });
 });
