@@ -26,9 +26,9 @@
  * everything a second time.  A build whose stamp matches is the build
  * these sources give.
  *
- * Exit status: 0, 2 for a bad argument, or the failing step's (tsc's type
- * errors are printed as tsc prints them).  Context: a clone (the sources
- * are needed).
+ * Everything it prints goes to stderr.  Exit status: 0, 2 for a bad
+ * argument, or the failing step's (tsc's type errors are printed as tsc
+ * prints them).  Context: a clone (the sources are needed).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -98,7 +98,8 @@ function write_stamp(stamp) {
 
 /** Run one build step; exit with its status if it fails. */
 function step(what, args) {
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  /* Their output to stderr: stdout is the command's that runs after the build (npm run -s repro -- all --json | jq). */
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 2, 'inherit'] });
   if (r.status !== 0) {
     console.error(`build: ${what} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
     process.exit(r.status || 1);
@@ -131,13 +132,19 @@ if (args.includes('--if-stale')) {
     return existsSync(out) && statSync(out).mtimeMs >= statSync(join(ROOT, f)).mtimeMs;
   });
   if (had !== null && had.inputs === stamp.inputs && had.config === stamp.config && had.packs === stamp.packs && outputs) {
-    console.log('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
+    console.error('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
     process.exit(0);
   }
 }
 
-/* A fresh build: no output of a removed source is left behind, and a failed build leaves no stamp. */
-rmSync(DIST, { recursive: true, force: true });
+/*
+ * npm run build: afresh, so no output of a removed source is left behind.
+ * --if-stale compiles over dist/ in place, as tsc does, so a command
+ * running from it meanwhile is not left without its modules.  Either way
+ * the old stamp goes first: a failed build leaves none.
+ */
+if (args.includes('--if-stale')) rmSync(STAMP, { force: true });
+else rmSync(DIST, { recursive: true, force: true });
 tsc();
 bundle();
 write_stamp(stamp);

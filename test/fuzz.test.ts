@@ -368,7 +368,7 @@ describe('damaged corpus files', () => {
     const journal = join(dir, 'campaign.jsonl');
     const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const [what, edit, msg] of [
-      ['newPairs', (ls: Record<string, unknown>[]) => { delete ls[1].newPairs; }, /run line 1 \(run \d\): newPairs is not a list/],
+      ['newPairs', (ls: Record<string, unknown>[]) => { delete ls[1].newPairs; }, /run \d's line: newPairs is not a list of pair ids/],
       ['bug', (ls: Record<string, unknown>[]) => { (ls[0].campaign as { bug: string }).bug = 'bogus'; }, /the campaign line's bug "bogus" is not a bug switch/],
     ] as [string, (ls: Record<string, unknown>[]) => void, RegExp][]) {
       const copy = tmp();
@@ -379,6 +379,16 @@ describe('damaged corpus files', () => {
       expect(r.status, what).toBe(2);
       expect(r.stderr, what).toMatch(msg);
     }
+    /* A fuzz record's replay draws no timeline: --trace is refused, not ignored. */
+    const traced = spawnSync(process.execPath, [BIN, 'repro', '--replay', failure, '--trace', join(tmp(), 't.json')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(traced.status).toBe(2);
+    expect(traced.stderr).toMatch(/--trace: a fuzz record's replay draws no timeline/);
+    /* fuzz merge's summary is the merged corpus's: what --into held counts too. */
+    const into = tmp();
+    const mergeInto = (d: string) => JSON.parse(spawnSync(process.execPath, [BIN, 'fuzz', 'merge', d, '--into', into, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }).stdout) as { runs: number; uniqueFailures: number };
+    const first = mergeInto(dir);
+    expect(first.uniqueFailures).toBe(1);
+    expect(mergeInto(tmp())).toEqual({ ...first, failures: expect.anything() as unknown });
     /* A file where the corpus directory goes. */
     const r = run('--runs', '1', '--corpus', journal);
     expect(r.status).toBe(2);

@@ -169,7 +169,7 @@ function corpus_dir_problem(dir: string): string | null {
   if (dir === '') return 'an empty directory name';
   if (!existsSync(dir)) return null;
   if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
-  const taken = corpus_journals(dir).find((j) => statSync(join(dir, j)).isDirectory());
+  const taken = corpus_journals(dir).find((j) => existsSync(join(dir, j)) && statSync(join(dir, j)).isDirectory());
   return taken === undefined ? null : `${join(dir, taken)} is a directory, not a campaign journal`;
 }
 

@@ -54,7 +54,7 @@ async function replay_corpus_file(file: string, out: (s: string) => void, usage:
     return usage(`--replay: ${file}: not a fuzz failure record (expected the fields case, invariant, schedule) nor an abnormal run's (case, outcome)`);
   }
   const caseProblem = fuzz_case_problem(doc.case);
-  if (caseProblem !== null) return usage(`--replay: ${file}: case.${caseProblem}`);
+  if (caseProblem !== null) return usage(`--replay: ${file}: ${caseProblem}`);
   if (abnormal) return replay_abnormal_file(file, doc.case, doc.outcome!, out, json);
   const schedule = doc.shrunkSchedule ?? doc.schedule;
   let record: number[] | undefined;
@@ -286,6 +286,7 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
   if (f.replay !== undefined) {
     const clash = ['fixed', 'design', 'mode', 'seed', 'depth', 'maxSchedules', 'seconds'].find((o) => cmd.getOptionValueSource(o) === 'cli');
     if (clash !== undefined) usage(`--${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: a replay runs as its ${f.replay.endsWith('.json') ? 'file' : 'string'} says (seed, design, +fixed, schedule); leave it out`);
+    if (f.replay.endsWith('.json') && f.trace !== undefined) usage('--trace: a fuzz record\'s replay draws no timeline (repro --replay of its replay string does)');
   }
   const broken = new BrokenScenarios(cmd.configureOutput().writeErr!);
   let scenarios: LoadedScenario[];

@@ -115,7 +115,8 @@ function fuzz_journal_open(camp: FuzzCampaign, header: JournalHeader): void {
     /* A new campaign in a corpus that journals another: say what it replaces (the corpus's failures stay). */
     const old = read_journal(journalFile);
     if (old.header !== null) {
-      camp.io.err(`swaptorture fuzz: ${journalFile} journalled campaign seed ${old.header.campaign.seed} shard ${old.header.campaign.shard} (${old.lines.length} runs); this new campaign's journal replaces it (--resume goes on with a journalled campaign)\n`);
+      const c = old.header.campaign as Partial<JournalHeader['campaign']> | null;
+      camp.io.err(`swaptorture fuzz: ${journalFile} journalled ${c === null ? 'a campaign' : `campaign seed ${c.seed} shard ${c.shard}`} (${old.lines.length} runs); this new campaign's journal replaces it (--resume goes on with a journalled campaign)\n`);
     }
     write_atomic(journalFile, JSON.stringify(header) + '\n');
     return;

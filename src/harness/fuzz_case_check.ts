@@ -38,11 +38,12 @@ const FuzzCaseSchema = z.object({
 /* `--target synthetic`: the puzzle's input is the case; its scenario is not used (src/harness/fuzz_types.ts). */
 const SyntheticCaseSchema = FuzzCaseSchema.extend({ scenario: z.unknown(), synthetic: z.object({ key: count }) });
 
-/** What is wrong with @c as a fuzz case ("FIELD: REASON", the field's path from the case), or null. */
+/** What is wrong with @c as a fuzz case ("case.FIELD: REASON"), or null. */
 export function fuzz_case_problem(c: unknown): string | null {
   const synthetic = typeof c === 'object' && c !== null && 'synthetic' in c && (c as { synthetic: unknown }).synthetic !== undefined;
   const r = (synthetic ? SyntheticCaseSchema : FuzzCaseSchema).safeParse(c);
   if (r.success) return null;
   const issue = r.error.issues[0];
-  return `${json_path(issue.path) || '(the case)'}: ${issue.message}`;
+  const at = json_path(issue.path);
+  return `case${at === '' ? '' : at.startsWith('[') ? at : `.${at}`}: ${issue.message}`;
 }

@@ -105,8 +105,10 @@ function join_journals(dirs: readonly string[]): Map<string, { file: string; hea
         out.set(j, { file, header, lines: new Map(lines.map((l) => [l.index, l])) });
         continue;
       }
-      if (JSON.stringify(have.header.campaign) !== JSON.stringify(header.campaign)) {
-        const c = (h: JournalHeader): string => `seed ${h.campaign.seed} shard ${h.campaign.shard}${h.campaign.bug === null ? '' : ` bug ${h.campaign.bug}`}`;
+      /* Journals written before target and guidance were recorded have the defaults. */
+      const params = (h: JournalHeader): string => JSON.stringify({ ...h.campaign, target: h.campaign.target ?? 'model', guide: h.campaign.guide ?? true });
+      if (params(have.header) !== params(header)) {
+        const c = (h: JournalHeader): string => `seed ${h.campaign.seed} shard ${h.campaign.shard}${h.campaign.bug === null ? '' : ` bug ${h.campaign.bug}`} designs ${h.campaign.designs.join(',')} max-cpus ${h.campaign.maxCpus}`;
         throw new Error(`${file} (${c(header)}) and ${have.file} (${c(have.header)}) journal different campaigns under one name: merge them into different directories`);
       }
       for (const l of lines) if (!have.lines.has(l.index)) have.lines.set(l.index, l);
@@ -126,7 +128,9 @@ function join_journals(dirs: readonly string[]): Map<string, { file: string; hea
 export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[]; abnormal: number } {
   /* Every input first: --into may be one of them, and must not be created before it is checked. */
   for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
-  const journals = join_journals(existsSync(into) && !dirs.includes(into) ? [into, ...dirs] : dirs);
+  /* What --into already holds is part of the merge (and of its summary). */
+  const sources = existsSync(into) && !dirs.includes(into) ? [into, ...dirs] : dirs;
+  const journals = join_journals(sources);
   mkdirSync(join(into, 'failures'), { recursive: true });
   const sites = new Map<string, FailureDoc>();
   const runs = new Set<string>();
@@ -139,7 +143,7 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
     }
     write_atomic(join(into, name), [header, ...sorted].map((l) => JSON.stringify(l)).join('\n') + '\n');
   }
-  for (const d of dirs) {
+  for (const d of sources) {
     for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
     merge_abnormal(d, into);
   }

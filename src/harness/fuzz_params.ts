@@ -44,12 +44,11 @@ function journal_problem(header: JournalHeader, lines: readonly JournalLine[]): 
   const built = implemented_designs() as readonly string[];
   const design = c.designs.find((d) => !built.includes(d));
   if (design !== undefined) return `the campaign line's design ${JSON.stringify(design)} is not a built design`;
-  for (const [i, l] of lines.entries()) {
-    const at = `run line ${i + 1}`;
-    if (typeof l !== 'object' || l === null || !Number.isSafeInteger(l.index) || l.index < 0) return `${at}: no run index`;
-    if (!Array.isArray(l.newPairs) || !l.newPairs.every((p) => Number.isSafeInteger(p))) return `${at} (run ${l.index}): newPairs is not a list of pair ids`;
+  for (const l of lines) {
+    if (typeof l !== 'object' || l === null || !Number.isSafeInteger(l.index) || l.index < 0) return `a run line without a run index (${JSON.stringify(l).slice(0, 60)})`;
+    if (!Array.isArray(l.newPairs) || !l.newPairs.every((p) => Number.isSafeInteger(p))) return `run ${l.index}'s line: newPairs is not a list of pair ids`;
     const p = l.case === undefined ? null : fuzz_case_problem(l.case);
-    if (p !== null) return `${at} (run ${l.index}): case.${p}`;
+    if (p !== null) return `run ${l.index}'s line: ${p}`;
   }
   return null;
 }

@@ -132,7 +132,8 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
   if (!m || (m[4] !== undefined && !(DESIGN_NAMES as readonly string[]).includes(m[4]))) {
     throw new RangeError(`bad replay string "${s.length > 40 ? `${s.slice(0, 40)}…` : s}" (expected RACE@SEED[+fixed][/DESIGN][~WORKLOAD]:SCHEDULE)`);
   }
-  if (Number(m[2]) > 0xffffffff) throw new RangeError(`bad seed ${m[2]} in replay string (a seed is at most ${0xffffffff})`);
+  /* Schedule n of a search from --seed S runs seed S + n: past 2^32 - 1 too. */
+  if (!Number.isSafeInteger(Number(m[2]))) throw new RangeError(`bad seed ${m[2]} in replay string (more than a whole number can hold exactly, 2^53 - 1)`);
   let workload: Workload | null = null;
   if (m[5] !== undefined) {
     const parts = m[5].split(',').map((p) => p.split('.'));
