@@ -15,7 +15,7 @@ import { implemented_designs } from '../designs/index.js';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { json_path } from '../scenario/check.js';
 import { ScenarioFields } from '../scenario/fields.js';
-import { BUG_SWITCHES } from '../shm/bugs.js';
+import { bug_switch } from '../shm/bugs.js';
 import { MAX_PCT_DEPTH } from '../shm/layout.js';
 
 const count = z.number().int().min(0);
@@ -29,7 +29,7 @@ const FuzzCaseSchema = z.object({
     z.object({ kind: z.literal('random') }),
     z.object({ kind: z.literal('free') }),
   ]),
-  bug: z.string().refine((b) => BUG_SWITCHES.some((s) => s.name === b), { message: 'not a bug switch' }).nullable(),
+  bug: z.string().refine((b) => bug_switch(b) !== undefined, { message: 'not a bug switch' }).nullable(),
   scenario: ScenarioFields,
   parent: count.nullable(),
   synthetic: z.object({ key: count }).optional(),

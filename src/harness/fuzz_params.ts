@@ -11,7 +11,7 @@ import type { DesignName } from '../mm/swap_design.js';
 import { load_catalogue } from '../scenario/load.js';
 import { corpus_journals, journal_shard, read_journal, type CampaignParams, type JournalHeader, type JournalLine } from './fuzz_journal.js';
 import { fuzz_case_problem } from './fuzz_case_check.js';
-import { BUG_SWITCHES } from '../shm/bugs.js';
+import { bug_switch } from '../shm/bugs.js';
 import { implemented_designs } from '../designs/index.js';
 
 /**
@@ -40,7 +40,7 @@ export class ResumeError extends Error {
 function journal_problem(header: JournalHeader, lines: readonly JournalLine[]): string | null {
   const c = header.campaign as Partial<CampaignParams> | null;
   if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.seed) || typeof c.shard !== 'string' || !Array.isArray(c.designs) || !Number.isSafeInteger(c.maxCpus)) return 'the campaign line lacks seed, shard, designs or maxCpus';
-  if (c.bug !== null && !BUG_SWITCHES.some((s) => s.name === c.bug)) return `the campaign line's bug ${JSON.stringify(c.bug)} is not a bug switch`;
+  if (c.bug !== null && bug_switch(String(c.bug)) === undefined) return `the campaign line's bug ${JSON.stringify(c.bug)} is not a bug switch`;
   const built = implemented_designs() as readonly string[];
   const design = c.designs.find((d) => !built.includes(d));
   if (design !== undefined) return `the campaign line's design ${JSON.stringify(design)} is not a built design`;
