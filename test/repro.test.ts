@@ -136,6 +136,17 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
     expect(seed.stderr).toMatch(/--replay: bad seed 99999999999999999999 in replay string/);
     /* A search from --seed 4294967295 prints seeds past 2^32 - 1: they replay. */
     expect([0, 1]).toContain(repro('--replay', 'count-overflow@4294967296:2*9.1*f.3*1.2*6').code);
+    /* A workload (~FILLER.KEEP per CPU) must fit the race: a filler past the scenario file's 1000 ran as a livelock (exit 1). */
+    for (const [w, why] of [
+      ['999999999.1,0.0', /CPU 0's filler \(26115417429021, written in base 36\) is not 0\.\.1000/],
+      ['0.1', /1 CPU\(s\) in the workload, race "batch-free-memcg" has 2/],
+      ['0.3,0.0', /CPU 0 keeps operations its script does not have \(1 scripted\)/],
+      ['0.,0.0', /bad workload "0\.,0\.0" in replay string \(expected FILLER\.KEEP per CPU\)/],
+    ] as const) {
+      const bad = repro('--replay', `batch-free-memcg@1~${w}:1*c.2*1.3*1`);
+      expect(bad.code, w).toBe(2);
+      expect(bad.stderr, w).toMatch(why);
+    }
     /* The string says the seed, design and switch: a flag that would choose otherwise is refused, not ignored. */
     for (const flag of [['--fixed'], ['--design', 'p3'], ['--seed', '3']]) {
       const clash = repro('--replay', 'count-overflow@4:2*9.1*f.3*1.2*6', ...flag);

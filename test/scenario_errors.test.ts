@@ -138,6 +138,28 @@ describe('a run that does not end normally is never clean', () => {
   }, TEST_TIMEOUT);
 });
 
+describe('repro: a CPU script longer than 31 operations', () => {
+  it('shrinks to the one operation that matters, named by its own bit (the 34th of CPU 0: no bit wraps), and the shrunk string replays', () => {
+    /* batch-free-memcg with CPU 0's exit after 33 touches, and CPU 1's three operations twelve times over. */
+    const s = catalogued('batch-free-memcg');
+    s.race = 'long-script';
+    s.cpus[0].ops = [...Array.from({ length: 33 }, (_, i) => ({ op: 'touch', mm: 'b', page: 5 + (i % 4) })), { op: 'exit', mm: 'a' }];
+    s.cpus[1].ops = Array.from({ length: 12 }, () => s.cpus[1].ops).flat();
+    const dir = folder({ 'long-script.json': s });
+    const r = repro('long-script', '--dir', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { reproduced: boolean; ops: number; shrunkOps: number; shrunk: string };
+    expect(doc.reproduced).toBe(true);
+    expect(doc.ops).toBe(70);
+    expect(doc.shrunkOps).toBe(1);
+    /* 2^33 in base 36: operation 33 alone on CPU 0, nothing on CPU 1. */
+    expect(doc.shrunk).toMatch(/^long-script@\d+~0\.3y283y8,0\.0:/);
+    const again = repro('--dir', dir, '--replay', doc.shrunk, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ reproduced: true, ops: 1 });
+  }, TEST_TIMEOUT);
+});
+
 describe('repro --dir', () => {
   /* A race of its own (not in the package's scenarios/): count-overflow's scenario under another name. */
   const mine = { ...catalogued('count-overflow'), race: 'my-count-overflow' };

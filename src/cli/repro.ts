@@ -13,7 +13,7 @@
 import { Option, type Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
-import { parse_replay_string, primary_design, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
+import { parse_replay_string, primary_design, workload_problem, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { output_file_problem } from '../harness/write_atomic.js';
 import { fuzz_case_problem } from '../harness/fuzz_case_check.js';
 import { MAX_PCT_DEPTH } from '../shm/layout.js';
@@ -294,6 +294,10 @@ async function repro_action(race: string | undefined, f: ReproFlags, cmd: Comman
     if (f.list) return repro_list(f, out, broken);
     if (f.replay !== undefined && f.replay.endsWith('.json')) return await replay_corpus_file(f.replay, out, usage, f.json === true);
     scenarios = repro_scenarios(race, f, usage, broken);
+    /* A replay string's workload must fit its race before anything runs. */
+    const w = f.replay === undefined ? null : parse_replay_string(f.replay).workload;
+    const bad = w === null ? null : workload_problem(scenarios[0].sc, w);
+    if (bad !== null) usage(`--replay: bad workload in replay string: ${bad}`);
   } catch (e) {
     if (e instanceof ScenarioError) return usage(e.message);
     throw e;

@@ -19,7 +19,7 @@ import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { STRATEGY_GUIDED, STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../sched/strategy.js';
 import { count_switches, decode_schedule, encode_schedule } from '../sched/schedule.js';
 import { shrink_max_steps, shrink_schedule, type ShrinkResult } from '../sched/shrink.js';
-import type { Scenario } from '../scenario/fields.js';
+import { FILLER_MAX, type Scenario } from '../scenario/fields.js';
 import { implemented_designs } from '../designs/index.js';
 import { CpuPool } from './cpus.js';
 import { createArena } from '../shm/arena.js';
@@ -82,15 +82,35 @@ export interface ReproResult {
 
 /**
  * A shortened workload: per CPU, the filler count and a bitmask of the
- * scripted operations kept.  null = the scenario as written.
+ * scripted operations kept (bit j: operation j; a bigint, as a CPU's
+ * script has no length limit).  null = the scenario as written.
  */
 export interface Workload {
   filler: number[];
-  keep: number[];
+  keep: bigint[];
+}
+
+/* Every one of @n scripted operations kept. */
+function keep_all(n: number): bigint {
+  return (1n << BigInt(n)) - 1n;
 }
 
 function full_workload(sc: Scenario): Workload {
-  return { filler: sc.cpus.map((c) => c.filler), keep: sc.cpus.map((c) => (1 << c.ops.length) - 1) };
+  return { filler: sc.cpus.map((c) => c.filler), keep: sc.cpus.map((c) => keep_all(c.ops.length)) };
+}
+
+/*
+ * Why @w cannot be a shortened workload of @sc, or null: a FILLER.KEEP per
+ * CPU, the filler within the scenario file's bounds (0..1000), only bits
+ * of the CPU's scripted operations kept.
+ */
+export function workload_problem(sc: Scenario, w: Workload): string | null {
+  if (w.filler.length !== sc.cpus.length) return `${w.filler.length} CPU(s) in the workload, race "${sc.race}" has ${sc.cpus.length}`;
+  for (let i = 0; i < sc.cpus.length; i++) {
+    if (!Number.isSafeInteger(w.filler[i]) || w.filler[i] < 0 || w.filler[i] > FILLER_MAX) return `CPU ${i}'s filler (${w.filler[i]}, written in base 36) is not 0..${FILLER_MAX}`;
+    if (w.keep[i] < 0n || w.keep[i] > keep_all(sc.cpus[i].ops.length)) return `CPU ${i} keeps operations its script does not have (${sc.cpus[i].ops.length} scripted)`;
+  }
+  return null;
 }
 
 /** @sc with only @w's operations. */
@@ -105,7 +125,7 @@ export function repro_pool(scs: readonly Scenario[]): CpuPool {
 
 export function apply_workload(sc: Scenario, w: Workload | null): Scenario {
   if (w === null) return sc;
-  return { ...sc, cpus: sc.cpus.map((c, i) => ({ ...c, filler: w.filler[i] ?? c.filler, ops: c.ops.filter((_, j) => ((w.keep[i] ?? -1) >> j) & 1) })) };
+  return { ...sc, cpus: sc.cpus.map((c, i) => ({ ...c, filler: w.filler[i] ?? c.filler, ops: c.ops.filter((_, j) => w.keep[i] === undefined || ((w.keep[i] >> BigInt(j)) & 1n) === 1n) })) };
 }
 
 function workload_size(sc: Scenario): number {
@@ -127,6 +147,13 @@ export function replay_string(race: string, seed: number, fixed: boolean, schedu
   return `${race}@${seed}${fixed ? '+fixed' : ''}${design === 'p4' ? '' : `/${design}`}${ws}:${schedule}`;
 }
 
+/* A base-36 numeral (digits already checked) as a bigint: BigInt() reads no base 36. */
+function base36_bigint(s: string): bigint {
+  let v = 0n;
+  for (const c of s) v = v * 36n + BigInt(parseInt(c, 36));
+  return v;
+}
+
 export function parse_replay_string(s: string): { race: string; seed: number; fixed: boolean; design: DesignName; workload: Workload | null; record: number[] } {
   const m = /^([a-z0-9-]+)@(\d+)(\+fixed)?(?:\/([a-z0-9]+))?(?:~([0-9a-z.,]+))?:(.*)$/.exec(s);
   if (!m || (m[4] !== undefined && !(DESIGN_NAMES as readonly string[]).includes(m[4]))) {
@@ -137,8 +164,8 @@ export function parse_replay_string(s: string): { race: string; seed: number; fi
   let workload: Workload | null = null;
   if (m[5] !== undefined) {
     const parts = m[5].split(',').map((p) => p.split('.'));
-    if (parts.some((p) => p.length !== 2)) throw new RangeError(`bad workload "${m[5]}" in replay string (expected FILLER.KEEP per CPU)`);
-    workload = { filler: parts.map((p) => parseInt(p[0], 36)), keep: parts.map((p) => parseInt(p[1], 36)) };
+    if (parts.some((p) => p.length !== 2 || p[0] === '' || p[1] === '')) throw new RangeError(`bad workload "${m[5]}" in replay string (expected FILLER.KEEP per CPU)`);
+    workload = { filler: parts.map((p) => parseInt(p[0], 36)), keep: parts.map((p) => base36_bigint(p[1])) };
   }
   return { race: m[1], seed: Number(m[2]), fixed: m[3] !== undefined, design: (m[4] ?? 'p4') as DesignName, workload, record: decode_schedule(m[6]) };
 }
@@ -339,7 +366,8 @@ async function shrink_workload(pool: CpuPool, sc: Scenario, st: Shrinking): Prom
   }
   for (let i = 0; i < sc.cpus.length; i++) {
     for (let j = sc.cpus[i].ops.length - 1; j >= 0; j--) {
-      if ((st.w.keep[i] >> j) & 1) await shrink_try_workload(pool, sc, base, st, { ...st.w, keep: st.w.keep.map((m, k) => (k === i ? m & ~(1 << j) : m)) });
+      const bit = 1n << BigInt(j);
+      if ((st.w.keep[i] & bit) !== 0n) await shrink_try_workload(pool, sc, base, st, { ...st.w, keep: st.w.keep.map((m, k) => (k === i ? m & ~bit : m)) });
     }
   }
 }
@@ -470,6 +498,8 @@ export function search_done(pool: CpuPool, st: SearchBoots): void {
 export async function repro_replay(pool: CpuPool, sc: Scenario, replay: string, traceFile?: string): Promise<ReproResult> {
   const t0 = performance.now();
   const p = parse_replay_string(replay);
+  const bad = p.workload === null ? null : workload_problem(sc, p.workload);
+  if (bad !== null) throw new RangeError(`bad workload in replay string: ${bad}`);
   const run = await run_once(pool, apply_workload(sc, p.workload), p.seed, p.fixed, { strategy: STRATEGY_REPLAY, record: p.record }, traceFile, p.design);
   const r = repro_result(apply_workload(sc, p.workload), 'replay', p.fixed, p.seed, 1, t0, run, p.design);
   /* The replay string of a shortened workload names it again. */

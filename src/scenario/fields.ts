@@ -21,6 +21,9 @@ import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 import { MAX_FOLIO_ORDER } from '../shm/layout.js';
 import { BLOCK_DEVICE_KINDS } from '../api/device_kind.js';
 
+/** Random operations a CPU may run before its script (a scenario's "filler", a replay string's workload). */
+export const FILLER_MAX = 1000;
+
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const mm = label.describe('a process label');
 const memcg = label.describe('a cgroup label');
@@ -113,7 +116,7 @@ export const ScenarioFields = z
         z
           .object({
             ops: z.array(OpSchema).min(1).describe('this CPU\'s script'),
-            filler: z.number().int().min(0).max(1000).default(0).describe('random operations on the CPU\'s first process before its script (widens the search)'),
+            filler: z.number().int().min(0).max(FILLER_MAX).default(0).describe('random operations on the CPU\'s first process before its script (widens the search)'),
           })
           .strict(),
       )
