@@ -471,6 +471,14 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     planted();
   });
 
+  it('progress: a fault that can never complete (get_swap_device() fails for its swap PTE every time) is reported, not an access that quietly did nothing', () => {
+    Atomics.store(A.i32, pteWord(mm, 200), swp_entry_to_pte(swp_entry(5, 7)));
+    expect(sys.touch(mm, 200)).toBe(0);
+    expect(ids(sys.reports())).toEqual(['progress']);
+    expect(sys.reports()[0].message).toMatch(/^handle_mm_fault: a read of mm \d+ page 200 faulted 256 times without completing/);
+    planted();
+  });
+
   it('progress: a task inside an operation whose heartbeat stops is a stall', () => {
     const wd = new Watchdog(sys.handle, [1, 2], 1000);
     A.i32[taskWord(1, TASK.op)] = 3;
