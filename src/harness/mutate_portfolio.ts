@@ -242,12 +242,24 @@ class UnitMember implements PortfolioMember {
 /* ---- race and explore: the catalogued races whose unmutated run executes the site ---- */
 
 /*
+ * The functions a scenario says its race runs through ("functions":
+ * "copy_mm (copy_pte_range)" names both), by name.
+ */
+function scenario_functions(sc: Scenario): Set<string> {
+  return new Set(sc.functions.flatMap((f) => f.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []));
+}
+
+/*
  * One run per (race, design) of the campaign's designs the race carries,
- * those whose unmutated run executes the mutant's site, the primary
- * design's first and then the quickest, at most --races a mutant.
+ * those whose unmutated run executes the mutant's site, at most --races a
+ * mutant: first the scenarios written for the mutant's function (their
+ * "functions" name it: the window the scenario opens is that function's),
+ * then the primary design's, then the quickest.  A function many
+ * scenarios reach (wp_page_copy: every write after a fork) was otherwise
+ * given the three quickest, none of them the one racing its re-check.
  */
 class ScenarioMember implements PortfolioMember {
-  #races: { run: MemberRun; covered: Set<number>; ms: number; primary: boolean }[] = [];
+  #races: { run: MemberRun; covered: Set<number>; ms: number; primary: boolean; functions: Set<string> }[] = [];
   constructor(
     readonly name: string,
     private readonly b: PortfolioBudgets,
@@ -260,14 +272,17 @@ class ScenarioMember implements PortfolioMember {
       for (const design of ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d))) {
         const run: MemberRun = { ...this.argv(target, design, ctx), coverage: 'workers', by: `${this.name}[${design}]` };
         const base = await ctx.baseline(run);
-        if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design });
+        if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design, functions: scenario_functions(s) });
       }
     }
     this.#races.sort((a, b) => Number(b.primary) - Number(a.primary) || a.ms - b.ms);
   }
 
   runs(m: Mutant): MemberRun[] {
-    return this.#races.filter((r) => r.covered.has(m.id)).slice(0, this.b.races).map((r) => r.run);
+    const reaching = this.#races.filter((r) => r.covered.has(m.id));
+    /* A stable sort: within each group the order above (primary design first, then the quickest). */
+    const written = (r: (typeof reaching)[number]): number => Number(r.functions.has(m.fn));
+    return reaching.sort((a, b) => written(b) - written(a)).slice(0, this.b.races).map((r) => r.run);
   }
 }
 
