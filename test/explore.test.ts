@@ -375,6 +375,14 @@ describe('explore: a scenario without a bug switch (scenarios/interleavings)', (
     }
   });
 
+  it('swapoff waiting for an exiting process is no livelock once the preemptions are spent: try_to_unuse() retries yield (cond_resched), they do not spin to the step budget', async () => {
+    /* Before: ghost, schedule 570 (one preemption, then swapoff alone for 262,144 steps while exit never ran again). */
+    const sc = load_scenario(join(DIR, 'swapoff-vs-exit.json'));
+    const r = await explore_scenario(pool, sc, { design: 'ghost', fixed: true, bound: 2, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 640 });
+    expect(r.violation?.repro.message ?? null).toBeNull();
+    expect(r.explored).toBe(640);
+  });
+
   it('the CLI implies --fixed for it, and stops at --max-schedules with "budget hit (--max-schedules)"', () => {
     const all = cli('explore', join(DIR, 'anon-fault-same-page.json'), '--preemptions', '1');
     expect(all.code, all.stderr).toBe(0);

@@ -22,6 +22,7 @@ import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
+import { cond_resched_retry } from '../sync/point.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
 import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
@@ -487,6 +488,8 @@ export function try_to_unuse(type: number): number {
       folio_put(folio);
     }
     might_sleep('try_to_unuse');
+    /* Entries left (an exiting mm's, or reclaim's put back): retry once someone else has moved. */
+    if (swap_usage_in_pages(type) > 0) cond_resched_retry(A.i32, siWord(type, SI.inuse_pages));
   }
   return swap_usage_in_pages(type) === 0 ? 0 : -EINTR;
 }

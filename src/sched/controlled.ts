@@ -13,7 +13,8 @@
  * reaches the step the word holds - a device's latency - or nothing else
  * can run; a
  * task in sched_wait(word, value) (futex waits: mutex, completion, folio
- * lock, grace periods) is blocked until the word changes or, as a futex
+ * lock, grace periods; a retry loop's cond_resched_retry()) is blocked
+ * until the word changes or, as a futex
  * wait with a timeout would, until some other task has taken a step - the
  * model's waits re-check a condition in a loop.  When no task can run,
  * the run ends as a DEADLOCK (every task's held locks and wait target are

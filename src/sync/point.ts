@@ -103,6 +103,22 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
 }
 
 /**
+ * A retry loop's voluntary context switch: the kernel's cond_resched() in
+ * a loop that can only end once another task has moved on (try_to_unuse()
+ * retrying while an exiting mm frees its entries "at its own independent
+ * pace", mm/swapfile.c).  Under a controlled scheduler the task waits
+ * until arena word @w changes or another task takes a step - a switch
+ * that is no preemption, so a run whose preemptions are spent (explore's
+ * bound, PCT after its change points) does not spin on the loop until its
+ * step budget; when nothing else can run it goes on at once.
+ * Free-running it does nothing: the operating system preempts.
+ * Context: process context, may sleep; callers loop and re-check.
+ */
+export function cond_resched_retry(i32: Int32Array, w: number): void {
+  if (waitHook !== null) waitHook(w, Atomics.load(i32, w));
+}
+
+/**
  * A device's side under a controlled scheduler: blocked until the run's
  * step reaches the value of arena word @w (the earliest step the oldest
  * I/O in flight may complete at); a negative value is "nothing to wait
