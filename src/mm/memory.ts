@@ -486,16 +486,16 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
 }
 
 /*
- * Faults in a row that raced (the PTE, the swap cache folio or the device
- * changed under them) before one access is declared stuck.  The kernel
- * has no bound: the access faults again for ever, and what notices is the
- * soft-lockup watchdog.  Every retry here follows a change another task
- * made, so a fault that retries this often is one that can never finish
- * (a re-check that always fails): a progress violation, not an access
- * that quietly did nothing.  No clean run of stress (4 and 8 CPUs), fuzz,
- * repro or explore came near it: the most retries seen in a row were 3
- * (stress on every design, 2 to 8 CPUs; fuzz; repro all --fixed; explore
- * of every interleaving at two preemptions).  Not a border: one retry more
+ * Faults in a row whose re-check failed (the PTE, the swap cache folio or
+ * the device changed under them) before one access is declared stuck.
+ * The kernel has no bound: the access faults again for ever, and what
+ * notices is the soft-lockup watchdog.  A re-check fails because another
+ * task changed something, and the next attempt sees the change; a fault
+ * that retries this often is one that can never finish (a re-check that
+ * always fails): a progress violation, not an access that quietly did
+ * nothing.  The most retries in a row seen in clean runs were 3 (stress
+ * on every design with 2 to 8 CPUs, fuzz, repro all --fixed, explore of
+ * every interleaving at two preemptions).  Not a border: one retry more
  * or less changes nothing.
  */
 const FAULT_RETRIES = 256;
