@@ -539,7 +539,8 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
     const r = do_wp_page(mm, index, pte, zero);
     if (r !== 0) return r < 0 ? r : 0;
   }
-  report('progress', `handle_mm_fault: a ${write ? 'write' : 'read'} of mm ${mm} page ${index} faulted ${FAULT_RETRIES} times without completing (PTE ${ptep_get(mm, index)}): a re-check that never passes - the kernel would re-fault for ever (soft lockup)`, [mm, index, ptep_get(mm, index)]);
+  const pte = ptep_get(mm, index);
+  report('progress', `handle_mm_fault: a ${write ? 'write' : 'read'} of mm ${mm} page ${index} faulted ${FAULT_RETRIES} times without completing (PTE ${pte}): a re-check that never passes - the kernel would re-fault for ever (soft lockup)`, [mm, index, pte]);
   return 0;
 }
 

@@ -16,6 +16,7 @@ import { G, SI } from '../shm/layout.js';
 import { LC_SWAP_AVAIL, lockdep_assert_held } from '../sync/lockdep.js';
 import { percpu_ref_put, percpu_ref_tryget_live } from '../sync/percpu_ref.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { cond_resched_retry } from '../sync/point.js';
 import { SWP_WRITEOK, si_dynamic, si_flags, si_max, si_users, siWord, swp_offset, swp_type, valid_type } from './swap.js';
 import { plist_add, plist_del, plist_node_empty } from './plist.js';
 import { zswap_invalidate } from './zswap.js';
@@ -47,6 +48,19 @@ export function vm_swap_full(): boolean {
 /** swap_usage_in_pages(): slots of @type in use, without the off-list bit. */
 export function swap_usage_in_pages(type: number): number {
   return Atomics.load(A.i32, siWord(type, SI.inuse_pages)) & SWAP_USAGE_COUNTER_MASK;
+}
+
+/**
+ * swapoff's passes over @type: with slots still in use, yield before the
+ * next pass until the usage changes or another task has moved
+ * (cond_resched_retry()); the entries left are an exiting mm's or ones
+ * reclaim put back, freed "at its own independent pace" (mm/swapfile.c).
+ * Returns the slots in use.  Context: process context, may sleep.
+ */
+export function swap_usage_retry(type: number): number {
+  const inuse = swap_usage_in_pages(type);
+  if (inuse > 0) cond_resched_retry(A.i32, siWord(type, SI.inuse_pages));
+  return inuse;
 }
 
 /**

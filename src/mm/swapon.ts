@@ -22,7 +22,6 @@ import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
 import { LC_CI, LC_SI, LC_SWAP_LOCK, LC_SWAPON_MUTEX } from '../sync/lockdep.js';
 import { might_sleep } from '../sync/might_sleep.js';
-import { cond_resched_retry } from '../sync/point.js';
 import { mutex_lock, mutex_unlock } from '../sync/mutex.js';
 import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from '../sync/percpu_ref.js';
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
@@ -44,7 +43,7 @@ import {
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
-import { add_to_avail_list, del_from_avail_list, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from './swap_device.js';
+import { add_to_avail_list, del_from_avail_list, swap_usage_in_pages, swap_usage_retry, SWAP_USAGE_OFFLIST_BIT } from './swap_device.js';
 import { folio_free_swap } from './swapfile.js';
 import { folio_put_swap } from './swap_count.js';
 import { swap_cluster_free_table } from './swap_cluster_table.js';
@@ -488,8 +487,7 @@ export function try_to_unuse(type: number): number {
       folio_put(folio);
     }
     might_sleep('try_to_unuse');
-    /* Entries left (an exiting mm's, or reclaim's put back): retry once someone else has moved. */
-    if (swap_usage_in_pages(type) > 0) cond_resched_retry(A.i32, siWord(type, SI.inuse_pages));
+    swap_usage_retry(type);
   }
   return swap_usage_in_pages(type) === 0 ? 0 : -EINTR;
 }

@@ -12,15 +12,13 @@
 import { EINTR, ENOMEM } from '../include/errno.js';
 import { report } from '../shm/report.js';
 import { might_sleep } from '../sync/might_sleep.js';
-import { cond_resched_retry } from '../sync/point.js';
-import { A } from '../shm/arena.js';
 import { folio_lock, folio_put, folio_set, folio_test_uptodate, folio_unlock, PG_dirty } from './page_alloc.js';
 import { ROOT_MEM_CGROUP } from './memcontrol.js';
 import { folio_matches_swap_entry } from './swap_state.js';
 import { swapin_entry } from './swapin.js';
-import { siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset } from './swap.js';
-import { SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
-import { swap_usage_in_pages } from './swap_device.js';
+import { swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset } from './swap.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { swap_usage_in_pages, swap_usage_retry } from './swap_device.js';
 import { try_to_free_pages } from './vmscan.js';
 import { __vswap_release_backing, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE, VSWAP_TYPE } from './vswap.js';
 import { phys_allocated_slots, phys_rmap } from './vswap_phys.js';
@@ -69,7 +67,7 @@ export function vswap_unuse_phys(type: number): number {
       if (err) return err;
     }
     might_sleep('vswap_unuse_phys');
-    if (swap_usage_in_pages(type) > 0) cond_resched_retry(A.i32, siWord(type, SI.inuse_pages));
+    swap_usage_retry(type);
   }
   if (swap_usage_in_pages(type) > 0) {
     report('device-lifetime', `vswap swapoff: physical device ${type} still has ${swap_usage_in_pages(type)} slots in use after 100 passes`, [type]);
