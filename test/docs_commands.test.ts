@@ -90,6 +90,15 @@ export function excerptMissing(excerpt: string[], output: string): string | null
   return null;
 }
 
+/*
+ * A failed command's output for the assertion message: its beginning
+ * (where stress prints each VIOLATION as it is found) and its end (the
+ * verdict), as CI keeps only so much of a log.
+ */
+function headAndTail(out: string, keep = 2500): string {
+  return out.length <= 2 * keep ? out : `${out.slice(0, keep)}\n[... ${out.length - 2 * keep} characters ...]\n${out.slice(-keep)}`;
+}
+
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 
 describe.each(DOCS)('%s', (doc) => {
@@ -111,7 +120,7 @@ describe.each(DOCS)('%s', (doc) => {
           const r = spawnSync('bash', ['-c', `${t.run} 2>&1`], { cwd, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: '1', NO_COLOR: '1' } });
           console.log(`${where}: ${c.text}: exit ${r.status}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
           lastOutput += r.stdout;
-          expect(r.status, `${where}: \`${c.text}\` exited ${r.status}${r.signal ? ` (${r.signal})` : ''}, documented ${c.exit}\n${r.stdout.slice(-3000)}`).toBe(c.exit);
+          expect(r.status, `${where}: \`${c.text}\` exited ${r.status}${r.signal ? ` (${r.signal})` : ''}, documented ${c.exit}\n${headAndTail(r.stdout)}`).toBe(c.exit);
         }
         continue;
       }

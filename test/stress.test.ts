@@ -159,6 +159,10 @@ describe('stress with a bug switch', () => {
     expect(io.text()).toMatch(/VIOLATION \[memcg\]/);
     print_result(r, io);
     expect(io.text()).toMatch(/End of test: FAILURE/);
+    /* The first violation is repeated beside the verdict, so a log cut to its end still names it. */
+    const tail = io.text().slice(io.text().lastIndexOf('\nfirst violation: '));
+    expect(tail).toContain(`first violation: [memcg] ${r.violations[0].message}`);
+    expect(tail).toMatch(/\nreplay: .*\n\nswaptorture: End of test: FAILURE/);
   });
 });
 

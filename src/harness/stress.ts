@@ -122,7 +122,12 @@ export async function runStress(o: StressOptions, io: StressIO, signal?: AbortSi
 export function print_result(r: StressResult, io: StressIO, c?: string): void {
   io.out(format_summary(r));
   if (c) io.out(c);
-  if (r.result === 'FAILURE') io.out(`\nreplay: ${r.replay}\n`);
+  if (r.result === 'FAILURE') {
+    /* Repeated beside the verdict: a log cut to its last lines still says what went wrong first. */
+    const v = r.violations[0];
+    if (v !== undefined) io.out(`\nfirst violation: [${v.invariant}] ${v.message}${r.violations.length > 1 ? ` (and ${r.violations.length - 1} more above)` : ''}\n`);
+    io.out(`\nreplay: ${r.replay}\n`);
+  }
   const notes = [r.interrupted && r.result !== 'INTERRUPTED' ? 'interrupted' : '', ...r.bugHints.map(format_bug_hint)].filter((s) => s !== '');
   io.out(`\nswaptorture: End of test: ${r.result}: design=${r.design} cpus=${r.cpus} seed=${r.seed} ops=${r.ops.total} swap_ops=${r.swapOps.total} checks=${r.checks} violations=${r.violations.length} stalls=${r.stalls.length}${notes.map((n) => ` (${n})`).join('')}\n`);
 }
