@@ -44,6 +44,9 @@ describe('stress: bad usage exits 2 with one line naming the problem', () => {
     [['--ops', '100', '--swapoff-cycles', '2', '--swapoff-interval', '0'], /--swapoff-cycles: 2 cycles asked for, but --swapoff-interval 0 turns swapoff off$/],
     [['--devices', Array(8).fill('ssd:64G').join(',')], /--devices: (ssd:64G,){7}ssd:64G: too large together for the model's memory \(arena of \d+ words > 2\^30/],
     [['--coverage', ''], /--coverage: an empty file name$/],
+    [['--window-delay', '-1'], /--window-delay.*'-1' is invalid/],
+    [['--window-delay', '1.5'], /--window-delay.*'1.5' is invalid/],
+    [['--window-delay', '1000001'], /--window-delay.*'1000001' is invalid. expected a whole number from 0 to 1000000/],
   ];
   for (const [args, msg] of cases) {
     it(args.join(' '), () => {
@@ -102,6 +105,20 @@ describe('stress: output', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^swaptorture: --- Start of test: .* stall=5000ms lockdep=off pv_spinlocks=off$/m);
     expect(r.stdout).toMatch(/End of test: SUCCESS/);
+  });
+
+  it('--window-delay: said on the start line and in the replay command; the CPUs delay at race windows and the run stays clean', () => {
+    const r = run('--cpus', '2', '--ops', '300', '--seed', '9', '--window-delay', '50', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^swaptorture: --- Start of test: .* stall=5000ms window_delay=1\/50$/m);
+    const d = StressResultSchema.parse(JSON.parse(r.stdout));
+    expect(d.replay).toMatch(/ --window-delay 50$/);
+    expect(d.violations).toEqual([]);
+    /* One window point in 50 delays: 600 operations pass tens of thousands of points. */
+    expect(d.windowDelays).toBeGreaterThan(50);
+    const off = StressResultSchema.parse(JSON.parse(run('--cpus', '2', '--ops', '300', '--seed', '9', '--json').stdout));
+    expect(off.windowDelays).toBe(0);
+    expect(off.replay).not.toMatch(/--window-delay/);
   });
 
   it('without --json: the summary and "End of test: SUCCESS" on stdout', () => {

@@ -13,6 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BUG_SWITCHES } from '../shm/bugs.js';
+import { WINDOW_DELAY_MAX, WINDOW_DELAY_MAX_US } from '../sync/window_delay.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 import { DESIGN_NAMES } from '../mm/swap_design.js';
 import {
@@ -65,6 +66,7 @@ interface StressFlags {
   listBugs?: boolean;
   lockdep: boolean;
   pvSpinlocks: boolean;
+  windowDelay: number;
   swapoffCycles: number;
   injectCrash: number;
   injectStall: number;
@@ -130,6 +132,7 @@ function stress_options_of(f: StressFlags, d: StressOptions): StressOptions {
     bugs: f.bug,
     lockdep: f.lockdep,
     pvSpinlocks: f.pvSpinlocks,
+    windowDelay: f.windowDelay,
     swapoffCycles: f.swapoffCycles,
     injectCrash: f.injectCrash,
     injectStall: f.injectStall,
@@ -203,6 +206,7 @@ export function registerStress(program: Command): Command {
     .option('--list-bugs', 'list the bug switches (name; provenance: kernel-fix, review or hypothetical - repro --list has its commits and quotes; how often free-running stress finds it: often, seldom or never; what it does) and exit')
     .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
     .option('--no-pv-spinlocks', 'contended spinlocks only spin, never sleep until the unlock wakes them (the spin-only lock; the default parks a spinner after a bounded spin, as paravirtual spinlocks do)')
+    .option('--window-delay <n>', `at one race-window point in n (where the kernel code dropped a lock, sleeps or reads under RCU), a CPU stops for a random 0-${WINDOW_DELAY_MAX_US} us, as a preempted vCPU would: widens the windows another CPU must hit (0: never; timing only: the delays draw no number from the workload's random stream)`, int(0, WINDOW_DELAY_MAX), 0)
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')
     .option('--zswap', 'zswap in front of every device (the default): writeout stores the page compressed, swap-in loads it, the kworker writes stored pages back to the device; the CPUs turn it off and on now and then (the zswap-toggle operation)')
     .option('--no-zswap', 'no zswap: every page goes to the device (not with --design ghost, which always has zswap)')

@@ -59,7 +59,7 @@ function stress_announce(run: StressRun): void {
   stress_say(run, `swaptorture: --- Start of test: design=${o.design} cpus=${o.cpus} seed=${o.seed} devices=${o.devices.map((d) => d.text).join(',')} ` +
     `mix=${formatMix(o.mix)} ${o.ops > 0 ? `ops=${o.ops}/cpu` : `seconds=${o.seconds}`} swapoff_interval=${o.swapoffIntervalMs}ms ` +
     `shuffle_interval=${o.shuffleIntervalMs}ms check_interval=${o.checkIntervalMs}ms stall=${o.stallMs}ms` +
-    `${o.lockdep ? '' : ' lockdep=off'}${o.pvSpinlocks ? '' : ' pv_spinlocks=off'}` +
+    `${o.lockdep ? '' : ' lockdep=off'}${o.pvSpinlocks ? '' : ' pv_spinlocks=off'}${o.windowDelay ? ` window_delay=1/${o.windowDelay}` : ''}` +
     `${o.bugs.length ? ` bugs=${o.bugs.join(',')}` : ''}\n`);
 }
 

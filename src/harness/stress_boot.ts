@@ -8,6 +8,7 @@
  */
 import { BLK_COMPLETION_SOFTIRQ, blk_set_completion } from '../block/bio.js';
 import { pv_spinlocks_set } from '../sync/spinlock.js';
+import { window_delay_set } from '../sync/window_delay.js';
 import { System } from '../api/system.js';
 import { setCurrent, taskWord } from '../shm/task.js';
 import { A } from '../shm/arena.js';
@@ -95,6 +96,7 @@ export function stress_boot(o: StressOptions, io: StressIO): StressRun {
   const sys = System.create({ design: o.design, seed: o.seed, bugs: o.bugs, zswap: o.zswap || o.design === 'ghost', ...stressArenaConfig(o) });
   setCurrent(0);
   pv_spinlocks_set(o.pvSpinlocks);
+  window_delay_set(o.windowDelay);
   const devices = stress_swapon_devices(sys, o);
   const tasks = stress_tasks(o);
   const shape = stress_init_tasks(sys, o, tasks);

@@ -20,6 +20,7 @@ import { zswap_shrink_work } from '../mm/zswap_writeback.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
 import { point, pointId } from '../sync/point.js';
+import { window_delay_start, window_delay_stop } from '../sync/window_delay.js';
 import { LC_SWAP_LOCK } from '../sync/lockdep.js';
 import { spin_lock } from '../sync/spinlock.js';
 import { current, prandom_u32, taskWord } from '../shm/task.js';
@@ -83,7 +84,21 @@ function inject_stall(op: number): never {
   }
 }
 
-registerProgram('stress-cpu', (args: StressCpuArgs) => {
+/*
+ * A stress program's body, delaying at race windows on this thread if
+ * the run asks for it (--window-delay; its own delay stream, seeded from the
+ * task's so a seed fixes it too).
+ */
+function with_window_delay<T>(body: () => T): T {
+  const on = window_delay_start(A.i32[taskWord(current(), TASK.rand)] ^ 0x5bd1e995);
+  try {
+    return body();
+  } finally {
+    window_delay_stop(on);
+  }
+}
+
+registerProgram('stress-cpu', (args: StressCpuArgs) => with_window_delay(() => {
   const cum = cumulative(args.weights);
   let done = 0;
   torture_task_started();
@@ -110,9 +125,9 @@ registerProgram('stress-cpu', (args: StressCpuArgs) => {
     torture_task_finished();
   }
   return { ops: done };
-});
+}));
 
-registerProgram('stress-onoff', (args: StressOnoffArgs): StressOnoffResult => {
+registerProgram('stress-onoff', (args: StressOnoffArgs): StressOnoffResult => with_window_delay(() => {
   let cycles = 0;
   let gaveUp = false;
   try {
@@ -150,7 +165,7 @@ registerProgram('stress-onoff', (args: StressOnoffArgs): StressOnoffResult => {
     torture_task_finished();
   }
   return { cycles, gaveUp };
-});
+}));
 
 /*
  * "stress-kworker": the system workqueue, for the work the model schedules
@@ -167,7 +182,7 @@ export interface StressKworkerArgs {
   intervalMs: number;
 }
 
-registerProgram('stress-kworker', (args: StressKworkerArgs) => {
+registerProgram('stress-kworker', (args: StressKworkerArgs) => with_window_delay(() => {
   let works = 0;
   try {
     while (torture_sleep(args.intervalMs)) {
@@ -185,4 +200,4 @@ registerProgram('stress-kworker', (args: StressKworkerArgs) => {
     torture_task_finished();
   }
   return { works };
-});
+}));

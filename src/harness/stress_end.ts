@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { A } from '../shm/arena.js';
+import { window_delays_taken } from '../sync/window_delay.js';
 import type { CpuSettled } from './cpus.js';
 import { torture_stop } from './torture_ctl.js';
 import { write_trace } from './trace_writer.js';
@@ -119,6 +120,7 @@ export function stress_result(run: StressRun): StressResult {
     swaponFailed: c.ops['swapon-failed'],
     enomem: c.ops.enomem,
     migrations: c.migrations,
+    windowDelays: window_delays_taken(),
     gracePeriods: c.gracePeriods,
     checks: run.checks,
     checkSeconds: run.checkMs / 1000,

@@ -17,6 +17,7 @@ import { DEFAULT_MIX, WORKLOAD_OPS, type WorkloadOp } from './workload.js';
 import { ghost_swap_pages } from '../mm/swapon.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 import { BLOCK_DEVICE_KINDS, type BlockDeviceKind } from '../api/device_kind.js';
+import { WINDOW_DELAY_MAX } from '../sync/window_delay.js';
 
 export class OptionError extends Error {
   constructor(readonly flag: string, message: string) {
@@ -129,6 +130,8 @@ export const StressOptionsSchema = z
     lockdep: z.boolean(),
     /** Contended spinlocks sleep until kicked after a bounded spin (the default), or only spin. */
     pvSpinlocks: z.boolean(),
+    /** Delay at one race-window point in this many, free-running (src/sync/window_delay.ts); 0 = never. */
+    windowDelay: z.number().int().min(0).max(WINDOW_DELAY_MAX),
     /** With --ops: swapoff/swapon cycles to run (the run also waits for them); 0 = as time allows. */
     swapoffCycles: z.number().int().min(0),
     /** Harness self-test: CPU 0 throws after this many operations. */
@@ -222,6 +225,7 @@ export function defaultStressOptions(): StressOptions {
     bugs: [],
     lockdep: true,
     pvSpinlocks: true,
+    windowDelay: 0,
     swapoffCycles: 0,
     injectCrash: 0,
     injectStall: 0,
@@ -308,6 +312,7 @@ export function stress_command_line(o: StressOptions): string {
   if (o.checkIntervalMs !== d.checkIntervalMs) a.push(`--check-interval ${o.checkIntervalMs}`);
   if (!o.lockdep) a.push('--no-lockdep');
   if (!o.pvSpinlocks) a.push('--no-pv-spinlocks');
+  if (o.windowDelay) a.push(`--window-delay ${o.windowDelay}`);
   if (!o.zswap && o.design !== 'ghost') a.push('--no-zswap');
   for (const b of o.bugs) a.push(`--bug ${b}`);
   if (o.swapoffCycles) a.push(`--swapoff-cycles ${o.swapoffCycles}`);

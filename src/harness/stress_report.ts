@@ -162,6 +162,8 @@ export const StressResultSchema = z.object({
   /** Operations that met -ENOMEM (no free frame: the fault fails, as an OOM would). */
   enomem: z.number().int().nonnegative(),
   migrations: z.number().int().nonnegative(),
+  /** --window-delay: delays taken at race windows (0 without it). */
+  windowDelays: z.number().int().nonnegative(),
   gracePeriods: z.number().int().nonnegative(),
   checks: z.number().int().nonnegative(),
   /** Wall time the world stood stopped for the periodic checks (--check-interval), seconds: part of `seconds`. */
@@ -230,6 +232,7 @@ export function format_summary(r: StressResult): string {
     ['operations meeting -ENOMEM', r.enomem],
     ['task migrations (shuffle)', r.migrations],
     ['RCU grace periods', r.gracePeriods],
+    ['window delays (--window-delay)', r.windowDelays],
     ['time in &ci->lock (est.)', `${(100 * r.clusterLockShare).toFixed(1)} %`],
     ['peak RSS of the process', `${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`],
     ['invariant checks run', r.checks],

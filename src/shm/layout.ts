@@ -143,6 +143,8 @@ export const G = {
   zswap_enabled: 210, /* 1: swap_writeout stores in zswap first (src/mm/zswap.ts) */
   zswap_ever_enabled: 211, /* static key zswap_ever_enabled: set once zswap was on, never cleared */
   spin_no_park: 212, /* 1: contended spinlocks spin and never sleep (stress --no-pv-spinlocks; src/sync/spinlock.ts) */
+  window_delay: 213, /* N: stress programs delay at one race-window point in N, 0 never (stress --window-delay; src/sync/window_delay.ts) */
+  window_delays: 214, /* delays taken at race windows (the stress summary) */
   torture_parked: 224, /* tasks parked at the stop-the-world barrier */
   torture_finished: 225, /* workload tasks that ran out of work and returned */
   torture_started: 226, /* workload tasks whose worker is up and running the workload loop */

@@ -3,8 +3,8 @@
  *
  * The model marks the kernel's real lock, sleep, RCU and preemption points
  * with point().  Free-running (stress), a point costs one branch, plus a
- * random delay when stutter is on (like locktorture's stutter, to widen
- * race windows).  Under a controlled scheduler (src/sched/controlled*),
+ * random delay at race windows when asked for (src/sync/window_delay.ts,
+ * stress --window-delay).  Under a controlled scheduler (src/sched/controlled*),
  * the hook hands control to the strategy, which picks the CPU that runs to
  * its next point.
  *
@@ -57,6 +57,11 @@ export function pointId(label: string): number {
   labels.set(id, label);
   if (label.includes(':')) windows.add(id);
   return id;
+}
+
+/** Is point @id a race window (its label names "function:what")? */
+export function is_window_point(id: number): boolean {
+  return windows.has(id);
 }
 
 /** The race-window points this thread interned, by label: a stable order for one build. */
