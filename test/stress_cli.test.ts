@@ -13,6 +13,7 @@ import { System } from '../src/api/system.js';
 import { SWAP_MIN_PAGES } from '../src/mm/swap_header.js';
 import { MAX_SWAPFILES } from '../src/shm/layout.js';
 import { BUG_SWITCHES } from '../src/shm/bugs.js';
+import { worker_exec_argv } from '../src/harness/worker_argv.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -129,6 +130,22 @@ describe('stress: output', () => {
     expect(r.stdout).toMatch(/^peak RSS of the process\s+\d+ MiB$/m);
     expect(r.stdout).toMatch(/^world stopped for checks\s+\d+ ms \(\d+\.\d % of the run; --check-interval\)$/m);
     expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=12 /m);
+  });
+});
+
+describe('stress: node options the command was started with', () => {
+  it('V8 and whole-process options (which a worker refuses) hold for the CPUs too; the run is clean', () => {
+    const r = spawnSync(process.execPath, ['--stack-trace-limit=50', '--max-old-space-size=4096', '--expose-gc', BIN, 'stress', '--cpus', '2', '--ops', '300', '--seed', '5'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
+    expect(r.stderr).not.toMatch(/internal error|ERR_WORKER_INVALID_EXEC_ARGV/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^swaptorture: End of test: SUCCESS: design=p4 cpus=2 seed=5 /m);
+  });
+
+  it('worker_exec_argv keeps what a worker accepts, with the values after a flag, and turns require(esm) off', () => {
+    const got = worker_exec_argv(['--stack-trace-limit=5', '--enable-source-maps', '--conditions', 'dev', '--jitless', '--max-old-space-size=100', '--no-warnings']);
+    expect(got.filter((a) => a !== '--no-experimental-require-module')).toEqual(['--enable-source-maps', '--conditions', 'dev', '--no-warnings']);
+    expect(got.includes('--no-experimental-require-module')).toBe(process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module'));
   });
 });
 

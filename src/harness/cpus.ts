@@ -44,23 +44,9 @@ import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 import { task_dump, type TaskDoing } from './watchdog.js';
 import { worker_entry } from './pack.js';
+import { worker_exec_argv } from './worker_argv.js';
 
 export type { CpuSpec } from './programs.js';
-
-/*
- * How a piscina worker thread loads its entry point: piscina tries
- * require() first, which on Node 20.19+ loads an ES module synchronously
- * (require(esm)); on Node 20 that path has been seen to abort the whole
- * process ("FATAL ERROR: v8::Module::IsGraphAsync must be used on an
- * instantiated module", in a fuzz campaign's job worker).  With
- * require(esm) off in the workers, piscina's require() of our ES modules
- * fails at once and it loads them with import(), the ordinary ESM loader.
- * The parent's options are kept, as a worker inherits them by default.
- */
-export function worker_exec_argv(extra?: string[]): string[] {
-  const off = '--no-experimental-require-module';
-  return [...(extra ?? process.execArgv), ...(process.allowedNodeEnvironmentFlags.has(off) ? [off] : [])];
-}
 
 /** Absolute path of the compiled CPU worker entry point (its pack when fresh: src/harness/pack.ts). */
 export function cpuWorkerFile(): string {

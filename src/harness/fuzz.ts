@@ -42,7 +42,7 @@ import { Piscina } from 'piscina';
 import type { FuzzJob, FuzzJobData, FuzzResult } from './fuzz_types.js';
 import { fuzz_widest_case } from './fuzz_case.js';
 import { SYNTHETIC_CPUS } from './fuzz_synthetic.js';
-import { worker_exec_argv } from './cpus.js';
+import { worker_exec_argv } from './worker_argv.js';
 import { worker_entry } from './pack.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
