@@ -32,10 +32,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stale_source, ts_sources } from './stale.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -55,20 +56,6 @@ function installed(pkg) {
 
 /* What to compile: with the bench harness's dependency (a development one) there, the tests' and benchmarks' tsconfig. */
 const CONFIG = installed('tinybench') ? { file: 'tsconfig.json', dirs: ['src', 'workers', 'bench'] } : { file: 'tsconfig.build.json', dirs: ['src', 'workers'] };
-
-/** Every .ts under @dirs, sorted ('/'-separated, relative to the root). */
-function sources(dirs) {
-  const out = [];
-  const walk = (rel) => {
-    for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true })) {
-      const r = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(r);
-      else if (e.name.endsWith('.ts')) out.push(r);
-    }
-  };
-  for (const d of dirs) walk(d);
-  return out.sort();
-}
 
 /** The hash of the build's inputs as they are on disk now. */
 function inputs_hash(files) {
@@ -116,7 +103,7 @@ if (bad.length > 0) {
   process.exit(2);
 }
 
-const files = sources(CONFIG.dirs);
+const files = ts_sources(ROOT, CONFIG.dirs);
 const stamp = { inputs: inputs_hash(files), config: CONFIG.file, packs: installed('rolldown') };
 
 if (args.includes('--if-stale')) {
@@ -125,13 +112,10 @@ if (args.includes('--if-stale')) {
    * Every source's output is there and no older than the source (a removed
    * or partly removed dist/ is stale whatever its stamp says; and so is a
    * source saved again unchanged, as test/global_setup.ts, which stops a
-   * test run on a build older than its sources, would otherwise see it).
+   * test run on a build older than its sources, would otherwise see it:
+   * the same rule, bin/stale.mjs).
    */
-  const outputs = files.filter((f) => !f.endsWith('.d.ts')).every((f) => {
-    const out = join(DIST, f.replace(/\.ts$/, '.js'));
-    return existsSync(out) && statSync(out).mtimeMs >= statSync(join(ROOT, f)).mtimeMs;
-  });
-  if (had !== null && had.inputs === stamp.inputs && had.config === stamp.config && had.packs === stamp.packs && outputs) {
+  if (had !== null && had.inputs === stamp.inputs && had.config === stamp.config && had.packs === stamp.packs && stale_source(ROOT, files) === null) {
     console.error('build: dist/ is the build of these sources (dist/.build-stamp); not rebuilt (npm run build rebuilds)');
     process.exit(0);
   }

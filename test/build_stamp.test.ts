@@ -20,6 +20,7 @@ function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'swt-build-'));
   mkdirSync(join(dir, 'bin'));
   copyFileSync(join(ROOT, 'bin', 'build.mjs'), join(dir, 'bin', 'build.mjs'));
+  copyFileSync(join(ROOT, 'bin', 'stale.mjs'), join(dir, 'bin', 'stale.mjs'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const files: Record<string, string> = {
     'package.json': JSON.stringify({ name: 'scratch', type: 'module', version: '0.0.0' }),

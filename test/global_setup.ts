@@ -6,28 +6,14 @@
  * naming the first file that is newer than its build.  `npm test` compiles
  * first.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stale_source as first_stale, ts_sources } from '../bin/stale.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/* The first .ts file under src/ with no compiled .js in dist/src/, or one older than itself; null when the build is current. */
+/* The first .ts file under src/ with no compiled .js in dist/src/, or one older than itself; null when the build is current (bin/build.mjs rebuilds by the same rule). */
 export function stale_source(root: string): string | null {
-  const walk = (rel: string): string | null => {
-    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
-      const r = `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        const s = walk(r);
-        if (s !== null) return s;
-      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-        const out = join(root, 'dist', r.replace(/\.ts$/, '.js'));
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(root, r)).mtimeMs) return r;
-      }
-    }
-    return null;
-  };
-  return walk('src');
+  return first_stale(root, ts_sources(root, ['src'])) as string | null;
 }
 
 export default function setup(): void {
