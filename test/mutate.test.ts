@@ -444,6 +444,27 @@ describe('swaptorture mutate (CLI)', () => {
     }
   });
 
+  it('Ctrl-C while the baselines run (half a minute for the race member): the one running is killed, none after it starts, exit 130', async () => {
+    /*
+     * Baselines are cached in the instrumented copy by their command line;
+     * a seed of this run's own (printed) makes sure they are not cached yet.
+     */
+    const seed = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    console.log(`mutate Ctrl-C in the baselines: --seed ${seed}`);
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-int-'));
+    try {
+      const r = await interrupt(['mutate', '--files', 'src/mm/swap_device.ts', '--operators', 'RefDelete', '--limit', '1', '--members', 'race', '--seed', String(seed),
+        '--journal', join(dir, 'j.jsonl'), '--report', dir], /baseline: repro /);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stdout).toMatch(/interrupted/);
+      /* The race member takes one baseline per race and design (over 30); the interrupt stops it at the one running. */
+      expect(r.stderr.match(/baseline: repro /g)!.length, r.stderr).toBeLessThanOrEqual(2);
+      expect(readFileSync(join(dir, 'j.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1); /* the campaign's header, no mutant */
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Ctrl-C: the summary of what finished, exit 130, and --resume goes on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-int-'));
     try {

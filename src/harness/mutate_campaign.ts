@@ -23,7 +23,7 @@
  *
  * Context: main thread; async.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { journal_append, read_jsonl } from './fuzz_journal.js';
 import { MutantTypeChecker } from './mutate_check.js';
@@ -118,12 +118,20 @@ export function read_mutate_journal(file: string, params: MutateParams | null, b
   return { params: header, done };
 }
 
-/* Baselines on the unmutated copy, cached in the copy (rebuilt with it when the sources change). */
+/* A baseline cut short by Ctrl-C: not cached (the next campaign takes it again); the campaign stops. */
+class BaselineAborted extends Error {}
+
+/*
+ * Baselines on the unmutated copy, cached in the copy (rebuilt with it when
+ * the sources change).  Ctrl-C (@signal) kills the one running: the race
+ * member's take about half a minute, the unit member's about a minute, and
+ * a campaign interrupted there stops at once.
+ */
 class Baselines {
   #file: string;
   #cache: Record<string, Baseline>;
   #pending = new Map<string, Promise<Baseline>>();
-  constructor(private readonly tree: string, private readonly err: (s: string) => void) {
+  constructor(private readonly tree: string, private readonly err: (s: string) => void, private readonly signal: AbortSignal) {
     this.#file = join(tree, 'baselines.json');
     this.#cache = existsSync(this.#file) ? JSON.parse(readFileSync(this.#file, 'utf8')) as Record<string, Baseline> : {};
   }
@@ -141,9 +149,14 @@ class Baselines {
   }
 
   async #take(run: MemberRun, key: string): Promise<Baseline> {
+    if (this.signal.aborted) throw new BaselineAborted(run.label);
     this.err(`swaptorture mutate: baseline: ${run.label}\n`);
     const dir = run.coverage ? hits_dir() : undefined;
-    const r = await run_child(this.tree, run.argv, 0, 600_000, null, dir);
+    const r = await run_child(this.tree, run.argv, 0, 600_000, this.signal, dir);
+    if (r.aborted) {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      throw new BaselineAborted(run.label);
+    }
     const covered = dir === undefined ? [] : read_hits(dir, run.coverage === 'workers');
     const ok = r.code === 0;
     const b: Baseline = { ok, ms: r.ms, covered, ...(ok ? {} : { why: `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.tail}` }) };
@@ -189,10 +202,15 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   const results: MutantResult[] = o.selected.filter((m) => done.has(m.id)).map((m) => done.get(m.id)!);
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
-  const baselines = new Baselines(tree.dir, io.err);
+  const baselines = new Baselines(tree.dir, io.err, signal);
   const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, designs: o.params.designs, seed: o.params.seed, all: o.all, baseline: (r) => baselines.get(r) };
   const members = make_portfolio(o.params.members, o.params.budgets);
-  for (const m of members) await m.prepare(ctx, todo);
+  try {
+    for (const m of members) await m.prepare(ctx, todo);
+  } catch (e) {
+    if (e instanceof BaselineAborted) return { results, executed: 0, interrupted: true, built: tree.built };
+    throw e;
+  }
   const checker = new MutantTypeChecker(o.repo);
 
   let executed = 0;
@@ -210,7 +228,13 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
       return { ...base, status: 'NoCoverage', killedBy: null, statusReason, coveredBy, ms: ms() };
     }
     for (const { member, run } of plan) {
-      const b = run.baseline ?? (await baselines.get(run));
+      let b: Baseline;
+      try {
+        b = run.baseline ?? (await baselines.get(run));
+      } catch (e) {
+        if (e instanceof BaselineAborted) return null;
+        throw e;
+      }
       if (!b.ok) continue;
       const r = await run_child(tree.dir, run.argv, m.id, run_timeout_ms(b.ms), signal);
       if (r.aborted) return null;
