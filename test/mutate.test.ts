@@ -209,28 +209,38 @@ describe('the build lock (tree_lock)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'swt-lock-'));
   const lock = join(dir, '.mutants.lock');
 
-  it('is taken when free, and again once let go', () => {
-    expect(tree_lock(lock, () => false)).toBe('held');
+  it('is taken when free, and again once let go', async () => {
+    expect(await tree_lock(lock, () => false)).toBe('held');
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
     rmSync(lock);
-    expect(tree_lock(lock, () => false)).toBe('held');
+    expect(await tree_lock(lock, () => false)).toBe('held');
     rmSync(lock);
   });
 
-  it('held by a live process, waits until that build is there: nothing to build', () => {
+  it('held by a live process, waits until that build is there: nothing to build', async () => {
     writeFileSync(lock, `${process.ppid}\n`); /* the parent: alive */
     let polls = 0;
-    expect(tree_lock(lock, () => ++polls === 3)).toBe('done');
+    expect(await tree_lock(lock, () => ++polls === 3)).toBe('done');
     expect(polls).toBe(3);
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.ppid)); /* not taken from its holder */
     rmSync(lock);
   });
 
-  it('left behind by a process that died, is taken over', () => {
+  it('left behind by a process that died, is taken over', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(lock, `${dead.stdout}\n`);
-    expect(tree_lock(lock, () => false)).toBe('held');
+    expect(await tree_lock(lock, () => false)).toBe('held');
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    rmSync(lock);
+  });
+
+  it('held by a live process, the wait ends as soon as the campaign is interrupted; the lock stays its holder\'s', async () => {
+    writeFileSync(lock, `${process.ppid}\n`);
+    const ac = new AbortController();
+    let polls = 0;
+    expect(await tree_lock(lock, () => (++polls === 2 && ac.abort(), false), ac.signal)).toBe('aborted');
+    expect(polls).toBe(2);
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.ppid));
     rmSync(lock);
   });
 });

@@ -197,9 +197,10 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
 
   const todo = o.selected.filter((m) => !done.has(m.id));
   io.err(`swaptorture mutate: ${o.selected.length} mutants selected (of ${o.all.length}), ${done.size} already journalled\n`);
-  const tree = build_mutant_tree(o.repo, o.all, o.tree);
-  io.err(`swaptorture mutate: instrumented copy ${tree.built ? 'built' : 'reused'}: ${tree.dir}\n`);
   const results: MutantResult[] = o.selected.filter((m) => done.has(m.id)).map((m) => done.get(m.id)!);
+  const tree = await build_mutant_tree(o.repo, o.all, o.tree, signal);
+  if (tree === null) return { results, executed: 0, interrupted: true, built: false };
+  io.err(`swaptorture mutate: instrumented copy ${tree.built ? 'built' : 'reused'}: ${tree.dir}\n`);
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
   const baselines = new Baselines(tree.dir, io.err, signal);

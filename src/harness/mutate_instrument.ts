@@ -34,6 +34,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import ts from 'typescript';
 import { find_mutants, type MutantEdit, type MutantSite } from './mutate_operators.js';
 import { MUTATED_DIRS, ts_files, type Operator } from './mutate_names.js';
@@ -158,9 +159,11 @@ export interface MutantTree {
 /**
  * The instrumented copy of @repo at @dir with @mutants (all of them: the
  * build does not depend on which are run) switched in; reused when it was
- * built from the same sources.
+ * built from the same sources.  null: @signal aborted while it waited for
+ * another campaign's build (the build itself, a few seconds, runs to its
+ * end).
  */
-export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir = join(repo, '.mutants')): MutantTree {
+export async function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir = join(repo, '.mutants'), signal?: AbortSignal): Promise<MutantTree | null> {
   const key = sources_key(repo, mutants);
   if (stamp_key(dir) === key) return { dir, key, built: false };
   /*
@@ -169,7 +172,8 @@ export function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir 
    * building the same one beside it (4 s of CPU on a 2-core machine).
    */
   const lock = `${dir}.lock`;
-  const got = tree_lock(lock, () => stamp_key(dir) === key);
+  const got = await tree_lock(lock, () => stamp_key(dir) === key, signal);
+  if (got === 'aborted') return null;
   if (got === 'done') return { dir, key, built: false };
   try {
     if (stamp_key(dir) === key) return { dir, key, built: false };
@@ -204,11 +208,11 @@ function pid_alive(pid: number): boolean {
  * holds it, wait until @done() says that build is there ('done': nothing
  * to build) or the lock goes; a lock whose holder died is taken over
  * (one still empty after a few polls: its holder died writing it); after
- * TREE_LOCK_WAIT_MS, 'timeout': build anyway, the lock not held.
- * Context: main thread; blocks (synchronous, as the build is).
+ * TREE_LOCK_WAIT_MS, 'timeout': build anyway, the lock not held;
+ * 'aborted' as soon as @signal aborts (Ctrl-C: the wait may be minutes).
+ * Context: main thread; async (the event loop runs while it waits).
  */
-export function tree_lock(lock: string, done: () => boolean): 'held' | 'done' | 'timeout' {
-  const nap = new Int32Array(new SharedArrayBuffer(4));
+export async function tree_lock(lock: string, done: () => boolean, signal?: AbortSignal): Promise<'held' | 'done' | 'timeout' | 'aborted'> {
   const end = Date.now() + TREE_LOCK_WAIT_MS;
   let empty = 0;
   for (;;) {
@@ -233,7 +237,11 @@ export function tree_lock(lock: string, done: () => boolean): 'held' | 'done' | 
     }
     if (done()) return 'done';
     if (Date.now() >= end) return 'timeout';
-    Atomics.wait(nap, 0, 0, TREE_LOCK_POLL_MS);
+    try {
+      await sleep(TREE_LOCK_POLL_MS, undefined, { signal });
+    } catch {
+      return 'aborted';
+    }
   }
 }
 
