@@ -209,6 +209,29 @@ describe('repro --dir', () => {
   }, TEST_TIMEOUT);
 });
 
+describe('repro FOLDER/RACE.json (a scenario file by its path, as explore takes one)', () => {
+  const mine = { ...catalogued('count-overflow'), race: 'my-count-overflow' };
+
+  it('runs the race of that folder; the replay command names the folder and re-executes', () => {
+    const dir = folder({ 'my-count-overflow.json': mine });
+    const r = repro(join(dir, 'my-count-overflow.json'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as Json;
+    expect([doc.race, doc.reproduced, doc.invariant]).toEqual(['my-count-overflow', true, 'swap-count']);
+    const again = repro('--dir', dir, '--replay', doc.shrunk as string ?? doc.schedule as string, '--json');
+    expect(again.code, again.stderr).toBe(0);
+  }, TEST_TIMEOUT);
+
+  it('a file that is not there, or a file with --dir beside it, is exit 2 naming it', () => {
+    const dir = folder({ 'my-count-overflow.json': mine });
+    const none = repro(join(dir, 'nope.json'));
+    expect([none.code, none.stderr.trimEnd()]).toEqual([2, `swaptorture repro: ${join(dir, 'nope.json')}: no such scenario file`]);
+    const both = repro(join(dir, 'my-count-overflow.json'), '--dir', dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^swaptorture repro: --dir: a scenario file's folder is its --dir/);
+  }, TEST_TIMEOUT);
+});
+
 describe('a label another CPU creates: bound when its fork returns, -ESRCH before', () => {
   /*
    * batch-free-memcg frees a's two swapped-out slots (recorded to m1 and

@@ -11,7 +11,7 @@
  * harness failed.
  */
 import { Option, type Command } from 'commander';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CpuPool } from '../harness/cpus.js';
 import { parse_replay_string, primary_design, workload_problem, repro_pool, repro_replay, repro_search, repro_shrink, type ReproMode, type ReproResult } from '../harness/repro.js';
 import { output_file_problem } from '../harness/write_atomic.js';
@@ -23,7 +23,7 @@ import type { Scenario } from '../scenario/fields.js';
 import { DESIGN_NAMES, type DesignName } from '../mm/swap_design.js';
 import { implemented_designs } from '../designs/index.js';
 import { text_table } from '../harness/text_table.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fuzz_exec, fuzz_exec_teardown } from '../harness/fuzz_exec.js';
 import { decode_schedule } from '../sched/schedule.js';
 import type { FuzzCase } from '../harness/fuzz_types.js';
@@ -278,6 +278,13 @@ function repro_report(results: ReproResult[], scenarios: LoadedScenario[], race:
 async function repro_action(race: string | undefined, f: ReproFlags, cmd: Command): Promise<number> {
   const out = cmd.configureOutput().writeOut!;
   const usage = usage_error(cmd);
+  /* A scenario file by its path (as explore takes one): the race of that name in its folder, which the replay commands then name with --dir. */
+  if (race !== undefined && race.endsWith('.json')) {
+    if (cmd.getOptionValueSource('dir') === 'cli') usage(`--dir: a scenario file's folder is its --dir; give the race by name with --dir, or its file without it`);
+    if (!existsSync(race)) usage(`${race}: no such scenario file`);
+    f = { ...f, dir: dirname(race) };
+    race = basename(race, '.json');
+  }
   if (f.design !== undefined && !implemented_designs().includes(f.design)) usage(`--design: design "${f.design}" is not built yet (built: ${implemented_designs().join(', ')})`);
   /* Before the search: a timeline that cannot be written would lose what the search found. */
   const traceProblem = f.trace === undefined ? null : output_file_problem(f.trace);
@@ -311,7 +318,7 @@ export function registerRepro(program: Command): Command {
   return program
     .command('repro')
     .description('reproduce a catalogued race under the controlled scheduler (or show it stays clean with --fixed)')
-    .argument('[race]', 'a race of scenarios/ (see --list), or "all"')
+    .argument('[race]', 'a race of scenarios/ (see --list), "all", or a scenario file (FOLDER/RACE.json: the race RACE of --dir FOLDER)')
     .option('--list', 'list the races: title, designs, bug switch, invariant and provenance (its bug switch\'s: kernel-fix, review or hypothetical, one line per commit or quote) of each')
     .addOption(new Option('--design <name>', 'slot metadata design to run the races on (a race that needs another design "does not apply") [default: each race on the first of p4, p3, p2, ghost, vswap its scenario lists]').choices([...DESIGN_NAMES]))
     .addOption(new Option('--mode <mode>', 'pct (PCT priorities), random (uniform at every point) or stress (free-running)').choices(['pct', 'random', 'stress']).default('pct'))
