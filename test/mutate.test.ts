@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite } from '../src/harness/mutate_operators.js';
 import { DEFAULT_BUDGETS, type Operator } from '../src/harness/mutate_names.js';
 import { apply_mutant, instrument_file, mutant_list, tree_lock, type Mutant } from '../src/harness/mutate_instrument.js';
+import { JobSlots } from '../src/harness/job_slots.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
 import { make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.js';
@@ -242,6 +243,45 @@ describe('the build lock (tree_lock)', () => {
     expect(polls).toBe(2);
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.ppid));
     rmSync(lock);
+  });
+});
+
+/* The baselines' --jobs bound (src/harness/job_slots.ts). */
+describe('JobSlots', () => {
+  it('runs at most N jobs at once, starts them in call order, and a job that throws hands its slot on', async () => {
+    const slots = new JobSlots(2);
+    let now = 0;
+    let most = 0;
+    const started: number[] = [];
+    const gates = Array.from({ length: 5 }, () => { let open!: () => void; const p = new Promise<void>((r) => (open = r)); return { p, open }; });
+    const all = gates.map((g, i) => slots.run(async () => {
+      started.push(i);
+      most = Math.max(most, ++now);
+      await g.p;
+      now--;
+      if (i === 1) throw new Error('job 1 failed');
+      return i;
+    }));
+    const settled = Promise.allSettled(all); /* handled from the start: job 1's rejection is expected */
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+    await tick();
+    expect(started).toEqual([0, 1]);
+    gates[1].open(); /* throws: its slot goes to job 2 */
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    /* one arriving now waits behind 3 and 4 */
+    const late = slots.run(async () => { started.push(5); return 5; });
+    gates[0].open();
+    await tick();
+    expect(started).toEqual([0, 1, 2, 3]);
+    for (const g of gates) g.open();
+    expect([...await settled, { status: 'fulfilled', value: await late }]).toEqual([
+      { status: 'fulfilled', value: 0 }, { status: 'rejected', reason: new Error('job 1 failed') }, { status: 'fulfilled', value: 2 },
+      { status: 'fulfilled', value: 3 }, { status: 'fulfilled', value: 4 }, { status: 'fulfilled', value: 5 },
+    ]);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+    expect(() => new JobSlots(0)).toThrow(RangeError);
   });
 });
 

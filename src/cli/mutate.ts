@@ -282,7 +282,7 @@ export function registerMutate(program: Command): Command {
     .option('--races <n>', 'race and explore members: races per mutant, at most', int(1), DEFAULT_BUDGETS.races)
     .option('--unit-files <n>', 'unit member: test files per mutant, at most', int(1), DEFAULT_BUDGETS.unitFiles)
     .option('--unit-tests <globs>', 'unit member: pick only among these test files, comma separated (test/allocator.test.ts, test/swap_*.test.ts) [default: every unit test file, each measured once]')
-    .option('--jobs <n>', 'mutants at once', int(1, 16), 1)
+    .option('--jobs <n>', 'mutants at once (and baselines, in the baseline phase)', int(1, 16), 1)
     .option('--shard <k/n>', 'run only the selected mutants i (0-based, id order) with i mod n = k - 1', '1/1')
     .option('--journal <file>', 'the campaign journal (default .swaptorture/mutate/journal.jsonl, journal-KofN.jsonl for a shard)')
     .option('--resume', 'go on with the campaign of --journal: its parameters; finished mutants are not run again')

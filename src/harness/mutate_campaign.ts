@@ -29,6 +29,7 @@ import { journal_append, read_jsonl } from './fuzz_journal.js';
 import { MutantTypeChecker } from './mutate_check.js';
 import { equivalent_of, type Equivalent } from './mutate_equivalent.js';
 import { hits_dir, read_hits, run_child } from './mutate_exec.js';
+import { JobSlots } from './job_slots.js';
 import { build_mutant_tree, type Mutant } from './mutate_instrument.js';
 import { make_portfolio, type Baseline, type MemberRun, type PortfolioContext } from './mutate_portfolio.js';
 import type { MemberName, PortfolioBudgets } from './mutate_names.js';
@@ -123,15 +124,19 @@ class BaselineAborted extends Error {}
 
 /*
  * Baselines on the unmutated copy, cached in the copy (rebuilt with it when
- * the sources change).  Ctrl-C (@signal) kills the one running: the race
- * member's take about half a minute, the unit member's about a minute, and
- * a campaign interrupted there stops at once.
+ * the sources change), @jobs at a time (--jobs: a fresh copy's baseline
+ * phase is minutes; the members ask for all of theirs at once).  Ctrl-C
+ * (@signal) kills the ones running: the race member's take about half a
+ * minute, the unit member's about a minute, and a campaign interrupted
+ * there stops at once.
  */
 class Baselines {
   #file: string;
   #cache: Record<string, Baseline>;
   #pending = new Map<string, Promise<Baseline>>();
-  constructor(private readonly tree: string, private readonly err: (s: string) => void, private readonly signal: AbortSignal) {
+  #slots: JobSlots;
+  constructor(private readonly tree: string, private readonly err: (s: string) => void, private readonly signal: AbortSignal, jobs: number) {
+    this.#slots = new JobSlots(jobs);
     this.#file = join(tree, 'baselines.json');
     this.#cache = existsSync(this.#file) ? JSON.parse(readFileSync(this.#file, 'utf8')) as Record<string, Baseline> : {};
   }
@@ -142,7 +147,7 @@ class Baselines {
     if (hit !== undefined) return Promise.resolve(hit);
     let p = this.#pending.get(key);
     if (p === undefined) {
-      p = this.#take(run, key);
+      p = this.#slots.run(() => this.#take(run, key));
       this.#pending.set(key, p);
     }
     return p;
@@ -203,7 +208,7 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   io.err(`swaptorture mutate: instrumented copy ${tree.built ? 'built' : 'reused'}: ${tree.dir}\n`);
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
-  const baselines = new Baselines(tree.dir, io.err, signal);
+  const baselines = new Baselines(tree.dir, io.err, signal, o.jobs);
   const ctx: PortfolioContext = { tree: tree.dir, design: o.params.design, designs: o.params.designs, seed: o.params.seed, all: o.all, baseline: (r) => baselines.get(r) };
   const members = make_portfolio(o.params.members, o.params.budgets);
   try {

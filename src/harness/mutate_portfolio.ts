@@ -198,8 +198,11 @@ class UnitMember implements PortfolioMember {
     const fnKey = (m: Mutant): string => `${m.file}|${m.fn}`;
     const fnSites = new Map<string, number[]>();
     for (const m of ctx.all) fnSites.set(fnKey(m), [...(fnSites.get(fnKey(m)) ?? []), m.id]);
+    const nearOf = (m: Mutant): { t: string; distance: number }[] => [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, distance: d.get(m.file)! }));
+    /* Every candidate measured first, --jobs at a time (ctx.baseline bounds them). */
+    await Promise.all([...new Set(mutants.flatMap((m) => nearOf(m).map((c) => c.t)))].map((t) => this.#measure(ctx, t)));
     for (const m of mutants) {
-      const near = [...this.#distance].filter(([, d]) => d.has(m.file)).map(([t, d]) => ({ t, distance: d.get(m.file)! }));
+      const near = nearOf(m);
       const reach: { t: string; distance: number; f: UnitFile; inFn: number }[] = [];
       for (const c of near) {
         const f = await this.#measure(ctx, c.t);
@@ -268,13 +271,14 @@ class ScenarioMember implements PortfolioMember {
   ) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
-    for (const { target, sc: s } of this.scenarios(ctx.tree)) {
-      for (const design of ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d))) {
-        const run: MemberRun = { ...this.argv(target, design, ctx), coverage: 'workers', by: `${this.name}[${design}]` };
-        const base = await ctx.baseline(run);
-        if (base.ok) this.#races.push({ run, covered: new Set(base.covered), ms: base.ms, primary: design === ctx.design, functions: scenario_functions(s) });
-      }
-    }
+    const runs = this.scenarios(ctx.tree).flatMap(({ target, sc: s }) => ctx.designs.filter((d) => (s.designs as readonly string[]).includes(d)).map((design) => ({
+      run: { ...this.argv(target, design, ctx), coverage: 'workers', by: `${this.name}[${design}]` } as MemberRun, primary: design === ctx.design, functions: scenario_functions(s),
+    })));
+    /* All at once: ctx.baseline runs --jobs of them at a time. */
+    const bases = await Promise.all(runs.map((r) => ctx.baseline(r.run)));
+    runs.forEach((r, i) => {
+      if (bases[i].ok) this.#races.push({ ...r, covered: new Set(bases[i].covered), ms: bases[i].ms });
+    });
     this.#races.sort((a, b) => Number(b.primary) - Number(a.primary) || a.ms - b.ms);
   }
 
@@ -293,12 +297,12 @@ class CoveredRunMember implements PortfolioMember {
   constructor(readonly name: string, private readonly run: (ctx: PortfolioContext, design: string) => MemberRun) {}
 
   async prepare(ctx: PortfolioContext): Promise<void> {
-    for (const design of ctx.designs) {
-      const run = { ...this.run(ctx, design), coverage: true, by: `${this.name}[${design}]` };
-      const base = await ctx.baseline(run);
-      if (!base.ok) throw new Error(`mutate: the unmutated ${run.label} failed: ${base.why ?? ''}`);
-      this.#runs.push({ run, covered: new Set(base.covered) });
-    }
+    const runs = ctx.designs.map((design) => ({ ...this.run(ctx, design), coverage: true, by: `${this.name}[${design}]` }));
+    const bases = await Promise.all(runs.map((run) => ctx.baseline(run)));
+    runs.forEach((run, i) => {
+      if (!bases[i].ok) throw new Error(`mutate: the unmutated ${run.label} failed: ${bases[i].why ?? ''}`);
+      this.#runs.push({ run, covered: new Set(bases[i].covered) });
+    });
   }
 
   runs(m: Mutant): MemberRun[] {
