@@ -176,7 +176,7 @@ describe('bad scenario files exit 2 naming the file and the field', () => {
 
 describe('--trace', () => {
   it('writes the reproducing run as a Chrome Trace Event Format timeline (Perfetto loads this shape)', async () => {
-    const { TraceFileSchema } = await import('../src/harness/trace_writer.js');
+    const { TraceFileSchema } = await import('../src/harness/trace_schema.js');
     const dir = mkdtempSync(join(tmpdir(), 'swt-trace-'));
     const file = join(dir, 'race.json');
     const r = repro('swapcache-large-folio', '--trace', file, '--json');

@@ -8,9 +8,10 @@
  * In controlled mode a timestamp is the scheduler step (shown as 1 us a
  * step); free-running, microseconds of wall time from the first event.
  *
+ * The document's schema: trace_schema.ts.
+ *
  * Context: main thread, after the run.
  */
-import { z } from 'zod';
 import { A } from '../shm/arena.js';
 import { TRACE_EVENT, TRACE_RING } from '../shm/layout.js';
 import { INVARIANTS, read_reports } from '../shm/report.js';
@@ -18,23 +19,7 @@ import { LOCK_CLASSES } from '../sync/lockdep.js';
 import { pointLabel } from '../sync/point.js';
 import { EV_LOCK, EV_POINT, EV_RCU_LOCK, EV_RCU_UNLOCK, EV_UNLOCK, EV_VIOLATION, trace_ring } from '../shm/trace.js';
 import { write_atomic } from './write_atomic.js';
-
-export const TraceEventSchema = z.object({
-  name: z.string(),
-  ph: z.enum(['B', 'E', 'i', 'M']),
-  ts: z.number().nonnegative(),
-  pid: z.number().int(),
-  tid: z.number().int(),
-  cat: z.string().optional(),
-  s: z.enum(['t', 'p', 'g']).optional(),
-  args: z.record(z.string(), z.unknown()).optional(),
-});
-export const TraceFileSchema = z.object({
-  traceEvents: z.array(TraceEventSchema),
-  displayTimeUnit: z.enum(['ms', 'ns']),
-  otherData: z.record(z.string(), z.unknown()),
-});
-export type TraceEvent = z.infer<typeof TraceEventSchema>;
+import type { TraceEvent, TraceFile } from './trace_schema.js';
 
 interface Raw {
   ts: number;
@@ -57,7 +42,7 @@ function ring_events(t: number): Raw[] {
 }
 
 /** The Chrome trace of @tasks (named by @names), as an object. */
-export function build_trace(tasks: number[], names: Record<number, string>, otherData: Record<string, unknown>): z.infer<typeof TraceFileSchema> {
+export function build_trace(tasks: number[], names: Record<number, string>, otherData: Record<string, unknown>): TraceFile {
   const reports = new Map(read_reports().map((v) => [v.seq, v]));
   const raw = tasks.map((t) => ({ t, ev: ring_events(t) }));
   const t0 = Math.min(...raw.flatMap((r) => r.ev.map((e) => e.ts)), Number.MAX_SAFE_INTEGER);

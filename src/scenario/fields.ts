@@ -20,9 +20,8 @@ import { DESIGN_NAMES } from '../mm/swap_design.js';
 import { SWAP_MIN_PAGES } from '../mm/swap_header.js';
 import { MAX_FOLIO_ORDER } from '../shm/layout.js';
 import { BLOCK_DEVICE_KINDS } from '../api/device_kind.js';
+import { FILLER_MAX } from './limits.js';
 
-/** Random operations a CPU may run before its script (a scenario's "filler", a replay string's workload). */
-export const FILLER_MAX = 1000;
 
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const mm = label.describe('a process label');
