@@ -260,7 +260,13 @@ describe('swaptorture fuzz', () => {
     expect([0, 1]).toContain(run('--runs', '2', '--seed', '6', '--design', 'p4', '--no-guide', '--max-cpus', '2', '--corpus', other).status);
     const clash = spawnSync(process.execPath, [BIN, 'fuzz', 'merge', all, other, '--into', tmp()], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(clash.status).toBe(2);
-    expect(clash.stderr).toMatch(/\(seed 6 shard 1\/1 designs p4 max-cpus 2\) and .* \(seed 5 shard 1\/1 designs p4 max-cpus 2\) journal different campaigns under one name/);
+    expect(clash.stderr).toMatch(/\(seed 6 shard 1\/1 designs p4 max-cpus 2\) and .* \(seed 5 shard 1\/1 designs p4 max-cpus 2\) journal different campaigns under one name.*--failures-only/);
+    /* --failures-only: the two campaigns' failures (none here) and abnormal records in one corpus, no journal. */
+    const triage = tmp();
+    const both = spawnSync(process.execPath, [BIN, 'fuzz', 'merge', all, other, '--into', triage, '--failures-only', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(both.status, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout)).toMatchObject({ runs: null, coveragePairs: null });
+    expect(readdirSync(triage).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
   });
 
   it('--resume takes seed and shard from the journal; a flag that differs from it, or no journal, is exit 2 with one line', () => {

@@ -128,6 +128,12 @@ describe('an abnormal run is saved with its case and replays', () => {
     expect(merge_corpora([corpus, shard2], into).abnormal).toBe(2);
     expect(readdirSync(join(into, 'abnormal')).sort()).toEqual(['run-0.json', 'run-1.json']);
     expect(readFileSync(join(into, 'abnormal', 'run-0.json'), 'utf8')).toBe(readFileSync(file, 'utf8'));
+    /* Corpora of different campaigns (--failures-only): their run 0s are different runs, both kept; one merged again is not doubled. */
+    const triage = mkdtempSync(join(tmpdir(), 'swt-abnormal-triage-'));
+    expect(merge_corpora([corpus, shard2], triage, true)).toMatchObject({ runs: null, coveragePairs: null, abnormal: 3 });
+    expect(merge_corpora([shard2], triage, true).abnormal).toBe(3);
+    expect(readdirSync(join(triage, 'abnormal')).sort()).toEqual(['run-0-2.json', 'run-0.json', 'run-1.json']);
+    expect(readFileSync(join(triage, 'abnormal', 'run-0-2.json'), 'utf8')).toBe('{"not": "the same run 0"}');
 
     /* A record whose run no longer ends so: not reproduced, exit 1, saying what happened instead. */
     const other = join(corpus, 'abnormal', 'run-1.json');

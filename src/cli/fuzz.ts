@@ -203,19 +203,20 @@ async function fuzz_campaign(f: FuzzFlags, cmd: Command, cov: ModelCoverageRun |
 }
 
 /* `swaptorture fuzz merge DIR...`: corpora into --into, failures de-duplicated by site, abnormal runs' records gathered. */
-function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean }, cmd: Command): number {
+function fuzz_merge_action(dirs: string[], f: { into?: string; json?: boolean; failuresOnly?: boolean }, cmd: Command): number {
   const out = cmd.configureOutput().writeOut!;
   let r: ReturnType<typeof merge_corpora>;
   if (f.into === '') return usage_error(cmd)('--into: an empty directory name');
   try {
-    r = merge_corpora(dirs, f.into ?? dirs[0]);
+    r = merge_corpora(dirs, f.into ?? dirs[0], f.failuresOnly === true);
   } catch (e) {
     return usage_error(cmd)((e as Error).message);
   }
   /* --json after the directories may land on the parent command's option. */
   if (f.json || cmd.parent?.opts().json) out(JSON.stringify(r, null, 2) + '\n');
   else {
-    out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${r.runs} runs, ${r.coveragePairs} coverage pairs, ${r.uniqueFailures} unique failures, ${r.abnormal} abnormal runs\n`);
+    const journals = r.runs === null ? 'journals not merged (--failures-only)' : `${r.runs} runs, ${r.coveragePairs} coverage pairs`;
+    out(`merged ${dirs.length} corpora into ${f.into ?? dirs[0]}: ${journals}, ${r.uniqueFailures} unique failures, ${r.abnormal} abnormal runs\n`);
     for (const x of r.failures) out(`  [${x.invariant}] ${x.site} (${x.design}): ${x.replay}\n`);
   }
   return 0;
@@ -250,7 +251,8 @@ export function registerFuzz(program: Command): Command {
     .description('merge corpora (failures de-duplicated by site), campaign journals and abnormal runs\' records into --into')
     .argument('<dirs...>', 'corpus directories')
     .option('--into <dir>', 'where the merged corpus goes (default: the first directory)')
-    .option('--json', 'the merged summary as JSON')
+    .option('--failures-only', 'merge only the failures and abnormal runs\' records, not the journals: corpora of different campaigns (a corpus to triage; it cannot be --resume\'d as one campaign)')
+    .option('--json', 'the merged summary as JSON ({runs, coveragePairs, uniqueFailures, failures, abnormal}; runs and coveragePairs null with --failures-only)')
     .action(fuzz_merge_action);
   return fuzz;
 }

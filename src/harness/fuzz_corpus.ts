@@ -75,14 +75,29 @@ function abnormal_records(dir: string): string[] {
   return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json') && !f.includes('.tmp-')) : [];
 }
 
-/* Copy the abnormal runs' records of corpus @from into @into's, each unless one of its name is there (shards' run indices differ). */
-function merge_abnormal(from: string, into: string): void {
+/*
+ * Copy the abnormal runs' records of corpus @from into @into's.  Within
+ * one campaign a run index is one run: a record whose name is there
+ * already is left alone (shards' run indices differ; a run repeated after
+ * a kill is the same run).  With @campaigns (fuzz merge --failures-only:
+ * corpora of different campaigns) the same index is another campaign's
+ * run: unless its text is the same, it goes in beside the other as
+ * run-N-2.json, run-N-3.json, ...
+ */
+function merge_abnormal(from: string, into: string, campaigns: boolean): void {
   const records = from === into ? [] : abnormal_records(from);
   if (records.length === 0) return;
   mkdirSync(join(into, 'abnormal'), { recursive: true });
   for (const f of records) {
-    const target = join(into, 'abnormal', f);
-    if (!existsSync(target)) write_atomic(target, readFileSync(join(from, 'abnormal', f), 'utf8'));
+    const text = readFileSync(join(from, 'abnormal', f), 'utf8');
+    for (let k = 1; ; k++) {
+      const target = join(into, 'abnormal', k === 1 ? f : f.replace(/\.json$/, `-${k}.json`));
+      if (!existsSync(target)) {
+        write_atomic(target, text);
+        break;
+      }
+      if (!campaigns || readFileSync(target, 'utf8') === text) break;
+    }
   }
 }
 
@@ -109,7 +124,7 @@ function join_journals(dirs: readonly string[]): Map<string, { file: string; hea
       const params = (h: JournalHeader): string => JSON.stringify({ ...h.campaign, target: h.campaign.target ?? 'model', guide: h.campaign.guide ?? true });
       if (params(have.header) !== params(header)) {
         const c = (h: JournalHeader): string => `seed ${h.campaign.seed} shard ${h.campaign.shard}${h.campaign.bug === null ? '' : ` bug ${h.campaign.bug}`} designs ${h.campaign.designs.join(',')} max-cpus ${h.campaign.maxCpus}`;
-        throw new Error(`${file} (${c(header)}) and ${have.file} (${c(have.header)}) journal different campaigns under one name: merge them into different directories`);
+        throw new Error(`${file} (${c(header)}) and ${have.file} (${c(have.header)}) journal different campaigns under one name: merge them into different directories, or only their failures and abnormal runs (--failures-only)`);
       }
       for (const l of lines) if (!have.lines.has(l.index)) have.lines.set(l.index, l);
     }
@@ -120,17 +135,19 @@ function join_journals(dirs: readonly string[]): Map<string, { file: string; hea
 /**
  * fuzz merge: corpora from shards or machines into @into - failures
  * de-duplicated by site, journals joined (each run once; what @into held
- * already kept), abnormal runs' records gathered.  Returns the merged
- * summary.  Throws an Error naming the input at fault, before writing
- * anything, when an input is missing or two journals of one name are
- * different campaigns'.
+ * already kept), abnormal runs' records gathered.  With @failuresOnly
+ * (corpora of different campaigns, whose journals cannot be one) the
+ * journals are neither read nor written: runs and coverage pairs are
+ * null.  Returns the merged summary.  Throws an Error naming the input at
+ * fault, before writing anything, when an input is missing or two
+ * journals of one name are different campaigns'.
  */
-export function merge_corpora(dirs: string[], into: string): { runs: number; coveragePairs: number; uniqueFailures: number; failures: FuzzFailure[]; abnormal: number } {
+export function merge_corpora(dirs: string[], into: string, failuresOnly = false): { runs: number | null; coveragePairs: number | null; uniqueFailures: number; failures: FuzzFailure[]; abnormal: number } {
   /* Every input first: --into may be one of them, and must not be created before it is checked. */
   for (const d of dirs) if (!existsSync(d)) throw new Error(`no corpus directory ${d}`);
   /* What --into already holds is part of the merge (and of its summary). */
   const sources = existsSync(into) && !dirs.includes(into) ? [into, ...dirs] : dirs;
-  const journals = join_journals(sources);
+  const journals = failuresOnly ? new Map<string, never>() : join_journals(sources);
   mkdirSync(join(into, 'failures'), { recursive: true });
   const sites = new Map<string, FailureDoc>();
   const runs = new Set<string>();
@@ -145,7 +162,7 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
   }
   for (const d of sources) {
     for (const [site, f] of read_failures(d)) if (!sites.has(site)) sites.set(site, f);
-    merge_abnormal(d, into);
+    merge_abnormal(d, into, failuresOnly);
   }
   const failures: FuzzFailure[] = [];
   for (const [site, { file, doc }] of sites) {
@@ -153,5 +170,5 @@ export function merge_corpora(dirs: string[], into: string): { runs: number; cov
     if (file !== target) write_atomic(target, readFileSync(file, 'utf8'));
     failures.push({ file: target, invariant: String(doc.invariant), site, design: String(doc.design), schedule: String(doc.shrunkSchedule ?? doc.schedule ?? ''), replay: `npx swaptorture repro --replay ${target}`, fresh: false });
   }
-  return { runs: runs.size, coveragePairs: pairs.size, uniqueFailures: failures.length, failures, abnormal: abnormal_records(into).length };
+  return { runs: failuresOnly ? null : runs.size, coveragePairs: failuresOnly ? null : pairs.size, uniqueFailures: failures.length, failures, abnormal: abnormal_records(into).length };
 }
