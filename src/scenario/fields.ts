@@ -22,7 +22,6 @@ import { MAX_FOLIO_ORDER } from '../shm/layout.js';
 import { BLOCK_DEVICE_KINDS } from '../api/device_kind.js';
 import { FILLER_MAX } from './limits.js';
 
-
 const label = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case label such as "a" or "child1"');
 const mm = label.describe('a process label');
 const memcg = label.describe('a cgroup label');
