@@ -6,6 +6,9 @@
 import './quiescent_setup.js'; /* every System a test boots is checked when it ends */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StressResultSchema } from '../src/harness/stress_report.js';
 import { interrupt } from './cli_interrupt.js';
@@ -146,6 +149,19 @@ describe('stress: node options the command was started with', () => {
     const got = worker_exec_argv(['--stack-trace-limit=5', '--enable-source-maps', '--conditions', 'dev', '--jitless', '--max-old-space-size=100', '--no-warnings']);
     expect(got.filter((a) => a !== '--no-experimental-require-module')).toEqual(['--enable-source-maps', '--conditions', 'dev', '--no-warnings']);
     expect(got.includes('--no-experimental-require-module')).toBe(process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module'));
+    /* Refused alone ("must be used with --cpu-prof"), accepted beside it, whichever comes first. */
+    const prof = worker_exec_argv(['--cpu-prof-dir=/p', '--jitless', '--cpu-prof', '--cpu-prof-name', 'x.cpuprofile']);
+    expect(prof.filter((a) => a !== '--no-experimental-require-module')).toEqual(['--cpu-prof-dir=/p', '--cpu-prof', '--cpu-prof-name', 'x.cpuprofile']);
+  });
+
+  it('node --cpu-prof --cpu-prof-dir=DIR: every thread\'s profile goes to DIR (the flame graph workflow), none to the working directory', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'swt-prof-'));
+    const dir = join(cwd, 'prof');
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, BIN, 'stress', '--cpus', '2', '--ops', '200', '--seed', '5'], { cwd, encoding: 'utf8', timeout: 300_000, env: ENV });
+    expect(r.status, r.stderr).toBe(0);
+    /* The main thread and at least the two CPUs. */
+    expect(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).length).toBeGreaterThanOrEqual(3);
+    expect(readdirSync(cwd)).toEqual(['prof']);
   });
 });
 

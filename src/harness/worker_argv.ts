@@ -35,7 +35,7 @@ const REQUIRE_ESM_OFF = '--no-experimental-require-module';
 /* Per option (with its values), whether a worker accepts it. */
 const accepted = new Map<string, boolean>();
 
-/* Does a worker accept the option @opt (its flag, then any separate values)? */
+/* Does a worker accept the options @opt (flags, each with any separate values after it)? */
 function worker_accepts(opt: readonly string[]): boolean {
   const key = opt.join('\0');
   let ok = accepted.get(key);
@@ -65,8 +65,28 @@ function options_of(argv: readonly string[]): string[][] {
   return out;
 }
 
+/*
+ * The options of @opts a worker accepts, in their order.  An option may be
+ * refused alone and accepted beside another (`--cpu-prof-dir=DIR` and
+ * `--cpu-prof-name` "must be used with --cpu-prof"): each is tried with
+ * those kept so far, again after any pass that kept one, until a pass
+ * keeps none - tried alone, the profiles of the CPUs went to the working
+ * directory instead of DIR.
+ */
+function accepted_options(opts: readonly string[][]): string[][] {
+  const keep = opts.map(() => false);
+  const with_kept = (i: number): string[] => opts.flatMap((o, k) => (keep[k] || k === i ? o : []));
+  for (let added = true; added;) {
+    added = false;
+    for (let i = 0; i < opts.length; i++) {
+      if (!keep[i] && worker_accepts(with_kept(i))) keep[i] = added = true;
+    }
+  }
+  return opts.filter((_, k) => keep[k]);
+}
+
 /** The execArgv of a worker thread: @extra or the parent's options, those a worker accepts, with require(esm) off. */
 export function worker_exec_argv(extra?: readonly string[]): string[] {
-  const keep = options_of(extra ?? process.execArgv).filter(worker_accepts).flat();
+  const keep = accepted_options(options_of(extra ?? process.execArgv)).flat();
   return [...keep, ...(process.allowedNodeEnvironmentFlags.has(REQUIRE_ESM_OFF) ? [REQUIRE_ESM_OFF] : [])];
 }
