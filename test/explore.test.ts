@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { decode_schedule } from '../src/sched/schedule.js';
 import type { ExploreOp } from '../src/harness/explore_ops.js';
 import type { Reduction } from '../src/sched/explore.js';
 import { scenario_boot, scenario_restore } from '../src/harness/scenario_boot.js';
-import { EXPLORE_LOG_WORDS, explore_observe, explore_scenario } from '../src/harness/explore.js';
+import { EXPLORE_LOG_WORDS, explore_observe } from '../src/harness/explore.js';
 import { run_built } from '../src/harness/repro.js';
 import { repro_build } from '../src/harness/scenario_build.js';
 import { load_scenario } from '../src/scenario/load.js';
@@ -351,48 +351,6 @@ describe('explore: a catalogued race', () => {
     expect(fixed.stdout).toMatch(/^exhausted: no violation with ≤1 preemptions$/m);
     expect(fixed.stdout).toMatch(/^reduction: none$/m);
     expect(fixed.stdout).toMatch(/^schedules explored: \d+$/m);
-  });
-});
-
-describe('explore: a scenario without a bug switch (scenarios/interleavings)', () => {
-  const DIR = join(ROOT, 'scenarios', 'interleavings');
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-
-  it('each runs on the model as it is: clean for its first 40 schedules of up to one preemption, and --max-schedules stops at exactly that many', async () => {
-    expect(files.length).toBeGreaterThanOrEqual(8);
-    for (const f of files) {
-      const sc = load_scenario(join(DIR, f));
-      expect(sc.bug, f).toBeUndefined();
-      const r = await explore_scenario(pool, sc, { design: 'p4', fixed: true, bound: 1, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 40 });
-      expect(r.violation, `${f}: ${r.violation?.repro.message ?? ''}`).toBeNull();
-      expect(r.explored, f).toBeLessThanOrEqual(40);
-      if (r.verdict === 'budget') {
-        expect(r.explored, f).toBe(40);
-        expect(r.stoppedBy, f).toBe('schedules');
-      } else {
-        expect(r.verdict, f).toBe('exhausted');
-      }
-    }
-  });
-
-  it('swapoff waiting for an exiting process is no livelock once the preemptions are spent: try_to_unuse() retries yield (cond_resched), they do not spin to the step budget', async () => {
-    /* Before: ghost, schedule 570 (one preemption, then swapoff alone for 262,144 steps while exit never ran again). */
-    const sc = load_scenario(join(DIR, 'swapoff-vs-exit.json'));
-    const r = await explore_scenario(pool, sc, { design: 'ghost', fixed: true, bound: 2, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 640 });
-    expect(r.violation?.repro.message ?? null).toBeNull();
-    expect(r.explored).toBe(640);
-  });
-
-  it('the CLI implies --fixed for it, and stops at --max-schedules with "budget hit (--max-schedules)"', () => {
-    const all = cli('explore', join(DIR, 'anon-fault-same-page.json'), '--preemptions', '1');
-    expect(all.code, all.stderr).toBe(0);
-    expect(all.stdout).toMatch(/^explore anon-fault-same-page: design p4, fixed \(--fixed\)/m);
-    expect(all.stdout).toMatch(/^exhausted: no violation with ≤1 preemptions$/m);
-    const n = Number(/^schedules explored: (\d+)$/m.exec(all.stdout)![1]);
-    expect(n).toBeGreaterThan(5);
-    const cut = cli('explore', join(DIR, 'anon-fault-same-page.json'), '--preemptions', '1', '--max-schedules', '5', '--json');
-    expect(cut.code, cut.stderr).toBe(0);
-    expect(JSON.parse(cut.stdout)).toMatchObject({ explored: 5, verdict: 'budget', stoppedBy: 'schedules', fixed: true });
   });
 });
 
