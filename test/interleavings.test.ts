@@ -40,12 +40,14 @@ const ALL = { k: 1, n: 1 };
  * src/mm/memory.ts (`swaptorture mutate --list --files src/mm/memory.ts
  * --operators EarlyUnlock,DropRecheck`), each explored on every
  * interleaving until one breaks: the first 40 schedules of up to one
- * preemption (sleep sets; this test before) caught 14; the first 150 of
- * up to two under dpor catch 16 - zap_page_range's PTL dropped before its
+ * preemption (sleep sets; this test before) caught 13; the first 150 of
+ * up to two under dpor catch 15 - zap_page_range's PTL dropped before its
  * loop (dontneed-vs-reclaim, schedule 106) and free_pages_and_swap_cache
  * unlocking the folio before folio_free_swap (dontneed-vs-swapin, 28) -
- * and the 14 sooner (at most 5 schedules where the old order took up to
+ * and the 13 sooner (at most 5 schedules where the old order took up to
  * 23).  dpor's order puts a preemption before the steps that race first.
+ * With swapin-vs-reswap, written after, 16: do_swap_page's folio re-check
+ * dropped (schedule 12).
  */
 const INTERLEAVING_SCHEDULES = 150;
 

@@ -375,21 +375,27 @@ describe('selection and journal', () => {
 });
 
 describe('swaptorture mutate (CLI)', () => {
-  it('the explore member explores the races and the interleavings whose unmutated exploration reaches the site: the scenarios written for the mutated function first, then the primary design, at most --races, K=2, --explore-schedules', async () => {
+  it('the explore member explores the races and the interleavings whose unmutated exploration reaches the site: the scenarios written for the mutated function first, then the primary design, at most --races, K=2 under dpor, --explore-schedules', async () => {
     const seen: string[][] = [];
     /* a fake campaign: mutant 7 is reached by one interleaving on p4 and ghost and by one race on ghost; mutant 8 by no exploration */
-    const reach = (argv: string[]): number[] => (argv[2].endsWith('anon-fault-same-page.json') && argv[5] !== 'vswap') || (argv[2] === 'swapoff-vs-swapin' && argv[5] === 'ghost') ? [7, 9] : [];
+    const reach = (argv: string[]): number[] => {
+      if (argv[2].endsWith('anon-fault-same-page.json') && argv[5] !== 'vswap') return [7, 9];
+      if (argv[2] === 'swapoff-vs-swapin' && argv[5] === 'ghost') return [7, 9, 10];
+      return argv[2].endsWith('read-vs-reclaim.json') && argv[5] === 'p4' ? [10] : [];
+    };
     const [member] = make_portfolio(['explore'], { ...DEFAULT_BUDGETS, races: 2, exploreSchedules: 50 });
     await member.prepare({ tree: ROOT, design: 'p4', designs: ['p4', 'ghost', 'vswap'], seed: 1, baseline: async (r: MemberRun) => { seen.push(r.argv); return { ok: true, ms: r.argv[5] === 'ghost' ? 5 : 10, covered: reach(r.argv) }; } }, []);
     const targets = new Set(seen.map((a) => a[2]));
     expect(targets.has('swapoff-vs-swapin')).toBe(true);
     expect(targets.has('scenarios/interleavings/anon-fault-same-page.json')).toBe(true);
-    for (const a of seen) expect(a.slice(3)).toEqual(['--fixed', '--design', a[5], '--preemptions', '2', '--max-schedules', '50', '--no-shrink']);
+    for (const a of seen) expect(a.slice(3)).toEqual(['--fixed', '--design', a[5], '--preemptions', '2', '--reduction', 'dpor', '--max-schedules', '50', '--no-shrink']);
     const m = (id: number): Mutant => ({ id }) as Mutant;
     expect(member.runs(m(7)).map((r) => `${r.by} ${r.argv[2]}`)).toEqual(['explore[p4] scenarios/interleavings/anon-fault-same-page.json', 'explore[ghost] swapoff-vs-swapin']);
     expect(member.runs(m(8))).toEqual([]);
     /* Mutant 9 reaches the same runs, in get_swap_device(): the race written for that function (its "functions" name it) goes first. */
     expect(member.runs({ id: 9, fn: 'get_swap_device' } as Mutant).map((r) => `${r.by} ${r.argv[2]}`)).toEqual(['explore[ghost] swapoff-vs-swapin', 'explore[p4] scenarios/interleavings/anon-fault-same-page.json']);
+    /* Mutant 10, in do_swap_page: swapoff-vs-swapin names it first, read-vs-reclaim fifth - the first goes first, though the other is the primary design's and quicker. */
+    expect(member.runs({ id: 10, fn: 'do_swap_page' } as Mutant).map((r) => `${r.by} ${r.argv[2]}`)).toEqual(['explore[ghost] swapoff-vs-swapin', 'explore[p4] scenarios/interleavings/read-vs-reclaim.json']);
   });
 
   it('bad flags exit 2 naming the flag', () => {

@@ -80,7 +80,7 @@ export const ScenarioFields = z
      * accepted so that such files load; nothing reads it.
      */
     seed: z.string().optional().describe('deprecated and ignored: where the race comes from is its bug switch\'s provenance (repro --list)'),
-    functions: z.array(z.string()).min(1).describe('the kernel functions the race runs through'),
+    functions: z.array(z.string()).min(1).describe('the kernel functions the race runs through, the one whose window it opens first'),
     bug: z.string().optional().describe('the bug switch that restores the pre-fix path (swaptorture stress --list-bugs); the race\'s provenance is the switch\'s.  Without one the file is an interleaving no known bug names (a patch being ported, a pair of operations on shared state): repro and explore run it on the model as it is, as with --fixed'),
     invariant: z.enum(INVARIANTS).optional().describe('the invariant the race breaks: reported during the run or by the quiescent check after it; required with a bug switch, not allowed without one'),
     /**
