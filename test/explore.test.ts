@@ -6,15 +6,13 @@
  * unsharded run, and a catalogued race is found with its bug switch and
  * exhausted without it.  Bounded by schedules, never by time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { A, createArena } from '../src/shm/arena.js';
-import { CpuPool } from '../src/harness/cpus.js';
+import { A } from '../src/shm/arena.js';
 import { explore_synthetic, synthetic_run } from '../src/harness/explore_synthetic.js';
 import { footprint_read } from '../src/sched/footprint_read.js';
 import { decode_schedule } from '../src/sched/schedule.js';
@@ -28,27 +26,14 @@ import { load_scenario } from '../src/scenario/load.js';
 import { arena_state_hash } from '../src/shm/state_hash.js';
 import { G, MAX_LOCK_CLASSES } from '../src/shm/layout.js';
 import { STRATEGY_EXPLORE } from '../src/sched/strategy.js';
+import { cli, file_cpu_pool } from './cpu_pool_fixture.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
-const ENV = { ...process.env, CI: '1' };
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-let pool: CpuPool;
-beforeAll(() => {
-  pool = new CpuPool(createArena({}), 3);
-});
-afterAll(async () => {
-  await pool.destroy();
-});
+const pool = file_cpu_pool(3);
 
 const ALL = { k: 1, n: 1 };
 const explore = (programs: ExploreOp[][], bound: number, reduction: Reduction = 'sleep', shard = ALL) =>
-  explore_synthetic(pool, programs, { bound, reduction, shard });
+  explore_synthetic(pool(), programs, { bound, reduction, shard });
 
 /*
  * A bug of depth 2: C sees A's and B's windows open at once.  A must be
@@ -172,7 +157,7 @@ describe('explore: footprints', () => {
   it('a wait for a step while its word is negative reads the word and is not global', async () => {
     const prog: ExploreOp[][] = [[['w', 2, -1], ['w', 0, 1], ['w', 2, 0]], [['until', 2]]];
     /* Task 1 sets the word to -1; task 2 preempts it and waits; task 1 writes word 0, then word 2 = 0, which ends the wait. */
-    const r = await synthetic_run(pool, prog, [1, 2], true);
+    const r = await synthetic_run(pool(), prog, [1, 2], true);
     expect(r.outcome).toBe('done');
     const record = decode_schedule(r.schedule);
     const fps = footprint_read(record.length);
@@ -190,7 +175,7 @@ describe('explore: footprints outside the arena', () => {
   /* A shared buffer outside the arena (a scenario's label table): its 8-byte units, not one unit for the whole buffer. */
   it('atomics on different units of another shared buffer commute, on one unit they conflict', async () => {
     const prog: ExploreOp[][] = [[['fw', 0, 1], ['fw', 1, 1]], [['fw', 2, 1]]];
-    const r = await synthetic_run(pool, prog, [], true);
+    const r = await synthetic_run(pool(), prog, [], true);
     expect(r.outcome).toBe('done');
     const record = decode_schedule(r.schedule);
     const fps = footprint_read(record.length);
@@ -214,7 +199,7 @@ describe('explore: footprints leave out lockdep', () => {
    */
   it('a step that records a new lock order touches no lockdep row', async () => {
     const prog: ExploreOp[][] = [[['lock', 0], ['lock', 1], ['unlock', 1], ['unlock', 0]], [['r', 0]]];
-    const r = await synthetic_run(pool, prog, [], true);
+    const r = await synthetic_run(pool(), prog, [], true);
     expect(r.outcome).toBe('done');
     const record = decode_schedule(r.schedule);
     const fps = footprint_read(record.length);
@@ -322,7 +307,7 @@ describe('explore: a schedule starts from the booted system restored', () => {
     const ends: string[] = [];
     for (let i = 0; i < 2; i++) {
       if (i > 0) scenario_restore(boot);
-      const run = await run_built(pool, sc, boot, 1, true, how);
+      const run = await run_built(pool(), sc, boot, 1, true, how);
       expect(run.abnormal).toBeNull();
       ends.push(`${run.schedule} ${explore_observe(run.schedule, false, 'none').terminal}`);
       expect(arena_state_hash()).not.toBe(booted);

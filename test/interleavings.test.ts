@@ -6,32 +6,16 @@
  * reclaim, fork and unmap paths from passing the suite.  Bounded by
  * schedules, never by time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createArena } from '../src/shm/arena.js';
-import { CpuPool } from '../src/harness/cpus.js';
 import { explore_scenario } from '../src/harness/explore.js';
 import { load_scenario } from '../src/scenario/load.js';
+import { cli, file_cpu_pool } from './cpu_pool_fixture.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
-const ENV = { ...process.env, CI: '1' };
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: ENV });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-let pool: CpuPool;
-beforeAll(() => {
-  pool = new CpuPool(createArena({}), 3);
-});
-afterAll(async () => {
-  await pool.destroy();
-});
+const pool = file_cpu_pool(3);
 
 const ALL = { k: 1, n: 1 };
 
@@ -60,7 +44,7 @@ describe('explore: a scenario without a bug switch (scenarios/interleavings)', (
     for (const f of files) {
       const sc = load_scenario(join(DIR, f));
       expect(sc.bug, f).toBeUndefined();
-      const r = await explore_scenario(pool, sc, { design: 'p4', fixed: true, bound: 2, reduction: 'dpor', shard: ALL, seconds: 0, maxSchedules: INTERLEAVING_SCHEDULES });
+      const r = await explore_scenario(pool(), sc, { design: 'p4', fixed: true, bound: 2, reduction: 'dpor', shard: ALL, seconds: 0, maxSchedules: INTERLEAVING_SCHEDULES });
       expect(r.violation, `${f}: ${r.violation?.repro.message ?? ''}`).toBeNull();
       expect(r.explored, f).toBeLessThanOrEqual(INTERLEAVING_SCHEDULES);
       if (r.verdict === 'budget') {
@@ -75,7 +59,7 @@ describe('explore: a scenario without a bug switch (scenarios/interleavings)', (
   it('swapoff waiting for an exiting process is no livelock once the preemptions are spent: try_to_unuse() retries yield (cond_resched), they do not spin to the step budget', async () => {
     /* Before: ghost, schedule 570 (one preemption, then swapoff alone for 262,144 steps while exit never ran again). */
     const sc = load_scenario(join(DIR, 'swapoff-vs-exit.json'));
-    const r = await explore_scenario(pool, sc, { design: 'ghost', fixed: true, bound: 2, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 640 });
+    const r = await explore_scenario(pool(), sc, { design: 'ghost', fixed: true, bound: 2, reduction: 'sleep', shard: ALL, seconds: 0, maxSchedules: 640 });
     expect(r.violation?.repro.message ?? null).toBeNull();
     expect(r.explored).toBe(640);
   });
