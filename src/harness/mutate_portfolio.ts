@@ -294,8 +294,8 @@ class ScenarioMember implements PortfolioMember {
   runs(m: Mutant): MemberRun[] {
     const reaching = this.#races.filter((r) => r.covered.has(m.id));
     /* A stable sort: within each group the order above (primary design first, then the quickest). */
-    const written = (r: (typeof reaching)[number]): number => r.functions.get(m.fn) ?? Infinity;
-    return reaching.sort((a, b) => (written(a) === written(b) ? 0 : written(a) < written(b) ? -1 : 1)).slice(0, this.b.races).map((r) => r.run);
+    const written = (r: (typeof reaching)[number]): number => r.functions.get(m.fn) ?? Number.MAX_SAFE_INTEGER;
+    return reaching.sort((a, b) => written(a) - written(b)).slice(0, this.b.races).map((r) => r.run);
   }
 }
 
