@@ -1,5 +1,5 @@
 /*
- * Test helpers shared by the files that explore scenarios in the test
+ * Test helpers shared by the files that run scenarios on CPU workers in the test
  * process and run the built command beside it.
  *
  *   file_cpu_pool(threads)   a CpuPool on a fresh arena, made before the

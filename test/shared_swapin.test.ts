@@ -8,27 +8,19 @@
  * consistent.  PCT schedules 1..N (seeds printed); each run must end
  * clean, and the state it leaves is checked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuPool } from '../src/harness/cpus.js';
+import { describe, expect, it } from 'vitest';
 import { run_once } from '../src/harness/repro.js';
 import { parse_scenario } from '../src/scenario/load.js';
 import type { Scenario } from '../src/scenario/fields.js';
 import { STRATEGY_PCT } from '../src/sched/strategy.js';
-import { createArena } from '../src/shm/arena.js';
 import { A } from '../src/shm/arena.js';
 import { is_swap_pte, pte_none, pte_pfn, pte_present, pteWord } from '../src/mm/pgtable.js';
 import { PSWPIN, sum_vm_events } from '../src/mm/vmstat.js';
 import { setCurrent } from '../src/shm/task.js';
+import { file_cpu_pool } from './cpu_pool_fixture.js';
 
 const SCHEDULES = 40;
-let pool: CpuPool;
-
-beforeAll(() => {
-  pool = new CpuPool(createArena({}), 3);
-});
-afterAll(async () => {
-  await pool.destroy();
-});
+const pool = file_cpu_pool(3);
 
 /* A scenario: a's page 0 swapped out to an ssd, shared with its child b by fork; then @cpus. */
 function scenario(cpus: object[]): Scenario {
@@ -65,7 +57,7 @@ describe('two processes faulting one shared swap entry', () => {
       { ops: [{ op: 'touch', mm: 'b', page: 0 }] },
     ]);
     for (let seed = 1; seed <= SCHEDULES; seed++) {
-      const run = await run_once(pool, sc, seed, true, { strategy: STRATEGY_PCT, depth: 3 });
+      const run = await run_once(pool(), sc, seed, true, { strategy: STRATEGY_PCT, depth: 3 });
       expect(run.abnormal, `seed ${seed}`).toBeNull();
       expect(run.violations.map((v) => v.message), `seed ${seed}`).toEqual([]);
       setCurrent(0);
@@ -81,7 +73,7 @@ describe('two processes faulting one shared swap entry', () => {
       { ops: [{ op: 'dontneed', mm: 'b', page: 0, nr: 1 }] },
     ]);
     for (let seed = 1; seed <= SCHEDULES; seed++) {
-      const run = await run_once(pool, sc, seed, true, { strategy: STRATEGY_PCT, depth: 3 });
+      const run = await run_once(pool(), sc, seed, true, { strategy: STRATEGY_PCT, depth: 3 });
       expect(run.abnormal, `seed ${seed}`).toBeNull();
       expect(run.violations.map((v) => v.message), `seed ${seed}`).toEqual([]);
       setCurrent(0);
