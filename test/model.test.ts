@@ -16,7 +16,7 @@ import { set_failslab } from '../src/kmem/slab.js';
 import { lockstat_read } from '../src/sync/lockstat.js';
 import { LC_PTL } from '../src/sync/lockdep.js';
 import { zap_page_range } from '../src/mm/memory.js';
-import { AV_CHAIN_MAX, rmap_walk_anon } from '../src/mm/rmap.js';
+import { AV_CHAIN_MAX, folio_mapcount, folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, rmap_walk_anon } from '../src/mm/rmap.js';
 import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { count_vm_events, sum_vm_events, SWAP_COUNT_EXTEND, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
@@ -403,6 +403,31 @@ describe('zap_page_range: the range and nothing else', () => {
     });
     clean(sys);
     for (const i of [lo - 1, lo + 2, hi + 1]) expect(sys.touch(mm, i)).toBe(0); /* the neighbours' data intact */
+    clean(sys);
+  });
+});
+
+/*
+ * fork's rmap duplication (folio_try_dup_anon_rmap_ptes): the pages it
+ * shares are no longer exclusive and map once more; the folio's other
+ * pages keep their PageAnonExclusive.
+ */
+describe('folio_try_dup_anon_rmap_ptes: the range and nothing else', () => {
+  it('clears PageAnonExclusive of pages [page, page + nr) of a large folio, not of their neighbours', () => {
+    const sys = boot();
+    const mm = sys.mmCreate();
+    expect(sys.write(mm, 0, { maxOrder: 2 })).toBe(0);
+    sys.as(0, () => {
+      const folio = page_folio(pte_pfn(ptep_get(mm, 0)));
+      expect(folio_order(folio)).toBe(2);
+      const exclusive = (): boolean[] => [0, 1, 2, 3].map((k) => PageAnonExclusive(folio + k));
+      expect(exclusive()).toEqual([true, true, true, true]);
+      const mapped = folio_mapcount(folio);
+      folio_try_dup_anon_rmap_ptes(folio, folio + 1, 2);
+      expect(exclusive()).toEqual([true, false, false, true]);
+      expect(folio_mapcount(folio)).toBe(mapped + 2);
+      folio_remove_rmap_ptes(folio, folio + 1, 2); /* no child PTE was written: the mappings go again */
+    });
     clean(sys);
   });
 });
