@@ -16,6 +16,7 @@ import { set_failslab } from '../src/kmem/slab.js';
 import { lockstat_read } from '../src/sync/lockstat.js';
 import { LC_PTL } from '../src/sync/lockdep.js';
 import { zap_page_range } from '../src/mm/memory.js';
+import { non_swapcache_batch } from '../src/mm/swap_state.js';
 import { AV_CHAIN_MAX, folio_mapcount, folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, rmap_walk_anon } from '../src/mm/rmap.js';
 import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
@@ -427,6 +428,42 @@ describe('folio_try_dup_anon_rmap_ptes: the range and nothing else', () => {
       expect(exclusive()).toEqual([true, false, false, true]);
       expect(folio_mapcount(folio)).toBe(mapped + 2);
       folio_remove_rmap_ptes(folio, folio + 1, 2); /* no child PTE was written: the mappings go again */
+    });
+    clean(sys);
+  });
+});
+
+/*
+ * non_swapcache_batch(), the large swap-in's lockless look: how many slots
+ * from an entry on are not in the swap cache, stopping at the first that
+ * is and at max_nr.  (Its caller re-checks under ci->lock, so a wrong count
+ * only shows as a large swap-in given up or tried in vain: hence a test
+ * of its own.)
+ */
+describe('non_swapcache_batch: the uncached slots before the first cached one', () => {
+  it('counts up to the first slot in the swap cache, never past max_nr', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    for (let i = 0; i < 8; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
+    const b = sys.fork(a); /* b's swap PTEs keep a's swapped-in folio in the swap cache */
+    expect(sys.reclaim(a, 0, 8)).toBe(8);
+    const entry = (i: number): number => sys.as(0, () => pte_to_swp_entry(ptep_get(b, i))) as number;
+    const byEntry = [0, 1, 2, 3, 4, 5, 6, 7].sort((x, y) => entry(x) - entry(y));
+    const first = entry(byEntry[0]);
+    const k = entry(byEntry[1]) - first; /* the slots between are free or other pages' swapped-out slots: none cached */
+    expect(k).toBeGreaterThan(0);
+    expect((first % SWAPFILE_CLUSTER) + k + 4).toBeLessThanOrEqual(SWAPFILE_CLUSTER); /* one cluster's table, as a large swap-in's batch */
+    sys.as(0, () => {
+      expect(non_swapcache_batch(first, k + 4)).toBe(k + 4); /* nothing cached yet */
+    });
+    expect(sys.touch(a, byEntry[1], 0)).toBe(0); /* swapped in: cached while b's PTE needs the slot */
+    sys.as(0, () => {
+      expect(non_swapcache_batch(first, k + 4)).toBe(k);
+      expect(non_swapcache_batch(first, k)).toBe(k);
+      expect(non_swapcache_batch(first, 1)).toBe(1);
+      expect(non_swapcache_batch(first + k, 4)).toBe(0);
     });
     clean(sys);
   });
