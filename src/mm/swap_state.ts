@@ -3,7 +3,7 @@
  * a PFN entry is cached), as phase IV's RFC has it (seed 001 patches 2-8).
  *
  * Kernel mapping: swap_cache_get_folio, swap_cache_has_folio,
- * swap_cache_get_shadow, __swap_cache_check_batch, __swap_cache_add_folio,
+ * __swap_cache_check_batch, __swap_cache_add_folio,
  * __swap_cache_alloc, swap_cache_alloc_folio, __swap_cache_del_folio,
  * swap_cache_del_folio, swapin_entry.
  */
@@ -72,16 +72,6 @@ export function non_swapcache_batch(entry: number, max_nr: number): number {
   while (n < max_nr && !swp_tb_is_folio(swap_table_get(ci, start + n))) n++;
   rcu_read_unlock();
   return n;
-}
-
-/** swap_cache_get_shadow(): the shadow of @entry, or -1n. */
-export function swap_cache_get_shadow(entry: number): bigint {
-  const dyn = si_dynamic(swp_type(entry));
-  if (dyn) rcu_read_lock();
-  const ci = __swap_offset_to_cluster(swp_type(entry), swp_offset(entry));
-  const tb = swap_table_get(ci, swp_offset(entry) % SWAPFILE_CLUSTER);
-  if (dyn) rcu_read_unlock();
-  return swp_tb_is_shadow(tb) ? swp_tb_to_shadow(swap_design().tb, tb) : -1n;
 }
 
 /**
