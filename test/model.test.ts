@@ -656,6 +656,7 @@ describe('the anon_vma chain (anon_vma_fork, __folio_set_anon)', () => {
     expect(walked(sys, a, 0)).toEqual(sorted([a, c, g]));
     expect(walked(sys, c, 1)).toEqual(sorted([c, g]));
     expect(walked(sys, a, 2)).toEqual(sorted([a, c, g]));
+    expect(walked(sys, other, 0)).toEqual([other]); /* the first anon_vma (id 0): no other process's words name it */
     /* A write fault's copy (do_wp_page) is the writer's alone: the grandchild's copy of page 1. */
     expect(sys.write(g, 1, { maxOrder: 0 })).toBe(0);
     expect(walked(sys, g, 1)).toEqual([g]);
