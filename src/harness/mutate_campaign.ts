@@ -203,6 +203,8 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   const todo = o.selected.filter((m) => !done.has(m.id));
   io.err(`swaptorture mutate: ${o.selected.length} mutants selected (of ${o.all.length}), ${done.size} already journalled\n`);
   const results: MutantResult[] = o.selected.filter((m) => done.has(m.id)).map((m) => done.get(m.id)!);
+  /* The sources as the mutants were listed and the copy is built: checks read this snapshot, not files edited later. */
+  const checker = new MutantTypeChecker(o.repo);
   const tree = await build_mutant_tree(o.repo, o.all, o.tree, signal);
   if (tree === null) return { results, executed: 0, interrupted: true, built: false };
   io.err(`swaptorture mutate: instrumented copy ${tree.built ? 'built' : 'reused'}: ${tree.dir}\n`);
@@ -217,7 +219,6 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
     if (e instanceof BaselineAborted) return { results, executed: 0, interrupted: true, built: tree.built };
     throw e;
   }
-  const checker = new MutantTypeChecker(o.repo);
 
   let executed = 0;
   let next = 0;

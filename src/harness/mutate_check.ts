@@ -13,6 +13,13 @@
  * narrowing); deleting or doubling a call statement, `<` <-> `<=` and
  * `true` for a trylock cannot.
  *
+ * The sources are read once, when the checker is made - at the start of
+ * the campaign, with the list of mutants and the instrumented copy - and
+ * never again: a file edited while a campaign runs (a developer goes on
+ * working; the campaign runs from its copy) does not move the mutants'
+ * positions under the check, which made every checked mutant of the
+ * edited file a bogus CompileError.
+ *
  * Context: main thread; a TypeScript language service kept for the
  * campaign (the program is re-checked incrementally, one file at a time).
  */
@@ -38,6 +45,7 @@ export class MutantTypeChecker {
     const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, repo);
     const options: ts.CompilerOptions = { ...parsed.options, noUnusedLocals: false, noUnusedParameters: false, noEmit: true };
     const names = parsed.fileNames.filter((f) => f.startsWith(join(repo, 'src')) || f.startsWith(join(repo, 'workers')));
+    for (const f of names) this.#text.set(f, readFileSync(f, 'utf8'));
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => names,
       getScriptVersion: (f) => String(this.#version.get(f) ?? 0),
@@ -66,7 +74,8 @@ export class MutantTypeChecker {
   check(m: MutantSite): string | null {
     if (!MutantTypeChecker.needs_check(m)) return null;
     const file = join(this.#repo, m.file);
-    const original = readFileSync(file, 'utf8');
+    const original = this.#text.get(file);
+    if (original === undefined) throw new Error(`mutate: ${m.file} is not one of tsconfig.json's sources`);
     this.#set(file, apply_mutant(original, m));
     try {
       const diags = [...this.#service.getSyntacticDiagnostics(file), ...this.#service.getSemanticDiagnostics(file)]
