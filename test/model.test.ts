@@ -16,9 +16,10 @@ import { set_failslab } from '../src/kmem/slab.js';
 import { lockstat_read } from '../src/sync/lockstat.js';
 import { LC_PTL } from '../src/sync/lockdep.js';
 import { zap_page_range } from '../src/mm/memory.js';
-import { non_swapcache_batch } from '../src/mm/swap_state.js';
+import { non_swapcache_batch, swap_cache_get_folio } from '../src/mm/swap_state.js';
+import { try_to_free_pages } from '../src/mm/vmscan.js';
 import { AV_CHAIN_MAX, folio_mapcount, folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, rmap_walk_anon } from '../src/mm/rmap.js';
-import { folio_get, folio_order, folio_put, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
+import { folio_get, folio_order, folio_put, folio_swap, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { count_vm_events, sum_vm_events, SWAP_COUNT_EXTEND, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
@@ -515,6 +516,40 @@ describe('large swap-in maps the whole folio', () => {
       expect(sys.touch(a, base + 5, 4)).toBe(0);
       for (let k = 0; k < 16; k++) expect(pte_present(ptep_get(a, base + k)), `page ${base + k}`).toBe(true);
     }
+    clean(sys);
+  });
+});
+
+/*
+ * A large swap-cache folio leaves the cache while only some of its slots
+ * still have a count (__swap_cache_del_folio): those keep the folio's
+ * shadow, the others are freed one by one.  Here a sibling process
+ * dropped two of the four slots (MADV_DONTNEED) before reclaim found the
+ * unmapped folio.
+ */
+describe('a large swap-cache folio deleted with some of its slots unreferenced', () => {
+  it('frees the slots with no count left and keeps the others for the processes that map them', () => {
+    const sys = boot({ mmPages: 64 });
+    expect(sys.createSwapDevice('/dev/zram0', { sizePages: 1024, synchronous: true })).toBe(0);
+    expect(sys.swapon('/dev/zram0')).toBe(0);
+    const a = sys.mmCreate();
+    expect(sys.write(a, 0, { maxOrder: 2 })).toBe(0);
+    const b = sys.fork(a);
+    expect(sys.reclaim(a, 0, 4)).toBe(4); /* a and b both map it: both get swap PTEs, each slot counts 2 */
+    const entries = [0, 1, 2, 3].map((k) => sys.as(0, () => pte_to_swp_entry(ptep_get(b, k))) as number);
+    expect(sys.touch(a, 0, 2)).toBe(0); /* a large swap-in through the swap cache (the slots are shared) */
+    const folio = sys.as(0, () => page_folio(pte_pfn(ptep_get(a, 0)))) as number;
+    expect(sys.as(0, () => [folio_order(folio), folio_swap(folio)])).toEqual([2, entries[0]]);
+    sys.as(0, () => zap_page_range(b, 0, 2)); /* b drops slots 0 and 1: no count left, the folio still caches them */
+    sys.as(0, () => zap_page_range(a, 0, 4)); /* unmapped; slots 2 and 3 still counted by b, so it stays cached */
+    expect(sys.as(0, () => folio_swap(folio))).toBe(entries[0]);
+    sys.as(0, () => try_to_free_pages(nr_free_frames() + 2048, 2048)); /* every frame scanned: reclaim deletes it from the cache */
+    sys.as(0, () => {
+      expect(entries.map((e) => swp_swapcount(e))).toEqual([0, 0, 1, 1]);
+      for (const e of entries.slice(2)) expect(swap_cache_get_folio(e)).toBe(-1);
+    });
+    clean(sys);
+    for (const k of [2, 3]) expect(sys.touch(b, k)).toBe(0); /* b's data, read back from the device */
     clean(sys);
   });
 });
