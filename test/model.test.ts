@@ -555,6 +555,28 @@ describe('a large swap-cache folio deleted with some of its slots unreferenced',
 });
 
 /*
+ * Direct reclaim (try_to_free_pages) stops once it has freed what it was
+ * asked for, however much more it could free.
+ */
+describe('try_to_free_pages: nr_to_reclaim and no more', () => {
+  it('frees exactly the pages asked for when more are reclaimable', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    for (let i = 0; i < 16; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
+    const present = (): number => sys.as(0, () => [...Array(16).keys()].filter((i) => pte_present(ptep_get(a, i))).length) as number;
+    for (const [want, left] of [[1, 15], [3, 12]]) {
+      expect(sys.as(0, () => try_to_free_pages(want, 2048))).toBe(want); /* every frame in reach: 16 order-0 folios to take from */
+      expect(present()).toBe(left);
+    }
+    clean(sys);
+    for (let i = 0; i < 16; i++) expect(sys.touch(a, i)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
  * A swap count past what the swap table entry holds (p4: SWP_TB_COUNT_MAX
  * 15) continues in ci->extend_table; fork (copy_pte_range) meets the
  * first such count with no table yet, drops its locks, allocates one
