@@ -78,6 +78,31 @@ function slot_of(mm: number, index: number): number {
   return is_swap_pte(pte) ? swp_offset(pte_to_swp_entry(pte)) : -1;
 }
 
+/*
+ * zswap_isolate() looks at @scan slots from @start on, wrapping at
+ * si->max, and takes at most @n entries, each once: the writeback
+ * shrinker's catch.
+ */
+describe('zswap_isolate: the slots it was asked to look at', () => {
+  it('takes the entries of [start, start + scan) only, at most n, and none twice when the scan wraps', () => {
+    const sys = System.create({ design: 'p4', zswap: true, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 9 })).toBe(0); /* slots 1-8 (the header is page 0) */
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 8; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 8)).toBe(8);
+    const slots = (scan: number[]): number[] => sys.as(0, () => zswap_isolate(0, scan[0], scan[1], scan[2]).map((e) => e.offset)) as number[];
+    const max = sys.as(0, () => A.i32[siWord(0, SI.max)]) as number;
+    expect(max).toBe(9);
+    expect(slots([2, 100, 3])).toEqual([2, 3, 4]);
+    expect(slots([2, 2, 8])).toEqual([2, 3]);
+    expect(slots([7, 100, 4])).toEqual([7, 8, 1]); /* slot 0 is the header's: no entry */
+    const all = slots([3, 100, 100]);
+    expect([...all].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+});
+
 describe('zswap writeback of an isolated entry', () => {
   /*
    * A device of one usable slot (the header is page 0; @pages 2): a freed
