@@ -28,6 +28,14 @@ function boot(extra: Parameters<typeof System.create>[0] = {}): System {
   return sys;
 }
 
+/* boot() with /dev/vdb (1024 pages: two clusters, the first holds the header) swapped on. */
+function bootWithSwap(extra: Parameters<typeof System.create>[0] = {}): System {
+  const sys = boot(extra);
+  expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+  expect(sys.swapon('/dev/vdb')).toBe(0);
+  return sys;
+}
+
 function clean(sys: System): void {
   const v = sys.check();
   expect(v.map((x) => `${x.invariant}: ${x.message}`)).toEqual([]);
@@ -346,15 +354,9 @@ describe('PMD-size THP swap-out and swap-in', () => {
 describe('write faults: reuse in place or copy (do_wp_page)', () => {
   const SMALL = { maxOrder: 0 }; /* order-0 folios: the in-place reuse is for small folios */
   const frame = (mm: number, i: number): number => pte_pfn(ptep_get(mm, i));
-  const sysWithSwap = (): System => {
-    const sys = boot();
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
-    return sys;
-  };
 
   it('after fork the first writer copies, the last user reuses; a swap-cache folio is reused once no swap PTE needs its slot', () => {
-    const sys = sysWithSwap();
+    const sys = bootWithSwap();
     const a = sys.mmCreate();
     expect(sys.write(a, 0, SMALL)).toBe(0);
     expect(sys.write(a, 1, SMALL)).toBe(0);
@@ -386,9 +388,7 @@ describe('write faults: reuse in place or copy (do_wp_page)', () => {
  */
 describe('zap_page_range: the range and nothing else', () => {
   it('zaps present and swap PTEs of [start, start + nr), across a page-table border, and leaves the neighbours', () => {
-    const sys = boot({ mmPages: 2 * SWAPFILE_CLUSTER });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap({ mmPages: 2 * SWAPFILE_CLUSTER });
     const mm = sys.mmCreate();
     /* a range inside one page table, and one across a table border (SWAPFILE_CLUSTER PTEs a table) */
     const lo = 2, hi = SWAPFILE_CLUSTER;
@@ -443,9 +443,7 @@ describe('folio_try_dup_anon_rmap_ptes: the range and nothing else', () => {
  */
 describe('non_swapcache_batch: the uncached slots before the first cached one', () => {
   it('counts up to the first slot in the swap cache, never past max_nr', () => {
-    const sys = boot();
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap();
     const a = sys.mmCreate();
     for (let i = 0; i < 8; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
     const b = sys.fork(a); /* b's swap PTEs keep a's swapped-in folio in the swap cache */
@@ -560,9 +558,7 @@ describe('a large swap-cache folio deleted with some of its slots unreferenced',
  */
 describe('try_to_free_pages: nr_to_reclaim and no more', () => {
   it('frees exactly the pages asked for when more are reclaimable', () => {
-    const sys = boot();
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap();
     const a = sys.mmCreate();
     for (let i = 0; i < 16; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
     const present = (): number => sys.as(0, () => [...Array(16).keys()].filter((i) => pte_present(ptep_get(a, i))).length) as number;
@@ -584,9 +580,7 @@ describe('try_to_free_pages: nr_to_reclaim and no more', () => {
  */
 describe('fork past the swap table entry\'s count', () => {
   it('goes on in the extend table, allocated sleeping when GFP_ATOMIC fails: every child reads the page, and the counts come back down', () => {
-    const sys = boot({ nrMms: 24 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap({ nrMms: 24 });
     const a = sys.mmCreate();
     expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
     expect(sys.reclaim(a, 0, 1)).toBe(1);
@@ -609,9 +603,7 @@ describe('fork past the swap table entry\'s count', () => {
   });
 
   it('reclaim that needs the extend table while GFP_ATOMIC fails stops unmapping (try_to_unmap_one); every page stays readable, and it goes out once the allocation works', () => {
-    const sys = boot({ nrMms: 24 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap({ nrMms: 24 });
     const a = sys.mmCreate();
     expect(sys.write(a, 0, { maxOrder: 0 })).toBe(0);
     const kids: number[] = [];
@@ -646,9 +638,7 @@ describe('the rmap walk of an order-0 folio (map_pte)', () => {
   }
 
   it('takes no PTL of a process whose PTE no longer maps the page: reclaim in a family of eight costs what it does in a process alone', () => {
-    const sys = boot({ nrMms: 16 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap({ nrMms: 16 });
     /* A process alone, its page 0 mapped. */
     const lone = sys.mmCreate();
     expect(sys.write(lone, 0, { maxOrder: 0 })).toBe(0);
@@ -694,10 +684,7 @@ describe('the anon_vma chain (anon_vma_fork, __folio_set_anon)', () => {
     }) as number[];
   }
   function booted(): System {
-    const sys = boot({ nrMms: 16 });
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
-    return sys;
+    return bootWithSwap({ nrMms: 16 });
   }
 
   it('a page written after a fork is walked in the process that wrote it and its descendants; a page from before the fork in both', () => {
@@ -822,9 +809,7 @@ describe('a page of a large swap-cache folio mapped alone', () => {
  */
 describe('zero-filled pages at swap-out', () => {
   it('each zero-filled page counts swpout_zero and no write, each other page pswpout, interleaved in memory', () => {
-    const sys = boot();
-    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
-    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const sys = bootWithSwap();
     const a = sys.mmCreate();
     for (let i = 0; i < 16; i++) expect(sys.write(a, i, { zero: i % 2 === 0, maxOrder: 0 })).toBe(0);
     const zero0 = sum_vm_events(SWPOUT_ZERO);
