@@ -18,6 +18,7 @@ import { siWord } from '../src/mm/swap.js';
 import { cpuWord, taskWord } from '../src/shm/task.js';
 import { mmw, ptep_get } from '../src/mm/pgtable.js';
 import { mw, nr_memcg_ids } from '../src/mm/memcontrol.js';
+import { page_token, page_token_index, set_page_token, token_copy } from '../src/mm/page_alloc.js';
 
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
 
@@ -55,6 +56,22 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
         expect(bug(() => fn(nr)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[${nr}] (${nr} of them)`);
         expect(bug(() => fn(-1)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[-1] (${nr} of them)`);
       }
+    });
+  });
+});
+
+describe('KASAN: content tokens copied to or from no word of the arena', () => {
+  it('token_copy() reports an index past the arena or none at all (an array read one past its end), and copies between real words', () => {
+    const sys = System.create({ nrCpus: 1, nrTasks: 2, nrFrames: 64, nrMms: 2, mmPages: 16 });
+    sys.as(0, () => {
+      const nr = A.u64.length;
+      const [a, b] = [page_token_index(1), page_token_index(2)];
+      set_page_token(1, 0x1234n);
+      expect(bug(() => token_copy(b, a))).toBeNull();
+      expect(page_token(2)).toBe(0x1234n);
+      const sectors: number[] = [b];
+      expect(bug(() => token_copy(sectors[1], a))).toBe(`bug: KASAN: out-of-bounds access to content token[undefined] (${nr} of them)`);
+      expect(bug(() => token_copy(b, nr))).toBe(`bug: KASAN: out-of-bounds access to content token[${nr}] (${nr} of them)`);
     });
   });
 });

@@ -31,6 +31,7 @@ import { cpuWord, current, nr_cpu_ids, smp_processor_id, taskWord } from '../shm
 import { mem_cgroup_offline_seq } from './memcontrol.js';
 import { blk_poll } from '../block/bio.js';
 import { U32, U64 } from '../shm/u64_halves.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 
 export const PG_locked = 1 << 0;
 export const PG_uptodate = 1 << 1;
@@ -165,8 +166,18 @@ export function set_page_token(pfn: number, token: bigint): void {
  * BigUint64Array element allocates a bigint, and the hot paths only move
  * or compare them.  @to / @from are u64 word indices of the arena.
  */
-/** copy_highpage() for content tokens.  Context: the caller owns both words. */
+/**
+ * copy_highpage() for content tokens.  Under SWAPTORTURE_KASAN an index
+ * that is no word of the arena (one read past a bio's sectors is
+ * undefined, and a typed array ignores a store to it) is a BUG, as KASAN
+ * reports the read past the array in the kernel.
+ * Context: the caller owns both words.
+ */
 export function token_copy(to: number, from: number): void {
+  if (kasan_enabled) {
+    kasan_check_index('content token', to, A.u64.length);
+    kasan_check_index('content token', from, A.u64.length);
+  }
   const i32 = A.i32;
   i32[2 * to] = i32[2 * from];
   i32[2 * to + 1] = i32[2 * from + 1];
