@@ -104,11 +104,13 @@ export function __vswap_release_backing(ci: number, off: number, nr: number): vo
 
 /** vswap_zswap_store(): slot @off's page is now in zswap.  Context: ci->lock held, folio locked. */
 export function __vswap_set_zswap(ci: number, off: number): void {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
   __vtable_set(ci, off, VSWAP_ZSWAP, 0);
 }
 
 /** Slot @off is backed by physical entry @phys (already allocated for it).  Context: ci->lock held, folio locked. */
 export function __vswap_set_phys(ci: number, off: number, phys: number): void {
+  lockdep_assert_held(ci + CI.lock, 'ci->lock');
   __vtable_set(ci, off, VSWAP_SWAPFILE, phys);
 }
 
