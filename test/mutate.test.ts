@@ -19,7 +19,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite } from '../src/harness/mutate_operators.js';
 import { DEFAULT_BUDGETS, type Operator } from '../src/harness/mutate_names.js';
-import { apply_mutant, instrument_file, mutant_list, tree_lock, type Mutant } from '../src/harness/mutate_instrument.js';
+import { apply_mutant, build_mutant_tree, instrument_file, mutant_list, tree_lock, type Mutant } from '../src/harness/mutate_instrument.js';
 import { JobSlots } from '../src/harness/job_slots.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
@@ -27,6 +27,7 @@ import { make_portfolio, type MemberRun } from '../src/harness/mutate_portfolio.
 import { parse_mutant_id } from '../src/shm/env.js';
 import { read_hits } from '../src/harness/mutate_exec.js';
 import { MutantTypeChecker } from '../src/harness/mutate_check.js';
+import { equivalent_of, load_equivalents } from '../src/harness/mutate_equivalent.js';
 import { interrupt } from './cli_interrupt.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -326,6 +327,54 @@ describe('the type check of a mutant (MutantTypeChecker)', () => {
       expect(before).toEqual(checked.map(() => null));
       writeFileSync(file, `/* a comment the developer added */\n${readFileSync(file, 'utf8')}`);
       expect(checked.map((m) => checker.check(m))).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('equivalent mutants (mutants/equivalent.json)', () => {
+  it('an entry with "occurrence" names that one site of its text in the function, not the others', () => {
+    const eqs = load_equivalents(join(ROOT, 'mutants/equivalent.json'));
+    /* folio_dup_swap(): "idx < 0" twice - the count of slots (a mutant that matters) and the entry (at idx 0 the same either way). */
+    const sites = mutant_list(ROOT).filter((m) => m.fn === 'folio_dup_swap' && m.operator === 'BorderOffByOne' && m.original === 'idx < 0');
+    expect(sites).toHaveLength(2);
+    expect(sites.map((m) => equivalent_of(m, eqs) !== null)).toEqual([false, true]);
+    const [first] = sites;
+    const entry = { file: first.file, operator: first.operator, function: first.fn, original: first.original, replacement: first.replacement, reason: 'r' };
+    expect(sites.map((m) => equivalent_of(m, [entry]) !== null)).toEqual([true, true]);
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-eq-'));
+    try {
+      writeFileSync(join(dir, 'eq.json'), JSON.stringify([{ ...entry, occurrence: -1 }]));
+      expect(() => load_equivalents(join(dir, 'eq.json'))).toThrow(/entry 0: "occurrence" must be a whole number/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the instrumented copy (build_mutant_tree)', () => {
+  it('holds the documentation the tests read, and is built again when it changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutcopy-'));
+    try {
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src/**/*.ts'] }));
+      mkdirSync(join(dir, 'src/mm'), { recursive: true });
+      writeFileSync(join(dir, 'src/mm/take.ts'), 'export function take(ci: number): number {\n  spin_lock(ci);\n  spin_unlock(ci);\n  return ci;\n}\n');
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'docs/scenarios.md'), '# one\n');
+      writeFileSync(join(dir, 'README.md'), '# readme\n');
+      const mutants = mutant_list(dir);
+      const copy = join(dir, '.mutants');
+      const first = await build_mutant_tree(dir, mutants, copy);
+      expect(first?.built).toBe(true);
+      expect(readFileSync(join(copy, 'docs/scenarios.md'), 'utf8')).toBe('# one\n');
+      expect(readFileSync(join(copy, 'README.md'), 'utf8')).toBe('# readme\n');
+      expect((await build_mutant_tree(dir, mutants, copy))?.built).toBe(false);
+      writeFileSync(join(dir, 'docs/scenarios.md'), '# two\n');
+      const again = await build_mutant_tree(dir, mutants, copy);
+      expect(again?.built).toBe(true);
+      expect(again?.key).not.toBe(first?.key);
+      expect(readFileSync(join(copy, 'docs/scenarios.md'), 'utf8')).toBe('# two\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

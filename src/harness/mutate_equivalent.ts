@@ -6,6 +6,9 @@
  *   { "file": "src/mm/swapfile.ts", "operator": "BorderOffByOne",
  *     "function": "scan_swap_map_slots", "original": "a < b",
  *     "replacement": "a <= b", "reason": "why it cannot change behaviour" }
+ * and, when the function has the same text at several sites that are not
+ * all equivalent, "occurrence": which of them (0 the first in the source;
+ * the key's "#n").  Without it every such site matches.
  * A survivor that matches one is reported Ignored ("equivalent: REASON"),
  * out of the score; a killed one that matches is reported Killed, and the
  * summary says the entry is wrong.
@@ -23,6 +26,8 @@ export interface Equivalent {
   original: string;
   replacement: string;
   reason: string;
+  /** Which site of that text in the function (from 0); undefined: every one. */
+  occurrence?: number;
 }
 
 const FIELDS = ['file', 'operator', 'function', 'original', 'replacement', 'reason'] as const;
@@ -42,11 +47,13 @@ export function load_equivalents(file: string): Equivalent[] {
     const o = v as Record<string, unknown>;
     for (const f of FIELDS) if (typeof o[f] !== 'string' || (f === 'reason' && (o[f] as string).trim() === '')) throw new Error(`${file}: entry ${i}: "${f}" must be a ${f === 'reason' ? 'non-empty ' : ''}string`);
     if (!(OPERATORS as readonly string[]).includes(o.operator as string)) throw new Error(`${file}: entry ${i}: "operator": unknown operator "${o.operator as string}" (known: ${OPERATORS.join(', ')})`);
+    if (o.occurrence !== undefined && !(Number.isInteger(o.occurrence) && (o.occurrence as number) >= 0)) throw new Error(`${file}: entry ${i}: "occurrence" must be a whole number >= 0 (which site of that text in the function, from 0)`);
     return o as unknown as Equivalent;
   });
 }
 
 /** The entry of @eqs that names @m, or null. */
 export function equivalent_of(m: Mutant, eqs: readonly Equivalent[]): Equivalent | null {
-  return eqs.find((e) => e.file === m.file && e.operator === m.operator && e.function === m.fn && e.original === m.original && e.replacement === m.replacement) ?? null;
+  return eqs.find((e) => e.file === m.file && e.operator === m.operator && e.function === m.fn && e.original === m.original && e.replacement === m.replacement &&
+    (e.occurrence === undefined || m.key.endsWith(`|#${e.occurrence}`))) ?? null;
 }

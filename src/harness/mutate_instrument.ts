@@ -47,8 +47,14 @@ export interface Mutant extends MutantSite {
 }
 
 
-/* What the copy holds besides src/: everything a member runs. */
-const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
+/*
+ * What the copy holds besides src/: everything a member runs, and what its
+ * tests read - docs/ and README.md (test/scenario_reference.test.ts,
+ * races_doc, docs_commands compare the model with its documentation;
+ * without them the unit member's baseline of such a file fails and it is
+ * left out of the campaign).
+ */
+const COPIED = ['src', 'workers', 'test', 'scenarios', 'bin', 'docs', 'README.md', 'package.json', 'tsconfig.json', 'vitest.config.ts'];
 
 
 /** Every mutant of the model in @repo, numbered from 1. */
