@@ -322,6 +322,34 @@ describe('allocation on a full device', () => {
     expect(violations(sys)).toEqual([]);
   });
 
+  it('a large allocation reclaims every cache-only folio in the range it meets, not only the first (cluster_reclaim_range)', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const large = busyAll(2); /* every aligned 4-slot range but slot 0's */
+    const small = busyAll(0); /* the slots left beside slot 0 */
+    const at = (offset: number): number => large.find((f) => slot(f) === offset)!;
+    /* Cluster 1's first range: four cache-only order-0 folios; its second range free. */
+    const first = at(SWAPFILE_CLUSTER);
+    unbusy(first);
+    const cached = [0, 1, 2, 3].map(() => swapAlloc(0));
+    expect(cached.map((r) => slot(r.folio)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3].map((k) => SWAPFILE_CLUSTER + k));
+    const second = at(SWAPFILE_CLUSTER + 4);
+    unbusy(second);
+    const r = swapAlloc(2);
+    expect(r.err).toBe(0);
+    expect(slot(r.folio)).toBe(SWAPFILE_CLUSTER); /* all four reclaimed, not the free range after them */
+    for (const c of cached) {
+      expect(folio_test_swapcache(c.folio)).toBe(false);
+      folio_put(c.folio); /* our reference: plain memory now */
+      held.delete(c.folio);
+    }
+    expect(violations(sys)).toEqual([]);
+    swapFree(r.folio);
+    for (const f of [...large.filter((f) => f !== first && f !== second), ...small]) unbusy(f);
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+
   it('a page that cannot get a slot stays in memory, its data intact', () => {
     const sys = boot({ mmPages: 512 });
     device(sys, 256);
