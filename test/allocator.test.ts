@@ -611,6 +611,28 @@ describe('a rotational device: the global cluster', () => {
   });
 });
 
+describe('a rotational device: no global cluster', () => {
+  it('once the global cluster went full, the next allocation takes the head of the nonfull list, not cluster 0', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 3 * SWAPFILE_CLUSTER, rotational: true })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const got: number[] = [];
+    while (got.length === 0 || slot(got.at(-1)!) < 2 * SWAPFILE_CLUSTER - 1) got.push(busy(0));
+    expect(got.map(slot)).toEqual(got.map((_, k) => k + 1)); /* clusters 0 and 1, slot by slot */
+    expect(A.i32[siWord(TYPE, SI.global_cluster_next + 0)]).toBe(0); /* cluster 1 went full: no next */
+    const at = (offset: number): number => got.find((f) => slot(f) === offset)!;
+    const [inOne, inZero] = [at(SWAPFILE_CLUSTER + 88), at(100)];
+    unbusy(inOne); /* cluster 1 first on the nonfull list */
+    unbusy(inZero); /* then cluster 0 */
+    const next = busy(0);
+    expect(slot(next)).toBe(SWAPFILE_CLUSTER + 88);
+    expect(violations(sys)).toEqual([]);
+    for (const f of [...got.filter((f) => f !== inOne && f !== inZero), next]) unbusy(f);
+    expect(nr_swap_pages()).toBe(3 * SWAPFILE_CLUSTER - 1);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
 describe('bad slots', () => {
   it('are never allocated, at any order', () => {
     const sys = boot();
