@@ -347,6 +347,8 @@ describe('equivalent mutants (mutants/equivalent.json)', () => {
     try {
       writeFileSync(join(dir, 'eq.json'), JSON.stringify([{ ...entry, occurrence: -1 }]));
       expect(() => load_equivalents(join(dir, 'eq.json'))).toThrow(/entry 0: "occurrence" must be a whole number/);
+      writeFileSync(join(dir, 'eq.json'), JSON.stringify([{ ...entry, occurrence: 1 }, entry, { ...entry, reason: 'again' }]));
+      expect(() => load_equivalents(join(dir, 'eq.json'))).toThrow(/entry 2: names the same mutant as entry 1/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

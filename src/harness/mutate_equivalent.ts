@@ -42,12 +42,18 @@ export function load_equivalents(file: string): Equivalent[] {
     throw new Error(`${file}: not JSON: ${(e as Error).message}`);
   }
   if (!Array.isArray(doc)) throw new Error(`${file}: expected an array of entries`);
+  const named = new Map<string, number>();
   return doc.map((v: unknown, i) => {
     if (typeof v !== 'object' || v === null) throw new Error(`${file}: entry ${i}: not an object`);
     const o = v as Record<string, unknown>;
     for (const f of FIELDS) if (typeof o[f] !== 'string' || (f === 'reason' && (o[f] as string).trim() === '')) throw new Error(`${file}: entry ${i}: "${f}" must be a ${f === 'reason' ? 'non-empty ' : ''}string`);
     if (!(OPERATORS as readonly string[]).includes(o.operator as string)) throw new Error(`${file}: entry ${i}: "operator": unknown operator "${o.operator as string}" (known: ${OPERATORS.join(', ')})`);
     if (o.occurrence !== undefined && !(Number.isInteger(o.occurrence) && (o.occurrence as number) >= 0)) throw new Error(`${file}: entry ${i}: "occurrence" must be a whole number >= 0 (which site of that text in the function, from 0)`);
+    /* Two entries for one site: the second's reason would never be read. */
+    const site = JSON.stringify([o.file, o.operator, o.function, o.original, o.replacement, o.occurrence ?? null]);
+    const earlier = named.get(site);
+    if (earlier !== undefined) throw new Error(`${file}: entry ${i}: names the same mutant as entry ${earlier}`);
+    named.set(site, i);
     return o as unknown as Equivalent;
   });
 }
