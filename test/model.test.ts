@@ -410,6 +410,33 @@ describe('zap_page_range: the range and nothing else', () => {
 });
 
 /*
+ * A run of swap PTEs whose slots cross a cluster border is one batch, as
+ * the kernel's swap_pte_batch() makes it (consecutive offsets, nothing
+ * about clusters), and swap_put_entries_direct() puts it cluster by
+ * cluster.  A rotational device hands out slots one after the other.
+ */
+describe('zap of swap PTEs whose slots cross a cluster border', () => {
+  it('puts every slot of the batch, on both sides of the border', () => {
+    const sys = boot({ mmPages: 2 * SWAPFILE_CLUSTER });
+    expect(sys.createSwapDevice('/dev/hdd', { sizePages: 3 * SWAPFILE_CLUSTER, rotational: true })).toBe(0);
+    expect(sys.swapon('/dev/hdd')).toBe(0);
+    const mm = sys.mmCreate();
+    const n = SWAPFILE_CLUSTER + 8;
+    for (let i = 0; i < n; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, n)).toBe(n);
+    const offsets = sys.as(0, () => Array.from({ length: n }, (_, i) => swp_offset(pte_to_swp_entry(ptep_get(mm, i)))));
+    const border = offsets.indexOf(SWAPFILE_CLUSTER);
+    expect(offsets[border - 1]).toBe(SWAPFILE_CLUSTER - 1); /* one run across the border */
+    const free = nr_swap_pages();
+    sys.as(0, () => zap_page_range(mm, border - 4, 8));
+    expect(nr_swap_pages()).toBe(free + 8);
+    clean(sys);
+    for (let i = 0; i < n; i++) if (i < border - 4 || i >= border + 4) expect(sys.touch(mm, i)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
  * fork's rmap duplication (folio_try_dup_anon_rmap_ptes): the pages it
  * shares are no longer exclusive and map once more; the folio's other
  * pages keep their PageAnonExclusive.

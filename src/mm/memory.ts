@@ -656,7 +656,8 @@ export function zap_page_range(mm: number, start: number, nr: number): void {
       } else if (is_swap_pte(pte)) {
         const entry = pte_to_swp_entry(pte);
         let n = 1;
-        while (index + n < end && ptep_get(mm, index + n) === pte_next_swp_offset(pte, n) && (swp_offset(entry) + n) % SWAPFILE_CLUSTER !== 0) n++;
+        /* swap_pte_batch(): consecutive offsets, one type, one exclusivity - across a cluster border too (swap_put_entries_direct() puts cluster by cluster) */
+        while (index + n < end && ptep_get(mm, index + n) === pte_next_swp_offset(pte, n)) n++;
         for (let k = 0; k < n; k++) set_pte(mm, index + k, 0);
         swap_put_entries_direct(entry, n);
         index += n - 1;
