@@ -167,6 +167,8 @@ function unbusy(folio: number): void {
 }
 
 const slot = (folio: number): number => swp_offset(folio_swap(folio));
+/** The folio of @folios whose swap entry starts at @offset. */
+const folioAt = (folios: readonly number[], offset: number): number => folios.find((f) => slot(f) === offset)!;
 const clusterOf = (folio: number): number => Math.floor(slot(folio) / SWAPFILE_CLUSTER);
 
 function cluster(idx: number): number {
@@ -303,12 +305,11 @@ describe('allocation on a full device', () => {
     const cached: number[] = [];
     for (let r = swapAlloc(0); r.err === 0; r = swapAlloc(0)) cached.push(r.folio); /* in the swap cache, count 0: cache-only */
     expect(cached.length).toBe(1023);
-    const at = (offset: number): number => cached.find((f) => slot(f) === offset)!;
     /* One free slot at the end of cluster 1; its first slot cache-only. */
-    const last = at(2 * SWAPFILE_CLUSTER - 1);
+    const last = folioAt(cached, 2 * SWAPFILE_CLUSTER - 1);
     swapFree(last);
     cached.splice(cached.indexOf(last), 1);
-    const first = at(SWAPFILE_CLUSTER);
+    const first = folioAt(cached, SWAPFILE_CLUSTER);
     const r = swapAlloc(0);
     expect(r.err).toBe(0);
     expect(slot(r.folio)).toBe(SWAPFILE_CLUSTER); /* reclaimed from the cache-only folio, not the free slot further on */
@@ -327,13 +328,12 @@ describe('allocation on a full device', () => {
     device(sys, 2 * SWAPFILE_CLUSTER);
     const large = busyAll(2); /* every aligned 4-slot range but slot 0's */
     const small = busyAll(0); /* the slots left beside slot 0 */
-    const at = (offset: number): number => large.find((f) => slot(f) === offset)!;
     /* Cluster 1's first range: four cache-only order-0 folios; its second range free. */
-    const first = at(SWAPFILE_CLUSTER);
+    const first = folioAt(large, SWAPFILE_CLUSTER);
     unbusy(first);
     const cached = [0, 1, 2, 3].map(() => swapAlloc(0));
     expect(cached.map((r) => slot(r.folio)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3].map((k) => SWAPFILE_CLUSTER + k));
-    const second = at(SWAPFILE_CLUSTER + 4);
+    const second = folioAt(large, SWAPFILE_CLUSTER + 4);
     unbusy(second);
     const r = swapAlloc(2);
     expect(r.err).toBe(0);
@@ -559,12 +559,6 @@ describe('order-N allocation and fragmentation', () => {
 });
 
 /*
- * A rotational device has no per-CPU clusters: every CPU allocates from
- * the device's global cluster, going on after the last slot it gave
- * (si->global_cluster->next[order]); a cluster that next points into but
- * that another order has taken since is passed by, unlocked.
- */
-/*
  * A solid-state device: each CPU allocates from its own cluster, going on
  * after the last slot it gave (percpu_swap_cluster.offset[order]), not
  * back to one freed behind it.
@@ -584,6 +578,13 @@ describe('a solid-state device: the per-CPU cluster', () => {
   });
 });
 
+/*
+ * A rotational device has no per-CPU clusters: every CPU allocates from
+ * the device's global cluster, going on after the last slot it gave
+ * (si->global_cluster->next[order]); a cluster that next points into but
+ * that another order has taken since is passed by, unlocked; with no
+ * next (its cluster went full) the lists are searched, not cluster 0.
+ */
 describe('a rotational device: the global cluster', () => {
   it('goes on after the last slot it gave, past a freed one, and passes by a cluster another order took since', () => {
     const sys = boot();
@@ -609,10 +610,8 @@ describe('a rotational device: the global cluster', () => {
     expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER - 1);
     expect(violations(sys)).toEqual([]);
   });
-});
 
-describe('a rotational device: no global cluster', () => {
-  it('once the global cluster went full, the next allocation takes the head of the nonfull list, not cluster 0', () => {
+  it('once it went full, the next allocation takes the head of the nonfull list, not cluster 0', () => {
     const sys = boot();
     expect(sys.createSwapDevice('/dev/vdb', { sizePages: 3 * SWAPFILE_CLUSTER, rotational: true })).toBe(0);
     expect(sys.swapon('/dev/vdb')).toBe(0);
@@ -620,8 +619,7 @@ describe('a rotational device: no global cluster', () => {
     while (got.length === 0 || slot(got.at(-1)!) < 2 * SWAPFILE_CLUSTER - 1) got.push(busy(0));
     expect(got.map(slot)).toEqual(got.map((_, k) => k + 1)); /* clusters 0 and 1, slot by slot */
     expect(A.i32[siWord(TYPE, SI.global_cluster_next + 0)]).toBe(0); /* cluster 1 went full: no next */
-    const at = (offset: number): number => got.find((f) => slot(f) === offset)!;
-    const [inOne, inZero] = [at(SWAPFILE_CLUSTER + 88), at(100)];
+    const [inOne, inZero] = [folioAt(got, SWAPFILE_CLUSTER + 88), folioAt(got, 100)];
     unbusy(inOne); /* cluster 1 first on the nonfull list */
     unbusy(inZero); /* then cluster 0 */
     const next = busy(0);
