@@ -34,6 +34,7 @@ import { swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
 import { swap_cluster_alloc_dynamic } from './swap_cluster_dynamic.js';
 import { cluster_is_usable, isolate_lock_cluster, relocate_cluster } from './swap_cluster.js';
 import { folio_maybe_swapped, swap_put_entries_cluster } from './swap_count.js';
+import { folio_mapped } from './rmap.js';
 import { get_swap_device, get_swap_device_info, put_swap_device, swap_usage_in_pages, swap_range_alloc, vm_swap_full } from './swap_device.js';
 import { swap_sync_discard } from './swap_discard.js';
 import { plist_first, plist_next, plist_node_empty, plist_requeue } from './plist.js';
@@ -78,7 +79,7 @@ function cluster_reclaim_range(type: number, pci: { v: number }, start: number, 
   for (let offset = start; offset < start + nr; offset++) {
     const tb = swap_table_get(ci, offset % SWAPFILE_CLUSTER);
     if (swap_design().countOf(ci, offset % SWAPFILE_CLUSTER, tb) !== 0) break;
-    if (swp_tb_is_folio(tb) && __try_to_reclaim_swap(type, offset) < 0) break;
+    if (swp_tb_is_folio(tb) && __try_to_reclaim_swap(type, offset, TTRS_ANYWAY) < 0) break;
   }
   if (relookup) {
     rcu_read_unlock();
@@ -102,13 +103,27 @@ function cluster_reclaim_range(type: number, pci: { v: number }, start: number, 
   return true;
 }
 
+/* __try_to_reclaim_swap()'s @flags, as mm/swapfile.c defines them. */
+/** Reclaim the swap entry anyway if possible (the allocator's scans). */
+export const TTRS_ANYWAY = 0x1;
+/** Reclaim it only if no PTE maps the folio any more. */
+export const TTRS_UNMAPPED = 0x2;
+/** Reclaim it if swap is getting full. */
+export const TTRS_FULL = 0x4;
+
 /**
  * __try_to_reclaim_swap(): drop a cache-only folio at @offset from the swap
- * cache.  Returns the number of slots freed, or minus the folio size if it
+ * cache, as @flags allow: always (TTRS_ANYWAY), when no PTE maps it
+ * (TTRS_UNMAPPED), or when swap is getting full (TTRS_FULL:
+ * mem_cgroup_swap_full(), which is vm_swap_full() here - the model's
+ * memcgs have no swap limit).  A folio still mapped stays in the swap
+ * cache after its last swap PTE is zapped: a later write fault's
+ * wp_can_reuse_anon_folio(), reclaim or swapoff drops it.
+ * Returns the number of slots freed, or minus the folio size if it
  * could not (0 if nothing cached).
  * Context: no ci->lock held; trylocks the folio.
  */
-export function __try_to_reclaim_swap(type: number, offset: number): number {
+export function __try_to_reclaim_swap(type: number, offset: number, flags: number): number {
   const entry = swp_entry(type, offset);
   for (;;) {
     const folio = swap_cache_get_folio(entry);
@@ -124,7 +139,8 @@ export function __try_to_reclaim_swap(type: number, offset: number): number {
       folio_put(folio);
       continue; /* moved before we locked it */
     }
-    if (folio_test_writeback(folio) || folio_maybe_swapped(folio)) {
+    const need_reclaim = (flags & TTRS_ANYWAY) !== 0 || ((flags & TTRS_UNMAPPED) !== 0 && !folio_mapped(folio)) || ((flags & TTRS_FULL) !== 0 && vm_swap_full());
+    if (!need_reclaim || folio_test_writeback(folio) || folio_maybe_swapped(folio)) {
       folio_unlock(folio);
       folio_put(folio);
       return -nr;
@@ -248,7 +264,7 @@ export function swap_reclaim_full_clusters(type: number, force: boolean): void {
       const tb = __swap_table_get(ci, offset % SWAPFILE_CLUSTER);
       if (swp_tb_is_folio(tb) && swap_design().countOf(ci, offset % SWAPFILE_CLUSTER, tb) === 0) {
         swap_cluster_unlock(ci);
-        const n = __try_to_reclaim_swap(type, offset);
+        const n = __try_to_reclaim_swap(type, offset, TTRS_ANYWAY);
         /* A ghost cluster may have emptied and gone meanwhile: look it up again. */
         if (si_dynamic(type)) ci = swap_cluster_lock(type, offset);
         else ci_lock(ci);
@@ -403,7 +419,7 @@ export function swap_put_entries_direct(entry: number, nr: number): void {
     const n = Math.min(end - offset, SWAPFILE_CLUSTER - (offset % SWAPFILE_CLUSTER));
     if (swap_put_entries_cluster(type, offset, n)) {
       for (let o = offset; o < offset + n; o++) {
-        const r = __try_to_reclaim_swap(type, o);
+        const r = __try_to_reclaim_swap(type, o, TTRS_UNMAPPED | TTRS_FULL);
         if (r > 0) o += r - 1;
       }
     }
