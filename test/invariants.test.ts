@@ -23,11 +23,11 @@ import {
   __folio_set_locked, folio_alloc, folio_get, folio_put, folio_lock, folio_set, folio_set_swap, folio_swap, folio_trylock, folio_unlock, fw, page_folio, PG_head, PG_swapcache,
   PG_waiters, PG_writeback,
 } from '../src/mm/page_alloc.js';
-import { pte_pfn } from '../src/mm/pgtable.js';
+import { mk_pte, pte_pfn, pte_write, set_expected, set_pte } from '../src/mm/pgtable.js';
 import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
 import { folio_dup_swap, folio_put_swap } from '../src/mm/swap_count.js';
-import { folio_anon_vma, folio_move_anon_rmap } from '../src/mm/rmap.js';
+import { ClearPageAnonExclusive, folio_add_anon_rmap_ptes, folio_anon_vma, folio_move_anon_rmap, SetPageAnonExclusive } from '../src/mm/rmap.js';
 import { get_swap_device, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
 import { plist_del } from '../src/mm/plist.js';
 import { list_entries, list_for_flags, move_cluster } from '../src/mm/cluster_list.js';
@@ -440,6 +440,26 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(sys.check([folio])).toEqual([]);
     folio_put(folio);
     expect(sys.check()).toEqual([]);
+  });
+
+  it('folio-accounting: a page mapped writable that is not PageAnonExclusive (wp_page_reuse()\'s VM_BUG_ON), and one mapped writable by two PTEs (page_table_check)', () => {
+    expect(sys.write(mm, 202, { maxOrder: 0 })).toBe(0); /* mapped writable, exclusive */
+    const page = pte_pfn(ptep_get(mm, 202));
+    expect(pte_write(ptep_get(mm, 202))).toBe(true);
+    expect(sys.check()).toEqual([]);
+    ClearPageAnonExclusive(page);
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([`folio-accounting: mm ${mm} page 202: PTE maps page ${page} writable, but the page is not PageAnonExclusive (a page that may be shared is mapped read-only: wp_page_reuse()'s and do_swap_page()'s VM_BUG_ON)`]);
+    SetPageAnonExclusive(page);
+    /* a second PTE, read-only, on the page mapped writable: the rmap and the reference as map_pages() would take them */
+    const other = sys.mmCreate(sys.memcgCreate());
+    sys.as(0, () => {
+      set_pte(other, 7, mk_pte(page));
+      set_expected(other, 7, expected_token(mm, 202));
+      folio_add_anon_rmap_ptes(page, page, 1, false);
+      folio_get(page);
+    });
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([`folio-accounting: page ${page} is mapped writable and by 2 PTEs in all: an anonymous page mapped writable more than once (page_table_check_set()'s BUG)`]);
+    planted();
   });
 
   it('folio-accounting: a folio allocated and dropped on the floor (do_anonymous_page losing its race without folio_put)', () => {

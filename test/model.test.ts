@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES, PMD_ORDER, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
-import { nr_swap_pages } from '../src/mm/swap_device.js';
-import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry } from '../src/mm/pgtable.js';
+import { nr_swap_pages, total_swap_pages } from '../src/mm/swap_device.js';
+import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry, pte_wrprotect, set_pte } from '../src/mm/pgtable.js';
 import { swp_offset } from '../src/mm/swap.js';
 import { swp_swapcount } from '../src/mm/swap_count.js';
 import { set_failslab } from '../src/kmem/slab.js';
@@ -19,7 +19,7 @@ import { zap_page_range } from '../src/mm/memory.js';
 import { non_swapcache_batch, swap_cache_get_folio } from '../src/mm/swap_state.js';
 import { try_to_free_pages } from '../src/mm/vmscan.js';
 import { AV_CHAIN_MAX, folio_mapcount, folio_remove_rmap_ptes, folio_try_dup_anon_rmap_ptes, PageAnonExclusive, rmap_walk_anon } from '../src/mm/rmap.js';
-import { folio_get, folio_order, folio_put, folio_swap, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
+import { folio_get, folio_order, folio_put, folio_swap, folio_test_swapcache, nr_free_frames, page_folio } from '../src/mm/page_alloc.js';
 import { mem_cgroup_swap_usage } from '../src/mm/memcontrol.js';
 import { count_vm_events, sum_vm_events, SWAP_COUNT_EXTEND, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, THP_SWPOUT_FALLBACK } from '../src/mm/vmstat.js';
 
@@ -437,6 +437,70 @@ describe('zap of swap PTEs whose slots cross a cluster border', () => {
 });
 
 /*
+ * The zap of a swap PTE that puts a slot's last count reclaims its swap
+ * cache folio only as free_swap_and_cache() asks, TTRS_UNMAPPED |
+ * TTRS_FULL: when no PTE maps the folio any more, or when swap is getting
+ * full.  A folio a process still maps keeps its cache (count 0): the
+ * process's write fault drops it (wp_can_reuse_anon_folio), or reclaim.
+ */
+describe('zap of a slot\'s last swap PTE (swap_put_entries_direct: TTRS_UNMAPPED | TTRS_FULL)', () => {
+  const SMALL = { maxOrder: 0 };
+  /* Page @i of @a: written, shared with a child, swapped out from both, faulted back into @a alone; the child and the cached folio. */
+  function cachedInParent(sys: System, a: number, i: number): { child: number; folio: number; entry: number } {
+    expect(sys.write(a, i, SMALL)).toBe(0);
+    const child = sys.fork(a);
+    expect(child).toBeGreaterThanOrEqual(0);
+    expect(sys.reclaim(a, i, 1)).toBe(1);
+    const entry = sys.as(0, () => pte_to_swp_entry(ptep_get(child, i))) as number;
+    expect(sys.touch(a, i, 0)).toBe(0);
+    const folio = sys.as(0, () => page_folio(pte_pfn(ptep_get(a, i)))) as number;
+    expect(sys.as(0, () => [folio_test_swapcache(folio), folio_swap(folio), swp_swapcount(entry)])).toEqual([true, entry, 1]);
+    return { child, folio, entry };
+  }
+
+  it('keeps the cache of a folio a PTE maps (a swap PTE or a present one zapped), drops one no PTE maps, and drops it anyway when swap is getting full', () => {
+    const sys = bootWithSwap({ mmPages: 1024 });
+    const a = sys.mmCreate();
+    /* mapped: the child's exit puts the last count, the folio stays cached (the slot too) until a's write reuses it */
+    const m = cachedInParent(sys, a, 0);
+    const used = nr_swap_pages();
+    expect(sys.exit(m.child)).toBe(0);
+    expect(sys.as(0, () => [folio_test_swapcache(m.folio), swp_swapcount(m.entry)])).toEqual([true, 0]);
+    expect(nr_swap_pages()).toBe(used);
+    expect(sys.write(a, 0, SMALL)).toBe(0);
+    expect(sys.as(0, () => pte_pfn(ptep_get(a, 0)))).toBe(m.folio); /* reused in place */
+    expect(sys.as(0, () => folio_test_swapcache(m.folio))).toBe(false);
+    expect(nr_swap_pages()).toBe(used + 1);
+    /* unmapped: a's PTE zapped first, so the child's exit drops the cache and frees the slot */
+    const u = cachedInParent(sys, a, 1);
+    sys.as(0, () => zap_page_range(a, 1, 1));
+    const before = nr_swap_pages();
+    expect(sys.exit(u.child)).toBe(0);
+    expect(sys.as(0, () => swap_cache_get_folio(u.entry))).toBe(-1);
+    expect(nr_swap_pages()).toBe(before + 1);
+    /* a present PTE zapped while another still maps the folio: free_swap_cache() leaves its cache (only an unmapped folio's goes) */
+    const p = cachedInParent(sys, a, 3);
+    expect(sys.touch(p.child, 3, 0)).toBe(0); /* the child maps the cached folio too: no count left */
+    expect(sys.as(0, () => [pte_pfn(ptep_get(p.child, 3)), swp_swapcount(p.entry), folio_test_swapcache(p.folio)])).toEqual([p.folio, 0, true]);
+    expect(sys.exit(p.child)).toBe(0);
+    expect(sys.as(0, () => folio_test_swapcache(p.folio))).toBe(true);
+    clean(sys);
+    /* full: more than half the device in use, a mapped folio's cache goes too */
+    const hog = sys.mmCreate();
+    for (let i = 0; i < 600; i++) expect(sys.write(hog, i, SMALL)).toBe(0);
+    expect(sys.reclaim(hog, 0, 600)).toBe(600);
+    const f = cachedInParent(sys, a, 2);
+    expect(nr_swap_pages() * 2).toBeLessThan(total_swap_pages());
+    expect(sys.exit(f.child)).toBe(0);
+    expect(sys.as(0, () => [folio_test_swapcache(f.folio), pte_pfn(ptep_get(a, 2))])).toEqual([false, f.folio]);
+    clean(sys);
+    expect(sys.touch(a, 2)).toBe(0);
+    expect(sys.exit(hog)).toBe(0);
+    clean(sys);
+  });
+});
+
+/*
  * fork's rmap duplication (folio_try_dup_anon_rmap_ptes): the pages it
  * shares are no longer exclusive and map once more; the folio's other
  * pages keep their PageAnonExclusive.
@@ -456,6 +520,7 @@ describe('folio_try_dup_anon_rmap_ptes: the range and nothing else', () => {
       expect(exclusive()).toEqual([true, false, false, true]);
       expect(folio_mapcount(folio)).toBe(mapped + 2);
       folio_remove_rmap_ptes(folio, folio + 1, 2); /* no child PTE was written: the mappings go again */
+      for (const i of [1, 2]) set_pte(mm, i, pte_wrprotect(ptep_get(mm, i))); /* as fork leaves the parent: a page no longer exclusive is mapped read-only */
     });
     clean(sys);
   });

@@ -21,7 +21,8 @@ import { folio_charge_seq, folio_memcg, folio_nr_pages, folio_swap, folio_test_s
 import { FOLIO } from '../shm/layout.js';
 import { kmem_cache_free_objects, swap_table_cachep } from '../kmem/slab.js';
 import { pageDataWord } from '../kmem/page_pool.js';
-import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, ptep_get } from '../mm/pgtable.js';
+import { expected_token, is_swap_pte, mm_live, mm_pages, pte_pfn, pte_present, pte_to_swp_entry, pte_write, ptep_get } from '../mm/pgtable.js';
+import { PageAnonExclusive } from '../mm/rmap.js';
 import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
@@ -50,6 +51,8 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
   /* PTE references per swap entry, and data of swap PTEs; present PTEs and swap cache slots per frame */
   const refs = new Map<number, number>();
   const frames = frame_refs(held);
+  /* Writable present PTEs per frame (page_table_check's anon_map_count, rw) */
+  const writable = new Int32Array(nr_frames());
   for (let mm = 0; mm < A.L.config.nrMms; mm++) {
     if (!mm_live(mm)) continue;
     for (let index = 0; index < mm_pages(); index++) {
@@ -61,6 +64,10 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
           continue;
         }
         frames.ptes[pfn]++;
+        if (pte_write(pte)) {
+          writable[pfn]++;
+          if (!PageAnonExclusive(pfn)) fail('folio-accounting', `mm ${mm} page ${index}: PTE maps page ${pfn} writable, but the page is not PageAnonExclusive (a page that may be shared is mapped read-only: wp_page_reuse()'s and do_swap_page()'s VM_BUG_ON)`, [mm, index, pfn]);
+        }
         const got = page_token(pfn);
         const want = expected_token(mm, index);
         if (got !== want) fail('data', `data mismatch: mm ${mm} page ${index} holds 0x${got.toString(16)}, last write 0x${want.toString(16)}`, [mm, index, pfn]);
@@ -261,5 +268,9 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
     if (charged !== slots) fail('memcg', `memcg ${m}: swap charge ${charged} but ${slots} slots recorded to it`, [m, charged, slots]);
   }
   check_folios(fail, frames);
+  /* An anonymous page mapped writable is mapped once (page_table_check_set(): BUG_ON(anon_map_count > 1 && rw)) */
+  for (let pfn = 0; pfn < writable.length; pfn++) {
+    if (writable[pfn] > 0 && frames.ptes[pfn] > 1) fail('folio-accounting', `page ${pfn} is mapped writable and by ${frames.ptes[pfn]} PTEs in all: an anonymous page mapped writable more than once (page_table_check_set()'s BUG)`, [pfn, frames.ptes[pfn]]);
+  }
   return out;
 }

@@ -134,6 +134,7 @@ function check_data(mm: number, index: number, pfn: number): void {
 
 /* A write through a writable PTE.  Context: PTL held. */
 function write_page(mm: number, index: number, pfn: number, zero: boolean): void {
+  fault_accessed = true;
   const token = zero ? 0n : new_token();
   set_page_token(pfn, token);
   set_expected(mm, index, token);
@@ -260,6 +261,23 @@ function wp_page_copy(mm: number, index: number, orig_pte: number, old: number, 
 }
 
 /*
+ * wp_page_reuse(): the page behind @orig_pte is @mm's alone: make the PTE
+ * writable and write.  An anonymous page mapped writable must be
+ * exclusive (the kernel's VM_BUG_ON(folio_test_anon(folio) &&
+ * !PageAnonExclusive(vmf->page))): a shared one is copied instead.
+ * Context: entered with the PTL held; returns with it released.
+ */
+function wp_page_reuse(mm: number, index: number, orig_pte: number, zero: boolean): void {
+  const page = pte_pfn(orig_pte);
+  if (!PageAnonExclusive(page)) {
+    report('bug', `wp_page_reuse: VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(page)): mm ${mm} page ${index} reuses page ${page}, which is not exclusive`, [mm, index, page]);
+  }
+  set_pte(mm, index, pte_mkwrite(orig_pte));
+  write_page(mm, index, page, zero);
+  pte_unlock(mm, index);
+}
+
+/*
  * do_wp_page(): a write to the present, write-protected PTE @orig_pte: an
  * exclusive page, or one wp_can_reuse_anon_folio() says nobody else holds,
  * becomes writable in place; a shared one is copied.
@@ -271,9 +289,7 @@ function do_wp_page(mm: number, index: number, orig_pte: number, zero: boolean):
   const folio = page_folio(page);
   if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio, mm)) {
     if (!PageAnonExclusive(page)) SetPageAnonExclusive(page); /* reused: exclusive to @mm now */
-    set_pte(mm, index, pte_mkwrite(orig_pte));
-    write_page(mm, index, page, zero);
-    pte_unlock(mm, index);
+    wp_page_reuse(mm, index, orig_pte, zero);
     return 1;
   }
   folio_get(folio);
@@ -477,6 +493,10 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
   const own = exclusive || folio_ref_count(folio) === 1;
   if (folio_anon_vma(folio) < 0) folio_add_new_anon_rmap(folio, mm, index - (entry - folio_swap(folio)), own);
   map_pages(mm, b.base, folio, b.nr === 1 ? entry - folio_swap(folio) : 0, b.nr, own);
+  /* VM_BUG_ON(!folio_test_anon(folio) || (pte_write(pte) && !PageAnonExclusive(page))) */
+  if (pte_write(ptep_get(mm, index)) && !PageAnonExclusive(page)) {
+    report('bug', `do_swap_page: VM_BUG_ON(pte_write(pte) && !PageAnonExclusive(page)): mm ${mm} page ${index} maps page ${page} writable, not exclusive`, [mm, index, page]);
+  }
   folio_put_swap(folio, b.nr === 1 ? entry - folio_swap(folio) : -1);
   for (let k = 0; k < b.nr; k++) check_data(mm, b.base + k, (b.nr === 1 ? page : folio + k));
   pte_unlock(mm, index);
@@ -500,14 +520,34 @@ export function do_swap_page(mm: number, index: number, orig_pte: number, write:
  */
 const FAULT_RETRIES = 256;
 
+/*
+ * Set by the access a fault completes (the read's check_data() or the
+ * write's write_page() through a present PTE): what handle_mm_fault()'s
+ * success means.  This thread's fault in progress only (a fault is one
+ * synchronous call on its CPU's thread, and none nests in another).
+ */
+let fault_accessed = false;
+
 /**
  * handle_mm_fault(): touch page @index of @mm (read, or write a new token;
  * @zero writes a zero-filled page).  Verifies the content on read.  A
  * fault that raced is retried, as the access would fault again; one that
- * never completes is reported (progress).
+ * never completes is reported (progress), and so is a success without
+ * the access: the user's load or store would have been lost (the kernel
+ * returns to the instruction, which faults again until it is done).
  * Returns 0 or -ENOMEM.  Context: process context, no locks held.
  */
 export function handle_mm_fault(mm: number, index: number, write: boolean, zero = false, maxOrder = ANON_FAULT_MAX_ORDER): number {
+  fault_accessed = false;
+  const r = __handle_mm_fault(mm, index, write, zero, maxOrder);
+  if (r === 0 && !fault_accessed) {
+    report('progress', `handle_mm_fault: a ${write ? 'write' : 'read'} of mm ${mm} page ${index} returned success without the access done (PTE ${ptep_get(mm, index)}): the load or store is lost`, [mm, index]);
+  }
+  return r;
+}
+
+/* handle_mm_fault()'s retry loop.  Context: process context, no locks held. */
+function __handle_mm_fault(mm: number, index: number, write: boolean, zero: boolean, maxOrder: number): number {
   point(P_FAULT);
   for (let tries = 0; tries < FAULT_RETRIES; tries++) {
     const pte = ptep_get(mm, index);
@@ -528,6 +568,7 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
     }
     if (!write) {
       check_data(mm, index, pte_pfn(pte));
+      fault_accessed = true;
       pte_unlock(mm, index);
       return 0;
     }
@@ -540,6 +581,7 @@ export function handle_mm_fault(mm: number, index: number, write: boolean, zero 
     if (r !== 0) return r < 0 ? r : 0;
   }
   const pte = ptep_get(mm, index);
+  fault_accessed = true; /* reported here, not again by the caller */
   report('progress', `handle_mm_fault: a ${write ? 'write' : 'read'} of mm ${mm} page ${index} faulted ${FAULT_RETRIES} times without completing (PTE ${pte}): a re-check that never passes - the kernel would re-fault for ever (soft lockup)`, [mm, index, pte]);
   return 0;
 }
