@@ -19,7 +19,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { find_mutants, type MutantSite } from '../src/harness/mutate_operators.js';
 import { DEFAULT_BUDGETS, type Operator } from '../src/harness/mutate_names.js';
-import { apply_mutant, build_mutant_tree, instrument_file, mutant_list, tree_lock, type Mutant } from '../src/harness/mutate_instrument.js';
+import { apply_mutant, build_mutant_tree, instrument_file, mutant_list, tree_lock, tree_release, type Mutant } from '../src/harness/mutate_instrument.js';
 import { JobSlots } from '../src/harness/job_slots.js';
 import { changed_lines, select_mutants, glob_regexp } from '../src/harness/mutate_select.js';
 import { read_mutate_journal, run_mutate, type MutantResult, type MutateParams } from '../src/harness/mutate_campaign.js';
@@ -206,7 +206,7 @@ const held: number[] = [];
 
 /*
  * The instrumented copy's build lock: two campaigns of one clone starting
- * together build it once - the second waits for the first's copy.
+ * together build it once - the second waits for the first's build.
  */
 describe('the build lock (tree_lock)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'swt-lock-'));
@@ -356,7 +356,7 @@ describe('equivalent mutants (mutants/equivalent.json)', () => {
 });
 
 describe('the instrumented copy (build_mutant_tree)', () => {
-  it('holds the documentation the tests read, and is built again when it changes', async () => {
+  it('holds the documentation the tests read, is built again when it changes, and never under a live campaign that runs from it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutcopy-'));
     try {
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src/**/*.ts'] }));
@@ -377,6 +377,23 @@ describe('the instrumented copy (build_mutant_tree)', () => {
       expect(again?.built).toBe(true);
       expect(again?.key).not.toBe(first?.key);
       expect(readFileSync(join(copy, 'docs/scenarios.md'), 'utf8')).toBe('# two\n');
+      /*
+       * A live campaign of another process runs from the copy (its pid in
+       * .mutants.users): edited sources get a copy of their own beside it,
+       * and the one in use stays as it is; once no one uses it, it is
+       * rebuilt in place.
+       */
+      tree_release(copy);
+      writeFileSync(join(`${copy}.users`, String(process.ppid)), '');
+      writeFileSync(join(dir, 'docs/scenarios.md'), '# three\n');
+      const beside = await build_mutant_tree(dir, mutants, copy);
+      expect(beside).toMatchObject({ dir: `${copy}-${beside!.key.slice(0, 12)}`, built: true });
+      expect(readFileSync(join(beside!.dir, 'docs/scenarios.md'), 'utf8')).toBe('# three\n');
+      expect(readFileSync(join(copy, 'docs/scenarios.md'), 'utf8')).toBe('# two\n');
+      tree_release(beside!.dir);
+      rmSync(join(`${copy}.users`, String(process.ppid)));
+      expect(await build_mutant_tree(dir, mutants, copy)).toMatchObject({ dir: copy, built: true });
+      expect(readFileSync(join(copy, 'docs/scenarios.md'), 'utf8')).toBe('# three\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -536,6 +553,7 @@ describe('swaptorture mutate (CLI)', () => {
     const eq = JSON.parse(readFileSync(join(ROOT, 'mutants/equivalent.json'), 'utf8')) as { function: string; operator: string }[];
     expect(eq.some((e) => e.function === '__swapin_nr_pages' && e.operator === 'BorderOffByOne')).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'swaptorture-mutate-cli-'));
+    let tree = '';
     try {
       /*
        * The unit member's baselines: the test files it may pick, each run
@@ -544,6 +562,8 @@ describe('swaptorture mutate (CLI)', () => {
        */
       const r = cli(['mutate', '--id', `${tryget.id},${clamp.id},${meta.id}`, '--members', 'unit', '--unit-tests', 'test/allocator.test.ts,test/invariants.test.ts', '--journal', join(dir, 'j.jsonl'), '--report', dir, '--json'], 1_800_000);
       expect(r.code, r.err).toBe(0);
+      tree = /instrumented copy (?:built|reused): (\S+)/.exec(r.err)![1];
+      expect(tree.startsWith(join(ROOT, '.mutants'))).toBe(true);
       const s = JSON.parse(r.out) as { mutants: number; killed: number; killedBy: Record<string, number>; equivalent: number; noCoverage: number; score: number; coveredScore: number };
       expect(s).toMatchObject({ mutants: 3, killed: 1, killedBy: { unit: 1 }, equivalent: 1, noCoverage: 1, score: 50, coveredScore: 100 });
       const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8')) as { schemaVersion: string; files: Record<string, { mutants: { id: string; status: string; killedBy?: string[]; mutatorName: string }[] }> };
@@ -559,8 +579,7 @@ describe('swaptorture mutate (CLI)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    /* the instrumented copy, with no mutant selected, is the model: a stress run is clean */
-    const tree = join(ROOT, '.mutants');
+    /* the instrumented copy (.mutants, or one beside it while another campaign runs from that), with no mutant selected, is the model: a stress run is clean */
     expect(readFileSync(join(tree, 'src/mm/swap_device.ts'), 'utf8')).toContain(`__mutant === __reached(${tryget.id})`);
     expect(existsSync(join(tree, 'dist/workers/cpu.js'))).toBe(true);
     const seed = 7;

@@ -30,7 +30,7 @@ import { MutantTypeChecker } from './mutate_check.js';
 import { equivalent_of, type Equivalent } from './mutate_equivalent.js';
 import { hits_dir, read_hits, run_child } from './mutate_exec.js';
 import { JobSlots } from './job_slots.js';
-import { build_mutant_tree, type Mutant } from './mutate_instrument.js';
+import { build_mutant_tree, tree_release, type Mutant, type MutantTree } from './mutate_instrument.js';
 import { make_portfolio, type Baseline, type MemberRun, type PortfolioContext } from './mutate_portfolio.js';
 import type { MemberName, PortfolioBudgets } from './mutate_names.js';
 
@@ -208,6 +208,15 @@ export async function run_mutate(o: CampaignOptions, io: CampaignIo, signal: Abo
   const tree = await build_mutant_tree(o.repo, o.all, o.tree, signal);
   if (tree === null) return { results, executed: 0, interrupted: true, built: false };
   io.err(`swaptorture mutate: instrumented copy ${tree.built ? 'built' : 'reused'}: ${tree.dir}\n`);
+  try {
+    return await run_in_tree(o, io, signal, tree, todo, results, checker);
+  } finally {
+    tree_release(tree.dir);
+  }
+}
+
+/* run_mutate() from the copy @tree it holds: @todo's mutants, added to @results. */
+async function run_in_tree(o: CampaignOptions, io: CampaignIo, signal: AbortSignal, tree: MutantTree, todo: readonly Mutant[], results: MutantResult[], checker: MutantTypeChecker): Promise<CampaignResult> {
   if (todo.length === 0 || signal.aborted) return { results, executed: 0, interrupted: signal.aborted, built: tree.built };
 
   const baselines = new Baselines(tree.dir, io.err, signal, o.jobs);

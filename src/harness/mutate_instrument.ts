@@ -163,35 +163,65 @@ export interface MutantTree {
 }
 
 /**
- * The instrumented copy of @repo at @dir with @mutants (all of them: the
- * build does not depend on which are run) switched in; reused when it was
- * built from the same sources.  null: @signal aborted while it waited for
- * another campaign's build (the build itself, a few seconds, runs to its
- * end).
+ * The instrumented copy of @repo with @mutants (all of them: the build
+ * does not depend on which are run) switched in, at @dir - reused when it
+ * was built from the same sources - and registered as in use by this
+ * process until tree_release().  null: @signal aborted while it waited
+ * for another campaign's build (the build itself, a few seconds, runs to
+ * its end).
+ *
+ * A copy a live campaign runs from is never rebuilt under it: mutant ids
+ * are positions in the sources it was built from, so a copy of edited
+ * sources swapped in mid-campaign (another campaign, or `npm test`'s own
+ * mutate tests, after an edit) had the rest of the campaign run other
+ * mutants under the ids it reports.  Other sources meanwhile get a copy of
+ * their own beside it, @dir-KEY (KEY: the first 12 digits of their hash).
  */
 export async function build_mutant_tree(repo: string, mutants: readonly Mutant[], dir = join(repo, '.mutants'), signal?: AbortSignal): Promise<MutantTree | null> {
   const key = sources_key(repo, mutants);
-  if (stamp_key(dir) === key) return { dir, key, built: false };
   /*
    * Two campaigns of one clone starting together: the first takes the
-   * build lock and builds, the other waits for its copy instead of
-   * building the same one beside it (4 s of CPU on a 2-core machine).
+   * build lock and builds, the other waits for it and takes the copy it
+   * built instead of building the same one beside it (4 s of CPU on a
+   * 2-core machine).  Registering as a user of a copy happens under the
+   * lock too, so a build never removes a copy a campaign just chose.
    */
   const lock = `${dir}.lock`;
-  const got = await tree_lock(lock, () => stamp_key(dir) === key, signal);
+  const got = await tree_lock(lock, () => false, signal);
   if (got === 'aborted') return null;
-  if (got === 'done') return { dir, key, built: false };
   try {
-    if (stamp_key(dir) === key) return { dir, key, built: false };
-    /* Built aside and renamed into place: nobody ever runs from a half-built copy. */
-    const aside = `${dir}.tmp-${process.pid}`;
-    build_copy(repo, mutants, aside, key);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(aside, dir);
-    return { dir, key, built: true };
+    const target = stamp_key(dir) === key || !tree_in_use(dir) ? dir : `${dir}-${key.slice(0, 12)}`;
+    let built = false;
+    if (stamp_key(target) !== key) {
+      /* Built aside and renamed into place: nobody ever runs from a half-built copy. */
+      const aside = `${target}.tmp-${process.pid}`;
+      build_copy(repo, mutants, aside, key);
+      rmSync(target, { recursive: true, force: true });
+      renameSync(aside, target);
+      built = true;
+    }
+    mkdirSync(`${target}.users`, { recursive: true });
+    writeFileSync(join(`${target}.users`, String(process.pid)), '');
+    return { dir: target, key, built };
   } finally {
     if (got === 'held') rmSync(lock, { force: true });
   }
+}
+
+/** This process no longer runs from the copy at @dir (build_mutant_tree()'s registration goes). */
+export function tree_release(dir: string): void {
+  rmSync(join(`${dir}.users`, String(process.pid)), { force: true });
+}
+
+/* Does a live process other than this one run from the copy at @dir? */
+function tree_in_use(dir: string): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync(`${dir}.users`);
+  } catch {
+    return false;
+  }
+  return pids.some((p) => /^\d+$/.test(p) && Number(p) !== process.pid && pid_alive(Number(p)));
 }
 
 /* How often a campaign waiting for another's build looks again, and how long it waits at most before building anyway. */
