@@ -187,7 +187,7 @@ export async function build_mutant_tree(repo: string, mutants: readonly Mutant[]
    * lock too, so a build never removes a copy a campaign just chose.
    */
   const lock = `${dir}.lock`;
-  const got = await tree_lock(lock, () => false, signal);
+  const got = await tree_lock(lock, signal);
   if (got === 'aborted') return null;
   try {
     const target = stamp_key(dir) === key || !tree_in_use(dir) ? dir : `${dir}-${key.slice(0, 12)}`;
@@ -241,14 +241,13 @@ function pid_alive(pid: number): boolean {
 /**
  * Take the build lock at @lock (a file holding the builder's pid, created
  * exclusively): 'held' when this process holds it.  While a live process
- * holds it, wait until @done() says that build is there ('done': nothing
- * to build) or the lock goes; a lock whose holder died is taken over
+ * holds it, wait until it goes; a lock whose holder died is taken over
  * (one still empty after a few polls: its holder died writing it); after
  * TREE_LOCK_WAIT_MS, 'timeout': build anyway, the lock not held;
  * 'aborted' as soon as @signal aborts (Ctrl-C: the wait may be minutes).
  * Context: main thread; async (the event loop runs while it waits).
  */
-export async function tree_lock(lock: string, done: () => boolean, signal?: AbortSignal): Promise<'held' | 'done' | 'timeout' | 'aborted'> {
+export async function tree_lock(lock: string, signal?: AbortSignal): Promise<'held' | 'timeout' | 'aborted'> {
   const end = Date.now() + TREE_LOCK_WAIT_MS;
   let empty = 0;
   for (;;) {
@@ -271,7 +270,6 @@ export async function tree_lock(lock: string, done: () => boolean, signal?: Abor
       empty = 0;
       continue;
     }
-    if (done()) return 'done';
     if (Date.now() >= end) return 'timeout';
     try {
       await sleep(TREE_LOCK_POLL_MS, undefined, { signal });
