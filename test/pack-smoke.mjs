@@ -9,7 +9,7 @@
  *     --version` prints the version;
  *  2. pack: `npm pack` of that clone holds exactly what runs: package.json,
  *     README.md, LICENSE (the GPL v2 text), the command's bin/ file, dist/src/ (.js and .d.ts
- *     of every src/ file), dist/workers/ (.js), the packs of the workers
+ *     of every src/ file), dist/workers/ (.js, and the loader's .cjs), the packs of the workers
  *     and the command line (dist/bundle/, made with this repository's
  *     bundler as a development build makes them), scenarios/*.json,
  *     docs/ - no tests, bench, sources or source maps;
@@ -132,7 +132,8 @@ function expected_files(clone) {
   for (const f of files_under(join(clone, 'src')).filter((f) => f.endsWith('.ts'))) {
     want.push(`dist/src/${f.replace(/\.ts$/, '.js')}`, `dist/src/${f.replace(/\.ts$/, '.d.ts')}`);
   }
-  for (const f of files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts'))) want.push(`dist/workers/${f.replace(/\.ts$/, '.js')}`);
+  /* The worker entry points and their CommonJS loader (workers/loader.cts -> .cjs). */
+  for (const f of files_under(join(clone, 'workers')).filter((f) => /\.c?ts$/.test(f))) want.push(`dist/workers/${f.replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs')}`);
   /* The packs: every worker entry point's (the bundler itself is none) and the command line's, each its manifest and the files it names. */
   const packs = [...files_under(join(clone, 'workers')).filter((f) => f.endsWith('.ts') && f !== 'bundle.ts').map((f) => `bundle/workers/${f.replace(/\.ts$/, '.json')}`), 'bundle/cli/main.json'];
   for (const m of packs) {

@@ -28,10 +28,10 @@
  * read-side section (mark_task_dead()), so later runs' grace periods do
  * not wait for it.
  *
- * The worker file is the compiled dist/workers/cpu.js: from the compiled
- * module (dist/src/harness/cpus.js) it is ../../workers/cpu.js; when this
- * module runs from source (vitest, tsx) it is ../../dist/workers/cpu.js, so
- * `tsc` must have run first (`npm test` does).
+ * The worker runs the compiled dist/workers/cpu.js or its pack
+ * (src/harness/pack.ts worker_entry), started through the CommonJS loader
+ * dist/workers/loader.cjs (worker_load), so `tsc` must have run first
+ * (`npm test` does).
  *
  * Context: main thread (or any thread that owns workers); async.
  */
@@ -43,7 +43,7 @@ import type { Violation } from '../shm/report.js';
 import { TASK_DEAD } from '../shm/task.js';
 import type { CpuOutcome, CpuSpec, CpuTaskMessage } from './programs.js';
 import { task_dump, type TaskDoing } from './watchdog.js';
-import { worker_entry } from './pack.js';
+import { worker_entry, worker_load } from './pack.js';
 import { worker_exec_argv } from './worker_argv.js';
 
 export type { CpuSpec } from './programs.js';
@@ -228,7 +228,7 @@ export class CpuPool {
     this.threads = threads;
     this.#arena = arena;
     this.#pool = new Piscina({
-      filename,
+      ...worker_load(filename),
       minThreads: Math.min(threads, Math.max(1, opts.startThreads ?? threads)),
       maxThreads: threads,
       idleTimeout: opts.idleTimeout ?? 200,

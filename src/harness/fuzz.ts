@@ -43,7 +43,7 @@ import type { FuzzJob, FuzzJobData, FuzzResult } from './fuzz_types.js';
 import { fuzz_widest_case } from './fuzz_case.js';
 import { SYNTHETIC_CPUS } from './fuzz_synthetic.js';
 import { worker_exec_argv } from './worker_argv.js';
-import { worker_entry } from './pack.js';
+import { worker_entry, worker_load } from './pack.js';
 import { read_failures, type FuzzFailure } from './fuzz_corpus.js';
 import {
   fuzz_campaign_open, fuzz_case_for, fuzz_elapsed, fuzz_record, fuzz_record_shrunk, fuzz_take, fuzz_time_up,
@@ -127,9 +127,10 @@ function fuzz_dispatch(camp: FuzzCampaign, jobs: FuzzJobs, signal?: AbortSignal)
 /* Run the jobs: until the runs or the time are used up, or Ctrl-C; every job in flight finishes, the job threads go. */
 async function fuzz_run_jobs(camp: FuzzCampaign, signal?: AbortSignal): Promise<void> {
   const { o } = camp;
-  const workerData: FuzzJobData = { cpus: o.target === 'synthetic' ? SYNTHETIC_CPUS : fuzz_widest_case(camp.limits) };
+  const load = worker_load(fuzzWorkerFile());
+  const workerData: FuzzJobData & typeof load.workerData = { ...load.workerData, cpus: o.target === 'synthetic' ? SYNTHETIC_CPUS : fuzz_widest_case(camp.limits) };
   const pool = new Piscina({
-    filename: fuzzWorkerFile(), minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200, execArgv: worker_exec_argv(), workerData,
+    filename: load.filename, minThreads: o.jobs, maxThreads: o.jobs, concurrentTasksPerWorker: 1, idleTimeout: 200, execArgv: worker_exec_argv(), workerData,
   });
   const jobs: FuzzJobs = { pool, inflight: new Set(), deadline: o.runs > 0 ? Infinity : Date.now() - fuzz_elapsed(camp) * 1000 + o.seconds * 1000, error: null };
   try {

@@ -301,11 +301,14 @@ function build_copy(repo: string, mutants: readonly Mutant[], dir: string, key: 
     writeFileSync(join(dir, file), instrument_file(readFileSync(join(repo, file), 'utf8'), ms, rel));
   }
   const options = compiler_options(repo);
-  for (const file of [...ts_files(dir, 'src'), ...ts_files(dir, 'workers')]) {
-    const r = ts.transpileModule(readFileSync(join(dir, file), 'utf8'), { compilerOptions: options, fileName: file, reportDiagnostics: true });
+  /* A .cts file (the workers' loader) stays CommonJS, its import() an import(), as tsc emits it. */
+  const cjs_options = { ...options, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+  for (const file of [...ts_files(dir, 'src'), ...ts_files(dir, 'workers', true)]) {
+    const cjs = file.endsWith('.cts');
+    const r = ts.transpileModule(readFileSync(join(dir, file), 'utf8'), { compilerOptions: cjs ? cjs_options : options, fileName: file, reportDiagnostics: true });
     const bad = (r.diagnostics ?? []).filter((d) => d.file !== undefined && d.category === ts.DiagnosticCategory.Error);
     if (bad.length > 0) throw new Error(`mutate: the instrumented ${file} does not parse: ${ts.flattenDiagnosticMessageText(bad[0].messageText, '\n')}`);
-    const out = join(dir, 'dist', file.replace(/\.ts$/, '.js'));
+    const out = join(dir, 'dist', cjs ? file.replace(/\.cts$/, '.cjs') : file.replace(/\.ts$/, '.js'));
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, r.outputText);
   }

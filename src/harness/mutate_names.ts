@@ -48,15 +48,15 @@ export const DEFAULT_BUDGETS: PortfolioBudgets = { unitFiles: 8, races: 6, sched
 export const MEMBER_NAMES = ['unit', 'race', 'explore', 'stress', 'fuzz'] as const;
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
-/** The .ts files (not .d.ts) under @dir of @repo, relative paths, sorted. */
-export function ts_files(repo: string, dir: string): string[] {
+/** The .ts files (not .d.ts) under @dir of @repo, and with @cts the .cts ones (CommonJS: workers/loader.cts), relative paths, sorted. */
+export function ts_files(repo: string, dir: string, cts = false): string[] {
   const abs = join(repo, dir);
   if (!existsSync(abs)) return [];
   const out: string[] = [];
   for (const name of readdirSync(abs).sort()) {
     const rel = `${dir}/${name}`;
-    if (statSync(join(repo, rel)).isDirectory()) out.push(...ts_files(repo, rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
+    if (statSync(join(repo, rel)).isDirectory()) out.push(...ts_files(repo, rel, cts));
+    else if ((name.endsWith('.ts') && !name.endsWith('.d.ts')) || (cts && name.endsWith('.cts') && !name.endsWith('.d.cts'))) out.push(rel);
   }
   return out;
 }

@@ -27,6 +27,10 @@
  *    for a stack trace naming the model's files; `auto`, the default,
  *    is the rule above, and anything else is an error).
  *
+ * A worker thread does not load either file itself: piscina require()s
+ * dist/workers/loader.cjs, which import()s the one worker_load() names
+ * (workers/loader.cts says why).
+ *
  * The packs sit as deep under dist/ as the modules (dist/src/harness/...),
  * so paths the code takes relative to its own file (the scenarios,
  * package.json, dist/ itself) resolve the same from either.
@@ -37,7 +41,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The entry points that have packs: their modules and the pack's directory, relative to dist/. */
 export const PACKS = {
@@ -149,6 +153,22 @@ function pack_or_modules(name: PackName, dist: string, modules: boolean): string
  */
 export function worker_entry(name: WorkerEntry, dist = dist_dir()): string {
   return pack_or_modules(name, dist, modules_wanted(process.env, process.execArgv) !== null);
+}
+
+/** What a worker thread is started with: workers/loader.cts, told by its workerData which ES module to run. */
+export interface WorkerLoad {
+  /** The file piscina loads (dist/workers/loader.cjs). */
+  filename: string;
+  workerData: { entry: string };
+}
+
+/**
+ * How to start a worker thread running the ES module @file (an entry of
+ * worker_entry(), or another with the same task contract): through the
+ * CommonJS loader of @dist, which piscina require()s at once.
+ */
+export function worker_load(file: string, dist = dist_dir()): WorkerLoad {
+  return { filename: join(dist, 'workers', 'loader.cjs'), workerData: { entry: pathToFileURL(file).href } };
 }
 
 /**
