@@ -24,7 +24,7 @@ import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { holdAtEnd, skipEndCheck } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
-import { CPU, G, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { CPU, FOLIO, G, MAX_FOLIO_ORDER, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { cpuWord, request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
@@ -40,7 +40,7 @@ import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_s
 import { swapin_entry } from '../src/mm/swapin.js';
 import {
   __folio_set_locked, account_freepages, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
-  folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, nr_free_frames, page_token, PG_writeback, drain_all_pages,
+  folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, fw, nr_free_frames, page_token, PG_writeback, drain_all_pages,
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
@@ -236,9 +236,12 @@ describe('per-CPU page lists', () => {
     expect(violations(sys)).toEqual([]);
   });
 
-  it('a free that fills a CPU\'s list to pcp->high gives back exactly pcp->batch frames to the buddy (free_pcppages_bulk)', () => {
+  it('a free that fills a CPU\'s list to pcp->high gives back exactly pcp->batch frames to the buddy (free_pcppages_bulk), and no block of the next order once they are given', () => {
     const sys = boot({ nrFrames: 4096 }); /* batch max(PCP_BATCH_MIN, 4096 >> 7) = 32, high 4 x 32 = 128 */
     setCurrent(0);
+    /* Order-2 blocks on the list too (its refill: 32 >> 2 blocks): the batch comes from order 0 and they stay, as the kernel's loop runs while count > 0. */
+    folio_put(folio_alloc(2, ROOT_MEM_CGROUP));
+    expect(A.i32[cpuWord(0, CPU.pcp_count)]).toBe(32);
     const got: number[] = [];
     for (let i = 0; i < 200; i++) got.push(folio_alloc(0, ROOT_MEM_CGROUP));
     expect(got.every((pfn) => pfn >= 0)).toBe(true);
@@ -267,6 +270,30 @@ describe('per-CPU page lists', () => {
     spin_unlock(gword(G.zone_lock));
     expect(sys.reports()).toEqual([]);
     expect(nr_free_frames()).toBe(total);
+  });
+});
+
+describe('the buddy allocator', () => {
+  it('a zone that does not end on a max-order block: boot hands it over in the largest aligned blocks that fit, and once every frame went out and came back the blocks have merged back into them', () => {
+    const sys = boot({ nrFrames: 1000 }); /* 512 + 256 + 128 + 64 + 32 + 8 */
+    const free_blocks = (): string[] => {
+      const out: string[] = [];
+      for (let o = 0; o <= MAX_FOLIO_ORDER; o++) {
+        for (let pfn = A.i32[gword(G.free_area) + o]; pfn >= 0; pfn = A.i32[fw(pfn, FOLIO.next)]) out.push(`${pfn}@${o}`);
+      }
+      return out.sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+    };
+    const atBoot = free_blocks();
+    expect(atBoot).toEqual(['0@9', '512@8', '768@7', '896@6', '960@5', '992@3']);
+    expect(violations(sys)).toEqual([]);
+    setCurrent(0);
+    const got: number[] = [];
+    for (let pfn = folio_alloc(0, ROOT_MEM_CGROUP); pfn >= 0; pfn = folio_alloc(0, ROOT_MEM_CGROUP)) got.push(pfn);
+    expect(new Set(got).size).toBe(1000);
+    for (const pfn of got) folio_put(pfn);
+    sys.as(0, () => drain_all_pages());
+    expect(free_blocks()).toEqual(atBoot);
+    expect(violations(sys)).toEqual([]);
   });
 });
 

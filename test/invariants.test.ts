@@ -475,6 +475,22 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     planted();
   });
 
+  it('folio-accounting: two free buddies left unmerged (a merge __free_one_page() skipped)', () => {
+    sys = System.create({ nrCpus: 1, nrTasks: 1, nrFrames: 1024, nrPages: 64, nrMms: 1, mmPages: 64, seed: 42 });
+    /* Order 4 is no pcp order: the lowest max-order block splits, and frame 16 is the folio's free order-4 buddy. */
+    const f = folio_alloc(4, ROOT_MEM_CGROUP);
+    expect([f, A.i32[fw(16, FOLIO.order)]]).toEqual([0, 4]);
+    expect(sys.check([f])).toEqual([]);
+    /* page_is_buddy() fails while the folio is freed: no merge. */
+    A.i32[fw(16, FOLIO.order)] = 3;
+    folio_put(f);
+    A.i32[fw(16, FOLIO.order)] = 4;
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([
+      'folio-accounting: free_area[4]: blocks at frames 0 and 16 are free buddies left unmerged (__free_one_page() merges them into one of order 5)',
+    ]);
+    planted();
+  });
+
   it('lock-discipline: a folio left locked, or with PG_waiters, at quiescence (lockdep off: the flags alone)', () => {
     const folio = mappedFolio(0);
     lockdep_set_enabled(false);

@@ -3,7 +3,8 @@
  *
  *  - folio-accounting: every frame is either on exactly one free list (the
  *    buddy's free_area[order] or a CPU's pcp list) or part of exactly one
- *    allocated folio; an allocated folio's mapcount is the number of
+ *    allocated folio, and no two buddies are free blocks of one order on
+ *    the buddy's lists (__free_one_page() merges them); an allocated folio's mapcount is the number of
  *    present PTEs mapping its pages, and its refcount at least those
  *    PTEs' references plus the swap cache's (one per slot naming it,
  *    __swap_cache_add_folio's folio_ref_add(folio, nr)), and with no I/O
@@ -62,10 +63,11 @@ export function frame_refs(held: readonly number[] = []): FrameRefs {
 
 /*
  * Mark the frames of the free list from @head's word (blocks of 2^@order
- * frames) in @free, reporting a frame already marked (on two lists).
+ * frames) in @free, reporting a frame already marked (on two lists), and
+ * each block's first frame in @blocks (its order + 1) when given.
  * Returns the frames on the list.
  */
-function walk_free_list(fail: Fail, free: Uint8Array, head: number, order: number, name: string): number {
+function walk_free_list(fail: Fail, free: Uint8Array, head: number, order: number, name: string, blocks: Int8Array | null = null): number {
   const n = free.length;
   let frames = 0;
   for (let pfn = A.i32[head], steps = 0; pfn >= 0; pfn = A.i32[fw(pfn, FOLIO.next)], steps++) {
@@ -77,22 +79,46 @@ function walk_free_list(fail: Fail, free: Uint8Array, head: number, order: numbe
       if (free[pfn + k]) fail('folio-accounting', `frame ${pfn + k} is on two free lists (a double free): again on ${name}`, [pfn + k]);
       free[pfn + k] = 1;
     }
+    if (blocks !== null) blocks[pfn] = order + 1;
     frames += 1 << order;
   }
   return frames;
+}
+
+/*
+ * The buddy allocator's own rule (mm/page_alloc.c): a free block's buddy
+ * (pfn ^ 2^order) is never a free block of the same order too -
+ * __free_one_page() merges the two as long as page_is_buddy() says the
+ * buddy is free, so a pair left unmerged is a merge that was skipped (the
+ * order they could have made is lost to every large allocation after).
+ * @blocks: each buddy-list block's first frame, its order + 1.  Frames on
+ * a CPU's pcp list are not PageBuddy and never merge; they are not in
+ * @blocks.
+ */
+function check_buddies_merged(fail: Fail, blocks: Int8Array): void {
+  for (let pfn = 0; pfn < blocks.length; pfn++) {
+    if (blocks[pfn] === 0) continue;
+    const order = blocks[pfn] - 1;
+    const buddy = pfn ^ (1 << order);
+    if (order < MAX_FOLIO_ORDER && buddy > pfn && buddy < blocks.length && blocks[buddy] === order + 1) {
+      fail('folio-accounting', `free_area[${order}]: blocks at frames ${pfn} and ${buddy} are free buddies left unmerged (__free_one_page() merges them into one of order ${order + 1})`, [pfn, buddy, order]);
+    }
+  }
 }
 
 /* The free frames, from the buddy's and every CPU's lists, whose counters must agree. */
 function free_frames(fail: Fail): Uint8Array {
   const i32 = A.i32;
   const free = new Uint8Array(nr_frames());
+  const blocks = new Int8Array(nr_frames());
   let buddy = 0;
   for (let o = 0; o <= MAX_FOLIO_ORDER; o++) {
-    const nr = walk_free_list(fail, free, gword(G.free_area) + o, o, `free_area[${o}]`);
+    const nr = walk_free_list(fail, free, gword(G.free_area) + o, o, `free_area[${o}]`, blocks);
     if (nr >> o !== i32[gword(G.free_area_nr) + o]) fail('folio-accounting', `free_area[${o}].nr_free ${i32[gword(G.free_area_nr) + o]} but ${nr >> o} blocks on its list`, [o]);
     buddy += nr;
   }
   if (buddy !== i32[gword(G.nr_free_frames)]) fail('folio-accounting', `zone: ${i32[gword(G.nr_free_frames)]} free frames counted, ${buddy} on the buddy lists`, [buddy]);
+  check_buddies_merged(fail, blocks);
   for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
     let pcp = 0;
     for (let o = 0; o <= MAX_FOLIO_ORDER; o++) pcp += walk_free_list(fail, free, cpuWord(cpu, CPU.pcp_lists + o), o, `cpu ${cpu} pcp[${o}]`);

@@ -61,7 +61,9 @@ export const PG_readahead = 1 << 12;
 const P_FOLIO_LOCK = pointId('folio_lock');
 const P_FOLIO_LOCK_WAIT = pointId('folio_lock_wait');
 
+/** Word @f of frame @pfn's struct page (with SWAPTORTURE_KASAN, a pfn outside the memory map is a BUG). */
 export function fw(pfn: number, f: number): number {
+  if (kasan_enabled) kasan_check_index('struct page', pfn, A.L.config.nrFrames);
   return A.L.folio + pfn * FOLIO.SIZE + f;
 }
 
@@ -572,7 +574,6 @@ export function free_folio(pfn: number): void {
   const order = i32[fw(pfn, FOLIO.order)];
   const nr = 1 << order;
   for (let k = 0; k < nr; k++) {
-    Atomics.add(i32, fw(pfn + k, FOLIO.gen), 1);
     i32[fw(pfn + k, FOLIO.head)] = pfn + k;
     i32[fw(pfn + k, FOLIO.flags)] = 0;
     if (k > 0) i32[fw(pfn + k, FOLIO.order)] = 0;

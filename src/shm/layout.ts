@@ -338,7 +338,7 @@ export const FOLIO = {
   anon_vma: 8, /* folio->mapping of an anon folio: its anon_vma (a process's own, MM.anon_vma, or its chain's root), -1 = none (mm/rmap.ts) */
   index: 9, /* folio->index: the virtual page index of its first page, the same in every mm of the family (a free frame: the buddy list's prev link) */
   next: 10, /* buddy free list link */
-  gen: 11, /* bumped at every free (for lockless readers' re-check) */
+  /* word 11 unused */
   charge_seq: 12, /* G.memcg_offline_seq when the memcg was chosen: was it alive then? */
   SIZE: 16,
 } as const;
