@@ -24,13 +24,14 @@ import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { holdAtEnd, skipEndCheck } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
-import { CPU, FOLIO, G, MAX_FOLIO_ORDER, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { CI, CPU, FOLIO, G, MAX_FOLIO_ORDER, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { cpuWord, request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
-import { set_failslab } from '../src/kmem/slab.js';
+import { GFP_ATOMIC, set_failslab } from '../src/kmem/slab.js';
+import { swap_cluster_alloc_table } from '../src/mm/swap_cluster_table.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
-import { LC_SI, LC_ZONE } from '../src/sync/lockdep.js';
+import { LC_CI, LC_SI, LC_ZONE } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
@@ -731,6 +732,32 @@ describe('failslab on the swap table allocation', () => {
     sys.setFailslab(0, 0);
     expect(violations(sys)).toEqual([]);
     swapFree(small.folio);
+    swapFree(big.folio);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('a table the isolated cluster got while its allocator slept for one: the kernel\'s WARN ("someone touched the dangling empty cluster"), the cluster keeps that table and the sleeper\'s goes back (nothing leaks)', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    sys.setFailslab(100, 0); /* the atomic allocation fails: the sleeping one runs with every lock dropped */
+    const SLEEP = pointId('swap_cluster_populate:sleep');
+    let intruder = -1;
+    setPointHook((id) => {
+      if (id !== SLEEP || intruder >= 0) return;
+      /* Another path reaching the isolated cluster (none should) and giving it a table, under its lock. */
+      set_failslab(0, 0);
+      spin_lock(cluster(1) + CI.lock, LC_CI);
+      intruder = swap_cluster_alloc_table(cluster(1), GFP_ATOMIC);
+      spin_unlock(cluster(1) + CI.lock);
+    });
+    const big = swapAlloc(4);
+    setPointHook(null);
+    sys.setFailslab(0, 0);
+    expect(intruder).toBe(0);
+    expect(big.err).toBe(0);
+    expect(swp_offset(big.entry)).toBe(SWAPFILE_CLUSTER);
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([expect.stringMatching(/^cluster-lists: .*swap_cluster_populate: someone touched the dangling empty cluster/)]);
+    sys.clearReports();
     swapFree(big.folio);
     expect(violations(sys)).toEqual([]);
   });

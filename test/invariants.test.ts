@@ -40,7 +40,7 @@ import { si_on_avail_list } from '../src/invariants/device.js';
 import { swapoff_enomem_system } from './swapoff_enomem.js';
 import { mw } from '../src/mm/memcontrol.js';
 import { page_pool_alloc, pageDataWord, PG_KMALLOC } from '../src/kmem/page_pool.js';
-import { GFP_ATOMIC, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../src/kmem/slab.js';
+import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, swap_cluster_cachep, swap_table_cachep } from '../src/kmem/slab.js';
 import { setCurrent, taskWord } from '../src/shm/task.js';
 import { lock_acquire, lock_release, LC_SWAP_LOCK } from '../src/sync/lockdep.js';
 import { Watchdog } from '../src/harness/watchdog.js';
@@ -472,6 +472,14 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     const f = folio_alloc(0, ROOT_MEM_CGROUP);
     Atomics.and(A.i32, fw(f, FOLIO.flags), ~PG_head);
     expect(ids(sys.check())).toEqual(['folio-accounting']);
+    planted();
+  });
+
+  it('table-lifetime: a dynamic swap_cluster_info in no device\'s xarray and not waiting for kfree_rcu() (kmemleak)', () => {
+    expect(kmem_cache_zalloc(swap_cluster_cachep, GFP_KERNEL)).toBeGreaterThanOrEqual(0);
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([
+      "table-lifetime: kmemleak: 1 dynamic swap_cluster_info objects allocated, 0 in the devices' xarrays and 0 waiting for kfree_rcu(): 1 unreferenced",
+    ]);
     planted();
   });
 

@@ -24,7 +24,11 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_SWAPFILES, SI } from '../shm/layout.js';
 import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
-import { SWP_SOLIDSTATE, SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
+import { rcu_pending_kind } from '../sync/rcu.js';
+import { kmem_cache_stats, swap_cluster_cachep } from '../kmem/slab.js';
+import { xa_for_each } from '../kmem/xarray.js';
+import { SWP_SOLIDSTATE, SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, cluster_pool, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
+import { RCU_CB_DYN_CLUSTER } from '../mm/swap_cluster_dynamic.js';
 import { swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../mm/swap_device.js';
 import type { Fail } from './fail.js';
 
@@ -124,4 +128,22 @@ export function check_swap_totals(fail: Fail, inService: number): void {
   }
   const nr = Atomics.load(A.i32, gword(G.nr_rotate_swap));
   if (nr !== rotational) fail('accounting', `nr_rotate_swap ${nr} but ${rotational} rotational devices are swapped on`, [nr, rotational]);
+}
+
+/*
+ * table-lifetime, the dynamic clusters' objects (kmemleak): every
+ * swap_cluster_info the slab holds for a ghost device or the virtual swap
+ * space is in a device's xarray, or waits for its kfree_rcu()
+ * (swap_cluster_free_dynamic); one in neither can never be freed.
+ */
+export function check_dyn_cluster_objects(fail: Fail): void {
+  let published = 0;
+  for (let type = 0; type < MAX_SWAPFILES; type++) {
+    if (si_has_clusters(type) && si_dynamic(type)) xa_for_each(cluster_pool(type), () => published++);
+  }
+  const pending = rcu_pending_kind(RCU_CB_DYN_CLUSTER);
+  const inuse = kmem_cache_stats(swap_cluster_cachep).nr_inuse;
+  if (inuse !== published + pending) {
+    fail('table-lifetime', `kmemleak: ${inuse} dynamic swap_cluster_info objects allocated, ${published} in the devices' xarrays and ${pending} waiting for kfree_rcu(): ${inuse - published - pending} unreferenced`, [inuse, published, pending]);
+  }
 }

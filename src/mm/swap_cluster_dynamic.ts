@@ -38,7 +38,7 @@ import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad } from './swap_table.js';
 import { bug_on, BUG_GHOST_CLUSTER_TAIL } from '../shm/bugs.js';
 
 /* kfree_rcu(ci_dyn, rcu): the slab object goes back after a grace period. */
-const RCU_CB_DYN_CLUSTER = 3;
+export const RCU_CB_DYN_CLUSTER = 3;
 register_rcu_callback(RCU_CB_DYN_CLUSTER, (id) => kmem_cache_free(swap_cluster_cachep, id));
 
 /*

@@ -210,6 +210,14 @@ function rcu_cb_ring_full(): void {
   }
 }
 
+/** Callbacks of @kind queued and not yet run.  Context: quiescent (the ring is read without rcu_cb_lock). */
+export function rcu_pending_kind(kind: number): number {
+  const i32 = A.i32;
+  let n = 0;
+  for (let i = i32[gword(G.rcu_cb_head)], tail = i32[gword(G.rcu_cb_tail)]; i !== tail; i++) if (i32[cbWord(i, RCU_CB.kind)] === kind) n++;
+  return n;
+}
+
 /** Callbacks queued and not yet run. */
 export function rcu_pending(): number {
   const i32 = A.i32;
