@@ -4,8 +4,9 @@
  *  - folio-accounting: every frame is either on exactly one free list (the
  *    buddy's free_area[order] or a CPU's pcp list) or part of exactly one
  *    allocated folio, and no two buddies are free blocks of one order on
- *    the buddy's lists (__free_one_page() merges them); an allocated folio's mapcount is the number of
- *    present PTEs mapping its pages, and its refcount at least those
+ *    the buddy's lists (__free_one_page() merges them); an allocated
+ *    folio's mapcount is the number of present PTEs mapping its pages,
+ *    and its refcount at least those
  *    PTEs' references plus the swap cache's (one per slot naming it,
  *    __swap_cache_add_folio's folio_ref_add(folio, nr)), and with no I/O
  *    in flight exactly those plus the references the caller of the check

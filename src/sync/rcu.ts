@@ -214,7 +214,7 @@ function rcu_cb_ring_full(): void {
 export function rcu_pending_kind(kind: number): number {
   const i32 = A.i32;
   let n = 0;
-  for (let i = i32[gword(G.rcu_cb_head)], tail = i32[gword(G.rcu_cb_tail)]; i !== tail; i++) if (i32[cbWord(i, RCU_CB.kind)] === kind) n++;
+  for (let i = i32[gword(G.rcu_cb_head)], tail = i32[gword(G.rcu_cb_tail)]; i !== tail; i = (i + 1) | 0) if (i32[cbWord(i, RCU_CB.kind)] === kind) n++;
   return n;
 }
 
