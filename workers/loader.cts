@@ -8,10 +8,10 @@
  * first and with import() only when that fails, and require() of an ES
  * module fails (the workers run with require(esm) off:
  * src/harness/worker_argv.ts) only after Node has built an error for it
- * - about a third of what starting a worker cost (measured: four CPU
- * workers, 470 ms of CPU in all against 120 ms for the process alone,
- * from 115 ms a worker to 85).  A CommonJS file is require()d at once;
- * the import starts as the worker loads, before its first task.
+ * (measured: four CPU workers started and given a task, 568-580 ms of the
+ * process's CPU against 519-547 through this file - about 11 ms a
+ * worker).  A CommonJS file is require()d at once; the import starts as
+ * the worker loads, before its first task.
  *
  * A module that does not load fails the worker's first task with the
  * loader's error (src/harness/cpus.ts reports it as that CPU's failure).
