@@ -31,7 +31,7 @@ import { A, gword } from '../src/shm/arena.js';
 import { GFP_ATOMIC, set_failslab } from '../src/kmem/slab.js';
 import { swap_cluster_alloc_table } from '../src/mm/swap_cluster_table.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
-import { LC_CI, LC_SI, LC_ZONE } from '../src/sync/lockdep.js';
+import { LC_CI, LC_PCP, LC_SI, LC_SWAP_AVAIL, LC_ZONE } from '../src/sync/lockdep.js';
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
@@ -42,17 +42,19 @@ import { swapin_entry } from '../src/mm/swapin.js';
 import {
   __folio_set_locked, account_freepages, folio_alloc, folio_clear, folio_get, folio_lock, folio_memcg, folio_nr_pages, folio_order, folio_put,
   folio_put_refs, folio_set, folio_swap, folio_test_swapcache, folio_unlock, fw, nr_free_frames, page_token, PG_writeback, drain_all_pages,
+  pcp_pop, pcp_push,
 } from '../src/mm/page_alloc.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, ci_count, ci_flags, ci_order,
   __swap_offset_to_cluster, cluster_table_is_alloced, clusterWord, si_flags, si_max, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type, SWP_USED, SWP_WRITEOK,
 } from '../src/mm/swap.js';
-import { list_entries, list_for_flags } from '../src/mm/cluster_list.js';
-import { __swap_table_get, __swap_table_set } from '../src/mm/swap_table_arena.js';
+import { list_add_tail, list_del, list_entries, list_for_flags } from '../src/mm/cluster_list.js';
+import { plist_first, plist_next, plist_requeue } from '../src/mm/plist.js';
+import { __swap_table_get, __swap_table_set, swap_table_get } from '../src/mm/swap_table_arena.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
 import { mem_cgroup_offline, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
-import { expected_token, is_swap_pte, pte_pfn, pte_present, ptep_get } from '../src/mm/pgtable.js';
+import { expected_token, is_swap_pte, pte_lock, pte_pfn, pte_present, pte_unlock, pte_wrprotect, ptep_get, set_pte } from '../src/mm/pgtable.js';
 
 const TYPE = 0;
 
@@ -271,6 +273,100 @@ describe('per-CPU page lists', () => {
     spin_unlock(gword(G.zone_lock));
     expect(sys.reports()).toEqual([]);
     expect(nr_free_frames()).toBe(total);
+  });
+
+  it('a CPU\'s lists change only under its pcp->lock: pcp_pop() and pcp_push() outside it are reported on the spot, with no other CPU in the window', () => {
+    const sys = boot({ nrFrames: 256 });
+    setCurrent(0);
+    folio_put(folio_alloc(0, ROOT_MEM_CGROUP)); /* CPU 0's order-0 list is refilled and holds it */
+    const count = A.i32[cpuWord(0, CPU.pcp_count)];
+    expect(count).toBeGreaterThan(0);
+    const pfn = pcp_pop(0, 0);
+    expect(pfn).toBeGreaterThanOrEqual(0);
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([expect.stringMatching(/^lock-discipline: WARNING: lockdep_assert_held\(pcp->lock\) failed/)]);
+    sys.clearReports();
+    const lock = cpuWord(0, CPU.pcp_lock);
+    spin_lock(lock, LC_PCP);
+    pcp_push(0, pfn, 0);
+    spin_unlock(lock);
+    expect(sys.reports()).toEqual([]);
+    /* Another CPU's lock does not do: the list is CPU 0's. */
+    spin_lock(cpuWord(1, CPU.pcp_lock), LC_PCP);
+    pcp_push(0, pcp_pop(0, 0), 0);
+    spin_unlock(cpuWord(1, CPU.pcp_lock));
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/lockdep_assert_held\(pcp->lock\)/), expect.stringMatching(/lockdep_assert_held\(pcp->lock\)/)]);
+    sys.clearReports();
+    expect(A.i32[cpuWord(0, CPU.pcp_count)]).toBe(count);
+    expect(violations(sys)).toEqual([]);
+  });
+});
+
+describe('lists and PTEs guarded by a lock change only under it (__guarded_by, checked as lockdep_assert_held)', () => {
+  it('list_del() and list_add_tail() outside si->lock are reported on the spot; under it, or on a device swapon is still building (its users ref dead and drained), they are not', () => {
+    const sys = boot();
+    device(sys, 4 * SWAPFILE_CLUSTER); /* swapon built the lists unlocked: nothing reported */
+    expect(sys.reports()).toEqual([]);
+    const free = list_for_flags(TYPE, CLUSTER_FLAG_FREE, 0);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1, 2, 3]);
+    list_del(TYPE, free, 2);
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([expect.stringMatching(/^lock-discipline: WARNING: lockdep_assert_held\(&si->lock\) failed/)]);
+    sys.clearReports();
+    spin_lock(siWord(TYPE, SI.lock), LC_SI);
+    list_add_tail(TYPE, free, 2);
+    spin_unlock(siWord(TYPE, SI.lock));
+    expect(sys.reports()).toEqual([]);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1, 3, 2]);
+    /* Off and on again: swapoff's frees and the second swapon's setup report nothing either. */
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    expect(list(CLUSTER_FLAG_FREE)).toEqual([1, 2, 3]);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('set_pte() outside the page table\'s lock is reported on the spot, and under another table\'s; under its own table\'s lock it is not', () => {
+    const sys = boot({ mmPages: 2 * SWAPFILE_CLUSTER }); /* two page tables, one lock each */
+    const mm = sys.mmCreate();
+    expect(sys.write(mm, 0, { maxOrder: 0 })).toBe(0);
+    const pte = ptep_get(mm, 0);
+    sys.as(0, () => set_pte(mm, 0, pte_wrprotect(pte)));
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([expect.stringMatching(/^lock-discipline: WARNING: lockdep_assert_held\(ptl\) failed/)]);
+    sys.clearReports();
+    /* The next table's lock is not this PTE's. */
+    sys.as(0, () => {
+      pte_lock(mm, SWAPFILE_CLUSTER);
+      set_pte(mm, 0, pte);
+      pte_unlock(mm, SWAPFILE_CLUSTER);
+    });
+    expect(sys.reports().map((v) => v.message)).toEqual([expect.stringMatching(/lockdep_assert_held\(ptl\)/)]);
+    sys.clearReports();
+    sys.as(0, () => {
+      pte_lock(mm, 0);
+      set_pte(mm, 0, pte);
+      pte_unlock(mm, 0);
+    });
+    expect(sys.reports()).toEqual([]);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('plist_requeue() outside swap_avail_lock is reported on the spot; under it, it is not', () => {
+    const sys = boot();
+    for (const dev of ['/dev/a', '/dev/b']) {
+      expect(sys.createSwapDevice(dev, { sizePages: 2 * SWAPFILE_CLUSTER })).toBe(0);
+      expect(sys.swapon(dev, { prio: 5 })).toBe(0);
+    }
+    const head = gword(G.swap_avail_head);
+    const order = (): number[] => [plist_first(head), plist_next(plist_first(head))];
+    expect(order()).toEqual([0, 1]);
+    plist_requeue(0, head);
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([expect.stringMatching(/^lock-discipline: WARNING: lockdep_assert_held\(swap_avail_lock\) failed/)]);
+    sys.clearReports();
+    expect(order()).toEqual([1, 0]);
+    spin_lock(gword(G.swap_avail_lock), LC_SWAP_AVAIL);
+    plist_requeue(1, head);
+    spin_unlock(gword(G.swap_avail_lock));
+    expect(sys.reports()).toEqual([]);
+    expect(order()).toEqual([0, 1]);
+    expect(violations(sys)).toEqual([]);
   });
 });
 
@@ -705,6 +801,21 @@ describe('the cluster of an offset', () => {
     expect(sys.reports().map((v) => v.invariant)).toEqual(['warn']);
     expect(sys.reports()[0].message).toMatch(/offset >= roundup\(si->max, SWAPFILE_CLUSTER\)/);
     skipEndCheck(sys, 'the test makes the warning it asserts');
+  });
+
+  it('a slot offset past the cluster warns in each table accessor (VM_WARN_ON_ONCE(off >= SWAPFILE_CLUSTER)); the last slot does not', () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const ci = swap_cluster_lock(TYPE, 0); /* cluster 0 has a table: the header slot is bad */
+    __swap_table_get(ci, SWAPFILE_CLUSTER - 1);
+    __swap_table_set(ci, SWAPFILE_CLUSTER - 1, __swap_table_get(ci, SWAPFILE_CLUSTER - 1));
+    sys.as(0, () => swap_table_get(ci, SWAPFILE_CLUSTER - 1));
+    expect(sys.reports()).toEqual([]);
+    __swap_table_get(ci, SWAPFILE_CLUSTER);
+    sys.as(0, () => swap_table_get(ci, -1));
+    swap_cluster_unlock(ci);
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([`warn: __swap_table_get: off ${SWAPFILE_CLUSTER} >= SWAPFILE_CLUSTER`, 'warn: swap_table_get: off -1 >= SWAPFILE_CLUSTER']);
+    skipEndCheck(sys, 'the test makes the warnings it asserts');
   });
 });
 

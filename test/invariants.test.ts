@@ -23,7 +23,7 @@ import {
   __folio_set_locked, folio_alloc, folio_get, folio_put, folio_lock, folio_set, folio_set_swap, folio_swap, folio_trylock, folio_unlock, fw, page_folio, PG_head, PG_swapcache,
   PG_waiters, PG_writeback,
 } from '../src/mm/page_alloc.js';
-import { mk_pte, pte_pfn, pte_write, set_expected, set_pte } from '../src/mm/pgtable.js';
+import { mk_pte, pte_lock, pte_pfn, pte_unlock, pte_write, set_expected, set_pte } from '../src/mm/pgtable.js';
 import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cache_del_folio } from '../src/mm/swap_state.js';
 import { folio_dup_swap, folio_put_swap } from '../src/mm/swap_count.js';
@@ -453,8 +453,10 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     /* a second PTE, read-only, on the page mapped writable: the rmap and the reference as map_pages() would take them */
     const other = sys.mmCreate(sys.memcgCreate());
     sys.as(0, () => {
+      pte_lock(other, 7);
       set_pte(other, 7, mk_pte(page));
       set_expected(other, 7, expected_token(mm, 202));
+      pte_unlock(other, 7);
       folio_add_anon_rmap_ptes(page, page, 1, false);
       folio_get(page);
     });
@@ -479,6 +481,29 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     expect(kmem_cache_zalloc(swap_cluster_cachep, GFP_KERNEL)).toBeGreaterThanOrEqual(0);
     expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([
       "table-lifetime: kmemleak: 1 dynamic swap_cluster_info objects allocated, 0 in the devices' xarrays and 0 waiting for kfree_rcu(): 1 unreferenced",
+    ]);
+    planted();
+  });
+
+  it('table-lifetime: a swap table object no cluster points at, and one two clusters point at (kmemleak)', () => {
+    const t = kmem_cache_zalloc(swap_table_cachep, GFP_KERNEL);
+    expect(t).toBeGreaterThanOrEqual(0);
+    const msgs = (): string[] => sys.check().map((v) => `${v.invariant}: ${v.message}`);
+    const leak = /^table-lifetime: kmemleak: (\d+) swap table objects allocated, (\d+) of them a cluster's table: 1 unreferenced$/;
+    expect(msgs()).toEqual([expect.stringMatching(leak)]);
+    const [, inuse, owned] = leak.exec(msgs()[0])!;
+    expect(Number(inuse)).toBe(Number(owned) + 1);
+    kmem_cache_free(swap_table_cachep, t);
+    expect(msgs()).toEqual([]);
+    /* A table on two empty clusters at once: each would free it. */
+    const empty: number[] = [];
+    for (let idx = 0; idx < A.i32[siWord(0, SI.nr_clusters)] && empty.length < 2; idx++) if (A.i32[clusterWord(0, idx) + CI.table] === 0) empty.push(idx);
+    expect(empty.length).toBe(2);
+    const shared = kmem_cache_zalloc(swap_table_cachep, GFP_KERNEL);
+    for (const idx of empty) A.i32[clusterWord(0, idx) + CI.table] = shared + 1;
+    expect(msgs()).toEqual([
+      ...empty.map((idx) => `table-lifetime: device 0 cluster ${idx} is free and empty but still has a table`),
+      `table-lifetime: swap table object ${shared} is the table of device 0 cluster ${empty[0]} and of device 0 cluster ${empty[1]}`,
     ]);
     planted();
   });

@@ -9,7 +9,7 @@ import { System } from '../src/api/system.js';
 import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from '../src/include/errno.js';
 import { MAX_SWAPFILES, PMD_ORDER, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { nr_swap_pages, total_swap_pages } from '../src/mm/swap_device.js';
-import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry, pte_wrprotect, set_pte } from '../src/mm/pgtable.js';
+import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry, pte_lock, pte_unlock, pte_wrprotect, set_pte } from '../src/mm/pgtable.js';
 import { swp_offset } from '../src/mm/swap.js';
 import { swp_swapcount } from '../src/mm/swap_count.js';
 import { set_failslab } from '../src/kmem/slab.js';
@@ -520,7 +520,9 @@ describe('folio_try_dup_anon_rmap_ptes: the range and nothing else', () => {
       expect(exclusive()).toEqual([true, false, false, true]);
       expect(folio_mapcount(folio)).toBe(mapped + 2);
       folio_remove_rmap_ptes(folio, folio + 1, 2); /* no child PTE was written: the mappings go again */
+      pte_lock(mm, 1);
       for (const i of [1, 2]) set_pte(mm, i, pte_wrprotect(ptep_get(mm, i))); /* as fork leaves the parent: a page no longer exclusive is mapped read-only */
+      pte_unlock(mm, 1);
     });
     clean(sys);
   });

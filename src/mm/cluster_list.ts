@@ -10,12 +10,14 @@
  * flags (and order, for nonfull/frag) name: the cluster-lists invariant.
  *
  * Context: list linkage is protected by si->lock; ci->flags by ci->lock
- * (move_cluster holds both).
+ * (move_cluster holds both).  list_add_tail() and list_del() check the
+ * first (si_lists_assert_held()).
  */
 import { A } from '../shm/arena.js';
 import { CI, LIST, SI } from '../shm/layout.js';
 import { report } from '../shm/report.js';
 import { LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
+import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import {
   CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
@@ -44,8 +46,27 @@ export function list_empty(head: number): boolean {
   return A.i32[head + LIST.head] < 0;
 }
 
+/*
+ * The list linkage is __guarded_by(&si->lock), checked at run time as
+ * lockdep_assert_held() checks: a list changed before the lock was taken or
+ * after it was dropped is reported on the spot, whether or not another CPU
+ * got into the window (the kernel's compiler-based context analysis,
+ * Documentation/dev-tools/context-analysis.rst, finds the same mistakes at
+ * build time).  That analysis lets initialisation write guarded members
+ * unlocked; the model's test for it is a device no user can reach, its
+ * users ref dead and drained: swapon builds the lists before
+ * enable_swap_info() brings the ref to life, and nothing touches them after
+ * swapoff's users drained but work that takes si->lock anyway.
+ * Context: any.
+ */
+function si_lists_assert_held(type: number): void {
+  if (percpu_ref_is_zero(siWord(type, SI.users))) return;
+  lockdep_assert_held(siWord(type, SI.lock), '&si->lock');
+}
+
 /** list_add_tail().  Context: si->lock held. */
 export function list_add_tail(type: number, head: number, idx: number): void {
+  si_lists_assert_held(type);
   const i32 = A.i32;
   const ci = clusterWord(type, idx);
   const tail = i32[head + LIST.tail];
@@ -59,6 +80,7 @@ export function list_add_tail(type: number, head: number, idx: number): void {
 
 /** list_del().  Context: si->lock held. */
 export function list_del(type: number, head: number, idx: number): void {
+  si_lists_assert_held(type);
   const i32 = A.i32;
   const ci = clusterWord(type, idx);
   const prev = i32[ci + CI.prev];

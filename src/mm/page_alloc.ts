@@ -439,8 +439,19 @@ function pcpList(cpu: number, order: number): number {
   return cpuWord(cpu, CPU.pcp_lists + order);
 }
 
-/* Context: pcp->lock of @cpu held. */
-function pcp_push(cpu: number, pfn: number, order: number): void {
+/*
+ * A CPU's lists and count are __guarded_by(&pcp->lock): pcp_push() and
+ * pcp_pop() check it as lockdep_assert_held() does, so a list changed after
+ * the lock was dropped is reported even when no other CPU got into the
+ * window (see si_lists_assert_held() for the cluster lists).
+ */
+function pcp_assert_held(cpu: number): void {
+  lockdep_assert_held(cpuWord(cpu, CPU.pcp_lock), 'pcp->lock');
+}
+
+/** pcp_push(): @pfn's block of 2^@order frames onto @cpu's list.  Context: pcp->lock of @cpu held. */
+export function pcp_push(cpu: number, pfn: number, order: number): void {
+  pcp_assert_held(cpu);
   const i32 = A.i32;
   const head = pcpList(cpu, order);
   i32[fw(pfn, FOLIO.order)] = order;
@@ -449,8 +460,9 @@ function pcp_push(cpu: number, pfn: number, order: number): void {
   i32[cpuWord(cpu, CPU.pcp_count)] += 1 << order;
 }
 
-/* Context: pcp->lock of @cpu held.  -1 if the list is empty. */
-function pcp_pop(cpu: number, order: number): number {
+/** pcp_pop(): a block of 2^@order frames off @cpu's list, -1 if it is empty.  Context: pcp->lock of @cpu held. */
+export function pcp_pop(cpu: number, order: number): number {
+  pcp_assert_held(cpu);
   const i32 = A.i32;
   const head = pcpList(cpu, order);
   const pfn = i32[head];

@@ -25,7 +25,7 @@
 import { A } from '../shm/arena.js';
 import { MM, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
-import { LC_PTL } from '../sync/lockdep.js';
+import { LC_PTL, lockdep_assert_held } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 
 export const MM_FREE = 0;
@@ -106,9 +106,15 @@ export function ptep_get(mm: number, index: number): number {
   if (kasan_enabled) kasan_check_index('pte', index, A.L.config.mmPages);
   return A.i32[pteWord(mm, index)] >>> 0;
 }
-/** set_pte_at().  Context: PTL held. */
+/**
+ * set_pte_at().  A PTE is __guarded_by() its page table's lock, checked
+ * here as lockdep_assert_held() checks (see si_lists_assert_held() in
+ * cluster_list.ts): a PTE written after pte_unlock() is reported where it
+ * is written.  Context: PTL held.
+ */
 export function set_pte(mm: number, index: number, pte: number): void {
   if (kasan_enabled) kasan_check_index('pte', index, A.L.config.mmPages);
+  lockdep_assert_held(ptlWord(mm, index), 'ptl');
   A.i32[pteWord(mm, index)] = pte | 0;
 }
 export function expected_token(mm: number, index: number): bigint {

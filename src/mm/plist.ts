@@ -17,10 +17,12 @@
  * kernel's prio_list (a skip list over the distinct priorities) only
  * speeds up plist_add() and is left out: the order is the same.
  *
- * Context: the caller holds the list's lock (swap_avail_lock).
+ * Context: the caller holds the list's lock (swap_avail_lock); the
+ * functions that change the list check it (plist_assert_held()).
  */
-import { A } from '../shm/arena.js';
-import { SI } from '../shm/layout.js';
+import { A, gword } from '../shm/arena.js';
+import { G, SI } from '../shm/layout.js';
+import { lockdep_assert_held } from '../sync/lockdep.js';
 import { siWord } from './swap.js';
 
 /* The node's key: -si->prio, as setup_swap_info() sets si->avail_list.prio. */
@@ -59,11 +61,21 @@ function plist_prev(head: number, type: number): number {
   return prev;
 }
 
+/*
+ * The list is __guarded_by(&swap_avail_lock), checked at run time as
+ * lockdep_assert_held() checks (see si_lists_assert_held() for the cluster
+ * lists): a change made outside the lock is reported on the spot.
+ */
+function plist_assert_held(): void {
+  lockdep_assert_held(gword(G.swap_avail_lock), 'swap_avail_lock');
+}
+
 /**
  * plist_add(): add @type to @head behind every node of lower or equal
  * prio.  The node must be empty.
  */
 export function plist_add(type: number, head: number): void {
+  plist_assert_held();
   const prio = node_prio(type);
   let prev = -1;
   for (let t = plist_first(head); t >= 0 && node_prio(t) <= prio; t = plist_next(t)) prev = t;
@@ -72,6 +84,11 @@ export function plist_add(type: number, head: number): void {
 
 /** plist_del(): take @type off @head; an empty node is left as it is (list_del_init). */
 export function plist_del(type: number, head: number): void {
+  plist_assert_held();
+  __plist_del(type, head);
+}
+
+function __plist_del(type: number, head: number): void {
   if (plist_node_empty(type)) return;
   const i32 = A.i32;
   const prev = plist_prev(head, type);
@@ -85,9 +102,10 @@ export function plist_del(type: number, head: number): void {
  * to do if it is the last one, or the next node's prio differs.
  */
 export function plist_requeue(type: number, head: number): void {
+  plist_assert_held();
   const next = plist_next(type);
   if (next < 0 || node_prio(next) !== node_prio(type)) return;
-  plist_del(type, head);
+  __plist_del(type, head);
   let last = next;
   for (let t = plist_next(next); t >= 0 && node_prio(t) === node_prio(type); t = plist_next(t)) last = t;
   link_after(head, last, type);

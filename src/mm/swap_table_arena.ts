@@ -35,10 +35,15 @@ function entryIndex(tbl: number, off: number): number {
   return (pageDataWord(tbl - 1) >> 1) + off;
 }
 
+/* VM_WARN_ON_ONCE(off >= SWAPFILE_CLUSTER), as each of the kernel's accessors has it (@off is unsigned there). */
+function warn_off_range(fn: string, ci: number, off: number): void {
+  if (off >>> 0 >= SWAPFILE_CLUSTER) report('warn', `${fn}: off ${off} >= SWAPFILE_CLUSTER`, [ci, off]);
+}
+
 /** __swap_table_set().  Context: caller holds ci->lock; the table exists. */
 export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void {
   lockdep_assert_held(ci + CI.lock, 'ci->lock');
-  if (off >= SWAPFILE_CLUSTER) report('warn', `__swap_table_set: off ${off} >= SWAPFILE_CLUSTER`, [ci, off]);
+  warn_off_range('__swap_table_set', ci, off);
   const tbl = A.i32[ci + CI.table];
   if (tbl === 0) {
     report('table-lifetime', `__swap_table_set on cluster word ${ci} with no swap table`, [ci, off]);
@@ -52,6 +57,7 @@ export function __swap_table_set(ci: number, off: number, swp_tb: bigint): void 
  * is stable); a NULL table reads as a NULL entry.
  */
 export function __swap_table_get(ci: number, off: number): bigint {
+  warn_off_range('__swap_table_get', ci, off);
   const tbl = A.i32[ci + CI.table];
   if (tbl === 0) return null_to_swp_tb();
   return A.u64[entryIndex(tbl, off)];
@@ -110,6 +116,7 @@ export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigi
  * Context: any; takes rcu_read_lock() itself.
  */
 export function swap_table_get(ci: number, off: number): bigint {
+  warn_off_range('swap_table_get', ci, off);
   if (ci === 0) return null_to_swp_tb(); /* no ghost cluster there (seed 001 patch 15) */
   ci_check_live(ci, 'swap_table_get');
   rcu_read_lock();
