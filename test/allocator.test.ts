@@ -1090,6 +1090,12 @@ describe('discard', () => {
     expect(cluster_table_is_alloced(cluster(1))).toBe(true);
     expect(new Int32Array(sys.handle.sab)[siWord(TYPE, SI.discard_pending)]).toBe(1);
     expect(violations(sys)).toEqual([]);
+    /* Had the work been lost (the flag cleared after the list was last looked at), the cluster would wait for ever: progress says so. */
+    A.i32[siWord(TYPE, SI.discard_pending)] = 0;
+    expect(violations(sys)).toEqual(['progress: device 0: 1 clusters wait on the discard list with no discard work pending (a lost schedule_work(): nothing discards them, and no allocation takes them)']);
+    sys.clearReports();
+    A.i32[siWord(TYPE, SI.discard_pending)] = 1;
+    expect(violations(sys)).toEqual([]);
     /* Nothing else is free: folio_alloc_swap runs the discard and retries. */
     const r = swapAlloc(0);
     expect(r.err).toBe(0);

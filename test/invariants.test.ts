@@ -503,8 +503,25 @@ describe('each invariant, broken the way its bug breaks it, is reported alone', 
     for (const idx of empty) A.i32[clusterWord(0, idx) + CI.table] = shared + 1;
     expect(msgs()).toEqual([
       ...empty.map((idx) => `table-lifetime: device 0 cluster ${idx} is free and empty but still has a table`),
-      `table-lifetime: swap table object ${shared} is the table of device 0 cluster ${empty[0]} and of device 0 cluster ${empty[1]}`,
+      `table-lifetime: swap table object ${shared} is the table of device 0 cluster ${empty[0]} and the table of device 0 cluster ${empty[1]}`,
     ]);
+    planted();
+  });
+
+  it('table-lifetime: a kmalloc\'ed page no xarray, extend table or virtual table owns, and one two of them own (kmemleak)', () => {
+    const msgs = (): string[] => sys.check().map((v) => `${v.invariant}: ${v.message}`);
+    const page = page_pool_alloc(PG_KMALLOC, true);
+    expect(page).toBeGreaterThanOrEqual(0);
+    expect(msgs()).toEqual([`table-lifetime: kmemleak: 1 kmalloc'ed pages no xarray, extend table or virtual table owns (pages ${page})`]);
+    /* Now a cluster's extend table: owned, and nothing reported. */
+    const ci = swappedOut().ci;
+    const idx = (ci - clusterWord(0, 0)) / CI.SIZE;
+    expect(A.i32[ci + CI.extend_table]).toBe(0);
+    A.i32[ci + CI.extend_table] = page + 1;
+    expect(msgs()).toEqual([]);
+    /* The same page as the extend table of the next cluster too: two owners. */
+    A.i32[clusterWord(0, idx + 1) + CI.extend_table] = page + 1;
+    expect(msgs()).toEqual([`table-lifetime: kmalloc page ${page} is the extend table of device 0 cluster ${idx} and the extend table of device 0 cluster ${idx + 1}`]);
     planted();
   });
 

@@ -14,6 +14,7 @@ import { folio_put, folio_test_readahead, folio_test_uptodate } from '../src/mm/
 import { folio_mapped } from '../src/mm/rmap.js';
 import { swap_cache_get_folio } from '../src/mm/swap_state.js';
 import { swp_offset } from '../src/mm/swap.js';
+import { SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { try_to_free_pages } from '../src/mm/vmscan.js';
 import { PSWPIN, SWAP_RA, SWAP_RA_HIT, sum_vm_events } from '../src/mm/vmstat.js';
 import { __swapin_nr_pages } from '../src/mm/swap_readahead.js';
@@ -119,6 +120,58 @@ describe('cluster readahead (a rotational device is on)', () => {
     expect(pte_present(ptep_get(mm, neighbour))).toBe(true);
     expect(sum_vm_events(SWAP_RA_HIT) - hit0).toBe(1);
     expect(sum_vm_events(PSWPIN) - in1).toBe(0);
+    clean(sys);
+  });
+});
+
+describe('cluster readahead: the window follows the hits (swapin_readahead_hits)', () => {
+  it('two hits give the next fault a window of 4, three give one of 8; with no hit it shrinks to half the last, no further', () => {
+    const { sys, mm } = swapped_out('hdd');
+    const slots = range(0, PAGES).map((i) => swp_offset(pte_to_swp_entry(ptep_get(mm, i)))); /* before any is mapped */
+    const slot = (page: number): number => slots[page];
+    /* Fault on @page: how many slots it read ahead, and the pages it read. */
+    const fault = (page: number): number[] => {
+      const ra0 = sum_vm_events(SWAP_RA);
+      const before = cached_pages(mm);
+      expect(sys.touch(mm, page)).toBe(0);
+      const read = cached_pages(mm).filter((p) => !before.includes(p));
+      expect(read.length).toBe(sum_vm_events(SWAP_RA) - ra0);
+      return read;
+    };
+    const hit = (pages: number[]): void => {
+      const h0 = sum_vm_events(SWAP_RA_HIT);
+      for (const p of pages) expect(sys.touch(mm, p)).toBe(0);
+      expect(sum_vm_events(SWAP_RA_HIT) - h0).toBe(pages.length);
+    };
+    /* Initial hits 4: a window of 8. */
+    const first = fault(100);
+    expect(first.length).toBe(7);
+    hit(first.slice(0, 2));
+    /* 2 hits: 2 + 2 = 4 pages, the aligned block of 4 around the fault. */
+    const second = fault(200);
+    expect(second.map((p) => slot(p) >> 2)).toEqual([slot(200) >> 2, slot(200) >> 2, slot(200) >> 2]);
+    hit(second);
+    /* 3 hits: 5, rounded up to 8. */
+    expect(fault(150).length).toBe(7);
+    /* No hit, and not next to the last fault: 1 page, but never below half the last window (4). */
+    expect(fault(50).length).toBe(3);
+    expect(fault(20).length).toBe(1);
+    clean(sys);
+  });
+});
+
+describe('cluster readahead at the device\'s first block', () => {
+  it('reads every slot of the block but the header (slot 0) and the fault\'s', () => {
+    const { sys, mm } = swapped_out(block_device_options('hdd', SWAPFILE_CLUSTER)); /* one cluster: every page's slot is in it */
+    const slotPage = new Map<number, number>();
+    for (let i = 0; i < PAGES; i++) slotPage.set(swp_offset(pte_to_swp_entry(ptep_get(mm, i))), i);
+    const index = slotPage.get(3)!;
+    expect(index).toBeDefined();
+    const ra0 = sum_vm_events(SWAP_RA);
+    expect(sys.touch(mm, index)).toBe(0);
+    const expected = [1, 2, 4, 5, 6, 7].map((o) => slotPage.get(o)!).sort((a, b) => a - b);
+    expect(cached_pages(mm, [index])).toEqual(expected);
+    expect(sum_vm_events(SWAP_RA) - ra0).toBe(6);
     clean(sys);
   });
 });

@@ -13,9 +13,8 @@
  *    totalswap) and nr_rotate_swap the mounted rotational devices
  *    (swapon counts a device without SWP_SOLIDSTATE, swapoff uncounts it:
  *    the swap readahead policy reads it);
- *  - table-lifetime, as kmemleak would see the two slabs: every dynamic
- *    swap_cluster_info is in a device's xarray or waits for kfree_rcu(),
- *    and every swap table is the table of exactly one cluster;
+ *  - progress: a device with clusters on its discard list has its discard
+ *    work pending (check_discard_pending);
  *  - device-lifetime: every device in service has a live si->users with
  *    only its initial reference: each get_swap_device() was paired with
  *    put_swap_device() (a reference left over keeps swapoff waiting for
@@ -25,13 +24,9 @@
  * Context: quiescent.
  */
 import { A, gword } from '../shm/arena.js';
-import { CI, G, MAX_SWAPFILES, SI } from '../shm/layout.js';
+import { G, LIST, MAX_SWAPFILES, SI } from '../shm/layout.js';
 import { percpu_ref_is_dying, percpu_ref_read } from '../sync/percpu_ref.js';
-import { rcu_pending_kind } from '../sync/rcu.js';
-import { kmem_cache_stats, obj_word, swap_cluster_cachep, swap_table_cachep } from '../kmem/slab.js';
-import { xa_for_each } from '../kmem/xarray.js';
-import { SWP_SOLIDSTATE, SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, cluster_pool, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
-import { RCU_CB_DYN_CLUSTER } from '../mm/swap_cluster_dynamic.js';
+import { SWP_SOLIDSTATE, SWP_USED, SWP_VSWAP_PHYS, SWP_WRITEOK, si_dynamic, si_flags, si_users, siWord } from '../mm/swap.js';
 import { swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../mm/swap_device.js';
 import type { Fail } from './fail.js';
 
@@ -134,55 +129,22 @@ export function check_swap_totals(fail: Fail, inService: number): void {
 }
 
 /*
- * table-lifetime, the dynamic clusters' objects (kmemleak): every
- * swap_cluster_info the slab holds for a ghost device or the virtual swap
- * space is in a device's xarray, or waits for its kfree_rcu()
- * (swap_cluster_free_dynamic); one in neither can never be freed.
+ * progress: a cluster queued for discard gets discarded.  free_cluster()
+ * puts it on si->discard_clusters and schedules the discard work (the
+ * model's si->discard_pending stands for schedule_work(&si->discard_work)
+ * having queued it); the work clears the flag only under si->lock, once it
+ * found the list empty.  Clusters on the list with no work pending were
+ * lost with a schedule_work(): nothing discards them, and the allocator
+ * never takes a cluster from the discard list.
  */
-export function check_dyn_cluster_objects(fail: Fail): void {
-  let published = 0;
+export function check_discard_pending(fail: Fail): void {
+  const i32 = A.i32;
   for (let type = 0; type < MAX_SWAPFILES; type++) {
-    if (si_has_clusters(type) && si_dynamic(type)) xa_for_each(cluster_pool(type), () => published++);
-  }
-  const pending = rcu_pending_kind(RCU_CB_DYN_CLUSTER);
-  const inuse = kmem_cache_stats(swap_cluster_cachep).nr_inuse;
-  if (inuse !== published + pending) {
-    fail('table-lifetime', `kmemleak: ${inuse} dynamic swap_cluster_info objects allocated, ${published} in the devices' xarrays and ${pending} waiting for kfree_rcu(): ${inuse - published - pending} unreferenced`, [inuse, published, pending]);
+    if (!si_has_clusters(type) || si_dynamic(type)) continue;
+    const queued = i32[siWord(type, SI.discard_clusters) + LIST.nr];
+    if (queued > 0 && i32[siWord(type, SI.discard_pending)] === 0) {
+      fail('progress', `device ${type}: ${queued} clusters wait on the discard list with no discard work pending (a lost schedule_work(): nothing discards them, and no allocation takes them)`, [type, queued]);
+    }
   }
 }
 
-/*
- * table-lifetime, the swap table slab (kmemleak): every swap table object
- * allocated is the ci->table of exactly one cluster - of a static device's
- * cluster_info, or of a dynamic cluster in a device's xarray (one waiting
- * for kfree_rcu() freed its table first: swap_cluster_free_dynamic).  A
- * table no cluster points at can never be freed; one two clusters point at
- * is freed under the other.  (A cluster pointing at a freed table is the
- * rcu check's: a freed table must read NULL.)
- */
-export function check_swap_table_objects(fail: Fail): void {
-  const i32 = A.i32;
-  const owner = new Map<number, string>();
-  const seen = (type: number, idx: number, ci: number): void => {
-    const tbl = i32[ci + CI.table];
-    if (tbl === 0) return;
-    const here = `device ${type} cluster ${idx}`;
-    const other = owner.get(tbl);
-    if (other !== undefined) fail('table-lifetime', `swap table object ${tbl - 1} is the table of ${other} and of ${here}`, [tbl - 1, type, idx]);
-    else owner.set(tbl, here);
-  };
-  for (let type = 0; type < MAX_SWAPFILES; type++) {
-    if (!si_has_clusters(type)) continue;
-    if (si_dynamic(type)) {
-      xa_for_each(cluster_pool(type), (idx, id) => seen(type, idx, obj_word(swap_cluster_cachep, id)));
-      continue;
-    }
-    const base = i32[siWord(type, SI.cluster_base)];
-    const nr = i32[siWord(type, SI.nr_clusters)];
-    for (let idx = 0; idx < nr; idx++) seen(type, idx, base + idx * CI.SIZE);
-  }
-  const inuse = kmem_cache_stats(swap_table_cachep).nr_inuse;
-  if (inuse !== owner.size) {
-    fail('table-lifetime', `kmemleak: ${inuse} swap table objects allocated, ${owner.size} of them a cluster's table: ${inuse - owner.size} unreferenced`, [inuse, owner.size]);
-  }
-}

@@ -27,7 +27,8 @@ import { zswap_load } from '../mm/zswap.js';
 import { swap_backing_index } from '../mm/page_io.js';
 import { VSWAP_TYPE } from '../mm/vswap.js';
 import { check_vswap, vswap_slot_data } from './vswap.js';
-import { check_avail_list, check_device_users, check_dyn_cluster_objects, check_swap_table_objects, check_swap_totals, si_has_clusters, si_inuse_pages } from './device.js';
+import { check_avail_list, check_device_users, check_discard_pending, check_swap_totals, si_has_clusters, si_inuse_pages } from './device.js';
+import { check_dyn_cluster_objects, check_kmalloc_pages, check_swap_table_objects } from './kmemleak.js';
 import { check_cluster_flags, cluster_list_code, cluster_list_membership } from './cluster_lists.js';
 import { check_folios, frame_refs } from './folios.js';
 import { check_swap_io_events } from './vmstat.js';
@@ -260,8 +261,10 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
   check_swap_io_events(fail);
   check_avail_list(fail);
   check_device_users(fail);
+  check_discard_pending(fail);
   check_dyn_cluster_objects(fail);
   check_swap_table_objects(fail);
+  check_kmalloc_pages(fail);
   /* memcg: each memcg's swap charge equals the slots recorded to it */
   for (let m = 1; m < nr_memcg_ids() && !memcgUnknown; m++) {
     if (mem_cgroup_state(m) === 0) continue;

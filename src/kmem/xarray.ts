@@ -125,6 +125,18 @@ export function xa_for_each(xa: XArray, fn: (index: number, value: number) => vo
   }
 }
 
+/** The pool pages @xa holds: its root and every node (kmemleak's census).  Context: xa_lock or quiescent. */
+export function xa_pages(xa: XArray): number[] {
+  const root = Atomics.load(A.i32, xa.root);
+  if (root === 0) return [];
+  const out = [root - 1];
+  for (let hi = 0; hi < XA_SLOTS; hi++) {
+    const node = Atomics.load(A.i32, pageDataWord(root - 1) + hi);
+    if (node !== 0) out.push(node - 1);
+  }
+  return out;
+}
+
 /**
  * xa_destroy(): unpublish the root, wait for readers, free every node.
  * Context: process context, sleeps; entries' objects are the caller's.

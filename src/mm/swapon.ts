@@ -285,6 +285,8 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   if (ghost) Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_GHOST);
   const nrBad = phys ? setup_phys(type, maxpages, badPages) : setup_clusters(type, maxpages, badPages, ghost);
   if (nrBad < 0) {
+    /* The kernel's free_swap_zswap: label: an error after zswap_swapon() frees the tree (a no-op before it, or if it failed). */
+    zswap_swapoff(type);
     if (ghost) free_ghost_clusters(type);
     else if (i32[siWord(type, SI.cluster_base)] !== 0) free_swap_cluster_info(i32[siWord(type, SI.cluster_base)], maxpages);
     i32[siWord(type, SI.cluster_base)] = 0;

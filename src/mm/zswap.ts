@@ -28,7 +28,8 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 
-function zswap_tree(type: number): XArray {
+/** The device's zswap tree (an xarray of compressed slots). */
+export function zswap_tree(type: number): XArray {
   return { root: siWord(type, SI.zswap_root), lock: siWord(type, SI.zswap_lock) };
 }
 
