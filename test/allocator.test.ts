@@ -52,7 +52,7 @@ import { list_add_tail, list_del, list_entries, list_for_flags } from '../src/mm
 import { plist_first, plist_next, plist_requeue } from '../src/mm/plist.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from '../src/mm/swap_table_arena.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
-import { mem_cgroup_offline, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
+import { mem_cgroup_offline, mem_cgroup_online, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
 import { expected_token, is_swap_pte, pte_lock, pte_pfn, pte_present, pte_unlock, pte_wrprotect, ptep_get, set_pte } from '../src/mm/pgtable.js';
 
@@ -1301,6 +1301,9 @@ describe('borders: the last slot of a device, the last memcg id', () => {
     /* ids 0 (none) and 1 (the root) are taken from the start */
     expect(ids.length).toBe(nr_memcg_ids() - 2);
     expect(Math.max(...ids)).toBe(nr_memcg_ids() - 1);
+    /* The last id is online; the one past the table is no memcg, and asking reads nothing past the table (KASAN checks the index). */
+    expect(mem_cgroup_online(nr_memcg_ids() - 1)).toBe(true);
+    expect(mem_cgroup_online(nr_memcg_ids())).toBe(false);
     expect(violations(sys)).toEqual([]);
   });
 
