@@ -61,9 +61,9 @@ function owners(fail: Fail, what: string): { map: Map<number, string>; own: (obj
 /** The dynamic clusters' swap_cluster_info objects: in an xarray, or waiting for kfree_rcu(). */
 export function check_dyn_cluster_objects(fail: Fail): void {
   let published = 0;
-  for (let type = 0; type < MAX_SWAPFILES; type++) {
-    if (si_has_clusters(type) && si_dynamic(type)) xa_for_each(cluster_pool(type), () => published++);
-  }
+  for_each_cluster((type) => {
+    if (si_dynamic(type)) published++;
+  });
   const pending = rcu_pending_kind(RCU_CB_DYN_CLUSTER);
   const inuse = kmem_cache_stats(swap_cluster_cachep).nr_inuse;
   if (inuse !== published + pending) {

@@ -125,15 +125,20 @@ export function xa_for_each(xa: XArray, fn: (index: number, value: number) => vo
   }
 }
 
-/** The pool pages @xa holds: its root and every node (kmemleak's census).  Context: xa_lock or quiescent. */
+/**
+ * The pool pages @xa holds: every node, then its root (the order
+ * xa_destroy() frees them in; kmemleak's census counts them).
+ * Context: xa_lock, or no store can run (quiescent, or xa_destroy()).
+ */
 export function xa_pages(xa: XArray): number[] {
   const root = Atomics.load(A.i32, xa.root);
   if (root === 0) return [];
-  const out = [root - 1];
+  const out: number[] = [];
   for (let hi = 0; hi < XA_SLOTS; hi++) {
     const node = Atomics.load(A.i32, pageDataWord(root - 1) + hi);
     if (node !== 0) out.push(node - 1);
   }
+  out.push(root - 1);
   return out;
 }
 
@@ -142,13 +147,9 @@ export function xa_pages(xa: XArray): number[] {
  * Context: process context, sleeps; entries' objects are the caller's.
  */
 export function xa_destroy(xa: XArray): void {
-  const root = Atomics.load(A.i32, xa.root);
-  if (root === 0) return;
+  const pages = xa_pages(xa);
+  if (pages.length === 0) return;
   rcu_assign_pointer(xa.root, 0);
   synchronize_rcu();
-  for (let hi = 0; hi < XA_SLOTS; hi++) {
-    const node = Atomics.load(A.i32, pageDataWord(root - 1) + hi);
-    if (node !== 0) page_pool_free(node - 1);
-  }
-  page_pool_free(root - 1);
+  for (const page of pages) page_pool_free(page);
 }
