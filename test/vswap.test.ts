@@ -9,8 +9,8 @@ import './quiescent_setup.js'; /* every System a test boots is checked when it e
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { skipEndCheck } from './quiescent.js';
-import { A } from '../src/shm/arena.js';
-import { SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
+import { A, gword } from '../src/shm/arena.js';
+import { G, SI, SWAPFILE_CLUSTER, vswapPhysWords } from '../src/shm/layout.js';
 import { is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
 import { clusterWord, si_flags, siWord, SWP_VSWAP, SWP_VSWAP_PHYS, swp_entry, swp_offset, swp_type } from '../src/mm/swap.js';
 import { sum_vm_events, PSWPOUT, SWAP_WRITEOUT_ACTIVATE, ZSWPOUT, ZSWPWB } from '../src/mm/vmstat.js';
@@ -159,6 +159,26 @@ describe('vswap', () => {
     expect(found).toContain('swap-count');
     expect(sys.check().some((v) => /reverse map/.test(v.message))).toBe(true);
     skipEndCheck(sys, 'plants the reverse-map disagreement it asserts check() reports');
+  });
+
+  it('a virtual slot backed by a device that is gone is reported as such, by check_vswap(), and the data check does not read the device', () => {
+    const { sys, mm } = swapped_out(false, 4);
+    /*
+     * What physical slots that escaped swapoff leave: the device out of
+     * service, its swap block gone (free_swap_block()) and its swap_info
+     * released (release_swap_info()), virtual slots still naming it.
+     */
+    Atomics.sub(A.i32, gword(G.nr_real_swapfiles), 1);
+    A.i32[siWord(1, SI.backing_base)] = 0;
+    Atomics.store(A.i32, siWord(1, SI.flags), 0);
+    const found = sys.check();
+    expect(found.length).toBe(4);
+    for (const v of found) {
+      expect(v.invariant).toBe('device-lifetime');
+      expect(v.message).toMatch(/is backed by 1:\d+, not a physical device in service/);
+    }
+    expect(swap_ptes(mm, 4).every((pte) => is_swap_pte(pte))).toBe(true);
+    skipEndCheck(sys, 'plants the released device it asserts check() reports');
   });
 
   it('freeing a physical slot for an entry it does not back, or one that is free, is reported and changes nothing', () => {

@@ -44,7 +44,14 @@ export function vswap_slot_data(entry: number): bigint | null {
   if (tag === VSWAP_ZSWAP) return zswap_load(VSWAP_TYPE, swp_offset(entry));
   if (tag !== VSWAP_SWAPFILE) return null;
   const p = __vtable_phys(ci, off);
+  /* A device swapped off has no backing store left to read: check_vswap() reports the slot. */
+  if (!phys_device_in_service(swp_type(p))) return null;
   return Atomics.load(A.u64, swap_backing_index(swp_type(p), swp_offset(p)));
+}
+
+/* Whether @type is a physical device in service, the only kind a virtual slot may be backed by.  Context: quiescent. */
+function phys_device_in_service(type: number): boolean {
+  return type < MAX_SWAPFILES && si_is_vswap_phys(type) && (si_flags(type) & SWP_WRITEOK) !== 0;
 }
 
 export function check_vswap(fail: Fail): void {
@@ -70,7 +77,7 @@ export function check_vswap(fail: Fail): void {
         const p = __vtable_phys(ci, off);
         named.set(p, v);
         const pt = swp_type(p);
-        if (pt >= MAX_SWAPFILES || !si_is_vswap_phys(pt) || !(si_flags(pt) & SWP_WRITEOK)) {
+        if (!phys_device_in_service(pt)) {
           fail('device-lifetime', `vswap: virtual slot ${idx * SWAPFILE_CLUSTER + off} is backed by ${pt}:${swp_offset(p)}, not a physical device in service`, [v, p]);
         } else if (phys_rmap(pt, swp_offset(p)) !== v) {
           fail('swap-count', `vswap: virtual slot ${idx * SWAPFILE_CLUSTER + off} names physical slot ${pt}:${swp_offset(p)}, whose reverse map names ${phys_rmap(pt, swp_offset(p))}`, [v, p]);
@@ -82,7 +89,7 @@ export function check_vswap(fail: Fail): void {
     }
   });
   for (let t = 0; t < MAX_SWAPFILES; t++) {
-    if (!si_is_vswap_phys(t) || !(si_flags(t) & SWP_WRITEOK)) continue;
+    if (!phys_device_in_service(t)) continue;
     const slots = phys_allocated_slots(t);
     const inuse = si_inuse_pages(t);
     if (inuse !== slots.length) fail('accounting', `vswap: physical device ${t}: inuse_pages ${inuse} but ${slots.length} slots allocated in its bitmap`, [t, inuse, slots.length]);
