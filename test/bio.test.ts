@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { skipEndCheck } from './quiescent.js';
 import '../src/designs/index.js';
-import { BLK_COMPLETED, BLK_COMPLETION_INLINE, BLK_COMPLETION_TASK, BLK_IDLE, bio_nr_inflight, blk_complete_one, blk_set_completion } from '../src/block/bio.js';
+import { BLK_COMPLETED, BLK_COMPLETION_INLINE, BLK_COMPLETION_SOFTIRQ, BLK_COMPLETION_TASK, BLK_IDLE, bio_nr_inflight, blk_complete_one, blk_set_completion } from '../src/block/bio.js';
 import { folio_ref_count, folio_test_locked, folio_test_swapcache, folio_test_uptodate, folio_test_writeback, folio_set, PG_writeback } from '../src/mm/page_alloc.js';
 import { pte_pfn, pte_present, ptep_get, pte_to_swp_entry, is_swap_pte } from '../src/mm/pgtable.js';
 import { swap_cache_get_folio } from '../src/mm/swap_state.js';
@@ -20,6 +20,10 @@ import { ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { folio_alloc, folio_lock, folio_put, folio_unlock } from '../src/mm/page_alloc.js';
 import { try_to_free_pages } from '../src/mm/vmscan.js';
 import { PSWPIN, PSWPOUT, sum_vm_events } from '../src/mm/vmstat.js';
+import { kvfree_words } from '../src/kmem/vmalloc.js';
+import { A } from '../src/shm/arena.js';
+import { SI } from '../src/shm/layout.js';
+import { siWord, swp_type } from '../src/mm/swap.js';
 
 function boot(kind: 'ssd' | 'zram' = 'ssd'): { sys: System; mm: number } {
   const sys = System.create({ design: 'p4', nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
@@ -122,6 +126,44 @@ describe('asynchronous writeback', () => {
     });
     for (let i = 0; i < 4; i++) expect(sys.touch(mm, i)).toBe(0);
     expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+
+  it('vswap: swapoff of the physical device waits for a write in flight to it before it frees the slot and the device', () => {
+    const sys = System.create({ design: 'vswap', zswap: false, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024, kind: 'blk' })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 2; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 0)));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
+    expect(sys.reclaim(mm, 0, 1)).toBe(0);
+    /* The write to the physical slot is in flight; from here a task that waits for it completes the queue itself (blk_poll()). */
+    sys.as(0, () => {
+      expect(folio_test_writeback(folio)).toBe(true);
+      expect(bio_nr_inflight()).toBe(1);
+      blk_set_completion(BLK_COMPLETION_SOFTIRQ);
+    });
+    expect(sys.swapoff('/dev/vdb')).toBe(0);
+    sys.as(0, () => {
+      expect(bio_nr_inflight()).toBe(0); /* waited for before the slot went */
+      blk_set_completion(BLK_COMPLETION_INLINE);
+    });
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+    expect(sys.check().map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+    for (let i = 0; i < 2; i++) expect(sys.touch(mm, i)).toBe(0); /* the data is the folio's, in the swap cache */
+  });
+
+  it('KASAN: a write completing into a backing store kvfree() has given back is reported, whatever freed it', () => {
+    const { sys, mm } = boot();
+    const folio = sys.as(0, () => pte_pfn(ptep_get(mm, 0)));
+    sys.as(0, () => blk_set_completion(BLK_COMPLETION_TASK));
+    expect(sys.reclaim(mm, 0, 1)).toBe(0);
+    /* Give the device's swap block back to the heap under the write, as a swapoff that did not wait would. */
+    const type = sys.as(0, () => swp_type(pte_to_swp_entry(ptep_get(mm, 0))));
+    sys.as(0, () => kvfree_words(A.i32[siWord(type, SI.block_base)], A.i32[siWord(type, SI.block_words)]));
+    expect(() => complete_all(sys)).toThrow(new RegExp(`KASAN: use-after-free write of the swap heap at word \\d+: the swap write of folio ${folio} \\(page 0\\) completed after its device's backing store was freed`));
+    expect(sys.reports().map((v) => v.invariant)).toEqual(['device-lifetime']);
+    skipEndCheck(sys, 'frees the swap block under a write in flight to assert the completion reports it');
   });
 
   it('a folio left under writeback with no write in flight is a violation at quiescence (its PG_writeback never clears)', () => {

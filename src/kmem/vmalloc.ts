@@ -116,3 +116,22 @@ export function swap_heap_used_words(): number {
   for (let k = 0; k < i32[v + VMAP.nr_free]; k++) free += i32[extent(k) + 1];
   return i32[v + VMAP.top] - free;
 }
+
+/**
+ * Whether i32 word @word of the swap heap is in no block kvmalloc_words()
+ * handed out: in a free extent, or above the bump pointer.  What KASAN
+ * asks of an access to vmalloc'ed memory (a use after kvfree()); words
+ * outside the swap heap are not its business (false).
+ * Context: any; takes the vmap lock.
+ */
+export function swap_heap_word_free(word: number): boolean {
+  const at = word - A.L.swapHeap;
+  if (at < 0 || at >= A.L.swapHeapWords) return false;
+  const i32 = A.i32;
+  const v = A.L.vmap;
+  vmap_lock(v + VMAP.lock);
+  let free = at >= i32[v + VMAP.top];
+  for (let k = 0; !free && k < i32[v + VMAP.nr_free]; k++) free = at >= i32[extent(k)] && at < i32[extent(k)] + i32[extent(k) + 1];
+  vmap_unlock(v + VMAP.lock);
+  return free;
+}

@@ -29,6 +29,7 @@ import { __swap_offset_to_cluster, si_flags, si_is_ghost, si_is_vswap, siWord, S
 import { __vswap_release_backing, __vswap_set_phys, __vswap_set_zswap, __vtable_phys, __vtable_tag, VSWAP_SWAPFILE } from './vswap.js';
 import { swap_slot_free, vswap_alloc_swap_slot } from './vswap_phys.js';
 import { __swap_table_rmw_unlocked } from './swap_table_arena.js';
+import { swap_heap_word_free } from '../kmem/vmalloc.js';
 import { swp_tb_clear_zero, swp_tb_is_countable, swp_tb_set_zero } from './swap_table.js';
 import { count_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPIN, PSWPOUT, SWPIN_ZERO, SWPOUT_ZERO, THP_SWPIN, THP_SWPOUT, ZSWPIN, ZSWPOUT } from './vmstat.js';
 import { zswap_invalidate_stale, zswap_load, zswap_store } from './zswap.js';
@@ -328,8 +329,27 @@ function swap_read_done(folio: number, event: number): void {
  */
 function end_swap_bio_read(bio: number): void {
   const folio = bio_folio(bio);
+  kasan_check_bio(bio, 'read');
   for (let k = 0; k < bio_nr_pages(bio); k++) token_copy(page_token_index(folio + k), bio_sector(bio, k));
   folio_end_read(folio, true);
+}
+
+/*
+ * KASAN on the device's side of a swap I/O: each sector the completion
+ * copies is a backing store word of a swap block (src/kmem/vmalloc.ts),
+ * which must still be allocated - a block freed by swapoff (or a failed
+ * swapon) while the I/O was in flight is a use after kvfree(), and the
+ * data would land in, or come from, whatever the heap gives those words
+ * to next.
+ * Context: the I/O completion.
+ */
+function kasan_check_bio(bio: number, op: 'read' | 'write'): void {
+  for (let k = 0; k < bio_nr_pages(bio); k++) {
+    const word = 2 * bio_sector(bio, k); /* a backing index counts 64-bit words */
+    if (swap_heap_word_free(word)) {
+      BUG('device-lifetime', `KASAN: use-after-free ${op} of the swap heap at word ${word}: the swap ${op} of folio ${bio_folio(bio)} (page ${k}) completed after its device's backing store was freed`, [bio_folio(bio), word]);
+    }
+  }
 }
 
 /*
@@ -340,6 +360,7 @@ function end_swap_bio_read(bio: number): void {
  */
 function end_swap_bio_write(bio: number): void {
   const folio = bio_folio(bio);
+  kasan_check_bio(bio, 'write');
   for (let k = 0; k < bio_nr_pages(bio); k++) token_copy(bio_sector(bio, k), page_token_index(folio + k));
   folio_end_writeback(folio);
 }

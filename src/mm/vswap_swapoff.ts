@@ -10,6 +10,7 @@
  * Kernel mapping: vswap_swapoff / try_to_unuse under CONFIG_VSWAP.
  */
 import { EINTR, ENOMEM } from '../include/errno.js';
+import { folio_wait_writeback } from './filemap.js';
 import { report } from '../shm/report.js';
 import { might_sleep } from '../sync/might_sleep.js';
 import { folio_lock, folio_put, folio_set, folio_test_uptodate, folio_unlock, PG_dirty } from './page_alloc.js';
@@ -35,6 +36,13 @@ function vswap_unuse_slot(type: number, off: number): number {
   if (folio === -ENOMEM) return -ENOMEM;
   if (folio < 0) return 0; /* the virtual slot was freed: so was its physical one */
   folio_lock(folio);
+  /*
+   * A write to the physical slot may be in flight (reclaim's, or zswap
+   * writeback's): its slot must outlive it, as try_to_unuse() waits
+   * before folio_free_swap().  The folio lock keeps a new one from
+   * starting.
+   */
+  folio_wait_writeback(folio);
   if (folio_matches_swap_entry(folio, ventry) && folio_test_uptodate(folio)) {
     const ci = swap_cluster_lock(VSWAP_TYPE, swp_offset(ventry));
     const voff = swp_offset(ventry) % SWAPFILE_CLUSTER;
