@@ -8,7 +8,8 @@ import './quiescent_setup.js'; /* every System a test boots is checked when it e
 import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { A } from '../src/shm/arena.js';
-import { MAX_SWAPFILES, SI, TASK, CPU, MM, MEMCG } from '../src/shm/layout.js';
+import { MAX_SWAPFILES, SI, SWAP_NR_ORDERS, TASK, CPU, MM, MEMCG } from '../src/shm/layout.js';
+import { si_frag_list, si_nonfull_list } from '../src/mm/cluster_list.js';
 import { KernelBug } from '../src/shm/report.js';
 import { kasan_enabled } from '../src/shm/kasan.js';
 import { parse_kasan } from '../src/shm/env.js';
@@ -38,7 +39,7 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
     expect(kasan_enabled).toBe(true);
   });
 
-  it('reports an index one past the end of swap_info[], the CPUs, tasks, mms, page tables and memcgs, and one below 0', () => {
+  it('reports an index one past the end of swap_info[], the CPUs, tasks, mms, page tables, memcgs and a device\'s per-order cluster lists, and one below 0', () => {
     const sys = System.create({ nrCpus: 2, nrTasks: 3, nrFrames: 512, nrMms: 4, mmPages: 64 });
     sys.as(0, () => {
       const c = A.L.config;
@@ -49,6 +50,9 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
         ['mm', (i) => mmw(i, MM.SIZE - 1), c.nrMms, 'mm'],
         ['pte', (i) => ptep_get(0, i), c.mmPages, 'pte'],
         ['mem_cgroup', (i) => mw(i, MEMCG.SIZE - 1), nr_memcg_ids(), 'mem_cgroup'],
+        /* Arrays inside swap_info, side by side: nonfull_clusters[SWAP_NR_ORDERS] would be frag_clusters[0]. */
+        ['nonfull_clusters', (o) => si_nonfull_list(0, o), SWAP_NR_ORDERS, 'si->nonfull_clusters'],
+        ['frag_clusters', (o) => si_frag_list(0, o), SWAP_NR_ORDERS, 'si->frag_clusters'],
       ];
       for (const [name, fn, nr, what] of cases) {
         expect(bug(() => fn(nr - 1)), name).toBeNull();

@@ -14,7 +14,8 @@
  * first (si_lists_assert_held()).
  */
 import { A } from '../shm/arena.js';
-import { CI, LIST, SI } from '../shm/layout.js';
+import { CI, LIST, SI, SWAP_NR_ORDERS } from '../shm/layout.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { report } from '../shm/report.js';
 import { LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
 import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
@@ -24,12 +25,29 @@ import {
   CLUSTER_FLAG_NONFULL, ci_flags, ci_order, cluster_index, clusterWord, siWord,
 } from './swap.js';
 
+/*
+ * si->nonfull_clusters[@order] and si->frag_clusters[@order]: word index of
+ * the head triple.  The arrays sit side by side in swap_info, so an order
+ * one past the last silently names the next array (or padding); with
+ * SWAPTORTURE_KASAN the order is checked, as the kernel's UBSAN bounds
+ * check would the array index.
+ */
+export function si_nonfull_list(type: number, order: number): number {
+  if (kasan_enabled) kasan_check_index('si->nonfull_clusters', order, SWAP_NR_ORDERS);
+  return siWord(type, SI.nonfull_clusters + 3 * order);
+}
+
+export function si_frag_list(type: number, order: number): number {
+  if (kasan_enabled) kasan_check_index('si->frag_clusters', order, SWAP_NR_ORDERS);
+  return siWord(type, SI.frag_clusters + 3 * order);
+}
+
 /** Word index of the head triple of the list @flags/@order names on device @type. */
 export function list_for_flags(type: number, flags: number, order: number): number {
   switch (flags) {
     case CLUSTER_FLAG_FREE: return siWord(type, SI.free_clusters);
-    case CLUSTER_FLAG_NONFULL: return siWord(type, SI.nonfull_clusters + 3 * order);
-    case CLUSTER_FLAG_FRAG: return siWord(type, SI.frag_clusters + 3 * order);
+    case CLUSTER_FLAG_NONFULL: return si_nonfull_list(type, order);
+    case CLUSTER_FLAG_FRAG: return si_frag_list(type, order);
     case CLUSTER_FLAG_FULL: return siWord(type, SI.full_clusters);
     case CLUSTER_FLAG_DISCARD: return siWord(type, SI.discard_clusters);
     default: return -1;

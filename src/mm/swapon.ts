@@ -36,7 +36,7 @@ import { free_ghost_clusters, setup_ghost_clusters } from './swap_cluster_dynami
 import { phys_in_service, phys_setup, si_is_vswap_phys } from './vswap_phys.js';
 import { VSWAP_TYPE } from './vswap.js';
 import { vswap_unuse_phys } from './vswap_swapoff.js';
-import { list_add_tail, list_init, list_for_flags } from './cluster_list.js';
+import { list_add_tail, list_init, list_for_flags, si_frag_list, si_nonfull_list } from './cluster_list.js';
 import {
   CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_SYNCHRONOUS_IO, SWP_USED,
   SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
@@ -101,8 +101,8 @@ function release_swap_info(type: number): void {
 function init_cluster_lists(type: number): void {
   for (const l of [SI.free_clusters, SI.full_clusters, SI.discard_clusters]) list_init(siWord(type, l));
   for (let o = 0; o < SWAP_NR_ORDERS; o++) {
-    list_init(siWord(type, SI.nonfull_clusters + 3 * o));
-    list_init(siWord(type, SI.frag_clusters + 3 * o));
+    list_init(si_nonfull_list(type, o));
+    list_init(si_frag_list(type, o));
   }
 }
 
