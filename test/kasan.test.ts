@@ -15,7 +15,7 @@ import { kasan_enabled } from '../src/shm/kasan.js';
 import { parse_kasan } from '../src/shm/env.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { siWord } from '../src/mm/swap.js';
+import { clusterWord, siWord } from '../src/mm/swap.js';
 import { cpuWord, taskWord } from '../src/shm/task.js';
 import { mmw, ptep_get } from '../src/mm/pgtable.js';
 import { mw, nr_memcg_ids } from '../src/mm/memcontrol.js';
@@ -60,6 +60,20 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
         expect(bug(() => fn(nr)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[${nr}] (${nr} of them)`);
         expect(bug(() => fn(-1)), name).toBe(`bug: KASAN: out-of-bounds access to ${what}[-1] (${nr} of them)`);
       }
+    });
+  });
+});
+
+describe('KASAN: a static device\'s cluster_info', () => {
+  it('reports the cluster one past the device\'s last (the next array of its swap block)', () => {
+    const sys = System.create({ design: 'p4', nrFrames: 512, nrMms: 4, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1100 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    sys.as(0, () => {
+      const nr = A.i32[siWord(0, SI.nr_clusters)];
+      expect(nr).toBe(3); /* 1100 slots: two whole clusters and a tail */
+      expect(bug(() => clusterWord(0, nr - 1))).toBeNull();
+      expect(bug(() => clusterWord(0, nr))).toBe(`bug: KASAN: out-of-bounds access to si->cluster_info[${nr}] (${nr} of them)`);
     });
   });
 });

@@ -135,6 +135,8 @@ export function clusterWord(type: number, idx: number): number {
     const id = xa_load(cluster_pool(type), idx);
     return id < 0 ? 0 : obj_word(swap_cluster_cachep, id);
   }
+  /* si->cluster_info[idx]: one past the array is the next array of the device's swap block. */
+  if (kasan_enabled) kasan_check_index('si->cluster_info', idx, A.i32[siWord(type, SI.nr_clusters)]);
   return A.i32[siWord(type, SI.cluster_base)] + idx * CI.SIZE;
 }
 

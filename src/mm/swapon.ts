@@ -126,8 +126,8 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   }
   const base = i32[siWord(type, SI.cluster_base)];
   i32.fill(0, base, base + nrClusters * CI.SIZE);
-  for (let idx = 0; idx < nrClusters; idx++) i32[base + idx * CI.SIZE + CI.si_type] = type;
   i32[siWord(type, SI.nr_clusters)] = nrClusters;
+  for (let idx = 0; idx < nrClusters; idx++) i32[clusterWord(type, idx) + CI.si_type] = type;
   swap_design().swaponDevice(type); /* p2/p3: si->swap_map, si->zeromap and the swap_cgroup array */
   if (!zswap_swapon(type)) return -ENOMEM;
   swap_meta_static(type, SI.meta_cluster_info, nrClusters * SIZEOF_SWAP_CLUSTER_INFO[swap_design().name]);
