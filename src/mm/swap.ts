@@ -22,7 +22,7 @@
  * swap_cluster_flags, SWP_* device flags.
  */
 import { A } from '../shm/arena.js';
-import { CI, CI_DYN, CPU, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { CI, CI_DYN, CPU, MAX_SWAPFILES, SI, SWAP_NR_ORDERS, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
@@ -129,6 +129,12 @@ export function si_is_vswap(type: number): boolean {
  * Context: for a ghost device, rcu_read_lock(), si->lock (listed clusters
  * are in the xarray) or the cluster otherwise pinned.
  */
+/** si->global_cluster_next[@order]: its word (an order past the last would be si->avail_next). */
+export function si_global_cluster_next(type: number, order: number): number {
+  if (kasan_enabled) kasan_check_index('si->global_cluster_next', order, SWAP_NR_ORDERS);
+  return siWord(type, SI.global_cluster_next + order);
+}
+
 export function clusterWord(type: number, idx: number): number {
   if (si_dynamic(type)) {
     if (si_is_vswap(type)) return vswap_cluster_lookup(type, idx);

@@ -28,7 +28,7 @@ import { __swap_cache_add_folio, swap_cache_del_folio, swap_cache_get_folio } fr
 import { folio_assert_locked, folio_memcg, folio_nr_pages, folio_order, folio_put, folio_set, folio_swap, folio_test_swapcache, folio_test_writeback, folio_trylock, folio_unlock, PG_dirty } from './page_alloc.js';
 import { mem_cgroup_try_charge_swap } from './memcontrol.js';
 import { list_for_flags } from './cluster_list.js';
-import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock, cluster_is_empty, cluster_offset, si_dynamic, si_flags, si_max, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
+import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock, cluster_is_empty, cluster_offset, si_dynamic, si_flags, si_global_cluster_next, si_max, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
 import { __swap_table_get, swap_table_get } from './swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
 import { swap_cluster_alloc_dynamic } from './swap_cluster_dynamic.js';
@@ -218,7 +218,7 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
     A.i32[thisCpuWord(CPU.pcp_offset + order)] = next;
     A.i32[thisCpuWord(CPU.pcp_si + order)] = type + 1;
   } else {
-    A.i32[siWord(type, SI.global_cluster_next + order)] = next;
+    A.i32[si_global_cluster_next(type, order)] = next;
   }
   return found;
 }
@@ -298,7 +298,7 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
   };
   if (rotational) {
     spin_lock(siWord(type, SI.global_cluster_lock), LC_GLOBAL_CLUSTER);
-    let offset = A.i32[siWord(type, SI.global_cluster_next + order)];
+    let offset = A.i32[si_global_cluster_next(type, order)];
     if (offset) {
       const ci = swap_cluster_lock(type, offset);
       if (cluster_is_usable(ci, order)) {

@@ -39,7 +39,7 @@ import { vswap_unuse_phys } from './vswap_swapoff.js';
 import { list_add_tail, list_init, list_for_flags, si_frag_list, si_nonfull_list } from './cluster_list.js';
 import {
   CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_SYNCHRONOUS_IO, SWP_USED,
-  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, si_global_cluster_next, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
@@ -308,7 +308,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   else Atomics.add(i32, gword(G.nr_rotate_swap), 1);
   if ((flags & SWAP_FLAG_DISCARD) && (f & SWP_SOLIDSTATE) && !ghost) f |= SWP_PAGE_DISCARD;
   Atomics.store(i32, siWord(type, SI.flags), f);
-  for (let o = 0; o < SWAP_NR_ORDERS; o++) i32[siWord(type, SI.global_cluster_next + o)] = SWAP_ENTRY_INVALID;
+  for (let o = 0; o < SWAP_NR_ORDERS; o++) i32[si_global_cluster_next(type, o)] = SWAP_ENTRY_INVALID;
 
   mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
   i32[siWord(type, SI.prio)] = flags & SWAP_FLAG_PREFER ? flags & SWAP_FLAG_PRIO_MASK : -(type + 1);
