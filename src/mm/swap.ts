@@ -123,18 +123,18 @@ export function si_is_vswap(type: number): boolean {
   return (si_flags(type) & SWP_VSWAP) !== 0;
 }
 
-/**
- * Word index of cluster @idx: cluster_info[idx] of a static device, or
- * the ghost device's dynamic cluster at @idx (0 if there is none).
- * Context: for a ghost device, rcu_read_lock(), si->lock (listed clusters
- * are in the xarray) or the cluster otherwise pinned.
- */
 /** si->global_cluster_next[@order]: its word (an order past the last would be si->avail_next). */
 export function si_global_cluster_next(type: number, order: number): number {
   if (kasan_enabled) kasan_check_index('si->global_cluster_next', order, SWAP_NR_ORDERS);
   return siWord(type, SI.global_cluster_next + order);
 }
 
+/**
+ * Word index of cluster @idx: cluster_info[idx] of a static device, or
+ * the ghost device's dynamic cluster at @idx (0 if there is none).
+ * Context: for a ghost device, rcu_read_lock(), si->lock (listed clusters
+ * are in the xarray) or the cluster otherwise pinned.
+ */
 export function clusterWord(type: number, idx: number): number {
   if (si_dynamic(type)) {
     if (si_is_vswap(type)) return vswap_cluster_lookup(type, idx);
