@@ -23,7 +23,7 @@ import { rcu_pending_kind } from '../sync/rcu.js';
 import { page_type, PG_KMALLOC } from '../kmem/page_pool.js';
 import { kmem_cache_stats, obj_word, swap_cluster_cachep, swap_table_cachep } from '../kmem/slab.js';
 import { xa_for_each, xa_pages, type XArray } from '../kmem/xarray.js';
-import { cluster_pool, si_dynamic, siWord } from '../mm/swap.js';
+import { cluster_pool, clusterWord, si_dynamic, siWord } from '../mm/swap.js';
 import { RCU_CB_DYN_CLUSTER } from '../mm/swap_cluster_dynamic.js';
 import { zswap_tree } from '../mm/zswap.js';
 import { si_has_clusters } from './device.js';
@@ -38,9 +38,8 @@ function for_each_cluster(fn: (type: number, idx: number, ci: number) => void): 
       xa_for_each(cluster_pool(type), (idx, id) => fn(type, idx, obj_word(swap_cluster_cachep, id)));
       continue;
     }
-    const base = i32[siWord(type, SI.cluster_base)];
     const nr = i32[siWord(type, SI.nr_clusters)];
-    for (let idx = 0; idx < nr; idx++) fn(type, idx, base + idx * CI.SIZE);
+    for (let idx = 0; idx < nr; idx++) fn(type, idx, clusterWord(type, idx));
   }
 }
 
