@@ -20,7 +20,7 @@ import type { Fail } from './fail.js';
 import { si_inuse_pages } from './device.js';
 import { xa_for_each } from '../kmem/xarray.js';
 import { obj_word, swap_cluster_cachep } from '../kmem/slab.js';
-import { cluster_pool, clusterWord, SWP_WRITEOK, si_flags, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
+import { cluster_pool, clusterWord, swp_entry, swp_offset, swp_type } from '../mm/swap.js';
 import { __swap_table_get } from '../mm/swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null, swp_tb_is_bad } from '../mm/swap_table.js';
 import { zswap_load } from '../mm/zswap.js';
@@ -29,7 +29,7 @@ import {
   __vswap_check_backing, __vtable_phys, __vtable_tag, vswap_memcg_get, VSWAP_FOLIO, VSWAP_NONE, VSWAP_SWAPFILE, VSWAP_TYPE, VSWAP_TYPE_NAMES,
   VSWAP_ZERO, VSWAP_ZSWAP,
 } from '../mm/vswap.js';
-import { phys_allocated_slots, phys_rmap, phys_test_bad, si_is_vswap_phys } from '../mm/vswap_phys.js';
+import { phys_allocated_slots, phys_rmap, phys_test_bad, si_phys_writeok } from '../mm/vswap_phys.js';
 
 /**
  * The data a swapped-out virtual slot reads back: from its zswap entry or
@@ -45,13 +45,8 @@ export function vswap_slot_data(entry: number): bigint | null {
   if (tag !== VSWAP_SWAPFILE) return null;
   const p = __vtable_phys(ci, off);
   /* A device swapped off has no backing store left to read: check_vswap() reports the slot. */
-  if (!phys_device_in_service(swp_type(p))) return null;
+  if (!si_phys_writeok(swp_type(p))) return null;
   return Atomics.load(A.u64, swap_backing_index(swp_type(p), swp_offset(p)));
-}
-
-/* Whether @type is a physical device in service, the only kind a virtual slot may be backed by.  Context: quiescent. */
-function phys_device_in_service(type: number): boolean {
-  return type < MAX_SWAPFILES && si_is_vswap_phys(type) && (si_flags(type) & SWP_WRITEOK) !== 0;
 }
 
 export function check_vswap(fail: Fail): void {
@@ -77,7 +72,7 @@ export function check_vswap(fail: Fail): void {
         const p = __vtable_phys(ci, off);
         named.set(p, v);
         const pt = swp_type(p);
-        if (!phys_device_in_service(pt)) {
+        if (!si_phys_writeok(pt)) {
           fail('device-lifetime', `vswap: virtual slot ${idx * SWAPFILE_CLUSTER + off} is backed by ${pt}:${swp_offset(p)}, not a physical device in service`, [v, p]);
         } else if (phys_rmap(pt, swp_offset(p)) !== v) {
           fail('swap-count', `vswap: virtual slot ${idx * SWAPFILE_CLUSTER + off} names physical slot ${pt}:${swp_offset(p)}, whose reverse map names ${phys_rmap(pt, swp_offset(p))}`, [v, p]);
@@ -89,7 +84,7 @@ export function check_vswap(fail: Fail): void {
     }
   });
   for (let t = 0; t < MAX_SWAPFILES; t++) {
-    if (!phys_device_in_service(t)) continue;
+    if (!si_phys_writeok(t)) continue;
     const slots = phys_allocated_slots(t);
     const inuse = si_inuse_pages(t);
     if (inuse !== slots.length) fail('accounting', `vswap: physical device ${t}: inuse_pages ${inuse} but ${slots.length} slots allocated in its bitmap`, [t, inuse, slots.length]);

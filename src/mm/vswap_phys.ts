@@ -61,6 +61,11 @@ export function si_is_vswap_phys(type: number): boolean {
   return (si_flags(type) & SWP_VSWAP_PHYS) !== 0;
 }
 
+/** Whether @type is a physical device in service (SWP_WRITEOK): the only kind a virtual slot may be backed by. */
+export function si_phys_writeok(type: number): boolean {
+  return type < MAX_SWAPFILES && (si_flags(type) & (SWP_VSWAP_PHYS | SWP_WRITEOK)) === (SWP_VSWAP_PHYS | SWP_WRITEOK);
+}
+
 /**
  * setup_swap_map() for a physical device: clear bitmaps and reverse map,
  * mark the header slot and the header's bad pages bad.  Returns the
@@ -86,7 +91,7 @@ export function phys_setup(type: number, maxpages: number, badPages: readonly nu
  */
 export function vswap_alloc_swap_slot(ventry: number): number {
   const devs: number[] = [];
-  for (let t = 0; t < MAX_SWAPFILES; t++) if ((si_flags(t) & (SWP_VSWAP_PHYS | SWP_WRITEOK)) === (SWP_VSWAP_PHYS | SWP_WRITEOK)) devs.push(t);
+  for (let t = 0; t < MAX_SWAPFILES; t++) if (si_phys_writeok(t)) devs.push(t);
   devs.sort((a, b) => Atomics.load(A.i32, siWord(b, SI.prio)) - Atomics.load(A.i32, siWord(a, SI.prio)));
   for (const type of devs) {
     spin_lock(siWord(type, SI.lock), LC_SI);
