@@ -10,9 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EINVAL, ENOMEM } from '../src/include/errno.js';
 import { A } from '../src/shm/arena.js';
-import { SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
 import { KernelBug } from '../src/shm/report.js';
-import { kmem_cache_stats, swap_cluster_cachep } from '../src/kmem/slab.js';
+import { kmem_cache_stats, swap_cluster_cachep, swap_table_cachep } from '../src/kmem/slab.js';
+import { swap_cluster_alloc_dynamic } from '../src/mm/swap_cluster_dynamic.js';
+import { prandom_seed_task, taskWord, xorshift32 } from '../src/shm/task.js';
 import { xa_for_each } from '../src/kmem/xarray.js';
 import { rcu_barrier } from '../src/sync/rcu.js';
 import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
@@ -85,6 +87,36 @@ describe('ghost devices', () => {
     clean(sys);
     expect(sys.swapon('/dev/ghostswap')).toBe(0);
     expect(si_flags(0) & SWP_GHOST).toBe(SWP_GHOST);
+    clean(sys);
+  });
+
+  /*
+   * swap_cluster_alloc_dynamic() allocates the cluster, then its swap
+   * table (GFP_ATOMIC both: failslab's atomic percentage).  The table
+   * failing after the cluster was allocated must give the cluster back and
+   * nothing else.  Which allocation fails is set by the task's random
+   * stream (one draw each): a state is picked whose first draw passes and
+   * second fails, and the test checks that exactly those two were drawn.
+   */
+  it('a new cluster whose swap table cannot be allocated is given back, and nothing else is freed', () => {
+    const sys = boot();
+    sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 });
+    expect(sys.swapon('/dev/ghostswap')).toBe(0);
+    const PCT = 50;
+    let state = 1;
+    while (!((xorshift32(state) >>> 0) % 100 >= PCT && (xorshift32(xorshift32(state)) >>> 0) % 100 < PCT)) state++;
+    const before = [kmem_cache_stats(swap_cluster_cachep).nr_inuse, kmem_cache_stats(swap_table_cachep).nr_inuse];
+    expect(sys.setFailslab(PCT, 0)).toBe(0);
+    const ci = sys.as(0, () => {
+      prandom_seed_task(0, state);
+      const r = swap_cluster_alloc_dynamic(0, 0);
+      expect(A.i32[taskWord(0, TASK.rand)], 'two draws: the cluster passed, its table failed').toBe(xorshift32(xorshift32(state)));
+      return r;
+    });
+    expect(sys.setFailslab(0, 0)).toBe(0);
+    expect(ci).toBe(0);
+    expect([kmem_cache_stats(swap_cluster_cachep).nr_inuse, kmem_cache_stats(swap_table_cachep).nr_inuse]).toEqual(before);
+    expect(clusters()).toEqual([0]);
     clean(sys);
   });
 
