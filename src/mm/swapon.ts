@@ -138,7 +138,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
   const bad = new Set<number>([0, ...badPages.filter((p) => p < maxpages)]);
   for (let p = maxpages; p < nrClusters * SWAPFILE_CLUSTER; p++) bad.add(p);
   for (const p of bad) {
-    const ci = base + Math.floor(p / SWAPFILE_CLUSTER) * CI.SIZE;
+    const ci = clusterWord(type, Math.floor(p / SWAPFILE_CLUSTER));
     if (i32[ci + CI.table] === 0) {
       const t = kmem_cache_zalloc(swap_table_cachep, GFP_KERNEL);
       if (t < 0) return -ENOMEM;
@@ -150,7 +150,7 @@ function setup_clusters(type: number, maxpages: number, badPages: number[], ghos
     i32[ci + CI.count]++;
   }
   for (let idx = 0; idx < nrClusters; idx++) {
-    const ci = base + idx * CI.SIZE;
+    const ci = clusterWord(type, idx);
     i32[ci + CI.prev] = -1;
     i32[ci + CI.next] = -1;
     const count = i32[ci + CI.count];
@@ -531,19 +531,12 @@ function _enable_swap_info(type: number): void {
  * Context: process context; takes each ci->lock in turn.
  */
 function wait_for_allocation(type: number): void {
-  const i32 = A.i32;
-  if (si_dynamic(type)) {
-    if (bug_on(BUG_GHOST_SWAPOFF_ALLOCATION)) return;
-    for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
-      const ci = swap_cluster_lock(type, idx * SWAPFILE_CLUSTER);
-      if (ci !== 0) swap_cluster_unlock(ci);
-    }
-    return;
-  }
-  const base = i32[siWord(type, SI.cluster_base)];
-  for (let idx = 0; idx < i32[siWord(type, SI.nr_clusters)]; idx++) {
-    spin_lock(base + idx * CI.SIZE + CI.lock, LC_CI);
-    spin_unlock(base + idx * CI.SIZE + CI.lock);
+  if (si_dynamic(type) && bug_on(BUG_GHOST_SWAPOFF_ALLOCATION)) return;
+  const end = A.i32[siWord(type, SI.nr_clusters)] * SWAPFILE_CLUSTER; /* ALIGN(si->max, SWAPFILE_CLUSTER) */
+  for (let offset = 0; offset < end; offset += SWAPFILE_CLUSTER) {
+    /* A ghost device's cluster may be absent or DEAD: nothing in flight there. */
+    const ci = swap_cluster_lock(type, offset);
+    if (ci !== 0) swap_cluster_unlock(ci);
   }
 }
 
