@@ -15,7 +15,7 @@ import { kasan_enabled } from '../src/shm/kasan.js';
 import { parse_kasan } from '../src/shm/env.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { clusterWord, si_global_cluster_next, siWord } from '../src/mm/swap.js';
+import { clusterWord, pcp_swap_offset, pcp_swap_si, si_global_cluster_next, siWord } from '../src/mm/swap.js';
 import { cpuWord, taskWord } from '../src/shm/task.js';
 import { mmw, ptep_get } from '../src/mm/pgtable.js';
 import { mw, nr_memcg_ids } from '../src/mm/memcontrol.js';
@@ -54,6 +54,9 @@ describe('KASAN: out-of-bounds indexes of the arena arrays', () => {
         ['nonfull_clusters', (o) => si_nonfull_list(0, o), SWAP_NR_ORDERS, 'si->nonfull_clusters'],
         ['frag_clusters', (o) => si_frag_list(0, o), SWAP_NR_ORDERS, 'si->frag_clusters'],
         ['global_cluster_next', (o) => si_global_cluster_next(0, o), SWAP_NR_ORDERS, 'si->global_cluster_next'],
+        /* And inside a CPU's percpu_swap_cluster: offset[SWAP_NR_ORDERS] would be si[0]. */
+        ['percpu_swap_cluster.offset', (o) => pcp_swap_offset(0, o), SWAP_NR_ORDERS, 'percpu_swap_cluster.offset'],
+        ['percpu_swap_cluster.si', (o) => pcp_swap_si(0, o), SWAP_NR_ORDERS, 'percpu_swap_cluster.si'],
       ];
       for (const [name, fn, nr, what] of cases) {
         expect(bug(() => fn(nr - 1)), name).toBeNull();

@@ -28,7 +28,7 @@ import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { bug_on, BUG_SCAN_BORDER } from '../shm/bugs.js';
 import { xa_load, type XArray } from '../kmem/xarray.js';
 import { obj_gen, obj_id_of_word, obj_tag, obj_word, swap_cluster_cachep } from '../kmem/slab.js';
-import { thisCpuWord } from '../shm/task.js';
+import { cpuWord, thisCpuWord } from '../shm/task.js';
 import { percpu_ref_is_zero } from '../sync/percpu_ref.js';
 import { LC_CI } from '../sync/lockdep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
@@ -127,6 +127,20 @@ export function si_is_vswap(type: number): boolean {
 export function si_global_cluster_next(type: number, order: number): number {
   if (kasan_enabled) kasan_check_index('si->global_cluster_next', order, SWAP_NR_ORDERS);
   return siWord(type, SI.global_cluster_next + order);
+}
+
+/*
+ * percpu_swap_cluster of CPU @cpu: the words of .si[@order] (type + 1, 0
+ * for NULL) and .offset[@order] (an order past the last would be the
+ * next field).  Context: the CPU's local lock, or swapoff flushing it.
+ */
+export function pcp_swap_si(cpu: number, order: number): number {
+  if (kasan_enabled) kasan_check_index('percpu_swap_cluster.si', order, SWAP_NR_ORDERS);
+  return cpuWord(cpu, CPU.pcp_si + order);
+}
+export function pcp_swap_offset(cpu: number, order: number): number {
+  if (kasan_enabled) kasan_check_index('percpu_swap_cluster.offset', order, SWAP_NR_ORDERS);
+  return cpuWord(cpu, CPU.pcp_offset + order);
 }
 
 /**

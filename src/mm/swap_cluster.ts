@@ -8,7 +8,7 @@
  * Lock order: see swapfile.ts.
  */
 import { A } from '../shm/arena.js';
-import { CI, CPU, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { CI, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { report, WARN_ON } from '../shm/report.js';
 import { bug_on, BUG_PERCPU_CLUSTER_MIGRATION } from '../shm/bugs.js';
 import { GFP_ATOMIC, GFP_KERNEL, kmem_cache_free, kmem_cache_zalloc, swap_table_cachep } from '../kmem/slab.js';
@@ -17,9 +17,9 @@ import { local_lock, local_lock_assert_held, local_unlock } from '../sync/local_
 import { LC_GLOBAL_CLUSTER, LC_SI, lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
 import { spin_lock, spin_trylock, spin_unlock } from '../sync/spinlock.js';
-import { thisCpuWord } from '../shm/task.js';
+import { smp_processor_id } from '../shm/task.js';
 import { __isolate_cluster, list_first_entry, list_next_entry, list_walk_bound, move_cluster } from './cluster_list.js';
-import { cluster_index, CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_VSWAP, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, ci_count, ci_flags, ci_lock, ci_order, cluster_is_discard, cluster_is_empty, cluster_table_is_alloced, clusterWord, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
+import { cluster_index, CLUSTER_FLAG_DEAD, CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_USABLE, SWP_GHOST, SWP_VSWAP, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, ci_count, ci_flags, ci_lock, ci_order, cluster_is_discard, cluster_is_empty, cluster_table_is_alloced, clusterWord, pcp_swap_offset, si_flags, siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 import { swap_cluster_free_dynamic } from './swap_cluster_dynamic.js';
 import { swap_cluster_alloc_table, swap_cluster_free_table } from './swap_cluster_table.js';
 
@@ -66,7 +66,7 @@ function swap_cluster_populate(type: number, ci: number, order: number): number 
      * warns).  A ghost device may have no cluster there (0): the posted
      * code predates ghost devices, the model takes it as not usable.
      */
-    const offset = A.i32[thisCpuWord(CPU.pcp_offset + order)];
+    const offset = A.i32[pcp_swap_offset(smp_processor_id(), order)];
     if (!rotational && offset) {
       const pcp_ci = swap_cluster_lock(type, offset);
       if (pcp_ci !== 0 && cluster_is_usable(pcp_ci, order) && ci_count(pcp_ci) < SWAPFILE_CLUSTER) {

@@ -14,7 +14,7 @@
  */
 import { EINVAL, ENOMEM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER } from '../shm/layout.js';
+import { CI, G, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, PMD_ORDER } from '../shm/layout.js';
 import { report, WARN_ON } from '../shm/report.js';
 import { bug_on, BUG_GHOST_CLUSTER_RELOOKUP } from '../shm/bugs.js';
 import { point, pointId } from '../sync/point.js';
@@ -22,13 +22,13 @@ import { local_lock, local_unlock } from '../sync/local_lock.js';
 import { LC_GLOBAL_CLUSTER, LC_SWAP_AVAIL, lockdep_assert_held } from '../sync/lockdep.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { thisCpuWord } from '../shm/task.js';
+import { smp_processor_id } from '../shm/task.js';
 import { swap_design } from './swap_design.js';
 import { __swap_cache_add_folio, swap_cache_del_folio, swap_cache_get_folio } from './swap_state.js';
 import { folio_assert_locked, folio_memcg, folio_nr_pages, folio_order, folio_put, folio_set, folio_swap, folio_test_swapcache, folio_test_writeback, folio_trylock, folio_unlock, PG_dirty } from './page_alloc.js';
 import { mem_cgroup_try_charge_swap } from './memcontrol.js';
 import { list_for_flags } from './cluster_list.js';
-import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock, cluster_is_empty, cluster_offset, si_dynamic, si_flags, si_global_cluster_next, si_max, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
+import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_NONE, CLUSTER_FLAG_NONFULL, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_WRITEOK, SWAP_ENTRY_INVALID, ci_count, ci_flags, ci_lock, cluster_is_empty, cluster_offset, si_dynamic, si_flags, pcp_swap_offset, pcp_swap_si, si_global_cluster_next, si_max, siWord, __swap_offset_to_cluster, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_offset, swp_type } from './swap.js';
 import { __swap_table_get, swap_table_get } from './swap_table_arena.js';
 import { swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
 import { swap_cluster_alloc_dynamic } from './swap_cluster_dynamic.js';
@@ -215,8 +215,8 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
     swap_cluster_unlock(cur);
   }
   if (si_flags(type) & SWP_SOLIDSTATE) {
-    A.i32[thisCpuWord(CPU.pcp_offset + order)] = next;
-    A.i32[thisCpuWord(CPU.pcp_si + order)] = type + 1;
+    A.i32[pcp_swap_offset(smp_processor_id(), order)] = next;
+    A.i32[pcp_swap_si(smp_processor_id(), order)] = type + 1;
   } else {
     A.i32[si_global_cluster_next(type, order)] = next;
   }
@@ -330,8 +330,8 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
 /** swap_alloc_fast(): this CPU's cached cluster.  Context: local lock held. */
 function swap_alloc_fast(folio: number): boolean {
   const order = folio_order(folio);
-  const type = A.i32[thisCpuWord(CPU.pcp_si + order)] - 1;
-  let offset = A.i32[thisCpuWord(CPU.pcp_offset + order)];
+  const type = A.i32[pcp_swap_si(smp_processor_id(), order)] - 1;
+  let offset = A.i32[pcp_swap_offset(smp_processor_id(), order)];
   if (type < 0 || !offset || !get_swap_device_info(type)) return false;
   const ci = swap_cluster_lock(type, offset);
   if (ci === 0) {

@@ -16,7 +16,7 @@
  */
 import { EINTR, EINVAL, ENOENT, ENOMEM, EPERM } from '../include/errno.js';
 import { A, gword } from '../shm/arena.js';
-import { CI, CPU, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, swap_block_layout } from '../shm/layout.js';
+import { CI, G, MAX_SWAPFILES, PAGE_SIZE, SI, SWAPFILE_CLUSTER, SWAP_NR_ORDERS, swap_block_layout } from '../shm/layout.js';
 import { kvfree_words, kvmalloc_words } from '../kmem/vmalloc.js';
 import { report } from '../shm/report.js';
 import { bug_on, BUG_GHOST_SWAPOFF_ALLOCATION } from '../shm/bugs.js';
@@ -27,7 +27,7 @@ import { percpu_ref_init, percpu_ref_init_dead, percpu_ref_kill, REF_COMP } from
 import { rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../sync/rcu.js';
 import { wait_for_completion } from '../sync/completion.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { cpuWord, nr_cpu_ids } from '../shm/task.js';
+import { nr_cpu_ids } from '../shm/task.js';
 import { GFP_KERNEL, kmem_cache_zalloc, swap_table_cachep } from '../kmem/slab.js';
 import { rcu_assign_pointer } from '../sync/rcu.js';
 import { file_kind, file_name, file_rotational, file_synchronous, inode_clear_swapfile, inode_set_swapfile, S_ISBLK, S_ISCHR, vfs_lookup } from '../fs/vfs.js';
@@ -39,7 +39,7 @@ import { vswap_unuse_phys } from './vswap_swapoff.js';
 import { list_add_tail, list_init, list_for_flags, si_frag_list, si_nonfull_list } from './cluster_list.js';
 import {
   CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWP_BLKDEV, SWP_GHOST, SWP_VSWAP, SWP_VSWAP_PHYS, SWP_PAGE_DISCARD, SWP_SOLIDSTATE, SWP_SYNCHRONOUS_IO, SWP_USED,
-  SWP_WRITEOK, clusterWord, si_dynamic, si_flags, si_global_cluster_next, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
+  SWP_WRITEOK, clusterWord, pcp_swap_si, si_dynamic, si_flags, si_global_cluster_next, siWord, swap_cluster_lock, swap_cluster_unlock, swp_entry, swp_type, swp_offset, SWAP_ENTRY_INVALID,
 } from './swap.js';
 import { __swap_table_get, __swap_table_set, swap_table_get } from './swap_table_arena.js';
 import { null_to_swp_tb, SWP_TB_BAD, swp_tb_is_bad, swp_tb_is_folio, swp_tb_is_null } from './swap_table.js';
@@ -592,7 +592,7 @@ export function sys_swapoff(path: string, opts: { capable?: boolean } = {}): num
   swap_do_scheduled_discard(type);
   /* flush_percpu_swap_cluster() */
   for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
-    for (let o = 0; o < SWAP_NR_ORDERS; o++) Atomics.compareExchange(i32, cpuWord(cpu, CPU.pcp_si + o), type + 1, 0);
+    for (let o = 0; o < SWAP_NR_ORDERS; o++) Atomics.compareExchange(i32, pcp_swap_si(cpu, o), type + 1, 0);
   }
   if (!(si_flags(type) & SWP_SOLIDSTATE)) Atomics.sub(i32, gword(G.nr_rotate_swap), 1);
 
