@@ -24,7 +24,7 @@ import { __swap_writepage, swap_writepage_sectors } from '../src/mm/page_io.js';
 import { System } from '../src/api/system.js';
 import { holdAtEnd, skipEndCheck } from './quiescent.js';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC, EEXIST } from '../src/include/errno.js';
-import { CI, CPU, FOLIO, G, MAX_FOLIO_ORDER, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
+import { CI, CPU, FOLIO, G, MAX_FOLIO_ORDER, MAX_SWAPFILES, SI, SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { setPointHook, pointId } from '../src/sync/point.js';
 import { cpuWord, request_migration, setCurrent } from '../src/shm/task.js';
 import { A, gword } from '../src/shm/arena.js';
@@ -1291,6 +1291,27 @@ describe('borders: the last slot of a device, the last memcg id', () => {
     expect(get_swap_device(swp_entry(TYPE, max))).toBe(-1);
     expect(get_swap_device(swp_entry(TYPE, max + 1))).toBe(-1);
     expect(violations(sys)).toEqual([]);
+  });
+
+  it('get_swap_device() refuses an entry of a type past swap_info[] ("Bad swap file entry") and of an unused one', () => {
+    const sys = boot();
+    device(sys, 1000);
+    expect(get_swap_device(swp_entry(MAX_SWAPFILES, 1))).toBe(-1);
+    expect(get_swap_device(swp_entry(MAX_SWAPFILES - 1, 1))).toBe(-1);
+    expect(get_swap_device(swp_entry(TYPE, 1))).toBe(TYPE);
+    put_swap_device(TYPE);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('__swap_offset_to_cluster() takes the last slot of the last cluster and warns one past it (roundup(si->max, SWAPFILE_CLUSTER))', () => {
+    const sys = boot();
+    device(sys, 1000);
+    const end = Math.ceil(si_max(TYPE) / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER;
+    expect(sys.as(0, () => __swap_offset_to_cluster(TYPE, end - 1))).toBe(clusterWord(TYPE, end / SWAPFILE_CLUSTER - 1));
+    expect(violations(sys)).toEqual([]);
+    sys.as(0, () => __swap_offset_to_cluster(TYPE, end));
+    expect(violations(sys)).toEqual([`warn: offset >= roundup(si->max, SWAPFILE_CLUSTER): device ${TYPE} offset 0x${end.toString(16)} max 0x${si_max(TYPE).toString(16)}`]);
+    skipEndCheck(sys, 'the test makes the warning it asserts');
   });
 
   it('memcg ids run out with -ENOSPC, every id handed out inside the table', () => {
