@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import '../src/designs/index.js';
 import { zswap_enabled, zswap_isolate, zswap_load, zswap_set_enabled, type ZswapEntry } from '../src/mm/zswap.js';
-import { zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
+import { zswap_shrink_work, zswap_writeback_entry } from '../src/mm/zswap_writeback.js';
 import { expected_token, is_swap_pte, pte_to_swp_entry, ptep_get } from '../src/mm/pgtable.js';
 import { swap_backing_index } from '../src/mm/page_io.js';
 import { swp_offset } from '../src/mm/swap.js';
@@ -100,6 +100,25 @@ describe('zswap_isolate: the slots it was asked to look at', () => {
     const all = slots([3, 100, 100]);
     expect([...all].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(sys.check().map((v) => v.message)).toEqual([]);
+  });
+});
+
+describe('zswap shrink work', () => {
+  it('writes back up to its batch of stored pages and returns how many it wrote (each one ZSWPWB)', () => {
+    const sys = System.create({ design: 'p4', zswap: true, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 32; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 32)).toBe(32);
+    expect(sum_vm_events(ZSWPOUT)).toBe(32);
+    const n = sys.as(0, () => zswap_shrink_work(8)) as number;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThanOrEqual(8);
+    expect(sum_vm_events(ZSWPWB)).toBe(n);
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    for (let i = 0; i < 32; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
   });
 });
 
