@@ -35,7 +35,7 @@ import { LC_CI, LC_PCP, LC_SI, LC_SWAP_AVAIL, LC_ZONE } from '../src/sync/lockde
 import { swap_design } from '../src/mm/swap_design.js';
 import { folio_alloc_swap, folio_free_swap, swap_put_entries_direct, swap_reclaim_full_clusters } from '../src/mm/swapfile.js';
 import { folio_dup_swap } from '../src/mm/swap_count.js';
-import { add_to_avail_list, del_from_avail_list, get_swap_device, nr_swap_pages, put_swap_device, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT } from '../src/mm/swap_device.js';
+import { add_to_avail_list, del_from_avail_list, get_swap_device, nr_swap_pages, put_swap_device, swap_avail_on, swap_usage_in_pages, SWAP_USAGE_OFFLIST_BIT, total_swap_pages, vm_swap_full } from '../src/mm/swap_device.js';
 import { swap_discard_work, swap_do_scheduled_discard } from '../src/mm/swap_discard.js';
 import { __swap_cache_del_folio, swap_cache_alloc_folio } from '../src/mm/swap_state.js';
 import { swapin_entry } from '../src/mm/swapin.js';
@@ -1312,6 +1312,20 @@ describe('borders: the last slot of a device, the last memcg id', () => {
     sys.as(0, () => __swap_offset_to_cluster(TYPE, end));
     expect(violations(sys)).toEqual([`warn: offset >= roundup(si->max, SWAPFILE_CLUSTER): device ${TYPE} offset 0x${end.toString(16)} max 0x${si_max(TYPE).toString(16)}`]);
     skipEndCheck(sys, 'the test makes the warning it asserts');
+  });
+
+  it('vm_swap_full() is more than half used: not at exactly half, at one slot more', () => {
+    const sys = boot({ mmPages: 1024 });
+    device(sys, 1025); /* 1024 usable: slot 0 is the header */
+    expect(total_swap_pages()).toBe(1024);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 513; i++) expect(sys.write(mm, i, { maxOrder: 0 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 512)).toBe(512);
+    expect(nr_swap_pages()).toBe(512);
+    expect(vm_swap_full()).toBe(false);
+    expect(sys.reclaim(mm, 512, 1)).toBe(1);
+    expect(vm_swap_full()).toBe(true);
+    expect(violations(sys)).toEqual([]);
   });
 
   it('memcg ids run out with -ENOSPC, every id handed out inside the table', () => {
