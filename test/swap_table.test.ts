@@ -333,6 +333,8 @@ describe.each(LAYOUTS)('layout %s', (_name, l) => {
     expect(() => swp_entry_to_swp_tb_ptr(last + 1)).toThrow(/is not a swap offset/);
     expect(swp_tb_check(l, ptr(BigInt(last)), { vswapRmap: true })).toBeNull();
     expect(swp_tb_check(l, ptr(BigInt(last) + 1n), { vswapRmap: true })).toMatch(/beyond the 50 offset bits/);
+    expect(swp_tb_ptr_to_offset(ptr(BigInt(last)))).toBe(last);
+    expect(() => swp_tb_ptr_to_offset(ptr(BigInt(last) + 1n))).toThrow(/exceeds 50 bits/);
   });
 
   it('pointer entries: offset round trip, cache-only bit; legal only as a vswap rmap', () => {
