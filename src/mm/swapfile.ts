@@ -215,8 +215,9 @@ function alloc_swap_scan_cluster(type: number, ci: number, folio: number, offset
     swap_cluster_unlock(cur);
   }
   if (si_flags(type) & SWP_SOLIDSTATE) {
-    A.i32[pcp_swap_offset(smp_processor_id(), order)] = next;
-    A.i32[pcp_swap_si(smp_processor_id(), order)] = type + 1;
+    const cpu = smp_processor_id();
+    A.i32[pcp_swap_offset(cpu, order)] = next;
+    A.i32[pcp_swap_si(cpu, order)] = type + 1;
   } else {
     A.i32[si_global_cluster_next(type, order)] = next;
   }
@@ -330,8 +331,9 @@ function cluster_alloc_swap_entry(type: number, folio: number): number {
 /** swap_alloc_fast(): this CPU's cached cluster.  Context: local lock held. */
 function swap_alloc_fast(folio: number): boolean {
   const order = folio_order(folio);
-  const type = A.i32[pcp_swap_si(smp_processor_id(), order)] - 1;
-  let offset = A.i32[pcp_swap_offset(smp_processor_id(), order)];
+  const cpu = smp_processor_id();
+  const type = A.i32[pcp_swap_si(cpu, order)] - 1;
+  let offset = A.i32[pcp_swap_offset(cpu, order)];
   if (type < 0 || !offset || !get_swap_device_info(type)) return false;
   const ci = swap_cluster_lock(type, offset);
   if (ci === 0) {
