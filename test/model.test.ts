@@ -12,6 +12,7 @@ import { nr_swap_pages, total_swap_pages } from '../src/mm/swap_device.js';
 import { ptep_get, is_swap_pte, pte_pfn, pte_present, pte_to_swp_entry, pte_lock, pte_unlock, pte_wrprotect, set_pte } from '../src/mm/pgtable.js';
 import { swp_offset } from '../src/mm/swap.js';
 import { swp_swapcount } from '../src/mm/swap_count.js';
+import { SWAP_MAP_MAX } from '../src/designs/p2.js';
 import { set_failslab } from '../src/kmem/slab.js';
 import { lockstat_read } from '../src/sync/lockstat.js';
 import { LC_PTL } from '../src/sync/lockdep.js';
@@ -140,6 +141,27 @@ describe('swap out and in', () => {
     for (const k of kids.slice(0, 12)) sys.exit(k);
     clean(sys);
     for (const k of kids.slice(12)) expect(sys.touch(k, 0)).toBe(0);
+    clean(sys);
+  });
+
+  it('p2: a slot counts up to SWAP_MAP_MAX in si->swap_map, and past it through the extend table', () => {
+    const sys = boot({ design: 'p2', nrMms: 72, mmPages: 4 });
+    sys.createSwapDevice('/dev/vdb', { sizePages: 1024 });
+    sys.swapon('/dev/vdb');
+    const mm = sys.mmCreate();
+    sys.write(mm, 0, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    const entry = pte_to_swp_entry(ptep_get(mm, 0));
+    const kids: number[] = [];
+    while (kids.length < SWAP_MAP_MAX - 1) kids.push(sys.fork(mm));
+    expect(kids.every((k) => k >= 0)).toBe(true);
+    expect(sys.as(0, () => swp_swapcount(entry))).toBe(SWAP_MAP_MAX);
+    clean(sys);
+    kids.push(sys.fork(mm));
+    expect(sys.as(0, () => swp_swapcount(entry))).toBe(SWAP_MAP_MAX + 1);
+    clean(sys);
+    for (const k of kids) sys.exit(k);
+    expect(sys.touch(mm, 0)).toBe(0);
     clean(sys);
   });
 
