@@ -59,6 +59,8 @@ import { barrier_init, barrier_wait } from '../src/sync/barrier.js';
 import { local_lock, local_lock_assert_held, local_unlock } from '../src/sync/local_lock.js';
 import { selftest_scratch } from '../src/harness/torture.js';
 import { TASK } from '../src/shm/layout.js';
+import { lockstat_read } from '../src/sync/lockstat.js';
+import { pointId } from '../src/sync/point.js';
 
 const LA = lockClass('test_lock_a');
 const LB = lockClass('test_lock_b');
@@ -110,6 +112,43 @@ describe('spinlock', () => {
     expect(spin_is_locked(LOCK_A())).toBe(false);
     expect(held_locks(2)).toEqual([]);
     expect(new Int32Array(h.sab)[taskWord(2, TASK.spin_depth)]).toBe(0);
+    expect(nr_reports()).toBe(0);
+  });
+
+  it('a thread that attaches another arena plays its task there: the fast paths find the task\'s words in the new layout', () => {
+    setCurrent(2);
+    const h2 = createArena({ nrCpus: 3, nrTasks: 6, maxSwapPages: 2048, nrPages: 32, nrFrames: 128, nrMms: 3, mmPages: 256 });
+    const old = new Int32Array(h.sab);
+    const oldTask = A.L.task;
+    const oldWords = [TASK.spin_depth, TASK.last_point, TASK.rcu_read_lock_nesting].map((f) => taskWord(2, f));
+    const before = oldWords.map((w) => old[w]);
+    attach(h2);
+    try {
+      expect(A.L.task).not.toBe(oldTask);
+      for (let t = 0; t < 6; t++) task_init(t, t % 3);
+      lockdep_reset();
+      const lock = selftest_scratch(16);
+      const acquired = lockstat_read(2, LA).acquired;
+      spin_lock(lock, LA);
+      const i32 = new Int32Array(h2.sab);
+      expect(i32[taskWord(2, TASK.spin_depth)]).toBe(1);
+      expect(i32[taskWord(2, TASK.last_point)]).toBe(pointId('spin_lock'));
+      expect(held_locks(2)).toEqual([{ lock, cls: 'test_lock_a' }]);
+      spin_unlock(lock);
+      rcu_read_lock();
+      expect(i32[taskWord(2, TASK.rcu_read_lock_nesting)]).toBe(1);
+      rcu_read_unlock();
+      expect(i32[taskWord(2, TASK.spin_depth)]).toBe(0);
+      expect(lockstat_read(2, LA).acquired).toBe(acquired + 1);
+      expect(smp_processor_id()).toBe(2);
+      expect(oldWords.map((w) => old[w])).toEqual(before);
+    } finally {
+      attach(h);
+    }
+    expect(A.L.task).toBe(oldTask);
+    spin_lock(LOCK_A(), LA);
+    expect(new Int32Array(h.sab)[taskWord(2, TASK.spin_depth)]).toBe(1);
+    spin_unlock(LOCK_A());
     expect(nr_reports()).toBe(0);
   });
 

@@ -3,8 +3,9 @@
  * of the model, laid out by src/shm/layout.ts.
  *
  * Each thread (the main thread, and every worker playing a CPU) attaches
- * the same buffer once; `A` then holds this thread's views over it.  The
- * views are the only per-thread state: whatever one CPU writes, every other
+ * the same buffer once; `A` then holds this thread's views over it, and
+ * which task the thread plays (current) with that task's place in them.
+ * That is the only per-thread state: whatever one CPU writes, every other
  * CPU reads through its own view of the same memory.
  *
  * Which accesses are atomic (the kernel's plain access / READ_ONCE /
@@ -23,7 +24,7 @@
  *
  * Context: attach() before any other model call in a thread.
  */
-import { computeLayout, DEFAULT_ARENA_CONFIG, G, type ArenaConfig, type Layout } from './layout.js';
+import { computeLayout, DEFAULT_ARENA_CONFIG, G, STATS_WORDS_PER_TASK, TASK, type ArenaConfig, type Layout } from './layout.js';
 
 export const ARENA_MAGIC = 0x53575054; /* "SWPT" */
 
@@ -35,6 +36,11 @@ export interface ArenaViews {
   u64: BigUint64Array;
   u8: Uint8Array;
   L: Layout;
+  /** The task this thread plays (current(), src/shm/current.ts). */
+  cur: number;
+  /** Word index of that task's area, and of its statistics: set with it and re-based by attach(), so the hot paths add a field offset instead of computing them. */
+  cur_task: number;
+  cur_stats: number;
 }
 
 /** This thread's views over the attached arena. */
@@ -45,7 +51,18 @@ export const A: ArenaViews = {
   u64: new BigUint64Array(0),
   u8: new Uint8Array(0),
   L: undefined as unknown as Layout,
+  cur: 0,
+  cur_task: 0,
+  cur_stats: 0,
 };
+
+/** Place A.cur's task area and statistics in the attached layout (none attached: nothing to place).  Context: this thread. */
+export function rebase_current(): void {
+  const L = A.L;
+  if (L === undefined) return;
+  A.cur_task = L.task + A.cur * TASK.SIZE;
+  A.cur_stats = L.stats + A.cur * STATS_WORDS_PER_TASK;
+}
 
 /** What a worker needs to attach the same arena: the buffer and its config. */
 export interface ArenaHandle {
@@ -85,6 +102,7 @@ export function attach(h: ArenaHandle): void {
   A.u64 = new BigUint64Array(h.sab, 0, words >> 1);
   A.u8 = new Uint8Array(h.sab, 0, words * 4);
   A.L = layout;
+  rebase_current();
   if (A.i32[layout.global + G.magic] !== ARENA_MAGIC) throw new Error('arena: bad magic, not a swaptorture arena');
 }
 

@@ -5,19 +5,23 @@
  *
  * Kernel mapping: current -> current().
  */
-import { A } from './arena.js';
+import { A, rebase_current } from './arena.js';
 import { TASK } from './layout.js';
-
-let cur = 0;
 
 /** The task this thread is currently playing. */
 export function current(): number {
-  return cur;
+  return A.cur;
 }
 
 /** Make this thread play task @t (tests, and each worker once at start). */
 export function setCurrent(t: number): void {
-  cur = t;
+  A.cur = t;
+  rebase_current();
+}
+
+/** Word index of field @f of the current task, unchecked (curTaskWord() checks under KASAN). */
+export function __curTaskWord(f: number): number {
+  return A.cur_task + f;
 }
 
 /** Word index of field @f of task @t, unchecked (taskWord() checks @t under KASAN). */

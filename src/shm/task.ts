@@ -21,7 +21,7 @@
 import { A } from './arena.js';
 import { CPU, TASK } from './layout.js';
 import { kasan_check_index, kasan_enabled } from './kasan.js';
-import { __taskWord, current, setCurrent } from './current.js';
+import { __curTaskWord, __taskWord, current, setCurrent } from './current.js';
 
 export const TASK_RUNNING = 0;
 export const TASK_PARKED = 1;
@@ -35,6 +35,12 @@ export function taskWord(t: number, f: number): number {
   return __taskWord(t, f);
 }
 
+/** Word index of field @f of the current task: curTaskWord(@f) without computing the task's place. */
+export function curTaskWord(f: number): number {
+  if (kasan_enabled) kasan_check_index('task', current(), A.L.config.nrTasks);
+  return __curTaskWord(f);
+}
+
 /** Word index of field @f of CPU @cpu. */
 export function cpuWord(cpu: number, f: number): number {
   if (kasan_enabled) kasan_check_index('cpu', cpu, A.L.config.nrCpus);
@@ -43,7 +49,7 @@ export function cpuWord(cpu: number, f: number): number {
 
 /** smp_processor_id(): the CPU the current task runs on now. */
 export function smp_processor_id(): number {
-  return A.i32[taskWord(current(), TASK.cpu)];
+  return A.i32[curTaskWord(TASK.cpu)];
 }
 
 /** this_cpu_ptr(): word index of field @f of the current CPU. */
@@ -87,13 +93,13 @@ export function request_migration(t: number, cpu: number): void {
  * Context: process context, preemptible, current task only.
  */
 export function migrate_if_requested(): void {
-  const w = taskWord(current(), TASK.migrate_to);
+  const w = curTaskWord(TASK.migrate_to);
   const to = A.i32[w];
   if (to < 0) return;
   A.i32[w] = -1;
   if (to >= A.L.config.nrCpus) return;
-  A.i32[taskWord(current(), TASK.cpu)] = to;
-  Atomics.add(A.i32, taskWord(current(), TASK.nr_migrations), 1);
+  A.i32[curTaskWord(TASK.cpu)] = to;
+  Atomics.add(A.i32, curTaskWord(TASK.nr_migrations), 1);
 }
 
 /**
@@ -101,7 +107,7 @@ export function migrate_if_requested(): void {
  * in TASK.rand), so a seed fixes every random choice a CPU makes.
  */
 export function prandom_u32(): number {
-  const w = taskWord(current(), TASK.rand);
+  const w = curTaskWord(TASK.rand);
   const x = xorshift32(A.i32[w] | 0 || 0x9e3779b9 | 0);
   A.i32[w] = x;
   return x >>> 0;

@@ -18,7 +18,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, MAX_LOCK_CLASSES, MAX_LOCK_DEPTH, TASK } from '../shm/layout.js';
 import { report } from '../shm/report.js';
-import { current, taskWord } from '../shm/task.js';
+import { current, curTaskWord, taskWord } from '../shm/task.js';
 
 /** Lock classes: index = class id.  Order here is ABI for the arena matrix. */
 export const LOCK_CLASSES = [
@@ -127,7 +127,7 @@ export function lock_acquire(lock: number, cls: number, trylock: boolean, nested
 function __lock_acquire(lock: number, cls: number, trylock: boolean, nested: boolean): void {
   const i32 = A.i32;
   const t = current();
-  const tb = taskWord(t, 0);
+  const tb = curTaskWord(0);
   const dw = tb + TASK.lockdep_depth;
   const depth = i32[dw];
   for (let i = 0; i < depth; i++) {
@@ -177,7 +177,7 @@ export function lock_release(lock: number): void {
 function __lock_release(lock: number): void {
   const i32 = A.i32;
   const t = current();
-  const tb = taskWord(t, 0);
+  const tb = curTaskWord(0);
   const dw = tb + TASK.lockdep_depth;
   const depth = i32[dw];
   for (let i = depth - 1; i >= 0; i--) {

@@ -41,12 +41,13 @@ function holdWord(t: number, base: number, cls: number): number {
 
 /**
  * Count one acquisition of lock word @lock, class @cls, after @spins
- * failed attempts.  The contended count and the hold sample are out of
- * line: the uncontended fast path is one increment and one tick.
+ * failed attempts (@i32: A.i32, as the caller read it).  The contended
+ * count and the hold sample are out of line: the uncontended fast path is
+ * one increment and one tick.
  */
-export function lockstat_acquired(cls: number, spins: number, lock = -1): void {
-  const w = statWord(current(), cls, LOCKSTAT_ACQUIRED);
-  A.i32[w]++;
+export function lockstat_acquired(i32: Int32Array, cls: number, spins: number, lock = -1): void {
+  const w = A.cur_stats + cls * 3 + LOCKSTAT_ACQUIRED;
+  i32[w]++;
   if (spins > 0) lockstat_contended(w, spins);
   if (++sampleTick >= HOLD_SAMPLE_EVERY) lockstat_sample(cls, lock);
 }

@@ -49,7 +49,7 @@ export function mutex_lock(lock: number, cls: number): void {
   /* A woken waiter may have left others behind: keep the flag conservative. */
   if (waits > 0) Atomics.or(i32, lock, MUTEX_FLAG_WAITERS);
   lock_acquire(lock, cls, false);
-  lockstat_acquired(cls, waits);
+  lockstat_acquired(i32, cls, waits);
 }
 
 /** mutex_trylock(): true if acquired. */
@@ -57,7 +57,7 @@ export function mutex_trylock(lock: number, cls: number): boolean {
   const me = current() + 1;
   if (Atomics.compareExchange(A.i32, lock, 0, me) !== 0) return false;
   lock_acquire(lock, cls, true);
-  lockstat_acquired(cls, 0);
+  lockstat_acquired(A.i32, cls, 0);
   return true;
 }
 

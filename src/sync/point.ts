@@ -17,7 +17,7 @@
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
 import { EV_POINT, trace_enabled, trace_event } from '../shm/trace.js';
-import { current } from '../shm/task.js';
+import { __curTaskWord } from '../shm/current.js';
 
 export type PointHook = (id: number) => void;
 /** How a blocked task waits for word @w to change from @expected (futex wait). */
@@ -146,10 +146,20 @@ export function sched_wait_until(i32: Int32Array, w: number, ms: number): void {
  * hot path does no string work.  The id is stored in the task's
  * TASK.last_point (a plain store: only the watchdog and reports read it),
  * so a stall dump and every violation name the last point passed.
+ * Before attach() the views are empty and the store does nothing.
  */
 export function point(id: number): void {
-  const L = A.L;
-  if (L !== undefined) A.i32[L.task + current() * TASK.SIZE + TASK.last_point] = id;
+  __point(A.i32, __curTaskWord(0), id);
+}
+
+/**
+ * __point(): point() for a hot path that holds this thread's views already:
+ * @i32 is A.i32 and @tw the current task's area (curTaskWord(0)), read
+ * before an Atomics operation - after one, the JIT reads A's fields again.
+ * The lock fast paths use it.
+ */
+export function __point(i32: Int32Array, tw: number, id: number): void {
+  i32[tw + TASK.last_point] = id;
   if (trace_enabled) trace_event(EV_POINT, id, 0);
   if (hook !== null) hook(id);
 }

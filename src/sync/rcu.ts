@@ -34,7 +34,7 @@ import { point, pointId, sched_wait } from './point.js';
 import { LC_RCU_CB } from './lockdep.js';
 import { might_sleep, open_softirq } from './might_sleep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
-import { current, nr_tasks, taskWord, TASK_DEAD } from '../shm/task.js';
+import { current, curTaskWord, nr_tasks, taskWord, TASK_DEAD } from '../shm/task.js';
 import { EV_RCU_LOCK, EV_RCU_UNLOCK, trace_enabled, trace_event } from '../shm/trace.js';
 
 const P_RCU_LOCK = pointId('rcu_read_lock');
@@ -44,13 +44,12 @@ const P_RCU_GP_WAIT = pointId('synchronize_rcu_wait');
 /** rcu_read_lock().  Context: any; nests. */
 export function rcu_read_lock(): void {
   const i32 = A.i32;
-  const t = current();
-  const nw = taskWord(t, TASK.rcu_read_lock_nesting);
+  const nw = curTaskWord(TASK.rcu_read_lock_nesting);
   const n = i32[nw];
   i32[nw] = n + 1;
   if (n === 0) {
     const gp = Atomics.load(i32, gword(G.rcu_gp_seq));
-    Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), gp | 1);
+    Atomics.store(i32, curTaskWord(TASK.rcu_reader_gp), gp | 1);
     if (trace_enabled) trace_event(EV_RCU_LOCK, gp, 0);
   }
   point(P_RCU_LOCK);
@@ -59,24 +58,23 @@ export function rcu_read_lock(): void {
 /** rcu_read_unlock().  Unbalanced unlocks are reported. */
 export function rcu_read_unlock(): void {
   const i32 = A.i32;
-  const t = current();
-  const nw = taskWord(t, TASK.rcu_read_lock_nesting);
+  const nw = curTaskWord(TASK.rcu_read_lock_nesting);
   const n = i32[nw];
   if (n <= 0) {
-    report('rcu', `rcu_read_unlock() without rcu_read_lock(), task ${t}`, [n]);
+    report('rcu', `rcu_read_unlock() without rcu_read_lock(), task ${current()}`, [n]);
     return;
   }
   point(P_RCU_UNLOCK);
   i32[nw] = n - 1;
   if (n === 1) {
-    Atomics.store(i32, taskWord(t, TASK.rcu_reader_gp), 0);
+    Atomics.store(i32, curTaskWord(TASK.rcu_reader_gp), 0);
     if (trace_enabled) trace_event(EV_RCU_UNLOCK, 0, 0);
   }
 }
 
 /** rcu_read_lock_held(). */
 export function rcu_read_lock_held(): boolean {
-  return A.i32[taskWord(current(), TASK.rcu_read_lock_nesting)] > 0;
+  return A.i32[curTaskWord(TASK.rcu_read_lock_nesting)] > 0;
 }
 
 /** rcu_dereference(): an acquire load of an RCU-published word. */

@@ -29,11 +29,11 @@
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { point, pointId } from './point.js';
+import { __point, point, pointId } from './point.js';
 import { lock_acquire, lock_release, LOCK_CLASSES } from './lockdep.js';
 import { lockstat_acquired, lockstat_released } from './lockstat.js';
 import { EV_LOCK, EV_UNLOCK, trace_enabled, trace_event } from '../shm/trace.js';
-import { current, taskWord } from '../shm/task.js';
+import { current, curTaskWord } from '../shm/task.js';
 
 const P_SPIN_LOCK = pointId('spin_lock');
 const P_SPIN = pointId('spin');
@@ -54,12 +54,13 @@ export const SPIN_WAITERS = 1 << 30;
  */
 export function spin_lock(lock: number, cls: number, nested = false): void {
   const i32 = A.i32;
+  const tw = curTaskWord(0);
   const me = current() + 1;
-  point(P_SPIN_LOCK);
+  __point(i32, tw, P_SPIN_LOCK);
   const spins = Atomics.compareExchange(i32, lock, 0, me) === 0 ? 0 : spin_lock_slowpath(i32, lock, cls, me);
-  i32[taskWord(me - 1, TASK.spin_depth)]++;
+  i32[tw + TASK.spin_depth]++;
   lock_acquire(lock, cls, false, nested);
-  lockstat_acquired(cls, spins, lock);
+  lockstat_acquired(i32, cls, spins, lock);
   if (trace_enabled) trace_event(EV_LOCK, lock, cls);
 }
 
@@ -82,7 +83,7 @@ function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: numb
        */
       BUG('lock-discipline', `BUG: spinlock recursion on ${LOCK_CLASSES[cls]} (word ${lock}), task ${me - 1}`, [lock, cls]);
     }
-    if (spins++ === 0) i32[taskWord(me - 1, TASK.wait_lock)] = lock + 1;
+    if (spins++ === 0) i32[curTaskWord(TASK.wait_lock)] = lock + 1;
     point(P_SPIN);
     if (spins % SPIN_BEFORE_WAIT === 0 && i32[gword(G.spin_no_park)] === 0) {
       /* The holder is not running: flag the word and sleep until its unlock (a 1 ms bound). */
@@ -93,7 +94,7 @@ function spin_lock_slowpath(i32: Int32Array, lock: number, cls: number, me: numb
       }
     }
   }
-  i32[taskWord(me - 1, TASK.wait_lock)] = 0;
+  i32[curTaskWord(TASK.wait_lock)] = 0;
   return spins;
 }
 
@@ -103,9 +104,9 @@ export function spin_trylock(lock: number, cls: number): boolean {
   const me = current() + 1;
   point(P_SPIN_LOCK);
   if (Atomics.load(i32, lock) !== 0 || Atomics.compareExchange(i32, lock, 0, me) !== 0) return false;
-  i32[taskWord(me - 1, TASK.spin_depth)]++;
+  i32[curTaskWord(TASK.spin_depth)]++;
   lock_acquire(lock, cls, true);
-  lockstat_acquired(cls, 0, lock);
+  lockstat_acquired(i32, cls, 0, lock);
   if (trace_enabled) trace_event(EV_LOCK, lock, cls);
   return true;
 }
@@ -126,10 +127,11 @@ export function spin_unlock(lock: number): void {
   lock_release(lock);
   lockstat_released(lock);
   if (trace_enabled) trace_event(EV_UNLOCK, lock, 0);
-  i32[taskWord(me - 1, TASK.spin_depth)]--;
+  const tw = curTaskWord(0);
+  i32[tw + TASK.spin_depth]--;
   /* pv_kick(): wake one sleeper; it takes the lock flagged if it sleeps no longer alone (spin_lock_slowpath). */
   if (Atomics.exchange(i32, lock, 0) & SPIN_WAITERS) Atomics.notify(i32, lock, 1);
-  point(P_SPIN_UNLOCK);
+  __point(i32, tw, P_SPIN_UNLOCK);
 }
 
 /* spin_bug(): the unlock of a lock word task @me - 1 does not hold (@v: holder + 1, 0 for none). */
