@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { A, createArena, attach, type ArenaHandle } from '../src/shm/arena.js';
-import { SCHED_TASK } from '../src/shm/layout.js';
+import { SCHED, SCHED_TASK } from '../src/shm/layout.js';
 import { clear_reports } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
@@ -15,7 +15,10 @@ import { CpuPool } from '../src/harness/cpus.js';
 import { runControlled } from '../src/harness/controlled_run.js';
 import { sched_selftest_init, SELFTEST_LOCK_A, SELFTEST_LOCK_B } from '../src/harness/sched_selftest.js';
 import { STRATEGY_PCT, STRATEGY_RANDOM, STRATEGY_REPLAY } from '../src/sched/strategy.js';
-import { PCT_STARVE_STEPS } from '../src/sched/pct.js';
+import { PCT_STARVE_STEPS, pctStrategy } from '../src/sched/pct.js';
+import { randomStrategy } from '../src/sched/random.js';
+import { replayStrategy } from '../src/sched/replay.js';
+import { sched_init } from '../src/sched/controlled.js';
 import { count_switches, decode_schedule, encode_schedule } from '../src/sched/schedule.js';
 import type { CpuSpec } from '../src/harness/programs.js';
 
@@ -174,5 +177,36 @@ describe('hand-offs', () => {
         expect(A.i32[A.L.schedTasks + task * SCHED_TASK.SIZE + SCHED_TASK.turn]).toBe(handoffs.get(task)! + 1);
       }
     }
+  });
+});
+
+describe('the spin hint: who the strategy switches to next, told without drawing', () => {
+  it('random: the first later pick of another task, the stream left as it was; PCT: the highest other priority; replay: the record\'s next other task', () => {
+    fresh();
+    const rng = A.L.sched + SCHED.rng;
+    for (const seed of [1, 7, 12345, -99]) {
+      for (const runnable of [[1, 2], [0, 1, 2, 3], [2, 3]]) {
+        sched_init({ strategy: STRATEGY_RANDOM, seed, tasks: [0, 1, 2, 3], maxSteps: 100 });
+        for (const me of runnable) {
+          const state = A.i32[rng];
+          const hint = randomStrategy.next_switch!(1, me, runnable);
+          expect(A.i32[rng]).toBe(state);
+          let picked = me;
+          for (let i = 0; i < 64 && picked === me; i++) picked = randomStrategy.pick(1 + i, me, runnable);
+          expect(hint).toBe(picked);
+        }
+      }
+    }
+    sched_init({ strategy: STRATEGY_PCT, seed: 5, tasks: [0, 1, 2, 3], maxSteps: 100, depth: 2, k: 100 });
+    const prio = (t: number): number => A.i32[A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio];
+    for (const me of [0, 1, 2, 3]) {
+      const others = [0, 1, 2, 3].filter((t) => t !== me).sort((a, b) => prio(b) - prio(a));
+      expect(pctStrategy.next_switch!(1, me, [0, 1, 2, 3])).toBe(others[0]);
+    }
+    expect(pctStrategy.next_switch!(1, 2, [2])).toBe(-1);
+    sched_init({ strategy: STRATEGY_REPLAY, seed: 1, tasks: [0, 1, 2], maxSteps: 100, record: [0, 0, 1, 1, 1, 2, 0] });
+    expect(replayStrategy.next_switch!(1, 0, [0, 1, 2])).toBe(1);
+    expect(replayStrategy.next_switch!(3, 1, [0, 1, 2])).toBe(2);
+    expect(replayStrategy.next_switch!(6, 0, [0, 1, 2])).toBe(-1);
   });
 });

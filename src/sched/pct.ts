@@ -125,4 +125,10 @@ export const pctStrategy: Strategy = {
     for (const t of runnable) if (A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;
     return pct_fair(step, best, runnable);
   },
+  /* When @me blocks, ends or drops at a change point, the highest-priority other task runs (fairness boosts aside). */
+  next_switch(_step, me, runnable) {
+    let best = -1;
+    for (const t of runnable) if (t !== me && (best < 0 || A.i32[prioWord(t)] > A.i32[prioWord(best)])) best = t;
+    return best;
+  },
 };

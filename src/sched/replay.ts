@@ -9,6 +9,9 @@ import { A } from '../shm/arena.js';
 import { SCHED } from '../shm/layout.js';
 import { schedWord, type Strategy } from './strategy.js';
 
+/* Recorded steps next_switch() reads ahead: a turn longer than this has time for a sleeper to wake. */
+const REPLAY_LOOKAHEAD = 256;
+
 export const replayStrategy: Strategy = {
   pick(step, _me, runnable) {
     if (step >= A.i32[schedWord(SCHED.replay_len)]) return runnable[0];
@@ -18,5 +21,14 @@ export const replayStrategy: Strategy = {
       return -1;
     }
     return t;
+  },
+  /* The record says: its first other task from @step on (within a bounded look-ahead). */
+  next_switch(step, me) {
+    const end = Math.min(A.i32[schedWord(SCHED.replay_len)], step + REPLAY_LOOKAHEAD);
+    for (let s = step; s < end; s++) {
+      const t = A.i32[A.L.schedRecord + s];
+      if (t !== me) return t;
+    }
+    return -1;
   },
 };

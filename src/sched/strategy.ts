@@ -24,6 +24,13 @@ export interface Strategy {
    * the strategy cannot go on (a replay that diverged).
    */
   pick(step: number, me: number, runnable: readonly number[]): number;
+  /**
+   * The task pick() will first choose other than @me, from step @step on,
+   * if the runnable tasks stay @runnable; -1 if the strategy cannot tell.
+   * Reads the strategy's state and changes nothing (draws no random
+   * number): a hint for which parked task spins, timing only.
+   */
+  next_switch?(step: number, me: number, runnable: readonly number[]): number;
 }
 
 export function schedWord(f: number): number {
@@ -35,10 +42,23 @@ export function schedTaskWord(t: number, f: number): number {
   return A.L.schedTasks + t * SCHED_TASK.SIZE + f;
 }
 
+/**
+ * The strategy stream's state after state @x (a zero state starts it
+ * again); sched_rand() returns the new state as an unsigned number.
+ */
+export function sched_rand_after(x: number): number {
+  return xorshift32(x | 0 || 0x2545f491);
+}
+
+/** The strategy stream's state now: sched_rand_after() of it is the next draw (peeking draws nothing). */
+export function sched_rand_state(): number {
+  return A.i32[schedWord(SCHED.rng)];
+}
+
 /** xorshift32 on SCHED.rng: the strategy's own random stream. */
 export function sched_rand(): number {
   const w = schedWord(SCHED.rng);
-  const x = xorshift32(A.i32[w] | 0 || 0x2545f491);
+  const x = sched_rand_after(A.i32[w]);
   A.i32[w] = x;
   return x >>> 0;
 }

@@ -496,7 +496,8 @@ export const SCHED = {
   change_labels: 48, /* [MAX_PCT_DEPTH] PCT: change point i is the nth arrival at this point id (0: at step change_points[i]) */
   change_countdown: 64, /* [MAX_PCT_DEPTH] arrivals at change_labels[i] still to come */
   pct_ceiling: 80, /* PCT: the highest priority given so far (fairness boosts go above it: src/sched/pct.ts) */
-  SIZE: 81,
+  spin_hint: 81, /* the task the strategy expects to switch to after the runner, -1 none: the parked task that spins (timing only) */
+  SIZE: 82,
 } as const;
 export const SCHED_TASK = {
   state: 0, /* SCHED_TASK_* */
