@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { A, createArena, attach, type ArenaHandle } from '../src/shm/arena.js';
-import { SCHED, SCHED_TASK } from '../src/shm/layout.js';
+import { SCHED, SCHED_TASK, SCHED_TASK_STATE } from '../src/shm/layout.js';
 import { clear_reports } from '../src/shm/report.js';
 import { setCurrent, task_init } from '../src/shm/task.js';
 import { lockdep_reset } from '../src/sync/lockdep.js';
@@ -181,7 +181,7 @@ describe('hand-offs', () => {
 });
 
 describe('the spin hint: who the strategy switches to next, told without drawing', () => {
-  it('random: the first later pick of another task, the stream left as it was; PCT: the highest other priority; replay: the record\'s next other task', () => {
+  it('random: the first later pick of another task, the stream left as it was; PCT: the highest other priority not ended, waiting or not; replay: the record\'s next other task', () => {
     fresh();
     const rng = A.L.sched + SCHED.rng;
     for (const seed of [1, 7, 12345, -99]) {
@@ -199,11 +199,16 @@ describe('the spin hint: who the strategy switches to next, told without drawing
     }
     sched_init({ strategy: STRATEGY_PCT, seed: 5, tasks: [0, 1, 2, 3], maxSteps: 100, depth: 2, k: 100 });
     const prio = (t: number): number => A.i32[A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.prio];
-    for (const me of [0, 1, 2, 3]) {
-      const others = [0, 1, 2, 3].filter((t) => t !== me).sort((a, b) => prio(b) - prio(a));
-      expect(pctStrategy.next_switch!(1, me, [0, 1, 2, 3])).toBe(others[0]);
-    }
-    expect(pctStrategy.next_switch!(1, 2, [2])).toBe(-1);
+    const state = (t: number): number => A.L.schedTasks + t * SCHED_TASK.SIZE + SCHED_TASK.state;
+    const byPrio = [0, 1, 2, 3].sort((a, b) => prio(b) - prio(a));
+    for (const me of [0, 1, 2, 3]) expect(pctStrategy.next_switch!(1, me, [0, 1, 2, 3])).toBe(byPrio.find((t) => t !== me));
+    /* The highest waits (for a lock, say): it still runs next once its wait ends; ended, it never does. */
+    A.i32[state(byPrio[0])] = SCHED_TASK_STATE.BLOCKED;
+    expect(pctStrategy.next_switch!(1, byPrio[3], byPrio.slice(1))).toBe(byPrio[0]);
+    A.i32[state(byPrio[0])] = SCHED_TASK_STATE.DONE;
+    expect(pctStrategy.next_switch!(1, byPrio[3], byPrio.slice(1))).toBe(byPrio[1]);
+    for (const t of byPrio.slice(1, 3)) A.i32[state(t)] = SCHED_TASK_STATE.DONE;
+    expect(pctStrategy.next_switch!(1, byPrio[3], [byPrio[3]])).toBe(-1);
     sched_init({ strategy: STRATEGY_REPLAY, seed: 1, tasks: [0, 1, 2], maxSteps: 100, record: [0, 0, 1, 1, 1, 2, 0] });
     expect(replayStrategy.next_switch!(1, 0, [0, 1, 2])).toBe(1);
     expect(replayStrategy.next_switch!(3, 1, [0, 1, 2])).toBe(2);

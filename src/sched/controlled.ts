@@ -83,9 +83,13 @@ const P_SPIN = pointId('spin');
  * SCHED.spin_hint and woken to spin; the others sleep.  A fuzz campaign's
  * random-strategy cases switch at most points among 3-6 tasks, and a
  * hand-off to a sleeper costs a futex wake (tens of microseconds here):
- * with the hint, `fuzz --runs 120 --seed 5 --jobs 1 --no-guide` spent
- * 4.2-4.7 s in its random cases against 5.4-5.8 s (three runs each), and
- * 88 % of a campaign's hand-offs went to the task hinted.  A run given
+ * with the hint, `fuzz --runs 120 --seed 5 --jobs 1 --no-guide` ran
+ * 14.7-15.3 executions/s against 12.8-14.5 (three runs each,
+ * alternating), and 88 % of a campaign's hand-offs went to the task
+ * hinted.  A hinted task spinning 16 times longer than the others made
+ * the random cases three times dearer (the woken runner waited for a
+ * core); one spinning past the count of cores changed nothing this
+ * machine's noise let show, so it keeps to the count.  A run given
  * fewer spins than TURN_SPINS shares the cores with others (fuzz --jobs
  * 2 and up: its spinners give up within microseconds) and names no hint:
  * there the kicks only added futex wakes (--jobs 2: 12.6 executions/s
@@ -238,18 +242,16 @@ function turn_sleep(i32: Int32Array, turn: number, g: number): void {
  * Spin on turn word @turn while it holds @g, at most SCHED.turn_spins
  * loads, and while the tasks on a core (SCHED.active: the runner and the
  * spinners, this one counted) are no more than the cores
- * (SCHED.max_active) - unless task @me is the spin hint, which stays and
- * lets the others make room.  True if the word changed (still counted);
- * false, no longer counted, if not.
+ * (SCHED.max_active).  True if the word changed (still counted); false,
+ * no longer counted, if not.
  */
-function turn_spin(i32: Int32Array, turn: number, g: number, me: number): boolean {
+function turn_spin(i32: Int32Array, turn: number, g: number): boolean {
   const aw = schedWord(SCHED.active);
-  const hw = schedWord(SCHED.spin_hint);
   const max = i32[schedWord(SCHED.max_active)];
   const limit = i32[schedWord(SCHED.turn_spins)];
-  let spins = Atomics.load(i32, aw) > max && Atomics.load(i32, hw) !== me ? limit : 0;
+  let spins = Atomics.load(i32, aw) > max ? limit : 0;
   while (spins < limit && Atomics.load(i32, turn) === g) {
-    if ((++spins & 127) === 0 && Atomics.load(i32, aw) > max && Atomics.load(i32, hw) !== me) break;
+    if ((++spins & 127) === 0 && Atomics.load(i32, aw) > max) break;
   }
   if (Atomics.load(i32, turn) !== g) return true;
   Atomics.sub(i32, aw, 1);
@@ -306,7 +308,7 @@ function wait_turn(me: number, onCore: boolean): void {
     onCore = Atomics.add(i32, aw, 1) < i32[schedWord(SCHED.max_active)];
     if (!onCore) Atomics.sub(i32, aw, 1);
   }
-  if (onCore && !turn_spin(i32, turn, g, me)) onCore = false;
+  if (onCore && !turn_spin(i32, turn, g)) onCore = false;
   for (;;) {
     if (!onCore) turn_sleep(i32, turn, g);
     g = Atomics.load(i32, turn);
@@ -320,9 +322,9 @@ function wait_turn(me: number, onCore: boolean): void {
       Atomics.sub(i32, aw, 1);
       onCore = false;
     } else if (Atomics.load(i32, schedWord(SCHED.spin_hint)) === me && may_spin(i32, me)) {
-      /* Kicked (spin_hint_kick), or timed out, as the task expected next: spin, and the others make room. */
+      /* Kicked (spin_hint_kick), or timed out, as the task expected next: spin while a core is left. */
       Atomics.add(i32, aw, 1);
-      onCore = turn_spin(i32, turn, g, me);
+      onCore = turn_spin(i32, turn, g);
     }
   }
 }

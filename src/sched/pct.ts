@@ -36,7 +36,7 @@
  * the run); pick() runs in whichever task reached the point.
  */
 import { A } from '../shm/arena.js';
-import { MAX_PCT_DEPTH, SCHED, SCHED_TASK, TASK } from '../shm/layout.js';
+import { MAX_PCT_DEPTH, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
 import { taskWord } from '../shm/task.js';
 import { sched_rand, schedTaskWord, schedWord, type Strategy } from './strategy.js';
 
@@ -125,10 +125,20 @@ export const pctStrategy: Strategy = {
     for (const t of runnable) if (A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;
     return pct_fair(step, best, runnable);
   },
-  /* When @me blocks, ends or drops at a change point, the highest-priority other task runs (fairness boosts aside). */
-  next_switch(_step, me, runnable) {
+  /*
+   * The highest-priority other task that has not ended: a waiting one
+   * above @me takes over as soon as its wait ends (the lock @me holds,
+   * say), one below when @me blocks, ends or drops at a change point
+   * (fairness boosts aside).
+   */
+  next_switch(_step, me) {
+    const nr = A.i32[schedWord(SCHED.nr_tasks)];
     let best = -1;
-    for (const t of runnable) if (t !== me && (best < 0 || A.i32[prioWord(t)] > A.i32[prioWord(best)])) best = t;
+    for (let i = 0; i < nr; i++) {
+      const t = A.i32[schedWord(SCHED.tasks + i)];
+      if (t === me || A.i32[schedTaskWord(t, SCHED_TASK.state)] === SCHED_TASK_STATE.DONE) continue;
+      if (best < 0 || A.i32[prioWord(t)] > A.i32[prioWord(best)]) best = t;
+    }
     return best;
   },
 };
