@@ -9,7 +9,7 @@
  */
 import { A } from '../shm/arena.js';
 import { TASK } from '../shm/layout.js';
-import { current, prandom_u32, taskWord } from '../shm/task.js';
+import { curTaskWord, prandom_u32 } from '../shm/task.js';
 import { exec_op, type ScenarioEnv } from '../scenario/exec.js';
 import type { ScenarioOp } from '../scenario/fields.js';
 import { registerProgram } from './programs.js';
@@ -42,7 +42,7 @@ export function scenario_cpu_doing(a: ScenarioCpuArgs, progress: number): string
 
 registerProgram('scenario-cpu', (a: ScenarioCpuArgs) => {
   const results: number[] = [];
-  const heartbeat = taskWord(current(), TASK.progress);
+  const heartbeat = curTaskWord(TASK.progress);
   for (let i = 0; i < filler_ops(a); i++) {
     const page = prandom_u32() % a.mmPages;
     const r = prandom_u32() % 3;

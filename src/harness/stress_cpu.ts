@@ -23,7 +23,7 @@ import { point, pointId } from '../sync/point.js';
 import { window_delay_start, window_delay_stop } from '../sync/window_delay.js';
 import { LC_SWAP_LOCK } from '../sync/lockdep.js';
 import { spin_lock } from '../sync/spinlock.js';
-import { current, prandom_u32, taskWord } from '../shm/task.js';
+import { curTaskWord, prandom_u32 } from '../shm/task.js';
 import { sys_swapoff, sys_swapon } from '../mm/swapon.js';
 import { swap_discard_work } from '../mm/swap_discard.js';
 import { registerProgram } from './programs.js';
@@ -61,11 +61,11 @@ export interface StressOnoffResult {
 }
 
 function set_op(op: number): void {
-  Atomics.store(A.i32, taskWord(current(), TASK.op), op);
+  Atomics.store(A.i32, curTaskWord(TASK.op), op);
 }
 
 function heartbeat(): void {
-  Atomics.add(A.i32, taskWord(current(), TASK.progress), 1);
+  Atomics.add(A.i32, curTaskWord(TASK.progress), 1);
 }
 
 const P_INJECTED_STALL = pointId('inject_stall');
@@ -90,7 +90,7 @@ function inject_stall(op: number): never {
  * task's so a seed fixes it too).
  */
 function with_window_delay<T>(body: () => T): T {
-  const on = window_delay_start(A.i32[taskWord(current(), TASK.rand)] ^ 0x5bd1e995);
+  const on = window_delay_start(A.i32[curTaskWord(TASK.rand)] ^ 0x5bd1e995);
   try {
     return body();
   } finally {

@@ -21,7 +21,7 @@
 import { blk_softirq } from '../block/bio.js';
 import { A, gword } from '../shm/arena.js';
 import { G, TASK } from '../shm/layout.js';
-import { current, taskWord } from '../shm/task.js';
+import { curTaskWord } from '../shm/task.js';
 
 export const TORTURE_RUN = 0;
 export const TORTURE_PARK = 1;
@@ -42,7 +42,7 @@ export function torture_park_if_requested(): boolean {
   /* An operation boundary: the block softirq runs here (and drains the queue before the task parks: no check sees I/O in flight). */
   blk_softirq();
   if (Atomics.load(i32, ctl) !== TORTURE_PARK) return Atomics.load(i32, ctl) !== TORTURE_STOP;
-  Atomics.store(i32, taskWord(current(), TASK.op), 0);
+  Atomics.store(i32, curTaskWord(TASK.op), 0);
   Atomics.add(i32, gword(G.torture_parked), 1);
   while (Atomics.load(i32, ctl) === TORTURE_PARK) Atomics.wait(i32, ctl, TORTURE_PARK, 50);
   Atomics.sub(i32, gword(G.torture_parked), 1);

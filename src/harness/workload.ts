@@ -25,7 +25,7 @@
 import { ENOMEM } from '../include/errno.js';
 import { A } from '../shm/arena.js';
 import { ANON_FAULT_MAX_ORDER, MAX_FOLIO_ORDER, MEMCG, MM, STATS_OPS, STATS_OPS_MAX, STATS_WORDS_PER_TASK, TASK } from '../shm/layout.js';
-import { current, prandom_u32, taskWord } from '../shm/task.js';
+import { current, curTaskWord, prandom_u32, taskWord } from '../shm/task.js';
 import { copy_mm, mmput, handle_mm_fault, mm_set_memcg } from '../mm/memory.js';
 import { mm_live, mm_memcg, mm_pages, mmw } from '../mm/pgtable.js';
 import { reclaim_pages, try_to_free_pages } from '../mm/vmscan.js';
@@ -154,7 +154,7 @@ export interface WorkloadShape {
 /* ---- cgroups of the current task ---- */
 
 function my_memcg(): number {
-  return A.i32[taskWord(current(), TASK.memcg)];
+  return A.i32[curTaskWord(TASK.memcg)];
 }
 
 /** Online children of the current task's cgroup. */
