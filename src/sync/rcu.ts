@@ -30,7 +30,7 @@
 import { A, gword } from '../shm/arena.js';
 import { G, RCU_CB, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
-import { point, pointId, sched_wait } from './point.js';
+import { __point, point, pointId, sched_wait } from './point.js';
 import { LC_RCU_CB } from './lockdep.js';
 import { might_sleep, open_softirq } from './might_sleep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
@@ -44,30 +44,30 @@ const P_RCU_GP_WAIT = pointId('synchronize_rcu_wait');
 /** rcu_read_lock().  Context: any; nests. */
 export function rcu_read_lock(): void {
   const i32 = A.i32;
-  const nw = curTaskWord(TASK.rcu_read_lock_nesting);
-  const n = i32[nw];
-  i32[nw] = n + 1;
+  const tw = curTaskWord(0);
+  const n = i32[tw + TASK.rcu_read_lock_nesting];
+  i32[tw + TASK.rcu_read_lock_nesting] = n + 1;
   if (n === 0) {
     const gp = Atomics.load(i32, gword(G.rcu_gp_seq));
-    Atomics.store(i32, curTaskWord(TASK.rcu_reader_gp), gp | 1);
+    Atomics.store(i32, tw + TASK.rcu_reader_gp, gp | 1);
     if (trace_enabled) trace_event(EV_RCU_LOCK, gp, 0);
   }
-  point(P_RCU_LOCK);
+  __point(i32, tw, P_RCU_LOCK);
 }
 
 /** rcu_read_unlock().  Unbalanced unlocks are reported. */
 export function rcu_read_unlock(): void {
   const i32 = A.i32;
-  const nw = curTaskWord(TASK.rcu_read_lock_nesting);
-  const n = i32[nw];
+  const tw = curTaskWord(0);
+  const n = i32[tw + TASK.rcu_read_lock_nesting];
   if (n <= 0) {
     report('rcu', `rcu_read_unlock() without rcu_read_lock(), task ${current()}`, [n]);
     return;
   }
-  point(P_RCU_UNLOCK);
-  i32[nw] = n - 1;
+  __point(i32, tw, P_RCU_UNLOCK);
+  i32[tw + TASK.rcu_read_lock_nesting] = n - 1;
   if (n === 1) {
-    Atomics.store(i32, curTaskWord(TASK.rcu_reader_gp), 0);
+    Atomics.store(i32, tw + TASK.rcu_reader_gp, 0);
     if (trace_enabled) trace_event(EV_RCU_UNLOCK, 0, 0);
   }
 }
