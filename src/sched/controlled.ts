@@ -275,9 +275,10 @@ function may_spin(i32: Int32Array, me: number): boolean {
  * given the turn: it finds its turn word unchanged and spins on it).
  * The hand-off to it, when it comes, then needs no futex wake - on this
  * machine a wake costs tens of microseconds, a spinner's hand-off one.
+ * @t -1: no hint (none told, or a run spinning less than TURN_SPINS).
  */
 function spin_hint_kick(i32: Int32Array, t: number): void {
-  if (t >= 0 && i32[schedWord(SCHED.turn_spins)] > 0) Atomics.notify(i32, tw(t, SCHED_TASK.turn), 1);
+  if (t >= 0) Atomics.notify(i32, tw(t, SCHED_TASK.turn), 1);
 }
 
 /*

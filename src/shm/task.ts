@@ -35,7 +35,7 @@ export function taskWord(t: number, f: number): number {
   return __taskWord(t, f);
 }
 
-/** Word index of field @f of the current task: curTaskWord(@f), the task's place found when it became current. */
+/** Word index of field @f of the current task: taskWord(current(), @f) from the task's place, found when it became current. */
 export function curTaskWord(f: number): number {
   if (kasan_enabled) kasan_check_index('task', current(), A.L.config.nrTasks);
   return __curTaskWord(f);

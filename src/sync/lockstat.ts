@@ -22,8 +22,13 @@ export const LOCKSTAT_ACQUIRED = 0;
 export const LOCKSTAT_CONTENDED = 1;
 export const LOCKSTAT_SPINS = 2;
 
+/* Offset of counter @what of class @cls in a task's stats. */
+function statOffset(cls: number, what: number): number {
+  return cls * 3 + what;
+}
+
 function statWord(t: number, cls: number, what: number): number {
-  return A.L.stats + t * STATS_WORDS_PER_TASK + cls * 3 + what;
+  return A.L.stats + t * STATS_WORDS_PER_TASK + statOffset(cls, what);
 }
 
 /** One acquisition in this many is timed until its release. */
@@ -46,7 +51,7 @@ function holdWord(t: number, base: number, cls: number): number {
  * one increment and one tick.
  */
 export function lockstat_acquired(i32: Int32Array, cls: number, spins: number, lock = -1): void {
-  const w = A.cur_stats + cls * 3 + LOCKSTAT_ACQUIRED;
+  const w = A.cur_stats + statOffset(cls, LOCKSTAT_ACQUIRED);
   i32[w]++;
   if (spins > 0) lockstat_contended(w, spins);
   if (++sampleTick >= HOLD_SAMPLE_EVERY) lockstat_sample(cls, lock);

@@ -156,7 +156,7 @@ export function point(id: number): void {
  * __point(): point() for a hot path that holds this thread's views already:
  * @i32 is A.i32 and @tw the current task's area (curTaskWord(0)), read
  * before an Atomics operation - after one, the JIT reads A's fields again.
- * The lock fast paths use it.
+ * The spinlock and RCU fast paths use it.
  */
 export function __point(i32: Int32Array, tw: number, id: number): void {
   i32[tw + TASK.last_point] = id;
