@@ -777,6 +777,34 @@ describe('the rmap walk of an order-0 folio (map_pte)', () => {
     for (const m of [a, ...kids]) expect(sys.touch(m, 0)).toBe(0);
     clean(sys);
   });
+
+  it("stops once no PTE maps the folio (try_to_unmap's rwc->done): a large folio, whose walk takes each PTL from its first PTE (TTU_SYNC), costs in a family of eight what it costs in a process alone", () => {
+    const sys = bootWithSwap({ nrMms: 16 });
+    const order = 2;
+    const nr = 1 << order;
+    const folioAt = (mm: number): number => sys.as(0, () => page_folio(pte_pfn(ptep_get(mm, 0)))) as number;
+    const lone = sys.mmCreate();
+    expect(sys.write(lone, 0, { maxOrder: order })).toBe(0);
+    expect(sys.as(0, () => folio_order(folioAt(lone)))).toBe(order);
+    let before = ptl_acquired(sys);
+    expect(sys.reclaim(lone, 0, nr)).toBe(nr);
+    const alone = ptl_acquired(sys) - before;
+    /* A parent that forked seven children, then wrote the folio: its own anon_vma, which the children are linked to. */
+    const a = sys.mmCreate();
+    const kids: number[] = [];
+    for (let i = 0; i < 7; i++) kids.push(sys.fork(a));
+    expect(sys.write(a, 0, { maxOrder: order })).toBe(0);
+    expect(sys.as(0, () => folio_order(folioAt(a)))).toBe(order);
+    expect(kids.every((k) => k > a)).toBe(true); /* the walk meets the parent first */
+    before = ptl_acquired(sys);
+    expect(sys.reclaim(a, 0, nr)).toBe(nr);
+    expect(ptl_acquired(sys) - before).toBe(alone);
+    for (let i = 0; i < nr; i++) expect(sys.as(0, () => is_swap_pte(ptep_get(a, i)))).toBe(true);
+    clean(sys);
+    for (let i = 0; i < nr; i++) expect(sys.touch(a, i)).toBe(0);
+    for (const k of kids) expect(sys.touch(k, 0)).toBe(0);
+    clean(sys);
+  });
 });
 
 /*

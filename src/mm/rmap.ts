@@ -176,17 +176,30 @@ function vma_linked(i32: Int32Array, w: number, av: number): boolean {
 /**
  * The live mms linked to @folio's anon_vma, whose PTEs may map it, one
  * call each (rmap_walk_anon over the anon_vma's interval tree of VMAs).
- * @fn returns false to stop.  Context: folio locked.
+ * @fn (rwc->rmap_one) returns false to stop; so does @done (rwc->done),
+ * asked after each call.  Context: folio locked.
  */
-export function rmap_walk_anon(folio: number, fn: (mm: number) => boolean): void {
+export function rmap_walk_anon(folio: number, fn: (mm: number) => boolean, done?: (folio: number) => boolean): void {
   const av = folio_anon_vma(folio);
   if (av < 0) return;
   /* The mm_structs read in place (the walk runs for every folio reclaim unmaps). */
   const i32 = A.i32;
   const n = A.L.config.nrMms;
   for (let mm = 0, w = A.L.mm; mm < n; mm++, w += MM.SIZE) {
-    if (i32[w + MM.state] === MM_LIVE && vma_linked(i32, w, av) && !fn(mm)) return;
+    if (i32[w + MM.state] !== MM_LIVE || !vma_linked(i32, w, av)) continue;
+    if (!fn(mm) || (done !== undefined && done(folio))) return;
   }
+}
+
+/*
+ * folio_not_mapped(): try_to_unmap()'s rwc->done - no PTE maps @folio any
+ * more, so the rest of the walk would find nothing to unmap.  Nothing can
+ * map it again while the walk runs: a fork copies only a PTE that maps
+ * it, and a swap-in maps it under the folio lock the caller holds.
+ * Context: folio locked.
+ */
+function folio_not_mapped(folio: number): boolean {
+  return !folio_mapped(folio);
 }
 
 /*
@@ -235,7 +248,7 @@ function try_to_unmap_one(folio: number, mm: number): boolean {
  */
 export function try_to_unmap(folio: number): boolean {
   let ok = true;
-  rmap_walk_anon(folio, (mm) => (ok = try_to_unmap_one(folio, mm)));
+  rmap_walk_anon(folio, (mm) => (ok = try_to_unmap_one(folio, mm)), folio_not_mapped);
   return ok && !folio_mapped(folio);
 }
 
