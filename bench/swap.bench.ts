@@ -24,7 +24,7 @@ import { Bench } from 'tinybench';
 import { System } from '../src/api/system.js';
 import { SWAPFILE_CLUSTER } from '../src/shm/layout.js';
 import { lockClass, lockdep_set_enabled } from '../src/sync/lockdep.js';
-import { __folio_set_locked, folio_alloc, folio_swap, folio_unlock } from '../src/mm/page_alloc.js';
+import { __folio_set_locked, folio_alloc, folio_put, folio_swap, folio_unlock } from '../src/mm/page_alloc.js';
 import { folio_alloc_swap, folio_free_swap } from '../src/mm/swapfile.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset } from '../src/mm/swap.js';
 import { __swap_table_get, __swap_table_set, cluster_table_page, swap_table_get } from '../src/mm/swap_table_arena.js';
@@ -148,6 +148,8 @@ async function run(opts: BenchOptions): Promise<BenchRow[]> {
   dropSlot(pinned);
   await empties.run();
   for (const f of filler) dropSlot(f);
+  /* The folios are the bench's own (no PTE maps them): their last references go, or the check reports them leaked. */
+  for (const f of [...filler, pinned, folio]) folio_put(f);
   page_pool_free(scratchPage);
 
   const violations = sys.check();

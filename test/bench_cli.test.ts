@@ -69,3 +69,21 @@ describe('swaptorture bench --designs', () => {
     }
   });
 });
+
+/*
+ * `npm run bench`'s single-thread suites, run for a few milliseconds a
+ * row: they end with the system they measured consistent (the swap suite
+ * checks it) and give every row.  The figures are not asserted.
+ */
+describe('npm run bench -- --suite sync,swap', () => {
+  it('runs every row and leaves the measured system consistent (the swap suite gives back what it allocated)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/bench/run.js'), '--suite', 'sync,swap', '--time', '5', '--warmup', '1', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/inconsistent|Error/);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { rows: { suite: string; name: string; opsPerSec: number }[] };
+    const names = (suite: string): string[] => doc.rows.filter((x) => x.suite === suite).map((x) => x.name);
+    expect(names('sync')).toEqual(expect.arrayContaining(['bare cmpxchg+store (Int32)', 'spin_lock+spin_unlock, lockdep off', 'rcu_read_lock+rcu_read_unlock']));
+    expect(names('swap')).toEqual(expect.arrayContaining(['swap_table_get (RCU, lockless)', 'folio_alloc_swap+folio_free_swap, order 0, cluster stays in use', 'folio_alloc_swap+folio_free_swap, order 0, cluster empties']));
+    for (const row of doc.rows) expect(row.opsPerSec).toBeGreaterThan(0);
+  });
+});
