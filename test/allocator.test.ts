@@ -50,7 +50,8 @@ import {
 } from '../src/mm/swap.js';
 import { list_add_tail, list_del, list_entries, list_for_flags } from '../src/mm/cluster_list.js';
 import { plist_first, plist_next, plist_requeue } from '../src/mm/plist.js';
-import { __swap_table_get, __swap_table_set, swap_table_get } from '../src/mm/swap_table_arena.js';
+import { __swap_table_get, __swap_table_get_rcu, __swap_table_set, swap_table_get, swap_table_rcu_dereference } from '../src/mm/swap_table_arena.js';
+import { rcu_read_lock, rcu_read_unlock } from '../src/sync/rcu.js';
 import { shadow_to_swp_tb, swp_tb_to_shadow, __swp_tb_get_flags } from '../src/mm/swap_table.js';
 import { mem_cgroup_offline, mem_cgroup_online, nr_memcg_ids, ROOT_MEM_CGROUP } from '../src/mm/memcontrol.js';
 import { pack_shadow, unpack_shadow } from '../src/mm/workingset.js';
@@ -815,6 +816,28 @@ describe('the cluster of an offset', () => {
     sys.as(0, () => swap_table_get(ci, -1));
     swap_cluster_unlock(ci);
     expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([`warn: __swap_table_get: off ${SWAPFILE_CLUSTER} >= SWAPFILE_CLUSTER`, 'warn: swap_table_get: off -1 >= SWAPFILE_CLUSTER']);
+    skipEndCheck(sys, 'the test makes the warnings it asserts');
+  });
+
+  it("the lockless table read's two halves say when they run outside an RCU read-side section (PROVE_RCU): the table pointer may be freed under them", () => {
+    const sys = boot();
+    device(sys, 2 * SWAPFILE_CLUSTER);
+    const ci = clusterWord(TYPE, 0); /* cluster 0 has a table: the header slot is bad */
+    const tbl = sys.as(0, () => {
+      rcu_read_lock();
+      const t = swap_table_rcu_dereference(ci);
+      __swap_table_get_rcu(t, ci, 0);
+      rcu_read_unlock();
+      return t;
+    }) as number;
+    expect(tbl).toBeGreaterThan(0);
+    expect(sys.reports()).toEqual([]);
+    sys.as(0, () => swap_table_rcu_dereference(ci));
+    sys.as(0, () => __swap_table_get_rcu(tbl, ci, 0));
+    expect(sys.reports().map((v) => `${v.invariant}: ${v.message}`)).toEqual([
+      'rcu: WARNING: suspicious RCU usage: swap_table_rcu_dereference() outside an RCU read-side critical section, task 0',
+      'rcu: WARNING: suspicious RCU usage: __swap_table_get_rcu() outside an RCU read-side critical section (the table may be gone), task 0',
+    ]);
     skipEndCheck(sys, 'the test makes the warnings it asserts');
   });
 });

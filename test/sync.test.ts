@@ -51,6 +51,7 @@ import {
   rcu_read_lock,
   rcu_read_lock_held,
   rcu_read_unlock,
+  RCU_LOCKDEP_WARN,
   register_rcu_callback,
   start_poll_synchronize_rcu,
   synchronize_rcu,
@@ -477,6 +478,19 @@ describe('rcu', () => {
   it('rcu_read_unlock() without rcu_read_lock() is reported', () => {
     rcu_read_unlock();
     expect(reports()).toEqual([expect.stringMatching(/^rcu: rcu_read_unlock\(\) without rcu_read_lock\(\), task 0/)]);
+  });
+
+  it('RCU_LOCKDEP_WARN: a function that needs a read-side section, called outside one, is suspicious RCU usage (PROVE_RCU); inside one, or with lockdep off, nothing', () => {
+    RCU_LOCKDEP_WARN(!rcu_read_lock_held(), 'f() outside an RCU read-side critical section');
+    expect(reports()).toEqual([expect.stringMatching(/^rcu: WARNING: suspicious RCU usage: f\(\) outside an RCU read-side critical section, task 0/)]);
+    clear_reports();
+    rcu_read_lock();
+    RCU_LOCKDEP_WARN(!rcu_read_lock_held(), 'f() outside an RCU read-side critical section');
+    rcu_read_unlock();
+    lockdep_set_enabled(false);
+    RCU_LOCKDEP_WARN(!rcu_read_lock_held(), 'f() outside an RCU read-side critical section');
+    lockdep_set_enabled(true);
+    expect(nr_reports()).toBe(0);
   });
 
   it('nesting: the section ends at the outermost unlock', () => {

@@ -204,7 +204,7 @@ export function registerStress(program: Command): Command {
     .option('--seed <n>', 'seed of every random choice of the workload [default: random, printed]', int(0, 0xffffffff))
     .option('--bug <name>', 'enable a pre-fix code path (repeatable; see --list-bugs)', collect, [] as string[])
     .option('--list-bugs', 'list the bug switches (name; provenance: kernel-fix, review or hypothetical - repro --list has its commits and quotes; how often free-running stress finds it: often, seldom or never; what it does) and exit')
-    .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline unchecked)')
+    .option('--no-lockdep', 'turn lockdep-lite off in the CPUs (faster; lock-discipline and suspicious RCU usage unchecked)')
     .option('--no-pv-spinlocks', 'contended spinlocks only spin, never sleep until the unlock wakes them (the spin-only lock; the default parks a spinner after a bounded spin, as paravirtual spinlocks do)')
     .option('--window-delay <n>', `at one race-window point in n (where the kernel code dropped a lock, sleeps or reads under RCU), a CPU stops for a random 0-${WINDOW_DELAY_MAX_US} us, as a preempted vCPU would: widens the windows another CPU must hit (0: never; timing only: the delays draw no number from the workload's random stream)`, int(0, WINDOW_DELAY_MAX), 0)
     .option('--trace <file>', 'record each CPU\'s recent events and, when a violation stops the run, write them as a Chrome Trace Event Format timeline')

@@ -22,7 +22,7 @@ import { CI, SWAPFILE_CLUSTER } from '../shm/layout.js';
 import { page_gen, page_type, pageDataWord, PG_RCU_PENDING, PG_SWAP_TABLE, PAGE_TYPE_NAMES } from '../kmem/page_pool.js';
 import { report } from '../shm/report.js';
 import { lockdep_assert_held } from '../sync/lockdep.js';
-import { rcu_dereference, rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { rcu_dereference, rcu_read_lock, rcu_read_lock_held, rcu_read_unlock, RCU_LOCKDEP_WARN } from '../sync/rcu.js';
 import { null_to_swp_tb, swp_tb_is_null } from './swap_table.js';
 import { obj_page_is_free } from '../kmem/slab.js';
 import { point, pointId } from '../sync/point.js';
@@ -71,6 +71,7 @@ export function __swap_table_get(ci: number, off: number): bigint {
  * Context: rcu_read_lock() held.
  */
 export function swap_table_rcu_dereference(ci: number): number {
+  RCU_LOCKDEP_WARN(!rcu_read_lock_held(), 'swap_table_rcu_dereference() outside an RCU read-side critical section');
   return rcu_dereference(ci + CI.table);
 }
 
@@ -88,6 +89,7 @@ export function swap_table_rcu_dereference(ci: number): number {
  * Context: rcu_read_lock() held, @tbl non-NULL.
  */
 export function __swap_table_get_rcu(tbl: number, ci: number, off: number): bigint {
+  RCU_LOCKDEP_WARN(!rcu_read_lock_held(), '__swap_table_get_rcu() outside an RCU read-side critical section (the table may be gone)');
   /*
    * Free before the read and still free after it, with no free in between
    * (the generation is bumped at every free): the value came from a freed

@@ -31,7 +31,7 @@ import { A, gword } from '../shm/arena.js';
 import { G, RCU_CB, TASK } from '../shm/layout.js';
 import { BUG, report } from '../shm/report.js';
 import { __point, point, pointId, sched_wait } from './point.js';
-import { LC_RCU_CB } from './lockdep.js';
+import { LC_RCU_CB, lockdep_enabled } from './lockdep.js';
 import { might_sleep, open_softirq } from './might_sleep.js';
 import { spin_lock, spin_unlock } from './spinlock.js';
 import { current, curTaskWord, nr_tasks, taskWord, TASK_DEAD } from '../shm/task.js';
@@ -75,6 +75,19 @@ export function rcu_read_unlock(): void {
 /** rcu_read_lock_held(). */
 export function rcu_read_lock_held(): boolean {
   return A.i32[curTaskWord(TASK.rcu_read_lock_nesting)] > 0;
+}
+
+/**
+ * RCU_LOCKDEP_WARN(): CONFIG_PROVE_RCU's check of a function's stated
+ * context, "Context: rcu_read_lock() held": report @what when @c holds,
+ * as lockdep_rcu_suspicious() does ("WARNING: suspicious RCU usage").
+ * A use outside the section has no interleaving point of its own (the
+ * section may end just before it), so no schedule can show it: the
+ * context is checked where it is stated, as lockdep_assert_held() checks
+ * a lock's.  Off with lockdep, as the kernel's is.
+ */
+export function RCU_LOCKDEP_WARN(c: boolean, what: string): void {
+  if (c && lockdep_enabled()) report('rcu', `WARNING: suspicious RCU usage: ${what}, task ${current()}`, [current()]);
 }
 
 /** rcu_dereference(): an acquire load of an RCU-published word. */
