@@ -741,11 +741,13 @@ describe('fork past the swap table entry\'s count', () => {
 });
 
 /*
- * page_vma_mapped_walk()'s map_pte(): reclaim's rmap walk looks at each
- * process's PTE before it takes that PTL, and passes over one that is not
- * present - in a fork family most processes no longer map a given page.
+ * What reclaim's rmap walk costs in a fork family, where most processes no
+ * longer map a given page: page_vma_mapped_walk()'s map_pte() looks at an
+ * order-0 folio's PTE before it takes that PTL and passes over one that is
+ * not present, and try_to_unmap()'s rwc->done ends the walk once no PTE
+ * maps the folio.
  */
-describe('the rmap walk of an order-0 folio (map_pte)', () => {
+describe('the rmap walk in a fork family (map_pte, rwc->done)', () => {
   /* PTL acquisitions of every task so far (lock_stat). */
   function ptl_acquired(sys: System): number {
     let n = 0;
