@@ -27,8 +27,8 @@ import { SWAP_FLAG_DISCARD } from '../src/mm/swapon.js';
 import { si_flags, siWord, SWP_PAGE_DISCARD } from '../src/mm/swap.js';
 import { list_empty } from '../src/mm/cluster_list.js';
 import { sum_vm_events, ZSWPOUT, ZSWPWB } from '../src/mm/vmstat.js';
-import { SI } from '../src/shm/layout.js';
-import { A } from '../src/shm/arena.js';
+import { G, SI } from '../src/shm/layout.js';
+import { A, gword } from '../src/shm/arena.js';
 
 function boot(): System {
   const sys = System.create({ design: 'p4', zswap: true, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
@@ -118,6 +118,39 @@ describe('zswap shrink work', () => {
     expect(sum_vm_events(ZSWPWB)).toBe(n);
     expect(sys.check().map((v) => v.message)).toEqual([]);
     for (let i = 0; i < 32; i++) expect(sys.touch(mm, i)).toBe(0);
+    expect(sys.reports().map((v) => v.message)).toEqual([]);
+  });
+});
+
+describe('zswap shrink work and the real devices in service (nr_real_swapfiles)', () => {
+  /*
+   * Seed 001 patch 13 queues the shrink work only while a real (non-ghost)
+   * device is on swap_avail_head (atomic_read(&nr_real_swapfiles) in
+   * zswap_store()); a full device leaves that list.  The model's work
+   * checks the same count when it runs.
+   */
+  it('writes nothing back while no real device is on the avail list (the only one is full), and writes back once another is swapped on', () => {
+    const sys = System.create({ design: 'p4', zswap: true, nrFrames: 512, nrMms: 8, mmPages: 64, maxSwapPages: 2048 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 2 })).toBe(0); /* one usable slot: the header is page 0 */
+    expect(sys.createSwapDevice('/dev/vdc', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const real = (): number => Atomics.load(A.i32, gword(G.nr_real_swapfiles));
+    expect(real()).toBe(1);
+    const mm = sys.mmCreate();
+    expect(sys.write(mm, 0)).toBe(0);
+    expect(sys.reclaim(mm, 0, 1)).toBe(1);
+    expect(slot_of(mm, 0)).toBe(1);
+    expect(zswap_load(0, 1)).toBe(expected_token(mm, 0));
+    expect(real()).toBe(0); /* full: off swap_avail_head */
+    expect(sys.as(0, () => zswap_shrink_work(8))).toBe(0);
+    expect(sum_vm_events(ZSWPWB)).toBe(0);
+    expect(sys.swapon('/dev/vdc')).toBe(0);
+    expect(real()).toBe(1);
+    expect(sys.as(0, () => zswap_shrink_work(8))).toBe(1); /* the full device's entry, to its own slot */
+    expect(sum_vm_events(ZSWPWB)).toBe(1);
+    expect(zswap_load(0, 1)).toBeNull();
+    expect(sys.check().map((v) => v.message)).toEqual([]);
+    expect(sys.touch(mm, 0)).toBe(0);
     expect(sys.reports().map((v) => v.message)).toEqual([]);
   });
 });
