@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../src/api/system.js';
 import { EINVAL, ENOMEM } from '../src/include/errno.js';
 import { A } from '../src/shm/arena.js';
-import { SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
+import { CI, SI, SWAPFILE_CLUSTER, TASK } from '../src/shm/layout.js';
 import { KernelBug } from '../src/shm/report.js';
 import { kmem_cache_stats, swap_cluster_cachep, swap_table_cachep } from '../src/kmem/slab.js';
 import { swap_cluster_alloc_dynamic } from '../src/mm/swap_cluster_dynamic.js';
@@ -109,7 +109,7 @@ describe('ghost devices', () => {
     expect(sys.setFailslab(PCT, 0)).toBe(0);
     const ci = sys.as(0, () => {
       prandom_seed_task(0, state);
-      const r = swap_cluster_alloc_dynamic(0, 0);
+      const r = swap_cluster_alloc_dynamic(0);
       expect(A.i32[taskWord(0, TASK.rand)], 'two draws: the cluster passed, its table failed').toBe(xorshift32(xorshift32(state)));
       return r;
     });
@@ -191,6 +191,33 @@ describe('ghost devices', () => {
     sys.write(other, 0, { maxOrder: 0 });
     expect(sys.reclaim(other, 0, 1)).toBe(0);
     expect(nr_swap_pages()).toBe(SWAPFILE_CLUSTER - 1);
+    clean(sys);
+  });
+
+  /*
+   * The last cluster of a swapfile that is not a multiple of a cluster
+   * has its tail past si->max marked bad when it is made, so it never
+   * empties.  It must keep order 0, as a static device's last cluster
+   * does: made for a large folio and given that order, it stayed on that
+   * order's lists for good, where the order-0 "steal" loop found it again
+   * and again once swapoff had cleared SWP_WRITEOK (a livelock:
+   * scenarios/interleavings/ghost-tail-alloc-vs-swapoff.json).
+   */
+  it('the last cluster, its tail past si->max bad, keeps order 0 whatever it was made for: a large folio falls back to order 0', () => {
+    const sys = boot();
+    sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: SWAPFILE_CLUSTER + 8 });
+    expect(sys.swapon('/ghostfile')).toBe(0);
+    const mm = sys.mmCreate();
+    expect(sys.write(mm, 0, { maxOrder: 2 })).toBe(0);
+    expect(sys.reclaim(mm, 0, 4)).toBe(4);
+    expect(clusters()).toEqual([0, 1]);
+    const tail = clusterWord(0, 1);
+    expect(A.i32[tail + CI.order], 'the last cluster\'s order').toBe(0);
+    expect(A.i32[tail + CI.count], '504 bad slots past si->max and the 4 pages').toBe(SWAPFILE_CLUSTER - 8 + 4);
+    for (let i = 0; i < 4; i++) expect(is_swap_pte(ptep_get(mm, i)), `page ${i} swapped out`).toBe(true);
+    clean(sys);
+    sys.exit(mm);
+    expect(sys.swapoff('/ghostfile')).toBe(0);
     clean(sys);
   });
 

@@ -86,12 +86,12 @@ function ci_dyn_free_unpublished(ci: number): void {
 /**
  * swap_cluster_alloc_dynamic(): the first half of alloc_swap_scan_dynamic():
  * a new empty cluster with its table, published at the lowest free index
- * (1 .. nr_clusters - 1) of the device's xarray, and locked, for an
- * allocation of @order.  Returns the
+ * (1 .. nr_clusters - 1) of the device's xarray, and locked (the last
+ * one, past si->max, not empty: see below).  Returns the
  * cluster word, or 0 (-ENOMEM, or every index taken).
  * Context: local lock held: GFP_ATOMIC only; returns with ci->lock held.
  */
-export function swap_cluster_alloc_dynamic(type: number, order: number): number {
+export function swap_cluster_alloc_dynamic(type: number): number {
   const ci = ci_dyn_alloc(type, GFP_ATOMIC);
   if (ci === 0) return 0;
   const i32 = A.i32;
@@ -111,14 +111,21 @@ export function swap_cluster_alloc_dynamic(type: number, order: number): number 
    * RFC's dynamic cluster does not, and hands those slots out - entries
    * get_swap_device() then refuses.  Bug switch ghost-cluster-tail keeps
    * the RFC's behaviour.
+   *
+   * Marked bad, the cluster never empties again, so it keeps order 0 as a
+   * static device's last cluster does (its order is only set while it is
+   * empty): it is never on a list of a large order, whatever order it was
+   * made for.  It first took that order instead, and so stayed on
+   * frag_clusters[order] for good; once swapoff had cleared SWP_WRITEOK,
+   * an order-0 allocation in the "steal" loop (scan_all) isolated it,
+   * failed, put it back and took it again for ever, its local lock held,
+   * and swapoff's synchronize_rcu() never ended (a fuzz livelock).
    */
   const max = i32[siWord(type, SI.max)];
   const start = idx * SWAPFILE_CLUSTER;
   if (start + SWAPFILE_CLUSTER > max && !bug_on(BUG_GHOST_CLUSTER_TAIL)) {
     for (let off = Math.max(0, max - start); off < SWAPFILE_CLUSTER; off++) __swap_table_set(ci, off, SWP_TB_BAD);
     i32[ci + CI.count] = SWAPFILE_CLUSTER - Math.max(0, max - start);
-    /* Not empty any more: it takes the order of the allocation it is made for (cluster_is_usable). */
-    i32[ci + CI.order] = order;
   }
   return ci;
 }

@@ -243,8 +243,14 @@ function alloc_swap_scan_list(type: number, list: number, folio: number, scan_al
  * Context: local lock held.
  */
 function alloc_swap_scan_dynamic(type: number, folio: number): number {
-  const ci = swap_cluster_alloc_dynamic(type, folio_order(folio));
+  const ci = swap_cluster_alloc_dynamic(type);
   if (ci === 0) return SWAP_ENTRY_INVALID;
+  /* The last cluster comes with its tail past si->max bad, order 0: no large folio there. */
+  if (!cluster_is_usable(ci, folio_order(folio))) {
+    relocate_cluster(type, ci);
+    swap_cluster_unlock(ci);
+    return SWAP_ENTRY_INVALID;
+  }
   return alloc_swap_scan_cluster(type, ci, folio, cluster_offset(type, ci));
 }
 
