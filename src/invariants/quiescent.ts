@@ -170,6 +170,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
         continue;
       }
       let nonNull = 0;
+      let bad = 0;
       for (let off = 0; off < SWAPFILE_CLUSTER; off++) {
         const tb = __swap_table_get(ci, off);
         const why = swp_tb_check(swap_design().tb, tb);
@@ -196,6 +197,7 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
           }
           if (swp_tb_is_null(tb)) continue;
           nonNull++;
+          bad++;
           continue;
         }
         nonNull++;
@@ -225,6 +227,14 @@ export function check_invariants(held: readonly number[] = []): Violation[] {
           if (swap_design().countOf(ci, off, tb) === 0) fail('swap-count', `slot ${type}:${idx * SWAPFILE_CLUSTER + off} is an uncached shadow with count 0 (leaked)`, [type, e]);
         }
         if (memcg > 0) memcgSlots.set(memcg, (memcgSlots.get(memcg) ?? 0) + 1);
+      }
+      /*
+       * cluster-lists: a cluster's order is set only while it is empty (its
+       * first allocation), and one holding a bad slot has not been empty
+       * since swapon: it keeps order 0, off every list of a large order.
+       */
+      if (bad > 0 && i32[ci + CI.order] !== 0) {
+        fail('cluster-lists', `device ${type} cluster ${idx} holds ${bad} bad slot(s), so it never emptied, yet has order ${i32[ci + CI.order]}: it sits on that order's lists for good`, [type, idx, i32[ci + CI.order]]);
       }
       /* cluster-count */
       if (nonNull !== count) fail('cluster-count', `device ${type} cluster ${idx}: count ${count} but ${nonNull} used slots`, [type, idx, count, nonNull]);
