@@ -184,6 +184,23 @@ describe('swaptorture fuzz', () => {
       expect(again.steps).toBe(first!.r.steps);
     });
   }
+  /*
+   * `fuzz --max-cpus 8 --seed 53` drew runs 72 and 863 with eight CPUs
+   * of 256 pages on 512 frames: their setup writes 8 x 128 pages before
+   * any reclaim, and both failed it with ENOMEM (abnormal runs, nothing
+   * tested).  The machine now gets the RAM the setup needs.
+   */
+  it('eight CPUs of 256 pages get the frames their setup writes (fuzz --max-cpus 8 --seed 53 runs 72 and 863 failed it with ENOMEM): both set up and run', async () => {
+    const limits = { designs: fuzz_designs(null, implemented_designs()), maxCpus: 8 };
+    for (const index of [72, 863]) {
+      const c = fresh_case(53, index, limits, null);
+      const procs = c.scenario.setup.filter((op) => op.op === 'mm' && /^p\d+$/.test(op.as)).length;
+      expect(procs, `run ${index}`).toBe(8);
+      expect(c.scenario.system.frames, `run ${index}`).toBeGreaterThanOrEqual((procs * c.scenario.system.mmPages) / 2);
+      const r = await fuzz_exec(c);
+      expect(r.abnormal, `run ${index}`).toBeNull();
+    }
+  });
   afterAll(fuzz_exec_teardown);
 
   it('coverage guidance: on the synthetic target (a bug behind a rare pair of points) guided campaigns need fewer runs than unguided ones', () => {
