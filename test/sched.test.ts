@@ -161,6 +161,43 @@ describe('PCT is fair to a task that could run', () => {
   });
 });
 
+describe('waits', () => {
+  /*
+   * sched_wait() is a futex wait with a timeout: another task's step ends
+   * it.  sched_wait_event() (a bio allocation waiting for a free bio) ends
+   * only when its word changes: waiters side by side woke each other for
+   * ever with the timed wait while the I/O completion task seldom ran.
+   */
+  const waiter = (event: number): CpuSpec => ({ task: 1, cpu: 0, program: 'sched-wait-flag', args: { event } });
+  const setter: CpuSpec = { task: 2, cpu: 1, program: 'sched-set-flag', args: { steps: 200 } };
+
+  it('a task in sched_wait_event() runs again only once its word changed; in sched_wait() at the other task\'s steps', async () => {
+    for (const seed of [1, 2, 3]) {
+      fresh();
+      console.log(`waits: random strategy, seed ${seed}`);
+      const ev = await runControlled(pool, [waiter(1), setter], { strategy: STRATEGY_RANDOM, seed, maxSteps: 4000 });
+      expect(ev.outcome, `seed ${seed}`).toBe('done');
+      /* Its first step, the one that waits, and the one after the flag is set. */
+      expect(ev.record.filter((t) => t === 1).length, `seed ${seed}`).toBeLessThanOrEqual(3);
+      fresh();
+      const timed = await runControlled(pool, [waiter(0), setter], { strategy: STRATEGY_RANDOM, seed, maxSteps: 4000 });
+      expect(timed.outcome, `seed ${seed}`).toBe('done');
+      expect(timed.record.filter((t) => t === 1).length, `seed ${seed}`).toBeGreaterThan(20);
+    }
+  });
+
+  it('two tasks in sched_wait_event() with nobody to wake them are a deadlock, found at once; in sched_wait() they wake each other until the step bound (a livelock)', async () => {
+    const both = (event: number): CpuSpec[] => [waiter(event), { task: 2, cpu: 1, program: 'sched-wait-flag', args: { event } }];
+    fresh();
+    const ev = await runControlled(pool, both(1), { strategy: STRATEGY_RANDOM, seed: 1, maxSteps: 4000 });
+    expect(ev.outcome).toBe('deadlock');
+    expect(ev.record.length).toBeLessThan(10);
+    fresh();
+    const timed = await runControlled(pool, both(0), { strategy: STRATEGY_RANDOM, seed: 1, maxSteps: 4000 });
+    expect(timed.outcome).toBe('livelock');
+  });
+});
+
 describe('hand-offs', () => {
   it('signal only the task chosen: each task\'s turn word counts the hand-offs to it, and the end of the run', async () => {
     for (const seed of [3, 11]) {

@@ -31,7 +31,7 @@ import { A, gword } from '../shm/arena.js';
 import { BIO, G, SCHED } from '../shm/layout.js';
 import { BUG } from '../shm/report.js';
 import { LC_BIO } from '../sync/lockdep.js';
-import { point, pointId, sched_wait } from '../sync/point.js';
+import { point, pointId, sched_wait_event } from '../sync/point.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 
 export const REQ_OP_READ = 0;
@@ -151,7 +151,7 @@ export function bio_alloc(op: number, endIo: number, folio: number, nr: number):
     /* Every bio in flight: the completion task frees them (or, with none, this task). */
     blk_poll();
     Atomics.add(A.i32, gword(G.bio_alloc_waiters), 1);
-    if (Atomics.load(A.i32, gword(G.bio_nr_free)) === 0) sched_wait(A.i32, gword(G.bio_nr_free), 0);
+    if (Atomics.load(A.i32, gword(G.bio_nr_free)) === 0) sched_wait_event(A.i32, gword(G.bio_nr_free), 0);
     Atomics.sub(A.i32, gword(G.bio_alloc_waiters), 1);
   }
 }

@@ -12,10 +12,13 @@
  *   sched-busy-wait              points until the flag is set (no sleep:
  *       a retry loop waiting for another CPU's progress)
  *   sched-set-flag { steps }     @steps points, then sets the flag
+ *   sched-wait-flag { event }    sleeps until the flag is set: in
+ *       sched_wait_event() (@event 1) or the timed sched_wait() (0);
+ *       returns the wake-ups
  */
 import { A } from '../shm/arena.js';
 import { report } from '../shm/report.js';
-import { point, pointId } from '../sync/point.js';
+import { point, pointId, sched_wait, sched_wait_event } from '../sync/point.js';
 import { lockClass } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { selftest_scratch } from './torture.js';
@@ -92,6 +95,17 @@ registerProgram('sched-set-flag', (a: { steps: number }) => {
   for (let i = 0; i < a.steps; i++) point(P_AV);
   Atomics.store(A.i32, sched_selftest_word(FLAG), 1);
   return 0;
+});
+
+registerProgram('sched-wait-flag', (a: { event: number }) => {
+  const flag = sched_selftest_word(FLAG);
+  let wakes = 0;
+  while (Atomics.load(A.i32, flag) === 0) {
+    if (a.event) sched_wait_event(A.i32, flag, 0);
+    else sched_wait(A.i32, flag, 0);
+    wakes++;
+  }
+  return wakes;
 });
 
 /*

@@ -16,7 +16,9 @@
  * lock, grace periods; a retry loop's cond_resched_retry()) is blocked
  * until the word changes or, as a futex
  * wait with a timeout would, until some other task has taken a step - the
- * model's waits re-check a condition in a loop.  When no task can run,
+ * model's waits re-check a condition in a loop; a task in
+ * sched_wait_event(word, value) (a bio allocation waiting for a free bio)
+ * only until the word changes.  When no task can run,
  * the run ends as a DEADLOCK (every task's held locks and wait target are
  * in the arena for the report); past SCHED.max_steps it ends as a
  * LIVELOCK, never a hang.  Either way every task unwinds with SchedAbort.
@@ -29,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { A } from '../shm/arena.js';
 import { EXPLORE_LOG, MAX_SCHED_TASKS, SCHED, SCHED_TASK, SCHED_TASK_STATE, TASK } from '../shm/layout.js';
 import { current, taskWord } from '../shm/task.js';
-import { pointId, setPointHook, setWaitHook } from '../sync/point.js';
+import { pointId, setPointHook, setWaitHook, WAIT_TIMED, WAIT_UNTIL_STEP } from '../sync/point.js';
 import { pct_init, pctStrategy, type PctLabelledPoint } from './pct.js';
 import { randomStrategy } from './random.js';
 import { replayStrategy } from './replay.js';
@@ -399,17 +401,18 @@ function on_point(id: number): void {
 
 /*
  * The wait hook: sched_wait(w, expected) waits for the word to change, or
- * another task's step; sched_wait_until() (@untilStep) for the step the
- * word holds.
+ * another task's step (WAIT_TIMED); sched_wait_until() for the step the
+ * word holds (WAIT_UNTIL_STEP); sched_wait_event() for the word to change
+ * and nothing else (WAIT_EVENT: blocked, like a spin on a lock).
  */
-function on_wait(w: number, expected: number, untilStep = false): void {
+function on_wait(w: number, expected: number, mode = WAIT_TIMED): void {
   const me = current();
   const i32 = sched_i32();
-  i32[tw(me, SCHED_TASK.wait_until)] = untilStep ? 1 : 0;
+  i32[tw(me, SCHED_TASK.wait_until)] = mode === WAIT_UNTIL_STEP ? 1 : 0;
   i32[tw(me, SCHED_TASK.wait_word)] = w;
   i32[tw(me, SCHED_TASK.wait_value)] = expected;
   i32[tw(me, SCHED_TASK.blocked_at)] = i32[schedWord(SCHED.step)] + 1;
-  i32[tw(me, SCHED_TASK.state)] = untilStep ? SCHED_TASK_BLOCKED : SCHED_TASK_WAITING;
+  i32[tw(me, SCHED_TASK.state)] = mode === WAIT_TIMED ? SCHED_TASK_WAITING : SCHED_TASK_BLOCKED;
   /*
    * Whether a wait times out depends on who steps next, and when a wait
    * for a step ends depends on how many steps run before it: such a step
@@ -417,10 +420,10 @@ function on_wait(w: number, expected: number, untilStep = false): void {
    * (the I/O completion task idle: no bio in flight) is neither: it ends
    * only once another task writes the word (a submit_bio(), which reads
    * the clock and so commutes with none itself), so it is a read of the
-   * word, like a spin on a lock.
+   * word, like a spin on a lock; so is a wait for the word's change alone.
    */
   footprint_note_read(w);
-  footprint_step_end(!untilStep || Atomics.load(i32, w) >= 0);
+  footprint_step_end(mode === WAIT_TIMED || (mode === WAIT_UNTIL_STEP && Atomics.load(i32, w) >= 0));
   schedule(me);
   footprint_step_begin();
 }

@@ -20,8 +20,15 @@ import { EV_POINT, trace_enabled, trace_event } from '../shm/trace.js';
 import { __curTaskWord } from '../shm/current.js';
 
 export type PointHook = (id: number) => void;
-/** How a blocked task waits for word @w to change from @expected (futex wait). */
-export type WaitHook = (w: number, expected: number, untilStep?: boolean) => void;
+/** How a blocked task waits for word @w to change from @expected (futex wait); @mode one of WAIT_*. */
+export type WaitHook = (w: number, expected: number, mode?: number) => void;
+
+/** sched_wait(): until the word changes or another task makes progress (a futex wait with a timeout). */
+export const WAIT_TIMED = 0;
+/** sched_wait_until(): until the run's step reaches the word's value. */
+export const WAIT_UNTIL_STEP = 1;
+/** sched_wait_event(): until the word changes, and only then. */
+export const WAIT_EVENT = 2;
 
 /*
  * A point's id is a hash of its label (FNV-1a, 31 bits, never 0), so every
@@ -108,6 +115,27 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
 }
 
 /**
+ * wait_event(): block until the arena word @w no longer holds @expected,
+ * for a wait whose only wake-up is that change - mempool_alloc() sleeping
+ * until an element comes back to the pool.  Free-running it is
+ * sched_wait()'s futex wait (a missed wake-up costs latency, never a
+ * hang).  Under a controlled scheduler the task stays blocked until the
+ * word changes; a timed wait would end at any other task's step, and
+ * tasks waiting side by side would wake each other for ever while the
+ * one that changes the word - the I/O completion task - seldom ran (a
+ * livelock of the model: fuzz --max-cpus 8 --seed 53, run 548).  When
+ * nothing else can run, the run is a deadlock.
+ * Context: process context, may sleep; callers loop and re-check.
+ */
+export function sched_wait_event(i32: Int32Array, w: number, expected: number): void {
+  if (waitHook !== null) {
+    waitHook(w, expected, WAIT_EVENT);
+    return;
+  }
+  Atomics.wait(i32, w, expected, 1);
+}
+
+/**
  * A retry loop's voluntary context switch: the kernel's cond_resched() in
  * a loop that can only end once another task has moved on (try_to_unuse()
  * retrying while an exiting mm frees its entries "at its own independent
@@ -134,7 +162,7 @@ export function cond_resched_retry(i32: Int32Array, w: number): void {
  */
 export function sched_wait_until(i32: Int32Array, w: number, ms: number): void {
   if (waitHook !== null) {
-    waitHook(w, 0, true);
+    waitHook(w, 0, WAIT_UNTIL_STEP);
     return;
   }
   const v = Atomics.load(i32, w);
