@@ -107,8 +107,13 @@ export function setWaitHook(h: WaitHook | null): void {
  * Context: process context, may sleep; callers loop and re-check.
  */
 export function sched_wait(i32: Int32Array, w: number, expected: number): void {
+  __sched_wait(i32, w, expected, WAIT_TIMED);
+}
+
+/* The waits on a word's change, as the controlled scheduler's wait @mode (WAIT_TIMED, WAIT_EVENT); free-running a futex wait of up to 1 ms. */
+function __sched_wait(i32: Int32Array, w: number, expected: number, mode: number): void {
   if (waitHook !== null) {
-    waitHook(w, expected);
+    waitHook(w, expected, mode);
     return;
   }
   Atomics.wait(i32, w, expected, 1);
@@ -128,11 +133,7 @@ export function sched_wait(i32: Int32Array, w: number, expected: number): void {
  * Context: process context, may sleep; callers loop and re-check.
  */
 export function sched_wait_event(i32: Int32Array, w: number, expected: number): void {
-  if (waitHook !== null) {
-    waitHook(w, expected, WAIT_EVENT);
-    return;
-  }
-  Atomics.wait(i32, w, expected, 1);
+  __sched_wait(i32, w, expected, WAIT_EVENT);
 }
 
 /**
