@@ -689,6 +689,69 @@ describe('try_to_free_pages: nr_to_reclaim and no more', () => {
 });
 
 /*
+ * With no free swap slot anywhere the kernel does not scan the anon LRU
+ * (can_reclaim_anon_pages()): direct reclaim frees nothing, not even a
+ * clean swap cache folio, which it could drop without a write.  A
+ * swapoff of the only device takes all its pages out of nr_swap_pages,
+ * so what it has swapped in stays in memory, and when memory runs out
+ * it fails with -ENOMEM.  Reclaim that dropped those folios undid the
+ * swapoff's work: forked pages stay in the swap cache until their last
+ * process is unused, so it read them in and dropped them again, pass
+ * after pass.
+ */
+describe('direct reclaim with no swap space left', () => {
+  it('frees no clean swap cache folio while the device is full, and does once a slot is free', () => {
+    const sys = boot({ nrFrames: 256, mmPages: 128, nrMms: 16 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const free0 = nr_swap_pages();
+    const a = sys.mmCreate();
+    for (let i = 0; i < 128; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
+    const b = sys.fork(a);
+    expect(sys.reclaim(a, 0, 128)).toBe(128); /* a and b map each page: each slot counts 2 */
+    const c = sys.mmCreate();
+    for (let k = 0; k * 128 < free0 - 128; k++) {
+      const n = Math.min(128, free0 - 128 - k * 128);
+      const m = k === 0 ? c : sys.mmCreate();
+      for (let i = 0; i < n; i++) expect(sys.write(m, i, { maxOrder: 0 })).toBe(0);
+      expect(sys.reclaim(m, 0, n)).toBe(n);
+    }
+    expect(nr_swap_pages()).toBe(0);
+    expect(sys.touch(a, 0, 0)).toBe(0); /* b's PTE still counts the slot: the folio stays in the swap cache, clean */
+    const folio = sys.as(0, () => page_folio(pte_pfn(ptep_get(a, 0)))) as number;
+    expect(sys.as(0, () => folio_test_swapcache(folio))).toBe(true);
+    expect(sys.as(0, () => try_to_free_pages(2048, 2048))).toBe(0);
+    expect(sys.as(0, () => pte_present(ptep_get(a, 0)))).toBe(true);
+    sys.as(0, () => {
+      zap_page_range(a, 127, 1);
+      zap_page_range(b, 127, 1); /* one slot free again */
+    });
+    expect(nr_swap_pages()).toBe(1);
+    expect(sys.as(0, () => try_to_free_pages(2048, 2048))).toBeGreaterThanOrEqual(1);
+    expect(sys.as(0, () => pte_present(ptep_get(a, 0)))).toBe(false);
+    clean(sys);
+  });
+
+  it('a swapoff of the only device, with forked pages and too little memory, fails with -ENOMEM at once instead of reading the same pages again and again', () => {
+    const sys = boot({ nrFrames: 256, mmPages: 128 });
+    expect(sys.createSwapDevice('/dev/vdb', { sizePages: 1024 })).toBe(0);
+    expect(sys.swapon('/dev/vdb')).toBe(0);
+    const a = sys.mmCreate();
+    for (let i = 0; i < 128; i++) expect(sys.write(a, i, { maxOrder: 0 })).toBe(0);
+    const b = sys.fork(a);
+    expect(sys.reclaim(a, 0, 128)).toBe(128);
+    const [c, d] = [sys.mmCreate(), sys.mmCreate()];
+    for (let i = 0; i < 128; i++) expect(sys.write(c, i, { maxOrder: 0 })).toBe(0);
+    for (let i = 0; i < 100; i++) expect(sys.write(d, i, { maxOrder: 0 })).toBe(0); /* 228 resident, room for 28 */
+    const in0 = sum_vm_events(PSWPIN);
+    expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
+    /* No page read twice: at most the 128, readahead included. */
+    expect(sum_vm_events(PSWPIN) - in0).toBeLessThanOrEqual(128);
+    clean(sys);
+  });
+});
+
+/*
  * A swap count past what the swap table entry holds (p4: SWP_TB_COUNT_MAX
  * 15) continues in ci->extend_table; fork (copy_pte_range) meets the
  * first such count with no table yet, drops its locks, allocates one

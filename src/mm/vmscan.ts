@@ -22,6 +22,7 @@ import { pte_pfn, pte_present, ptep_get } from './pgtable.js';
 import { split_folio } from './huge_memory.js';
 import { count_vm_events, THP_SWPOUT_FALLBACK } from './vmstat.js';
 import { swap_cluster_lock, swap_cluster_unlock, swp_offset, swp_type } from './swap.js';
+import { nr_swap_pages } from './swap_device.js';
 
 /*
  * __remove_mapping(): free a clean, unmapped swap cache folio, leaving
@@ -135,15 +136,34 @@ function folio_on_lru(folio: number): boolean {
   return folio_mapped(folio) || (flags & PG_swapcache) !== 0;
 }
 
+/*
+ * can_reclaim_anon_pages(): is there space in any swap device?  The
+ * model's reclaim is global (no memcg has a swap limit) and has no
+ * demotion target, so that is the whole question.  Without a free swap
+ * slot the kernel does not scan the anon LRU at all - get_scan_count()
+ * goes SCAN_FILE, MGLRU's get_swappiness() is 0 - so not even a clean
+ * swap cache folio is reclaimed: a swapoff of the last device with room
+ * (which takes all its pages out of nr_swap_pages) cannot have what it
+ * just swapped in reclaimed back onto that device.  Under vswap
+ * nr_swap_pages counts the virtual space.  Context: any; a racy read,
+ * as the kernel's get_nr_swap_pages().
+ */
+export function can_reclaim_anon_pages(): boolean {
+  return nr_swap_pages() > 0;
+}
+
 /**
  * try_to_free_pages(): direct reclaim after an allocation failed.  Scans
  * up to @scan frames from a random start - the model's stand-in for the
  * inactive anon list - and shrinks what it can isolate, whatever process
  * maps it (reclaim crosses process and CPU boundaries, as in the kernel).
+ * Every folio the model has is anon: with no swap space left there is
+ * nothing it may reclaim (can_reclaim_anon_pages()).
  * Returns the pages freed.
  * Context: process context, no locks held; may sleep.
  */
 export function try_to_free_pages(nr_to_reclaim: number, scan = 4 * nr_to_reclaim): number {
+  if (!can_reclaim_anon_pages()) return 0;
   const n = nr_frames();
   let pfn = prandom_u32() % n;
   let freed = 0;
