@@ -69,6 +69,14 @@ describe('the dump of a run that could not finish', () => {
       expect(dumps[sc.cpus.length]).toMatch(new RegExp(`^task ${sc.cpus.length + 1} on cpu \\d+: op I/O completion, `));
       /* Cut this early, some CPU is still inside an operation. */
       expect(dumps.some((d) => !/: op done, /.test(d))).toBe(true);
+      /* Where each CPU inside an operation was: model functions only, innermost first, down to the operation's entry point. */
+      for (const d of dumps.filter((x) => !/: op (done|I\/O completion), /.test(x))) {
+        const chain = /, at ([\w$]+(?: <- [\w$]+)*)$/.exec(d)?.[1].split(' <- ');
+        expect(chain, d).toBeDefined();
+        expect(chain!.filter((f) => /^(wait_turn|schedule|on_point|on_wait|__point|point|exec_op|exec_op_ids)$/.test(f)), d).toEqual([]);
+        if (/: op swapoff /.test(d)) expect(chain!.at(-1)).toBe('sys_swapoff');
+        if (/: op (touch|write|read) /.test(d)) expect(chain!.at(-1)).toBe('handle_mm_fault');
+      }
     } finally {
       skipEndCheckOfLast('cut at 40 steps: its CPUs stopped mid-operation');
       await pool.destroy();

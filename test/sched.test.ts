@@ -21,6 +21,7 @@ import { replayStrategy } from '../src/sched/replay.js';
 import { sched_init } from '../src/sched/controlled.js';
 import { count_switches, decode_schedule, encode_schedule } from '../src/sched/schedule.js';
 import type { CpuSpec } from '../src/harness/programs.js';
+import { CALL_CHAIN_MAX, model_call_chain } from '../src/harness/call_chain.js';
 
 let h: ArenaHandle;
 let pool: CpuPool;
@@ -106,6 +107,23 @@ describe('PCT (Burckhardt et al., ASPLOS 2010)', () => {
   });
 });
 
+describe('model_call_chain: where a task was when its run ended', () => {
+  const at = (name: string | null, file = 'file:///r/dist/src/mm/x.js:1:2'): string => (name === null ? `    at ${file}` : `    at ${name} (${file})`);
+  it('keeps the model frames between the scheduler\'s and the program\'s, innermost first', () => {
+    const stack = ['SchedAbort: controlled run ended: livelock', at('wait_turn'), at('schedule'), at('on_wait'), at('__sched_wait'), at('sched_wait'),
+      at('mutex_lock'), at('Object.countOf'), at('swapoff_body$1'), at('sys_swapoff'), at('exec_op'), at('exec_op_ids'), at(null), at('Module.cpu')].join('\n');
+    expect(model_call_chain(stack)).toEqual(['mutex_lock', 'countOf', 'swapoff_body', 'sys_swapoff']);
+  });
+  it('is empty for no stack, or a task outside the model (the I/O completion task waiting for a bio)', () => {
+    expect(model_call_chain(undefined)).toEqual([]);
+    expect(model_call_chain(['SchedAbort: x', at('wait_turn'), at('schedule'), at('on_wait'), at('sched_wait_until'), at(null), at('Module.cpu')].join('\n'))).toEqual([]);
+  });
+  it('stops at CALL_CHAIN_MAX frames', () => {
+    const deep = ['SchedAbort: x', at('__point'), ...Array.from({ length: 40 }, (_, i) => at(`f${i}`))].join('\n');
+    expect(model_call_chain(deep)).toEqual(Array.from({ length: CALL_CHAIN_MAX }, (_, i) => `f${i}`));
+  });
+});
+
 describe('runs that cannot finish end, and say why', () => {
   it('an AB-BA lock order is a deadlock with both tasks spinning on the other\'s lock', async () => {
     const specs: CpuSpec[] = [
@@ -123,6 +141,8 @@ describe('runs that cannot finish end, and say why', () => {
     expect(deadlock).not.toBeNull();
     expect(deadlock!.dumps).toHaveLength(2);
     for (const d of deadlock!.dumps) expect(d).toMatch(/spinning on lock word \d+ \(held by task [12]\)/);
+    /* Where each was: spinning in spin_lock, called from the selftest's anonymous program (not a model frame). */
+    for (const d of deadlock!.dumps) expect(d).toMatch(/held locks \[test_lock_[ab]@\d+\], at spin_lock_slowpath <- spin_lock$/);
   });
 
   it('a task that never stops is a livelock at the step bound, not a hang', async () => {

@@ -13,6 +13,7 @@ import { encode_schedule } from '../sched/schedule.js';
 import type { CpuPool, CpuSettled } from './cpus.js';
 import type { CpuSpec } from './programs.js';
 import { task_dump, type TaskDoing } from './watchdog.js';
+import { model_call_chain } from './call_chain.js';
 
 export interface ControlledRun extends ControlledResult {
   schedule: string;
@@ -22,6 +23,12 @@ export interface ControlledRun extends ControlledResult {
   /** CPUs that failed for another reason than the scheduler ending the run. */
   errors: string[];
   outcomes: CpuSettled[];
+}
+
+/* @dump, and where the task was when the run ended (its SchedAbort's model frames), if it was in model code. */
+function task_dump_at(dump: string, o: CpuSettled | undefined): string {
+  const chain = o?.status === 'rejected' && o.error.remoteName === new SchedAbort(0).name ? model_call_chain(o.error.remoteStack) : [];
+  return chain.length > 0 ? `${dump}, at ${chain.join(' <- ')}` : dump;
 }
 
 /** Run @specs under the scheduler per @cfg; @doing names a task's operation in the dumps of a run that could not finish. */
@@ -34,7 +41,7 @@ export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<C
     const errors = outcomes.flatMap((o) =>
       o.status === 'rejected' && o.error.remoteName !== new SchedAbort(0).name && o.error.violation === undefined ? [o.error.message] : [],
     );
-    const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump(pool.arena, t, doing)) : [];
+    const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump_at(task_dump(pool.arena, t, doing), outcomes.find((o) => o.spec.task === t))) : [];
     return { ...r, schedule: encode_schedule(r.record), violations: read_reports(), dumps, errors, outcomes };
   } finally {
     sched_reset();

@@ -104,11 +104,23 @@ const P_SPIN = pointId('spin');
  */
 const TURN_SPINS = 4096;
 
-/** Thrown in every task when a controlled run ends early (deadlock, livelock, divergence, abort). */
+/* Frames a SchedAbort keeps: the model's whole call chain below the scheduler's (V8 keeps 10 by default). */
+const SCHED_ABORT_FRAMES = 48;
+
+/**
+ * Thrown in every task when a controlled run ends early (deadlock,
+ * livelock, divergence, abort), and in a daemon when it ends.  Its stack
+ * says where the task was: the reports of a run that could not finish
+ * print each task's model call chain from it (harness/call_chain.ts).
+ */
 export class SchedAbort extends Error {
   constructor(readonly outcome: number) {
     super(`controlled run ended: ${SCHED_OUTCOME_NAMES[outcome] ?? outcome}`);
     this.name = 'SchedAbort';
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = SCHED_ABORT_FRAMES;
+    Error.captureStackTrace(this, SchedAbort);
+    Error.stackTraceLimit = limit;
   }
 }
 
