@@ -25,6 +25,8 @@ import { repro_pool, run_once } from '../src/harness/repro.js';
 import { load_catalogue } from '../src/scenario/load.js';
 import { STRATEGY_PCT } from '../src/sched/strategy.js';
 import type { DesignName } from '../src/mm/swap_design.js';
+import type { FuzzCase } from '../src/harness/fuzz_types.js';
+import { MAX_STEPS } from '../src/harness/scenario_build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -50,6 +52,18 @@ describe('generated cases that once never ended', () => {
       expect(r.steps).toBeGreaterThan(0);
     });
   }
+});
+
+describe('a long generated case runs to its end', () => {
+  it('a ghost swapoff of a 29-process case, 270,707 steps under PCT, ends and passes its checks (past the budget of 262,144 it was a livelock)', async () => {
+    /* Run 2679 of `fuzz --design vswap,ghost --max-cpus 5 --seconds 240 --seed 404 --jobs 2` (a mutated case), saved as it was drawn. */
+    const c = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fuzz-404-2679-ghost-swapoff.json'), 'utf8')) as FuzzCase;
+    const r = await fuzz_exec(c);
+    expect(r.abnormal).toBeNull();
+    expect(r.findings).toEqual([]);
+    expect(r.steps).toBeGreaterThan(262_144);
+    expect(r.steps).toBeLessThanOrEqual(MAX_STEPS);
+  });
 });
 
 describe('the dump of a run that could not finish', () => {
