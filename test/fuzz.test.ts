@@ -23,6 +23,8 @@ import { fuzz_designs } from '../src/harness/fuzz_params.js';
 import { implemented_designs } from '../src/designs/index.js';
 import { decode_schedule } from '../src/sched/schedule.js';
 import type { FuzzCase, FuzzResult } from '../src/harness/fuzz_types.js';
+import type { DesignName } from '../src/mm/swap_design.js';
+import { PMD_ORDER } from '../src/shm/layout.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/swaptorture.js', import.meta.url));
@@ -197,6 +199,25 @@ describe('swaptorture fuzz', () => {
       const procs = c.scenario.setup.filter((op) => op.op === 'mm' && /^p\d+$/.test(op.as)).length;
       expect(procs, `run ${index}`).toBe(8);
       expect(c.scenario.system.frames, `run ${index}`).toBeGreaterThanOrEqual((procs * c.scenario.system.mmPages) / 2);
+      const r = await fuzz_exec(c);
+      expect(r.abnormal, `run ${index}`).toBeNull();
+    }
+  });
+  /*
+   * `fuzz --design p2,p3,p4 --max-cpus 8 --seed 505` drew runs 5 and 365:
+   * PMD-size cases of eight CPUs on 2048 frames, whose CPU 0 writes its
+   * 256 pages in one 512-page folio - 2,304 frames to set up, with two
+   * devices of 4 and 3 pages taking none of it.  Both failed the setup
+   * with ENOMEM; the RAM now counts the whole folio.
+   */
+  it('a PMD-size case of eight CPUs gets the frames of CPU 0\'s whole 512-page folio (fuzz --max-cpus 8 --seed 505 runs 5 and 365 failed their setup with ENOMEM): both set up and run', async () => {
+    const limits = { designs: ['p2', 'p3', 'p4'] as DesignName[], maxCpus: 8 };
+    for (const index of [5, 365]) {
+      const c = fresh_case(505, index, limits, null);
+      const writes = c.scenario.setup.filter((op) => op.op === 'write');
+      expect(writes.map((w) => 'order' in w && w.order).filter((o) => o === PMD_ORDER), `run ${index}`).toHaveLength(1);
+      expect(writes, `run ${index}`).toHaveLength(8);
+      expect(c.scenario.system.frames, `run ${index}`).toBeGreaterThanOrEqual(7 * 256 + 512);
       const r = await fuzz_exec(c);
       expect(r.abnormal, `run ${index}`).toBeNull();
     }

@@ -223,14 +223,19 @@ function kworker_cpu(k: Shape['kworker']): { ops: ScenarioOp[]; filler: number }
 /*
  * RAM for the setup: each CPU's process writes half its pages before half
  * of those are reclaimed, and when the devices take little or nothing (a
- * 60-page zram, or full) they all stay resident.  The drawn size when it
- * holds them, else the next power of two that does: up to four CPUs every
- * draw holds them (4 x 256 / 2 = 512 frames); five to eight CPUs of 256
+ * 60-page zram, or full) they all stay resident.  A write in folios
+ * larger than that half takes a whole folio: a PMD-size case's CPU 0
+ * writes 256 pages of a 512-page process in one 512-page folio.  The
+ * drawn size when it holds them, else the next power of two that does:
+ * up to four CPUs every draw holds them (4 x 256 / 2 = 512 frames; a
+ * PMD-size case 5 x 256 on at least 2048); five to eight CPUs of 256
  * pages on 512 frames failed their setup with ENOMEM (fuzz --max-cpus 8:
- * 7 of 1,034 runs), which tested nothing.
+ * 7 of 1,034 runs), which tested nothing, and so did eight CPUs of a
+ * PMD-size case on 2048 (fuzz --max-cpus 8 --seed 505: runs 5 and 365).
  */
 function setup_frames(s: Shape): number {
-  const resident = s.cpus * (s.mmPages / 2);
+  const half = s.mmPages / 2;
+  const resident = s.orders.slice(0, s.cpus).reduce((sum, o) => sum + Math.max(half, Math.min(1 << o, s.mmPages)), 0);
   let frames = s.frames;
   while (frames < resident) frames *= 2;
   return frames;
