@@ -231,7 +231,7 @@ function kworker_cpu(k: Shape['kworker']): { ops: ScenarioOp[]; filler: number }
  * PMD-size case 5 x 256 on at least 2048); five to eight CPUs of 256
  * pages on 512 frames failed their setup with ENOMEM (fuzz --max-cpus 8:
  * 7 of 1,034 runs), which tested nothing, and so did eight CPUs of a
- * PMD-size case on 2048 (fuzz --max-cpus 8 --seed 505: runs 5 and 365).
+ * PMD-size case on 2048 (fuzz --max-cpus 8 --seed 505: runs 5, 365, 2767).
  */
 function setup_frames(s: Shape): number {
   const half = s.mmPages / 2;
