@@ -25,9 +25,12 @@ export interface ControlledRun extends ControlledResult {
   outcomes: CpuSettled[];
 }
 
+/* The name a task's SchedAbort arrives with from its worker: the scheduler ended the run, the task did not fail. */
+const SCHED_ABORT = new SchedAbort(0).name;
+
 /* @dump, and where the task was when the run ended (its SchedAbort's model frames), if it was in model code. */
 function task_dump_at(dump: string, o: CpuSettled | undefined): string {
-  const chain = o?.status === 'rejected' && o.error.remoteName === new SchedAbort(0).name ? model_call_chain(o.error.remoteStack) : [];
+  const chain = o?.status === 'rejected' && o.error.remoteName === SCHED_ABORT ? model_call_chain(o.error.remoteStack) : [];
   return chain.length > 0 ? `${dump}, at ${chain.join(' <- ')}` : dump;
 }
 
@@ -39,7 +42,7 @@ export async function runControlled(pool: CpuPool, specs: CpuSpec[], cfg: Omit<C
     const outcomes = await pool.runSettled(specs.map((s) => ({ ...s, controlled: true })), { timeoutMs: 120_000, graceMs: 2_000 });
     const r = sched_result();
     const errors = outcomes.flatMap((o) =>
-      o.status === 'rejected' && o.error.remoteName !== new SchedAbort(0).name && o.error.violation === undefined ? [o.error.message] : [],
+      o.status === 'rejected' && o.error.remoteName !== SCHED_ABORT && o.error.violation === undefined ? [o.error.message] : [],
     );
     const dumps = r.outcome === 'deadlock' || r.outcome === 'livelock' ? tasks.map((t) => task_dump_at(task_dump(pool.arena, t, doing), outcomes.find((o) => o.spec.task === t))) : [];
     return { ...r, schedule: encode_schedule(r.record), violations: read_reports(), dumps, errors, outcomes };
