@@ -235,7 +235,7 @@ function kworker_cpu(k: Shape['kworker']): { ops: ScenarioOp[]; filler: number }
  */
 function setup_frames(s: Shape): number {
   const half = s.mmPages / 2;
-  const resident = s.orders.slice(0, s.cpus).reduce((sum, o) => sum + Math.max(half, Math.min(1 << o, s.mmPages)), 0);
+  const resident = s.orders.reduce((sum, o) => sum + Math.max(half, Math.min(1 << o, s.mmPages)), 0);
   let frames = s.frames;
   while (frames < resident) frames *= 2;
   return frames;
