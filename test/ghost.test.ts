@@ -19,6 +19,7 @@ import { xa_for_each } from '../src/kmem/xarray.js';
 import { rcu_barrier } from '../src/sync/rcu.js';
 import { ci_lock, cluster_pool, clusterWord, si_flags, siWord, SWP_GHOST, SWP_SOLIDSTATE } from '../src/mm/swap.js';
 import { nr_swap_pages } from '../src/mm/swap_device.js';
+import { plist_node_empty } from '../src/mm/plist.js';
 import { swap_meta_bytes } from '../src/mm/swap_meta.js';
 import { sum_vm_events, SWAP_WRITEOUT_ACTIVATE, PSWPOUT, ZSWPOUT } from '../src/mm/vmstat.js';
 import { zswap_set_enabled } from '../src/mm/zswap.js';
@@ -54,7 +55,8 @@ describe('ghost devices', () => {
     expect(sys.createSwapDevice('/dev/ghostswap', { kind: 'chr', sizePages: 1 })).toBe(0);
     expect(sys.swapon('/dev/ghostswap')).toBe(0);
     expect(A.i32[siWord(0, SI.max)]).toBe(8 * Math.ceil(FRAMES / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER);
-    expect(nr_swap_pages()).toBe(8 * FRAMES - 1);
+    /* Every slot but the header's cluster, which the allocator never uses. */
+    expect(nr_swap_pages()).toBe(8 * FRAMES - SWAPFILE_CLUSTER);
     expect(si_flags(0) & (SWP_GHOST | SWP_SOLIDSTATE)).toBe(SWP_GHOST | SWP_SOLIDSTATE);
     expect(A.i32[siWord(0, SI.backing_base)]).toBe(0);
     expect(A.i32[siWord(0, SI.cluster_base)]).toBe(0);
@@ -139,7 +141,7 @@ describe('ghost devices', () => {
     expect(clusters()).toEqual([0]);
     rcu_barrier();
     expect(kmem_cache_stats(swap_cluster_cachep).nr_inuse).toBe(1);
-    expect(nr_swap_pages()).toBe(8 * FRAMES - 1);
+    expect(nr_swap_pages()).toBe(8 * FRAMES - SWAPFILE_CLUSTER);
     clean(sys);
     expect(sys.swapoff('/dev/ghostswap')).toBe(0);
     rcu_barrier();
@@ -178,19 +180,83 @@ describe('ghost devices', () => {
     clean(sys);
   });
 
-  it('as in the RFC, the header cluster is never allocated from: its 511 other slots count as free but cannot be used', () => {
+  /*
+   * The RFC counts cluster 0's 511 unused slots in si->pages: a device
+   * whose dynamic clusters are full stayed on swap_avail_head, failing
+   * every allocation tried there, and two such devices of one priority
+   * livelocked swap_alloc_slow() (each plist_requeue() put the device just
+   * tried behind the other).  The model does not count them.
+   */
+  it('the header cluster is never allocated from, and its slots are not counted: a device with its dynamic clusters full is full', () => {
     const sys = boot();
     sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: 3 * SWAPFILE_CLUSTER });
     sys.swapon('/ghostfile');
+    expect(nr_swap_pages()).toBe(2 * SWAPFILE_CLUSTER);
     const mm = sys.mmCreate();
     for (let i = 0; i < 1024; i++) sys.write(mm, i, { maxOrder: 0 });
     expect(sys.reclaim(mm, 0, 1024)).toBe(1024);
     expect(clusters()).toEqual([0, 1, 2]);
-    expect(nr_swap_pages()).toBe(SWAPFILE_CLUSTER - 1);
+    expect(nr_swap_pages()).toBe(0);
+    expect(plist_node_empty(0), 'full: off swap_avail_head').toBe(true);
     const other = sys.mmCreate();
     sys.write(other, 0, { maxOrder: 0 });
     expect(sys.reclaim(other, 0, 1)).toBe(0);
-    expect(nr_swap_pages()).toBe(SWAPFILE_CLUSTER - 1);
+    clean(sys);
+  });
+
+  it('two ghost swapfiles of one priority, their dynamic clusters full: a pageout finds no slot and returns', () => {
+    const sys = boot();
+    for (const f of ['/ghost0', '/ghost1']) {
+      expect(sys.createSwapDevice(f, { kind: 'ghost', sizePages: 2 * SWAPFILE_CLUSTER })).toBe(0);
+      expect(sys.swapon(f, { prio: 5 })).toBe(0);
+    }
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 2 * SWAPFILE_CLUSTER; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 2 * SWAPFILE_CLUSTER)).toBe(2 * SWAPFILE_CLUSTER);
+    expect([clusters(0), clusters(1)]).toEqual([[0, 1], [0, 1]]);
+    expect([plist_node_empty(0), plist_node_empty(1)], 'both full: off swap_avail_head').toEqual([true, true]);
+    /* The RFC's accounting kept both on the list, and this pageout spun in swap_alloc_slow() for ever. */
+    const other = sys.mmCreate();
+    for (let i = 0; i < 8; i++) sys.write(other, i, { maxOrder: 0 });
+    expect(sys.reclaim(other, 0, 8)).toBe(0);
+    clean(sys);
+  });
+
+  /*
+   * Bug ghost-cluster-tail hands out the slots of the last cluster past
+   * si->max.  zswap keeps them (its xarray takes any offset); the model's
+   * pool of compressed copies covers whole clusters so that it can, where
+   * it covered si->max slots and the stores ran over the next device's
+   * swap block (a THP of fuzz --bug ghost-cluster-tail --seed 1, run 1).
+   */
+  it('with the RFC\'s tail, a THP stored past si->max stays in the ghost\'s own zswap pool: the next device is untouched', () => {
+    const sys = System.create({ design: 'ghost', zswap: true, nrCpus: 2, nrTasks: 2, nrFrames: FRAMES, nrMms: 8, mmPages: 1024, maxSwapPages: 8 * FRAMES, bugs: ['ghost-cluster-tail'] });
+    expect(sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: SWAPFILE_CLUSTER + 62 })).toBe(0);
+    expect(sys.swapon('/ghostfile')).toBe(0);
+    expect(sys.createSwapDevice('/dev/sdb', { sizePages: 2048, rotational: true })).toBe(0);
+    expect(sys.swapon('/dev/sdb')).toBe(0);
+    const thp = sys.mmCreate();
+    expect(sys.write(thp, 0, { maxOrder: 9 })).toBe(0);
+    expect(sys.reclaim(thp, 0, SWAPFILE_CLUSTER)).toBe(SWAPFILE_CLUSTER);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 64; i++) sys.write(mm, i, { maxOrder: 0 });
+    expect(sys.reclaim(mm, 0, 64), 'the hdd takes these: its clusters are intact').toBe(64);
+    for (let i = 0; i < 64; i++) expect(sys.touch(mm, i)).toBe(0);
+    const found = new Set(sys.check().map((v) => v.invariant));
+    expect([...found]).toEqual(['device-lifetime']);
+    expect(sys.reports().filter((v) => v.invariant !== 'device-lifetime')).toEqual([]);
+  });
+
+  it('a ghost swapfile of one cluster has no slot to hand out: swapon is -EINVAL (the kernel\'s "Empty swap-file") and leaves nothing on', () => {
+    const sys = boot();
+    expect(sys.createSwapDevice('/ghostfile', { kind: 'ghost', sizePages: SWAPFILE_CLUSTER })).toBe(0);
+    const before = kmem_cache_stats(swap_cluster_cachep).nr_inuse;
+    expect(sys.swapon('/ghostfile')).toBe(-EINVAL);
+    expect(sys.procSwaps().split('\n').length, 'only the header line').toBe(2);
+    expect(kmem_cache_stats(swap_cluster_cachep).nr_inuse).toBe(before);
+    expect(sys.createSwapDevice('/ghostfile2', { kind: 'ghost', sizePages: SWAPFILE_CLUSTER + 1 })).toBe(0);
+    expect(sys.swapon('/ghostfile2')).toBe(0);
+    expect(nr_swap_pages()).toBe(1);
     clean(sys);
   });
 

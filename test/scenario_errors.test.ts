@@ -74,6 +74,7 @@ const CASES: [string, (s: Json) => void, string, RegExp][] = [
   ['more cgroups than a scenario has', (s) => { for (let i = 0; i < 15; i++) s.setup.push({ op: 'memcg', as: `g${i}` }); }, 'setup[17]', /creates cgroup 15; a scenario has room for 14/],
   ['random filler with no process to work on', (s) => { s.setup = []; s.cpus[0] = { ops: [{ op: 'swapon', device: 0 }], filler: 5 }; }, 'cpus[0].filler', /random operations need a process: setup leaves none/],
   ['a ghost device under a design without ghost devices', (s) => { s.system.devices[0].kind = 'ghost'; }, 'system.devices[0].kind', /a ghost swapfile exists only under the ghost design .*designs also lists p2, p3, p4/],
+  ['a ghost swapfile of one cluster (no slot to hand out)', (s) => { s.designs = ['ghost']; s.system.devices[0] = { kind: 'ghost', pages: 512 }; }, 'system.devices[0].pages', /a ghost swapfile of 512 pages has no slot to hand out: its first cluster \(512 slots\) holds the header .*give it more than 512/],
   ['no designs', (s) => { delete s.designs; }, 'designs', /required: the designs whose code has the race, e\.g\. \["p4"\]/],
   ['a bug switch without the invariant it breaks', (s) => { delete s.invariant; }, 'invariant', /required with a bug switch: the invariant the race breaks \(known: slot-format, /],
   ['an invariant without a bug switch', (s) => { delete s.bug; }, 'invariant', /only with a bug switch: without one, no invariant is expected to break/],

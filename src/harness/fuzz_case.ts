@@ -252,7 +252,8 @@ function scenario_of(drawn: Shape, tail: number[]): Scenario {
     const bad = bad_pages(d.bad, pages);
     return { kind: d.kind, pages, ...(bad.length > 0 ? { badPages: bad } : {}), ...(d.kind === 'ssd' && d.discard ? { discard: true } : {}) };
   });
-  const devices = filled ? [{ kind: 'ghost' as const, pages: GHOST_FILL_PAGES }] : sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages } : d));
+  /* A ghost's first cluster holds the header and is never allocated from: the drawn size is what its other clusters get. */
+  const devices = filled ? [{ kind: 'ghost' as const, pages: GHOST_FILL_PAGES }] : sized.map((d, i) => (ghost && i === 0 ? { kind: 'ghost' as const, pages: d.pages + (d.pages <= SWAPFILE_CLUSTER ? SWAPFILE_CLUSTER : 0) } : d));
   const zswap = s.zswap || ghost;
   const setup: ScenarioOp[] = [];
   for (let m = 0; m < s.memcgs; m++) setup.push({ op: 'memcg', as: `m${m}` });

@@ -153,7 +153,8 @@ class MemoryRun {
      * A ghost never allocates from cluster 0 (it holds the header and stays
      * off every list), so that cluster is one real cluster, not @scale; and
      * its other clusters, once all full, are the real device's all full: a
-     * usage past what a ghost holds (100 %: every slot but the header) fills
+     * usage past what a ghost holds (100 %: every slot but the header's
+     * cluster, which si->pages does not count either) fills
      * the model's M - 1 clusters and the real one's R - 1, not (M - 1) *
      * @scale.  Each model cluster in use stands for @mult real ones.
      */

@@ -20,6 +20,17 @@
  * Cluster 0 is set up at swapon with slot 0 (the header) bad, as the patch
  * does: it never empties, and it stays off every list (flags NONE), so the
  * allocator never uses it; xa_alloc() hands out indices from 1.
+ *
+ * So its other 511 slots are never handed out either, and the model does
+ * not count them in si->pages (setup_ghost_clusters()).  The RFC counts
+ * them (si->pages = maxpages - 1): a ghost device whose dynamic clusters
+ * are all full is then never "full" (inuse_pages < si->pages), stays on
+ * swap_avail_head, and fails every allocation there.  Two such devices
+ * of one priority - every device swapped on without one has
+ * DEF_SWAP_PRIO in linux-mm - livelock swap_alloc_slow(): each
+ * plist_requeue() puts the device just tried behind the other, so the
+ * plist_for_each_entry_safe() walk never reaches the end of the list
+ * (found by an API call sequence: MADV_PAGEOUT that never returned).
  */
 import { A } from '../shm/arena.js';
 import { CI, CI_DYN, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
@@ -152,7 +163,9 @@ export function swap_cluster_free_dynamic(type: number, ci: number): void {
 
 /**
  * setup_swap_clusters_info() for SWP_GHOST: the xarray, and cluster 0
- * with the header slot marked bad.  Returns 1 (the bad slot) or -ENOMEM.
+ * with the header slot marked bad.  Returns the slots below @maxpages the
+ * allocator never hands out - all of cluster 0's, header included (see
+ * the top of this file) - or -ENOMEM.
  * Context: swapon, process context.
  */
 export function setup_ghost_clusters(type: number, maxpages: number): number {
@@ -171,7 +184,7 @@ export function setup_ghost_clusters(type: number, maxpages: number): number {
   __swap_table_set(ci, 0, SWP_TB_BAD);
   i32[ci + CI.count] = 1;
   spin_unlock(ci + CI.lock);
-  return 1;
+  return Math.min(SWAPFILE_CLUSTER, maxpages);
 }
 
 /**

@@ -284,7 +284,14 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   /* A ghost has no bdev and no data section (alloc_swap_block() gives it none): nothing to write to. */
   if (ghost) Atomics.store(i32, siWord(type, SI.flags), SWP_USED | SWP_GHOST);
   const nrBad = phys ? setup_phys(type, maxpages, badPages) : setup_clusters(type, maxpages, badPages, ghost);
-  if (nrBad < 0) {
+  /*
+   * Not one slot to hand out (every page bad, or a ghost swapfile of one
+   * cluster: its cluster 0 is never used): the kernel's "Empty swap-file",
+   * -EINVAL.  On swap_avail_head such a device would only fail every
+   * allocation tried there (see the top of src/mm/swap_cluster_dynamic.ts).
+   */
+  const err = nrBad < 0 ? nrBad : nrBad === maxpages ? -EINVAL : 0;
+  if (err) {
     /* The kernel's free_swap_zswap: label: an error after zswap_swapon() frees the tree (a no-op before it, or if it failed). */
     zswap_swapoff(type);
     if (ghost) free_ghost_clusters(type);
@@ -293,7 +300,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
     free_swap_block(type);
     inode_clear_swapfile(id);
     release_swap_info(type);
-    return nrBad;
+    return err;
   }
   const pages = maxpages - nrBad;
   i32[siWord(type, SI.pages)] = pages;

@@ -21,19 +21,22 @@
  * under ci->lock (the tree's xa_lock nests inside it).
  */
 import { A, gword } from '../shm/arena.js';
-import { G, SI } from '../shm/layout.js';
+import { G, SI, SWAPFILE_CLUSTER } from '../shm/layout.js';
+import { kasan_check_index, kasan_enabled } from '../shm/kasan.js';
 import { __xa_store, xa_destroy, xa_for_each, xa_init, xa_load, type XArray } from '../kmem/xarray.js';
 import { LC_XA } from '../sync/lockdep.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
-import { siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
+import { si_max, siWord, swap_cluster_lock, swap_cluster_unlock } from './swap.js';
 
 /** The device's zswap tree (an xarray of compressed slots). */
 export function zswap_tree(type: number): XArray {
   return { root: siWord(type, SI.zswap_root), lock: siWord(type, SI.zswap_lock) };
 }
 
+/* The u64 index of slot @offset's token in the device's zswap pool (whole clusters: swap_block_layout()). */
 function poolIndex(type: number, offset: number): number {
+  if (kasan_enabled) kasan_check_index('zswap pool', offset, Math.ceil(si_max(type) / SWAPFILE_CLUSTER) * SWAPFILE_CLUSTER);
   return (A.i32[siWord(type, SI.zswap_base)] >> 1) + offset;
 }
 

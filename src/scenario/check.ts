@@ -25,6 +25,7 @@
 import type { z } from 'zod';
 import { op_creates, op_uses, type LabelKind, type LabelRef } from './labels.js';
 import type { Scenario, ScenarioOp } from './fields.js';
+import { SWAPFILE_CLUSTER } from '../shm/layout.js';
 
 export type Path = (string | number)[];
 
@@ -158,6 +159,9 @@ function check_devices(s: Scenario, issue: Issue): void {
   s.system.devices.forEach((d, i) => {
     if (d.kind === 'ghost' && others.length > 0) {
       issue(['system', 'devices', i, 'kind'], `a ghost swapfile exists only under the ghost design (seed 001 patches 13-15); designs also lists ${others.join(', ')}`);
+    }
+    if (d.kind === 'ghost' && d.pages <= SWAPFILE_CLUSTER) {
+      issue(['system', 'devices', i, 'pages'], `a ghost swapfile of ${d.pages} pages has no slot to hand out: its first cluster (${SWAPFILE_CLUSTER} slots) holds the header and is never allocated from, so swapon refuses it; give it more than ${SWAPFILE_CLUSTER}`);
     }
     (d.badPages ?? []).forEach((b, k) => {
       if (d.kind === 'ghost') issue(['system', 'devices', i, 'badPages', k], 'a ghost swapfile has no bad-page list (it has no data pages)');

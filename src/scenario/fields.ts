@@ -96,7 +96,7 @@ export const ScenarioFields = z
       .object({
         /** ghost: a one-page ghost swapfile (seed 001 patch 13) of @pages slots; ghost design only. */
         devices: z.array(z.object({
-          kind: z.enum([...BLOCK_DEVICE_KINDS, 'ghost']).describe('ssd: solid state; hdd: rotational (the global cluster); zram: synchronous I/O (SWP_SYNCHRONOUS_IO: large swap-in); ghost: a one-page ghost swapfile (seed 001 patch 13), ghost design only'),
+          kind: z.enum([...BLOCK_DEVICE_KINDS, 'ghost']).describe('ssd: solid state; hdd: rotational (the global cluster); zram: synchronous I/O (SWP_SYNCHRONOUS_IO: large swap-in); ghost: a one-page ghost swapfile (seed 001 patch 13) of more than 512 pages (its first cluster holds the header and is never allocated from), ghost design only'),
           pages: z.number().int().min(SWAP_MIN_PAGES).max(65536).describe('the device\'s size in pages (slots), header page included'),
           badPages: z.array(z.number().int().min(1)).max(16).optional().describe('pages mkswap lists as bad (each 1..pages-1; not on a ghost): swapon marks their slots bad and the allocator skips them'),
           discard: z.boolean().optional().describe('swapon with SWAP_FLAG_DISCARD (solid-state devices only honour it): a freed cluster waits on the discard list for the discard work (the discard operation) or an allocation that finds no room (swap_sync_discard)'),

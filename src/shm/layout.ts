@@ -675,7 +675,8 @@ export function swap_block_layout(maxpages: number, need: SwapBlockNeeds) {
   const b = {
     clusters: region(need.clusters, clusters * CI.SIZE),
     backing: region(need.backing, maxpages * 2),
-    zswap: region(true, maxpages * 2),
+    /* Whole clusters, as zswap's xarray takes any offset: an entry a ghost's last cluster hands out past si->max (bug ghost-cluster-tail) is stored, not written over the next array. */
+    zswap: region(true, sideSlots * 2),
     zeromap: region(need.zeromap, Math.ceil(sideSlots / 32)),
     swapCgroup: region(need.swapCgroup, sideSlots),
     swapMap: region(need.swapMap, Math.ceil(sideSlots / 4)),
