@@ -594,13 +594,15 @@ describe('the avail list: SWAP_USAGE_OFFLIST_BIT in si->inuse_pages', () => {
     expect(violations(sys)).toEqual([]);
   });
 
-  it('a swapoff that fails on a full device puts it back on the list full, as the kernel\'s add_to_avail_list() does; the next free and refill take it off', () => {
-    /*
-     * add_to_avail_list() compares the value atomic_long_fetch_and()
-     * returned - the counter before the bit was cleared, bit included -
-     * with si->pages, so its "full: skip adding" branch never holds.
-     */
-    const sys = boot({ nrFrames: 1536, seed: 3 });
+  /*
+   * The kernel's add_to_avail_list() compares the value
+   * atomic_long_fetch_and() returned - the counter before the bit was
+   * cleared, bit included - with si->pages, so its "full: skip adding"
+   * branch never holds, and a swapoff that fails puts a full device back
+   * on the list (bug readd-full-device).  The model compares the counter.
+   */
+  function full_device_swapoff_fails(bugs: string[]): { sys: System; mms: number[]; pages: number } {
+    const sys = boot({ nrFrames: 1536, seed: 3, bugs });
     device(sys, 1024);
     const pages = 1023;
     const mms = [sys.mmCreate(), sys.mmCreate()];
@@ -611,12 +613,52 @@ describe('the avail list: SWAP_USAGE_OFFLIST_BIT in si->inuse_pages', () => {
     for (let f = folio_alloc(0, ROOT_MEM_CGROUP); f >= 0; f = folio_alloc(0, ROOT_MEM_CGROUP)) hog.push(f);
     expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
     for (const f of hog) folio_put(f);
-    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages, true, 1]);
-    expect(swapAlloc(0).err).toBe(-ENOMEM); /* tried, and full */
+    return { sys, mms, pages };
+  }
+
+  it('a swapoff that fails on a full device puts it back in service but off the list; the next free puts it on, the refill takes it off', () => {
+    const { sys, mms, pages } = full_device_swapoff_fails([]);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    expect(swapAlloc(0).err).toBe(-ENOMEM);
     expect(sys.write(mms[0], 0, { maxOrder: 0 })).toBe(0); /* a write fault frees the slot it swaps in from */
-    expect([inuse(), swap_avail_on(TYPE)]).toEqual([pages - 1, true]);
+    expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages - 1, true, 1]);
     expect(sys.reclaim(mms[0], 0, 1)).toBe(1);
     expect([inuse(), swap_avail_on(TYPE), nrReal()]).toEqual([pages | SWAP_USAGE_OFFLIST_BIT, false, 0]);
+    expect(violations(sys)).toEqual([]);
+  });
+
+  it('with bug readd-full-device, as in the mm tree, the full device goes back on the list: the accounting check names it', () => {
+    const { sys, pages } = full_device_swapoff_fails(['readd-full-device']);
+    expect([inuse(), swap_avail_on(TYPE)]).toEqual([pages, true]);
+    expect(swapAlloc(0).err).toBe(-ENOMEM); /* tried, and full */
+    skipEndCheck(sys, 'the switch leaves a full device on the avail list');
+    expect(violations(sys)).toEqual([`accounting: device 0 is on the avail list but full (inuse_pages ${pages} of ${pages}): the allocator tries a device it cannot allocate from`]);
+  });
+
+  /*
+   * Two devices swapped on without a priority share DEF_SWAP_PRIO.  Full,
+   * and put back on the list by failed swapoffs, they livelocked a
+   * swap-out in swap_alloc_slow(): plist_requeue() put the device that had
+   * just failed behind the other, for ever.
+   */
+  it('two full devices of the default priority, both swapoffs failed: a pageout finds no slot and returns', () => {
+    const sys = boot({ nrFrames: 96, mmPages: 256 });
+    for (const d of ['/dev/vdb', '/dev/vdc']) {
+      expect(sys.createSwapDevice(d, { sizePages: 65 })).toBe(0);
+      expect(sys.swapon(d)).toBe(0);
+    }
+    expect(sys.procSwaps().split('\n').slice(1, 3).map((l) => l.split('\t').at(-1))).toEqual(['-1', '-1']);
+    const mm = sys.mmCreate();
+    for (let i = 0; i < 128; i += 64) {
+      for (let k = i; k < i + 64; k++) expect(sys.write(mm, k, { maxOrder: 0 })).toBe(0);
+      expect(sys.reclaim(mm, i, 64)).toBe(64);
+    }
+    let resident = 128;
+    while (sys.write(mm, resident, { maxOrder: 0 }) === 0) resident++;
+    expect(sys.swapoff('/dev/vdb')).toBe(-ENOMEM);
+    expect(sys.swapoff('/dev/vdc')).toBe(-ENOMEM);
+    expect([swap_avail_on(0), swap_avail_on(1)]).toEqual([false, false]);
+    expect(sys.reclaim(mm, resident - 1, 1)).toBe(0);
     expect(violations(sys)).toEqual([]);
   });
 });

@@ -238,7 +238,7 @@ describe('--design p2', () => {
     expect(r.code).toBe(0);
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean })[];
     expect(rs.filter((x) => x.applies).map((x) => x.race)).toEqual([
-      'end-writeback-noref', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'swapin-skip-swapcache', 'swapoff-vs-swapin', 'zswap-writeback-leak', 'zswap-writeback-stale',
+      'end-writeback-noref', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'readd-full-device', 'swapin-skip-swapcache', 'swapoff-vs-swapin', 'zswap-writeback-leak', 'zswap-writeback-stale',
     ]);
     for (const x of rs) expect(x.reproduced, x.race).toBe(x.applies);
   }, TEST_TIMEOUT);
@@ -275,7 +275,7 @@ describe('--design p3', () => {
     const rs = JSON.parse(r.stdout) as (Result & { applies: boolean; design: string })[];
     const applies = rs.filter((x) => x.applies).map((x) => x.race);
     expect(applies).toEqual([
-      'count-overflow', 'end-writeback-noref', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'scan-border', 'swapin-skip-swapcache', 'swapoff-vs-swapin',
+      'count-overflow', 'end-writeback-noref', 'percpu-cluster-migration', 'rcu-lazy-table-free', 'rcu-table-free-unfilled', 'readd-full-device', 'scan-border', 'swapin-skip-swapcache', 'swapoff-vs-swapin',
       'zswap-writeback-leak', 'zswap-writeback-stale',
     ]);
     for (const x of rs) {

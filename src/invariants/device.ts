@@ -71,17 +71,14 @@ export function check_avail_list(fail: Fail): void {
     const on = si_on_avail_list(type);
     const inuse = si_inuse_pages(type);
     const pages = A.i32[siWord(type, SI.pages)];
-    const want = (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse < pages;
     /*
-     * A full device on the list is what the kernel's add_to_avail_list()
-     * can leave: it compares the value atomic_long_fetch_and() returned -
-     * with SWAP_USAGE_OFFLIST_BIT still in it - against si->pages, so a
-     * device put back full (swapon, or a failed swapoff) goes on the list
-     * and stays until it fills again.  The allocator only tries it in
-     * vain; capacity is not lost.  Tolerated, not enforced.
+     * On the list exactly when the allocator can take a slot there: a
+     * full device on it fails every allocation tried, and two of one
+     * priority livelock swap_alloc_slow() (bug readd-full-device: the
+     * kernel's add_to_avail_list() puts a device back full).
      */
-    const fullOnList = on && (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse === pages;
-    if (on !== want && !fullOnList) {
+    const want = (flags & SWP_WRITEOK) !== 0 && !(flags & SWP_VSWAP_PHYS) && inuse < pages;
+    if (on !== want) {
       const why = !(flags & SWP_WRITEOK) ? 'not SWP_WRITEOK' : flags & SWP_VSWAP_PHYS ? 'a physical device of the virtual swap space' : inuse < pages ? 'not full' : 'full';
       fail('accounting', `device ${type} is ${on ? 'on' : 'off'} the avail list but ${why} (inuse_pages ${inuse} of ${pages}): ${on ? 'the allocator tries a device it cannot allocate from' : 'the allocator never tries it'}`, [type, inuse, pages]);
     }

@@ -20,6 +20,7 @@ import { cond_resched_retry } from '../sync/point.js';
 import { SWP_WRITEOK, si_dynamic, si_flags, si_max, si_users, siWord, swp_offset, swp_type, valid_type } from './swap.js';
 import { plist_add, plist_del, plist_node_empty } from './plist.js';
 import { zswap_invalidate } from './zswap.js';
+import { bug_on, BUG_READD_FULL_DEVICE } from '../shm/bugs.js';
 
 /*
  * The second highest bit of the 32-bit counter (the kernel's is
@@ -152,10 +153,15 @@ export function del_from_avail_list(type: number, swapoff: boolean): void {
  *
  * The kernel then compares the value fetch_and returned - the counter
  * *before* the bit was cleared, so with the bit still in it - against
- * si->pages, meaning to leave a device that is exactly full off the list.
- * With the bit in the value that comparison never holds, so a full device
- * is put on the list anyway (reachable: a swapoff of a full device that
- * fails puts it back full); the model keeps the kernel's comparison.
+ * si->pages, meaning to leave a device that is exactly full off the list
+ * ("If that updater happen to be here, just skip adding").  With the bit
+ * in the value that comparison never holds, so a full device is put on
+ * the list anyway: a swapoff of a full device that fails puts it back
+ * full.  There it fails every allocation tried, and two such devices of
+ * one priority - every device swapped on without one has DEF_SWAP_PRIO -
+ * livelock swap_alloc_slow(), each plist_requeue() putting the device
+ * just tried behind the other.  The model compares the counter without
+ * the bit; bug switch readd-full-device keeps the kernel's comparison.
  * Context: takes swap_avail_lock; for @swapon the caller holds si->lock.
  */
 export function add_to_avail_list(type: number, swapon: boolean): void {
@@ -169,7 +175,8 @@ export function add_to_avail_list(type: number, swapon: boolean): void {
       return;
     }
     if (!(Atomics.load(i32, inuse) & SWAP_USAGE_OFFLIST_BIT)) return;
-    const val = Atomics.and(i32, inuse, SWAP_USAGE_COUNTER_MASK);
+    const old = Atomics.and(i32, inuse, SWAP_USAGE_COUNTER_MASK);
+    const val = bug_on(BUG_READD_FULL_DEVICE) ? old : old & SWAP_USAGE_COUNTER_MASK;
     const pages = i32[siWord(type, SI.pages)];
     if (val === pages && Atomics.compareExchange(i32, inuse, pages, pages | SWAP_USAGE_OFFLIST_BIT) === pages) return;
     avail_list_add(type);

@@ -61,6 +61,14 @@ import { SIZEOF_SWAP_CLUSTER_INFO, SWAP_CGROUP_BYTES_PER_SLOT, SWAP_MAP_BYTES_PE
 import { zswap_swapoff, zswap_swapon } from './zswap.js';
 
 export const SWAP_FLAG_PREFER = 0x8000;
+/*
+ * The priority of a device swapped on without one (mm/swapfile.c,
+ * linux-mm): every such device shares it, and swap_alloc_slow()'s
+ * plist_requeue() takes them in turn.  (Before "mm/swapfile.c: select swap
+ * devices of default priority round robin" each got its own, from -2
+ * down, and they were used one after the other.)
+ */
+export const DEF_SWAP_PRIO = -1;
 export const SWAP_FLAG_PRIO_MASK = 0x7fff;
 export const SWAP_FLAG_DISCARD = 0x10000;
 export const SWAP_FLAG_DISCARD_ONCE = 0x20000;
@@ -318,7 +326,7 @@ export function sys_swapon(path: string, opts: SwaponOptions = {}): number {
   for (let o = 0; o < SWAP_NR_ORDERS; o++) i32[si_global_cluster_next(type, o)] = SWAP_ENTRY_INVALID;
 
   mutex_lock(gword(G.swapon_mutex), LC_SWAPON_MUTEX);
-  i32[siWord(type, SI.prio)] = flags & SWAP_FLAG_PREFER ? flags & SWAP_FLAG_PRIO_MASK : -(type + 1);
+  i32[siWord(type, SI.prio)] = flags & SWAP_FLAG_PREFER ? flags & SWAP_FLAG_PRIO_MASK : DEF_SWAP_PRIO;
   i32[siWord(type, SI.swap_file)] = id + 1;
   /* enable_swap_info(): users live again, then WRITEOK and the counters. */
   percpu_ref_init(siWord(type, SI.users), type);

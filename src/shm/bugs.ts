@@ -294,6 +294,19 @@ export const BUG_SWITCHES: readonly BugSwitch[] = [
       note: 'the kernel crashed on the PF_ONLY_HEAD check in PageWaiters() when the page was reused as a tail page; the model has the same check in folio_wake_bit()',
     },
   },
+  /* 0/3 10 s (no swapoff failed); --devices ssd:600p,ssd:600p 0/2 10 s (2 swapoffs failed, neither on a full device) */
+  {
+    name: 'readd-full-device', summary: 'add_to_avail_list() compares the counter with SWAP_USAGE_OFFLIST_BIT still in it against si->pages: a full device a failed swapoff puts back goes on swap_avail_head (the mm tree as it stands)', stress: 'never',
+    provenance: {
+      kind: 'review',
+      refs: [{
+        series: 'the mm tree, mm/swapfile.c', title: '[PATCH 06/13] mm, swap: clean up plist removal and adding', by: 'this project',
+        quote: 'When device is full and device is on the plist, only one updater will see (inuse_pages == si->pages) and will call del_from_avail_list. If that updater happen to be here, just skip adding.',
+        note: 'the patch (Kairui Song, 2024-10-22) made the off-list bit part of inuse_pages and dropped get_swap_pages()\'s check that took a full device it met off the list; val, from atomic_long_fetch_and_relaxed(), still holds the bit, so a full device is added; linux-mm\'s add_to_avail_list() reads the same today',
+      }],
+      note: 'this project\'s reading, found by an API call sequence (a MADV_PAGEOUT that never returned once linux-mm\'s DEF_SWAP_PRIO gave two full devices one priority); not raised on the list',
+    },
+  },
 ];
 
 export function bugIndex(name: string): number {
@@ -323,6 +336,7 @@ export const BUG_ZSWAP_WRITEBACK_STALE = 1 << bugIndex('zswap-writeback-stale');
 export const BUG_ZSWAP_WRITEBACK_LEAK = 1 << bugIndex('zswap-writeback-leak');
 export const BUG_SWAPIN_SKIP_SWAPCACHE = 1 << bugIndex('swapin-skip-swapcache');
 export const BUG_END_WRITEBACK_NOREF = 1 << bugIndex('end-writeback-noref');
+export const BUG_READD_FULL_DEVICE = 1 << bugIndex('readd-full-device');
 
 /**
  * Is bug switch @mask on?  One plain load: the switches are set before
